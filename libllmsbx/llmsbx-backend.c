@@ -1,0 +1,2 @@
+/* llmsbx-backend.c: being written. */
+#include "config.h"

@@ -1,0 +1,2 @@
+/* llmsbx-comments.c: being written. */
+#include "config.h"

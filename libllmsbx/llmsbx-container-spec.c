@@ -1,0 +1,2 @@
+/* llmsbx-container-spec.c: being written. */
+#include "config.h"

@@ -1,0 +1,2 @@
+/* llmsbx-exec-request.c: being written. */
+#include "config.h"

@@ -1,0 +1,2 @@
+/* llmsbx-execution-result.c: being written. */
+#include "config.h"

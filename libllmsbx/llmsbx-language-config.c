@@ -1,0 +1,2 @@
+/* llmsbx-language-config.c: being written. */
+#include "config.h"

@@ -1,0 +1,2 @@
+/* llmsbx-language-handler.c: being written. */
+#include "config.h"

@@ -1,0 +1,91 @@
+/* llmsbx-language-handler.h: what the library needs to know about a language. */
+#pragma once
+
+#if !defined(LLMSBX_INSIDE) && !defined(LLMSBX_COMPILATION)
+#error "Only <llmsbx.h> can be included directly."
+#endif
+
+#include <glib-object.h>
+#include "llmsbx-visibility.h"
+#include "llmsbx-runtime-context.h"
+
+G_BEGIN_DECLS
+
+#define LLMSBX_TYPE_LANGUAGE_HANDLER (llmsbx_language_handler_get_type ())
+LLMSBX_AVAILABLE_IN_ALL
+G_DECLARE_INTERFACE (LlmsbxLanguageHandler, llmsbx_language_handler, LLMSBX, LANGUAGE_HANDLER, GObject)
+
+/**
+ * LlmsbxLanguageHandlerInterface:
+ * @g_iface: the parent interface
+ * @get_name: the language identifier used as `lang`, lower case (e.g. `python`)
+ * @get_file_extension: extension of code files, without the dot (e.g. `py`)
+ * @get_default_image: image used when the session names none
+ * @get_setup_commands: commands that prepare the environment once, at the first need
+ *   (e.g. a Python venv). Each is a command template (see below).
+ * @get_run_commands: command templates that run the code file; run in order, stopping at the
+ *   first that fails (a compile step, then the program)
+ * @get_install_command: command template installing one `{library}`, or %NULL when the
+ *   language cannot install libraries
+ * @get_import_pattern: a regular expression matching an import of @module
+ * @strip_comments: @code with comments removed (string literals kept)
+ *
+ * A command template is split into words like a shell would (quotes respected), and only
+ * then are the placeholders `{file}`, `{workdir}` and `{library}` replaced inside each word,
+ * so a value never becomes more than one argument and no shell ever reads user data.
+ */
+struct _LlmsbxLanguageHandlerInterface
+{
+  GTypeInterface g_iface;
+
+  char   *(*get_name)            (LlmsbxLanguageHandler *self);
+  char   *(*get_file_extension)  (LlmsbxLanguageHandler *self);
+  char   *(*get_default_image)   (LlmsbxLanguageHandler *self);
+  char  **(*get_setup_commands)  (LlmsbxLanguageHandler *self,
+                                  LlmsbxRuntimeContext  *context);
+  char  **(*get_run_commands)    (LlmsbxLanguageHandler *self,
+                                  LlmsbxRuntimeContext  *context);
+  char   *(*get_install_command) (LlmsbxLanguageHandler *self,
+                                  LlmsbxRuntimeContext  *context);
+  char   *(*get_import_pattern)  (LlmsbxLanguageHandler *self,
+                                  const char            *module);
+  char   *(*strip_comments)      (LlmsbxLanguageHandler *self,
+                                  const char            *code);
+
+  /*< private >*/
+  gpointer padding[12];
+};
+
+LLMSBX_AVAILABLE_IN_ALL
+char   *llmsbx_language_handler_get_name            (LlmsbxLanguageHandler *self);
+LLMSBX_AVAILABLE_IN_ALL
+char   *llmsbx_language_handler_get_file_extension  (LlmsbxLanguageHandler *self);
+LLMSBX_AVAILABLE_IN_ALL
+char   *llmsbx_language_handler_get_default_image   (LlmsbxLanguageHandler *self);
+LLMSBX_AVAILABLE_IN_ALL
+char  **llmsbx_language_handler_get_setup_commands  (LlmsbxLanguageHandler *self,
+                                                     LlmsbxRuntimeContext  *context);
+LLMSBX_AVAILABLE_IN_ALL
+char  **llmsbx_language_handler_get_run_commands    (LlmsbxLanguageHandler *self,
+                                                     LlmsbxRuntimeContext  *context);
+LLMSBX_AVAILABLE_IN_ALL
+char   *llmsbx_language_handler_get_install_command (LlmsbxLanguageHandler *self,
+                                                     LlmsbxRuntimeContext  *context);
+LLMSBX_AVAILABLE_IN_ALL
+gboolean llmsbx_language_handler_supports_library_installation (LlmsbxLanguageHandler *self,
+                                                                LlmsbxRuntimeContext  *context);
+LLMSBX_AVAILABLE_IN_ALL
+char   *llmsbx_language_handler_get_import_pattern  (LlmsbxLanguageHandler *self,
+                                                     const char            *module);
+LLMSBX_AVAILABLE_IN_ALL
+char   *llmsbx_language_handler_strip_comments      (LlmsbxLanguageHandler *self,
+                                                     const char            *code);
+
+LLMSBX_AVAILABLE_IN_ALL
+char  **llmsbx_expand_command_template (const char  *template_,
+                                        const char  *file,
+                                        const char  *workdir,
+                                        const char  *library,
+                                        GError     **error);
+
+G_END_DECLS

@@ -1,0 +1,2 @@
+/* llmsbx-output-collector.c: being written. */
+#include "config.h"

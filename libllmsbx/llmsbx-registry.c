@@ -1,0 +1,2 @@
+/* llmsbx-registry.c: being written. */
+#include "config.h"

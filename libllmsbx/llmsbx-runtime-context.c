@@ -1,0 +1,2 @@
+/* llmsbx-runtime-context.c: being written. */
+#include "config.h"

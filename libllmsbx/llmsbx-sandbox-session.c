@@ -1,0 +1,2 @@
+/* llmsbx-sandbox-session.c: being written. */
+#include "config.h"

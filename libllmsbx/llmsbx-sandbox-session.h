@@ -1,0 +1,144 @@
+/* llmsbx-sandbox-session.h: a sandbox that runs code, the object users hold. */
+#pragma once
+
+#if !defined(LLMSBX_INSIDE) && !defined(LLMSBX_COMPILATION)
+#error "Only <llmsbx.h> can be included directly."
+#endif
+
+#include <gio/gio.h>
+#include "llmsbx-visibility.h"
+#include "llmsbx-backend.h"
+#include "llmsbx-execution-result.h"
+#include "llmsbx-language-handler.h"
+
+G_BEGIN_DECLS
+
+/**
+ * LLMSBX_DEFAULT_TIMEOUT:
+ *
+ * Seconds an execution may take when neither the run nor the session says otherwise.
+ */
+#define LLMSBX_DEFAULT_TIMEOUT 30.0
+
+/**
+ * LLMSBX_DEFAULT_OUTPUT_LIMIT:
+ *
+ * Bytes of each output stream kept per execution by default.
+ */
+#define LLMSBX_DEFAULT_OUTPUT_LIMIT (16 * 1024 * 1024)
+
+#define LLMSBX_TYPE_SANDBOX_SESSION (llmsbx_sandbox_session_get_type ())
+LLMSBX_AVAILABLE_IN_ALL
+G_DECLARE_FINAL_TYPE (LlmsbxSandboxSession, llmsbx_sandbox_session, LLMSBX, SANDBOX_SESSION, GObject)
+
+LLMSBX_AVAILABLE_IN_ALL
+LlmsbxSandboxSession *llmsbx_sandbox_session_new (const char *lang);
+
+/* Configuration (all of it is also available as properties). */
+LLMSBX_AVAILABLE_IN_ALL
+const char *llmsbx_sandbox_session_get_lang     (LlmsbxSandboxSession *self);
+LLMSBX_AVAILABLE_IN_ALL
+const char *llmsbx_sandbox_session_get_backend  (LlmsbxSandboxSession *self);
+LLMSBX_AVAILABLE_IN_ALL
+LlmsbxBackend *llmsbx_sandbox_session_get_client (LlmsbxSandboxSession *self);
+LLMSBX_AVAILABLE_IN_ALL
+const char *llmsbx_sandbox_session_get_image    (LlmsbxSandboxSession *self);
+LLMSBX_AVAILABLE_IN_ALL
+const char *llmsbx_sandbox_session_get_workdir  (LlmsbxSandboxSession *self);
+LLMSBX_AVAILABLE_IN_ALL
+const char *llmsbx_sandbox_session_get_container_id (LlmsbxSandboxSession *self);
+LLMSBX_AVAILABLE_IN_ALL
+gboolean    llmsbx_sandbox_session_get_is_open  (LlmsbxSandboxSession *self);
+LLMSBX_AVAILABLE_IN_ALL
+GVariant   *llmsbx_sandbox_session_get_runtime_configs (LlmsbxSandboxSession *self);
+LLMSBX_AVAILABLE_IN_ALL
+void        llmsbx_sandbox_session_set_runtime_configs (LlmsbxSandboxSession *self,
+                                                        GVariant             *configs);
+LLMSBX_AVAILABLE_IN_ALL
+gboolean    llmsbx_sandbox_session_set_runtime_configs_json (LlmsbxSandboxSession *self,
+                                                             const char           *json,
+                                                             GError              **error);
+LLMSBX_AVAILABLE_IN_ALL
+LlmsbxLanguageHandler *llmsbx_sandbox_session_get_language_handler (LlmsbxSandboxSession *self);
+
+/* Lifecycle. */
+LLMSBX_AVAILABLE_IN_ALL
+gboolean llmsbx_sandbox_session_open         (LlmsbxSandboxSession *self,
+                                              GCancellable         *cancellable,
+                                              GError              **error);
+LLMSBX_AVAILABLE_IN_ALL
+void     llmsbx_sandbox_session_open_async   (LlmsbxSandboxSession *self,
+                                              GCancellable         *cancellable,
+                                              GAsyncReadyCallback   callback,
+                                              gpointer              user_data);
+LLMSBX_AVAILABLE_IN_ALL
+gboolean llmsbx_sandbox_session_open_finish  (LlmsbxSandboxSession *self,
+                                              GAsyncResult         *result,
+                                              GError              **error);
+LLMSBX_AVAILABLE_IN_ALL
+gboolean llmsbx_sandbox_session_close        (LlmsbxSandboxSession *self,
+                                              GCancellable         *cancellable,
+                                              GError              **error);
+LLMSBX_AVAILABLE_IN_ALL
+void     llmsbx_sandbox_session_close_async  (LlmsbxSandboxSession *self,
+                                              GCancellable         *cancellable,
+                                              GAsyncReadyCallback   callback,
+                                              gpointer              user_data);
+LLMSBX_AVAILABLE_IN_ALL
+gboolean llmsbx_sandbox_session_close_finish (LlmsbxSandboxSession *self,
+                                              GAsyncResult         *result,
+                                              GError              **error);
+
+/* Running code. */
+LLMSBX_AVAILABLE_IN_ALL
+LlmsbxExecutionResult *llmsbx_sandbox_session_run          (LlmsbxSandboxSession *self,
+                                                            const char           *code,
+                                                            const char * const   *libraries,
+                                                            double                timeout,
+                                                            GCancellable         *cancellable,
+                                                            GError              **error);
+LLMSBX_AVAILABLE_IN_ALL
+void                   llmsbx_sandbox_session_run_async    (LlmsbxSandboxSession *self,
+                                                            const char           *code,
+                                                            const char * const   *libraries,
+                                                            double                timeout,
+                                                            GCancellable         *cancellable,
+                                                            GAsyncReadyCallback   callback,
+                                                            gpointer              user_data);
+LLMSBX_AVAILABLE_IN_ALL
+LlmsbxExecutionResult *llmsbx_sandbox_session_run_finish   (LlmsbxSandboxSession *self,
+                                                            GAsyncResult         *result,
+                                                            GError              **error);
+LLMSBX_AVAILABLE_IN_ALL
+LlmsbxExecutionResult *llmsbx_sandbox_session_execute_command (LlmsbxSandboxSession *self,
+                                                               const char           *command,
+                                                               const char           *workdir,
+                                                               GCancellable         *cancellable,
+                                                               GError              **error);
+LLMSBX_AVAILABLE_IN_ALL
+LlmsbxExecutionResult *llmsbx_sandbox_session_execute_argv (LlmsbxSandboxSession *self,
+                                                            const char * const   *argv,
+                                                            const char           *workdir,
+                                                            GCancellable         *cancellable,
+                                                            GError              **error);
+LLMSBX_AVAILABLE_IN_ALL
+gboolean llmsbx_sandbox_session_install (LlmsbxSandboxSession *self,
+                                         const char * const   *libraries,
+                                         GCancellable         *cancellable,
+                                         GError              **error);
+
+/* Files. */
+LLMSBX_AVAILABLE_IN_ALL
+gboolean llmsbx_sandbox_session_copy_to_runtime   (LlmsbxSandboxSession *self,
+                                                   const char           *src,
+                                                   const char           *dest,
+                                                   GCancellable         *cancellable,
+                                                   GError              **error);
+LLMSBX_AVAILABLE_IN_ALL
+gboolean llmsbx_sandbox_session_copy_from_runtime (LlmsbxSandboxSession *self,
+                                                   const char           *src,
+                                                   const char           *dest,
+                                                   GCancellable         *cancellable,
+                                                   GError              **error);
+
+G_END_DECLS

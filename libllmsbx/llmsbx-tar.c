@@ -1,0 +1,2 @@
+/* llmsbx-tar.c: being written. */
+#include "config.h"

@@ -1,0 +1,22 @@
+/* llmsbx.h: the one header to include. */
+#pragma once
+
+#define LLMSBX_INSIDE
+
+#include "llmsbx-version.h"
+#include "llmsbx-visibility.h"
+#include "llmsbx-enum-types.h"
+#include "llmsbx-error.h"
+#include "llmsbx-execution-result.h"
+#include "llmsbx-output-collector.h"
+#include "llmsbx-exec-request.h"
+#include "llmsbx-container-spec.h"
+#include "llmsbx-backend.h"
+#include "llmsbx-runtime-context.h"
+#include "llmsbx-language-handler.h"
+#include "llmsbx-language-config.h"
+#include "llmsbx-registry.h"
+#include "llmsbx-plugin.h"
+#include "llmsbx-sandbox-session.h"
+
+#undef LLMSBX_INSIDE
