@@ -15,6 +15,7 @@
 #include "llmsbx-runtime-context.h"
 #include "llmsbx-language-handler.h"
 #include "llmsbx-language-config.h"
+#include "llmsbx-comments.h"
 #include "llmsbx-registry.h"
 #include "llmsbx-plugin.h"
 #include "llmsbx-sandbox-session.h"
