@@ -33,6 +33,7 @@ G_BEGIN_DECLS
  * @LLMSBX_ERROR_PLUGIN: a plugin could not be loaded (wrong ABI, missing entry point, failed init).
  * @LLMSBX_ERROR_PROTOCOL: the engine answered something this library cannot understand.
  * @LLMSBX_ERROR_SESSION_EXPIRED: the session outlived its session-timeout and was closed.
+ * @LLMSBX_ERROR_LIBRARY_INSTALLATION_FAILED: the package manager failed to install a library.
  *
  * Error codes of the %LLMSBX_ERROR domain.
  */
@@ -55,6 +56,7 @@ typedef enum {
   LLMSBX_ERROR_PLUGIN,
   LLMSBX_ERROR_PROTOCOL,
   LLMSBX_ERROR_SESSION_EXPIRED,
+  LLMSBX_ERROR_LIBRARY_INSTALLATION_FAILED,
 } LlmsbxError;
 
 LLMSBX_AVAILABLE_IN_ALL

@@ -1,2 +1,1900 @@
-/* llmsbx-sandbox-session.c: being written. */
+/* llmsbx-sandbox-session.c: a sandbox that runs code, the object users hold.
+ *
+ * The session orchestrates every run the same way on every backend: code goes
+ * into the sandbox as a tar archive, the language handler's commands run as
+ * exact argv vectors with a deadline, and output comes back bounded. Backends
+ * know nothing of languages, so behaviour is identical across them. */
 #include "config.h"
+
+#include <json-glib/json-glib.h>
+
+#include "llmsbx-sandbox-session.h"
+#include "llmsbx-enum-types.h"
+#include "llmsbx-error.h"
+#include "llmsbx-guarded-exec-private.h"
+#include "llmsbx-registry.h"
+#include "llmsbx-tar-private.h"
+
+/**
+ * LlmsbxSandboxSession:
+ *
+ * A session owns one sandbox (a container or a pod) for one language.
+ *
+ * Its properties are the configuration parameters of the guide: set them at
+ * construction, then call llmsbx_sandbox_session_open(). Every method has a
+ * synchronous form; open, run and close also have `_async` forms that run in
+ * a worker thread and deliver #LlmsbxSandboxSession::output in the caller's
+ * main context.
+ *
+ * ```c
+ * g_autoptr(LlmsbxSandboxSession) session = llmsbx_sandbox_session_new ("python");
+ * g_autoptr(LlmsbxExecutionResult) result = NULL;
+ *
+ * if (!llmsbx_sandbox_session_open (session, NULL, &error))
+ *   return FALSE;
+ * result = llmsbx_sandbox_session_run (session, "print(6*7)", NULL, 0, NULL, &error);
+ * llmsbx_sandbox_session_close (session, NULL, NULL);
+ * ```
+ */
+
+/* Where code files go, inside the working directory. One file per language is
+ * reused by every run, so runs leave nothing piling up in the workdir. */
+#define CODE_DIR ".llmsbx"
+
+struct _LlmsbxSandboxSession
+{
+  GObject parent_instance;
+
+  /* Serialises operations on the sandbox; configuration is read under it too. */
+  GRecMutex lock;
+
+  /* Configuration. */
+  char          *lang;
+  char          *backend_name;
+  LlmsbxBackend *client;
+  char          *image;
+  char          *dockerfile;
+  char          *workdir;
+  char          *container_id;
+  gboolean       keep_template;
+  gboolean       commit_container;
+  gboolean       skip_environment_setup;
+  gboolean       verbose;
+  double         default_timeout;
+  double         execution_timeout;
+  double         session_timeout;
+  GVariant      *runtime_configs;
+  guint64        output_limit;
+
+  /* State while open. */
+  LlmsbxLanguageHandler *handler;
+  LlmsbxBackend         *backend;
+  char                  *sandbox_id;
+  char                  *session_uuid;
+  char                  *active_image;
+  gboolean               created_sandbox;
+  gboolean               image_acquired;
+  gboolean               environment_ready;
+  gint64                 opened_at;
+  gboolean               is_open;
+};
+
+G_DEFINE_FINAL_TYPE (LlmsbxSandboxSession, llmsbx_sandbox_session, G_TYPE_OBJECT)
+
+enum {
+  PROP_0,
+  PROP_LANG,
+  PROP_BACKEND,
+  PROP_CLIENT,
+  PROP_IMAGE,
+  PROP_DOCKERFILE,
+  PROP_WORKDIR,
+  PROP_CONTAINER_ID,
+  PROP_KEEP_TEMPLATE,
+  PROP_COMMIT_CONTAINER,
+  PROP_SKIP_ENVIRONMENT_SETUP,
+  PROP_VERBOSE,
+  PROP_DEFAULT_TIMEOUT,
+  PROP_EXECUTION_TIMEOUT,
+  PROP_SESSION_TIMEOUT,
+  PROP_RUNTIME_CONFIGS,
+  PROP_OUTPUT_LIMIT,
+  PROP_IS_OPEN,
+  N_PROPS
+};
+
+enum {
+  SIGNAL_OUTPUT,
+  N_SIGNALS
+};
+
+static GParamSpec *properties[N_PROPS];
+static guint signals[N_SIGNALS];
+
+static void
+session_log (LlmsbxSandboxSession *self,
+             const char           *format,
+             ...) G_GNUC_PRINTF (2, 3);
+
+/* Verbose sessions log at message level so the log shows without
+ * G_MESSAGES_DEBUG; others keep the same lines at debug level. */
+static void
+session_log (LlmsbxSandboxSession *self,
+             const char           *format,
+             ...)
+{
+  g_autofree char *message = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  if (self->verbose)
+    g_message ("[%s] %s", self->session_uuid ? self->session_uuid : "session", message);
+  else
+    g_debug ("[%s] %s", self->session_uuid ? self->session_uuid : "session", message);
+}
+
+/* Live output ------------------------------------------------------------ */
+
+typedef struct {
+  LlmsbxSandboxSession *self;
+  GMainContext         *context;  /* NULL: emit in the calling thread */
+} OutputClosure;
+
+typedef struct {
+  LlmsbxSandboxSession *self;
+  LlmsbxOutputStream    stream;
+  GBytes               *chunk;
+} OutputEmission;
+
+static gboolean
+emit_output_in_context (gpointer data)
+{
+  OutputEmission *emission = data;
+
+  g_signal_emit (emission->self, signals[SIGNAL_OUTPUT], 0, emission->stream, emission->chunk);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+output_emission_free (gpointer data)
+{
+  OutputEmission *emission = data;
+
+  g_object_unref (emission->self);
+  g_bytes_unref (emission->chunk);
+  g_free (emission);
+}
+
+static void
+forward_output (LlmsbxOutputStream stream,
+                const guint8      *data,
+                gsize              length,
+                gpointer           user_data)
+{
+  OutputClosure *closure = user_data;
+  g_autoptr(GBytes) chunk = NULL;
+
+  if (length == 0 || !g_signal_has_handler_pending (closure->self, signals[SIGNAL_OUTPUT], 0, FALSE))
+    return;
+
+  chunk = g_bytes_new (data, length);
+  if (closure->context == NULL)
+    {
+      g_signal_emit (closure->self, signals[SIGNAL_OUTPUT], 0, stream, chunk);
+    }
+  else
+    {
+      OutputEmission *emission = g_new0 (OutputEmission, 1);
+
+      emission->self = g_object_ref (closure->self);
+      emission->stream = stream;
+      emission->chunk = g_steal_pointer (&chunk);
+      g_main_context_invoke_full (closure->context, G_PRIORITY_DEFAULT,
+                                  emit_output_in_context, emission, output_emission_free);
+    }
+}
+
+static void
+output_closure_free (gpointer data)
+{
+  OutputClosure *closure = data;
+
+  g_clear_pointer (&closure->context, g_main_context_unref);
+  g_free (closure);
+}
+
+/* The context live output is delivered in: the one of the GTask when the
+ * operation runs asynchronously, the calling thread otherwise. */
+static GPrivate output_context_key;
+
+static LlmsbxOutputCollector *
+new_collector (LlmsbxSandboxSession *self)
+{
+  LlmsbxOutputCollector *collector = llmsbx_output_collector_new (self->output_limit);
+  OutputClosure *closure = g_new0 (OutputClosure, 1);
+  GMainContext *context = g_private_get (&output_context_key);
+
+  closure->self = self;
+  closure->context = context ? g_main_context_ref (context) : NULL;
+  llmsbx_output_collector_set_func (collector, forward_output, closure, output_closure_free);
+  return collector;
+}
+
+/* Checks ------------------------------------------------------------------ */
+
+static gboolean
+check_open (LlmsbxSandboxSession *self,
+            GError              **error)
+{
+  if (self->is_open && self->session_timeout > 0 &&
+      g_get_monotonic_time () - self->opened_at > (gint64) (self->session_timeout * G_USEC_PER_SEC))
+    {
+      session_log (self, "session lifetime of %g s exceeded, closing", self->session_timeout);
+      llmsbx_sandbox_session_close (self, NULL, NULL);
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_SESSION_EXPIRED,
+                   "Session exceeded its maximum lifetime of %g seconds and was closed",
+                   self->session_timeout);
+      return FALSE;
+    }
+
+  if (!self->is_open)
+    {
+      g_set_error_literal (error, LLMSBX_ERROR, LLMSBX_ERROR_NOT_OPEN,
+                           "Session is not open: call open() before running code");
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+/* A library name becomes one argv element of the package manager; it must not
+ * look like an option or carry characters no package name has. */
+static gboolean
+validate_library_name (const char *library,
+                       GError    **error)
+{
+  static const char forbidden[] = ";&|$`'\"\\(){}*?";
+
+  if (library[0] == '\0' || library[0] == '-')
+    {
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
+                   "Invalid library name '%s': it must not be empty or start with '-'", library);
+      return FALSE;
+    }
+
+  for (const char *p = library; *p; p++)
+    {
+      if (g_ascii_isspace (*p) || g_ascii_iscntrl (*p) || strchr (forbidden, *p) != NULL)
+        {
+          g_autofree char *shown = g_strescape (library, NULL);
+
+          g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
+                       "Invalid library name '%s': whitespace, control and shell characters are not allowed",
+                       shown);
+          return FALSE;
+        }
+    }
+
+  return TRUE;
+}
+
+static double
+effective_timeout (LlmsbxSandboxSession *self,
+                   double                requested)
+{
+  if (requested > 0)
+    return requested;
+  if (self->execution_timeout > 0)
+    return self->execution_timeout;
+  return self->default_timeout;
+}
+
+/* Sandbox environment shared by every command: unbuffered Python output, so
+ * live output is live. A user's own value from runtime-configs wins because
+ * container-level settings apply underneath exec-level ones only for unset keys. */
+static const char * const base_exec_env[] = { "PYTHONUNBUFFERED=1", NULL };
+
+static char *
+code_file_path (LlmsbxSandboxSession *self)
+{
+  g_autofree char *extension = llmsbx_language_handler_get_file_extension (self->handler);
+
+  return g_strdup_printf ("%s/" CODE_DIR "/code.%s", self->workdir, extension);
+}
+
+static LlmsbxRuntimeContext *
+runtime_context (LlmsbxSandboxSession *self)
+{
+  return llmsbx_runtime_context_new (self->workdir, self->environment_ready);
+}
+
+/* Runs one command template after another, stopping at the first failure. */
+static gboolean
+run_templates (LlmsbxSandboxSession  *self,
+               char                 **templates,
+               const char            *file,
+               const char            *library,
+               double                 timeout,
+               LlmsbxOutputCollector *collector,
+               int                   *exit_status,
+               GCancellable          *cancellable,
+               GError               **error)
+{
+  *exit_status = 0;
+
+  for (guint i = 0; templates != NULL && templates[i] != NULL; i++)
+    {
+      g_auto(GStrv) argv = NULL;
+      g_autofree char *shown = NULL;
+
+      argv = llmsbx_expand_command_template (templates[i], file, self->workdir, library, error);
+      if (argv == NULL)
+        return FALSE;
+
+      shown = g_strjoinv (" ", argv);
+      session_log (self, "exec: %s", shown);
+
+      if (!llmsbx_guarded_exec (self->backend, self->sandbox_id,
+                                (const char * const *) argv, base_exec_env, self->workdir,
+                                timeout, collector, exit_status, cancellable, error))
+        return FALSE;
+
+      if (*exit_status != 0)
+        break;
+    }
+
+  return TRUE;
+}
+
+static LlmsbxExecutionResult *
+collect_result (LlmsbxSandboxSession  *self,
+                LlmsbxOutputCollector *collector,
+                int                    exit_status,
+                gint64                 started)
+{
+  g_autoptr(GBytes) out = llmsbx_output_collector_steal_bytes (collector, LLMSBX_OUTPUT_STREAM_STDOUT);
+  g_autoptr(GBytes) err = llmsbx_output_collector_steal_bytes (collector, LLMSBX_OUTPUT_STREAM_STDERR);
+  double duration = (g_get_monotonic_time () - started) / (double) G_USEC_PER_SEC;
+
+  session_log (self, "exit status %d after %.3f s (%" G_GSIZE_FORMAT " bytes stdout, %" G_GSIZE_FORMAT " bytes stderr)",
+               exit_status, duration, g_bytes_get_size (out), g_bytes_get_size (err));
+
+  return llmsbx_execution_result_new (exit_status, out, err,
+                                      llmsbx_output_collector_get_truncated (collector), duration);
+}
+
+/* Environment setup: done once, when first needed (before the first library
+ * install), so that opening a session costs only create and start. */
+static gboolean
+ensure_environment (LlmsbxSandboxSession *self,
+                    GCancellable         *cancellable,
+                    GError              **error)
+{
+  g_autoptr(LlmsbxRuntimeContext) context = NULL;
+  g_autoptr(LlmsbxOutputCollector) collector = NULL;
+  g_auto(GStrv) setup = NULL;
+  int status = 0;
+
+  if (self->environment_ready)
+    return TRUE;
+
+  context = runtime_context (self);
+  setup = llmsbx_language_handler_get_setup_commands (self->handler, context);
+  collector = llmsbx_output_collector_new (64 * 1024);
+
+  if (!run_templates (self, setup, NULL, NULL, self->default_timeout, collector, &status,
+                      cancellable, error))
+    return FALSE;
+
+  if (status != 0)
+    {
+      g_autoptr(GBytes) err = llmsbx_output_collector_steal_bytes (collector, LLMSBX_OUTPUT_STREAM_STDERR);
+      g_autofree char *text = g_utf8_make_valid (g_bytes_get_data (err, NULL), g_bytes_get_size (err));
+
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED,
+                   "Setting up the %s environment failed with exit status %d: %s",
+                   self->lang, status, g_strstrip (text));
+      return FALSE;
+    }
+
+  self->environment_ready = TRUE;
+  return TRUE;
+}
+
+/* Open ------------------------------------------------------------------- */
+
+static gboolean
+validate_configuration (LlmsbxSandboxSession *self,
+                        GError              **error)
+{
+  if (self->image != NULL && self->dockerfile != NULL)
+    {
+      g_set_error_literal (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
+                           "Only one of 'image' or 'dockerfile' can be given, not both");
+      return FALSE;
+    }
+  if (self->container_id != NULL && self->dockerfile != NULL)
+    {
+      g_set_error_literal (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
+                           "Cannot use 'dockerfile' with an existing 'container-id'");
+      return FALSE;
+    }
+  if (self->workdir == NULL || self->workdir[0] != '/')
+    {
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
+                   "The workdir must be an absolute path, not '%s'", self->workdir ? self->workdir : "");
+      return FALSE;
+    }
+  return llmsbx_container_path_is_safe (self->workdir, error);
+}
+
+/* `./custom/Dockerfile` builds `sandbox-python-custom`, as the guide's library does. */
+static char *
+dockerfile_tag (LlmsbxSandboxSession *self,
+                const char           *context_dir)
+{
+  g_autofree char *base = g_path_get_basename (context_dir);
+  g_autofree char *lower = g_ascii_strdown (base, -1);
+  GString *tag = g_string_new ("sandbox-");
+
+  g_string_append (tag, self->lang);
+  g_string_append_c (tag, '-');
+  for (const char *p = lower; *p; p++)
+    g_string_append_c (tag, g_ascii_isalnum (*p) || *p == '.' || *p == '_' ? *p : '-');
+  while (tag->len > 0 && tag->str[tag->len - 1] == '-')
+    g_string_truncate (tag, tag->len - 1);
+  return g_string_free (tag, FALSE);
+}
+
+static gboolean
+prepare_image (LlmsbxSandboxSession *self,
+               GCancellable         *cancellable,
+               GError              **error)
+{
+  g_autofree char *default_image = llmsbx_language_handler_get_default_image (self->handler);
+  g_autoptr(GError) local_error = NULL;
+  gboolean pulled = FALSE;
+
+  if (self->dockerfile != NULL)
+    {
+      g_autofree char *absolute = g_canonicalize_filename (self->dockerfile, NULL);
+      g_autofree char *context_dir = g_path_get_dirname (absolute);
+      g_autofree char *name = g_path_get_basename (absolute);
+
+      if (!g_file_test (absolute, G_FILE_TEST_IS_REGULAR))
+        {
+          g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_FILE_NOT_FOUND,
+                       "Dockerfile %s does not exist", absolute);
+          return FALSE;
+        }
+      self->active_image = dockerfile_tag (self, context_dir);
+      session_log (self, "building %s from %s", self->active_image, absolute);
+      if (!llmsbx_backend_build_image (self->backend, context_dir, name, self->active_image,
+                                       cancellable, error))
+        return FALSE;
+      self->image_acquired = TRUE;
+      return TRUE;
+    }
+
+  self->active_image = g_strdup (self->image ? self->image : default_image);
+  if (self->active_image == NULL)
+    {
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
+                   "The %s language has no default image: set 'image'", self->lang);
+      return FALSE;
+    }
+
+  if (!llmsbx_backend_ensure_image (self->backend, self->active_image, &pulled,
+                                    cancellable, &local_error))
+    {
+      /* Our own default images are built locally, never pulled: say how. */
+      if (g_error_matches (local_error, LLMSBX_ERROR, LLMSBX_ERROR_IMAGE_NOT_FOUND) &&
+          g_strcmp0 (self->active_image, default_image) == 0)
+        g_prefix_error (&local_error, "Build the default %s image with `llmsbx images build %s`. ",
+                        self->lang, self->lang);
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+
+  self->image_acquired = pulled;
+  return TRUE;
+}
+
+static LlmsbxContainerSpec *
+build_spec (LlmsbxSandboxSession *self)
+{
+  LlmsbxContainerSpec *spec = llmsbx_container_spec_new ();
+  const char *command[] = { "sleep", "infinity", NULL };
+  g_autofree char *short_id = g_strndup (self->session_uuid, 8);
+
+  spec->name = g_strdup_printf ("llmsbx-%s-%s", self->lang, short_id);
+  spec->image = g_strdup (self->active_image);
+  spec->command = g_strdupv ((char **) command);
+  spec->workdir = g_strdup (self->workdir);
+  spec->env = g_strdupv ((char **) base_exec_env);
+  spec->labels = g_new0 (char *, 4);
+  spec->labels[0] = g_strdup ("io.llmsbx.managed-by=libllmsbx");
+  spec->labels[1] = g_strdup_printf ("io.llmsbx.session=%s", self->session_uuid);
+  spec->labels[2] = g_strdup_printf ("io.llmsbx.lang=%s", self->lang);
+  if (self->runtime_configs != NULL)
+    spec->runtime_configs = g_variant_ref (self->runtime_configs);
+  return spec;
+}
+
+static void
+reset_state (LlmsbxSandboxSession *self)
+{
+  g_clear_object (&self->handler);
+  g_clear_object (&self->backend);
+  g_clear_pointer (&self->sandbox_id, g_free);
+  g_clear_pointer (&self->active_image, g_free);
+  self->created_sandbox = FALSE;
+  self->image_acquired = FALSE;
+  self->environment_ready = FALSE;
+}
+
+static gboolean
+open_locked (LlmsbxSandboxSession *self,
+             GCancellable         *cancellable,
+             GError              **error)
+{
+  LlmsbxRegistry *registry = llmsbx_registry_get_default ();
+  g_autoptr(LlmsbxContainerSpec) spec = NULL;
+
+  if (!validate_configuration (self, error))
+    return FALSE;
+
+  g_clear_pointer (&self->session_uuid, g_free);
+  self->session_uuid = g_uuid_string_random ();
+
+  self->handler = llmsbx_registry_lookup_language (registry, self->lang, error);
+  if (self->handler == NULL)
+    goto fail;
+
+  if (self->client != NULL)
+    self->backend = g_object_ref (self->client);
+  else
+    self->backend = llmsbx_registry_create_backend (registry, self->backend_name, error);
+  if (self->backend == NULL)
+    goto fail;
+
+  if (!llmsbx_backend_connect (self->backend, cancellable, error))
+    goto fail;
+
+  if (self->container_id != NULL)
+    {
+      session_log (self, "attaching to existing sandbox %s", self->container_id);
+      self->sandbox_id = llmsbx_backend_attach_sandbox (self->backend, self->container_id,
+                                                        cancellable, error);
+      if (self->sandbox_id == NULL)
+        goto fail;
+    }
+  else
+    {
+      if (!prepare_image (self, cancellable, error))
+        goto fail;
+
+      spec = build_spec (self);
+      session_log (self, "creating sandbox %s from %s", spec->name, spec->image);
+      self->sandbox_id = llmsbx_backend_create_sandbox (self->backend, spec, cancellable, error);
+      if (self->sandbox_id == NULL)
+        goto fail;
+      self->created_sandbox = TRUE;
+    }
+
+  self->opened_at = g_get_monotonic_time ();
+  self->is_open = TRUE;
+  session_log (self, "open: sandbox %.12s", self->sandbox_id);
+  return TRUE;
+
+fail:
+  reset_state (self);
+  return FALSE;
+}
+
+/**
+ * llmsbx_sandbox_session_new:
+ * @lang: (nullable): the language, %NULL for `python`
+ *
+ * Creates a session. Set other properties with g_object_set() before opening.
+ *
+ * Returns: (transfer full): a new unopened session
+ */
+LlmsbxSandboxSession *
+llmsbx_sandbox_session_new (const char *lang)
+{
+  return g_object_new (LLMSBX_TYPE_SANDBOX_SESSION, "lang", lang ? lang : "python", NULL);
+}
+
+/**
+ * llmsbx_sandbox_session_open:
+ * @self: a #LlmsbxSandboxSession
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Connects to the backend, makes the image available (building or pulling it
+ * when needed) and creates and starts the sandbox, or attaches to the
+ * existing one named by #LlmsbxSandboxSession:container-id. When it fails,
+ * nothing it created remains. Opening an open session does nothing.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+llmsbx_sandbox_session_open (LlmsbxSandboxSession *self,
+                             GCancellable         *cancellable,
+                             GError              **error)
+{
+  gboolean ok = TRUE;
+
+  g_return_val_if_fail (LLMSBX_IS_SANDBOX_SESSION (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  g_rec_mutex_lock (&self->lock);
+  if (!self->is_open)
+    ok = open_locked (self, cancellable, error);
+  g_rec_mutex_unlock (&self->lock);
+
+  if (ok)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_IS_OPEN]);
+  return ok;
+}
+
+/* Close ------------------------------------------------------------------ */
+
+static gboolean
+close_locked (LlmsbxSandboxSession *self,
+              GCancellable         *cancellable,
+              GError              **error)
+{
+  g_autoptr(GError) first_error = NULL;
+  g_autoptr(GError) local_error = NULL;
+
+  if (self->commit_container && self->active_image != NULL)
+    {
+      session_log (self, "committing sandbox to %s", self->active_image);
+      if (!llmsbx_backend_commit (self->backend, self->sandbox_id, self->active_image,
+                                  cancellable, &local_error))
+        g_propagate_prefixed_error (&first_error, g_steal_pointer (&local_error),
+                                    "Committing the sandbox to %s failed: ", self->active_image);
+    }
+
+  if (self->created_sandbox)
+    {
+      session_log (self, "removing sandbox %.12s", self->sandbox_id);
+      /* Removal must happen even when the caller cancelled: nothing may leak. */
+      if (!llmsbx_backend_remove_sandbox (self->backend, self->sandbox_id, NULL, &local_error))
+        {
+          if (first_error == NULL)
+            g_propagate_prefixed_error (&first_error, g_steal_pointer (&local_error),
+                                        "Removing sandbox %.12s failed: ", self->sandbox_id);
+          g_clear_error (&local_error);
+        }
+    }
+
+  /* An image this session pulled or built goes away with it, unless kept or
+   * committed to. It may still be used by other containers: then it stays. */
+  if (self->image_acquired && !self->keep_template && !self->commit_container)
+    {
+      if (!llmsbx_backend_remove_image (self->backend, self->active_image, NULL, &local_error))
+        session_log (self, "keeping image %s: %s", self->active_image, local_error->message);
+    }
+
+  self->is_open = FALSE;
+  reset_state (self);
+  session_log (self, "closed");
+
+  if (first_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&first_error));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * llmsbx_sandbox_session_close:
+ * @self: a #LlmsbxSandboxSession
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Commits the sandbox when #LlmsbxSandboxSession:commit-container is set,
+ * removes a sandbox the session created (never one it attached to) and an
+ * image it pulled or built unless #LlmsbxSandboxSession:keep-template is set.
+ * The session is closed afterwards even when a step failed. Closing a closed
+ * session does nothing.
+ *
+ * Returns: %TRUE when every step succeeded
+ */
+gboolean
+llmsbx_sandbox_session_close (LlmsbxSandboxSession *self,
+                              GCancellable         *cancellable,
+                              GError              **error)
+{
+  gboolean ok = TRUE;
+  gboolean was_open;
+
+  g_return_val_if_fail (LLMSBX_IS_SANDBOX_SESSION (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  g_rec_mutex_lock (&self->lock);
+  was_open = self->is_open;
+  if (was_open)
+    ok = close_locked (self, cancellable, error);
+  g_rec_mutex_unlock (&self->lock);
+
+  if (was_open)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_IS_OPEN]);
+  return ok;
+}
+
+/* Install ---------------------------------------------------------------- */
+
+static gboolean
+install_locked (LlmsbxSandboxSession *self,
+                const char * const   *libraries,
+                GCancellable         *cancellable,
+                GError              **error)
+{
+  g_autoptr(LlmsbxRuntimeContext) context = NULL;
+  g_autofree char *template = NULL;
+
+  if (libraries == NULL || libraries[0] == NULL)
+    return TRUE;
+
+  if (!check_open (self, error))
+    return FALSE;
+
+  for (guint i = 0; libraries[i] != NULL; i++)
+    if (!validate_library_name (libraries[i], error))
+      return FALSE;
+
+  if (self->skip_environment_setup)
+    {
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_LIBRARY_INSTALLATION_NOT_SUPPORTED,
+                   "Library installation is not supported for %s when environment setup is skipped: "
+                   "pre-install libraries in the image, or install them with execute_command()",
+                   self->lang);
+      return FALSE;
+    }
+
+  context = runtime_context (self);
+  if (!llmsbx_language_handler_supports_library_installation (self->handler, context))
+    {
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_LIBRARY_INSTALLATION_NOT_SUPPORTED,
+                   "Library installation is not supported for %s", self->lang);
+      return FALSE;
+    }
+
+  if (!ensure_environment (self, cancellable, error))
+    return FALSE;
+
+  g_clear_object (&context);
+  context = runtime_context (self);
+  template = llmsbx_language_handler_get_install_command (self->handler, context);
+
+  for (guint i = 0; libraries[i] != NULL; i++)
+    {
+      char *templates[] = { template, NULL };
+      g_autoptr(LlmsbxOutputCollector) collector = new_collector (self);
+      int status = 0;
+
+      session_log (self, "installing %s", libraries[i]);
+      if (!run_templates (self, templates, NULL, libraries[i], self->default_timeout, collector,
+                          &status, cancellable, error))
+        return FALSE;
+
+      if (status != 0)
+        {
+          g_autoptr(GBytes) err = llmsbx_output_collector_steal_bytes (collector, LLMSBX_OUTPUT_STREAM_STDERR);
+          g_autofree char *text = g_utf8_make_valid (g_bytes_get_data (err, NULL), g_bytes_get_size (err));
+
+          g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_LIBRARY_INSTALLATION_FAILED,
+                       "Installing %s failed with exit status %d: %s",
+                       libraries[i], status, g_strstrip (text));
+          return FALSE;
+        }
+    }
+
+  return TRUE;
+}
+
+/**
+ * llmsbx_sandbox_session_install:
+ * @self: a #LlmsbxSandboxSession
+ * @libraries: (array zero-terminated=1) (nullable): package names for the language's package manager
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Installs libraries with the language's package manager, setting up the
+ * environment first if that has not happened yet. Fails with
+ * %LLMSBX_ERROR_LIBRARY_INSTALLATION_NOT_SUPPORTED when environment setup is
+ * skipped or the language has no package manager, with
+ * %LLMSBX_ERROR_INVALID_ARGUMENT for a name that looks like an option or holds
+ * shell characters, and with %LLMSBX_ERROR_LIBRARY_INSTALLATION_FAILED when
+ * the package manager fails.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+llmsbx_sandbox_session_install (LlmsbxSandboxSession *self,
+                                const char * const   *libraries,
+                                GCancellable         *cancellable,
+                                GError              **error)
+{
+  gboolean ok;
+
+  g_return_val_if_fail (LLMSBX_IS_SANDBOX_SESSION (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  g_rec_mutex_lock (&self->lock);
+  ok = install_locked (self, libraries, cancellable, error);
+  g_rec_mutex_unlock (&self->lock);
+  return ok;
+}
+
+/* Run -------------------------------------------------------------------- */
+
+static gboolean
+upload_code (LlmsbxSandboxSession *self,
+             const char           *code,
+             GCancellable         *cancellable,
+             GError              **error)
+{
+  g_autofree char *extension = llmsbx_language_handler_get_file_extension (self->handler);
+  g_autofree char *name = g_strdup_printf (CODE_DIR "/code.%s", extension);
+  g_autoptr(GBytes) archive = NULL;
+
+  archive = llmsbx_tar_pack_data (name, (const guint8 *) code, strlen (code), 0644, error);
+  if (archive == NULL)
+    return FALSE;
+
+  return llmsbx_backend_put_archive (self->backend, self->sandbox_id, self->workdir, archive,
+                                     cancellable, error);
+}
+
+static LlmsbxExecutionResult *
+run_locked (LlmsbxSandboxSession *self,
+            const char           *code,
+            const char * const   *libraries,
+            double                timeout,
+            GCancellable         *cancellable,
+            GError              **error)
+{
+  g_autoptr(LlmsbxRuntimeContext) context = NULL;
+  g_autoptr(LlmsbxOutputCollector) collector = NULL;
+  g_auto(GStrv) commands = NULL;
+  g_autofree char *file = NULL;
+  gint64 started = g_get_monotonic_time ();
+  int status = 0;
+
+  if (!check_open (self, error))
+    return NULL;
+
+  if (!g_utf8_validate (code, -1, NULL))
+    {
+      g_set_error_literal (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
+                           "Code must be valid UTF-8");
+      return NULL;
+    }
+
+  if (!install_locked (self, libraries, cancellable, error))
+    return NULL;
+
+  if (!upload_code (self, code, cancellable, error))
+    return NULL;
+
+  context = runtime_context (self);
+  commands = llmsbx_language_handler_get_run_commands (self->handler, context);
+  if (commands == NULL || commands[0] == NULL)
+    {
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_LANGUAGE_NOT_SUPPORTED,
+                   "The %s language handler has no command to run code", self->lang);
+      return NULL;
+    }
+
+  file = code_file_path (self);
+  collector = new_collector (self);
+  if (!run_templates (self, commands, file, NULL, effective_timeout (self, timeout), collector,
+                      &status, cancellable, error))
+    return NULL;
+
+  return collect_result (self, collector, status, started);
+}
+
+/**
+ * llmsbx_sandbox_session_run:
+ * @self: a #LlmsbxSandboxSession
+ * @code: source code in the session's language (UTF-8)
+ * @libraries: (array zero-terminated=1) (nullable): libraries to install first
+ * @timeout: seconds the code may run; 0 for the session's
+ *   #LlmsbxSandboxSession:execution-timeout, itself defaulting to
+ *   #LlmsbxSandboxSession:default-timeout
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Runs code in the sandbox. A compiled language's compile errors come back as
+ * a failed result carrying the compiler's message. When the time runs out,
+ * everything the code started in the sandbox is killed, the call fails with
+ * %LLMSBX_ERROR_TIMEOUT, and the session stays usable. Output is delivered
+ * live through #LlmsbxSandboxSession::output as it arrives.
+ *
+ * Returns: (transfer full): the result, or %NULL on error
+ */
+LlmsbxExecutionResult *
+llmsbx_sandbox_session_run (LlmsbxSandboxSession *self,
+                            const char           *code,
+                            const char * const   *libraries,
+                            double                timeout,
+                            GCancellable         *cancellable,
+                            GError              **error)
+{
+  LlmsbxExecutionResult *result;
+
+  g_return_val_if_fail (LLMSBX_IS_SANDBOX_SESSION (self), NULL);
+  g_return_val_if_fail (code != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  g_rec_mutex_lock (&self->lock);
+  result = run_locked (self, code, libraries, timeout, cancellable, error);
+  g_rec_mutex_unlock (&self->lock);
+  return result;
+}
+
+static LlmsbxExecutionResult *
+execute_argv_locked (LlmsbxSandboxSession *self,
+                     const char * const   *argv,
+                     const char           *workdir,
+                     GCancellable         *cancellable,
+                     GError              **error)
+{
+  g_autoptr(LlmsbxOutputCollector) collector = NULL;
+  gint64 started = g_get_monotonic_time ();
+  int status = 0;
+
+  if (!check_open (self, error))
+    return NULL;
+
+  if (argv == NULL || argv[0] == NULL || argv[0][0] == '\0')
+    {
+      g_set_error_literal (error, LLMSBX_ERROR, LLMSBX_ERROR_COMMAND_EMPTY, "Command cannot be empty");
+      return NULL;
+    }
+
+  collector = new_collector (self);
+  if (!llmsbx_guarded_exec (self->backend, self->sandbox_id, argv, base_exec_env,
+                            workdir ? workdir : self->workdir, self->default_timeout,
+                            collector, &status, cancellable, error))
+    return NULL;
+
+  return collect_result (self, collector, status, started);
+}
+
+/**
+ * llmsbx_sandbox_session_execute_argv:
+ * @self: a #LlmsbxSandboxSession
+ * @argv: (array zero-terminated=1): the exact argv to run; no shell is involved
+ * @workdir: (nullable): working directory, %NULL for the session's
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Runs a command in the sandbox, limited by #LlmsbxSandboxSession:default-timeout.
+ *
+ * Returns: (transfer full): the result, or %NULL on error
+ */
+LlmsbxExecutionResult *
+llmsbx_sandbox_session_execute_argv (LlmsbxSandboxSession *self,
+                                     const char * const   *argv,
+                                     const char           *workdir,
+                                     GCancellable         *cancellable,
+                                     GError              **error)
+{
+  LlmsbxExecutionResult *result;
+
+  g_return_val_if_fail (LLMSBX_IS_SANDBOX_SESSION (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  g_rec_mutex_lock (&self->lock);
+  result = execute_argv_locked (self, argv, workdir, cancellable, error);
+  g_rec_mutex_unlock (&self->lock);
+  return result;
+}
+
+/**
+ * llmsbx_sandbox_session_execute_command:
+ * @self: a #LlmsbxSandboxSession
+ * @command: a shell command line, run by `sh -c` inside the sandbox
+ * @workdir: (nullable): working directory, %NULL for the session's
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Runs a shell command inside the sandbox (pipes, `&&` and redirections
+ * work, the same on every backend), limited by
+ * #LlmsbxSandboxSession:default-timeout. Use
+ * llmsbx_sandbox_session_execute_argv() to pass an exact argv instead.
+ *
+ * Returns: (transfer full): the result, or %NULL on error
+ */
+LlmsbxExecutionResult *
+llmsbx_sandbox_session_execute_command (LlmsbxSandboxSession *self,
+                                        const char           *command,
+                                        const char           *workdir,
+                                        GCancellable         *cancellable,
+                                        GError              **error)
+{
+  const char *argv[] = { "sh", "-c", command, NULL };
+
+  g_return_val_if_fail (LLMSBX_IS_SANDBOX_SESSION (self), NULL);
+  g_return_val_if_fail (command != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (*command == '\0')
+    {
+      g_set_error_literal (error, LLMSBX_ERROR, LLMSBX_ERROR_COMMAND_EMPTY, "Command cannot be empty");
+      return NULL;
+    }
+
+  return llmsbx_sandbox_session_execute_argv (self, argv, workdir, cancellable, error);
+}
+
+/* Files ------------------------------------------------------------------ */
+
+/* Relative sandbox paths are relative to the working directory. */
+static char *
+resolve_sandbox_path (LlmsbxSandboxSession *self,
+                      const char           *path,
+                      GError              **error)
+{
+  g_autofree char *absolute = NULL;
+
+  if (path == NULL || *path == '\0')
+    {
+      g_set_error_literal (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
+                           "A path in the sandbox cannot be empty");
+      return NULL;
+    }
+
+  absolute = path[0] == '/' ? g_strdup (path) : g_build_path ("/", self->workdir, path, NULL);
+  if (!llmsbx_container_path_is_safe (absolute, error))
+    return NULL;
+
+  /* Trailing slashes would give the archive an empty name. */
+  while (strlen (absolute) > 1 && g_str_has_suffix (absolute, "/"))
+    absolute[strlen (absolute) - 1] = '\0';
+  if (strcmp (absolute, "/") == 0)
+    {
+      g_set_error_literal (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
+                           "Copying the sandbox's root directory is not supported");
+      return NULL;
+    }
+  return g_steal_pointer (&absolute);
+}
+
+static gboolean
+make_sandbox_directory (LlmsbxSandboxSession *self,
+                        const char           *directory,
+                        GCancellable         *cancellable,
+                        GError              **error)
+{
+  const char *argv[] = { "mkdir", "-p", "--", directory, NULL };
+  g_autoptr(LlmsbxOutputCollector) collector = llmsbx_output_collector_new (16 * 1024);
+  int status = 0;
+
+  if (!llmsbx_guarded_exec (self->backend, self->sandbox_id, argv, NULL, "/",
+                            self->default_timeout, collector, &status, cancellable, error))
+    return FALSE;
+
+  if (status != 0)
+    {
+      g_autoptr(GBytes) err = llmsbx_output_collector_steal_bytes (collector, LLMSBX_OUTPUT_STREAM_STDERR);
+      g_autofree char *text = g_utf8_make_valid (g_bytes_get_data (err, NULL), g_bytes_get_size (err));
+
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED,
+                   "Could not create directory %s in the sandbox: %s", directory, g_strstrip (text));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+copy_to_runtime_locked (LlmsbxSandboxSession *self,
+                        const char           *src,
+                        const char           *dest,
+                        GCancellable         *cancellable,
+                        GError              **error)
+{
+  g_autofree char *target = NULL;
+  g_autofree char *directory = NULL;
+  g_autofree char *name = NULL;
+  g_autoptr(GBytes) archive = NULL;
+  g_autoptr(GError) local_error = NULL;
+
+  if (!check_open (self, error))
+    return FALSE;
+
+  target = resolve_sandbox_path (self, dest, error);
+  if (target == NULL)
+    return FALSE;
+
+  directory = g_path_get_dirname (target);
+  name = g_path_get_basename (target);
+  archive = llmsbx_tar_pack_path (src, name, error);
+  if (archive == NULL)
+    return FALSE;
+
+  session_log (self, "copy %s -> %s", src, target);
+  if (llmsbx_backend_put_archive (self->backend, self->sandbox_id, directory, archive,
+                                  cancellable, &local_error))
+    return TRUE;
+
+  /* The destination's directory does not exist yet: one more round trip. */
+  if (!g_error_matches (local_error, LLMSBX_ERROR, LLMSBX_ERROR_FILE_NOT_FOUND))
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+
+  return make_sandbox_directory (self, directory, cancellable, error) &&
+         llmsbx_backend_put_archive (self->backend, self->sandbox_id, directory, archive,
+                                     cancellable, error);
+}
+
+/**
+ * llmsbx_sandbox_session_copy_to_runtime:
+ * @self: a #LlmsbxSandboxSession
+ * @src: (type filename): a file or directory on the host
+ * @dest: where it goes in the sandbox; relative paths are relative to the workdir
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Copies a file or a directory tree into the sandbox, creating missing parent
+ * directories. @dest names the copy itself, like `cp -r src dest`. Paths with
+ * a `..` component are refused with %LLMSBX_ERROR_PATH_TRAVERSAL.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+llmsbx_sandbox_session_copy_to_runtime (LlmsbxSandboxSession *self,
+                                        const char           *src,
+                                        const char           *dest,
+                                        GCancellable         *cancellable,
+                                        GError              **error)
+{
+  gboolean ok;
+
+  g_return_val_if_fail (LLMSBX_IS_SANDBOX_SESSION (self), FALSE);
+  g_return_val_if_fail (src != NULL, FALSE);
+  g_return_val_if_fail (dest != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  g_rec_mutex_lock (&self->lock);
+  ok = copy_to_runtime_locked (self, src, dest, cancellable, error);
+  g_rec_mutex_unlock (&self->lock);
+  return ok;
+}
+
+static gboolean
+copy_from_runtime_locked (LlmsbxSandboxSession *self,
+                          const char           *src,
+                          const char           *dest,
+                          GCancellable         *cancellable,
+                          GError              **error)
+{
+  g_autofree char *source = NULL;
+  g_autoptr(GBytes) archive = NULL;
+
+  if (!check_open (self, error))
+    return FALSE;
+
+  source = resolve_sandbox_path (self, src, error);
+  if (source == NULL)
+    return FALSE;
+
+  session_log (self, "copy %s <- %s", dest, source);
+  archive = llmsbx_backend_get_archive (self->backend, self->sandbox_id, source, cancellable, error);
+  if (archive == NULL)
+    return FALSE;
+
+  return llmsbx_tar_extract (archive, dest, error);
+}
+
+/**
+ * llmsbx_sandbox_session_copy_from_runtime:
+ * @self: a #LlmsbxSandboxSession
+ * @src: a file or directory in the sandbox; relative paths are relative to the workdir
+ * @dest: (type filename): where the copy goes on the host
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Copies a file or directory tree out of the sandbox; @dest names the copy,
+ * like `cp -r src dest`. Empty files and binary data are copied exactly.
+ * Entries that would escape @dest (absolute names, `..`, links) are refused
+ * with %LLMSBX_ERROR_PATH_TRAVERSAL; a missing @src fails with
+ * %LLMSBX_ERROR_FILE_NOT_FOUND.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+llmsbx_sandbox_session_copy_from_runtime (LlmsbxSandboxSession *self,
+                                          const char           *src,
+                                          const char           *dest,
+                                          GCancellable         *cancellable,
+                                          GError              **error)
+{
+  gboolean ok;
+
+  g_return_val_if_fail (LLMSBX_IS_SANDBOX_SESSION (self), FALSE);
+  g_return_val_if_fail (src != NULL, FALSE);
+  g_return_val_if_fail (dest != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  g_rec_mutex_lock (&self->lock);
+  ok = copy_from_runtime_locked (self, src, dest, cancellable, error);
+  g_rec_mutex_unlock (&self->lock);
+  return ok;
+}
+
+/* Async ------------------------------------------------------------------ */
+
+typedef struct {
+  char   *code;
+  GStrv   libraries;
+  double  timeout;
+} RunData;
+
+static void
+run_data_free (gpointer data)
+{
+  RunData *run = data;
+
+  g_free (run->code);
+  g_strfreev (run->libraries);
+  g_free (run);
+}
+
+/* Worker threads deliver live output in the context the task was started from. */
+static void
+set_output_context (GTask *task)
+{
+  g_private_set (&output_context_key, g_task_get_context (task));
+}
+
+static void
+open_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  GError *error = NULL;
+
+  if (llmsbx_sandbox_session_open (source, cancellable, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+close_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  GError *error = NULL;
+
+  if (llmsbx_sandbox_session_close (source, cancellable, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+run_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  RunData *run = task_data;
+  GError *error = NULL;
+  LlmsbxExecutionResult *result;
+
+  set_output_context (task);
+  result = llmsbx_sandbox_session_run (source, run->code, (const char * const *) run->libraries,
+                                       run->timeout, cancellable, &error);
+  g_private_set (&output_context_key, NULL);
+
+  if (result != NULL)
+    g_task_return_pointer (task, result, g_object_unref);
+  else
+    g_task_return_error (task, error);
+}
+
+/**
+ * llmsbx_sandbox_session_open_async:
+ * @self: a #LlmsbxSandboxSession
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when the session is open or failed to open
+ * @user_data: data for @callback
+ *
+ * Opens the session in a worker thread; see llmsbx_sandbox_session_open().
+ */
+void
+llmsbx_sandbox_session_open_async (LlmsbxSandboxSession *self,
+                                   GCancellable         *cancellable,
+                                   GAsyncReadyCallback   callback,
+                                   gpointer              user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (LLMSBX_IS_SANDBOX_SESSION (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, llmsbx_sandbox_session_open_async);
+  g_task_run_in_thread (task, open_thread);
+}
+
+/**
+ * llmsbx_sandbox_session_open_finish:
+ * @self: a #LlmsbxSandboxSession
+ * @result: the #GAsyncResult
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE when the session opened
+ */
+gboolean
+llmsbx_sandbox_session_open_finish (LlmsbxSandboxSession *self,
+                                    GAsyncResult         *result,
+                                    GError              **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == llmsbx_sandbox_session_open_async, FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/**
+ * llmsbx_sandbox_session_close_async:
+ * @self: a #LlmsbxSandboxSession
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when the session is closed
+ * @user_data: data for @callback
+ *
+ * Closes the session in a worker thread; see llmsbx_sandbox_session_close().
+ */
+void
+llmsbx_sandbox_session_close_async (LlmsbxSandboxSession *self,
+                                    GCancellable         *cancellable,
+                                    GAsyncReadyCallback   callback,
+                                    gpointer              user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (LLMSBX_IS_SANDBOX_SESSION (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, llmsbx_sandbox_session_close_async);
+  g_task_run_in_thread (task, close_thread);
+}
+
+/**
+ * llmsbx_sandbox_session_close_finish:
+ * @self: a #LlmsbxSandboxSession
+ * @result: the #GAsyncResult
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE when every step of closing succeeded
+ */
+gboolean
+llmsbx_sandbox_session_close_finish (LlmsbxSandboxSession *self,
+                                     GAsyncResult         *result,
+                                     GError              **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == llmsbx_sandbox_session_close_async, FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/**
+ * llmsbx_sandbox_session_run_async:
+ * @self: a #LlmsbxSandboxSession
+ * @code: source code in the session's language
+ * @libraries: (array zero-terminated=1) (nullable): libraries to install first
+ * @timeout: seconds the code may run; 0 for the session's default
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called with the result
+ * @user_data: data for @callback
+ *
+ * Runs code in a worker thread; see llmsbx_sandbox_session_run(). Live output
+ * is emitted in the thread-default main context of the caller.
+ */
+void
+llmsbx_sandbox_session_run_async (LlmsbxSandboxSession *self,
+                                  const char           *code,
+                                  const char * const   *libraries,
+                                  double                timeout,
+                                  GCancellable         *cancellable,
+                                  GAsyncReadyCallback   callback,
+                                  gpointer              user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  RunData *run;
+
+  g_return_if_fail (LLMSBX_IS_SANDBOX_SESSION (self));
+  g_return_if_fail (code != NULL);
+
+  run = g_new0 (RunData, 1);
+  run->code = g_strdup (code);
+  run->libraries = g_strdupv ((char **) libraries);
+  run->timeout = timeout;
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, llmsbx_sandbox_session_run_async);
+  g_task_set_task_data (task, run, run_data_free);
+  g_task_run_in_thread (task, run_thread);
+}
+
+/**
+ * llmsbx_sandbox_session_run_finish:
+ * @self: a #LlmsbxSandboxSession
+ * @result: the #GAsyncResult
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full): the result, or %NULL on error
+ */
+LlmsbxExecutionResult *
+llmsbx_sandbox_session_run_finish (LlmsbxSandboxSession *self,
+                                   GAsyncResult         *result,
+                                   GError              **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == llmsbx_sandbox_session_run_async, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* Properties ------------------------------------------------------------- */
+
+/**
+ * llmsbx_sandbox_session_get_lang:
+ * @self: a #LlmsbxSandboxSession
+ *
+ * Returns: the language identifier
+ */
+const char *
+llmsbx_sandbox_session_get_lang (LlmsbxSandboxSession *self)
+{
+  g_return_val_if_fail (LLMSBX_IS_SANDBOX_SESSION (self), NULL);
+  return self->lang;
+}
+
+/**
+ * llmsbx_sandbox_session_get_backend:
+ * @self: a #LlmsbxSandboxSession
+ *
+ * Returns: the backend name
+ */
+const char *
+llmsbx_sandbox_session_get_backend (LlmsbxSandboxSession *self)
+{
+  g_return_val_if_fail (LLMSBX_IS_SANDBOX_SESSION (self), NULL);
+  return self->client ? llmsbx_backend_get_name (self->client) : self->backend_name;
+}
+
+/**
+ * llmsbx_sandbox_session_get_client:
+ * @self: a #LlmsbxSandboxSession
+ *
+ * Returns: (transfer none) (nullable): the backend the session was given, if any
+ */
+LlmsbxBackend *
+llmsbx_sandbox_session_get_client (LlmsbxSandboxSession *self)
+{
+  g_return_val_if_fail (LLMSBX_IS_SANDBOX_SESSION (self), NULL);
+  return self->client;
+}
+
+/**
+ * llmsbx_sandbox_session_get_image:
+ * @self: a #LlmsbxSandboxSession
+ *
+ * Returns: (nullable): the image the sandbox runs (while open), or the configured one
+ */
+const char *
+llmsbx_sandbox_session_get_image (LlmsbxSandboxSession *self)
+{
+  g_return_val_if_fail (LLMSBX_IS_SANDBOX_SESSION (self), NULL);
+  return self->active_image ? self->active_image : self->image;
+}
+
+/**
+ * llmsbx_sandbox_session_get_workdir:
+ * @self: a #LlmsbxSandboxSession
+ *
+ * Returns: the working directory in the sandbox
+ */
+const char *
+llmsbx_sandbox_session_get_workdir (LlmsbxSandboxSession *self)
+{
+  g_return_val_if_fail (LLMSBX_IS_SANDBOX_SESSION (self), NULL);
+  return self->workdir;
+}
+
+/**
+ * llmsbx_sandbox_session_get_container_id:
+ * @self: a #LlmsbxSandboxSession
+ *
+ * Returns: (nullable): the sandbox's id while open, else the configured existing container
+ */
+const char *
+llmsbx_sandbox_session_get_container_id (LlmsbxSandboxSession *self)
+{
+  g_return_val_if_fail (LLMSBX_IS_SANDBOX_SESSION (self), NULL);
+  return self->sandbox_id ? self->sandbox_id : self->container_id;
+}
+
+/**
+ * llmsbx_sandbox_session_get_is_open:
+ * @self: a #LlmsbxSandboxSession
+ *
+ * Returns: whether the session is open
+ */
+gboolean
+llmsbx_sandbox_session_get_is_open (LlmsbxSandboxSession *self)
+{
+  g_return_val_if_fail (LLMSBX_IS_SANDBOX_SESSION (self), FALSE);
+  return self->is_open;
+}
+
+/**
+ * llmsbx_sandbox_session_get_language_handler:
+ * @self: a #LlmsbxSandboxSession
+ *
+ * Returns: (transfer none) (nullable): the language handler while open
+ */
+LlmsbxLanguageHandler *
+llmsbx_sandbox_session_get_language_handler (LlmsbxSandboxSession *self)
+{
+  g_return_val_if_fail (LLMSBX_IS_SANDBOX_SESSION (self), NULL);
+  return self->handler;
+}
+
+/**
+ * llmsbx_sandbox_session_get_runtime_configs:
+ * @self: a #LlmsbxSandboxSession
+ *
+ * Returns: (transfer none) (nullable): the runtime configs, an `a{sv}` dictionary
+ */
+GVariant *
+llmsbx_sandbox_session_get_runtime_configs (LlmsbxSandboxSession *self)
+{
+  g_return_val_if_fail (LLMSBX_IS_SANDBOX_SESSION (self), NULL);
+  return self->runtime_configs;
+}
+
+/**
+ * llmsbx_sandbox_session_set_runtime_configs:
+ * @self: a #LlmsbxSandboxSession
+ * @configs: (nullable): an `a{sv}` dictionary of docker-py style settings
+ *
+ * Sets container settings such as `mem_limit` or `network_mode`, applied when
+ * the sandbox is created. The backend validates them at open().
+ */
+void
+llmsbx_sandbox_session_set_runtime_configs (LlmsbxSandboxSession *self,
+                                            GVariant             *configs)
+{
+  g_return_if_fail (LLMSBX_IS_SANDBOX_SESSION (self));
+  g_return_if_fail (configs == NULL || g_variant_is_of_type (configs, G_VARIANT_TYPE_VARDICT));
+
+  if (configs == self->runtime_configs)
+    return;
+  g_clear_pointer (&self->runtime_configs, g_variant_unref);
+  if (configs != NULL)
+    self->runtime_configs = g_variant_ref_sink (configs);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNTIME_CONFIGS]);
+}
+
+/**
+ * llmsbx_sandbox_session_set_runtime_configs_json:
+ * @self: a #LlmsbxSandboxSession
+ * @json: a JSON object such as `{"mem_limit": "512m"}`
+ * @error: return location for a #GError
+ *
+ * Sets #LlmsbxSandboxSession:runtime-configs from JSON.
+ *
+ * Returns: %TRUE when @json is a JSON object
+ */
+gboolean
+llmsbx_sandbox_session_set_runtime_configs_json (LlmsbxSandboxSession *self,
+                                                 const char           *json,
+                                                 GError              **error)
+{
+  g_autoptr(JsonNode) node = NULL;
+  g_autoptr(GVariant) configs = NULL;
+  g_autoptr(GError) local_error = NULL;
+
+  g_return_val_if_fail (LLMSBX_IS_SANDBOX_SESSION (self), FALSE);
+  g_return_val_if_fail (json != NULL, FALSE);
+
+  node = json_from_string (json, &local_error);
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+    {
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
+                   "Runtime configs must be a JSON object%s%s",
+                   local_error ? ": " : "", local_error ? local_error->message : "");
+      return FALSE;
+    }
+
+  configs = json_gvariant_deserialize (node, "a{sv}", &local_error);
+  if (configs == NULL)
+    {
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
+                   "Runtime configs cannot be converted: %s", local_error->message);
+      return FALSE;
+    }
+
+  llmsbx_sandbox_session_set_runtime_configs (self, configs);
+  return TRUE;
+}
+
+static void
+llmsbx_sandbox_session_dispose (GObject *object)
+{
+  LlmsbxSandboxSession *self = LLMSBX_SANDBOX_SESSION (object);
+  g_autoptr(GError) error = NULL;
+
+  /* A session dropped while open must not leak its sandbox. */
+  if (self->is_open && !llmsbx_sandbox_session_close (self, NULL, &error))
+    g_warning ("Closing a session on dispose failed: %s", error->message);
+
+  G_OBJECT_CLASS (llmsbx_sandbox_session_parent_class)->dispose (object);
+}
+
+static void
+llmsbx_sandbox_session_finalize (GObject *object)
+{
+  LlmsbxSandboxSession *self = LLMSBX_SANDBOX_SESSION (object);
+
+  reset_state (self);
+  g_free (self->lang);
+  g_free (self->backend_name);
+  g_clear_object (&self->client);
+  g_free (self->image);
+  g_free (self->dockerfile);
+  g_free (self->workdir);
+  g_free (self->container_id);
+  g_free (self->session_uuid);
+  g_clear_pointer (&self->runtime_configs, g_variant_unref);
+  g_rec_mutex_clear (&self->lock);
+
+  G_OBJECT_CLASS (llmsbx_sandbox_session_parent_class)->finalize (object);
+}
+
+static void
+llmsbx_sandbox_session_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  LlmsbxSandboxSession *self = LLMSBX_SANDBOX_SESSION (object);
+
+  switch (prop_id)
+    {
+    case PROP_LANG: g_value_set_string (value, self->lang); break;
+    case PROP_BACKEND: g_value_set_string (value, llmsbx_sandbox_session_get_backend (self)); break;
+    case PROP_CLIENT: g_value_set_object (value, self->client); break;
+    case PROP_IMAGE: g_value_set_string (value, llmsbx_sandbox_session_get_image (self)); break;
+    case PROP_DOCKERFILE: g_value_set_string (value, self->dockerfile); break;
+    case PROP_WORKDIR: g_value_set_string (value, self->workdir); break;
+    case PROP_CONTAINER_ID: g_value_set_string (value, llmsbx_sandbox_session_get_container_id (self)); break;
+    case PROP_KEEP_TEMPLATE: g_value_set_boolean (value, self->keep_template); break;
+    case PROP_COMMIT_CONTAINER: g_value_set_boolean (value, self->commit_container); break;
+    case PROP_SKIP_ENVIRONMENT_SETUP: g_value_set_boolean (value, self->skip_environment_setup); break;
+    case PROP_VERBOSE: g_value_set_boolean (value, self->verbose); break;
+    case PROP_DEFAULT_TIMEOUT: g_value_set_double (value, self->default_timeout); break;
+    case PROP_EXECUTION_TIMEOUT: g_value_set_double (value, self->execution_timeout); break;
+    case PROP_SESSION_TIMEOUT: g_value_set_double (value, self->session_timeout); break;
+    case PROP_RUNTIME_CONFIGS: g_value_set_variant (value, self->runtime_configs); break;
+    case PROP_OUTPUT_LIMIT: g_value_set_uint64 (value, self->output_limit); break;
+    case PROP_IS_OPEN: g_value_set_boolean (value, self->is_open); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+set_lowercase (char       **slot,
+               const char  *value)
+{
+  g_free (*slot);
+  *slot = value ? g_ascii_strdown (value, -1) : NULL;
+}
+
+static void
+llmsbx_sandbox_session_set_property (GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
+{
+  LlmsbxSandboxSession *self = LLMSBX_SANDBOX_SESSION (object);
+
+  switch (prop_id)
+    {
+    case PROP_LANG: set_lowercase (&self->lang, g_value_get_string (value) ? g_value_get_string (value) : "python"); break;
+    case PROP_BACKEND: set_lowercase (&self->backend_name, g_value_get_string (value) ? g_value_get_string (value) : "docker"); break;
+    case PROP_CLIENT: g_set_object (&self->client, g_value_get_object (value)); break;
+    case PROP_IMAGE: g_free (self->image); self->image = g_value_dup_string (value); break;
+    case PROP_DOCKERFILE: g_free (self->dockerfile); self->dockerfile = g_value_dup_string (value); break;
+    case PROP_WORKDIR: g_free (self->workdir); self->workdir = g_strdup (g_value_get_string (value) ? g_value_get_string (value) : "/sandbox"); break;
+    case PROP_CONTAINER_ID: g_free (self->container_id); self->container_id = g_value_dup_string (value); break;
+    case PROP_KEEP_TEMPLATE: self->keep_template = g_value_get_boolean (value); break;
+    case PROP_COMMIT_CONTAINER: self->commit_container = g_value_get_boolean (value); break;
+    case PROP_SKIP_ENVIRONMENT_SETUP: self->skip_environment_setup = g_value_get_boolean (value); break;
+    case PROP_VERBOSE: self->verbose = g_value_get_boolean (value); break;
+    case PROP_DEFAULT_TIMEOUT: self->default_timeout = g_value_get_double (value); break;
+    case PROP_EXECUTION_TIMEOUT: self->execution_timeout = g_value_get_double (value); break;
+    case PROP_SESSION_TIMEOUT: self->session_timeout = g_value_get_double (value); break;
+    case PROP_RUNTIME_CONFIGS: llmsbx_sandbox_session_set_runtime_configs (self, g_value_get_variant (value)); break;
+    case PROP_OUTPUT_LIMIT: self->output_limit = g_value_get_uint64 (value); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+llmsbx_sandbox_session_class_init (LlmsbxSandboxSessionClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GParamFlags config_flags = G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS;
+
+  object_class->dispose = llmsbx_sandbox_session_dispose;
+  object_class->finalize = llmsbx_sandbox_session_finalize;
+  object_class->get_property = llmsbx_sandbox_session_get_property;
+  object_class->set_property = llmsbx_sandbox_session_set_property;
+
+  /**
+   * LlmsbxSandboxSession:lang:
+   *
+   * The language of the code, case-insensitive (`python`, `javascript`, ...).
+   */
+  properties[PROP_LANG] = g_param_spec_string ("lang", NULL, NULL, "python", config_flags);
+
+  /**
+   * LlmsbxSandboxSession:backend:
+   *
+   * Name of the backend plugin to use (`docker`, `podman`, `kubernetes`).
+   * Ignored when #LlmsbxSandboxSession:client is set.
+   */
+  properties[PROP_BACKEND] = g_param_spec_string ("backend", NULL, NULL, "docker", config_flags);
+
+  /**
+   * LlmsbxSandboxSession:client:
+   *
+   * A configured backend (for a remote daemon, a custom socket or TLS), used
+   * instead of a default one named by #LlmsbxSandboxSession:backend.
+   */
+  properties[PROP_CLIENT] = g_param_spec_object ("client", NULL, NULL, LLMSBX_TYPE_BACKEND,
+                                                 G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * LlmsbxSandboxSession:image:
+   *
+   * The image to run; %NULL for the language's default image.
+   */
+  properties[PROP_IMAGE] = g_param_spec_string ("image", NULL, NULL, NULL,
+                                                G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * LlmsbxSandboxSession:dockerfile:
+   *
+   * A Dockerfile to build the image from; its directory is the build context.
+   */
+  properties[PROP_DOCKERFILE] = g_param_spec_string ("dockerfile", NULL, NULL, NULL,
+                                                     G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * LlmsbxSandboxSession:workdir:
+   *
+   * Working directory in the sandbox, where code runs.
+   */
+  properties[PROP_WORKDIR] = g_param_spec_string ("workdir", NULL, NULL, "/sandbox", config_flags);
+
+  /**
+   * LlmsbxSandboxSession:container-id:
+   *
+   * An existing container (or pod) to attach to instead of creating one. It
+   * is never removed by the session. While open, this is the sandbox's id.
+   */
+  properties[PROP_CONTAINER_ID] = g_param_spec_string ("container-id", NULL, NULL, NULL,
+                                                       G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * LlmsbxSandboxSession:keep-template:
+   *
+   * Keep an image this session pulled or built when it closes.
+   */
+  properties[PROP_KEEP_TEMPLATE] = g_param_spec_boolean ("keep-template", NULL, NULL, FALSE, config_flags);
+
+  /**
+   * LlmsbxSandboxSession:commit-container:
+   *
+   * Commit the sandbox's state to its image when the session closes.
+   */
+  properties[PROP_COMMIT_CONTAINER] = g_param_spec_boolean ("commit-container", NULL, NULL, FALSE, config_flags);
+
+  /**
+   * LlmsbxSandboxSession:skip-environment-setup:
+   *
+   * Skip the language's environment setup (venv, pip, Go modules): code runs
+   * with the image's own interpreter, and installing libraries fails with
+   * %LLMSBX_ERROR_LIBRARY_INSTALLATION_NOT_SUPPORTED.
+   */
+  properties[PROP_SKIP_ENVIRONMENT_SETUP] =
+    g_param_spec_boolean ("skip-environment-setup", NULL, NULL, FALSE, config_flags);
+
+  /**
+   * LlmsbxSandboxSession:verbose:
+   *
+   * Log every step, command and result at message level.
+   */
+  properties[PROP_VERBOSE] = g_param_spec_boolean ("verbose", NULL, NULL, FALSE, config_flags);
+
+  /**
+   * LlmsbxSandboxSession:default-timeout:
+   *
+   * Seconds any operation in the sandbox may take (commands, installs, and
+   * runs when no other timeout is set); 0 for no limit.
+   */
+  properties[PROP_DEFAULT_TIMEOUT] =
+    g_param_spec_double ("default-timeout", NULL, NULL, 0, G_MAXDOUBLE, LLMSBX_DEFAULT_TIMEOUT, config_flags);
+
+  /**
+   * LlmsbxSandboxSession:execution-timeout:
+   *
+   * Seconds a run may take; 0 to use #LlmsbxSandboxSession:default-timeout.
+   */
+  properties[PROP_EXECUTION_TIMEOUT] =
+    g_param_spec_double ("execution-timeout", NULL, NULL, 0, G_MAXDOUBLE, 0, config_flags);
+
+  /**
+   * LlmsbxSandboxSession:session-timeout:
+   *
+   * Maximum lifetime of the session in seconds, counted from open; 0 for no
+   * limit. An expired session is closed and its sandbox removed.
+   */
+  properties[PROP_SESSION_TIMEOUT] =
+    g_param_spec_double ("session-timeout", NULL, NULL, 0, G_MAXDOUBLE, 0, config_flags);
+
+  /**
+   * LlmsbxSandboxSession:runtime-configs:
+   *
+   * Container settings in docker-py style (`mem_limit`, `network_mode`,
+   * `volumes`, ...) as an `a{sv}` dictionary.
+   */
+  properties[PROP_RUNTIME_CONFIGS] =
+    g_param_spec_variant ("runtime-configs", NULL, NULL, G_VARIANT_TYPE_VARDICT, NULL,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * LlmsbxSandboxSession:output-limit:
+   *
+   * Bytes of each output stream kept per execution; past it output is
+   * dropped and the result is marked truncated. 0 for no limit.
+   */
+  properties[PROP_OUTPUT_LIMIT] =
+    g_param_spec_uint64 ("output-limit", NULL, NULL, 0, G_MAXUINT64, LLMSBX_DEFAULT_OUTPUT_LIMIT, config_flags);
+
+  /**
+   * LlmsbxSandboxSession:is-open:
+   *
+   * Whether the session is open.
+   */
+  properties[PROP_IS_OPEN] = g_param_spec_boolean ("is-open", NULL, NULL, FALSE,
+                                                   G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /**
+   * LlmsbxSandboxSession::output:
+   * @self: the session
+   * @stream: which stream the chunk came from
+   * @chunk: the bytes, exactly as the program wrote them
+   *
+   * Emitted as output arrives from a run or a command, before the call
+   * returns. Handlers never change the exit status the call reports.
+   */
+  signals[SIGNAL_OUTPUT] =
+    g_signal_new ("output", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 2, LLMSBX_TYPE_OUTPUT_STREAM, G_TYPE_BYTES);
+}
+
+static void
+llmsbx_sandbox_session_init (LlmsbxSandboxSession *self)
+{
+  g_rec_mutex_init (&self->lock);
+}

@@ -1,0 +1,20 @@
+/* llmsbx-guarded-exec-private.h: run one command in a sandbox with a deadline,
+ * and kill everything it started when the deadline passes or the caller cancels. */
+#pragma once
+
+#include "llmsbx-backend.h"
+
+G_BEGIN_DECLS
+
+gboolean llmsbx_guarded_exec (LlmsbxBackend         *backend,
+                              const char            *sandbox_id,
+                              const char * const    *argv,
+                              const char * const    *env,
+                              const char            *workdir,
+                              double                 timeout,
+                              LlmsbxOutputCollector *output,
+                              int                   *exit_status,
+                              GCancellable          *cancellable,
+                              GError               **error);
+
+G_END_DECLS

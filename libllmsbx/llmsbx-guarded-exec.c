@@ -1,0 +1,103 @@
+/* llmsbx-guarded-exec.c: run one command in a sandbox with a deadline, and kill
+ * everything it started when the deadline passes or the caller cancels.
+ *
+ * Container engines have no API to kill an exec (protocols.md §1.6), and
+ * dropping the connection leaves the process running. So every command carries
+ * a random token in its environment, which its children inherit; on timeout a
+ * second exec kills every process whose environment holds the token, repeating
+ * until none is left so that a fork bomb cannot outrun it. This needs only
+ * `sh`, `tr` and `grep` in the image and works the same on every backend. */
+#include "config.h"
+
+#include "llmsbx-guarded-exec-private.h"
+#include "llmsbx-error.h"
+
+#define TOKEN_VARIABLE "LLMSBX_EXEC_TOKEN"
+
+/* $1 is the token. Killing the process group as well catches children that
+ * scrubbed their environment but stayed in the group. */
+static const char kill_script[] =
+  "self=$$; round=0\n"
+  "while [ $round -lt 50 ]; do\n"
+  "  found=0\n"
+  "  for f in /proc/[0-9]*/environ; do\n"
+  "    p=${f#/proc/}; p=${p%/environ}\n"
+  "    [ \"$p\" = \"$self\" ] && continue\n"
+  "    if tr '\\0' '\\n' < \"$f\" 2>/dev/null | grep -qx \"" TOKEN_VARIABLE "=$1\"; then\n"
+  "      kill -KILL -- \"-$p\" 2>/dev/null; kill -KILL \"$p\" 2>/dev/null; found=1\n"
+  "    fi\n"
+  "  done\n"
+  "  [ $found = 0 ] && exit 0\n"
+  "  round=$((round + 1))\n"
+  "done\n"
+  "exit 1\n";
+
+/* How long the kill itself may take; it must not hang a timed-out session. */
+#define KILL_TIMEOUT_SECONDS 10
+
+static void
+kill_token_processes (LlmsbxBackend *backend,
+                      const char    *sandbox_id,
+                      const char    *token)
+{
+  const char *argv[] = { "sh", "-c", kill_script, "llmsbx-kill", token, NULL };
+  g_autoptr(LlmsbxExecRequest) request = llmsbx_exec_request_new (argv);
+  g_autoptr(GError) error = NULL;
+  int status = -1;
+
+  request->deadline = g_get_monotonic_time () + KILL_TIMEOUT_SECONDS * G_USEC_PER_SEC;
+  /* Root can signal the sandbox user's processes whatever user they run as. */
+  request->user = g_strdup ("0");
+
+  if (!llmsbx_backend_exec (backend, sandbox_id, request, NULL, &status, NULL, &error))
+    g_warning ("Could not kill the processes of a timed-out command in sandbox %.12s: %s",
+               sandbox_id, error->message);
+  else if (status != 0)
+    g_warning ("Processes of a timed-out command in sandbox %.12s kept respawning (kill exit status %d)",
+               sandbox_id, status);
+}
+
+gboolean
+llmsbx_guarded_exec (LlmsbxBackend         *backend,
+                     const char            *sandbox_id,
+                     const char * const    *argv,
+                     const char * const    *env,
+                     const char            *workdir,
+                     double                 timeout,
+                     LlmsbxOutputCollector *output,
+                     int                   *exit_status,
+                     GCancellable          *cancellable,
+                     GError               **error)
+{
+  g_autoptr(LlmsbxExecRequest) request = llmsbx_exec_request_new (argv);
+  g_autoptr(GStrvBuilder) env_builder = g_strv_builder_new ();
+  g_autofree char *token = g_uuid_string_random ();
+  g_autofree char *token_entry = g_strconcat (TOKEN_VARIABLE "=", token, NULL);
+  g_autoptr(GError) local_error = NULL;
+
+  if (env != NULL)
+    g_strv_builder_addv (env_builder, (const char **) env);
+  g_strv_builder_add (env_builder, token_entry);
+  request->env = g_strv_builder_end (env_builder);
+  request->workdir = g_strdup (workdir);
+  if (timeout > 0)
+    request->deadline = g_get_monotonic_time () + (gint64) (timeout * G_USEC_PER_SEC);
+
+  if (llmsbx_backend_exec (backend, sandbox_id, request, output, exit_status,
+                           cancellable, &local_error))
+    return TRUE;
+
+  if (g_error_matches (local_error, LLMSBX_ERROR, LLMSBX_ERROR_TIMEOUT))
+    {
+      kill_token_processes (backend, sandbox_id, token);
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_TIMEOUT,
+                   "Execution timed out after %g seconds", timeout);
+      return FALSE;
+    }
+
+  if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    kill_token_processes (backend, sandbox_id, token);
+
+  g_propagate_error (error, g_steal_pointer (&local_error));
+  return FALSE;
+}
