@@ -1,0 +1,716 @@
+/* test-docker-session.c: whole sessions against the real dockerd.
+ *
+ * Every test opens its own session on the default Python image and checks,
+ * after closing, that the container it created is gone. */
+#include <llmsbx.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+#define PYTHON_IMAGE "llmsbx/python:bookworm"
+
+/* Asks the Docker CLI whether any container matches a filter, so leftovers are
+ * checked independently of the library under test. */
+static char *
+docker_ps (const char *filter)
+{
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+
+  process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error,
+                              "docker", "ps", "-aq", "--no-trunc", "--filter", filter, NULL);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, NULL, NULL, &out, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_successful (process));
+  return g_strstrip (g_steal_pointer (&out));
+}
+
+static void
+assert_container_gone (const char *id)
+{
+  g_autofree char *filter = g_strdup_printf ("id=%s", id);
+  g_autofree char *found = docker_ps (filter);
+
+  g_assert_cmpstr (found, ==, "");
+}
+
+static LlmsbxSandboxSession *
+open_python_session (void)
+{
+  g_autoptr(LlmsbxSandboxSession) session = llmsbx_sandbox_session_new ("python");
+  g_autoptr(GError) error = NULL;
+
+  llmsbx_sandbox_session_open (session, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (llmsbx_sandbox_session_get_is_open (session));
+  return g_steal_pointer (&session);
+}
+
+static void
+close_and_check (LlmsbxSandboxSession *session)
+{
+  g_autofree char *id = g_strdup (llmsbx_sandbox_session_get_container_id (session));
+  g_autoptr(GError) error = NULL;
+
+  g_assert_nonnull (id);
+  llmsbx_sandbox_session_close (session, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (llmsbx_sandbox_session_get_is_open (session));
+  assert_container_gone (id);
+}
+
+static LlmsbxExecutionResult *
+run_ok (LlmsbxSandboxSession *session,
+        const char           *code)
+{
+  g_autoptr(GError) error = NULL;
+  LlmsbxExecutionResult *result = llmsbx_sandbox_session_run (session, code, NULL, 0, NULL, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (result);
+  return result;
+}
+
+static void
+test_run_hello (void)
+{
+  g_autoptr(LlmsbxSandboxSession) session = open_python_session ();
+  g_autoptr(LlmsbxExecutionResult) result = run_ok (session, "print(6*7)");
+
+  g_assert_cmpstr (llmsbx_execution_result_get_stdout (result), ==, "42\n");
+  g_assert_cmpstr (llmsbx_execution_result_get_stderr (result), ==, "");
+  g_assert_cmpint (llmsbx_execution_result_get_exit_code (result), ==, 0);
+  g_assert_true (llmsbx_execution_result_get_success (result));
+  g_assert_false (llmsbx_execution_result_get_truncated (result));
+  g_assert_cmpfloat (llmsbx_execution_result_get_duration (result), >, 0.0);
+  close_and_check (session);
+}
+
+static void
+test_streams_and_exit_status (void)
+{
+  g_autoptr(LlmsbxSandboxSession) session = open_python_session ();
+  g_autoptr(LlmsbxExecutionResult) first = NULL;
+  g_autoptr(LlmsbxExecutionResult) second = NULL;
+
+  first = run_ok (session,
+                  "import sys\n"
+                  "print('to stdout')\n"
+                  "print('to stderr', file=sys.stderr)\n"
+                  "sys.exit(3)\n");
+  g_assert_cmpstr (llmsbx_execution_result_get_stdout (first), ==, "to stdout\n");
+  g_assert_cmpstr (llmsbx_execution_result_get_stderr (first), ==, "to stderr\n");
+  g_assert_cmpint (llmsbx_execution_result_get_exit_code (first), ==, 3);
+  g_assert_false (llmsbx_execution_result_get_success (first));
+
+  /* A second run in the same sandbox sees files the first left. */
+  second = run_ok (session,
+                   "open('state.txt', 'w').write('kept')\n"
+                   "print(open('state.txt').read())\n");
+  g_assert_cmpstr (llmsbx_execution_result_get_stdout (second), ==, "kept\n");
+  g_clear_object (&second);
+  second = run_ok (session, "import os; print(os.getcwd(), open('state.txt').read())");
+  g_assert_cmpstr (llmsbx_execution_result_get_stdout (second), ==, "/sandbox kept\n");
+
+  close_and_check (session);
+}
+
+static void
+test_syntax_error (void)
+{
+  g_autoptr(LlmsbxSandboxSession) session = open_python_session ();
+  g_autoptr(LlmsbxExecutionResult) result = run_ok (session, "def broken(:\n");
+
+  g_assert_cmpint (llmsbx_execution_result_get_exit_code (result), !=, 0);
+  g_assert_nonnull (strstr (llmsbx_execution_result_get_stderr (result), "SyntaxError"));
+  close_and_check (session);
+}
+
+static void
+test_binary_output (void)
+{
+  g_autoptr(LlmsbxSandboxSession) session = open_python_session ();
+  g_autoptr(LlmsbxExecutionResult) result = NULL;
+  GBytes *bytes;
+  const guint8 *data;
+  gsize size;
+
+  result = run_ok (session, "import sys; sys.stdout.buffer.write(bytes(range(256)))");
+  bytes = llmsbx_execution_result_get_stdout_bytes (result);
+  data = g_bytes_get_data (bytes, &size);
+  g_assert_cmpuint (size, ==, 256);
+  for (guint i = 0; i < 256; i++)
+    g_assert_cmpuint (data[i], ==, i);
+  /* The text form is always valid UTF-8. */
+  g_assert_true (g_utf8_validate (llmsbx_execution_result_get_stdout (result), -1, NULL));
+  close_and_check (session);
+}
+
+static void
+test_output_flood_is_capped (void)
+{
+  g_autoptr(LlmsbxSandboxSession) session = g_object_new (LLMSBX_TYPE_SANDBOX_SESSION,
+                                                          "lang", "python",
+                                                          "output-limit", (guint64) 1024 * 1024,
+                                                          NULL);
+  g_autoptr(LlmsbxExecutionResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  llmsbx_sandbox_session_open (session, NULL, &error);
+  g_assert_no_error (error);
+  result = run_ok (session, "import sys\nfor _ in range(50):\n    sys.stdout.write('x' * (1024 * 1024))\n");
+  g_assert_true (llmsbx_execution_result_get_truncated (result));
+  g_assert_cmpuint (g_bytes_get_size (llmsbx_execution_result_get_stdout_bytes (result)), ==, 1024 * 1024);
+  g_assert_cmpint (llmsbx_execution_result_get_exit_code (result), ==, 0);
+  close_and_check (session);
+}
+
+static void
+test_execute_command_and_argv (void)
+{
+  g_autoptr(LlmsbxSandboxSession) session = open_python_session ();
+  g_autoptr(LlmsbxExecutionResult) shell = NULL;
+  g_autoptr(LlmsbxExecutionResult) exact = NULL;
+  g_autoptr(LlmsbxExecutionResult) elsewhere = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *argv[] = { "printf", "[%s]", "a b; echo injected", NULL };
+
+  shell = llmsbx_sandbox_session_execute_command (session, "echo one | tr a-z A-Z && exit 2", NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (llmsbx_execution_result_get_stdout (shell), ==, "ONE\n");
+  g_assert_cmpint (llmsbx_execution_result_get_exit_code (shell), ==, 2);
+
+  exact = llmsbx_sandbox_session_execute_argv (session, argv, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (llmsbx_execution_result_get_stdout (exact), ==, "[a b; echo injected]");
+
+  elsewhere = llmsbx_sandbox_session_execute_command (session, "pwd", "/tmp", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (llmsbx_execution_result_get_stdout (elsewhere), ==, "/tmp\n");
+
+  g_assert_null (llmsbx_sandbox_session_execute_command (session, "", NULL, NULL, &error));
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_COMMAND_EMPTY);
+
+  close_and_check (session);
+}
+
+static void
+write_file (const char   *path,
+            const guint8 *data,
+            gsize         length)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_file_set_contents (path, (const char *) data, length, &error);
+  g_assert_no_error (error);
+}
+
+static void
+assert_file_equals (const char   *path,
+                    const guint8 *data,
+                    gsize         length)
+{
+  g_autofree char *contents = NULL;
+  g_autoptr(GError) error = NULL;
+  gsize size = 0;
+
+  g_file_get_contents (path, &contents, &size, &error);
+  g_assert_no_error (error);
+  g_assert_cmpmem (contents, size, data, length);
+}
+
+static void
+test_copy_round_trips (void)
+{
+  g_autoptr(LlmsbxSandboxSession) session = open_python_session ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *tmp = g_dir_make_tmp ("llmsbx-copy-XXXXXX", &error);
+  g_autofree char *tree = g_build_filename (tmp, "tree", NULL);
+  g_autofree char *sub = g_build_filename (tree, "sub", NULL);
+  g_autofree char *empty = g_build_filename (tree, "empty", NULL);
+  g_autofree char *binary = g_build_filename (sub, "binary.bin", NULL);
+  g_autofree char *back = g_build_filename (tmp, "back", NULL);
+  g_autofree char *back_binary = g_build_filename (back, "sub", "binary.bin", NULL);
+  g_autofree char *back_empty = g_build_filename (back, "empty", NULL);
+  g_autofree char *single = g_build_filename (tmp, "single.txt", NULL);
+  g_autoptr(LlmsbxExecutionResult) listing = NULL;
+  guint8 data[4096];
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < sizeof data; i++)
+    data[i] = (guint8) (i * 7);
+  g_mkdir_with_parents (sub, 0755);
+  write_file (binary, data, sizeof data);
+  write_file (empty, (const guint8 *) "", 0);
+
+  /* A directory into a path whose parents do not exist yet. */
+  llmsbx_sandbox_session_copy_to_runtime (session, tree, "/sandbox/deep/er/tree", NULL, &error);
+  g_assert_no_error (error);
+  listing = run_ok (session,
+                    "import os\n"
+                    "print(os.path.getsize('deep/er/tree/sub/binary.bin'), os.path.getsize('deep/er/tree/empty'))\n");
+  g_assert_cmpstr (llmsbx_execution_result_get_stdout (listing), ==, "4096 0\n");
+
+  llmsbx_sandbox_session_copy_from_runtime (session, "deep/er/tree", back, NULL, &error);
+  g_assert_no_error (error);
+  assert_file_equals (back_binary, data, sizeof data);
+  assert_file_equals (back_empty, (const guint8 *) "", 0);
+
+  /* A single file written by the code comes back under the name asked for. */
+  g_clear_object (&listing);
+  listing = run_ok (session, "open('/tmp/out.txt', 'w').write('made inside\\n')");
+  llmsbx_sandbox_session_copy_from_runtime (session, "/tmp/out.txt", single, NULL, &error);
+  g_assert_no_error (error);
+  assert_file_equals (single, (const guint8 *) "made inside\n", strlen ("made inside\n"));
+
+  /* Escapes and missing files are refused with their own errors. */
+  g_assert_false (llmsbx_sandbox_session_copy_to_runtime (session, single, "/sandbox/../etc/x", NULL, &error));
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_PATH_TRAVERSAL);
+  g_clear_error (&error);
+  g_assert_false (llmsbx_sandbox_session_copy_from_runtime (session, "/nonexistent/file", single, NULL, &error));
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_FILE_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_false (llmsbx_sandbox_session_copy_to_runtime (session, "/nonexistent/host/file", "x", NULL, &error));
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_FILE_NOT_FOUND);
+
+  close_and_check (session);
+  {
+    g_autoptr(GSubprocess) rm = g_subprocess_new (G_SUBPROCESS_FLAGS_NONE, NULL, "rm", "-rf", tmp, NULL);
+    g_subprocess_wait (rm, NULL, NULL);
+  }
+}
+
+typedef struct {
+  GString *out;
+  GString *err;
+  guint    chunks;
+} Captured;
+
+static void
+on_output (LlmsbxSandboxSession *session,
+           LlmsbxOutputStream    stream,
+           GBytes               *chunk,
+           gpointer              user_data)
+{
+  Captured *captured = user_data;
+  gsize size;
+  const char *data = g_bytes_get_data (chunk, &size);
+
+  g_string_append_len (stream == LLMSBX_OUTPUT_STREAM_STDOUT ? captured->out : captured->err, data, size);
+  captured->chunks++;
+}
+
+static void
+test_live_output_keeps_exit_status (void)
+{
+  g_autoptr(LlmsbxSandboxSession) session = open_python_session ();
+  g_autoptr(LlmsbxExecutionResult) result = NULL;
+  Captured captured = { g_string_new (NULL), g_string_new (NULL), 0 };
+  gulong handler;
+
+  handler = g_signal_connect (session, "output", G_CALLBACK (on_output), &captured);
+  result = run_ok (session,
+                   "import sys, time\n"
+                   "for i in range(3):\n"
+                   "    print('line', i)\n"
+                   "    time.sleep(0.2)\n"
+                   "print('oops', file=sys.stderr)\n"
+                   "sys.exit(5)\n");
+  g_signal_handler_disconnect (session, handler);
+
+  g_assert_cmpint (llmsbx_execution_result_get_exit_code (result), ==, 5);
+  g_assert_cmpstr (captured.out->str, ==, "line 0\nline 1\nline 2\n");
+  g_assert_cmpstr (captured.err->str, ==, "oops\n");
+  g_assert_cmpstr (llmsbx_execution_result_get_stdout (result), ==, captured.out->str);
+  /* Output arrived as it was written, not in one piece at the end. */
+  g_assert_cmpuint (captured.chunks, >=, 3);
+
+  g_string_free (captured.out, TRUE);
+  g_string_free (captured.err, TRUE);
+  close_and_check (session);
+}
+
+/* Lists processes of the sandbox running a given script, through /proc. */
+static char *
+find_processes (LlmsbxSandboxSession *session,
+                const char           *needle)
+{
+  const char *argv[] = {
+    "sh", "-c",
+    "for f in /proc/[0-9]*/cmdline; do tr '\\0' ' ' < \"$f\" 2>/dev/null | grep -F -- \"$1\" | grep -v grep; done; true",
+    "find", needle, NULL
+  };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LlmsbxExecutionResult) result = llmsbx_sandbox_session_execute_argv (session, argv, NULL, NULL, &error);
+
+  g_assert_no_error (error);
+  return g_strstrip (g_strdup (llmsbx_execution_result_get_stdout (result)));
+}
+
+static void
+test_timeout_kills_and_session_survives (void)
+{
+  g_autoptr(LlmsbxSandboxSession) session = open_python_session ();
+  g_autoptr(LlmsbxExecutionResult) result = NULL;
+  g_autoptr(LlmsbxExecutionResult) after = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *left = NULL;
+
+  /* The loop and a child it forked, both must die. */
+  result = llmsbx_sandbox_session_run (session,
+                                       "import subprocess\n"
+                                       "subprocess.Popen(['sleep', '1000'])\n"
+                                       "while True:\n"
+                                       "    pass\n",
+                                       NULL, 2.0, NULL, &error);
+  g_assert_null (result);
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_TIMEOUT);
+  g_assert_nonnull (strstr (error->message, "2 seconds"));
+
+  left = find_processes (session, "sleep 1000");
+  g_assert_cmpstr (left, ==, "");
+  g_clear_pointer (&left, g_free);
+  left = find_processes (session, "code.py");
+  g_assert_cmpstr (left, ==, "");
+
+  after = run_ok (session, "print('still usable')");
+  g_assert_cmpstr (llmsbx_execution_result_get_stdout (after), ==, "still usable\n");
+  close_and_check (session);
+}
+
+static void
+test_execution_timeout_property (void)
+{
+  g_autoptr(LlmsbxSandboxSession) session = g_object_new (LLMSBX_TYPE_SANDBOX_SESSION,
+                                                          "lang", "python",
+                                                          "execution-timeout", 1.0,
+                                                          NULL);
+  g_autoptr(LlmsbxExecutionResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  llmsbx_sandbox_session_open (session, NULL, &error);
+  g_assert_no_error (error);
+
+  result = llmsbx_sandbox_session_run (session, "import time; time.sleep(30)", NULL, 0, NULL, &error);
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_TIMEOUT);
+  g_clear_error (&error);
+
+  /* A per-run timeout overrides the session's. */
+  result = llmsbx_sandbox_session_run (session, "import time; time.sleep(2); print('done')", NULL, 10.0, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (llmsbx_execution_result_get_stdout (result), ==, "done\n");
+  close_and_check (session);
+}
+
+static void
+test_session_timeout_expires (void)
+{
+  g_autoptr(LlmsbxSandboxSession) session = g_object_new (LLMSBX_TYPE_SANDBOX_SESSION,
+                                                          "lang", "python",
+                                                          "session-timeout", 1.0,
+                                                          NULL);
+  g_autoptr(LlmsbxExecutionResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = NULL;
+
+  llmsbx_sandbox_session_open (session, NULL, &error);
+  g_assert_no_error (error);
+  id = g_strdup (llmsbx_sandbox_session_get_container_id (session));
+  g_usleep (1500 * 1000);
+
+  result = llmsbx_sandbox_session_run (session, "print(1)", NULL, 0, NULL, &error);
+  g_assert_null (result);
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_SESSION_EXPIRED);
+  g_clear_error (&error);
+  g_assert_false (llmsbx_sandbox_session_get_is_open (session));
+  assert_container_gone (id);
+
+  result = llmsbx_sandbox_session_run (session, "print(1)", NULL, 0, NULL, &error);
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_NOT_OPEN);
+}
+
+static void
+test_skip_environment_setup (void)
+{
+  g_autoptr(LlmsbxSandboxSession) session = g_object_new (LLMSBX_TYPE_SANDBOX_SESSION,
+                                                          "lang", "python",
+                                                          "skip-environment-setup", TRUE,
+                                                          NULL);
+  g_autoptr(LlmsbxExecutionResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *libraries[] = { "requests", NULL };
+
+  llmsbx_sandbox_session_open (session, NULL, &error);
+  g_assert_no_error (error);
+
+  result = llmsbx_sandbox_session_run (session, "print('Hello from pre-configured environment!')", NULL, 0, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (llmsbx_execution_result_get_stdout (result), ==, "Hello from pre-configured environment!\n");
+  g_clear_object (&result);
+
+  result = llmsbx_sandbox_session_run (session, "import requests", libraries, 0, NULL, &error);
+  g_assert_null (result);
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_LIBRARY_INSTALLATION_NOT_SUPPORTED);
+  g_clear_error (&error);
+
+  /* execute_command still works. */
+  result = llmsbx_sandbox_session_execute_command (session, "python3 -m pip --version", NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (llmsbx_execution_result_get_exit_code (result), ==, 0);
+  close_and_check (session);
+}
+
+static void
+test_install_validates_names (void)
+{
+  g_autoptr(LlmsbxSandboxSession) session = open_python_session ();
+  g_autoptr(GError) error = NULL;
+  const char *option[] = { "--index-url=http://evil", NULL };
+  const char *shell[] = { "numpy; rm -rf /", NULL };
+  const char *newline[] = { "numpy\nrequests", NULL };
+  const char *missing[] = { "/sandbox/no-such-wheel-1.0-py3-none-any.whl", NULL };
+
+  g_assert_false (llmsbx_sandbox_session_install (session, option, NULL, &error));
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_false (llmsbx_sandbox_session_install (session, shell, NULL, &error));
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_false (llmsbx_sandbox_session_install (session, newline, NULL, &error));
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  /* A real pip run that fails is reported, not ignored. */
+  g_assert_false (llmsbx_sandbox_session_install (session, missing, NULL, &error));
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_LIBRARY_INSTALLATION_FAILED);
+  close_and_check (session);
+}
+
+static void
+test_errors_before_open (void)
+{
+  g_autoptr(LlmsbxSandboxSession) closed = llmsbx_sandbox_session_new ("python");
+  g_autoptr(LlmsbxSandboxSession) unknown_lang = llmsbx_sandbox_session_new ("brainfuck");
+  g_autoptr(LlmsbxSandboxSession) unknown_backend = g_object_new (LLMSBX_TYPE_SANDBOX_SESSION,
+                                                                  "backend", "nonexistent", NULL);
+  g_autoptr(LlmsbxSandboxSession) both = g_object_new (LLMSBX_TYPE_SANDBOX_SESSION,
+                                                       "image", "x", "dockerfile", "y", NULL);
+  g_autoptr(LlmsbxSandboxSession) missing_image = g_object_new (LLMSBX_TYPE_SANDBOX_SESSION,
+                                                                "image", "llmsbx-test/does-not-exist:never",
+                                                                NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_null (llmsbx_sandbox_session_run (closed, "print(1)", NULL, 0, NULL, &error));
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_NOT_OPEN);
+  g_clear_error (&error);
+
+  g_assert_false (llmsbx_sandbox_session_open (unknown_lang, NULL, &error));
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_LANGUAGE_NOT_SUPPORTED);
+  g_assert_nonnull (strstr (error->message, "python"));
+  g_clear_error (&error);
+
+  g_assert_false (llmsbx_sandbox_session_open (unknown_backend, NULL, &error));
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_NOT_SUPPORTED);
+  g_clear_error (&error);
+
+  g_assert_false (llmsbx_sandbox_session_open (both, NULL, &error));
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  g_assert_false (llmsbx_sandbox_session_open (missing_image, NULL, &error));
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_IMAGE_NOT_FOUND);
+  g_assert_false (llmsbx_sandbox_session_get_is_open (missing_image));
+}
+
+static void
+test_unavailable_backend (void)
+{
+  g_autoptr(LlmsbxBackend) client = NULL;
+  g_autoptr(LlmsbxSandboxSession) session = NULL;
+  g_autoptr(GError) error = NULL;
+
+  client = llmsbx_registry_create_backend (llmsbx_registry_get_default (), "docker", &error);
+  g_assert_no_error (error);
+  llmsbx_backend_set_url (client, "unix:///nonexistent/docker.sock");
+  session = g_object_new (LLMSBX_TYPE_SANDBOX_SESSION, "lang", "python", "client", client, NULL);
+
+  g_assert_false (llmsbx_sandbox_session_open (session, NULL, &error));
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_UNAVAILABLE);
+  g_assert_nonnull (strstr (error->message, "/nonexistent/docker.sock"));
+}
+
+/* An image without `sleep` makes the container fail at start, after it was
+ * created: open() must remove it. */
+static void
+test_failed_open_leaves_nothing (void)
+{
+  g_autoptr(LlmsbxSandboxSession) session = NULL;
+  g_autoptr(GSubprocess) import = NULL;
+  g_autoptr(GSubprocess) rmi = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *after = NULL;
+
+  import = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE, &error,
+                             "docker", "import", "-", "llmsbx-test/empty:1", NULL);
+  g_assert_no_error (error);
+  {
+    /* An empty tar archive: two 512-byte zero blocks. */
+    g_autoptr(GBytes) empty_tar = g_bytes_new_take (g_malloc0 (1024), 1024);
+    g_subprocess_communicate (import, empty_tar, NULL, NULL, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_true (g_subprocess_get_successful (import));
+  }
+
+  session = g_object_new (LLMSBX_TYPE_SANDBOX_SESSION, "lang", "python",
+                          "image", "llmsbx-test/empty:1", NULL);
+  g_assert_false (llmsbx_sandbox_session_open (session, NULL, &error));
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED);
+  g_assert_false (llmsbx_sandbox_session_get_is_open (session));
+
+  after = docker_ps ("ancestor=llmsbx-test/empty:1");
+  g_assert_cmpstr (after, ==, "");
+
+  rmi = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE, NULL,
+                          "docker", "rmi", "-f", "llmsbx-test/empty:1", NULL);
+  g_subprocess_wait (rmi, NULL, NULL);
+}
+
+typedef struct {
+  GMainLoop             *loop;
+  LlmsbxExecutionResult *result;
+  GError                *error;
+  GString               *live;
+  GThread               *main_thread;
+} AsyncState;
+
+static void
+on_async_output (LlmsbxSandboxSession *session,
+                 LlmsbxOutputStream    stream,
+                 GBytes               *chunk,
+                 gpointer              user_data)
+{
+  AsyncState *state = user_data;
+  gsize size;
+  const char *data = g_bytes_get_data (chunk, &size);
+
+  /* Live output of async calls is delivered in the caller's context. */
+  g_assert_true (g_thread_self () == state->main_thread);
+  g_string_append_len (state->live, data, size);
+}
+
+static void
+on_opened (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  AsyncState *state = user_data;
+
+  llmsbx_sandbox_session_open_finish (LLMSBX_SANDBOX_SESSION (source), res, &state->error);
+  g_main_loop_quit (state->loop);
+}
+
+static void
+on_ran (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  AsyncState *state = user_data;
+
+  state->result = llmsbx_sandbox_session_run_finish (LLMSBX_SANDBOX_SESSION (source), res, &state->error);
+  g_main_loop_quit (state->loop);
+}
+
+static void
+on_closed (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  AsyncState *state = user_data;
+
+  llmsbx_sandbox_session_close_finish (LLMSBX_SANDBOX_SESSION (source), res, &state->error);
+  g_main_loop_quit (state->loop);
+}
+
+static void
+test_async_session (void)
+{
+  g_autoptr(LlmsbxSandboxSession) session = llmsbx_sandbox_session_new ("python");
+  AsyncState state = { g_main_loop_new (NULL, FALSE), NULL, NULL, g_string_new (NULL), g_thread_self () };
+  g_autofree char *id = NULL;
+
+  g_signal_connect (session, "output", G_CALLBACK (on_async_output), &state);
+
+  llmsbx_sandbox_session_open_async (session, NULL, on_opened, &state);
+  g_main_loop_run (state.loop);
+  g_assert_no_error (state.error);
+  id = g_strdup (llmsbx_sandbox_session_get_container_id (session));
+
+  llmsbx_sandbox_session_run_async (session, "print('async', 6*7)", NULL, 0, NULL, on_ran, &state);
+  g_main_loop_run (state.loop);
+  g_assert_no_error (state.error);
+  g_assert_cmpstr (llmsbx_execution_result_get_stdout (state.result), ==, "async 42\n");
+  g_assert_cmpstr (state.live->str, ==, "async 42\n");
+
+  llmsbx_sandbox_session_close_async (session, NULL, on_closed, &state);
+  g_main_loop_run (state.loop);
+  g_assert_no_error (state.error);
+  assert_container_gone (id);
+
+  g_clear_object (&state.result);
+  g_string_free (state.live, TRUE);
+  g_main_loop_unref (state.loop);
+}
+
+static gpointer
+cancel_after_a_second (gpointer data)
+{
+  g_usleep (G_USEC_PER_SEC);
+  g_cancellable_cancel (data);
+  return NULL;
+}
+
+static void
+test_cancel_run (void)
+{
+  g_autoptr(LlmsbxSandboxSession) session = open_python_session ();
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(LlmsbxExecutionResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *left = NULL;
+  GThread *canceller;
+
+  /* The synchronous call blocks this thread, so cancel from another one. */
+  canceller = g_thread_new ("canceller", cancel_after_a_second, cancellable);
+  result = llmsbx_sandbox_session_run (session, "import time; time.sleep(60)", NULL, 0, cancellable, &error);
+  g_thread_join (canceller);
+
+  g_assert_null (result);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+
+  /* Cancelling killed the code, like a timeout does. */
+  left = find_processes (session, "code.py");
+  g_assert_cmpstr (left, ==, "");
+  close_and_check (session);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+
+  g_test_add_func ("/docker/session/run-hello", test_run_hello);
+  g_test_add_func ("/docker/session/streams-and-exit-status", test_streams_and_exit_status);
+  g_test_add_func ("/docker/session/syntax-error", test_syntax_error);
+  g_test_add_func ("/docker/session/binary-output", test_binary_output);
+  g_test_add_func ("/docker/session/output-flood-is-capped", test_output_flood_is_capped);
+  g_test_add_func ("/docker/session/execute-command-and-argv", test_execute_command_and_argv);
+  g_test_add_func ("/docker/session/copy-round-trips", test_copy_round_trips);
+  g_test_add_func ("/docker/session/live-output-keeps-exit-status", test_live_output_keeps_exit_status);
+  g_test_add_func ("/docker/session/timeout-kills-and-session-survives", test_timeout_kills_and_session_survives);
+  g_test_add_func ("/docker/session/execution-timeout-property", test_execution_timeout_property);
+  g_test_add_func ("/docker/session/session-timeout-expires", test_session_timeout_expires);
+  g_test_add_func ("/docker/session/skip-environment-setup", test_skip_environment_setup);
+  g_test_add_func ("/docker/session/install-validates-names", test_install_validates_names);
+  g_test_add_func ("/docker/session/errors-before-open", test_errors_before_open);
+  g_test_add_func ("/docker/session/unavailable-backend", test_unavailable_backend);
+  g_test_add_func ("/docker/session/failed-open-leaves-nothing", test_failed_open_leaves_nothing);
+  g_test_add_func ("/docker/session/async", test_async_session);
+  g_test_add_func ("/docker/session/cancel-run", test_cancel_run);
+
+  return g_test_run ();
+}
