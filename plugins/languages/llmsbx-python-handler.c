@@ -11,9 +11,8 @@
 #define VENV      "{workdir}/.sandbox-venv"
 #define PIP_CACHE "{workdir}/.sandbox-pip-cache"
 
-/* -u: output reaches live-output listeners as it is printed, whatever the image's environment. */
-#define SYSTEM_RUN "python3 -u {file}"
-#define VENV_RUN   VENV "/bin/python -u {file}"
+#define SYSTEM_RUN "python3 {file}"
+#define VENV_RUN   VENV "/bin/python {file}"
 
 /* Matches, at the start of a line (or after `;` or `:`):
  *   from M import …          from M.sub import …

@@ -74,8 +74,8 @@ test_run_commands (void)
   g_assert_cmpuint (g_strv_length (after), ==, 1);
   system_python = expand (before[0], NULL);
   venv_python = expand (after[0], NULL);
-  g_assert_cmpstr (system_python, ==, "python3|-u|/sand box/code.py");
-  g_assert_cmpstr (venv_python, ==, "/sand box/.sandbox-venv/bin/python|-u|/sand box/code.py");
+  g_assert_cmpstr (system_python, ==, "python3|/sand box/code.py");
+  g_assert_cmpstr (venv_python, ==, "/sand box/.sandbox-venv/bin/python|/sand box/code.py");
 }
 
 static void
