@@ -1,2 +1,438 @@
-/* llmsbx-execution-result.c: being written. */
+/* llmsbx-execution-result.c: what a run or a command produced. */
 #include "config.h"
+
+#include <json-glib/json-glib.h>
+
+#include "llmsbx-execution-result.h"
+
+/**
+ * LlmsbxExecutionResult:
+ *
+ * The immutable outcome of one execution: its exit code, its standard output
+ * and standard error, whether output was cut at the session's limit, and how
+ * long it took.
+ *
+ * The output is available exactly as bytes (#LlmsbxExecutionResult:stdout-bytes)
+ * and as text (#LlmsbxExecutionResult:stdout). The text is always valid UTF-8:
+ * invalid sequences and NUL bytes are replaced with U+FFFD, so nothing is lost
+ * silently and the text is a complete C string.
+ */
+
+struct _LlmsbxExecutionResult
+{
+  GObject parent_instance;
+
+  int exit_code;
+  GBytes *stdout_bytes;
+  GBytes *stderr_bytes;
+  char *stdout_text;
+  char *stderr_text;
+  gboolean truncated;
+  double duration;
+};
+
+G_DEFINE_FINAL_TYPE (LlmsbxExecutionResult, llmsbx_execution_result, G_TYPE_OBJECT)
+
+enum {
+  PROP_0,
+  PROP_EXIT_CODE,
+  PROP_SUCCESS,
+  PROP_STDOUT,
+  PROP_STDERR,
+  PROP_STDOUT_BYTES,
+  PROP_STDERR_BYTES,
+  PROP_TRUNCATED,
+  PROP_DURATION,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+/* g_utf8_make_valid() treats NUL bytes as invalid, so they become U+FFFD too. */
+static char *
+bytes_to_text (GBytes *bytes)
+{
+  gsize len;
+  const char *data = g_bytes_get_data (bytes, &len);
+
+  return g_utf8_make_valid (data != NULL ? data : "", len);
+}
+
+static void
+llmsbx_execution_result_constructed (GObject *object)
+{
+  LlmsbxExecutionResult *self = LLMSBX_EXECUTION_RESULT (object);
+
+  G_OBJECT_CLASS (llmsbx_execution_result_parent_class)->constructed (object);
+
+  if (self->stdout_bytes == NULL)
+    self->stdout_bytes = g_bytes_new (NULL, 0);
+  if (self->stderr_bytes == NULL)
+    self->stderr_bytes = g_bytes_new (NULL, 0);
+
+  /* The result is immutable and may be read from several threads, so the
+   * text is made once here rather than lazily. */
+  self->stdout_text = bytes_to_text (self->stdout_bytes);
+  self->stderr_text = bytes_to_text (self->stderr_bytes);
+}
+
+static void
+llmsbx_execution_result_finalize (GObject *object)
+{
+  LlmsbxExecutionResult *self = LLMSBX_EXECUTION_RESULT (object);
+
+  g_bytes_unref (self->stdout_bytes);
+  g_bytes_unref (self->stderr_bytes);
+  g_free (self->stdout_text);
+  g_free (self->stderr_text);
+
+  G_OBJECT_CLASS (llmsbx_execution_result_parent_class)->finalize (object);
+}
+
+static void
+llmsbx_execution_result_get_property (GObject    *object,
+                                      guint       prop_id,
+                                      GValue     *value,
+                                      GParamSpec *pspec)
+{
+  LlmsbxExecutionResult *self = LLMSBX_EXECUTION_RESULT (object);
+
+  switch (prop_id)
+    {
+    case PROP_EXIT_CODE:
+      g_value_set_int (value, self->exit_code);
+      break;
+    case PROP_SUCCESS:
+      g_value_set_boolean (value, llmsbx_execution_result_get_success (self));
+      break;
+    case PROP_STDOUT:
+      g_value_set_string (value, self->stdout_text);
+      break;
+    case PROP_STDERR:
+      g_value_set_string (value, self->stderr_text);
+      break;
+    case PROP_STDOUT_BYTES:
+      g_value_set_boxed (value, self->stdout_bytes);
+      break;
+    case PROP_STDERR_BYTES:
+      g_value_set_boxed (value, self->stderr_bytes);
+      break;
+    case PROP_TRUNCATED:
+      g_value_set_boolean (value, self->truncated);
+      break;
+    case PROP_DURATION:
+      g_value_set_double (value, self->duration);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+llmsbx_execution_result_set_property (GObject      *object,
+                                      guint         prop_id,
+                                      const GValue *value,
+                                      GParamSpec   *pspec)
+{
+  LlmsbxExecutionResult *self = LLMSBX_EXECUTION_RESULT (object);
+
+  switch (prop_id)
+    {
+    case PROP_EXIT_CODE:
+      self->exit_code = g_value_get_int (value);
+      break;
+    case PROP_STDOUT_BYTES:
+      self->stdout_bytes = g_value_dup_boxed (value);
+      break;
+    case PROP_STDERR_BYTES:
+      self->stderr_bytes = g_value_dup_boxed (value);
+      break;
+    case PROP_TRUNCATED:
+      self->truncated = g_value_get_boolean (value);
+      break;
+    case PROP_DURATION:
+      self->duration = g_value_get_double (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+llmsbx_execution_result_class_init (LlmsbxExecutionResultClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->constructed = llmsbx_execution_result_constructed;
+  object_class->finalize = llmsbx_execution_result_finalize;
+  object_class->get_property = llmsbx_execution_result_get_property;
+  object_class->set_property = llmsbx_execution_result_set_property;
+
+  /**
+   * LlmsbxExecutionResult:exit-code:
+   *
+   * The exit status of the program.
+   */
+  properties[PROP_EXIT_CODE] =
+    g_param_spec_int ("exit-code", NULL, NULL,
+                      G_MININT, G_MAXINT, 0,
+                      G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * LlmsbxExecutionResult:success:
+   *
+   * Whether #LlmsbxExecutionResult:exit-code is 0.
+   */
+  properties[PROP_SUCCESS] =
+    g_param_spec_boolean ("success", NULL, NULL,
+                          TRUE,
+                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * LlmsbxExecutionResult:stdout:
+   *
+   * The standard output as UTF-8 text (see #LlmsbxExecutionResult).
+   */
+  properties[PROP_STDOUT] =
+    g_param_spec_string ("stdout", NULL, NULL,
+                         NULL,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * LlmsbxExecutionResult:stderr:
+   *
+   * The standard error as UTF-8 text (see #LlmsbxExecutionResult).
+   */
+  properties[PROP_STDERR] =
+    g_param_spec_string ("stderr", NULL, NULL,
+                         NULL,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * LlmsbxExecutionResult:stdout-bytes:
+   *
+   * The standard output exactly as the program wrote it.
+   */
+  properties[PROP_STDOUT_BYTES] =
+    g_param_spec_boxed ("stdout-bytes", NULL, NULL,
+                        G_TYPE_BYTES,
+                        G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * LlmsbxExecutionResult:stderr-bytes:
+   *
+   * The standard error exactly as the program wrote it.
+   */
+  properties[PROP_STDERR_BYTES] =
+    g_param_spec_boxed ("stderr-bytes", NULL, NULL,
+                        G_TYPE_BYTES,
+                        G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * LlmsbxExecutionResult:truncated:
+   *
+   * Whether output was dropped because it exceeded the output limit.
+   */
+  properties[PROP_TRUNCATED] =
+    g_param_spec_boolean ("truncated", NULL, NULL,
+                          FALSE,
+                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * LlmsbxExecutionResult:duration:
+   *
+   * How long the execution took, in seconds.
+   */
+  properties[PROP_DURATION] =
+    g_param_spec_double ("duration", NULL, NULL,
+                         0.0, G_MAXDOUBLE, 0.0,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+llmsbx_execution_result_init (LlmsbxExecutionResult *self)
+{
+}
+
+/**
+ * llmsbx_execution_result_new:
+ * @exit_code: the exit status
+ * @stdout_bytes: (nullable): the standard output; %NULL for none
+ * @stderr_bytes: (nullable): the standard error; %NULL for none
+ * @truncated: whether output was dropped at the output limit
+ * @duration: how long the execution took, in seconds
+ *
+ * Creates a result.
+ *
+ * Returns: (transfer full): a new #LlmsbxExecutionResult
+ */
+LlmsbxExecutionResult *
+llmsbx_execution_result_new (int      exit_code,
+                             GBytes  *stdout_bytes,
+                             GBytes  *stderr_bytes,
+                             gboolean truncated,
+                             double   duration)
+{
+  return g_object_new (LLMSBX_TYPE_EXECUTION_RESULT,
+                       "exit-code", exit_code,
+                       "stdout-bytes", stdout_bytes,
+                       "stderr-bytes", stderr_bytes,
+                       "truncated", truncated,
+                       "duration", MAX (duration, 0.0),
+                       NULL);
+}
+
+/**
+ * llmsbx_execution_result_get_exit_code:
+ * @self: a #LlmsbxExecutionResult
+ *
+ * Returns: the exit status of the program
+ */
+int
+llmsbx_execution_result_get_exit_code (LlmsbxExecutionResult *self)
+{
+  g_return_val_if_fail (LLMSBX_IS_EXECUTION_RESULT (self), -1);
+
+  return self->exit_code;
+}
+
+/**
+ * llmsbx_execution_result_get_success:
+ * @self: a #LlmsbxExecutionResult
+ *
+ * Returns: %TRUE if the exit status is 0
+ */
+gboolean
+llmsbx_execution_result_get_success (LlmsbxExecutionResult *self)
+{
+  g_return_val_if_fail (LLMSBX_IS_EXECUTION_RESULT (self), FALSE);
+
+  return self->exit_code == 0;
+}
+
+/**
+ * llmsbx_execution_result_get_stdout:
+ * @self: a #LlmsbxExecutionResult
+ *
+ * Gets the standard output as text: valid UTF-8, with invalid sequences and
+ * NUL bytes replaced by U+FFFD.
+ *
+ * Returns: (transfer none): the standard output
+ */
+const char *
+llmsbx_execution_result_get_stdout (LlmsbxExecutionResult *self)
+{
+  g_return_val_if_fail (LLMSBX_IS_EXECUTION_RESULT (self), NULL);
+
+  return self->stdout_text;
+}
+
+/**
+ * llmsbx_execution_result_get_stderr:
+ * @self: a #LlmsbxExecutionResult
+ *
+ * Gets the standard error as text: valid UTF-8, with invalid sequences and
+ * NUL bytes replaced by U+FFFD.
+ *
+ * Returns: (transfer none): the standard error
+ */
+const char *
+llmsbx_execution_result_get_stderr (LlmsbxExecutionResult *self)
+{
+  g_return_val_if_fail (LLMSBX_IS_EXECUTION_RESULT (self), NULL);
+
+  return self->stderr_text;
+}
+
+/**
+ * llmsbx_execution_result_get_stdout_bytes:
+ * @self: a #LlmsbxExecutionResult
+ *
+ * Returns: (transfer none): the standard output exactly as written
+ */
+GBytes *
+llmsbx_execution_result_get_stdout_bytes (LlmsbxExecutionResult *self)
+{
+  g_return_val_if_fail (LLMSBX_IS_EXECUTION_RESULT (self), NULL);
+
+  return self->stdout_bytes;
+}
+
+/**
+ * llmsbx_execution_result_get_stderr_bytes:
+ * @self: a #LlmsbxExecutionResult
+ *
+ * Returns: (transfer none): the standard error exactly as written
+ */
+GBytes *
+llmsbx_execution_result_get_stderr_bytes (LlmsbxExecutionResult *self)
+{
+  g_return_val_if_fail (LLMSBX_IS_EXECUTION_RESULT (self), NULL);
+
+  return self->stderr_bytes;
+}
+
+/**
+ * llmsbx_execution_result_get_truncated:
+ * @self: a #LlmsbxExecutionResult
+ *
+ * Returns: %TRUE if output was dropped at the output limit
+ */
+gboolean
+llmsbx_execution_result_get_truncated (LlmsbxExecutionResult *self)
+{
+  g_return_val_if_fail (LLMSBX_IS_EXECUTION_RESULT (self), FALSE);
+
+  return self->truncated;
+}
+
+/**
+ * llmsbx_execution_result_get_duration:
+ * @self: a #LlmsbxExecutionResult
+ *
+ * Returns: how long the execution took, in seconds
+ */
+double
+llmsbx_execution_result_get_duration (LlmsbxExecutionResult *self)
+{
+  g_return_val_if_fail (LLMSBX_IS_EXECUTION_RESULT (self), 0.0);
+
+  return self->duration;
+}
+
+/**
+ * llmsbx_execution_result_to_json:
+ * @self: a #LlmsbxExecutionResult
+ *
+ * Serializes the result as a JSON object with the members `exit_code`,
+ * `stdout`, `stderr` (the text forms), `truncated` and `duration`.
+ *
+ * Returns: (transfer full): a compact JSON object
+ */
+char *
+llmsbx_execution_result_to_json (LlmsbxExecutionResult *self)
+{
+  g_autoptr(JsonBuilder) builder = NULL;
+  g_autoptr(JsonNode) root = NULL;
+
+  g_return_val_if_fail (LLMSBX_IS_EXECUTION_RESULT (self), NULL);
+
+  builder = json_builder_new ();
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "exit_code");
+  json_builder_add_int_value (builder, self->exit_code);
+  json_builder_set_member_name (builder, "stdout");
+  json_builder_add_string_value (builder, self->stdout_text);
+  json_builder_set_member_name (builder, "stderr");
+  json_builder_add_string_value (builder, self->stderr_text);
+  json_builder_set_member_name (builder, "truncated");
+  json_builder_add_boolean_value (builder, self->truncated);
+  json_builder_set_member_name (builder, "duration");
+  json_builder_add_double_value (builder, self->duration);
+  json_builder_end_object (builder);
+
+  root = json_builder_get_root (builder);
+  return json_to_string (root, FALSE);
+}
