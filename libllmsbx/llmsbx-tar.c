@@ -1,2 +1,996 @@
-/* llmsbx-tar.c: being written. */
+/* llmsbx-tar.c: tar archives between the host and a sandbox.
+ *
+ * Archives from a sandbox are hostile input: extraction checks every entry
+ * before writing anything, then writes with libarchive's secure flags. */
 #include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+
+#include "llmsbx-error.h"
+#include "llmsbx-tar-private.h"
+
+#define COPY_CHUNK_SIZE (64 * 1024)
+
+typedef struct archive LlmsbxArchive;
+typedef struct archive_entry LlmsbxArchiveEntry;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LlmsbxArchive, archive_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LlmsbxArchiveEntry, archive_entry_free)
+
+/* Names from archives and hosts are bytes; GError messages must be UTF-8. */
+static char *
+display (const char *name)
+{
+  return g_utf8_make_valid (name, -1);
+}
+
+static void
+set_errno_error (GError    **error,
+                 int         errsv,
+                 const char *what,
+                 const char *path)
+{
+  g_autofree char *shown = display (path);
+
+  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
+               "%s “%s”: %s", what, shown, g_strerror (errsv));
+}
+
+static void
+set_archive_error (GError        **error,
+                   LlmsbxArchive  *a,
+                   const char     *what,
+                   const char     *path)
+{
+  g_autofree char *shown = display (path);
+  int errsv = archive_errno (a);
+  const char *message = archive_error_string (a);
+
+  if (message == NULL)
+    message = errsv > 0 ? g_strerror (errsv) : "unknown error";
+  if (errsv > 0)
+    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
+                 "%s “%s”: %s", what, shown, message);
+  else
+    g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_FAILED,
+                 "%s “%s”: %s", what, shown, message);
+}
+
+/* Packing */
+
+static la_ssize_t
+append_to_array (struct archive *a,
+                 void           *user_data,
+                 const void     *buffer,
+                 size_t          length)
+{
+  GByteArray *out = user_data;
+
+  if (length > G_MAXUINT - out->len)
+    {
+      archive_set_error (a, EFBIG, "archive larger than 4 GiB");
+      return -1;
+    }
+  g_byte_array_append (out, buffer, length);
+  return length;
+}
+
+static LlmsbxArchive *
+new_writer (GByteArray *out)
+{
+  LlmsbxArchive *a = archive_write_new ();
+
+  /* ustar, with pax headers only where ustar cannot express a name. */
+  archive_write_set_format_pax_restricted (a);
+  archive_write_add_filter_none (a);
+  /* No padding to a 10 KiB block: the archive goes over HTTP, not to tape. */
+  archive_write_set_bytes_in_last_block (a, 1);
+  archive_write_open (a, out, NULL, append_to_array, NULL);
+  return a;
+}
+
+static LlmsbxArchiveEntry *
+new_entry (const char *name,
+           mode_t      type,
+           mode_t      perm,
+           time_t      mtime)
+{
+  LlmsbxArchiveEntry *entry = archive_entry_new ();
+
+  archive_entry_set_pathname (entry, name);
+  archive_entry_set_filetype (entry, type);
+  archive_entry_set_perm (entry, perm & 0777);
+  archive_entry_set_uid (entry, 0);
+  archive_entry_set_gid (entry, 0);
+  archive_entry_set_mtime (entry, mtime, 0);
+  return entry;
+}
+
+static gboolean
+write_header (LlmsbxArchive      *a,
+              LlmsbxArchiveEntry *entry,
+              GError            **error)
+{
+  if (archive_write_header (a, entry) < ARCHIVE_WARN)
+    {
+      set_archive_error (error, a, "Cannot archive", archive_entry_pathname (entry));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean add_path (LlmsbxArchive *a, const char *host_path, const char *name,
+                          const struct stat *st, gboolean follow, guint8 *buffer, GError **error);
+
+static gboolean
+add_file (LlmsbxArchive *a,
+          const char    *host_path,
+          const char    *name,
+          gboolean       follow,
+          guint8        *buffer,
+          GError       **error)
+{
+  g_autoptr(LlmsbxArchiveEntry) entry = NULL;
+  struct stat st;
+  goffset remaining;
+  int fd;
+
+  /* O_NONBLOCK: if the file was swapped for a FIFO since lstat(), don't hang. */
+  fd = open (host_path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (follow ? 0 : O_NOFOLLOW));
+  if (fd < 0)
+    {
+      set_errno_error (error, errno, "Cannot open", host_path);
+      return FALSE;
+    }
+  if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode))
+    {
+      g_autofree char *shown = display (host_path);
+
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
+                   "“%s” changed while it was being copied", shown);
+      close (fd);
+      return FALSE;
+    }
+
+  entry = new_entry (name, AE_IFREG, st.st_mode, st.st_mtime);
+  archive_entry_set_size (entry, st.st_size);
+  if (!write_header (a, entry, error))
+    {
+      close (fd);
+      return FALSE;
+    }
+
+  /* The header has promised st_size bytes: a file that grows is cut there,
+   * one that shrinks is padded with zeros by libarchive. */
+  remaining = st.st_size;
+  while (remaining > 0)
+    {
+      gssize n = read (fd, buffer, MIN (remaining, COPY_CHUNK_SIZE));
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          set_errno_error (error, errno, "Cannot read", host_path);
+          close (fd);
+          return FALSE;
+        }
+      if (n == 0)
+        break;
+      if (archive_write_data (a, buffer, n) < 0)
+        {
+          set_archive_error (error, a, "Cannot archive", host_path);
+          close (fd);
+          return FALSE;
+        }
+      remaining -= n;
+    }
+
+  close (fd);
+  return TRUE;
+}
+
+static int
+compare_names (gconstpointer a,
+               gconstpointer b)
+{
+  return strcmp (*(const char **) a, *(const char **) b);
+}
+
+static gboolean
+add_directory (LlmsbxArchive     *a,
+               const char        *host_path,
+               const char        *name,
+               const struct stat *st,
+               guint8            *buffer,
+               GError           **error)
+{
+  g_autoptr(LlmsbxArchiveEntry) entry = new_entry (name, AE_IFDIR, st->st_mode, st->st_mtime);
+  g_autoptr(GPtrArray) children = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GDir) dir = NULL;
+  const char *child;
+
+  if (!write_header (a, entry, error))
+    return FALSE;
+
+  dir = g_dir_open (host_path, 0, error);
+  if (dir == NULL)
+    return FALSE;
+  while ((child = g_dir_read_name (dir)) != NULL)
+    g_ptr_array_add (children, g_strdup (child));
+  /* Sorted, so the same tree always gives the same archive. */
+  g_ptr_array_sort (children, compare_names);
+
+  for (guint i = 0; i < children->len; i++)
+    {
+      g_autofree char *child_path = g_build_filename (host_path, children->pdata[i], NULL);
+      g_autofree char *child_name = g_strconcat (name, "/", children->pdata[i], NULL);
+      struct stat child_st;
+
+      if (lstat (child_path, &child_st) != 0)
+        {
+          set_errno_error (error, errno, "Cannot read", child_path);
+          return FALSE;
+        }
+      if (!add_path (a, child_path, child_name, &child_st, FALSE, buffer, error))
+        return FALSE;
+    }
+
+  return TRUE;
+}
+
+static gboolean
+add_symlink (LlmsbxArchive     *a,
+             const char        *host_path,
+             const char        *name,
+             const struct stat *st,
+             GError           **error)
+{
+  g_autoptr(LlmsbxArchiveEntry) entry = NULL;
+  g_autofree char *target = g_file_read_link (host_path, error);
+
+  if (target == NULL)
+    return FALSE;
+
+  entry = new_entry (name, AE_IFLNK, 0777, st->st_mtime);
+  archive_entry_set_symlink (entry, target);
+  return write_header (a, entry, error);
+}
+
+static gboolean
+add_path (LlmsbxArchive     *a,
+          const char        *host_path,
+          const char        *name,
+          const struct stat *st,
+          gboolean           follow,
+          guint8            *buffer,
+          GError           **error)
+{
+  g_autofree char *shown = NULL;
+  const char *kind;
+
+  switch (st->st_mode & S_IFMT)
+    {
+    case S_IFREG:
+      return add_file (a, host_path, name, follow, buffer, error);
+    case S_IFDIR:
+      return add_directory (a, host_path, name, st, buffer, error);
+    case S_IFLNK:
+      return add_symlink (a, host_path, name, st, error);
+    case S_IFSOCK:
+      kind = "a socket";
+      break;
+    case S_IFIFO:
+      kind = "a FIFO";
+      break;
+    default:
+      kind = "a device";
+      break;
+    }
+
+  shown = display (host_path);
+  g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
+               "Cannot copy “%s”: it is %s; only regular files, directories and "
+               "symbolic links can be copied", shown, kind);
+  return FALSE;
+}
+
+static gboolean
+finish_archive (LlmsbxArchive *a,
+                const char    *what,
+                GError       **error)
+{
+  if (archive_write_close (a) != ARCHIVE_OK)
+    {
+      set_archive_error (error, a, "Cannot archive", what);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+check_archive_name (const char  *archive_name,
+                    GError     **error)
+{
+  if (archive_name == NULL || *archive_name == '\0' ||
+      strchr (archive_name, '/') != NULL ||
+      strcmp (archive_name, ".") == 0 || strcmp (archive_name, "..") == 0)
+    {
+      g_autofree char *shown = display (archive_name ? archive_name : "");
+
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
+                   "“%s” is not a valid file name for the copy", shown);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+GBytes *
+llmsbx_tar_pack_path (const char  *host_path,
+                      const char  *archive_name,
+                      GError     **error)
+{
+  g_autoptr(GByteArray) out = NULL;
+  g_autoptr(LlmsbxArchive) a = NULL;
+  g_autofree guint8 *buffer = NULL;
+  struct stat st;
+
+  g_return_val_if_fail (host_path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!check_archive_name (archive_name, error))
+    return NULL;
+
+  if (stat (host_path, &st) != 0)
+    {
+      int errsv = errno;
+
+      if (errsv == ENOENT || errsv == ENOTDIR)
+        {
+          g_autofree char *shown = display (host_path);
+
+          g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_FILE_NOT_FOUND,
+                       "Source path “%s” does not exist", shown);
+        }
+      else
+        set_errno_error (error, errsv, "Cannot read", host_path);
+      return NULL;
+    }
+
+  out = g_byte_array_new ();
+  a = new_writer (out);
+  buffer = g_malloc (COPY_CHUNK_SIZE);
+  if (!add_path (a, host_path, archive_name, &st, TRUE, buffer, error) ||
+      !finish_archive (a, host_path, error))
+    return NULL;
+
+  return g_byte_array_free_to_bytes (g_steal_pointer (&out));
+}
+
+GBytes *
+llmsbx_tar_pack_data (const char    *path_in_archive,
+                      const guint8  *data,
+                      gsize          len,
+                      guint          mode,
+                      GError       **error)
+{
+  g_autoptr(GByteArray) out = NULL;
+  g_autoptr(LlmsbxArchive) a = NULL;
+  g_autoptr(LlmsbxArchiveEntry) entry = NULL;
+  g_auto(GStrv) parts = NULL;
+  g_autoptr(GString) prefix = g_string_new (NULL);
+  time_t now = time (NULL);
+  guint n_parts;
+
+  g_return_val_if_fail (path_in_archive != NULL, NULL);
+  g_return_val_if_fail (data != NULL || len == 0, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  parts = g_strsplit (path_in_archive, "/", -1);
+  n_parts = g_strv_length (parts);
+  for (guint i = 0; i < MAX (n_parts, 1); i++)
+    {
+      if (!check_archive_name (parts[i], NULL))
+        {
+          g_autofree char *shown = display (path_in_archive);
+
+          g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
+                       "“%s” is not a relative path without “.” or “..” components", shown);
+          return NULL;
+        }
+    }
+
+  out = g_byte_array_new ();
+  a = new_writer (out);
+
+  for (guint i = 0; i + 1 < n_parts; i++)
+    {
+      g_autoptr(LlmsbxArchiveEntry) dir_entry = NULL;
+
+      if (i > 0)
+        g_string_append_c (prefix, '/');
+      g_string_append (prefix, parts[i]);
+      dir_entry = new_entry (prefix->str, AE_IFDIR, 0755, now);
+      if (!write_header (a, dir_entry, error))
+        return NULL;
+    }
+
+  entry = new_entry (path_in_archive, AE_IFREG, mode, now);
+  archive_entry_set_size (entry, len);
+  if (!write_header (a, entry, error))
+    return NULL;
+  if (len > 0 && archive_write_data (a, data, len) < (la_ssize_t) len)
+    {
+      set_archive_error (error, a, "Cannot archive", path_in_archive);
+      return NULL;
+    }
+  if (!finish_archive (a, path_in_archive, error))
+    return NULL;
+
+  return g_byte_array_free_to_bytes (g_steal_pointer (&out));
+}
+
+/* Extraction */
+
+/* What the checking pass learned about an archive. */
+typedef struct
+{
+  char *top;           /* first component shared by every entry */
+  mode_t top_type;     /* AE_IFREG or AE_IFDIR; 0 if only implied by children */
+  gboolean has_children;
+} ArchiveLayout;
+
+static void
+archive_layout_clear (ArchiveLayout *layout)
+{
+  g_clear_pointer (&layout->top, g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (ArchiveLayout, archive_layout_clear)
+
+static LlmsbxArchive *
+new_reader (GBytes  *archive,
+            GError **error)
+{
+  g_autoptr(LlmsbxArchive) a = archive_read_new ();
+  gsize len;
+  const void *data = g_bytes_get_data (archive, &len);
+
+  archive_read_support_format_tar (a);
+  archive_read_support_format_empty (a);
+  if (archive_read_open_memory (a, data != NULL ? data : "", len) != ARCHIVE_OK)
+    {
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_PROTOCOL,
+                   "Cannot read the archive: %s", archive_error_string (a));
+      return NULL;
+    }
+  return g_steal_pointer (&a);
+}
+
+/* Reads the next header; FALSE with no error at the end of the archive. */
+static gboolean
+next_entry (LlmsbxArchive       *a,
+            LlmsbxArchiveEntry **entry,
+            GError             **error)
+{
+  int r = archive_read_next_header (a, entry);
+
+  if (r == ARCHIVE_EOF)
+    return FALSE;
+  if (r < ARCHIVE_WARN)
+    {
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_PROTOCOL,
+                   "Cannot read the archive: %s", archive_error_string (a));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* libarchive gives no locale form of a name it cannot convert, but may
+ * still have the UTF-8 one. */
+static const char *
+entry_name (LlmsbxArchiveEntry *entry)
+{
+  const char *name = archive_entry_pathname (entry);
+
+  if (name == NULL)
+    name = archive_entry_pathname_utf8 (entry);
+  return name;
+}
+
+/* The entry's path below the top entry, with "." and empty components
+ * dropped ("" for the top entry itself). Refuses names that could lead out
+ * of the destination. */
+static char *
+entry_relative_path (LlmsbxArchiveEntry *entry,
+                     ArchiveLayout      *layout,
+                     GError            **error)
+{
+  const char *name = entry_name (entry);
+  g_autofree char *shown = NULL;
+  g_auto(GStrv) parts = NULL;
+  g_autoptr(GString) rest = g_string_new (NULL);
+  const char *first = NULL;
+
+  if (name == NULL || *name == '\0')
+    {
+      g_set_error_literal (error, LLMSBX_ERROR, LLMSBX_ERROR_PROTOCOL,
+                           "The archive has an entry without a name");
+      return NULL;
+    }
+
+  shown = display (name);
+  if (name[0] == '/')
+    {
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_PATH_TRAVERSAL,
+                   "Refusing archive entry “%s”: absolute names are not allowed", shown);
+      return NULL;
+    }
+
+  parts = g_strsplit (name, "/", -1);
+  for (guint i = 0; parts[i] != NULL; i++)
+    {
+      if (strcmp (parts[i], "..") == 0)
+        {
+          g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_PATH_TRAVERSAL,
+                       "Refusing archive entry “%s”: “..” components are not allowed", shown);
+          return NULL;
+        }
+      if (*parts[i] == '\0')
+        continue;
+      if (first == NULL)
+        first = parts[i];
+      else if (strcmp (parts[i], ".") != 0)
+        {
+          if (rest->len > 0)
+            g_string_append_c (rest, '/');
+          g_string_append (rest, parts[i]);
+        }
+    }
+
+  if (layout->top == NULL)
+    layout->top = g_strdup (first);
+  else if (strcmp (first, layout->top) != 0)
+    {
+      g_autofree char *shown_top = display (layout->top);
+
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_PATH_TRAVERSAL,
+                   "Refusing archive entry “%s”: it is outside the copied path “%s”",
+                   shown, shown_top);
+      return NULL;
+    }
+
+  return g_string_free (g_steal_pointer (&rest), FALSE);
+}
+
+/* Checks every entry of @archive without writing anything. */
+static gboolean
+check_archive (GBytes        *archive,
+               ArchiveLayout *layout,
+               GError       **error)
+{
+  g_autoptr(LlmsbxArchive) a = new_reader (archive, error);
+  g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GHashTable) symlinks = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  LlmsbxArchiveEntry *entry;
+  GError *local_error = NULL;
+
+  if (a == NULL)
+    return FALSE;
+
+  while (next_entry (a, &entry, &local_error))
+    {
+      g_autofree char *rest = entry_relative_path (entry, layout, error);
+      g_autofree char *shown = NULL;
+      mode_t type = archive_entry_filetype (entry);
+
+      if (rest == NULL)
+        return FALSE;
+
+      shown = display (entry_name (entry));
+      if (archive_entry_hardlink (entry) != NULL)
+        {
+          g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_PATH_TRAVERSAL,
+                       "Refusing archive entry “%s”: hard links are not allowed", shown);
+          return FALSE;
+        }
+
+      if (type == AE_IFLNK)
+        {
+          if (*rest == '\0')
+            {
+              g_autofree char *target = display (archive_entry_symlink (entry) ? archive_entry_symlink (entry) : "");
+
+              g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
+                           "“%s” is a symbolic link to “%s”; copy the path it points to instead",
+                           shown, target);
+              return FALSE;
+            }
+          g_hash_table_add (symlinks, g_steal_pointer (&rest));
+        }
+      else if (type == AE_IFREG || type == AE_IFDIR)
+        {
+          if (*rest == '\0')
+            layout->top_type = type;
+          else
+            layout->has_children = TRUE;
+          g_ptr_array_add (paths, g_steal_pointer (&rest));
+        }
+      else
+        {
+          g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_PATH_TRAVERSAL,
+                       "Refusing archive entry “%s”: devices, FIFOs and sockets are not allowed",
+                       shown);
+          return FALSE;
+        }
+
+      if (archive_read_data_skip (a) < ARCHIVE_WARN)
+        {
+          g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_PROTOCOL,
+                       "Cannot read the archive: %s", archive_error_string (a));
+          return FALSE;
+        }
+    }
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, local_error);
+      return FALSE;
+    }
+
+  if (layout->top == NULL)
+    {
+      g_set_error_literal (error, LLMSBX_ERROR, LLMSBX_ERROR_FILE_NOT_FOUND,
+                           "The archive is empty: there is nothing to copy");
+      return FALSE;
+    }
+  if (layout->top_type == AE_IFREG && layout->has_children)
+    {
+      g_autofree char *shown = display (layout->top);
+
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_PROTOCOL,
+                   "The archive has entries below the regular file “%s”", shown);
+      return FALSE;
+    }
+
+  /* Skipped links are not created, but an entry below one would still be
+   * written where the sandbox meant a link: refuse it. */
+  for (guint i = 0; i < paths->len; i++)
+    {
+      g_autofree char *path = g_strdup (paths->pdata[i]);
+
+      for (char *slash = strchr (path, '/'); slash != NULL; slash = strchr (slash + 1, '/'))
+        {
+          gboolean below_link;
+
+          *slash = '\0';
+          below_link = g_hash_table_contains (symlinks, path);
+          *slash = '/';
+          if (below_link)
+            {
+              g_autofree char *shown_top = display (layout->top);
+              g_autofree char *shown = display (paths->pdata[i]);
+
+              *slash = '\0';
+              g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_PATH_TRAVERSAL,
+                           "Refusing archive entry “%s/%s”: it is below the symbolic link “%s/%s”",
+                           shown_top, shown, shown_top, path);
+              return FALSE;
+            }
+        }
+    }
+
+  return TRUE;
+}
+
+/* Makes @dest_path absolute and free of symbolic links (the user's own path
+ * may go through links; only what the archive creates is guarded), creating
+ * its parent directories. */
+static char *
+resolve_destination (const char  *dest_path,
+                     GError     **error)
+{
+  g_autofree char *absolute = g_canonicalize_filename (dest_path, NULL);
+  g_autofree char *parent = NULL;
+  g_autofree char *name = NULL;
+  char *real;
+
+  if (strcmp (absolute, "/") == 0)
+    {
+      g_set_error_literal (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
+                           "Cannot copy onto the root directory “/”");
+      return NULL;
+    }
+
+  real = realpath (absolute, NULL);
+  if (real != NULL)
+    {
+      char *result = g_strdup (real);
+
+      free (real);
+      return result;
+    }
+
+  parent = g_path_get_dirname (absolute);
+  name = g_path_get_basename (absolute);
+  if (g_mkdir_with_parents (parent, 0755) != 0)
+    {
+      set_errno_error (error, errno, "Cannot create the directory", parent);
+      return NULL;
+    }
+  real = realpath (parent, NULL);
+  if (real == NULL)
+    {
+      set_errno_error (error, errno, "Cannot resolve", parent);
+      return NULL;
+    }
+  g_free (parent);
+  parent = g_strdup (real);
+  free (real);
+
+  return g_build_filename (parent, name, NULL);
+}
+
+static gboolean
+check_destination (const char          *dest,
+                   const ArchiveLayout *layout,
+                   GError             **error)
+{
+  g_autofree char *shown = display (dest);
+  struct stat st;
+
+  if (stat (dest, &st) != 0)
+    return TRUE;
+
+  if (layout->top_type == AE_IFREG && S_ISDIR (st.st_mode))
+    {
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
+                   "Cannot copy a file onto the directory “%s”; give the file's own path",
+                   shown);
+      return FALSE;
+    }
+  if (layout->top_type != AE_IFREG && !S_ISDIR (st.st_mode))
+    {
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
+                   "Cannot copy a directory onto “%s”: it exists and is not a directory",
+                   shown);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+copy_entry_data (LlmsbxArchive *reader,
+                 LlmsbxArchive *writer,
+                 const char    *target,
+                 GError       **error)
+{
+  for (;;)
+    {
+      const void *block;
+      size_t size;
+      la_int64_t offset;
+      int r = archive_read_data_block (reader, &block, &size, &offset);
+
+      if (r == ARCHIVE_EOF)
+        return TRUE;
+      if (r < ARCHIVE_WARN)
+        {
+          g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_PROTOCOL,
+                       "Cannot read the archive: %s", archive_error_string (reader));
+          return FALSE;
+        }
+      if (archive_write_data_block (writer, block, size, offset) < ARCHIVE_WARN)
+        {
+          set_archive_error (error, writer, "Cannot write", target);
+          return FALSE;
+        }
+    }
+}
+
+/* Writes one entry at @target; a regular file that cannot be written
+ * completely is removed again. */
+static gboolean
+extract_entry (LlmsbxArchive      *reader,
+               LlmsbxArchive      *writer,
+               LlmsbxArchiveEntry *entry,
+               const char         *target,
+               GError            **error)
+{
+  gboolean is_file = archive_entry_filetype (entry) == AE_IFREG;
+
+  archive_entry_set_pathname (entry, target);
+  archive_entry_set_perm (entry, archive_entry_perm (entry) & 0777);
+
+  if (archive_write_header (writer, entry) < ARCHIVE_WARN)
+    {
+      set_archive_error (error, writer, "Cannot write", target);
+      return FALSE;
+    }
+  if (is_file && !copy_entry_data (reader, writer, target, error))
+    {
+      g_unlink (target);
+      return FALSE;
+    }
+  if (archive_write_finish_entry (writer) < ARCHIVE_WARN)
+    {
+      set_archive_error (error, writer, "Cannot write", target);
+      if (is_file)
+        g_unlink (target);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+extract_checked (GBytes      *archive,
+                 const char  *dest,
+                 GError     **error)
+{
+  g_autoptr(LlmsbxArchive) reader = new_reader (archive, error);
+  g_autoptr(LlmsbxArchive) writer = archive_write_disk_new ();
+  g_auto(ArchiveLayout) layout = { NULL, 0, FALSE };
+  LlmsbxArchiveEntry *entry;
+  GError *local_error = NULL;
+
+  if (reader == NULL)
+    return FALSE;
+
+  /* No ARCHIVE_EXTRACT_OWNER: files belong to the caller. No
+   * ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS only because the names given to
+   * libarchive are @dest-based absolute paths; the archive's own absolute
+   * names were refused by check_archive(). */
+  archive_write_disk_set_options (writer,
+                                  ARCHIVE_EXTRACT_TIME |
+                                  ARCHIVE_EXTRACT_SECURE_SYMLINKS |
+                                  ARCHIVE_EXTRACT_SECURE_NODOTDOT);
+
+  while (next_entry (reader, &entry, &local_error))
+    {
+      g_autofree char *rest = entry_relative_path (entry, &layout, error);
+      g_autofree char *target = NULL;
+
+      if (rest == NULL)
+        return FALSE;
+
+      if (archive_entry_filetype (entry) == AE_IFLNK)
+        {
+          g_debug ("Not extracting symbolic link “%s” → “%s”",
+                   entry_name (entry), archive_entry_symlink (entry));
+          continue;
+        }
+
+      target = *rest != '\0' ? g_build_filename (dest, rest, NULL) : g_strdup (dest);
+      if (!extract_entry (reader, writer, entry, target, error))
+        return FALSE;
+    }
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, local_error);
+      return FALSE;
+    }
+
+  /* Closing applies the modes and times of directories, deferred so that
+   * a read-only directory can still be filled. */
+  if (archive_write_close (writer) != ARCHIVE_OK)
+    {
+      set_archive_error (error, writer, "Cannot write", dest);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+llmsbx_tar_extract (GBytes      *archive,
+                    const char  *dest_path,
+                    GError     **error)
+{
+  g_auto(ArchiveLayout) layout = { NULL, 0, FALSE };
+  g_autofree char *dest = NULL;
+
+  g_return_val_if_fail (archive != NULL, FALSE);
+  g_return_val_if_fail (dest_path != NULL && *dest_path != '\0', FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!check_archive (archive, &layout, error))
+    return FALSE;
+
+  dest = resolve_destination (dest_path, error);
+  if (dest == NULL || !check_destination (dest, &layout, error))
+    return FALSE;
+
+  return extract_checked (archive, dest, error);
+}
+
+/* Container paths */
+
+gboolean
+llmsbx_container_path_is_safe (const char  *path,
+                               GError     **error)
+{
+  g_auto(GStrv) parts = NULL;
+
+  g_return_val_if_fail (path != NULL, FALSE);
+
+  if (!g_utf8_validate (path, -1, NULL))
+    {
+      g_autofree char *shown = display (path);
+
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
+                   "Container path “%s” is not valid UTF-8", shown);
+      return FALSE;
+    }
+  if (path[0] != '/')
+    {
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
+                   "Container path “%s” is not absolute", path);
+      return FALSE;
+    }
+
+  parts = g_strsplit (path, "/", -1);
+  for (guint i = 0; parts[i] != NULL; i++)
+    {
+      if (strcmp (parts[i], "..") == 0)
+        {
+          g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_PATH_TRAVERSAL,
+                       "Path traversal detected in container path “%s”: “..” is not allowed",
+                       path);
+          return FALSE;
+        }
+    }
+
+  return TRUE;
+}
+
+gboolean
+llmsbx_container_path_split (const char  *path,
+                             char       **out_parent,
+                             char       **out_name,
+                             GError     **error)
+{
+  g_auto(GStrv) parts = NULL;
+  g_autoptr(GString) parent = g_string_new (NULL);
+  const char *name = NULL;
+
+  g_return_val_if_fail (path != NULL, FALSE);
+  g_return_val_if_fail (out_parent != NULL && out_name != NULL, FALSE);
+
+  if (!llmsbx_container_path_is_safe (path, error))
+    return FALSE;
+
+  parts = g_strsplit (path, "/", -1);
+  for (guint i = 0; parts[i] != NULL; i++)
+    {
+      if (*parts[i] == '\0' || strcmp (parts[i], ".") == 0)
+        continue;
+      if (name != NULL)
+        {
+          g_string_append_c (parent, '/');
+          g_string_append (parent, name);
+        }
+      name = parts[i];
+    }
+
+  if (name == NULL)
+    {
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
+                   "Container path “%s” names the root directory, not a file or directory",
+                   path);
+      return FALSE;
+    }
+
+  if (parent->len == 0)
+    g_string_append_c (parent, '/');
+  *out_parent = g_string_free (g_steal_pointer (&parent), FALSE);
+  *out_name = g_strdup (name);
+  return TRUE;
+}
