@@ -1059,16 +1059,6 @@ resolve_sandbox_path (LlmsbxSandboxSession *self,
   absolute = path[0] == '/' ? g_strdup (path) : g_build_path ("/", self->workdir, path, NULL);
   if (!llmsbx_container_path_is_safe (absolute, error))
     return NULL;
-
-  /* Trailing slashes would give the archive an empty name. */
-  while (strlen (absolute) > 1 && g_str_has_suffix (absolute, "/"))
-    absolute[strlen (absolute) - 1] = '\0';
-  if (strcmp (absolute, "/") == 0)
-    {
-      g_set_error_literal (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
-                           "Copying the sandbox's root directory is not supported");
-      return NULL;
-    }
   return g_steal_pointer (&absolute);
 }
 
@@ -1118,8 +1108,9 @@ copy_to_runtime_locked (LlmsbxSandboxSession *self,
   if (target == NULL)
     return FALSE;
 
-  directory = g_path_get_dirname (target);
-  name = g_path_get_basename (target);
+  /* Normalised, so `/sandbox/out/.` names `out` in `/sandbox`. */
+  if (!llmsbx_container_path_split (target, &directory, &name, error))
+    return FALSE;
   archive = llmsbx_tar_pack_path (src, name, error);
   if (archive == NULL)
     return FALSE;
