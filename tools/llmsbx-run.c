@@ -1,0 +1,412 @@
+/* llmsbx-run.c: `llmsbx run`, one program in a fresh sandbox.
+ *
+ * The session is opened, run and closed with the async API so that the main
+ * loop stays free for SIGINT, SIGTERM and SIGHUP: a signal cancels what is in
+ * progress and the sandbox is still removed before the program exits. */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include <glib-unix.h>
+#include <gio/gunixinputstream.h>
+#include <llmsbx.h>
+
+#include "llmsbx-tool.h"
+
+/* Code larger than this is refused rather than read into memory: stdin may never end. */
+#define MAX_CODE_SIZE (32 * 1024 * 1024)
+
+typedef struct {
+  GMainLoop             *loop;
+  GCancellable          *cancellable;
+  LlmsbxSandboxSession  *session;
+  const char            *code;
+  const char * const    *libraries;
+  double                 timeout;
+  LlmsbxExecutionResult *result;
+  GError                *error;        /* why opening or running failed */
+  GError                *close_error;
+  int                    signal_number; /* the first signal received, or 0 */
+} Run;
+
+/* Code ----------------------------------------------------------------- */
+
+/* Code reaches the sandbox as a C string of UTF-8 text; say precisely why bytes are not that. */
+static char *
+code_from_bytes (const char *data,
+                 gsize       length,
+                 const char *origin,
+                 GError    **error)
+{
+  const char *nul = memchr (data, '\0', length);
+  const char *end = NULL;
+
+  if (nul != NULL)
+    {
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
+                   "%s contains a NUL byte at offset %" G_GSIZE_FORMAT "; code must be UTF-8 text",
+                   origin, (gsize) (nul - data));
+      return NULL;
+    }
+  if (!g_utf8_validate_len (data, length, &end))
+    {
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
+                   "%s is not valid UTF-8 (first bad byte at offset %" G_GSIZE_FORMAT "); code must be UTF-8 text",
+                   origin, (gsize) (end - data));
+      return NULL;
+    }
+  return g_strndup (data, length);
+}
+
+static char *
+code_from_stream (GInputStream *stream,
+                  const char   *origin,
+                  GError      **error)
+{
+  g_autoptr(GByteArray) buffer = g_byte_array_new ();
+  guint8 chunk[64 * 1024];
+
+  for (;;)
+    {
+      gssize n = g_input_stream_read (stream, chunk, sizeof chunk, NULL, error);
+
+      if (n < 0)
+        {
+          g_prefix_error (error, "Could not read %s: ", origin);
+          return NULL;
+        }
+      if (n == 0)
+        break;
+      if (buffer->len + (gsize) n > MAX_CODE_SIZE)
+        {
+          g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
+                       "%s is larger than %d MiB, the most code llmsbx reads",
+                       origin, MAX_CODE_SIZE / (1024 * 1024));
+          return NULL;
+        }
+      g_byte_array_append (buffer, chunk, n);
+    }
+
+  return code_from_bytes ((const char *) buffer->data, buffer->len, origin, error);
+}
+
+static char *
+read_code (const char *inline_code,
+           const char *path,
+           GError    **error)
+{
+  g_autoptr(GInputStream) stream = NULL;
+  g_autoptr(GFile) file = NULL;
+  g_autofree char *origin = NULL;
+
+  if (inline_code != NULL)
+    return code_from_bytes (inline_code, strlen (inline_code), "The code given with -c", error);
+
+  if (g_str_equal (path, "-"))
+    {
+      stream = g_unix_input_stream_new (STDIN_FILENO, FALSE);
+      return code_from_stream (stream, "Standard input", error);
+    }
+
+  file = g_file_new_for_commandline_arg (path);
+  origin = g_strdup_printf ("'%s'", path);
+  stream = G_INPUT_STREAM (g_file_read (file, NULL, error));
+  if (stream == NULL)
+    return NULL;
+  return code_from_stream (stream, origin, error);
+}
+
+/* Session -------------------------------------------------------------- */
+
+static void
+on_closed (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  Run *run = user_data;
+
+  llmsbx_sandbox_session_close_finish (run->session, result, &run->close_error);
+  g_main_loop_quit (run->loop);
+}
+
+static void
+close_session (Run *run)
+{
+  /* Never cancelled: the sandbox must go away after an interrupt too. */
+  llmsbx_sandbox_session_close_async (run->session, NULL, on_closed, run);
+}
+
+static void
+on_ran (GObject      *source,
+        GAsyncResult *result,
+        gpointer      user_data)
+{
+  Run *run = user_data;
+
+  run->result = llmsbx_sandbox_session_run_finish (run->session, result, &run->error);
+  close_session (run);
+}
+
+static void
+on_opened (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  Run *run = user_data;
+
+  if (!llmsbx_sandbox_session_open_finish (run->session, result, &run->error) ||
+      g_cancellable_set_error_if_cancelled (run->cancellable, &run->error))
+    {
+      close_session (run);
+      return;
+    }
+
+  llmsbx_sandbox_session_run_async (run->session, run->code, run->libraries, run->timeout,
+                                    run->cancellable, on_ran, run);
+}
+
+static gboolean
+interrupt (Run *run,
+           int  signal_number)
+{
+  if (run->signal_number == 0)
+    {
+      run->signal_number = signal_number;
+      g_cancellable_cancel (run->cancellable);
+      return G_SOURCE_CONTINUE;
+    }
+
+  /* A second signal means the user will not wait for the removal. */
+  g_printerr ("llmsbx: interrupted again: exiting before the sandbox is removed; "
+              "leftover containers carry the label io.llmsbx.managed-by=libllmsbx\n");
+  _exit (128 + signal_number);
+}
+
+static gboolean on_sigint (gpointer run) { return interrupt (run, SIGINT); }
+static gboolean on_sigterm (gpointer run) { return interrupt (run, SIGTERM); }
+static gboolean on_sighup (gpointer run) { return interrupt (run, SIGHUP); }
+
+/* Output --------------------------------------------------------------- */
+
+static gboolean
+write_all (int         fd,
+           const void *data,
+           gsize       length,
+           GError    **error)
+{
+  const char *p = data;
+
+  while (length > 0)
+    {
+      ssize_t n = write (fd, p, length);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          int saved_errno = errno;
+
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                       "Could not write the %s: %s", fd == STDOUT_FILENO ? "output" : "error output",
+                       g_strerror (saved_errno));
+          return FALSE;
+        }
+      p += n;
+      length -= n;
+    }
+  return TRUE;
+}
+
+static gboolean
+write_bytes (int      fd,
+             GBytes  *bytes,
+             GError **error)
+{
+  gsize length = 0;
+  const void *data = g_bytes_get_data (bytes, &length);
+
+  return write_all (fd, data, length, error);
+}
+
+/* What the program's exit status becomes: a status a process cannot exit
+ * with (outside 0-255) becomes 255, never something that reads as success. */
+static int
+program_exit_status (int exit_code)
+{
+  return exit_code >= 0 && exit_code <= 255 ? exit_code : 255;
+}
+
+static gboolean
+write_result (LlmsbxExecutionResult *result,
+              gboolean               json,
+              GError               **error)
+{
+  if (json)
+    {
+      g_autofree char *text = llmsbx_execution_result_to_json (result);
+
+      return write_all (STDOUT_FILENO, text, strlen (text), error) &&
+             write_all (STDOUT_FILENO, "\n", 1, error);
+    }
+
+  return write_bytes (STDOUT_FILENO, llmsbx_execution_result_get_stdout_bytes (result), error) &&
+         write_bytes (STDERR_FILENO, llmsbx_execution_result_get_stderr_bytes (result), error);
+}
+
+/* Command -------------------------------------------------------------- */
+
+static LlmsbxSandboxSession *
+new_session (const char *lang,
+             const char *backend,
+             const char *image,
+             const char *workdir,
+             gboolean    skip_environment_setup,
+             gboolean    verbose)
+{
+  const char *names[6];
+  GValue values[6] = { G_VALUE_INIT, G_VALUE_INIT, G_VALUE_INIT,
+                       G_VALUE_INIT, G_VALUE_INIT, G_VALUE_INIT };
+  const struct { const char *name; const char *value; } strings[] = {
+    { "lang", lang }, { "backend", backend }, { "image", image }, { "workdir", workdir },
+  };
+  LlmsbxSandboxSession *session;
+  guint n = 0;
+
+  /* Only what was given: everything else keeps the library's default. */
+  for (gsize i = 0; i < G_N_ELEMENTS (strings); i++)
+    if (strings[i].value != NULL)
+      {
+        names[n] = strings[i].name;
+        g_value_init (&values[n], G_TYPE_STRING);
+        g_value_set_string (&values[n], strings[i].value);
+        n++;
+      }
+  names[n] = "skip-environment-setup";
+  g_value_init (&values[n], G_TYPE_BOOLEAN);
+  g_value_set_boolean (&values[n], skip_environment_setup);
+  n++;
+  names[n] = "verbose";
+  g_value_init (&values[n], G_TYPE_BOOLEAN);
+  g_value_set_boolean (&values[n], verbose);
+  n++;
+
+  session = (LlmsbxSandboxSession *) g_object_new_with_properties (LLMSBX_TYPE_SANDBOX_SESSION,
+                                                                   n, names, values);
+  for (guint i = 0; i < n; i++)
+    g_value_unset (&values[i]);
+  return session;
+}
+
+int
+llmsbx_tool_run (int    argc,
+                 char **argv)
+{
+  g_autofree char *lang = NULL;
+  g_autofree char *backend = NULL;
+  g_autofree char *image = NULL;
+  g_autofree char *workdir = NULL;
+  g_autofree char *inline_code = NULL;
+  g_auto(GStrv) libraries = NULL;
+  double timeout = 0;
+  gboolean json = FALSE;
+  gboolean skip_environment_setup = FALSE;
+  gboolean verbose = FALSE;
+  const GOptionEntry entries[] = {
+    { "lang", 'l', 0, G_OPTION_ARG_STRING, &lang, "Language of the code (default: python)", "LANG" },
+    { "backend", 'b', 0, G_OPTION_ARG_STRING, &backend, "Sandbox backend (default: docker)", "BACKEND" },
+    { "image", 'i', 0, G_OPTION_ARG_STRING, &image, "Image to run in (default: the language's image)", "IMAGE" },
+    { "timeout", 't', 0, G_OPTION_ARG_DOUBLE, &timeout, "Seconds the code may run (default: 30)", "SECONDS" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print the result as one JSON object", NULL },
+    { "workdir", 'w', 0, G_OPTION_ARG_STRING, &workdir, "Working directory in the sandbox (default: /sandbox)", "DIR" },
+    { "skip-environment-setup", 0, 0, G_OPTION_ARG_NONE, &skip_environment_setup,
+      "Do not prepare the language's environment (no libraries then)", NULL },
+    { "library", 'L', 0, G_OPTION_ARG_STRING_ARRAY, &libraries, "Install a library first (repeatable)", "LIB" },
+    /* Bytes as given, whatever the locale: UTF-8 is checked by read_code(). */
+    { "code", 'c', 0, G_OPTION_ARG_FILENAME, &inline_code, "Run CODE instead of a file", "CODE" },
+    { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log what the session does to stderr", NULL },
+    G_OPTION_ENTRY_NULL
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new ("(FILE | -c CODE | -)");
+  g_autoptr(GMainLoop) loop = NULL;
+  g_autoptr(GCancellable) cancellable = NULL;
+  g_autoptr(LlmsbxSandboxSession) session = NULL;
+  g_autoptr(LlmsbxExecutionResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) close_error = NULL;
+  g_autofree char *code = NULL;
+  guint signal_sources[3];
+  Run run = { 0 };
+  int status;
+
+  g_option_context_set_summary (context,
+    "Runs code in a new sandbox, removes the sandbox, and exits with the code's exit\n"
+    "status. The code comes from FILE, from -c CODE, or from standard input with -.");
+  g_option_context_set_description (context,
+    "Exit status: the program's own (0-255; any other value becomes 255); 124 when\n"
+    "the timeout ran out; 125 when llmsbx itself failed; 2 for a usage error;\n"
+    "128+N when signal N interrupted it (the sandbox is removed first).");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!llmsbx_tool_parse_options (context, &argc, &argv))
+    return LLMSBX_TOOL_EXIT_USAGE;
+
+  if (inline_code != NULL && argc > 1)
+    return llmsbx_tool_usage_error (argv[0], "give either -c CODE or a FILE, not both");
+  if (inline_code == NULL && argc < 2)
+    return llmsbx_tool_usage_error (argv[0], "no code: give a FILE, -c CODE, or - to read standard input");
+  if (argc > 2)
+    return llmsbx_tool_usage_error (argv[0], "unexpected argument '%s'", argv[2]);
+  if (timeout < 0)
+    return llmsbx_tool_usage_error (argv[0], "--timeout must not be negative");
+
+  code = read_code (inline_code, argv[1], &error);
+  if (code == NULL)
+    return llmsbx_tool_fail (error);
+
+  loop = g_main_loop_new (NULL, FALSE);
+  cancellable = g_cancellable_new ();
+  session = new_session (lang, backend, image, workdir, skip_environment_setup, verbose);
+
+  run.loop = loop;
+  run.cancellable = cancellable;
+  run.session = session;
+  run.code = code;
+  run.libraries = (const char * const *) libraries;
+  run.timeout = timeout;
+
+  signal_sources[0] = g_unix_signal_add (SIGINT, on_sigint, &run);
+  signal_sources[1] = g_unix_signal_add (SIGTERM, on_sigterm, &run);
+  signal_sources[2] = g_unix_signal_add (SIGHUP, on_sighup, &run);
+
+  llmsbx_sandbox_session_open_async (session, cancellable, on_opened, &run);
+  g_main_loop_run (loop);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (signal_sources); i++)
+    g_source_remove (signal_sources[i]);
+
+  result = g_steal_pointer (&run.result);
+  error = g_steal_pointer (&run.error);
+  close_error = g_steal_pointer (&run.close_error);
+
+  if (run.signal_number != 0)
+    status = 128 + run.signal_number;
+  else if (error != NULL && g_error_matches (error, LLMSBX_ERROR, LLMSBX_ERROR_TIMEOUT))
+    {
+      g_printerr ("llmsbx: %s\n", error->message);
+      status = LLMSBX_TOOL_EXIT_TIMEOUT;
+    }
+  else if (error != NULL)
+    status = llmsbx_tool_fail (error);
+  else
+    {
+      g_autoptr(GError) write_error = NULL;
+
+      status = program_exit_status (llmsbx_execution_result_get_exit_code (result));
+      if (!write_result (result, json, &write_error))
+        status = llmsbx_tool_fail (write_error);
+    }
+
+  /* A sandbox that could not be removed is our failure, whatever the program did. */
+  if (close_error != NULL)
+    status = llmsbx_tool_fail (close_error);
+
+  return status;
+}
