@@ -1,0 +1,908 @@
+/* llmsbx-engine-client.c: HTTP/1.1 client of the Docker Engine API over libcurl.
+ *
+ * Every request runs through curl's multi interface so that a deadline and a
+ * GCancellable stop it promptly: the loop sleeps in curl_multi_poll() no longer
+ * than the time left, and cancelling wakes it with curl_multi_wakeup(). Each
+ * easy handle lives with its own multi handle (which owns the connection
+ * cache) in a small pool, so requests from different threads run in parallel
+ * and a keep-alive connection is reused by the next request. */
+#include "llmsbx-engine-client.h"
+
+#include <curl/curl.h>
+#include <string.h>
+
+#define DEFAULT_MAX_RESPONSE (16 * 1024 * 1024)
+/* Enough of an error body for the daemon's message. */
+#define MAX_ERROR_BODY (64 * 1024)
+/* Longest JSON line kept from a progress stream; longer ones are skipped. */
+#define MAX_JSON_LINE (1024 * 1024)
+/* Idle handles (and so keep-alive connections) kept for reuse. */
+#define POOL_SIZE 4
+/* Longest sleep without a deadline: curl shortens it for its own timers and a
+ * cancellation wakes it, so this only bounds an idle wait. */
+#define IDLE_POLL_MS (60 * 1000)
+
+G_DEFINE_QUARK (llmsbx-engine-error-quark, llmsbx_engine_error)
+
+typedef struct
+{
+  CURLM *multi;
+  CURL  *easy;
+} Handle;
+
+struct _LlmsbxEngineClient
+{
+  LlmsbxEngineSettings    settings;
+  char                   *engine_name;
+  char                   *base_url;     /* scheme://authority that paths are appended to */
+  char                   *socket_path;  /* for unix:// URLs */
+  LlmsbxEngineRequestHook hook;
+  gpointer                hook_data;
+
+  GMutex                  lock;
+  GPtrArray              *idle;         /* of Handle, guarded by lock */
+  char                   *api_version;  /* guarded by lock */
+};
+
+typedef struct
+{
+  const LlmsbxEngineRequest *request;
+  CURL       *easy;
+  long        status;
+  GByteArray *buffer;       /* buffered success body, or the error body */
+  gsize       limit;
+  char       *api_version;  /* Api-Version header of the final response */
+  GError     *error;        /* set by a body function or a bound */
+} Transfer;
+
+void
+llmsbx_engine_settings_clear (LlmsbxEngineSettings *settings)
+{
+  g_clear_pointer (&settings->url, g_free);
+  g_clear_pointer (&settings->tls_ca_file, g_free);
+  g_clear_pointer (&settings->tls_cert_file, g_free);
+  g_clear_pointer (&settings->tls_key_file, g_free);
+}
+
+static Handle *
+handle_new (void)
+{
+  Handle *h = g_new0 (Handle, 1);
+
+  h->multi = curl_multi_init ();
+  h->easy = curl_easy_init ();
+  if (h->multi == NULL || h->easy == NULL)
+    g_error ("libcurl could not allocate a handle");
+  return h;
+}
+
+static void
+handle_free (Handle *h)
+{
+  curl_easy_cleanup (h->easy);
+  curl_multi_cleanup (h->multi);
+  g_free (h);
+}
+
+static Handle *
+take_handle (LlmsbxEngineClient *self)
+{
+  Handle *h = NULL;
+
+  g_mutex_lock (&self->lock);
+  if (self->idle->len > 0)
+    h = g_ptr_array_steal_index_fast (self->idle, self->idle->len - 1);
+  g_mutex_unlock (&self->lock);
+
+  return h ? h : handle_new ();
+}
+
+static void
+give_back_handle (LlmsbxEngineClient *self,
+                  Handle             *h)
+{
+  g_mutex_lock (&self->lock);
+  if (self->idle->len < POOL_SIZE)
+    {
+      g_ptr_array_add (self->idle, h);
+      h = NULL;
+    }
+  g_mutex_unlock (&self->lock);
+
+  if (h != NULL)
+    handle_free (h);
+}
+
+static gboolean
+parse_url (LlmsbxEngineClient  *self,
+           GError             **error)
+{
+  const char *url = self->settings.url;
+
+  if (g_str_has_prefix (url, "unix://"))
+    {
+      const char *path = url + strlen ("unix://");
+
+      if (path[0] != '/')
+        {
+          g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
+                       "Invalid engine URL '%s': a unix socket URL needs an absolute path, "
+                       "as in unix:///var/run/docker.sock", url);
+          return FALSE;
+        }
+      self->socket_path = g_strdup (path);
+      self->base_url = g_strdup ("http://localhost");
+      return TRUE;
+    }
+
+  if (g_str_has_prefix (url, "tcp://"))
+    {
+      const char *authority = url + strlen ("tcp://");
+      g_autofree char *host = g_strndup (authority, strcspn (authority, "/"));
+      const char *bracket = strrchr (host, ']');
+      gboolean has_port = strchr (bracket ? bracket : host, ':') != NULL;
+
+      if (host[0] == '\0')
+        {
+          g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
+                       "Invalid engine URL '%s': expected tcp://host:port", url);
+          return FALSE;
+        }
+      /* Docker's conventional ports: 2375 in the clear, 2376 with TLS. */
+      self->base_url = g_strdup_printf ("%s://%s%s",
+                                        self->settings.use_tls ? "https" : "http", host,
+                                        has_port ? "" : (self->settings.use_tls ? ":2376" : ":2375"));
+      return TRUE;
+    }
+
+  if (g_str_has_prefix (url, "http://") || g_str_has_prefix (url, "https://"))
+    {
+      gsize len = strlen (url);
+
+      while (len > 0 && url[len - 1] == '/')
+        len--;
+      self->base_url = g_strndup (url, len);
+      return TRUE;
+    }
+
+  g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
+               "Unsupported engine URL '%s': expected unix:///path/to.sock, tcp://host:port, "
+               "http://host:port or https://host:port", url);
+  return FALSE;
+}
+
+static gpointer
+init_curl (gpointer data)
+{
+  return GINT_TO_POINTER (curl_global_init (CURL_GLOBAL_DEFAULT));
+}
+
+/**
+ * llmsbx_engine_client_new:
+ * @settings: where the engine is
+ * @engine_name: how messages name the engine, e.g. "Docker daemon"
+ * @hook: (nullable): called for every request sent
+ * @hook_data: data for @hook
+ * @error: return location for a #GError
+ *
+ * Creates a client. Nothing is sent until the first request.
+ *
+ * Returns: (transfer full) (nullable): a client, or %NULL with
+ *   %LLMSBX_ERROR_INVALID_ARGUMENT for an unusable URL
+ */
+LlmsbxEngineClient *
+llmsbx_engine_client_new (const LlmsbxEngineSettings *settings,
+                          const char                 *engine_name,
+                          LlmsbxEngineRequestHook     hook,
+                          gpointer                    hook_data,
+                          GError                    **error)
+{
+  static GOnce curl_once = G_ONCE_INIT;
+  g_autoptr(LlmsbxEngineClient) self = NULL;
+
+  g_return_val_if_fail (settings != NULL && settings->url != NULL, NULL);
+
+  if (GPOINTER_TO_INT (g_once (&curl_once, init_curl, NULL)) != CURLE_OK)
+    {
+      g_set_error_literal (error, LLMSBX_ERROR, LLMSBX_ERROR_FAILED, "libcurl could not be initialized");
+      return NULL;
+    }
+
+  self = g_atomic_rc_box_new0 (LlmsbxEngineClient);
+  self->settings.url = g_strdup (settings->url);
+  self->settings.tls_ca_file = g_strdup (settings->tls_ca_file);
+  self->settings.tls_cert_file = g_strdup (settings->tls_cert_file);
+  self->settings.tls_key_file = g_strdup (settings->tls_key_file);
+  self->settings.use_tls = settings->use_tls;
+  self->settings.tls_verify = settings->tls_verify;
+  self->settings.connect_timeout = settings->connect_timeout;
+  self->engine_name = g_strdup (engine_name ? engine_name : "container engine");
+  self->hook = hook;
+  self->hook_data = hook_data;
+  g_mutex_init (&self->lock);
+  self->idle = g_ptr_array_new_with_free_func ((GDestroyNotify) handle_free);
+
+  if (!parse_url (self, error))
+    return NULL;
+
+  return g_steal_pointer (&self);
+}
+
+LlmsbxEngineClient *
+llmsbx_engine_client_ref (LlmsbxEngineClient *self)
+{
+  return g_atomic_rc_box_acquire (self);
+}
+
+static void
+client_clear (LlmsbxEngineClient *self)
+{
+  llmsbx_engine_settings_clear (&self->settings);
+  g_free (self->engine_name);
+  g_free (self->base_url);
+  g_free (self->socket_path);
+  g_free (self->api_version);
+  g_ptr_array_unref (self->idle);
+  g_mutex_clear (&self->lock);
+}
+
+void
+llmsbx_engine_client_unref (LlmsbxEngineClient *self)
+{
+  g_atomic_rc_box_release_full (self, (GDestroyNotify) client_clear);
+}
+
+const char *
+llmsbx_engine_client_get_url (LlmsbxEngineClient *self)
+{
+  return self->settings.url;
+}
+
+/**
+ * llmsbx_engine_client_get_api_version:
+ * @self: a client
+ *
+ * Returns: (nullable): the negotiated API version, %NULL before negotiation
+ */
+const char *
+llmsbx_engine_client_get_api_version (LlmsbxEngineClient *self)
+{
+  const char *version;
+
+  g_mutex_lock (&self->lock);
+  version = self->api_version;
+  g_mutex_unlock (&self->lock);
+  return version;
+}
+
+/* ---------------------------------------------------------------------------
+ * One transfer
+ * ------------------------------------------------------------------------ */
+
+static size_t
+on_header (char   *buffer,
+           size_t  size,
+           size_t  nitems,
+           void   *user_data)
+{
+  Transfer *t = user_data;
+  gsize len = size * nitems;
+  static const char name[] = "api-version:";
+
+  /* A new status line starts a new response (after a 100 Continue, say). */
+  if (len >= 5 && memcmp (buffer, "HTTP/", 5) == 0)
+    g_clear_pointer (&t->api_version, g_free);
+  else if (len > strlen (name) && g_ascii_strncasecmp (buffer, name, strlen (name)) == 0)
+    {
+      g_autofree char *value = g_strndup (buffer + strlen (name), len - strlen (name));
+      g_free (t->api_version);
+      t->api_version = g_strdup (g_strstrip (value));
+    }
+  return len;
+}
+
+static size_t
+on_body (char   *data,
+         size_t  size,
+         size_t  nmemb,
+         void   *user_data)
+{
+  Transfer *t = user_data;
+  gsize len = size * nmemb;
+
+  if (t->status == 0)
+    curl_easy_getinfo (t->easy, CURLINFO_RESPONSE_CODE, &t->status);
+
+  if (t->status < 400 && t->request->body_func != NULL)
+    {
+      if (!t->request->body_func ((const guint8 *) data, len, t->request->body_func_data, &t->error))
+        return 0;
+      return len;
+    }
+
+  if (t->status >= 400)
+    {
+      /* Only the start of an error body matters. */
+      if (t->buffer->len < MAX_ERROR_BODY)
+        g_byte_array_append (t->buffer, (const guint8 *) data, MIN (len, MAX_ERROR_BODY - t->buffer->len));
+      return len;
+    }
+
+  if (len > t->limit - t->buffer->len)
+    {
+      g_autofree char *limit = g_format_size_full (t->limit, G_FORMAT_SIZE_IEC_UNITS);
+      g_set_error (&t->error, LLMSBX_ERROR, LLMSBX_ERROR_PROTOCOL,
+                   "The engine's response to %s %s is larger than %s",
+                   t->request->method, t->request->path, limit);
+      return 0;
+    }
+  g_byte_array_append (t->buffer, (const guint8 *) data, len);
+  return len;
+}
+
+static void
+wake_up (GCancellable *cancellable,
+         gpointer      multi)
+{
+  curl_multi_wakeup (multi);
+}
+
+static char *
+build_url (LlmsbxEngineClient *self,
+           const char         *path)
+{
+  char *url;
+
+  g_mutex_lock (&self->lock);
+  if (self->api_version != NULL)
+    url = g_strdup_printf ("%s/v%s%s", self->base_url, self->api_version, path);
+  else
+    url = g_strconcat (self->base_url, path, NULL);
+  g_mutex_unlock (&self->lock);
+  return url;
+}
+
+static struct curl_slist *
+setup (LlmsbxEngineClient        *self,
+       Transfer                  *t,
+       const char                *url,
+       char                      *errbuf)
+{
+  const LlmsbxEngineRequest *request = t->request;
+  CURL *easy = t->easy;
+  struct curl_slist *headers = NULL;
+  g_autofree char *content_type = NULL;
+
+  curl_easy_reset (easy);
+  curl_easy_setopt (easy, CURLOPT_URL, url);
+  curl_easy_setopt (easy, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt (easy, CURLOPT_HTTP_VERSION, (long) CURL_HTTP_VERSION_1_1);
+  curl_easy_setopt (easy, CURLOPT_ERRORBUFFER, errbuf);
+  curl_easy_setopt (easy, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt (easy, CURLOPT_HEADERDATA, t);
+  curl_easy_setopt (easy, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt (easy, CURLOPT_WRITEDATA, t);
+  if (self->settings.connect_timeout > 0)
+    curl_easy_setopt (easy, CURLOPT_CONNECTTIMEOUT_MS,
+                      (long) MAX (1.0, self->settings.connect_timeout * 1000.0));
+  if (self->socket_path != NULL)
+    curl_easy_setopt (easy, CURLOPT_UNIX_SOCKET_PATH, self->socket_path);
+
+  if (g_str_has_prefix (self->base_url, "https:"))
+    {
+      long verify = self->settings.tls_verify ? 1L : 0L;
+
+      if (self->settings.tls_ca_file != NULL)
+        curl_easy_setopt (easy, CURLOPT_CAINFO, self->settings.tls_ca_file);
+      if (self->settings.tls_cert_file != NULL)
+        curl_easy_setopt (easy, CURLOPT_SSLCERT, self->settings.tls_cert_file);
+      if (self->settings.tls_key_file != NULL)
+        curl_easy_setopt (easy, CURLOPT_SSLKEY, self->settings.tls_key_file);
+      curl_easy_setopt (easy, CURLOPT_SSL_VERIFYPEER, verify);
+      curl_easy_setopt (easy, CURLOPT_SSL_VERIFYHOST, verify ? 2L : 0L);
+    }
+
+  if (g_str_equal (request->method, "GET"))
+    curl_easy_setopt (easy, CURLOPT_HTTPGET, 1L);
+  else if (g_str_equal (request->method, "HEAD"))
+    curl_easy_setopt (easy, CURLOPT_NOBODY, 1L);
+  else
+    {
+      curl_easy_setopt (easy, CURLOPT_CUSTOMREQUEST, request->method);
+      if (request->body != NULL || g_str_equal (request->method, "POST") ||
+          g_str_equal (request->method, "PUT"))
+        {
+          gsize size = 0;
+          const void *data = request->body ? g_bytes_get_data (request->body, &size) : NULL;
+
+          curl_easy_setopt (easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) size);
+          curl_easy_setopt (easy, CURLOPT_POSTFIELDS, data ? data : "");
+        }
+    }
+
+  /* No "Expect: 100-continue" round trip for larger bodies, and no form type. */
+  headers = curl_slist_append (headers, "Expect:");
+  content_type = g_strconcat ("Content-Type:", request->content_type ? " " : "",
+                              request->content_type ? request->content_type : "", NULL);
+  headers = curl_slist_append (headers, content_type);
+  curl_easy_setopt (easy, CURLOPT_HTTPHEADER, headers);
+  return headers;
+}
+
+static void
+set_transport_error (LlmsbxEngineClient  *self,
+                     CURL                *easy,
+                     CURLcode             code,
+                     const char          *errbuf,
+                     GError             **error)
+{
+  long os_errno = 0;
+  const char *reason;
+
+  curl_easy_getinfo (easy, CURLINFO_OS_ERRNO, &os_errno);
+  if (os_errno != 0)
+    reason = g_strerror ((int) os_errno);
+  else if (errbuf[0] != '\0')
+    reason = errbuf;
+  else
+    reason = curl_easy_strerror (code);
+
+  switch (code)
+    {
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_UNSUPPORTED_PROTOCOL:
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_UNAVAILABLE,
+                   "Cannot reach the %s at %s: %s", self->engine_name, self->settings.url, reason);
+      break;
+    default:
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_UNAVAILABLE,
+                   "Lost the connection to the %s at %s: %s", self->engine_name, self->settings.url,
+                   reason);
+      break;
+    }
+}
+
+static GError *
+engine_error (guint       status,
+              GByteArray *body)
+{
+  g_autofree char *message = NULL;
+
+  if (body->len > 0)
+    {
+      g_autoptr(JsonParser) parser = json_parser_new_immutable ();
+
+      if (json_parser_load_from_data (parser, (const char *) body->data, body->len, NULL) &&
+          JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+        {
+          JsonObject *object = json_node_get_object (json_parser_get_root (parser));
+          /* Docker: {"message"}; Podman: {"cause", "message", "response"}. */
+          const char *text = json_object_get_string_member_with_default (object, "message", NULL);
+
+          if (text == NULL || *text == '\0')
+            text = json_object_get_string_member_with_default (object, "cause", NULL);
+          if (text != NULL)
+            message = g_strstrip (g_utf8_make_valid (text, -1));
+        }
+      if (message == NULL)
+        message = g_strstrip (g_utf8_make_valid ((const char *) body->data, MIN (body->len, 1024)));
+    }
+
+  if (message == NULL || *message == '\0')
+    {
+      g_free (message);
+      message = g_strdup_printf ("HTTP status %u", status);
+    }
+  return g_error_new_literal (LLMSBX_ENGINE_ERROR, status, message);
+}
+
+/* Runs one transfer to its end, its deadline or its cancellation. */
+static CURLcode
+perform (Handle        *h,
+         gint64         deadline,
+         GCancellable  *cancellable,
+         gboolean      *timed_out)
+{
+  CURLcode result = CURLE_OK;
+  gulong cancel_id = 0;
+  CURLMsg *msg;
+  int queued;
+
+  curl_multi_add_handle (h->multi, h->easy);
+  if (cancellable != NULL)
+    cancel_id = g_cancellable_connect (cancellable, G_CALLBACK (wake_up), h->multi, NULL);
+
+  for (;;)
+    {
+      int running = 0;
+      int timeout_ms = IDLE_POLL_MS;
+      CURLMcode mc = curl_multi_perform (h->multi, &running);
+
+      if (mc != CURLM_OK)
+        {
+          result = CURLE_FAILED_INIT;
+          break;
+        }
+      if (running == 0)
+        {
+          while ((msg = curl_multi_info_read (h->multi, &queued)) != NULL)
+            if (msg->msg == CURLMSG_DONE)
+              result = msg->data.result;
+          break;
+        }
+      if (g_cancellable_is_cancelled (cancellable))
+        {
+          result = CURLE_ABORTED_BY_CALLBACK;
+          break;
+        }
+      if (deadline > 0)
+        {
+          gint64 remaining = deadline - g_get_monotonic_time ();
+
+          if (remaining <= 0)
+            {
+              *timed_out = TRUE;
+              result = CURLE_OPERATION_TIMEDOUT;
+              break;
+            }
+          timeout_ms = (int) MIN ((gint64) timeout_ms, (remaining + 999) / 1000);
+        }
+      if (curl_multi_poll (h->multi, NULL, 0, timeout_ms, NULL) != CURLM_OK)
+        {
+          result = CURLE_FAILED_INIT;
+          break;
+        }
+    }
+
+  if (cancel_id != 0)
+    g_cancellable_disconnect (cancellable, cancel_id);
+  /* Removing an unfinished transfer closes its connection. */
+  curl_multi_remove_handle (h->multi, h->easy);
+  return result;
+}
+
+static gboolean
+send_request (LlmsbxEngineClient         *self,
+              const LlmsbxEngineRequest  *request,
+              guint                      *status,
+              GBytes                    **response,
+              char                      **api_version,
+              GCancellable               *cancellable,
+              GError                    **error)
+{
+  g_autofree char *url = NULL;
+  char errbuf[CURL_ERROR_SIZE] = "";
+  struct curl_slist *headers;
+  gboolean timed_out = FALSE;
+  gboolean ok = FALSE;
+  Transfer t = { 0, };
+  CURLcode result;
+  Handle *h;
+
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
+
+  url = build_url (self, request->path);
+  h = take_handle (self);
+  t.request = request;
+  t.easy = h->easy;
+  t.buffer = g_byte_array_new ();
+  t.limit = request->max_response ? request->max_response : DEFAULT_MAX_RESPONSE;
+  headers = setup (self, &t, url, errbuf);
+
+  if (self->hook != NULL)
+    self->hook (self->hook_data);
+  g_debug ("%s %s", request->method, url);
+
+  result = perform (h, request->deadline, cancellable, &timed_out);
+  if (t.status == 0)
+    curl_easy_getinfo (h->easy, CURLINFO_RESPONSE_CODE, &t.status);
+
+  if (t.error != NULL)
+    g_propagate_error (error, g_steal_pointer (&t.error));
+  else if (timed_out)
+    g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_TIMEOUT,
+                 "The %s did not answer %s %s before the deadline",
+                 self->engine_name, request->method, request->path);
+  else if (result == CURLE_ABORTED_BY_CALLBACK)
+    g_cancellable_set_error_if_cancelled (cancellable, error);
+  else if (result != CURLE_OK)
+    set_transport_error (self, h->easy, result, errbuf, error);
+  else if (t.status >= 400)
+    g_propagate_error (error, engine_error (t.status, t.buffer));
+  else
+    {
+      if (status != NULL)
+        *status = t.status;
+      if (response != NULL)
+        *response = g_byte_array_free_to_bytes (g_steal_pointer (&t.buffer));
+      if (api_version != NULL)
+        *api_version = g_steal_pointer (&t.api_version);
+      ok = TRUE;
+    }
+
+  curl_easy_setopt (h->easy, CURLOPT_HTTPHEADER, NULL);
+  curl_slist_free_all (headers);
+  give_back_handle (self, h);
+  if (t.buffer != NULL)
+    g_byte_array_unref (t.buffer);
+  g_free (t.api_version);
+  return ok;
+}
+
+/**
+ * llmsbx_engine_client_send:
+ * @self: a client
+ * @request: the request
+ * @status: (out) (optional): the HTTP status of a successful response
+ * @response: (out) (optional) (transfer full): the buffered body of a successful
+ *   response without a body function
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Sends @request and waits for its response. Statuses from 400 on are errors of
+ * the %LLMSBX_ENGINE_ERROR domain with the status as code and the daemon's message.
+ *
+ * Returns: %FALSE on error: %LLMSBX_ENGINE_ERROR, %LLMSBX_ERROR_BACKEND_UNAVAILABLE
+ *   when the engine cannot be reached, %LLMSBX_ERROR_TIMEOUT at the deadline,
+ *   %G_IO_ERROR_CANCELLED, or the error of the body function
+ */
+gboolean
+llmsbx_engine_client_send (LlmsbxEngineClient         *self,
+                           const LlmsbxEngineRequest  *request,
+                           guint                      *status,
+                           GBytes                    **response,
+                           GCancellable               *cancellable,
+                           GError                    **error)
+{
+  return send_request (self, request, status, response, NULL, cancellable, error);
+}
+
+/* "1.41" → 1041; -1 when it is not a version. */
+static int
+parse_version (const char *text)
+{
+  g_auto(GStrv) parts = g_strsplit (text, ".", 3);
+  guint64 major, minor;
+
+  if (g_strv_length (parts) != 2 ||
+      !g_ascii_string_to_unsigned (parts[0], 10, 0, 99, &major, NULL) ||
+      !g_ascii_string_to_unsigned (parts[1], 10, 0, 999, &minor, NULL))
+    return -1;
+  return (int) (major * 1000 + minor);
+}
+
+/**
+ * llmsbx_engine_client_negotiate:
+ * @self: a client
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Asks the engine for its newest API version (`GET /_ping`) and from then on
+ * prefixes every path with `/v` and the older of that and
+ * %LLMSBX_ENGINE_API_VERSION_MAX.
+ *
+ * Returns: %FALSE with %LLMSBX_ERROR_BACKEND_UNAVAILABLE when the engine cannot be
+ *   reached or is older than %LLMSBX_ENGINE_API_VERSION_MIN
+ */
+gboolean
+llmsbx_engine_client_negotiate (LlmsbxEngineClient  *self,
+                                GCancellable        *cancellable,
+                                GError             **error)
+{
+  LlmsbxEngineRequest request = { .method = "GET", .path = "/_ping", .max_response = 4096 };
+  g_autofree char *server = NULL;
+  g_autoptr(GError) local_error = NULL;
+  int server_version;
+
+  g_mutex_lock (&self->lock);
+  g_clear_pointer (&self->api_version, g_free);
+  g_mutex_unlock (&self->lock);
+
+  if (!send_request (self, &request, NULL, NULL, &server, cancellable, &local_error))
+    {
+      if (local_error->domain == LLMSBX_ENGINE_ERROR)
+        g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_UNAVAILABLE,
+                     "The %s at %s is not usable: %s (HTTP %d)", self->engine_name,
+                     self->settings.url, local_error->message, local_error->code);
+      else
+        g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+
+  /* Engines too old to send Api-Version (before 1.25) are below the minimum too. */
+  server_version = server ? parse_version (server) : -1;
+  if (server_version < parse_version (LLMSBX_ENGINE_API_VERSION_MIN))
+    {
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_UNAVAILABLE,
+                   "The %s at %s speaks API version %s, older than %s, the oldest this "
+                   "library supports; upgrade the engine",
+                   self->engine_name, self->settings.url, server ? server : "(unknown)",
+                   LLMSBX_ENGINE_API_VERSION_MIN);
+      return FALSE;
+    }
+
+  g_mutex_lock (&self->lock);
+  self->api_version = g_strdup (server_version < parse_version (LLMSBX_ENGINE_API_VERSION_MAX)
+                                ? server : LLMSBX_ENGINE_API_VERSION_MAX);
+  g_mutex_unlock (&self->lock);
+  g_debug ("%s at %s: API version %s (server %s)", self->engine_name, self->settings.url,
+           self->api_version, server);
+  return TRUE;
+}
+
+/**
+ * llmsbx_engine_client_json:
+ * @self: a client
+ * @method: HTTP method
+ * @path: path and query
+ * @body: (nullable): JSON body
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Sends a request with an optional JSON body and parses the JSON answer.
+ *
+ * Returns: (transfer full) (nullable): the answer (a null node for an empty body),
+ *   or %NULL with an error as for llmsbx_engine_client_send(), or
+ *   %LLMSBX_ERROR_PROTOCOL when the answer is not JSON
+ */
+JsonNode *
+llmsbx_engine_client_json (LlmsbxEngineClient  *self,
+                           const char          *method,
+                           const char          *path,
+                           JsonNode            *body,
+                           GCancellable        *cancellable,
+                           GError             **error)
+{
+  g_autoptr(GBytes) request_body = NULL;
+  g_autoptr(GBytes) response = NULL;
+  g_autoptr(JsonParser) parser = NULL;
+  g_autoptr(GError) parse_error = NULL;
+  LlmsbxEngineRequest request = { .method = method, .path = path };
+  gconstpointer data;
+  gsize size;
+
+  if (body != NULL)
+    {
+      char *text = json_to_string (body, FALSE);
+
+      request_body = g_bytes_new_take (text, strlen (text));
+      request.content_type = "application/json";
+      request.body = request_body;
+    }
+
+  if (!llmsbx_engine_client_send (self, &request, NULL, &response, cancellable, error))
+    return NULL;
+
+  data = g_bytes_get_data (response, &size);
+  if (size == 0)
+    return json_node_new (JSON_NODE_NULL);
+
+  parser = json_parser_new_immutable ();
+  if (!json_parser_load_from_data (parser, data, size, &parse_error))
+    {
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_PROTOCOL,
+                   "The %s answered %s %s with something that is not JSON: %s",
+                   self->engine_name, method, path, parse_error->message);
+      return NULL;
+    }
+  return json_parser_steal_root (parser);
+}
+
+typedef struct
+{
+  LlmsbxEngineLineFunc func;
+  gpointer             data;
+  GByteArray          *line;
+  gboolean             skipping;  /* inside a line longer than MAX_JSON_LINE */
+} Lines;
+
+static gboolean
+lines_emit (Lines   *lines,
+            GError **error)
+{
+  g_autoptr(JsonParser) parser = NULL;
+  g_autofree char *text = g_strndup ((const char *) lines->line->data, lines->line->len);
+
+  g_byte_array_set_size (lines->line, 0);
+  g_strstrip (text);
+  if (*text == '\0')
+    return TRUE;
+
+  /* Progress streams are advisory except for their error lines, which are JSON;
+   * anything else is skipped. */
+  parser = json_parser_new_immutable ();
+  if (!json_parser_load_from_data (parser, text, -1, NULL) || json_parser_get_root (parser) == NULL)
+    return TRUE;
+  return lines->func (json_parser_get_root (parser), lines->data, error);
+}
+
+static gboolean
+lines_feed (const guint8  *data,
+            gsize          length,
+            gpointer       user_data,
+            GError       **error)
+{
+  Lines *lines = user_data;
+
+  while (length > 0)
+    {
+      const guint8 *newline = memchr (data, '\n', length);
+      gsize n = newline ? (gsize) (newline - data) : length;
+
+      if (!lines->skipping)
+        {
+          if (lines->line->len + n > MAX_JSON_LINE)
+            {
+              g_byte_array_set_size (lines->line, 0);
+              lines->skipping = TRUE;
+            }
+          else
+            g_byte_array_append (lines->line, data, n);
+        }
+
+      if (newline == NULL)
+        break;
+      if (!lines->skipping && !lines_emit (lines, error))
+        return FALSE;
+      lines->skipping = FALSE;
+      data += n + 1;
+      length -= n + 1;
+    }
+  return TRUE;
+}
+
+/**
+ * llmsbx_engine_client_json_lines:
+ * @self: a client
+ * @method: HTTP method
+ * @path: path and query
+ * @content_type: (nullable): type of @body
+ * @body: (nullable): request body
+ * @line_func: receives each JSON value of the streamed answer
+ * @line_func_data: data for @line_func
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Sends a request whose answer is a stream of JSON lines (image pulls and
+ * builds) and hands each line on as it arrives.
+ *
+ * Returns: %FALSE with an error as for llmsbx_engine_client_send()
+ */
+gboolean
+llmsbx_engine_client_json_lines (LlmsbxEngineClient    *self,
+                                 const char            *method,
+                                 const char            *path,
+                                 const char            *content_type,
+                                 GBytes                *body,
+                                 LlmsbxEngineLineFunc   line_func,
+                                 gpointer               line_func_data,
+                                 GCancellable          *cancellable,
+                                 GError               **error)
+{
+  Lines lines = { line_func, line_func_data, g_byte_array_new (), FALSE };
+  LlmsbxEngineRequest request = {
+    .method = method,
+    .path = path,
+    .content_type = content_type,
+    .body = body,
+    .body_func = lines_feed,
+    .body_func_data = &lines,
+  };
+  gboolean ok;
+
+  ok = llmsbx_engine_client_send (self, &request, NULL, NULL, cancellable, error);
+  if (ok && !lines.skipping)
+    ok = lines_emit (&lines, error);
+  g_byte_array_unref (lines.line);
+  return ok;
+}

@@ -1,0 +1,145 @@
+/* llmsbx-engine-client.h: HTTP/1.1 client of the Docker Engine API (and Podman's
+ * compatible API) over libcurl. */
+#pragma once
+
+#include <json-glib/json-glib.h>
+#include <llmsbx.h>
+
+G_BEGIN_DECLS
+
+/* Errors the engine answered with: the code is the HTTP status, the message
+ * the daemon's own. Backends turn them into LLMSBX_ERROR codes. */
+#define LLMSBX_ENGINE_ERROR (llmsbx_engine_error_quark ())
+GQuark llmsbx_engine_error_quark (void);
+
+/* Newest API version this client speaks, and the oldest it accepts. */
+#define LLMSBX_ENGINE_API_VERSION_MAX "1.43"
+#define LLMSBX_ENGINE_API_VERSION_MIN "1.24"
+
+/**
+ * LlmsbxEngineSettings:
+ * @url: `unix:///path`, `tcp://host:port`, `http://host:port` or `https://host:port`
+ * @tls_ca_file: (nullable): CA that signed the engine's certificate
+ * @tls_cert_file: (nullable): client certificate
+ * @tls_key_file: (nullable): client key
+ * @use_tls: speak TLS to a `tcp://` URL
+ * @tls_verify: check the engine's certificate and name
+ * @connect_timeout: seconds; 0 for libcurl's default
+ *
+ * Where and how to reach the engine.
+ */
+typedef struct {
+  char    *url;
+  char    *tls_ca_file;
+  char    *tls_cert_file;
+  char    *tls_key_file;
+  gboolean use_tls;
+  gboolean tls_verify;
+  double   connect_timeout;
+} LlmsbxEngineSettings;
+
+void llmsbx_engine_settings_clear (LlmsbxEngineSettings *settings);
+
+/**
+ * LlmsbxEngineBodyFunc:
+ * @data: (array length=length): the next piece of the response body
+ * @length: its size
+ * @user_data: closure data
+ * @error: return location for a #GError; setting it aborts the request
+ *
+ * Receives the body of a successful streamed response as it arrives.
+ *
+ * Returns: %FALSE (with @error set) to abort the request
+ */
+typedef gboolean (*LlmsbxEngineBodyFunc) (const guint8  *data,
+                                          gsize          length,
+                                          gpointer       user_data,
+                                          GError       **error);
+
+/**
+ * LlmsbxEngineLineFunc:
+ * @line: one JSON value of a JSON-lines response
+ * @user_data: closure data
+ * @error: return location for a #GError; setting it aborts the request
+ *
+ * Returns: %FALSE (with @error set) to abort the request
+ */
+typedef gboolean (*LlmsbxEngineLineFunc) (JsonNode  *line,
+                                          gpointer   user_data,
+                                          GError   **error);
+
+/**
+ * LlmsbxEngineRequest:
+ * @method: HTTP method
+ * @path: path and query below the version prefix, e.g. `/containers/create?name=x`
+ * @content_type: (nullable): type of @body
+ * @body: (nullable): request body
+ * @body_func: (nullable): receives a successful response's body as it arrives,
+ *   instead of it being buffered
+ * @body_func_data: data for @body_func
+ * @max_response: bound of a buffered response body; 0 for the default (16 MiB)
+ * @deadline: monotonic time (µs) at which the request fails with
+ *   %LLMSBX_ERROR_TIMEOUT; 0 for none
+ *
+ * One request to the engine.
+ */
+typedef struct {
+  const char           *method;
+  const char           *path;
+  const char           *content_type;
+  GBytes               *body;
+  LlmsbxEngineBodyFunc  body_func;
+  gpointer              body_func_data;
+  gsize                 max_response;
+  gint64                deadline;
+} LlmsbxEngineRequest;
+
+typedef struct _LlmsbxEngineClient LlmsbxEngineClient;
+
+/**
+ * LlmsbxEngineRequestHook:
+ * @user_data: closure data
+ *
+ * Called once for every request sent to the engine.
+ */
+typedef void (*LlmsbxEngineRequestHook) (gpointer user_data);
+
+LlmsbxEngineClient *llmsbx_engine_client_new        (const LlmsbxEngineSettings *settings,
+                                                     const char                 *engine_name,
+                                                     LlmsbxEngineRequestHook     hook,
+                                                     gpointer                    hook_data,
+                                                     GError                    **error);
+LlmsbxEngineClient *llmsbx_engine_client_ref        (LlmsbxEngineClient         *self);
+void                llmsbx_engine_client_unref      (LlmsbxEngineClient         *self);
+
+const char         *llmsbx_engine_client_get_url    (LlmsbxEngineClient         *self);
+const char         *llmsbx_engine_client_get_api_version (LlmsbxEngineClient    *self);
+gboolean            llmsbx_engine_client_negotiate  (LlmsbxEngineClient         *self,
+                                                     GCancellable               *cancellable,
+                                                     GError                    **error);
+
+gboolean            llmsbx_engine_client_send       (LlmsbxEngineClient         *self,
+                                                     const LlmsbxEngineRequest  *request,
+                                                     guint                      *status,
+                                                     GBytes                    **response,
+                                                     GCancellable               *cancellable,
+                                                     GError                    **error);
+JsonNode           *llmsbx_engine_client_json       (LlmsbxEngineClient         *self,
+                                                     const char                 *method,
+                                                     const char                 *path,
+                                                     JsonNode                   *body,
+                                                     GCancellable               *cancellable,
+                                                     GError                    **error);
+gboolean            llmsbx_engine_client_json_lines (LlmsbxEngineClient         *self,
+                                                     const char                 *method,
+                                                     const char                 *path,
+                                                     const char                 *content_type,
+                                                     GBytes                     *body,
+                                                     LlmsbxEngineLineFunc        line_func,
+                                                     gpointer                    line_func_data,
+                                                     GCancellable               *cancellable,
+                                                     GError                    **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LlmsbxEngineClient, llmsbx_engine_client_unref)
+
+G_END_DECLS
