@@ -1,0 +1,1379 @@
+/* llmsbx-engine-backend.c: an LlmsbxBackend over the Docker Engine API.
+ *
+ * Docker and Podman (through its compatible API) share everything here; a
+ * subclass only sets its profile (engine name, default socket, whether
+ * sandboxes get an init process) and how it reads its environment.
+ *
+ * Round trips are the cost of every operation, so each one sends only what it
+ * needs: an exec is create + start (streamed) + inspect, a sandbox is create +
+ * start, removal is one forced DELETE.
+ *
+ * This file is compiled into each plugin (not into the shared static library)
+ * so that every plugin registers the class under its own type name: two plugins
+ * loaded into one process must not both register "LlmsbxEngineBackend". */
+#undef G_LOG_DOMAIN
+#define G_LOG_DOMAIN "Llmsbx-Engine"
+
+#include "llmsbx-engine-backend.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "llmsbx-engine-config.h"
+#include "llmsbx-engine-mux.h"
+
+#ifndef LLMSBX_ENGINE_BACKEND_TYPE_NAME
+#error "Define LLMSBX_ENGINE_BACKEND_TYPE_NAME to a type name unique to the plugin"
+#endif
+
+/* Bound of an archive copied out of a sandbox, and of a build context. */
+#define MAX_ARCHIVE_SIZE ((gsize) 1 << 30)
+/* After an exec's output ends its process has exited; the engine may take a
+ * moment to record that. */
+#define EXIT_POLL_INTERVAL_US (20 * 1000)
+#define EXIT_POLL_ATTEMPTS 50
+
+typedef struct
+{
+  GMutex              lock;
+  LlmsbxEngineClient *client;  /* negotiated; dropped when a setting changes */
+} LlmsbxEngineBackendPrivate;
+
+static void llmsbx_engine_backend_class_init (LlmsbxEngineBackendClass *klass);
+static void llmsbx_engine_backend_init       (GTypeInstance            *instance,
+                                              gpointer                  g_class);
+
+static gpointer llmsbx_engine_backend_parent_class = NULL;
+static gint LlmsbxEngineBackend_private_offset;
+
+static inline LlmsbxEngineBackendPrivate *
+llmsbx_engine_backend_get_instance_private (LlmsbxEngineBackend *self)
+{
+  return G_STRUCT_MEMBER_P (self, LlmsbxEngineBackend_private_offset);
+}
+
+static void
+llmsbx_engine_backend_class_intern_init (gpointer klass,
+                                         gpointer class_data)
+{
+  llmsbx_engine_backend_parent_class = g_type_class_peek_parent (klass);
+  g_type_class_adjust_private_offset (klass, &LlmsbxEngineBackend_private_offset);
+  llmsbx_engine_backend_class_init (klass);
+}
+
+/* G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE, but under the plugin's type name. */
+GType
+llmsbx_engine_backend_get_type (void)
+{
+  static gsize type_id = 0;
+
+  if (g_once_init_enter (&type_id))
+    {
+      GType type = g_type_register_static_simple (LLMSBX_TYPE_BACKEND,
+                                                  g_intern_static_string (LLMSBX_ENGINE_BACKEND_TYPE_NAME),
+                                                  sizeof (LlmsbxEngineBackendClass),
+                                                  llmsbx_engine_backend_class_intern_init,
+                                                  sizeof (LlmsbxEngineBackend),
+                                                  llmsbx_engine_backend_init,
+                                                  G_TYPE_FLAG_ABSTRACT);
+      LlmsbxEngineBackend_private_offset =
+        g_type_add_instance_private (type, sizeof (LlmsbxEngineBackendPrivate));
+      g_once_init_leave (&type_id, type);
+    }
+  return type_id;
+}
+
+/* ---------------------------------------------------------------------------
+ * Helpers
+ * ------------------------------------------------------------------------ */
+
+static const char *
+engine_name (LlmsbxEngineBackend *self)
+{
+  return LLMSBX_ENGINE_BACKEND_GET_CLASS (self)->engine_name;
+}
+
+static char *
+escape (const char *text)
+{
+  return g_uri_escape_string (text, NULL, FALSE);
+}
+
+/* Image references keep their slashes, colons and @ in paths. */
+static char *
+escape_image (const char *image)
+{
+  return g_uri_escape_string (image, "/:@", FALSE);
+}
+
+static gboolean
+is_engine_error (const GError *error,
+                 guint         status)
+{
+  return error != NULL && error->domain == LLMSBX_ENGINE_ERROR &&
+         (status == 0 || (guint) error->code == status);
+}
+
+/* An error the engine answered with becomes @code with @what as context;
+ * transport errors, timeouts and cancellation pass unchanged. */
+static gboolean
+fail (GError     **error,
+      GError      *local,
+      LlmsbxError  code,
+      const char  *what)
+{
+  if (local->domain == LLMSBX_ENGINE_ERROR)
+    {
+      g_set_error (error, LLMSBX_ERROR, code, "%s: %s", what, local->message);
+      g_error_free (local);
+    }
+  else
+    g_propagate_error (error, local);
+  return FALSE;
+}
+
+static gboolean
+container_not_found (const GError *error)
+{
+  return is_engine_error (error, 404) && g_str_has_prefix (error->message, "No such container");
+}
+
+static gboolean
+fail_container (GError      **error,
+                GError       *local,
+                const char   *sandbox_id,
+                const char   *what)
+{
+  if (container_not_found (local))
+    {
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED,
+                   "Container %s not found", sandbox_id);
+      g_error_free (local);
+      return FALSE;
+    }
+  return fail (error, local, LLMSBX_ERROR_CONTAINER_FAILED, what);
+}
+
+/* Splits "name[:tag]" or "name@digest" the way the engine's pull wants it. */
+static void
+split_reference (const char  *image,
+                 char       **name,
+                 char       **tag)
+{
+  const char *at = strchr (image, '@');
+  const char *colon = strrchr (image, ':');
+
+  if (at != NULL)
+    {
+      *name = g_strndup (image, at - image);
+      *tag = g_strdup (at + 1);
+    }
+  else if (colon != NULL && strchr (colon, '/') == NULL)
+    {
+      *name = g_strndup (image, colon - image);
+      *tag = g_strdup (colon + 1);
+    }
+  else
+    {
+      *name = g_strdup (image);
+      *tag = g_strdup ("latest");
+    }
+}
+
+/* json-glib 1.6 has no get_object/array_member_with_default(). */
+static JsonObject *
+object_member (JsonObject *object,
+               const char *name)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  return node != NULL && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+}
+
+static JsonArray *
+array_member (JsonObject *object,
+              const char *name)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  return node != NULL && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
+}
+
+static JsonNode *
+json_node_from_object (JsonObject *object)
+{
+  return json_node_init_object (json_node_alloc (), object);
+}
+
+static const char *
+get_id (JsonNode *node)
+{
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+    return NULL;
+  return json_object_get_string_member_with_default (json_node_get_object (node), "Id", NULL);
+}
+
+static gboolean
+missing_id (LlmsbxEngineBackend  *self,
+            const char           *what,
+            GError              **error)
+{
+  g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_PROTOCOL,
+               "The %s did not return an Id when %s", engine_name (self), what);
+  return FALSE;
+}
+
+/* ---------------------------------------------------------------------------
+ * Connection
+ * ------------------------------------------------------------------------ */
+
+static void
+count_request (gpointer backend)
+{
+  llmsbx_backend_count_request (LLMSBX_BACKEND (backend));
+}
+
+static gboolean
+llmsbx_engine_backend_real_resolve_settings (LlmsbxEngineBackend   *self,
+                                             LlmsbxEngineSettings  *settings,
+                                             GError               **error)
+{
+  LlmsbxBackend *backend = LLMSBX_BACKEND (self);
+  const char *url = llmsbx_backend_get_url (backend);
+
+  if (url == NULL)
+    url = LLMSBX_ENGINE_BACKEND_GET_CLASS (self)->default_url;
+  if (url == NULL)
+    {
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
+                   "No URL is set for the %s", engine_name (self));
+      return FALSE;
+    }
+
+  settings->url = g_strdup (url);
+  settings->tls_ca_file = g_strdup (llmsbx_backend_get_tls_ca_file (backend));
+  settings->tls_cert_file = g_strdup (llmsbx_backend_get_tls_cert_file (backend));
+  settings->tls_key_file = g_strdup (llmsbx_backend_get_tls_key_file (backend));
+  settings->use_tls = settings->tls_ca_file || settings->tls_cert_file || settings->tls_key_file;
+  settings->tls_verify = llmsbx_backend_get_tls_verify (backend);
+  settings->connect_timeout = llmsbx_backend_get_connect_timeout (backend);
+  return TRUE;
+}
+
+/**
+ * llmsbx_engine_backend_get_client:
+ * @self: a backend
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Returns the client of the engine, connecting and negotiating the API
+ * version the first time (and after a connection setting changed).
+ *
+ * Returns: (transfer full) (nullable): the client
+ */
+LlmsbxEngineClient *
+llmsbx_engine_backend_get_client (LlmsbxEngineBackend  *self,
+                                  GCancellable         *cancellable,
+                                  GError              **error)
+{
+  LlmsbxEngineBackendPrivate *priv = llmsbx_engine_backend_get_instance_private (self);
+  LlmsbxEngineSettings settings = { 0, };
+  g_autoptr(LlmsbxEngineClient) client = NULL;
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&priv->lock);
+
+  if (priv->client != NULL)
+    return llmsbx_engine_client_ref (priv->client);
+
+  /* Negotiation happens once, under the lock, so concurrent first calls wait for it. */
+  if (!LLMSBX_ENGINE_BACKEND_GET_CLASS (self)->resolve_settings (self, &settings, error))
+    {
+      llmsbx_engine_settings_clear (&settings);
+      return NULL;
+    }
+  client = llmsbx_engine_client_new (&settings, engine_name (self), count_request, self, error);
+  llmsbx_engine_settings_clear (&settings);
+  if (client == NULL || !llmsbx_engine_client_negotiate (client, cancellable, error))
+    return NULL;
+
+  priv->client = llmsbx_engine_client_ref (client);
+  return g_steal_pointer (&client);
+}
+
+static void
+on_setting_changed (GObject    *object,
+                    GParamSpec *pspec,
+                    gpointer    user_data)
+{
+  LlmsbxEngineBackend *self = LLMSBX_ENGINE_BACKEND (object);
+  LlmsbxEngineBackendPrivate *priv = llmsbx_engine_backend_get_instance_private (self);
+  static const char *settings[] = {
+    "url", "tls-ca-file", "tls-cert-file", "tls-key-file", "tls-verify", "connect-timeout",
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (settings); i++)
+    if (g_str_equal (pspec->name, settings[i]))
+      {
+        g_mutex_lock (&priv->lock);
+        g_clear_pointer (&priv->client, llmsbx_engine_client_unref);
+        g_mutex_unlock (&priv->lock);
+        return;
+      }
+}
+
+static gboolean
+llmsbx_engine_backend_connect (LlmsbxBackend  *backend,
+                               GCancellable   *cancellable,
+                               GError        **error)
+{
+  g_autoptr(LlmsbxEngineClient) client =
+    llmsbx_engine_backend_get_client (LLMSBX_ENGINE_BACKEND (backend), cancellable, error);
+
+  return client != NULL;
+}
+
+/* ---------------------------------------------------------------------------
+ * Images
+ * ------------------------------------------------------------------------ */
+
+typedef struct
+{
+  char *error;  /* the first error line of a pull or build stream */
+} StreamStatus;
+
+static gboolean
+scan_progress_line (JsonNode  *line,
+                    gpointer   user_data,
+                    GError   **error)
+{
+  StreamStatus *status = user_data;
+  JsonObject *object;
+  JsonObject *detail;
+  const char *message;
+
+  if (!JSON_NODE_HOLDS_OBJECT (line) || status->error != NULL)
+    return TRUE;
+  object = json_node_get_object (line);
+
+  detail = object_member (object, "errorDetail");
+  message = detail ? json_object_get_string_member_with_default (detail, "message", NULL) : NULL;
+  if (message == NULL)
+    message = json_object_get_string_member_with_default (object, "error", NULL);
+  if (message != NULL)
+    status->error = g_strstrip (g_strdup (message));
+  else if ((message = json_object_get_string_member_with_default (object, "stream", NULL)) != NULL)
+    g_debug ("%s", message);
+  return TRUE;
+}
+
+static gboolean
+llmsbx_engine_backend_ensure_image (LlmsbxBackend  *backend,
+                                    const char     *image,
+                                    gboolean       *pulled,
+                                    GCancellable   *cancellable,
+                                    GError        **error)
+{
+  LlmsbxEngineBackend *self = LLMSBX_ENGINE_BACKEND (backend);
+  g_autoptr(LlmsbxEngineClient) client = llmsbx_engine_backend_get_client (self, cancellable, error);
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(JsonNode) inspect = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *tag = NULL;
+  g_autofree char *escaped_name = NULL;
+  g_autofree char *escaped_tag = NULL;
+  StreamStatus status = { NULL };
+  g_autofree char *image_path = NULL;
+
+  if (client == NULL)
+    return FALSE;
+
+  *pulled = FALSE;
+  image_path = escape_image (image);
+  path = g_strdup_printf ("/images/%s/json", image_path);
+  inspect = llmsbx_engine_client_json (client, "GET", path, NULL, cancellable, &local_error);
+  if (inspect != NULL)
+    return TRUE;
+  if (!is_engine_error (local_error, 404))
+    return fail (error, g_steal_pointer (&local_error), LLMSBX_ERROR_FAILED, "Could not inspect the image");
+  g_clear_error (&local_error);
+
+  split_reference (image, &name, &tag);
+  escaped_name = escape (name);
+  escaped_tag = escape (tag);
+  g_clear_pointer (&path, g_free);
+  path = g_strdup_printf ("/images/create?fromImage=%s&tag=%s", escaped_name, escaped_tag);
+  g_debug ("Pulling %s", image);
+
+  /* Pull errors come either as an HTTP error or, with 200, as an error line. */
+  if (!llmsbx_engine_client_json_lines (client, "POST", path, NULL, NULL,
+                                        scan_progress_line, &status, cancellable, &local_error))
+    {
+      if (local_error->domain != LLMSBX_ENGINE_ERROR)
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          g_free (status.error);
+          return FALSE;
+        }
+      status.error = g_strdup (local_error->message);
+    }
+
+  if (status.error != NULL)
+    {
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_IMAGE_NOT_FOUND,
+                   "Image %s is not present locally and could not be pulled: %s", image, status.error);
+      g_free (status.error);
+      return FALSE;
+    }
+
+  *pulled = TRUE;
+  return TRUE;
+}
+
+static gboolean
+llmsbx_engine_backend_remove_image (LlmsbxBackend  *backend,
+                                    const char     *image,
+                                    GCancellable   *cancellable,
+                                    GError        **error)
+{
+  LlmsbxEngineBackend *self = LLMSBX_ENGINE_BACKEND (backend);
+  g_autoptr(LlmsbxEngineClient) client = llmsbx_engine_backend_get_client (self, cancellable, error);
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(JsonNode) answer = NULL;
+  g_autofree char *escaped = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *what = NULL;
+
+  if (client == NULL)
+    return FALSE;
+
+  escaped = escape_image (image);
+  path = g_strdup_printf ("/images/%s?force=1", escaped);
+  answer = llmsbx_engine_client_json (client, "DELETE", path, NULL, cancellable, &local_error);
+  /* An image that is already gone is removed. */
+  if (answer != NULL || is_engine_error (local_error, 404))
+    return TRUE;
+
+  what = g_strdup_printf ("Could not remove image %s", image);
+  return fail (error, g_steal_pointer (&local_error), LLMSBX_ERROR_FAILED, what);
+}
+
+/* Writes an in-memory tar with libarchive. */
+static la_ssize_t
+archive_append (struct archive *a,
+                void           *user_data,
+                const void     *buffer,
+                size_t          length)
+{
+  GByteArray *out = user_data;
+
+  if (length > MAX_ARCHIVE_SIZE - out->len)
+    {
+      archive_set_error (a, EFBIG, "the build context is larger than 1 GiB");
+      return -1;
+    }
+  g_byte_array_append (out, buffer, length);
+  return (la_ssize_t) length;
+}
+
+static gboolean
+archive_failed (struct archive  *a,
+                const char      *context_dir,
+                GError         **error)
+{
+  g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_IMAGE_BUILD_FAILED,
+               "Could not pack the build context %s: %s", context_dir,
+               archive_error_string (a) ? archive_error_string (a) : "unknown error");
+  return FALSE;
+}
+
+static gboolean
+write_file_entry (struct archive  *writer,
+                  const char      *name,
+                  const char      *contents,
+                  gsize            length,
+                  GError         **error)
+{
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  struct archive_entry *entry = archive_entry_new ();
+  gboolean ok;
+
+  archive_entry_set_pathname (entry, name);
+  archive_entry_set_filetype (entry, AE_IFREG);
+  archive_entry_set_perm (entry, 0644);
+  archive_entry_set_size (entry, length);
+  archive_entry_set_mtime (entry, g_date_time_to_unix (now), 0);
+  ok = archive_write_header (writer, entry) == ARCHIVE_OK &&
+       archive_write_data (writer, contents, length) == (la_ssize_t) length;
+  archive_entry_free (entry);
+  if (!ok)
+    g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_IMAGE_BUILD_FAILED,
+                 "Could not pack %s into the build context: %s", name, archive_error_string (writer));
+  return ok;
+}
+
+/* Packs @context_dir (symlinks as links, names relative to it) into a tar.
+ * A Dockerfile outside the context is added under @extra_name. */
+static GBytes *
+pack_context (const char  *context_dir,
+              const char  *extra_dockerfile,
+              const char  *extra_name,
+              GError     **error)
+{
+  g_autoptr(GByteArray) out = g_byte_array_new ();
+  struct archive *disk = archive_read_disk_new ();
+  struct archive *writer = archive_write_new ();
+  struct archive_entry *entry = archive_entry_new ();
+  gsize prefix_len = strlen (context_dir);
+  gboolean ok = FALSE;
+  char buffer[64 * 1024];
+  int r;
+
+  while (prefix_len > 1 && context_dir[prefix_len - 1] == '/')
+    prefix_len--;
+
+  archive_write_set_format_pax_restricted (writer);
+  archive_read_disk_set_symlink_physical (disk);
+  archive_read_disk_set_standard_lookup (disk);
+  if (archive_write_open (writer, out, NULL, archive_append, NULL) != ARCHIVE_OK)
+    {
+      archive_failed (writer, context_dir, error);
+      goto out;
+    }
+  if (archive_read_disk_open (disk, context_dir) != ARCHIVE_OK)
+    {
+      archive_failed (disk, context_dir, error);
+      goto out;
+    }
+
+  while ((r = archive_read_next_header2 (disk, entry)) == ARCHIVE_OK)
+    {
+      const char *path = archive_entry_pathname (entry);
+      const char *relative = path + MIN (prefix_len, strlen (path));
+      g_autofree char *name = NULL;
+      int fd = -1;
+
+      archive_read_disk_descend (disk);
+      while (*relative == '/')
+        relative++;
+      if (*relative == '\0')
+        continue;  /* the context directory itself */
+
+      name = g_strdup (relative);
+      archive_entry_set_pathname (entry, name);
+      if (archive_write_header (writer, entry) != ARCHIVE_OK)
+        {
+          archive_failed (writer, context_dir, error);
+          goto out;
+        }
+      if (archive_entry_filetype (entry) == AE_IFREG && archive_entry_size (entry) > 0)
+        {
+          la_ssize_t n;
+
+          fd = open (archive_entry_sourcepath (entry), O_RDONLY | O_CLOEXEC);
+          if (fd < 0)
+            {
+              g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_IMAGE_BUILD_FAILED,
+                           "Could not read %s: %s", archive_entry_sourcepath (entry), g_strerror (errno));
+              goto out;
+            }
+          while ((n = read (fd, buffer, sizeof buffer)) > 0)
+            if (archive_write_data (writer, buffer, n) != n)
+              {
+                close (fd);
+                archive_failed (writer, context_dir, error);
+                goto out;
+              }
+          close (fd);
+        }
+    }
+  if (r != ARCHIVE_EOF)
+    {
+      archive_failed (disk, context_dir, error);
+      goto out;
+    }
+
+  if (extra_dockerfile != NULL)
+    {
+      g_autofree char *contents = NULL;
+      gsize length;
+      g_autoptr(GError) read_error = NULL;
+
+      if (!g_file_get_contents (extra_dockerfile, &contents, &length, &read_error))
+        {
+          g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_IMAGE_BUILD_FAILED,
+                       "Could not read the Dockerfile: %s", read_error->message);
+          goto out;
+        }
+      if (!write_file_entry (writer, extra_name, contents, length, error))
+        goto out;
+    }
+
+  if (archive_write_close (writer) != ARCHIVE_OK)
+    {
+      archive_failed (writer, context_dir, error);
+      goto out;
+    }
+  ok = TRUE;
+
+out:
+  archive_entry_free (entry);
+  archive_read_free (disk);
+  archive_write_free (writer);
+  return ok ? g_byte_array_free_to_bytes (g_steal_pointer (&out)) : NULL;
+}
+
+static gboolean
+llmsbx_engine_backend_build_image (LlmsbxBackend  *backend,
+                                   const char     *context_dir,
+                                   const char     *dockerfile,
+                                   const char     *tag,
+                                   GCancellable   *cancellable,
+                                   GError        **error)
+{
+  LlmsbxEngineBackend *self = LLMSBX_ENGINE_BACKEND (backend);
+  static const char outside_name[] = ".llmsbx.Dockerfile";
+  g_autoptr(LlmsbxEngineClient) client = NULL;
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(GBytes) context = NULL;
+  g_autoptr(GFile) context_file = g_file_new_for_path (context_dir);
+  g_autofree char *relative = NULL;
+  g_autofree char *escaped_tag = NULL;
+  g_autofree char *escaped_dockerfile = NULL;
+  g_autofree char *path = NULL;
+  const char *outside = NULL;
+  StreamStatus status = { NULL };
+
+  if (!g_file_test (context_dir, G_FILE_TEST_IS_DIR))
+    {
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_IMAGE_BUILD_FAILED,
+                   "The build context %s is not a directory", context_dir);
+      return FALSE;
+    }
+
+  /* The engine wants the Dockerfile's path inside the context; one from
+   * elsewhere is packed in under a name of its own. */
+  if (dockerfile == NULL)
+    relative = g_strdup ("Dockerfile");
+  else if (!g_path_is_absolute (dockerfile))
+    relative = g_strdup (dockerfile);
+  else
+    {
+      g_autoptr(GFile) file = g_file_new_for_path (dockerfile);
+
+      relative = g_file_get_relative_path (context_file, file);
+      if (relative == NULL)
+        {
+          outside = dockerfile;
+          relative = g_strdup (outside_name);
+        }
+    }
+
+  context = pack_context (context_dir, outside, outside_name, error);
+  if (context == NULL)
+    return FALSE;
+
+  client = llmsbx_engine_backend_get_client (self, cancellable, error);
+  if (client == NULL)
+    return FALSE;
+
+  escaped_tag = escape (tag);
+  escaped_dockerfile = escape (relative);
+  path = g_strdup_printf ("/build?t=%s&dockerfile=%s&rm=1&forcerm=1", escaped_tag, escaped_dockerfile);
+
+  /* A failing build still answers 200; the failure is an error line. */
+  if (!llmsbx_engine_client_json_lines (client, "POST", path, "application/x-tar", context,
+                                        scan_progress_line, &status, cancellable, &local_error))
+    {
+      if (local_error->domain != LLMSBX_ENGINE_ERROR)
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          g_free (status.error);
+          return FALSE;
+        }
+      status.error = g_strdup (local_error->message);
+    }
+
+  if (status.error != NULL)
+    {
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_IMAGE_BUILD_FAILED,
+                   "Building image %s failed: %s", tag, status.error);
+      g_free (status.error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* ---------------------------------------------------------------------------
+ * Sandboxes
+ * ------------------------------------------------------------------------ */
+
+static gboolean
+llmsbx_engine_backend_real_prepare_create (LlmsbxEngineBackend  *self,
+                                           JsonObject           *body,
+                                           LlmsbxContainerSpec  *spec,
+                                           GError              **error)
+{
+  JsonObject *host_config = json_object_get_object_member (body, "HostConfig");
+
+  if (LLMSBX_ENGINE_BACKEND_GET_CLASS (self)->init_by_default &&
+      !json_object_has_member (host_config, "Init"))
+    json_object_set_boolean_member (host_config, "Init", TRUE);
+  return TRUE;
+}
+
+/* Whether something the user configured already mounts @dir. */
+static gboolean
+is_mounted (JsonObject *host_config,
+            const char *dir)
+{
+  JsonObject *tmpfs = object_member (host_config, "Tmpfs");
+  JsonArray *binds = array_member (host_config, "Binds");
+
+  if (tmpfs != NULL && json_object_has_member (tmpfs, dir))
+    return TRUE;
+  for (guint i = 0; binds != NULL && i < json_array_get_length (binds); i++)
+    {
+      const char *bind = json_node_get_string (json_array_get_element (binds, i));
+      const char *target = bind ? strchr (bind, ':') : NULL;
+      gsize len = strlen (dir);
+
+      if (target != NULL && strncmp (target + 1, dir, len) == 0 &&
+          (target[1 + len] == '\0' || target[1 + len] == ':'))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static JsonObject *
+build_create_body (LlmsbxEngineBackend  *self,
+                   LlmsbxContainerSpec  *spec,
+                   GError              **error)
+{
+  g_autoptr(JsonObject) body = json_object_new ();
+  JsonObject *host_config;
+  JsonObject *labels;
+  JsonArray *env = json_array_new ();
+  JsonArray *config_env;
+  const char *workdir;
+
+  if (!llmsbx_engine_config_apply (spec->runtime_configs, body, error))
+    {
+      json_array_unref (env);
+      return NULL;
+    }
+  host_config = json_object_get_object_member (body, "HostConfig");
+  if (host_config == NULL)
+    {
+      host_config = json_object_new ();
+      json_object_set_object_member (body, "HostConfig", host_config);
+    }
+
+  json_object_set_string_member (body, "Image", spec->image);
+  if (spec->command != NULL)
+    {
+      JsonArray *cmd = json_array_new ();
+      for (char **c = spec->command; *c != NULL; c++)
+        json_array_add_string_element (cmd, *c);
+      json_object_set_array_member (body, "Cmd", cmd);
+    }
+
+  /* A working_dir from the runtime configs wins over the spec's. */
+  if (!json_object_has_member (body, "WorkingDir") && spec->workdir != NULL)
+    json_object_set_string_member (body, "WorkingDir", spec->workdir);
+  workdir = json_object_get_string_member_with_default (body, "WorkingDir", NULL);
+
+  /* The spec's environment first, so the user's own settings override it. */
+  for (char **e = spec->env; e != NULL && *e != NULL; e++)
+    json_array_add_string_element (env, *e);
+  config_env = array_member (body, "Env");
+  for (guint i = 0; config_env != NULL && i < json_array_get_length (config_env); i++)
+    json_array_add_element (env, json_node_copy (json_array_get_element (config_env, i)));
+  json_object_set_array_member (body, "Env", env);
+
+  /* The spec's labels last: they are how leftovers are found and reaped. */
+  labels = object_member (body, "Labels");
+  if (labels == NULL)
+    {
+      labels = json_object_new ();
+      json_object_set_object_member (body, "Labels", labels);
+    }
+  for (char **l = spec->labels; l != NULL && *l != NULL; l++)
+    {
+      const char *eq = strchr (*l, '=');
+      g_autofree char *key = eq ? g_strndup (*l, eq - *l) : g_strdup (*l);
+      json_object_set_string_member (labels, key, eq ? eq + 1 : "");
+    }
+
+  /* With a read-only root filesystem, archives can only be unpacked into a
+   * volume (not even a tmpfs), so the working directory becomes one. */
+  if (json_object_get_boolean_member_with_default (host_config, "ReadonlyRootfs", FALSE) &&
+      workdir != NULL && g_path_is_absolute (workdir) && !is_mounted (host_config, workdir))
+    {
+      JsonArray *mounts = array_member (host_config, "Mounts");
+      JsonObject *mount = json_object_new ();
+
+      if (mounts == NULL)
+        {
+          mounts = json_array_new ();
+          json_object_set_array_member (host_config, "Mounts", mounts);
+        }
+      json_object_set_string_member (mount, "Type", "volume");
+      json_object_set_string_member (mount, "Target", workdir);
+      json_array_add_object_element (mounts, mount);
+    }
+
+  if (!LLMSBX_ENGINE_BACKEND_GET_CLASS (self)->prepare_create (self, body, spec, error))
+    return NULL;
+  return g_steal_pointer (&body);
+}
+
+/* Force-removes a container and its anonymous volumes; one that is gone
+ * (or going) counts as removed. */
+static gboolean
+remove_container (LlmsbxEngineClient  *client,
+                  const char          *sandbox_id,
+                  GCancellable        *cancellable,
+                  GError             **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(JsonNode) answer = NULL;
+  g_autofree char *escaped = escape (sandbox_id);
+  g_autofree char *path = g_strdup_printf ("/containers/%s?force=1&v=1", escaped);
+  g_autofree char *what = NULL;
+
+  answer = llmsbx_engine_client_json (client, "DELETE", path, NULL, cancellable, &local_error);
+  if (answer != NULL || is_engine_error (local_error, 404) ||
+      (is_engine_error (local_error, 409) && strstr (local_error->message, "already in progress")))
+    return TRUE;
+
+  what = g_strdup_printf ("Could not remove sandbox %s", sandbox_id);
+  return fail (error, g_steal_pointer (&local_error), LLMSBX_ERROR_CONTAINER_FAILED, what);
+}
+
+static gboolean
+start_container (LlmsbxEngineClient  *client,
+                 const char          *sandbox_id,
+                 GCancellable        *cancellable,
+                 GError             **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(JsonNode) answer = NULL;
+  g_autofree char *escaped = escape (sandbox_id);
+  g_autofree char *path = g_strdup_printf ("/containers/%s/start", escaped);
+  g_autofree char *what = NULL;
+
+  /* 304 (already running) is a success too. */
+  answer = llmsbx_engine_client_json (client, "POST", path, NULL, cancellable, &local_error);
+  if (answer != NULL)
+    return TRUE;
+
+  what = g_strdup_printf ("Could not start sandbox %s", sandbox_id);
+  return fail_container (error, g_steal_pointer (&local_error), sandbox_id, what);
+}
+
+static char *
+llmsbx_engine_backend_create_sandbox (LlmsbxBackend        *backend,
+                                      LlmsbxContainerSpec  *spec,
+                                      GCancellable         *cancellable,
+                                      GError              **error)
+{
+  LlmsbxEngineBackend *self = LLMSBX_ENGINE_BACKEND (backend);
+  g_autoptr(LlmsbxEngineClient) client = NULL;
+  g_autoptr(JsonObject) body = NULL;
+  g_autoptr(JsonNode) body_node = NULL;
+  g_autoptr(JsonNode) answer = NULL;
+  g_autoptr(GError) local_error = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *id = NULL;
+
+  body = build_create_body (self, spec, error);
+  if (body == NULL)
+    return NULL;
+  client = llmsbx_engine_backend_get_client (self, cancellable, error);
+  if (client == NULL)
+    return NULL;
+
+  if (spec->name != NULL)
+    {
+      g_autofree char *escaped = escape (spec->name);
+      path = g_strdup_printf ("/containers/create?name=%s", escaped);
+    }
+  else
+    path = g_strdup ("/containers/create");
+
+  body_node = json_node_from_object (g_steal_pointer (&body));
+  answer = llmsbx_engine_client_json (client, "POST", path, body_node, cancellable, &local_error);
+  if (answer == NULL)
+    {
+      if (is_engine_error (local_error, 404))
+        g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_IMAGE_NOT_FOUND,
+                     "Image %s is not present locally: %s", spec->image, local_error->message);
+      else if (is_engine_error (local_error, 400))
+        g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
+                     "The %s refused the sandbox's configuration: %s", engine_name (self),
+                     local_error->message);
+      else
+        fail (error, g_steal_pointer (&local_error), LLMSBX_ERROR_CONTAINER_FAILED,
+              "Could not create the sandbox");
+      return NULL;
+    }
+  if (get_id (answer) == NULL)
+    {
+      missing_id (self, "creating a container", error);
+      return NULL;
+    }
+  id = g_strdup (get_id (answer));
+
+  if (!start_container (client, id, cancellable, error))
+    {
+      /* Leave nothing behind; this removal must run even when cancelled. */
+      g_autoptr(GError) remove_error = NULL;
+
+      if (!remove_container (client, id, NULL, &remove_error))
+        g_warning ("Could not remove sandbox %s after it failed to start: %s", id, remove_error->message);
+      return NULL;
+    }
+
+  return g_steal_pointer (&id);
+}
+
+static char *
+llmsbx_engine_backend_attach_sandbox (LlmsbxBackend  *backend,
+                                      const char     *sandbox_id,
+                                      GCancellable   *cancellable,
+                                      GError        **error)
+{
+  LlmsbxEngineBackend *self = LLMSBX_ENGINE_BACKEND (backend);
+  g_autoptr(LlmsbxEngineClient) client = llmsbx_engine_backend_get_client (self, cancellable, error);
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(JsonNode) inspect = NULL;
+  g_autofree char *escaped = NULL;
+  g_autofree char *path = NULL;
+  JsonObject *state;
+  const char *id;
+
+  if (client == NULL)
+    return NULL;
+
+  escaped = escape (sandbox_id);
+  path = g_strdup_printf ("/containers/%s/json", escaped);
+  inspect = llmsbx_engine_client_json (client, "GET", path, NULL, cancellable, &local_error);
+  if (inspect == NULL)
+    {
+      if (is_engine_error (local_error, 404))
+        g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED,
+                     "Container %s not found", sandbox_id);
+      else
+        fail (error, g_steal_pointer (&local_error), LLMSBX_ERROR_CONTAINER_FAILED,
+              "Could not inspect the container");
+      return NULL;
+    }
+
+  id = get_id (inspect);
+  if (id == NULL)
+    {
+      missing_id (self, "inspecting a container", error);
+      return NULL;
+    }
+  state = object_member (json_node_get_object (inspect), "State");
+  if ((state == NULL || !json_object_get_boolean_member_with_default (state, "Running", FALSE)) &&
+      !start_container (client, id, cancellable, error))
+    return NULL;
+
+  return g_strdup (id);
+}
+
+static gboolean
+llmsbx_engine_backend_remove_sandbox (LlmsbxBackend  *backend,
+                                      const char     *sandbox_id,
+                                      GCancellable   *cancellable,
+                                      GError        **error)
+{
+  LlmsbxEngineBackend *self = LLMSBX_ENGINE_BACKEND (backend);
+  g_autoptr(LlmsbxEngineClient) client = llmsbx_engine_backend_get_client (self, cancellable, error);
+
+  return client != NULL && remove_container (client, sandbox_id, cancellable, error);
+}
+
+static gboolean
+llmsbx_engine_backend_commit (LlmsbxBackend  *backend,
+                              const char     *sandbox_id,
+                              const char     *image,
+                              GCancellable   *cancellable,
+                              GError        **error)
+{
+  LlmsbxEngineBackend *self = LLMSBX_ENGINE_BACKEND (backend);
+  g_autoptr(LlmsbxEngineClient) client = llmsbx_engine_backend_get_client (self, cancellable, error);
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(JsonNode) answer = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *tag = NULL;
+  g_autofree char *escaped_id = NULL;
+  g_autofree char *escaped_name = NULL;
+  g_autofree char *escaped_tag = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *what = NULL;
+
+  if (client == NULL)
+    return FALSE;
+
+  split_reference (image, &name, &tag);
+  escaped_id = escape (sandbox_id);
+  escaped_name = escape (name);
+  escaped_tag = escape (tag);
+  path = g_strdup_printf ("/commit?container=%s&repo=%s&tag=%s", escaped_id, escaped_name, escaped_tag);
+  answer = llmsbx_engine_client_json (client, "POST", path, NULL, cancellable, &local_error);
+  if (answer != NULL)
+    return TRUE;
+
+  what = g_strdup_printf ("Could not commit sandbox %s to image %s", sandbox_id, image);
+  return fail_container (error, g_steal_pointer (&local_error), sandbox_id, what);
+}
+
+/* ---------------------------------------------------------------------------
+ * Files
+ * ------------------------------------------------------------------------ */
+
+static gboolean
+llmsbx_engine_backend_put_archive (LlmsbxBackend  *backend,
+                                   const char     *sandbox_id,
+                                   const char     *dest_dir,
+                                   GBytes         *archive,
+                                   GCancellable   *cancellable,
+                                   GError        **error)
+{
+  LlmsbxEngineBackend *self = LLMSBX_ENGINE_BACKEND (backend);
+  g_autoptr(LlmsbxEngineClient) client = llmsbx_engine_backend_get_client (self, cancellable, error);
+  g_autoptr(GError) local_error = NULL;
+  g_autofree char *escaped_id = NULL;
+  g_autofree char *escaped_dir = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *what = NULL;
+  LlmsbxEngineRequest request = {
+    .method = "PUT",
+    .content_type = "application/x-tar",
+    .body = archive,
+  };
+
+  if (client == NULL)
+    return FALSE;
+
+  escaped_id = escape (sandbox_id);
+  escaped_dir = escape (dest_dir);
+  path = g_strdup_printf ("/containers/%s/archive?path=%s", escaped_id, escaped_dir);
+  request.path = path;
+  if (llmsbx_engine_client_send (client, &request, NULL, NULL, cancellable, &local_error))
+    return TRUE;
+
+  if (is_engine_error (local_error, 404) && !container_not_found (local_error))
+    {
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_FILE_NOT_FOUND,
+                   "Directory %s does not exist in the sandbox", dest_dir);
+      return FALSE;
+    }
+  what = g_strdup_printf ("Could not copy files into %s in the sandbox", dest_dir);
+  return fail_container (error, g_steal_pointer (&local_error), sandbox_id, what);
+}
+
+static GBytes *
+llmsbx_engine_backend_get_archive (LlmsbxBackend  *backend,
+                                   const char     *sandbox_id,
+                                   const char     *sandbox_path,
+                                   GCancellable   *cancellable,
+                                   GError        **error)
+{
+  LlmsbxEngineBackend *self = LLMSBX_ENGINE_BACKEND (backend);
+  g_autoptr(LlmsbxEngineClient) client = llmsbx_engine_backend_get_client (self, cancellable, error);
+  g_autoptr(GError) local_error = NULL;
+  g_autofree char *escaped_id = NULL;
+  g_autofree char *escaped_path = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *what = NULL;
+  GBytes *archive = NULL;
+  LlmsbxEngineRequest request = {
+    .method = "GET",
+    .max_response = MAX_ARCHIVE_SIZE,
+  };
+
+  if (client == NULL)
+    return NULL;
+
+  escaped_id = escape (sandbox_id);
+  escaped_path = escape (sandbox_path);
+  path = g_strdup_printf ("/containers/%s/archive?path=%s", escaped_id, escaped_path);
+  request.path = path;
+  if (llmsbx_engine_client_send (client, &request, NULL, &archive, cancellable, &local_error))
+    return archive;
+
+  if (is_engine_error (local_error, 404) && !container_not_found (local_error))
+    {
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_FILE_NOT_FOUND,
+                   "%s does not exist in the sandbox", sandbox_path);
+      return NULL;
+    }
+  what = g_strdup_printf ("Could not copy %s out of the sandbox", sandbox_path);
+  fail_container (error, g_steal_pointer (&local_error), sandbox_id, what);
+  return NULL;
+}
+
+/* ---------------------------------------------------------------------------
+ * Exec
+ * ------------------------------------------------------------------------ */
+
+static void
+collect_output (LlmsbxOutputStream  stream,
+                const guint8       *data,
+                gsize               length,
+                gpointer            collector)
+{
+  llmsbx_output_collector_append (collector, stream, data, length);
+}
+
+static gboolean
+feed_mux (const guint8  *data,
+          gsize          length,
+          gpointer       mux,
+          GError       **error)
+{
+  return llmsbx_engine_mux_feed (mux, data, length, error);
+}
+
+static JsonNode *
+exec_create_body (LlmsbxExecRequest *request)
+{
+  JsonObject *body = json_object_new ();
+  JsonArray *cmd = json_array_new ();
+
+  json_object_set_boolean_member (body, "AttachStdin", FALSE);
+  json_object_set_boolean_member (body, "AttachStdout", TRUE);
+  json_object_set_boolean_member (body, "AttachStderr", TRUE);
+  json_object_set_boolean_member (body, "Tty", FALSE);
+  for (char **a = request->argv; *a != NULL; a++)
+    json_array_add_string_element (cmd, *a);
+  json_object_set_array_member (body, "Cmd", cmd);
+  if (request->env != NULL && request->env[0] != NULL)
+    {
+      JsonArray *env = json_array_new ();
+      for (char **e = request->env; *e != NULL; e++)
+        json_array_add_string_element (env, *e);
+      json_object_set_array_member (body, "Env", env);
+    }
+  if (request->workdir != NULL)
+    json_object_set_string_member (body, "WorkingDir", request->workdir);
+  if (request->user != NULL)
+    json_object_set_string_member (body, "User", request->user);
+  return json_node_from_object (body);
+}
+
+/* Sleeps @us unless @cancellable is cancelled first. */
+static gboolean
+cancellable_sleep (GCancellable  *cancellable,
+                   gint64         us,
+                   GError       **error)
+{
+  g_autoptr(GMainContext) context = NULL;
+  g_autoptr(GSource) timeout = NULL;
+  g_autoptr(GSource) cancel = NULL;
+
+  if (cancellable == NULL)
+    {
+      g_usleep (us);
+      return TRUE;
+    }
+
+  /* A private context: wakes at the timeout or at cancellation, whichever first. */
+  context = g_main_context_new ();
+  timeout = g_timeout_source_new (us / 1000);
+  g_source_set_dummy_callback (timeout);
+  g_source_attach (timeout, context);
+  cancel = g_cancellable_source_new (cancellable);
+  g_source_set_dummy_callback (cancel);
+  g_source_attach (cancel, context);
+  g_main_context_iteration (context, TRUE);
+
+  return !g_cancellable_set_error_if_cancelled (cancellable, error);
+}
+
+static gboolean
+exec_exit_status (LlmsbxEngineBackend  *self,
+                  LlmsbxEngineClient   *client,
+                  const char           *exec_id,
+                  gint64                deadline,
+                  int                  *exit_status,
+                  GCancellable         *cancellable,
+                  GError              **error)
+{
+  g_autofree char *escaped = escape (exec_id);
+  g_autofree char *path = g_strdup_printf ("/exec/%s/json", escaped);
+
+  for (int attempt = 0; attempt < EXIT_POLL_ATTEMPTS; attempt++)
+    {
+      g_autoptr(GError) local_error = NULL;
+      g_autoptr(JsonNode) inspect = llmsbx_engine_client_json (client, "GET", path, NULL, cancellable, &local_error);
+      JsonObject *object;
+      JsonNode *code;
+
+      if (inspect == NULL)
+        return fail (error, g_steal_pointer (&local_error), LLMSBX_ERROR_CONTAINER_FAILED,
+                     "Could not read the command's exit status");
+      if (!JSON_NODE_HOLDS_OBJECT (inspect))
+        break;
+      object = json_node_get_object (inspect);
+
+      /* Test Running first: while running Docker reports ExitCode null, Podman 0. */
+      if (!json_object_get_boolean_member_with_default (object, "Running", FALSE))
+        {
+          code = json_object_get_member (object, "ExitCode");
+          if (code == NULL || json_node_get_value_type (code) != G_TYPE_INT64)
+            break;
+          *exit_status = (int) json_node_get_int (code);
+          return TRUE;
+        }
+
+      if (deadline > 0 && g_get_monotonic_time () + EXIT_POLL_INTERVAL_US > deadline)
+        {
+          g_set_error_literal (error, LLMSBX_ERROR, LLMSBX_ERROR_TIMEOUT,
+                               "The command did not finish before its deadline");
+          return FALSE;
+        }
+      if (!cancellable_sleep (cancellable, EXIT_POLL_INTERVAL_US, error))
+        return FALSE;
+    }
+
+  g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_PROTOCOL,
+               "The %s did not report the exit status of exec %s", engine_name (self), exec_id);
+  return FALSE;
+}
+
+static gboolean
+llmsbx_engine_backend_exec (LlmsbxBackend          *backend,
+                            const char             *sandbox_id,
+                            LlmsbxExecRequest      *request,
+                            LlmsbxOutputCollector  *output,
+                            int                    *exit_status,
+                            GCancellable           *cancellable,
+                            GError                **error)
+{
+  LlmsbxEngineBackend *self = LLMSBX_ENGINE_BACKEND (backend);
+  g_autoptr(LlmsbxEngineClient) client = llmsbx_engine_backend_get_client (self, cancellable, error);
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(JsonNode) create_body = NULL;
+  g_autoptr(JsonNode) created = NULL;
+  g_autoptr(LlmsbxEngineMux) mux = NULL;
+  g_autoptr(GBytes) start_body = NULL;
+  g_autofree char *escaped = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *exec_id = NULL;
+  static const char start_json[] = "{\"Detach\":false,\"Tty\":false}";
+  LlmsbxEngineRequest start = {
+    .method = "POST",
+    .content_type = "application/json",
+    .deadline = request->deadline,
+  };
+
+  if (client == NULL)
+    return FALSE;
+
+  /* 1. Create the exec. */
+  escaped = escape (sandbox_id);
+  path = g_strdup_printf ("/containers/%s/exec", escaped);
+  create_body = exec_create_body (request);
+  created = llmsbx_engine_client_json (client, "POST", path, create_body, cancellable, &local_error);
+  if (created == NULL)
+    {
+      if (is_engine_error (local_error, 409))
+        {
+          g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED,
+                       "Sandbox %s is not running: %s", sandbox_id, local_error->message);
+          return FALSE;
+        }
+      return fail_container (error, g_steal_pointer (&local_error), sandbox_id,
+                             "Could not run a command in the sandbox");
+    }
+  if (get_id (created) == NULL)
+    return missing_id (self, "creating an exec", error);
+  exec_id = g_strdup (get_id (created));
+
+  /* 2. Start it and stream its output into the collector until it ends. */
+  g_clear_pointer (&escaped, g_free);
+  g_clear_pointer (&path, g_free);
+  escaped = escape (exec_id);
+  path = g_strdup_printf ("/exec/%s/start", escaped);
+  mux = llmsbx_engine_mux_new (LLMSBX_ENGINE_MUX_MULTIPLEXED, collect_output, output);
+  start_body = g_bytes_new_static (start_json, sizeof start_json - 1);
+  start.path = path;
+  start.body = start_body;
+  start.body_func = feed_mux;
+  start.body_func_data = mux;
+  if (!llmsbx_engine_client_send (client, &start, NULL, NULL, cancellable, &local_error))
+    {
+      if (g_error_matches (local_error, LLMSBX_ERROR, LLMSBX_ERROR_TIMEOUT))
+        {
+          g_set_error_literal (error, LLMSBX_ERROR, LLMSBX_ERROR_TIMEOUT,
+                               "The command did not finish before its deadline");
+          return FALSE;
+        }
+      return fail_container (error, g_steal_pointer (&local_error), sandbox_id,
+                             "Could not run a command in the sandbox");
+    }
+  if (!llmsbx_engine_mux_finish (mux, error))
+    return FALSE;
+
+  /* 3. The output ended: the process has exited; read its status. */
+  return exec_exit_status (self, client, exec_id, request->deadline, exit_status, cancellable, error);
+}
+
+/* ---------------------------------------------------------------------------
+ * Object
+ * ------------------------------------------------------------------------ */
+
+static void
+llmsbx_engine_backend_finalize (GObject *object)
+{
+  LlmsbxEngineBackendPrivate *priv = llmsbx_engine_backend_get_instance_private (LLMSBX_ENGINE_BACKEND (object));
+
+  g_clear_pointer (&priv->client, llmsbx_engine_client_unref);
+  g_mutex_clear (&priv->lock);
+
+  G_OBJECT_CLASS (llmsbx_engine_backend_parent_class)->finalize (object);
+}
+
+static void
+llmsbx_engine_backend_class_init (LlmsbxEngineBackendClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  LlmsbxBackendClass *backend_class = LLMSBX_BACKEND_CLASS (klass);
+
+  object_class->finalize = llmsbx_engine_backend_finalize;
+
+  backend_class->connect = llmsbx_engine_backend_connect;
+  backend_class->ensure_image = llmsbx_engine_backend_ensure_image;
+  backend_class->build_image = llmsbx_engine_backend_build_image;
+  backend_class->remove_image = llmsbx_engine_backend_remove_image;
+  backend_class->create_sandbox = llmsbx_engine_backend_create_sandbox;
+  backend_class->attach_sandbox = llmsbx_engine_backend_attach_sandbox;
+  backend_class->exec = llmsbx_engine_backend_exec;
+  backend_class->put_archive = llmsbx_engine_backend_put_archive;
+  backend_class->get_archive = llmsbx_engine_backend_get_archive;
+  backend_class->commit = llmsbx_engine_backend_commit;
+  backend_class->remove_sandbox = llmsbx_engine_backend_remove_sandbox;
+
+  klass->engine_name = "container engine";
+  klass->resolve_settings = llmsbx_engine_backend_real_resolve_settings;
+  klass->prepare_create = llmsbx_engine_backend_real_prepare_create;
+}
+
+static void
+llmsbx_engine_backend_init (GTypeInstance *instance,
+                            gpointer       g_class)
+{
+  LlmsbxEngineBackend *self = LLMSBX_ENGINE_BACKEND (instance);
+  LlmsbxEngineBackendPrivate *priv = llmsbx_engine_backend_get_instance_private (self);
+
+  g_mutex_init (&priv->lock);
+  g_signal_connect (self, "notify", G_CALLBACK (on_setting_changed), NULL);
+}

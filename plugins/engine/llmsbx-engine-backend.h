@@ -1,0 +1,49 @@
+/* llmsbx-engine-backend.h: an LlmsbxBackend over the Docker Engine API, the
+ * base of the docker and podman backends. */
+#pragma once
+
+#include <json-glib/json-glib.h>
+#include <llmsbx.h>
+
+#include "llmsbx-engine-client.h"
+
+G_BEGIN_DECLS
+
+#define LLMSBX_TYPE_ENGINE_BACKEND (llmsbx_engine_backend_get_type ())
+G_DECLARE_DERIVABLE_TYPE (LlmsbxEngineBackend, llmsbx_engine_backend, LLMSBX, ENGINE_BACKEND, LlmsbxBackend)
+
+/**
+ * LlmsbxEngineBackendClass:
+ * @parent_class: the parent class
+ * @engine_name: how messages name the engine ("Docker daemon")
+ * @default_url: where the engine is when nothing says otherwise
+ * @init_by_default: whether sandboxes get an init process (`HostConfig.Init`)
+ *   unless the runtime configs say otherwise
+ * @resolve_settings: fills in where and how to connect; the default uses the
+ *   backend's properties and @default_url. Subclasses read their environment here.
+ * @prepare_create: last changes to a container-create body before it is sent
+ *
+ * The profile a subclass sets to speak to its engine.
+ */
+struct _LlmsbxEngineBackendClass
+{
+  LlmsbxBackendClass parent_class;
+
+  const char *engine_name;
+  const char *default_url;
+  gboolean    init_by_default;
+
+  gboolean (*resolve_settings) (LlmsbxEngineBackend   *self,
+                                LlmsbxEngineSettings  *settings,
+                                GError               **error);
+  gboolean (*prepare_create)   (LlmsbxEngineBackend   *self,
+                                JsonObject            *body,
+                                LlmsbxContainerSpec   *spec,
+                                GError               **error);
+};
+
+LlmsbxEngineClient *llmsbx_engine_backend_get_client (LlmsbxEngineBackend  *self,
+                                                      GCancellable         *cancellable,
+                                                      GError              **error);
+
+G_END_DECLS
