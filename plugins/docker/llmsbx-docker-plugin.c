@@ -1,0 +1,13 @@
+/* llmsbx-docker-plugin.c: entry point of libllmsbx-docker.so. */
+#include <llmsbx.h>
+
+#include "llmsbx-docker-backend.h"
+
+static gboolean
+docker_plugin_init (LlmsbxRegistry  *registry,
+                    GError         **error)
+{
+  return llmsbx_registry_register_backend (registry, "docker", LLMSBX_TYPE_DOCKER_BACKEND, error);
+}
+
+LLMSBX_PLUGIN_DEFINE ("docker", "Docker Engine API backend", docker_plugin_init);
