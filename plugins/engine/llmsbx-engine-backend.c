@@ -765,7 +765,7 @@ build_create_body (LlmsbxEngineBackend  *self,
       json_array_unref (env);
       return NULL;
     }
-  host_config = json_object_get_object_member (body, "HostConfig");
+  host_config = object_member (body, "HostConfig");
   if (host_config == NULL)
     {
       host_config = json_object_new ();
