@@ -305,6 +305,7 @@ llmsbx_tool_run (int    argc,
   g_autofree char *image = NULL;
   g_autofree char *workdir = NULL;
   g_autofree char *inline_code = NULL;
+  g_autofree char *runtime_configs = NULL;
   g_auto(GStrv) libraries = NULL;
   double timeout = 0;
   gboolean json = FALSE;
@@ -320,6 +321,8 @@ llmsbx_tool_run (int    argc,
     { "skip-environment-setup", 0, 0, G_OPTION_ARG_NONE, &skip_environment_setup,
       "Do not prepare the language's environment (no libraries then)", NULL },
     { "library", 'L', 0, G_OPTION_ARG_STRING_ARRAY, &libraries, "Install a library first (repeatable)", "LIB" },
+    { "runtime-configs", 'r', 0, G_OPTION_ARG_STRING, &runtime_configs,
+      "Container settings as a JSON object, e.g. '{\"mem_limit\": \"256m\"}'", "JSON" },
     /* Bytes as given, whatever the locale: UTF-8 is checked by read_code(). */
     { "code", 'c', 0, G_OPTION_ARG_FILENAME, &inline_code, "Run CODE instead of a file", "CODE" },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log what the session does to stderr", NULL },
@@ -364,6 +367,9 @@ llmsbx_tool_run (int    argc,
   loop = g_main_loop_new (NULL, FALSE);
   cancellable = g_cancellable_new ();
   session = new_session (lang, backend, image, workdir, skip_environment_setup, verbose);
+  if (runtime_configs != NULL &&
+      !llmsbx_sandbox_session_set_runtime_configs_json (session, runtime_configs, &error))
+    return llmsbx_tool_fail (error);
 
   run.loop = loop;
   run.cancellable = cancellable;

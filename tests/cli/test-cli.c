@@ -1,22 +1,44 @@
 /* test-cli.c: the llmsbx program, run as a subprocess against the real dockerd.
  *
  * $LLMSBX_CLI names the program under test (set by tests/cli/meson.build).
- * Every sandbox the program creates must be gone when it exits: after each
- * run, a container labelled by libllmsbx that appeared since the suite started
- * is removed and fails the test. The suite runs alone (is_parallel: false) so
- * that other suites' containers do not count. */
+ * Every sandbox the program creates must be gone when it exits. Each `run`
+ * gets a label unique to this test process (through --runtime-configs), so
+ * after each command the containers it left, and only those, are found,
+ * removed, and fail the test; other suites may run alongside. */
 #include <signal.h>
 #include <string.h>
 #include <glib/gstdio.h>
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
-#define MANAGED_LABEL "label=io.llmsbx.managed-by=libllmsbx"
+#define MANAGED_LABEL "io.llmsbx.managed-by=libllmsbx"
+#define RUN_LABEL "io.llmsbx.test-run"
 
 static const char *cli_path;
-static char **containers_before;
+static char *run_label;            /* RUN_LABEL=<uuid> */
+static char *run_configs;          /* --runtime-configs that put it on sandboxes */
 
-static guint remove_new_containers (void);
+static guint remove_leftovers (void);
+
+/* The program's argv for @args; a `run` gets this process's label. */
+static GPtrArray *
+cli_argv (const char * const *args)
+{
+  GPtrArray *argv = g_ptr_array_new ();
+
+  g_ptr_array_add (argv, (char *) cli_path);
+  for (guint i = 0; args[i] != NULL; i++)
+    {
+      g_ptr_array_add (argv, (char *) args[i]);
+      if (i == 0 && g_str_equal (args[0], "run"))
+        {
+          g_ptr_array_add (argv, (char *) "--runtime-configs");
+          g_ptr_array_add (argv, run_configs);
+        }
+    }
+  g_ptr_array_add (argv, NULL);
+  return argv;
+}
 
 typedef struct {
   int     status;   /* exit status, or 128 + N when signal N killed it */
@@ -46,16 +68,11 @@ static CliResult *
 cli_runv (GBytes             *input,
           const char * const *args)
 {
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GPtrArray) argv = cli_argv (args);
   g_autoptr(GSubprocess) process = NULL;
   g_autoptr(GBytes) no_input = g_bytes_new_static ("", 0);
   g_autoptr(GError) error = NULL;
   CliResult *result = g_new0 (CliResult, 1);
-
-  g_ptr_array_add (argv, (char *) cli_path);
-  for (guint i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (argv, (char *) args[i]);
-  g_ptr_array_add (argv, NULL);
 
   process = g_subprocess_newv ((const char * const *) argv->pdata,
                                G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
@@ -70,7 +87,7 @@ cli_runv (GBytes             *input,
                     (const char *) g_bytes_get_data (result->err, NULL));
 
   /* Whatever the command did, its sandbox is gone once it exited. */
-  g_assert_cmpuint (remove_new_containers (), ==, 0);
+  g_assert_cmpuint (remove_leftovers (), ==, 0);
   return result;
 }
 
@@ -156,29 +173,29 @@ docker_lines (gboolean            must_succeed,
 #define docker(...) docker_lines (TRUE, (const char * const []) { __VA_ARGS__, NULL })
 #define docker_try(...) docker_lines (FALSE, (const char * const []) { __VA_ARGS__, NULL })
 
+/* Containers of this test process, labelled by libllmsbx and by us. */
 static char **
-managed_containers (void)
+our_containers (void)
 {
-  return docker ("ps", "-a", "-q", "--no-trunc", "--filter", MANAGED_LABEL);
+  g_autofree char *managed = g_strconcat ("label=", MANAGED_LABEL, NULL);
+  g_autofree char *ours = g_strconcat ("label=", run_label, NULL);
+
+  return docker ("ps", "-a", "-q", "--no-trunc", "--filter", managed, "--filter", ours);
 }
 
-/* Removes the labelled containers that appeared since the suite started and
- * says how many there were. */
+/* Removes the containers of this test process and says how many there were. */
 static guint
-remove_new_containers (void)
+remove_leftovers (void)
 {
-  g_auto(GStrv) now = managed_containers ();
-  guint count = 0;
+  g_auto(GStrv) containers = our_containers ();
 
-  for (guint i = 0; now[i] != NULL; i++)
-    if (!g_strv_contains ((const char * const *) containers_before, now[i]))
-      {
-        g_auto(GStrv) removed = docker ("rm", "-f", now[i]);
+  for (guint i = 0; containers[i] != NULL; i++)
+    {
+      g_auto(GStrv) removed = docker ("rm", "-f", containers[i]);
 
-        g_test_message ("removed leftover container %s", now[i]);
-        count++;
-      }
-  return count;
+      g_test_message ("removed leftover container %s", containers[i]);
+    }
+  return g_strv_length (containers);
 }
 
 /* Tests ---------------------------------------------------------------- */
@@ -400,19 +417,16 @@ test_images_build (void)
   g_assert_true (output_contains (result->out, "llmsbx/python:bookworm"));
 }
 
-/* A container that appeared since the suite started and is running argv @needle. */
+/* A container of this test process that is running argv @needle. */
 static char *
 find_running (const char *needle)
 {
-  g_auto(GStrv) now = managed_containers ();
+  g_auto(GStrv) now = our_containers ();
 
   for (guint i = 0; now[i] != NULL; i++)
     {
-      g_auto(GStrv) processes = NULL;
+      g_auto(GStrv) processes = docker_try ("top", now[i]);
 
-      if (g_strv_contains ((const char * const *) containers_before, now[i]))
-        continue;
-      processes = docker_try ("top", now[i]);
       for (guint j = 0; processes != NULL && processes[j] != NULL; j++)
         if (strstr (processes[j], needle) != NULL)
           return g_strdup (now[i]);
@@ -426,13 +440,14 @@ static void
 test_signal (gconstpointer data)
 {
   int signal_number = GPOINTER_TO_INT (data);
-  const char *argv[] = { cli_path, "run", "-c", "import os; os.execlp('sleep', 'sleep', '4242')", NULL };
+  const char *args[] = { "run", "-c", "import os; os.execlp('sleep', 'sleep', '4242')", NULL };
+  g_autoptr(GPtrArray) argv = cli_argv (args);
   g_autoptr(GSubprocess) process = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *container = NULL;
   guint leftovers;
 
-  process = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_SILENCE, &error);
+  process = g_subprocess_newv ((const char * const *) argv->pdata, G_SUBPROCESS_FLAGS_STDOUT_SILENCE, &error);
   g_assert_no_error (error);
 
   /* Wait (for at most a minute) until the code is running in its sandbox. */
@@ -446,14 +461,14 @@ test_signal (gconstpointer data)
     {
       g_subprocess_force_exit (process);
       g_subprocess_wait (process, NULL, NULL);
-      remove_new_containers ();
+      remove_leftovers ();
       g_error ("the code never started running in a sandbox");
     }
 
   g_subprocess_send_signal (process, signal_number);
   g_subprocess_wait (process, NULL, &error);
   g_assert_no_error (error);
-  leftovers = remove_new_containers ();
+  leftovers = remove_leftovers ();
 
   g_assert_cmpint (wait_status (process), ==, 128 + signal_number);
   g_assert_true (g_subprocess_get_if_exited (process));
@@ -469,7 +484,12 @@ main (int    argc,
   cli_path = g_getenv ("LLMSBX_CLI");
   if (cli_path == NULL)
     g_error ("LLMSBX_CLI is not set: run this test through `meson test`");
-  containers_before = managed_containers ();
+  {
+    g_autofree char *uuid = g_uuid_string_random ();
+
+    run_label = g_strdup_printf (RUN_LABEL "=%s", uuid);
+    run_configs = g_strdup_printf ("{\"labels\": {\"" RUN_LABEL "\": \"%s\"}}", uuid);
+  }
 
   g_test_add_func ("/cli/version", test_version);
   g_test_add_func ("/cli/usage-errors", test_usage_errors);
