@@ -311,12 +311,40 @@ runtime_context (LlmsbxSandboxSession *self)
   return llmsbx_runtime_context_new (self->workdir, self->environment_ready);
 }
 
-/* Runs one command template after another, stopping at the first failure. */
+/* Code up to this size travels in the environment of the first command; larger
+ * code is uploaded as an archive first. The kernel limits one environment
+ * string to 128 KiB. */
+#define INLINE_CODE_MAX (96 * 1024)
+#define INLINE_CODE_VARIABLE "LLMSBX_CODE"
+
+/* Writes the code file from the environment and then becomes the real
+ * command: one exec instead of an archive upload plus an exec, which matters
+ * because Docker's archive upload costs as much as a whole exec. The code is
+ * only ever expanded inside double quotes, so the shell never parses it, and
+ * the variable is gone before the user's program starts. */
+static const char inline_code_writer[] =
+  "mkdir -p -- \"${1%/*}\" && printf '%s' \"$" INLINE_CODE_VARIABLE "\" > \"$1\" && "
+  "unset " INLINE_CODE_VARIABLE " && shift && exec \"$@\"";
+
+static char **
+wrap_with_code_writer (char       **argv,
+                       const char  *file)
+{
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+
+  g_strv_builder_add_many (builder, "sh", "-c", inline_code_writer, "llmsbx-run", file, NULL);
+  g_strv_builder_addv (builder, (const char **) argv);
+  return g_strv_builder_end (builder);
+}
+
+/* Runs one command template after another, stopping at the first failure.
+ * With @inline_code, the first command first writes it to @file. */
 static gboolean
 run_templates (LlmsbxSandboxSession  *self,
                char                 **templates,
                const char            *file,
                const char            *library,
+               const char            *inline_code,
                double                 timeout,
                LlmsbxOutputCollector *collector,
                int                   *exit_status,
@@ -328,6 +356,7 @@ run_templates (LlmsbxSandboxSession  *self,
   for (guint i = 0; templates != NULL && templates[i] != NULL; i++)
     {
       g_auto(GStrv) argv = NULL;
+      g_auto(GStrv) env = NULL;
       g_autofree char *shown = NULL;
 
       argv = llmsbx_expand_command_template (templates[i], file, self->workdir, library, error);
@@ -337,8 +366,22 @@ run_templates (LlmsbxSandboxSession  *self,
       shown = g_strjoinv (" ", argv);
       session_log (self, "exec: %s", shown);
 
+      if (i == 0 && inline_code != NULL)
+        {
+          g_autoptr(GStrvBuilder) env_builder = g_strv_builder_new ();
+          g_autofree char *code_entry = g_strconcat (INLINE_CODE_VARIABLE "=", inline_code, NULL);
+          char **wrapped = wrap_with_code_writer (argv, file);
+
+          g_strfreev (argv);
+          argv = wrapped;
+          g_strv_builder_addv (env_builder, (const char **) base_exec_env);
+          g_strv_builder_add (env_builder, code_entry);
+          env = g_strv_builder_end (env_builder);
+        }
+
       if (!llmsbx_guarded_exec (self->backend, self->sandbox_id,
-                                (const char * const *) argv, base_exec_env, self->workdir,
+                                (const char * const *) argv,
+                                env ? (const char * const *) env : base_exec_env, self->workdir,
                                 timeout, collector, exit_status, cancellable, error))
         return FALSE;
 
@@ -385,7 +428,7 @@ ensure_environment (LlmsbxSandboxSession *self,
   setup = llmsbx_language_handler_get_setup_commands (self->handler, context);
   collector = llmsbx_output_collector_new (64 * 1024);
 
-  if (!run_templates (self, setup, NULL, NULL, self->default_timeout, collector, &status,
+  if (!run_templates (self, setup, NULL, NULL, NULL, self->default_timeout, collector, &status,
                       cancellable, error))
     return FALSE;
 
@@ -782,7 +825,7 @@ install_locked (LlmsbxSandboxSession *self,
       int status = 0;
 
       session_log (self, "installing %s", libraries[i]);
-      if (!run_templates (self, templates, NULL, libraries[i], self->default_timeout, collector,
+      if (!run_templates (self, templates, NULL, libraries[i], NULL, self->default_timeout, collector,
                           &status, cancellable, error))
         return FALSE;
 
@@ -868,6 +911,7 @@ run_locked (LlmsbxSandboxSession *self,
   g_auto(GStrv) commands = NULL;
   g_autofree char *file = NULL;
   gint64 started = g_get_monotonic_time ();
+  gboolean inline_code;
   int status = 0;
 
   if (!check_open (self, error))
@@ -883,7 +927,8 @@ run_locked (LlmsbxSandboxSession *self,
   if (!install_locked (self, libraries, cancellable, error))
     return NULL;
 
-  if (!upload_code (self, code, cancellable, error))
+  inline_code = strlen (code) <= INLINE_CODE_MAX;
+  if (!inline_code && !upload_code (self, code, cancellable, error))
     return NULL;
 
   context = runtime_context (self);
@@ -897,7 +942,8 @@ run_locked (LlmsbxSandboxSession *self,
 
   file = code_file_path (self);
   collector = new_collector (self);
-  if (!run_templates (self, commands, file, NULL, effective_timeout (self, timeout), collector,
+  if (!run_templates (self, commands, file, NULL, inline_code ? code : NULL,
+                      effective_timeout (self, timeout), collector,
                       &status, cancellable, error))
     return NULL;
 
@@ -1609,7 +1655,10 @@ llmsbx_sandbox_session_set_runtime_configs_json (LlmsbxSandboxSession *self,
       return FALSE;
     }
 
+  /* The result may be floating; own it before the setter takes its reference. */
   configs = json_gvariant_deserialize (node, "a{sv}", &local_error);
+  if (configs != NULL)
+    g_variant_ref_sink (configs);
   if (configs == NULL)
     {
       g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,

@@ -127,6 +127,32 @@ test_syntax_error (void)
   close_and_check (session);
 }
 
+/* Large code goes up as an archive instead of through the environment. */
+static void
+test_large_code (void)
+{
+  g_autoptr(LlmsbxSandboxSession) session = open_python_session ();
+  g_autoptr(LlmsbxExecutionResult) result = NULL;
+  GString *code = g_string_new ("data = [\n");
+
+  while (code->len < 300 * 1024)
+    g_string_append (code, "    'a line of data with \"quotes\" and $dollars and `ticks`',\n");
+  g_string_append (code, "]\nprint(len(data) > 1000, data[0])\n");
+
+  result = run_ok (session, code->str);
+  g_assert_cmpstr (llmsbx_execution_result_get_stdout (result), ==,
+                   "True a line of data with \"quotes\" and $dollars and `ticks`\n");
+  g_clear_object (&result);
+
+  /* Small code with shell syntax is written verbatim too, and the transport
+   * variable does not reach the program. */
+  result = run_ok (session, "import os\nprint('$HOME `id` \"$(x)\"', os.environ.get('LLMSBX_CODE'))");
+  g_assert_cmpstr (llmsbx_execution_result_get_stdout (result), ==, "$HOME `id` \"$(x)\" None\n");
+
+  g_string_free (code, TRUE);
+  close_and_check (session);
+}
+
 static void
 test_binary_output (void)
 {
@@ -540,40 +566,39 @@ test_unavailable_backend (void)
   g_assert_nonnull (strstr (error->message, "/nonexistent/docker.sock"));
 }
 
-/* An image without `sleep` makes the container fail at start, after it was
- * created: open() must remove it. */
+/* A host port that is already taken makes the container fail at start, after
+ * it was created: open() must remove it. */
 static void
 test_failed_open_leaves_nothing (void)
 {
   g_autoptr(LlmsbxSandboxSession) session = NULL;
-  g_autoptr(GSubprocess) import = NULL;
-  g_autoptr(GSubprocess) rmi = NULL;
+  g_autoptr(GSocketListener) listener = g_socket_listener_new ();
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
   g_autoptr(GError) error = NULL;
+  g_autofree char *configs = NULL;
+  g_autofree char *label = NULL;
   g_autofree char *after = NULL;
+  guint16 port;
 
-  import = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE, &error,
-                             "docker", "import", "-", "llmsbx-test/empty:1", NULL);
+  g_socket_listener_add_address (listener, address, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP,
+                                 NULL, &bound, &error);
   g_assert_no_error (error);
-  {
-    /* An empty tar archive: two 512-byte zero blocks. */
-    g_autoptr(GBytes) empty_tar = g_bytes_new_take (g_malloc0 (1024), 1024);
-    g_subprocess_communicate (import, empty_tar, NULL, NULL, NULL, &error);
-    g_assert_no_error (error);
-    g_assert_true (g_subprocess_get_successful (import));
-  }
+  port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
 
-  session = g_object_new (LLMSBX_TYPE_SANDBOX_SESSION, "lang", "python",
-                          "image", "llmsbx-test/empty:1", NULL);
+  session = g_object_new (LLMSBX_TYPE_SANDBOX_SESSION, "lang", "python", NULL);
+  configs = g_strdup_printf ("{\"ports\": {\"8080/tcp\": \"127.0.0.1:%u\"}, "
+                             "\"labels\": {\"llmsbx-test\": \"failed-open\"}}", port);
+  llmsbx_sandbox_session_set_runtime_configs_json (session, configs, &error);
+  g_assert_no_error (error);
+
   g_assert_false (llmsbx_sandbox_session_open (session, NULL, &error));
   g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED);
   g_assert_false (llmsbx_sandbox_session_get_is_open (session));
 
-  after = docker_ps ("ancestor=llmsbx-test/empty:1");
+  after = docker_ps ("label=llmsbx-test=failed-open");
   g_assert_cmpstr (after, ==, "");
-
-  rmi = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE, NULL,
-                          "docker", "rmi", "-f", "llmsbx-test/empty:1", NULL);
-  g_subprocess_wait (rmi, NULL, NULL);
 }
 
 typedef struct {
@@ -696,6 +721,7 @@ main (int argc, char **argv)
   g_test_add_func ("/docker/session/run-hello", test_run_hello);
   g_test_add_func ("/docker/session/streams-and-exit-status", test_streams_and_exit_status);
   g_test_add_func ("/docker/session/syntax-error", test_syntax_error);
+  g_test_add_func ("/docker/session/large-code", test_large_code);
   g_test_add_func ("/docker/session/binary-output", test_binary_output);
   g_test_add_func ("/docker/session/output-flood-is-capped", test_output_flood_is_capped);
   g_test_add_func ("/docker/session/execute-command-and-argv", test_execute_command_and_argv);
