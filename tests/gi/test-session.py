@@ -3,7 +3,7 @@ import os
 import tempfile
 import unittest
 
-from llmsbxtest import GLib, IMAGE, Llmsbx, SessionTestCase, container_exists
+from llmsbxtest import IMAGE, Llmsbx, SessionTestCase, container_exists
 
 
 class SessionTest(SessionTestCase):
@@ -79,7 +79,7 @@ class SessionTest(SessionTestCase):
 
     def test_failed_open_in_with(self):
         session = Llmsbx.SandboxSession(lang='python', image='llmsbx/no-such-image:never')
-        with self.assertRaises(GLib.Error):
+        with self.assertLlmsbxError(Llmsbx.Error.IMAGE_NOT_FOUND):
             with session:
                 self.fail('the body ran although open() failed')
         self.assertFalse(session.get_is_open())
