@@ -136,10 +136,14 @@ fail (GError     **error,
   return FALSE;
 }
 
+/* A 404 about the sandbox itself, not about something it refers to (such as
+ * the container whose network it was to join). */
 static gboolean
-container_not_found (const GError *error)
+container_not_found (const GError *error,
+                     const char   *sandbox_id)
 {
-  return is_engine_error (error, 404) && g_str_has_prefix (error->message, "No such container");
+  return is_engine_error (error, 404) && g_str_has_prefix (error->message, "No such container") &&
+         strstr (error->message, sandbox_id) != NULL;
 }
 
 static gboolean
@@ -148,7 +152,7 @@ fail_container (GError      **error,
                 const char   *sandbox_id,
                 const char   *what)
 {
-  if (container_not_found (local))
+  if (container_not_found (local, sandbox_id))
     {
       g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED,
                    "Container %s not found", sandbox_id);
@@ -1069,7 +1073,7 @@ llmsbx_engine_backend_put_archive (LlmsbxBackend  *backend,
   if (llmsbx_engine_client_send (client, &request, NULL, NULL, cancellable, &local_error))
     return TRUE;
 
-  if (is_engine_error (local_error, 404) && !container_not_found (local_error))
+  if (is_engine_error (local_error, 404) && !container_not_found (local_error, sandbox_id))
     {
       g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_FILE_NOT_FOUND,
                    "Directory %s does not exist in the sandbox", dest_dir);
@@ -1109,7 +1113,7 @@ llmsbx_engine_backend_get_archive (LlmsbxBackend  *backend,
   if (llmsbx_engine_client_send (client, &request, NULL, &archive, cancellable, &local_error))
     return archive;
 
-  if (is_engine_error (local_error, 404) && !container_not_found (local_error))
+  if (is_engine_error (local_error, 404) && !container_not_found (local_error, sandbox_id))
     {
       g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_FILE_NOT_FOUND,
                    "%s does not exist in the sandbox", sandbox_path);
