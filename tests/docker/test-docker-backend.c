@@ -1,0 +1,929 @@
+/* test-docker-backend.c: the docker backend against the real dockerd.
+ *
+ * Each test body runs in a subprocess; the parent then removes whatever the
+ * body left behind (found by this run's label), so a failing assertion never
+ * leaks a container or an image. Without a daemon every test fails. */
+#include <llmsbx.h>
+#include <glib/gstdio.h>
+#include <archive.h>
+#include <archive_entry.h>
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+#define IMAGE "llmsbx/python:bookworm"
+#define RUN_LABEL "io.llmsbx.test-run"
+
+/* ---------------------------------------------------------------------------
+ * Talking to the daemon directly, to check what the backend did
+ * ------------------------------------------------------------------------ */
+
+static const char *
+socket_path (void)
+{
+  const char *host = g_getenv ("DOCKER_HOST");
+
+  if (host != NULL && g_str_has_prefix (host, "unix://"))
+    return host + strlen ("unix://");
+  return "/var/run/docker.sock";
+}
+
+/* One HTTP/1.0 request (so the answer is neither chunked nor kept alive). */
+static JsonNode *
+docker_api (const char *method,
+            const char *path,
+            guint      *status)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GSocketAddress) address = g_unix_socket_address_new (socket_path ());
+  g_autoptr(GSocketConnection) connection = NULL;
+  g_autoptr(GByteArray) answer = g_byte_array_new ();
+  g_autofree char *request = NULL;
+  g_autofree char *head = NULL;
+  const char *body;
+  guint8 buffer[16384];
+  gssize n;
+
+  connection = g_socket_client_connect (client, G_SOCKET_CONNECTABLE (address), NULL, &error);
+  g_assert_no_error (error);
+  request = g_strdup_printf ("%s %s HTTP/1.0\r\nHost: localhost\r\nContent-Length: 0\r\n\r\n", method, path);
+  g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (connection)),
+                             request, strlen (request), NULL, NULL, &error);
+  g_assert_no_error (error);
+  while ((n = g_input_stream_read (g_io_stream_get_input_stream (G_IO_STREAM (connection)),
+                                   buffer, sizeof buffer, NULL, &error)) > 0)
+    g_byte_array_append (answer, buffer, n);
+  g_assert_no_error (error);
+  g_byte_array_append (answer, (const guint8 *) "", 1);
+
+  g_assert_true (g_str_has_prefix ((const char *) answer->data, "HTTP/1."));
+  *status = (guint) g_ascii_strtoull ((const char *) answer->data + strlen ("HTTP/1.x "), NULL, 10);
+  body = strstr ((const char *) answer->data, "\r\n\r\n");
+  g_assert_nonnull (body);
+  body += 4;
+  if (*body == '\0')
+    return json_node_new (JSON_NODE_NULL);
+  return json_from_string (body, &error);
+}
+
+static char *
+label_filter (void)
+{
+  g_autofree char *filters = g_strdup_printf ("{\"label\":[\"%s=%s\"]}", RUN_LABEL, g_getenv ("LLMSBX_TEST_RUN"));
+  return g_uri_escape_string (filters, NULL, FALSE);
+}
+
+/* Ids of this run's containers or images ("containers" / "images"). */
+static GPtrArray *
+list_labelled (const char *kind)
+{
+  g_autofree char *filter = label_filter ();
+  g_autofree char *path = g_strdup_printf ("/%s/json?all=1&filters=%s", kind, filter);
+  GPtrArray *ids = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(JsonNode) list = NULL;
+  JsonArray *array;
+  guint status;
+
+  list = docker_api ("GET", path, &status);
+  g_assert_cmpuint (status, ==, 200);
+  array = json_node_get_array (list);
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    g_ptr_array_add (ids, g_strdup (json_object_get_string_member (json_array_get_object_element (array, i), "Id")));
+  return ids;
+}
+
+static void
+reap (void)
+{
+  g_autoptr(GPtrArray) containers = list_labelled ("containers");
+  g_autoptr(GPtrArray) images = list_labelled ("images");
+  guint status;
+
+  for (guint i = 0; i < containers->len; i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/containers/%s?force=1&v=1", (char *) containers->pdata[i]);
+      g_autoptr(JsonNode) answer = docker_api ("DELETE", path, &status);
+      g_test_message ("removed leftover container %s (%u)", (char *) containers->pdata[i], status);
+    }
+  for (guint i = 0; i < images->len; i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/images/%s?force=1", (char *) images->pdata[i]);
+      g_autoptr(JsonNode) answer = docker_api ("DELETE", path, &status);
+      g_test_message ("removed leftover image %s (%u)", (char *) images->pdata[i], status);
+    }
+}
+
+/* Runs the test body in a subprocess and cleans up after it, whatever happened. */
+static void
+isolated (gconstpointer body)
+{
+  if (g_test_subprocess ())
+    {
+      ((GTestFunc) body) ();
+      return;
+    }
+
+  g_test_trap_subprocess (NULL, 300 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  reap ();
+  g_test_trap_assert_passed ();
+}
+
+/* ---------------------------------------------------------------------------
+ * Helpers
+ * ------------------------------------------------------------------------ */
+
+static LlmsbxBackend *
+new_backend (void)
+{
+  g_autoptr(GError) error = NULL;
+  LlmsbxBackend *backend = llmsbx_registry_create_backend (llmsbx_registry_get_default (), "docker", &error);
+
+  g_assert_no_error (error);
+  g_assert_true (LLMSBX_IS_BACKEND (backend));
+  return backend;
+}
+
+static LlmsbxContainerSpec *
+new_spec (const char *image)
+{
+  LlmsbxContainerSpec *spec = llmsbx_container_spec_new ();
+  const char *command[] = { "sleep", "infinity", NULL };
+  const char *env[] = { "PYTHONUNBUFFERED=1", NULL };
+
+  spec->image = g_strdup (image);
+  spec->command = g_strdupv ((char **) command);
+  spec->workdir = g_strdup ("/sandbox");
+  spec->env = g_strdupv ((char **) env);
+  spec->labels = g_new0 (char *, 3);
+  spec->labels[0] = g_strdup ("io.llmsbx.managed-by=libllmsbx");
+  spec->labels[1] = g_strdup_printf ("%s=%s", RUN_LABEL, g_getenv ("LLMSBX_TEST_RUN"));
+  return spec;
+}
+
+static char *
+create_sandbox (LlmsbxBackend *backend,
+                const char    *runtime_configs)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LlmsbxContainerSpec) spec = new_spec (IMAGE);
+  char *id;
+
+  if (runtime_configs != NULL)
+    spec->runtime_configs = g_variant_ref_sink (g_variant_new_parsed (runtime_configs));
+  id = llmsbx_backend_create_sandbox (backend, spec, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (id);
+  return id;
+}
+
+static void
+remove_sandbox (LlmsbxBackend *backend,
+                const char    *id)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (llmsbx_backend_remove_sandbox (backend, id, NULL, &error));
+  g_assert_no_error (error);
+}
+
+static char *
+bytes_to_string (GBytes *bytes)
+{
+  gsize size;
+  const char *data = g_bytes_get_data (bytes, &size);
+  return g_strndup (data ? data : "", size);
+}
+
+/* Runs @argv and returns its stdout; the exit status must be 0. */
+static char *
+exec_stdout (LlmsbxBackend      *backend,
+             const char         *id,
+             const char * const *argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LlmsbxExecRequest) request = llmsbx_exec_request_new (argv);
+  g_autoptr(LlmsbxOutputCollector) output = llmsbx_output_collector_new (0);
+  g_autoptr(GBytes) out = NULL;
+  g_autoptr(GBytes) err = NULL;
+  g_autofree char *err_text = NULL;
+  int status = -1;
+
+  request->deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  g_assert_true (llmsbx_backend_exec (backend, id, request, output, &status, NULL, &error));
+  g_assert_no_error (error);
+  out = llmsbx_output_collector_steal_bytes (output, LLMSBX_OUTPUT_STREAM_STDOUT);
+  err = llmsbx_output_collector_steal_bytes (output, LLMSBX_OUTPUT_STREAM_STDERR);
+  err_text = bytes_to_string (err);
+  if (status != 0)
+    g_printerr ("%s exited %d: %s\n", argv[0], status, err_text);
+  g_assert_cmpint (status, ==, 0);
+  return bytes_to_string (out);
+}
+
+static GBytes *
+make_tar (void)
+{
+  struct archive *writer = archive_write_new ();
+  struct archive_entry *entry = archive_entry_new ();
+  static const guint8 binary[] = { 0, 1, 2, 0, 255, 0, '\n' };
+  size_t used = 0;
+  gsize capacity = 64 * 1024;
+  guint8 *buffer = g_malloc0 (capacity);
+  struct { const char *name; int type; const void *data; gsize size; } entries[] = {
+    { "hello.txt", AE_IFREG, "hello\n", 6 },
+    { "empty", AE_IFREG, "", 0 },
+    { "sub", AE_IFDIR, NULL, 0 },
+    { "sub/bin", AE_IFREG, binary, sizeof binary },
+  };
+
+  archive_write_set_format_pax_restricted (writer);
+  g_assert_cmpint (archive_write_open_memory (writer, buffer, capacity, &used), ==, ARCHIVE_OK);
+  for (gsize i = 0; i < G_N_ELEMENTS (entries); i++)
+    {
+      archive_entry_clear (entry);
+      archive_entry_set_pathname (entry, entries[i].name);
+      archive_entry_set_filetype (entry, entries[i].type);
+      archive_entry_set_perm (entry, entries[i].type == AE_IFDIR ? 0755 : 0644);
+      archive_entry_set_size (entry, entries[i].size);
+      g_assert_cmpint (archive_write_header (writer, entry), ==, ARCHIVE_OK);
+      if (entries[i].size > 0)
+        g_assert_cmpint (archive_write_data (writer, entries[i].data, entries[i].size), ==, entries[i].size);
+    }
+  g_assert_cmpint (archive_write_close (writer), ==, ARCHIVE_OK);
+  archive_entry_free (entry);
+  archive_write_free (writer);
+  return g_bytes_new_take (buffer, used);
+}
+
+/* Name → contents of every entry of a tar (directories map to ""). */
+static GHashTable *
+read_tar (GBytes *tar)
+{
+  GHashTable *files = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_bytes_unref);
+  struct archive *reader = archive_read_new ();
+  struct archive_entry *entry;
+  gsize size;
+  gconstpointer data = g_bytes_get_data (tar, &size);
+
+  archive_read_support_format_tar (reader);
+  g_assert_cmpint (archive_read_open_memory (reader, data, size), ==, ARCHIVE_OK);
+  while (archive_read_next_header (reader, &entry) == ARCHIVE_OK)
+    {
+      g_autoptr(GByteArray) contents = g_byte_array_new ();
+      char chunk[4096];
+      la_ssize_t n;
+
+      while ((n = archive_read_data (reader, chunk, sizeof chunk)) > 0)
+        g_byte_array_append (contents, (const guint8 *) chunk, n);
+      g_hash_table_insert (files, g_strdup (archive_entry_pathname (entry)),
+                           g_byte_array_free_to_bytes (g_steal_pointer (&contents)));
+    }
+  archive_read_free (reader);
+  return files;
+}
+
+static gsize
+peak_rss_kib (void)
+{
+  g_autofree char *status = NULL;
+  const char *line;
+
+  g_assert_true (g_file_get_contents ("/proc/self/status", &status, NULL, NULL));
+  line = strstr (status, "VmHWM:");
+  g_assert_nonnull (line);
+  return (gsize) g_ascii_strtoull (line + strlen ("VmHWM:"), NULL, 10);
+}
+
+/* ---------------------------------------------------------------------------
+ * Tests
+ * ------------------------------------------------------------------------ */
+
+static void
+test_connect (void)
+{
+  g_autoptr(LlmsbxBackend) backend = new_backend ();
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpstr (llmsbx_backend_get_name (backend), ==, "docker");
+  g_assert_true (llmsbx_backend_connect (backend, NULL, &error));
+  g_assert_no_error (error);
+  /* Negotiation is one request, and happens once. */
+  g_assert_cmpuint (llmsbx_backend_get_request_count (backend), ==, 1);
+  g_assert_true (llmsbx_backend_connect (backend, NULL, &error));
+  g_assert_cmpuint (llmsbx_backend_get_request_count (backend), ==, 1);
+
+  /* A new URL means a new negotiation. */
+  llmsbx_backend_set_url (backend, "unix:///var/run/docker.sock");
+  g_assert_true (llmsbx_backend_connect (backend, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (llmsbx_backend_get_request_count (backend), ==, 2);
+}
+
+static void
+assert_unavailable (const char *url,
+                    const char *reason)
+{
+  g_autoptr(LlmsbxBackend) backend = new_backend ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *expected = g_strdup_printf ("Cannot reach the Docker daemon at %s: %s", url, reason);
+
+  llmsbx_backend_set_url (backend, url);
+  g_assert_false (llmsbx_backend_connect (backend, NULL, &error));
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_UNAVAILABLE);
+  g_assert_cmpstr (error->message, ==, expected);
+}
+
+static void
+test_unreachable (void)
+{
+  g_autoptr(LlmsbxBackend) backend = new_backend ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("llmsbx-XXXXXX", NULL);
+  g_autofree char *missing = g_strdup_printf ("unix://%s/docker.sock", dir);
+
+  assert_unavailable (missing, "No such file or directory");
+  /* Port 1 on loopback: nothing listens there. */
+  assert_unavailable ("tcp://127.0.0.1:1", "Connection refused");
+  g_rmdir (dir);
+
+  llmsbx_backend_set_url (backend, "npipe:////./pipe/docker_engine");
+  g_assert_false (llmsbx_backend_connect (backend, NULL, &error));
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "npipe:////./pipe/docker_engine"));
+}
+
+static void
+test_ensure_image (void)
+{
+  g_autoptr(LlmsbxBackend) backend = new_backend ();
+  g_autoptr(GError) error = NULL;
+  gboolean pulled = TRUE;
+  guint before;
+
+  g_assert_true (llmsbx_backend_connect (backend, NULL, &error));
+  g_assert_no_error (error);
+
+  before = llmsbx_backend_get_request_count (backend);
+  g_assert_true (llmsbx_backend_ensure_image (backend, IMAGE, &pulled, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_false (pulled);
+  g_assert_cmpuint (llmsbx_backend_get_request_count (backend) - before, ==, 1);
+
+  /* Offline, the pull fails at once and says why. */
+  g_assert_false (llmsbx_backend_ensure_image (backend, "llmsbx/no-such-image:never", &pulled, NULL, &error));
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_IMAGE_NOT_FOUND);
+  g_assert_true (g_str_has_prefix (error->message,
+                                   "Image llmsbx/no-such-image:never is not present locally and could "
+                                   "not be pulled: "));
+  g_assert_cmpuint (strlen (error->message), >, strlen ("Image llmsbx/no-such-image:never is not present "
+                                                        "locally and could not be pulled: "));
+}
+
+static void
+test_create_and_remove (void)
+{
+  g_autoptr(LlmsbxBackend) backend = new_backend ();
+  g_autoptr(GPtrArray) left = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = NULL;
+  g_autofree char *attached = NULL;
+  g_autofree char *short_id = NULL;
+  g_autofree char *inspect_path = NULL;
+  g_autoptr(JsonNode) inspect = NULL;
+  JsonObject *config, *host_config, *labels;
+  guint before, status;
+
+  g_assert_true (llmsbx_backend_connect (backend, NULL, &error));
+  before = llmsbx_backend_get_request_count (backend);
+  id = create_sandbox (backend, NULL);
+  /* create + start */
+  g_assert_cmpuint (llmsbx_backend_get_request_count (backend) - before, ==, 2);
+  g_assert_cmpuint (strlen (id), ==, 64);
+
+  inspect_path = g_strdup_printf ("/containers/%s/json", id);
+  inspect = docker_api ("GET", inspect_path, &status);
+  g_assert_cmpuint (status, ==, 200);
+  config = json_object_get_object_member (json_node_get_object (inspect), "Config");
+  host_config = json_object_get_object_member (json_node_get_object (inspect), "HostConfig");
+  labels = json_object_get_object_member (config, "Labels");
+  g_assert_cmpstr (json_object_get_string_member (labels, "io.llmsbx.managed-by"), ==, "libllmsbx");
+  g_assert_cmpstr (json_object_get_string_member (config, "WorkingDir"), ==, "/sandbox");
+  g_assert_true (json_object_get_boolean_member (host_config, "Init"));
+  g_assert_true (json_object_get_boolean_member (json_object_get_object_member (json_node_get_object (inspect),
+                                                                                "State"), "Running"));
+
+  /* Attaching by a short id answers the full one; a stopped sandbox is started. */
+  short_id = g_strndup (id, 12);
+  attached = llmsbx_backend_attach_sandbox (backend, short_id, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (attached, ==, id);
+  g_clear_pointer (&attached, g_free);
+  g_clear_pointer (&inspect_path, g_free);
+  inspect_path = g_strdup_printf ("/containers/%s/kill", id);
+  g_clear_pointer (&inspect, json_node_unref);
+  inspect = docker_api ("POST", inspect_path, &status);
+  g_assert_cmpuint (status, ==, 204);
+  attached = llmsbx_backend_attach_sandbox (backend, id, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (attached, ==, id);
+  g_free (exec_stdout (backend, id, (const char *[]) { "true", NULL }));
+
+  before = llmsbx_backend_get_request_count (backend);
+  remove_sandbox (backend, id);
+  g_assert_cmpuint (llmsbx_backend_get_request_count (backend) - before, ==, 1);
+  left = list_labelled ("containers");
+  g_assert_cmpuint (left->len, ==, 0);
+
+  /* Gone is gone: removing again succeeds, attaching fails clearly. */
+  remove_sandbox (backend, id);
+  g_clear_pointer (&attached, g_free);
+  attached = llmsbx_backend_attach_sandbox (backend, id, NULL, &error);
+  g_assert_null (attached);
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED);
+  g_assert_true (g_str_has_prefix (error->message, "Container "));
+  g_assert_true (g_str_has_suffix (error->message, " not found"));
+}
+
+/* A sandbox whose start fails leaves nothing behind. */
+static void
+test_start_failure (void)
+{
+  g_autoptr(LlmsbxBackend) backend = new_backend ();
+  g_autoptr(LlmsbxContainerSpec) spec = new_spec (IMAGE);
+  g_autoptr(GPtrArray) left = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = NULL;
+
+  /* The daemon accepts the device at create and fails at start. */
+  spec->runtime_configs = g_variant_ref_sink (g_variant_new_parsed ("{'devices': <['/dev/llmsbx-no-such-device']>}"));
+  id = llmsbx_backend_create_sandbox (backend, spec, NULL, &error);
+  g_assert_null (id);
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED);
+  g_assert_nonnull (strstr (error->message, "/dev/llmsbx-no-such-device"));
+  g_clear_error (&error);
+
+  /* A 404 about another container is not "sandbox not found". */
+  g_variant_unref (spec->runtime_configs);
+  spec->runtime_configs = g_variant_ref_sink (g_variant_new_parsed ("{'network_mode': <'container:llmsbx-no-such-container'>}"));
+  id = llmsbx_backend_create_sandbox (backend, spec, NULL, &error);
+  g_assert_null (id);
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED);
+  g_assert_nonnull (strstr (error->message, "Could not start sandbox"));
+  g_assert_nonnull (strstr (error->message, "llmsbx-no-such-container"));
+
+  left = list_labelled ("containers");
+  g_assert_cmpuint (left->len, ==, 0);
+}
+
+static void
+test_bad_runtime_config (void)
+{
+  g_autoptr(LlmsbxBackend) backend = new_backend ();
+  g_autoptr(LlmsbxContainerSpec) spec = new_spec (IMAGE);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = NULL;
+  guint before = llmsbx_backend_get_request_count (backend);
+
+  spec->runtime_configs = g_variant_ref_sink (g_variant_new_parsed ("{'mem_limit': <'12q'>}"));
+  id = llmsbx_backend_create_sandbox (backend, spec, NULL, &error);
+  g_assert_null (id);
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "'mem_limit'"));
+  /* Refused before anything was sent. */
+  g_assert_cmpuint (llmsbx_backend_get_request_count (backend), ==, before);
+
+  /* What only the daemon refuses comes back as an invalid argument too. */
+  g_clear_error (&error);
+  g_variant_unref (spec->runtime_configs);
+  spec->runtime_configs = g_variant_ref_sink (g_variant_new_parsed ("{'nano_cpus': <500000000>, 'cpu_period': <100000>}"));
+  id = llmsbx_backend_create_sandbox (backend, spec, NULL, &error);
+  g_assert_null (id);
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "Nano CPUs and CPU Period cannot both be set"));
+}
+
+static void
+test_exec_output (void)
+{
+  g_autoptr(LlmsbxBackend) backend = new_backend ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = create_sandbox (backend, NULL);
+  const char *argv[] = { "sh", "-c", "echo out1; echo err1 >&2; printf abc; exit 7", NULL };
+  g_autoptr(LlmsbxExecRequest) request = llmsbx_exec_request_new (argv);
+  g_autoptr(LlmsbxOutputCollector) output = llmsbx_output_collector_new (0);
+  g_autoptr(GBytes) out = NULL;
+  g_autoptr(GBytes) err = NULL;
+  g_autofree char *out_text = NULL;
+  g_autofree char *err_text = NULL;
+  int status = -1;
+  guint before;
+
+  before = llmsbx_backend_get_request_count (backend);
+  g_assert_true (llmsbx_backend_exec (backend, id, request, output, &status, NULL, &error));
+  g_assert_no_error (error);
+  /* create + start + inspect: round trips are the cost of a run. */
+  g_assert_cmpuint (llmsbx_backend_get_request_count (backend) - before, ==, 3);
+  g_assert_cmpint (status, ==, 7);
+  out = llmsbx_output_collector_steal_bytes (output, LLMSBX_OUTPUT_STREAM_STDOUT);
+  err = llmsbx_output_collector_steal_bytes (output, LLMSBX_OUTPUT_STREAM_STDERR);
+  out_text = bytes_to_string (out);
+  err_text = bytes_to_string (err);
+  g_assert_cmpstr (out_text, ==, "out1\nabc");
+  g_assert_cmpstr (err_text, ==, "err1\n");
+  g_assert_false (llmsbx_output_collector_get_truncated (output));
+
+  /* Environment, working directory and user of the request. */
+  g_clear_pointer (&request, llmsbx_exec_request_free);
+  request = llmsbx_exec_request_new ((const char *[]) { "sh", "-c", "echo \"$X\"; pwd; id -u", NULL });
+  request->env = g_strdupv ((char *[]) { "X=a b;c", NULL });
+  request->workdir = g_strdup ("/tmp");
+  request->user = g_strdup ("65534");
+  status = -1;
+  g_assert_true (llmsbx_backend_exec (backend, id, request, output, &status, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (status, ==, 0);
+  g_clear_pointer (&out, g_bytes_unref);
+  out = llmsbx_output_collector_steal_bytes (output, LLMSBX_OUTPUT_STREAM_STDOUT);
+  g_clear_pointer (&out_text, g_free);
+  out_text = bytes_to_string (out);
+  g_assert_cmpstr (out_text, ==, "a b;c\n/tmp\n65534\n");
+
+  /* A missing program: the engine's message on stdout, status 126 or 127. */
+  g_clear_pointer (&request, llmsbx_exec_request_free);
+  request = llmsbx_exec_request_new ((const char *[]) { "no-such-program", NULL });
+  g_assert_true (llmsbx_backend_exec (backend, id, request, output, &status, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (status, >=, 126);
+  g_assert_cmpint (status, <=, 127);
+  g_clear_pointer (&out, g_bytes_unref);
+  out = llmsbx_output_collector_steal_bytes (output, LLMSBX_OUTPUT_STREAM_STDOUT);
+  g_clear_pointer (&out_text, g_free);
+  out_text = bytes_to_string (out);
+  g_assert_nonnull (strstr (out_text, "no-such-program"));
+
+  /* Binary output comes through byte for byte. */
+  g_clear_pointer (&request, llmsbx_exec_request_free);
+  request = llmsbx_exec_request_new ((const char *[]) { "printf", "\\000\\001\\377x", NULL });
+  g_assert_true (llmsbx_backend_exec (backend, id, request, output, &status, NULL, &error));
+  g_assert_no_error (error);
+  g_clear_pointer (&out, g_bytes_unref);
+  out = llmsbx_output_collector_steal_bytes (output, LLMSBX_OUTPUT_STREAM_STDOUT);
+  g_assert_cmpmem (g_bytes_get_data (out, NULL), g_bytes_get_size (out), "\0\1\377x", 4);
+
+  remove_sandbox (backend, id);
+}
+
+typedef struct {
+  LlmsbxBackend *backend;
+  const char    *id;
+  GString       *seen;
+  gboolean       released;
+  GError        *error;
+} Live;
+
+/* The command waits for a file that this callback creates when the first
+ * line arrives: the exec can only finish if output is delivered live. */
+static void
+on_live_output (LlmsbxOutputStream  stream,
+                const guint8       *data,
+                gsize               length,
+                gpointer            user_data)
+{
+  Live *live = user_data;
+  g_autoptr(GBytes) tar = NULL;
+
+  g_string_append_len (live->seen, (const char *) data, length);
+  if (live->released || strstr (live->seen->str, "first\n") == NULL)
+    return;
+  live->released = TRUE;
+  tar = make_tar ();
+  llmsbx_backend_put_archive (live->backend, live->id, "/tmp", tar, NULL, &live->error);
+}
+
+static void
+test_exec_live_output (void)
+{
+  g_autoptr(LlmsbxBackend) backend = new_backend ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = create_sandbox (backend, NULL);
+  const char *argv[] = { "sh", "-c", "echo first; while [ ! -e /tmp/hello.txt ]; do sleep 0.05; done; echo second", NULL };
+  g_autoptr(LlmsbxExecRequest) request = llmsbx_exec_request_new (argv);
+  g_autoptr(LlmsbxOutputCollector) output = llmsbx_output_collector_new (0);
+  Live live = { backend, id, g_string_new (NULL), FALSE, NULL };
+  int status = -1;
+
+  llmsbx_output_collector_set_func (output, on_live_output, &live, NULL);
+  request->deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  g_assert_true (llmsbx_backend_exec (backend, id, request, output, &status, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_no_error (live.error);
+  g_assert_true (live.released);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_cmpstr (live.seen->str, ==, "first\nsecond\n");
+
+  g_string_free (live.seen, TRUE);
+  remove_sandbox (backend, id);
+}
+
+static void
+test_exec_deadline (void)
+{
+  g_autoptr(LlmsbxBackend) backend = new_backend ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = create_sandbox (backend, NULL);
+  const char *argv[] = { "sleep", "30", NULL };
+  g_autoptr(LlmsbxExecRequest) request = llmsbx_exec_request_new (argv);
+  int status = -1;
+
+  request->deadline = g_get_monotonic_time () + G_USEC_PER_SEC;
+  g_assert_false (llmsbx_backend_exec (backend, id, request, NULL, &status, NULL, &error));
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_TIMEOUT);
+
+  /* The backend stays usable after a timed-out exec. */
+  g_free (exec_stdout (backend, id, (const char *[]) { "true", NULL }));
+  remove_sandbox (backend, id);
+}
+
+static gpointer
+cancel_soon (gpointer cancellable)
+{
+  g_usleep (G_USEC_PER_SEC / 2);
+  g_cancellable_cancel (cancellable);
+  return NULL;
+}
+
+static void
+test_exec_cancel (void)
+{
+  g_autoptr(LlmsbxBackend) backend = new_backend ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autofree char *id = create_sandbox (backend, NULL);
+  const char *argv[] = { "sleep", "30", NULL };
+  g_autoptr(LlmsbxExecRequest) request = llmsbx_exec_request_new (argv);
+  GThread *thread;
+  int status = -1;
+
+  thread = g_thread_new ("cancel", cancel_soon, cancellable);
+  g_assert_false (llmsbx_backend_exec (backend, id, request, NULL, &status, cancellable, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_thread_join (thread);
+
+  /* An already cancelled call sends nothing. */
+  g_clear_error (&error);
+  {
+    guint before = llmsbx_backend_get_request_count (backend);
+    g_assert_false (llmsbx_backend_exec (backend, id, request, NULL, &status, cancellable, &error));
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+    g_assert_cmpuint (llmsbx_backend_get_request_count (backend), ==, before);
+  }
+
+  remove_sandbox (backend, id);
+}
+
+static void
+test_output_flood (void)
+{
+  g_autoptr(LlmsbxBackend) backend = new_backend ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = create_sandbox (backend, NULL);
+  /* 50 MB on stdout, 1 MB on stderr. */
+  const char *argv[] = { "sh", "-c", "head -c 52428800 /dev/zero; head -c 1048576 /dev/zero >&2", NULL };
+  g_autoptr(LlmsbxExecRequest) request = llmsbx_exec_request_new (argv);
+  g_autoptr(LlmsbxOutputCollector) output = llmsbx_output_collector_new (1024 * 1024);
+  gsize rss_before = peak_rss_kib ();
+  int status = -1;
+
+  request->deadline = g_get_monotonic_time () + 120 * G_USEC_PER_SEC;
+  g_assert_true (llmsbx_backend_exec (backend, id, request, output, &status, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_cmpuint (llmsbx_output_collector_get_length (output, LLMSBX_OUTPUT_STREAM_STDOUT), ==, 1024 * 1024);
+  g_assert_cmpuint (llmsbx_output_collector_get_length (output, LLMSBX_OUTPUT_STREAM_STDERR), ==, 1024 * 1024);
+  g_assert_true (llmsbx_output_collector_get_truncated (output));
+  /* Two 1 MiB buffers and transfer buffers: nowhere near the 50 MB that went through. */
+  g_assert_cmpuint (peak_rss_kib () - rss_before, <, 16 * 1024);
+
+  remove_sandbox (backend, id);
+}
+
+static void
+test_archive_round_trip (void)
+{
+  g_autoptr(LlmsbxBackend) backend = new_backend ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = create_sandbox (backend, NULL);
+  g_autoptr(GBytes) tar = make_tar ();
+  g_autoptr(GBytes) file_tar = NULL;
+  g_autoptr(GBytes) dir_tar = NULL;
+  g_autoptr(GHashTable) files = NULL;
+  g_autoptr(GHashTable) dir = NULL;
+  g_autofree char *listing = NULL;
+  GBytes *contents;
+  guint before;
+
+  before = llmsbx_backend_get_request_count (backend);
+  g_assert_true (llmsbx_backend_put_archive (backend, id, "/sandbox", tar, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (llmsbx_backend_get_request_count (backend) - before, ==, 1);
+
+  listing = exec_stdout (backend, id, (const char *[]) { "sh", "-c", "cat hello.txt; wc -c < empty; od -An -tx1 sub/bin", NULL });
+  g_assert_cmpstr (listing, ==, "hello\n0\n 00 01 02 00 ff 00 0a\n");
+
+  file_tar = llmsbx_backend_get_archive (backend, id, "/sandbox/hello.txt", NULL, &error);
+  g_assert_no_error (error);
+  files = read_tar (file_tar);
+  contents = g_hash_table_lookup (files, "hello.txt");
+  g_assert_nonnull (contents);
+  g_assert_cmpmem (g_bytes_get_data (contents, NULL), g_bytes_get_size (contents), "hello\n", 6);
+
+  dir_tar = llmsbx_backend_get_archive (backend, id, "/sandbox/sub", NULL, &error);
+  g_assert_no_error (error);
+  dir = read_tar (dir_tar);
+  g_assert_true (g_hash_table_contains (dir, "sub/"));
+  contents = g_hash_table_lookup (dir, "sub/bin");
+  g_assert_nonnull (contents);
+  g_assert_cmpmem (g_bytes_get_data (contents, NULL), g_bytes_get_size (contents), "\0\1\2\0\377\0\n", 7);
+
+  remove_sandbox (backend, id);
+}
+
+static void
+test_archive_missing (void)
+{
+  g_autoptr(LlmsbxBackend) backend = new_backend ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = create_sandbox (backend, NULL);
+  g_autoptr(GBytes) tar = make_tar ();
+  g_autoptr(GBytes) missing = NULL;
+
+  g_assert_false (llmsbx_backend_put_archive (backend, id, "/no/such/dir", tar, NULL, &error));
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_FILE_NOT_FOUND);
+  g_assert_cmpstr (error->message, ==, "Directory /no/such/dir does not exist in the sandbox");
+  g_clear_error (&error);
+
+  missing = llmsbx_backend_get_archive (backend, id, "/sandbox/no-such-file", NULL, &error);
+  g_assert_null (missing);
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_FILE_NOT_FOUND);
+  g_assert_nonnull (strstr (error->message, "/sandbox/no-such-file"));
+  g_clear_error (&error);
+
+  remove_sandbox (backend, id);
+
+  /* A missing container is not a missing file. */
+  g_assert_false (llmsbx_backend_put_archive (backend, id, "/sandbox", tar, NULL, &error));
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED);
+  g_assert_nonnull (strstr (error->message, "not found"));
+}
+
+static void
+test_runtime_configs (void)
+{
+  g_autoptr(LlmsbxBackend) backend = new_backend ();
+  g_autofree char *id = NULL;
+  g_autofree char *limits = NULL;
+  g_autofree char *listing = NULL;
+  g_autoptr(GBytes) tar = make_tar ();
+  g_autoptr(GError) error = NULL;
+
+  id = create_sandbox (backend,
+                       "{'mem_limit': <'256m'>, 'pids_limit': <64>, 'network_mode': <'none'>,"
+                       " 'read_only': <true>, 'tmpfs': <{'/tmp': 'size=16m'}>,"
+                       " 'environment': <{'FROM_CONFIG': 'yes'}>, 'cap_drop': <['ALL']>}");
+
+  limits = exec_stdout (backend, id, (const char *[]) { "sh", "-c",
+    "cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes;"
+    "cat /sys/fs/cgroup/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids/pids.max;"
+    "ls /sys/class/net; echo $FROM_CONFIG $PYTHONUNBUFFERED;"
+    "touch /rootfs-file 2>/dev/null && echo writable || echo read-only", NULL });
+  g_assert_cmpstr (limits, ==, "268435456\n64\nlo\nyes 1\nread-only\n");
+
+  /* The working directory stays writable for archives on a read-only root. */
+  g_assert_true (llmsbx_backend_put_archive (backend, id, "/sandbox", tar, NULL, &error));
+  g_assert_no_error (error);
+  listing = exec_stdout (backend, id, (const char *[]) { "cat", "/sandbox/hello.txt", NULL });
+  g_assert_cmpstr (listing, ==, "hello\n");
+
+  remove_sandbox (backend, id);
+}
+
+static void
+test_build_commit_remove_image (void)
+{
+  g_autoptr(LlmsbxBackend) backend = new_backend ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("llmsbx-build-XXXXXX", NULL);
+  g_autofree char *dockerfile = g_build_filename (dir, "Dockerfile", NULL);
+  g_autofree char *failing = g_build_filename (dir, "Failing.Dockerfile", NULL);
+  g_autofree char *data = g_build_filename (dir, "data.txt", NULL);
+  g_autofree char *recipe = g_strdup_printf ("FROM " IMAGE "\nLABEL " RUN_LABEL "=%s\n"
+                                             "COPY data.txt /built/data.txt\n", g_getenv ("LLMSBX_TEST_RUN"));
+  g_autofree char *tag = g_strdup_printf ("llmsbx-test/built:%s", g_getenv ("LLMSBX_TEST_RUN"));
+  g_autofree char *committed = g_strdup_printf ("llmsbx-test/committed:%s", g_getenv ("LLMSBX_TEST_RUN"));
+  g_autoptr(LlmsbxContainerSpec) spec = new_spec (tag);
+  g_autofree char *id = NULL;
+  g_autofree char *text = NULL;
+  g_autoptr(GPtrArray) images = NULL;
+  gboolean pulled = TRUE;
+
+  g_assert_true (g_file_set_contents (dockerfile, recipe, -1, NULL));
+  g_assert_true (g_file_set_contents (data, "from the context\n", -1, NULL));
+  g_assert_true (g_file_set_contents (failing, "FROM " IMAGE "\nRUN exit 3\n", -1, NULL));
+
+  g_assert_true (llmsbx_backend_build_image (backend, dir, NULL, tag, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (llmsbx_backend_ensure_image (backend, tag, &pulled, NULL, &error));
+  g_assert_false (pulled);
+
+  id = llmsbx_backend_create_sandbox (backend, spec, NULL, &error);
+  g_assert_no_error (error);
+  text = exec_stdout (backend, id, (const char *[]) { "cat", "/built/data.txt", NULL });
+  g_assert_cmpstr (text, ==, "from the context\n");
+
+  g_assert_true (llmsbx_backend_commit (backend, id, committed, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (llmsbx_backend_ensure_image (backend, committed, &pulled, NULL, &error));
+  g_assert_false (pulled);
+  remove_sandbox (backend, id);
+
+  /* A failing step is a build failure with the daemon's reason. */
+  g_assert_false (llmsbx_backend_build_image (backend, dir, "Failing.Dockerfile", "llmsbx-test/failing:x",
+                                              NULL, &error));
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_IMAGE_BUILD_FAILED);
+  g_assert_nonnull (strstr (error->message, "returned a non-zero code: 3"));
+  g_clear_error (&error);
+
+  g_assert_true (llmsbx_backend_remove_image (backend, committed, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (llmsbx_backend_remove_image (backend, tag, NULL, &error));
+  g_assert_no_error (error);
+  /* Already gone counts as removed. */
+  g_assert_true (llmsbx_backend_remove_image (backend, tag, NULL, &error));
+  g_assert_no_error (error);
+  images = list_labelled ("images");
+  g_assert_cmpuint (images->len, ==, 0);
+
+  g_unlink (dockerfile);
+  g_unlink (failing);
+  g_unlink (data);
+  g_rmdir (dir);
+}
+
+/* Two threads run execs through one backend at the same time. */
+static gpointer
+exec_in_thread (gpointer data)
+{
+  LlmsbxBackend **args = data;
+  const char *id = (const char *) args[1];
+  g_autofree char *out = exec_stdout (args[0], id, (const char *[]) { "sh", "-c", "sleep 0.3; echo done", NULL });
+
+  return GINT_TO_POINTER (g_str_equal (out, "done\n"));
+}
+
+static void
+test_concurrent_execs (void)
+{
+  g_autoptr(LlmsbxBackend) backend = new_backend ();
+  g_autofree char *id = create_sandbox (backend, NULL);
+  gpointer args[2] = { backend, id };
+  GThread *threads[4];
+
+  for (guint i = 0; i < G_N_ELEMENTS (threads); i++)
+    threads[i] = g_thread_new ("exec", exec_in_thread, args);
+  for (guint i = 0; i < G_N_ELEMENTS (threads); i++)
+    g_assert_true (GPOINTER_TO_INT (g_thread_join (threads[i])));
+
+  remove_sandbox (backend, id);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+
+  /* One label value per run, shared with the subprocesses through the environment. */
+  if (g_getenv ("LLMSBX_TEST_RUN") == NULL)
+    {
+      g_autofree char *run = g_uuid_string_random ();
+      g_setenv ("LLMSBX_TEST_RUN", run, TRUE);
+    }
+
+  g_test_add_data_func ("/docker/backend/connect", (gconstpointer) test_connect, isolated);
+  g_test_add_data_func ("/docker/backend/unreachable", (gconstpointer) test_unreachable, isolated);
+  g_test_add_data_func ("/docker/backend/ensure-image", (gconstpointer) test_ensure_image, isolated);
+  g_test_add_data_func ("/docker/backend/create-and-remove", (gconstpointer) test_create_and_remove, isolated);
+  g_test_add_data_func ("/docker/backend/start-failure", (gconstpointer) test_start_failure, isolated);
+  g_test_add_data_func ("/docker/backend/bad-runtime-config", (gconstpointer) test_bad_runtime_config, isolated);
+  g_test_add_data_func ("/docker/backend/exec-output", (gconstpointer) test_exec_output, isolated);
+  g_test_add_data_func ("/docker/backend/exec-live-output", (gconstpointer) test_exec_live_output, isolated);
+  g_test_add_data_func ("/docker/backend/exec-deadline", (gconstpointer) test_exec_deadline, isolated);
+  g_test_add_data_func ("/docker/backend/exec-cancel", (gconstpointer) test_exec_cancel, isolated);
+  g_test_add_data_func ("/docker/backend/output-flood", (gconstpointer) test_output_flood, isolated);
+  g_test_add_data_func ("/docker/backend/archive-round-trip", (gconstpointer) test_archive_round_trip, isolated);
+  g_test_add_data_func ("/docker/backend/archive-missing", (gconstpointer) test_archive_missing, isolated);
+  g_test_add_data_func ("/docker/backend/runtime-configs", (gconstpointer) test_runtime_configs, isolated);
+  g_test_add_data_func ("/docker/backend/build-commit-remove-image", (gconstpointer) test_build_commit_remove_image, isolated);
+  g_test_add_data_func ("/docker/backend/concurrent-execs", (gconstpointer) test_concurrent_execs, isolated);
+
+  return g_test_run ();
+}
