@@ -207,10 +207,14 @@ array_member (JsonObject *object,
   return node != NULL && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
 }
 
+/* Takes ownership of @object. */
 static JsonNode *
 json_node_from_object (JsonObject *object)
 {
-  return json_node_init_object (json_node_alloc (), object);
+  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
+
+  json_node_take_object (node, object);
+  return node;
 }
 
 static const char *

@@ -8,7 +8,9 @@ apply (const char  *configs_text,
        GError     **error)
 {
   g_autoptr(GVariant) configs = g_variant_ref_sink (g_variant_new_parsed (configs_text));
-  g_autoptr(JsonNode) node = json_node_init_object (json_node_alloc (), json_object_new ());
+  g_autoptr(JsonNode) node = json_node_new (JSON_NODE_OBJECT);
+
+  json_node_take_object (node, json_object_new ());
 
   if (!llmsbx_engine_config_apply (configs, json_node_get_object (node), error))
     return NULL;
