@@ -1,44 +1,18 @@
-/* test-docker-session.c: whole sessions against the real dockerd.
+/* test-session.c: whole sessions against a real engine (run once per backend).
  *
  * Every test opens its own session on the default Python image and checks,
  * after closing, that the container it created is gone. */
-#include <llmsbx.h>
 #include <glib/gstdio.h>
-#include <string.h>
 
-#define PYTHON_IMAGE "llmsbx/python:bookworm"
+#include "backend-test.h"
 
-/* Asks the Docker CLI whether any container matches a filter, so leftovers are
- * checked independently of the library under test. */
-static char *
-docker_ps (const char *filter)
-{
-  g_autoptr(GSubprocess) process = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *out = NULL;
-
-  process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error,
-                              "docker", "ps", "-aq", "--no-trunc", "--filter", filter, NULL);
-  g_assert_no_error (error);
-  g_subprocess_communicate_utf8 (process, NULL, NULL, &out, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_true (g_subprocess_get_successful (process));
-  return g_strstrip (g_steal_pointer (&out));
-}
-
-static void
-assert_container_gone (const char *id)
-{
-  g_autofree char *filter = g_strdup_printf ("id=%s", id);
-  g_autofree char *found = docker_ps (filter);
-
-  g_assert_cmpstr (found, ==, "");
-}
+#define docker_ps backend_test_ps
+#define assert_container_gone backend_test_assert_container_gone
 
 static LlmsbxSandboxSession *
 open_python_session (void)
 {
-  g_autoptr(LlmsbxSandboxSession) session = llmsbx_sandbox_session_new ("python");
+  g_autoptr(LlmsbxSandboxSession) session = backend_test_session_new ("python", NULL);
   g_autoptr(GError) error = NULL;
 
   llmsbx_sandbox_session_open (session, NULL, &error);
@@ -176,9 +150,7 @@ test_binary_output (void)
 static void
 test_output_flood_is_capped (void)
 {
-  g_autoptr(LlmsbxSandboxSession) session = g_object_new (LLMSBX_TYPE_SANDBOX_SESSION,
-                                                          "lang", "python",
-                                                          "output-limit", (guint64) 1024 * 1024,
+  g_autoptr(LlmsbxSandboxSession) session = backend_test_session_new ("python", "output-limit", (guint64) 1024 * 1024,
                                                           NULL);
   g_autoptr(LlmsbxExecutionResult) result = NULL;
   g_autoptr(GError) error = NULL;
@@ -408,9 +380,7 @@ test_timeout_kills_and_session_survives (void)
 static void
 test_execution_timeout_property (void)
 {
-  g_autoptr(LlmsbxSandboxSession) session = g_object_new (LLMSBX_TYPE_SANDBOX_SESSION,
-                                                          "lang", "python",
-                                                          "execution-timeout", 1.0,
+  g_autoptr(LlmsbxSandboxSession) session = backend_test_session_new ("python", "execution-timeout", 1.0,
                                                           NULL);
   g_autoptr(LlmsbxExecutionResult) result = NULL;
   g_autoptr(GError) error = NULL;
@@ -432,9 +402,7 @@ test_execution_timeout_property (void)
 static void
 test_session_timeout_expires (void)
 {
-  g_autoptr(LlmsbxSandboxSession) session = g_object_new (LLMSBX_TYPE_SANDBOX_SESSION,
-                                                          "lang", "python",
-                                                          "session-timeout", 1.0,
+  g_autoptr(LlmsbxSandboxSession) session = backend_test_session_new ("python", "session-timeout", 1.0,
                                                           NULL);
   g_autoptr(LlmsbxExecutionResult) result = NULL;
   g_autoptr(GError) error = NULL;
@@ -459,9 +427,7 @@ test_session_timeout_expires (void)
 static void
 test_skip_environment_setup (void)
 {
-  g_autoptr(LlmsbxSandboxSession) session = g_object_new (LLMSBX_TYPE_SANDBOX_SESSION,
-                                                          "lang", "python",
-                                                          "skip-environment-setup", TRUE,
+  g_autoptr(LlmsbxSandboxSession) session = backend_test_session_new ("python", "skip-environment-setup", TRUE,
                                                           NULL);
   g_autoptr(LlmsbxExecutionResult) result = NULL;
   g_autoptr(GError) error = NULL;
@@ -516,15 +482,15 @@ test_install_validates_names (void)
 static void
 test_errors_before_open (void)
 {
-  g_autoptr(LlmsbxSandboxSession) closed = llmsbx_sandbox_session_new ("python");
+  g_autoptr(LlmsbxSandboxSession) closed = backend_test_session_new ("python", NULL);
   g_autoptr(LlmsbxSandboxSession) unknown_lang = llmsbx_sandbox_session_new ("brainfuck");
   g_autoptr(LlmsbxSandboxSession) unknown_backend = g_object_new (LLMSBX_TYPE_SANDBOX_SESSION,
                                                                   "backend", "nonexistent", NULL);
   g_autoptr(LlmsbxSandboxSession) both = g_object_new (LLMSBX_TYPE_SANDBOX_SESSION,
                                                        "image", "x", "dockerfile", "y", NULL);
-  g_autoptr(LlmsbxSandboxSession) missing_image = g_object_new (LLMSBX_TYPE_SANDBOX_SESSION,
-                                                                "image", "llmsbx-test/does-not-exist:never",
-                                                                NULL);
+  g_autoptr(LlmsbxSandboxSession) missing_image = backend_test_session_new ("python",
+                                                                           "image", "llmsbx-test/does-not-exist:never",
+                                                                           NULL);
   g_autoptr(GError) error = NULL;
 
   g_assert_null (llmsbx_sandbox_session_run (closed, "print(1)", NULL, 0, NULL, &error));
@@ -556,14 +522,14 @@ test_unavailable_backend (void)
   g_autoptr(LlmsbxSandboxSession) session = NULL;
   g_autoptr(GError) error = NULL;
 
-  client = llmsbx_registry_create_backend (llmsbx_registry_get_default (), "docker", &error);
+  client = llmsbx_registry_create_backend (llmsbx_registry_get_default (), backend_test_name (), &error);
   g_assert_no_error (error);
-  llmsbx_backend_set_url (client, "unix:///nonexistent/docker.sock");
-  session = g_object_new (LLMSBX_TYPE_SANDBOX_SESSION, "lang", "python", "client", client, NULL);
+  llmsbx_backend_set_url (client, "unix:///nonexistent/engine.sock");
+  session = backend_test_session_new ("python", "client", client, NULL);
 
   g_assert_false (llmsbx_sandbox_session_open (session, NULL, &error));
   g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_UNAVAILABLE);
-  g_assert_nonnull (strstr (error->message, "/nonexistent/docker.sock"));
+  g_assert_nonnull (strstr (error->message, "/nonexistent/engine.sock"));
 }
 
 /* A host port that is already taken makes the container fail at start, after
@@ -587,7 +553,7 @@ test_failed_open_leaves_nothing (void)
   g_assert_no_error (error);
   port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
 
-  session = g_object_new (LLMSBX_TYPE_SANDBOX_SESSION, "lang", "python", NULL);
+  session = backend_test_session_new ("python", NULL);
   configs = g_strdup_printf ("{\"ports\": {\"8080/tcp\": \"127.0.0.1:%u\"}, "
                              "\"labels\": {\"llmsbx-test\": \"failed-open\"}}", port);
   llmsbx_sandbox_session_set_runtime_configs_json (session, configs, &error);
@@ -654,7 +620,7 @@ on_closed (GObject *source, GAsyncResult *res, gpointer user_data)
 static void
 test_async_session (void)
 {
-  g_autoptr(LlmsbxSandboxSession) session = llmsbx_sandbox_session_new ("python");
+  g_autoptr(LlmsbxSandboxSession) session = backend_test_session_new ("python", NULL);
   AsyncState state = { g_main_loop_new (NULL, FALSE), NULL, NULL, g_string_new (NULL), g_thread_self () };
   g_autofree char *id = NULL;
 
@@ -718,25 +684,25 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 
-  g_test_add_func ("/docker/session/run-hello", test_run_hello);
-  g_test_add_func ("/docker/session/streams-and-exit-status", test_streams_and_exit_status);
-  g_test_add_func ("/docker/session/syntax-error", test_syntax_error);
-  g_test_add_func ("/docker/session/large-code", test_large_code);
-  g_test_add_func ("/docker/session/binary-output", test_binary_output);
-  g_test_add_func ("/docker/session/output-flood-is-capped", test_output_flood_is_capped);
-  g_test_add_func ("/docker/session/execute-command-and-argv", test_execute_command_and_argv);
-  g_test_add_func ("/docker/session/copy-round-trips", test_copy_round_trips);
-  g_test_add_func ("/docker/session/live-output-keeps-exit-status", test_live_output_keeps_exit_status);
-  g_test_add_func ("/docker/session/timeout-kills-and-session-survives", test_timeout_kills_and_session_survives);
-  g_test_add_func ("/docker/session/execution-timeout-property", test_execution_timeout_property);
-  g_test_add_func ("/docker/session/session-timeout-expires", test_session_timeout_expires);
-  g_test_add_func ("/docker/session/skip-environment-setup", test_skip_environment_setup);
-  g_test_add_func ("/docker/session/install-validates-names", test_install_validates_names);
-  g_test_add_func ("/docker/session/errors-before-open", test_errors_before_open);
-  g_test_add_func ("/docker/session/unavailable-backend", test_unavailable_backend);
-  g_test_add_func ("/docker/session/failed-open-leaves-nothing", test_failed_open_leaves_nothing);
-  g_test_add_func ("/docker/session/async", test_async_session);
-  g_test_add_func ("/docker/session/cancel-run", test_cancel_run);
+  g_test_add_func ("/session/run-hello", test_run_hello);
+  g_test_add_func ("/session/streams-and-exit-status", test_streams_and_exit_status);
+  g_test_add_func ("/session/syntax-error", test_syntax_error);
+  g_test_add_func ("/session/large-code", test_large_code);
+  g_test_add_func ("/session/binary-output", test_binary_output);
+  g_test_add_func ("/session/output-flood-is-capped", test_output_flood_is_capped);
+  g_test_add_func ("/session/execute-command-and-argv", test_execute_command_and_argv);
+  g_test_add_func ("/session/copy-round-trips", test_copy_round_trips);
+  g_test_add_func ("/session/live-output-keeps-exit-status", test_live_output_keeps_exit_status);
+  g_test_add_func ("/session/timeout-kills-and-session-survives", test_timeout_kills_and_session_survives);
+  g_test_add_func ("/session/execution-timeout-property", test_execution_timeout_property);
+  g_test_add_func ("/session/session-timeout-expires", test_session_timeout_expires);
+  g_test_add_func ("/session/skip-environment-setup", test_skip_environment_setup);
+  g_test_add_func ("/session/install-validates-names", test_install_validates_names);
+  g_test_add_func ("/session/errors-before-open", test_errors_before_open);
+  g_test_add_func ("/session/unavailable-backend", test_unavailable_backend);
+  g_test_add_func ("/session/failed-open-leaves-nothing", test_failed_open_leaves_nothing);
+  g_test_add_func ("/session/async", test_async_session);
+  g_test_add_func ("/session/cancel-run", test_cancel_run);
 
   return g_test_run ();
 }

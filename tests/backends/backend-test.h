@@ -1,0 +1,71 @@
+/* backend-test.h: what every backend integration test shares.
+ *
+ * One suite runs against each backend: meson registers every test program
+ * once per backend with LLMSBX_TEST_BACKEND set (suites "docker", "podman").
+ * Checks of what exists in the engine go through the engine's own CLI, so they
+ * do not depend on the library under test. */
+#pragma once
+
+#include <llmsbx.h>
+#include <string.h>
+
+/* The backend under test: "docker" unless LLMSBX_TEST_BACKEND says otherwise. */
+static inline const char *
+backend_test_name (void)
+{
+  const char *name = g_getenv ("LLMSBX_TEST_BACKEND");
+
+  return name != NULL && *name != '\0' ? name : "docker";
+}
+
+/* The engine's command-line client, named like the backend. */
+static inline const char *
+backend_test_cli (void)
+{
+  return backend_test_name ();
+}
+
+/* A session on the backend under test; more properties as for g_object_new(). */
+static inline LlmsbxSandboxSession *
+backend_test_session_new (const char *lang,
+                          const char *first_property,
+                          ...)
+{
+  LlmsbxSandboxSession *session;
+  va_list args;
+
+  session = g_object_new (LLMSBX_TYPE_SANDBOX_SESSION, "lang", lang, "backend", backend_test_name (), NULL);
+  if (first_property != NULL)
+    {
+      va_start (args, first_property);
+      g_object_set_valist (G_OBJECT (session), first_property, args);
+      va_end (args);
+    }
+  return session;
+}
+
+/* Container ids matching a `ps --filter`, one per line, "" for none. */
+static inline char *
+backend_test_ps (const char *filter)
+{
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+
+  process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error,
+                              backend_test_cli (), "ps", "-aq", "--no-trunc", "--filter", filter, NULL);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, NULL, NULL, &out, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_successful (process));
+  return g_strstrip (g_steal_pointer (&out));
+}
+
+static inline void
+backend_test_assert_container_gone (const char *id)
+{
+  g_autofree char *filter = g_strdup_printf ("id=%s", id);
+  g_autofree char *found = backend_test_ps (filter);
+
+  g_assert_cmpstr (found, ==, "");
+}
