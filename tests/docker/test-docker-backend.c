@@ -352,6 +352,119 @@ test_unreachable (void)
   g_assert_nonnull (strstr (error->message, "npipe:////./pipe/docker_engine"));
 }
 
+/* A loopback listener that keeps the first bytes of one connection. */
+typedef struct {
+  GSocketListener *listener;
+  guint16          port;
+  GByteArray      *first_bytes;
+} Listener;
+
+static gpointer
+accept_one (gpointer data)
+{
+  Listener *l = data;
+  g_autoptr(GSocketConnection) connection = g_socket_listener_accept (l->listener, NULL, NULL, NULL);
+  guint8 buffer[64];
+  gssize n;
+
+  g_assert_nonnull (connection);
+  /* Both a request line and a TLS ClientHello are longer than 24 bytes. */
+  while (l->first_bytes->len < 24 &&
+         (n = g_input_stream_read (g_io_stream_get_input_stream (G_IO_STREAM (connection)),
+                                   buffer, sizeof buffer, NULL, NULL)) > 0)
+    g_byte_array_append (l->first_bytes, buffer, n);
+  return NULL;
+}
+
+static GThread *
+listen_once (Listener *l)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+
+  l->listener = g_socket_listener_new ();
+  l->first_bytes = g_byte_array_new ();
+  g_socket_listener_add_address (l->listener, address, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP,
+                                 NULL, &bound, &error);
+  g_assert_no_error (error);
+  l->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  return g_thread_new ("listener", accept_one, l);
+}
+
+static void
+listener_clear (Listener *l)
+{
+  g_socket_listener_close (l->listener);
+  g_object_unref (l->listener);
+  g_byte_array_unref (l->first_bytes);
+}
+
+/* DOCKER_HOST, DOCKER_TLS_VERIFY and DOCKER_CERT_PATH are read like the docker
+ * CLI reads them; the url property wins over them. */
+static void
+test_environment (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("llmsbx-XXXXXX", NULL);
+  g_autofree char *missing = g_strdup_printf ("unix://%s/env.sock", dir);
+  g_autoptr(GError) error = NULL;
+  Listener plain = { 0, }, tls = { 0, };
+  GThread *thread;
+
+  g_setenv ("DOCKER_HOST", missing, TRUE);
+  {
+    g_autoptr(LlmsbxBackend) backend = new_backend ();
+    g_assert_false (llmsbx_backend_connect (backend, NULL, &error));
+    g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_UNAVAILABLE);
+    g_assert_nonnull (strstr (error->message, missing));
+    g_clear_error (&error);
+
+    llmsbx_backend_set_url (backend, "unix:///var/run/docker.sock");
+    g_assert_true (llmsbx_backend_connect (backend, NULL, &error));
+    g_assert_no_error (error);
+  }
+
+  /* Plain HTTP to a tcp:// host... */
+  thread = listen_once (&plain);
+  {
+    g_autofree char *host = g_strdup_printf ("tcp://127.0.0.1:%u", plain.port);
+    g_autoptr(LlmsbxBackend) backend = new_backend ();
+
+    g_setenv ("DOCKER_HOST", host, TRUE);
+    g_assert_false (llmsbx_backend_connect (backend, NULL, &error));
+    g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_UNAVAILABLE);
+    g_clear_error (&error);
+  }
+  g_thread_join (thread);
+  g_byte_array_append (plain.first_bytes, (const guint8 *) "", 1);
+  g_assert_true (g_str_has_prefix ((const char *) plain.first_bytes->data, "GET /_ping HTTP/1.1\r\n"));
+
+  /* ...and TLS when DOCKER_TLS_VERIFY is set: a handshake record comes first. */
+  thread = listen_once (&tls);
+  {
+    g_autofree char *host = g_strdup_printf ("tcp://127.0.0.1:%u", tls.port);
+    g_autoptr(LlmsbxBackend) backend = new_backend ();
+
+    g_setenv ("DOCKER_HOST", host, TRUE);
+    g_setenv ("DOCKER_TLS_VERIFY", "1", TRUE);
+    g_setenv ("DOCKER_CERT_PATH", dir, TRUE);
+    g_assert_false (llmsbx_backend_connect (backend, NULL, &error));
+    g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_UNAVAILABLE);
+    g_assert_nonnull (strstr (error->message, host));
+  }
+  g_thread_join (thread);
+  g_assert_cmpuint (tls.first_bytes->len, >, 0);
+  g_assert_cmpint (tls.first_bytes->data[0], ==, 0x16);
+
+  listener_clear (&plain);
+  listener_clear (&tls);
+  g_unsetenv ("DOCKER_HOST");
+  g_unsetenv ("DOCKER_TLS_VERIFY");
+  g_unsetenv ("DOCKER_CERT_PATH");
+  g_rmdir (dir);
+}
+
 static void
 test_ensure_image (void)
 {
@@ -910,6 +1023,7 @@ main (int argc, char **argv)
 
   g_test_add_data_func ("/docker/backend/connect", (gconstpointer) test_connect, isolated);
   g_test_add_data_func ("/docker/backend/unreachable", (gconstpointer) test_unreachable, isolated);
+  g_test_add_data_func ("/docker/backend/environment", (gconstpointer) test_environment, isolated);
   g_test_add_data_func ("/docker/backend/ensure-image", (gconstpointer) test_ensure_image, isolated);
   g_test_add_data_func ("/docker/backend/create-and-remove", (gconstpointer) test_create_and_remove, isolated);
   g_test_add_data_func ("/docker/backend/start-failure", (gconstpointer) test_start_failure, isolated);
