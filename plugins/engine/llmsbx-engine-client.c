@@ -252,29 +252,6 @@ llmsbx_engine_client_unref (LlmsbxEngineClient *self)
   g_atomic_rc_box_release_full (self, (GDestroyNotify) client_clear);
 }
 
-const char *
-llmsbx_engine_client_get_url (LlmsbxEngineClient *self)
-{
-  return self->settings.url;
-}
-
-/**
- * llmsbx_engine_client_get_api_version:
- * @self: a client
- *
- * Returns: (nullable): the negotiated API version, %NULL before negotiation
- */
-const char *
-llmsbx_engine_client_get_api_version (LlmsbxEngineClient *self)
-{
-  const char *version;
-
-  g_mutex_lock (&self->lock);
-  version = self->api_version;
-  g_mutex_unlock (&self->lock);
-  return version;
-}
-
 /* ---------------------------------------------------------------------------
  * One transfer
  * ------------------------------------------------------------------------ */

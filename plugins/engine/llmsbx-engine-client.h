@@ -112,8 +112,6 @@ LlmsbxEngineClient *llmsbx_engine_client_new        (const LlmsbxEngineSettings 
 LlmsbxEngineClient *llmsbx_engine_client_ref        (LlmsbxEngineClient         *self);
 void                llmsbx_engine_client_unref      (LlmsbxEngineClient         *self);
 
-const char         *llmsbx_engine_client_get_url    (LlmsbxEngineClient         *self);
-const char         *llmsbx_engine_client_get_api_version (LlmsbxEngineClient    *self);
 gboolean            llmsbx_engine_client_negotiate  (LlmsbxEngineClient         *self,
                                                      GCancellable               *cancellable,
                                                      GError                    **error);
