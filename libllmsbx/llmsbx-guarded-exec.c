@@ -15,10 +15,12 @@
 #define TOKEN_VARIABLE "LLMSBX_EXEC_TOKEN"
 
 /* $1 is the token. Killing the process group as well catches children that
- * scrubbed their environment but stayed in the group. */
+ * scrubbed their environment but stayed in the group. The engine may start a
+ * command a moment after its client gave up waiting, so the sweep only ends
+ * after a few quiet rounds in a row. */
 static const char kill_script[] =
-  "self=$$; round=0\n"
-  "while [ $round -lt 50 ]; do\n"
+  "self=$$; round=0; quiet=0\n"
+  "while [ $round -lt 100 ]; do\n"
   "  found=0\n"
   "  for f in /proc/[0-9]*/environ; do\n"
   "    p=${f#/proc/}; p=${p%/environ}\n"
@@ -27,7 +29,11 @@ static const char kill_script[] =
   "      kill -KILL -- \"-$p\" 2>/dev/null; kill -KILL \"$p\" 2>/dev/null; found=1\n"
   "    fi\n"
   "  done\n"
-  "  [ $found = 0 ] && exit 0\n"
+  "  if [ $found = 0 ]; then\n"
+  "    quiet=$((quiet + 1)); [ $quiet -ge 3 ] && exit 0; sleep 0.1\n"
+  "  else\n"
+  "    quiet=0\n"
+  "  fi\n"
   "  round=$((round + 1))\n"
   "done\n"
   "exit 1\n";

@@ -37,9 +37,11 @@
  * ```
  */
 
-/* Where code files go, inside the working directory. One file per language is
- * reused by every run, so runs leave nothing piling up in the workdir. */
+/* Where code files go, inside the working directory. Each run has its own
+ * file, so a timed-out run's process can never read the next run's code, and
+ * the code writer removes earlier files so nothing piles up. */
 #define CODE_DIR ".llmsbx"
+#define CODE_PREFIX "code-"
 
 struct _LlmsbxSandboxSession
 {
@@ -77,6 +79,13 @@ struct _LlmsbxSandboxSession
   gboolean               environment_ready;
   gint64                 opened_at;
   gboolean               is_open;
+
+  /* Ends the sandbox when session-timeout passes, even while the session is idle. */
+  GThread               *watchdog;
+  GMutex                 watchdog_lock;
+  GCond                  watchdog_cond;
+  gboolean               watchdog_stop;
+  gint                   expired;  /* atomic */
 };
 
 G_DEFINE_FINAL_TYPE (LlmsbxSandboxSession, llmsbx_sandbox_session, G_TYPE_OBJECT)
@@ -223,6 +232,83 @@ new_collector (LlmsbxSandboxSession *self)
   return collector;
 }
 
+/* Session lifetime ------------------------------------------------------- */
+
+typedef struct {
+  LlmsbxSandboxSession *self;   /* not a reference: close() joins the thread first */
+  LlmsbxBackend        *backend;
+  char                 *sandbox_id;
+  gboolean              remove;
+  gint64                deadline;
+} Watchdog;
+
+/* When the lifetime is over, removes the sandbox right away, without the
+ * session lock: removing the container also ends a run in progress. The
+ * session notices the expiry at its next call and finishes closing. */
+static gpointer
+watchdog_thread (gpointer data)
+{
+  Watchdog *watchdog = data;
+  LlmsbxSandboxSession *self = watchdog->self;
+  gboolean expired = FALSE;
+
+  g_mutex_lock (&self->watchdog_lock);
+  while (!self->watchdog_stop && !expired)
+    expired = !g_cond_wait_until (&self->watchdog_cond, &self->watchdog_lock, watchdog->deadline);
+  expired = expired && !self->watchdog_stop;
+  g_mutex_unlock (&self->watchdog_lock);
+
+  if (expired)
+    {
+      g_autoptr(GError) error = NULL;
+
+      g_atomic_int_set (&self->expired, TRUE);
+      g_debug ("Session lifetime of %g s is over, ending sandbox %.12s",
+               self->session_timeout, watchdog->sandbox_id);
+      if (watchdog->remove &&
+          !llmsbx_backend_remove_sandbox (watchdog->backend, watchdog->sandbox_id, NULL, &error))
+        g_warning ("Removing expired sandbox %.12s failed: %s", watchdog->sandbox_id, error->message);
+    }
+
+  g_object_unref (watchdog->backend);
+  g_free (watchdog->sandbox_id);
+  g_free (watchdog);
+  return NULL;
+}
+
+static void
+start_watchdog (LlmsbxSandboxSession *self)
+{
+  Watchdog *watchdog;
+
+  if (self->session_timeout <= 0)
+    return;
+
+  watchdog = g_new0 (Watchdog, 1);
+  watchdog->self = self;
+  watchdog->backend = g_object_ref (self->backend);
+  watchdog->sandbox_id = g_strdup (self->sandbox_id);
+  watchdog->remove = self->created_sandbox;
+  watchdog->deadline = self->opened_at + (gint64) (self->session_timeout * G_USEC_PER_SEC);
+
+  self->watchdog_stop = FALSE;
+  g_atomic_int_set (&self->expired, FALSE);
+  self->watchdog = g_thread_new ("llmsbx-session-lifetime", watchdog_thread, watchdog);
+}
+
+static void
+stop_watchdog (LlmsbxSandboxSession *self)
+{
+  if (self->watchdog == NULL)
+    return;
+
+  g_mutex_lock (&self->watchdog_lock);
+  self->watchdog_stop = TRUE;
+  g_cond_signal (&self->watchdog_cond);
+  g_mutex_unlock (&self->watchdog_lock);
+  g_thread_join (g_steal_pointer (&self->watchdog));
+}
+
 /* Checks ------------------------------------------------------------------ */
 
 static gboolean
@@ -230,7 +316,8 @@ check_open (LlmsbxSandboxSession *self,
             GError              **error)
 {
   if (self->is_open && self->session_timeout > 0 &&
-      g_get_monotonic_time () - self->opened_at > (gint64) (self->session_timeout * G_USEC_PER_SEC))
+      (g_atomic_int_get (&self->expired) ||
+       g_get_monotonic_time () - self->opened_at > (gint64) (self->session_timeout * G_USEC_PER_SEC)))
     {
       session_log (self, "session lifetime of %g s exceeded, closing", self->session_timeout);
       llmsbx_sandbox_session_close (self, NULL, NULL);
@@ -248,6 +335,20 @@ check_open (LlmsbxSandboxSession *self,
     }
 
   return TRUE;
+}
+
+/* A call that failed because the lifetime ended under it (the watchdog
+ * removed the sandbox) reports the expiry, not the broken exec. */
+static gpointer
+report_expiry (LlmsbxSandboxSession *self,
+               GError              **error)
+{
+  if (g_atomic_int_get (&self->expired))
+    {
+      g_clear_error (error);
+      check_open (self, error);
+    }
+  return NULL;
 }
 
 /* A library name becomes one argv element of the package manager; it must not
@@ -297,12 +398,21 @@ effective_timeout (LlmsbxSandboxSession *self,
  * container-level settings apply underneath exec-level ones only for unset keys. */
 static const char * const base_exec_env[] = { "PYTHONUNBUFFERED=1", NULL };
 
+/* A fresh name under the workdir for one run's code: {relative} for the
+ * archive, the absolute path for the commands. */
 static char *
-code_file_path (LlmsbxSandboxSession *self)
+new_code_file (LlmsbxSandboxSession  *self,
+               char                 **relative)
 {
   g_autofree char *extension = llmsbx_language_handler_get_file_extension (self->handler);
+  g_autofree char *uuid = g_uuid_string_random ();
+  g_autofree char *name = NULL;
 
-  return g_strdup_printf ("%s/" CODE_DIR "/code.%s", self->workdir, extension);
+  uuid[8] = '\0';
+  name = g_strdup_printf (CODE_DIR "/" CODE_PREFIX "%s.%s", uuid, extension);
+  if (relative != NULL)
+    *relative = g_strdup (name);
+  return g_build_path ("/", self->workdir, name, NULL);
 }
 
 static LlmsbxRuntimeContext *
@@ -323,8 +433,9 @@ runtime_context (LlmsbxSandboxSession *self)
  * only ever expanded inside double quotes, so the shell never parses it, and
  * the variable is gone before the user's program starts. */
 static const char inline_code_writer[] =
-  "mkdir -p -- \"${1%/*}\" && printf '%s' \"$" INLINE_CODE_VARIABLE "\" > \"$1\" && "
-  "unset " INLINE_CODE_VARIABLE " && shift && exec \"$@\"";
+  "d=${1%/*}; mkdir -p -- \"$d\" && rm -f -- \"$d\"/" CODE_PREFIX "* && "
+  "printf '%s' \"$" INLINE_CODE_VARIABLE "\" > \"$1\" && "
+  "unset " INLINE_CODE_VARIABLE " d && shift && exec \"$@\"";
 
 static char **
 wrap_with_code_writer (char       **argv,
@@ -630,6 +741,7 @@ open_locked (LlmsbxSandboxSession *self,
 
   self->opened_at = g_get_monotonic_time ();
   self->is_open = TRUE;
+  start_watchdog (self);
   session_log (self, "open: sandbox %.12s", self->sandbox_id);
   return TRUE;
 
@@ -694,8 +806,13 @@ close_locked (LlmsbxSandboxSession *self,
 {
   g_autoptr(GError) first_error = NULL;
   g_autoptr(GError) local_error = NULL;
+  gboolean expired;
 
-  if (self->commit_container && self->active_image != NULL)
+  stop_watchdog (self);
+  expired = g_atomic_int_get (&self->expired);
+
+  /* An expired sandbox is already gone: there is nothing left to commit. */
+  if (self->commit_container && self->active_image != NULL && !expired)
     {
       session_log (self, "committing sandbox to %s", self->active_image);
       if (!llmsbx_backend_commit (self->backend, self->sandbox_id, self->active_image,
@@ -882,12 +999,11 @@ llmsbx_sandbox_session_install (LlmsbxSandboxSession *self,
 
 static gboolean
 upload_code (LlmsbxSandboxSession *self,
+             const char           *name,
              const char           *code,
              GCancellable         *cancellable,
              GError              **error)
 {
-  g_autofree char *extension = llmsbx_language_handler_get_file_extension (self->handler);
-  g_autofree char *name = g_strdup_printf (CODE_DIR "/code.%s", extension);
   g_autoptr(GBytes) archive = NULL;
 
   archive = llmsbx_tar_pack_data (name, (const guint8 *) code, strlen (code), 0644, error);
@@ -910,6 +1026,7 @@ run_locked (LlmsbxSandboxSession *self,
   g_autoptr(LlmsbxOutputCollector) collector = NULL;
   g_auto(GStrv) commands = NULL;
   g_autofree char *file = NULL;
+  g_autofree char *relative_file = NULL;
   gint64 started = g_get_monotonic_time ();
   gboolean inline_code;
   int status = 0;
@@ -927,8 +1044,9 @@ run_locked (LlmsbxSandboxSession *self,
   if (!install_locked (self, libraries, cancellable, error))
     return NULL;
 
+  file = new_code_file (self, &relative_file);
   inline_code = strlen (code) <= INLINE_CODE_MAX;
-  if (!inline_code && !upload_code (self, code, cancellable, error))
+  if (!inline_code && !upload_code (self, relative_file, code, cancellable, error))
     return NULL;
 
   context = runtime_context (self);
@@ -940,12 +1058,12 @@ run_locked (LlmsbxSandboxSession *self,
       return NULL;
     }
 
-  file = code_file_path (self);
   collector = new_collector (self);
   if (!run_templates (self, commands, file, NULL, inline_code ? code : NULL,
                       effective_timeout (self, timeout), collector,
-                      &status, cancellable, error))
-    return NULL;
+                      &status, cancellable, error) ||
+      g_atomic_int_get (&self->expired))
+    return report_expiry (self, error);
 
   return collect_result (self, collector, status, started);
 }
@@ -1012,8 +1130,9 @@ execute_argv_locked (LlmsbxSandboxSession *self,
   collector = new_collector (self);
   if (!llmsbx_guarded_exec (self->backend, self->sandbox_id, argv, base_exec_env,
                             workdir ? workdir : self->workdir, self->default_timeout,
-                            collector, &status, cancellable, error))
-    return NULL;
+                            collector, &status, cancellable, error) ||
+      g_atomic_int_get (&self->expired))
+    return report_expiry (self, error);
 
   return collect_result (self, collector, status, started);
 }
@@ -1699,6 +1818,8 @@ llmsbx_sandbox_session_finalize (GObject *object)
   g_free (self->session_uuid);
   g_clear_pointer (&self->runtime_configs, g_variant_unref);
   g_rec_mutex_clear (&self->lock);
+  g_mutex_clear (&self->watchdog_lock);
+  g_cond_clear (&self->watchdog_cond);
 
   G_OBJECT_CLASS (llmsbx_sandbox_session_parent_class)->finalize (object);
 }
@@ -1937,4 +2058,6 @@ static void
 llmsbx_sandbox_session_init (LlmsbxSandboxSession *self)
 {
   g_rec_mutex_init (&self->lock);
+  g_mutex_init (&self->watchdog_lock);
+  g_cond_init (&self->watchdog_cond);
 }

@@ -402,8 +402,7 @@ test_execution_timeout_property (void)
 static void
 test_session_timeout_expires (void)
 {
-  g_autoptr(LlmsbxSandboxSession) session = backend_test_session_new ("python", "session-timeout", 1.0,
-                                                          NULL);
+  g_autoptr(LlmsbxSandboxSession) session = backend_test_session_new ("python", "session-timeout", 1.0, NULL);
   g_autoptr(LlmsbxExecutionResult) result = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *id = NULL;
@@ -411,17 +410,47 @@ test_session_timeout_expires (void)
   llmsbx_sandbox_session_open (session, NULL, &error);
   g_assert_no_error (error);
   id = g_strdup (llmsbx_sandbox_session_get_container_id (session));
-  g_usleep (1500 * 1000);
+
+  /* The sandbox goes away while the session is idle, not at the next call. */
+  for (guint i = 0; i < 100; i++)
+    {
+      g_autofree char *filter = g_strdup_printf ("id=%s", id);
+      g_autofree char *found = backend_test_ps (filter);
+
+      if (*found == '\0')
+        break;
+      g_usleep (100 * 1000);
+    }
+  backend_test_assert_container_gone (id);
 
   result = llmsbx_sandbox_session_run (session, "print(1)", NULL, 0, NULL, &error);
   g_assert_null (result);
   g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_SESSION_EXPIRED);
   g_clear_error (&error);
   g_assert_false (llmsbx_sandbox_session_get_is_open (session));
-  assert_container_gone (id);
 
   result = llmsbx_sandbox_session_run (session, "print(1)", NULL, 0, NULL, &error);
   g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_NOT_OPEN);
+}
+
+/* A run still going when the lifetime ends is ended with it. */
+static void
+test_session_timeout_ends_running_code (void)
+{
+  g_autoptr(LlmsbxSandboxSession) session = backend_test_session_new ("python", "session-timeout", 2.0, NULL);
+  g_autoptr(LlmsbxExecutionResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = NULL;
+
+  llmsbx_sandbox_session_open (session, NULL, &error);
+  g_assert_no_error (error);
+  id = g_strdup (llmsbx_sandbox_session_get_container_id (session));
+
+  result = llmsbx_sandbox_session_run (session, "import time; time.sleep(120)", NULL, 300, NULL, &error);
+  g_assert_null (result);
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_SESSION_EXPIRED);
+  g_assert_false (llmsbx_sandbox_session_get_is_open (session));
+  backend_test_assert_container_gone (id);
 }
 
 static void
@@ -696,6 +725,7 @@ main (int argc, char **argv)
   g_test_add_func ("/session/timeout-kills-and-session-survives", test_timeout_kills_and_session_survives);
   g_test_add_func ("/session/execution-timeout-property", test_execution_timeout_property);
   g_test_add_func ("/session/session-timeout-expires", test_session_timeout_expires);
+  g_test_add_func ("/session/session-timeout-ends-running-code", test_session_timeout_ends_running_code);
   g_test_add_func ("/session/skip-environment-setup", test_skip_environment_setup);
   g_test_add_func ("/session/install-validates-names", test_install_validates_names);
   g_test_add_func ("/session/errors-before-open", test_errors_before_open);
