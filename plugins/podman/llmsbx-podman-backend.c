@@ -1,0 +1,128 @@
+/* llmsbx-podman-backend.c: the Podman backend.
+ *
+ * Podman serves the Docker Engine API next to its own (libpod) API, and the
+ * compatible endpoints behave the same for everything a sandbox needs, so all
+ * operations live in LlmsbxEngineBackend. This class adds where the service is
+ * and what a Podman container needs at creation.
+ *
+ * The service is found like podman-py and the podman CLI find it: CONTAINER_HOST,
+ * then the rootful socket when it exists, then the rootless one. The backend's
+ * own url and tls-* properties, when set, win over all of them. */
+#include "llmsbx-podman-backend.h"
+
+#include <unistd.h>
+
+#define ROOTFUL_SOCKET "/run/podman/podman.sock"
+
+/* Podman's default ulimits (nofile 1048576) exceed the hard limits of hosts
+ * that cap them lower, and raising a hard limit needs CAP_SYS_RESOURCE, so
+ * without explicit ulimits container creation fails there ("error setting
+ * rlimit type 7"). These values fit such hosts and are generous for a sandbox. */
+static const struct
+{
+  const char *name;
+  gint64      limit;
+} default_ulimits[] = {
+  { "nofile", 20000 },
+  { "nproc", 4096 },
+};
+
+/**
+ * LlmsbxPodmanBackend:
+ *
+ * Runs sandboxes as Podman containers, through the Docker-compatible API of
+ * `podman system service`, rootful or rootless.
+ */
+struct _LlmsbxPodmanBackend
+{
+  LlmsbxEngineBackend parent_instance;
+};
+
+G_DEFINE_FINAL_TYPE (LlmsbxPodmanBackend, llmsbx_podman_backend, LLMSBX_TYPE_ENGINE_BACKEND)
+
+/* The socket a rootless service listens on. */
+static char *
+rootless_socket_url (void)
+{
+  const char *runtime_dir = g_getenv ("XDG_RUNTIME_DIR");
+
+  if (runtime_dir != NULL && *runtime_dir != '\0')
+    return g_strdup_printf ("unix://%s/podman/podman.sock", runtime_dir);
+  /* Without XDG_RUNTIME_DIR, root has only the rootful socket, and others
+   * the directory Podman itself falls back to. */
+  if (getuid () == 0)
+    return g_strdup ("unix://" ROOTFUL_SOCKET);
+  return g_strdup_printf ("unix:///run/user/%u/podman/podman.sock", (guint) getuid ());
+}
+
+static gboolean
+llmsbx_podman_backend_resolve_settings (LlmsbxEngineBackend   *engine,
+                                        LlmsbxEngineSettings  *settings,
+                                        GError               **error)
+{
+  LlmsbxBackend *backend = LLMSBX_BACKEND (engine);
+  const char *host = g_getenv ("CONTAINER_HOST");
+
+  if (!LLMSBX_ENGINE_BACKEND_CLASS (llmsbx_podman_backend_parent_class)->resolve_settings (engine, settings, error))
+    return FALSE;
+  if (llmsbx_backend_get_url (backend) != NULL)
+    return TRUE;
+
+  g_free (settings->url);
+  if (host != NULL && *host != '\0')
+    settings->url = g_strdup (host);
+  else if (g_file_test (ROOTFUL_SOCKET, G_FILE_TEST_EXISTS))
+    settings->url = g_strdup ("unix://" ROOTFUL_SOCKET);
+  else
+    settings->url = rootless_socket_url ();
+  return TRUE;
+}
+
+static gboolean
+llmsbx_podman_backend_prepare_create (LlmsbxEngineBackend  *engine,
+                                      JsonObject           *body,
+                                      LlmsbxContainerSpec  *spec,
+                                      GError              **error)
+{
+  JsonObject *host_config;
+
+  if (!LLMSBX_ENGINE_BACKEND_CLASS (llmsbx_podman_backend_parent_class)->prepare_create (engine, body, spec, error))
+    return FALSE;
+
+  host_config = json_object_get_object_member (body, "HostConfig");
+  if (!json_object_has_member (host_config, "Ulimits"))
+    {
+      JsonArray *ulimits = json_array_new ();
+
+      for (gsize i = 0; i < G_N_ELEMENTS (default_ulimits); i++)
+        {
+          JsonObject *limit = json_object_new ();
+
+          json_object_set_string_member (limit, "Name", default_ulimits[i].name);
+          json_object_set_int_member (limit, "Soft", default_ulimits[i].limit);
+          json_object_set_int_member (limit, "Hard", default_ulimits[i].limit);
+          json_array_add_object_element (ulimits, limit);
+        }
+      json_object_set_array_member (host_config, "Ulimits", ulimits);
+    }
+  return TRUE;
+}
+
+static void
+llmsbx_podman_backend_class_init (LlmsbxPodmanBackendClass *klass)
+{
+  LlmsbxEngineBackendClass *engine_class = LLMSBX_ENGINE_BACKEND_CLASS (klass);
+
+  engine_class->engine_name = "Podman service";
+  engine_class->default_url = "unix://" ROOTFUL_SOCKET;
+  /* catatonit as PID 1 reaps zombies and makes stopping instant; Podman
+   * packages recommend it (without it, pass runtime_configs init=False). */
+  engine_class->init_by_default = TRUE;
+  engine_class->resolve_settings = llmsbx_podman_backend_resolve_settings;
+  engine_class->prepare_create = llmsbx_podman_backend_prepare_create;
+}
+
+static void
+llmsbx_podman_backend_init (LlmsbxPodmanBackend *self)
+{
+}
