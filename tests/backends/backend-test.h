@@ -25,6 +25,18 @@ backend_test_cli (void)
   return backend_test_name ();
 }
 
+/* A launcher for the engine's CLI. GLib's test isolation points
+ * XDG_CONFIG_HOME at /dev/null, where podman then fails to read its
+ * storage.conf, so the CLI gets the user's real configuration. */
+static inline GSubprocessLauncher *
+backend_test_cli_launcher (GSubprocessFlags flags)
+{
+  GSubprocessLauncher *launcher = g_subprocess_launcher_new (flags);
+
+  g_subprocess_launcher_unsetenv (launcher, "XDG_CONFIG_HOME");
+  return launcher;
+}
+
 /* A session on the backend under test; more properties as for g_object_new(). */
 static inline LlmsbxSandboxSession *
 backend_test_session_new (const char *lang,
@@ -48,12 +60,14 @@ backend_test_session_new (const char *lang,
 static inline char *
 backend_test_ps (const char *filter)
 {
+  g_autoptr(GSubprocessLauncher) launcher =
+    backend_test_cli_launcher (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
   g_autoptr(GSubprocess) process = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *out = NULL;
 
-  process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error,
-                              backend_test_cli (), "ps", "-aq", "--no-trunc", "--filter", filter, NULL);
+  process = g_subprocess_launcher_spawn (launcher, &error,
+                                         backend_test_cli (), "ps", "-aq", "--no-trunc", "--filter", filter, NULL);
   g_assert_no_error (error);
   g_subprocess_communicate_utf8 (process, NULL, NULL, &out, NULL, &error);
   g_assert_no_error (error);
