@@ -669,7 +669,8 @@ parse_version (const char *text)
  * %LLMSBX_ENGINE_API_VERSION_MAX.
  *
  * Returns: %FALSE with %LLMSBX_ERROR_BACKEND_UNAVAILABLE when the engine cannot be
- *   reached or is older than %LLMSBX_ENGINE_API_VERSION_MIN
+ *   reached, does not answer within the connect timeout, or is older than
+ *   %LLMSBX_ENGINE_API_VERSION_MIN
  */
 gboolean
 llmsbx_engine_client_negotiate (LlmsbxEngineClient  *self,
@@ -685,12 +686,21 @@ llmsbx_engine_client_negotiate (LlmsbxEngineClient  *self,
   g_clear_pointer (&self->api_version, g_free);
   g_mutex_unlock (&self->lock);
 
+  /* Something that accepts connections but never answers (a wrong port, a
+   * hung daemon) must not hang open(): the ping gets the connect timeout too. */
+  if (self->settings.connect_timeout > 0)
+    request.deadline = g_get_monotonic_time () + (gint64) (self->settings.connect_timeout * G_USEC_PER_SEC);
+
   if (!send_request (self, &request, NULL, NULL, &server, cancellable, &local_error))
     {
       if (local_error->domain == LLMSBX_ENGINE_ERROR)
         g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_UNAVAILABLE,
                      "The %s at %s is not usable: %s (HTTP %d)", self->engine_name,
                      self->settings.url, local_error->message, local_error->code);
+      else if (g_error_matches (local_error, LLMSBX_ERROR, LLMSBX_ERROR_TIMEOUT))
+        g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_UNAVAILABLE,
+                     "The %s at %s did not answer within %g seconds (connect-timeout)",
+                     self->engine_name, self->settings.url, self->settings.connect_timeout);
       else
         g_propagate_error (error, g_steal_pointer (&local_error));
       return FALSE;
