@@ -883,6 +883,57 @@ start_container (LlmsbxEngineClient  *client,
   return fail_container (error, g_steal_pointer (&local_error), sandbox_id, what);
 }
 
+static gboolean llmsbx_engine_backend_exec (LlmsbxBackend          *backend,
+                                            const char             *sandbox_id,
+                                            LlmsbxExecRequest      *request,
+                                            LlmsbxOutputCollector  *output,
+                                            int                    *exit_status,
+                                            GCancellable           *cancellable,
+                                            GError                **error);
+
+static gboolean
+is_root_user (const char *user)
+{
+  gsize name_len = user ? strcspn (user, ":") : 0;
+
+  return name_len == 0 || strncmp (user, "0", name_len) == 0 || strncmp (user, "root", name_len) == 0;
+}
+
+/* A sandbox whose user is not root cannot write to a workdir that root owns
+ * (as the image's, or the one the engine made, usually are), and the session
+ * writes its code files there. Root opens it up like /tmp before anything
+ * runs: one more exec, only for such sandboxes. A workdir that someone else
+ * owns was arranged by the image and stays as it is. */
+static gboolean
+open_workdir_for_user (LlmsbxBackend  *backend,
+                       const char     *sandbox_id,
+                       const char     *workdir,
+                       const char     *user,
+                       GCancellable   *cancellable,
+                       GError        **error)
+{
+  const char *argv[] = { "sh", "-c", "[ ! -O \"$1\" ] || chmod 1777 -- \"$1\"", "llmsbx-workdir", workdir, NULL };
+  g_autoptr(LlmsbxExecRequest) request = llmsbx_exec_request_new (argv);
+  g_autoptr(LlmsbxOutputCollector) output = llmsbx_output_collector_new (4096);
+  g_autoptr(GBytes) err = NULL;
+  g_autofree char *text = NULL;
+  int status = 0;
+
+  request->user = g_strdup ("0");
+  request->workdir = g_strdup ("/");
+  if (!llmsbx_engine_backend_exec (backend, sandbox_id, request, output, &status, cancellable, error))
+    return FALSE;
+  if (status == 0)
+    return TRUE;
+
+  err = llmsbx_output_collector_steal_bytes (output, LLMSBX_OUTPUT_STREAM_STDERR);
+  text = g_utf8_make_valid (g_bytes_get_data (err, NULL), g_bytes_get_size (err));
+  g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED,
+               "Could not make the working directory %s writable for user %s: %s",
+               workdir, user, g_strstrip (text));
+  return FALSE;
+}
+
 static char *
 llmsbx_engine_backend_create_sandbox (LlmsbxBackend        *backend,
                                       LlmsbxContainerSpec  *spec,
@@ -897,10 +948,14 @@ llmsbx_engine_backend_create_sandbox (LlmsbxBackend        *backend,
   g_autoptr(GError) local_error = NULL;
   g_autofree char *path = NULL;
   g_autofree char *id = NULL;
+  g_autofree char *user = NULL;
+  g_autofree char *workdir = NULL;
 
   body = build_create_body (self, spec, error);
   if (body == NULL)
     return NULL;
+  user = g_strdup (json_object_get_string_member_with_default (body, "User", NULL));
+  workdir = g_strdup (json_object_get_string_member_with_default (body, "WorkingDir", NULL));
   client = llmsbx_engine_backend_get_client (self, cancellable, error);
   if (client == NULL)
     return NULL;
@@ -936,7 +991,9 @@ llmsbx_engine_backend_create_sandbox (LlmsbxBackend        *backend,
     }
   id = g_strdup (get_id (answer));
 
-  if (!start_container (client, id, cancellable, error))
+  if (!start_container (client, id, cancellable, error) ||
+      (!is_root_user (user) && workdir != NULL &&
+       !open_workdir_for_user (backend, id, workdir, user, cancellable, error)))
     {
       /* Leave nothing behind; this removal must run even when cancelled. */
       g_autoptr(GError) remove_error = NULL;
