@@ -9,8 +9,8 @@
  * LlmsbxExecutionResult:
  *
  * The immutable outcome of one execution: its exit code, its standard output
- * and standard error, whether output was cut at the session's limit, and how
- * long it took.
+ * and standard error, whether output was cut at the session's limit, whether
+ * the kernel killed it for lack of memory, and how long it took.
  *
  * The output is available exactly as bytes (#LlmsbxExecutionResult:stdout-bytes)
  * and as text (#LlmsbxExecutionResult:stdout). The text is always valid UTF-8:
@@ -28,6 +28,7 @@ struct _LlmsbxExecutionResult
   char *stdout_text;
   char *stderr_text;
   gboolean truncated;
+  gboolean oom_killed;
   double duration;
 };
 
@@ -43,6 +44,7 @@ enum {
   PROP_STDERR_BYTES,
   PROP_TRUNCATED,
   PROP_DURATION,
+  PROP_OOM_KILLED,
   N_PROPS
 };
 
@@ -123,6 +125,9 @@ llmsbx_execution_result_get_property (GObject    *object,
     case PROP_DURATION:
       g_value_set_double (value, self->duration);
       break;
+    case PROP_OOM_KILLED:
+      g_value_set_boolean (value, self->oom_killed);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -152,6 +157,9 @@ llmsbx_execution_result_set_property (GObject      *object,
       break;
     case PROP_DURATION:
       self->duration = g_value_get_double (value);
+      break;
+    case PROP_OOM_KILLED:
+      self->oom_killed = g_value_get_boolean (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -247,6 +255,17 @@ llmsbx_execution_result_class_init (LlmsbxExecutionResultClass *klass)
     g_param_spec_double ("duration", NULL, NULL,
                          0.0, G_MAXDOUBLE, 0.0,
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * LlmsbxExecutionResult:oom-killed:
+   *
+   * Whether the kernel killed the program because its sandbox ran out of
+   * memory (its memory limit, `mem_limit`). The exit code is then 137.
+   */
+  properties[PROP_OOM_KILLED] =
+    g_param_spec_boolean ("oom-killed", NULL, NULL,
+                          FALSE,
+                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -403,11 +422,25 @@ llmsbx_execution_result_get_duration (LlmsbxExecutionResult *self)
 }
 
 /**
+ * llmsbx_execution_result_get_oom_killed:
+ * @self: a #LlmsbxExecutionResult
+ *
+ * Returns: %TRUE if the kernel killed the program for lack of memory
+ */
+gboolean
+llmsbx_execution_result_get_oom_killed (LlmsbxExecutionResult *self)
+{
+  g_return_val_if_fail (LLMSBX_IS_EXECUTION_RESULT (self), FALSE);
+
+  return self->oom_killed;
+}
+
+/**
  * llmsbx_execution_result_to_json:
  * @self: a #LlmsbxExecutionResult
  *
  * Serializes the result as a JSON object with the members `exit_code`,
- * `stdout`, `stderr` (the text forms), `truncated` and `duration`.
+ * `stdout`, `stderr` (the text forms), `truncated`, `oom_killed` and `duration`.
  *
  * Returns: (transfer full): a compact JSON object
  */
@@ -429,6 +462,8 @@ llmsbx_execution_result_to_json (LlmsbxExecutionResult *self)
   json_builder_add_string_value (builder, self->stderr_text);
   json_builder_set_member_name (builder, "truncated");
   json_builder_add_boolean_value (builder, self->truncated);
+  json_builder_set_member_name (builder, "oom_killed");
+  json_builder_add_boolean_value (builder, self->oom_killed);
   json_builder_set_member_name (builder, "duration");
   json_builder_add_double_value (builder, self->duration);
   json_builder_end_object (builder);

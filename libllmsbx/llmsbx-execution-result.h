@@ -36,6 +36,8 @@ GBytes      *llmsbx_execution_result_get_stderr_bytes (LlmsbxExecutionResult *se
 LLMSBX_AVAILABLE_IN_ALL
 gboolean     llmsbx_execution_result_get_truncated    (LlmsbxExecutionResult *self);
 LLMSBX_AVAILABLE_IN_ALL
+gboolean     llmsbx_execution_result_get_oom_killed   (LlmsbxExecutionResult *self);
+LLMSBX_AVAILABLE_IN_ALL
 double       llmsbx_execution_result_get_duration     (LlmsbxExecutionResult *self);
 LLMSBX_AVAILABLE_IN_ALL
 char        *llmsbx_execution_result_to_json          (LlmsbxExecutionResult *self);

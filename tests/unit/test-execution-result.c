@@ -72,6 +72,7 @@ test_result_properties (void)
                   "exit-code", 137,
                   "stdout-bytes", out,
                   "truncated", TRUE,
+                  "oom-killed", TRUE,
                   "duration", 2.0,
                   NULL);
   g_autofree char *text = NULL;
@@ -93,6 +94,7 @@ test_result_properties (void)
   g_assert_cmpstr (text, ==, "x\xef\xbf\xbd");
   g_assert_cmpstr (err_text, ==, "");
   g_assert_true (g_bytes_equal (got, out));
+  g_assert_true (llmsbx_execution_result_get_oom_killed (result));
 
   success = g_object_class_find_property (G_OBJECT_GET_CLASS (result), "success");
   g_assert_false (success->flags & G_PARAM_WRITABLE);
@@ -115,12 +117,13 @@ test_result_json (void)
   g_assert_no_error (error);
 
   object = json_node_get_object (json_parser_get_root (parser));
-  g_assert_cmpuint (json_object_get_size (object), ==, 5);
+  g_assert_cmpuint (json_object_get_size (object), ==, 6);
   g_assert_cmpint (json_object_get_int_member (object, "exit_code"), ==, -1);
   g_assert_cmpstr (json_object_get_string_member (object, "stdout"), ==,
                    llmsbx_execution_result_get_stdout (result));
   g_assert_cmpstr (json_object_get_string_member (object, "stderr"), ==, "E");
   g_assert_true (json_object_get_boolean_member (object, "truncated"));
+  g_assert_false (json_object_get_boolean_member (object, "oom_killed"));
   g_assert_cmpfloat (json_object_get_double_member (object, "duration"), ==, 0.5);
 }
 
@@ -132,7 +135,7 @@ test_result_json_exact (void)
   g_autofree char *json = llmsbx_execution_result_to_json (result);
 
   g_assert_cmpstr (json, ==,
-                   "{\"exit_code\":0,\"stdout\":\"42\\n\",\"stderr\":\"\",\"truncated\":false,\"duration\":0.125}");
+                   "{\"exit_code\":0,\"stdout\":\"42\\n\",\"stderr\":\"\",\"truncated\":false,\"oom_killed\":false,\"duration\":0.125}");
 }
 
 static void
