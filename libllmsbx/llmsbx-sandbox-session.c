@@ -77,6 +77,7 @@ struct _LlmsbxSandboxSession
   gboolean               created_sandbox;
   gboolean               image_acquired;
   gboolean               environment_ready;
+  guint64                oom_kills_seen;
   gint64                 opened_at;
   gboolean               is_open;
 
@@ -503,6 +504,36 @@ run_templates (LlmsbxSandboxSession  *self,
   return TRUE;
 }
 
+/* Exit status 137 is SIGKILL, which the kernel's OOM killer sends, but so
+ * may anyone. The memory cgroup's oom_kill counter (cgroup v1 and v2 name it
+ * alike) tells them apart: it is the sandbox's, so a rise since the last look
+ * is this command's. Read only on this path: one more exec, never otherwise. */
+static gboolean
+was_oom_killed (LlmsbxSandboxSession *self)
+{
+  static const char script[] =
+    "for f in /sys/fs/cgroup/memory/memory.oom_control /sys/fs/cgroup/memory.events; do\n"
+    "  [ -r \"$f\" ] && exec sed -n 's/^oom_kill //p' \"$f\"\n"
+    "done\n";
+  const char *argv[] = { "sh", "-c", script, NULL };
+  g_autoptr(LlmsbxOutputCollector) collector = llmsbx_output_collector_new (256);
+  g_autoptr(GBytes) out = NULL;
+  g_autofree char *text = NULL;
+  guint64 count;
+  int status = -1;
+
+  if (!llmsbx_guarded_exec (self->backend, self->sandbox_id, argv, NULL, "/", self->default_timeout,
+                            collector, &status, NULL, NULL) || status != 0)
+    return FALSE;
+
+  out = llmsbx_output_collector_steal_bytes (collector, LLMSBX_OUTPUT_STREAM_STDOUT);
+  text = g_strstrip (g_strndup (g_bytes_get_data (out, NULL), g_bytes_get_size (out)));
+  if (!g_ascii_string_to_unsigned (text, 10, 0, G_MAXUINT64, &count, NULL) || count <= self->oom_kills_seen)
+    return FALSE;
+  self->oom_kills_seen = count;
+  return TRUE;
+}
+
 static LlmsbxExecutionResult *
 collect_result (LlmsbxSandboxSession  *self,
                 LlmsbxOutputCollector *collector,
@@ -512,12 +543,20 @@ collect_result (LlmsbxSandboxSession  *self,
   g_autoptr(GBytes) out = llmsbx_output_collector_steal_bytes (collector, LLMSBX_OUTPUT_STREAM_STDOUT);
   g_autoptr(GBytes) err = llmsbx_output_collector_steal_bytes (collector, LLMSBX_OUTPUT_STREAM_STDERR);
   double duration = (g_get_monotonic_time () - started) / (double) G_USEC_PER_SEC;
+  gboolean oom_killed = exit_status == 137 && was_oom_killed (self);
 
-  session_log (self, "exit status %d after %.3f s (%" G_GSIZE_FORMAT " bytes stdout, %" G_GSIZE_FORMAT " bytes stderr)",
-               exit_status, duration, g_bytes_get_size (out), g_bytes_get_size (err));
+  session_log (self, "exit status %d%s after %.3f s (%" G_GSIZE_FORMAT " bytes stdout, %" G_GSIZE_FORMAT " bytes stderr)",
+               exit_status, oom_killed ? " (out of memory)" : "", duration,
+               g_bytes_get_size (out), g_bytes_get_size (err));
 
-  return llmsbx_execution_result_new (exit_status, out, err,
-                                      llmsbx_output_collector_get_truncated (collector), duration);
+  return g_object_new (LLMSBX_TYPE_EXECUTION_RESULT,
+                       "exit-code", exit_status,
+                       "stdout-bytes", out,
+                       "stderr-bytes", err,
+                       "truncated", llmsbx_output_collector_get_truncated (collector),
+                       "oom-killed", oom_killed,
+                       "duration", MAX (duration, 0.0),
+                       NULL);
 }
 
 /* Environment setup: done once, when first needed (before the first library
@@ -688,6 +727,7 @@ reset_state (LlmsbxSandboxSession *self)
   self->created_sandbox = FALSE;
   self->image_acquired = FALSE;
   self->environment_ready = FALSE;
+  self->oom_kills_seen = 0;
 }
 
 static gboolean
