@@ -198,6 +198,7 @@ class ExecutionResult(Llmsbx.ExecutionResult):
     stdout = property(Llmsbx.ExecutionResult.get_stdout)
     stderr = property(Llmsbx.ExecutionResult.get_stderr)
     truncated = property(Llmsbx.ExecutionResult.get_truncated)
+    oom_killed = property(Llmsbx.ExecutionResult.get_oom_killed)
     duration = property(Llmsbx.ExecutionResult.get_duration)
 
     @property
