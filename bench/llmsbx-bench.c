@@ -4,8 +4,9 @@
  * The floors talk to the Docker Engine API directly with libcurl, doing the
  * same work semantically (a Python program that prints 42) with the fewest
  * requests the protocol allows. Floor and library iterations alternate so
- * machine noise hits both alike. Memory is measured in a child process that
- * runs only the library, so the floors' own libcurl use cannot inflate it. */
+ * machine noise hits both alike. Memory is measured in llmsbx-bench-client, a
+ * separate program that links only libllmsbx, so the floors' own libcurl
+ * cannot inflate it. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -32,14 +33,14 @@
 
 /* Set by SIGINT: loops stop at the next iteration and everything is removed. */
 static volatile sig_atomic_t interrupted;
-static volatile pid_t rss_child_pid;
+static volatile pid_t client_pid;
 
 static void
 on_sigint (int signum)
 {
   interrupted = 1;
-  if (rss_child_pid > 0)
-    kill (rss_child_pid, SIGINT);
+  if (client_pid > 0)
+    kill (client_pid, SIGINT);
 }
 
 static gboolean
@@ -576,11 +577,11 @@ ours_cold_cycle (const char  *image,
 typedef struct {
   const char *key;
   const char *label;
-  GArray     *ms;        /* double */
+  GArray     *us;        /* gint64 microseconds, in the order measured */
   guint       requests_min;
   guint       requests_max;
-  double      median;
-  double      p90;
+  gint64      median_us;
+  gint64      p90_us;
 } Series;
 
 static void
@@ -590,7 +591,7 @@ series_init (Series     *series,
 {
   series->key = key;
   series->label = label;
-  series->ms = g_array_new (FALSE, FALSE, sizeof (double));
+  series->us = g_array_new (FALSE, FALSE, sizeof (gint64));
   series->requests_min = G_MAXUINT;
   series->requests_max = 0;
 }
@@ -600,18 +601,18 @@ series_add (Series *series,
             gint64  started,
             guint   requests)
 {
-  double ms = (g_get_monotonic_time () - started) / 1000.0;
+  gint64 us = g_get_monotonic_time () - started;
 
-  g_array_append_val (series->ms, ms);
+  g_array_append_val (series->us, us);
   series->requests_min = MIN (series->requests_min, requests);
   series->requests_max = MAX (series->requests_max, requests);
 }
 
 static int
-compare_doubles (gconstpointer a,
-                 gconstpointer b)
+compare_int64 (gconstpointer a,
+               gconstpointer b)
 {
-  double x = *(const double *) a, y = *(const double *) b;
+  gint64 x = *(const gint64 *) a, y = *(const gint64 *) b;
 
   return (x > y) - (x < y);
 }
@@ -619,21 +620,24 @@ compare_doubles (gconstpointer a,
 static void
 series_finish (Series *series)
 {
-  guint n = series->ms->len;
-  double *v = (double *) series->ms->data;
+  g_autoptr(GArray) sorted = NULL;
+  guint n = series->us->len;
+  gint64 *v;
 
   if (n == 0)
     return;
-  g_array_sort (series->ms, compare_doubles);
-  series->median = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+  sorted = g_array_copy (series->us);
+  g_array_sort (sorted, compare_int64);
+  v = (gint64 *) sorted->data;
+  series->median_us = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
   /* Nearest-rank percentile. */
-  series->p90 = v[MAX ((guint) ((9 * n + 9) / 10), 1) - 1];
+  series->p90_us = v[MAX ((9 * n + 9) / 10, 1) - 1];
 }
 
 static void
 series_clear (Series *series)
 {
-  g_clear_pointer (&series->ms, g_array_unref);
+  g_clear_pointer (&series->us, g_array_unref);
 }
 
 /* Warm: one floor container and one open session, exec/run alternately. */
@@ -732,25 +736,8 @@ measure_cold (RawEngine  *engine,
   return TRUE;
 }
 
-/* The memory child: only the library's open+run+close, nothing else. */
-static int
-rss_child_main (const char *image,
-                guint       cycles)
-{
-  for (guint i = 0; i < cycles && !interrupted; i++)
-    {
-      g_autoptr(GError) error = NULL;
-
-      if (!ours_cold_cycle (image, NULL, NULL, &error))
-        {
-          g_printerr ("llmsbx-bench (memory child): %s\n", error->message);
-          return 1;
-        }
-    }
-  return interrupted ? 130 : 0;
-}
-
-/* Runs the memory child and returns its peak RSS in KiB. */
+/* Runs llmsbx-bench-client (installed next to this program) and returns its
+ * peak RSS in KiB. */
 static gboolean
 measure_rss (const char  *image,
              guint        cycles,
@@ -758,8 +745,10 @@ measure_rss (const char  *image,
              GError     **error)
 {
   g_autofree char *self_path = g_file_read_link ("/proc/self/exe", error);
+  g_autofree char *self_dir = NULL;
+  g_autofree char *client_path = NULL;
   g_autofree char *cycles_arg = g_strdup_printf ("%u", cycles);
-  const char *argv[] = { self_path, "--rss-child", "--image", image, "--iterations", cycles_arg, NULL };
+  const char *argv[4] = { NULL };
   struct rusage usage;
   GPid pid;
   int status;
@@ -767,23 +756,28 @@ measure_rss (const char  *image,
 
   if (self_path == NULL)
     return FALSE;
+  self_dir = g_path_get_dirname (self_path);
+  client_path = g_build_filename (self_dir, "llmsbx-bench-client", NULL);
 
+  argv[0] = client_path;
+  argv[1] = image;
+  argv[2] = cycles_arg;
   if (!g_spawn_async (NULL, (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
                       NULL, NULL, &pid, error))
     return FALSE;
 
-  rss_child_pid = pid;
+  client_pid = pid;
   do
     waited = wait4 (pid, &status, 0, &usage);
   while (waited < 0 && errno == EINTR);
-  rss_child_pid = 0;
+  client_pid = 0;
 
   if (waited < 0)
     {
       int saved_errno = errno;
 
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
-                   "Waiting for the memory child failed: %s", g_strerror (saved_errno));
+                   "Waiting for llmsbx-bench-client failed: %s", g_strerror (saved_errno));
       return FALSE;
     }
 
@@ -792,7 +786,7 @@ measure_rss (const char  *image,
       if (check_interrupted (error))
         return FALSE;
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                           "The memory child failed (see its message above)");
+                           "llmsbx-bench-client failed (see its message above)");
       return FALSE;
     }
 
@@ -836,11 +830,11 @@ print_table (const Report *report)
       g_autofree char *requests = format_requests (&report->series[i]);
 
       g_print ("%-44s %9.1f %9.1f %9s\n", report->series[i].label,
-               report->series[i].median, report->series[i].p90, requests);
+               report->series[i].median_us / 1000.0, report->series[i].p90_us / 1000.0, requests);
       if (i == 1)
         g_print ("\n");
     }
-  g_print ("\n%-44s %9.2f MiB\n\n", "ours: client max RSS (open+run+close child)",
+  g_print ("\n%-44s %9.2f MiB\n\n", "ours:  client max RSS (llmsbx-bench-client)",
            report->max_rss_kib / 1024.0);
 
   g_print ("%-44s %9s %9s\n", "target", "measured", "limit");
@@ -855,19 +849,30 @@ print_table (const Report *report)
 }
 
 static void
+add_target (JsonBuilder *builder,
+            const char  *name,
+            JsonNode    *measured,
+            JsonNode    *limit,
+            gboolean     pass)
+{
+  json_builder_set_member_name (builder, name);
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "measured");
+  json_builder_add_value (builder, measured);
+  json_builder_set_member_name (builder, "limit");
+  json_builder_add_value (builder, limit);
+  json_builder_set_member_name (builder, "pass");
+  json_builder_add_boolean_value (builder, pass);
+  json_builder_end_object (builder);
+}
+
+static void
 print_json (const Report *report)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new_immutable ();
   g_autoptr(JsonGenerator) generator = json_generator_new ();
   g_autoptr(JsonNode) root = NULL;
   g_autofree char *text = NULL;
-  const struct { const char *name; double measured; double limit; gboolean pass; } targets[] = {
-    { "warm_ratio", report->warm_ratio, TARGET_WARM_RATIO, report->warm_ratio <= TARGET_WARM_RATIO },
-    { "cold_ratio", report->cold_ratio, TARGET_COLD_RATIO, report->cold_ratio <= TARGET_COLD_RATIO },
-    { "max_rss_mib", report->max_rss_kib / 1024.0, TARGET_RSS_KIB / 1024.0,
-      report->max_rss_kib < TARGET_RSS_KIB },
-  };
-
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "server");
   json_builder_add_string_value (builder, report->server);
@@ -886,18 +891,18 @@ print_json (const Report *report)
 
       json_builder_set_member_name (builder, series->key);
       json_builder_begin_object (builder);
-      json_builder_set_member_name (builder, "median_ms");
-      json_builder_add_double_value (builder, series->median);
-      json_builder_set_member_name (builder, "p90_ms");
-      json_builder_add_double_value (builder, series->p90);
+      json_builder_set_member_name (builder, "median_us");
+      json_builder_add_int_value (builder, series->median_us);
+      json_builder_set_member_name (builder, "p90_us");
+      json_builder_add_int_value (builder, series->p90_us);
       json_builder_set_member_name (builder, "requests_min");
       json_builder_add_int_value (builder, series->requests_min);
       json_builder_set_member_name (builder, "requests_max");
       json_builder_add_int_value (builder, series->requests_max);
-      json_builder_set_member_name (builder, "samples_ms");
+      json_builder_set_member_name (builder, "samples_us");
       json_builder_begin_array (builder);
-      for (guint j = 0; j < series->ms->len; j++)
-        json_builder_add_double_value (builder, g_array_index (series->ms, double, j));
+      for (guint j = 0; j < series->us->len; j++)
+        json_builder_add_int_value (builder, g_array_index (series->us, gint64, j));
       json_builder_end_array (builder);
       json_builder_end_object (builder);
     }
@@ -908,18 +913,15 @@ print_json (const Report *report)
 
   json_builder_set_member_name (builder, "targets");
   json_builder_begin_object (builder);
-  for (guint i = 0; i < G_N_ELEMENTS (targets); i++)
-    {
-      json_builder_set_member_name (builder, targets[i].name);
-      json_builder_begin_object (builder);
-      json_builder_set_member_name (builder, "measured");
-      json_builder_add_double_value (builder, targets[i].measured);
-      json_builder_set_member_name (builder, "limit");
-      json_builder_add_double_value (builder, targets[i].limit);
-      json_builder_set_member_name (builder, "pass");
-      json_builder_add_boolean_value (builder, targets[i].pass);
-      json_builder_end_object (builder);
-    }
+  add_target (builder, "warm_ratio", json_node_init_double (json_node_alloc (), report->warm_ratio),
+              json_node_init_double (json_node_alloc (), TARGET_WARM_RATIO),
+              report->warm_ratio <= TARGET_WARM_RATIO);
+  add_target (builder, "cold_ratio", json_node_init_double (json_node_alloc (), report->cold_ratio),
+              json_node_init_double (json_node_alloc (), TARGET_COLD_RATIO),
+              report->cold_ratio <= TARGET_COLD_RATIO);
+  add_target (builder, "max_rss_kib", json_node_init_int (json_node_alloc (), report->max_rss_kib),
+              json_node_init_int (json_node_alloc (), TARGET_RSS_KIB),
+              report->max_rss_kib < TARGET_RSS_KIB);
   json_builder_end_object (builder);
   json_builder_end_object (builder);
 
@@ -948,14 +950,14 @@ run_bench (RawEngine  *engine,
   if (!measure_cold (engine, report->image, report->cold_iterations, our_ids, &s[2], &s[3], error))
     return FALSE;
 
-  g_printerr ("llmsbx-bench: memory, %u open+run+close in a child...\n", report->cold_iterations);
+  g_printerr ("llmsbx-bench: memory, %u open+run+close in llmsbx-bench-client...\n", report->cold_iterations);
   if (!measure_rss (report->image, report->cold_iterations, &report->max_rss_kib, error))
     return FALSE;
 
   for (guint i = 0; i < G_N_ELEMENTS (report->series); i++)
     series_finish (&s[i]);
-  report->warm_ratio = s[1].median / s[0].median;
-  report->cold_ratio = s[3].median / s[2].median;
+  report->warm_ratio = (double) s[1].median_us / s[0].median_us;
+  report->cold_ratio = (double) s[3].median_us / s[2].median_us;
   return TRUE;
 }
 
@@ -970,7 +972,6 @@ main (int    argc,
   g_autofree char *image = NULL;
   int iterations = DEFAULT_ITERATIONS;
   gboolean json = FALSE;
-  gboolean rss_child = FALSE;
   Report report = { 0 };
   struct sigaction action = { 0 };
   gboolean ok;
@@ -979,7 +980,6 @@ main (int    argc,
       "Warm iterations (default 20); cold ones are half as many", "N" },
     { "image", 0, 0, G_OPTION_ARG_STRING, &image, "Image to run (default " DEFAULT_IMAGE ")", "IMAGE" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print the results as JSON", NULL },
-    { "rss-child", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &rss_child, NULL, NULL },
     G_OPTION_ENTRY_NULL
   };
 
@@ -1001,9 +1001,6 @@ main (int    argc,
   action.sa_handler = on_sigint;
   sigemptyset (&action.sa_mask);
   sigaction (SIGINT, &action, NULL);
-
-  if (rss_child)
-    return rss_child_main (image, iterations);
 
   curl_global_init (CURL_GLOBAL_DEFAULT);
   engine = raw_engine_new (&error);
