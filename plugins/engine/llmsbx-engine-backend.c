@@ -142,7 +142,11 @@ static gboolean
 container_not_found (const GError *error,
                      const char   *sandbox_id)
 {
-  return is_engine_error (error, 404) && g_str_has_prefix (error->message, "No such container") &&
+  /* Docker: "No such container: ID"; Podman: "no container with name or ID
+   * \"ID\" found: no such container". */
+  return is_engine_error (error, 404) &&
+         (g_str_has_prefix (error->message, "No such container") ||
+          g_str_has_suffix (error->message, ": no such container")) &&
          strstr (error->message, sandbox_id) != NULL;
 }
 
@@ -1090,7 +1094,8 @@ llmsbx_engine_backend_commit (LlmsbxBackend  *backend,
   escaped_id = escape (sandbox_id);
   escaped_name = escape (name);
   escaped_tag = escape (tag);
-  path = g_strdup_printf ("/commit?container=%s&repo=%s&tag=%s", escaped_id, escaped_name, escaped_tag);
+  path = g_strdup_printf ("%s?container=%s&repo=%s&tag=%s", LLMSBX_ENGINE_BACKEND_GET_CLASS (self)->commit_path,
+                          escaped_id, escaped_name, escaped_tag);
   answer = llmsbx_engine_client_json (client, "POST", path, NULL, cancellable, &local_error);
   if (answer != NULL)
     return TRUE;
@@ -1428,6 +1433,7 @@ llmsbx_engine_backend_class_init (LlmsbxEngineBackendClass *klass)
   backend_class->remove_sandbox = llmsbx_engine_backend_remove_sandbox;
 
   klass->engine_name = "container engine";
+  klass->commit_path = "/commit";
   klass->resolve_settings = llmsbx_engine_backend_real_resolve_settings;
   klass->prepare_create = llmsbx_engine_backend_real_prepare_create;
 }

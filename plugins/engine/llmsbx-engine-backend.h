@@ -19,6 +19,8 @@ G_DECLARE_DERIVABLE_TYPE (LlmsbxEngineBackend, llmsbx_engine_backend, LLMSBX, EN
  * @default_url: where the engine is when nothing says otherwise
  * @init_by_default: whether sandboxes get an init process (`HostConfig.Init`)
  *   unless the runtime configs say otherwise
+ * @commit_path: the endpoint that commits a container to an image, taking
+ *   Docker's `container`, `repo` and `tag` query
  * @resolve_settings: fills in where and how to connect; the default uses the
  *   backend's properties and @default_url. Subclasses read their environment here.
  * @prepare_create: last changes to a container-create body before it is sent
@@ -32,6 +34,7 @@ struct _LlmsbxEngineBackendClass
   const char *engine_name;
   const char *default_url;
   gboolean    init_by_default;
+  const char *commit_path;
 
   gboolean (*resolve_settings) (LlmsbxEngineBackend   *self,
                                 LlmsbxEngineSettings  *settings,
