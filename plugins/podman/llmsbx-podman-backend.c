@@ -108,16 +108,91 @@ llmsbx_podman_backend_prepare_create (LlmsbxEngineBackend  *engine,
   return TRUE;
 }
 
+/* Transport errors pass unchanged; what the service answered becomes a
+ * failure of the copy. */
+static gboolean
+copy_failed (GError     **error,
+             GError      *local,
+             const char  *dest_dir)
+{
+  if (local->domain == LLMSBX_ENGINE_ERROR)
+    {
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED,
+                   "Could not copy files into %s in the sandbox: %s", dest_dir, local->message);
+      g_error_free (local);
+    }
+  else
+    g_propagate_error (error, local);
+  return FALSE;
+}
+
+/* Podman's archive PUT creates a missing destination (owned by root), where
+ * Docker answers 404; the backend contract is Docker's, so that the session
+ * creates the directory itself, as the sandbox's user. One HEAD first. */
+static gboolean
+llmsbx_podman_backend_put_archive (LlmsbxBackend  *backend,
+                                   const char     *sandbox_id,
+                                   const char     *dest_dir,
+                                   GBytes         *archive,
+                                   GCancellable   *cancellable,
+                                   GError        **error)
+{
+  g_autoptr(LlmsbxEngineClient) client = llmsbx_engine_backend_get_client (LLMSBX_ENGINE_BACKEND (backend),
+                                                                           cancellable, error);
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(JsonNode) inspect = NULL;
+  g_autofree char *escaped_id = NULL;
+  g_autofree char *escaped_dir = NULL;
+  g_autofree char *path = NULL;
+  LlmsbxEngineRequest request = { .method = "HEAD" };
+
+  if (client == NULL)
+    return FALSE;
+
+  escaped_id = g_uri_escape_string (sandbox_id, NULL, FALSE);
+  escaped_dir = g_uri_escape_string (dest_dir, NULL, FALSE);
+  path = g_strdup_printf ("/containers/%s/archive?path=%s", escaped_id, escaped_dir);
+  request.path = path;
+  if (llmsbx_engine_client_send (client, &request, NULL, NULL, cancellable, &local_error))
+    return LLMSBX_BACKEND_CLASS (llmsbx_podman_backend_parent_class)->put_archive (backend, sandbox_id, dest_dir,
+                                                                                   archive, cancellable, error);
+
+  if (!g_error_matches (local_error, LLMSBX_ENGINE_ERROR, 404))
+    return copy_failed (error, g_steal_pointer (&local_error), dest_dir);
+
+  /* A HEAD answer has no body to tell a missing sandbox from a missing
+   * directory; asking for the sandbox does. */
+  g_clear_error (&local_error);
+  g_free (path);
+  path = g_strdup_printf ("/containers/%s/json", escaped_id);
+  inspect = llmsbx_engine_client_json (client, "GET", path, NULL, cancellable, &local_error);
+  if (inspect != NULL)
+    g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_FILE_NOT_FOUND,
+                 "Directory %s does not exist in the sandbox", dest_dir);
+  else if (g_error_matches (local_error, LLMSBX_ENGINE_ERROR, 404))
+    g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED,
+                 "Container %s not found", sandbox_id);
+  else
+    return copy_failed (error, g_steal_pointer (&local_error), dest_dir);
+  return FALSE;
+}
+
 static void
 llmsbx_podman_backend_class_init (LlmsbxPodmanBackendClass *klass)
 {
+  LlmsbxBackendClass *backend_class = LLMSBX_BACKEND_CLASS (klass);
   LlmsbxEngineBackendClass *engine_class = LLMSBX_ENGINE_BACKEND_CLASS (klass);
+
+  backend_class->put_archive = llmsbx_podman_backend_put_archive;
 
   engine_class->engine_name = "Podman service";
   engine_class->default_url = "unix://" ROOTFUL_SOCKET;
   /* catatonit as PID 1 reaps zombies and makes stopping instant; Podman
    * packages recommend it (without it, pass runtime_configs init=False). */
   engine_class->init_by_default = TRUE;
+  /* The compatible commit names an image "docker.io/REPO"; libpod's names it
+   * "localhost/REPO", as `podman commit` and `podman load` do. */
+  engine_class->commit_path = "/libpod/commit";
   engine_class->resolve_settings = llmsbx_podman_backend_resolve_settings;
   engine_class->prepare_create = llmsbx_podman_backend_prepare_create;
 }
