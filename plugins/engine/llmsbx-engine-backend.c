@@ -793,10 +793,12 @@ build_create_body (LlmsbxEngineBackend  *self,
       json_object_set_array_member (body, "Cmd", cmd);
     }
 
-  /* A working_dir from the runtime configs wins over the spec's. */
+  /* A working_dir from the runtime configs wins over the spec's as the
+   * container's own directory; the session still writes to the spec's. */
   if (!json_object_has_member (body, "WorkingDir") && spec->workdir != NULL)
     json_object_set_string_member (body, "WorkingDir", spec->workdir);
-  workdir = json_object_get_string_member_with_default (body, "WorkingDir", NULL);
+  workdir = spec->workdir ? spec->workdir
+                          : json_object_get_string_member_with_default (body, "WorkingDir", NULL);
 
   /* The spec's environment first, so the user's own settings override it. */
   for (char **e = spec->env; e != NULL && *e != NULL; e++)
@@ -916,7 +918,9 @@ open_workdir_for_user (LlmsbxBackend  *backend,
                        GCancellable   *cancellable,
                        GError        **error)
 {
-  const char *argv[] = { "sh", "-c", "[ ! -O \"$1\" ] || chmod 1777 -- \"$1\"", "llmsbx-workdir", workdir, NULL };
+  const char *argv[] = {
+    "sh", "-c", "mkdir -p -- \"$1\" && { [ ! -O \"$1\" ] || chmod 1777 -- \"$1\"; }", "llmsbx-workdir", workdir, NULL
+  };
   g_autoptr(LlmsbxExecRequest) request = llmsbx_exec_request_new (argv);
   g_autoptr(LlmsbxOutputCollector) output = llmsbx_output_collector_new (4096);
   g_autoptr(GBytes) err = NULL;
@@ -959,7 +963,8 @@ llmsbx_engine_backend_create_sandbox (LlmsbxBackend        *backend,
   if (body == NULL)
     return NULL;
   user = g_strdup (json_object_get_string_member_with_default (body, "User", NULL));
-  workdir = g_strdup (json_object_get_string_member_with_default (body, "WorkingDir", NULL));
+  workdir = g_strdup (spec->workdir ? spec->workdir
+                                    : json_object_get_string_member_with_default (body, "WorkingDir", NULL));
   client = llmsbx_engine_backend_get_client (self, cancellable, error);
   if (client == NULL)
     return NULL;
