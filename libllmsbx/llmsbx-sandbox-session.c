@@ -13,6 +13,7 @@
 #include "llmsbx-error.h"
 #include "llmsbx-guarded-exec-private.h"
 #include "llmsbx-registry.h"
+#include "llmsbx-security-private.h"
 #include "llmsbx-tar-private.h"
 
 /**
@@ -67,6 +68,7 @@ struct _LlmsbxSandboxSession
   double         session_timeout;
   GVariant      *runtime_configs;
   guint64        output_limit;
+  LlmsbxSecurityPolicy *security_policy;
 
   /* State while open. */
   LlmsbxLanguageHandler *handler;
@@ -109,6 +111,7 @@ enum {
   PROP_SESSION_TIMEOUT,
   PROP_RUNTIME_CONFIGS,
   PROP_OUTPUT_LIMIT,
+  PROP_SECURITY_POLICY,
   PROP_IS_OPEN,
   N_PROPS
 };
@@ -948,7 +951,9 @@ install_locked (LlmsbxSandboxSession *self,
     return FALSE;
 
   for (guint i = 0; libraries[i] != NULL; i++)
-    if (!validate_library_name (libraries[i], error))
+    if (!validate_library_name (libraries[i], error) ||
+        (self->security_policy != NULL &&
+         !llmsbx_security_policy_check_library (self->security_policy, libraries[i], error)))
       return FALSE;
 
   if (self->skip_environment_setup)
@@ -1013,8 +1018,10 @@ install_locked (LlmsbxSandboxSession *self,
  * %LLMSBX_ERROR_LIBRARY_INSTALLATION_NOT_SUPPORTED when environment setup is
  * skipped or the language has no package manager, with
  * %LLMSBX_ERROR_INVALID_ARGUMENT for a name that looks like an option or holds
- * shell characters, and with %LLMSBX_ERROR_LIBRARY_INSTALLATION_FAILED when
- * the package manager fails.
+ * shell characters, with %LLMSBX_ERROR_SECURITY_VIOLATION for a library named
+ * like a module that the security policy restricts at or above its threshold
+ * (before anything is installed), and with
+ * %LLMSBX_ERROR_LIBRARY_INSTALLATION_FAILED when the package manager fails.
  *
  * Returns: %TRUE on success
  */
@@ -1054,6 +1061,83 @@ upload_code (LlmsbxSandboxSession *self,
                                      cancellable, error);
 }
 
+/* The security policy's verdict on code, before anything reaches the sandbox. */
+static gboolean
+enforce_policy (LlmsbxSandboxSession  *self,
+                LlmsbxLanguageHandler *handler,
+                const char            *code,
+                GError               **error)
+{
+  g_autoptr(GPtrArray) violations = NULL;
+  g_autoptr(GError) local_error = NULL;
+
+  if (self->security_policy == NULL)
+    return TRUE;
+
+  if (llmsbx_security_policy_check (self->security_policy, handler, code, &violations, &local_error))
+    return TRUE;
+
+  if (local_error != NULL)
+    g_propagate_error (error, g_steal_pointer (&local_error));
+  else
+    llmsbx_security_set_violation_error (error, "the code", violations,
+                                         llmsbx_security_policy_get_severity_threshold (self->security_policy));
+  session_log (self, "security policy refused the code");
+  return FALSE;
+}
+
+/**
+ * llmsbx_sandbox_session_is_safe:
+ * @self: a #LlmsbxSandboxSession
+ * @code: source code in the session's language (UTF-8)
+ * @violations: (out) (optional) (transfer full) (element-type LlmsbxSecurityPattern):
+ *   every pattern of the policy that matched, blocking or not (see
+ *   llmsbx_security_policy_check())
+ * @error: return location for a #GError
+ *
+ * Asks the session's #LlmsbxSandboxSession:security-policy whether it would
+ * let llmsbx_sandbox_session_run() run @code, without running it and without
+ * changing the policy. Works on a session that is not open. Without a policy,
+ * all code is safe and there are no violations.
+ *
+ * In Python, `safe, violations = session.is_safe(code)`.
+ *
+ * Returns: %TRUE when the code may run, %FALSE when the policy blocks it or on
+ *   error (the language is unknown, or the policy cannot be applied)
+ */
+gboolean
+llmsbx_sandbox_session_is_safe (LlmsbxSandboxSession  *self,
+                                const char            *code,
+                                GPtrArray            **violations,
+                                GError               **error)
+{
+  g_autoptr(LlmsbxLanguageHandler) handler = NULL;
+  g_autoptr(LlmsbxSecurityPolicy) policy = NULL;
+
+  g_return_val_if_fail (LLMSBX_IS_SANDBOX_SESSION (self), FALSE);
+  g_return_val_if_fail (code != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (violations != NULL)
+    *violations = NULL;
+
+  policy = self->security_policy ? g_object_ref (self->security_policy) : NULL;
+  if (policy == NULL)
+    {
+      if (violations != NULL)
+        *violations = g_ptr_array_new_with_free_func (g_object_unref);
+      return TRUE;
+    }
+
+  /* The registry's handler for the language is the one open() uses, so
+   * this works before open() without touching the session's state. */
+  handler = llmsbx_registry_lookup_language (llmsbx_registry_get_default (), self->lang, error);
+  if (handler == NULL)
+    return FALSE;
+
+  return llmsbx_security_policy_check (policy, handler, code, violations, error);
+}
+
 static LlmsbxExecutionResult *
 run_locked (LlmsbxSandboxSession *self,
             const char           *code,
@@ -1080,6 +1164,9 @@ run_locked (LlmsbxSandboxSession *self,
                            "Code must be valid UTF-8");
       return NULL;
     }
+
+  if (!enforce_policy (self, self->handler, code, error))
+    return NULL;
 
   if (!install_locked (self, libraries, cancellable, error))
     return NULL;
@@ -1119,8 +1206,12 @@ run_locked (LlmsbxSandboxSession *self,
  * @cancellable: (nullable): a #GCancellable
  * @error: return location for a #GError
  *
- * Runs code in the sandbox. A compiled language's compile errors come back as
- * a failed result carrying the compiler's message. When the time runs out,
+ * Runs code in the sandbox. When the session's
+ * #LlmsbxSandboxSession:security-policy blocks the code (or one of
+ * @libraries), the call fails with %LLMSBX_ERROR_SECURITY_VIOLATION naming
+ * every violation, and nothing is sent to the sandbox. A compiled
+ * language's compile errors come back as a failed result carrying the
+ * compiler's message. When the time runs out,
  * everything the code started in the sandbox is killed, the call fails with
  * %LLMSBX_ERROR_TIMEOUT, and the session stays usable. Output is delivered
  * live through #LlmsbxSandboxSession::output as it arrives.
@@ -1784,6 +1875,38 @@ llmsbx_sandbox_session_set_runtime_configs (LlmsbxSandboxSession *self,
 }
 
 /**
+ * llmsbx_sandbox_session_get_security_policy:
+ * @self: a #LlmsbxSandboxSession
+ *
+ * Returns: (transfer none) (nullable): the security policy, if any
+ */
+LlmsbxSecurityPolicy *
+llmsbx_sandbox_session_get_security_policy (LlmsbxSandboxSession *self)
+{
+  g_return_val_if_fail (LLMSBX_IS_SANDBOX_SESSION (self), NULL);
+  return self->security_policy;
+}
+
+/**
+ * llmsbx_sandbox_session_set_security_policy:
+ * @self: a #LlmsbxSandboxSession
+ * @policy: (nullable): the policy to enforce, or %NULL for none
+ *
+ * Sets the security policy that run(), install() and is_safe() apply. The
+ * policy is shared, not copied: patterns added to it later apply too.
+ */
+void
+llmsbx_sandbox_session_set_security_policy (LlmsbxSandboxSession *self,
+                                            LlmsbxSecurityPolicy *policy)
+{
+  g_return_if_fail (LLMSBX_IS_SANDBOX_SESSION (self));
+  g_return_if_fail (policy == NULL || LLMSBX_IS_SECURITY_POLICY (policy));
+
+  if (g_set_object (&self->security_policy, policy))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SECURITY_POLICY]);
+}
+
+/**
  * llmsbx_sandbox_session_set_runtime_configs_json:
  * @self: a #LlmsbxSandboxSession
  * @json: a JSON object such as `{"mem_limit": "512m"}`
@@ -1857,6 +1980,7 @@ llmsbx_sandbox_session_finalize (GObject *object)
   g_free (self->container_id);
   g_free (self->session_uuid);
   g_clear_pointer (&self->runtime_configs, g_variant_unref);
+  g_clear_object (&self->security_policy);
   g_rec_mutex_clear (&self->lock);
   g_mutex_clear (&self->watchdog_lock);
   g_cond_clear (&self->watchdog_cond);
@@ -1887,6 +2011,7 @@ llmsbx_sandbox_session_get_property (GObject *object, guint prop_id, GValue *val
     case PROP_SESSION_TIMEOUT: g_value_set_double (value, self->session_timeout); break;
     case PROP_RUNTIME_CONFIGS: g_value_set_variant (value, self->runtime_configs); break;
     case PROP_OUTPUT_LIMIT: g_value_set_uint64 (value, self->output_limit); break;
+    case PROP_SECURITY_POLICY: g_value_set_object (value, self->security_policy); break;
     case PROP_IS_OPEN: g_value_set_boolean (value, self->is_open); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1923,6 +2048,7 @@ llmsbx_sandbox_session_set_property (GObject *object, guint prop_id, const GValu
     case PROP_SESSION_TIMEOUT: self->session_timeout = g_value_get_double (value); break;
     case PROP_RUNTIME_CONFIGS: llmsbx_sandbox_session_set_runtime_configs (self, g_value_get_variant (value)); break;
     case PROP_OUTPUT_LIMIT: self->output_limit = g_value_get_uint64 (value); break;
+    case PROP_SECURITY_POLICY: llmsbx_sandbox_session_set_security_policy (self, g_value_get_object (value)); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -2069,6 +2195,18 @@ llmsbx_sandbox_session_class_init (LlmsbxSandboxSessionClass *klass)
    */
   properties[PROP_OUTPUT_LIMIT] =
     g_param_spec_uint64 ("output-limit", NULL, NULL, 0, G_MAXUINT64, LLMSBX_DEFAULT_OUTPUT_LIMIT, config_flags);
+
+  /**
+   * LlmsbxSandboxSession:security-policy:
+   *
+   * The security policy the session enforces: run() refuses code and
+   * install() libraries that it blocks, with %LLMSBX_ERROR_SECURITY_VIOLATION
+   * naming every violation, before anything reaches the sandbox. %NULL for
+   * none.
+   */
+  properties[PROP_SECURITY_POLICY] =
+    g_param_spec_object ("security-policy", NULL, NULL, LLMSBX_TYPE_SECURITY_POLICY,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   /**
    * LlmsbxSandboxSession:is-open:

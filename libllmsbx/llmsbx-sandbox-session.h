@@ -10,6 +10,7 @@
 #include "llmsbx-backend.h"
 #include "llmsbx-execution-result.h"
 #include "llmsbx-language-handler.h"
+#include "llmsbx-security-policy.h"
 
 G_BEGIN_DECLS
 
@@ -60,6 +61,11 @@ gboolean    llmsbx_sandbox_session_set_runtime_configs_json (LlmsbxSandboxSessio
                                                              GError              **error);
 LLMSBX_AVAILABLE_IN_ALL
 LlmsbxLanguageHandler *llmsbx_sandbox_session_get_language_handler (LlmsbxSandboxSession *self);
+LLMSBX_AVAILABLE_IN_ALL
+LlmsbxSecurityPolicy *llmsbx_sandbox_session_get_security_policy (LlmsbxSandboxSession *self);
+LLMSBX_AVAILABLE_IN_ALL
+void        llmsbx_sandbox_session_set_security_policy (LlmsbxSandboxSession *self,
+                                                        LlmsbxSecurityPolicy *policy);
 
 /* Lifecycle. */
 LLMSBX_AVAILABLE_IN_ALL
@@ -121,6 +127,11 @@ LlmsbxExecutionResult *llmsbx_sandbox_session_execute_argv (LlmsbxSandboxSession
                                                             const char           *workdir,
                                                             GCancellable         *cancellable,
                                                             GError              **error);
+LLMSBX_AVAILABLE_IN_ALL
+gboolean llmsbx_sandbox_session_is_safe (LlmsbxSandboxSession  *self,
+                                         const char            *code,
+                                         GPtrArray            **violations,
+                                         GError               **error);
 LLMSBX_AVAILABLE_IN_ALL
 gboolean llmsbx_sandbox_session_install (LlmsbxSandboxSession *self,
                                          const char * const   *libraries,

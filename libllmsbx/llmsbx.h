@@ -18,6 +18,11 @@
 #include "llmsbx-comments.h"
 #include "llmsbx-registry.h"
 #include "llmsbx-plugin.h"
+#include "llmsbx-security-severity.h"
+#include "llmsbx-security-pattern.h"
+#include "llmsbx-security-restricted-module.h"
+#include "llmsbx-security-policy.h"
+#include "llmsbx-security-preset.h"
 #include "llmsbx-sandbox-session.h"
 
 #undef LLMSBX_INSIDE
