@@ -1,9 +1,21 @@
 /* llmsbx-languages-plugin.c: libllmsbx-languages.so, registering one handler per language. */
+#include "llmsbx-cpp-handler.h"
+#include "llmsbx-go-handler.h"
+#include "llmsbx-java-handler.h"
+#include "llmsbx-javascript-handler.h"
 #include "llmsbx-python-handler.h"
+#include "llmsbx-r-handler.h"
+#include "llmsbx-ruby-handler.h"
 
 /* Adding a language: one llmsbx-<lang>-handler.c, and its constructor here. */
 static LlmsbxLanguageHandler *(* const handler_constructors[]) (void) = {
   llmsbx_python_handler_new,
+  llmsbx_javascript_handler_new,
+  llmsbx_java_handler_new,
+  llmsbx_cpp_handler_new,
+  llmsbx_go_handler_new,
+  llmsbx_ruby_handler_new,
+  llmsbx_r_handler_new,
 };
 
 static gboolean
@@ -20,4 +32,4 @@ llmsbx_languages_plugin_init (LlmsbxRegistry  *registry,
   return TRUE;
 }
 
-LLMSBX_PLUGIN_DEFINE ("languages", "Language handlers: Python", llmsbx_languages_plugin_init);
+LLMSBX_PLUGIN_DEFINE ("languages", "Language handlers: Python, JavaScript, Java, C++, Go, Ruby, R", llmsbx_languages_plugin_init);

@@ -1,0 +1,114 @@
+/* llmsbx-go-handler.c: the Go language handler.
+ *
+ * Until the environment is set up, `go run` builds the code file with the
+ * image's own settings, which is all code using only the standard library
+ * needs. Setting up makes the workdir a module (`go mod init sandbox`, unless
+ * it already has a go.mod), and from then on the module cache is in the
+ * workdir, where `go get` puts libraries and `go run` finds them through the
+ * module's go.mod. The build cache is always in the workdir, so a read-only
+ * home does no harm. Where `go get` downloads from is the sandbox's GOPROXY
+ * (a file:// directory works offline). */
+#include "llmsbx-go-handler.h"
+
+#define GO_CACHE "GOCACHE={workdir}/.sandbox-go/cache"
+#define GO_MODULES "GOMODCACHE={workdir}/.sandbox-go/mod"
+/* A go directive newer than the toolchain must fail, not start a download. */
+#define GO_TOOLCHAIN "GOTOOLCHAIN=local"
+/* -mod=mod lets go.mod and go.sum follow the imports of the code. */
+#define GO_MODULE_ENV "env " GO_CACHE " " GO_MODULES " GOFLAGS=-mod=mod " GO_TOOLCHAIN
+
+#define IMAGE_RUN "env " GO_CACHE " " GO_TOOLCHAIN " go run {file}"
+#define MODULE_RUN GO_MODULE_ENV " go run {file}"
+
+/* An import path P, or a package below it (P/sub), in either kind of quotes. */
+#define IMPORT_PATH "[\"`]{module}(?:/[^\"`\\n]*)?[\"`]"
+
+/* Matches `import "P"`, `import name "P"`, `import . "P"` and `import _ "P"`,
+ * and P anywhere in an import block, `import (\n "fmt"\n x "P"\n)`. Go cannot
+ * use a package it does not import, so this is every use of P. */
+#define IMPORT_PATTERN \
+  "\\bimport\\b\\s*(?:[\\w.]+\\s*)?" IMPORT_PATH \
+  "|\\bimport\\b\\s*\\(\\s*(?:(?:[\\w.]+\\s*)?[\"`][^\"`\\n]*[\"`]\\s*;?\\s*)*(?:[\\w.]+\\s*)?" IMPORT_PATH
+
+struct _LlmsbxGoHandler
+{
+  LlmsbxLanguageConfig parent_instance;
+};
+
+static void llmsbx_go_handler_iface_init (LlmsbxLanguageHandlerInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (LlmsbxGoHandler, llmsbx_go_handler, LLMSBX_TYPE_LANGUAGE_CONFIG,
+                               G_IMPLEMENT_INTERFACE (LLMSBX_TYPE_LANGUAGE_HANDLER,
+                                                      llmsbx_go_handler_iface_init))
+
+static char **
+llmsbx_go_handler_get_run_commands (LlmsbxLanguageHandler *handler,
+                                    LlmsbxRuntimeContext  *context)
+{
+  gboolean ready = llmsbx_runtime_context_get_environment_ready (context);
+  char **commands = g_new0 (char *, 2);
+
+  commands[0] = g_strdup (ready ? MODULE_RUN : IMAGE_RUN);
+  return commands;
+}
+
+static char *
+llmsbx_go_handler_strip_comments (LlmsbxLanguageHandler *handler,
+                                  const char            *code)
+{
+  static const char * const line_comments[] = { "//", NULL };
+  /* Raw strings (`…`) have no escapes; reading `\` as one there can only
+   * make a string run on, which keeps text rather than dropping it. */
+  static const LlmsbxCommentSyntax syntax = {
+    .line_comments = line_comments,
+    .block_start = "/*",
+    .block_end = "*/",
+    .string_quotes = "\"'`",
+    .backslash_escapes = TRUE,
+  };
+
+  return llmsbx_strip_comments (code, &syntax);
+}
+
+static void
+llmsbx_go_handler_iface_init (LlmsbxLanguageHandlerInterface *iface)
+{
+  iface->get_run_commands = llmsbx_go_handler_get_run_commands;
+  iface->strip_comments = llmsbx_go_handler_strip_comments;
+}
+
+static void
+llmsbx_go_handler_class_init (LlmsbxGoHandlerClass *klass)
+{
+}
+
+static void
+llmsbx_go_handler_init (LlmsbxGoHandler *self)
+{
+}
+
+/**
+ * llmsbx_go_handler_new:
+ *
+ * Returns: (transfer full): the handler registered as `go`
+ */
+LlmsbxLanguageHandler *
+llmsbx_go_handler_new (void)
+{
+  /* A go.mod the user brought along is their module: keep it. */
+  static const char * const setup_commands[] = {
+    "sh -c 'test -e go.mod || exec \"$@\"' llmsbx-go-setup " GO_MODULE_ENV " go mod init sandbox",
+    NULL
+  };
+  static const char * const execution_commands[] = { IMAGE_RUN, NULL };
+
+  return g_object_new (LLMSBX_TYPE_GO_HANDLER,
+                       "name", "go",
+                       "file-extension", "go",
+                       "default-image", "llmsbx/go:bookworm",
+                       "execution-commands", execution_commands,
+                       "setup-commands", setup_commands,
+                       "package-manager", GO_MODULE_ENV " go get",
+                       "import-pattern", IMPORT_PATTERN,
+                       NULL);
+}

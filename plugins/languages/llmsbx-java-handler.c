@@ -1,0 +1,99 @@
+/* llmsbx-java-handler.c: the Java language handler.
+ *
+ * Code runs with the JDK's source launcher (`java File.java`, JDK 11 and
+ * later): one file, compiled in memory, its first class run whatever the file
+ * is called; a compile error ends the run with javac's messages. There is no
+ * library installation: Maven and Gradle need a repository and a project, so
+ * the handler has no package manager and install() says it is not supported.
+ * Jars copied into the sandbox can be used from execute_command(). */
+#include "llmsbx-java-handler.h"
+
+struct _LlmsbxJavaHandler
+{
+  LlmsbxLanguageConfig parent_instance;
+};
+
+static void llmsbx_java_handler_iface_init (LlmsbxLanguageHandlerInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (LlmsbxJavaHandler, llmsbx_java_handler, LLMSBX_TYPE_LANGUAGE_CONFIG,
+                               G_IMPLEMENT_INTERFACE (LLMSBX_TYPE_LANGUAGE_HANDLER,
+                                                      llmsbx_java_handler_iface_init))
+
+/* Matches the package or class M wherever its name appears, whole, in the
+ * code: in `import M.*;`, `import M.Cls;`, `import static M.Cls.f;`, and in a
+ * fully qualified use such as `new M.Cls()` or Class.forName("M.Cls"), which
+ * Java allows without any import. `import java.utility.X;`, `com.M.X` and
+ * `import M.ClsX;` for the class M.Cls do not match. Java allows spaces around
+ * the dots of a name, so the pattern does too. */
+static char *
+llmsbx_java_handler_get_import_pattern (LlmsbxLanguageHandler *handler,
+                                        const char            *module)
+{
+  g_auto(GStrv) parts = g_strsplit (module, ".", -1);
+  GString *pattern = g_string_new ("(?<![\\w$.])");
+
+  for (guint i = 0; parts[i] != NULL; i++)
+    {
+      g_autofree char *escaped = g_regex_escape_string (parts[i], -1);
+
+      if (i > 0)
+        g_string_append (pattern, "\\s*\\.\\s*");
+      g_string_append (pattern, escaped);
+    }
+  g_string_append (pattern, "(?![\\w$])");
+
+  return g_string_free (pattern, FALSE);
+}
+
+static char *
+llmsbx_java_handler_strip_comments (LlmsbxLanguageHandler *handler,
+                                    const char            *code)
+{
+  static const char * const line_comments[] = { "//", NULL };
+  /* Triple quotes open Java's text blocks. */
+  static const LlmsbxCommentSyntax syntax = {
+    .line_comments = line_comments,
+    .block_start = "/*",
+    .block_end = "*/",
+    .string_quotes = "\"'",
+    .triple_quoted_strings = TRUE,
+    .backslash_escapes = TRUE,
+  };
+
+  return llmsbx_strip_comments (code, &syntax);
+}
+
+static void
+llmsbx_java_handler_iface_init (LlmsbxLanguageHandlerInterface *iface)
+{
+  iface->get_import_pattern = llmsbx_java_handler_get_import_pattern;
+  iface->strip_comments = llmsbx_java_handler_strip_comments;
+}
+
+static void
+llmsbx_java_handler_class_init (LlmsbxJavaHandlerClass *klass)
+{
+}
+
+static void
+llmsbx_java_handler_init (LlmsbxJavaHandler *self)
+{
+}
+
+/**
+ * llmsbx_java_handler_new:
+ *
+ * Returns: (transfer full): the handler registered as `java`
+ */
+LlmsbxLanguageHandler *
+llmsbx_java_handler_new (void)
+{
+  static const char * const execution_commands[] = { "java {file}", NULL };
+
+  return g_object_new (LLMSBX_TYPE_JAVA_HANDLER,
+                       "name", "java",
+                       "file-extension", "java",
+                       "default-image", "llmsbx/java:bookworm",
+                       "execution-commands", execution_commands,
+                       NULL);
+}

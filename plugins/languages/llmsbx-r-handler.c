@@ -1,0 +1,103 @@
+/* llmsbx-r-handler.c: the R language handler.
+ *
+ * Packages are installed into {workdir}/.sandbox-R-library, which R_LIBS puts
+ * first in .libPaths(); R leaves out library directories that do not exist, so
+ * the same setting serves before and after the environment is set up. */
+#include "llmsbx-r-handler.h"
+
+#define R_LIBRARY "{workdir}/.sandbox-R-library"
+#define R_ENV "env R_LIBS=" R_LIBRARY
+
+/* Installs commandArgs(TRUE)[1]: a path (it has a '/', or exists) as a source
+ * package, anything else as a package name from the repository in R_REPO
+ * (CRAN by default). The library is an argument, never part of this code.
+ * install.packages() only warns when an installation fails, so warnings are
+ * turned into errors: Rscript then exits non-zero with the reason. Written
+ * without single quotes, since the template quotes it with them. */
+#define INSTALL_CODE \
+  "p <- commandArgs(TRUE)[1]; " \
+  "local <- grepl(\"/\", p, fixed = TRUE) || file.exists(p); " \
+  "repos <- if (local) NULL else c(CRAN = Sys.getenv(\"R_REPO\", \"https://cloud.r-project.org\")); " \
+  "withCallingHandlers(install.packages(p, repos = repos, type = if (local) \"source\" else getOption(\"pkgType\")), " \
+  "warning = function(w) stop(conditionMessage(w), call. = FALSE))"
+
+/* Strings on one line, skipped whole ((*SKIP)(*FAIL)) so that
+ * `print("library(x)")` is not an import. A quote only opens a string where
+ * one can start and only closes it where one can end, so a stray quote cannot
+ * pair with a later one and hide the code between them. */
+#define SKIP_STRINGS \
+  "(?<![\\w.'\"`\\\\])(?:'(?:[^'\\\\\\n]|\\\\.)*+'|\"(?:[^\"\\\\\\n]|\\\\.)*+\")(?![\\w.'\"`])" \
+  "(*SKIP)(*FAIL)"
+
+/* Matches, outside strings and on any line: library(M), require("M"),
+ * library(package = M, ...), requireNamespace('M'), loadNamespace("M"),
+ * suppressMessages(library(M)), and M::f or M:::f, which load M as well. */
+#define IMPORT_PATTERN \
+  SKIP_STRINGS \
+  "|(?<![\\w.])(?:library|require|requireNamespace|loadNamespace|attachNamespace)\\s*\\(\\s*" \
+    "(?:package\\s*=\\s*)?(['\"`]?){module}\\1\\s*[,)]" \
+  "|(?<![\\w.])`?{module}`?\\s*:::?"
+
+struct _LlmsbxRHandler
+{
+  LlmsbxLanguageConfig parent_instance;
+};
+
+static void llmsbx_r_handler_iface_init (LlmsbxLanguageHandlerInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (LlmsbxRHandler, llmsbx_r_handler, LLMSBX_TYPE_LANGUAGE_CONFIG,
+                               G_IMPLEMENT_INTERFACE (LLMSBX_TYPE_LANGUAGE_HANDLER,
+                                                      llmsbx_r_handler_iface_init))
+
+static char *
+llmsbx_r_handler_strip_comments (LlmsbxLanguageHandler *handler,
+                                 const char            *code)
+{
+  static const char * const line_comments[] = { "#", NULL };
+  /* R has no block comments; backticks quote names, which may hold a '#'. */
+  static const LlmsbxCommentSyntax syntax = {
+    .line_comments = line_comments,
+    .string_quotes = "\"'`",
+    .backslash_escapes = TRUE,
+  };
+
+  return llmsbx_strip_comments (code, &syntax);
+}
+
+static void
+llmsbx_r_handler_iface_init (LlmsbxLanguageHandlerInterface *iface)
+{
+  iface->strip_comments = llmsbx_r_handler_strip_comments;
+}
+
+static void
+llmsbx_r_handler_class_init (LlmsbxRHandlerClass *klass)
+{
+}
+
+static void
+llmsbx_r_handler_init (LlmsbxRHandler *self)
+{
+}
+
+/**
+ * llmsbx_r_handler_new:
+ *
+ * Returns: (transfer full): the handler registered as `r`
+ */
+LlmsbxLanguageHandler *
+llmsbx_r_handler_new (void)
+{
+  static const char * const setup_commands[] = { "mkdir -p " R_LIBRARY, NULL };
+  static const char * const execution_commands[] = { R_ENV " Rscript {file}", NULL };
+
+  return g_object_new (LLMSBX_TYPE_R_HANDLER,
+                       "name", "r",
+                       "file-extension", "R",
+                       "default-image", "llmsbx/r:bookworm",
+                       "execution-commands", execution_commands,
+                       "setup-commands", setup_commands,
+                       "package-manager", R_ENV " Rscript -e '" INSTALL_CODE "'",
+                       "import-pattern", IMPORT_PATTERN,
+                       NULL);
+}
