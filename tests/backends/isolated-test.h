@@ -1,0 +1,222 @@
+/* isolated-test.h: backend tests whose bodies run in subprocesses.
+ *
+ * Everything a body creates carries this run's label (sessions through their
+ * runtime configs, images through a LABEL line), so the parent removes what a
+ * failed body left behind: containers with their anonymous volumes, then
+ * images. Removal goes through the engine's own CLI, like the checks of
+ * backend-test.h. */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+#include "backend-test.h"
+
+#define TEST_RUN_LABEL "io.llmsbx.test-run"
+
+/* One value per test program run, shared with its subprocesses. */
+static inline const char *
+test_run_id (void)
+{
+  const char *id = g_getenv ("LLMSBX_TEST_RUN");
+
+  if (id == NULL)
+    {
+      g_autofree char *fresh = g_uuid_string_random ();
+
+      g_setenv ("LLMSBX_TEST_RUN", fresh, TRUE);
+      id = g_getenv ("LLMSBX_TEST_RUN");
+    }
+  return id;
+}
+
+/* The `--filter` argument that finds this run's objects. */
+static inline char *
+test_run_filter (void)
+{
+  return g_strdup_printf ("label=" TEST_RUN_LABEL "=%s", test_run_id ());
+}
+
+/* Runs the engine's CLI with @args (NULL-terminated) and returns its standard
+ * output; with @must_succeed, a failure fails the test. */
+static inline char *
+test_cli (gboolean     must_succeed,
+          const char  *first_arg,
+          ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  va_list args;
+
+  g_ptr_array_add (argv, (gpointer) backend_test_cli ());
+  va_start (args, first_arg);
+  for (const char *arg = first_arg; arg != NULL; arg = va_arg (args, const char *))
+    g_ptr_array_add (argv, (gpointer) arg);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+
+  process = g_subprocess_newv ((const char * const *) argv->pdata,
+                               G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, NULL, NULL, &out, &err, &error);
+  g_assert_no_error (error);
+  if (must_succeed && !g_subprocess_get_successful (process))
+    g_error ("%s %s failed: %s", backend_test_cli (), first_arg, err);
+  return g_steal_pointer (&out);
+}
+
+/* The engine's inspect output for one object, as JSON. */
+static inline JsonObject *
+test_inspect (const char *type,
+              const char *id)
+{
+  g_autofree char *out = test_cli (TRUE, "inspect", "--type", type, id, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) root = json_from_string (out, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (JSON_NODE_HOLDS_ARRAY (root));
+  g_assert_cmpuint (json_array_get_length (json_node_get_array (root)), ==, 1);
+  return json_object_ref (json_array_get_object_element (json_node_get_array (root), 0));
+}
+
+static inline gboolean
+test_object_exists (const char *type,
+                    const char *id)
+{
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+
+  process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error,
+                              backend_test_cli (), "inspect", "--type", type, id, NULL);
+  g_assert_no_error (error);
+  g_subprocess_wait (process, NULL, &error);
+  g_assert_no_error (error);
+  return g_subprocess_get_successful (process);
+}
+
+static inline void
+test_reap (void)
+{
+  g_autofree char *filter = test_run_filter ();
+  g_autofree char *containers = test_cli (TRUE, "ps", "-aq", "--no-trunc", "--filter", filter, NULL);
+  g_autofree char *images = NULL;
+  g_auto(GStrv) ids = NULL;
+
+  ids = g_strsplit (g_strstrip (containers), "\n", -1);
+  for (guint i = 0; ids[i] != NULL; i++)
+    if (*ids[i] != '\0')
+      {
+        g_free (test_cli (FALSE, "rm", "-f", "-v", ids[i], NULL));
+        g_test_message ("removed leftover container %s", ids[i]);
+      }
+
+  images = test_cli (TRUE, "images", "-q", "--no-trunc", "--filter", filter, NULL);
+  g_strfreev (ids);
+  ids = g_strsplit (g_strstrip (images), "\n", -1);
+  for (guint i = 0; ids[i] != NULL; i++)
+    if (*ids[i] != '\0')
+      {
+        g_free (test_cli (FALSE, "rmi", "-f", ids[i], NULL));
+        g_test_message ("removed leftover image %s", ids[i]);
+      }
+}
+
+/* Runs the test body (a GTestFunc) in a subprocess, then removes whatever
+ * carries this run's label, whatever happened. */
+static inline void
+test_isolated (gconstpointer body)
+{
+  if (g_test_subprocess ())
+    {
+      ((GTestFunc) body) ();
+      return;
+    }
+
+  g_test_trap_subprocess (NULL, 600 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  test_reap ();
+  g_test_trap_assert_passed ();
+}
+
+#define test_add_isolated(path, func) \
+  g_test_add_data_func ((path), (gconstpointer) (func), test_isolated)
+
+/* Runtime configs JSON: @members (a JSON object's members, maybe empty)
+ * plus this run's label. */
+static inline char *
+test_configs (const char *members)
+{
+  return g_strdup_printf ("{%s%s\"labels\": {\"" TEST_RUN_LABEL "\": \"%s\"}}",
+                          members, *members ? ", " : "", test_run_id ());
+}
+
+/* A session of @lang with the runtime configs of test_configs(@members), open. */
+static inline LlmsbxSandboxSession *
+test_open_session (const char *members,
+                   const char *first_property,
+                   ...)
+{
+  g_autoptr(LlmsbxSandboxSession) session = backend_test_session_new ("python", NULL);
+  g_autofree char *configs = test_configs (members);
+  g_autoptr(GError) error = NULL;
+  va_list args;
+
+  if (first_property != NULL)
+    {
+      va_start (args, first_property);
+      g_object_set_valist (G_OBJECT (session), first_property, args);
+      va_end (args);
+    }
+  llmsbx_sandbox_session_set_runtime_configs_json (session, configs, &error);
+  g_assert_no_error (error);
+  llmsbx_sandbox_session_open (session, NULL, &error);
+  g_assert_no_error (error);
+  return g_steal_pointer (&session);
+}
+
+/* Closes @session and checks that its container is gone. */
+static inline void
+test_close (LlmsbxSandboxSession *session)
+{
+  g_autofree char *id = g_strdup (llmsbx_sandbox_session_get_container_id (session));
+  g_autoptr(GError) error = NULL;
+
+  g_assert_nonnull (id);
+  llmsbx_sandbox_session_close (session, NULL, &error);
+  g_assert_no_error (error);
+  backend_test_assert_container_gone (id);
+}
+
+/* Runs a shell command in the sandbox; it must succeed. Returns its stdout. */
+static inline char *
+test_sh (LlmsbxSandboxSession *session,
+         const char           *command)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LlmsbxExecutionResult) result = NULL;
+
+  result = llmsbx_sandbox_session_execute_command (session, command, NULL, NULL, &error);
+  g_assert_no_error (error);
+  if (llmsbx_execution_result_get_exit_code (result) != 0)
+    g_error ("`%s` failed with %d: %s", command, llmsbx_execution_result_get_exit_code (result),
+             llmsbx_execution_result_get_stderr (result));
+  return g_strdup (llmsbx_execution_result_get_stdout (result));
+}
+
+/* Runs code in the sandbox; it must exit with 0. Returns its stdout. */
+static inline char *
+test_run (LlmsbxSandboxSession *session,
+          const char           *code)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LlmsbxExecutionResult) result = NULL;
+
+  result = llmsbx_sandbox_session_run (session, code, NULL, 0, NULL, &error);
+  g_assert_no_error (error);
+  if (llmsbx_execution_result_get_exit_code (result) != 0)
+    g_error ("code failed with %d: %s", llmsbx_execution_result_get_exit_code (result),
+             llmsbx_execution_result_get_stderr (result));
+  return g_strdup (llmsbx_execution_result_get_stdout (result));
+}

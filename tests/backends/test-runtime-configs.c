@@ -1,0 +1,773 @@
+/* test-runtime-configs.c: every runtime config key of the guide (and the
+ * common docker-py ones) has its effect, read from inside a real sandbox:
+ * cgroup files, /proc/self/status, /proc/mounts, /etc files, the environment,
+ * and the engine's own inspect output for what has no inside view.
+ *
+ * Sandboxes use network_mode "none" unless a test is about the network, and
+ * no test sends a packet anywhere. */
+#include <glib/gstdio.h>
+
+#include "isolated-test.h"
+
+/* ---------------------------------------------------------------------------
+ * Helpers
+ * ------------------------------------------------------------------------ */
+
+static LlmsbxExecutionResult *
+sh_result (LlmsbxSandboxSession *session,
+           const char           *command)
+{
+  g_autoptr(GError) error = NULL;
+  LlmsbxExecutionResult *result;
+
+  result = llmsbx_sandbox_session_execute_command (session, command, NULL, NULL, &error);
+  g_assert_no_error (error);
+  return result;
+}
+
+static char *
+sh_line (LlmsbxSandboxSession *session,
+         const char           *command)
+{
+  return g_strstrip (test_sh (session, command));
+}
+
+/* The sandbox's cgroup limit files (v1 and v2 names), "name" → value. */
+static GHashTable *
+read_cgroups (LlmsbxSandboxSession *session)
+{
+  static const char script[] =
+    "cd /sys/fs/cgroup || exit 1\n"
+    "for f in memory/memory.limit_in_bytes memory/memory.memsw.limit_in_bytes "
+    "cpu/cpu.cfs_quota_us cpu/cpu.cfs_period_us cpu/cpu.shares pids/pids.max cpuset/cpuset.cpus "
+    "memory.max memory.swap.max cpu.max cpu.weight pids.max cpuset.cpus.effective; do\n"
+    "  [ -r \"$f\" ] && echo \"$f=$(cat \"$f\")\"\n"
+    "done\n"
+    "true\n";
+  g_autofree char *out = test_sh (session, script);
+  g_auto(GStrv) lines = g_strsplit (out, "\n", -1);
+  GHashTable *values = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      char *eq = strchr (lines[i], '=');
+
+      if (eq != NULL)
+        g_hash_table_insert (values, g_strndup (lines[i], eq - lines[i]), g_strdup (eq + 1));
+    }
+
+  /* Either hierarchy must be there: a sandbox without limits files proves nothing. */
+  g_assert_true (g_hash_table_contains (values, "memory/memory.limit_in_bytes") ||
+                 g_hash_table_contains (values, "memory.max"));
+  return values;
+}
+
+static gboolean
+is_cgroup_v1 (GHashTable *cgroups)
+{
+  return g_hash_table_contains (cgroups, "memory/memory.limit_in_bytes");
+}
+
+static void
+assert_cgroup (GHashTable *cgroups,
+               const char *name,
+               const char *expected)
+{
+  const char *value = g_hash_table_lookup (cgroups, name);
+
+  if (value == NULL)
+    g_error ("cgroup file %s is missing in the sandbox", name);
+  g_assert_cmpstr (value, ==, expected);
+}
+
+/* Checks the CPU limit as the kernel sees it: quota and period. */
+static void
+assert_cpu_quota (GHashTable *cgroups,
+                  const char *quota,
+                  const char *period)
+{
+  if (is_cgroup_v1 (cgroups))
+    {
+      assert_cgroup (cgroups, "cpu/cpu.cfs_quota_us", quota);
+      assert_cgroup (cgroups, "cpu/cpu.cfs_period_us", period);
+    }
+  else
+    {
+      g_autofree char *max = g_strdup_printf ("%s %s", quota, period);
+      assert_cgroup (cgroups, "cpu.max", max);
+    }
+}
+
+/* A /proc/self/status field, as the sandbox's user sees it. */
+static char *
+status_field (LlmsbxSandboxSession *session,
+              const char           *field)
+{
+  g_autofree char *command = g_strdup_printf ("sed -n 's/^%s:[[:space:]]*//p' /proc/self/status", field);
+  return sh_line (session, command);
+}
+
+static guint64
+hex_value (const char *text)
+{
+  guint64 value = 0;
+  g_autoptr(GError) error = NULL;
+
+  g_ascii_string_to_unsigned (text, 16, 0, G_MAXUINT64, &value, &error);
+  g_assert_no_error (error);
+  return value;
+}
+
+/* The /proc/mounts line of @target: "device target type options". */
+static char *
+mount_line (LlmsbxSandboxSession *session,
+            const char           *target)
+{
+  g_autofree char *command = g_strdup_printf ("awk '$2 == \"%s\"' /proc/mounts | tail -n 1", target);
+  return sh_line (session, command);
+}
+
+static gboolean
+has_mount_option (const char *line,
+                  const char *option)
+{
+  g_auto(GStrv) fields = g_strsplit (line, " ", -1);
+  g_auto(GStrv) options = NULL;
+
+  g_assert_cmpuint (g_strv_length (fields), >=, 4);
+  options = g_strsplit (fields[3], ",", -1);
+  return g_strv_contains ((const char * const *) options, option);
+}
+
+static JsonObject *
+inspect_container (LlmsbxSandboxSession *session)
+{
+  return test_inspect ("container", llmsbx_sandbox_session_get_container_id (session));
+}
+
+static JsonObject *
+host_config (JsonObject *inspect)
+{
+  return json_object_get_object_member (inspect, "HostConfig");
+}
+
+static void
+remove_tree (const char *path)
+{
+  const char *argv[] = { "rm", "-rf", "--", path, NULL };
+  g_autoptr(GError) error = NULL;
+  int status;
+
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, &status, &error);
+  g_assert_no_error (error);
+}
+
+/* ---------------------------------------------------------------------------
+ * Resources
+ * ------------------------------------------------------------------------ */
+
+/* The guide's "Resource Limits", plus cpu_shares and pids_limit. */
+static void
+test_resource_limits (void)
+{
+  g_autoptr(LlmsbxSandboxSession) session = NULL;
+  g_autoptr(GHashTable) cgroups = NULL;
+  g_autoptr(JsonObject) inspect = NULL;
+  JsonObject *host;
+
+  session = test_open_session ("\"mem_limit\": \"1g\", \"cpu_period\": 100000, \"cpu_quota\": 50000, "
+                               "\"memswap_limit\": \"2g\", \"cpu_shares\": 512, \"pids_limit\": 64, "
+                               "\"network_mode\": \"none\"", NULL);
+  cgroups = read_cgroups (session);
+
+  assert_cpu_quota (cgroups, "50000", "100000");
+  if (is_cgroup_v1 (cgroups))
+    {
+      assert_cgroup (cgroups, "memory/memory.limit_in_bytes", "1073741824");
+      /* Only kernels with swap accounting have memsw; the engine's view below still counts. */
+      if (g_hash_table_contains (cgroups, "memory/memory.memsw.limit_in_bytes"))
+        assert_cgroup (cgroups, "memory/memory.memsw.limit_in_bytes", "2147483648");
+      assert_cgroup (cgroups, "cpu/cpu.shares", "512");
+      assert_cgroup (cgroups, "pids/pids.max", "64");
+    }
+  else
+    {
+      assert_cgroup (cgroups, "memory.max", "1073741824");
+      assert_cgroup (cgroups, "memory.swap.max", "1073741824");
+      /* cgroup v2 weight from shares: 1 + (512 - 2) * 9999 / 262142. */
+      assert_cgroup (cgroups, "cpu.weight", "20");
+      assert_cgroup (cgroups, "pids.max", "64");
+    }
+
+  inspect = inspect_container (session);
+  host = host_config (inspect);
+  g_assert_cmpint (json_object_get_int_member (host, "Memory"), ==, 1073741824);
+  g_assert_cmpint (json_object_get_int_member (host, "MemorySwap"), ==, 2147483648);
+  g_assert_cmpint (json_object_get_int_member (host, "CpuShares"), ==, 512);
+  test_close (session);
+}
+
+/* cpu_count (docker-py's Windows-only key) and nano_cpus both become a CPU limit. */
+static void
+test_cpu_count_and_nano_cpus (void)
+{
+  g_autoptr(LlmsbxSandboxSession) counted = NULL;
+  g_autoptr(LlmsbxSandboxSession) nano = NULL;
+  g_autoptr(GHashTable) cgroups = NULL;
+
+  counted = test_open_session ("\"cpu_count\": 1, \"cpuset_cpus\": \"0\", \"network_mode\": \"none\"", NULL);
+  cgroups = read_cgroups (counted);
+  assert_cpu_quota (cgroups, "100000", "100000");
+  assert_cgroup (cgroups, is_cgroup_v1 (cgroups) ? "cpuset/cpuset.cpus" : "cpuset.cpus.effective", "0");
+  test_close (counted);
+  g_clear_pointer (&cgroups, g_hash_table_unref);
+
+  nano = test_open_session ("\"nano_cpus\": 250000000, \"network_mode\": \"none\"", NULL);
+  cgroups = read_cgroups (nano);
+  assert_cpu_quota (cgroups, "25000", "100000");
+  test_close (nano);
+}
+
+/* ---------------------------------------------------------------------------
+ * Security
+ * ------------------------------------------------------------------------ */
+
+/* The guide's "Security Configuration". The user is not root, so the code
+ * writer, the venv and pip must all work in a workdir the image gave to root. */
+static void
+test_security_settings (void)
+{
+  g_autoptr(LlmsbxSandboxSession) session = NULL;
+  g_autoptr(JsonObject) inspect = NULL;
+  g_autofree char *uid = NULL;
+  g_autofree char *gid = NULL;
+  g_autofree char *bounding = NULL;
+  g_autofree char *effective = NULL;
+  g_autofree char *no_new_privs = NULL;
+  g_autofree char *written = NULL;
+  g_autofree char *installed = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *wheel[] = { "/tmp/wheels/rtdemo-1.0-py3-none-any.whl", NULL };
+
+  session = test_open_session ("\"privileged\": false, \"user\": \"1000:1000\", \"cap_drop\": [\"ALL\"], "
+                               "\"cap_add\": [\"NET_ADMIN\"], "
+                               "\"security_opt\": [\"no-new-privileges:true\"], \"network_mode\": \"none\"",
+                               NULL);
+
+  uid = sh_line (session, "id -u");
+  gid = sh_line (session, "id -g");
+  g_assert_cmpstr (uid, ==, "1000");
+  g_assert_cmpstr (gid, ==, "1000");
+
+  /* Only NET_ADMIN (bit 12) is left in the bounding set; a non-root user has
+   * no effective capabilities after exec. */
+  bounding = status_field (session, "CapBnd");
+  effective = status_field (session, "CapEff");
+  no_new_privs = status_field (session, "NoNewPrivs");
+  g_assert_cmphex (hex_value (bounding), ==, G_GUINT64_CONSTANT (1) << 12);
+  g_assert_cmphex (hex_value (effective), ==, 0);
+  g_assert_cmpstr (no_new_privs, ==, "1");
+
+  /* Code runs and writes as uid 1000 in the workdir. */
+  written = test_run (session,
+                      "import os\n"
+                      "open('mine.txt', 'w').write('x')\n"
+                      "print(os.getcwd(), os.stat('mine.txt').st_uid)\n");
+  g_assert_cmpstr (written, ==, "/sandbox 1000\n");
+
+  /* The environment (a venv in the workdir) and an offline install work too:
+   * a wheel made in the sandbox by zipfile. */
+  g_free (test_run (session,
+                    "import base64, hashlib, os, zipfile\n"
+                    "files = {'rtdemo/__init__.py': 'VALUE = 42\\n',\n"
+                    "         'rtdemo-1.0.dist-info/METADATA': 'Metadata-Version: 2.1\\nName: rtdemo\\nVersion: 1.0\\n',\n"
+                    "         'rtdemo-1.0.dist-info/WHEEL': 'Wheel-Version: 1.0\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n'}\n"
+                    "record = [p + ',sha256=' + base64.urlsafe_b64encode(hashlib.sha256(t.encode()).digest()).rstrip(b'=').decode()\n"
+                    "          + ',' + str(len(t.encode())) for p, t in files.items()]\n"
+                    "files['rtdemo-1.0.dist-info/RECORD'] = '\\n'.join(record + ['rtdemo-1.0.dist-info/RECORD,,']) + '\\n'\n"
+                    "os.makedirs('/tmp/wheels', exist_ok=True)\n"
+                    "with zipfile.ZipFile('/tmp/wheels/rtdemo-1.0-py3-none-any.whl', 'w') as w:\n"
+                    "    for p, t in files.items():\n"
+                    "        w.writestr(p, t)\n"));
+  llmsbx_sandbox_session_install (session, wheel, NULL, &error);
+  g_assert_no_error (error);
+  installed = test_run (session, "import os, rtdemo; print(rtdemo.VALUE, os.getuid())");
+  g_assert_cmpstr (installed, ==, "42 1000\n");
+
+  inspect = inspect_container (session);
+  g_assert_false (json_object_get_boolean_member (host_config (inspect), "Privileged"));
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (inspect, "Config"), "User"),
+                   ==, "1000:1000");
+  test_close (session);
+}
+
+/* A user given by name; the workdir is opened for it as for a numeric one. */
+static void
+test_user_by_name (void)
+{
+  g_autoptr(LlmsbxSandboxSession) session =
+    test_open_session ("\"user\": \"nobody\", \"network_mode\": \"none\"", NULL);
+  g_autofree char *out = test_run (session, "import os; open('f', 'w').write('1'); print(os.getuid())");
+
+  g_assert_cmpstr (out, ==, "65534\n");
+  test_close (session);
+}
+
+/* This process's own bounding set: privileged sandboxes get every capability
+ * the kernel has, which an engine that lacks some cannot grant. */
+static guint64
+own_bounding_set (void)
+{
+  g_autofree char *status = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *line;
+
+  g_file_get_contents ("/proc/self/status", &status, NULL, &error);
+  g_assert_no_error (error);
+  line = strstr (status, "\nCapBnd:");
+  g_assert_nonnull (line);
+  return g_ascii_strtoull (line + strlen ("\nCapBnd:"), NULL, 16);
+}
+
+static void
+test_privileged (void)
+{
+  g_autoptr(LlmsbxSandboxSession) plain = NULL;
+  g_autoptr(LlmsbxSandboxSession) privileged = NULL;
+  g_autoptr(JsonObject) inspect = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *last_cap = NULL;
+  g_autofree char *plain_effective = NULL;
+  g_autofree char *privileged_effective = NULL;
+  g_autofree char *configs = NULL;
+  g_autofree char *filter = test_run_filter ();
+  g_autofree char *left = NULL;
+  guint64 all;
+
+  plain = test_open_session ("\"privileged\": false, \"network_mode\": \"none\"", NULL);
+  last_cap = sh_line (plain, "cat /proc/sys/kernel/cap_last_cap");
+  all = (G_GUINT64_CONSTANT (1) << (g_ascii_strtoull (last_cap, NULL, 10) + 1)) - 1;
+  plain_effective = status_field (plain, "CapEff");
+  g_assert_cmphex (hex_value (plain_effective), !=, all);
+  test_close (plain);
+
+  if (own_bounding_set () != all)
+    {
+      /* This host (itself confined) cannot grant every capability: the engine
+       * refuses to start the sandbox, and open() says why and leaves nothing. */
+      privileged = backend_test_session_new ("python", NULL);
+      configs = test_configs ("\"privileged\": true, \"network_mode\": \"none\"");
+      llmsbx_sandbox_session_set_runtime_configs_json (privileged, configs, &error);
+      g_assert_no_error (error);
+      g_assert_false (llmsbx_sandbox_session_open (privileged, NULL, &error));
+      g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED);
+      g_assert_nonnull (strstr (error->message, "caps"));
+      left = backend_test_ps (filter);
+      g_assert_cmpstr (left, ==, "");
+      return;
+    }
+
+  privileged = test_open_session ("\"privileged\": true, \"network_mode\": \"none\"", NULL);
+  privileged_effective = status_field (privileged, "CapEff");
+  g_assert_cmphex (hex_value (privileged_effective), ==, all);
+  inspect = inspect_container (privileged);
+  g_assert_true (json_object_get_boolean_member (host_config (inspect), "Privileged"));
+  test_close (privileged);
+}
+
+/* ---------------------------------------------------------------------------
+ * Filesystems
+ * ------------------------------------------------------------------------ */
+
+static void
+test_read_only_and_tmpfs (void)
+{
+  g_autoptr(LlmsbxSandboxSession) session = NULL;
+  g_autoptr(LlmsbxExecutionResult) touched = NULL;
+  g_autoptr(LlmsbxExecutionResult) in_tmp = NULL;
+  g_autofree char *root = NULL;
+  g_autofree char *tmp = NULL;
+  g_autofree char *scratch = NULL;
+  g_autofree char *ran = NULL;
+  g_autofree char *executed = NULL;
+
+  session = test_open_session ("\"read_only\": true, "
+                               "\"tmpfs\": {\"/tmp\": \"size=16m\", \"/scratch\": \"rw,exec,size=8m,mode=1777\"}, "
+                               "\"network_mode\": \"none\"", NULL);
+
+  root = mount_line (session, "/");
+  g_assert_true (has_mount_option (root, "ro"));
+  touched = sh_result (session, "touch /not-here");
+  g_assert_cmpint (llmsbx_execution_result_get_exit_code (touched), !=, 0);
+  g_assert_nonnull (strstr (llmsbx_execution_result_get_stderr (touched), "Read-only file system"));
+
+  tmp = mount_line (session, "/tmp");
+  g_assert_true (g_str_has_prefix (strchr (tmp, ' ') + 1, "/tmp tmpfs "));
+  g_assert_true (has_mount_option (tmp, "size=16384k"));
+  scratch = mount_line (session, "/scratch");
+  g_assert_true (has_mount_option (scratch, "size=8192k"));
+  g_assert_false (has_mount_option (scratch, "noexec"));
+
+  /* Code still runs: the workdir is a volume, the only writable place besides the tmpfs. */
+  ran = test_run (session, "open('/tmp/t', 'w').write('t'); open('here', 'w').write('h'); print('ok')");
+  g_assert_cmpstr (ran, ==, "ok\n");
+
+  executed = sh_line (session, "cp /bin/true /scratch/t && /scratch/t && echo ran");
+  g_assert_cmpstr (executed, ==, "ran");
+  /* Docker mounts a tmpfs noexec unless told otherwise. */
+  if (g_str_equal (backend_test_name (), "docker"))
+    {
+      g_assert_true (has_mount_option (tmp, "noexec"));
+      in_tmp = sh_result (session, "cp /bin/true /tmp/t2 && /tmp/t2");
+      g_assert_cmpint (llmsbx_execution_result_get_exit_code (in_tmp), ==, 126);
+    }
+  test_close (session);
+}
+
+/* The guide's "Volume Mounts" (host directories the test makes), and the list form. */
+static void
+test_volumes (void)
+{
+  g_autoptr(LlmsbxSandboxSession) session = NULL;
+  g_autoptr(LlmsbxExecutionResult) refused = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *host = g_dir_make_tmp ("llmsbx-volumes-XXXXXX", &error);
+  g_autofree char *data = g_build_filename (host, "data", NULL);
+  g_autofree char *config = g_build_filename (host, "config", NULL);
+  g_autofree char *listed = g_build_filename (host, "listed", NULL);
+  g_autofree char *config_file = g_build_filename (config, "settings.ini", NULL);
+  g_autofree char *listed_file = g_build_filename (listed, "l.txt", NULL);
+  g_autofree char *written = g_build_filename (data, "from-sandbox.txt", NULL);
+  g_autofree char *members = NULL;
+  g_autofree char *read_back = NULL;
+  g_autofree char *contents = NULL;
+  g_autofree char *data_mount = NULL;
+  g_autofree char *config_mount = NULL;
+
+  g_assert_no_error (error);
+  g_assert_cmpint (g_mkdir (data, 0755), ==, 0);
+  g_assert_cmpint (g_mkdir (config, 0755), ==, 0);
+  g_assert_cmpint (g_mkdir (listed, 0755), ==, 0);
+  g_file_set_contents (config_file, "debug=1\n", -1, &error);
+  g_assert_no_error (error);
+  g_file_set_contents (listed_file, "listed\n", -1, &error);
+  g_assert_no_error (error);
+
+  members = g_strdup_printf ("\"volumes\": {\"%s\": {\"bind\": \"/data\", \"mode\": \"rw\"}, "
+                             "\"%s\": {\"bind\": \"/config\", \"mode\": \"ro\"}}, \"network_mode\": \"none\"",
+                             data, config);
+  session = test_open_session (members, NULL);
+
+  read_back = test_run (session,
+                        "print(open('/config/settings.ini').read(), end='')\n"
+                        "open('/data/from-sandbox.txt', 'w').write('hello host')\n");
+  g_assert_cmpstr (read_back, ==, "debug=1\n");
+  g_file_get_contents (written, &contents, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (contents, ==, "hello host");
+
+  refused = sh_result (session, "touch /config/new");
+  g_assert_cmpint (llmsbx_execution_result_get_exit_code (refused), !=, 0);
+  g_assert_nonnull (strstr (llmsbx_execution_result_get_stderr (refused), "Read-only file system"));
+  data_mount = mount_line (session, "/data");
+  config_mount = mount_line (session, "/config");
+  g_assert_true (has_mount_option (data_mount, "rw"));
+  g_assert_true (has_mount_option (config_mount, "ro"));
+  test_close (session);
+  g_clear_object (&session);
+
+  /* docker-py's list form: "host:container:mode". */
+  g_free (members);
+  members = g_strdup_printf ("\"volumes\": [\"%s:/listed:ro\"], \"network_mode\": \"none\"", listed);
+  session = test_open_session (members, NULL);
+  g_free (read_back);
+  read_back = sh_line (session, "cat /listed/l.txt");
+  g_assert_cmpstr (read_back, ==, "listed");
+  g_free (config_mount);
+  config_mount = mount_line (session, "/listed");
+  g_assert_true (has_mount_option (config_mount, "ro"));
+  test_close (session);
+
+  remove_tree (host);
+}
+
+/* ---------------------------------------------------------------------------
+ * Environment and process
+ * ------------------------------------------------------------------------ */
+
+/* The guide's "Environment Variables". */
+static void
+test_environment (void)
+{
+  g_autoptr(LlmsbxSandboxSession) session = NULL;
+  g_autofree char *out = NULL;
+
+  session = test_open_session ("\"environment\": {\"PYTHONPATH\": \"/app:/libs\", \"DEBUG\": \"true\", "
+                               "\"API_KEY\": \"your-api-key\"}, \"network_mode\": \"none\"", NULL);
+  out = test_run (session,
+                  "import os, sys\n"
+                  "print(os.environ['PYTHONPATH'], os.environ['DEBUG'], os.environ['API_KEY'])\n"
+                  "print('/app' in sys.path, '/libs' in sys.path)\n");
+  g_assert_cmpstr (out, ==, "/app:/libs true your-api-key\nTrue True\n");
+  test_close (session);
+}
+
+/* The guide's Docker example: working_dir is the container's own directory
+ * (docker-py's meaning); code still runs in the session's workdir. */
+static void
+test_guide_docker_example (void)
+{
+  g_autoptr(LlmsbxSandboxSession) session = NULL;
+  g_autoptr(JsonObject) inspect = NULL;
+  g_autoptr(GHashTable) cgroups = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *host = g_dir_make_tmp ("llmsbx-host-path-XXXXXX", &error);
+  g_autofree char *host_file = g_build_filename (host, "input.txt", NULL);
+  g_autofree char *members = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *init_cwd = NULL;
+  g_autofree char *interfaces = NULL;
+
+  g_assert_no_error (error);
+  g_file_set_contents (host_file, "from the host\n", -1, &error);
+  g_assert_no_error (error);
+  members = g_strdup_printf ("\"privileged\": false, \"mem_limit\": \"512m\", \"cpu_period\": 100000, "
+                             "\"cpu_quota\": 50000, \"network_mode\": \"bridge\", "
+                             "\"volumes\": {\"%s\": {\"bind\": \"/container/path\", \"mode\": \"ro\"}}, "
+                             "\"environment\": {\"PYTHONPATH\": \"/app\"}, \"working_dir\": \"/workspace\"",
+                             host);
+  session = test_open_session (members, NULL);
+
+  cgroups = read_cgroups (session);
+  assert_cgroup (cgroups, is_cgroup_v1 (cgroups) ? "memory/memory.limit_in_bytes" : "memory.max", "536870912");
+  assert_cpu_quota (cgroups, "50000", "100000");
+
+  out = test_run (session,
+                  "import os\n"
+                  "print(open('/container/path/input.txt').read(), end='')\n"
+                  "print(os.environ['PYTHONPATH'], os.getcwd())\n");
+  g_assert_cmpstr (out, ==, "from the host\n/app /sandbox\n");
+
+  /* PID 1 (the container's own process) started in working_dir. */
+  init_cwd = sh_line (session, "readlink /proc/1/cwd");
+  g_assert_cmpstr (init_cwd, ==, "/workspace");
+
+  /* A bridge network: an interface besides lo (nothing is sent on it). */
+  interfaces = sh_line (session, "ls /sys/class/net | sort | tr '\\n' ' '");
+  g_assert_cmpstr (interfaces, !=, "lo");
+
+  inspect = inspect_container (session);
+  g_assert_cmpstr (json_object_get_string_member (host_config (inspect), "NetworkMode"), ==, "bridge");
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (inspect, "Config"), "WorkingDir"),
+                   ==, "/workspace");
+  test_close (session);
+  remove_tree (host);
+}
+
+/* ulimits, init, shm_size, devices, extra_hosts, dns, hostname: one sandbox. */
+static void
+test_process_and_system_keys (void)
+{
+  g_autoptr(LlmsbxSandboxSession) session = NULL;
+  g_autoptr(LlmsbxSandboxSession) with_init = NULL;
+  g_autofree char *soft = NULL;
+  g_autofree char *hard = NULL;
+  g_autofree char *init = NULL;
+  g_autofree char *shm = NULL;
+  g_autofree char *device = NULL;
+  g_autofree char *hosts = NULL;
+  g_autofree char *resolv = NULL;
+  g_autofree char *hostname = NULL;
+  g_autofree char *init_again = NULL;
+
+  session = test_open_session ("\"ulimits\": [{\"name\": \"nofile\", \"soft\": 1024, \"hard\": 2048}], "
+                               "\"init\": false, \"shm_size\": \"32m\", "
+                               "\"devices\": [\"/dev/zero:/dev/llmsbx-zero:rwm\"], "
+                               "\"extra_hosts\": {\"db.local\": \"127.0.0.2\"}, "
+                               "\"dns\": [\"8.8.8.8\", \"8.8.4.4\"], \"hostname\": \"sbx-host\", "
+                               "\"network_mode\": \"none\"", NULL);
+
+  soft = sh_line (session, "ulimit -n");
+  hard = sh_line (session, "ulimit -Hn");
+  g_assert_cmpstr (soft, ==, "1024");
+  g_assert_cmpstr (hard, ==, "2048");
+
+  /* Without an init process, the keep-alive command is PID 1. */
+  init = sh_line (session, "cat /proc/1/comm");
+  g_assert_cmpstr (init, ==, "sleep");
+
+  shm = mount_line (session, "/dev/shm");
+  g_assert_true (has_mount_option (shm, "size=32768k"));
+
+  device = sh_line (session, "test -c /dev/llmsbx-zero && head -c 3 /dev/llmsbx-zero | od -An -tx1");
+  g_assert_cmpstr (device, ==, "00 00 00");
+
+  hosts = sh_line (session, "grep -w db.local /etc/hosts");
+  g_assert_true (g_str_has_prefix (hosts, "127.0.0.2"));
+  resolv = sh_line (session, "grep ^nameserver /etc/resolv.conf | tr '\\n' ' '");
+  g_assert_cmpstr (resolv, ==, "nameserver 8.8.8.8 nameserver 8.8.4.4");
+  hostname = sh_line (session, "cat /etc/hostname");
+  g_assert_cmpstr (hostname, ==, "sbx-host");
+  test_close (session);
+
+  /* init: true puts an init process in front of it. */
+  with_init = test_open_session ("\"init\": true, \"network_mode\": \"none\"", NULL);
+  init_again = sh_line (with_init, "cat /proc/1/comm");
+  g_assert_cmpstr (init_again, !=, "sleep");
+  test_close (with_init);
+}
+
+static void
+test_labels (void)
+{
+  g_autoptr(LlmsbxSandboxSession) session = backend_test_session_new ("python", NULL);
+  g_autoptr(JsonObject) inspect = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *configs = NULL;
+  JsonObject *labels;
+
+  configs = g_strdup_printf ("{\"labels\": {\"" TEST_RUN_LABEL "\": \"%s\", \"com.example.team\": \"data\"}, "
+                             "\"network_mode\": \"none\"}", test_run_id ());
+  llmsbx_sandbox_session_set_runtime_configs_json (session, configs, &error);
+  g_assert_no_error (error);
+  llmsbx_sandbox_session_open (session, NULL, &error);
+  g_assert_no_error (error);
+
+  inspect = inspect_container (session);
+  labels = json_object_get_object_member (json_object_get_object_member (inspect, "Config"), "Labels");
+  g_assert_cmpstr (json_object_get_string_member (labels, "com.example.team"), ==, "data");
+  /* The session's own labels are kept next to the user's. */
+  g_assert_cmpstr (json_object_get_string_member (labels, "io.llmsbx.managed-by"), ==, "libllmsbx");
+  test_close (session);
+}
+
+/* ---------------------------------------------------------------------------
+ * Network
+ * ------------------------------------------------------------------------ */
+
+/* The guide's "Network Configuration": host networking, a port mapping and
+ * DNS servers. Applied, as the engine reports it; with host networking the
+ * sandbox shares this process's network namespace (the test runs in the
+ * engine's). Nothing is sent anywhere. */
+static void
+test_guide_network_example (void)
+{
+  g_autoptr(LlmsbxSandboxSession) session = NULL;
+  g_autoptr(JsonObject) inspect = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *inside = NULL;
+  g_autofree char *outside = g_file_read_link ("/proc/self/ns/net", &error);
+  JsonObject *host;
+  JsonArray *bindings;
+  JsonArray *dns;
+
+  g_assert_no_error (error);
+  session = test_open_session ("\"network_mode\": \"host\", \"ports\": {\"8080/tcp\": 8080}, "
+                               "\"dns\": [\"8.8.8.8\", \"8.8.4.4\"]", NULL);
+  inside = sh_line (session, "readlink /proc/self/ns/net");
+  g_assert_cmpstr (inside, ==, outside);
+
+  inspect = inspect_container (session);
+  host = host_config (inspect);
+  g_assert_cmpstr (json_object_get_string_member (host, "NetworkMode"), ==, "host");
+  bindings = json_object_get_array_member (json_object_get_object_member (host, "PortBindings"), "8080/tcp");
+  g_assert_cmpuint (json_array_get_length (bindings), ==, 1);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (bindings, 0), "HostPort"),
+                   ==, "8080");
+  dns = json_object_get_array_member (host, "Dns");
+  g_assert_cmpuint (json_array_get_length (dns), ==, 2);
+  g_assert_cmpstr (json_array_get_string_element (dns, 0), ==, "8.8.8.8");
+  test_close (session);
+}
+
+/* A port published on loopback only, with a host port the engine picks. */
+static void
+test_ports_on_loopback (void)
+{
+  g_autoptr(LlmsbxSandboxSession) session = NULL;
+  g_autoptr(JsonObject) inspect = NULL;
+  JsonObject *ports;
+  JsonObject *binding;
+  guint64 port = 0;
+
+  session = test_open_session ("\"network_mode\": \"bridge\", \"ports\": {\"5000/tcp\": \"127.0.0.1:\"}", NULL);
+  inspect = inspect_container (session);
+  ports = json_object_get_object_member (json_object_get_object_member (inspect, "NetworkSettings"), "Ports");
+  binding = json_array_get_object_element (json_object_get_array_member (ports, "5000/tcp"), 0);
+  g_assert_cmpstr (json_object_get_string_member (binding, "HostIp"), ==, "127.0.0.1");
+  g_assert_true (g_ascii_string_to_unsigned (json_object_get_string_member (binding, "HostPort"), 10, 1, 65535,
+                                             &port, NULL));
+  test_close (session);
+}
+
+/* ---------------------------------------------------------------------------
+ * Refusals
+ * ------------------------------------------------------------------------ */
+
+static void
+assert_open_fails (const char *members,
+                   int         code,
+                   const char *first_needle,
+                   const char *second_needle)
+{
+  g_autoptr(LlmsbxSandboxSession) session = backend_test_session_new ("python", NULL);
+  g_autofree char *configs = test_configs (members);
+  g_autofree char *filter = test_run_filter ();
+  g_autofree char *left = NULL;
+  g_autoptr(GError) error = NULL;
+
+  llmsbx_sandbox_session_set_runtime_configs_json (session, configs, &error);
+  g_assert_no_error (error);
+  g_assert_false (llmsbx_sandbox_session_open (session, NULL, &error));
+  g_assert_error (error, LLMSBX_ERROR, code);
+  g_test_message ("%s -> %s", members, error->message);
+  if (first_needle != NULL)
+    g_assert_nonnull (strstr (error->message, first_needle));
+  if (second_needle != NULL)
+    g_assert_nonnull (strstr (error->message, second_needle));
+  g_assert_false (llmsbx_sandbox_session_get_is_open (session));
+
+  /* Nothing of this run exists: no test before this one left anything either. */
+  left = backend_test_ps (filter);
+  g_assert_cmpstr (left, ==, "");
+}
+
+static void
+test_refused_configs (void)
+{
+  /* Caught before anything is created. */
+  assert_open_fails ("\"mem_limt\": \"1g\"", LLMSBX_ERROR_INVALID_ARGUMENT, "'mem_limt'", NULL);
+  assert_open_fails ("\"mem_limit\": \"12q\"", LLMSBX_ERROR_INVALID_ARGUMENT, "'mem_limit'", "12q");
+  assert_open_fails ("\"pids_limit\": \"many\"", LLMSBX_ERROR_INVALID_ARGUMENT, "'pids_limit'", "many");
+  assert_open_fails ("\"volumes\": {\"/tmp\": {\"bind\": \"relative\"}}", LLMSBX_ERROR_INVALID_ARGUMENT,
+                     "'volumes'", NULL);
+  assert_open_fails ("\"auto_remove\": true", LLMSBX_ERROR_INVALID_ARGUMENT, "'auto_remove'", NULL);
+
+  /* Refused by the engine itself: reported with its reason, nothing left. */
+  assert_open_fails ("\"nano_cpus\": 500000000, \"cpu_period\": 100000", LLMSBX_ERROR_INVALID_ARGUMENT,
+                     NULL, NULL);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+  test_run_id ();
+
+  test_add_isolated ("/runtime-configs/resource-limits", test_resource_limits);
+  test_add_isolated ("/runtime-configs/cpu-count-and-nano-cpus", test_cpu_count_and_nano_cpus);
+  test_add_isolated ("/runtime-configs/security-settings", test_security_settings);
+  test_add_isolated ("/runtime-configs/user-by-name", test_user_by_name);
+  test_add_isolated ("/runtime-configs/privileged", test_privileged);
+  test_add_isolated ("/runtime-configs/read-only-and-tmpfs", test_read_only_and_tmpfs);
+  test_add_isolated ("/runtime-configs/volumes", test_volumes);
+  test_add_isolated ("/runtime-configs/environment", test_environment);
+  test_add_isolated ("/runtime-configs/guide-docker-example", test_guide_docker_example);
+  test_add_isolated ("/runtime-configs/process-and-system-keys", test_process_and_system_keys);
+  test_add_isolated ("/runtime-configs/labels", test_labels);
+  test_add_isolated ("/runtime-configs/guide-network-example", test_guide_network_example);
+  test_add_isolated ("/runtime-configs/ports-on-loopback", test_ports_on_loopback);
+  test_add_isolated ("/runtime-configs/refused-configs", test_refused_configs);
+
+  return g_test_run ();
+}
