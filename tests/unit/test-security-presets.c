@@ -1,0 +1,584 @@
+/* test-security-presets.c: the security presets (the guide's values, every
+ * backend), their patterns for every language checked through the real
+ * language handlers of the build tree, and is_safe() of a session that is not
+ * open (no daemon is needed). */
+#include <string.h>
+
+#include <llmsbx.h>
+
+#define SAFE LLMSBX_SECURITY_ISSUE_SEVERITY_SAFE
+#define LOW LLMSBX_SECURITY_ISSUE_SEVERITY_LOW
+#define MEDIUM LLMSBX_SECURITY_ISSUE_SEVERITY_MEDIUM
+#define HIGH LLMSBX_SECURITY_ISSUE_SEVERITY_HIGH
+
+static const char * const preset_names[] = { "development", "production", "strict", "educational", NULL };
+static const char * const languages[] = { "python", "javascript", "java", "cpp", "go", "ruby", "r", NULL };
+
+static LlmsbxSecurityPreset *
+get_preset (const char *name,
+            const char *lang,
+            const char *backend)
+{
+  g_autoptr(GError) error = NULL;
+  LlmsbxSecurityPreset *preset = llmsbx_get_security_preset (name, lang, backend, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (preset);
+  return preset;
+}
+
+static LlmsbxLanguageHandler *
+handler_for (const char *lang)
+{
+  g_autoptr(GError) error = NULL;
+  LlmsbxLanguageHandler *handler = llmsbx_registry_lookup_language (llmsbx_registry_get_default (), lang, &error);
+
+  g_assert_no_error (error);
+  return handler;
+}
+
+/* The verdict on @code, and the violations' descriptions joined by '|'. */
+static gboolean
+check (const char  *preset_name,
+       const char  *lang,
+       const char  *code,
+       char       **found)
+{
+  g_autoptr(LlmsbxSecurityPreset) preset = get_preset (preset_name, lang, "docker");
+  g_autoptr(LlmsbxLanguageHandler) handler = handler_for (lang);
+  g_autoptr(GPtrArray) violations = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GString) text = g_string_new (NULL);
+  gboolean safe;
+
+  safe = llmsbx_security_policy_check (llmsbx_security_preset_get_security_policy (preset), handler, code,
+                                       &violations, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < violations->len; i++)
+    g_string_append_printf (text, "%s%s", i ? "|" : "",
+                            llmsbx_security_pattern_get_description (g_ptr_array_index (violations, i)));
+  if (found != NULL)
+    *found = g_string_free (g_steal_pointer (&text), FALSE);
+  return safe;
+}
+
+static void
+assert_blocked (const char *preset_name,
+                const char *lang,
+                const char *code)
+{
+  g_autofree char *found = NULL;
+
+  if (check (preset_name, lang, code, &found))
+    g_error ("%s code was let through by the %s preset: %s", lang, preset_name, code);
+  g_assert_cmpstr (found, !=, "");
+}
+
+static void
+assert_allowed (const char *preset_name,
+                const char *lang,
+                const char *code)
+{
+  g_autofree char *found = NULL;
+
+  if (!check (preset_name, lang, code, &found))
+    g_error ("%s code was blocked by the %s preset (%s): %s", lang, preset_name, found, code);
+}
+
+static GVariant *
+lookup (GVariant   *dict,
+        const char *key)
+{
+  return g_variant_lookup_value (dict, key, NULL);
+}
+
+static void
+assert_string (GVariant   *dict,
+               const char *key,
+               const char *expected)
+{
+  g_autoptr(GVariant) value = lookup (dict, key);
+
+  if (expected == NULL)
+    {
+      g_assert_null (value);
+      return;
+    }
+  g_assert_nonnull (value);
+  g_assert_cmpstr (g_variant_get_string (value, NULL), ==, expected);
+}
+
+static void
+assert_int (GVariant   *dict,
+            const char *key,
+            gint64      expected)
+{
+  g_autoptr(GVariant) value = lookup (dict, key);
+
+  g_assert_nonnull (value);
+  g_assert_cmpint (g_variant_get_int64 (value), ==, expected);
+}
+
+static void
+assert_bool (GVariant   *dict,
+             const char *key,
+             gboolean    expected)
+{
+  g_autoptr(GVariant) value = lookup (dict, key);
+
+  g_assert_nonnull (value);
+  g_assert_cmpint (g_variant_get_boolean (value), ==, expected);
+}
+
+static void
+assert_strv_value (GVariant   *dict,
+                   const char *key,
+                   const char *expected)
+{
+  g_autoptr(GVariant) value = lookup (dict, key);
+  g_autofree const char **strv = NULL;
+  g_autofree char *joined = NULL;
+
+  g_assert_nonnull (value);
+  strv = g_variant_get_strv (value, NULL);
+  joined = g_strjoinv (",", (char **) strv);
+  g_assert_cmpstr (joined, ==, expected);
+}
+
+/* Names and errors ------------------------------------------------------- */
+
+static void
+test_list (void)
+{
+  g_auto(GStrv) names = llmsbx_list_available_presets ();
+
+  g_assert_true (g_strv_equal ((const char * const *) names, preset_names));
+}
+
+static void
+test_errors (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LlmsbxSecurityPreset) preset = NULL;
+
+  preset = llmsbx_get_security_preset ("paranoid", "python", "docker", &error);
+  g_assert_null (preset);
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "development, production, strict, educational"));
+  g_clear_error (&error);
+
+  preset = llmsbx_get_security_preset ("strict", "cobol", "docker", &error);
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_LANGUAGE_NOT_SUPPORTED);
+  g_assert_nonnull (strstr (error->message, "python, javascript, java, cpp, go, ruby, r"));
+  g_clear_error (&error);
+
+  preset = llmsbx_get_security_preset ("strict", "python", "lxc", &error);
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_NOT_SUPPORTED);
+  g_assert_nonnull (strstr (error->message, "docker, podman, kubernetes"));
+  g_clear_error (&error);
+
+  /* Names are case-insensitive; the language and backend have defaults. */
+  preset = llmsbx_get_security_preset ("Strict", NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (llmsbx_security_preset_get_name (preset), ==, "strict");
+  g_assert_cmpstr (llmsbx_security_preset_get_lang (preset), ==, "python");
+  g_assert_cmpstr (llmsbx_security_preset_get_backend (preset), ==, "docker");
+  g_clear_object (&preset);
+
+  preset = llmsbx_get_security_preset ("production", "JavaScript", "PODMAN", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (llmsbx_security_preset_get_lang (preset), ==, "javascript");
+  g_assert_cmpstr (llmsbx_security_preset_get_backend (preset), ==, "podman");
+}
+
+/* Values ----------------------------------------------------------------- */
+
+/* The guide's "Preset Comparison" table. */
+static void
+test_comparison_table (void)
+{
+  const struct {
+    const char *name;
+    LlmsbxSecurityIssueSeverity threshold;
+    const char *network;
+    const char *memory;
+    gboolean read_only;
+    const char *user;
+  } rows[] = {
+    { "development", HIGH, "bridge", "1g", FALSE, NULL },
+    { "production", MEDIUM, "none", "512m", TRUE, "nobody:nogroup" },
+    { "strict", LOW, "none", "128m", TRUE, "nobody:nogroup" },
+    { "educational", MEDIUM, "bridge", "256m", TRUE, "1000:1000" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (rows); i++)
+    {
+      g_autoptr(LlmsbxSecurityPreset) preset = get_preset (rows[i].name, "python", "docker");
+      GVariant *config = llmsbx_security_preset_get_runtime_config (preset);
+
+      g_assert_cmpint (llmsbx_security_policy_get_severity_threshold (llmsbx_security_preset_get_security_policy (preset)),
+                       ==, rows[i].threshold);
+      assert_string (config, "network_mode", rows[i].network);
+      assert_string (config, "mem_limit", rows[i].memory);
+      assert_bool (config, "read_only", rows[i].read_only);
+      assert_string (config, "user", rows[i].user);
+      g_assert_null (llmsbx_security_preset_get_pod_manifest_fragment (preset));
+    }
+}
+
+/* The guide's strict example, key by key, and what is added to it. */
+static void
+test_strict_example (void)
+{
+  g_autoptr(LlmsbxSecurityPreset) preset = get_preset ("strict", "python", "docker");
+  GVariant *config = llmsbx_security_preset_get_runtime_config (preset);
+  g_autoptr(GVariant) tmpfs = lookup (config, "tmpfs");
+
+  assert_string (config, "mem_limit", "128m");
+  assert_int (config, "cpu_period", 100000);
+  assert_int (config, "cpu_quota", 50000);
+  assert_string (config, "network_mode", "none");
+  assert_bool (config, "read_only", TRUE);
+  assert_string (tmpfs, "/tmp", "size=50m,noexec,nosuid,nodev");
+  assert_string (config, "user", "nobody:nogroup");
+  assert_strv_value (config, "cap_drop", "ALL");
+  assert_strv_value (config, "security_opt", "no-new-privileges:true");
+
+  /* Additions: a writable workdir owned by the user, a process limit, HOME. */
+  assert_string (tmpfs, "/sandbox", "rw,exec,nosuid,nodev,size=64m,uid=65534,gid=65534");
+  assert_int (config, "pids_limit", 128);
+  {
+    g_autoptr(GVariant) environment = lookup (config, "environment");
+
+    assert_string (environment, "HOME", "/sandbox");
+  }
+}
+
+static void
+test_docker_and_podman_agree (void)
+{
+  for (guint i = 0; preset_names[i] != NULL; i++)
+    for (guint j = 0; languages[j] != NULL; j++)
+      {
+        g_autoptr(LlmsbxSecurityPreset) docker = get_preset (preset_names[i], languages[j], "docker");
+        g_autoptr(LlmsbxSecurityPreset) podman = get_preset (preset_names[i], languages[j], "podman");
+        g_autofree char *docker_policy = llmsbx_security_policy_to_json (llmsbx_security_preset_get_security_policy (docker));
+        g_autofree char *podman_policy = llmsbx_security_policy_to_json (llmsbx_security_preset_get_security_policy (podman));
+
+        g_assert_true (g_variant_equal (llmsbx_security_preset_get_runtime_config (docker),
+                                        llmsbx_security_preset_get_runtime_config (podman)));
+        g_assert_cmpstr (docker_policy, ==, podman_policy);
+      }
+}
+
+static GVariant *
+first_container (GVariant *spec)
+{
+  g_autoptr(GVariant) containers = lookup (spec, "containers");
+
+  g_assert_cmpuint (g_variant_n_children (containers), ==, 1);
+  return g_variant_get_child_value (containers, 0);
+}
+
+static void
+test_kubernetes_fragment (void)
+{
+  const struct {
+    const char *name;
+    const char *memory;
+    const char *cpu;
+    gboolean read_only;
+    gint64 uid;
+  } rows[] = {
+    { "development", "1Gi", "2", FALSE, -1 },
+    { "production", "512Mi", "1", TRUE, 65534 },
+    { "strict", "128Mi", "500m", TRUE, 65534 },
+    { "educational", "256Mi", "1", TRUE, 1000 },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (rows); i++)
+    {
+      g_autoptr(LlmsbxSecurityPreset) preset = get_preset (rows[i].name, "python", "kubernetes");
+      GVariant *fragment = llmsbx_security_preset_get_pod_manifest_fragment (preset);
+      g_autoptr(GVariant) spec = NULL;
+      g_autoptr(GVariant) container = NULL;
+      g_autoptr(GVariant) resources = NULL;
+      g_autoptr(GVariant) limits = NULL;
+      g_autoptr(GVariant) security = NULL;
+      g_autoptr(GVariant) pod_security = NULL;
+
+      /* The guide: Kubernetes presets carry no runtime config. */
+      g_assert_null (llmsbx_security_preset_get_runtime_config (preset));
+      g_assert_nonnull (llmsbx_security_preset_get_security_policy (preset));
+      g_assert_nonnull (fragment);
+
+      spec = lookup (fragment, "spec");
+      container = first_container (spec);
+      resources = lookup (container, "resources");
+      limits = lookup (resources, "limits");
+      assert_string (limits, "memory", rows[i].memory);
+      assert_string (limits, "cpu", rows[i].cpu);
+
+      security = lookup (container, "securityContext");
+      assert_bool (security, "readOnlyRootFilesystem", rows[i].read_only);
+      assert_bool (security, "privileged", FALSE);
+
+      pod_security = lookup (spec, "securityContext");
+      if (rows[i].uid < 0)
+        {
+          g_autoptr(GVariant) run_as = lookup (pod_security, "runAsUser");
+
+          g_assert_null (run_as);
+          continue;
+        }
+      assert_int (pod_security, "runAsUser", rows[i].uid);
+      assert_int (pod_security, "runAsGroup", rows[i].uid);
+      assert_bool (pod_security, "runAsNonRoot", TRUE);
+      assert_bool (security, "allowPrivilegeEscalation", FALSE);
+      {
+        g_autoptr(GVariant) capabilities = lookup (security, "capabilities");
+        g_autoptr(GVariant) mounts = lookup (container, "volumeMounts");
+        g_autoptr(GVariant) volumes = lookup (spec, "volumes");
+
+        assert_strv_value (capabilities, "drop", "ALL");
+        assert_bool (spec, "automountServiceAccountToken", FALSE);
+        g_assert_cmpuint (g_variant_n_children (mounts), ==, 2);
+        g_assert_cmpuint (g_variant_n_children (volumes), ==, 2);
+      }
+    }
+}
+
+/* Each call makes new objects: customising one preset leaves the next alone. */
+static void
+test_presets_are_independent (void)
+{
+  g_autoptr(LlmsbxSecurityPreset) first = get_preset ("production", "python", "docker");
+  g_autoptr(LlmsbxSecurityPreset) second = NULL;
+  g_autoptr(LlmsbxSecurityPattern) pattern = NULL;
+  g_autoptr(GPtrArray) first_patterns = NULL;
+  g_autoptr(GPtrArray) second_patterns = NULL;
+  g_autoptr(GError) error = NULL;
+
+  pattern = llmsbx_security_pattern_new ("\\bpandas\\.", "Pandas library usage", LOW, &error);
+  g_assert_no_error (error);
+  llmsbx_security_policy_add_pattern (llmsbx_security_preset_get_security_policy (first), pattern);
+  llmsbx_security_preset_set_runtime_config (first, g_variant_new_parsed ("{'mem_limit': <'1g'>}"));
+
+  second = get_preset ("production", "python", "docker");
+  first_patterns = llmsbx_security_policy_get_patterns (llmsbx_security_preset_get_security_policy (first));
+  second_patterns = llmsbx_security_policy_get_patterns (llmsbx_security_preset_get_security_policy (second));
+  g_assert_cmpuint (first_patterns->len, ==, second_patterns->len + 1);
+  assert_string (llmsbx_security_preset_get_runtime_config (second), "mem_limit", "512m");
+  assert_string (llmsbx_security_preset_get_runtime_config (first), "mem_limit", "1g");
+}
+
+/* Patterns through the real handlers ------------------------------------- */
+
+static const struct {
+  const char *lang;
+  const char *hello;
+} hello_world[] = {
+  { "python", "print('Hello, World!')\n" },
+  { "javascript", "console.log('Hello, World!');\n" },
+  { "java", "public class Main {\n  public static void main(String[] args) {\n"
+            "    System.out.println(\"Hello, World!\");\n  }\n}\n" },
+  { "cpp", "#include <iostream>\nint main() {\n  std::cout << \"Hello, World!\" << std::endl;\n  return 0;\n}\n" },
+  { "go", "package main\n\nimport \"fmt\"\n\nfunc main() {\n\tfmt.Println(\"Hello, World!\")\n}\n" },
+  { "ruby", "puts 'Hello, World!'\n" },
+  { "r", "cat('Hello, World!\\n')\nprint(1 + 1)\n" },
+};
+
+/* Every preset's patterns and every module's import regex of every handler
+ * compile, and plain programs pass. */
+static void
+test_hello_world_passes_everywhere (void)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (hello_world); i++)
+    for (guint j = 0; preset_names[j] != NULL; j++)
+      assert_allowed (preset_names[j], hello_world[i].lang, hello_world[i].hello);
+}
+
+/* Command execution is blocked by every preset, in every language. */
+static const struct {
+  const char *lang;
+  const char *code;
+} command_execution[] = {
+  { "python", "import os; os.system('ls')" },
+  { "python", "import subprocess\nsubprocess.run(['ls'])" },
+  { "python", "import os\nos . system ('ls')" },
+  { "python", "import os\nos.popen('ls').read()" },
+  { "javascript", "const cp = require('child_process');\ncp.exec('ls');" },
+  { "javascript", "import { execSync } from 'node:child_process';\nexecSync('ls');" },
+  { "javascript", "const { spawnSync } = process.mainModule.require('child_process'); spawnSync('ls');" },
+  { "java", "class M { public static void main(String[] a) throws Exception {\n"
+            "  Runtime.getRuntime().exec(\"ls\"); } }" },
+  { "java", "class M { public static void main(String[] a) throws Exception {\n"
+            "  new ProcessBuilder(\"ls\").inheritIO().start(); } }" },
+  { "cpp", "#include <cstdlib>\nint main() { return system(\"ls\"); }" },
+  { "cpp", "#include <cstdlib>\nint main() { return std::system(\"ls\"); }" },
+  { "cpp", "#include <cstdio>\nint main() { FILE *p = popen(\"ls\", \"r\"); return p == 0; }" },
+  { "go", "package main\nimport \"os/exec\"\nfunc main() { exec.Command(\"ls\").Run() }" },
+  { "ruby", "system('ls')" },
+  { "ruby", "puts `ls`" },
+  { "ruby", "puts %x(ls)" },
+  { "ruby", "IO.popen('ls') { |f| puts f.read }" },
+  { "r", "system('ls')" },
+  { "r", "system2('ls', stdout = TRUE)" },
+};
+
+static void
+test_command_execution_blocked (void)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (command_execution); i++)
+    for (guint j = 0; preset_names[j] != NULL; j++)
+      assert_blocked (preset_names[j], command_execution[i].lang, command_execution[i].code);
+}
+
+/* The same calls inside comments are not code. */
+static void
+test_commented_out_code_passes (void)
+{
+  assert_allowed ("strict", "python", "# os.system('ls')\nprint(1)");
+  assert_allowed ("strict", "javascript", "// require('child_process').exec('ls')\n/* eval(x) */ console.log(1);");
+  assert_allowed ("strict", "java", "class M { /* Runtime.getRuntime().exec(\"ls\"); */ }");
+  assert_allowed ("strict", "cpp", "// system(\"ls\");\nint main() { return 0; }");
+  assert_allowed ("strict", "go", "package main\n// exec.Command(\"ls\")\nfunc main() {}");
+  assert_allowed ("strict", "ruby", "# system('ls')\nputs 1");
+  assert_allowed ("strict", "r", "# system('ls')\nprint(1)");
+}
+
+/* Restricted modules, through each language's import regex. */
+static void
+test_restricted_imports (void)
+{
+  const struct {
+    const char *preset;
+    const char *lang;
+    const char *code;
+  } imports[] = {
+    { "production", "python", "import subprocess" },
+    { "production", "python", "from ctypes import CDLL" },
+    { "development", "python", "import ctypes" },
+    { "production", "javascript", "const cp = require('child_process');" },
+    { "production", "cpp", "#include <unistd.h>\nint main() { return 0; }" },
+    { "production", "go", "package main\nimport \"syscall\"\nfunc main() {}" },
+    { "production", "ruby", "require 'open3'" },
+    { "production", "r", "library(processx)" },
+    { "production", "java", "import java.lang.reflect.Method;\nclass M {}" },
+    { "strict", "python", "import socket" },
+    { "strict", "javascript", "const net = require('net');" },
+    { "strict", "go", "package main\nimport \"net/http\"\nfunc main() {}" },
+    { "strict", "ruby", "require 'net/http'" },
+    { "strict", "java", "import java.net.Socket;\nclass M {}" },
+    { "strict", "cpp", "#include <sys/socket.h>\nint main() { return 0; }" },
+    { "strict", "r", "library(httr)" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (imports); i++)
+    assert_blocked (imports[i].preset, imports[i].lang, imports[i].code);
+
+  /* development leaves the operating system alone. */
+  assert_allowed ("development", "python", "import os\nprint(os.getcwd())");
+}
+
+/* Strict blocks what production lets through. */
+static void
+test_strict_is_stricter (void)
+{
+  assert_allowed ("production", "python", "with open('out.txt', 'w') as f:\n    f.write('x')");
+  assert_blocked ("strict", "python", "with open('out.txt', 'w') as f:\n    f.write('x')");
+  assert_allowed ("production", "javascript", "fetch('http://example.com');");
+  assert_blocked ("strict", "javascript", "fetch('http://example.com');");
+  assert_blocked ("production", "python", "eval('1+1')");
+  assert_allowed ("development", "python", "eval('1+1')");
+}
+
+/* Sessions --------------------------------------------------------------- */
+
+/* The guide's complete example: is_safe() on the strict preset. */
+static void
+test_session_is_safe_guide_example (void)
+{
+  g_autoptr(LlmsbxSecurityPreset) preset = get_preset ("strict", "python", "docker");
+  g_autoptr(LlmsbxSandboxSession) session = NULL;
+  g_autoptr(GPtrArray) violations = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  gboolean found_system = FALSE;
+
+  session = g_object_new (LLMSBX_TYPE_SANDBOX_SESSION,
+                          "lang", "python",
+                          "security-policy", llmsbx_security_preset_get_security_policy (preset),
+                          "runtime-configs", llmsbx_security_preset_get_runtime_config (preset),
+                          NULL);
+  before = llmsbx_security_policy_to_json (llmsbx_sandbox_session_get_security_policy (session));
+
+  g_assert_false (llmsbx_sandbox_session_is_safe (session, "import os; os.system('ls')", &violations, &error));
+  g_assert_no_error (error);
+  for (guint i = 0; i < violations->len; i++)
+    if (g_str_equal (llmsbx_security_pattern_get_description (g_ptr_array_index (violations, i)),
+                     "System command execution"))
+      found_system = TRUE;
+  g_assert_true (found_system);
+  g_clear_pointer (&violations, g_ptr_array_unref);
+
+  g_assert_true (llmsbx_sandbox_session_is_safe (session, "print('Hello, World!')", &violations, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (violations->len, ==, 0);
+
+  after = llmsbx_security_policy_to_json (llmsbx_sandbox_session_get_security_policy (session));
+  g_assert_cmpstr (after, ==, before);
+  g_assert_false (llmsbx_sandbox_session_get_is_open (session));
+}
+
+static void
+test_session_without_policy (void)
+{
+  g_autoptr(LlmsbxSandboxSession) session = llmsbx_sandbox_session_new ("python");
+  g_autoptr(GPtrArray) violations = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_null (llmsbx_sandbox_session_get_security_policy (session));
+  g_assert_true (llmsbx_sandbox_session_is_safe (session, "import os; os.system('ls')", &violations, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (violations->len, ==, 0);
+}
+
+static void
+test_session_unknown_language (void)
+{
+  g_autoptr(LlmsbxSecurityPolicy) policy = llmsbx_security_policy_new (LOW);
+  g_autoptr(LlmsbxSandboxSession) session =
+    g_object_new (LLMSBX_TYPE_SANDBOX_SESSION, "lang", "cobol", "security-policy", policy, NULL);
+  g_autoptr(GPtrArray) violations = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_false (llmsbx_sandbox_session_is_safe (session, "DISPLAY 'HI'.", &violations, &error));
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_LANGUAGE_NOT_SUPPORTED);
+  g_assert_null (violations);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+
+  g_test_add_func ("/security-presets/list", test_list);
+  g_test_add_func ("/security-presets/errors", test_errors);
+  g_test_add_func ("/security-presets/comparison-table", test_comparison_table);
+  g_test_add_func ("/security-presets/strict-example", test_strict_example);
+  g_test_add_func ("/security-presets/docker-and-podman-agree", test_docker_and_podman_agree);
+  g_test_add_func ("/security-presets/kubernetes-fragment", test_kubernetes_fragment);
+  g_test_add_func ("/security-presets/independent", test_presets_are_independent);
+  g_test_add_func ("/security-presets/hello-world-passes", test_hello_world_passes_everywhere);
+  g_test_add_func ("/security-presets/command-execution-blocked", test_command_execution_blocked);
+  g_test_add_func ("/security-presets/commented-out-code-passes", test_commented_out_code_passes);
+  g_test_add_func ("/security-presets/restricted-imports", test_restricted_imports);
+  g_test_add_func ("/security-presets/strict-is-stricter", test_strict_is_stricter);
+  g_test_add_func ("/security-presets/session/is-safe-guide-example", test_session_is_safe_guide_example);
+  g_test_add_func ("/security-presets/session/without-policy", test_session_without_policy);
+  g_test_add_func ("/security-presets/session/unknown-language", test_session_unknown_language);
+
+  return g_test_run ();
+}
