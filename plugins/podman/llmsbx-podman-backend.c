@@ -79,32 +79,55 @@ llmsbx_podman_backend_resolve_settings (LlmsbxEngineBackend   *engine,
 }
 
 static gboolean
+has_ulimit (JsonArray  *ulimits,
+            const char *name)
+{
+  for (guint i = 0; i < json_array_get_length (ulimits); i++)
+    {
+      JsonNode *node = json_array_get_element (ulimits, i);
+
+      if (JSON_NODE_HOLDS_OBJECT (node) &&
+          g_strcmp0 (json_object_get_string_member_with_default (json_node_get_object (node), "Name", NULL),
+                     name) == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static gboolean
 llmsbx_podman_backend_prepare_create (LlmsbxEngineBackend  *engine,
                                       JsonObject           *body,
                                       LlmsbxContainerSpec  *spec,
                                       GError              **error)
 {
   JsonObject *host_config;
+  JsonNode *node;
+  JsonArray *ulimits;
 
   if (!LLMSBX_ENGINE_BACKEND_CLASS (llmsbx_podman_backend_parent_class)->prepare_create (engine, body, spec, error))
     return FALSE;
 
+  /* Ulimits in the request replace all of the service's defaults, so each
+   * one the user did not set is added. */
   host_config = json_object_get_object_member (body, "HostConfig");
-  if (!json_object_has_member (host_config, "Ulimits"))
+  node = json_object_get_member (host_config, "Ulimits");
+  if (node == NULL || !JSON_NODE_HOLDS_ARRAY (node))
     {
-      JsonArray *ulimits = json_array_new ();
-
-      for (gsize i = 0; i < G_N_ELEMENTS (default_ulimits); i++)
-        {
-          JsonObject *limit = json_object_new ();
-
-          json_object_set_string_member (limit, "Name", default_ulimits[i].name);
-          json_object_set_int_member (limit, "Soft", default_ulimits[i].limit);
-          json_object_set_int_member (limit, "Hard", default_ulimits[i].limit);
-          json_array_add_object_element (ulimits, limit);
-        }
-      json_object_set_array_member (host_config, "Ulimits", ulimits);
+      json_object_set_array_member (host_config, "Ulimits", json_array_new ());
+      node = json_object_get_member (host_config, "Ulimits");
     }
+  ulimits = json_node_get_array (node);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (default_ulimits); i++)
+    if (!has_ulimit (ulimits, default_ulimits[i].name))
+      {
+        JsonObject *limit = json_object_new ();
+
+        json_object_set_string_member (limit, "Name", default_ulimits[i].name);
+        json_object_set_int_member (limit, "Soft", default_ulimits[i].limit);
+        json_object_set_int_member (limit, "Hard", default_ulimits[i].limit);
+        json_array_add_object_element (ulimits, limit);
+      }
   return TRUE;
 }
 
