@@ -1,0 +1,799 @@
+/* test-podman-backend.c: what is Podman's own in the podman backend, against
+ * the real Podman service: where the service is found, a custom socket served
+ * by a second `podman system service` that the test starts, Podman's error
+ * format, the ulimits and init process it gets, mem_limit sizes, image names
+ * in Podman's store and archive uploads.
+ *
+ * What runs on every backend is in tests/backends. Each test body here runs
+ * in a subprocess; the parent then removes whatever the body left behind
+ * (found by this run's label) with the podman CLI, so a failing assertion
+ * never leaks a container or an image. Without the service every test fails. */
+#define _GNU_SOURCE  /* unshare() */
+#include <llmsbx.h>
+#include <glib/gstdio.h>
+#include <gio/gunixsocketaddress.h>
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <pwd.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+#include <sched.h>
+
+#define IMAGE "llmsbx/python:bookworm"
+#define RUN_LABEL "io.llmsbx.test-run"
+#define ROOTFUL_SOCKET "/run/podman/podman.sock"
+
+/* ---------------------------------------------------------------------------
+ * The podman CLI, to check independently what the backend did
+ * ------------------------------------------------------------------------ */
+
+/* A second service must not outlive a test that crashed. */
+static void
+kill_with_parent (gpointer user_data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
+
+/* GLib's test isolation points HOME and the XDG directories at /dev/null;
+ * podman must see the user's real configuration (registries.conf.d, ...). */
+static GSubprocessLauncher *
+podman_launcher (GSubprocessFlags flags)
+{
+  GSubprocessLauncher *launcher = g_subprocess_launcher_new (flags);
+  struct passwd *user = getpwuid (getuid ());
+
+  g_assert_nonnull (user);
+  g_subprocess_launcher_setenv (launcher, "HOME", user->pw_dir, TRUE);
+  g_subprocess_launcher_unsetenv (launcher, "XDG_CONFIG_HOME");
+  g_subprocess_launcher_unsetenv (launcher, "XDG_DATA_HOME");
+  g_subprocess_launcher_unsetenv (launcher, "XDG_CACHE_HOME");
+  g_subprocess_launcher_unsetenv (launcher, "XDG_RUNTIME_DIR");
+  g_subprocess_launcher_unsetenv (launcher, "CONTAINER_HOST");
+  return launcher;
+}
+
+/* Runs `podman ARGS...`; returns its stripped stdout, or NULL when it failed. */
+static char *
+podman (const char *first,
+        ...)
+{
+  g_autoptr(GSubprocessLauncher) launcher =
+    podman_launcher (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+  va_list args;
+
+  g_ptr_array_add (argv, (char *) "podman");
+  va_start (args, first);
+  for (const char *a = first; a != NULL; a = va_arg (args, const char *))
+    g_ptr_array_add (argv, (char *) a);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+
+  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, NULL, NULL, &out, NULL, &error);
+  g_assert_no_error (error);
+  if (!g_subprocess_get_successful (process))
+    return NULL;
+  return g_strstrip (g_steal_pointer (&out));
+}
+
+static char *
+run_filter (void)
+{
+  return g_strdup_printf ("label=%s=%s", RUN_LABEL, g_getenv ("LLMSBX_TEST_RUN"));
+}
+
+static void
+assert_container_gone (const char *id)
+{
+  g_autofree char *filter = g_strdup_printf ("id=%s", id);
+  g_autofree char *found = podman ("ps", "-aq", "--no-trunc", "--filter", filter, NULL);
+
+  g_assert_cmpstr (found, ==, "");
+}
+
+static void
+reap (void)
+{
+  g_autofree char *filter = run_filter ();
+  g_autofree char *containers = podman ("ps", "-aq", "--filter", filter, NULL);
+  g_autofree char *images = podman ("images", "-q", "--filter", filter, NULL);
+  g_auto(GStrv) container_ids = g_strsplit (containers ? containers : "", "\n", -1);
+  g_auto(GStrv) image_ids = g_strsplit (images ? images : "", "\n", -1);
+
+  for (char **id = container_ids; *id != NULL; id++)
+    if (**id != '\0')
+      {
+        g_autofree char *out = podman ("rm", "-f", "-v", *id, NULL);
+        g_test_message ("removed leftover container %s", *id);
+      }
+  for (char **id = image_ids; *id != NULL; id++)
+    if (**id != '\0')
+      {
+        g_autofree char *out = podman ("rmi", "-f", *id, NULL);
+        g_test_message ("removed leftover image %s", *id);
+      }
+}
+
+/* Runs the test body in a subprocess and cleans up after it, whatever happened. */
+static void
+isolated (gconstpointer body)
+{
+  if (g_test_subprocess ())
+    {
+      ((GTestFunc) body) ();
+      return;
+    }
+
+  g_test_trap_subprocess (NULL, 300 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  reap ();
+  g_test_trap_assert_passed ();
+}
+
+/* ---------------------------------------------------------------------------
+ * A second Podman service on a socket of the test's own
+ * ------------------------------------------------------------------------ */
+
+typedef struct
+{
+  GSubprocess *process;
+  char        *socket_path;
+  char        *url;
+} Service;
+
+static gboolean
+socket_answers (const char *path)
+{
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GSocketAddress) address = g_unix_socket_address_new (path);
+  g_autoptr(GSocketConnection) connection =
+    g_socket_client_connect (client, G_SOCKET_CONNECTABLE (address), NULL, NULL);
+
+  return connection != NULL;
+}
+
+/* Starts `podman system service` on @socket_path and waits until it listens. */
+static Service *
+service_start (const char *socket_path)
+{
+  g_autoptr(GSubprocessLauncher) launcher = podman_launcher (G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+                                                             G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+  g_autoptr(GError) error = NULL;
+  Service *service = g_new0 (Service, 1);
+  gint64 give_up = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+
+  service->socket_path = g_strdup (socket_path);
+  service->url = g_strdup_printf ("unix://%s", socket_path);
+  g_subprocess_launcher_set_child_setup (launcher, kill_with_parent, NULL, NULL);
+  service->process = g_subprocess_launcher_spawn (launcher, &error, "podman", "system", "service",
+                                                  "--time=0", service->url, NULL);
+  g_assert_no_error (error);
+
+  while (!socket_answers (socket_path))
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, give_up);
+      g_assert_nonnull (g_subprocess_get_identifier (service->process));  /* still running */
+      g_usleep (100 * 1000);
+    }
+  return service;
+}
+
+static void
+service_stop (Service *service)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_subprocess_send_signal (service->process, SIGTERM);
+  g_subprocess_wait (service->process, NULL, &error);
+  g_assert_no_error (error);
+  g_unlink (service->socket_path);
+  g_object_unref (service->process);
+  g_free (service->socket_path);
+  g_free (service->url);
+  g_free (service);
+}
+
+/* ---------------------------------------------------------------------------
+ * Helpers
+ * ------------------------------------------------------------------------ */
+
+static LlmsbxBackend *
+new_backend (void)
+{
+  g_autoptr(GError) error = NULL;
+  LlmsbxBackend *backend = llmsbx_registry_create_backend (llmsbx_registry_get_default (), "podman", &error);
+
+  g_assert_no_error (error);
+  g_assert_true (LLMSBX_IS_BACKEND (backend));
+  g_assert_cmpstr (llmsbx_backend_get_name (backend), ==, "podman");
+  return backend;
+}
+
+static char *
+create_sandbox (LlmsbxBackend *backend,
+                const char    *runtime_configs)
+{
+  g_autoptr(LlmsbxContainerSpec) spec = llmsbx_container_spec_new ();
+  g_autoptr(GError) error = NULL;
+  char *id;
+
+  spec->image = g_strdup (IMAGE);
+  spec->command = g_strdupv ((char *[]) { "sleep", "infinity", NULL });
+  spec->workdir = g_strdup ("/sandbox");
+  spec->labels = g_new0 (char *, 3);
+  spec->labels[0] = g_strdup ("io.llmsbx.managed-by=libllmsbx");
+  spec->labels[1] = g_strdup_printf ("%s=%s", RUN_LABEL, g_getenv ("LLMSBX_TEST_RUN"));
+  if (runtime_configs != NULL)
+    spec->runtime_configs = g_variant_ref_sink (g_variant_new_parsed (runtime_configs));
+  id = llmsbx_backend_create_sandbox (backend, spec, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (id);
+  return id;
+}
+
+static void
+remove_sandbox (LlmsbxBackend *backend,
+                const char    *id)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (llmsbx_backend_remove_sandbox (backend, id, NULL, &error));
+  g_assert_no_error (error);
+  assert_container_gone (id);
+}
+
+/* Runs @argv in the sandbox; returns its stdout and sets *status. */
+static char *
+exec_argv (LlmsbxBackend      *backend,
+           const char         *id,
+           const char * const *argv,
+           int                *status)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LlmsbxExecRequest) request = llmsbx_exec_request_new (argv);
+  g_autoptr(LlmsbxOutputCollector) output = llmsbx_output_collector_new (0);
+  g_autoptr(GBytes) out = NULL;
+  gsize size;
+  const char *data;
+
+  request->deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  g_assert_true (llmsbx_backend_exec (backend, id, request, output, status, NULL, &error));
+  g_assert_no_error (error);
+  out = llmsbx_output_collector_steal_bytes (output, LLMSBX_OUTPUT_STREAM_STDOUT);
+  data = g_bytes_get_data (out, &size);
+  return g_strndup (data ? data : "", size);
+}
+
+static char *
+exec_stdout (LlmsbxBackend      *backend,
+             const char         *id,
+             const char * const *argv)
+{
+  int status = -1;
+  char *out = exec_argv (backend, id, argv, &status);
+
+  g_assert_cmpint (status, ==, 0);
+  return out;
+}
+
+static GBytes *
+one_file_tar (void)
+{
+  struct archive *writer = archive_write_new ();
+  struct archive_entry *entry = archive_entry_new ();
+  gsize capacity = 16 * 1024;
+  guint8 *buffer = g_malloc0 (capacity);
+  size_t used = 0;
+
+  archive_write_set_format_pax_restricted (writer);
+  g_assert_cmpint (archive_write_open_memory (writer, buffer, capacity, &used), ==, ARCHIVE_OK);
+  archive_entry_set_pathname (entry, "hello.txt");
+  archive_entry_set_filetype (entry, AE_IFREG);
+  archive_entry_set_perm (entry, 0644);
+  archive_entry_set_size (entry, 6);
+  g_assert_cmpint (archive_write_header (writer, entry), ==, ARCHIVE_OK);
+  g_assert_cmpint (archive_write_data (writer, "hello\n", 6), ==, 6);
+  g_assert_cmpint (archive_write_close (writer), ==, ARCHIVE_OK);
+  archive_entry_free (entry);
+  archive_write_free (writer);
+  return g_bytes_new_take (buffer, used);
+}
+
+/* ---------------------------------------------------------------------------
+ * Where the service is
+ * ------------------------------------------------------------------------ */
+
+/* CONTAINER_HOST comes first, before the rootful socket that exists here;
+ * the backend's url property wins over it. */
+static void
+test_discovery_container_host (void)
+{
+  g_autoptr(LlmsbxBackend) backend = new_backend ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("llmsbx-podman-XXXXXX", NULL);
+  g_autofree char *url = g_strdup_printf ("unix://%s/elsewhere.sock", dir);
+  g_autofree char *expected = g_strdup_printf ("Cannot reach the Podman service at %s: "
+                                               "No such file or directory", url);
+
+  g_assert_true (g_file_test (ROOTFUL_SOCKET, G_FILE_TEST_EXISTS));
+  g_setenv ("CONTAINER_HOST", url, TRUE);
+  g_assert_false (llmsbx_backend_connect (backend, NULL, &error));
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_UNAVAILABLE);
+  g_assert_cmpstr (error->message, ==, expected);
+  g_clear_error (&error);
+
+  llmsbx_backend_set_url (backend, "unix://" ROOTFUL_SOCKET);
+  g_assert_true (llmsbx_backend_connect (backend, NULL, &error));
+  g_assert_no_error (error);
+  g_rmdir (dir);
+}
+
+/* Without CONTAINER_HOST the rootful socket, when it exists, comes before the
+ * rootless one; here the rootless path holds something that is not a socket. */
+static void
+test_discovery_rootful (void)
+{
+  g_autoptr(LlmsbxBackend) backend = new_backend ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("llmsbx-podman-XXXXXX", NULL);
+  g_autofree char *podman_dir = g_build_filename (dir, "podman", NULL);
+  g_autofree char *not_a_socket = g_build_filename (podman_dir, "podman.sock", NULL);
+
+  g_assert_true (g_file_test (ROOTFUL_SOCKET, G_FILE_TEST_EXISTS));
+  g_assert_cmpint (g_mkdir (podman_dir, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (not_a_socket, "", 0, NULL));
+  g_unsetenv ("CONTAINER_HOST");
+  g_setenv ("XDG_RUNTIME_DIR", dir, TRUE);
+
+  g_assert_true (llmsbx_backend_connect (backend, NULL, &error));
+  g_assert_no_error (error);
+
+  g_unlink (not_a_socket);
+  g_rmdir (podman_dir);
+  g_rmdir (dir);
+}
+
+/* Hides the rootful socket: a private mount namespace with an empty tmpfs
+ * over its directory. Needs CAP_SYS_ADMIN. */
+static gboolean
+hide_rootful_socket (void)
+{
+  if (unshare (CLONE_NEWNS) != 0)
+    {
+      g_test_skip_printf ("Cannot make a mount namespace to hide %s: %s", ROOTFUL_SOCKET, g_strerror (errno));
+      return FALSE;
+    }
+  g_assert_cmpint (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), ==, 0);
+  g_assert_cmpint (mount ("tmpfs", "/run/podman", "tmpfs", 0, "mode=0755"), ==, 0);
+  g_assert_false (g_file_test (ROOTFUL_SOCKET, G_FILE_TEST_EXISTS));
+  return TRUE;
+}
+
+/* Without a rootful socket, the rootless one in $XDG_RUNTIME_DIR; first
+ * missing (the error names it), then served by a second service. */
+static void
+test_discovery_rootless (void)
+{
+  g_autoptr(LlmsbxBackend) backend = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("llmsbx-podman-XXXXXX", NULL);
+  g_autofree char *podman_dir = g_build_filename (dir, "podman", NULL);
+  g_autofree char *socket_path = g_build_filename (podman_dir, "podman.sock", NULL);
+  g_autofree char *expected = g_strdup_printf ("Cannot reach the Podman service at unix://%s: "
+                                               "No such file or directory", socket_path);
+  g_autofree char *id = NULL;
+  g_autofree char *out = NULL;
+  Service *service;
+
+  if (!hide_rootful_socket ())
+    return;
+  g_unsetenv ("CONTAINER_HOST");
+  g_setenv ("XDG_RUNTIME_DIR", dir, TRUE);
+
+  backend = new_backend ();
+  g_assert_false (llmsbx_backend_connect (backend, NULL, &error));
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_UNAVAILABLE);
+  g_assert_cmpstr (error->message, ==, expected);
+  g_clear_error (&error);
+
+  g_assert_cmpint (g_mkdir (podman_dir, 0700), ==, 0);
+  service = service_start (socket_path);
+  id = create_sandbox (backend, NULL);
+  out = exec_stdout (backend, id, (const char *[]) { "echo", "rootless", NULL });
+  g_assert_cmpstr (out, ==, "rootless\n");
+  remove_sandbox (backend, id);
+  service_stop (service);
+
+  g_rmdir (podman_dir);
+  g_rmdir (dir);
+}
+
+/* The guide's custom-client example: a backend on a socket of one's own,
+ * given to a session as its client. */
+static void
+test_custom_socket (void)
+{
+  g_autoptr(LlmsbxBackend) backend = new_backend ();
+  g_autoptr(LlmsbxSandboxSession) session = NULL;
+  g_autoptr(LlmsbxExecutionResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("llmsbx-podman-XXXXXX", NULL);
+  g_autofree char *socket_path = g_build_filename (dir, "custom.sock", NULL);
+  g_autofree char *configs = g_strdup_printf ("{'labels': <{'%s': '%s'}>}", RUN_LABEL, g_getenv ("LLMSBX_TEST_RUN"));
+  g_autofree char *id = NULL;
+  Service *service = service_start (socket_path);
+
+  /* Nothing else may point the backend there. */
+  g_setenv ("CONTAINER_HOST", "unix:///nonexistent/podman.sock", TRUE);
+  llmsbx_backend_set_url (backend, service->url);
+
+  session = g_object_new (LLMSBX_TYPE_SANDBOX_SESSION, "lang", "python", "client", backend,
+                          "runtime-configs", g_variant_new_parsed (configs), NULL);
+  llmsbx_sandbox_session_open (session, NULL, &error);
+  g_assert_no_error (error);
+  result = llmsbx_sandbox_session_run (session, "print(6*7)", NULL, 0, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (llmsbx_execution_result_get_stdout (result), ==, "42\n");
+  g_assert_cmpuint (llmsbx_backend_get_request_count (backend), >, 0);
+
+  id = g_strdup (llmsbx_sandbox_session_get_container_id (session));
+  llmsbx_sandbox_session_close (session, NULL, &error);
+  g_assert_no_error (error);
+  assert_container_gone (id);
+
+  service_stop (service);
+  g_rmdir (dir);
+}
+
+/* ---------------------------------------------------------------------------
+ * Errors: {"cause": ..., "message": ..., "response": ...}
+ * ------------------------------------------------------------------------ */
+
+static void
+test_errors (void)
+{
+  g_autoptr(LlmsbxBackend) backend = new_backend ();
+  g_autoptr(LlmsbxContainerSpec) spec = llmsbx_container_spec_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) missing = NULL;
+  g_autoptr(LlmsbxExecRequest) request = llmsbx_exec_request_new ((const char *[]) { "true", NULL });
+  g_autoptr(LlmsbxOutputCollector) output = llmsbx_output_collector_new (0);
+  g_autofree char *name = g_strdup_printf ("llmsbx-no-such-container-%s", g_getenv ("LLMSBX_TEST_RUN"));
+  g_autofree char *id = NULL;
+  g_autofree char *attached = NULL;
+  int status;
+
+  /* The message of the answer, not its JSON. */
+  attached = llmsbx_backend_attach_sandbox (backend, name, NULL, &error);
+  g_assert_null (attached);
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED);
+  g_assert_nonnull (strstr (error->message, name));
+  g_assert_nonnull (strstr (error->message, "not found"));
+  g_clear_error (&error);
+
+  spec->image = g_strdup (IMAGE);
+  spec->command = g_strdupv ((char *[]) { "sleep", "infinity", NULL });
+  spec->labels = g_new0 (char *, 2);
+  spec->labels[0] = g_strdup_printf ("%s=%s", RUN_LABEL, g_getenv ("LLMSBX_TEST_RUN"));
+  spec->runtime_configs = g_variant_ref_sink (g_variant_new_parsed ("{'nano_cpus': <500000000>, 'cpu_period': <100000>}"));
+  g_assert_null (llmsbx_backend_create_sandbox (backend, spec, NULL, &error));
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED);
+  g_assert_nonnull (strstr (error->message, "NanoCpus conflicts with CpuPeriod"));
+  g_assert_null (strchr (error->message, '{'));
+  g_clear_error (&error);
+
+  /* Podman's "no container with name or ID ... found" is "not found" too. */
+  id = create_sandbox (backend, NULL);
+  missing = llmsbx_backend_get_archive (backend, id, "/sandbox/no-such-file", NULL, &error);
+  g_assert_null (missing);
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_FILE_NOT_FOUND);
+  g_clear_error (&error);
+  remove_sandbox (backend, id);
+
+  g_assert_false (llmsbx_backend_exec (backend, id, request, output, &status, NULL, &error));
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED);
+  g_assert_nonnull (strstr (error->message, "not found"));
+  g_clear_error (&error);
+  missing = llmsbx_backend_get_archive (backend, id, "/sandbox", NULL, &error);
+  g_assert_null (missing);
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED);
+  g_assert_nonnull (strstr (error->message, "not found"));
+  g_clear_error (&error);
+
+  /* Removing what is gone is done. */
+  g_assert_true (llmsbx_backend_remove_sandbox (backend, id, NULL, &error));
+  g_assert_no_error (error);
+}
+
+/* Answers the real service does not give on demand, from a socket of the
+ * test's own: an empty message (the cause counts), a body that is not JSON,
+ * and none at all. */
+typedef struct
+{
+  const char *container;
+  const char *status_line;
+  const char *body;
+} CannedAnswer;
+
+static const CannedAnswer canned_answers[] = {
+  { "cause-only", "500 Internal Server Error", "{\"cause\":\"the cause\",\"message\":\"\",\"response\":500}" },
+  { "not-json", "500 Internal Server Error", "oops \xff\xfe not json" },
+  { "empty", "500 Internal Server Error", "" },
+  { "missing", "404 Not Found",
+    "{\"cause\":\"no such container\",\"message\":\"no container with name or ID \\\"missing\\\" found: "
+    "no such container\",\"response\":404}" },
+};
+
+static gpointer
+serve_canned (gpointer data)
+{
+  GSocket *listener = data;
+
+  for (;;)
+    {
+      g_autoptr(GSocket) connection = g_socket_accept (listener, NULL, NULL);
+      g_autoptr(GString) request = g_string_new (NULL);
+      g_autofree char *answer = NULL;
+      const char *status_line = "404 Not Found";
+      const char *body = "{\"cause\":\"not found\",\"message\":\"unexpected request\",\"response\":404}";
+      char buffer[4096];
+      gssize n;
+
+      if (connection == NULL)
+        return NULL;
+      while (strstr (request->str, "\r\n\r\n") == NULL &&
+             (n = g_socket_receive (connection, buffer, sizeof buffer, NULL, NULL)) > 0)
+        g_string_append_len (request, buffer, n);
+
+      if (g_str_has_prefix (request->str, "GET /_ping "))
+        {
+          status_line = "200 OK";
+          body = "OK";
+        }
+      for (gsize i = 0; i < G_N_ELEMENTS (canned_answers); i++)
+        {
+          g_autofree char *path = g_strdup_printf ("/containers/%s/json ", canned_answers[i].container);
+
+          if (strstr (request->str, path) != NULL)
+            {
+              status_line = canned_answers[i].status_line;
+              body = canned_answers[i].body;
+            }
+        }
+      answer = g_strdup_printf ("HTTP/1.1 %s\r\nApi-Version: 1.41\r\nContent-Type: application/json\r\n"
+                                "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+                                status_line, strlen (body), body);
+      g_socket_send_with_blocking (connection, answer, strlen (answer), TRUE, NULL, NULL);
+      g_socket_close (connection, NULL);
+    }
+}
+
+static void
+test_error_bodies (void)
+{
+  g_autoptr(LlmsbxBackend) backend = new_backend ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocket) listener = NULL;
+  g_autoptr(GSocketAddress) address = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("llmsbx-podman-XXXXXX", NULL);
+  g_autofree char *socket_path = g_build_filename (dir, "canned.sock", NULL);
+  g_autofree char *url = g_strdup_printf ("unix://%s", socket_path);
+  struct { const char *container; const char *expected; } cases[] = {
+    { "cause-only", "Could not inspect the container: the cause" },
+    { "not-json", "Could not inspect the container: oops \xef\xbf\xbd\xef\xbf\xbd not json" },
+    { "empty", "Could not inspect the container: HTTP status 500" },
+    { "missing", "Container missing not found" },
+  };
+
+  listener = g_socket_new (G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_DEFAULT, &error);
+  g_assert_no_error (error);
+  address = g_unix_socket_address_new (socket_path);
+  g_assert_true (g_socket_bind (listener, address, FALSE, &error));
+  g_assert_true (g_socket_listen (listener, &error));
+  g_assert_no_error (error);
+  g_thread_unref (g_thread_new ("canned", serve_canned, g_object_ref (listener)));
+
+  llmsbx_backend_set_url (backend, url);
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *id = llmsbx_backend_attach_sandbox (backend, cases[i].container, NULL, &error);
+
+      g_assert_null (id);
+      g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED);
+      g_assert_cmpstr (error->message, ==, cases[i].expected);
+      g_clear_error (&error);
+    }
+
+  g_unlink (socket_path);
+  g_rmdir (dir);
+}
+
+/* ---------------------------------------------------------------------------
+ * What a Podman container gets
+ * ------------------------------------------------------------------------ */
+
+/* nofile and nproc within this host's hard limits, and an init process
+ * (catatonit, mounted as podman-init) as PID 1, unless the runtime configs
+ * say otherwise. The container's limits are PID 1's: Podman raises the soft
+ * nofile limit of exec'd commands to the hard one (docs/backends.md). */
+static void
+test_ulimits_and_init (void)
+{
+  g_autoptr(LlmsbxBackend) backend = new_backend ();
+  const char *probe[] = {
+    "sh", "-c",
+    "sed -n 's/^Max open files *\\([0-9]*\\) *\\([0-9]*\\).*/nofile \\1 \\2/p;"
+    " s/^Max processes *\\([0-9]*\\) *\\([0-9]*\\).*/nproc \\1 \\2/p' /proc/1/limits;"
+    " cat /proc/1/comm",
+    NULL
+  };
+  g_autofree char *id = create_sandbox (backend, NULL);
+  g_autofree char *out = exec_stdout (backend, id, probe);
+
+  g_assert_cmpstr (out, ==, "nproc 4096 4096\nnofile 20000 20000\npodman-init\n");
+  remove_sandbox (backend, id);
+
+  g_clear_pointer (&id, g_free);
+  g_clear_pointer (&out, g_free);
+  id = create_sandbox (backend, "{'ulimits': <[{'name': <'nofile'>, 'soft': <1024>, 'hard': <2048>}]>,"
+                                " 'init': <false>}");
+  out = exec_stdout (backend, id, probe);
+  /* The limit the user did not set keeps its default. */
+  g_assert_cmpstr (out, ==, "nproc 4096 4096\nnofile 1024 2048\nsleep\n");
+  remove_sandbox (backend, id);
+}
+
+/* Sizes in every spelling users write arrive as bytes. */
+static void
+test_mem_limit (void)
+{
+  g_autoptr(LlmsbxBackend) backend = new_backend ();
+  struct { const char *config; const char *bytes; } cases[] = {
+    { "{'mem_limit': <'512m'>}", "536870912" },
+    { "{'mem_limit': <'1g'>}", "1073741824" },
+    { "{'mem_limit': <'1GB'>}", "1073741824" },
+    { "{'mem_limit': <'65536k'>}", "67108864" },
+    { "{'mem_limit': <int64 268435456>}", "268435456" },
+  };
+  const char *probe[] = {
+    "sh", "-c", "cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes", NULL
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *id = create_sandbox (backend, cases[i].config);
+      g_autofree char *inspected = podman ("inspect", "--format", "{{.HostConfig.Memory}}", id, NULL);
+      g_autofree char *inside = exec_stdout (backend, id, probe);
+
+      g_assert_cmpstr (inspected, ==, cases[i].bytes);
+      g_assert_cmpstr (g_strstrip (inside), ==, cases[i].bytes);
+      remove_sandbox (backend, id);
+    }
+}
+
+/* Podman's exec inspect says ExitCode 0 while the command still runs; the
+ * status is the one it exits with, also when its output ends before it. */
+static void
+test_exec_status (void)
+{
+  g_autoptr(LlmsbxBackend) backend = new_backend ();
+  g_autofree char *id = create_sandbox (backend, NULL);
+  int status = -1;
+  g_autofree char *out = exec_argv (backend, id,
+                                    (const char *[]) { "sh", "-c", "echo early; exec >/dev/null 2>&1; sleep 0.5; exit 3", NULL },
+                                    &status);
+
+  g_assert_cmpstr (out, ==, "early\n");
+  g_assert_cmpint (status, ==, 3);
+  remove_sandbox (backend, id);
+}
+
+/* ---------------------------------------------------------------------------
+ * Images and files
+ * ------------------------------------------------------------------------ */
+
+/* Podman keeps "llmsbx/python:bookworm" as "localhost/llmsbx/python:bookworm";
+ * both names work, and a commit lands under localhost/ as well. */
+static void
+test_image_names (void)
+{
+  g_autoptr(LlmsbxBackend) backend = new_backend ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *committed = g_strdup_printf ("llmsbx-test/podman-commit:%s", g_getenv ("LLMSBX_TEST_RUN"));
+  g_autofree char *stored = g_strdup_printf ("localhost/%s", committed);
+  g_autofree char *id = NULL;
+  g_autofree char *tags = NULL;
+  gboolean pulled = TRUE;
+
+  g_assert_true (llmsbx_backend_ensure_image (backend, IMAGE, &pulled, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_false (pulled);
+  g_assert_true (llmsbx_backend_ensure_image (backend, "localhost/" IMAGE, &pulled, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_false (pulled);
+
+  id = create_sandbox (backend, NULL);
+  g_free (exec_stdout (backend, id, (const char *[]) { "sh", "-c", "echo kept > /sandbox/kept.txt", NULL }));
+  g_assert_true (llmsbx_backend_commit (backend, id, committed, NULL, &error));
+  g_assert_no_error (error);
+  remove_sandbox (backend, id);
+
+  tags = podman ("image", "inspect", "--format", "{{.RepoTags}}", stored, NULL);
+  g_assert_nonnull (strstr (tags, stored));
+  g_assert_null (strstr (tags, "docker.io/"));
+
+  g_assert_true (llmsbx_backend_ensure_image (backend, committed, &pulled, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_false (pulled);
+  g_assert_true (llmsbx_backend_remove_image (backend, committed, NULL, &error));
+  g_assert_no_error (error);
+  g_clear_pointer (&tags, g_free);
+  tags = podman ("image", "inspect", stored, NULL);
+  g_assert_null (tags);
+}
+
+/* Podman would create a missing destination as root; like Docker, the
+ * backend reports it missing so the session creates it as the sandbox user. */
+static void
+test_put_archive_missing_directory (void)
+{
+  g_autoptr(LlmsbxBackend) backend = new_backend ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) tar = one_file_tar ();
+  g_autofree char *id = create_sandbox (backend, NULL);
+  g_autofree char *out = NULL;
+  int status = -1;
+
+  g_assert_false (llmsbx_backend_put_archive (backend, id, "/sandbox/no/such/dir", tar, NULL, &error));
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_FILE_NOT_FOUND);
+  g_assert_cmpstr (error->message, ==, "Directory /sandbox/no/such/dir does not exist in the sandbox");
+  g_clear_error (&error);
+  g_free (exec_argv (backend, id, (const char *[]) { "test", "-e", "/sandbox/no", NULL }, &status));
+  g_assert_cmpint (status, ==, 1);
+
+  g_assert_true (llmsbx_backend_put_archive (backend, id, "/sandbox", tar, NULL, &error));
+  g_assert_no_error (error);
+  out = exec_stdout (backend, id, (const char *[]) { "cat", "/sandbox/hello.txt", NULL });
+  g_assert_cmpstr (out, ==, "hello\n");
+  remove_sandbox (backend, id);
+
+  /* A missing sandbox is not a missing directory. */
+  g_assert_false (llmsbx_backend_put_archive (backend, id, "/sandbox", tar, NULL, &error));
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED);
+  g_assert_nonnull (strstr (error->message, "not found"));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+
+  /* One label value per run, shared with the subprocesses through the environment. */
+  if (g_getenv ("LLMSBX_TEST_RUN") == NULL)
+    {
+      g_autofree char *run = g_uuid_string_random ();
+      g_setenv ("LLMSBX_TEST_RUN", run, TRUE);
+    }
+
+  g_test_add_data_func ("/podman/discovery/container-host", (gconstpointer) test_discovery_container_host, isolated);
+  g_test_add_data_func ("/podman/discovery/rootful", (gconstpointer) test_discovery_rootful, isolated);
+  g_test_add_data_func ("/podman/discovery/rootless", (gconstpointer) test_discovery_rootless, isolated);
+  g_test_add_data_func ("/podman/custom-socket", (gconstpointer) test_custom_socket, isolated);
+  g_test_add_data_func ("/podman/errors", (gconstpointer) test_errors, isolated);
+  g_test_add_data_func ("/podman/error-bodies", (gconstpointer) test_error_bodies, isolated);
+  g_test_add_data_func ("/podman/ulimits-and-init", (gconstpointer) test_ulimits_and_init, isolated);
+  g_test_add_data_func ("/podman/mem-limit", (gconstpointer) test_mem_limit, isolated);
+  g_test_add_data_func ("/podman/exec-status", (gconstpointer) test_exec_status, isolated);
+  g_test_add_data_func ("/podman/image-names", (gconstpointer) test_image_names, isolated);
+  g_test_add_data_func ("/podman/put-archive-missing-directory", (gconstpointer) test_put_archive_missing_directory, isolated);
+
+  return g_test_run ();
+}
