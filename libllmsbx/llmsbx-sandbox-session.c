@@ -1090,7 +1090,7 @@ enforce_policy (LlmsbxSandboxSession  *self,
  * llmsbx_sandbox_session_is_safe:
  * @self: a #LlmsbxSandboxSession
  * @code: source code in the session's language (UTF-8)
- * @violations: (out) (optional) (transfer full) (element-type LlmsbxSecurityPattern):
+ * @violations: (out) (optional) (transfer container) (element-type LlmsbxSecurityPattern):
  *   every pattern of the policy that matched, blocking or not (see
  *   llmsbx_security_policy_check())
  * @error: return location for a #GError

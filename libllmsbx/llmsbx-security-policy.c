@@ -255,7 +255,8 @@ copy_objects (GPtrArray *array)
  *
  * Returns: (transfer container) (element-type LlmsbxSecurityPattern): the
  *   patterns, in the order they were added; a copy of the list, so adding to
- *   it does not change the policy
+ *   it does not change the policy; it holds a reference to each pattern and
+ *   drops it when freed
  */
 GPtrArray *
 llmsbx_security_policy_get_patterns (LlmsbxSecurityPolicy *self)
@@ -276,7 +277,8 @@ llmsbx_security_policy_get_patterns (LlmsbxSecurityPolicy *self)
  * @self: a #LlmsbxSecurityPolicy
  *
  * Returns: (transfer container) (element-type LlmsbxRestrictedModule): the
- *   restricted modules, in the order they were added; a copy of the list
+ *   restricted modules, in the order they were added; a copy of the list,
+ *   holding a reference to each
  */
 GPtrArray *
 llmsbx_security_policy_get_restricted_modules (LlmsbxSecurityPolicy *self)

@@ -109,9 +109,10 @@ module_pattern (LlmsbxLanguageHandler   *handler,
  * @handler: (nullable): the language of @code; %NULL scans @code as it is,
  *   comments included, and fails if the policy restricts modules
  * @code: source code (UTF-8)
- * @violations: (out) (optional) (transfer full) (element-type LlmsbxSecurityPattern):
+ * @violations: (out) (optional) (transfer container) (element-type LlmsbxSecurityPattern):
  *   every pattern that matched, blocking or not: the policy's own patterns
- *   first, in their order, then one per restricted module that is imported
+ *   first, in their order, then one per restricted module that is imported;
+ *   the array holds a reference to each and drops it when freed
  * @error: return location for a #GError
  *
  * Checks code against the policy, without changing the policy: comments are
