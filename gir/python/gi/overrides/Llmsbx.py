@@ -176,6 +176,11 @@ class SandboxSession(Llmsbx.SandboxSession):
     def install(self, libraries, cancellable=None):
         return super().install(_check_libraries(libraries), cancellable)
 
+    def is_safe(self, code):
+        """Returns ``(is_safe, violations)``: whether the session's security
+        policy lets ``code`` run, and every SecurityPattern that matched."""
+        return super().is_safe(code)
+
     def copy_to_runtime(self, src, dest, cancellable=None):
         return super().copy_to_runtime(os.fspath(src), os.fspath(dest), cancellable)
 
@@ -219,6 +224,132 @@ class ExecutionResult(Llmsbx.ExecutionResult):
 
 ExecutionResult = override(ExecutionResult)
 __all__.append('ExecutionResult')
+
+
+_SAFE = Llmsbx.SecurityIssueSeverity.SAFE
+
+
+class SecurityPattern(Llmsbx.SecurityPattern):
+    """A regular expression a security policy looks for in code. An invalid
+    expression raises GLib.Error (LLMSBX_ERROR_INVALID_ARGUMENT) here, with
+    the regex engine's message::
+
+        Llmsbx.SecurityPattern(pattern=r"os\.system", description="System command execution",
+                               severity=Llmsbx.SecurityIssueSeverity.HIGH)
+    """
+
+    def __init__(self, pattern=None, description='', severity=_SAFE, **kwargs):
+        super().__init__(pattern=pattern, description=description, severity=severity, **kwargs)
+        self.init(None)
+
+    pattern = property(Llmsbx.SecurityPattern.get_pattern)
+    description = property(Llmsbx.SecurityPattern.get_description)
+    severity = property(Llmsbx.SecurityPattern.get_severity)
+    module = property(Llmsbx.SecurityPattern.get_module)
+
+    def __repr__(self):
+        return '<Llmsbx.SecurityPattern pattern=%r description=%r severity=%s>' % (
+            self.pattern, self.description, self.severity.value_nick.upper())
+
+
+SecurityPattern = override(SecurityPattern)
+__all__.append('SecurityPattern')
+
+
+class RestrictedModule(Llmsbx.RestrictedModule):
+    """A module that code must not import (and install() must not install)."""
+
+    def __init__(self, name=None, description='', severity=_SAFE, **kwargs):
+        super().__init__(name=name, description=description, severity=severity, **kwargs)
+
+    name = property(Llmsbx.RestrictedModule.get_name)
+    description = property(Llmsbx.RestrictedModule.get_description)
+    severity = property(Llmsbx.RestrictedModule.get_severity)
+
+    def __repr__(self):
+        return '<Llmsbx.RestrictedModule name=%r description=%r severity=%s>' % (
+            self.name, self.description, self.severity.value_nick.upper())
+
+
+RestrictedModule = override(RestrictedModule)
+__all__.append('RestrictedModule')
+
+
+class SecurityPolicy(Llmsbx.SecurityPolicy):
+    """Patterns and restricted modules, and the severity from which they
+    block code; ``patterns`` and ``restricted_modules`` may be given as lists.
+    The ``patterns`` and ``restricted_modules`` attributes are tuples (copies):
+    add with add_pattern() and add_restricted_module()."""
+
+    def __init__(self, severity_threshold=_SAFE, patterns=None, restricted_modules=None, **kwargs):
+        super().__init__(severity_threshold=severity_threshold, **kwargs)
+        for pattern in patterns or ():
+            self.add_pattern(pattern)
+        for module in restricted_modules or ():
+            self.add_restricted_module(module)
+
+    severity_threshold = property(Llmsbx.SecurityPolicy.get_severity_threshold,
+                                  Llmsbx.SecurityPolicy.set_severity_threshold)
+
+    @property
+    def patterns(self):
+        return tuple(self.get_patterns())
+
+    @property
+    def restricted_modules(self):
+        return tuple(self.get_restricted_modules())
+
+    @classmethod
+    def from_json(cls, text):
+        return Llmsbx.SecurityPolicy.new_from_json(text)
+
+
+SecurityPolicy = override(SecurityPolicy)
+__all__.append('SecurityPolicy')
+
+
+def _unpack(variant):
+    return variant.unpack() if variant is not None else None
+
+
+class SecurityPreset(Llmsbx.SecurityPreset):
+    """A preset's security configuration: ``security_policy``, and
+    ``runtime_config`` as a dict that may be changed in place before it is
+    given to a session (None for Kubernetes, which has
+    ``pod_manifest_fragment`` instead)."""
+
+    name = property(Llmsbx.SecurityPreset.get_name)
+    lang = property(Llmsbx.SecurityPreset.get_lang)
+    backend = property(Llmsbx.SecurityPreset.get_backend)
+    security_policy = property(Llmsbx.SecurityPreset.get_security_policy)
+
+    @property
+    def runtime_config(self):
+        # One dict per preset object, so `config.runtime_config[key] = value` sticks.
+        if '_runtime_config' not in self.__dict__:
+            self.__dict__['_runtime_config'] = _unpack(self.get_runtime_config())
+        return self.__dict__['_runtime_config']
+
+    @runtime_config.setter
+    def runtime_config(self, config):
+        self.set_runtime_config(_to_vardict(config) if config is not None else None)
+        self.__dict__['_runtime_config'] = config
+
+    @property
+    def pod_manifest_fragment(self):
+        return _unpack(self.get_pod_manifest_fragment())
+
+
+SecurityPreset = override(SecurityPreset)
+__all__.append('SecurityPreset')
+
+
+def get_security_preset(preset_name, language='python', backend='docker'):
+    """Returns a SecurityPreset: ``get_security_preset("strict", "python", "docker")``."""
+    return Llmsbx.get_security_preset(preset_name, language, backend)
+
+
+__all__.append('get_security_preset')
 
 
 def register_language_handler(handler):
