@@ -7,7 +7,9 @@
 #pragma once
 
 #include <llmsbx.h>
+#include <pwd.h>
 #include <string.h>
+#include <unistd.h>
 
 /* The backend under test: "docker" unless LLMSBX_TEST_BACKEND says otherwise. */
 static inline const char *
@@ -25,15 +27,22 @@ backend_test_cli (void)
   return backend_test_name ();
 }
 
-/* A launcher for the engine's CLI. GLib's test isolation points
- * XDG_CONFIG_HOME at /dev/null, where podman then fails to read its
- * storage.conf, so the CLI gets the user's real configuration. */
+/* A launcher for the engine's CLI. GLib's test isolation points HOME and
+ * the XDG directories at /dev/null, where podman then fails to read its
+ * configuration (storage.conf, registries.conf.d), so the CLI gets the
+ * user's real ones. */
 static inline GSubprocessLauncher *
 backend_test_cli_launcher (GSubprocessFlags flags)
 {
   GSubprocessLauncher *launcher = g_subprocess_launcher_new (flags);
+  struct passwd *user = getpwuid (getuid ());
 
+  if (user != NULL)
+    g_subprocess_launcher_setenv (launcher, "HOME", user->pw_dir, TRUE);
   g_subprocess_launcher_unsetenv (launcher, "XDG_CONFIG_HOME");
+  g_subprocess_launcher_unsetenv (launcher, "XDG_DATA_HOME");
+  g_subprocess_launcher_unsetenv (launcher, "XDG_CACHE_HOME");
+  g_subprocess_launcher_unsetenv (launcher, "XDG_RUNTIME_DIR");
   return launcher;
 }
 

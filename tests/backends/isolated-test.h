@@ -43,6 +43,8 @@ test_cli (gboolean     must_succeed,
           const char  *first_arg,
           ...)
 {
+  g_autoptr(GSubprocessLauncher) launcher =
+    backend_test_cli_launcher (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
   g_autoptr(GSubprocess) process = NULL;
   g_autoptr(GError) error = NULL;
@@ -57,8 +59,7 @@ test_cli (gboolean     must_succeed,
   va_end (args);
   g_ptr_array_add (argv, NULL);
 
-  process = g_subprocess_newv ((const char * const *) argv->pdata,
-                               G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
+  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
   g_assert_no_error (error);
   g_subprocess_communicate_utf8 (process, NULL, NULL, &out, &err, &error);
   g_assert_no_error (error);
@@ -86,11 +87,13 @@ static inline gboolean
 test_object_exists (const char *type,
                     const char *id)
 {
+  g_autoptr(GSubprocessLauncher) launcher =
+    backend_test_cli_launcher (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
   g_autoptr(GSubprocess) process = NULL;
   g_autoptr(GError) error = NULL;
 
-  process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error,
-                              backend_test_cli (), "inspect", "--type", type, id, NULL);
+  process = g_subprocess_launcher_spawn (launcher, &error,
+                                         backend_test_cli (), "inspect", "--type", type, id, NULL);
   g_assert_no_error (error);
   g_subprocess_wait (process, NULL, &error);
   g_assert_no_error (error);
