@@ -6,7 +6,8 @@
  * a random token in its environment, which its children inherit; on timeout a
  * second exec kills every process whose environment holds the token, repeating
  * until none is left so that a fork bomb cannot outrun it. This needs only
- * `sh`, `tr` and `grep` in the image and works the same on every backend. */
+ * `sh`, `tr` and `grep` in the image (or bash, which needs no fork at all) and
+ * works the same on every backend. */
 #include "config.h"
 
 #include "llmsbx-guarded-exec-private.h"
@@ -14,18 +15,28 @@
 
 #define TOKEN_VARIABLE "LLMSBX_EXEC_TOKEN"
 
-/* $1 is the token. Killing the process group as well catches children that
- * scrubbed their environment but stayed in the group. The engine may start a
- * command a moment after its client gave up waiting, so the sweep only ends
- * after a few quiet rounds in a row. */
+/* $1 is the token. Under bash the environments are read with the `read`
+ * builtin, so finding and killing forks nothing: a fork bomb that used up the
+ * sandbox's process limit cannot stop the sweep. Plain sh needs tr and grep.
+ * Killing the process group as well catches children that scrubbed their
+ * environment but stayed in the group. The engine may start a command a
+ * moment after its client gave up waiting, so the sweep only ends after a few
+ * quiet rounds in a row (it sleeps only then, when forking works again). */
 static const char kill_script[] =
+  "has_token() {\n"
+  "  if [ -n \"$BASH_VERSION\" ]; then\n"
+  "    while IFS= read -r -d '' e; do [ \"$e\" = \"" TOKEN_VARIABLE "=$1\" ] && return 0; done < \"$2\"\n"
+  "    return 1\n"
+  "  fi\n"
+  "  tr '\\0' '\\n' < \"$2\" | grep -qx \"" TOKEN_VARIABLE "=$1\"\n"
+  "}\n"
   "self=$$; round=0; quiet=0\n"
   "while [ $round -lt 100 ]; do\n"
   "  found=0\n"
   "  for f in /proc/[0-9]*/environ; do\n"
   "    p=${f#/proc/}; p=${p%/environ}\n"
   "    [ \"$p\" = \"$self\" ] && continue\n"
-  "    if tr '\\0' '\\n' < \"$f\" 2>/dev/null | grep -qx \"" TOKEN_VARIABLE "=$1\"; then\n"
+  "    if has_token \"$1\" \"$f\" 2>/dev/null; then\n"
   "      kill -KILL -- \"-$p\" 2>/dev/null; kill -KILL \"$p\" 2>/dev/null; found=1\n"
   "    fi\n"
   "  done\n"
@@ -38,6 +49,12 @@ static const char kill_script[] =
   "done\n"
   "exit 1\n";
 
+/* Runs the sweep with bash when the image has it; `command -v` and `exec`
+ * are builtins, so choosing forks nothing either. */
+static const char kill_launcher[] =
+  "if command -v bash >/dev/null 2>&1; then exec bash -c \"$1\" llmsbx-kill \"$2\"; fi\n"
+  "exec sh -c \"$1\" llmsbx-kill \"$2\"\n";
+
 /* How long the kill itself may take; it must not hang a timed-out session. */
 #define KILL_TIMEOUT_SECONDS 10
 
@@ -46,7 +63,7 @@ kill_token_processes (LlmsbxBackend *backend,
                       const char    *sandbox_id,
                       const char    *token)
 {
-  const char *argv[] = { "sh", "-c", kill_script, "llmsbx-kill", token, NULL };
+  const char *argv[] = { "sh", "-c", kill_launcher, "llmsbx-kill", kill_script, token, NULL };
   g_autoptr(LlmsbxExecRequest) request = llmsbx_exec_request_new (argv);
   g_autoptr(GError) error = NULL;
   int status = -1;
