@@ -1,13 +1,19 @@
 /* llmsbx-go-handler.c: the Go language handler.
  *
- * Until the environment is set up, `go run` builds the code file with the
- * image's own settings, which is all code using only the standard library
- * needs. Setting up makes the workdir a module (`go mod init sandbox`, unless
- * it already has a go.mod), and from then on the module cache is in the
- * workdir, where `go get` puts libraries and `go run` finds them through the
- * module's go.mod. The build cache is always in the workdir, so a read-only
- * home does no harm. Where `go get` downloads from is the sandbox's GOPROXY
- * (a file:// directory works offline). */
+ * Code is built with `go build` into {workdir}/.llmsbx/a.out, which then runs:
+ * unlike `go run`, which reports any failure of the program as its own exit
+ * status 1 and adds "exit status N" to stderr, this keeps the program's exit
+ * status and output as they are; a compile error stops the run at the build,
+ * with the compiler's messages.
+ *
+ * Until the environment is set up, the build uses the image's own settings,
+ * which is all code using only the standard library needs. Setting up makes
+ * the workdir a module (`go mod init sandbox`, unless it already has a
+ * go.mod), and from then on the module cache is in the workdir, where `go get`
+ * puts libraries and the build finds them through the module's go.mod. The
+ * build cache is always in the workdir, so a read-only home does no harm.
+ * Where `go get` downloads from is the sandbox's GOPROXY (a file:// directory
+ * works offline). */
 #include "llmsbx-go-handler.h"
 
 #define GO_CACHE "GOCACHE={workdir}/.sandbox-go/cache"
@@ -17,8 +23,9 @@
 /* -mod=mod lets go.mod and go.sum follow the imports of the code. */
 #define GO_MODULE_ENV "env " GO_CACHE " " GO_MODULES " GOFLAGS=-mod=mod " GO_TOOLCHAIN
 
-#define IMAGE_RUN "env " GO_CACHE " " GO_TOOLCHAIN " go run {file}"
-#define MODULE_RUN GO_MODULE_ENV " go run {file}"
+#define BINARY "{workdir}/.llmsbx/a.out"
+#define IMAGE_BUILD "env " GO_CACHE " " GO_TOOLCHAIN " go build -o " BINARY " {file}"
+#define MODULE_BUILD GO_MODULE_ENV " go build -o " BINARY " {file}"
 
 /* An import path P, or a package below it (P/sub), in either kind of quotes. */
 #define IMPORT_PATH "[\"`]{module}(?:/[^\"`\\n]*)?[\"`]"
@@ -46,9 +53,10 @@ llmsbx_go_handler_get_run_commands (LlmsbxLanguageHandler *handler,
                                     LlmsbxRuntimeContext  *context)
 {
   gboolean ready = llmsbx_runtime_context_get_environment_ready (context);
-  char **commands = g_new0 (char *, 2);
+  char **commands = g_new0 (char *, 3);
 
-  commands[0] = g_strdup (ready ? MODULE_RUN : IMAGE_RUN);
+  commands[0] = g_strdup (ready ? MODULE_BUILD : IMAGE_BUILD);
+  commands[1] = g_strdup (BINARY);
   return commands;
 }
 
@@ -100,7 +108,7 @@ llmsbx_go_handler_new (void)
     "sh -c 'test -e go.mod || exec \"$@\"' llmsbx-go-setup " GO_MODULE_ENV " go mod init sandbox",
     NULL
   };
-  static const char * const execution_commands[] = { IMAGE_RUN, NULL };
+  static const char * const execution_commands[] = { IMAGE_BUILD, BINARY, NULL };
 
   return g_object_new (LLMSBX_TYPE_GO_HANDLER,
                        "name", "go",
