@@ -1,0 +1,486 @@
+/* test-security.c: security policies enforced on a real engine, and the
+ * presets' container settings read from inside the sandbox.
+ *
+ * "Nothing is sent" is proven twice: by the backend's own request counter,
+ * and by the engine's event log, read with its CLI, which shows no exec for
+ * the container while a refused call ran. */
+#include "isolated-test.h"
+
+#define HIGH LLMSBX_SECURITY_ISSUE_SEVERITY_HIGH
+#define MEDIUM LLMSBX_SECURITY_ISSUE_SEVERITY_MEDIUM
+
+/* The guide's example policy. */
+static LlmsbxSecurityPolicy *
+guide_policy (void)
+{
+  LlmsbxSecurityPolicy *policy = llmsbx_security_policy_new (MEDIUM);
+  g_autoptr(LlmsbxSecurityPattern) system = NULL;
+  g_autoptr(LlmsbxSecurityPattern) write = NULL;
+  g_autoptr(LlmsbxRestrictedModule) subprocess = NULL;
+  g_autoptr(LlmsbxRestrictedModule) requests = NULL;
+  g_autoptr(GError) error = NULL;
+
+  system = llmsbx_security_pattern_new ("os\\.system", "System command execution", HIGH, &error);
+  g_assert_no_error (error);
+  write = llmsbx_security_pattern_new ("open\\s*\\([^)]*['\"][wa]", "File write operation", MEDIUM, &error);
+  g_assert_no_error (error);
+  subprocess = llmsbx_restricted_module_new ("subprocess", "Process execution", HIGH);
+  requests = llmsbx_restricted_module_new ("requests", "HTTP requests", HIGH);
+
+  llmsbx_security_policy_add_pattern (policy, system);
+  llmsbx_security_policy_add_pattern (policy, write);
+  llmsbx_security_policy_add_restricted_module (policy, subprocess);
+  llmsbx_security_policy_add_restricted_module (policy, requests);
+  return policy;
+}
+
+static char *
+now_timestamp (void)
+{
+  gint64 now = g_get_real_time ();
+
+  return g_strdup_printf ("%" G_GINT64_FORMAT ".%06" G_GINT64_FORMAT,
+                          now / G_USEC_PER_SEC, now % G_USEC_PER_SEC);
+}
+
+/* How many exec events the engine logged for @container between @since and @until. */
+static guint
+exec_events (const char *container,
+             const char *since,
+             const char *until)
+{
+  g_autofree char *filter = g_strdup_printf ("container=%s", container);
+  g_autofree char *out = test_cli (TRUE, "events", "--since", since, "--until", until,
+                                   "--filter", filter, NULL);
+  g_auto(GStrv) lines = g_strsplit (out, "\n", -1);
+  guint count = 0;
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (strstr (lines[i], "exec") != NULL)
+      count++;
+  return count;
+}
+
+/* A session on a backend object of our own, so its request counter is readable. */
+static LlmsbxSandboxSession *
+open_counted_session (LlmsbxSecurityPolicy  *policy,
+                      LlmsbxBackend        **backend_out)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LlmsbxBackend) backend = NULL;
+
+  backend = llmsbx_registry_create_backend (llmsbx_registry_get_default (), backend_test_name (), &error);
+  g_assert_no_error (error);
+  *backend_out = g_object_ref (backend);
+  return test_open_session ("", "client", backend, "security-policy", policy, NULL);
+}
+
+static void
+assert_security_error (const GError *error,
+                       const char   *expected_part)
+{
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_SECURITY_VIOLATION);
+  if (strstr (error->message, expected_part) == NULL)
+    g_error ("the security error '%s' does not name '%s'", error->message, expected_part);
+}
+
+/* Enforcement ------------------------------------------------------------ */
+
+static void
+test_run_refused_before_the_sandbox (void)
+{
+  g_autoptr(LlmsbxSecurityPolicy) policy = guide_policy ();
+  g_autoptr(LlmsbxBackend) backend = NULL;
+  g_autoptr(LlmsbxSandboxSession) session = open_counted_session (policy, &backend);
+  const char *container = llmsbx_sandbox_session_get_container_id (session);
+  g_autoptr(LlmsbxExecutionResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *t0 = NULL;
+  g_autofree char *t1 = NULL;
+  g_autofree char *t2 = NULL;
+  g_autofree char *out = NULL;
+  guint requests;
+
+  /* Let the events of open() fall before the window. */
+  g_usleep (G_USEC_PER_SEC / 10);
+  t0 = now_timestamp ();
+  requests = llmsbx_backend_get_request_count (backend);
+
+  result = llmsbx_sandbox_session_run (session, "import os; os.system('touch /sandbox/pwned')",
+                                       NULL, 0, NULL, &error);
+  g_assert_null (result);
+  assert_security_error (error, "System command execution");
+  g_clear_error (&error);
+
+  /* Every violation is named. */
+  result = llmsbx_sandbox_session_run (session, "import subprocess\nopen('/sandbox/f', 'w')\nos.system('x')",
+                                       NULL, 0, NULL, &error);
+  g_assert_null (result);
+  assert_security_error (error, "System command execution");
+  assert_security_error (error, "File write operation");
+  assert_security_error (error, "restricted module subprocess");
+  g_clear_error (&error);
+
+  /* Refused code with libraries: neither is sent. */
+  {
+    const char *libraries[] = { "six", NULL };
+
+    result = llmsbx_sandbox_session_run (session, "os.system('ls')", libraries, 0, NULL, &error);
+    g_assert_null (result);
+    assert_security_error (error, "System command execution");
+    g_clear_error (&error);
+  }
+
+  g_assert_cmpuint (llmsbx_backend_get_request_count (backend), ==, requests);
+  g_usleep (G_USEC_PER_SEC / 10);
+  t1 = now_timestamp ();
+  g_assert_cmpuint (exec_events (container, t0, t1), ==, 0);
+
+  /* The control: allowed code does reach the sandbox, and the event log shows it. */
+  out = test_run (session, "print('allowed')");
+  g_assert_cmpstr (out, ==, "allowed\n");
+  g_assert_cmpuint (llmsbx_backend_get_request_count (backend), >, requests);
+  g_usleep (G_USEC_PER_SEC / 10);
+  t2 = now_timestamp ();
+  g_assert_cmpuint (exec_events (container, t1, t2), >, 0);
+
+  /* The refused code really did not run. */
+  g_free (out);
+  out = test_sh (session, "test -e /sandbox/pwned && echo present || echo absent");
+  g_assert_cmpstr (out, ==, "absent\n");
+
+  test_close (session);
+}
+
+static void
+test_install_refused_before_the_sandbox (void)
+{
+  g_autoptr(LlmsbxSecurityPolicy) policy = guide_policy ();
+  g_autoptr(LlmsbxBackend) backend = NULL;
+  g_autoptr(LlmsbxSandboxSession) session = open_counted_session (policy, &backend);
+  const char *container = llmsbx_sandbox_session_get_container_id (session);
+  const char *restricted[] = { "six", "Requests==2.31.0", NULL };
+  const char *bad_name[] = { "--index-url=http://evil", NULL };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *t0 = NULL;
+  g_autofree char *t1 = NULL;
+  guint requests;
+
+  g_usleep (G_USEC_PER_SEC / 10);
+  t0 = now_timestamp ();
+  requests = llmsbx_backend_get_request_count (backend);
+
+  /* Nothing is installed, not even the allowed library before it. */
+  g_assert_false (llmsbx_sandbox_session_install (session, restricted, NULL, &error));
+  assert_security_error (error, "Requests==2.31.0");
+  assert_security_error (error, "HTTP requests");
+  g_clear_error (&error);
+
+  /* Names are still validated. */
+  g_assert_false (llmsbx_sandbox_session_install (session, bad_name, NULL, &error));
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  g_assert_cmpuint (llmsbx_backend_get_request_count (backend), ==, requests);
+  g_usleep (G_USEC_PER_SEC / 10);
+  t1 = now_timestamp ();
+  g_assert_cmpuint (exec_events (container, t0, t1), ==, 0);
+
+  test_close (session);
+}
+
+/* is_safe() on an open session asks the policy only. */
+static void
+test_is_safe_sends_nothing (void)
+{
+  g_autoptr(LlmsbxSecurityPolicy) policy = guide_policy ();
+  g_autoptr(LlmsbxBackend) backend = NULL;
+  g_autoptr(LlmsbxSandboxSession) session = open_counted_session (policy, &backend);
+  g_autoptr(GPtrArray) violations = NULL;
+  g_autoptr(GError) error = NULL;
+  guint requests = llmsbx_backend_get_request_count (backend);
+
+  g_assert_false (llmsbx_sandbox_session_is_safe (session, "import os; os.system('ls')", &violations, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (violations->len, ==, 1);
+  g_assert_cmpuint (llmsbx_backend_get_request_count (backend), ==, requests);
+
+  test_close (session);
+}
+
+/* Presets ---------------------------------------------------------------- */
+
+/* The preset's runtime config plus this run's label. */
+static GVariant *
+labelled_config (GVariant *config)
+{
+  GVariantBuilder builder;
+  GVariantIter iter;
+  const char *key;
+  GVariant *value;
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE_VARDICT);
+  g_variant_iter_init (&iter, config);
+  while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
+    {
+      g_variant_builder_add (&builder, "{sv}", key, value);
+      g_variant_unref (value);
+    }
+  g_variant_builder_add (&builder, "{sv}", "labels",
+                         g_variant_new_parsed ("{%s: <%s>}", TEST_RUN_LABEL, test_run_id ()));
+  return g_variant_builder_end (&builder);
+}
+
+static char *
+config_string (GVariant   *config,
+               const char *key)
+{
+  g_autoptr(GVariant) value = g_variant_lookup_value (config, key, G_VARIANT_TYPE_STRING);
+
+  return value ? g_variant_dup_string (value, NULL) : NULL;
+}
+
+static gint64
+config_int (GVariant   *config,
+            const char *key)
+{
+  g_autoptr(GVariant) value = g_variant_lookup_value (config, key, G_VARIANT_TYPE_INT64);
+
+  return value ? g_variant_get_int64 (value) : -1;
+}
+
+static gboolean
+config_bool (GVariant   *config,
+             const char *key)
+{
+  g_autoptr(GVariant) value = g_variant_lookup_value (config, key, G_VARIANT_TYPE_BOOLEAN);
+
+  return value != NULL && g_variant_get_boolean (value);
+}
+
+static gboolean
+config_has_string (GVariant   *config,
+                   const char *key,
+                   const char *wanted)
+{
+  g_autoptr(GVariant) value = g_variant_lookup_value (config, key, G_VARIANT_TYPE_STRING_ARRAY);
+  g_autofree const char **strv = value ? g_variant_get_strv (value, NULL) : NULL;
+
+  return strv != NULL && g_strv_contains (strv, wanted);
+}
+
+/* "128m" → bytes, as docker-py reads it. */
+static guint64
+size_bytes (const char *size)
+{
+  char *end = NULL;
+  guint64 n = g_ascii_strtoull (size, &end, 10);
+
+  switch (g_ascii_tolower (*end))
+    {
+    case 'k': return n << 10;
+    case 'm': return n << 20;
+    case 'g': return n << 30;
+    default: return n;
+    }
+}
+
+static char *
+probe (LlmsbxSandboxSession *session,
+       const char           *command)
+{
+  return g_strstrip (test_sh (session, command));
+}
+
+/* The value of a cgroup limit, from v1 or v2 file names. */
+static char *
+cgroup_value (LlmsbxSandboxSession *session,
+              const char           *v1,
+              const char           *v2)
+{
+  g_autofree char *command = g_strdup_printf ("cat /sys/fs/cgroup/%s 2>/dev/null || cat /sys/fs/cgroup/%s", v1, v2);
+
+  return probe (session, command);
+}
+
+static guint64
+status_hex (LlmsbxSandboxSession *session,
+            const char           *field)
+{
+  g_autofree char *command = g_strdup_printf ("sed -n 's/^%s:[[:space:]]*//p' /proc/self/status", field);
+  g_autofree char *text = probe (session, command);
+
+  return g_ascii_strtoull (text, NULL, 16);
+}
+
+static void
+test_preset (gconstpointer data)
+{
+  const char *name = data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LlmsbxSecurityPreset) preset = llmsbx_get_security_preset (name, "python", backend_test_name (), &error);
+  GVariant *config;
+  g_autoptr(LlmsbxSandboxSession) session = NULL;
+  g_autoptr(LlmsbxExecutionResult) refused = NULL;
+  g_autofree char *mem_limit = NULL;
+  g_autofree char *network = NULL;
+  g_autofree char *user = NULL;
+  g_autofree char *value = NULL;
+  g_autofree char *expected = NULL;
+  gboolean hardened;
+
+  g_assert_no_error (error);
+  config = llmsbx_security_preset_get_runtime_config (preset);
+  g_assert_nonnull (config);
+
+  session = backend_test_session_new ("python",
+                                      "security-policy", llmsbx_security_preset_get_security_policy (preset),
+                                      "runtime-configs", labelled_config (config),
+                                      NULL);
+  llmsbx_sandbox_session_open (session, NULL, &error);
+  g_assert_no_error (error);
+
+  /* Code runs: the workdir is writable under a read-only root and any user. */
+  value = test_run (session, "print('Hello, World!')");
+  g_assert_cmpstr (value, ==, "Hello, World!\n");
+  g_clear_pointer (&value, g_free);
+  value = test_run (session, "print(sum(range(10)))");
+  g_assert_cmpstr (value, ==, "45\n");
+  g_clear_pointer (&value, g_free);
+
+  /* The policy is enforced. */
+  refused = llmsbx_sandbox_session_run (session, "import os; os.system('id')", NULL, 0, NULL, &error);
+  g_assert_null (refused);
+  assert_security_error (error, "System command execution");
+  g_clear_error (&error);
+
+  /* Memory. */
+  mem_limit = config_string (config, "mem_limit");
+  g_assert_nonnull (mem_limit);
+  value = cgroup_value (session, "memory/memory.limit_in_bytes", "memory.max");
+  expected = g_strdup_printf ("%" G_GUINT64_FORMAT, size_bytes (mem_limit));
+  g_assert_cmpstr (value, ==, expected);
+  g_clear_pointer (&value, g_free);
+  g_clear_pointer (&expected, g_free);
+
+  /* CPU. */
+  value = probe (session, "cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us 2>/dev/null || cut -d' ' -f1 /sys/fs/cgroup/cpu.max");
+  expected = g_strdup_printf ("%" G_GINT64_FORMAT, config_int (config, "cpu_quota"));
+  g_assert_cmpstr (value, ==, expected);
+  g_clear_pointer (&value, g_free);
+  g_clear_pointer (&expected, g_free);
+
+  /* Processes. */
+  if (config_int (config, "pids_limit") > 0)
+    {
+      value = cgroup_value (session, "pids/pids.max", "pids.max");
+      expected = g_strdup_printf ("%" G_GINT64_FORMAT, config_int (config, "pids_limit"));
+      g_assert_cmpstr (value, ==, expected);
+      g_clear_pointer (&value, g_free);
+      g_clear_pointer (&expected, g_free);
+    }
+
+  /* Network: "none" leaves only the loopback interface. */
+  network = config_string (config, "network_mode");
+  value = probe (session, "ls /sys/class/net | sort | tr '\\n' ' '");
+  if (g_str_equal (network, "none"))
+    g_assert_cmpstr (value, ==, "lo");
+  else
+    {
+      g_assert_nonnull (strstr (value, "lo"));
+      g_assert_nonnull (strstr (value, "eth0"));
+    }
+  g_clear_pointer (&value, g_free);
+
+  /* The root file system. */
+  value = probe (session, "touch /llmsbx-probe 2>/dev/null && echo writable || echo read-only");
+  g_assert_cmpstr (value, ==, config_bool (config, "read_only") ? "read-only" : "writable");
+  g_clear_pointer (&value, g_free);
+  value = probe (session, "touch /sandbox/probe && echo writable");
+  g_assert_cmpstr (value, ==, "writable");
+  g_clear_pointer (&value, g_free);
+
+  /* The user. */
+  user = config_string (config, "user");
+  value = probe (session, "echo $(id -u):$(id -g)");
+  if (user == NULL)
+    g_assert_cmpstr (value, ==, "0:0");
+  else if (g_str_equal (user, "nobody:nogroup"))
+    g_assert_cmpstr (value, ==, "65534:65534");
+  else
+    g_assert_cmpstr (value, ==, user);
+  g_clear_pointer (&value, g_free);
+
+  /* Capabilities and no_new_privs. */
+  hardened = config_has_string (config, "cap_drop", "ALL");
+  g_assert_cmpint (hardened, ==, config_has_string (config, "security_opt", "no-new-privileges:true"));
+  if (hardened)
+    {
+      g_assert_cmphex (status_hex (session, "CapEff"), ==, 0);
+      g_assert_cmphex (status_hex (session, "CapPrm"), ==, 0);
+      g_assert_cmphex (status_hex (session, "CapBnd"), ==, 0);
+    }
+  else
+    g_assert_cmphex (status_hex (session, "CapEff"), !=, 0);
+  value = probe (session, "sed -n 's/^NoNewPrivs:[[:space:]]*//p' /proc/self/status");
+  g_assert_cmpstr (value, ==, hardened ? "1" : "0");
+  g_clear_pointer (&value, g_free);
+
+  /* /tmp as the preset mounts it. */
+  {
+    g_autoptr(GVariant) tmpfs = g_variant_lookup_value (config, "tmpfs", G_VARIANT_TYPE_VARDICT);
+    g_autofree char *tmp_options = NULL;
+
+    if (tmpfs != NULL && g_variant_lookup (tmpfs, "/tmp", "s", &tmp_options))
+      {
+        value = probe (session, "awk '$2 == \"/tmp\" { print $3 }' /proc/mounts");
+        g_assert_cmpstr (value, ==, "tmpfs");
+        g_clear_pointer (&value, g_free);
+        if (strstr (tmp_options, "noexec") != NULL)
+          {
+            value = probe (session, "awk '$2 == \"/tmp\" { print $4 }' /proc/mounts");
+            g_assert_nonnull (strstr (value, "noexec"));
+            g_clear_pointer (&value, g_free);
+          }
+      }
+  }
+
+  test_close (session);
+}
+
+/* test_isolated() for a test with data: the body in a subprocess, then reaping. */
+static void
+test_isolated_preset (gconstpointer name)
+{
+  if (g_test_subprocess ())
+    {
+      test_preset (name);
+      return;
+    }
+
+  g_test_trap_subprocess (NULL, 600 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  test_reap ();
+  g_test_trap_assert_passed ();
+}
+
+int
+main (int argc, char **argv)
+{
+  g_auto(GStrv) presets = NULL;
+
+  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+
+  test_add_isolated ("/security/run-refused-before-the-sandbox", test_run_refused_before_the_sandbox);
+  test_add_isolated ("/security/install-refused-before-the-sandbox", test_install_refused_before_the_sandbox);
+  test_add_isolated ("/security/is-safe-sends-nothing", test_is_safe_sends_nothing);
+
+  presets = llmsbx_list_available_presets ();
+  for (guint i = 0; presets[i] != NULL; i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/security/preset/%s", presets[i]);
+
+      g_test_add_data_func (path, presets[i], test_isolated_preset);
+    }
+
+  return g_test_run ();
+}
