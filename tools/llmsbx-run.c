@@ -89,10 +89,11 @@ code_from_stream (GInputStream *stream,
   return code_from_bytes ((const char *) buffer->data, buffer->len, origin, error);
 }
 
-static char *
-read_code (const char *inline_code,
-           const char *path,
-           GError    **error)
+/* The code of -c CODE, or of FILE ("-": standard input), checked to be UTF-8 text. */
+char *
+llmsbx_tool_read_code (const char *inline_code,
+                       const char *path,
+                       GError    **error)
 {
   g_autoptr(GInputStream) stream = NULL;
   g_autoptr(GFile) file = NULL;
@@ -296,6 +297,58 @@ new_session (const char *lang,
   return session;
 }
 
+/* A security preset's policy, and its container settings under those given
+ * with --runtime-configs, which win key by key. */
+static gboolean
+apply_preset (LlmsbxSandboxSession  *session,
+              const char            *name,
+              GError               **error)
+{
+  g_autoptr(LlmsbxSecurityPreset) preset = NULL;
+  GVariant *preset_config;
+  GVariant *given;
+  GVariantBuilder merged;
+  GVariantIter iter;
+  const char *key;
+  GVariant *value;
+
+  preset = llmsbx_get_security_preset (name, llmsbx_sandbox_session_get_lang (session),
+                                       llmsbx_sandbox_session_get_backend (session), error);
+  if (preset == NULL)
+    return FALSE;
+
+  llmsbx_sandbox_session_set_security_policy (session, llmsbx_security_preset_get_security_policy (preset));
+
+  /* Kubernetes presets carry no container settings. */
+  preset_config = llmsbx_security_preset_get_runtime_config (preset);
+  if (preset_config == NULL)
+    return TRUE;
+
+  given = llmsbx_sandbox_session_get_runtime_configs (session);
+  g_variant_builder_init (&merged, G_VARIANT_TYPE_VARDICT);
+  g_variant_iter_init (&iter, preset_config);
+  while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
+    {
+      g_autoptr(GVariant) override = given ? g_variant_lookup_value (given, key, NULL) : NULL;
+
+      if (override == NULL)
+        g_variant_builder_add (&merged, "{sv}", key, value);
+      g_variant_unref (value);
+    }
+  if (given != NULL)
+    {
+      g_variant_iter_init (&iter, given);
+      while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
+        {
+          g_variant_builder_add (&merged, "{sv}", key, value);
+          g_variant_unref (value);
+        }
+    }
+
+  llmsbx_sandbox_session_set_runtime_configs (session, g_variant_builder_end (&merged));
+  return TRUE;
+}
+
 int
 llmsbx_tool_run (int    argc,
                  char **argv)
@@ -306,6 +359,7 @@ llmsbx_tool_run (int    argc,
   g_autofree char *workdir = NULL;
   g_autofree char *inline_code = NULL;
   g_autofree char *runtime_configs = NULL;
+  g_autofree char *preset = NULL;
   g_auto(GStrv) libraries = NULL;
   double timeout = 0;
   gboolean json = FALSE;
@@ -323,7 +377,10 @@ llmsbx_tool_run (int    argc,
     { "library", 'L', 0, G_OPTION_ARG_STRING_ARRAY, &libraries, "Install a library first (repeatable)", "LIB" },
     { "runtime-configs", 'r', 0, G_OPTION_ARG_STRING, &runtime_configs,
       "Container settings as a JSON object, e.g. '{\"mem_limit\": \"256m\"}'", "JSON" },
-    /* Bytes as given, whatever the locale: UTF-8 is checked by read_code(). */
+    { "preset", 'p', 0, G_OPTION_ARG_STRING, &preset,
+      "Security preset (development, production, strict, educational): its policy and "
+      "container settings; --runtime-configs keys win", "PRESET" },
+    /* Bytes as given, whatever the locale: UTF-8 is checked by llmsbx_tool_read_code(). */
     { "code", 'c', 0, G_OPTION_ARG_FILENAME, &inline_code, "Run CODE instead of a file", "CODE" },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log what the session does to stderr", NULL },
     G_OPTION_ENTRY_NULL
@@ -360,7 +417,7 @@ llmsbx_tool_run (int    argc,
   if (timeout < 0)
     return llmsbx_tool_usage_error (argv[0], "--timeout must not be negative");
 
-  code = read_code (inline_code, argv[1], &error);
+  code = llmsbx_tool_read_code (inline_code, argv[1], &error);
   if (code == NULL)
     return llmsbx_tool_fail (error);
 
@@ -369,6 +426,8 @@ llmsbx_tool_run (int    argc,
   session = new_session (lang, backend, image, workdir, skip_environment_setup, verbose);
   if (runtime_configs != NULL &&
       !llmsbx_sandbox_session_set_runtime_configs_json (session, runtime_configs, &error))
+    return llmsbx_tool_fail (error);
+  if (preset != NULL && !apply_preset (session, preset, &error))
     return llmsbx_tool_fail (error);
 
   run.loop = loop;

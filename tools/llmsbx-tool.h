@@ -16,6 +16,7 @@ int llmsbx_tool_run       (int argc, char **argv);
 int llmsbx_tool_backends  (int argc, char **argv);
 int llmsbx_tool_languages (int argc, char **argv);
 int llmsbx_tool_images    (int argc, char **argv);
+int llmsbx_tool_check     (int argc, char **argv);
 
 gboolean llmsbx_tool_parse_options (GOptionContext *context,
                                     int            *argc,
@@ -24,5 +25,8 @@ int      llmsbx_tool_usage_error   (const char     *command,
                                     const char     *format,
                                     ...) G_GNUC_PRINTF (2, 3);
 int      llmsbx_tool_fail          (const GError   *error);
+char    *llmsbx_tool_read_code     (const char     *inline_code,
+                                    const char     *path,
+                                    GError        **error);
 
 G_END_DECLS

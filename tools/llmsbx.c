@@ -12,6 +12,7 @@ typedef struct {
 
 static const Command commands[] = {
   { "run", "Run code in a sandbox and exit with its exit status", llmsbx_tool_run },
+  { "check", "Check code against a security policy without running it", llmsbx_tool_check },
   { "backends", "List the sandbox backends that are installed", llmsbx_tool_backends },
   { "languages", "List the languages that are installed", llmsbx_tool_languages },
   { "images", "Build or list the sandbox images of the languages", llmsbx_tool_images },
@@ -123,7 +124,7 @@ main (int    argc,
     }
 
   if (argc < 2)
-    return llmsbx_tool_usage_error ("llmsbx", "a command is needed (run, backends, languages, images)");
+    return llmsbx_tool_usage_error ("llmsbx", "a command is needed (run, check, backends, languages, images)");
 
   if (g_str_equal (argv[1], "help"))
     {
