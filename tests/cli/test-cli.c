@@ -475,6 +475,126 @@ test_signal (gconstpointer data)
   g_assert_cmpuint (leftovers, ==, 0);
 }
 
+/* Security ------------------------------------------------------------- */
+
+static void
+test_check_unsafe (void)
+{
+  g_autoptr(CliResult) result = cli_run ("check", "--preset", "strict", "-c", "import os; os.system('ls')");
+
+  g_assert_cmpint (result->status, ==, 1);
+  g_assert_true (output_contains (result->out, "HIGH   blocks   System command execution"));
+  g_assert_true (output_contains (result->out, "Operating system access (restricted module os)"));
+  g_assert_true (output_contains (result->out, "unsafe: the policy (threshold LOW) blocks the code"));
+}
+
+static void
+test_check_safe (void)
+{
+  g_autoptr(CliResult) result = NULL;
+  g_autofree char *path = NULL;
+  g_autoptr(GError) error = NULL;
+
+  result = cli_run ("check", "-c", "print('hello')");
+  g_assert_cmpint (result->status, ==, 0);
+  assert_output (result->out, "safe: the policy (threshold LOW) lets the code run\n");
+  g_clear_pointer (&result, cli_result_free);
+
+  /* Another language, from a file: findings below the threshold are printed. */
+  g_close (g_file_open_tmp ("check-XXXXXX.js", &path, &error), NULL);
+  g_assert_no_error (error);
+  g_file_set_contents (path, "fetch('http://example.com');\n", -1, &error);
+  g_assert_no_error (error);
+  result = cli_run ("check", "--preset", "production", "--lang", "javascript", path);
+  g_assert_cmpint (result->status, ==, 0);
+  g_clear_pointer (&result, cli_result_free);
+  result = cli_run ("check", "--preset", "strict", "--lang", "javascript", path);
+  g_assert_cmpint (result->status, ==, 1);
+  g_assert_true (output_contains (result->out, "LOW    blocks   HTTP request (fetch)"));
+  g_unlink (path);
+}
+
+static void
+test_check_policy_file (void)
+{
+  g_autofree char *path = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CliResult) result = NULL;
+
+  g_close (g_file_open_tmp ("policy-XXXXXX.json", &path, &error), NULL);
+  g_assert_no_error (error);
+
+  g_file_set_contents (path,
+                       "{\"severity_threshold\": \"high\", \"patterns\": ["
+                       "{\"pattern\": \"\\\\bpandas\\\\.\", \"description\": \"Pandas\", \"severity\": \"low\"},"
+                       "{\"pattern\": \"rm -rf\", \"description\": \"Wiping\", \"severity\": 3}]}",
+                       -1, &error);
+  g_assert_no_error (error);
+
+  result = cli_run ("check", "--policy", path, "-c", "pandas.read_csv('x')");
+  g_assert_cmpint (result->status, ==, 0);
+  g_assert_true (output_contains (result->out, "LOW    reported Pandas (pattern \\bpandas\\.)"));
+  g_clear_pointer (&result, cli_result_free);
+
+  result = cli_run ("check", "--policy", path, "-c", "cmd = 'rm -rf /'");
+  g_assert_cmpint (result->status, ==, 1);
+  g_clear_pointer (&result, cli_result_free);
+
+  g_file_set_contents (path, "{\"patterns\": [{\"pattern\": \"(\", \"severity\": 1}]}", -1, &error);
+  g_assert_no_error (error);
+  result = cli_run ("check", "--policy", path, "-c", "x");
+  g_assert_cmpint (result->status, ==, 125);
+  g_assert_true (output_contains (result->err, "patterns[0]"));
+  g_unlink (path);
+}
+
+static void
+test_check_errors (void)
+{
+  g_autoptr(CliResult) result = cli_run ("check", "--preset", "paranoid", "-c", "x");
+
+  g_assert_cmpint (result->status, ==, 125);
+  g_assert_true (output_contains (result->err, "development, production, strict, educational"));
+  g_clear_pointer (&result, cli_result_free);
+
+  result = cli_run ("check", "--preset", "strict", "--policy", "p.json", "-c", "x");
+  g_assert_cmpint (result->status, ==, 2);
+  g_clear_pointer (&result, cli_result_free);
+
+  result = cli_run ("check");
+  g_assert_cmpint (result->status, ==, 2);
+}
+
+/* The preset's container settings apply; --runtime-configs (the test's
+ * labels here) merges with them. */
+static void
+test_run_preset (void)
+{
+  g_autoptr(CliResult) result =
+    cli_run ("run", "--preset", "strict", "-c",
+             "for path in ('/sys/fs/cgroup/memory/memory.limit_in_bytes', '/sys/fs/cgroup/memory.max'):\n"
+             "    try:\n"
+             "        print(open(path).read().strip())\n"
+             "        break\n"
+             "    except FileNotFoundError:\n"
+             "        pass\n"
+             "print(open('/proc/self/status').read().split('Uid:')[1].split()[0])\n");
+
+  g_assert_cmpint (result->status, ==, 0);
+  assert_output (result->out, "134217728\n65534\n");
+}
+
+static void
+test_run_preset_refuses (void)
+{
+  g_autoptr(CliResult) result = cli_run ("run", "--preset", "production", "-c", "import subprocess");
+
+  g_assert_cmpint (result->status, ==, 125);
+  g_assert_true (output_contains (result->err, "security policy"));
+  g_assert_true (output_contains (result->err, "restricted module subprocess"));
+  assert_output (result->out, "");
+}
+
 int
 main (int    argc,
       char **argv)
@@ -509,6 +629,12 @@ main (int    argc,
   g_test_add_func ("/cli/run/unknown-language", test_unknown_language);
   g_test_add_func ("/cli/run/unknown-backend", test_unknown_backend);
   g_test_add_func ("/cli/run/timeout", test_timeout);
+  g_test_add_func ("/cli/run/preset", test_run_preset);
+  g_test_add_func ("/cli/run/preset-refuses", test_run_preset_refuses);
+  g_test_add_func ("/cli/check/unsafe", test_check_unsafe);
+  g_test_add_func ("/cli/check/safe", test_check_safe);
+  g_test_add_func ("/cli/check/policy-file", test_check_policy_file);
+  g_test_add_func ("/cli/check/errors", test_check_errors);
   g_test_add_data_func ("/cli/run/sigint", GINT_TO_POINTER (SIGINT), test_signal);
   g_test_add_data_func ("/cli/run/sigterm", GINT_TO_POINTER (SIGTERM), test_signal);
 
