@@ -10,6 +10,7 @@
  * own url and tls-* properties, when set, win over all of them. */
 #include "llmsbx-podman-backend.h"
 
+#include <string.h>
 #include <unistd.h>
 
 #define ROOTFUL_SOCKET "/run/podman/podman.sock"
@@ -94,6 +95,87 @@ has_ulimit (JsonArray  *ulimits,
   return FALSE;
 }
 
+/* The numeric uid and gid of a User field ("1000", "1000:1000"); FALSE for names. */
+static gboolean
+numeric_user (const char *user,
+              char      **uid,
+              char      **gid)
+{
+  g_auto(GStrv) parts = g_strsplit (user, ":", 2);
+
+  for (guint i = 0; parts[i] != NULL; i++)
+    if (parts[i][0] == '\0' || strspn (parts[i], "0123456789") != strlen (parts[i]))
+      return FALSE;
+  *uid = g_strdup (parts[0]);
+  *gid = g_strdup (parts[1]);
+  return TRUE;
+}
+
+/* Podman 4.3 refuses the `uid=` and `gid=` tmpfs options Docker takes; its
+ * `U` option gives a tmpfs to the container's user instead. So options that
+ * name that user become `U`; other owners cannot be expressed. A user given
+ * by name is taken to be the one the options name, as the presets do. */
+static gboolean
+rewrite_tmpfs_owner (JsonObject  *body,
+                     JsonObject  *host_config,
+                     GError     **error)
+{
+  JsonNode *node = json_object_get_member (host_config, "Tmpfs");
+  const char *user = json_object_get_string_member_with_default (body, "User", "");
+  g_autofree char *user_uid = NULL;
+  g_autofree char *user_gid = NULL;
+  gboolean numeric;
+  JsonObject *tmpfs;
+  g_autoptr(GList) targets = NULL;
+
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+    return TRUE;
+  tmpfs = json_node_get_object (node);
+  numeric = numeric_user (*user != '\0' ? user : "0:0", &user_uid, &user_gid);
+
+  targets = json_object_get_members (tmpfs);
+  for (GList *t = targets; t != NULL; t = t->next)
+    {
+      const char *target = t->data;
+      const char *options = json_object_get_string_member_with_default (tmpfs, target, "");
+      g_auto(GStrv) parts = g_strsplit (options, ",", -1);
+      g_autoptr(GPtrArray) kept = g_ptr_array_new ();
+      g_autofree char *rewritten = NULL;
+      gboolean owner = FALSE;
+
+      for (guint i = 0; parts[i] != NULL; i++)
+        {
+          gboolean is_uid = g_str_has_prefix (parts[i], "uid=");
+          gboolean is_gid = g_str_has_prefix (parts[i], "gid=");
+          const char *wanted = is_uid ? user_uid : user_gid;
+
+          if (!is_uid && !is_gid)
+            {
+              g_ptr_array_add (kept, parts[i]);
+              continue;
+            }
+          /* A numeric user without a group has its group from the image. */
+          if (numeric && wanted != NULL && !g_str_equal (parts[i] + 4, wanted))
+            {
+              g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
+                           "Podman cannot make the tmpfs at %s owned by %s: its tmpfs can only "
+                           "belong to the container's user (%s)", target, parts[i],
+                           *user != '\0' ? user : "root");
+              return FALSE;
+            }
+          owner = TRUE;
+        }
+      if (!owner)
+        continue;
+
+      g_ptr_array_add (kept, (gpointer) "U");
+      g_ptr_array_add (kept, NULL);
+      rewritten = g_strjoinv (",", (char **) kept->pdata);
+      json_object_set_string_member (tmpfs, target, rewritten);
+    }
+  return TRUE;
+}
+
 static gboolean
 llmsbx_podman_backend_prepare_create (LlmsbxEngineBackend  *engine,
                                       JsonObject           *body,
@@ -107,9 +189,12 @@ llmsbx_podman_backend_prepare_create (LlmsbxEngineBackend  *engine,
   if (!LLMSBX_ENGINE_BACKEND_CLASS (llmsbx_podman_backend_parent_class)->prepare_create (engine, body, spec, error))
     return FALSE;
 
+  host_config = json_object_get_object_member (body, "HostConfig");
+  if (!rewrite_tmpfs_owner (body, host_config, error))
+    return FALSE;
+
   /* Ulimits in the request replace all of the service's defaults, so each
    * one the user did not set is added. */
-  host_config = json_object_get_object_member (body, "HostConfig");
   node = json_object_get_member (host_config, "Ulimits");
   if (node == NULL || !JSON_NODE_HOLDS_ARRAY (node))
     {
