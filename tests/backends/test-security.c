@@ -50,11 +50,18 @@ exec_events (const char *container,
              const char *until)
 {
   g_autofree char *filter = g_strdup_printf ("container=%s", container);
-  g_autofree char *out = test_cli (TRUE, "events", "--since", since, "--until", until,
-                                   "--filter", filter, NULL);
-  g_auto(GStrv) lines = g_strsplit (out, "\n", -1);
+  g_autofree char *out = NULL;
+  g_auto(GStrv) lines = NULL;
   guint count = 0;
 
+  /* Podman's file event log answers nothing when --until is in the past
+   * (podman issue 29579); called right after @until, "everything since"
+   * is the same window. */
+  if (g_str_equal (backend_test_name (), "podman"))
+    out = test_cli (TRUE, "events", "--since", since, "--stream=false", "--filter", filter, NULL);
+  else
+    out = test_cli (TRUE, "events", "--since", since, "--until", until, "--filter", filter, NULL);
+  lines = g_strsplit (out, "\n", -1);
   for (guint i = 0; lines[i] != NULL; i++)
     if (strstr (lines[i], "exec") != NULL)
       count++;
