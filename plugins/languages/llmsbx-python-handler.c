@@ -4,14 +4,18 @@
  * (--system-site-packages) and borrows the image's pip through them, so it is
  * created without ensurepip, in well under a second and offline. Until the
  * session has set it up (it does so lazily, before the first install), code
- * runs with the image's python3. Everything but that choice is a property of
- * the LlmsbxLanguageConfig parent. */
+ * runs with the image's python3, or with the workdir's venv when the image
+ * already holds one: an image a session committed with its packages. The
+ * shell makes that choice inside the sandbox, so it costs no round trip.
+ * Everything but that choice is a property of the LlmsbxLanguageConfig parent. */
 #include "llmsbx-python-handler.h"
 
 #define VENV      "{workdir}/.sandbox-venv"
 #define PIP_CACHE "{workdir}/.sandbox-pip-cache"
 
-#define SYSTEM_RUN "python3 {file}"
+#define SYSTEM_RUN \
+  "sh -c 'p=\"$1/.sandbox-venv/bin/python\"; [ -x \"$p\" ] || p=python3; exec \"$p\" \"$2\"' " \
+  "llmsbx-python {workdir} {file}"
 #define VENV_RUN   VENV "/bin/python {file}"
 
 /* Matches, at the start of a line (or after `;` or `:`):

@@ -74,7 +74,10 @@ test_run_commands (void)
   g_assert_cmpuint (g_strv_length (after), ==, 1);
   system_python = expand (before[0], NULL);
   venv_python = expand (after[0], NULL);
-  g_assert_cmpstr (system_python, ==, "python3|/sand box/code.py");
+  /* Before setup: the venv of a committed image if there is one, else the image's python3. */
+  g_assert_cmpstr (system_python, ==,
+                   "sh|-c|p=\"$1/.sandbox-venv/bin/python\"; [ -x \"$p\" ] || p=python3; exec \"$p\" \"$2\"|"
+                   "llmsbx-python|/sand box|/sand box/code.py");
   g_assert_cmpstr (venv_python, ==, "/sand box/.sandbox-venv/bin/python|/sand box/code.py");
 }
 
