@@ -223,3 +223,34 @@ test_run (LlmsbxSandboxSession *session,
              llmsbx_execution_result_get_stderr (result));
   return g_strdup (llmsbx_execution_result_get_stdout (result));
 }
+
+/* Makes a pure-Python wheel of one module @name (holding `VALUE = '@value'`)
+ * in the sandbox with zipfile, as pip expects it, offline. Returns its path
+ * in the sandbox, under @dir. Arguments are plain words. */
+static inline char *
+test_make_wheel (LlmsbxSandboxSession *session,
+                 const char           *dir,
+                 const char           *name,
+                 const char           *value)
+{
+  g_autofree char *code = g_strdup_printf (
+    "import base64, hashlib, os, zipfile\n"
+    "name, value, directory = '%s', '%s', '%s'\n"
+    "info = name + '-1.0.dist-info/'\n"
+    "files = {name + '/__init__.py': 'VALUE = ' + repr(value) + '\\n',\n"
+    "         info + 'METADATA': 'Metadata-Version: 2.1\\nName: ' + name + '\\nVersion: 1.0\\n',\n"
+    "         info + 'WHEEL': 'Wheel-Version: 1.0\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n'}\n"
+    "def line(path, text):\n"
+    "    digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b'=').decode()\n"
+    "    return path + ',sha256=' + digest + ',' + str(len(text.encode())) + '\\n'\n"
+    "files[info + 'RECORD'] = ''.join(line(p, t) for p, t in files.items()) + info + 'RECORD,,\\n'\n"
+    "os.makedirs(directory, exist_ok=True)\n"
+    "path = os.path.join(directory, name + '-1.0-py3-none-any.whl')\n"
+    "with zipfile.ZipFile(path, 'w') as wheel:\n"
+    "    for p, t in files.items():\n"
+    "        wheel.writestr(p, t)\n"
+    "print(path, end='')\n",
+    name, value, dir);
+
+  return test_run (session, code);
+}

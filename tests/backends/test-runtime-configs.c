@@ -247,7 +247,7 @@ test_security_settings (void)
   g_autofree char *written = NULL;
   g_autofree char *installed = NULL;
   g_autoptr(GError) error = NULL;
-  const char *wheel[] = { "/tmp/wheels/rtdemo-1.0-py3-none-any.whl", NULL };
+  char *wheel[] = { NULL, NULL };
 
   session = test_open_session ("\"privileged\": false, \"user\": \"1000:1000\", \"cap_drop\": [\"ALL\"], "
                                "\"cap_add\": [\"NET_ADMIN\"], "
@@ -275,22 +275,11 @@ test_security_settings (void)
                       "print(os.getcwd(), os.stat('mine.txt').st_uid)\n");
   g_assert_cmpstr (written, ==, "/sandbox 1000\n");
 
-  /* The environment (a venv in the workdir) and an offline install work too:
-   * a wheel made in the sandbox by zipfile. */
-  g_free (test_run (session,
-                    "import base64, hashlib, os, zipfile\n"
-                    "files = {'rtdemo/__init__.py': 'VALUE = 42\\n',\n"
-                    "         'rtdemo-1.0.dist-info/METADATA': 'Metadata-Version: 2.1\\nName: rtdemo\\nVersion: 1.0\\n',\n"
-                    "         'rtdemo-1.0.dist-info/WHEEL': 'Wheel-Version: 1.0\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n'}\n"
-                    "record = [p + ',sha256=' + base64.urlsafe_b64encode(hashlib.sha256(t.encode()).digest()).rstrip(b'=').decode()\n"
-                    "          + ',' + str(len(t.encode())) for p, t in files.items()]\n"
-                    "files['rtdemo-1.0.dist-info/RECORD'] = '\\n'.join(record + ['rtdemo-1.0.dist-info/RECORD,,']) + '\\n'\n"
-                    "os.makedirs('/tmp/wheels', exist_ok=True)\n"
-                    "with zipfile.ZipFile('/tmp/wheels/rtdemo-1.0-py3-none-any.whl', 'w') as w:\n"
-                    "    for p, t in files.items():\n"
-                    "        w.writestr(p, t)\n"));
-  llmsbx_sandbox_session_install (session, wheel, NULL, &error);
+  /* The environment (a venv in the workdir) and an offline install work too. */
+  wheel[0] = test_make_wheel (session, "/tmp/wheels", "rtdemo", "42");
+  llmsbx_sandbox_session_install (session, (const char * const *) wheel, NULL, &error);
   g_assert_no_error (error);
+  g_free (wheel[0]);
   installed = test_run (session, "import os, rtdemo; print(rtdemo.VALUE, os.getuid())");
   g_assert_cmpstr (installed, ==, "42 1000\n");
 

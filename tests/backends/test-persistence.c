@@ -1,0 +1,281 @@
+/* test-persistence.c: images and containers that outlive a session.
+ *
+ * keep_template (an image the session built is kept or removed),
+ * commit_container (installed packages are found by the next session on the
+ * committed image), dockerfile builds (the Dockerfile's directory is the
+ * context) and attaching to an existing container (never removed).
+ *
+ * Every image the tests make carries this run's label, so a failed test's
+ * images are reaped like its containers. The default image is never
+ * committed to: commits go to a labelled copy. */
+#include <glib/gstdio.h>
+
+#include "isolated-test.h"
+
+#define BASE_IMAGE "llmsbx/python:bookworm"
+
+/* ---------------------------------------------------------------------------
+ * Helpers
+ * ------------------------------------------------------------------------ */
+
+/* A build context directory with a Dockerfile (FROM the base image, this
+ * run's label, then @instructions) and a file to COPY. Its name, made
+ * unique, becomes part of the tag the session builds. */
+static char *
+make_context (const char *instructions)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("llmsbx-ctx-XXXXXX", &error);
+  g_autofree char *dockerfile = NULL;
+  g_autofree char *marker = NULL;
+  g_autofree char *recipe = NULL;
+
+  g_assert_no_error (error);
+  dockerfile = g_build_filename (dir, "Dockerfile", NULL);
+  marker = g_build_filename (dir, "marker.txt", NULL);
+  recipe = g_strdup_printf ("FROM " BASE_IMAGE "\nLABEL " TEST_RUN_LABEL "=%s\n%s", test_run_id (), instructions);
+  g_file_set_contents (dockerfile, recipe, -1, &error);
+  g_assert_no_error (error);
+  g_file_set_contents (marker, "copied from the context\n", -1, &error);
+  g_assert_no_error (error);
+  return g_steal_pointer (&dir);
+}
+
+static void
+remove_context (const char *dir)
+{
+  g_autofree char *dockerfile = g_build_filename (dir, "Dockerfile", NULL);
+  g_autofree char *marker = g_build_filename (dir, "marker.txt", NULL);
+
+  g_unlink (dockerfile);
+  g_unlink (marker);
+  g_assert_cmpint (g_rmdir (dir), ==, 0);
+}
+
+/* The tag a session builds from @context_dir: sandbox-<lang>-<dir name>. */
+static char *
+built_tag (const char *context_dir)
+{
+  g_autofree char *base = g_path_get_basename (context_dir);
+  g_autofree char *lower = g_ascii_strdown (base, -1);
+
+  return g_strconcat ("sandbox-python-", lower, NULL);
+}
+
+static gboolean
+image_exists (const char *image)
+{
+  return test_object_exists ("image", image);
+}
+
+static LlmsbxSandboxSession *
+open_session (const char *first_property,
+              ...)
+{
+  g_autoptr(LlmsbxSandboxSession) session = backend_test_session_new ("python", NULL);
+  g_autofree char *configs = test_configs ("\"network_mode\": \"none\"");
+  g_autoptr(GError) error = NULL;
+  va_list args;
+
+  va_start (args, first_property);
+  g_object_set_valist (G_OBJECT (session), first_property, args);
+  va_end (args);
+  llmsbx_sandbox_session_set_runtime_configs_json (session, configs, &error);
+  g_assert_no_error (error);
+  llmsbx_sandbox_session_open (session, NULL, &error);
+  g_assert_no_error (error);
+  return g_steal_pointer (&session);
+}
+
+/* ---------------------------------------------------------------------------
+ * Tests
+ * ------------------------------------------------------------------------ */
+
+/* The Dockerfile's directory is the build context: its COPY finds the file. */
+static void
+test_dockerfile_build (void)
+{
+  g_autofree char *context = make_context ("COPY marker.txt /opt/marker.txt\n");
+  g_autofree char *dockerfile = g_build_filename (context, "Dockerfile", NULL);
+  g_autofree char *tag = built_tag (context);
+  g_autoptr(LlmsbxSandboxSession) session = NULL;
+  g_autofree char *copied = NULL;
+
+  session = open_session ("dockerfile", dockerfile, NULL);
+  g_assert_cmpstr (llmsbx_sandbox_session_get_image (session), ==, tag);
+  g_assert_true (image_exists (tag));
+  copied = test_run (session, "print(open('/opt/marker.txt').read(), end='')");
+  g_assert_cmpstr (copied, ==, "copied from the context\n");
+
+  /* Built by the session and not kept: removed with it. */
+  test_close (session);
+  g_assert_false (image_exists (tag));
+  remove_context (context);
+}
+
+static void
+test_dockerfile_failures (void)
+{
+  g_autofree char *context = make_context ("RUN exit 3\n");
+  g_autofree char *dockerfile = g_build_filename (context, "Dockerfile", NULL);
+  g_autofree char *missing = g_build_filename (context, "Missing.Dockerfile", NULL);
+  g_autofree char *filter = test_run_filter ();
+  g_autofree char *left = NULL;
+  g_autoptr(LlmsbxSandboxSession) failing = backend_test_session_new ("python", "dockerfile", dockerfile, NULL);
+  g_autoptr(LlmsbxSandboxSession) absent = backend_test_session_new ("python", "dockerfile", missing, NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_false (llmsbx_sandbox_session_open (failing, NULL, &error));
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_IMAGE_BUILD_FAILED);
+  /* The builder's own reason is passed on. */
+  g_assert_nonnull (strstr (error->message, "exit 3"));
+  g_clear_error (&error);
+
+  g_assert_false (llmsbx_sandbox_session_open (absent, NULL, &error));
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_FILE_NOT_FOUND);
+  g_assert_nonnull (strstr (error->message, "Missing.Dockerfile"));
+
+  left = backend_test_ps (filter);
+  g_assert_cmpstr (left, ==, "");
+  remove_context (context);
+}
+
+static void
+test_keep_template (void)
+{
+  g_autofree char *context = make_context ("COPY marker.txt /opt/marker.txt\n");
+  g_autofree char *dockerfile = g_build_filename (context, "Dockerfile", NULL);
+  g_autofree char *tag = built_tag (context);
+  g_autoptr(LlmsbxSandboxSession) keeping = NULL;
+  g_autoptr(LlmsbxSandboxSession) reusing = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *rmi = NULL;
+
+  keeping = open_session ("dockerfile", dockerfile, "keep-template", TRUE, NULL);
+  test_close (keeping);
+  g_assert_true (image_exists (tag));
+
+  /* The kept image serves the next session, which did not acquire it and so
+   * leaves it in place too. */
+  reusing = open_session ("image", tag, NULL);
+  out = test_run (reusing, "print(open('/opt/marker.txt').read(), end='')");
+  g_assert_cmpstr (out, ==, "copied from the context\n");
+  test_close (reusing);
+  g_assert_true (image_exists (tag));
+
+  rmi = test_cli (TRUE, "rmi", tag, NULL);
+  remove_context (context);
+}
+
+/* The guide's "Session Persistence": packages installed in a session with
+ * commit_container are in its image afterwards, for the next session. */
+static void
+test_commit_container (void)
+{
+  g_autofree char *context = make_context ("");
+  g_autofree char *tag = g_strdup_printf ("llmsbx-test/commit:%.8s", test_run_id ());
+  g_autofree char *built = NULL;
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  g_autofree char *state = NULL;
+  g_autofree char *rmi = NULL;
+  g_autoptr(LlmsbxSandboxSession) committing = NULL;
+  g_autoptr(LlmsbxSandboxSession) next = NULL;
+  g_autoptr(LlmsbxExecutionResult) missing = NULL;
+  g_autoptr(GError) error = NULL;
+  char *wheel[] = { NULL, NULL };
+
+  /* A labelled copy of the default image to commit to. */
+  built = test_cli (TRUE, "build", "-q", "-t", tag, context, NULL);
+  g_assert_true (image_exists (tag));
+
+  committing = open_session ("image", tag, "keep-template", TRUE, "commit-container", TRUE, NULL);
+  missing = llmsbx_sandbox_session_run (committing, "import persisted", NULL, 0, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (llmsbx_execution_result_get_exit_code (missing), !=, 0);
+
+  wheel[0] = test_make_wheel (committing, "/tmp/wheels", "persisted", "from the committed image");
+  llmsbx_sandbox_session_install (committing, (const char * const *) wheel, NULL, &error);
+  g_assert_no_error (error);
+  g_free (wheel[0]);
+  before = test_run (committing,
+                     "import persisted\n"
+                     "open('state.txt', 'w').write('kept')\n"
+                     "print('Environment ready!', persisted.VALUE)\n");
+  g_assert_cmpstr (before, ==, "Environment ready! from the committed image\n");
+  test_close (committing);
+  g_assert_true (image_exists (tag));
+
+  /* A plain session on the committed image: the package and the files are there. */
+  next = open_session ("image", tag, NULL);
+  after = test_run (next, "import persisted; print(persisted.VALUE)");
+  g_assert_cmpstr (after, ==, "from the committed image\n");
+  state = test_run (next, "print(open('state.txt').read())");
+  g_assert_cmpstr (state, ==, "kept\n");
+  test_close (next);
+
+  rmi = test_cli (TRUE, "rmi", tag, NULL);
+  remove_context (context);
+}
+
+/* An existing container: used, never removed, started when it was stopped. */
+static void
+test_attach_existing_container (void)
+{
+  g_autofree char *label = g_strdup_printf (TEST_RUN_LABEL "=%s", test_run_id ());
+  g_autofree char *created = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *again = NULL;
+  g_autofree char *removed = NULL;
+  g_autoptr(LlmsbxSandboxSession) session = NULL;
+  g_autoptr(LlmsbxSandboxSession) second = NULL;
+  g_autoptr(LlmsbxSandboxSession) nowhere = NULL;
+  g_autoptr(JsonObject) inspect = NULL;
+  g_autoptr(GError) error = NULL;
+
+  /* Created, not started: the session starts it. */
+  created = g_strstrip (test_cli (TRUE, "create", "--label", label, "--network", "none",
+                                  BASE_IMAGE, "sleep", "infinity", NULL));
+  session = backend_test_session_new ("python", "container-id", created, NULL);
+  llmsbx_sandbox_session_open (session, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_str_has_prefix (llmsbx_sandbox_session_get_container_id (session), created));
+  out = test_run (session, "open('left-by-first.txt', 'w').write('1'); print(6 * 7)");
+  g_assert_cmpstr (out, ==, "42\n");
+  llmsbx_sandbox_session_close (session, NULL, &error);
+  g_assert_no_error (error);
+
+  /* Still there, still running, with what the session left in it. */
+  inspect = test_inspect ("container", created);
+  g_assert_true (json_object_get_boolean_member (json_object_get_object_member (inspect, "State"), "Running"));
+  second = backend_test_session_new ("python", "container-id", created, NULL);
+  llmsbx_sandbox_session_open (second, NULL, &error);
+  g_assert_no_error (error);
+  again = test_run (second, "print(open('left-by-first.txt').read())");
+  g_assert_cmpstr (again, ==, "1\n");
+  llmsbx_sandbox_session_close (second, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (test_object_exists ("container", created));
+
+  removed = test_cli (TRUE, "rm", "-f", created, NULL);
+
+  nowhere = backend_test_session_new ("python", "container-id", "llmsbx-test-no-such-container", NULL);
+  g_assert_false (llmsbx_sandbox_session_open (nowhere, NULL, &error));
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED);
+  g_assert_nonnull (strstr (error->message, "llmsbx-test-no-such-container"));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+  test_run_id ();
+
+  test_add_isolated ("/persistence/dockerfile-build", test_dockerfile_build);
+  test_add_isolated ("/persistence/dockerfile-failures", test_dockerfile_failures);
+  test_add_isolated ("/persistence/keep-template", test_keep_template);
+  test_add_isolated ("/persistence/commit-container", test_commit_container);
+  test_add_isolated ("/persistence/attach-existing-container", test_attach_existing_container);
+
+  return g_test_run ();
+}
