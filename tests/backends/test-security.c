@@ -79,7 +79,7 @@ open_counted_session (LlmsbxSecurityPolicy  *policy,
   backend = llmsbx_registry_create_backend (llmsbx_registry_get_default (), backend_test_name (), &error);
   g_assert_no_error (error);
   *backend_out = g_object_ref (backend);
-  return test_open_session ("", "client", backend, "security-policy", policy, NULL);
+  return test_open_session ("\"network_mode\": \"none\"", "client", backend, "security-policy", policy, NULL);
 }
 
 static void
