@@ -845,6 +845,18 @@ build_create_body (LlmsbxEngineBackend  *self,
   return g_steal_pointer (&body);
 }
 
+/* Whether a failed container create means the engine refused the
+ * configuration: Docker answers 400, Podman 500 with its own prefix. */
+static gboolean
+refused_configuration (LlmsbxEngineBackend *self,
+                       const GError        *error)
+{
+  const char *prefix = LLMSBX_ENGINE_BACKEND_GET_CLASS (self)->config_error_prefix;
+
+  return is_engine_error (error, 400) ||
+         (prefix != NULL && is_engine_error (error, 0) && g_str_has_prefix (error->message, prefix));
+}
+
 /* Force-removes a container and its anonymous volumes; one that is gone
  * (or going) counts as removed. */
 static gboolean
@@ -984,7 +996,7 @@ llmsbx_engine_backend_create_sandbox (LlmsbxBackend        *backend,
       if (is_engine_error (local_error, 404))
         g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_IMAGE_NOT_FOUND,
                      "Image %s is not present locally: %s", spec->image, local_error->message);
-      else if (is_engine_error (local_error, 400))
+      else if (refused_configuration (self, local_error))
         g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
                      "The %s refused the sandbox's configuration: %s", engine_name (self),
                      local_error->message);

@@ -21,6 +21,8 @@ G_DECLARE_DERIVABLE_TYPE (LlmsbxEngineBackend, llmsbx_engine_backend, LLMSBX, EN
  *   unless the runtime configs say otherwise
  * @commit_path: the endpoint that commits a container to an image, taking
  *   Docker's `container`, `repo` and `tag` query
+ * @config_error_prefix: (nullable): how the engine's message starts when it
+ *   refuses a container's configuration with a status other than 400
  * @resolve_settings: fills in where and how to connect; the default uses the
  *   backend's properties and @default_url. Subclasses read their environment here.
  * @prepare_create: last changes to a container-create body before it is sent
@@ -35,6 +37,7 @@ struct _LlmsbxEngineBackendClass
   const char *default_url;
   gboolean    init_by_default;
   const char *commit_path;
+  const char *config_error_prefix;
 
   gboolean (*resolve_settings) (LlmsbxEngineBackend   *self,
                                 LlmsbxEngineSettings  *settings,
