@@ -301,6 +301,8 @@ llmsbx_podman_backend_class_init (LlmsbxPodmanBackendClass *klass)
   /* The compatible commit names an image "docker.io/REPO"; libpod's names it
    * "localhost/REPO", as `podman commit` and `podman load` do. */
   engine_class->commit_path = "/libpod/commit";
+  /* Its compatible create answers 500 for a configuration it refuses. */
+  engine_class->config_error_prefix = "make cli opts():";
   engine_class->resolve_settings = llmsbx_podman_backend_resolve_settings;
   engine_class->prepare_create = llmsbx_podman_backend_prepare_create;
 }
