@@ -652,6 +652,46 @@ test_ulimits_and_init (void)
   remove_sandbox (backend, id);
 }
 
+/* Docker's tmpfs uid=/gid= options, which Podman 4.3 refuses, work when
+ * they name the container's user (as the presets' do); other owners are
+ * refused before anything is created. */
+static void
+test_tmpfs_owner (void)
+{
+  g_autoptr(LlmsbxBackend) backend = new_backend ();
+  g_autoptr(LlmsbxContainerSpec) spec = llmsbx_container_spec_new ();
+  g_autoptr(GError) error = NULL;
+  const char *probe[] = { "sh", "-c", "stat -c %u:%g /w && touch /w/f && echo written", NULL };
+  g_autofree char *id = create_sandbox (backend, "{'user': <'1000:1000'>, "
+                                                 "'tmpfs': <{'/w': 'rw,exec,size=8m,uid=1000,gid=1000'}>}");
+  g_autofree char *out = exec_stdout (backend, id, probe);
+  guint before;
+
+  g_assert_cmpstr (out, ==, "1000:1000\nwritten\n");
+  remove_sandbox (backend, id);
+
+  /* A user by name is the one the options name. */
+  g_clear_pointer (&id, g_free);
+  g_clear_pointer (&out, g_free);
+  id = create_sandbox (backend, "{'user': <'nobody'>, 'tmpfs': <{'/w': 'size=8m,uid=65534,gid=65534'}>}");
+  out = exec_stdout (backend, id, probe);
+  g_assert_cmpstr (out, ==, "65534:65534\nwritten\n");
+  remove_sandbox (backend, id);
+
+  spec->image = g_strdup (IMAGE);
+  spec->command = g_strdupv ((char *[]) { "sleep", "infinity", NULL });
+  spec->labels = g_new0 (char *, 2);
+  spec->labels[0] = g_strdup_printf ("%s=%s", RUN_LABEL, g_getenv ("LLMSBX_TEST_RUN"));
+  spec->runtime_configs = g_variant_ref_sink (g_variant_new_parsed ("{'user': <'1000:1000'>, "
+                                                                    "'tmpfs': <{'/w': 'size=8m,uid=0'}>}"));
+  before = llmsbx_backend_get_request_count (backend);
+  g_assert_null (llmsbx_backend_create_sandbox (backend, spec, NULL, &error));
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "/w"));
+  g_assert_nonnull (strstr (error->message, "uid=0"));
+  g_assert_cmpuint (llmsbx_backend_get_request_count (backend), ==, before);
+}
+
 /* Sizes in every spelling users write arrive as bytes. */
 static void
 test_mem_limit (void)
@@ -791,6 +831,7 @@ main (int argc, char **argv)
   g_test_add_data_func ("/podman/errors", (gconstpointer) test_errors, isolated);
   g_test_add_data_func ("/podman/error-bodies", (gconstpointer) test_error_bodies, isolated);
   g_test_add_data_func ("/podman/ulimits-and-init", (gconstpointer) test_ulimits_and_init, isolated);
+  g_test_add_data_func ("/podman/tmpfs-owner", (gconstpointer) test_tmpfs_owner, isolated);
   g_test_add_data_func ("/podman/mem-limit", (gconstpointer) test_mem_limit, isolated);
   g_test_add_data_func ("/podman/exec-status", (gconstpointer) test_exec_status, isolated);
   g_test_add_data_func ("/podman/image-names", (gconstpointer) test_image_names, isolated);
