@@ -3,14 +3,18 @@
  * tcp:// and over TLS with a CA, a client certificate and a key, and daemons
  * that are not there or never answer.
  *
- * The test starts a second dockerd of its own on 127.0.0.1 (with its own
- * data, exec root, pid file and socket, no bridge and no iptables rules, so
- * it leaves the main daemon alone), first in the clear, then with
- * certificates it makes with openssl; it loads the default image into it. It
- * stops the daemon and removes its directory at the end, and the daemon dies
- * with the test if the test is killed. Every case runs in a fresh process:
- * TLS sessions are cached per process, and a resumed session could hide a
+ * The test starts a second dockerd of its own (with its own data, exec root,
+ * pid file and socket) in a network namespace of its own, listening on its
+ * 127.0.0.1, first in the clear, then with certificates the test makes with
+ * openssl; it loads the default image into it. The namespace matters: a
+ * dockerd without a bridge deletes any `docker0` it sees, which would break
+ * the main daemon's. Cases that talk TCP to it enter its namespace. The
+ * daemon is stopped and its directory removed at the end, and it dies with
+ * the test if the test is killed. Every case runs in a fresh process: TLS
+ * sessions are cached per process, and a resumed session could hide a
  * certificate that no longer verifies. */
+#define _GNU_SOURCE  /* setns() */
+
 #include <llmsbx.h>
 #include <glib/gstdio.h>
 #include <gio/gio.h>
@@ -18,6 +22,8 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -242,6 +248,13 @@ daemon_start (DaemonMode   mode,
   g_autofree char *log = fixture_path (mode == MODE_TLS ? "dockerd-tls.log" : "dockerd.log");
   const char *dir = daemon_fixture.dir;
 
+  /* Its own network namespace, with its loopback up. */
+  g_ptr_array_add (argv, g_strdup ("unshare"));
+  g_ptr_array_add (argv, g_strdup ("--net"));
+  g_ptr_array_add (argv, g_strdup ("--"));
+  g_ptr_array_add (argv, g_strdup ("sh"));
+  g_ptr_array_add (argv, g_strdup ("-c"));
+  g_ptr_array_add (argv, g_strdup ("ip link set lo up && exec \"$0\" \"$@\""));
   g_ptr_array_add (argv, g_strdup ("dockerd"));
   g_ptr_array_add (argv, g_strdup_printf ("--config-file=%s/daemon.json", dir));
   g_ptr_array_add (argv, g_strdup_printf ("--data-root=%s/data", dir));
@@ -364,9 +377,32 @@ fixture_stop (void)
  * Helpers of the cases (in their own processes)
  * ------------------------------------------------------------------------ */
 
-static char *
-tcp_url (const char *host)
+/* Enters the second daemon's network namespace, where its TCP port is.
+ * Only this thread moves, and the session's calls run in it. */
+static void
+enter_daemon_network (void)
 {
+  g_autofree char *pidfile = fixture_path ("docker.pid");
+  g_autofree char *pid = NULL;
+  g_autofree char *ns = NULL;
+  g_autoptr(GError) error = NULL;
+  int fd;
+
+  g_file_get_contents (pidfile, &pid, NULL, &error);
+  g_assert_no_error (error);
+  ns = g_strdup_printf ("/proc/%s/ns/net", g_strstrip (pid));
+  fd = open (ns, O_RDONLY | O_CLOEXEC);
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (setns (fd, CLONE_NEWNET), ==, 0);
+  close (fd);
+}
+
+/* Enters the second daemon's network namespace and returns the URL of its
+ * TCP port there. */
+static char *
+enter_daemon_tcp (const char *host)
+{
+  enter_daemon_network ();
   return g_strdup_printf ("tcp://%s:%s", host, g_getenv (PORT_VARIABLE));
 }
 
@@ -493,7 +529,7 @@ test_custom_unix_socket (void)
 static void
 test_plain_tcp (void)
 {
-  g_autofree char *url = tcp_url ("127.0.0.1");
+  g_autofree char *url = enter_daemon_tcp ("127.0.0.1");
   g_autofree char *http = g_strdup_printf ("http://127.0.0.1:%s", g_getenv (PORT_VARIABLE));
   g_autofree char *second = daemon_host ();
   g_autoptr(LlmsbxBackend) tcp = docker_backend (url);
@@ -506,7 +542,7 @@ test_plain_tcp (void)
 static void
 test_tls (void)
 {
-  g_autofree char *url = tcp_url ("127.0.0.1");
+  g_autofree char *url = enter_daemon_tcp ("127.0.0.1");
   g_autofree char *second = daemon_host ();
   g_autoptr(LlmsbxBackend) backend = docker_backend (url);
 
@@ -518,7 +554,7 @@ test_tls (void)
 static void
 test_tls_from_environment (void)
 {
-  g_autofree char *url = tcp_url ("127.0.0.1");
+  g_autofree char *url = enter_daemon_tcp ("127.0.0.1");
   g_autofree char *cert_path = fixture_path ("client");
   g_autofree char *second = daemon_host ();
   g_autoptr(LlmsbxBackend) backend = NULL;
@@ -533,7 +569,7 @@ test_tls_from_environment (void)
 static void
 test_tls_wrong_ca (void)
 {
-  g_autofree char *url = tcp_url ("127.0.0.1");
+  g_autofree char *url = enter_daemon_tcp ("127.0.0.1");
   g_autoptr(LlmsbxBackend) backend = docker_backend (url);
 
   set_tls (backend, "wrong-ca.pem", TRUE);
@@ -544,7 +580,7 @@ test_tls_wrong_ca (void)
 static void
 test_tls_without_client_certificate (void)
 {
-  g_autofree char *url = tcp_url ("127.0.0.1");
+  g_autofree char *url = enter_daemon_tcp ("127.0.0.1");
   g_autoptr(LlmsbxBackend) backend = docker_backend (url);
 
   set_tls (backend, "ca.pem", FALSE);
@@ -555,7 +591,7 @@ test_tls_without_client_certificate (void)
 static void
 test_tls_wrong_name (void)
 {
-  g_autofree char *url = tcp_url ("localhost");
+  g_autofree char *url = enter_daemon_tcp ("localhost");
   g_autoptr(LlmsbxBackend) backend = docker_backend (url);
 
   set_tls (backend, "ca.pem", TRUE);
@@ -566,7 +602,7 @@ test_tls_wrong_name (void)
 static void
 test_tls_without_verification (void)
 {
-  g_autofree char *url = tcp_url ("127.0.0.1");
+  g_autofree char *url = enter_daemon_tcp ("127.0.0.1");
   g_autofree char *second = daemon_host ();
   g_autoptr(LlmsbxBackend) backend = docker_backend (url);
 
@@ -579,7 +615,7 @@ test_tls_without_verification (void)
 static void
 test_plain_http_to_tls_port (void)
 {
-  g_autofree char *url = tcp_url ("127.0.0.1");
+  g_autofree char *url = enter_daemon_tcp ("127.0.0.1");
   g_autoptr(LlmsbxBackend) backend = docker_backend (url);
 
   assert_unavailable (backend, url);
