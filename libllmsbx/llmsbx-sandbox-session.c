@@ -402,11 +402,9 @@ effective_timeout (LlmsbxSandboxSession *self,
  * container-level settings apply underneath exec-level ones only for unset keys. */
 static const char * const base_exec_env[] = { "PYTHONUNBUFFERED=1", NULL };
 
-/* A fresh name under the workdir for one run's code: {relative} for the
- * archive, the absolute path for the commands. */
+/* A fresh path under the workdir for one run's code. */
 static char *
-new_code_file (LlmsbxSandboxSession  *self,
-               char                 **relative)
+new_code_file (LlmsbxSandboxSession *self)
 {
   g_autofree char *extension = llmsbx_language_handler_get_file_extension (self->handler);
   g_autofree char *uuid = g_uuid_string_random ();
@@ -414,8 +412,6 @@ new_code_file (LlmsbxSandboxSession  *self,
 
   uuid[8] = '\0';
   name = g_strdup_printf (CODE_DIR "/" CODE_PREFIX "%s.%s", uuid, extension);
-  if (relative != NULL)
-    *relative = g_strdup (name);
   return g_build_path ("/", self->workdir, name, NULL);
 }
 
@@ -425,41 +421,106 @@ runtime_context (LlmsbxSandboxSession *self)
   return llmsbx_runtime_context_new (self->workdir, self->environment_ready);
 }
 
-/* Code up to this size travels in the environment of the first command; larger
- * code is uploaded as an archive first. The kernel limits one environment
- * string to 128 KiB. */
-#define INLINE_CODE_MAX (96 * 1024)
-#define INLINE_CODE_VARIABLE "LLMSBX_CODE"
+/* Code travels to the sandbox in the environment of execs, at most this much
+ * per exec (the kernel limits one environment string to 128 KiB). Code that
+ * fits goes with the first run command itself: one exec instead of an archive
+ * upload plus an exec, which matters because Docker's archive upload costs as
+ * much as a whole exec; it also works on read-only roots and in tmpfs
+ * workdirs, where Docker cannot unpack archives. Larger code is sent in
+ * chunks first, one exec each. */
+#define CODE_CHUNK_MAX (96 * 1024)
+#define CODE_VARIABLE "LLMSBX_CODE"
 
-/* Writes the code file from the environment and then becomes the real
- * command: one exec instead of an archive upload plus an exec, which matters
- * because Docker's archive upload costs as much as a whole exec. The code is
- * only ever expanded inside double quotes, so the shell never parses it, and
- * the variable is gone before the user's program starts. */
-static const char inline_code_writer[] =
-  "d=${1%/*}; mkdir -p -- \"$d\" && rm -f -- \"$d\"/" CODE_PREFIX "* && "
-  "printf '%s' \"$" INLINE_CODE_VARIABLE "\" > \"$1\" && "
-  "unset " INLINE_CODE_VARIABLE " d && shift && exec \"$@\"";
+/* sh -c CODE_WRITER llmsbx-code FILE new|append [COMMAND...]: writes (or
+ * appends) $LLMSBX_CODE to FILE, then becomes COMMAND. A new file replaces
+ * the earlier runs' files. The code is only ever expanded inside double
+ * quotes, so the shell never parses it, and the variable is gone before the
+ * user's program starts. Only builtins run unless there is cleaning to do. */
+static const char code_writer[] =
+  "f=$1; m=$2; shift 2; d=${f%/*}\n"
+  "if [ \"$m\" = new ]; then\n"
+  "  [ -d \"$d\" ] || mkdir -p -- \"$d\" || exit 125\n"
+  "  for old in \"$d\"/" CODE_PREFIX "*; do [ -e \"$old\" ] && rm -f -- \"$d\"/" CODE_PREFIX "*; break; done\n"
+  "  printf '%s' \"$" CODE_VARIABLE "\" > \"$f\" || exit 125\n"
+  "else\n"
+  "  printf '%s' \"$" CODE_VARIABLE "\" >> \"$f\" || exit 125\n"
+  "fi\n"
+  "unset " CODE_VARIABLE " f m d old\n"
+  "[ $# -gt 0 ] && exec \"$@\"\n"
+  "exit 0\n";
 
-static char **
-wrap_with_code_writer (char       **argv,
-                       const char  *file)
+/* The argv and environment that write @chunk to @file, then run @argv if given. */
+static void
+code_writer_exec (const char   *file,
+                  gboolean      first_chunk,
+                  const char   *chunk,
+                  gsize         chunk_length,
+                  char * const *argv,
+                  char       ***out_argv,
+                  char       ***out_env)
 {
-  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_autoptr(GStrvBuilder) argv_builder = g_strv_builder_new ();
+  g_autoptr(GStrvBuilder) env_builder = g_strv_builder_new ();
+  g_autofree char *entry = g_strdup_printf (CODE_VARIABLE "=%.*s", (int) chunk_length, chunk);
 
-  g_strv_builder_add_many (builder, "sh", "-c", inline_code_writer, "llmsbx-run", file, NULL);
-  g_strv_builder_addv (builder, (const char **) argv);
-  return g_strv_builder_end (builder);
+  g_strv_builder_add_many (argv_builder, "sh", "-c", code_writer, "llmsbx-code", file,
+                           first_chunk ? "new" : "append", NULL);
+  if (argv != NULL)
+    g_strv_builder_addv (argv_builder, (const char **) argv);
+  g_strv_builder_addv (env_builder, (const char **) base_exec_env);
+  g_strv_builder_add (env_builder, entry);
+
+  *out_argv = g_strv_builder_end (argv_builder);
+  *out_env = g_strv_builder_end (env_builder);
+}
+
+/* Sends all but the last chunk of large code; returns the offset of the last
+ * chunk, which travels with the first run command. */
+static gboolean
+send_leading_code_chunks (LlmsbxSandboxSession *self,
+                          const char           *file,
+                          const char           *code,
+                          gsize                *last_chunk,
+                          GCancellable         *cancellable,
+                          GError              **error)
+{
+  gsize length = strlen (code);
+  gsize offset = 0;
+
+  while (length - offset > CODE_CHUNK_MAX)
+    {
+      g_auto(GStrv) argv = NULL;
+      g_auto(GStrv) env = NULL;
+      int status = 0;
+
+      code_writer_exec (file, offset == 0, code + offset, CODE_CHUNK_MAX, NULL, &argv, &env);
+      if (!llmsbx_guarded_exec (self->backend, self->sandbox_id, (const char * const *) argv,
+                                (const char * const *) env, self->workdir, self->default_timeout,
+                                NULL, &status, cancellable, error))
+        return FALSE;
+      if (status != 0)
+        {
+          g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED,
+                       "Could not write the code file %s in the sandbox (exit status %d)", file, status);
+          return FALSE;
+        }
+      offset += CODE_CHUNK_MAX;
+    }
+
+  *last_chunk = offset;
+  return TRUE;
 }
 
 /* Runs one command template after another, stopping at the first failure.
- * With @inline_code, the first command first writes it to @file. */
+ * With @code, the first command first writes (or, when @code_offset is not 0,
+ * appends) @code from @code_offset on to @file. */
 static gboolean
 run_templates (LlmsbxSandboxSession  *self,
                char                 **templates,
                const char            *file,
                const char            *library,
-               const char            *inline_code,
+               const char            *code,
+               gsize                  code_offset,
                double                 timeout,
                LlmsbxOutputCollector *collector,
                int                   *exit_status,
@@ -481,17 +542,14 @@ run_templates (LlmsbxSandboxSession  *self,
       shown = g_strjoinv (" ", argv);
       session_log (self, "exec: %s", shown);
 
-      if (i == 0 && inline_code != NULL)
+      if (i == 0 && code != NULL)
         {
-          g_autoptr(GStrvBuilder) env_builder = g_strv_builder_new ();
-          g_autofree char *code_entry = g_strconcat (INLINE_CODE_VARIABLE "=", inline_code, NULL);
-          char **wrapped = wrap_with_code_writer (argv, file);
+          char **wrapped = NULL;
 
+          code_writer_exec (file, code_offset == 0, code + code_offset, strlen (code + code_offset),
+                            argv, &wrapped, &env);
           g_strfreev (argv);
           argv = wrapped;
-          g_strv_builder_addv (env_builder, (const char **) base_exec_env);
-          g_strv_builder_add (env_builder, code_entry);
-          env = g_strv_builder_end (env_builder);
         }
 
       if (!llmsbx_guarded_exec (self->backend, self->sandbox_id,
@@ -581,7 +639,7 @@ ensure_environment (LlmsbxSandboxSession *self,
   setup = llmsbx_language_handler_get_setup_commands (self->handler, context);
   collector = llmsbx_output_collector_new (64 * 1024);
 
-  if (!run_templates (self, setup, NULL, NULL, NULL, self->default_timeout, collector, &status,
+  if (!run_templates (self, setup, NULL, NULL, NULL, 0, self->default_timeout, collector, &status,
                       cancellable, error))
     return FALSE;
 
@@ -987,7 +1045,7 @@ install_locked (LlmsbxSandboxSession *self,
       int status = 0;
 
       session_log (self, "installing %s", libraries[i]);
-      if (!run_templates (self, templates, NULL, libraries[i], NULL, self->default_timeout, collector,
+      if (!run_templates (self, templates, NULL, libraries[i], NULL, 0, self->default_timeout, collector,
                           &status, cancellable, error))
         return FALSE;
 
@@ -1043,23 +1101,6 @@ llmsbx_sandbox_session_install (LlmsbxSandboxSession *self,
 }
 
 /* Run -------------------------------------------------------------------- */
-
-static gboolean
-upload_code (LlmsbxSandboxSession *self,
-             const char           *name,
-             const char           *code,
-             GCancellable         *cancellable,
-             GError              **error)
-{
-  g_autoptr(GBytes) archive = NULL;
-
-  archive = llmsbx_tar_pack_data (name, (const guint8 *) code, strlen (code), 0644, error);
-  if (archive == NULL)
-    return FALSE;
-
-  return llmsbx_backend_put_archive (self->backend, self->sandbox_id, self->workdir, archive,
-                                     cancellable, error);
-}
 
 /* The security policy's verdict on code, before anything reaches the sandbox. */
 static gboolean
@@ -1150,9 +1191,8 @@ run_locked (LlmsbxSandboxSession *self,
   g_autoptr(LlmsbxOutputCollector) collector = NULL;
   g_auto(GStrv) commands = NULL;
   g_autofree char *file = NULL;
-  g_autofree char *relative_file = NULL;
   gint64 started = g_get_monotonic_time ();
-  gboolean inline_code;
+  gsize last_chunk = 0;
   int status = 0;
 
   if (!check_open (self, error))
@@ -1171,10 +1211,9 @@ run_locked (LlmsbxSandboxSession *self,
   if (!install_locked (self, libraries, cancellable, error))
     return NULL;
 
-  file = new_code_file (self, &relative_file);
-  inline_code = strlen (code) <= INLINE_CODE_MAX;
-  if (!inline_code && !upload_code (self, relative_file, code, cancellable, error))
-    return NULL;
+  file = new_code_file (self);
+  if (!send_leading_code_chunks (self, file, code, &last_chunk, cancellable, error))
+    return report_expiry (self, error);
 
   context = runtime_context (self);
   commands = llmsbx_language_handler_get_run_commands (self->handler, context);
@@ -1186,7 +1225,7 @@ run_locked (LlmsbxSandboxSession *self,
     }
 
   collector = new_collector (self);
-  if (!run_templates (self, commands, file, NULL, inline_code ? code : NULL,
+  if (!run_templates (self, commands, file, NULL, code, last_chunk,
                       effective_timeout (self, timeout), collector,
                       &status, cancellable, error) ||
       g_atomic_int_get (&self->expired))

@@ -23,15 +23,6 @@ GBytes   *llmsbx_tar_pack_path             (const char    *host_path,
                                             const char    *archive_name,
                                             GError       **error);
 
-/* Archives @len bytes of @data as one regular file with permission bits
- * @mode (& 0777) at @path_in_archive, a relative path such as
- * ".llmsbx/code.py"; each parent component gets a directory entry (0755). */
-GBytes   *llmsbx_tar_pack_data             (const char    *path_in_archive,
-                                            const guint8  *data,
-                                            gsize          len,
-                                            guint          mode,
-                                            GError       **error);
-
 /* Unpacks @archive, as returned by GET archive of some path P, so that its
  * top entry becomes @dest_path, like `cp -r P dest_path`: a file lands at
  * @dest_path, a directory's contents land in @dest_path/ (which may already

@@ -377,69 +377,6 @@ llmsbx_tar_pack_path (const char  *host_path,
   return g_byte_array_free_to_bytes (g_steal_pointer (&out));
 }
 
-GBytes *
-llmsbx_tar_pack_data (const char    *path_in_archive,
-                      const guint8  *data,
-                      gsize          len,
-                      guint          mode,
-                      GError       **error)
-{
-  g_autoptr(GByteArray) out = NULL;
-  g_autoptr(LlmsbxArchive) a = NULL;
-  g_autoptr(LlmsbxArchiveEntry) entry = NULL;
-  g_auto(GStrv) parts = NULL;
-  g_autoptr(GString) prefix = g_string_new (NULL);
-  time_t now = time (NULL);
-  guint n_parts;
-
-  g_return_val_if_fail (path_in_archive != NULL, NULL);
-  g_return_val_if_fail (data != NULL || len == 0, NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  parts = g_strsplit (path_in_archive, "/", -1);
-  n_parts = g_strv_length (parts);
-  for (guint i = 0; i < MAX (n_parts, 1); i++)
-    {
-      if (!check_archive_name (parts[i], NULL))
-        {
-          g_autofree char *shown = display (path_in_archive);
-
-          g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
-                       "“%s” is not a relative path without “.” or “..” components", shown);
-          return NULL;
-        }
-    }
-
-  out = g_byte_array_new ();
-  a = new_writer (out);
-
-  for (guint i = 0; i + 1 < n_parts; i++)
-    {
-      g_autoptr(LlmsbxArchiveEntry) dir_entry = NULL;
-
-      if (i > 0)
-        g_string_append_c (prefix, '/');
-      g_string_append (prefix, parts[i]);
-      dir_entry = new_entry (prefix->str, AE_IFDIR, 0755, now);
-      if (!write_header (a, dir_entry, error))
-        return NULL;
-    }
-
-  entry = new_entry (path_in_archive, AE_IFREG, mode, now);
-  archive_entry_set_size (entry, len);
-  if (!write_header (a, entry, error))
-    return NULL;
-  if (len > 0 && archive_write_data (a, data, len) < (la_ssize_t) len)
-    {
-      set_archive_error (error, a, "Cannot archive", path_in_archive);
-      return NULL;
-    }
-  if (!finish_archive (a, path_in_archive, error))
-    return NULL;
-
-  return g_byte_array_free_to_bytes (g_steal_pointer (&out));
-}
-
 /* Extraction */
 
 /* What the checking pass learned about an archive. */

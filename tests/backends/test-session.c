@@ -127,6 +127,38 @@ test_large_code (void)
   close_and_check (session);
 }
 
+/* Large code reaches a read-only sandbox with a tmpfs workdir too (the strict
+ * preset), where engines cannot unpack archives. */
+static void
+test_large_code_read_only (void)
+{
+  g_autoptr(LlmsbxSecurityPreset) preset = NULL;
+  g_autoptr(LlmsbxSandboxSession) session = NULL;
+  g_autoptr(LlmsbxExecutionResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  GString *code = g_string_new ("total = 0\n");
+
+  preset = llmsbx_get_security_preset ("strict", "python", backend_test_name (), &error);
+  g_assert_no_error (error);
+  session = backend_test_session_new ("python",
+                                      "security-policy", llmsbx_security_preset_get_security_policy (preset),
+                                      "runtime-configs", llmsbx_security_preset_get_runtime_config (preset),
+                                      NULL);
+  llmsbx_sandbox_session_open (session, NULL, &error);
+  g_assert_no_error (error);
+
+  for (guint i = 0; code->len < 250 * 1024; i++)
+    g_string_append_printf (code, "total += %u  # padding padding padding padding padding\n", i % 7);
+  g_string_append (code, "print('sum', total)\n");
+
+  result = run_ok (session, code->str);
+  g_assert_true (g_str_has_prefix (llmsbx_execution_result_get_stdout (result), "sum "));
+  g_assert_cmpint (llmsbx_execution_result_get_exit_code (result), ==, 0);
+
+  g_string_free (code, TRUE);
+  close_and_check (session);
+}
+
 static void
 test_binary_output (void)
 {
@@ -717,6 +749,7 @@ main (int argc, char **argv)
   g_test_add_func ("/session/streams-and-exit-status", test_streams_and_exit_status);
   g_test_add_func ("/session/syntax-error", test_syntax_error);
   g_test_add_func ("/session/large-code", test_large_code);
+  g_test_add_func ("/session/large-code-read-only", test_large_code_read_only);
   g_test_add_func ("/session/binary-output", test_binary_output);
   g_test_add_func ("/session/output-flood-is-capped", test_output_flood_is_capped);
   g_test_add_func ("/session/execute-command-and-argv", test_execute_command_and_argv);

@@ -435,65 +435,6 @@ test_pack_extract_tree (void)
 }
 
 static void
-test_pack_data (void)
-{
-  g_autofree char *root = make_root ();
-  g_autofree char *dest = g_build_filename (root, "upload", NULL);
-  g_autofree char *code = g_build_filename (dest, "code.py", NULL);
-  g_autoptr(GBytes) archive = NULL;
-  g_autoptr(GBytes) empty = NULL;
-  g_autoptr(GPtrArray) list = NULL;
-  g_autoptr(GError) error = NULL;
-  static const char source[] = "print('hi')\n\0tail";
-  ListedEntry *e;
-
-  archive = llmsbx_tar_pack_data (".llmsbx/code.py", (const guint8 *) source, sizeof source, 0644, &error);
-  g_assert_no_error (error);
-
-  list = list_archive (archive);
-  g_assert_cmpuint (list->len, ==, 2);
-  e = list->pdata[0];
-  g_assert_cmpstr (e->name, ==, ".llmsbx/");
-  g_assert_cmpuint (e->type, ==, AE_IFDIR);
-  g_assert_cmpuint (e->perm, ==, 0755);
-  e = list->pdata[1];
-  g_assert_cmpstr (e->name, ==, ".llmsbx/code.py");
-  g_assert_cmpuint (e->type, ==, AE_IFREG);
-  g_assert_cmpuint (e->perm, ==, 0644);
-  g_assert_cmpint (e->uid, ==, 0);
-  g_assert_cmpmem (g_bytes_get_data (e->data, NULL), g_bytes_get_size (e->data), source, sizeof source);
-
-  g_assert_true (llmsbx_tar_extract (archive, dest, &error));
-  g_assert_no_error (error);
-  assert_file (code, source, sizeof source, 0644);
-
-  empty = llmsbx_tar_pack_data ("main.py", NULL, 0, 0755, &error);
-  g_assert_no_error (error);
-  g_clear_pointer (&list, g_ptr_array_unref);
-  list = list_archive (empty);
-  g_assert_cmpuint (list->len, ==, 1);
-  e = list->pdata[0];
-  g_assert_cmpstr (e->name, ==, "main.py");
-  g_assert_cmpuint (e->perm, ==, 0755);
-  g_assert_cmpuint (g_bytes_get_size (e->data), ==, 0);
-}
-
-static void
-test_pack_data_invalid (void)
-{
-  const char *bad[] = { "", "/abs.py", "../up.py", "a/../b.py", "a//b.py", "a/./b.py", "dir/", "." };
-
-  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
-    {
-      g_autoptr(GError) error = NULL;
-      g_autoptr(GBytes) archive = llmsbx_tar_pack_data (bad[i], (const guint8 *) "x", 1, 0644, &error);
-
-      g_assert_null (archive);
-      g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT);
-    }
-}
-
-static void
 test_pack_errors (void)
 {
   g_autofree char *root = make_root ();
@@ -880,8 +821,6 @@ main (int argc, char **argv)
   g_test_add_func ("/tar/pack-extract/file", test_pack_extract_file);
   g_test_add_func ("/tar/pack-extract/empty-file", test_pack_extract_empty_file);
   g_test_add_func ("/tar/pack-extract/tree", test_pack_extract_tree);
-  g_test_add_func ("/tar/pack-data", test_pack_data);
-  g_test_add_func ("/tar/pack-data/invalid", test_pack_data_invalid);
   g_test_add_func ("/tar/pack/errors", test_pack_errors);
   g_test_add_func ("/tar/extract/dot-top", test_extract_dot_top);
   g_test_add_func ("/tar/extract/implied-top", test_extract_implied_top);
