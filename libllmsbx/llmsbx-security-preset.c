@@ -129,6 +129,10 @@ static const PatternDef python_patterns[] = {
   { P_EVAL, "(?<![\\w.])(?:eval|exec)\\s*\\(", "Dynamic code execution (eval/exec)" },
   { P_EVAL, "\\b__(?:subclasses|globals|builtins|code|closure|getattribute)__\\b",
     "Interpreter internals (sandbox escapes)" },
+  /* PEP 263: a coding comment on line 1 or 2 makes Python decode the file
+   * with another codec (utf-7 hides any code from a scanner). */
+  { P_EVAL, "\\A(?:[^\\n]*\\n)?[ \\t\\f]*#[^\\n]*?coding[:=][ \\t]*(?!(?i:utf[-_]?8)(?:-sig)?\\b)[-\\w.]+",
+    "Source encoding other than UTF-8 (can hide code from the scanner)" },
   { P_DYNIMPORT, "\\b__import__\\s*\\(", "Dynamic import (__import__)" },
   { P_DYNIMPORT, "\\bimport_module\\s*\\(", "Dynamic import (importlib)" },
   { P_DYNIMPORT, "\\bsys" DOT "modules\\b", "Module table access (sys.modules)" },

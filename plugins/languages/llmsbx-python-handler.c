@@ -54,10 +54,47 @@ llmsbx_python_handler_get_run_commands (LlmsbxLanguageHandler *handler,
   return commands;
 }
 
+static LlmsbxLanguageHandlerInterface *parent_iface;
+
+/* Python reads a `coding:` comment on line 1 or 2 (PEP 263) and decodes the
+ * file with it: `# coding: utf-7` turns innocent-looking bytes into code. Such
+ * a declaration is kept when comments are stripped, so that a policy can see it. */
+static char *
+llmsbx_python_handler_strip_comments (LlmsbxLanguageHandler *handler,
+                                      const char            *code)
+{
+  static gsize declaration_once = 0;
+  static GRegex *declaration;
+  g_autofree char *stripped = parent_iface->strip_comments (handler, code);
+  g_auto(GStrv) original_lines = g_strsplit (code, "\n", 3);
+  g_auto(GStrv) stripped_lines = g_strsplit (stripped, "\n", 3);
+  gboolean kept = FALSE;
+
+  if (g_once_init_enter (&declaration_once))
+    {
+      declaration = g_regex_new ("^[ \\t\\f]*#.*?coding[:=][ \\t]*[-\\w.]+", G_REGEX_OPTIMIZE, 0, NULL);
+      g_once_init_leave (&declaration_once, 1);
+    }
+
+  for (guint i = 0; i < 2 && original_lines[i] != NULL && stripped_lines[i] != NULL; i++)
+    {
+      if (g_regex_match (declaration, original_lines[i], 0, NULL))
+        {
+          g_free (stripped_lines[i]);
+          stripped_lines[i] = g_strdup (original_lines[i]);
+          kept = TRUE;
+        }
+    }
+
+  return kept ? g_strjoinv ("\n", stripped_lines) : g_steal_pointer (&stripped);
+}
+
 static void
 llmsbx_python_handler_iface_init (LlmsbxLanguageHandlerInterface *iface)
 {
+  parent_iface = g_type_interface_peek_parent (iface);
   iface->get_run_commands = llmsbx_python_handler_get_run_commands;
+  iface->strip_comments = llmsbx_python_handler_strip_comments;
 }
 
 static void

@@ -193,6 +193,10 @@ test_strip_comments (void)
     { "s = \"\"\"\n# kept\n\"\"\"  # gone", "\"\"\"\n# kept\n\"\"\"", "gone" },
     { "s = '''x\n# kept ' \"\n'''\n# gone\ny = 2", "'''x\n# kept ' \"\n'''", "gone" },
     { "s = r'\\' # kept'  # gone", "r'\\' # kept'", "gone" },
+    /* A PEP 263 coding declaration changes how Python reads the file: kept. */
+    { "# -*- coding: utf-7 -*-\nx = 1  # gone", "# -*- coding: utf-7 -*-\nx = 1", "gone" },
+    { "#!/usr/bin/python3\n# vim: set fileencoding=latin-1 :\n# gone", "fileencoding=latin-1", "gone" },
+    { "x = 1\ny = 2\n# coding: utf-7 (too late to count)", "y = 2", "coding" },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)

@@ -450,6 +450,16 @@ test_commented_out_code_passes (void)
   assert_allowed ("strict", "go", "package main\n// exec.Command(\"ls\")\nfunc main() {}");
   assert_allowed ("strict", "ruby", "# system('ls')\nputs 1");
   assert_allowed ("strict", "r", "# system('ls')\nprint(1)");
+  assert_allowed ("strict", "python", "# -*- coding: utf-8 -*-\nprint(1)");
+}
+
+/* A coding declaration other than UTF-8 makes Python decode what the scanner
+ * sees as harmless text: `+AGkAbQBw...-` is `import os` in UTF-7. */
+static void
+test_foreign_source_encoding_blocked (void)
+{
+  assert_blocked ("strict", "python", "# -*- coding: utf-7 -*-\n+AGkAbQBwAG8AcgB0ACAAbwBz-\n");
+  assert_blocked ("production", "python", "#!/usr/bin/env python3\n# coding=latin-1\nprint(1)\n");
 }
 
 /* Restricted modules, through each language's import regex. */
@@ -583,6 +593,7 @@ main (int argc, char **argv)
   g_test_add_func ("/security-presets/hello-world-passes", test_hello_world_passes_everywhere);
   g_test_add_func ("/security-presets/command-execution-blocked", test_command_execution_blocked);
   g_test_add_func ("/security-presets/commented-out-code-passes", test_commented_out_code_passes);
+  g_test_add_func ("/security-presets/foreign-source-encoding-blocked", test_foreign_source_encoding_blocked);
   g_test_add_func ("/security-presets/restricted-imports", test_restricted_imports);
   g_test_add_func ("/security-presets/strict-is-stricter", test_strict_is_stricter);
   g_test_add_func ("/security-presets/session/is-safe-guide-example", test_session_is_safe_guide_example);
