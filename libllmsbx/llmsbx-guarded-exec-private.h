@@ -17,4 +17,16 @@ gboolean llmsbx_guarded_exec (LlmsbxBackend         *backend,
                               GCancellable          *cancellable,
                               GError               **error);
 
+gboolean llmsbx_guarded_exec_full (LlmsbxBackend         *backend,
+                                   const char            *sandbox_id,
+                                   const char * const    *argv,
+                                   const char * const    *env,
+                                   const char            *workdir,
+                                   double                 timeout,
+                                   LlmsbxOutputCollector *output,
+                                   int                   *exit_status,
+                                   gboolean              *unstoppable,
+                                   GCancellable          *cancellable,
+                                   GError               **error);
+
 G_END_DECLS

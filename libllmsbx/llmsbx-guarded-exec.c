@@ -57,27 +57,130 @@ static const char kill_launcher[] =
 
 /* How long the kill itself may take; it must not hang a timed-out session. */
 #define KILL_TIMEOUT_SECONDS 10
+/* At a full pids limit the engine now and then fails to start a command
+ * (exit status 126): the sweep is tried again a few times. */
+#define KILL_ATTEMPTS 5
 
-static void
-kill_token_processes (LlmsbxBackend *backend,
-                      const char    *sandbox_id,
-                      const char    *token)
+static gboolean
+kill_token_processes (LlmsbxBackend  *backend,
+                      const char     *sandbox_id,
+                      const char     *token,
+                      GError        **error)
 {
   const char *argv[] = { "sh", "-c", kill_launcher, "llmsbx-kill", kill_script, token, NULL };
   g_autoptr(LlmsbxExecRequest) request = llmsbx_exec_request_new (argv);
-  g_autoptr(GError) error = NULL;
+  g_autofree char *reason = NULL;
   int status = -1;
 
+  /* As the sandbox's own user, like the command: the same user may always
+   * signal its processes, while root without CAP_KILL (cap_drop ALL) may not
+   * signal another user's. */
   request->deadline = g_get_monotonic_time () + KILL_TIMEOUT_SECONDS * G_USEC_PER_SEC;
-  /* Root can signal the sandbox user's processes whatever user they run as. */
-  request->user = g_strdup ("0");
 
-  if (!llmsbx_backend_exec (backend, sandbox_id, request, NULL, &status, NULL, &error))
-    g_warning ("Could not kill the processes of a timed-out command in sandbox %.12s: %s",
-               sandbox_id, error->message);
-  else if (status != 0)
-    g_warning ("Processes of a timed-out command in sandbox %.12s kept respawning (kill exit status %d)",
-               sandbox_id, status);
+  for (guint attempt = 0; attempt < KILL_ATTEMPTS; attempt++)
+    {
+      g_autoptr(LlmsbxOutputCollector) output = llmsbx_output_collector_new (1024);
+      g_autoptr(GBytes) said = NULL;
+      g_autoptr(GError) local_error = NULL;
+      const char *text;
+      gsize size;
+
+      if (!llmsbx_backend_exec (backend, sandbox_id, request, output, &status, NULL, &local_error))
+        {
+          g_propagate_prefixed_error (error, g_steal_pointer (&local_error),
+                                      "the command that kills them failed: ");
+          return FALSE;
+        }
+      if (status == 0)
+        return TRUE;
+
+      said = llmsbx_output_collector_steal_bytes (output, LLMSBX_OUTPUT_STREAM_STDOUT);
+      text = g_bytes_get_data (said, &size);
+      g_free (reason);
+      reason = g_strstrip (g_utf8_make_valid (text ? text : "", size));
+      if (status != 126 || g_get_monotonic_time () >= request->deadline)
+        break;
+      g_usleep (G_USEC_PER_SEC / 10);
+    }
+
+  if (status == 1)
+    g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED, "they kept respawning");
+  else
+    g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED,
+                 "the command that kills them could not run (exit status %d%s%s)",
+                 status, *reason ? ": " : "", reason);
+  return FALSE;
+}
+
+/**
+ * llmsbx_guarded_exec_full:
+ * @unstoppable: (out) (optional): set to %TRUE when the command timed out or
+ *   was cancelled and what it started could not be killed; the sandbox may
+ *   still run it, and the caller must not use the sandbox any more
+ *
+ * Like llmsbx_guarded_exec(), and says when a timed-out or cancelled
+ * command could not be stopped.
+ */
+gboolean
+llmsbx_guarded_exec_full (LlmsbxBackend         *backend,
+                          const char            *sandbox_id,
+                          const char * const    *argv,
+                          const char * const    *env,
+                          const char            *workdir,
+                          double                 timeout,
+                          LlmsbxOutputCollector *output,
+                          int                   *exit_status,
+                          gboolean              *unstoppable,
+                          GCancellable          *cancellable,
+                          GError               **error)
+{
+  g_autoptr(LlmsbxExecRequest) request = llmsbx_exec_request_new (argv);
+  g_autoptr(GStrvBuilder) env_builder = g_strv_builder_new ();
+  g_autofree char *token = g_uuid_string_random ();
+  g_autofree char *token_entry = g_strconcat (TOKEN_VARIABLE "=", token, NULL);
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(GError) kill_error = NULL;
+  gboolean timed_out;
+
+  if (unstoppable != NULL)
+    *unstoppable = FALSE;
+  if (env != NULL)
+    g_strv_builder_addv (env_builder, (const char **) env);
+  g_strv_builder_add (env_builder, token_entry);
+  request->env = g_strv_builder_end (env_builder);
+  request->workdir = g_strdup (workdir);
+  if (timeout > 0)
+    request->deadline = g_get_monotonic_time () + (gint64) (timeout * G_USEC_PER_SEC);
+
+  if (llmsbx_backend_exec (backend, sandbox_id, request, output, exit_status,
+                           cancellable, &local_error))
+    return TRUE;
+
+  timed_out = g_error_matches (local_error, LLMSBX_ERROR, LLMSBX_ERROR_TIMEOUT);
+  if (!timed_out && !g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+
+  /* A failed kill is part of the error, which says what is still running. */
+  if (!kill_token_processes (backend, sandbox_id, token, &kill_error) && unstoppable != NULL)
+    *unstoppable = TRUE;
+
+  if (timed_out && kill_error != NULL)
+    g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_TIMEOUT,
+                 "Execution timed out after %g seconds, and its processes could not be stopped: %s",
+                 timeout, kill_error->message);
+  else if (timed_out)
+    g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_TIMEOUT,
+                 "Execution timed out after %g seconds", timeout);
+  else if (kill_error != NULL)
+    g_set_error (error, local_error->domain, local_error->code,
+                 "%s, and the command's processes could not be stopped: %s",
+                 local_error->message, kill_error->message);
+  else
+    g_propagate_error (error, g_steal_pointer (&local_error));
+  return FALSE;
 }
 
 gboolean
@@ -92,35 +195,6 @@ llmsbx_guarded_exec (LlmsbxBackend         *backend,
                      GCancellable          *cancellable,
                      GError               **error)
 {
-  g_autoptr(LlmsbxExecRequest) request = llmsbx_exec_request_new (argv);
-  g_autoptr(GStrvBuilder) env_builder = g_strv_builder_new ();
-  g_autofree char *token = g_uuid_string_random ();
-  g_autofree char *token_entry = g_strconcat (TOKEN_VARIABLE "=", token, NULL);
-  g_autoptr(GError) local_error = NULL;
-
-  if (env != NULL)
-    g_strv_builder_addv (env_builder, (const char **) env);
-  g_strv_builder_add (env_builder, token_entry);
-  request->env = g_strv_builder_end (env_builder);
-  request->workdir = g_strdup (workdir);
-  if (timeout > 0)
-    request->deadline = g_get_monotonic_time () + (gint64) (timeout * G_USEC_PER_SEC);
-
-  if (llmsbx_backend_exec (backend, sandbox_id, request, output, exit_status,
-                           cancellable, &local_error))
-    return TRUE;
-
-  if (g_error_matches (local_error, LLMSBX_ERROR, LLMSBX_ERROR_TIMEOUT))
-    {
-      kill_token_processes (backend, sandbox_id, token);
-      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_TIMEOUT,
-                   "Execution timed out after %g seconds", timeout);
-      return FALSE;
-    }
-
-  if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    kill_token_processes (backend, sandbox_id, token);
-
-  g_propagate_error (error, g_steal_pointer (&local_error));
-  return FALSE;
+  return llmsbx_guarded_exec_full (backend, sandbox_id, argv, env, workdir, timeout, output,
+                                   exit_status, NULL, cancellable, error);
 }
