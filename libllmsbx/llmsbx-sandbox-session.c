@@ -511,6 +511,26 @@ send_leading_code_chunks (LlmsbxSandboxSession *self,
   return TRUE;
 }
 
+/* A command that timed out or was cancelled left processes that could not be
+ * killed: they may still run, so the sandbox is not used again. The session
+ * closes (removing a sandbox it created) and the error says so. */
+static void
+close_unstoppable (LlmsbxSandboxSession  *self,
+                   GError               **error)
+{
+  gboolean removed = self->created_sandbox;
+
+  session_log (self, "processes of a stopped command could not be killed, closing");
+  llmsbx_sandbox_session_close (self, NULL, NULL);
+  if (error != NULL && *error != NULL)
+    {
+      g_autoptr(GError) original = g_steal_pointer (error);
+
+      g_set_error (error, original->domain, original->code, "%s; %s", original->message,
+                   removed ? "the sandbox was removed and the session closed" : "the session was closed");
+    }
+}
+
 /* Runs one command template after another, stopping at the first failure.
  * With @code, the first command first writes (or, when @code_offset is not 0,
  * appends) @code from @code_offset on to @file. */
@@ -534,6 +554,7 @@ run_templates (LlmsbxSandboxSession  *self,
       g_auto(GStrv) argv = NULL;
       g_auto(GStrv) env = NULL;
       g_autofree char *shown = NULL;
+      gboolean unstoppable = FALSE;
 
       argv = llmsbx_expand_command_template (templates[i], file, self->workdir, library, error);
       if (argv == NULL)
@@ -552,11 +573,15 @@ run_templates (LlmsbxSandboxSession  *self,
           argv = wrapped;
         }
 
-      if (!llmsbx_guarded_exec (self->backend, self->sandbox_id,
-                                (const char * const *) argv,
-                                env ? (const char * const *) env : base_exec_env, self->workdir,
-                                timeout, collector, exit_status, cancellable, error))
-        return FALSE;
+      if (!llmsbx_guarded_exec_full (self->backend, self->sandbox_id,
+                                     (const char * const *) argv,
+                                     env ? (const char * const *) env : base_exec_env, self->workdir,
+                                     timeout, collector, exit_status, &unstoppable, cancellable, error))
+        {
+          if (unstoppable)
+            close_unstoppable (self, error);
+          return FALSE;
+        }
 
       if (*exit_status != 0)
         break;
