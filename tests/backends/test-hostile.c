@@ -141,6 +141,19 @@ test_fork_bomb (void)
   g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_TIMEOUT);
   g_assert_nonnull (strstr (error->message, "after 5 seconds"));
 
+  /* Should the engine never manage to start the kill at the full limit, the
+   * session ends instead, saying so, and takes the sandbox with it. */
+  if (strstr (error->message, "could not be stopped") != NULL)
+    {
+      g_autofree char *id = g_strdup (llmsbx_sandbox_session_get_container_id (session));
+
+      g_test_message ("%s", error->message);
+      g_assert_nonnull (strstr (error->message, "the session closed"));
+      g_assert_false (llmsbx_sandbox_session_get_is_open (session));
+      backend_test_assert_container_gone (id);
+      return;
+    }
+
   /* Every bomb process is gone: the limit is free again and the session works. */
   left = code_processes (session);
   g_assert_cmpstr (left, ==, "");
@@ -293,6 +306,75 @@ test_busy_loop_under_cpu_quota (void)
   close_leaving_nothing (session, NULL);
 }
 
+/* The strict preset's shape: a user without privileges and no capabilities.
+ * The timeout still kills the code and what it started. */
+static void
+test_timeout_as_unprivileged_user (void)
+{
+  g_autoptr(LlmsbxSandboxSession) session = NULL;
+  g_autoptr(LlmsbxExecutionResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *left = NULL;
+  g_autofree char *sleepers = NULL;
+  g_autofree char *after = NULL;
+
+  session = test_open_session ("\"user\": \"nobody\", \"cap_drop\": [\"ALL\"], "
+                               "\"security_opt\": [\"no-new-privileges:true\"], \"network_mode\": \"none\"",
+                               NULL);
+  result = llmsbx_sandbox_session_run (session,
+                                       "import subprocess\n"
+                                       "subprocess.Popen(['sleep', '1000'])\n"
+                                       "while True:\n"
+                                       "    pass\n",
+                                       NULL, 2.0, NULL, &error);
+  g_assert_null (result);
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_TIMEOUT);
+  g_assert_cmpstr (error->message, ==, "Execution timed out after 2 seconds");
+
+  left = code_processes (session);
+  g_assert_cmpstr (left, ==, "");
+  sleepers = g_strstrip (test_sh (session, "for d in /proc/[0-9]*; do tr '\\0' ' ' < $d/cmdline; echo; done "
+                                           "| grep -c '^sleep 1000' || true"));
+  g_assert_cmpstr (sleepers, ==, "0");
+  after = test_run (session, "print('usable')");
+  g_assert_cmpstr (after, ==, "usable\n");
+  close_leaving_nothing (session, NULL);
+}
+
+/* Code that takes away the shell the kill needs, then loops: it cannot be
+ * stopped inside the sandbox, so the session ends, says so, and removes it. */
+static void
+test_sabotaged_sandbox (void)
+{
+  g_autoptr(LlmsbxSandboxSession) session = NULL;
+  g_autoptr(LlmsbxExecutionResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = NULL;
+
+  session = test_open_session ("\"network_mode\": \"none\"", NULL);
+  id = g_strdup (llmsbx_sandbox_session_get_container_id (session));
+  result = llmsbx_sandbox_session_run (session,
+                                       "import os, shutil\n"
+                                       "for name in ('sh', 'dash', 'bash'):\n"
+                                       "    path = shutil.which(name)\n"
+                                       "    if path:\n"
+                                       "        os.remove(os.path.realpath(path))\n"
+                                       "while True:\n"
+                                       "    pass\n",
+                                       NULL, 2.0, NULL, &error);
+  g_assert_null (result);
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_TIMEOUT);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "Execution timed out after 2 seconds, and its processes could not be stopped"));
+  g_assert_nonnull (strstr (error->message, "the sandbox was removed and the session closed"));
+  g_assert_false (llmsbx_sandbox_session_get_is_open (session));
+  backend_test_assert_container_gone (id);
+  g_clear_error (&error);
+
+  g_assert_null (llmsbx_sandbox_session_run (session, "print(1)", NULL, 0, NULL, &error));
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_NOT_OPEN);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -304,6 +386,8 @@ main (int argc, char **argv)
   test_add_isolated ("/hostile/output-flood", test_output_flood);
   test_add_isolated ("/hostile/disk-flood-in-tmpfs", test_disk_flood_in_tmpfs);
   test_add_isolated ("/hostile/busy-loop-under-cpu-quota", test_busy_loop_under_cpu_quota);
+  test_add_isolated ("/hostile/timeout-as-unprivileged-user", test_timeout_as_unprivileged_user);
+  test_add_isolated ("/hostile/sabotaged-sandbox", test_sabotaged_sandbox);
 
   return g_test_run ();
 }
