@@ -168,7 +168,8 @@ rewrite_tmpfs_owner (JsonObject  *body,
       if (!owner)
         continue;
 
-      g_ptr_array_add (kept, (gpointer) "U");
+      if (!g_strv_contains ((const char * const *) parts, "U"))
+        g_ptr_array_add (kept, (gpointer) "U");
       g_ptr_array_add (kept, NULL);
       rewritten = g_strjoinv (",", (char **) kept->pdata);
       json_object_set_string_member (tmpfs, target, rewritten);
