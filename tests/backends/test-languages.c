@@ -269,13 +269,13 @@ reap (void)
 
   for (guint i = 0; ids[i] != NULL; i++)
     {
+      g_autoptr(GSubprocessLauncher) launcher = backend_test_cli_launcher (G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
       g_autoptr(GSubprocess) rm = NULL;
       g_autoptr(GError) error = NULL;
 
       if (*ids[i] == '\0')
         continue;
-      rm = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE, &error,
-                             backend_test_cli (), "rm", "-f", "-v", ids[i], NULL);
+      rm = g_subprocess_launcher_spawn (launcher, &error, backend_test_cli (), "rm", "-f", "-v", ids[i], NULL);
       g_assert_no_error (error);
       g_subprocess_wait (rm, NULL, NULL);
       g_test_message ("removed leftover sandbox %s", ids[i]);
