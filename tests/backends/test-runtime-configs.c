@@ -6,6 +6,7 @@
  * Sandboxes use network_mode "none" unless a test is about the network, and
  * no test sends a packet anywhere. */
 #include <glib/gstdio.h>
+#include <signal.h>
 
 #include "isolated-test.h"
 
@@ -638,6 +639,71 @@ test_process_and_system_keys (void)
   test_close (with_init);
 }
 
+/* The rest of the common docker-py keys. */
+static void
+test_more_docker_py_keys (void)
+{
+  g_autoptr(LlmsbxSandboxSession) session = NULL;
+  g_autoptr(JsonObject) inspect = NULL;
+  g_autoptr(GHashTable) cgroups = NULL;
+  g_autofree char *groups = NULL;
+  g_autofree char *sysctl = NULL;
+  g_autofree char *domain = NULL;
+  g_autofree char *shm = NULL;
+  g_autofree char *reservation = NULL;
+  JsonNode *stop_signal;
+  JsonArray *search;
+
+  session = test_open_session ("\"mem_limit\": \"256m\", \"mem_reservation\": \"128m\", "
+                               "\"oom_kill_disable\": true, \"group_add\": [\"1234\"], "
+                               "\"sysctls\": {\"net.ipv4.ip_unprivileged_port_start\": \"80\"}, "
+                               "\"dns_search\": [\"example.test\"], \"domainname\": \"example.test\", "
+                               "\"stop_signal\": \"SIGUSR1\", \"ipc_mode\": \"none\", "
+                               "\"network_mode\": \"none\"", NULL);
+
+  groups = sh_line (session, "id -G");
+  g_assert_nonnull (strstr (groups, "1234"));
+  sysctl = sh_line (session, "cat /proc/sys/net/ipv4/ip_unprivileged_port_start");
+  g_assert_cmpstr (sysctl, ==, "80");
+  /* No IPC namespace resources: no /dev/shm at all. */
+  shm = mount_line (session, "/dev/shm");
+  g_assert_cmpstr (shm, ==, "");
+
+  reservation = sh_line (session, "cd /sys/fs/cgroup && cat memory/memory.soft_limit_in_bytes 2>/dev/null "
+                                  "|| cat memory.low");
+  g_assert_cmpstr (reservation, ==, "134217728");
+  cgroups = read_cgroups (session);
+  if (is_cgroup_v1 (cgroups))
+    {
+      g_autofree char *oom = sh_line (session, "grep oom_kill_disable /sys/fs/cgroup/memory/memory.oom_control");
+      g_assert_cmpstr (oom, ==, "oom_kill_disable 1");
+    }
+
+  inspect = inspect_container (session);
+  g_assert_true (json_object_get_boolean_member (host_config (inspect), "OomKillDisable"));
+  /* Docker records the name, Podman the number. */
+  stop_signal = json_object_get_member (json_object_get_object_member (inspect, "Config"), "StopSignal");
+  if (json_node_get_value_type (stop_signal) == G_TYPE_INT64)
+    g_assert_cmpint (json_node_get_int (stop_signal), ==, SIGUSR1);
+  else
+    g_assert_cmpstr (json_node_get_string (stop_signal), ==, "SIGUSR1");
+  search = json_object_get_array_member (host_config (inspect), "DnsSearch");
+  g_assert_cmpstr (json_array_get_string_element (search, 0), ==, "example.test");
+  /* Docker writes the search domain even without a network; Podman writes no
+   * DNS configuration then (docs/backends.md). */
+  if (g_str_equal (backend_test_name (), "docker"))
+    {
+      g_autofree char *resolv = sh_line (session, "grep ^search /etc/resolv.conf");
+
+      g_assert_cmpstr (resolv, ==, "search example.test");
+    }
+  /* Podman 4.3's compatible API ignores Domainname (and refuses the
+   * kernel.domainname sysctl), so a sandbox there has none. */
+  domain = sh_line (session, "cat /proc/sys/kernel/domainname");
+  g_assert_cmpstr (domain, ==, g_str_equal (backend_test_name (), "podman") ? "(none)" : "example.test");
+  test_close (session);
+}
+
 static void
 test_labels (void)
 {
@@ -792,6 +858,7 @@ main (int argc, char **argv)
   test_add_isolated ("/runtime-configs/environment", test_environment);
   test_add_isolated ("/runtime-configs/guide-docker-example", test_guide_docker_example);
   test_add_isolated ("/runtime-configs/process-and-system-keys", test_process_and_system_keys);
+  test_add_isolated ("/runtime-configs/more-docker-py-keys", test_more_docker_py_keys);
   test_add_isolated ("/runtime-configs/labels", test_labels);
   test_add_isolated ("/runtime-configs/guide-network-example", test_guide_network_example);
   test_add_isolated ("/runtime-configs/ports-on-loopback", test_ports_on_loopback);
