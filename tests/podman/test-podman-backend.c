@@ -623,8 +623,8 @@ test_error_bodies (void)
 
 /* nofile and nproc within this host's hard limits, and an init process
  * (catatonit, mounted as podman-init) as PID 1, unless the runtime configs
- * say otherwise. The container's limits are PID 1's: Podman raises the soft
- * nofile limit of exec'd commands to the hard one (docs/backends.md). */
+ * say otherwise. The container's limits are PID 1's: runc 1.1 sometimes
+ * raises the soft nofile limit of exec'd commands (docs/backends.md). */
 static void
 test_ulimits_and_init (void)
 {
