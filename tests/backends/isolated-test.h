@@ -138,6 +138,9 @@ test_isolated (gconstpointer body)
       return;
     }
 
+  /* A failed body fails its test; the program goes on, so the next bodies
+   * run and GLib removes the test's temporary directory at the end. */
+  g_test_set_nonfatal_assertions ();
   g_test_trap_subprocess (NULL, 600 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
   test_reap ();
   g_test_trap_assert_passed ();
@@ -145,6 +148,19 @@ test_isolated (gconstpointer body)
 
 #define test_add_isolated(path, func) \
   g_test_add_data_func ((path), (gconstpointer) (func), test_isolated)
+
+/* A new directory on the host, for bind mounts and build contexts. It lives
+ * in the test's isolated home, which GLib removes when the program ends, so
+ * a failed body leaves nothing on the host either. */
+static inline char *
+test_host_dir (const char *prefix)
+{
+  g_autofree char *template = g_strdup_printf ("%s/%s-XXXXXX", g_get_home_dir (), prefix);
+
+  g_assert_cmpint (g_mkdir_with_parents (g_get_home_dir (), 0700), ==, 0);
+  g_assert_nonnull (g_mkdtemp (template));
+  return g_steal_pointer (&template);
+}
 
 /* Runtime configs JSON: @members (a JSON object's members, maybe empty)
  * plus this run's label. */

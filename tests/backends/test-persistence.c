@@ -25,12 +25,11 @@ static char *
 make_context (const char *instructions)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *dir = g_dir_make_tmp ("llmsbx-ctx-XXXXXX", &error);
+  g_autofree char *dir = test_host_dir ("llmsbx-ctx");
   g_autofree char *dockerfile = NULL;
   g_autofree char *marker = NULL;
   g_autofree char *recipe = NULL;
 
-  g_assert_no_error (error);
   dockerfile = g_build_filename (dir, "Dockerfile", NULL);
   marker = g_build_filename (dir, "marker.txt", NULL);
   recipe = g_strdup_printf ("FROM " BASE_IMAGE "\nLABEL " TEST_RUN_LABEL "=%s\n%s", test_run_id (), instructions);
@@ -39,17 +38,6 @@ make_context (const char *instructions)
   g_file_set_contents (marker, "copied from the context\n", -1, &error);
   g_assert_no_error (error);
   return g_steal_pointer (&dir);
-}
-
-static void
-remove_context (const char *dir)
-{
-  g_autofree char *dockerfile = g_build_filename (dir, "Dockerfile", NULL);
-  g_autofree char *marker = g_build_filename (dir, "marker.txt", NULL);
-
-  g_unlink (dockerfile);
-  g_unlink (marker);
-  g_assert_cmpint (g_rmdir (dir), ==, 0);
 }
 
 /* The tag a session builds from @context_dir: sandbox-<lang>-<dir name>. */
@@ -110,7 +98,6 @@ test_dockerfile_build (void)
   /* Built by the session and not kept: removed with it. */
   test_close (session);
   g_assert_false (image_exists (tag));
-  remove_context (context);
 }
 
 static void
@@ -137,7 +124,6 @@ test_dockerfile_failures (void)
 
   left = backend_test_ps (filter);
   g_assert_cmpstr (left, ==, "");
-  remove_context (context);
 }
 
 static void
@@ -164,7 +150,6 @@ test_keep_template (void)
   g_assert_true (image_exists (tag));
 
   rmi = test_cli (TRUE, "rmi", tag, NULL);
-  remove_context (context);
 }
 
 /* The guide's "Session Persistence": packages installed in a session with
@@ -215,7 +200,6 @@ test_commit_container (void)
   test_close (next);
 
   rmi = test_cli (TRUE, "rmi", tag, NULL);
-  remove_context (context);
 }
 
 /* An existing container: used, never removed, started when it was stopped. */

@@ -152,17 +152,6 @@ host_config (JsonObject *inspect)
   return json_object_get_object_member (inspect, "HostConfig");
 }
 
-static void
-remove_tree (const char *path)
-{
-  const char *argv[] = { "rm", "-rf", "--", path, NULL };
-  g_autoptr(GError) error = NULL;
-  int status;
-
-  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, &status, &error);
-  g_assert_no_error (error);
-}
-
 /* ---------------------------------------------------------------------------
  * Resources
  * ------------------------------------------------------------------------ */
@@ -429,7 +418,7 @@ test_volumes (void)
   g_autoptr(LlmsbxSandboxSession) session = NULL;
   g_autoptr(LlmsbxExecutionResult) refused = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *host = g_dir_make_tmp ("llmsbx-volumes-XXXXXX", &error);
+  g_autofree char *host = test_host_dir ("llmsbx-volumes");
   g_autofree char *data = g_build_filename (host, "data", NULL);
   g_autofree char *config = g_build_filename (host, "config", NULL);
   g_autofree char *listed = g_build_filename (host, "listed", NULL);
@@ -486,7 +475,6 @@ test_volumes (void)
   g_assert_true (has_mount_option (config_mount, "ro"));
   test_close (session);
 
-  remove_tree (host);
 }
 
 /* ---------------------------------------------------------------------------
@@ -519,7 +507,7 @@ test_guide_docker_example (void)
   g_autoptr(JsonObject) inspect = NULL;
   g_autoptr(GHashTable) cgroups = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *host = g_dir_make_tmp ("llmsbx-host-path-XXXXXX", &error);
+  g_autofree char *host = test_host_dir ("llmsbx-host-path");
   g_autofree char *host_file = g_build_filename (host, "input.txt", NULL);
   g_autofree char *members = NULL;
   g_autofree char *out = NULL;
@@ -559,7 +547,6 @@ test_guide_docker_example (void)
   g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (inspect, "Config"), "WorkingDir"),
                    ==, "/workspace");
   test_close (session);
-  remove_tree (host);
 }
 
 /* ulimits, init, shm_size, devices, extra_hosts, dns, hostname: one sandbox. */
