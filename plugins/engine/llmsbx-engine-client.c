@@ -171,13 +171,10 @@ parse_url (LlmsbxEngineClient  *self,
   return FALSE;
 }
 
-/* No TLS library set-up here: most sessions talk to a unix socket, and
- * OpenSSL initialises itself on the first TLS connection. Initialising it up
- * front costs every client more than 2 MiB of memory. */
 static gpointer
 init_curl (gpointer data)
 {
-  return GINT_TO_POINTER (curl_global_init (CURL_GLOBAL_NOTHING));
+  return GINT_TO_POINTER (curl_global_init (CURL_GLOBAL_DEFAULT));
 }
 
 /**
