@@ -93,6 +93,7 @@ time.sleep(5)
 print("This might timeout")
                 """, timeout=2.0)
             self.assertIn("after 2 seconds", raised.exception.message)
+            self.assertEqual(raised.exception.timeout_duration, 2.0)
 
             # The session is still usable after a timeout.
             self.assertEqual(session.run("print('after')").stdout, "after\n")
@@ -120,6 +121,8 @@ while True:
         print(f"Iteration: {i}")
                 """, on_stdout=printed.append)
             self.assertIn("after 5 seconds", raised.exception.message)
+            # The session's execution_timeout is the limit that ran out.
+            self.assertEqual(raised.exception.timeout_duration, 5.0)
             # It ran (its output arrived live) and then it was killed.
             self.assertIn("Iteration: 100000\n", "".join(printed))
             self.assertEqual(session.execute_command(LEFTOVERS).stdout, "")

@@ -5,6 +5,7 @@
 # behaviour is the C library's.
 
 import codecs
+import contextlib
 import os
 import warnings
 
@@ -104,6 +105,18 @@ class _LiveOutput:
         return False
 
 
+@contextlib.contextmanager
+def _timeout_duration(limit):
+    # Like llm-sandbox's SandboxTimeoutError.timeout_duration: the limit that
+    # ran out travels with the error, not only in its message.
+    try:
+        yield
+    except GLib.Error as error:
+        if error.matches(Llmsbx.error_quark(), Llmsbx.Error.TIMEOUT):
+            error.timeout_duration = limit
+        raise
+
+
 class SandboxSession(Llmsbx.SandboxSession):
     """A sandbox that runs code.
 
@@ -157,20 +170,23 @@ class SandboxSession(Llmsbx.SandboxSession):
             cancellable=None):
         """Runs ``code`` and returns its ExecutionResult. ``libraries`` are
         installed first; ``timeout`` in seconds (0: the session's default).
-        ``on_stdout``/``on_stderr`` receive the output as text while it runs."""
-        with _LiveOutput(self, on_stdout, on_stderr):
+        ``on_stdout``/``on_stderr`` receive the output as text while it runs.
+        A timeout raises GLib.Error (Llmsbx.Error.TIMEOUT) whose
+        ``timeout_duration`` is the limit in seconds that ran out."""
+        limit = timeout or self.props.execution_timeout or self.props.default_timeout
+        with _timeout_duration(limit), _LiveOutput(self, on_stdout, on_stderr):
             return super().run(code, _check_libraries(libraries), timeout, cancellable)
 
     def execute_command(self, command, workdir=None, on_stdout=None, on_stderr=None,
                         cancellable=None):
         """Runs ``command`` with a shell inside the sandbox."""
-        with _LiveOutput(self, on_stdout, on_stderr):
+        with _timeout_duration(self.props.default_timeout), _LiveOutput(self, on_stdout, on_stderr):
             return super().execute_command(command, workdir, cancellable)
 
     def execute_argv(self, argv, workdir=None, on_stdout=None, on_stderr=None,
                      cancellable=None):
         """Runs ``argv`` as is inside the sandbox, no shell involved."""
-        with _LiveOutput(self, on_stdout, on_stderr):
+        with _timeout_duration(self.props.default_timeout), _LiveOutput(self, on_stdout, on_stderr):
             return super().execute_argv(argv, workdir, cancellable)
 
     def install(self, libraries, cancellable=None):
