@@ -7,7 +7,7 @@
  * must already be there); a package name needs the package lists, which the
  * image does not carry (`apt-get update` first, where a mirror is reachable).
  * apt-get needs root, the sandbox's default user. */
-#include "llmsbx-cpp-handler.h"
+#include "llmsbx-language-handlers.h"
 
 #define BINARY "{workdir}/.llmsbx/a.out"
 
@@ -18,16 +18,7 @@
 #define IMPORT_PATTERN \
   "(?m)^[ \\t]*(?:#|%:)[ \\t]*(?:include|include_next|import)[ \\t]*(?:<{module}>|\"{module}\")"
 
-struct _LlmsbxCppHandler
-{
-  LlmsbxLanguageConfig parent_instance;
-};
-
-static void llmsbx_cpp_handler_iface_init (LlmsbxLanguageHandlerInterface *iface);
-
-G_DEFINE_FINAL_TYPE_WITH_CODE (LlmsbxCppHandler, llmsbx_cpp_handler, LLMSBX_TYPE_LANGUAGE_CONFIG,
-                               G_IMPLEMENT_INTERFACE (LLMSBX_TYPE_LANGUAGE_HANDLER,
-                                                      llmsbx_cpp_handler_iface_init))
+LLMSBX_DEFINE_LANGUAGE_HANDLER (LlmsbxCppHandler, llmsbx_cpp_handler, CPP_HANDLER)
 
 static char *
 llmsbx_cpp_handler_strip_comments (LlmsbxLanguageHandler *handler,
@@ -53,16 +44,6 @@ llmsbx_cpp_handler_iface_init (LlmsbxLanguageHandlerInterface *iface)
   iface->strip_comments = llmsbx_cpp_handler_strip_comments;
 }
 
-static void
-llmsbx_cpp_handler_class_init (LlmsbxCppHandlerClass *klass)
-{
-}
-
-static void
-llmsbx_cpp_handler_init (LlmsbxCppHandler *self)
-{
-}
-
 /**
  * llmsbx_cpp_handler_new:
  *
@@ -77,7 +58,7 @@ llmsbx_cpp_handler_new (void)
     NULL
   };
 
-  return g_object_new (LLMSBX_TYPE_CPP_HANDLER,
+  return g_object_new (llmsbx_cpp_handler_get_type (),
                        "name", "cpp",
                        "file-extension", "cpp",
                        "default-image", "llmsbx/cpp:bookworm",

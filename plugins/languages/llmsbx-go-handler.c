@@ -14,7 +14,7 @@
  * build cache is always in the workdir, so a read-only home does no harm.
  * Where `go get` downloads from is the sandbox's GOPROXY (a file:// directory
  * works offline). */
-#include "llmsbx-go-handler.h"
+#include "llmsbx-language-handlers.h"
 
 #define GO_CACHE "GOCACHE={workdir}/.sandbox-go/cache"
 #define GO_MODULES "GOMODCACHE={workdir}/.sandbox-go/mod"
@@ -27,6 +27,9 @@
 #define IMAGE_BUILD "env " GO_CACHE " " GO_TOOLCHAIN " go build -o " BINARY " {file}"
 #define MODULE_BUILD GO_MODULE_ENV " go build -o " BINARY " {file}"
 
+static const char * const image_run_commands[] = { IMAGE_BUILD, BINARY, NULL };
+static const char * const module_run_commands[] = { MODULE_BUILD, BINARY, NULL };
+
 /* An import path P, or a package below it (P/sub), in either kind of quotes. */
 #define IMPORT_PATH "[\"`]{module}(?:/[^\"`\\n]*)?[\"`]"
 
@@ -37,27 +40,13 @@
   "\\bimport\\b\\s*(?:[\\w.]+\\s*)?" IMPORT_PATH \
   "|\\bimport\\b\\s*\\(\\s*(?:(?:[\\w.]+\\s*)?[\"`][^\"`\\n]*[\"`]\\s*;?\\s*)*(?:[\\w.]+\\s*)?" IMPORT_PATH
 
-struct _LlmsbxGoHandler
-{
-  LlmsbxLanguageConfig parent_instance;
-};
-
-static void llmsbx_go_handler_iface_init (LlmsbxLanguageHandlerInterface *iface);
-
-G_DEFINE_FINAL_TYPE_WITH_CODE (LlmsbxGoHandler, llmsbx_go_handler, LLMSBX_TYPE_LANGUAGE_CONFIG,
-                               G_IMPLEMENT_INTERFACE (LLMSBX_TYPE_LANGUAGE_HANDLER,
-                                                      llmsbx_go_handler_iface_init))
+LLMSBX_DEFINE_LANGUAGE_HANDLER (LlmsbxGoHandler, llmsbx_go_handler, GO_HANDLER)
 
 static char **
 llmsbx_go_handler_get_run_commands (LlmsbxLanguageHandler *handler,
                                     LlmsbxRuntimeContext  *context)
 {
-  gboolean ready = llmsbx_runtime_context_get_environment_ready (context);
-  char **commands = g_new0 (char *, 3);
-
-  commands[0] = g_strdup (ready ? MODULE_BUILD : IMAGE_BUILD);
-  commands[1] = g_strdup (BINARY);
-  return commands;
+  return llmsbx_language_handlers_run_commands (context, image_run_commands, module_run_commands);
 }
 
 static char *
@@ -85,16 +74,6 @@ llmsbx_go_handler_iface_init (LlmsbxLanguageHandlerInterface *iface)
   iface->strip_comments = llmsbx_go_handler_strip_comments;
 }
 
-static void
-llmsbx_go_handler_class_init (LlmsbxGoHandlerClass *klass)
-{
-}
-
-static void
-llmsbx_go_handler_init (LlmsbxGoHandler *self)
-{
-}
-
 /**
  * llmsbx_go_handler_new:
  *
@@ -108,13 +87,12 @@ llmsbx_go_handler_new (void)
     "sh -c 'test -e go.mod || exec \"$@\"' llmsbx-go-setup " GO_MODULE_ENV " go mod init sandbox",
     NULL
   };
-  static const char * const execution_commands[] = { IMAGE_BUILD, BINARY, NULL };
 
-  return g_object_new (LLMSBX_TYPE_GO_HANDLER,
+  return g_object_new (llmsbx_go_handler_get_type (),
                        "name", "go",
                        "file-extension", "go",
                        "default-image", "llmsbx/go:bookworm",
-                       "execution-commands", execution_commands,
+                       "execution-commands", image_run_commands,
                        "setup-commands", setup_commands,
                        "package-manager", GO_MODULE_ENV " go get",
                        "import-pattern", IMPORT_PATTERN,

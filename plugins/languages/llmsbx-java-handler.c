@@ -6,18 +6,9 @@
  * library installation: Maven and Gradle need a repository and a project, so
  * the handler has no package manager and install() says it is not supported.
  * Jars copied into the sandbox can be used from execute_command(). */
-#include "llmsbx-java-handler.h"
+#include "llmsbx-language-handlers.h"
 
-struct _LlmsbxJavaHandler
-{
-  LlmsbxLanguageConfig parent_instance;
-};
-
-static void llmsbx_java_handler_iface_init (LlmsbxLanguageHandlerInterface *iface);
-
-G_DEFINE_FINAL_TYPE_WITH_CODE (LlmsbxJavaHandler, llmsbx_java_handler, LLMSBX_TYPE_LANGUAGE_CONFIG,
-                               G_IMPLEMENT_INTERFACE (LLMSBX_TYPE_LANGUAGE_HANDLER,
-                                                      llmsbx_java_handler_iface_init))
+LLMSBX_DEFINE_LANGUAGE_HANDLER (LlmsbxJavaHandler, llmsbx_java_handler, JAVA_HANDLER)
 
 /* Matches the package or class M wherever its name appears, whole, in the
  * code: in `import M.*;`, `import M.Cls;`, `import static M.Cls.f;`, and in a
@@ -70,16 +61,6 @@ llmsbx_java_handler_iface_init (LlmsbxLanguageHandlerInterface *iface)
   iface->strip_comments = llmsbx_java_handler_strip_comments;
 }
 
-static void
-llmsbx_java_handler_class_init (LlmsbxJavaHandlerClass *klass)
-{
-}
-
-static void
-llmsbx_java_handler_init (LlmsbxJavaHandler *self)
-{
-}
-
 /**
  * llmsbx_java_handler_new:
  *
@@ -90,7 +71,7 @@ llmsbx_java_handler_new (void)
 {
   static const char * const execution_commands[] = { "java {file}", NULL };
 
-  return g_object_new (LLMSBX_TYPE_JAVA_HANDLER,
+  return g_object_new (llmsbx_java_handler_get_type (),
                        "name", "java",
                        "file-extension", "java",
                        "default-image", "llmsbx/java:bookworm",

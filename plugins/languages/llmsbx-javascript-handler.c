@@ -3,7 +3,7 @@
  * Code runs with `node` in the workdir. Libraries go to {workdir}/node_modules,
  * which Node's require() finds from the code file in {workdir}/.llmsbx; npm's
  * cache is in the workdir too, so nothing outside it needs to be writable. */
-#include "llmsbx-javascript-handler.h"
+#include "llmsbx-language-handlers.h"
 
 #define NPM_CACHE "{workdir}/.sandbox-npm-cache"
 
@@ -36,16 +36,7 @@
   "|(?<![\\w$])require\\s*\\(\\s*" SPECIFIER \
   "|(?<![\\w$.])import\\s*\\(\\s*" SPECIFIER
 
-struct _LlmsbxJavascriptHandler
-{
-  LlmsbxLanguageConfig parent_instance;
-};
-
-static void llmsbx_javascript_handler_iface_init (LlmsbxLanguageHandlerInterface *iface);
-
-G_DEFINE_FINAL_TYPE_WITH_CODE (LlmsbxJavascriptHandler, llmsbx_javascript_handler, LLMSBX_TYPE_LANGUAGE_CONFIG,
-                               G_IMPLEMENT_INTERFACE (LLMSBX_TYPE_LANGUAGE_HANDLER,
-                                                      llmsbx_javascript_handler_iface_init))
+LLMSBX_DEFINE_LANGUAGE_HANDLER (LlmsbxJavascriptHandler, llmsbx_javascript_handler, JAVASCRIPT_HANDLER)
 
 static char *
 llmsbx_javascript_handler_strip_comments (LlmsbxLanguageHandler *handler,
@@ -69,16 +60,6 @@ llmsbx_javascript_handler_iface_init (LlmsbxLanguageHandlerInterface *iface)
   iface->strip_comments = llmsbx_javascript_handler_strip_comments;
 }
 
-static void
-llmsbx_javascript_handler_class_init (LlmsbxJavascriptHandlerClass *klass)
-{
-}
-
-static void
-llmsbx_javascript_handler_init (LlmsbxJavascriptHandler *self)
-{
-}
-
 /**
  * llmsbx_javascript_handler_new:
  *
@@ -92,7 +73,7 @@ llmsbx_javascript_handler_new (void)
   /* --prefix keeps npm from settling on a package.json it finds above the
    * workdir. A library is anything npm installs: a name, name@version, or a
    * tarball copied into the sandbox. */
-  return g_object_new (LLMSBX_TYPE_JAVASCRIPT_HANDLER,
+  return g_object_new (llmsbx_javascript_handler_get_type (),
                        "name", "javascript",
                        "file-extension", "js",
                        "default-image", "llmsbx/javascript:bookworm",

@@ -1,13 +1,8 @@
 /* llmsbx-languages-plugin.c: libllmsbx-languages.so, registering one handler per language. */
-#include "llmsbx-cpp-handler.h"
-#include "llmsbx-go-handler.h"
-#include "llmsbx-java-handler.h"
-#include "llmsbx-javascript-handler.h"
-#include "llmsbx-python-handler.h"
-#include "llmsbx-r-handler.h"
-#include "llmsbx-ruby-handler.h"
+#include "llmsbx-language-handlers.h"
 
-/* Adding a language: one llmsbx-<lang>-handler.c, and its constructor here. */
+/* Adding a language: one llmsbx-<lang>-handler.c, and its constructor here
+ * and in llmsbx-language-handlers.h. */
 static LlmsbxLanguageHandler *(* const handler_constructors[]) (void) = {
   llmsbx_python_handler_new,
   llmsbx_javascript_handler_new,

@@ -8,7 +8,7 @@
  * already holds one: an image a session committed with its packages. The
  * shell makes that choice inside the sandbox, so it costs no round trip.
  * Everything but that choice is a property of the LlmsbxLanguageConfig parent. */
-#include "llmsbx-python-handler.h"
+#include "llmsbx-language-handlers.h"
 
 #define VENV      "{workdir}/.sandbox-venv"
 #define PIP_CACHE "{workdir}/.sandbox-pip-cache"
@@ -17,6 +17,9 @@
   "sh -c 'p=\"$1/.sandbox-venv/bin/python\"; [ -x \"$p\" ] || p=python3; exec \"$p\" \"$2\"' " \
   "llmsbx-python {workdir} {file}"
 #define VENV_RUN   VENV "/bin/python {file}"
+
+static const char * const system_run_commands[] = { SYSTEM_RUN, NULL };
+static const char * const venv_run_commands[] = { VENV_RUN, NULL };
 
 /* Matches, at the start of a line (or after `;` or `:`):
  *   from M import …          from M.sub import …
@@ -32,26 +35,13 @@
     "(?:\\w+(?:[ \\t]+as[ \\t]+\\w+)?[\\s\\\\]*,[\\s\\\\]*)*{module}(?:[\\s,;#)\\\\]|$)" \
   "|\\b(?:__import__|import_module)[ \\t]*\\([ \\t]*['\"]{module}['\".]"
 
-struct _LlmsbxPythonHandler
-{
-  LlmsbxLanguageConfig parent_instance;
-};
-
-static void llmsbx_python_handler_iface_init (LlmsbxLanguageHandlerInterface *iface);
-
-G_DEFINE_FINAL_TYPE_WITH_CODE (LlmsbxPythonHandler, llmsbx_python_handler, LLMSBX_TYPE_LANGUAGE_CONFIG,
-                               G_IMPLEMENT_INTERFACE (LLMSBX_TYPE_LANGUAGE_HANDLER,
-                                                      llmsbx_python_handler_iface_init))
+LLMSBX_DEFINE_LANGUAGE_HANDLER (LlmsbxPythonHandler, llmsbx_python_handler, PYTHON_HANDLER)
 
 static char **
 llmsbx_python_handler_get_run_commands (LlmsbxLanguageHandler *handler,
                                         LlmsbxRuntimeContext  *context)
 {
-  gboolean ready = llmsbx_runtime_context_get_environment_ready (context);
-  char **commands = g_new0 (char *, 2);
-
-  commands[0] = g_strdup (ready ? VENV_RUN : SYSTEM_RUN);
-  return commands;
+  return llmsbx_language_handlers_run_commands (context, system_run_commands, venv_run_commands);
 }
 
 static LlmsbxLanguageHandlerInterface *parent_iface;
@@ -97,16 +87,6 @@ llmsbx_python_handler_iface_init (LlmsbxLanguageHandlerInterface *iface)
   iface->strip_comments = llmsbx_python_handler_strip_comments;
 }
 
-static void
-llmsbx_python_handler_class_init (LlmsbxPythonHandlerClass *klass)
-{
-}
-
-static void
-llmsbx_python_handler_init (LlmsbxPythonHandler *self)
-{
-}
-
 /**
  * llmsbx_python_handler_new:
  *
@@ -120,15 +100,14 @@ llmsbx_python_handler_new (void)
     "mkdir -p " PIP_CACHE,
     NULL
   };
-  static const char * const execution_commands[] = { SYSTEM_RUN, NULL };
 
   /* The session refuses library names starting with '-' before they reach
    * pip, which has no dependable `--` to end its options. */
-  return g_object_new (LLMSBX_TYPE_PYTHON_HANDLER,
+  return g_object_new (llmsbx_python_handler_get_type (),
                        "name", "python",
                        "file-extension", "py",
                        "default-image", "llmsbx/python:bookworm",
-                       "execution-commands", execution_commands,
+                       "execution-commands", system_run_commands,
                        "setup-commands", setup_commands,
                        "package-manager", VENV "/bin/python -m pip install --disable-pip-version-check "
                                           "--no-input --cache-dir " PIP_CACHE,

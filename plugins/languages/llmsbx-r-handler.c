@@ -3,7 +3,7 @@
  * Packages are installed into {workdir}/.sandbox-R-library, which R_LIBS puts
  * first in .libPaths(); R leaves out library directories that do not exist, so
  * the same setting serves before and after the environment is set up. */
-#include "llmsbx-r-handler.h"
+#include "llmsbx-language-handlers.h"
 
 #define R_LIBRARY "{workdir}/.sandbox-R-library"
 #define R_ENV "env R_LIBS=" R_LIBRARY
@@ -38,16 +38,7 @@
     "(?:package\\s*=\\s*)?(['\"`]?){module}\\1\\s*[,)]" \
   "|(?<![\\w.])`?{module}`?\\s*:::?"
 
-struct _LlmsbxRHandler
-{
-  LlmsbxLanguageConfig parent_instance;
-};
-
-static void llmsbx_r_handler_iface_init (LlmsbxLanguageHandlerInterface *iface);
-
-G_DEFINE_FINAL_TYPE_WITH_CODE (LlmsbxRHandler, llmsbx_r_handler, LLMSBX_TYPE_LANGUAGE_CONFIG,
-                               G_IMPLEMENT_INTERFACE (LLMSBX_TYPE_LANGUAGE_HANDLER,
-                                                      llmsbx_r_handler_iface_init))
+LLMSBX_DEFINE_LANGUAGE_HANDLER (LlmsbxRHandler, llmsbx_r_handler, R_HANDLER)
 
 static char *
 llmsbx_r_handler_strip_comments (LlmsbxLanguageHandler *handler,
@@ -70,16 +61,6 @@ llmsbx_r_handler_iface_init (LlmsbxLanguageHandlerInterface *iface)
   iface->strip_comments = llmsbx_r_handler_strip_comments;
 }
 
-static void
-llmsbx_r_handler_class_init (LlmsbxRHandlerClass *klass)
-{
-}
-
-static void
-llmsbx_r_handler_init (LlmsbxRHandler *self)
-{
-}
-
 /**
  * llmsbx_r_handler_new:
  *
@@ -91,7 +72,7 @@ llmsbx_r_handler_new (void)
   static const char * const setup_commands[] = { "mkdir -p " R_LIBRARY, NULL };
   static const char * const execution_commands[] = { R_ENV " Rscript {file}", NULL };
 
-  return g_object_new (LLMSBX_TYPE_R_HANDLER,
+  return g_object_new (llmsbx_r_handler_get_type (),
                        "name", "r",
                        "file-extension", "R",
                        "default-image", "llmsbx/r:bookworm",

@@ -4,12 +4,15 @@
  * root and no writable system directory. Code runs with the image's settings
  * until the first install, then with that GEM_HOME too, so it finds the
  * installed gems as well as the image's. */
-#include "llmsbx-ruby-handler.h"
+#include "llmsbx-language-handlers.h"
 
 #define GEM_HOME "env GEM_HOME={workdir}/.sandbox-gems"
 
 #define IMAGE_RUN "ruby {file}"
 #define GEMS_RUN GEM_HOME " ruby {file}"
+
+static const char * const image_run_commands[] = { IMAGE_RUN, NULL };
+static const char * const gems_run_commands[] = { GEMS_RUN, NULL };
 
 /* Strings on one line, skipped whole ((*SKIP)(*FAIL)) so that
  * `puts "Please require 'json'"` is not an import. A quote only opens a string
@@ -31,26 +34,13 @@
   "|(?<![\\w$@])(?:require|require_relative|load)\\b\\s*\\(?\\s*" FEATURE \
   "|(?<![\\w$@])autoload\\b\\s*\\(?\\s*(?::\\w+|['\"]\\w+['\"])\\s*,\\s*" FEATURE
 
-struct _LlmsbxRubyHandler
-{
-  LlmsbxLanguageConfig parent_instance;
-};
-
-static void llmsbx_ruby_handler_iface_init (LlmsbxLanguageHandlerInterface *iface);
-
-G_DEFINE_FINAL_TYPE_WITH_CODE (LlmsbxRubyHandler, llmsbx_ruby_handler, LLMSBX_TYPE_LANGUAGE_CONFIG,
-                               G_IMPLEMENT_INTERFACE (LLMSBX_TYPE_LANGUAGE_HANDLER,
-                                                      llmsbx_ruby_handler_iface_init))
+LLMSBX_DEFINE_LANGUAGE_HANDLER (LlmsbxRubyHandler, llmsbx_ruby_handler, RUBY_HANDLER)
 
 static char **
 llmsbx_ruby_handler_get_run_commands (LlmsbxLanguageHandler *handler,
                                       LlmsbxRuntimeContext  *context)
 {
-  gboolean ready = llmsbx_runtime_context_get_environment_ready (context);
-  char **commands = g_new0 (char *, 2);
-
-  commands[0] = g_strdup (ready ? GEMS_RUN : IMAGE_RUN);
-  return commands;
+  return llmsbx_language_handlers_run_commands (context, image_run_commands, gems_run_commands);
 }
 
 static char *
@@ -77,16 +67,6 @@ llmsbx_ruby_handler_iface_init (LlmsbxLanguageHandlerInterface *iface)
   iface->strip_comments = llmsbx_ruby_handler_strip_comments;
 }
 
-static void
-llmsbx_ruby_handler_class_init (LlmsbxRubyHandlerClass *klass)
-{
-}
-
-static void
-llmsbx_ruby_handler_init (LlmsbxRubyHandler *self)
-{
-}
-
 /**
  * llmsbx_ruby_handler_new:
  *
@@ -96,15 +76,14 @@ LlmsbxLanguageHandler *
 llmsbx_ruby_handler_new (void)
 {
   static const char * const setup_commands[] = { "mkdir -p {workdir}/.sandbox-gems", NULL };
-  static const char * const execution_commands[] = { IMAGE_RUN, NULL };
 
   /* A library is a gem name (fetched from the sandbox's gem sources) or the
    * path of a .gem file copied into the sandbox, which installs offline. */
-  return g_object_new (LLMSBX_TYPE_RUBY_HANDLER,
+  return g_object_new (llmsbx_ruby_handler_get_type (),
                        "name", "ruby",
                        "file-extension", "rb",
                        "default-image", "llmsbx/ruby:bookworm",
-                       "execution-commands", execution_commands,
+                       "execution-commands", image_run_commands,
                        "setup-commands", setup_commands,
                        "package-manager", GEM_HOME " gem install --no-document",
                        "import-pattern", IMPORT_PATTERN,
