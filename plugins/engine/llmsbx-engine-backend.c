@@ -36,6 +36,9 @@
  * moment to record that. */
 #define EXIT_POLL_INTERVAL_US (20 * 1000)
 #define EXIT_POLL_ATTEMPTS 50
+/* Docker records that a sandbox stopped a moment (about 0.1 s here) after
+ * its runtime starts refusing execs in it. */
+#define STOP_POLL_ATTEMPTS 25
 
 typedef struct
 {
@@ -1291,6 +1294,7 @@ exec_exit_status (LlmsbxEngineBackend  *self,
                   const char           *exec_id,
                   gint64                deadline,
                   int                  *exit_status,
+                  gint64               *pid,
                   GCancellable         *cancellable,
                   GError              **error)
 {
@@ -1318,6 +1322,7 @@ exec_exit_status (LlmsbxEngineBackend  *self,
           if (code == NULL || json_node_get_value_type (code) != G_TYPE_INT64)
             break;
           *exit_status = (int) json_node_get_int (code);
+          *pid = json_object_get_int_member_with_default (object, "Pid", 0);
           return TRUE;
         }
 
@@ -1334,6 +1339,62 @@ exec_exit_status (LlmsbxEngineBackend  *self,
   g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_PROTOCOL,
                "The %s did not report the exit status of exec %s", engine_name (self), exec_id);
   return FALSE;
+}
+
+/* Docker refuses an exec in a sandbox that is not running with 409; Podman
+ * with 500 and this message, also when the sandbox is paused. */
+static gboolean
+exec_refused_for_state (const GError *error)
+{
+  return is_engine_error (error, 409) ||
+         (is_engine_error (error, 0) &&
+          strstr (error->message, "can only create exec sessions on running containers") != NULL);
+}
+
+/* Fails with LLMSBX_ERROR_CONTAINER_FAILED when the sandbox has stopped: code
+ * killed every process in it (its init too), or its main process exited.
+ * The state is read up to @attempts times while it says running. */
+static gboolean
+sandbox_still_running (LlmsbxEngineBackend  *self,
+                       LlmsbxEngineClient   *client,
+                       const char           *sandbox_id,
+                       guint                 attempts,
+                       GCancellable         *cancellable,
+                       GError              **error)
+{
+  g_autofree char *escaped = escape (sandbox_id);
+  g_autofree char *path = g_strdup_printf ("/containers/%s/json", escaped);
+
+  for (guint attempt = 1; ; attempt++)
+    {
+      g_autoptr(GError) local_error = NULL;
+      g_autoptr(JsonNode) inspect = NULL;
+      JsonObject *state = NULL;
+
+      inspect = llmsbx_engine_client_json (client, "GET", path, NULL, cancellable, &local_error);
+      if (inspect == NULL)
+        return fail_container (error, g_steal_pointer (&local_error), sandbox_id,
+                               "Could not inspect the sandbox");
+      if (JSON_NODE_HOLDS_OBJECT (inspect))
+        state = object_member (json_node_get_object (inspect), "State");
+      if (state == NULL)
+        {
+          g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_PROTOCOL,
+                       "The %s did not report the state of sandbox %s", engine_name (self), sandbox_id);
+          return FALSE;
+        }
+      if (!json_object_get_boolean_member_with_default (state, "Running", FALSE))
+        {
+          g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED,
+                       "The sandbox %.12s is no longer running (its processes were killed or it exited)",
+                       sandbox_id);
+          return FALSE;
+        }
+      if (attempt >= attempts)
+        return TRUE;
+      if (!cancellable_sleep (cancellable, EXIT_POLL_INTERVAL_US, error))
+        return FALSE;
+    }
 }
 
 static gboolean
@@ -1355,6 +1416,7 @@ llmsbx_engine_backend_exec (LlmsbxBackend          *backend,
   g_autofree char *escaped = NULL;
   g_autofree char *path = NULL;
   g_autofree char *exec_id = NULL;
+  gint64 pid = 0;
   static const char start_json[] = "{\"Detach\":false,\"Tty\":false}";
   LlmsbxEngineRequest start = {
     .method = "POST",
@@ -1372,8 +1434,10 @@ llmsbx_engine_backend_exec (LlmsbxBackend          *backend,
   created = llmsbx_engine_client_json (client, "POST", path, create_body, cancellable, &local_error);
   if (created == NULL)
     {
-      if (is_engine_error (local_error, 409))
+      if (exec_refused_for_state (local_error))
         {
+          if (!sandbox_still_running (self, client, sandbox_id, 1, cancellable, error))
+            return FALSE;
           g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED,
                        "Sandbox %s is not running: %s", sandbox_id, local_error->message);
           return FALSE;
@@ -1411,7 +1475,18 @@ llmsbx_engine_backend_exec (LlmsbxBackend          *backend,
     return FALSE;
 
   /* 3. The output ended: the process has exited; read its status. */
-  return exec_exit_status (self, client, exec_id, request->deadline, exit_status, cancellable, error);
+  if (!exec_exit_status (self, client, exec_id, request->deadline, exit_status, &pid, cancellable, error))
+    return FALSE;
+
+  /* Docker reports an exec its OCI runtime could not start (the sandbox
+   * stopped after the exec was created) as status 126 with the runtime's
+   * message as output, as a command that is not executable exits. Only the
+   * sandbox's state tells them apart, so it is read on this path alone; when
+   * the runtime refused the exec (no Pid; Podman reports none for any ended
+   * exec) the state is given a moment to catch up. */
+  return *exit_status != 126 ||
+         sandbox_still_running (self, client, sandbox_id, pid == 0 ? STOP_POLL_ATTEMPTS : 1,
+                                cancellable, error);
 }
 
 /* ---------------------------------------------------------------------------
