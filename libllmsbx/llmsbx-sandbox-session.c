@@ -11,7 +11,9 @@
 #include "llmsbx-sandbox-session.h"
 #include "llmsbx-enum-types.h"
 #include "llmsbx-error.h"
+#include "llmsbx-code-writer-private.h"
 #include "llmsbx-guarded-exec-private.h"
+#include "llmsbx-lifetime-watchdog-private.h"
 #include "llmsbx-registry.h"
 #include "llmsbx-security-private.h"
 #include "llmsbx-tar-private.h"
@@ -38,11 +40,6 @@
  * ```
  */
 
-/* Where code files go, inside the working directory. Each run has its own
- * file, so a timed-out run's process can never read the next run's code, and
- * the code writer removes earlier files so nothing piles up. */
-#define CODE_DIR ".llmsbx"
-#define CODE_PREFIX "code-"
 
 struct _LlmsbxSandboxSession
 {
@@ -84,11 +81,7 @@ struct _LlmsbxSandboxSession
   gboolean               is_open;
 
   /* Ends the sandbox when session-timeout passes, even while the session is idle. */
-  GThread               *watchdog;
-  GMutex                 watchdog_lock;
-  GCond                  watchdog_cond;
-  gboolean               watchdog_stop;
-  gint                   expired;  /* atomic */
+  LlmsbxLifetimeWatchdog *watchdog;
 };
 
 G_DEFINE_FINAL_TYPE (LlmsbxSandboxSession, llmsbx_sandbox_session, G_TYPE_OBJECT)
@@ -236,83 +229,6 @@ new_collector (LlmsbxSandboxSession *self)
   return collector;
 }
 
-/* Session lifetime ------------------------------------------------------- */
-
-typedef struct {
-  LlmsbxSandboxSession *self;   /* not a reference: close() joins the thread first */
-  LlmsbxBackend        *backend;
-  char                 *sandbox_id;
-  gboolean              remove;
-  gint64                deadline;
-} Watchdog;
-
-/* When the lifetime is over, removes the sandbox right away, without the
- * session lock: removing the container also ends a run in progress. The
- * session notices the expiry at its next call and finishes closing. */
-static gpointer
-watchdog_thread (gpointer data)
-{
-  Watchdog *watchdog = data;
-  LlmsbxSandboxSession *self = watchdog->self;
-  gboolean expired = FALSE;
-
-  g_mutex_lock (&self->watchdog_lock);
-  while (!self->watchdog_stop && !expired)
-    expired = !g_cond_wait_until (&self->watchdog_cond, &self->watchdog_lock, watchdog->deadline);
-  expired = expired && !self->watchdog_stop;
-  g_mutex_unlock (&self->watchdog_lock);
-
-  if (expired)
-    {
-      g_autoptr(GError) error = NULL;
-
-      g_atomic_int_set (&self->expired, TRUE);
-      g_debug ("Session lifetime of %g s is over, ending sandbox %.12s",
-               self->session_timeout, watchdog->sandbox_id);
-      if (watchdog->remove &&
-          !llmsbx_backend_remove_sandbox (watchdog->backend, watchdog->sandbox_id, NULL, &error))
-        g_warning ("Removing expired sandbox %.12s failed: %s", watchdog->sandbox_id, error->message);
-    }
-
-  g_object_unref (watchdog->backend);
-  g_free (watchdog->sandbox_id);
-  g_free (watchdog);
-  return NULL;
-}
-
-static void
-start_watchdog (LlmsbxSandboxSession *self)
-{
-  Watchdog *watchdog;
-
-  if (self->session_timeout <= 0)
-    return;
-
-  watchdog = g_new0 (Watchdog, 1);
-  watchdog->self = self;
-  watchdog->backend = g_object_ref (self->backend);
-  watchdog->sandbox_id = g_strdup (self->sandbox_id);
-  watchdog->remove = self->created_sandbox;
-  watchdog->deadline = self->opened_at + (gint64) (self->session_timeout * G_USEC_PER_SEC);
-
-  self->watchdog_stop = FALSE;
-  g_atomic_int_set (&self->expired, FALSE);
-  self->watchdog = g_thread_new ("llmsbx-session-lifetime", watchdog_thread, watchdog);
-}
-
-static void
-stop_watchdog (LlmsbxSandboxSession *self)
-{
-  if (self->watchdog == NULL)
-    return;
-
-  g_mutex_lock (&self->watchdog_lock);
-  self->watchdog_stop = TRUE;
-  g_cond_signal (&self->watchdog_cond);
-  g_mutex_unlock (&self->watchdog_lock);
-  g_thread_join (g_steal_pointer (&self->watchdog));
-}
-
 /* Checks ------------------------------------------------------------------ */
 
 static gboolean
@@ -320,7 +236,7 @@ check_open (LlmsbxSandboxSession *self,
             GError              **error)
 {
   if (self->is_open && self->session_timeout > 0 &&
-      (g_atomic_int_get (&self->expired) ||
+      (llmsbx_lifetime_watchdog_has_expired (self->watchdog) ||
        g_get_monotonic_time () - self->opened_at > (gint64) (self->session_timeout * G_USEC_PER_SEC)))
     {
       session_log (self, "session lifetime of %g s exceeded, closing", self->session_timeout);
@@ -347,7 +263,7 @@ static gpointer
 report_expiry (LlmsbxSandboxSession *self,
                GError              **error)
 {
-  if (g_atomic_int_get (&self->expired))
+  if (llmsbx_lifetime_watchdog_has_expired (self->watchdog))
     {
       g_clear_error (error);
       check_open (self, error);
@@ -402,113 +318,10 @@ effective_timeout (LlmsbxSandboxSession *self,
  * container-level settings apply underneath exec-level ones only for unset keys. */
 static const char * const base_exec_env[] = { "PYTHONUNBUFFERED=1", NULL };
 
-/* A fresh path under the workdir for one run's code. */
-static char *
-new_code_file (LlmsbxSandboxSession *self)
-{
-  g_autofree char *extension = llmsbx_language_handler_get_file_extension (self->handler);
-  g_autofree char *uuid = g_uuid_string_random ();
-  g_autofree char *name = NULL;
-
-  uuid[8] = '\0';
-  name = g_strdup_printf (CODE_DIR "/" CODE_PREFIX "%s.%s", uuid, extension);
-  return g_build_path ("/", self->workdir, name, NULL);
-}
-
 static LlmsbxRuntimeContext *
 runtime_context (LlmsbxSandboxSession *self)
 {
   return llmsbx_runtime_context_new (self->workdir, self->environment_ready);
-}
-
-/* Code travels to the sandbox in the environment of execs, at most this much
- * per exec (the kernel limits one environment string to 128 KiB). Code that
- * fits goes with the first run command itself: one exec instead of an archive
- * upload plus an exec, which matters because Docker's archive upload costs as
- * much as a whole exec; it also works on read-only roots and in tmpfs
- * workdirs, where Docker cannot unpack archives. Larger code is sent in
- * chunks first, one exec each. */
-#define CODE_CHUNK_MAX (96 * 1024)
-#define CODE_VARIABLE "LLMSBX_CODE"
-
-/* sh -c CODE_WRITER llmsbx-code FILE new|append [COMMAND...]: writes (or
- * appends) $LLMSBX_CODE to FILE, then becomes COMMAND. A new file replaces
- * the earlier runs' files. The code is only ever expanded inside double
- * quotes, so the shell never parses it, and the variable is gone before the
- * user's program starts. Only builtins run unless there is cleaning to do. */
-static const char code_writer[] =
-  "f=$1; m=$2; shift 2; d=${f%/*}\n"
-  "if [ \"$m\" = new ]; then\n"
-  "  [ -d \"$d\" ] || mkdir -p -- \"$d\" || exit 125\n"
-  "  for old in \"$d\"/" CODE_PREFIX "*; do [ -e \"$old\" ] && rm -f -- \"$d\"/" CODE_PREFIX "*; break; done\n"
-  "  printf '%s' \"$" CODE_VARIABLE "\" > \"$f\" || exit 125\n"
-  "else\n"
-  "  printf '%s' \"$" CODE_VARIABLE "\" >> \"$f\" || exit 125\n"
-  "fi\n"
-  "unset " CODE_VARIABLE " f m d old\n"
-  "[ $# -gt 0 ] && exec \"$@\"\n"
-  "exit 0\n";
-
-/* The argv and environment that write @chunk to @file, then run @argv if given. */
-static void
-code_writer_exec (const char   *file,
-                  gboolean      first_chunk,
-                  const char   *chunk,
-                  gsize         chunk_length,
-                  char * const *argv,
-                  char       ***out_argv,
-                  char       ***out_env)
-{
-  g_autoptr(GStrvBuilder) argv_builder = g_strv_builder_new ();
-  g_autoptr(GStrvBuilder) env_builder = g_strv_builder_new ();
-  g_autofree char *entry = g_strdup_printf (CODE_VARIABLE "=%.*s", (int) chunk_length, chunk);
-
-  g_strv_builder_add_many (argv_builder, "sh", "-c", code_writer, "llmsbx-code", file,
-                           first_chunk ? "new" : "append", NULL);
-  if (argv != NULL)
-    g_strv_builder_addv (argv_builder, (const char **) argv);
-  g_strv_builder_addv (env_builder, (const char **) base_exec_env);
-  g_strv_builder_add (env_builder, entry);
-
-  *out_argv = g_strv_builder_end (argv_builder);
-  *out_env = g_strv_builder_end (env_builder);
-}
-
-/* Sends all but the last chunk of large code; returns the offset of the last
- * chunk, which travels with the first run command. */
-static gboolean
-send_leading_code_chunks (LlmsbxSandboxSession *self,
-                          const char           *file,
-                          const char           *code,
-                          gsize                *last_chunk,
-                          GCancellable         *cancellable,
-                          GError              **error)
-{
-  gsize length = strlen (code);
-  gsize offset = 0;
-
-  while (length - offset > CODE_CHUNK_MAX)
-    {
-      g_auto(GStrv) argv = NULL;
-      g_auto(GStrv) env = NULL;
-      int status = 0;
-
-      code_writer_exec (file, offset == 0, code + offset, CODE_CHUNK_MAX, NULL, &argv, &env);
-      if (!llmsbx_guarded_exec (self->backend, self->sandbox_id, (const char * const *) argv,
-                                (const char * const *) env, self->workdir, self->default_timeout,
-                                NULL, &status, cancellable, error))
-        return FALSE;
-      if (status != 0)
-        {
-          g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED,
-                       "Could not write the code file %s in the sandbox (exit status %d)", file, status);
-          return FALSE;
-        }
-      offset += CODE_CHUNK_MAX;
-    }
-
-  *last_chunk = offset;
-  return TRUE;
 }
 
 /* A command that timed out or was cancelled left processes that could not be
@@ -567,8 +380,8 @@ run_templates (LlmsbxSandboxSession  *self,
         {
           char **wrapped = NULL;
 
-          code_writer_exec (file, code_offset == 0, code + code_offset, strlen (code + code_offset),
-                            argv, &wrapped, &env);
+          llmsbx_code_writer_wrap (file, code_offset == 0, code + code_offset, strlen (code + code_offset),
+                                   (const char * const *) argv, base_exec_env, &wrapped, &env);
           g_strfreev (argv);
           argv = wrapped;
         }
@@ -867,7 +680,9 @@ open_locked (LlmsbxSandboxSession *self,
 
   self->opened_at = g_get_monotonic_time ();
   self->is_open = TRUE;
-  start_watchdog (self);
+  if (self->session_timeout > 0)
+    self->watchdog = llmsbx_lifetime_watchdog_start (self->backend, self->sandbox_id, self->created_sandbox,
+                                                     self->opened_at + (gint64) (self->session_timeout * G_USEC_PER_SEC));
   session_log (self, "open: sandbox %.12s", self->sandbox_id);
   return TRUE;
 
@@ -934,8 +749,7 @@ close_locked (LlmsbxSandboxSession *self,
   g_autoptr(GError) local_error = NULL;
   gboolean expired;
 
-  stop_watchdog (self);
-  expired = g_atomic_int_get (&self->expired);
+  expired = llmsbx_lifetime_watchdog_stop (g_steal_pointer (&self->watchdog));
 
   /* An expired sandbox is already gone: there is nothing left to commit. */
   if (self->commit_container && self->active_image != NULL && !expired)
@@ -1215,6 +1029,7 @@ run_locked (LlmsbxSandboxSession *self,
   g_autoptr(LlmsbxRuntimeContext) context = NULL;
   g_autoptr(LlmsbxOutputCollector) collector = NULL;
   g_auto(GStrv) commands = NULL;
+  g_autofree char *extension = NULL;
   g_autofree char *file = NULL;
   gint64 started = g_get_monotonic_time ();
   gsize last_chunk = 0;
@@ -1236,8 +1051,11 @@ run_locked (LlmsbxSandboxSession *self,
   if (!install_locked (self, libraries, cancellable, error))
     return NULL;
 
-  file = new_code_file (self);
-  if (!send_leading_code_chunks (self, file, code, &last_chunk, cancellable, error))
+  extension = llmsbx_language_handler_get_file_extension (self->handler);
+  file = llmsbx_code_writer_new_path (self->workdir, extension);
+  if (!llmsbx_code_writer_send_leading (self->backend, self->sandbox_id, self->workdir, file, code,
+                                        base_exec_env, self->default_timeout, &last_chunk,
+                                        cancellable, error))
     return report_expiry (self, error);
 
   context = runtime_context (self);
@@ -1253,7 +1071,7 @@ run_locked (LlmsbxSandboxSession *self,
   if (!run_templates (self, commands, file, NULL, code, last_chunk,
                       effective_timeout (self, timeout), collector,
                       &status, cancellable, error) ||
-      g_atomic_int_get (&self->expired))
+      llmsbx_lifetime_watchdog_has_expired (self->watchdog))
     return report_expiry (self, error);
 
   return collect_result (self, collector, status, started);
@@ -1326,7 +1144,7 @@ execute_argv_locked (LlmsbxSandboxSession *self,
   if (!llmsbx_guarded_exec (self->backend, self->sandbox_id, argv, base_exec_env,
                             workdir ? workdir : self->workdir, self->default_timeout,
                             collector, &status, cancellable, error) ||
-      g_atomic_int_get (&self->expired))
+      llmsbx_lifetime_watchdog_has_expired (self->watchdog))
     return report_expiry (self, error);
 
   return collect_result (self, collector, status, started);
@@ -2046,8 +1864,6 @@ llmsbx_sandbox_session_finalize (GObject *object)
   g_clear_pointer (&self->runtime_configs, g_variant_unref);
   g_clear_object (&self->security_policy);
   g_rec_mutex_clear (&self->lock);
-  g_mutex_clear (&self->watchdog_lock);
-  g_cond_clear (&self->watchdog_cond);
 
   G_OBJECT_CLASS (llmsbx_sandbox_session_parent_class)->finalize (object);
 }
@@ -2300,6 +2116,4 @@ static void
 llmsbx_sandbox_session_init (LlmsbxSandboxSession *self)
 {
   g_rec_mutex_init (&self->lock);
-  g_mutex_init (&self->watchdog_lock);
-  g_cond_init (&self->watchdog_cond);
 }
