@@ -1341,14 +1341,14 @@ exec_exit_status (LlmsbxEngineBackend  *self,
   return FALSE;
 }
 
-/* Docker refuses an exec in a sandbox that is not running with 409; Podman
- * with 500 and this message, also when the sandbox is paused. */
+/* Docker refuses to create or start an exec in a sandbox that is not running
+ * with 409; Podman with 500 and a message ending in its "container state
+ * improper", also when the sandbox is paused. */
 static gboolean
 exec_refused_for_state (const GError *error)
 {
   return is_engine_error (error, 409) ||
-         (is_engine_error (error, 0) &&
-          strstr (error->message, "can only create exec sessions on running containers") != NULL);
+         (is_engine_error (error, 0) && g_str_has_suffix (error->message, "container state improper"));
 }
 
 /* Fails with LLMSBX_ERROR_CONTAINER_FAILED when the sandbox has stopped: code
@@ -1468,24 +1468,38 @@ llmsbx_engine_backend_exec (LlmsbxBackend          *backend,
                                "The command did not finish before its deadline");
           return FALSE;
         }
+      if (exec_refused_for_state (local_error) &&
+          !sandbox_still_running (self, client, sandbox_id, 1, cancellable, error))
+        return FALSE;
       return fail_container (error, g_steal_pointer (&local_error), sandbox_id,
                              "Could not run a command in the sandbox");
     }
   if (!llmsbx_engine_mux_finish (mux, error))
     return FALSE;
 
-  /* 3. The output ended: the process has exited; read its status. */
-  if (!exec_exit_status (self, client, exec_id, request->deadline, exit_status, &pid, cancellable, error))
-    return FALSE;
+  /* 3. The output ended: the process has exited; read its status. Docker
+   * forgets the execs of a sandbox that stopped meanwhile. */
+  if (!exec_exit_status (self, client, exec_id, request->deadline, exit_status, &pid, cancellable,
+                         &local_error))
+    {
+      if (g_error_matches (local_error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED) &&
+          !sandbox_still_running (self, client, sandbox_id, STOP_POLL_ATTEMPTS, cancellable, error))
+        return FALSE;
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
 
-  /* Docker reports an exec its OCI runtime could not start (the sandbox
-   * stopped after the exec was created) as status 126 with the runtime's
-   * message as output, as a command that is not executable exits. Only the
-   * sandbox's state tells them apart, so it is read on this path alone; when
-   * the runtime refused the exec (no Pid; Podman reports none for any ended
-   * exec) the state is given a moment to catch up. */
-  return *exit_status != 126 ||
-         sandbox_still_running (self, client, sandbox_id, pid == 0 ? STOP_POLL_ATTEMPTS : 1,
+  /* A sandbox that stops under a command or just before it leaves statuses
+   * that commands also exit with: 137 when stopping killed the command, and
+   * 126 when Docker's OCI runtime refused to start it (with the runtime's
+   * message as output), as for a program that is not executable. Only the
+   * sandbox's state tells them apart, so it is read on these paths alone;
+   * when the runtime refused the exec (no Pid; Podman reports none for any
+   * ended exec) the state is given a moment to catch up. */
+  if (*exit_status != 126 && *exit_status != 137)
+    return TRUE;
+  return sandbox_still_running (self, client, sandbox_id,
+                                *exit_status == 126 && pid == 0 ? STOP_POLL_ATTEMPTS : 1,
                                 cancellable, error);
 }
 
