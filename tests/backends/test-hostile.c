@@ -1,10 +1,12 @@
 /* test-hostile.c: hostile code is contained by the sandbox's limits.
  *
  * A fork bomb under pids_limit, a memory bomb under mem_limit, an output
- * flood, a disk flood in a tmpfs and a busy loop under a CPU quota. Each ends
- * with a clear result or error; afterwards the session still works, nothing
- * of the run is left in the sandbox, and after close nothing is left in the
- * engine: the container and the anonymous volumes it had. */
+ * flood, a disk flood in a tmpfs, a busy loop under a CPU quota, and code
+ * that kills every process in the sandbox. Each ends with a clear result or
+ * error; afterwards the session still works (or, when the sandbox stopped,
+ * says so), nothing of the run is left in the sandbox, and after close
+ * nothing is left in the engine: the container and the anonymous volumes it
+ * had. */
 #include "isolated-test.h"
 
 /* ---------------------------------------------------------------------------
@@ -375,6 +377,44 @@ test_sabotaged_sandbox (void)
   g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_NOT_OPEN);
 }
 
+/* Code that kills every process it can see takes the sandbox's init with
+ * them, and the engine stops the sandbox: that run ends one way or the other,
+ * and the next is an error saying so, never a result carrying the engine's
+ * message. Closing still removes the sandbox. */
+static void
+test_everything_killed (void)
+{
+  g_autoptr(LlmsbxSandboxSession) session = NULL;
+  g_autoptr(LlmsbxExecutionResult) result = NULL;
+  g_autoptr(LlmsbxExecutionResult) next = NULL;
+  g_autoptr(GError) error = NULL;
+
+  session = test_open_session ("\"network_mode\": \"none\"", NULL);
+  result = llmsbx_sandbox_session_run (session, "import os\nos.kill(-1, 9)\n", NULL, 0, NULL, &error);
+  if (result != NULL)
+    {
+      /* kill(-1) spares its caller, unless the sandbox stops first. */
+      int status = llmsbx_execution_result_get_exit_code (result);
+
+      g_assert_true (status == 0 || status == 137);
+    }
+  else
+    {
+      g_test_message ("%s", error->message);
+      g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED);
+      g_clear_error (&error);
+    }
+
+  next = llmsbx_sandbox_session_run (session, "print('after')", NULL, 0, NULL, &error);
+  if (next != NULL)
+    g_error ("the next run gave a result: exit status %d, output '%s%s'",
+             llmsbx_execution_result_get_exit_code (next), llmsbx_execution_result_get_stdout (next),
+             llmsbx_execution_result_get_stderr (next));
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED);
+  g_assert_nonnull (strstr (error->message, "is no longer running (its processes were killed or it exited)"));
+  close_leaving_nothing (session, NULL);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -388,6 +428,7 @@ main (int argc, char **argv)
   test_add_isolated ("/hostile/busy-loop-under-cpu-quota", test_busy_loop_under_cpu_quota);
   test_add_isolated ("/hostile/timeout-as-unprivileged-user", test_timeout_as_unprivileged_user);
   test_add_isolated ("/hostile/sabotaged-sandbox", test_sabotaged_sandbox);
+  test_add_isolated ("/hostile/everything-killed", test_everything_killed);
 
   return g_test_run ();
 }
