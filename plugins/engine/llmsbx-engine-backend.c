@@ -384,6 +384,39 @@ scan_progress_line (JsonNode  *line,
   return TRUE;
 }
 
+/* POSTs @body to @path, an endpoint that streams progress lines (pull,
+ * build). The engine reports a failure either as an HTTP error or, after a
+ * 200, as an error line: either way it lands in *failure (NULL on success).
+ * Only when the request itself fails is FALSE returned, with @error set. */
+static gboolean
+post_progress (LlmsbxEngineClient  *client,
+               const char          *path,
+               const char          *content_type,
+               GBytes              *body,
+               char               **failure,
+               GCancellable        *cancellable,
+               GError             **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  StreamStatus status = { NULL };
+
+  if (!llmsbx_engine_client_json_lines (client, "POST", path, content_type, body,
+                                        scan_progress_line, &status, cancellable, &local_error))
+    {
+      if (local_error->domain != LLMSBX_ENGINE_ERROR)
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          g_free (status.error);
+          return FALSE;
+        }
+      g_free (status.error);
+      status.error = g_strdup (local_error->message);
+    }
+
+  *failure = status.error;
+  return TRUE;
+}
+
 static gboolean
 llmsbx_engine_backend_ensure_image (LlmsbxBackend  *backend,
                                     const char     *image,
@@ -400,7 +433,7 @@ llmsbx_engine_backend_ensure_image (LlmsbxBackend  *backend,
   g_autofree char *tag = NULL;
   g_autofree char *escaped_name = NULL;
   g_autofree char *escaped_tag = NULL;
-  StreamStatus status = { NULL };
+  g_autofree char *failure = NULL;
   g_autofree char *image_path = NULL;
 
   if (client == NULL)
@@ -423,24 +456,12 @@ llmsbx_engine_backend_ensure_image (LlmsbxBackend  *backend,
   path = g_strdup_printf ("/images/create?fromImage=%s&tag=%s", escaped_name, escaped_tag);
   g_debug ("Pulling %s", image);
 
-  /* Pull errors come either as an HTTP error or, with 200, as an error line. */
-  if (!llmsbx_engine_client_json_lines (client, "POST", path, NULL, NULL,
-                                        scan_progress_line, &status, cancellable, &local_error))
-    {
-      if (local_error->domain != LLMSBX_ENGINE_ERROR)
-        {
-          g_propagate_error (error, g_steal_pointer (&local_error));
-          g_free (status.error);
-          return FALSE;
-        }
-      status.error = g_strdup (local_error->message);
-    }
-
-  if (status.error != NULL)
+  if (!post_progress (client, path, NULL, NULL, &failure, cancellable, error))
+    return FALSE;
+  if (failure != NULL)
     {
       g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_IMAGE_NOT_FOUND,
-                   "Image %s is not present locally and could not be pulled: %s", image, status.error);
-      g_free (status.error);
+                   "Image %s is not present locally and could not be pulled: %s", image, failure);
       return FALSE;
     }
 
@@ -652,15 +673,14 @@ llmsbx_engine_backend_build_image (LlmsbxBackend  *backend,
   LlmsbxEngineBackend *self = LLMSBX_ENGINE_BACKEND (backend);
   static const char outside_name[] = ".llmsbx.Dockerfile";
   g_autoptr(LlmsbxEngineClient) client = NULL;
-  g_autoptr(GError) local_error = NULL;
   g_autoptr(GBytes) context = NULL;
   g_autoptr(GFile) context_file = g_file_new_for_path (context_dir);
   g_autofree char *relative = NULL;
   g_autofree char *escaped_tag = NULL;
   g_autofree char *escaped_dockerfile = NULL;
   g_autofree char *path = NULL;
+  g_autofree char *failure = NULL;
   const char *outside = NULL;
-  StreamStatus status = { NULL };
 
   if (!g_file_test (context_dir, G_FILE_TEST_IS_DIR))
     {
@@ -699,24 +719,12 @@ llmsbx_engine_backend_build_image (LlmsbxBackend  *backend,
   escaped_dockerfile = escape (relative);
   path = g_strdup_printf ("/build?t=%s&dockerfile=%s&rm=1&forcerm=1", escaped_tag, escaped_dockerfile);
 
-  /* A failing build still answers 200; the failure is an error line. */
-  if (!llmsbx_engine_client_json_lines (client, "POST", path, "application/x-tar", context,
-                                        scan_progress_line, &status, cancellable, &local_error))
-    {
-      if (local_error->domain != LLMSBX_ENGINE_ERROR)
-        {
-          g_propagate_error (error, g_steal_pointer (&local_error));
-          g_free (status.error);
-          return FALSE;
-        }
-      status.error = g_strdup (local_error->message);
-    }
-
-  if (status.error != NULL)
+  if (!post_progress (client, path, "application/x-tar", context, &failure, cancellable, error))
+    return FALSE;
+  if (failure != NULL)
     {
       g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_IMAGE_BUILD_FAILED,
-                   "Building image %s failed: %s", tag, status.error);
-      g_free (status.error);
+                   "Building image %s failed: %s", tag, failure);
       return FALSE;
     }
   return TRUE;
@@ -1128,6 +1136,35 @@ llmsbx_engine_backend_commit (LlmsbxBackend  *backend,
  * Files
  * ------------------------------------------------------------------------ */
 
+/* The endpoint of the archive at @sandbox_path in the sandbox. */
+static char *
+archive_path (const char *sandbox_id,
+              const char *sandbox_path)
+{
+  g_autofree char *escaped_id = escape (sandbox_id);
+  g_autofree char *escaped_path = escape (sandbox_path);
+
+  return g_strdup_printf ("/containers/%s/archive?path=%s", escaped_id, escaped_path);
+}
+
+/* A 404 from the archive endpoint is about the path (@not_found says so),
+ * unless it is about the sandbox itself. */
+static gboolean
+fail_archive (GError     **error,
+              GError      *local,
+              const char  *sandbox_id,
+              const char  *not_found,
+              const char  *what)
+{
+  if (is_engine_error (local, 404) && !container_not_found (local, sandbox_id))
+    {
+      g_set_error_literal (error, LLMSBX_ERROR, LLMSBX_ERROR_FILE_NOT_FOUND, not_found);
+      g_error_free (local);
+      return FALSE;
+    }
+  return fail_container (error, local, sandbox_id, what);
+}
+
 static gboolean
 llmsbx_engine_backend_put_archive (LlmsbxBackend  *backend,
                                    const char     *sandbox_id,
@@ -1139,9 +1176,8 @@ llmsbx_engine_backend_put_archive (LlmsbxBackend  *backend,
   LlmsbxEngineBackend *self = LLMSBX_ENGINE_BACKEND (backend);
   g_autoptr(LlmsbxEngineClient) client = llmsbx_engine_backend_get_client (self, cancellable, error);
   g_autoptr(GError) local_error = NULL;
-  g_autofree char *escaped_id = NULL;
-  g_autofree char *escaped_dir = NULL;
   g_autofree char *path = NULL;
+  g_autofree char *not_found = NULL;
   g_autofree char *what = NULL;
   LlmsbxEngineRequest request = {
     .method = "PUT",
@@ -1152,21 +1188,14 @@ llmsbx_engine_backend_put_archive (LlmsbxBackend  *backend,
   if (client == NULL)
     return FALSE;
 
-  escaped_id = escape (sandbox_id);
-  escaped_dir = escape (dest_dir);
-  path = g_strdup_printf ("/containers/%s/archive?path=%s", escaped_id, escaped_dir);
+  path = archive_path (sandbox_id, dest_dir);
   request.path = path;
   if (llmsbx_engine_client_send (client, &request, NULL, NULL, cancellable, &local_error))
     return TRUE;
 
-  if (is_engine_error (local_error, 404) && !container_not_found (local_error, sandbox_id))
-    {
-      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_FILE_NOT_FOUND,
-                   "Directory %s does not exist in the sandbox", dest_dir);
-      return FALSE;
-    }
+  not_found = g_strdup_printf ("Directory %s does not exist in the sandbox", dest_dir);
   what = g_strdup_printf ("Could not copy files into %s in the sandbox", dest_dir);
-  return fail_container (error, g_steal_pointer (&local_error), sandbox_id, what);
+  return fail_archive (error, g_steal_pointer (&local_error), sandbox_id, not_found, what);
 }
 
 static GBytes *
@@ -1179,9 +1208,8 @@ llmsbx_engine_backend_get_archive (LlmsbxBackend  *backend,
   LlmsbxEngineBackend *self = LLMSBX_ENGINE_BACKEND (backend);
   g_autoptr(LlmsbxEngineClient) client = llmsbx_engine_backend_get_client (self, cancellable, error);
   g_autoptr(GError) local_error = NULL;
-  g_autofree char *escaped_id = NULL;
-  g_autofree char *escaped_path = NULL;
   g_autofree char *path = NULL;
+  g_autofree char *not_found = NULL;
   g_autofree char *what = NULL;
   GBytes *archive = NULL;
   LlmsbxEngineRequest request = {
@@ -1192,21 +1220,14 @@ llmsbx_engine_backend_get_archive (LlmsbxBackend  *backend,
   if (client == NULL)
     return NULL;
 
-  escaped_id = escape (sandbox_id);
-  escaped_path = escape (sandbox_path);
-  path = g_strdup_printf ("/containers/%s/archive?path=%s", escaped_id, escaped_path);
+  path = archive_path (sandbox_id, sandbox_path);
   request.path = path;
   if (llmsbx_engine_client_send (client, &request, NULL, &archive, cancellable, &local_error))
     return archive;
 
-  if (is_engine_error (local_error, 404) && !container_not_found (local_error, sandbox_id))
-    {
-      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_FILE_NOT_FOUND,
-                   "%s does not exist in the sandbox", sandbox_path);
-      return NULL;
-    }
+  not_found = g_strdup_printf ("%s does not exist in the sandbox", sandbox_path);
   what = g_strdup_printf ("Could not copy %s out of the sandbox", sandbox_path);
-  fail_container (error, g_steal_pointer (&local_error), sandbox_id, what);
+  fail_archive (error, g_steal_pointer (&local_error), sandbox_id, not_found, what);
   return NULL;
 }
 
