@@ -30,7 +30,8 @@ backend_test_cli (void)
 /* A launcher for the engine's CLI. GLib's test isolation points HOME and
  * the XDG directories at /dev/null, where podman then fails to read its
  * configuration (storage.conf, registries.conf.d), so the CLI gets the
- * user's real ones. */
+ * user's real ones; and it talks to the engine the tests use, whatever
+ * CONTAINER_HOST a test points the backend at. */
 static inline GSubprocessLauncher *
 backend_test_cli_launcher (GSubprocessFlags flags)
 {
@@ -43,6 +44,7 @@ backend_test_cli_launcher (GSubprocessFlags flags)
   g_subprocess_launcher_unsetenv (launcher, "XDG_DATA_HOME");
   g_subprocess_launcher_unsetenv (launcher, "XDG_CACHE_HOME");
   g_subprocess_launcher_unsetenv (launcher, "XDG_RUNTIME_DIR");
+  g_subprocess_launcher_unsetenv (launcher, "CONTAINER_HOST");
   return launcher;
 }
 

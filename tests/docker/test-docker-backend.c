@@ -1,8 +1,9 @@
 /* test-docker-backend.c: the docker backend against the real dockerd.
  *
  * Each test body runs in a subprocess; the parent then removes whatever the
- * body left behind (found by this run's label), so a failing assertion never
- * leaks a container or an image. Without a daemon every test fails. */
+ * body left behind (found by this run's label, with isolated-test.h), so a
+ * failing assertion never leaks a container or an image. Without a daemon
+ * every test fails. */
 #include <llmsbx.h>
 #include <glib/gstdio.h>
 #include <archive.h>
@@ -10,8 +11,9 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
+#include "isolated-test.h"
+
 #define IMAGE "llmsbx/python:bookworm"
-#define RUN_LABEL "io.llmsbx.test-run"
 
 /* ---------------------------------------------------------------------------
  * Talking to the daemon directly, to check what the backend did
@@ -69,7 +71,7 @@ docker_api (const char *method,
 static char *
 label_filter (void)
 {
-  g_autofree char *filters = g_strdup_printf ("{\"label\":[\"%s=%s\"]}", RUN_LABEL, g_getenv ("LLMSBX_TEST_RUN"));
+  g_autofree char *filters = g_strdup_printf ("{\"label\":[\"%s=%s\"]}", TEST_RUN_LABEL, test_run_id ());
   return g_uri_escape_string (filters, NULL, FALSE);
 }
 
@@ -90,42 +92,6 @@ list_labelled (const char *kind)
   for (guint i = 0; i < json_array_get_length (array); i++)
     g_ptr_array_add (ids, g_strdup (json_object_get_string_member (json_array_get_object_element (array, i), "Id")));
   return ids;
-}
-
-static void
-reap (void)
-{
-  g_autoptr(GPtrArray) containers = list_labelled ("containers");
-  g_autoptr(GPtrArray) images = list_labelled ("images");
-  guint status;
-
-  for (guint i = 0; i < containers->len; i++)
-    {
-      g_autofree char *path = g_strdup_printf ("/containers/%s?force=1&v=1", (char *) containers->pdata[i]);
-      g_autoptr(JsonNode) answer = docker_api ("DELETE", path, &status);
-      g_test_message ("removed leftover container %s (%u)", (char *) containers->pdata[i], status);
-    }
-  for (guint i = 0; i < images->len; i++)
-    {
-      g_autofree char *path = g_strdup_printf ("/images/%s?force=1", (char *) images->pdata[i]);
-      g_autoptr(JsonNode) answer = docker_api ("DELETE", path, &status);
-      g_test_message ("removed leftover image %s (%u)", (char *) images->pdata[i], status);
-    }
-}
-
-/* Runs the test body in a subprocess and cleans up after it, whatever happened. */
-static void
-isolated (gconstpointer body)
-{
-  if (g_test_subprocess ())
-    {
-      ((GTestFunc) body) ();
-      return;
-    }
-
-  g_test_trap_subprocess (NULL, 300 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
-  reap ();
-  g_test_trap_assert_passed ();
 }
 
 /* ---------------------------------------------------------------------------
@@ -156,7 +122,7 @@ new_spec (const char *image)
   spec->env = g_strdupv ((char **) env);
   spec->labels = g_new0 (char *, 3);
   spec->labels[0] = g_strdup ("io.llmsbx.managed-by=libllmsbx");
-  spec->labels[1] = g_strdup_printf ("%s=%s", RUN_LABEL, g_getenv ("LLMSBX_TEST_RUN"));
+  spec->labels[1] = g_strdup_printf ("%s=%s", TEST_RUN_LABEL, test_run_id ());
   return spec;
 }
 
@@ -929,10 +895,10 @@ test_build_commit_remove_image (void)
   g_autofree char *dockerfile = g_build_filename (dir, "Dockerfile", NULL);
   g_autofree char *failing = g_build_filename (dir, "Failing.Dockerfile", NULL);
   g_autofree char *data = g_build_filename (dir, "data.txt", NULL);
-  g_autofree char *recipe = g_strdup_printf ("FROM " IMAGE "\nLABEL " RUN_LABEL "=%s\n"
-                                             "COPY data.txt /built/data.txt\n", g_getenv ("LLMSBX_TEST_RUN"));
-  g_autofree char *tag = g_strdup_printf ("llmsbx-test/built:%s", g_getenv ("LLMSBX_TEST_RUN"));
-  g_autofree char *committed = g_strdup_printf ("llmsbx-test/committed:%s", g_getenv ("LLMSBX_TEST_RUN"));
+  g_autofree char *recipe = g_strdup_printf ("FROM " IMAGE "\nLABEL " TEST_RUN_LABEL "=%s\n"
+                                             "COPY data.txt /built/data.txt\n", test_run_id ());
+  g_autofree char *tag = g_strdup_printf ("llmsbx-test/built:%s", test_run_id ());
+  g_autofree char *committed = g_strdup_printf ("llmsbx-test/committed:%s", test_run_id ());
   g_autoptr(LlmsbxContainerSpec) spec = new_spec (tag);
   g_autofree char *id = NULL;
   g_autofree char *text = NULL;
@@ -1014,30 +980,28 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 
-  /* One label value per run, shared with the subprocesses through the environment. */
-  if (g_getenv ("LLMSBX_TEST_RUN") == NULL)
-    {
-      g_autofree char *run = g_uuid_string_random ();
-      g_setenv ("LLMSBX_TEST_RUN", run, TRUE);
-    }
+  /* The label value and the CLI that reaps, shared with the subprocesses
+   * through the environment. */
+  g_setenv ("LLMSBX_TEST_BACKEND", "docker", TRUE);
+  test_run_id ();
 
-  g_test_add_data_func ("/docker/backend/connect", (gconstpointer) test_connect, isolated);
-  g_test_add_data_func ("/docker/backend/unreachable", (gconstpointer) test_unreachable, isolated);
-  g_test_add_data_func ("/docker/backend/environment", (gconstpointer) test_environment, isolated);
-  g_test_add_data_func ("/docker/backend/ensure-image", (gconstpointer) test_ensure_image, isolated);
-  g_test_add_data_func ("/docker/backend/create-and-remove", (gconstpointer) test_create_and_remove, isolated);
-  g_test_add_data_func ("/docker/backend/start-failure", (gconstpointer) test_start_failure, isolated);
-  g_test_add_data_func ("/docker/backend/bad-runtime-config", (gconstpointer) test_bad_runtime_config, isolated);
-  g_test_add_data_func ("/docker/backend/exec-output", (gconstpointer) test_exec_output, isolated);
-  g_test_add_data_func ("/docker/backend/exec-live-output", (gconstpointer) test_exec_live_output, isolated);
-  g_test_add_data_func ("/docker/backend/exec-deadline", (gconstpointer) test_exec_deadline, isolated);
-  g_test_add_data_func ("/docker/backend/exec-cancel", (gconstpointer) test_exec_cancel, isolated);
-  g_test_add_data_func ("/docker/backend/output-flood", (gconstpointer) test_output_flood, isolated);
-  g_test_add_data_func ("/docker/backend/archive-round-trip", (gconstpointer) test_archive_round_trip, isolated);
-  g_test_add_data_func ("/docker/backend/archive-missing", (gconstpointer) test_archive_missing, isolated);
-  g_test_add_data_func ("/docker/backend/runtime-configs", (gconstpointer) test_runtime_configs, isolated);
-  g_test_add_data_func ("/docker/backend/build-commit-remove-image", (gconstpointer) test_build_commit_remove_image, isolated);
-  g_test_add_data_func ("/docker/backend/concurrent-execs", (gconstpointer) test_concurrent_execs, isolated);
+  test_add_isolated ("/docker/backend/connect", test_connect);
+  test_add_isolated ("/docker/backend/unreachable", test_unreachable);
+  test_add_isolated ("/docker/backend/environment", test_environment);
+  test_add_isolated ("/docker/backend/ensure-image", test_ensure_image);
+  test_add_isolated ("/docker/backend/create-and-remove", test_create_and_remove);
+  test_add_isolated ("/docker/backend/start-failure", test_start_failure);
+  test_add_isolated ("/docker/backend/bad-runtime-config", test_bad_runtime_config);
+  test_add_isolated ("/docker/backend/exec-output", test_exec_output);
+  test_add_isolated ("/docker/backend/exec-live-output", test_exec_live_output);
+  test_add_isolated ("/docker/backend/exec-deadline", test_exec_deadline);
+  test_add_isolated ("/docker/backend/exec-cancel", test_exec_cancel);
+  test_add_isolated ("/docker/backend/output-flood", test_output_flood);
+  test_add_isolated ("/docker/backend/archive-round-trip", test_archive_round_trip);
+  test_add_isolated ("/docker/backend/archive-missing", test_archive_missing);
+  test_add_isolated ("/docker/backend/runtime-configs", test_runtime_configs);
+  test_add_isolated ("/docker/backend/build-commit-remove-image", test_build_commit_remove_image);
+  test_add_isolated ("/docker/backend/concurrent-execs", test_concurrent_execs);
 
   return g_test_run ();
 }

@@ -6,8 +6,9 @@
  *
  * What runs on every backend is in tests/backends. Each test body here runs
  * in a subprocess; the parent then removes whatever the body left behind
- * (found by this run's label) with the podman CLI, so a failing assertion
- * never leaks a container or an image. Without the service every test fails. */
+ * (found by this run's label) with the podman CLI, as isolated-test.h does for
+ * that suite, so a failing assertion never leaks a container or an image.
+ * Without the service every test fails. */
 #define _GNU_SOURCE  /* unshare() */
 #include <llmsbx.h>
 #include <glib/gstdio.h>
@@ -15,7 +16,6 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
-#include <pwd.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -23,8 +23,9 @@
 #include <unistd.h>
 #include <sched.h>
 
+#include "isolated-test.h"
+
 #define IMAGE "llmsbx/python:bookworm"
-#define RUN_LABEL "io.llmsbx.test-run"
 #define ROOTFUL_SOCKET "/run/podman/podman.sock"
 
 /* ---------------------------------------------------------------------------
@@ -38,31 +39,13 @@ kill_with_parent (gpointer user_data)
   prctl (PR_SET_PDEATHSIG, SIGTERM);
 }
 
-/* GLib's test isolation points HOME and the XDG directories at /dev/null;
- * podman must see the user's real configuration (registries.conf.d, ...). */
-static GSubprocessLauncher *
-podman_launcher (GSubprocessFlags flags)
-{
-  GSubprocessLauncher *launcher = g_subprocess_launcher_new (flags);
-  struct passwd *user = getpwuid (getuid ());
-
-  g_assert_nonnull (user);
-  g_subprocess_launcher_setenv (launcher, "HOME", user->pw_dir, TRUE);
-  g_subprocess_launcher_unsetenv (launcher, "XDG_CONFIG_HOME");
-  g_subprocess_launcher_unsetenv (launcher, "XDG_DATA_HOME");
-  g_subprocess_launcher_unsetenv (launcher, "XDG_CACHE_HOME");
-  g_subprocess_launcher_unsetenv (launcher, "XDG_RUNTIME_DIR");
-  g_subprocess_launcher_unsetenv (launcher, "CONTAINER_HOST");
-  return launcher;
-}
-
 /* Runs `podman ARGS...`; returns its stripped stdout, or NULL when it failed. */
 static char *
 podman (const char *first,
         ...)
 {
   g_autoptr(GSubprocessLauncher) launcher =
-    podman_launcher (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+    backend_test_cli_launcher (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
   g_autoptr(GSubprocess) process = NULL;
   g_autoptr(GError) error = NULL;
@@ -83,59 +66,6 @@ podman (const char *first,
   if (!g_subprocess_get_successful (process))
     return NULL;
   return g_strstrip (g_steal_pointer (&out));
-}
-
-static char *
-run_filter (void)
-{
-  return g_strdup_printf ("label=%s=%s", RUN_LABEL, g_getenv ("LLMSBX_TEST_RUN"));
-}
-
-static void
-assert_container_gone (const char *id)
-{
-  g_autofree char *filter = g_strdup_printf ("id=%s", id);
-  g_autofree char *found = podman ("ps", "-aq", "--no-trunc", "--filter", filter, NULL);
-
-  g_assert_cmpstr (found, ==, "");
-}
-
-static void
-reap (void)
-{
-  g_autofree char *filter = run_filter ();
-  g_autofree char *containers = podman ("ps", "-aq", "--filter", filter, NULL);
-  g_autofree char *images = podman ("images", "-q", "--filter", filter, NULL);
-  g_auto(GStrv) container_ids = g_strsplit (containers ? containers : "", "\n", -1);
-  g_auto(GStrv) image_ids = g_strsplit (images ? images : "", "\n", -1);
-
-  for (char **id = container_ids; *id != NULL; id++)
-    if (**id != '\0')
-      {
-        g_autofree char *out = podman ("rm", "-f", "-v", *id, NULL);
-        g_test_message ("removed leftover container %s", *id);
-      }
-  for (char **id = image_ids; *id != NULL; id++)
-    if (**id != '\0')
-      {
-        g_autofree char *out = podman ("rmi", "-f", *id, NULL);
-        g_test_message ("removed leftover image %s", *id);
-      }
-}
-
-/* Runs the test body in a subprocess and cleans up after it, whatever happened. */
-static void
-isolated (gconstpointer body)
-{
-  if (g_test_subprocess ())
-    {
-      ((GTestFunc) body) ();
-      return;
-    }
-
-  g_test_trap_subprocess (NULL, 300 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
-  reap ();
-  g_test_trap_assert_passed ();
 }
 
 /* ---------------------------------------------------------------------------
@@ -164,8 +94,8 @@ socket_answers (const char *path)
 static Service *
 service_start (const char *socket_path)
 {
-  g_autoptr(GSubprocessLauncher) launcher = podman_launcher (G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
-                                                             G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+  g_autoptr(GSubprocessLauncher) launcher = backend_test_cli_launcher (G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+                                                                       G_SUBPROCESS_FLAGS_STDERR_SILENCE);
   g_autoptr(GError) error = NULL;
   Service *service = g_new0 (Service, 1);
   gint64 give_up = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
@@ -230,7 +160,7 @@ create_sandbox (LlmsbxBackend *backend,
   spec->workdir = g_strdup ("/sandbox");
   spec->labels = g_new0 (char *, 3);
   spec->labels[0] = g_strdup ("io.llmsbx.managed-by=libllmsbx");
-  spec->labels[1] = g_strdup_printf ("%s=%s", RUN_LABEL, g_getenv ("LLMSBX_TEST_RUN"));
+  spec->labels[1] = g_strdup_printf ("%s=%s", TEST_RUN_LABEL, test_run_id ());
   if (runtime_configs != NULL)
     spec->runtime_configs = g_variant_ref_sink (g_variant_new_parsed (runtime_configs));
   id = llmsbx_backend_create_sandbox (backend, spec, NULL, &error);
@@ -247,7 +177,7 @@ remove_sandbox (LlmsbxBackend *backend,
 
   g_assert_true (llmsbx_backend_remove_sandbox (backend, id, NULL, &error));
   g_assert_no_error (error);
-  assert_container_gone (id);
+  backend_test_assert_container_gone (id);
 }
 
 /* Runs @argv in the sandbox; returns its stdout and sets *status. */
@@ -427,7 +357,7 @@ test_custom_socket (void)
   g_autoptr(GError) error = NULL;
   g_autofree char *dir = g_dir_make_tmp ("llmsbx-podman-XXXXXX", NULL);
   g_autofree char *socket_path = g_build_filename (dir, "custom.sock", NULL);
-  g_autofree char *configs = g_strdup_printf ("{'labels': <{'%s': '%s'}>}", RUN_LABEL, g_getenv ("LLMSBX_TEST_RUN"));
+  g_autofree char *configs = g_strdup_printf ("{'labels': <{'%s': '%s'}>}", TEST_RUN_LABEL, test_run_id ());
   g_autofree char *id = NULL;
   Service *service = service_start (socket_path);
 
@@ -447,7 +377,7 @@ test_custom_socket (void)
   id = g_strdup (llmsbx_sandbox_session_get_container_id (session));
   llmsbx_sandbox_session_close (session, NULL, &error);
   g_assert_no_error (error);
-  assert_container_gone (id);
+  backend_test_assert_container_gone (id);
 
   service_stop (service);
   g_rmdir (dir);
@@ -466,7 +396,7 @@ test_errors (void)
   g_autoptr(GBytes) missing = NULL;
   g_autoptr(LlmsbxExecRequest) request = llmsbx_exec_request_new ((const char *[]) { "true", NULL });
   g_autoptr(LlmsbxOutputCollector) output = llmsbx_output_collector_new (0);
-  g_autofree char *name = g_strdup_printf ("llmsbx-no-such-container-%s", g_getenv ("LLMSBX_TEST_RUN"));
+  g_autofree char *name = g_strdup_printf ("llmsbx-no-such-container-%s", test_run_id ());
   g_autofree char *id = NULL;
   g_autofree char *attached = NULL;
   int status;
@@ -482,7 +412,7 @@ test_errors (void)
   spec->image = g_strdup (IMAGE);
   spec->command = g_strdupv ((char *[]) { "sleep", "infinity", NULL });
   spec->labels = g_new0 (char *, 2);
-  spec->labels[0] = g_strdup_printf ("%s=%s", RUN_LABEL, g_getenv ("LLMSBX_TEST_RUN"));
+  spec->labels[0] = g_strdup_printf ("%s=%s", TEST_RUN_LABEL, test_run_id ());
   spec->runtime_configs = g_variant_ref_sink (g_variant_new_parsed ("{'nano_cpus': <500000000>, 'cpu_period': <100000>}"));
   /* A configuration Podman refuses (with 500, not Docker's 400) is an invalid argument. */
   g_assert_null (llmsbx_backend_create_sandbox (backend, spec, NULL, &error));
@@ -681,7 +611,7 @@ test_tmpfs_owner (void)
   spec->image = g_strdup (IMAGE);
   spec->command = g_strdupv ((char *[]) { "sleep", "infinity", NULL });
   spec->labels = g_new0 (char *, 2);
-  spec->labels[0] = g_strdup_printf ("%s=%s", RUN_LABEL, g_getenv ("LLMSBX_TEST_RUN"));
+  spec->labels[0] = g_strdup_printf ("%s=%s", TEST_RUN_LABEL, test_run_id ());
   spec->runtime_configs = g_variant_ref_sink (g_variant_new_parsed ("{'user': <'1000:1000'>, "
                                                                     "'tmpfs': <{'/w': 'size=8m,uid=0'}>}"));
   before = llmsbx_backend_get_request_count (backend);
@@ -748,7 +678,7 @@ test_image_names (void)
 {
   g_autoptr(LlmsbxBackend) backend = new_backend ();
   g_autoptr(GError) error = NULL;
-  g_autofree char *committed = g_strdup_printf ("llmsbx-test/podman-commit:%s", g_getenv ("LLMSBX_TEST_RUN"));
+  g_autofree char *committed = g_strdup_printf ("llmsbx-test/podman-commit:%s", test_run_id ());
   g_autofree char *stored = g_strdup_printf ("localhost/%s", committed);
   g_autofree char *id = NULL;
   g_autofree char *tags = NULL;
@@ -817,25 +747,23 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 
-  /* One label value per run, shared with the subprocesses through the environment. */
-  if (g_getenv ("LLMSBX_TEST_RUN") == NULL)
-    {
-      g_autofree char *run = g_uuid_string_random ();
-      g_setenv ("LLMSBX_TEST_RUN", run, TRUE);
-    }
+  /* The label value and the CLI that reaps, shared with the subprocesses
+   * through the environment. */
+  g_setenv ("LLMSBX_TEST_BACKEND", "podman", TRUE);
+  test_run_id ();
 
-  g_test_add_data_func ("/podman/discovery/container-host", (gconstpointer) test_discovery_container_host, isolated);
-  g_test_add_data_func ("/podman/discovery/rootful", (gconstpointer) test_discovery_rootful, isolated);
-  g_test_add_data_func ("/podman/discovery/rootless", (gconstpointer) test_discovery_rootless, isolated);
-  g_test_add_data_func ("/podman/custom-socket", (gconstpointer) test_custom_socket, isolated);
-  g_test_add_data_func ("/podman/errors", (gconstpointer) test_errors, isolated);
-  g_test_add_data_func ("/podman/error-bodies", (gconstpointer) test_error_bodies, isolated);
-  g_test_add_data_func ("/podman/ulimits-and-init", (gconstpointer) test_ulimits_and_init, isolated);
-  g_test_add_data_func ("/podman/tmpfs-owner", (gconstpointer) test_tmpfs_owner, isolated);
-  g_test_add_data_func ("/podman/mem-limit", (gconstpointer) test_mem_limit, isolated);
-  g_test_add_data_func ("/podman/exec-status", (gconstpointer) test_exec_status, isolated);
-  g_test_add_data_func ("/podman/image-names", (gconstpointer) test_image_names, isolated);
-  g_test_add_data_func ("/podman/put-archive-missing-directory", (gconstpointer) test_put_archive_missing_directory, isolated);
+  test_add_isolated ("/podman/discovery/container-host", test_discovery_container_host);
+  test_add_isolated ("/podman/discovery/rootful", test_discovery_rootful);
+  test_add_isolated ("/podman/discovery/rootless", test_discovery_rootless);
+  test_add_isolated ("/podman/custom-socket", test_custom_socket);
+  test_add_isolated ("/podman/errors", test_errors);
+  test_add_isolated ("/podman/error-bodies", test_error_bodies);
+  test_add_isolated ("/podman/ulimits-and-init", test_ulimits_and_init);
+  test_add_isolated ("/podman/tmpfs-owner", test_tmpfs_owner);
+  test_add_isolated ("/podman/mem-limit", test_mem_limit);
+  test_add_isolated ("/podman/exec-status", test_exec_status);
+  test_add_isolated ("/podman/image-names", test_image_names);
+  test_add_isolated ("/podman/put-archive-missing-directory", test_put_archive_missing_directory);
 
   return g_test_run ();
 }
