@@ -77,6 +77,7 @@ llmsbx_docker_backend_class_init (LlmsbxDockerBackendClass *klass)
   engine_class->default_url = "unix:///var/run/docker.sock";
   /* docker-init as PID 1 reaps zombies and makes stopping instant. */
   engine_class->init_by_default = TRUE;
+  engine_class->exec_keeps_pid = TRUE;
   engine_class->resolve_settings = llmsbx_docker_backend_resolve_settings;
 }
 

@@ -1438,6 +1438,7 @@ llmsbx_engine_backend_exec (LlmsbxBackend          *backend,
   g_autofree char *path = NULL;
   g_autofree char *exec_id = NULL;
   gint64 pid = 0;
+  gboolean refused;
   static const char start_json[] = "{\"Detach\":false,\"Tty\":false}";
   LlmsbxEngineRequest start = {
     .method = "POST",
@@ -1515,12 +1516,12 @@ llmsbx_engine_backend_exec (LlmsbxBackend          *backend,
    * 126 when Docker's OCI runtime refused to start it (with the runtime's
    * message as output), as for a program that is not executable. Only the
    * sandbox's state tells them apart, so it is read on these paths alone;
-   * when the runtime refused the exec (no Pid; Podman reports none for any
-   * ended exec) the state is given a moment to catch up. */
+   * when the runtime refused the exec (it has no Pid) the state is given a
+   * moment to catch up. */
   if (*exit_status != 126 && *exit_status != 137)
     return TRUE;
-  return sandbox_still_running (self, client, sandbox_id,
-                                *exit_status == 126 && pid == 0 ? STOP_POLL_ATTEMPTS : 1,
+  refused = *exit_status == 126 && pid == 0 && LLMSBX_ENGINE_BACKEND_GET_CLASS (self)->exec_keeps_pid;
+  return sandbox_still_running (self, client, sandbox_id, refused ? STOP_POLL_ATTEMPTS : 1,
                                 cancellable, error);
 }
 

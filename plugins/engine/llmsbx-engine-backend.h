@@ -23,6 +23,8 @@ G_DECLARE_DERIVABLE_TYPE (LlmsbxEngineBackend, llmsbx_engine_backend, LLMSBX, EN
  *   Docker's `container`, `repo` and `tag` query
  * @config_error_prefix: (nullable): how the engine's message starts when it
  *   refuses a container's configuration with a status other than 400
+ * @exec_keeps_pid: whether an ended exec's inspect still gives its process id
+ *   (Docker's does; Podman's gives 0), so that 0 means it never started
  * @resolve_settings: fills in where and how to connect; the default uses the
  *   backend's properties and @default_url. Subclasses read their environment here.
  * @prepare_create: last changes to a container-create body before it is sent
@@ -38,6 +40,7 @@ struct _LlmsbxEngineBackendClass
   gboolean    init_by_default;
   const char *commit_path;
   const char *config_error_prefix;
+  gboolean    exec_keeps_pid;
 
   gboolean (*resolve_settings) (LlmsbxEngineBackend   *self,
                                 LlmsbxEngineSettings  *settings,
