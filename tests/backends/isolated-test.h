@@ -127,16 +127,14 @@ test_reap (void)
       }
 }
 
-/* Runs the test body (a GTestFunc) in a subprocess, then removes whatever
- * carries this run's label, whatever happened. */
-static inline void
-test_isolated (gconstpointer body)
+/* TRUE in the test's subprocess, where the caller runs the body. In the
+ * parent, runs the current test in a subprocess, then removes whatever
+ * carries this run's label, whatever happened, and returns FALSE. */
+static inline gboolean
+test_in_subprocess (void)
 {
   if (g_test_subprocess ())
-    {
-      ((GTestFunc) body) ();
-      return;
-    }
+    return TRUE;
 
   /* A failed body fails its test; the program goes on, so the next bodies
    * run and GLib removes the test's temporary directory at the end. */
@@ -144,6 +142,15 @@ test_isolated (gconstpointer body)
   g_test_trap_subprocess (NULL, 600 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
   test_reap ();
   g_test_trap_assert_passed ();
+  return FALSE;
+}
+
+/* Runs the test body (a GTestFunc) in a subprocess, as test_in_subprocess(). */
+static inline void
+test_isolated (gconstpointer body)
+{
+  if (test_in_subprocess ())
+    ((GTestFunc) body) ();
 }
 
 #define test_add_isolated(path, func) \

@@ -10,12 +10,11 @@
  *
  * Each language runs in a subprocess; its sandbox carries a label unique to
  * this run, and whatever a failed subprocess leaves behind is removed by the
- * parent through the engine's CLI. */
+ * parent through the engine's CLI (isolated-test.h). */
 #include <glib/gstdio.h>
 
-#include "backend-test.h"
+#include "isolated-test.h"
 
-#define RUN_LABEL "io.llmsbx.test-languages"
 #define PACKAGES "/sandbox/pkgs"
 #define SOURCES PACKAGES "/src"
 
@@ -224,73 +223,16 @@ static const Language languages[] = {
   },
 };
 
-/* One value per test program run, shared with its subprocesses. */
-static const char *
-run_id (void)
-{
-  if (g_getenv ("LLMSBX_TEST_LANGUAGES_RUN") == NULL)
-    {
-      g_autofree char *id = g_uuid_string_random ();
-
-      g_setenv ("LLMSBX_TEST_LANGUAGES_RUN", id, TRUE);
-    }
-  return g_getenv ("LLMSBX_TEST_LANGUAGES_RUN");
-}
-
-/* Where the package sources of @language go on the host: known to the parent
- * too, which removes them whatever happened. */
-static char *
-host_sources_dir (const Language *language)
-{
-  g_autofree char *base = g_strdup_printf ("llmsbx-languages-%s-%s", run_id (), language->name);
-
-  return g_build_filename (g_get_tmp_dir (), base, NULL);
-}
-
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GSubprocess) rm = NULL;
-  g_autoptr(GError) error = NULL;
-
-  rm = g_subprocess_new (G_SUBPROCESS_FLAGS_NONE, &error, "rm", "-rf", "--", path, NULL);
-  g_assert_no_error (error);
-  g_subprocess_wait_check (rm, NULL, &error);
-  g_assert_no_error (error);
-}
-
-/* Removes the sandboxes of this run that a failed subprocess left behind. */
-static void
-reap (void)
-{
-  g_autofree char *filter = g_strdup_printf ("label=" RUN_LABEL "=%s", run_id ());
-  g_autofree char *found = backend_test_ps (filter);
-  g_auto(GStrv) ids = g_strsplit (found, "\n", -1);
-
-  for (guint i = 0; ids[i] != NULL; i++)
-    {
-      g_autoptr(GSubprocessLauncher) launcher = backend_test_cli_launcher (G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
-      g_autoptr(GSubprocess) rm = NULL;
-      g_autoptr(GError) error = NULL;
-
-      if (*ids[i] == '\0')
-        continue;
-      rm = g_subprocess_launcher_spawn (launcher, &error, backend_test_cli (), "rm", "-f", "-v", ids[i], NULL);
-      g_assert_no_error (error);
-      g_subprocess_wait (rm, NULL, NULL);
-      g_test_message ("removed leftover sandbox %s", ids[i]);
-    }
-}
-
 static LlmsbxSandboxSession *
 open_session (const Language *language)
 {
   g_autoptr(LlmsbxSandboxSession) session = backend_test_session_new (language->lang, NULL);
   g_autoptr(GError) error = NULL;
+  g_autofree char *environment = NULL;
   g_autofree char *configs = NULL;
 
-  configs = g_strdup_printf ("{\"labels\": {\"" RUN_LABEL "\": \"%s\"}, \"environment\": {%s}}",
-                             run_id (), language->environment ? language->environment : "");
+  environment = g_strdup_printf ("\"environment\": {%s}", language->environment ? language->environment : "");
+  configs = test_configs (environment);
   llmsbx_sandbox_session_set_runtime_configs_json (session, configs, &error);
   g_assert_no_error (error);
   llmsbx_sandbox_session_open (session, NULL, &error);
@@ -328,7 +270,7 @@ static void
 install_package (LlmsbxSandboxSession *session,
                  const Language       *language)
 {
-  g_autofree char *host_dir = host_sources_dir (language);
+  g_autofree char *host_dir = test_host_dir (language->name);
   g_autoptr(LlmsbxExecutionResult) packed = NULL;
   g_autoptr(GError) error = NULL;
   const char *libraries[] = { language->library, NULL };
@@ -416,20 +358,8 @@ check_language (const Language *language)
 static void
 test_language (gconstpointer data)
 {
-  const Language *language = data;
-  g_autofree char *host_dir = NULL;
-
-  if (g_test_subprocess ())
-    {
-      check_language (language);
-      return;
-    }
-
-  g_test_trap_subprocess (NULL, 600 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
-  reap ();
-  host_dir = host_sources_dir (language);
-  remove_tree (host_dir);
-  g_test_trap_assert_passed ();
+  if (test_in_subprocess ())
+    check_language (data);
 }
 
 /* An unknown language fails before anything is created, listing the others. */
@@ -437,8 +367,8 @@ static void
 test_unknown_language (void)
 {
   g_autoptr(LlmsbxSandboxSession) session = backend_test_session_new ("cobol", NULL);
-  g_autofree char *filter = g_strdup_printf ("label=" RUN_LABEL "=%s", run_id ());
-  g_autofree char *configs = g_strdup_printf ("{\"labels\": {\"" RUN_LABEL "\": \"%s\"}}", run_id ());
+  g_autofree char *filter = test_run_filter ();
+  g_autofree char *configs = test_configs ("");
   g_autofree char *left = NULL;
   g_autoptr(GError) error = NULL;
 
@@ -460,7 +390,7 @@ main (int   argc,
 {
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
   /* Fixed before any subprocess starts, so they all inherit it. */
-  run_id ();
+  test_run_id ();
 
   for (gsize i = 0; i < G_N_ELEMENTS (languages); i++)
     {
