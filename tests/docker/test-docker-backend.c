@@ -41,7 +41,6 @@ docker_api (const char *method,
   g_autoptr(GSocketConnection) connection = NULL;
   g_autoptr(GByteArray) answer = g_byte_array_new ();
   g_autofree char *request = NULL;
-  g_autofree char *head = NULL;
   const char *body;
   guint8 buffer[16384];
   gssize n;
