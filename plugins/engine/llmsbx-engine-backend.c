@@ -1235,13 +1235,36 @@ llmsbx_engine_backend_get_archive (LlmsbxBackend  *backend,
  * Exec
  * ------------------------------------------------------------------------ */
 
+/* Where an exec's output goes, and the start of its stdout (NUL-terminated),
+ * where Docker puts its runtime's message when it could not start the exec. */
+typedef struct
+{
+  LlmsbxOutputCollector *collector;
+  char                   head[32];
+  gsize                  head_length;
+} ExecOutput;
+
+/* Docker's runtime says this when it could not start an exec in a running
+ * sandbox (a missing program, a full pids limit); in a stopped one it says
+ * "cannot exec in a stopped state". */
+#define RUNTIME_EXEC_FAILED "OCI runtime exec failed"
+
 static void
 collect_output (LlmsbxOutputStream  stream,
                 const guint8       *data,
                 gsize               length,
-                gpointer            collector)
+                gpointer            user_data)
 {
-  llmsbx_output_collector_append (collector, stream, data, length);
+  ExecOutput *output = user_data;
+
+  if (stream == LLMSBX_OUTPUT_STREAM_STDOUT && output->head_length < sizeof output->head - 1)
+    {
+      gsize n = MIN (length, sizeof output->head - 1 - output->head_length);
+
+      memcpy (output->head + output->head_length, data, n);
+      output->head_length += n;
+    }
+  llmsbx_output_collector_append (output->collector, stream, data, length);
 }
 
 static gboolean
@@ -1437,6 +1460,7 @@ llmsbx_engine_backend_exec (LlmsbxBackend          *backend,
   g_autofree char *escaped = NULL;
   g_autofree char *path = NULL;
   g_autofree char *exec_id = NULL;
+  ExecOutput exec_output = { .collector = output };
   gint64 pid = 0;
   gboolean refused;
   static const char start_json[] = "{\"Detach\":false,\"Tty\":false}";
@@ -1476,7 +1500,7 @@ llmsbx_engine_backend_exec (LlmsbxBackend          *backend,
   g_clear_pointer (&path, g_free);
   escaped = escape (exec_id);
   path = g_strdup_printf ("/exec/%s/start", escaped);
-  mux = llmsbx_engine_mux_new (LLMSBX_ENGINE_MUX_MULTIPLEXED, collect_output, output);
+  mux = llmsbx_engine_mux_new (LLMSBX_ENGINE_MUX_MULTIPLEXED, collect_output, &exec_output);
   start_body = g_bytes_new_static (start_json, sizeof start_json - 1);
   start.path = path;
   start.body = start_body;
@@ -1516,11 +1540,12 @@ llmsbx_engine_backend_exec (LlmsbxBackend          *backend,
    * 126 when Docker's OCI runtime refused to start it (with the runtime's
    * message as output), as for a program that is not executable. Only the
    * sandbox's state tells them apart, so it is read on these paths alone;
-   * when the runtime refused the exec (it has no Pid) the state is given a
-   * moment to catch up. */
+   * when the runtime refused the exec (it has no Pid) for a reason other
+   * than a running sandbox's, the state is given a moment to catch up. */
   if (*exit_status != 126 && *exit_status != 137)
     return TRUE;
-  refused = *exit_status == 126 && pid == 0 && LLMSBX_ENGINE_BACKEND_GET_CLASS (self)->exec_keeps_pid;
+  refused = *exit_status == 126 && pid == 0 && LLMSBX_ENGINE_BACKEND_GET_CLASS (self)->exec_keeps_pid &&
+            !g_str_has_prefix (exec_output.head, RUNTIME_EXEC_FAILED);
   return sandbox_still_running (self, client, sandbox_id, refused ? STOP_POLL_ATTEMPTS : 1,
                                 cancellable, error);
 }
