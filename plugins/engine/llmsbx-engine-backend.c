@@ -298,7 +298,7 @@ llmsbx_engine_backend_get_client (LlmsbxEngineBackend  *self,
   LlmsbxEngineBackendPrivate *priv = llmsbx_engine_backend_get_instance_private (self);
   LlmsbxEngineSettings settings = { 0, };
   g_autoptr(LlmsbxEngineClient) client = NULL;
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&priv->lock);
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&priv->lock);
 
   if (priv->client != NULL)
     return llmsbx_engine_client_ref (priv->client);

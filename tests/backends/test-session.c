@@ -605,7 +605,6 @@ test_failed_open_leaves_nothing (void)
   g_autoptr(GSocketAddress) bound = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *configs = NULL;
-  g_autofree char *label = NULL;
   g_autofree char *after = NULL;
   guint16 port;
 

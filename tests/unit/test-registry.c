@@ -114,7 +114,7 @@ static void
 test_new_is_empty (void)
 {
   g_autoptr(LlmsbxRegistry) registry = NULL;
-  g_autoptr(SavedEnv) path = set_env ("LLMSBX_PLUGIN_PATH", LLMSBX_TEST_PLUGINS_DIR);
+  G_GNUC_UNUSED g_autoptr(SavedEnv) path = set_env ("LLMSBX_PLUGIN_PATH", LLMSBX_TEST_PLUGINS_DIR);
 
   /* Even with plugins on its search path, a new registry loads nothing by itself. */
   registry = llmsbx_registry_new ();
@@ -466,8 +466,8 @@ test_language_without_name (void)
 static void
 test_search_path (void)
 {
-  g_autoptr(SavedEnv) path = set_env ("LLMSBX_PLUGIN_PATH", "/extra/one::/extra/two:/extra/one");
-  g_autoptr(SavedEnv) system = set_env ("LLMSBX_PLUGIN_SYSTEM_PATH", "/system/a:/system/b");
+  G_GNUC_UNUSED g_autoptr(SavedEnv) path = set_env ("LLMSBX_PLUGIN_PATH", "/extra/one::/extra/two:/extra/one");
+  G_GNUC_UNUSED g_autoptr(SavedEnv) system = set_env ("LLMSBX_PLUGIN_SYSTEM_PATH", "/system/a:/system/b");
   g_autoptr(LlmsbxRegistry) both = llmsbx_registry_new ();
   g_autoptr(LlmsbxRegistry) disabled = NULL;
   g_autoptr(LlmsbxRegistry) installed = NULL;
@@ -501,8 +501,8 @@ test_ensure_plugins (void)
 {
   g_autofree char *missing = g_build_filename (g_get_tmp_dir (), "no-such-directory", NULL);
   g_autofree char *search = g_strjoin (":", missing, LLMSBX_TEST_PLUGINS_DIR, NULL);
-  g_autoptr(SavedEnv) path = set_env ("LLMSBX_PLUGIN_PATH", search);
-  g_autoptr(SavedEnv) system = set_env ("LLMSBX_PLUGIN_SYSTEM_PATH", "");
+  G_GNUC_UNUSED g_autoptr(SavedEnv) path = set_env ("LLMSBX_PLUGIN_PATH", search);
+  G_GNUC_UNUSED g_autoptr(SavedEnv) system = set_env ("LLMSBX_PLUGIN_SYSTEM_PATH", "");
   g_autoptr(LlmsbxRegistry) registry = llmsbx_registry_new ();
   g_auto(GStrv) errors = NULL;
 
