@@ -1,9 +1,11 @@
 /* llmsbx-sandbox-session.c: a sandbox that runs code, the object users hold.
  *
- * The session orchestrates every run the same way on every backend: code goes
- * into the sandbox as a tar archive, the language handler's commands run as
- * exact argv vectors with a deadline, and output comes back bounded. Backends
- * know nothing of languages, so behaviour is identical across them. */
+ * The session orchestrates every run the same way on every backend: the policy
+ * checks the code, the code travels in the environment of the exec that runs
+ * it (llmsbx-code-writer.c), the language handler's commands run as exact argv
+ * vectors with a deadline (llmsbx-guarded-exec.c), and output comes back
+ * bounded. Backends know nothing of languages, so behaviour is identical
+ * across them. */
 #include "config.h"
 
 #include <json-glib/json-glib.h>
