@@ -12,8 +12,10 @@ G_BEGIN_DECLS
 #define LLMSBX_ENGINE_ERROR (llmsbx_engine_error_quark ())
 GQuark llmsbx_engine_error_quark (void);
 
-/* Newest API version this client speaks, and the oldest it accepts. */
-#define LLMSBX_ENGINE_API_VERSION_MAX "1.43"
+/* Newest API version this client speaks, and the oldest it accepts. Docker 29
+ * refuses clients older than 1.44; every field this client sends or reads
+ * means the same from 1.41 to 1.45. */
+#define LLMSBX_ENGINE_API_VERSION_MAX "1.45"
 #define LLMSBX_ENGINE_API_VERSION_MIN "1.24"
 
 /**
