@@ -168,10 +168,12 @@ build_one () {
   say "$lang: building $IMAGE from Debian $suite packages: $PACKAGES"
   say "+ mmdebstrap --variant=minbase --include=$include --customize-hook='mkdir -p \"\$1$WORKDIR\"' $suite $tmp/rootfs.tar"
   # The hook reads WORKDIR from the environment, so no value is pasted into shell code.
+  # Without a terminal mmdebstrap reads a sources.list from standard input: an
+  # empty one makes it use its default mirror, also where CI gives no stdin.
   # shellcheck disable=SC2016
   LLMSBX_WORKDIR=$WORKDIR mmdebstrap --variant=minbase --include="$include" \
     --customize-hook='mkdir -p "$1$LLMSBX_WORKDIR"' \
-    "$suite" "$tmp/rootfs.tar" ||
+    "$suite" "$tmp/rootfs.tar" </dev/null ||
     die "$lang: mmdebstrap failed; its messages above say why"
 
   set -- --change 'CMD ["sleep", "infinity"]' --change "WORKDIR $WORKDIR" --change "LABEL $label=$hash"
