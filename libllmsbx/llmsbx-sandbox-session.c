@@ -315,10 +315,18 @@ effective_timeout (LlmsbxSandboxSession *self,
   return self->default_timeout;
 }
 
-/* Sandbox environment shared by every command: unbuffered Python output, so
- * live output is live. A user's own value from runtime-configs wins because
- * container-level settings apply underneath exec-level ones only for unset keys. */
+/* Unbuffered Python output, so live output is live. A sandbox the session
+ * creates gets it in its container environment, underneath the user's
+ * runtime-configs "environment" (which wins); an exec's own environment would
+ * override the user's instead, so commands carry it only in sandboxes the
+ * session attached to, whose environment it did not choose. */
 static const char * const base_exec_env[] = { "PYTHONUNBUFFERED=1", NULL };
+
+static const char * const *
+exec_env (LlmsbxSandboxSession *self)
+{
+  return self->created_sandbox ? NULL : base_exec_env;
+}
 
 static LlmsbxRuntimeContext *
 runtime_context (LlmsbxSandboxSession *self)
@@ -383,14 +391,14 @@ run_templates (LlmsbxSandboxSession  *self,
           char **wrapped = NULL;
 
           llmsbx_code_writer_wrap (file, code_offset == 0, code + code_offset, strlen (code + code_offset),
-                                   (const char * const *) argv, base_exec_env, &wrapped, &env);
+                                   (const char * const *) argv, exec_env (self), &wrapped, &env);
           g_strfreev (argv);
           argv = wrapped;
         }
 
       if (!llmsbx_guarded_exec_full (self->backend, self->sandbox_id,
                                      (const char * const *) argv,
-                                     env ? (const char * const *) env : base_exec_env, self->workdir,
+                                     env ? (const char * const *) env : exec_env (self), self->workdir,
                                      timeout, collector, exit_status, &unstoppable, cancellable, error))
         {
           if (unstoppable)
@@ -1056,7 +1064,7 @@ run_locked (LlmsbxSandboxSession *self,
   extension = llmsbx_language_handler_get_file_extension (self->handler);
   file = llmsbx_code_writer_new_path (self->workdir, extension);
   if (!llmsbx_code_writer_send_leading (self->backend, self->sandbox_id, self->workdir, file, code,
-                                        base_exec_env, self->default_timeout, &last_chunk,
+                                        exec_env (self), self->default_timeout, &last_chunk,
                                         cancellable, error))
     return report_expiry (self, error);
 
@@ -1143,7 +1151,7 @@ execute_argv_locked (LlmsbxSandboxSession *self,
     }
 
   collector = new_collector (self);
-  if (!llmsbx_guarded_exec (self->backend, self->sandbox_id, argv, base_exec_env,
+  if (!llmsbx_guarded_exec (self->backend, self->sandbox_id, argv, exec_env (self),
                             workdir ? workdir : self->workdir, self->default_timeout,
                             collector, &status, cancellable, error) ||
       llmsbx_lifetime_watchdog_has_expired (self->watchdog))

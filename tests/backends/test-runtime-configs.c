@@ -488,13 +488,16 @@ test_environment (void)
   g_autoptr(LlmsbxSandboxSession) session = NULL;
   g_autofree char *out = NULL;
 
+  /* PYTHONUNBUFFERED is one the library sets itself: the user's value wins. */
   session = test_open_session ("\"environment\": {\"PYTHONPATH\": \"/app:/libs\", \"DEBUG\": \"true\", "
-                               "\"API_KEY\": \"your-api-key\"}, \"network_mode\": \"none\"", NULL);
+                               "\"API_KEY\": \"your-api-key\", \"PYTHONUNBUFFERED\": \"\"}, "
+                               "\"network_mode\": \"none\"", NULL);
   out = test_run (session,
                   "import os, sys\n"
                   "print(os.environ['PYTHONPATH'], os.environ['DEBUG'], os.environ['API_KEY'])\n"
-                  "print('/app' in sys.path, '/libs' in sys.path)\n");
-  g_assert_cmpstr (out, ==, "/app:/libs true your-api-key\nTrue True\n");
+                  "print('/app' in sys.path, '/libs' in sys.path)\n"
+                  "print(repr(os.environ['PYTHONUNBUFFERED']))\n");
+  g_assert_cmpstr (out, ==, "/app:/libs true your-api-key\nTrue True\n''\n");
   test_close (session);
 }
 
