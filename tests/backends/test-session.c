@@ -401,7 +401,7 @@ test_timeout_kills_and_session_survives (void)
   left = find_processes (session, "sleep 1000");
   g_assert_cmpstr (left, ==, "");
   g_clear_pointer (&left, g_free);
-  left = find_processes (session, "code.py");
+  left = find_processes (session, "/.llmsbx/code-");
   g_assert_cmpstr (left, ==, "");
 
   after = run_ok (session, "print('still usable')");
@@ -734,7 +734,7 @@ test_cancel_run (void)
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 
   /* Cancelling killed the code, like a timeout does. */
-  left = find_processes (session, "code.py");
+  left = find_processes (session, "/.llmsbx/code-");
   g_assert_cmpstr (left, ==, "");
   close_and_check (session);
 }
