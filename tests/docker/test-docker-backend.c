@@ -639,6 +639,16 @@ test_exec_output (void)
   out_text = bytes_to_string (out);
   g_assert_nonnull (strstr (out_text, "no-such-program"));
 
+  /* A command that SIGKILLs itself is a result, 137: the sandbox still
+   * runs, as an exec that does nothing (3 round trips more) tells. */
+  g_clear_pointer (&request, llmsbx_exec_request_free);
+  request = llmsbx_exec_request_new ((const char *[]) { "sh", "-c", "kill -9 $$", NULL });
+  before = llmsbx_backend_get_request_count (backend);
+  g_assert_true (llmsbx_backend_exec (backend, id, request, output, &status, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (status, ==, 137);
+  g_assert_cmpuint (llmsbx_backend_get_request_count (backend) - before, ==, 6);
+
   /* Binary output comes through byte for byte. */
   g_clear_pointer (&request, llmsbx_exec_request_free);
   request = llmsbx_exec_request_new ((const char *[]) { "printf", "\\000\\001\\377x", NULL });
