@@ -665,8 +665,10 @@ llmsbx_backend_put_archive (LlmsbxBackend *self,
  * @cancellable: (nullable): a #GCancellable
  * @error: return location for a #GError
  *
- * Returns a tar archive of @path, whose top entry is the basename of @path.
- * Fails with %LLMSBX_ERROR_FILE_NOT_FOUND when @path does not exist.
+ * Returns a tar archive of @path, whose top entry is the basename of @path
+ * (or of what it points to). When @path is a symbolic link, the archive holds
+ * what the link points to, resolved in the sandbox, like `cp -L`. Fails with
+ * %LLMSBX_ERROR_FILE_NOT_FOUND when @path (or the link's target) does not exist.
  *
  * Returns: (transfer full): the archive, or %NULL on error
  */

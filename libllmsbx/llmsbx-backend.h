@@ -33,7 +33,7 @@ G_DECLARE_DERIVABLE_TYPE (LlmsbxBackend, llmsbx_backend, LLMSBX, BACKEND, GObjec
  *   When the request's deadline passes it fails with %LLMSBX_ERROR_TIMEOUT (the process may
  *   still be running; the caller kills it).
  * @put_archive: unpack a tar archive into the existing directory @dest_dir.
- * @get_archive: return a tar archive of @path.
+ * @get_archive: return a tar archive of @path, following @path itself when it is a symbolic link.
  * @commit: commit the sandbox's filesystem to the image @image.
  * @remove_sandbox: stop and remove a sandbox and its anonymous volumes.
  *

@@ -1329,8 +1329,9 @@ copy_to_runtime_locked (LlmsbxSandboxSession *self,
  * @error: return location for a #GError
  *
  * Copies a file or a directory tree into the sandbox, creating missing parent
- * directories. @dest names the copy itself, like `cp -r src dest`. Paths with
- * a `..` component are refused with %LLMSBX_ERROR_PATH_TRAVERSAL.
+ * directories. @dest names the copy itself, like `cp -r src dest`; an @src
+ * that is a symbolic link is followed, like `cp -L`. Paths with a `..`
+ * component are refused with %LLMSBX_ERROR_PATH_TRAVERSAL.
  *
  * Returns: %TRUE on success
  */
@@ -1388,7 +1389,8 @@ copy_from_runtime_locked (LlmsbxSandboxSession *self,
  * @error: return location for a #GError
  *
  * Copies a file or directory tree out of the sandbox; @dest names the copy,
- * like `cp -r src dest`. Empty files and binary data are copied exactly.
+ * like `cp -r src dest`, and an @src that is a symbolic link is followed, like
+ * `cp -L`, on every backend. Empty files and binary data are copied exactly.
  * Entries that would escape @dest (absolute names, `..`, links) are refused
  * with %LLMSBX_ERROR_PATH_TRAVERSAL; a missing @src fails with
  * %LLMSBX_ERROR_FILE_NOT_FOUND.

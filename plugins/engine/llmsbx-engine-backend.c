@@ -32,6 +32,9 @@
 
 /* Bound of an archive copied out of a sandbox, and of a build context. */
 #define MAX_ARCHIVE_SIZE ((gsize) 1 << 30)
+/* Symbolic links followed from a source copied out of a sandbox, as Linux's
+ * path resolution does (ELOOP past 40). */
+#define MAX_SYMLINKS 40
 /* After an exec's output ends its process has exited; the engine may take a
  * moment to record that. */
 #define EXIT_POLL_INTERVAL_US (20 * 1000)
@@ -1200,6 +1203,28 @@ llmsbx_engine_backend_put_archive (LlmsbxBackend  *backend,
   return fail_archive (error, g_steal_pointer (&local_error), sandbox_id, not_found, what);
 }
 
+/* The target of @archive's top entry when that is a symbolic link: Docker
+ * archives a link itself, Podman what it points to. NULL otherwise. */
+static char *
+top_entry_link_target (GBytes *archive)
+{
+  struct archive *reader = archive_read_new ();
+  struct archive_entry *entry;
+  const char *data;
+  gsize length;
+  char *target = NULL;
+
+  data = g_bytes_get_data (archive, &length);
+  archive_read_support_format_tar (reader);
+  if (archive_read_open_memory (reader, data != NULL ? data : "", length) == ARCHIVE_OK &&
+      archive_read_next_header (reader, &entry) == ARCHIVE_OK &&
+      archive_entry_filetype (entry) == AE_IFLNK && archive_entry_symlink (entry) != NULL &&
+      strchr (archive_entry_pathname (entry), '/') == NULL)
+    target = g_strdup (archive_entry_symlink (entry));
+  archive_read_free (reader);
+  return target;
+}
+
 static GBytes *
 llmsbx_engine_backend_get_archive (LlmsbxBackend  *backend,
                                    const char     *sandbox_id,
@@ -1209,28 +1234,57 @@ llmsbx_engine_backend_get_archive (LlmsbxBackend  *backend,
 {
   LlmsbxEngineBackend *self = LLMSBX_ENGINE_BACKEND (backend);
   g_autoptr(LlmsbxEngineClient) client = llmsbx_engine_backend_get_client (self, cancellable, error);
-  g_autoptr(GError) local_error = NULL;
-  g_autofree char *path = NULL;
-  g_autofree char *not_found = NULL;
-  g_autofree char *what = NULL;
-  GBytes *archive = NULL;
-  LlmsbxEngineRequest request = {
-    .method = "GET",
-    .max_response = MAX_ARCHIVE_SIZE,
-  };
+  g_autofree char *current = g_strdup (sandbox_path);
 
   if (client == NULL)
     return NULL;
 
-  path = archive_path (sandbox_id, sandbox_path);
-  request.path = path;
-  if (llmsbx_engine_client_send (client, &request, NULL, &archive, cancellable, &local_error))
-    return archive;
+  /* A source that is a symbolic link is followed, like `cp -L`, on every
+   * engine: each link costs one more request, and its target, joined to
+   * the link's directory when relative, goes to the engine unnormalised,
+   * which resolves `..` and links in it within the sandbox. */
+  for (guint links = 0; ; links++)
+    {
+      g_autoptr(GError) local_error = NULL;
+      g_autoptr(GBytes) archive = NULL;
+      g_autofree char *path = archive_path (sandbox_id, current);
+      g_autofree char *target = NULL;
+      g_autofree char *directory = NULL;
+      LlmsbxEngineRequest request = {
+        .method = "GET",
+        .path = path,
+        .max_response = MAX_ARCHIVE_SIZE,
+      };
 
-  not_found = g_strdup_printf ("%s does not exist in the sandbox", sandbox_path);
-  what = g_strdup_printf ("Could not copy %s out of the sandbox", sandbox_path);
-  fail_archive (error, g_steal_pointer (&local_error), sandbox_id, not_found, what);
-  return NULL;
+      if (!llmsbx_engine_client_send (client, &request, NULL, &archive, cancellable, &local_error))
+        {
+          g_autofree char *not_found = NULL;
+          g_autofree char *what = g_strdup_printf ("Could not copy %s out of the sandbox", sandbox_path);
+
+          if (links == 0)
+            not_found = g_strdup_printf ("%s does not exist in the sandbox", sandbox_path);
+          else
+            not_found = g_strdup_printf ("%s is a symbolic link to %s, which does not exist in the sandbox",
+                                         sandbox_path, current);
+          fail_archive (error, g_steal_pointer (&local_error), sandbox_id, not_found, what);
+          return NULL;
+        }
+
+      target = top_entry_link_target (archive);
+      if (target == NULL)
+        return g_steal_pointer (&archive);
+      if (links == MAX_SYMLINKS)
+        {
+          g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
+                       "Could not copy %s out of the sandbox: more than %d levels of symbolic links",
+                       sandbox_path, MAX_SYMLINKS);
+          return NULL;
+        }
+      directory = g_path_get_dirname (current);
+      g_free (current);
+      current = target[0] == '/' ? g_steal_pointer (&target)
+                                 : g_strconcat (directory, g_str_equal (directory, "/") ? "" : "/", target, NULL);
+    }
 }
 
 /* ---------------------------------------------------------------------------
