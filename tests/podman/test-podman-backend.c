@@ -650,6 +650,37 @@ test_mem_limit (void)
     }
 }
 
+/* Sandboxes get Podman's default seccomp profile without user namespaces
+ * (tests/backends/test-security.c shows it from inside): a profile written
+ * once under the user's runtime directory. A sandbox that names its own
+ * profile keeps it, so Podman's default is one setting away. */
+static void
+test_seccomp_profile (void)
+{
+  g_autoptr(LlmsbxBackend) backend = new_backend ();
+  const char *probe[] = { "unshare", "-U", "true", NULL };
+  g_autofree char *id = create_sandbox (backend, NULL);
+  g_autofree char *options = podman ("inspect", "--format", "{{json .HostConfig.SecurityOpt}}", id, NULL);
+  g_autofree char *dir = g_build_filename (g_get_user_runtime_dir (), "llmsbx", NULL);
+  g_autofree char *own = NULL;
+  int status = -1;
+
+  g_assert_nonnull (strstr (options, "seccomp="));
+  g_assert_true (g_file_test (dir, G_FILE_TEST_IS_DIR));
+  g_free (exec_argv (backend, id, probe, &status));
+  g_assert_cmpint (status, !=, 0);
+  remove_sandbox (backend, id);
+
+  g_clear_pointer (&id, g_free);
+  id = create_sandbox (backend, "{'security_opt': <['seccomp=/usr/share/containers/seccomp.json']>}");
+  own = podman ("inspect", "--format", "{{json .HostConfig.SecurityOpt}}", id, NULL);
+  g_assert_nonnull (strstr (own, "/usr/share/containers/seccomp.json"));
+  g_assert_null (strstr (own, dir));
+  g_free (exec_argv (backend, id, probe, &status));
+  g_assert_cmpint (status, ==, 0);
+  remove_sandbox (backend, id);
+}
+
 /* Podman's exec inspect says ExitCode 0 while the command still runs; the
  * status is the one it exits with, also when its output ends before it. */
 static void
@@ -762,6 +793,7 @@ main (int argc, char **argv)
   test_add_isolated ("/podman/tmpfs-owner", test_tmpfs_owner);
   test_add_isolated ("/podman/mem-limit", test_mem_limit);
   test_add_isolated ("/podman/exec-status", test_exec_status);
+  test_add_isolated ("/podman/seccomp-profile", test_seccomp_profile);
   test_add_isolated ("/podman/image-names", test_image_names);
   test_add_isolated ("/podman/put-archive-missing-directory", test_put_archive_missing_directory);
 
