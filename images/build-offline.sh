@@ -9,7 +9,8 @@
 # filesystem comes from mmdebstrap (Debian packages only) and is imported into the
 # engine with the CMD, WORKDIR and ENV that images/LANG/Dockerfile gives the online
 # build. The image is labelled with a hash of recipe.conf and Dockerfile; a build is
-# skipped when the image already carries the current hash, unless --force is given.
+# skipped when the image is still the one such a build made (it carries the current
+# hash and its history is the import alone), unless --force is given.
 #
 # recipe.conf is parsed here rather than sourced: its values become command
 # arguments, so each one is checked against a narrow character set first.
@@ -118,10 +119,21 @@ recipe_hash () {
   cat -- "$1/recipe.conf" "$1/Dockerfile" | sha256sum | cut -d' ' -f1
 }
 
-# image_hash IMAGE: the recipe hash IMAGE is labelled with; empty when the image
-# is missing or has no label.
-image_hash () {
-  "$engine" image inspect --format "{{ index .Config.Labels \"$label\" }}" "$1" 2>/dev/null || true
+# image_state IMAGE HASH: up-to-date when IMAGE is what a build of the recipe
+# with HASH made: it carries that hash, and its history is the import alone.
+# A commit or a build onto its tag keeps the label but adds history (even
+# when it changes no file): modified. outdated when the label differs or is
+# missing, missing without an image.
+image_state () {
+  found_hash=$("$engine" image inspect --format "{{ index .Config.Labels \"$label\" }}" "$1" 2>/dev/null) ||
+    { echo missing; return 0; }
+  if [ "$found_hash" != "$2" ]; then
+    echo outdated
+  elif [ "$("$engine" history -q "$1" 2>/dev/null | wc -l)" -eq 1 ]; then
+    echo up-to-date
+  else
+    echo modified
+  fi
 }
 
 engine_reachable () {
@@ -137,14 +149,7 @@ list_recipes () {
     if [ $reachable = 0 ]; then
       state="unknown ($engine unreachable)"
     else
-      have=$(image_hash "$IMAGE")
-      if [ "$have" = "$(recipe_hash "$dir")" ]; then
-        state=up-to-date
-      elif "$engine" image inspect "$IMAGE" >/dev/null 2>&1; then
-        state=outdated
-      else
-        state=missing
-      fi
+      state=$(image_state "$IMAGE" "$(recipe_hash "$dir")")
     fi
     printf '%s\t%s\t%s\n' "$lang" "$IMAGE" "$state"
   done
@@ -156,9 +161,13 @@ build_one () {
   read_recipe "$dir/recipe.conf"
   hash=$(recipe_hash "$dir")
 
-  if [ $force = 0 ] && [ "$(image_hash "$IMAGE")" = "$hash" ]; then
+  state=$(image_state "$IMAGE" "$hash")
+  if [ $force = 0 ] && [ "$state" = up-to-date ]; then
     say "$lang: $IMAGE is up to date (recipe hash ${hash%"${hash#????????????}"}), skipping; --force rebuilds it"
     return 0
+  fi
+  if [ "$state" = modified ]; then
+    say "$lang: $IMAGE has layers on top of the recipe's (a commit or a build onto its tag): rebuilding"
   fi
   old_id=$("$engine" image inspect --format '{{ .Id }}' "$IMAGE" 2>/dev/null || true)
 
