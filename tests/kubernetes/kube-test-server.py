@@ -102,8 +102,10 @@ def main():
 
     if args.watch_stdin:
         def watch():
+            # The raw descriptor: a thread blocked in a buffered read would
+            # hold the buffer's lock when the interpreter shuts down.
             try:
-                while sys.stdin.buffer.read(65536):
+                while os.read(sys.stdin.fileno(), 65536):
                     pass
             except OSError:
                 pass

@@ -12,9 +12,11 @@ import hmac
 import http.server
 import json
 import secrets
+import select
 import socketserver
 import ssl
 import time
+import traceback
 import urllib.parse
 
 from . import exec_stream, podspec, selectors, status, websocket
@@ -166,6 +168,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self._send_error(err)
         except (OSError, ssl.SSLError):
             self.close_connection = True
+        except Exception as exc:      # a server bug: say so, as a 500, and keep serving
+            traceback.print_exc()
+            self.entry['server_error'] = repr(exc)
+            if self.code is None:
+                self._send_error(status.internal_error('test API server bug: %r' % exc))
         finally:
             api.log.finish(self.entry, status=self.code)
 
@@ -348,7 +355,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if path == '/openapi/v2':
             # An empty OpenAPI document: kubectl's client-side validation
             # finds no schema for Pod and skips it.
-            return self._send(200, b'', 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf')
+            return self._send(200, b'', 'application/octet-stream')
         pods = {'name': 'pods', 'singularName': '', 'namespaced': True, 'kind': 'Pod',
                 'verbs': ['create', 'delete', 'get', 'list', 'watch'], 'shortNames': ['po'],
                 'categories': ['all']}
@@ -419,8 +426,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if self._param('dryRun') == 'All':
             return self._send_json(201, self._pod_response(pod))
         record = api.store.add(ns, pod)
+        created = api.store.snapshot(record)
         api.kubelet.admit(record)
-        self._send_json(201, self._pod_response(api.store.snapshot(record)))
+        self._send_json(201, self._pod_response(created))
 
     def _get(self, ns, name):
         api = self.server.api
@@ -596,10 +604,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 with store.changed:
                     while not store.closed:
                         fresh = [h for h in store.history if h[0] > position]
-                        if fresh or time.monotonic() >= deadline:
+                        if fresh or time.monotonic() >= deadline or self._client_left():
                             break
                         store.changed.wait(min(1.0, max(0.0, deadline - time.monotonic())))
-                    if store.closed or time.monotonic() >= deadline:
+                    if store.closed or time.monotonic() >= deadline or self._client_left():
                         break
                     for rv_, kind, obj, prev in fresh:
                         position = rv_
@@ -620,6 +628,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(b'0\r\n\r\n')
         except OSError:
             self.close_connection = True
+
+    def _client_left(self):
+        """A watch client sends nothing: a readable socket means it hung up."""
+        readable, _, _ = select.select([self.connection], [], [], 0)
+        if readable:
+            self.close_connection = True
+        return bool(readable)
 
     # --- exec
 
@@ -744,7 +759,7 @@ def _mount_service_account(pod):
                                                                    'path': 'ca.crt'}]}},
             {'downwardAPI': {'items': [{'path': 'namespace', 'fieldRef': {
                 'apiVersion': 'v1', 'fieldPath': 'metadata.namespace'}}]}}]}})
-    for ctr in spec['containers']:
+    for ctr in spec.get('containers') or []:
         mounts = ctr.setdefault('volumeMounts', [])
         if not any(m.get('mountPath') == '/var/run/secrets/kubernetes.io/serviceaccount'
                    for m in mounts):

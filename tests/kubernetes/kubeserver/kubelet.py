@@ -677,8 +677,8 @@ class Kubelet:
                   'Env': env_list, 'Labels': labels, 'Tty': bool(ctr.get('tty')),
                   'OpenStdin': bool(ctr.get('stdin')), 'StdinOnce': bool(ctr.get('stdinOnce')),
                   'HostConfig': host}
-        if spec.get('hostNetwork'):
-            del config['Hostname']
+        if spec.get('hostNetwork') or first:
+            del config['Hostname']      # the host's, or the first container's (shared)
         if ctr.get('command'):
             config['Entrypoint'] = [expand(a, env) for a in ctr['command']]
             config['Cmd'] = [expand(a, env) for a in ctr.get('args') or []]
@@ -847,10 +847,12 @@ class Kubelet:
                 if time.monotonic() >= record.k.kill_deadline:
                     break
             time.sleep(0.05)
-        self.store.remove(record)
+        # Stopped containers are removed before the pod leaves the API, so
+        # "pod gone" also means "container gone" on this node.
         with self.store.lock:
             ids = [c.docker_id for c in record.k.containers.values() if c.docker_id]
         self._cleanup(record, ids)
+        self.store.remove(record)
 
     def _cleanup(self, record, ids):
         self._remove_all(ids)

@@ -148,7 +148,10 @@ def _check(value, schema, path):
     if schema == _INT and (isinstance(value, bool) or not isinstance(value, int)):
         raise _decode_error(value, path, 'int64')
     if schema == _QTY:
-        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        # resource.Quantity fails its JSON decoding: a 400, not a 422.
+        try:
+            parse_quantity(value)
+        except ValueError:
             raise status.bad_request('Pod in version "v1" cannot be handled as a Pod: quantities '
                                      'must match the regular expression %s' % QUANTITY_REGEX_TEXT)
 
@@ -234,9 +237,6 @@ def validate(pod):
         elif len(sources) > 1:
             errs.append(('FieldValueForbidden', 'spec.volumes[%d].%s' % (i, sources[1]),
                          'Forbidden: may not specify more than 1 volume type'))
-        size = (vol.get('emptyDir') or {}).get('sizeLimit')
-        if size is not None:
-            _quantity_error(errs, size, 'spec.volumes[%d].emptyDir.sizeLimit' % i)
         volumes[vname] = vol
 
     containers = spec.get('containers')
@@ -278,16 +278,6 @@ def _validate_ids(errs, ctx, field):
                          'Invalid value: %d: must be between 0 and 2147483647, inclusive' % value))
 
 
-def _quantity_error(errs, value, field):
-    try:
-        parse_quantity(value)
-        return False
-    except ValueError:
-        errs.append(('FieldValueInvalid', field, 'Invalid value: "%s": quantities must match the '
-                     'regular expression %s' % (value, QUANTITY_REGEX_TEXT)))
-        return True
-
-
 def _validate_container(errs, ctr, field, names, volumes):
     cname = ctr.get('name', '')
     if not cname:
@@ -321,12 +311,11 @@ def _validate_container(errs, ctr, field, names, volumes):
     for kind in ('limits', 'requests'):
         for res, value in (resources.get(kind) or {}).items():
             rfield = '%s.resources.%s[%s]' % (field, kind, res)
-            if not _quantity_error(errs, value, rfield):
-                quantity = parse_quantity(value)
-                if quantity < 0:
-                    errs.append(('FieldValueInvalid', rfield, 'Invalid value: "%s": must be '
-                                 'greater than or equal to 0' % value))
-                parsed[(kind, res)] = quantity
+            quantity = parse_quantity(value)
+            if quantity < 0:
+                errs.append(('FieldValueInvalid', rfield, 'Invalid value: "%s": must be '
+                             'greater than or equal to 0' % value))
+            parsed[(kind, res)] = quantity
     for (kind, res), quantity in parsed.items():
         limit = parsed.get(('limits', res))
         if kind == 'requests' and limit is not None and quantity > limit:
@@ -387,10 +376,10 @@ def apply_defaults(pod):
          'tolerationSeconds': 300},
         {'key': 'node.kubernetes.io/unreachable', 'operator': 'Exists', 'effect': 'NoExecute',
          'tolerationSeconds': 300}])
-    for ctr in (spec.get('initContainers') or []) + spec['containers']:
+    for ctr in (spec.get('initContainers') or []) + (spec.get('containers') or []):
         ctr.setdefault('terminationMessagePath', '/dev/termination-log')
         ctr.setdefault('terminationMessagePolicy', 'File')
-        ctr.setdefault('imagePullPolicy', _pull_policy(ctr['image']))
+        ctr.setdefault('imagePullPolicy', _pull_policy(ctr.get('image', '')))
         res = ctr.setdefault('resources', {})
         limits = res.get('limits') or {}
         if limits:
