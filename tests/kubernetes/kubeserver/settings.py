@@ -23,8 +23,8 @@ DEFAULTS = {
                                  #   CreateContainerError, CreateContainerConfigError,
                                  #   CrashLoopBackOff, Unschedulable
     'node_name': 'llmsbx-test-node',
-    'node_cpu': '2',
-    'node_memory': '8Gi',
+    'node_cpu': '64',            # what fits on the node (requests, or limits without
+    'node_memory': '256Gi',      #   requests, of the bound pods); lower it for Unschedulable
     # HTTP fault injection
     'fail_requests': [],         # [{"method","path" (regex),"code","retry_after","count","message"}]
     # exec stream shaping and faults
