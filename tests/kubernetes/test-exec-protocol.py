@@ -1,5 +1,4 @@
 # test-exec-protocol.py: pods/exec over WebSocket byte by byte, with a raw client: negotiation, channels, Status, faults.
-import json
 import time
 import unittest
 

@@ -147,9 +147,12 @@ class KubectlTest(unittest.TestCase):
     def test_other_key_and_file_variants(self):
         for context, variant in (('llmsbx-test-ec', 'kubeconfig'),
                                  ('llmsbx-test-pkcs8', 'kubeconfig-files'),
-                                 ('llmsbx-test', 'kubeconfig-insecure')):
+                                 ('llmsbx-test', 'kubeconfig-insecure'),
+                                 ('llmsbx-test-exec', 'kubeconfig-files')):
             out = self.kubectl('get', 'pods', '-o', 'json', context=context, variant=variant)
             self.assertEqual(json.loads(out.stdout)['kind'], 'List', context)
+        self.assertEqual(self.server.log()[-1]['user'], 'llmsbx-test-ec', 'the plugin\'s certificate')
+        self.assertTrue(os.path.exists(os.path.join(self.server.state, 'credential-plugin.calls')))
         # (An empty user makes kubectl 1.20 prompt for a password; the
         # Python client's test covers "no certificate: 401".)
         untrusted = self.kubectl('get', 'pods', context='llmsbx-test-bad', check=False)
@@ -176,8 +179,10 @@ class KubectlTokenTest(KubectlTest):
     test_server_errors = None
 
     def test_other_key_and_file_variants(self):
-        out = self.kubectl('get', 'pods', '-o', 'json', variant='kubeconfig-files')
-        self.assertEqual(json.loads(out.stdout)['kind'], 'List')
+        for context in ('llmsbx-test', 'llmsbx-test-exec'):
+            out = self.kubectl('get', 'pods', '-o', 'json', context=context,
+                               variant='kubeconfig-files')
+            self.assertEqual(json.loads(out.stdout)['kind'], 'List')
         bad = self.kubectl('get', 'pods', context='llmsbx-test-bad', check=False)
         self.assertIn('Unauthorized', bad.stderr)
         entries = [e for e in self.server.log() if e.get('user') is None and e.get('path')]

@@ -1,12 +1,11 @@
 # test-pods.py: the pods REST API over raw HTTP: exact Status errors, metadata, phases, failure reasons, deletion, watch.
 import json
-import re
 import time
 import unittest
 import uuid
 
 import kubetest
-from kubetest import IMAGE, MISSING_IMAGE, Server, docker, pod_manifest
+from kubetest import IMAGE, Server, docker, pod_manifest
 
 PODS = '/api/v1/namespaces/default/pods'
 

@@ -1,5 +1,6 @@
 # test-python-client.py: Debian's python3-kubernetes (a client nobody here wrote) drives the test API server.
 import json
+import os
 import time
 import unittest
 
@@ -27,6 +28,11 @@ def sandbox_pod(generate='py-', labels=None, command=('sleep', 'infinity')):
             restart_policy='Never', termination_grace_period_seconds=0,
             automount_service_account_token=False,
             containers=[client.V1Container(name='main', image=IMAGE, command=list(command))]))
+
+
+def plugin_calls(server):
+    with open(os.path.join(server.state, 'credential-plugin.calls')) as f:
+        return [json.loads(line) for line in f]
 
 
 def wait_running(api, name, ns='default'):
@@ -206,6 +212,16 @@ class TokenClientTest(unittest.TestCase):
             self.assertIn(self.pod.metadata.name,
                           [p.metadata.name for p in api.list_namespaced_pod('default').items])
 
+    def test_exec_credential_plugin(self):
+        for variant in ('kubeconfig', 'kubeconfig-files'):
+            api = api_for(self.server, 'llmsbx-test-exec', variant)
+            self.assertIn(self.pod.metadata.name,
+                          [p.metadata.name for p in api.list_namespaced_pod('default').items])
+        calls = plugin_calls(self.server)
+        self.assertGreaterEqual(len(calls), 2)
+        self.assertEqual((calls[0]['argv'], calls[0]['env']), (['--cluster', 'llmsbx-test'], 'yes'))
+        self.assertEqual(json.loads(calls[0]['info'])['kind'], 'ExecCredential')
+
     def test_other_namespace_context(self):
         api = api_for(self.server, 'llmsbx-test-ns')
         created = api.create_namespaced_pod('sandbox-tests', sandbox_pod())
@@ -244,6 +260,12 @@ class ClientCertificateTest(unittest.TestCase):
             users = {e['user'] for e in self.server.log() if e.get('path', '').endswith(
                 '/pods/' + pod.metadata.name + '/exec')}
             self.assertEqual(users, {user}, context)
+
+    def test_exec_credential_plugin_gives_a_certificate(self):
+        api = api_for(self.server, 'llmsbx-test-exec')
+        api.list_namespaced_pod('default')
+        self.assertEqual(self.server.log()[-1]['user'], 'llmsbx-test-ec')
+        self.assertTrue(plugin_calls(self.server))
 
     def test_files_variant(self):
         api = api_for(self.server, 'llmsbx-test-ec', 'kubeconfig-files')

@@ -2,10 +2,8 @@
 import hashlib
 import json
 import os
-import signal
 import subprocess
 import tempfile
-import time
 import unittest
 import urllib.error
 import urllib.request

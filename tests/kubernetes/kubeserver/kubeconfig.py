@@ -9,7 +9,9 @@
 Contexts: llmsbx-test, llmsbx-test-ns (namespace sandbox-tests) and, as the
 mode allows, llmsbx-test-ec and llmsbx-test-pkcs8 (tls-cert: other key
 formats), llmsbx-test-bad (a wrong token / a client certificate from an
-untrusted CA) and llmsbx-test-anonymous (no credentials)."""
+untrusted CA), llmsbx-test-anonymous (no credentials) and llmsbx-test-exec (an
+exec credential plugin, ./credential-plugin, that prints the token or the EC
+client certificate as an ExecCredential and logs each call)."""
 import base64
 import json
 import os
@@ -66,12 +68,17 @@ def _users(mode, pki, token_file, token, inline, base_dir):
         return {'client-certificate': ref(crt), 'client-key': ref(key)}
 
     users = {}
+    plugin = os.path.join(base_dir, PLUGIN)
+    exec_user = {'exec': {'apiVersion': PLUGIN_API, 'command': plugin if inline else './' + PLUGIN,
+                          'args': ['--cluster', 'llmsbx-test'],
+                          'env': [{'name': 'LLMSBX_TEST_PLUGIN', 'value': 'yes'}]}}
     if mode == 'http':
         users['llmsbx-test'] = {}
     elif mode in ('http-token', 'tls-token'):
         users['llmsbx-test'] = {'token': token} if inline else {'tokenFile': ref(token_file)}
         users['llmsbx-test-bad'] = {'token': 'not-the-' + token}
         users['llmsbx-test-anonymous'] = {}
+        users['llmsbx-test-exec'] = exec_user
     else:
         users['llmsbx-test'] = cert_user(os.path.join(pki, 'client-rsa.crt'),
                                          os.path.join(pki, 'client-rsa.key'))
@@ -82,7 +89,41 @@ def _users(mode, pki, token_file, token, inline, base_dir):
         users['llmsbx-test-bad'] = cert_user(os.path.join(pki, 'untrusted-client.crt'),
                                              os.path.join(pki, 'untrusted-client.key'))
         users['llmsbx-test-anonymous'] = {}
+        users['llmsbx-test-exec'] = exec_user
     return users
+
+
+PLUGIN = 'credential-plugin'
+PLUGIN_API = 'client.authentication.k8s.io/v1beta1'
+_PLUGIN_SCRIPT = """#!/usr/bin/python3
+# credential-plugin: the client.authentication.k8s.io exec plugin of a test API server.
+# It hands out %(what)s and appends KUBERNETES_EXEC_INFO to credential-plugin.calls.
+import json, os, sys
+here = os.path.dirname(os.path.abspath(__file__))
+with open(os.path.join(here, 'credential-plugin.calls'), 'a') as calls:
+    calls.write(json.dumps({'argv': sys.argv[1:], 'env': os.environ.get('LLMSBX_TEST_PLUGIN'),
+                            'info': os.environ.get('KUBERNETES_EXEC_INFO')}) + '\\n')
+files = %(files)r
+status = {}
+for key, path in files.items():
+    with open(path) as f:
+        status[key] = f.read()
+print(json.dumps({'apiVersion': %(api)r, 'kind': 'ExecCredential', 'status': status}))
+"""
+
+
+def _write_plugin(directory, mode, pki, token_file):
+    if mode == 'tls-cert':
+        files = {'clientCertificateData': os.path.join(pki, 'client-ec.crt'),
+                 'clientKeyData': os.path.join(pki, 'client-ec.key')}
+        what = 'the EC client certificate'
+    else:
+        files = {'token': token_file}
+        what = 'the bearer token'
+    path = os.path.join(directory, PLUGIN)
+    with open(path, 'w') as f:
+        f.write(_PLUGIN_SCRIPT % {'what': what, 'files': files, 'api': PLUGIN_API})
+    os.chmod(path, 0o700)
 
 
 def document(mode, url, pki, token_file, token, variant, base_dir):
@@ -113,6 +154,8 @@ def document(mode, url, pki, token_file, token, variant, base_dir):
 def write_all(directory, mode, url, pki, token_file, token):
     """Writes the files; returns {variant: path}."""
     paths = {}
+    if mode != 'http':
+        _write_plugin(directory, mode, pki, token_file)
     variants = [('kubeconfig', 'inline', False), ('kubeconfig.json', 'inline', True),
                 ('kubeconfig-files', 'files', False)]
     if url.startswith('https:'):
