@@ -438,6 +438,10 @@ class TapResult(unittest.TestResult):
     def _name(self, test):
         return '%s.%s' % (type(test).__name__, test._testMethodName)
 
+    @staticmethod
+    def _is_test(test):
+        return hasattr(test, '_testMethodName')    # not a class set-up/tear-down error
+
     def addSuccess(self, test):
         super().addSuccess(test)
         self.number += 1
@@ -445,8 +449,11 @@ class TapResult(unittest.TestResult):
                                            time.monotonic() - self.started))
 
     def _fail(self, test, err):
-        self.number += 1
-        self._line('not ok %d - %s' % (self.number, self._name(test)))
+        if self._is_test(test):
+            self.number += 1
+            self._line('not ok %d - %s' % (self.number, self._name(test)))
+        else:
+            self._line('# %s failed:' % test)
         for line in self._exc_info_to_string(err, test).splitlines():
             self._line('# ' + line)
 
@@ -488,11 +495,6 @@ def main():
         suite.run(result)
     finally:
         shutil.rmtree(_WORK, ignore_errors=True)
-    for test, err in result.errors:
-        if not hasattr(test, '_testMethodName'):     # setUpClass/tearDownClass failures
-            print('# %s failed:' % test, flush=True)
-            for line in err.splitlines():
-                print('# ' + line)
     while result.number < count:
         result.number += 1
         print('not ok %d - not run (a class set-up failed)' % result.number, flush=True)

@@ -1,4 +1,5 @@
 # test-exec-protocol.py: pods/exec over WebSocket byte by byte, with a raw client: negotiation, channels, Status, faults.
+import json
 import time
 import unittest
 
@@ -26,7 +27,9 @@ class ExecProtocolTest(unittest.TestCase):
 
     def run_exec(self, argv, **kwargs):
         ws = self.server.exec_ws(self.pod, argv, **kwargs)
-        self.assertEqual(ws.status, 101, ws.body)
+        if ws.status != 101:
+            self.fail('%d %s; the pod: %s' % (ws.status, ws.body, json.dumps(
+                self.server.get_pod(self.pod)['status'].get('containerStatuses'))))
         return ws
 
     # --- the upgrade
@@ -256,6 +259,25 @@ class ExecProtocolTest(unittest.TestCase):
                 break
             time.sleep(0.2)
         self.assertEqual(check.exit_code(), 0, 'the process went on after the drop')
+
+    def test_client_close_frame_ends_the_stream_not_the_process(self):
+        seq = self.server.last_seq()
+        marker = '/tmp/closed-%d' % time.monotonic_ns()
+        ws = self.run_exec(['sh', '-c', 'sleep 1; touch %s' % marker])
+        ws.read_messages(1)
+        ws.send_frame(websocket.OP_CLOSE, websocket.close_payload(1000))
+        ws.read_until_close(reply_close=False)
+        self.assertEqual(ws.close_code, 1000, 'the server answers the close')
+        self.assertIsNone(ws.status_json)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if self.run_exec(['test', '-e', marker]).read_until_close().exit_code() == 0:
+                break
+            time.sleep(0.2)
+        entry = [e for e in self.server.log(seq) if e.get('exec')][0]
+        self.assertEqual(entry['exec']['ended'], 'client-closed')
+        self.assertEqual(entry['exec']['client_close_code'], 1000)
+        self.assertEqual(self.run_exec(['test', '-e', marker]).read_until_close().exit_code(), 0)
 
     def test_status_delay(self):
         self.server.configure(exec_status_delay_ms=600)

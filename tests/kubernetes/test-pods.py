@@ -279,6 +279,14 @@ class PodMetadataTest(unittest.TestCase):
             if event['type'] == 'DELETED':
                 break
         conn.close()
+        # The server notices the hang-up (a watch sends nothing) and ends the request.
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            watch = [e for e in self.server.log() if dict(e.get('query') or []).get('watch')][-1]
+            if watch['done']:
+                break
+            time.sleep(0.1)
+        self.assertTrue(watch['done'], 'the watch ended when its client went away')
         self.assertEqual(events[0]['type'], 'ADDED')
         self.assertEqual({e['object']['metadata']['name'] for e in events}, {name})
         self.assertEqual(events[0]['object']['kind'], 'Pod')

@@ -4,6 +4,8 @@ import json
 import os
 import subprocess
 import tempfile
+import threading
+import time
 import unittest
 import urllib.error
 import urllib.request
@@ -12,6 +14,7 @@ import yaml
 
 import kubetest
 from kubetest import PYTHON, SERVER, Server, containers_labelled, pod_manifest
+from kubeserver import kubelet, podspec, settings, store
 
 
 class ShutdownTest(unittest.TestCase):
@@ -62,6 +65,55 @@ class ShutdownTest(unittest.TestCase):
         finally:
             second.stop()
             first.stop()
+
+
+class _BlockingDocker:
+    """Just enough of docker_api.Docker for one pod whose create blocks."""
+
+    def __init__(self, events):
+        self.events = events
+        self.creating = threading.Event()
+        self.release = threading.Event()
+
+    def image_inspect(self, name):
+        return {'Id': 'sha256:0', 'Config': {}}
+
+    def create(self, name, config):
+        self.creating.set()
+        self.release.wait(30)
+        return 'made-while-stopping'
+
+    def list_labelled(self, label):
+        return []           # the listing dockerd answered before the create finished
+
+    def remove(self, cid):
+        self.events.append(('removed', cid))
+
+
+class ShutdownRaceTest(unittest.TestCase):
+
+    def test_shutdown_waits_for_a_create_in_flight(self):
+        events = []
+        fake = _BlockingDocker(events)
+        pods = store.PodStore()
+        node = kubelet.Kubelet(pods, fake, settings.Settings(), 'race', tempfile.mkdtemp(
+            dir=kubetest._WORK), 1, '')
+        pod = podspec.decode(pod_manifest('race'), 'default')
+        podspec.apply_defaults(pod)
+        node.admit(pods.add('default', pod))
+        self.assertTrue(fake.creating.wait(30))
+
+        def stop():
+            node.shutdown()
+            events.append(('shutdown returned', None))
+        stopper = threading.Thread(target=stop)
+        stopper.start()
+        time.sleep(0.3)
+        fake.release.set()
+        stopper.join(30)
+        self.assertEqual(events[-1], ('shutdown returned', None))
+        self.assertIn(('removed', 'made-while-stopping'), events[:-1],
+                      'the container was removed before shutdown returned')
 
 
 class RequestLogTest(unittest.TestCase):

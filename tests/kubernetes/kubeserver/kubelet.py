@@ -98,6 +98,8 @@ class Kubelet:
         self.server_port = server_port
         self.ca_pem = ca_pem
         self.stopping = threading.Event()
+        self._creating = 0                  # docker creates in flight (shutdown waits for them)
+        self._creating_done = threading.Condition()
         self._ip = 1
         self._ip_lock = threading.Lock()
         self.base_labels = {'io.llmsbx.managed-by': 'libllmsbx',
@@ -149,6 +151,11 @@ class Kubelet:
         """Removes every container of this server (all pods, and anything
         labelled with this instance that a race left behind)."""
         self.stopping.set()
+        # A create that dockerd finishes after the listing below would
+        # survive us: wait for those in flight (they see `stopping` and
+        # remove what they made).
+        with self._creating_done:
+            self._creating_done.wait_for(lambda: self._creating == 0, timeout=60)
         with self.store.lock:
             self.store.close()
             ids = [c.docker_id for r in self.store.records() for c in r.k.containers.values()
@@ -704,20 +711,29 @@ class Kubelet:
             return None
         docker_name = 'k8s_%s_%s_%s_%s_%d' % (name, record.name, record.namespace,
                                               record.uid[:8], record.k.containers[name].restarts)
+        with self._creating_done:
+            if self.stopping.is_set():
+                return None
+            self._creating += 1
         try:
-            cid = self.docker.create(docker_name, config)
-        except DockerError as exc:
-            self._set_state(record, name, {'waiting': {'reason': 'CreateContainerError',
-                                                       'message': exc.message}})
-            return None
-        with self.store.lock:
-            record.k.containers[name].docker_id = cid
-            record.k.containers[name].image_id = 'docker://' + image.get('Id', '')
-            gone = record.deleting or self.stopping.is_set()
-        if gone:
-            self._remove_quietly(cid)
-            return None
-        return cid
+            try:
+                cid = self.docker.create(docker_name, config)
+            except DockerError as exc:
+                self._set_state(record, name, {'waiting': {'reason': 'CreateContainerError',
+                                                           'message': exc.message}})
+                return None
+            with self.store.lock:
+                record.k.containers[name].docker_id = cid
+                record.k.containers[name].image_id = 'docker://' + image.get('Id', '')
+                gone = record.deleting or self.stopping.is_set()
+            if gone:
+                self._remove_quietly(cid)
+                return None
+            return cid
+        finally:
+            with self._creating_done:
+                self._creating -= 1
+                self._creating_done.notify_all()
 
     def _pull(self, record, ctr_spec):
         """The local image, or None while it is missing (never pulled: the
