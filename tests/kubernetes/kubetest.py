@@ -226,7 +226,10 @@ class Server:
         self.output = self.proc.stdout.read().decode('utf-8', 'replace')
         self.proc.stdout.close()
         with open(self.stderr_path, errors='replace') as f:
-            self.output += f.read()
+            said = f.read()
+        self.output += said
+        if said:
+            sys.stderr.write('--- the test API server (%s) said:\n%s' % (self.mode, said))
         left = containers_labelled(self.label)
         if left:
             docker('rm', '-f', *left, check=False)

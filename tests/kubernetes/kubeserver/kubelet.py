@@ -17,6 +17,7 @@ import copy
 import os
 import re
 import shutil
+import sys
 import threading
 import time
 
@@ -785,19 +786,28 @@ class Kubelet:
                          name='wait-' + cid[:12], daemon=True).start()
 
     def _watch_container(self, record, name, cid):
-        try:
-            code = self.docker.wait(cid)
-            info = self.docker.inspect(cid)
-        except (DockerError, OSError):
-            return
-        if self.stopping.is_set():
-            return
-        state = info.get('State') or {}
+        while True:
+            try:
+                code = self.docker.wait(cid)
+                info = self.docker.inspect(cid)
+            except (DockerError, OSError):
+                return
+            if self.stopping.is_set() or record.removed:
+                return
+            state = info.get('State') or {}
+            if not state.get('Running'):
+                break
+            # The wait ended but the container runs: not an exit.
+            print('kube-test-server: wait on %s (pod %s) returned while it runs; waiting again'
+                  % (cid[:12], record.name), file=sys.stderr, flush=True)
         code = state.get('ExitCode', code)
         if state.get('OOMKilled'):
             reason = 'OOMKilled'
         else:
             reason = 'Completed' if code == 0 else 'Error'
+        if not record.deleting:
+            print('kube-test-server: container %s of pod %s exited with %s (%s)'
+                  % (name, record.name, code, reason), file=sys.stderr, flush=True)
         self._exited(record, name, cid, {'exitCode': code, 'reason': reason,
                                          'startedAt': state.get('StartedAt', '')[:19] + 'Z',
                                          'finishedAt': state.get('FinishedAt', '')[:19] + 'Z',
