@@ -105,7 +105,8 @@ class Kubelet:
         self._ip_lock = threading.Lock()
         self.base_labels = {'io.llmsbx.managed-by': 'libllmsbx',
                             'io.llmsbx.kube-test-server': instance,
-                            'io.llmsbx.kube-test-server-pid': str(os.getpid())}
+                            'io.llmsbx.kube-test-server-pid': str(os.getpid()),
+                            'io.llmsbx.kube-test-server-pidns': _pid_namespace()}
 
     # --- entry points from the API server
 
@@ -173,6 +174,9 @@ class Kubelet:
             labels = ctr.get('Labels') or {}
             pid = labels.get('io.llmsbx.kube-test-server-pid', '')
             if labels.get('io.llmsbx.kube-test-server') == self.instance:
+                continue
+            # A PID means something only in the PID namespace it was taken in.
+            if labels.get('io.llmsbx.kube-test-server-pidns') != _pid_namespace():
                 continue
             if pid.isdigit() and _alive_server(int(pid)):
                 continue
@@ -898,6 +902,13 @@ def _pull_message(image):
 
 def _is_service_account_volume(vol):
     return vol['name'].startswith('kube-api-access-') and 'projected' in vol
+
+
+def _pid_namespace():
+    try:
+        return os.readlink('/proc/self/ns/pid')
+    except OSError:
+        return 'unknown'
 
 
 def _alive_server(pid):
