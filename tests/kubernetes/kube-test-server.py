@@ -8,6 +8,7 @@ See README.md in this directory for the modes, files, settings and faults."""
 import argparse
 import json
 import os
+import shutil
 import signal
 import sys
 import tempfile
@@ -25,10 +26,14 @@ def _settings(args):
     settings = {}
     if args.config:
         text = args.config
-        if not text.lstrip().startswith('{'):
+        if os.path.isfile(text):
             with open(text) as f:
                 text = f.read()
-        settings = json.loads(text)
+        try:
+            settings = json.loads(text)
+        except ValueError as exc:
+            raise SettingsError('--config %r is neither a file nor JSON (%s)'
+                                % (args.config, exc)) from exc
         if not isinstance(settings, dict):
             raise SettingsError('--config is a JSON object (or a file holding one)')
     if args.disable_v5:
@@ -72,13 +77,20 @@ def main():
     parser.add_argument('--docker-socket', default='/var/run/docker.sock')
     args = parser.parse_args()
 
+    try:
+        settings = _settings(args)
+    except (SettingsError, ValueError, OSError) as exc:
+        print('kube-test-server: %s' % exc, file=sys.stderr)
+        return 2
     temporary = args.state_dir is None
     state_dir = args.state_dir or tempfile.mkdtemp(prefix='kube-test-server-')
     try:
-        server = TestApiServer(args.mode, state_dir, args.pki_dir, _settings(args), args.log,
+        server = TestApiServer(args.mode, state_dir, args.pki_dir, settings, args.log,
                                args.docker_socket, args.port, args.admin_port)
     except (SettingsError, ValueError, OSError) as exc:
         print('kube-test-server: %s' % exc, file=sys.stderr)
+        if temporary:
+            shutil.rmtree(state_dir, ignore_errors=True)
         return 2
 
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):

@@ -213,11 +213,17 @@ class FilesAndSettingsTest(unittest.TestCase):
             server.stop()
 
     def test_bad_settings_are_refused(self):
-        result = subprocess.run([PYTHON, SERVER, '--mode', 'http', '--config', '{"pending": 1}'],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                universal_newlines=True, timeout=60)
-        self.assertEqual(result.returncode, 2)
-        self.assertIn("unknown setting 'pending'", result.stderr)
+        tmp = tempfile.mkdtemp(dir=kubetest._WORK)
+        for config, message in (('{"pending": 1}', "unknown setting 'pending'"),
+                                ('{"disable_v5": "yes"}', 'disable_v5 is a bool'),
+                                ('[1]', 'a JSON object')):
+            result = subprocess.run([PYTHON, SERVER, '--mode', 'http', '--config', config],
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                    universal_newlines=True, timeout=60,
+                                    env=dict(os.environ, TMPDIR=tmp))
+            self.assertEqual(result.returncode, 2, config)
+            self.assertIn(message, result.stderr)
+        self.assertEqual(os.listdir(tmp), [], 'no state directory is left behind')
         server = Server('http')
         try:
             with self.assertRaises(urllib.error.HTTPError) as caught:
