@@ -1,5 +1,8 @@
 # test-pods.py: the pods REST API over raw HTTP: exact Status errors, metadata, phases, failure reasons, deletion, watch.
+import copy
 import json
+import random
+import socket
 import time
 import unittest
 import uuid
@@ -483,6 +486,106 @@ class PodLifecycleTest(unittest.TestCase):
         self.assertIsNone(self.server.get_pod(name))
         self.assertEqual(self.server.request('POST', PODS, pod_manifest(name))[0], 201)
         self.server.delete_pod(name)
+
+
+class HostileInputTest(unittest.TestCase):
+    """Whatever a client sends, the server answers (never a 500, never a
+    hang, never a traceback) and goes on serving."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server('http-token')
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+        assert 'Traceback' not in cls.server.output, cls.server.output
+
+    def raw(self, data):
+        conn = socket.create_connection(('127.0.0.1', self.server.info['port']), timeout=10)
+        conn.sendall(data)
+        out = b''
+        while True:
+            chunk = conn.recv(65536)
+            if not chunk:
+                break
+            out += chunk
+        conn.close()
+        return out
+
+    def test_malformed_requests(self):
+        auth = b'Authorization: Bearer ' + self.server.token.encode() + b'\r\nConnection: close\r\n'
+        cases = [b'GARBAGE\r\n\r\n', b'\x00\xff\xfe\r\n\r\n', b'GET /api HTTP/9.9\r\n\r\n',
+                 b'GET /api HTTP/1.1\r\nX: ' + b'a' * 70000 + b'\r\n\r\n',
+                 b'GET /api/v1/namespaces/default/pods/\xff\xfe HTTP/1.1\r\n' + auth + b'\r\n',
+                 b'POST ' + PODS.encode() + b' HTTP/1.1\r\nTransfer-Encoding: chunked\r\n' + auth +
+                 b'\r\nzz\r\n',
+                 b'POST ' + PODS.encode() + b' HTTP/1.1\r\nContent-Length: -5\r\n' + auth + b'\r\n',
+                 b'POST ' + PODS.encode() + b' HTTP/1.1\r\nContent-Length: 99999999999\r\n' + auth +
+                 b'\r\n',
+                 b'GET ' + PODS.encode() + b'?labelSelector=' + b'(' * 5000 + b' HTTP/1.1\r\n' + auth +
+                 b'\r\n',
+                 b'GET ' + PODS.encode() + b'?watch=1&resourceVersion=abc HTTP/1.1\r\n' + auth + b'\r\n',
+                 b'GET ' + PODS.encode() + b'?continue=!!! HTTP/1.1\r\n' + auth + b'\r\n']
+        for case in cases:
+            answer = self.raw(case)
+            self.assertTrue(answer.startswith(b'HTTP/1.') or answer.startswith(b'<!DOCTYPE'), case[:40])
+            self.assertNotIn(b' 500 ', answer.split(b'\r\n')[0], case[:40])
+        self.assertEqual(self.server.request('GET', '/version')[0], 200)
+
+    def test_manifests_of_any_shape(self):
+        rng = random.Random(11)
+        values = [None, 1, -1, 1.5, True, 'x', '', [], {}, [1], {'a': 1}, '\u00dc' * 10, 10 ** 30]
+        paths = [('metadata',), ('metadata', 'name'), ('metadata', 'labels'), ('metadata', 'labels', 'a'),
+                 ('spec',), ('spec', 'containers'), ('spec', 'containers', 0),
+                 ('spec', 'containers', 0, 'name'), ('spec', 'containers', 0, 'image'),
+                 ('spec', 'containers', 0, 'command'), ('spec', 'containers', 0, 'env'),
+                 ('spec', 'containers', 0, 'env', 0), ('spec', 'containers', 0, 'env', 0, 'valueFrom'),
+                 ('spec', 'containers', 0, 'resources', 'limits'),
+                 ('spec', 'containers', 0, 'resources', 'limits', 'memory'),
+                 ('spec', 'containers', 0, 'securityContext', 'runAsUser'),
+                 ('spec', 'containers', 0, 'volumeMounts'), ('spec', 'volumes'),
+                 ('spec', 'volumes', 0, 'emptyDir', 'sizeLimit'), ('spec', 'securityContext', 'fsGroup'),
+                 ('spec', 'activeDeadlineSeconds'), ('spec', 'restartPolicy'), ('kind',), ('apiVersion',)]
+        codes = set()
+        for _ in range(200):
+            manifest = pod_manifest(generate='chaos-', image=kubetest.MISSING_IMAGE, container={
+                'env': [{'name': 'A', 'value': 'b'}], 'resources': {'limits': {'memory': '1Gi'}},
+                'securityContext': {}, 'volumeMounts': [{'name': 'v', 'mountPath': '/v'}]},
+                volumes=[{'name': 'v', 'emptyDir': {}}], securityContext={})
+            for _ in range(rng.randint(1, 3)):
+                path, target = rng.choice(paths), manifest
+                try:
+                    for key in path[:-1]:
+                        target = target[key]
+                    target[path[-1]] = copy.deepcopy(rng.choice(values))
+                except (KeyError, IndexError, TypeError):
+                    pass
+            code, _, body = self.server.request('POST', PODS, json.dumps(manifest),
+                                                headers={'Content-Type': 'application/json'})
+            codes.add(code)
+            self.assertIn(code, (201, 400, 422), (body, manifest))
+            if code == 201:
+                self.server.delete_pod(body['metadata']['name'])
+        self.assertEqual(codes, {201, 400, 422})
+        self.assertEqual(self.server.request('GET', '/version')[0], 200)
+
+    def test_websocket_garbage(self):
+        pod = self.server.run_pod(pod_manifest(generate='ws-'))['metadata']['name']
+        rng = random.Random(5)
+        for _ in range(20):
+            ws = self.server.exec_ws(pod, ['cat'], stdin=True)
+            self.assertEqual(ws.status, 101)
+            ws.sock.sendall(bytes(rng.randrange(256) for _ in range(rng.randint(1, 300))))
+            ws.sock.settimeout(10)
+            try:
+                while ws.sock.recv(65536):
+                    pass
+            except OSError:
+                pass
+            ws.close()
+        self.assertEqual(self.server.request('GET', '/version')[0], 200)
+        self.server.delete_pod(pod)
 
 
 class AnonymousTest(unittest.TestCase):

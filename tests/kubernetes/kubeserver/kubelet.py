@@ -355,6 +355,12 @@ class Kubelet:
         except ConfigError as exc:
             self._all_waiting(record, 'ContainerCreating', str(exc))
             return
+        except OSError:
+            if not record.deleting:     # else the deletion removed the directory under us
+                raise
+        if record.deleting:
+            shutil.rmtree(record.volume_dir, ignore_errors=True)
+            return
         first = None
         created = []
         for ctr_spec in spec['containers']:
