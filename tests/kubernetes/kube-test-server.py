@@ -71,7 +71,8 @@ def main():
                         help='requests without credentials are system:anonymous (403), not 401')
     parser.add_argument('--kubeconfig', help='also copy the main kubeconfig to this path')
     parser.add_argument('--ready-file', help='write the ready JSON here once serving')
-    parser.add_argument('--log', help='request log file (JSON lines; default STATE_DIR/requests.log)')
+    parser.add_argument('--log', help='request log file (JSON lines; default '
+                        'STATE_DIR/requests.log)')
     parser.add_argument('--watch-stdin', action='store_true',
                         help='exit when standard input reaches EOF (the parent went away)')
     parser.add_argument('--docker-socket', default='/var/run/docker.sock')

@@ -524,7 +524,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 grace = 0
             meta = obj['metadata']
             pending = meta.get('deletionTimestamp') is not None
-            if options.get('dryRun') or (pending and grace >= meta.get('deletionGracePeriodSeconds', 0)):
+            longer = pending and grace >= meta.get('deletionGracePeriodSeconds', 0)
+            if options.get('dryRun') or longer:
                 snapshot = api.store.snapshot(record)
             else:
                 if pending:

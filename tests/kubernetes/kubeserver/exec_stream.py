@@ -95,7 +95,8 @@ class ExecSession:
         """One channel message, shaped by the fragmentation switches."""
         base64_mode = self.protocol in (B64_V1, B64_V4)
         if base64_mode:
-            opcode, payload = websocket.OP_TEXT, (str(channel) + base64.b64encode(data).decode()).encode()
+            opcode = websocket.OP_TEXT
+            payload = (str(channel) + base64.b64encode(data).decode()).encode()
         else:
             opcode, payload = websocket.OP_BINARY, bytes([channel]) + data
         self.stats['messages_sent'] += 1

@@ -133,7 +133,8 @@ def document(mode, url, pki, token_file, token, variant, base_dir):
         if variant == 'insecure':
             cluster['insecure-skip-tls-verify'] = True
         elif variant == 'files':
-            cluster['certificate-authority'] = os.path.relpath(os.path.join(pki, 'ca.crt'), base_dir)
+            cluster['certificate-authority'] = os.path.relpath(os.path.join(pki, 'ca.crt'),
+                                                               base_dir)
         else:
             cluster['certificate-authority-data'] = _b64(os.path.join(pki, 'ca.crt'))
     users = _users(mode, pki, token_file, token, variant != 'files', base_dir)

@@ -307,7 +307,8 @@ class Kubelet:
         elif phase in ('Succeeded', 'Failed'):
             why, text = 'PodCompleted', None
         else:
-            why, text = 'ContainersNotReady', 'containers with unready status: [%s]' % ' '.join(unready)
+            why = 'ContainersNotReady'
+            text = 'containers with unready status: [%s]' % ' '.join(unready)
         value = 'True' if ready else 'False'
         out.update({
             'phase': phase,

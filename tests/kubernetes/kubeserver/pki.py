@@ -2,10 +2,11 @@
 """Files, all PEM, in one directory (made once and reused if present):
 ca.crt/ca.key            the cluster CA (signs the server and the clients)
 server.crt/server.key    SAN IP:127.0.0.1, DNS:localhost; serverAuth
-client-rsa.crt/.key      CN=llmsbx-test-rsa, O=llmsbx:testers; key in PKCS#1 ("BEGIN RSA PRIVATE KEY")
+client-rsa.crt/.key      CN=llmsbx-test-rsa, O=llmsbx:testers; PKCS#1 key ("BEGIN RSA PRIVATE KEY")
 client-rsa-pkcs8.key     the same key in PKCS#8 ("BEGIN PRIVATE KEY")
 client-ec.crt/.key       CN=llmsbx-test-ec; P-256 key in SEC1 ("BEGIN EC PRIVATE KEY")
-untrusted-ca.crt, untrusted-client.crt/.key   a client signed by another CA (refused in the handshake)"""
+untrusted-ca.crt,
+untrusted-client.crt/.key  a client signed by another CA (refused in the handshake)"""
 import fcntl
 import os
 import subprocess
@@ -17,10 +18,12 @@ FILES = ('ca.crt', 'ca.key', 'server.crt', 'server.key', 'client-rsa.crt', 'clie
 
 CA_EXT = ('basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n'
           'subjectKeyIdentifier=hash\n')
-SERVER_EXT = ('basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n'
+SERVER_EXT = ('basicConstraints=critical,CA:FALSE\n'
+              'keyUsage=critical,digitalSignature,keyEncipherment\n'
               'extendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n'
               'authorityKeyIdentifier=keyid\n')
-CLIENT_EXT = ('basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n'
+CLIENT_EXT = ('basicConstraints=critical,CA:FALSE\n'
+              'keyUsage=critical,digitalSignature,keyEncipherment\n'
               'extendedKeyUsage=clientAuth\nauthorityKeyIdentifier=keyid\n')
 
 

@@ -15,14 +15,16 @@ DNS_LABEL = re.compile(r'^[a-z0-9]([-a-z0-9]*[a-z0-9])?$')
 DNS_SUBDOMAIN = re.compile(r'^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$')
 ENV_NAME = re.compile(r'^[-._a-zA-Z][-._a-zA-Z0-9]*$')
 _QUANTITY = re.compile(r'^([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))([eEinumkKMGTP]*[-+]?[0-9]*)$')
-_SUFFIXES = {'Ki': 2 ** 10, 'Mi': 2 ** 20, 'Gi': 2 ** 30, 'Ti': 2 ** 40, 'Pi': 2 ** 50, 'Ei': 2 ** 60,
+_SUFFIXES = {'Ki': 2 ** 10, 'Mi': 2 ** 20, 'Gi': 2 ** 30, 'Ti': 2 ** 40, 'Pi': 2 ** 50,
+             'Ei': 2 ** 60,
              'n': Fraction(1, 10 ** 9), 'u': Fraction(1, 10 ** 6), 'm': Fraction(1, 1000), '': 1,
              'k': 10 ** 3, 'M': 10 ** 6, 'G': 10 ** 9, 'T': 10 ** 12, 'P': 10 ** 15, 'E': 10 ** 18}
 QUANTITY_REGEX_TEXT = "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
 RESTART_POLICIES = ('Always', 'OnFailure', 'Never')
 # Capabilities the "baseline" Pod Security level lets a container add.
-BASELINE_CAPABILITIES = {'AUDIT_WRITE', 'CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'KILL', 'MKNOD',
-                         'NET_BIND_SERVICE', 'SETFCAP', 'SETGID', 'SETPCAP', 'SETUID', 'SYS_CHROOT'}
+BASELINE_CAPABILITIES = {'AUDIT_WRITE', 'CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'KILL',
+                         'MKNOD', 'NET_BIND_SERVICE', 'SETFCAP', 'SETGID', 'SETPCAP', 'SETUID',
+                         'SYS_CHROOT'}
 MAX_INT32 = 2147483647
 
 
@@ -421,10 +423,14 @@ def pod_security_violations(pod):
     if caps:
         out.append(('non-default capabilities', '; '.join(caps)))
     seccomp = []
-    if ((spec.get('securityContext') or {}).get('seccompProfile') or {}).get('type') == 'Unconfined':
+
+    def unconfined(obj):
+        profile = (obj.get('securityContext') or {}).get('seccompProfile') or {}
+        return profile.get('type') == 'Unconfined'
+    if unconfined(spec):
         seccomp.append('pod must not set securityContext.seccompProfile.type to "Unconfined"')
     for ctr in _all_containers(spec):
-        if ((ctr.get('securityContext') or {}).get('seccompProfile') or {}).get('type') == 'Unconfined':
+        if unconfined(ctr):
             seccomp.append('container "%s" must not set securityContext.seccompProfile.type to '
                            '"Unconfined"' % ctr['name'])
     if seccomp:

@@ -77,8 +77,9 @@ def parse_labels(text):
             else:
                 i += 1
             if not valid_label_value(value):
-                raise _parse_error('values[0][%s]: Invalid value: "%s": a valid label must be an '
-                                   'empty string or consist of alphanumeric characters' % (key, value))
+                raise _parse_error('values[0][%s]: Invalid value: "%s": a valid label must be '
+                                   'an empty string or consist of alphanumeric characters'
+                                   % (key, value))
             reqs.append((key, '!=' if op == '!=' else '=', [value]))
         elif op in ('in', 'notin'):
             i += 1

@@ -26,7 +26,8 @@ DEFAULTS = {
     'node_cpu': '64',            # what fits on the node (requests, or limits without
     'node_memory': '256Gi',      #   requests, of the bound pods); lower it for Unschedulable
     # HTTP fault injection
-    'fail_requests': [],         # [{"method","path" (regex),"code","retry_after","count","message"}]
+    'fail_requests': [],         # [{"method", "path" (regex), "code", "retry_after",
+                                 #   "count", "message"}]
     # exec stream shaping and faults
     'exec_message_bytes': 32768,     # largest payload per output message
     'exec_chunk_bytes': 0,           # split output into messages of this many bytes (1: 1-byte)
@@ -80,7 +81,8 @@ def validate(changes):
     out = {}
     for key, value in changes.items():
         if key not in DEFAULTS:
-            raise SettingsError('unknown setting %r (known: %s)' % (key, ', '.join(sorted(DEFAULTS))))
+            raise SettingsError('unknown setting %r (known: %s)'
+                                % (key, ', '.join(sorted(DEFAULTS))))
         want = type(DEFAULTS[key])
         if want is int and (isinstance(value, bool) or not isinstance(value, int)):
             raise SettingsError('%s is an integer' % key)
