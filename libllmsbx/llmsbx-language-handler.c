@@ -6,6 +6,8 @@
 
 #include "llmsbx-error.h"
 #include "llmsbx-language-handler.h"
+#include "llmsbx-security-pattern.h"
+#include "llmsbx-security-restricted-module.h"
 
 /**
  * LlmsbxLanguageHandler:
@@ -80,6 +82,34 @@ G_DEFINE_INTERFACE (LlmsbxLanguageHandler, llmsbx_language_handler, G_TYPE_OBJEC
  * @code: source code
  *
  * Returns: (transfer full): @code without comments
+ */
+
+/**
+ * LlmsbxLanguageHandlerInterface::get_security_patterns:
+ * @self: a #LlmsbxLanguageHandler
+ * @category: what the patterns look for
+ *
+ * Returns: (transfer full) (element-type LlmsbxSecurityPattern) (nullable):
+ *   new patterns, possibly none; the caller owns the array and a reference to
+ *   each pattern, whether or not the array frees its elements
+ */
+
+/**
+ * LlmsbxLanguageHandlerInterface::get_restricted_modules:
+ * @self: a #LlmsbxLanguageHandler
+ * @category: what the modules give access to
+ *
+ * Returns: (transfer full) (element-type LlmsbxRestrictedModule) (nullable):
+ *   new modules, possibly none; the caller owns the array and a reference to
+ *   each module, whether or not the array frees its elements
+ */
+
+/**
+ * LlmsbxLanguageHandlerInterface::get_hardened_environment:
+ * @self: a #LlmsbxLanguageHandler
+ * @context: the sandbox the variables are for
+ *
+ * Returns: (transfer full) (array zero-terminated=1) (nullable): `NAME=value` entries
  */
 
 /* Optional methods stay NULL here: the wrappers supply the defaults. */
@@ -432,4 +462,130 @@ llmsbx_expand_command_template (const char  *template_,
   g_ptr_array_add (argv, NULL);
 
   return (char **) g_ptr_array_free (g_steal_pointer (&argv), FALSE);
+}
+
+/* What a method returned (transfer full: the array and a reference to each
+ * object, whether or not the array frees them itself, as a binding's arrays
+ * do not) as an array that owns its objects; anything else is left out. */
+static GPtrArray *
+owned_objects (GPtrArray *returned,
+               GType      type)
+{
+  GPtrArray *owned = g_ptr_array_new_with_free_func (g_object_unref);
+  gpointer *items;
+  gsize n_items = 0;
+
+  if (returned == NULL)
+    return owned;
+
+  /* Stealing keeps the array's free function from dropping references that are now ours. */
+  items = g_ptr_array_steal (returned, &n_items);
+  g_ptr_array_unref (returned);
+  for (gsize i = 0; i < n_items; i++)
+    {
+      if (G_TYPE_CHECK_INSTANCE_TYPE (items[i], type))
+        g_ptr_array_add (owned, items[i]);
+      else
+        {
+          const char *what = items[i] == NULL ? "NULL"
+                             : G_IS_OBJECT (items[i]) ? G_OBJECT_TYPE_NAME (items[i]) : "a non-object";
+
+          g_warning ("A language handler returned %s where a %s was expected; it is left out",
+                     what, g_type_name (type));
+          if (G_IS_OBJECT (items[i]))
+            g_object_unref (items[i]);
+        }
+    }
+  g_free (items);
+  return owned;
+}
+
+/**
+ * llmsbx_language_handler_get_security_patterns:
+ * @self: a #LlmsbxLanguageHandler
+ * @category: what the patterns look for
+ *
+ * Gets the language's patterns of dangerous code of one @category: running
+ * commands, evaluating code, opening sockets and so on. Each
+ * #LlmsbxSecurityPreset takes the categories it blocks from the handler of
+ * its language and gives them its own severity (the patterns' own severity is
+ * the handler's suggestion), so the presets work for every language with a
+ * handler, including one an application registers.
+ *
+ * The patterns are matched against code whose comments
+ * llmsbx_language_handler_strip_comments() removed. Handlers that supply none
+ * get %LLMSBX_ERROR_LANGUAGE_NOT_SUPPORTED from llmsbx_get_security_preset().
+ *
+ * Returns: (transfer container) (element-type LlmsbxSecurityPattern): new
+ *   patterns, possibly none
+ */
+GPtrArray *
+llmsbx_language_handler_get_security_patterns (LlmsbxLanguageHandler  *self,
+                                               LlmsbxSecurityCategory  category)
+{
+  LlmsbxLanguageHandlerInterface *iface;
+
+  g_return_val_if_fail (LLMSBX_IS_LANGUAGE_HANDLER (self), NULL);
+  g_return_val_if_fail ((guint) category < LLMSBX_SECURITY_N_CATEGORIES, NULL);
+
+  iface = LLMSBX_LANGUAGE_HANDLER_GET_IFACE (self);
+  return owned_objects (iface->get_security_patterns != NULL ? iface->get_security_patterns (self, category) : NULL,
+                        LLMSBX_TYPE_SECURITY_PATTERN);
+}
+
+/**
+ * llmsbx_language_handler_get_restricted_modules:
+ * @self: a #LlmsbxLanguageHandler
+ * @category: what the modules give access to
+ *
+ * Gets the language's dangerous modules (packages, headers, classes) of one
+ * @category, which the security presets refuse to let code import, through
+ * llmsbx_language_handler_get_import_pattern(). As for
+ * llmsbx_language_handler_get_security_patterns(), a preset gives them its own
+ * severity.
+ *
+ * Returns: (transfer container) (element-type LlmsbxRestrictedModule): new
+ *   modules, possibly none
+ */
+GPtrArray *
+llmsbx_language_handler_get_restricted_modules (LlmsbxLanguageHandler  *self,
+                                                LlmsbxSecurityCategory  category)
+{
+  LlmsbxLanguageHandlerInterface *iface;
+
+  g_return_val_if_fail (LLMSBX_IS_LANGUAGE_HANDLER (self), NULL);
+  g_return_val_if_fail ((guint) category < LLMSBX_SECURITY_N_CATEGORIES, NULL);
+
+  iface = LLMSBX_LANGUAGE_HANDLER_GET_IFACE (self);
+  return owned_objects (iface->get_restricted_modules != NULL ? iface->get_restricted_modules (self, category) : NULL,
+                        LLMSBX_TYPE_RESTRICTED_MODULE);
+}
+
+/**
+ * llmsbx_language_handler_get_hardened_environment:
+ * @self: a #LlmsbxLanguageHandler
+ * @context: the sandbox the variables are for
+ *
+ * Gets the environment variables the language's tools need in a hardened
+ * sandbox, as the security presets make it: a read-only root, `/tmp` where
+ * nothing may run, only the working directory writable and executable. Go,
+ * for one, links programs in `GOTMPDIR` and runs them from there. The presets
+ * add these to their runtime configs.
+ *
+ * Returns: (transfer full) (array zero-terminated=1): `NAME=value` entries,
+ *   possibly none
+ */
+char **
+llmsbx_language_handler_get_hardened_environment (LlmsbxLanguageHandler *self,
+                                                  LlmsbxRuntimeContext  *context)
+{
+  LlmsbxLanguageHandlerInterface *iface;
+  char **environment;
+
+  g_return_val_if_fail (LLMSBX_IS_LANGUAGE_HANDLER (self), NULL);
+  g_return_val_if_fail (LLMSBX_IS_RUNTIME_CONTEXT (context), NULL);
+
+  iface = LLMSBX_LANGUAGE_HANDLER_GET_IFACE (self);
+  environment = iface->get_hardened_environment != NULL ? iface->get_hardened_environment (self, context) : NULL;
+  return environment != NULL ? environment : g_new0 (char *, 1);
 }
