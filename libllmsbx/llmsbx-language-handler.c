@@ -6,8 +6,7 @@
 
 #include "llmsbx-error.h"
 #include "llmsbx-language-handler.h"
-#include "llmsbx-security-pattern.h"
-#include "llmsbx-security-restricted-module.h"
+#include "llmsbx-security-policy.h"
 
 /**
  * LlmsbxLanguageHandler:
@@ -85,23 +84,12 @@ G_DEFINE_INTERFACE (LlmsbxLanguageHandler, llmsbx_language_handler, G_TYPE_OBJEC
  */
 
 /**
- * LlmsbxLanguageHandlerInterface::get_security_patterns:
+ * LlmsbxLanguageHandlerInterface::get_security_catalogue:
  * @self: a #LlmsbxLanguageHandler
- * @category: what the patterns look for
+ * @category: what the patterns and modules give code access to
  *
- * Returns: (transfer full) (element-type LlmsbxSecurityPattern) (nullable):
- *   new patterns, possibly none; the caller owns the array and a reference to
- *   each pattern, whether or not the array frees its elements
- */
-
-/**
- * LlmsbxLanguageHandlerInterface::get_restricted_modules:
- * @self: a #LlmsbxLanguageHandler
- * @category: what the modules give access to
- *
- * Returns: (transfer full) (element-type LlmsbxRestrictedModule) (nullable):
- *   new modules, possibly none; the caller owns the array and a reference to
- *   each module, whether or not the array frees its elements
+ * Returns: (transfer full) (nullable): a new policy holding the patterns and
+ *   restricted modules of @category, or %NULL for none
  */
 
 /**
@@ -464,40 +452,51 @@ llmsbx_expand_command_template (const char  *template_,
   return (char **) g_ptr_array_free (g_steal_pointer (&argv), FALSE);
 }
 
-/* What a method returned (transfer full: the array and a reference to each
- * object, whether or not the array frees them itself, as a binding's arrays
- * do not) as an array that owns its objects; anything else is left out. */
-static GPtrArray *
-owned_objects (GPtrArray *returned,
-               GType      type)
+/**
+ * llmsbx_language_handler_get_security_catalogue:
+ * @self: a #LlmsbxLanguageHandler
+ * @category: what the patterns and modules give code access to
+ *
+ * Gets the language's dangerous code of one @category (running commands,
+ * evaluating code, opening sockets, ...): patterns of code, and modules code
+ * must not import (matched with llmsbx_language_handler_get_import_pattern()),
+ * held in a policy whose threshold means nothing. Each #LlmsbxSecurityPreset
+ * takes the categories it blocks from the handler of its language and gives
+ * them its own severity (the severities in the catalogue are the handler's
+ * suggestion), so the presets work for every language with a handler,
+ * including one an application registers, in C or through introspection.
+ *
+ * The patterns are matched against code whose comments
+ * llmsbx_language_handler_strip_comments() removed. A handler whose
+ * catalogue is empty in every category gets
+ * %LLMSBX_ERROR_LANGUAGE_NOT_SUPPORTED from llmsbx_get_security_preset().
+ *
+ * Returns: (transfer full) (nullable): a new policy holding the patterns and
+ *   modules of @category, or %NULL when the language has none
+ */
+LlmsbxSecurityPolicy *
+llmsbx_language_handler_get_security_catalogue (LlmsbxLanguageHandler  *self,
+                                                LlmsbxSecurityCategory  category)
 {
-  GPtrArray *owned = g_ptr_array_new_with_free_func (g_object_unref);
-  gpointer *items;
-  gsize n_items = 0;
+  LlmsbxLanguageHandlerInterface *iface;
+  LlmsbxSecurityPolicy *catalogue;
 
-  if (returned == NULL)
-    return owned;
+  g_return_val_if_fail (LLMSBX_IS_LANGUAGE_HANDLER (self), NULL);
+  g_return_val_if_fail ((guint) category < LLMSBX_SECURITY_N_CATEGORIES, NULL);
 
-  /* Stealing keeps the array's free function from dropping references that are now ours. */
-  items = g_ptr_array_steal (returned, &n_items);
-  g_ptr_array_unref (returned);
-  for (gsize i = 0; i < n_items; i++)
+  iface = LLMSBX_LANGUAGE_HANDLER_GET_IFACE (self);
+  if (iface->get_security_catalogue == NULL)
+    return NULL;
+
+  catalogue = iface->get_security_catalogue (self, category);
+  /* A binding may hand back anything. */
+  if (catalogue != NULL && !LLMSBX_IS_SECURITY_POLICY (catalogue))
     {
-      if (G_TYPE_CHECK_INSTANCE_TYPE (items[i], type))
-        g_ptr_array_add (owned, items[i]);
-      else
-        {
-          const char *what = items[i] == NULL ? "NULL"
-                             : G_IS_OBJECT (items[i]) ? G_OBJECT_TYPE_NAME (items[i]) : "a non-object";
-
-          g_warning ("A language handler returned %s where a %s was expected; it is left out",
-                     what, g_type_name (type));
-          if (G_IS_OBJECT (items[i]))
-            g_object_unref (items[i]);
-        }
+      g_warning ("The %s handler's security catalogue is not a LlmsbxSecurityPolicy; it is left out",
+                 G_OBJECT_TYPE_NAME (self));
+      return NULL;
     }
-  g_free (items);
-  return owned;
+  return catalogue;
 }
 
 /**
@@ -505,32 +504,21 @@ owned_objects (GPtrArray *returned,
  * @self: a #LlmsbxLanguageHandler
  * @category: what the patterns look for
  *
- * Gets the language's patterns of dangerous code of one @category: running
- * commands, evaluating code, opening sockets and so on. Each
- * #LlmsbxSecurityPreset takes the categories it blocks from the handler of
- * its language and gives them its own severity (the patterns' own severity is
- * the handler's suggestion), so the presets work for every language with a
- * handler, including one an application registers.
+ * Gets the patterns of the language's catalogue of @category (see
+ * llmsbx_language_handler_get_security_catalogue()).
  *
- * The patterns are matched against code whose comments
- * llmsbx_language_handler_strip_comments() removed. Handlers that supply none
- * get %LLMSBX_ERROR_LANGUAGE_NOT_SUPPORTED from llmsbx_get_security_preset().
- *
- * Returns: (transfer container) (element-type LlmsbxSecurityPattern): new
- *   patterns, possibly none
+ * Returns: (transfer container) (element-type LlmsbxSecurityPattern): the
+ *   patterns, possibly none; the array holds a reference to each
  */
 GPtrArray *
 llmsbx_language_handler_get_security_patterns (LlmsbxLanguageHandler  *self,
                                                LlmsbxSecurityCategory  category)
 {
-  LlmsbxLanguageHandlerInterface *iface;
+  g_autoptr(LlmsbxSecurityPolicy) catalogue = llmsbx_language_handler_get_security_catalogue (self, category);
 
-  g_return_val_if_fail (LLMSBX_IS_LANGUAGE_HANDLER (self), NULL);
-  g_return_val_if_fail ((guint) category < LLMSBX_SECURITY_N_CATEGORIES, NULL);
-
-  iface = LLMSBX_LANGUAGE_HANDLER_GET_IFACE (self);
-  return owned_objects (iface->get_security_patterns != NULL ? iface->get_security_patterns (self, category) : NULL,
-                        LLMSBX_TYPE_SECURITY_PATTERN);
+  if (catalogue == NULL)
+    return g_ptr_array_new_with_free_func (g_object_unref);
+  return llmsbx_security_policy_get_patterns (catalogue);
 }
 
 /**
@@ -538,27 +526,21 @@ llmsbx_language_handler_get_security_patterns (LlmsbxLanguageHandler  *self,
  * @self: a #LlmsbxLanguageHandler
  * @category: what the modules give access to
  *
- * Gets the language's dangerous modules (packages, headers, classes) of one
- * @category, which the security presets refuse to let code import, through
- * llmsbx_language_handler_get_import_pattern(). As for
- * llmsbx_language_handler_get_security_patterns(), a preset gives them its own
- * severity.
+ * Gets the restricted modules of the language's catalogue of @category (see
+ * llmsbx_language_handler_get_security_catalogue()).
  *
- * Returns: (transfer container) (element-type LlmsbxRestrictedModule): new
- *   modules, possibly none
+ * Returns: (transfer container) (element-type LlmsbxRestrictedModule): the
+ *   modules, possibly none; the array holds a reference to each
  */
 GPtrArray *
 llmsbx_language_handler_get_restricted_modules (LlmsbxLanguageHandler  *self,
                                                 LlmsbxSecurityCategory  category)
 {
-  LlmsbxLanguageHandlerInterface *iface;
+  g_autoptr(LlmsbxSecurityPolicy) catalogue = llmsbx_language_handler_get_security_catalogue (self, category);
 
-  g_return_val_if_fail (LLMSBX_IS_LANGUAGE_HANDLER (self), NULL);
-  g_return_val_if_fail ((guint) category < LLMSBX_SECURITY_N_CATEGORIES, NULL);
-
-  iface = LLMSBX_LANGUAGE_HANDLER_GET_IFACE (self);
-  return owned_objects (iface->get_restricted_modules != NULL ? iface->get_restricted_modules (self, category) : NULL,
-                        LLMSBX_TYPE_RESTRICTED_MODULE);
+  if (catalogue == NULL)
+    return g_ptr_array_new_with_free_func (g_object_unref);
+  return llmsbx_security_policy_get_restricted_modules (catalogue);
 }
 
 /**

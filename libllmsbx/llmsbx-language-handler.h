@@ -12,6 +12,9 @@
 
 G_BEGIN_DECLS
 
+/* Defined in llmsbx-security-policy.h, which needs this header. */
+typedef struct _LlmsbxSecurityPolicy LlmsbxSecurityPolicy;
+
 #define LLMSBX_TYPE_LANGUAGE_HANDLER (llmsbx_language_handler_get_type ())
 LLMSBX_AVAILABLE_IN_ALL
 G_DECLARE_INTERFACE (LlmsbxLanguageHandler, llmsbx_language_handler, LLMSBX, LANGUAGE_HANDLER, GObject)
@@ -30,9 +33,8 @@ G_DECLARE_INTERFACE (LlmsbxLanguageHandler, llmsbx_language_handler, LLMSBX, LAN
  *   language cannot install libraries
  * @get_import_pattern: a regular expression matching an import of @module
  * @strip_comments: @code with comments removed (string literals kept)
- * @get_security_patterns: the language's dangerous-code patterns of one
- *   #LlmsbxSecurityCategory, which the security presets use
- * @get_restricted_modules: the language's dangerous modules of one category
+ * @get_security_catalogue: the language's dangerous code of one #LlmsbxSecurityCategory,
+ *   its patterns and restricted modules held in a policy, which the security presets use
  * @get_hardened_environment: `NAME=value` variables the language's tools need in a
  *   hardened sandbox (read-only root, `/tmp` not executable, only the working directory
  *   writable), as the security presets make it
@@ -58,15 +60,13 @@ struct _LlmsbxLanguageHandlerInterface
                                   const char            *module);
   char   *(*strip_comments)      (LlmsbxLanguageHandler *self,
                                   const char            *code);
-  GPtrArray *(*get_security_patterns)    (LlmsbxLanguageHandler  *self,
-                                          LlmsbxSecurityCategory  category);
-  GPtrArray *(*get_restricted_modules)   (LlmsbxLanguageHandler  *self,
-                                          LlmsbxSecurityCategory  category);
-  char     **(*get_hardened_environment) (LlmsbxLanguageHandler  *self,
-                                          LlmsbxRuntimeContext   *context);
+  LlmsbxSecurityPolicy *(*get_security_catalogue) (LlmsbxLanguageHandler  *self,
+                                                   LlmsbxSecurityCategory  category);
+  char   **(*get_hardened_environment) (LlmsbxLanguageHandler  *self,
+                                        LlmsbxRuntimeContext   *context);
 
   /*< private >*/
-  gpointer padding[9];
+  gpointer padding[10];
 };
 
 LLMSBX_AVAILABLE_IN_ALL
@@ -94,6 +94,9 @@ LLMSBX_AVAILABLE_IN_ALL
 char   *llmsbx_language_handler_strip_comments      (LlmsbxLanguageHandler *self,
                                                      const char            *code);
 
+LLMSBX_AVAILABLE_IN_ALL
+LlmsbxSecurityPolicy *llmsbx_language_handler_get_security_catalogue (LlmsbxLanguageHandler  *self,
+                                                                     LlmsbxSecurityCategory  category);
 LLMSBX_AVAILABLE_IN_ALL
 GPtrArray *llmsbx_language_handler_get_security_patterns    (LlmsbxLanguageHandler  *self,
                                                              LlmsbxSecurityCategory  category);

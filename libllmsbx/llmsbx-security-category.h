@@ -27,10 +27,9 @@ G_BEGIN_DECLS
  *
  * What a language's dangerous pattern or module gives code access to. A language
  * handler lists its patterns and restricted modules by category
- * (llmsbx_language_handler_get_security_patterns(),
- * llmsbx_language_handler_get_restricted_modules()), and each security preset says
- * which categories it blocks and how severely, so the presets work for every
- * language that has a handler, including one an application registers.
+ * (llmsbx_language_handler_get_security_catalogue()), and each security preset
+ * says which categories it blocks and how severely, so the presets work for
+ * every language that has a handler, including one an application registers.
  */
 typedef enum {
   LLMSBX_SECURITY_CATEGORY_COMMAND_EXECUTION,

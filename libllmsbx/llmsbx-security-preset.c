@@ -46,7 +46,7 @@
  * the default working directory.
  *
  * The patterns come from the language's handler
- * (llmsbx_language_handler_get_security_patterns()), by category; the
+ * (llmsbx_language_handler_get_security_catalogue()), by category; the
  * settings from the backend (#LlmsbxBackendClass.render_preset).
  */
 struct _LlmsbxSecurityPreset
@@ -152,21 +152,20 @@ static const PresetDef presets[] = {
 
 /* The handler's patterns and modules of every category the preset blocks,
  * with the preset's severity for it; NULL when the handler supplies none at
- * all, so a preset never looks stricter than it is. */
-static LlmsbxSecurityPolicy *
-build_policy (const PresetDef       *preset,
-              LlmsbxLanguageHandler *handler)
+ * all, so a preset never looks stricter than it is. Patterns come in the
+ * order of the categories, then of the handler's catalogue. */
+static void
+add_catalogue (LlmsbxSecurityPolicy *policy,
+               LlmsbxSecurityPolicy *catalogue,
+               int                   pattern_severity,
+               int                   module_severity,
+               gboolean              patterns_wanted)
 {
-  g_autoptr(LlmsbxSecurityPolicy) policy = llmsbx_security_policy_new (preset->threshold);
-  gboolean supplied = FALSE;
-
-  for (guint category = 0; category < LLMSBX_SECURITY_N_CATEGORIES; category++)
+  if (patterns_wanted && pattern_severity != NONE)
     {
-      g_autoptr(GPtrArray) patterns = llmsbx_language_handler_get_security_patterns (handler, category);
-      int severity = preset->pattern_severity[category];
+      g_autoptr(GPtrArray) patterns = llmsbx_security_policy_get_patterns (catalogue);
 
-      supplied = supplied || patterns->len > 0;
-      for (guint i = 0; severity != NONE && i < patterns->len; i++)
+      for (guint i = 0; i < patterns->len; i++)
         {
           LlmsbxSecurityPattern *given = g_ptr_array_index (patterns, i);
           g_autoptr(LlmsbxSecurityPattern) pattern = NULL;
@@ -175,30 +174,58 @@ build_policy (const PresetDef       *preset,
           /* The handler's pattern compiled, so this one does. */
           pattern = llmsbx_security_pattern_new (llmsbx_security_pattern_get_pattern (given),
                                                  llmsbx_security_pattern_get_description (given),
-                                                 severity, &error);
+                                                 pattern_severity, &error);
           g_assert_no_error (error);
           llmsbx_security_policy_add_pattern (policy, pattern);
         }
     }
-
-  for (guint category = 0; category < LLMSBX_SECURITY_N_CATEGORIES; category++)
+  if (!patterns_wanted && module_severity != NONE)
     {
-      g_autoptr(GPtrArray) modules = llmsbx_language_handler_get_restricted_modules (handler, category);
-      int severity = preset->module_severity[category];
+      g_autoptr(GPtrArray) modules = llmsbx_security_policy_get_restricted_modules (catalogue);
 
-      supplied = supplied || modules->len > 0;
-      for (guint i = 0; severity != NONE && i < modules->len; i++)
+      for (guint i = 0; i < modules->len; i++)
         {
           LlmsbxRestrictedModule *given = g_ptr_array_index (modules, i);
           g_autoptr(LlmsbxRestrictedModule) module =
             llmsbx_restricted_module_new (llmsbx_restricted_module_get_name (given),
-                                          llmsbx_restricted_module_get_description (given), severity);
+                                          llmsbx_restricted_module_get_description (given), module_severity);
 
           llmsbx_security_policy_add_restricted_module (policy, module);
         }
     }
+}
 
-  return supplied ? g_steal_pointer (&policy) : NULL;
+/* The handler's patterns and modules of every category the preset blocks,
+ * with the preset's severity for it; NULL when the handler supplies none at
+ * all, so a preset never looks stricter than it is. Patterns come in the
+ * order of the categories, then of the handler's catalogue; modules too. */
+static LlmsbxSecurityPolicy *
+build_policy (const PresetDef       *preset,
+              LlmsbxLanguageHandler *handler)
+{
+  LlmsbxSecurityPolicy *catalogues[LLMSBX_SECURITY_N_CATEGORIES] = { NULL, };
+  LlmsbxSecurityPolicy *policy = NULL;
+  gboolean supplied = FALSE;
+
+  for (guint category = 0; category < LLMSBX_SECURITY_N_CATEGORIES; category++)
+    {
+      catalogues[category] = llmsbx_language_handler_get_security_catalogue (handler, category);
+      supplied = supplied || catalogues[category] != NULL;
+    }
+
+  if (supplied)
+    {
+      policy = llmsbx_security_policy_new (preset->threshold);
+      for (guint pass = 0; pass < 2; pass++)
+        for (guint category = 0; category < LLMSBX_SECURITY_N_CATEGORIES; category++)
+          if (catalogues[category] != NULL)
+            add_catalogue (policy, catalogues[category], preset->pattern_severity[category],
+                           preset->module_severity[category], pass == 0);
+    }
+
+  for (guint category = 0; category < LLMSBX_SECURITY_N_CATEGORIES; category++)
+    g_clear_object (&catalogues[category]);
+  return policy;
 }
 
 /* The preset's sandbox in neutral terms. Without a user of its own (root),

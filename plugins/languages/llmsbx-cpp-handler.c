@@ -76,8 +76,7 @@ static void
 llmsbx_cpp_handler_iface_init (LlmsbxLanguageHandlerInterface *iface)
 {
   iface->strip_comments = llmsbx_cpp_handler_strip_comments;
-  iface->get_security_patterns = llmsbx_cpp_handler_get_security_patterns;
-  iface->get_restricted_modules = llmsbx_cpp_handler_get_restricted_modules;
+  iface->get_security_catalogue = llmsbx_cpp_handler_get_security_catalogue;
 }
 
 /**

@@ -108,8 +108,7 @@ llmsbx_go_handler_iface_init (LlmsbxLanguageHandlerInterface *iface)
 {
   iface->get_run_commands = llmsbx_go_handler_get_run_commands;
   iface->strip_comments = llmsbx_go_handler_strip_comments;
-  iface->get_security_patterns = llmsbx_go_handler_get_security_patterns;
-  iface->get_restricted_modules = llmsbx_go_handler_get_restricted_modules;
+  iface->get_security_catalogue = llmsbx_go_handler_get_security_catalogue;
   iface->get_hardened_environment = llmsbx_go_handler_get_hardened_environment;
 }
 

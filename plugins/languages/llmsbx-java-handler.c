@@ -93,8 +93,7 @@ llmsbx_java_handler_iface_init (LlmsbxLanguageHandlerInterface *iface)
 {
   iface->get_import_pattern = llmsbx_java_handler_get_import_pattern;
   iface->strip_comments = llmsbx_java_handler_strip_comments;
-  iface->get_security_patterns = llmsbx_java_handler_get_security_patterns;
-  iface->get_restricted_modules = llmsbx_java_handler_get_restricted_modules;
+  iface->get_security_catalogue = llmsbx_java_handler_get_security_catalogue;
 }
 
 /**

@@ -94,8 +94,7 @@ static void
 llmsbx_javascript_handler_iface_init (LlmsbxLanguageHandlerInterface *iface)
 {
   iface->strip_comments = llmsbx_javascript_handler_strip_comments;
-  iface->get_security_patterns = llmsbx_javascript_handler_get_security_patterns;
-  iface->get_restricted_modules = llmsbx_javascript_handler_get_restricted_modules;
+  iface->get_security_catalogue = llmsbx_javascript_handler_get_security_catalogue;
 }
 
 /**

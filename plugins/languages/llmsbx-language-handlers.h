@@ -48,28 +48,21 @@ typedef struct {
 /* Optional spaces around a member access in a pattern: `os . system` is valid Python. */
 #define DOT "\\s*\\.\\s*"
 
-GPtrArray *llmsbx_language_handlers_patterns (const LlmsbxCatalogueEntry *entries,
-                                              gsize                       n_entries,
-                                              LlmsbxSecurityCategory      category);
-GPtrArray *llmsbx_language_handlers_modules  (const LlmsbxCatalogueEntry *entries,
-                                              gsize                       n_entries,
-                                              LlmsbxSecurityCategory      category);
+LlmsbxSecurityPolicy *llmsbx_language_handlers_catalogue (const LlmsbxCatalogueEntry *patterns,
+                                                          gsize                       n_patterns,
+                                                          const LlmsbxCatalogueEntry *modules,
+                                                          gsize                       n_modules,
+                                                          LlmsbxSecurityCategory      category);
 
-/* Defines type_name_get_security_patterns() and
- * type_name_get_restricted_modules(), the handler's methods over its two
- * catalogues, for its iface_init to set. */
+/* Defines type_name_get_security_catalogue(), the handler's method over its
+ * two catalogues, for its iface_init to set. */
 #define LLMSBX_DEFINE_LANGUAGE_CATALOGUE(type_name, patterns, modules) \
-  static GPtrArray * \
-  type_name##_get_security_patterns (LlmsbxLanguageHandler  *handler, \
-                                     LlmsbxSecurityCategory  category) \
-  { \
-    return llmsbx_language_handlers_patterns (patterns, G_N_ELEMENTS (patterns), category); \
-  } \
-  static GPtrArray * \
-  type_name##_get_restricted_modules (LlmsbxLanguageHandler  *handler, \
+  static LlmsbxSecurityPolicy * \
+  type_name##_get_security_catalogue (LlmsbxLanguageHandler  *handler, \
                                       LlmsbxSecurityCategory  category) \
   { \
-    return llmsbx_language_handlers_modules (modules, G_N_ELEMENTS (modules), category); \
+    return llmsbx_language_handlers_catalogue (patterns, G_N_ELEMENTS (patterns), \
+                                               modules, G_N_ELEMENTS (modules), category); \
   }
 
 char **llmsbx_language_handlers_run_commands (LlmsbxRuntimeContext *context,

@@ -133,8 +133,7 @@ llmsbx_python_handler_iface_init (LlmsbxLanguageHandlerInterface *iface)
   parent_iface = g_type_interface_peek_parent (iface);
   iface->get_run_commands = llmsbx_python_handler_get_run_commands;
   iface->strip_comments = llmsbx_python_handler_strip_comments;
-  iface->get_security_patterns = llmsbx_python_handler_get_security_patterns;
-  iface->get_restricted_modules = llmsbx_python_handler_get_restricted_modules;
+  iface->get_security_catalogue = llmsbx_python_handler_get_security_catalogue;
 }
 
 /**

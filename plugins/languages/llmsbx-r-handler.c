@@ -89,8 +89,7 @@ static void
 llmsbx_r_handler_iface_init (LlmsbxLanguageHandlerInterface *iface)
 {
   iface->strip_comments = llmsbx_r_handler_strip_comments;
-  iface->get_security_patterns = llmsbx_r_handler_get_security_patterns;
-  iface->get_restricted_modules = llmsbx_r_handler_get_restricted_modules;
+  iface->get_security_catalogue = llmsbx_r_handler_get_security_catalogue;
 }
 
 /**

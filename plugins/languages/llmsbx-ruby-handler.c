@@ -100,8 +100,7 @@ llmsbx_ruby_handler_iface_init (LlmsbxLanguageHandlerInterface *iface)
 {
   iface->get_run_commands = llmsbx_ruby_handler_get_run_commands;
   iface->strip_comments = llmsbx_ruby_handler_strip_comments;
-  iface->get_security_patterns = llmsbx_ruby_handler_get_security_patterns;
-  iface->get_restricted_modules = llmsbx_ruby_handler_get_restricted_modules;
+  iface->get_security_catalogue = llmsbx_ruby_handler_get_security_catalogue;
 }
 
 /**

@@ -16,9 +16,9 @@ typedef struct {
 } Structure;
 
 /* Backend contract v2 took probe, list_sandboxes and render_preset from the
- * backend class's padding, and get_security_patterns,
- * get_restricted_modules and get_hardened_environment from the language
- * handler interface's: the sizes of v1 stand. */
+ * backend class's padding, and get_security_catalogue and
+ * get_hardened_environment from the language handler interface's: the sizes
+ * of v1 stand. */
 static const Structure structures[] = {
 #if GLIB_SIZEOF_VOID_P == 8
   { "LlmsbxBackendClass", sizeof (LlmsbxBackendClass), 352 },
@@ -67,7 +67,7 @@ test_contract_v2_offsets (void)
                     G_STRUCT_OFFSET (LlmsbxBackendClass, remove_sandbox) + sizeof (gpointer));
   g_assert_cmpuint (G_STRUCT_OFFSET (LlmsbxBackendClass, render_preset) + sizeof (gpointer), ==,
                     G_STRUCT_OFFSET (LlmsbxBackendClass, padding));
-  g_assert_cmpuint (G_STRUCT_OFFSET (LlmsbxLanguageHandlerInterface, get_security_patterns), ==,
+  g_assert_cmpuint (G_STRUCT_OFFSET (LlmsbxLanguageHandlerInterface, get_security_catalogue), ==,
                     G_STRUCT_OFFSET (LlmsbxLanguageHandlerInterface, strip_comments) + sizeof (gpointer));
   g_assert_cmpuint (G_STRUCT_OFFSET (LlmsbxLanguageHandlerInterface, get_hardened_environment) + sizeof (gpointer), ==,
                     G_STRUCT_OFFSET (LlmsbxLanguageHandlerInterface, padding));

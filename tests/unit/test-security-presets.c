@@ -596,33 +596,33 @@ static void test_shell_handler_iface_init (LlmsbxLanguageHandlerInterface *iface
 G_DEFINE_FINAL_TYPE_WITH_CODE (TestShellHandler, test_shell_handler, LLMSBX_TYPE_LANGUAGE_CONFIG,
                                G_IMPLEMENT_INTERFACE (LLMSBX_TYPE_LANGUAGE_HANDLER, test_shell_handler_iface_init))
 
-static GPtrArray *
-test_shell_handler_get_security_patterns (LlmsbxLanguageHandler  *handler,
-                                          LlmsbxSecurityCategory  category)
-{
-  /* An array that does not free its patterns, as a binding hands it back:
-   * the references are the caller's all the same. */
-  GPtrArray *patterns = g_ptr_array_new ();
-  const char *regex = NULL;
-
-  if (category == LLMSBX_SECURITY_CATEGORY_COMMAND_EXECUTION)
-    regex = "\\brun-it\\b";
-  else if (category == LLMSBX_SECURITY_CATEGORY_FILE_WRITE)
-    regex = "\\bwrite-it\\b";
-  if (regex != NULL)
-    g_ptr_array_add (patterns, llmsbx_security_pattern_new (regex, regex, SAFE, NULL));
-  return patterns;
-}
-
-static GPtrArray *
-test_shell_handler_get_restricted_modules (LlmsbxLanguageHandler  *handler,
+static LlmsbxSecurityPolicy *
+test_shell_handler_get_security_catalogue (LlmsbxLanguageHandler  *handler,
                                            LlmsbxSecurityCategory  category)
 {
-  GPtrArray *modules = g_ptr_array_new_with_free_func (g_object_unref);
+  LlmsbxSecurityPolicy *catalogue = llmsbx_security_policy_new (SAFE);
+  g_autoptr(LlmsbxSecurityPattern) pattern = NULL;
+  g_autoptr(LlmsbxRestrictedModule) module = NULL;
 
   if (category == LLMSBX_SECURITY_CATEGORY_COMMAND_EXECUTION)
-    g_ptr_array_add (modules, llmsbx_restricted_module_new ("danger", "A shell", SAFE));
-  return modules;
+    {
+      pattern = llmsbx_security_pattern_new ("\\brun-it\\b", "Runs a command", SAFE, NULL);
+      module = llmsbx_restricted_module_new ("danger", "A shell", SAFE);
+    }
+  else if (category == LLMSBX_SECURITY_CATEGORY_FILE_WRITE)
+    pattern = llmsbx_security_pattern_new ("\\bwrite-it\\b", "Writes a file", SAFE, NULL);
+  else
+    {
+      /* Nothing else: no catalogue at all, or an empty one. */
+      g_clear_object (&catalogue);
+      return category == LLMSBX_SECURITY_CATEGORY_NETWORK_HTTP ? llmsbx_security_policy_new (SAFE) : NULL;
+    }
+
+  if (pattern != NULL)
+    llmsbx_security_policy_add_pattern (catalogue, pattern);
+  if (module != NULL)
+    llmsbx_security_policy_add_restricted_module (catalogue, module);
+  return catalogue;
 }
 
 static char **
@@ -645,8 +645,7 @@ test_shell_handler_get_import_pattern (LlmsbxLanguageHandler *handler,
 static void
 test_shell_handler_iface_init (LlmsbxLanguageHandlerInterface *iface)
 {
-  iface->get_security_patterns = test_shell_handler_get_security_patterns;
-  iface->get_restricted_modules = test_shell_handler_get_restricted_modules;
+  iface->get_security_catalogue = test_shell_handler_get_security_catalogue;
   iface->get_hardened_environment = test_shell_handler_get_hardened_environment;
   iface->get_import_pattern = test_shell_handler_get_import_pattern;
 }
