@@ -14,9 +14,9 @@
  * LlmsbxRegistry:
  *
  * Knows the backends (Docker, Podman, ...) and language handlers a session can
- * use, by name, and which backend a session uses when it names none. Plugins provide them: shared objects exporting an
- * #LlmsbxPluginDescriptor (see LLMSBX_PLUGIN_DEFINE()), found in these
- * directories, in this order:
+ * use, by name, and which backend a session uses when it names none. Plugins
+ * provide them: shared objects exporting an #LlmsbxPluginDescriptor (see
+ * LLMSBX_PLUGIN_DEFINE()), found in these directories, in this order:
  *
  * 1. the directories listed in `LLMSBX_PLUGIN_PATH`, separated by colons;
  * 2. the directories listed in `LLMSBX_PLUGIN_SYSTEM_PATH` when it is set (set
@@ -78,7 +78,6 @@ typedef struct {
   GType                   type;     /* backends; G_TYPE_INVALID when only its presets are known */
   LlmsbxPresetRenderFunc  render;   /* presets the core renders for a backend */
   LlmsbxLanguageHandler  *handler;  /* languages */
-  char                   *plugin;   /* the plugin that registered it; NULL for the application */
 } Feature;
 
 static void
@@ -86,7 +85,6 @@ feature_free (Feature *feature)
 {
   g_free (feature->name);
   g_clear_object (&feature->handler);
-  g_free (feature->plugin);
   g_free (feature);
 }
 
@@ -141,9 +139,6 @@ build_search_path (void)
 
   return (GStrv) g_ptr_array_free (path, FALSE);
 }
-
-/* The plugin whose init function runs on this thread, if any. */
-static GPrivate current_plugin;
 
 static int
 compare_strings (gconstpointer a,
@@ -295,7 +290,6 @@ load_plugin (LlmsbxRegistry  *self,
   GModule *module;
   gpointer symbol = NULL;
   gsize path_len = strlen (path);
-  gboolean initialized;
 
   *shadowed = FALSE;
 
@@ -366,10 +360,7 @@ load_plugin (LlmsbxRegistry  *self,
    * Closing it below only drops our reference. */
   g_module_make_resident (module);
 
-  g_private_set (&current_plugin, (gpointer) descriptor->name);
-  initialized = descriptor->init (self, &local_error);
-  g_private_set (&current_plugin, NULL);
-  if (!initialized)
+  if (!descriptor->init (self, &local_error))
     {
       g_mutex_lock (&self->lock);
       g_hash_table_remove (self->plugins, descriptor->name);
@@ -684,11 +675,9 @@ feature_new (FeatureKind  kind,
              const char  *name)
 {
   Feature *feature = g_new0 (Feature, 1);
-  const char *plugin = g_private_get (&current_plugin);
 
   feature->kind = kind;
   feature->name = g_ascii_strdown (name, -1);
-  feature->plugin = g_strdup (plugin);
   return feature;
 }
 

@@ -559,7 +559,7 @@ llmsbx_get_security_preset (const char  *name,
 
       g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_NOT_SUPPORTED,
                    "The security presets have no configuration for the backend '%s'; they cover: %s",
-                   backend != NULL ? backend : "(none)", known);
+                   backend != NULL ? backend : backend_name != NULL ? backend_name : "(none)", known);
       return NULL;
     }
 
