@@ -112,7 +112,6 @@ test_run (void)
   g_autoptr(GPtrArray) found = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *id = NULL;
-  g_autofree char *label = NULL;
 
   open_session (session);
   g_assert_true (llmsbx_sandbox_session_get_is_open (session));
