@@ -690,6 +690,8 @@ open_locked (LlmsbxSandboxSession *self,
 
   if (self->client != NULL)
     self->backend = g_object_ref (self->client);
+  else if (self->backend_name == NULL)
+    self->backend = llmsbx_registry_create_default_backend (registry, cancellable, error);
   else
     self->backend = llmsbx_registry_create_backend (registry, self->backend_name, error);
   if (self->backend == NULL)
@@ -1681,13 +1683,19 @@ llmsbx_sandbox_session_get_lang (LlmsbxSandboxSession *self)
  * llmsbx_sandbox_session_get_backend:
  * @self: a #LlmsbxSandboxSession
  *
- * Returns: the backend name
+ * Returns: (nullable): the backend name: the client's, the configured one,
+ *   or while open the one the registry chose; %NULL when none is configured
+ *   and the session is not open
  */
 const char *
 llmsbx_sandbox_session_get_backend (LlmsbxSandboxSession *self)
 {
   g_return_val_if_fail (LLMSBX_IS_SANDBOX_SESSION (self), NULL);
-  return self->client ? llmsbx_backend_get_name (self->client) : self->backend_name;
+  if (self->client != NULL)
+    return llmsbx_backend_get_name (self->client);
+  if (self->backend_name == NULL && self->backend != NULL)
+    return llmsbx_backend_get_name (self->backend);
+  return self->backend_name;
 }
 
 /**
@@ -1977,7 +1985,7 @@ llmsbx_sandbox_session_set_property (GObject *object, guint prop_id, const GValu
   switch (prop_id)
     {
     case PROP_LANG: set_lowercase (&self->lang, g_value_get_string (value) ? g_value_get_string (value) : "python"); break;
-    case PROP_BACKEND: set_lowercase (&self->backend_name, g_value_get_string (value) ? g_value_get_string (value) : "docker"); break;
+    case PROP_BACKEND: set_lowercase (&self->backend_name, g_value_get_string (value)); break;
     case PROP_CLIENT: g_set_object (&self->client, g_value_get_object (value)); break;
     case PROP_IMAGE: g_free (self->image); self->image = g_value_dup_string (value); break;
     case PROP_DOCKERFILE: g_free (self->dockerfile); self->dockerfile = g_value_dup_string (value); break;
@@ -2020,9 +2028,13 @@ llmsbx_sandbox_session_class_init (LlmsbxSandboxSessionClass *klass)
    * LlmsbxSandboxSession:backend:
    *
    * Name of the backend plugin to use (`docker`, `podman`, `kubernetes`).
-   * Ignored when #LlmsbxSandboxSession:client is set.
+   * Ignored when #LlmsbxSandboxSession:client is set. %NULL (the default)
+   * lets the registry choose at open(): the backend `LLMSBX_BACKEND` names,
+   * else the first by rank that answers (Docker, then Podman; see
+   * llmsbx_registry_get_default_backend_name()). While the session is open,
+   * the property then reads as the backend chosen.
    */
-  properties[PROP_BACKEND] = g_param_spec_string ("backend", NULL, NULL, "docker", config_flags);
+  properties[PROP_BACKEND] = g_param_spec_string ("backend", NULL, NULL, NULL, config_flags);
 
   /**
    * LlmsbxSandboxSession:client:

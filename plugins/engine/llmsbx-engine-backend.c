@@ -23,8 +23,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "llmsbx-engine-backend-private.h"
 #include "llmsbx-engine-config.h"
 #include "llmsbx-engine-mux.h"
+#include "llmsbx-engine-preset.h"
 
 #ifndef LLMSBX_ENGINE_BACKEND_TYPE_NAME
 #error "Define LLMSBX_ENGINE_BACKEND_TYPE_NAME to a type name unique to the plugin"
@@ -1712,6 +1714,9 @@ llmsbx_engine_backend_class_init (LlmsbxEngineBackendClass *klass)
   backend_class->get_archive = llmsbx_engine_backend_get_archive;
   backend_class->commit = llmsbx_engine_backend_commit;
   backend_class->remove_sandbox = llmsbx_engine_backend_remove_sandbox;
+  backend_class->probe = llmsbx_engine_backend_probe;
+  backend_class->list_sandboxes = llmsbx_engine_backend_list_sandboxes;
+  backend_class->render_preset = llmsbx_engine_render_preset;
 
   klass->engine_name = "container engine";
   klass->commit_path = "/commit";
