@@ -107,6 +107,19 @@ class Server:
     def log(self, since=0):
         return self.admin_call('GET', '/log?since=%d' % since)
 
+    def wait_for_exec_end(self, since=0, timeout=10):
+        """The log entry of the last exec once the server has finished it
+        (the client can see the stream close before the server has written its
+        counts down)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            execs = [e for e in self.log(since) if e.get('exec')]
+            if execs and 'ended' in execs[-1]['exec']:
+                return execs[-1]
+            if time.monotonic() > deadline:
+                raise AssertionError('the server did not finish the exec within %d s' % timeout)
+            time.sleep(0.05)
+
     def last_seq(self):
         entries = self.log()
         return entries[-1]['seq'] if entries else 0

@@ -160,7 +160,7 @@ class TokenClientTest(unittest.TestCase):
         resp.run_forever(timeout=30)
         self.assertEqual(resp.read_stdout(), 'HELLO STDIN\n')
         self.assertEqual(resp.returncode, 0)
-        entry = [e for e in self.server.log() if e.get('exec')][-1]
+        entry = self.server.wait_for_exec_end()
         self.assertEqual(entry['exec']['protocol'], 'v4.channel.k8s.io')
         self.assertEqual(entry['exec']['stdin_bytes'], 12)
 

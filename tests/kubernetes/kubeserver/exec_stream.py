@@ -292,11 +292,12 @@ class ExecSession:
                 pass
         if self.closed_by_client:
             ended = 'client-closed'
+        # The counts go in before 'ended': a test that sees 'ended' sees them.
+        exec_log.update(self.stats)
         exec_log['ended'] = ended
         self.done = True
         self.stdin_q.put(False)
         self._close_docker()
-        exec_log.update(self.stats)
         reader.join(10)
         if not reader.is_alive():      # never close a pipe a live thread may still write
             os.close(self.wake_r)
