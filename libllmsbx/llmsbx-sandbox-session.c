@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <json-glib/json-glib.h>
+#include <math.h>
 
 #include "llmsbx-sandbox-session.h"
 #include "llmsbx-enum-types.h"
@@ -26,7 +27,10 @@
  * A session owns one sandbox (a container or a pod) for one language.
  *
  * Its properties are the configuration parameters of the guide: set them at
- * construction, then call llmsbx_sandbox_session_open(). Every method has a
+ * construction, then call llmsbx_sandbox_session_open(). The session is a
+ * #GInitable: g_initable_new() refuses an invalid limit at construction with
+ * %LLMSBX_ERROR_INVALID_ARGUMENT (g_object_new() cannot report errors; open()
+ * and every later call then refuse it instead). Every method has a
  * synchronous form; open, run and close also have `_async` forms that run in
  * a worker thread and deliver #LlmsbxSandboxSession::output in the caller's
  * main context.
@@ -86,7 +90,11 @@ struct _LlmsbxSandboxSession
   LlmsbxLifetimeWatchdog *watchdog;
 };
 
-G_DEFINE_FINAL_TYPE (LlmsbxSandboxSession, llmsbx_sandbox_session, G_TYPE_OBJECT)
+static void llmsbx_sandbox_session_initable_iface_init (GInitableIface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (LlmsbxSandboxSession, llmsbx_sandbox_session, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE,
+                                                      llmsbx_sandbox_session_initable_iface_init))
 
 enum {
   PROP_0,
@@ -233,10 +241,44 @@ new_collector (LlmsbxSandboxSession *self)
 
 /* Checks ------------------------------------------------------------------ */
 
+/* A timeout is a number of seconds: finite, not negative (0 means no limit)
+ * and at most this, about 31 years, so that no deadline in microseconds can
+ * overflow. */
+#define MAX_TIMEOUT_SECONDS 1e9
+
+static gboolean
+check_timeout (const char  *what,
+               double       seconds,
+               GError     **error)
+{
+  if (isfinite (seconds) && seconds >= 0 && seconds <= MAX_TIMEOUT_SECONDS)
+    return TRUE;
+
+  g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
+               "Invalid %s %g: a timeout is a number of seconds from 0 (no limit) to %g",
+               what, seconds, MAX_TIMEOUT_SECONDS);
+  return FALSE;
+}
+
+/* The properties take any number, so that an invalid limit is kept as given
+ * and refused here, at construction (GInitable), open and every call that
+ * uses it: a limit is never weakened to "none". */
+static gboolean
+check_limits (LlmsbxSandboxSession *self,
+              GError              **error)
+{
+  return check_timeout ("default-timeout", self->default_timeout, error) &&
+         check_timeout ("execution-timeout", self->execution_timeout, error) &&
+         check_timeout ("session-timeout", self->session_timeout, error);
+}
+
 static gboolean
 check_open (LlmsbxSandboxSession *self,
             GError              **error)
 {
+  if (!check_limits (self, error))
+    return FALSE;
+
   if (self->is_open && self->session_timeout > 0 &&
       (llmsbx_lifetime_watchdog_has_expired (self->watchdog) ||
        g_get_monotonic_time () - self->opened_at > (gint64) (self->session_timeout * G_USEC_PER_SEC)))
@@ -512,6 +554,8 @@ static gboolean
 validate_configuration (LlmsbxSandboxSession *self,
                         GError              **error)
 {
+  if (!check_limits (self, error))
+    return FALSE;
   if (self->image != NULL && self->dockerfile != NULL)
     {
       g_set_error_literal (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
@@ -1045,7 +1089,7 @@ run_locked (LlmsbxSandboxSession *self,
   gsize last_chunk = 0;
   int status = 0;
 
-  if (!check_open (self, error))
+  if (!check_timeout ("timeout", timeout, error) || !check_open (self, error))
     return NULL;
 
   if (!g_utf8_validate (code, -1, NULL))
@@ -1094,7 +1138,8 @@ run_locked (LlmsbxSandboxSession *self,
  * @libraries: (array zero-terminated=1) (nullable): libraries to install first
  * @timeout: seconds the code may run; 0 for the session's
  *   #LlmsbxSandboxSession:execution-timeout, itself defaulting to
- *   #LlmsbxSandboxSession:default-timeout
+ *   #LlmsbxSandboxSession:default-timeout. A negative, infinite or NaN
+ *   value (or one above 10^9) fails with %LLMSBX_ERROR_INVALID_ARGUMENT.
  * @cancellable: (nullable): a #GCancellable
  * @error: return location for a #GError
  *
@@ -1948,6 +1993,9 @@ llmsbx_sandbox_session_class_init (LlmsbxSandboxSessionClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GParamFlags config_flags = G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS;
+  /* Lax: the only value a double's range cannot hold is NaN, which is then
+   * kept as given, without GLib's warning. */
+  GParamFlags limit_flags = config_flags | G_PARAM_LAX_VALIDATION;
 
   object_class->dispose = llmsbx_sandbox_session_dispose;
   object_class->finalize = llmsbx_sandbox_session_finalize;
@@ -2041,31 +2089,40 @@ llmsbx_sandbox_session_class_init (LlmsbxSandboxSessionClass *klass)
    */
   properties[PROP_VERBOSE] = g_param_spec_boolean ("verbose", NULL, NULL, FALSE, config_flags);
 
+  /* The timeouts accept any number here, as GObject cannot report an error
+   * from a property: an invalid one is kept and refused with
+   * %LLMSBX_ERROR_INVALID_ARGUMENT by g_initable_init(), open() and every
+   * call that applies it (check_limits()), never weakened to "no limit". */
+
   /**
    * LlmsbxSandboxSession:default-timeout:
    *
    * Seconds any operation in the sandbox may take (commands, installs, and
-   * runs when no other timeout is set); 0 for no limit.
+   * runs when no other timeout is set); 0 for no limit. A negative, infinite
+   * or NaN value, or one above 10^9, makes g_initable_init(), open() and
+   * every call fail with %LLMSBX_ERROR_INVALID_ARGUMENT.
    */
   properties[PROP_DEFAULT_TIMEOUT] =
-    g_param_spec_double ("default-timeout", NULL, NULL, 0, G_MAXDOUBLE, LLMSBX_DEFAULT_TIMEOUT, config_flags);
+    g_param_spec_double ("default-timeout", NULL, NULL, -INFINITY, INFINITY, LLMSBX_DEFAULT_TIMEOUT, limit_flags);
 
   /**
    * LlmsbxSandboxSession:execution-timeout:
    *
    * Seconds a run may take; 0 to use #LlmsbxSandboxSession:default-timeout.
+   * Invalid values are refused as for #LlmsbxSandboxSession:default-timeout.
    */
   properties[PROP_EXECUTION_TIMEOUT] =
-    g_param_spec_double ("execution-timeout", NULL, NULL, 0, G_MAXDOUBLE, 0, config_flags);
+    g_param_spec_double ("execution-timeout", NULL, NULL, -INFINITY, INFINITY, 0, limit_flags);
 
   /**
    * LlmsbxSandboxSession:session-timeout:
    *
    * Maximum lifetime of the session in seconds, counted from open; 0 for no
-   * limit. An expired session is closed and its sandbox removed.
+   * limit. An expired session is closed and its sandbox removed. Invalid
+   * values are refused as for #LlmsbxSandboxSession:default-timeout.
    */
   properties[PROP_SESSION_TIMEOUT] =
-    g_param_spec_double ("session-timeout", NULL, NULL, 0, G_MAXDOUBLE, 0, config_flags);
+    g_param_spec_double ("session-timeout", NULL, NULL, -INFINITY, INFINITY, 0, limit_flags);
 
   /**
    * LlmsbxSandboxSession:runtime-configs:
@@ -2120,6 +2177,23 @@ llmsbx_sandbox_session_class_init (LlmsbxSandboxSessionClass *klass)
   signals[SIGNAL_OUTPUT] =
     g_signal_new ("output", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                   G_TYPE_NONE, 2, LLMSBX_TYPE_OUTPUT_STREAM, G_TYPE_BYTES);
+}
+
+/* For g_initable_new() and the Python constructor: the configuration that
+ * can be checked without the engine, so that a session with an invalid limit
+ * is refused where it is made. */
+static gboolean
+llmsbx_sandbox_session_initable_init (GInitable     *initable,
+                                      GCancellable  *cancellable,
+                                      GError       **error)
+{
+  return check_limits (LLMSBX_SANDBOX_SESSION (initable), error);
+}
+
+static void
+llmsbx_sandbox_session_initable_iface_init (GInitableIface *iface)
+{
+  iface->init = llmsbx_sandbox_session_initable_init;
 }
 
 static void
