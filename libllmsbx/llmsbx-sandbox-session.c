@@ -397,16 +397,17 @@ close_unstoppable (LlmsbxSandboxSession  *self,
 }
 
 /* Runs one command template after another, stopping at the first failure.
- * With @code, the first command first writes (or, when @code_offset is not 0,
- * appends) @code from @code_offset on to @file. */
+ * With @code, the first command writes it to @file first and the file is
+ * removed after the last command (or the first that fails). With @deadline
+ * (a run's), all the commands share it; otherwise each may take @timeout. */
 static gboolean
 run_templates (LlmsbxSandboxSession  *self,
                char                 **templates,
                const char            *file,
                const char            *library,
                const char            *code,
-               gsize                  code_offset,
                double                 timeout,
+               gint64                 deadline,
                LlmsbxOutputCollector *collector,
                int                   *exit_status,
                GCancellable          *cancellable,
@@ -417,7 +418,7 @@ run_templates (LlmsbxSandboxSession  *self,
   for (guint i = 0; templates != NULL && templates[i] != NULL; i++)
     {
       g_auto(GStrv) argv = NULL;
-      g_auto(GStrv) env = NULL;
+      g_autoptr(LlmsbxExecRequest) request = NULL;
       g_autofree char *shown = NULL;
       gboolean unstoppable = FALSE;
 
@@ -428,20 +429,19 @@ run_templates (LlmsbxSandboxSession  *self,
       shown = g_strjoinv (" ", argv);
       session_log (self, "exec: %s", shown);
 
-      if (i == 0 && code != NULL)
+      if (code != NULL)
+        request = llmsbx_code_writer_request (file, i == 0 ? code : NULL, templates[i + 1] != NULL,
+                                              (const char * const *) argv, exec_env (self));
+      else
         {
-          char **wrapped = NULL;
-
-          llmsbx_code_writer_wrap (file, code_offset == 0, code + code_offset, strlen (code + code_offset),
-                                   (const char * const *) argv, exec_env (self), &wrapped, &env);
-          g_strfreev (argv);
-          argv = wrapped;
+          request = llmsbx_exec_request_new ((const char * const *) argv);
+          request->env = g_strdupv ((char **) exec_env (self));
         }
+      request->workdir = g_strdup (self->workdir);
+      request->deadline = deadline != 0 ? deadline : llmsbx_guarded_exec_deadline (timeout);
 
-      if (!llmsbx_guarded_exec_full (self->backend, self->sandbox_id,
-                                     (const char * const *) argv,
-                                     env ? (const char * const *) env : exec_env (self), self->workdir,
-                                     timeout, collector, exit_status, &unstoppable, cancellable, error))
+      if (!llmsbx_guarded_exec_request (self->backend, self->sandbox_id, request, timeout,
+                                        collector, exit_status, &unstoppable, cancellable, error))
         {
           if (unstoppable)
             close_unstoppable (self, error);
@@ -529,7 +529,7 @@ ensure_environment (LlmsbxSandboxSession *self,
   setup = llmsbx_language_handler_get_setup_commands (self->handler, context);
   collector = llmsbx_output_collector_new (64 * 1024);
 
-  if (!run_templates (self, setup, NULL, NULL, NULL, 0, self->default_timeout, collector, &status,
+  if (!run_templates (self, setup, NULL, NULL, NULL, self->default_timeout, 0, collector, &status,
                       cancellable, error))
     return FALSE;
 
@@ -938,7 +938,7 @@ install_locked (LlmsbxSandboxSession *self,
       int status = 0;
 
       session_log (self, "installing %s", libraries[i]);
-      if (!run_templates (self, templates, NULL, libraries[i], NULL, 0, self->default_timeout, collector,
+      if (!run_templates (self, templates, NULL, libraries[i], NULL, self->default_timeout, 0, collector,
                           &status, cancellable, error))
         return FALSE;
 
@@ -1086,7 +1086,8 @@ run_locked (LlmsbxSandboxSession *self,
   g_autofree char *extension = NULL;
   g_autofree char *file = NULL;
   gint64 started = g_get_monotonic_time ();
-  gsize last_chunk = 0;
+  gint64 deadline;
+  double limit;
   int status = 0;
 
   if (!check_timeout ("timeout", timeout, error) || !check_open (self, error))
@@ -1105,13 +1106,13 @@ run_locked (LlmsbxSandboxSession *self,
   if (!install_locked (self, libraries, cancellable, error))
     return NULL;
 
+  /* Libraries have limits of their own; from here on one deadline covers
+   * the whole run: the code's delivery, compiling and running it. */
+  limit = effective_timeout (self, timeout);
+  deadline = llmsbx_guarded_exec_deadline (limit);
+
   extension = llmsbx_language_handler_get_file_extension (self->handler);
   file = llmsbx_code_writer_new_path (self->workdir, extension);
-  if (!llmsbx_code_writer_send_leading (self->backend, self->sandbox_id, self->workdir, file, code,
-                                        exec_env (self), self->default_timeout, &last_chunk,
-                                        cancellable, error))
-    return report_expiry (self, error);
-
   context = runtime_context (self);
   commands = llmsbx_language_handler_get_run_commands (self->handler, context);
   if (commands == NULL || commands[0] == NULL)
@@ -1122,8 +1123,7 @@ run_locked (LlmsbxSandboxSession *self,
     }
 
   collector = new_collector (self);
-  if (!run_templates (self, commands, file, NULL, code, last_chunk,
-                      effective_timeout (self, timeout), collector,
+  if (!run_templates (self, commands, file, NULL, code, limit, deadline, collector,
                       &status, cancellable, error) ||
       llmsbx_lifetime_watchdog_has_expired (self->watchdog))
     return report_expiry (self, error);

@@ -1282,7 +1282,7 @@ exec_create_body (LlmsbxExecRequest *request)
   JsonObject *body = json_object_new ();
   JsonArray *cmd = json_array_new ();
 
-  json_object_set_boolean_member (body, "AttachStdin", FALSE);
+  json_object_set_boolean_member (body, "AttachStdin", request->stdin_data != NULL);
   json_object_set_boolean_member (body, "AttachStdout", TRUE);
   json_object_set_boolean_member (body, "AttachStderr", TRUE);
   json_object_set_boolean_member (body, "Tty", FALSE);
@@ -1506,7 +1506,10 @@ llmsbx_engine_backend_exec (LlmsbxBackend          *backend,
   start.body = start_body;
   start.body_func = feed_mux;
   start.body_func_data = mux;
-  if (!llmsbx_engine_client_send (client, &start, NULL, NULL, cancellable, &local_error))
+  /* Standard input needs the connection the engine takes over. */
+  if (request->stdin_data != NULL
+      ? !llmsbx_engine_client_send_upgraded (client, &start, request->stdin_data, cancellable, &local_error)
+      : !llmsbx_engine_client_send (client, &start, NULL, NULL, cancellable, &local_error))
     {
       if (g_error_matches (local_error, LLMSBX_ERROR, LLMSBX_ERROR_TIMEOUT))
         {

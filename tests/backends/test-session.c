@@ -101,7 +101,7 @@ test_syntax_error (void)
   close_and_check (session);
 }
 
-/* Large code goes up as an archive instead of through the environment. */
+/* Large code goes on the exec's standard input instead of its environment. */
 static void
 test_large_code (void)
 {
