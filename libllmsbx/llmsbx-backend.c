@@ -586,7 +586,10 @@ llmsbx_backend_attach_sandbox (LlmsbxBackend *self,
  * @error: return location for a #GError
  *
  * Runs one command. Fails with %LLMSBX_ERROR_TIMEOUT when the request's
- * deadline passes; the process may then still be running.
+ * deadline passes; the process may then still be running. Fails with
+ * %LLMSBX_ERROR_COMMAND_NOT_STARTED when the engine could not start it (its
+ * program or working directory is missing, or the sandbox is at its process
+ * limit), a failure that may pass: the caller may try again.
  *
  * Returns: %TRUE when the command ran (whatever its exit status)
  */

@@ -31,7 +31,10 @@ G_DECLARE_DERIVABLE_TYPE (LlmsbxBackend, llmsbx_backend, LLMSBX, BACKEND, GObjec
  * @attach_sandbox: make sure an existing sandbox is running and return its full id.
  * @exec: run @request in the sandbox, append output to @output and return the exit status.
  *   When the request's deadline passes it fails with %LLMSBX_ERROR_TIMEOUT (the process may
- *   still be running; the caller kills it).
+ *   still be running; the caller kills it). When the engine could not start the process
+ *   (a missing program or working directory, a full process limit) it fails with
+ *   %LLMSBX_ERROR_COMMAND_NOT_STARTED, whatever exit status the engine reported.
+ *   The request's @stdin_data, when set, is written to the process's standard input.
  * @put_archive: unpack a tar archive into the existing directory @dest_dir.
  * @get_archive: return a tar archive of @path.
  * @commit: commit the sandbox's filesystem to the image @image.

@@ -57,9 +57,11 @@ static const char kill_launcher[] =
 
 /* How long the kill itself may take; it must not hang a timed-out session. */
 #define KILL_TIMEOUT_SECONDS 10
-/* At a full pids limit the engine now and then fails to start a command
- * (exit status 126): the sweep is tried again a few times. */
-#define KILL_ATTEMPTS 5
+/* At a full pids limit the engine often cannot start a command (the backend
+ * says so with LLMSBX_ERROR_COMMAND_NOT_STARTED): the sweep is started again
+ * after this pause, until its own deadline. Each try that does start kills
+ * some of what holds the slots. */
+#define KILL_RETRY_INTERVAL_US (G_USEC_PER_SEC / 10)
 
 static gboolean
 kill_token_processes (LlmsbxBackend  *backend,
@@ -77,7 +79,7 @@ kill_token_processes (LlmsbxBackend  *backend,
    * signal another user's. */
   request->deadline = g_get_monotonic_time () + KILL_TIMEOUT_SECONDS * G_USEC_PER_SEC;
 
-  for (guint attempt = 0; attempt < KILL_ATTEMPTS; attempt++)
+  for (;;)
     {
       g_autoptr(LlmsbxOutputCollector) output = llmsbx_output_collector_new (1024);
       g_autoptr(GBytes) said = NULL;
@@ -85,22 +87,23 @@ kill_token_processes (LlmsbxBackend  *backend,
       const char *text;
       gsize size;
 
-      if (!llmsbx_backend_exec (backend, sandbox_id, request, output, &status, NULL, &local_error))
+      if (llmsbx_backend_exec (backend, sandbox_id, request, output, &status, NULL, &local_error))
+        {
+          if (status == 0)
+            return TRUE;
+          said = llmsbx_output_collector_steal_bytes (output, LLMSBX_OUTPUT_STREAM_STDOUT);
+          text = g_bytes_get_data (said, &size);
+          reason = g_strstrip (g_utf8_make_valid (text ? text : "", size));
+          break;
+        }
+      if (!g_error_matches (local_error, LLMSBX_ERROR, LLMSBX_ERROR_COMMAND_NOT_STARTED) ||
+          g_get_monotonic_time () + KILL_RETRY_INTERVAL_US >= request->deadline)
         {
           g_propagate_prefixed_error (error, g_steal_pointer (&local_error),
                                       "the command that kills them failed: ");
           return FALSE;
         }
-      if (status == 0)
-        return TRUE;
-
-      said = llmsbx_output_collector_steal_bytes (output, LLMSBX_OUTPUT_STREAM_STDOUT);
-      text = g_bytes_get_data (said, &size);
-      g_free (reason);
-      reason = g_strstrip (g_utf8_make_valid (text ? text : "", size));
-      if (status != 126 || g_get_monotonic_time () >= request->deadline)
-        break;
-      g_usleep (G_USEC_PER_SEC / 10);
+      g_usleep (KILL_RETRY_INTERVAL_US);
     }
 
   if (status == 1)

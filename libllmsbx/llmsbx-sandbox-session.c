@@ -1175,6 +1175,27 @@ llmsbx_sandbox_session_run (LlmsbxSandboxSession *self,
   return result;
 }
 
+/* Relative sandbox paths are relative to the working directory. */
+static char *
+resolve_sandbox_path (LlmsbxSandboxSession *self,
+                      const char           *path,
+                      GError              **error)
+{
+  g_autofree char *absolute = NULL;
+
+  if (path == NULL || *path == '\0')
+    {
+      g_set_error_literal (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
+                           "A path in the sandbox cannot be empty");
+      return NULL;
+    }
+
+  absolute = path[0] == '/' ? g_strdup (path) : g_build_path ("/", self->workdir, path, NULL);
+  if (!llmsbx_container_path_is_safe (absolute, error))
+    return NULL;
+  return g_steal_pointer (&absolute);
+}
+
 static LlmsbxExecutionResult *
 execute_argv_locked (LlmsbxSandboxSession *self,
                      const char * const   *argv,
@@ -1183,6 +1204,7 @@ execute_argv_locked (LlmsbxSandboxSession *self,
                      GError              **error)
 {
   g_autoptr(LlmsbxOutputCollector) collector = NULL;
+  g_autofree char *directory = NULL;
   gint64 started = g_get_monotonic_time ();
   int status = 0;
 
@@ -1195,9 +1217,15 @@ execute_argv_locked (LlmsbxSandboxSession *self,
       return NULL;
     }
 
+  /* Checked like every path in the sandbox: relative to the session's
+   * workdir, and never with a `..` component. */
+  directory = workdir ? resolve_sandbox_path (self, workdir, error) : g_strdup (self->workdir);
+  if (directory == NULL)
+    return NULL;
+
   collector = new_collector (self);
   if (!llmsbx_guarded_exec (self->backend, self->sandbox_id, argv, exec_env (self),
-                            workdir ? workdir : self->workdir, self->default_timeout,
+                            directory, self->default_timeout,
                             collector, &status, cancellable, error) ||
       llmsbx_lifetime_watchdog_has_expired (self->watchdog))
     return report_expiry (self, error);
@@ -1209,11 +1237,17 @@ execute_argv_locked (LlmsbxSandboxSession *self,
  * llmsbx_sandbox_session_execute_argv:
  * @self: a #LlmsbxSandboxSession
  * @argv: (array zero-terminated=1): the exact argv to run; no shell is involved
- * @workdir: (nullable): working directory, %NULL for the session's
+ * @workdir: (nullable): working directory, %NULL for the session's; a
+ *   relative one is relative to the session's
  * @cancellable: (nullable): a #GCancellable
  * @error: return location for a #GError
  *
  * Runs a command in the sandbox, limited by #LlmsbxSandboxSession:default-timeout.
+ * A @workdir with a `..` component is refused with
+ * %LLMSBX_ERROR_PATH_TRAVERSAL; when the engine cannot start the command (its
+ * program or @workdir does not exist, or the sandbox is at its process
+ * limit), the call fails with %LLMSBX_ERROR_COMMAND_NOT_STARTED and the
+ * engine's message.
  *
  * Returns: (transfer full): the result, or %NULL on error
  */
@@ -1239,7 +1273,8 @@ llmsbx_sandbox_session_execute_argv (LlmsbxSandboxSession *self,
  * llmsbx_sandbox_session_execute_command:
  * @self: a #LlmsbxSandboxSession
  * @command: a shell command line, run by `sh -c` inside the sandbox
- * @workdir: (nullable): working directory, %NULL for the session's
+ * @workdir: (nullable): working directory, %NULL for the session's; a
+ *   relative one is relative to the session's
  * @cancellable: (nullable): a #GCancellable
  * @error: return location for a #GError
  *
@@ -1247,6 +1282,7 @@ llmsbx_sandbox_session_execute_argv (LlmsbxSandboxSession *self,
  * work, the same on every backend), limited by
  * #LlmsbxSandboxSession:default-timeout. Use
  * llmsbx_sandbox_session_execute_argv() to pass an exact argv instead.
+ * @workdir is checked as there.
  *
  * Returns: (transfer full): the result, or %NULL on error
  */
@@ -1273,27 +1309,6 @@ llmsbx_sandbox_session_execute_command (LlmsbxSandboxSession *self,
 }
 
 /* Files ------------------------------------------------------------------ */
-
-/* Relative sandbox paths are relative to the working directory. */
-static char *
-resolve_sandbox_path (LlmsbxSandboxSession *self,
-                      const char           *path,
-                      GError              **error)
-{
-  g_autofree char *absolute = NULL;
-
-  if (path == NULL || *path == '\0')
-    {
-      g_set_error_literal (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
-                           "A path in the sandbox cannot be empty");
-      return NULL;
-    }
-
-  absolute = path[0] == '/' ? g_strdup (path) : g_build_path ("/", self->workdir, path, NULL);
-  if (!llmsbx_container_path_is_safe (absolute, error))
-    return NULL;
-  return g_steal_pointer (&absolute);
-}
 
 static gboolean
 make_sandbox_directory (LlmsbxSandboxSession *self,

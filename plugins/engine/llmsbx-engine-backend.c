@@ -1235,13 +1235,14 @@ llmsbx_engine_backend_get_archive (LlmsbxBackend  *backend,
  * Exec
  * ------------------------------------------------------------------------ */
 
-/* Where an exec's output goes, and the start of its stdout (NUL-terminated),
- * where Docker puts its runtime's message when it could not start the exec. */
+/* Where an exec's output goes, and the start of its stdout and stderr
+ * (NUL-terminated), where the engine puts its runtime's message when it
+ * could not start the exec: Docker on stdout, Podman on stderr. */
 typedef struct
 {
   LlmsbxOutputCollector *collector;
-  char                   head[32];
-  gsize                  head_length;
+  char                   head[2][512];
+  gsize                  head_length[2];
 } ExecOutput;
 
 /* Docker's runtime says this when it could not start an exec in a running
@@ -1256,15 +1257,52 @@ collect_output (LlmsbxOutputStream  stream,
                 gpointer            user_data)
 {
   ExecOutput *output = user_data;
+  guint which = stream == LLMSBX_OUTPUT_STREAM_STDOUT ? 0 : 1;
 
-  if (stream == LLMSBX_OUTPUT_STREAM_STDOUT && output->head_length < sizeof output->head - 1)
+  if (output->head_length[which] < sizeof output->head[which] - 1)
     {
-      gsize n = MIN (length, sizeof output->head - 1 - output->head_length);
+      gsize n = MIN (length, sizeof output->head[which] - 1 - output->head_length[which]);
 
-      memcpy (output->head + output->head_length, data, n);
-      output->head_length += n;
+      memcpy (output->head[which] + output->head_length[which], data, n);
+      output->head_length[which] += n;
     }
   llmsbx_output_collector_append (output->collector, stream, data, length);
+}
+
+/* Whether the engine could not start the exec's process at all. Docker says
+ * so with exit status 126 and no process id, Podman (whose execs never keep
+ * one) with 125 to 127 and its own error on stderr, ending in the kind of
+ * OCI runtime failure: "Error: runc: exec failed: unable to start container
+ * process: ...: OCI runtime error". Sets @message to the engine's words. */
+static gboolean
+exec_not_started (LlmsbxEngineBackend  *self,
+                  int                   status,
+                  gint64                pid,
+                  ExecOutput           *output,
+                  char                **message)
+{
+  const char *text;
+
+  if (LLMSBX_ENGINE_BACKEND_GET_CLASS (self)->exec_keeps_pid)
+    {
+      if (status != 126 || pid != 0)
+        return FALSE;
+      text = output->head[0];
+    }
+  else
+    {
+      g_autofree char *line = NULL;
+
+      if (status < 125 || status > 127 || !g_str_has_prefix (output->head[1], "Error: "))
+        return FALSE;
+      line = g_strndup (output->head[1], strcspn (output->head[1], "\n"));
+      if (strstr (line, ": OCI ") == NULL)
+        return FALSE;
+      text = output->head[1] + strlen ("Error: ");
+    }
+
+  *message = g_utf8_make_valid (text, strcspn (text, "\r\n"));
+  return TRUE;
 }
 
 static gboolean
@@ -1463,6 +1501,8 @@ llmsbx_engine_backend_exec (LlmsbxBackend          *backend,
   ExecOutput exec_output = { .collector = output };
   gint64 pid = 0;
   gboolean refused;
+  gboolean not_started;
+  g_autofree char *not_started_message = NULL;
   static const char start_json[] = "{\"Detach\":false,\"Tty\":false}";
   LlmsbxEngineRequest start = {
     .method = "POST",
@@ -1544,13 +1584,26 @@ llmsbx_engine_backend_exec (LlmsbxBackend          *backend,
    * message as output), as for a program that is not executable. Only the
    * sandbox's state tells them apart, so it is read on these paths alone;
    * when the runtime refused the exec (it has no Pid) for a reason other
-   * than a running sandbox's, the state is given a moment to catch up. */
-  if (*exit_status != 126 && *exit_status != 137)
+   * than a running sandbox's, the state is given a moment to catch up. In a
+   * running sandbox, an exec that never started is an error, not a result
+   * carrying the engine's words: its program or workdir is missing, or the
+   * sandbox is at its process limit. */
+  not_started = exec_not_started (self, *exit_status, pid, &exec_output, &not_started_message);
+  if (!not_started && *exit_status != 126 && *exit_status != 137)
     return TRUE;
-  refused = *exit_status == 126 && pid == 0 && LLMSBX_ENGINE_BACKEND_GET_CLASS (self)->exec_keeps_pid &&
-            !g_str_has_prefix (exec_output.head, RUNTIME_EXEC_FAILED);
-  return sandbox_still_running (self, client, sandbox_id, refused ? STOP_POLL_ATTEMPTS : 1,
-                                cancellable, error);
+  refused = not_started && LLMSBX_ENGINE_BACKEND_GET_CLASS (self)->exec_keeps_pid &&
+            !g_str_has_prefix (exec_output.head[0], RUNTIME_EXEC_FAILED);
+  if (!sandbox_still_running (self, client, sandbox_id, refused ? STOP_POLL_ATTEMPTS : 1,
+                              cancellable, error))
+    return FALSE;
+  if (not_started)
+    {
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_COMMAND_NOT_STARTED,
+                   "The %s could not start the command in the sandbox: %s", engine_name (self),
+                   not_started_message);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 /* ---------------------------------------------------------------------------
