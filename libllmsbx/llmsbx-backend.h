@@ -35,10 +35,16 @@ G_DECLARE_DERIVABLE_TYPE (LlmsbxBackend, llmsbx_backend, LLMSBX, BACKEND, GObjec
  *   (a missing program or working directory, a full process limit) it fails with
  *   %LLMSBX_ERROR_COMMAND_NOT_STARTED, whatever exit status the engine reported.
  *   The request's @stdin_data, when set, is written to the process's standard input.
- * @put_archive: unpack a tar archive into the existing directory @dest_dir.
+ * @put_archive: unpack a tar archive into the existing directory @dest_dir. An entry
+ *   must never replace an existing directory with a non-directory, or the reverse: such
+ *   an archive fails with %G_IO_ERROR_EXISTS.
  * @get_archive: return a tar archive of @path.
  * @commit: commit the sandbox's filesystem to the image @image.
  * @remove_sandbox: stop and remove a sandbox and its anonymous volumes.
+ * @get_archive_to_stream: write a tar archive of @path to @output as it arrives, so that
+ *   no archive is held in memory whatever its size. An error of @output is returned
+ *   unchanged; @output is not closed. The default implementation writes what @get_archive
+ *   returns.
  *
  * Virtual methods of a backend. All are synchronous and may be called from any thread,
  * one at a time per sandbox.
@@ -100,9 +106,15 @@ struct _LlmsbxBackendClass
                               const char           *sandbox_id,
                               GCancellable         *cancellable,
                               GError              **error);
+  gboolean (*get_archive_to_stream) (LlmsbxBackend  *self,
+                                     const char     *sandbox_id,
+                                     const char     *path,
+                                     GOutputStream  *output,
+                                     GCancellable   *cancellable,
+                                     GError        **error);
 
   /*< private >*/
-  gpointer padding[16];
+  gpointer padding[15];
 };
 
 LLMSBX_AVAILABLE_IN_ALL
@@ -180,6 +192,13 @@ GBytes  *llmsbx_backend_get_archive    (LlmsbxBackend         *self,
                                         const char            *path,
                                         GCancellable          *cancellable,
                                         GError               **error);
+LLMSBX_AVAILABLE_IN_ALL
+gboolean llmsbx_backend_get_archive_to_stream (LlmsbxBackend  *self,
+                                               const char     *sandbox_id,
+                                               const char     *path,
+                                               GOutputStream  *output,
+                                               GCancellable   *cancellable,
+                                               GError        **error);
 LLMSBX_AVAILABLE_IN_ALL
 gboolean llmsbx_backend_commit         (LlmsbxBackend         *self,
                                         const char            *sandbox_id,

@@ -12,6 +12,7 @@
 #include <math.h>
 
 #include "llmsbx-sandbox-session.h"
+#include "llmsbx-archive-spool-private.h"
 #include "llmsbx-enum-types.h"
 #include "llmsbx-error.h"
 #include "llmsbx-code-writer-private.h"
@@ -71,6 +72,7 @@ struct _LlmsbxSandboxSession
   double         session_timeout;
   GVariant      *runtime_configs;
   guint64        output_limit;
+  guint64        copy_limit;
   LlmsbxSecurityPolicy *security_policy;
 
   /* State while open. */
@@ -114,6 +116,7 @@ enum {
   PROP_SESSION_TIMEOUT,
   PROP_RUNTIME_CONFIGS,
   PROP_OUTPUT_LIMIT,
+  PROP_COPY_LIMIT,
   PROP_SECURITY_POLICY,
   PROP_IS_OPEN,
   N_PROPS
@@ -1336,6 +1339,76 @@ make_sandbox_directory (LlmsbxSandboxSession *self,
   return TRUE;
 }
 
+/* Whether @dest names a directory by its form alone: "data/", "data/.", ".". */
+static gboolean
+names_directory (const char *dest)
+{
+  gsize length = strlen (dest);
+
+  return length > 0 && (dest[length - 1] == '/' || strcmp (dest, ".") == 0 || g_str_has_suffix (dest, "/."));
+}
+
+/* Unpacks @archive into @directory, creating it first when it is missing:
+ * one more exec and the upload again, only then. */
+static gboolean
+put_archive_creating (LlmsbxSandboxSession *self,
+                      const char           *directory,
+                      GBytes               *archive,
+                      GCancellable         *cancellable,
+                      GError              **error)
+{
+  g_autoptr(GError) local_error = NULL;
+
+  if (llmsbx_backend_put_archive (self->backend, self->sandbox_id, directory, archive,
+                                  cancellable, &local_error))
+    return TRUE;
+  if (!g_error_matches (local_error, LLMSBX_ERROR, LLMSBX_ERROR_FILE_NOT_FOUND))
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  return make_sandbox_directory (self, directory, cancellable, error) &&
+         llmsbx_backend_put_archive (self->backend, self->sandbox_id, directory, archive,
+                                     cancellable, error);
+}
+
+/* The copy's place: @directory and the @name it gets there. @dest_path is
+ * the resolved destination, @dest as the caller wrote it. As with cp, a
+ * destination written as a directory ("data/", "data/.", ".") receives the
+ * source under its own name; otherwise the destination is the copy's name,
+ * and the caller finds out from the upload whether it is an existing
+ * directory (see copy_to_runtime_locked()). */
+static gboolean
+copy_destination (const char  *src,
+                  const char  *dest,
+                  const char  *dest_path,
+                  char       **directory,
+                  char       **name,
+                  GError     **error)
+{
+  g_autofree char *parent = NULL;
+  g_autofree char *last = NULL;
+
+  if (!names_directory (dest))
+    return llmsbx_container_path_split (dest_path, directory, name, error);
+
+  /* Only "/" has no last component: it is its own directory. */
+  if (llmsbx_container_path_split (dest_path, &parent, &last, NULL))
+    *directory = g_build_path ("/", parent, last, NULL);
+  else
+    *directory = g_strdup ("/");
+  *name = g_path_get_basename (src);
+  if (strcmp (*name, "/") == 0 || strcmp (*name, ".") == 0)
+    {
+      g_clear_pointer (directory, g_free);
+      g_clear_pointer (name, g_free);
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
+                   "Cannot copy %s into a directory: it has no name of its own", src);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 copy_to_runtime_locked (LlmsbxSandboxSession *self,
                         const char           *src,
@@ -1343,11 +1416,14 @@ copy_to_runtime_locked (LlmsbxSandboxSession *self,
                         GCancellable         *cancellable,
                         GError              **error)
 {
+  g_autofree char *source = NULL;
   g_autofree char *target = NULL;
   g_autofree char *directory = NULL;
   g_autofree char *name = NULL;
+  g_autofree char *inside = NULL;
   g_autoptr(GBytes) archive = NULL;
   g_autoptr(GError) local_error = NULL;
+  gboolean is_dir;
 
   if (!check_open (self, error))
     return FALSE;
@@ -1356,28 +1432,58 @@ copy_to_runtime_locked (LlmsbxSandboxSession *self,
   if (target == NULL)
     return FALSE;
 
-  /* Normalised, so `/sandbox/out/.` names `out` in `/sandbox`. */
-  if (!llmsbx_container_path_split (target, &directory, &name, error))
+  source = g_canonicalize_filename (src, NULL);
+  is_dir = g_file_test (source, G_FILE_TEST_IS_DIR);
+  /* Normalised, so `/sandbox/out` names `out` in `/sandbox`. */
+  if (!copy_destination (source, dest, target, &directory, &name, error))
     return FALSE;
-  archive = llmsbx_tar_pack_path (src, name, error);
+  archive = llmsbx_tar_pack_path (source, name, self->copy_limit, error);
   if (archive == NULL)
     return FALSE;
 
-  session_log (self, "copy %s -> %s", src, target);
-  if (llmsbx_backend_put_archive (self->backend, self->sandbox_id, directory, archive,
-                                  cancellable, &local_error))
+  session_log (self, "copy %s -> %s/%s", src, directory, name);
+  if (put_archive_creating (self, directory, archive, cancellable, &local_error))
     return TRUE;
-
-  /* The destination's directory does not exist yet: one more round trip. */
-  if (!g_error_matches (local_error, LLMSBX_ERROR, LLMSBX_ERROR_FILE_NOT_FOUND))
+  if (!g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_EXISTS))
     {
       g_propagate_error (error, g_steal_pointer (&local_error));
       return FALSE;
     }
 
-  return make_sandbox_directory (self, directory, cancellable, error) &&
-         llmsbx_backend_put_archive (self->backend, self->sandbox_id, directory, archive,
-                                     cancellable, error);
+  /* Engines replace a directory with a file of the same name, and all it
+   * holds goes with it. The backend refuses that instead; a file given an
+   * existing directory as its name then goes inside it, as with cp: one more
+   * upload, only in that case. */
+  if (!is_dir && !names_directory (dest))
+    {
+      g_clear_error (&local_error);
+      g_clear_pointer (&archive, g_bytes_unref);
+      inside = g_build_path ("/", directory, name, NULL);
+      g_free (name);
+      name = g_path_get_basename (source);
+      archive = llmsbx_tar_pack_path (source, name, self->copy_limit, error);
+      if (archive == NULL)
+        return FALSE;
+      session_log (self, "%s is a directory: copy %s -> %s/%s", target, src, inside, name);
+      if (llmsbx_backend_put_archive (self->backend, self->sandbox_id, inside, archive,
+                                      cancellable, &local_error))
+        return TRUE;
+      if (!g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_EXISTS))
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
+        }
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
+                   "Cannot copy the file %s onto the directory %s/%s; nothing was replaced",
+                   src, inside, name);
+      return FALSE;
+    }
+
+  g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
+               "Cannot copy %s to %s/%s in the sandbox: a file there has the name of a directory "
+               "of the copy, or the reverse; nothing there was replaced",
+               src, directory, name);
+  return FALSE;
 }
 
 /**
@@ -1389,8 +1495,18 @@ copy_to_runtime_locked (LlmsbxSandboxSession *self,
  * @error: return location for a #GError
  *
  * Copies a file or a directory tree into the sandbox, creating missing parent
- * directories. @dest names the copy itself, like `cp -r src dest`. Paths with
- * a `..` component are refused with %LLMSBX_ERROR_PATH_TRAVERSAL.
+ * directories. Like `cp -r src dest`, @dest names the copy itself, except
+ * that a file copied to an existing directory, or to a @dest written as a
+ * directory (`data/`, `data/.`, `.`), goes inside it under its own name; a
+ * directory copied to an existing directory is merged into it. Nothing is
+ * ever replaced by something of another kind: a file where the copy has a
+ * directory (or a directory where it has a file) fails with
+ * %LLMSBX_ERROR_INVALID_ARGUMENT. Paths with a `..` component are refused
+ * with %LLMSBX_ERROR_PATH_TRAVERSAL.
+ *
+ * It costs one upload; one more when a file goes into an existing
+ * directory that @dest names without a trailing `/`, and a `mkdir` exec and
+ * one more upload when the destination's directory is missing.
  *
  * Returns: %TRUE on success
  */
@@ -1422,7 +1538,7 @@ copy_from_runtime_locked (LlmsbxSandboxSession *self,
                           GError              **error)
 {
   g_autofree char *source = NULL;
-  g_autoptr(GBytes) archive = NULL;
+  g_autoptr(LlmsbxArchiveSpool) spool = NULL;
 
   if (!check_open (self, error))
     return FALSE;
@@ -1431,12 +1547,17 @@ copy_from_runtime_locked (LlmsbxSandboxSession *self,
   if (source == NULL)
     return FALSE;
 
+  /* The archive goes to disk as it arrives (memory stays bounded), is
+   * checked whole there, then unpacked. */
   session_log (self, "copy %s <- %s", dest, source);
-  archive = llmsbx_backend_get_archive (self->backend, self->sandbox_id, source, cancellable, error);
-  if (archive == NULL)
+  spool = llmsbx_archive_spool_new (dest, source, self->copy_limit, error);
+  if (spool == NULL ||
+      !llmsbx_backend_get_archive_to_stream (self->backend, self->sandbox_id, source,
+                                             G_OUTPUT_STREAM (spool), cancellable, error) ||
+      !g_output_stream_close (G_OUTPUT_STREAM (spool), cancellable, error))
     return FALSE;
 
-  return llmsbx_tar_extract (archive, dest, error);
+  return llmsbx_tar_extract_fd (llmsbx_archive_spool_get_fd (spool), dest, error);
 }
 
 /**
@@ -1448,10 +1569,14 @@ copy_from_runtime_locked (LlmsbxSandboxSession *self,
  * @error: return location for a #GError
  *
  * Copies a file or directory tree out of the sandbox; @dest names the copy,
- * like `cp -r src dest`. Empty files and binary data are copied exactly.
- * Entries that would escape @dest (absolute names, `..`, links) are refused
- * with %LLMSBX_ERROR_PATH_TRAVERSAL; a missing @src fails with
- * %LLMSBX_ERROR_FILE_NOT_FOUND.
+ * like `cp -r src dest`. Empty files and binary data are copied exactly,
+ * sparse files stay sparse. Entries that would escape @dest (absolute
+ * names, `..`, links) are refused with %LLMSBX_ERROR_PATH_TRAVERSAL; a
+ * missing @src fails with %LLMSBX_ERROR_FILE_NOT_FOUND, an archive larger
+ * than #LlmsbxSandboxSession:copy-limit with %LLMSBX_ERROR_LIMIT_EXCEEDED.
+ * The archive is kept on disk until it has been checked (in an unlinked
+ * file in the nearest existing directory of @dest, or the temporary
+ * directory), so memory use does not grow with its size.
  *
  * Returns: %TRUE on success
  */
@@ -1961,6 +2086,7 @@ llmsbx_sandbox_session_get_property (GObject *object, guint prop_id, GValue *val
     case PROP_SESSION_TIMEOUT: g_value_set_double (value, self->session_timeout); break;
     case PROP_RUNTIME_CONFIGS: g_value_set_variant (value, self->runtime_configs); break;
     case PROP_OUTPUT_LIMIT: g_value_set_uint64 (value, self->output_limit); break;
+    case PROP_COPY_LIMIT: g_value_set_uint64 (value, self->copy_limit); break;
     case PROP_SECURITY_POLICY: g_value_set_object (value, self->security_policy); break;
     case PROP_IS_OPEN: g_value_set_boolean (value, self->is_open); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1998,6 +2124,7 @@ llmsbx_sandbox_session_set_property (GObject *object, guint prop_id, const GValu
     case PROP_SESSION_TIMEOUT: self->session_timeout = g_value_get_double (value); break;
     case PROP_RUNTIME_CONFIGS: llmsbx_sandbox_session_set_runtime_configs (self, g_value_get_variant (value)); break;
     case PROP_OUTPUT_LIMIT: self->output_limit = g_value_get_uint64 (value); break;
+    case PROP_COPY_LIMIT: self->copy_limit = g_value_get_uint64 (value); break;
     case PROP_SECURITY_POLICY: llmsbx_sandbox_session_set_security_policy (self, g_value_get_object (value)); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -2157,6 +2284,19 @@ llmsbx_sandbox_session_class_init (LlmsbxSandboxSessionClass *klass)
    */
   properties[PROP_OUTPUT_LIMIT] =
     g_param_spec_uint64 ("output-limit", NULL, NULL, 0, G_MAXUINT64, LLMSBX_DEFAULT_OUTPUT_LIMIT, config_flags);
+
+  /**
+   * LlmsbxSandboxSession:copy-limit:
+   *
+   * Bytes of tar archive a copy into or out of the sandbox may move; a
+   * larger one fails with %LLMSBX_ERROR_LIMIT_EXCEEDED naming this limit,
+   * and nothing is written. Archives out of the sandbox go to disk as they
+   * arrive (in an unlinked file next to the destination), never into memory;
+   * archives into it are built in memory. 0 for no limit (4 GiB into the
+   * sandbox).
+   */
+  properties[PROP_COPY_LIMIT] =
+    g_param_spec_uint64 ("copy-limit", NULL, NULL, 0, G_MAXUINT64, LLMSBX_DEFAULT_COPY_LIMIT, config_flags);
 
   /**
    * LlmsbxSandboxSession:security-policy:

@@ -1165,6 +1165,18 @@ fail_archive (GError     **error,
   return fail_container (error, local, sandbox_id, what);
 }
 
+/* With noOverwriteDirNonDir, Docker refuses an entry that would replace a
+ * directory with a non-directory or the reverse ("cannot overwrite directory
+ * ... with non-directory"), Podman with a "file exists" error. */
+static gboolean
+would_replace (const GError *error)
+{
+  return is_engine_error (error, 500) &&
+         (strstr (error->message, "cannot overwrite directory") != NULL ||
+          strstr (error->message, "cannot overwrite non-directory") != NULL ||
+          g_str_has_suffix (error->message, ": file exists"));
+}
+
 static gboolean
 llmsbx_engine_backend_put_archive (LlmsbxBackend  *backend,
                                    const char     *sandbox_id,
@@ -1176,6 +1188,7 @@ llmsbx_engine_backend_put_archive (LlmsbxBackend  *backend,
   LlmsbxEngineBackend *self = LLMSBX_ENGINE_BACKEND (backend);
   g_autoptr(LlmsbxEngineClient) client = llmsbx_engine_backend_get_client (self, cancellable, error);
   g_autoptr(GError) local_error = NULL;
+  g_autofree char *archive_endpoint = NULL;
   g_autofree char *path = NULL;
   g_autofree char *not_found = NULL;
   g_autofree char *what = NULL;
@@ -1188,11 +1201,21 @@ llmsbx_engine_backend_put_archive (LlmsbxBackend  *backend,
   if (client == NULL)
     return FALSE;
 
-  path = archive_path (sandbox_id, dest_dir);
+  /* Without noOverwriteDirNonDir both engines replace a directory, with all
+   * it holds, by a file of the same name. */
+  archive_endpoint = archive_path (sandbox_id, dest_dir);
+  path = g_strconcat (archive_endpoint, "&noOverwriteDirNonDir=1", NULL);
   request.path = path;
   if (llmsbx_engine_client_send (client, &request, NULL, NULL, cancellable, &local_error))
     return TRUE;
 
+  if (would_replace (local_error))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS,
+                   "Copying into %s would replace a directory with a file or a file with a "
+                   "directory: %s", dest_dir, local_error->message);
+      return FALSE;
+    }
   not_found = g_strdup_printf ("Directory %s does not exist in the sandbox", dest_dir);
   what = g_strdup_printf ("Could not copy files into %s in the sandbox", dest_dir);
   return fail_archive (error, g_steal_pointer (&local_error), sandbox_id, not_found, what);
@@ -1229,6 +1252,50 @@ llmsbx_engine_backend_get_archive (LlmsbxBackend  *backend,
   what = g_strdup_printf ("Could not copy %s out of the sandbox", sandbox_path);
   fail_archive (error, g_steal_pointer (&local_error), sandbox_id, not_found, what);
   return NULL;
+}
+
+static gboolean
+write_to_stream (const guint8  *data,
+                 gsize          length,
+                 gpointer       output,
+                 GError       **error)
+{
+  return g_output_stream_write_all (output, data, length, NULL, NULL, error);
+}
+
+/* The archive goes on to @output as it arrives: nothing is buffered. */
+static gboolean
+llmsbx_engine_backend_get_archive_to_stream (LlmsbxBackend  *backend,
+                                             const char     *sandbox_id,
+                                             const char     *sandbox_path,
+                                             GOutputStream  *output,
+                                             GCancellable   *cancellable,
+                                             GError        **error)
+{
+  LlmsbxEngineBackend *self = LLMSBX_ENGINE_BACKEND (backend);
+  g_autoptr(LlmsbxEngineClient) client = llmsbx_engine_backend_get_client (self, cancellable, error);
+  g_autoptr(GError) local_error = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *not_found = NULL;
+  g_autofree char *what = NULL;
+  LlmsbxEngineRequest request = {
+    .method = "GET",
+    .body_func = write_to_stream,
+    .body_func_data = output,
+  };
+
+  if (client == NULL)
+    return FALSE;
+
+  path = archive_path (sandbox_id, sandbox_path);
+  request.path = path;
+  if (llmsbx_engine_client_send (client, &request, NULL, NULL, cancellable, &local_error))
+    return TRUE;
+
+  /* What the stream said (a limit, a full disk) passes unchanged. */
+  not_found = g_strdup_printf ("%s does not exist in the sandbox", sandbox_path);
+  what = g_strdup_printf ("Could not copy %s out of the sandbox", sandbox_path);
+  return fail_archive (error, g_steal_pointer (&local_error), sandbox_id, not_found, what);
 }
 
 /* ---------------------------------------------------------------------------
@@ -1638,6 +1705,7 @@ llmsbx_engine_backend_class_init (LlmsbxEngineBackendClass *klass)
   backend_class->exec = llmsbx_engine_backend_exec;
   backend_class->put_archive = llmsbx_engine_backend_put_archive;
   backend_class->get_archive = llmsbx_engine_backend_get_archive;
+  backend_class->get_archive_to_stream = llmsbx_engine_backend_get_archive_to_stream;
   backend_class->commit = llmsbx_engine_backend_commit;
   backend_class->remove_sandbox = llmsbx_engine_backend_remove_sandbox;
 
