@@ -55,6 +55,14 @@ struct _LlmsbxSandboxSession
   /* Serialises operations on the sandbox; configuration is read under it too. */
   GRecMutex lock;
 
+  /* The operation holding the lock, which close() from another thread
+   * cancels rather than waiting for it to end by itself (it may never). */
+  GMutex        operation_lock;   /* guards the fields below; never held while waiting */
+  GCancellable *operation;
+  GThread      *operation_thread;
+  gboolean      operation_closed;
+  guint         closing;          /* close() calls waiting for the lock */
+
   /* Configuration. */
   char          *lang;
   char          *backend_name;
@@ -242,6 +250,75 @@ new_collector (LlmsbxSandboxSession *self)
   return collector;
 }
 
+/* Operations --------------------------------------------------------------- */
+
+/* Every call that holds the lock works with an operation's cancellable: the
+ * caller's, and close() from another thread. */
+typedef struct {
+  GCancellable *cancellable;
+  GCancellable *caller;
+  gulong        handler;
+} Operation;
+
+static void
+cancel_operation (GCancellable *caller,
+                  gpointer      operation)
+{
+  g_cancellable_cancel (operation);
+}
+
+/* Called with the lock held. */
+static GCancellable *
+operation_begin (LlmsbxSandboxSession *self,
+                 Operation            *op,
+                 GCancellable         *caller)
+{
+  op->cancellable = g_cancellable_new ();
+  op->caller = caller ? g_object_ref (caller) : NULL;
+  op->handler = caller ? g_cancellable_connect (caller, G_CALLBACK (cancel_operation), op->cancellable, NULL) : 0;
+
+  g_mutex_lock (&self->operation_lock);
+  self->operation = op->cancellable;
+  self->operation_thread = g_thread_self ();
+  /* A close() already waiting for the lock ends this one at once. */
+  self->operation_closed = self->closing > 0;
+  if (self->operation_closed)
+    g_cancellable_cancel (op->cancellable);
+  g_mutex_unlock (&self->operation_lock);
+  return op->cancellable;
+}
+
+/* Called with the lock held. A call that close() cancelled fails saying so:
+ * @what is what was going on. */
+static void
+operation_end (LlmsbxSandboxSession  *self,
+               Operation             *op,
+               const char            *what,
+               GError               **error)
+{
+  gboolean closed;
+
+  g_mutex_lock (&self->operation_lock);
+  closed = self->operation_closed;
+  self->operation = NULL;
+  self->operation_thread = NULL;
+  self->operation_closed = FALSE;
+  g_mutex_unlock (&self->operation_lock);
+
+  if (op->caller != NULL)
+    g_cancellable_disconnect (op->caller, op->handler);
+  g_clear_object (&op->caller);
+  g_clear_object (&op->cancellable);
+
+  if (closed && error != NULL && *error != NULL)
+    {
+      g_autoptr(GError) original = g_steal_pointer (error);
+
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_NOT_OPEN,
+                   "The session was closed while %s (%s)", what, original->message);
+    }
+}
+
 /* Checks ------------------------------------------------------------------ */
 
 /* A timeout is a number of seconds: finite, not negative (0 means no limit)
@@ -310,7 +387,9 @@ static gpointer
 report_expiry (LlmsbxSandboxSession *self,
                GError              **error)
 {
-  if (llmsbx_lifetime_watchdog_has_expired (self->watchdog))
+  if (llmsbx_lifetime_watchdog_has_expired (self->watchdog) ||
+      (self->is_open && self->session_timeout > 0 &&
+       g_get_monotonic_time () - self->opened_at > (gint64) (self->session_timeout * G_USEC_PER_SEC)))
     {
       g_clear_error (error);
       check_open (self, error);
@@ -652,16 +731,32 @@ prepare_image (LlmsbxSandboxSession *self,
   return TRUE;
 }
 
+/* Seconds past the session's lifetime at which its sandbox ends itself: the
+ * client's watchdog normally removes it first, right at the deadline, and
+ * reports the expiry; this holds when the client is gone. */
+#define SELF_END_GRACE_SECONDS 2
+
 static LlmsbxContainerSpec *
 build_spec (LlmsbxSandboxSession *self)
 {
   LlmsbxContainerSpec *spec = llmsbx_container_spec_new ();
-  const char *command[] = { "sleep", "infinity", NULL };
   g_autofree char *short_id = g_strndup (self->session_uuid, 8);
+  g_autofree char *lifetime = NULL;
+
+  /* The sandbox's main process keeps it alive. With a session-timeout it
+   * lives no longer than the session, so the sandbox stops by itself (no
+   * restart policy is ever set) even when the client was killed and no
+   * watchdog is left to remove it. */
+  if (self->session_timeout > 0)
+    lifetime = g_strdup_printf ("%.0f", ceil (self->session_timeout) + SELF_END_GRACE_SECONDS);
+  else
+    lifetime = g_strdup ("infinity");
 
   spec->name = g_strdup_printf ("llmsbx-%s-%s", self->lang, short_id);
   spec->image = g_strdup (self->active_image);
-  spec->command = g_strdupv ((char **) command);
+  spec->command = g_new0 (char *, 3);
+  spec->command[0] = g_strdup ("sleep");
+  spec->command[1] = g_steal_pointer (&lifetime);
   spec->workdir = g_strdup (self->workdir);
   spec->env = g_strdupv ((char **) base_exec_env);
   spec->labels = g_new0 (char *, 4);
@@ -787,7 +882,12 @@ llmsbx_sandbox_session_open (LlmsbxSandboxSession *self,
 
   g_rec_mutex_lock (&self->lock);
   if (!self->is_open)
-    ok = open_locked (self, cancellable, error);
+    {
+      Operation op;
+
+      ok = open_locked (self, operation_begin (self, &op, cancellable), error);
+      operation_end (self, &op, "it was opening", error);
+    }
   g_rec_mutex_unlock (&self->lock);
 
   if (ok)
@@ -876,11 +976,26 @@ llmsbx_sandbox_session_close (LlmsbxSandboxSession *self,
   g_return_val_if_fail (LLMSBX_IS_SANDBOX_SESSION (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
+  /* A call in another thread is cancelled, and what it started killed, so
+   * that closing does not wait for code that may never end. */
+  g_mutex_lock (&self->operation_lock);
+  self->closing++;
+  if (self->operation != NULL && self->operation_thread != g_thread_self ())
+    {
+      self->operation_closed = TRUE;
+      g_cancellable_cancel (self->operation);
+    }
+  g_mutex_unlock (&self->operation_lock);
+
   g_rec_mutex_lock (&self->lock);
   was_open = self->is_open;
   if (was_open)
     ok = close_locked (self, cancellable, error);
   g_rec_mutex_unlock (&self->lock);
+
+  g_mutex_lock (&self->operation_lock);
+  self->closing--;
+  g_mutex_unlock (&self->operation_lock);
 
   if (was_open)
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_IS_OPEN]);
@@ -985,13 +1100,15 @@ llmsbx_sandbox_session_install (LlmsbxSandboxSession *self,
                                 GCancellable         *cancellable,
                                 GError              **error)
 {
+  Operation op;
   gboolean ok;
 
   g_return_val_if_fail (LLMSBX_IS_SANDBOX_SESSION (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   g_rec_mutex_lock (&self->lock);
-  ok = install_locked (self, libraries, cancellable, error);
+  ok = install_locked (self, libraries, operation_begin (self, &op, cancellable), error);
+  operation_end (self, &op, "libraries were being installed", error);
   g_rec_mutex_unlock (&self->lock);
   return ok;
 }
@@ -1166,6 +1283,7 @@ llmsbx_sandbox_session_run (LlmsbxSandboxSession *self,
                             GCancellable         *cancellable,
                             GError              **error)
 {
+  Operation op;
   LlmsbxExecutionResult *result;
 
   g_return_val_if_fail (LLMSBX_IS_SANDBOX_SESSION (self), NULL);
@@ -1173,7 +1291,8 @@ llmsbx_sandbox_session_run (LlmsbxSandboxSession *self,
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   g_rec_mutex_lock (&self->lock);
-  result = run_locked (self, code, libraries, timeout, cancellable, error);
+  result = run_locked (self, code, libraries, timeout, operation_begin (self, &op, cancellable), error);
+  operation_end (self, &op, "the code was running", error);
   g_rec_mutex_unlock (&self->lock);
   return result;
 }
@@ -1261,13 +1380,15 @@ llmsbx_sandbox_session_execute_argv (LlmsbxSandboxSession *self,
                                      GCancellable         *cancellable,
                                      GError              **error)
 {
+  Operation op;
   LlmsbxExecutionResult *result;
 
   g_return_val_if_fail (LLMSBX_IS_SANDBOX_SESSION (self), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   g_rec_mutex_lock (&self->lock);
-  result = execute_argv_locked (self, argv, workdir, cancellable, error);
+  result = execute_argv_locked (self, argv, workdir, operation_begin (self, &op, cancellable), error);
+  operation_end (self, &op, "the command was running", error);
   g_rec_mutex_unlock (&self->lock);
   return result;
 }
@@ -1517,6 +1638,7 @@ llmsbx_sandbox_session_copy_to_runtime (LlmsbxSandboxSession *self,
                                         GCancellable         *cancellable,
                                         GError              **error)
 {
+  Operation op;
   gboolean ok;
 
   g_return_val_if_fail (LLMSBX_IS_SANDBOX_SESSION (self), FALSE);
@@ -1525,7 +1647,8 @@ llmsbx_sandbox_session_copy_to_runtime (LlmsbxSandboxSession *self,
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   g_rec_mutex_lock (&self->lock);
-  ok = copy_to_runtime_locked (self, src, dest, cancellable, error);
+  ok = copy_to_runtime_locked (self, src, dest, operation_begin (self, &op, cancellable), error);
+  operation_end (self, &op, "files were being copied", error);
   g_rec_mutex_unlock (&self->lock);
   return ok;
 }
@@ -1587,6 +1710,7 @@ llmsbx_sandbox_session_copy_from_runtime (LlmsbxSandboxSession *self,
                                           GCancellable         *cancellable,
                                           GError              **error)
 {
+  Operation op;
   gboolean ok;
 
   g_return_val_if_fail (LLMSBX_IS_SANDBOX_SESSION (self), FALSE);
@@ -1595,7 +1719,8 @@ llmsbx_sandbox_session_copy_from_runtime (LlmsbxSandboxSession *self,
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   g_rec_mutex_lock (&self->lock);
-  ok = copy_from_runtime_locked (self, src, dest, cancellable, error);
+  ok = copy_from_runtime_locked (self, src, dest, operation_begin (self, &op, cancellable), error);
+  operation_end (self, &op, "files were being copied", error);
   g_rec_mutex_unlock (&self->lock);
   return ok;
 }
@@ -2059,6 +2184,7 @@ llmsbx_sandbox_session_finalize (GObject *object)
   g_clear_pointer (&self->runtime_configs, g_variant_unref);
   g_clear_object (&self->security_policy);
   g_rec_mutex_clear (&self->lock);
+  g_mutex_clear (&self->operation_lock);
 
   G_OBJECT_CLASS (llmsbx_sandbox_session_parent_class)->finalize (object);
 }
@@ -2355,4 +2481,5 @@ static void
 llmsbx_sandbox_session_init (LlmsbxSandboxSession *self)
 {
   g_rec_mutex_init (&self->lock);
+  g_mutex_init (&self->operation_lock);
 }
