@@ -748,7 +748,14 @@ build_spec (LlmsbxSandboxSession *self)
    * restart policy is ever set) even when the client was killed and no
    * watchdog is left to remove it. */
   if (self->session_timeout > 0)
-    lifetime = g_strdup_printf ("%.0f", ceil (self->session_timeout) + SELF_END_GRACE_SECONDS);
+    {
+      /* Whole seconds, rounded up (at most 10^9, checked at open). */
+      guint64 seconds = (guint64) self->session_timeout;
+
+      if ((double) seconds < self->session_timeout)
+        seconds++;
+      lifetime = g_strdup_printf ("%" G_GUINT64_FORMAT, seconds + SELF_END_GRACE_SECONDS);
+    }
   else
     lifetime = g_strdup ("infinity");
 
