@@ -123,6 +123,20 @@ llmsbx_backend_real_list_sandboxes (LlmsbxBackend *self, const char * const *lab
   return NULL;
 }
 
+static gboolean
+llmsbx_backend_real_get_archive_to_stream (LlmsbxBackend *self, const char *sandbox_id, const char *path,
+                                           GOutputStream *output, GCancellable *cancellable, GError **error)
+{
+  g_autoptr(GBytes) archive = llmsbx_backend_get_archive (self, sandbox_id, path, cancellable, error);
+  gsize size;
+  const void *data;
+
+  if (archive == NULL)
+    return FALSE;
+  data = g_bytes_get_data (archive, &size);
+  return g_output_stream_write_all (output, data, size, NULL, cancellable, error);
+}
+
 static void
 llmsbx_backend_finalize (GObject *object)
 {
@@ -192,6 +206,7 @@ llmsbx_backend_class_init (LlmsbxBackendClass *klass)
   klass->commit = llmsbx_backend_real_commit;
   klass->probe = llmsbx_backend_real_probe;
   klass->list_sandboxes = llmsbx_backend_real_list_sandboxes;
+  klass->get_archive_to_stream = llmsbx_backend_real_get_archive_to_stream;
 
   /**
    * LlmsbxBackend:name:
@@ -603,7 +618,10 @@ llmsbx_backend_attach_sandbox (LlmsbxBackend *self,
  * @error: return location for a #GError
  *
  * Runs one command. Fails with %LLMSBX_ERROR_TIMEOUT when the request's
- * deadline passes; the process may then still be running.
+ * deadline passes; the process may then still be running. Fails with
+ * %LLMSBX_ERROR_COMMAND_NOT_STARTED when the engine could not start it (its
+ * program or working directory is missing, or the sandbox is at its process
+ * limit), a failure that may pass: the caller may try again.
  *
  * Returns: %TRUE when the command ran (whatever its exit status)
  */
@@ -651,7 +669,9 @@ llmsbx_backend_exec (LlmsbxBackend         *self,
  * @error: return location for a #GError
  *
  * Unpacks @archive into @dest_dir. Fails with %LLMSBX_ERROR_FILE_NOT_FOUND
- * when @dest_dir does not exist.
+ * when @dest_dir does not exist, and with %G_IO_ERROR_EXISTS when an entry
+ * would replace an existing directory with a non-directory or the reverse
+ * (which never happens: entries before it may have been unpacked).
  *
  * Returns: %TRUE on success
  */
@@ -703,6 +723,41 @@ llmsbx_backend_get_archive (LlmsbxBackend *self,
 
   CHECK_VFUNC (self, get_archive, NULL);
   return LLMSBX_BACKEND_GET_CLASS (self)->get_archive (self, sandbox_id, path, cancellable, error);
+}
+
+/**
+ * llmsbx_backend_get_archive_to_stream:
+ * @self: a #LlmsbxBackend
+ * @sandbox_id: the sandbox
+ * @path: a file or directory in the sandbox
+ * @output: where the archive goes; not closed
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Writes a tar archive of @path, as llmsbx_backend_get_archive() returns
+ * it, to @output as it arrives from the engine, so that an archive of any
+ * size costs bounded memory. An error of @output (a size limit, a full disk)
+ * is returned as it is. Fails with %LLMSBX_ERROR_FILE_NOT_FOUND when @path
+ * does not exist.
+ *
+ * Returns: %TRUE when the whole archive was written
+ */
+gboolean
+llmsbx_backend_get_archive_to_stream (LlmsbxBackend  *self,
+                                      const char     *sandbox_id,
+                                      const char     *path,
+                                      GOutputStream  *output,
+                                      GCancellable   *cancellable,
+                                      GError        **error)
+{
+  g_return_val_if_fail (LLMSBX_IS_BACKEND (self), FALSE);
+  g_return_val_if_fail (sandbox_id != NULL, FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+  g_return_val_if_fail (G_IS_OUTPUT_STREAM (output), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return LLMSBX_BACKEND_GET_CLASS (self)->get_archive_to_stream (self, sandbox_id, path, output,
+                                                                cancellable, error);
 }
 
 /**

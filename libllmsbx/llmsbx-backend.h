@@ -35,8 +35,13 @@ G_DECLARE_DERIVABLE_TYPE (LlmsbxBackend, llmsbx_backend, LLMSBX, BACKEND, GObjec
  * @attach_sandbox: make sure an existing sandbox is running and return its full id.
  * @exec: run @request in the sandbox, append output to @output and return the exit status.
  *   When the request's deadline passes it fails with %LLMSBX_ERROR_TIMEOUT (the process may
- *   still be running; the caller kills it).
- * @put_archive: unpack a tar archive into the existing directory @dest_dir.
+ *   still be running; the caller kills it). When the engine could not start the process
+ *   (a missing program or working directory, a full process limit) it fails with
+ *   %LLMSBX_ERROR_COMMAND_NOT_STARTED, whatever exit status the engine reported.
+ *   The request's @stdin_data, when set, is written to the process's standard input.
+ * @put_archive: unpack a tar archive into the existing directory @dest_dir. An entry
+ *   must never replace an existing directory with a non-directory, or the reverse: such
+ *   an archive fails with %G_IO_ERROR_EXISTS.
  * @get_archive: return a tar archive of @path, following @path itself when it is a symbolic link.
  * @commit: commit the sandbox's filesystem to the image @image.
  * @remove_sandbox: stop and remove a sandbox and its anonymous volumes.
@@ -52,13 +57,17 @@ G_DECLARE_DERIVABLE_TYPE (LlmsbxBackend, llmsbx_backend, LLMSBX, BACKEND, GObjec
  *   llmsbx_security_preset_set_pod_manifest_fragment(). Fails with
  *   %LLMSBX_ERROR_INVALID_ARGUMENT for limits the backend cannot enforce. A backend
  *   without it gets no presets.
+ * @get_archive_to_stream: write a tar archive of @path to @output as it arrives, so that
+ *   no archive is held in memory whatever its size. An error of @output is returned
+ *   unchanged; @output is not closed. The default implementation writes what @get_archive
+ *   returns.
  *
  * Virtual methods of a backend. All are synchronous and may be called from any thread,
  * one at a time per sandbox. @render_preset needs no engine and may be called on a
  * backend that never connected.
  *
- * Contract v2 took @probe, @list_sandboxes and @render_preset from the padding, so
- * plugins built before them keep working and get the defaults. The padding left is
+ * Contract v2 took @probe, @list_sandboxes, @render_preset and @get_archive_to_stream
+ * from the padding, so plugins built before them keep working and get the defaults. The padding left is
  * meant for an attached bidirectional exec stream and for settings a backend declares
  * itself; `tests/unit/test-abi.c` pins the size of this structure.
  */
@@ -130,9 +139,15 @@ struct _LlmsbxBackendClass
   gboolean   (*render_preset)  (LlmsbxBackend        *self,
                                 LlmsbxSecurityPreset *preset,
                                 GError              **error);
+  gboolean (*get_archive_to_stream) (LlmsbxBackend  *self,
+                                     const char     *sandbox_id,
+                                     const char     *path,
+                                     GOutputStream  *output,
+                                     GCancellable   *cancellable,
+                                     GError        **error);
 
   /*< private >*/
-  gpointer padding[13];
+  gpointer padding[12];
 };
 
 LLMSBX_AVAILABLE_IN_ALL
@@ -210,6 +225,13 @@ GBytes  *llmsbx_backend_get_archive    (LlmsbxBackend         *self,
                                         const char            *path,
                                         GCancellable          *cancellable,
                                         GError               **error);
+LLMSBX_AVAILABLE_IN_ALL
+gboolean llmsbx_backend_get_archive_to_stream (LlmsbxBackend  *self,
+                                               const char     *sandbox_id,
+                                               const char     *path,
+                                               GOutputStream  *output,
+                                               GCancellable   *cancellable,
+                                               GError        **error);
 LLMSBX_AVAILABLE_IN_ALL
 gboolean llmsbx_backend_commit         (LlmsbxBackend         *self,
                                         const char            *sandbox_id,

@@ -9,7 +9,9 @@
 #include "llmsbx-engine-client.h"
 
 #include <curl/curl.h>
+#include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #define DEFAULT_MAX_RESPONSE (16 * 1024 * 1024)
 /* Enough of an error body for the daemon's message. */
@@ -339,26 +341,18 @@ build_url (LlmsbxEngineClient *self,
   return url;
 }
 
-static struct curl_slist *
-setup (LlmsbxEngineClient        *self,
-       Transfer                  *t,
-       const char                *url,
-       char                      *errbuf)
+/* Where and how @easy connects: the engine's socket or host, TLS. */
+static void
+setup_connection (LlmsbxEngineClient *self,
+                  CURL               *easy,
+                  const char         *url,
+                  char               *errbuf)
 {
-  const LlmsbxEngineRequest *request = t->request;
-  CURL *easy = t->easy;
-  struct curl_slist *headers = NULL;
-  g_autofree char *content_type = NULL;
-
   curl_easy_reset (easy);
   curl_easy_setopt (easy, CURLOPT_URL, url);
   curl_easy_setopt (easy, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt (easy, CURLOPT_HTTP_VERSION, (long) CURL_HTTP_VERSION_1_1);
   curl_easy_setopt (easy, CURLOPT_ERRORBUFFER, errbuf);
-  curl_easy_setopt (easy, CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt (easy, CURLOPT_HEADERDATA, t);
-  curl_easy_setopt (easy, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt (easy, CURLOPT_WRITEDATA, t);
   if (self->settings.connect_timeout > 0)
     curl_easy_setopt (easy, CURLOPT_CONNECTTIMEOUT_MS,
                       (long) MAX (1.0, self->settings.connect_timeout * 1000.0));
@@ -378,6 +372,24 @@ setup (LlmsbxEngineClient        *self,
       curl_easy_setopt (easy, CURLOPT_SSL_VERIFYPEER, verify);
       curl_easy_setopt (easy, CURLOPT_SSL_VERIFYHOST, verify ? 2L : 0L);
     }
+}
+
+static struct curl_slist *
+setup (LlmsbxEngineClient        *self,
+       Transfer                  *t,
+       const char                *url,
+       char                      *errbuf)
+{
+  const LlmsbxEngineRequest *request = t->request;
+  CURL *easy = t->easy;
+  struct curl_slist *headers = NULL;
+  g_autofree char *content_type = NULL;
+
+  setup_connection (self, easy, url, errbuf);
+  curl_easy_setopt (easy, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt (easy, CURLOPT_HEADERDATA, t);
+  curl_easy_setopt (easy, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt (easy, CURLOPT_WRITEDATA, t);
 
   if (g_str_equal (request->method, "GET"))
     curl_easy_setopt (easy, CURLOPT_HTTPGET, 1L);
@@ -891,5 +903,436 @@ llmsbx_engine_client_json_lines (LlmsbxEngineClient    *self,
   if (ok && !lines.skipping)
     ok = lines_emit (&lines, error);
   g_byte_array_unref (lines.line);
+  return ok;
+}
+
+/* ---------------------------------------------------------------------------
+ * Upgraded connections
+ *
+ * An exec with stdin needs the connection itself after the response header:
+ * the engine hijacks it (protocols.md §1.9). libcurl only connects here
+ * (CURLOPT_CONNECT_ONLY); the request is written by hand with
+ * curl_easy_send(), so TLS works as for every other request, and the socket
+ * is polled together with the cancellable and the deadline.
+ * ------------------------------------------------------------------------ */
+
+/* Longest response header of an upgraded request. */
+#define MAX_UPGRADE_HEADER (64 * 1024)
+
+typedef struct
+{
+  LlmsbxEngineClient        *self;
+  const LlmsbxEngineRequest *request;
+  CURL                      *easy;
+  curl_socket_t              fd;
+  GCancellable              *cancellable;
+  GPollFD                    cancel_fd;
+  gboolean                   has_cancel_fd;
+  char                       errbuf[CURL_ERROR_SIZE];
+} Upgrade;
+
+static int
+upgrade_progress (void       *data,
+                  curl_off_t  dltotal,
+                  curl_off_t  dlnow,
+                  curl_off_t  ultotal,
+                  curl_off_t  ulnow)
+{
+  Upgrade *u = data;
+
+  return g_cancellable_is_cancelled (u->cancellable) ||
+         (u->request->deadline > 0 && g_get_monotonic_time () >= u->request->deadline);
+}
+
+static gboolean
+upgrade_timed_out (Upgrade  *u,
+                   GError  **error)
+{
+  g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_TIMEOUT,
+               "The %s did not answer %s %s before the deadline",
+               u->self->engine_name, u->request->method, u->request->path);
+  return FALSE;
+}
+
+/* Waits until the socket is ready for @events, the deadline passes or the
+ * request is cancelled. */
+static gboolean
+upgrade_wait (Upgrade  *u,
+              gushort   events,
+              GError  **error)
+{
+  GPollFD fds[2] = { { .fd = (int) u->fd, .events = events | G_IO_ERR | G_IO_HUP }, u->cancel_fd };
+  int timeout_ms = IDLE_POLL_MS;
+
+  if (u->request->deadline > 0)
+    {
+      gint64 remaining = u->request->deadline - g_get_monotonic_time ();
+
+      if (remaining <= 0)
+        return upgrade_timed_out (u, error);
+      timeout_ms = (int) MIN ((gint64) timeout_ms, (remaining + 999) / 1000);
+    }
+
+  if (g_poll (fds, u->has_cancel_fd ? 2 : 1, timeout_ms) < 0 && errno != EINTR)
+    {
+      int saved = errno;
+
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_UNAVAILABLE,
+                   "Lost the connection to the %s at %s: %s", u->self->engine_name,
+                   u->self->settings.url, g_strerror (saved));
+      return FALSE;
+    }
+  return !g_cancellable_set_error_if_cancelled (u->cancellable, error);
+}
+
+/* Writes some of @data (all of it unless the engine has something to say
+ * first): *@sent is how much. */
+static gboolean
+upgrade_send (Upgrade      *u,
+              const guint8 *data,
+              gsize         length,
+              gsize        *sent,
+              GError      **error)
+{
+  size_t n = 0;
+  CURLcode code = curl_easy_send (u->easy, data, length, &n);
+
+  *sent = 0;
+  if (code == CURLE_AGAIN)
+    return TRUE;
+  if (code != CURLE_OK)
+    {
+      set_transport_error (u->self, u->easy, code, u->errbuf, error);
+      return FALSE;
+    }
+  *sent = n;
+  return TRUE;
+}
+
+/* Reads what has arrived: *@got = 0 when nothing is there yet, and *@eof at
+ * the end of the stream. */
+static gboolean
+upgrade_recv (Upgrade  *u,
+              guint8   *buffer,
+              gsize     size,
+              gsize    *got,
+              gboolean *eof,
+              GError  **error)
+{
+  size_t n = 0;
+  CURLcode code = curl_easy_recv (u->easy, buffer, size, &n);
+
+  *got = 0;
+  *eof = FALSE;
+  if (code == CURLE_AGAIN)
+    return TRUE;
+  if (code != CURLE_OK)
+    {
+      set_transport_error (u->self, u->easy, code, u->errbuf, error);
+      return FALSE;
+    }
+  *got = n;
+  *eof = n == 0;
+  return TRUE;
+}
+
+/* "HTTP/1.1 101 UPGRADED\r\n..." → 101; 0 when it is no status line. */
+static guint
+status_of (const guint8 *header,
+           gsize         length)
+{
+  g_autofree char *line = g_strndup ((const char *) header, MIN (length, 64));
+  char *space = strchr (line, ' ');
+  guint64 status = 0;
+
+  if (!g_str_has_prefix (line, "HTTP/1.") || space == NULL || strlen (space) < 4)
+    return 0;
+  space[4] = '\0';
+  if (!g_ascii_string_to_unsigned (space + 1, 10, 100, 999, &status, NULL))
+    return 0;
+  return (guint) status;
+}
+
+/* Where the blank line that ends a response header starts, or NULL. */
+static const guint8 *
+header_end (const guint8 *data,
+            gsize         length)
+{
+  for (gsize i = 0; i + 4 <= length; i++)
+    if (data[i] == '\r' && memcmp (data + i, "\r\n\r\n", 4) == 0)
+      return data + i;
+  return NULL;
+}
+
+/* The Content-Length of a response header, or -1. */
+static gint64
+content_length_of (const char *header)
+{
+  g_auto(GStrv) lines = g_strsplit (header, "\r\n", -1);
+
+  for (guint i = 1; lines[i] != NULL; i++)
+    if (g_ascii_strncasecmp (lines[i], "content-length:", 15) == 0)
+      {
+        guint64 value = 0;
+        g_autofree char *text = g_strstrip (g_strdup (lines[i] + 15));
+
+        if (g_ascii_string_to_unsigned (text, 10, 0, G_MAXINT64, &value, NULL))
+          return (gint64) value;
+      }
+  return -1;
+}
+
+/* The part of the exchange after the request went out: the response header,
+ * then @input and the stream, until the engine closes the connection. */
+static gboolean
+upgrade_exchange (Upgrade  *u,
+                  GBytes   *input,
+                  GError  **error)
+{
+  g_autoptr(GByteArray) received = g_byte_array_new ();
+  const guint8 *pending = NULL;
+  gsize pending_length = 0;
+  gsize body_start = 0;
+  gint64 error_length = -1;
+  gboolean closed_write = FALSE;
+  guint status = 0;
+  guint8 buffer[64 * 1024];
+
+  if (input != NULL)
+    pending = g_bytes_get_data (input, &pending_length);
+
+  for (;;)
+    {
+      gsize got = 0;
+      gboolean eof = FALSE;
+
+      if (!upgrade_recv (u, buffer, sizeof buffer, &got, &eof, error))
+        return FALSE;
+
+      if (got > 0 && status == 0)
+        {
+          const guint8 *end;
+
+          g_byte_array_append (received, buffer, got);
+          end = header_end (received->data, received->len);
+          if (end == NULL)
+            {
+              if (received->len > MAX_UPGRADE_HEADER)
+                {
+                  g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_PROTOCOL,
+                               "The %s answered %s %s with a header longer than %d bytes",
+                               u->self->engine_name, u->request->method, u->request->path,
+                               MAX_UPGRADE_HEADER);
+                  return FALSE;
+                }
+              continue;
+            }
+          status = status_of (received->data, received->len);
+          if (status == 0)
+            {
+              g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_PROTOCOL,
+                           "The %s answered %s %s with something that is not HTTP",
+                           u->self->engine_name, u->request->method, u->request->path);
+              return FALSE;
+            }
+          body_start = (end - received->data) + 4;
+          if (status >= 400)
+            {
+              g_autofree char *header = g_strndup ((const char *) received->data, body_start);
+
+              error_length = content_length_of (header);
+              g_byte_array_remove_range (received, 0, body_start);
+            }
+          else if (status != 101 && status != 200)
+            {
+              g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_PROTOCOL,
+                           "The %s answered %s %s with HTTP status %u instead of a stream",
+                           u->self->engine_name, u->request->method, u->request->path, status);
+              return FALSE;
+            }
+          else
+            {
+              /* Output that came with the header. */
+              if (received->len > body_start &&
+                  !u->request->body_func (received->data + body_start, received->len - body_start,
+                                          u->request->body_func_data, error))
+                return FALSE;
+              g_byte_array_set_size (received, 0);
+            }
+        }
+      else if (got > 0 && status >= 400)
+        {
+          if (received->len < MAX_ERROR_BODY)
+            g_byte_array_append (received, buffer, MIN (got, MAX_ERROR_BODY - received->len));
+        }
+      else if (got > 0 && !u->request->body_func (buffer, got, u->request->body_func_data, error))
+        return FALSE;
+
+      if (status >= 400 && (eof || (error_length >= 0 && (gint64) received->len >= MIN (error_length, MAX_ERROR_BODY))))
+        {
+          g_propagate_error (error, engine_error (status, received));
+          return FALSE;
+        }
+      if (eof)
+        {
+          if (status != 0)
+            return TRUE;
+          g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_UNAVAILABLE,
+                       "The %s at %s closed the connection without answering %s %s",
+                       u->self->engine_name, u->self->settings.url, u->request->method, u->request->path);
+          return FALSE;
+        }
+
+      /* Input goes only once the engine has answered: what it would read
+       * before taking the connection over could be lost. */
+      if (status == 101 || status == 200)
+        {
+          while (pending_length > 0)
+            {
+              gsize sent = 0;
+
+              if (!upgrade_send (u, pending, pending_length, &sent, error))
+                return FALSE;
+              if (sent == 0)
+                break;
+              pending += sent;
+              pending_length -= sent;
+            }
+          /* End of input. libcurl cannot close one side of a TLS connection,
+           * so there the program sees the data but no end of it. */
+          if (pending_length == 0 && !closed_write)
+            {
+              closed_write = TRUE;
+              if (!g_str_has_prefix (u->self->base_url, "https:"))
+                shutdown (u->fd, SHUT_WR);
+            }
+        }
+
+      if (got == 0 && !upgrade_wait (u, G_IO_IN | (pending_length > 0 ? G_IO_OUT : 0), error))
+        return FALSE;
+    }
+}
+
+/**
+ * llmsbx_engine_client_send_upgraded:
+ * @self: a client
+ * @request: the request; the stream that follows a successful answer goes to
+ *   its body function, which must be set
+ * @input: (nullable): bytes written on the connection once the engine has
+ *   answered (an exec's standard input)
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Sends @request on a connection of its own, asking the engine to take the
+ * connection over (`Connection: Upgrade`, `Upgrade: tcp`), as exec start and
+ * attach do for standard input. Once the engine answers, writes @input and
+ * closes the writing side (except over TLS, where libcurl cannot close one
+ * side alone), and hands everything the engine sends on to the request's
+ * body function until the engine closes the connection. The connection is
+ * never reused.
+ *
+ * Returns: %FALSE with an error as for llmsbx_engine_client_send()
+ */
+gboolean
+llmsbx_engine_client_send_upgraded (LlmsbxEngineClient         *self,
+                                    const LlmsbxEngineRequest  *request,
+                                    GBytes                     *input,
+                                    GCancellable               *cancellable,
+                                    GError                    **error)
+{
+  Upgrade u = { .self = self, .request = request, .cancellable = cancellable };
+  g_autofree char *url = NULL;
+  g_autoptr(GString) head = g_string_new (NULL);
+  const char *authority;
+  gsize body_length = 0;
+  const guint8 *body = NULL;
+  curl_socket_t fd = CURL_SOCKET_BAD;
+  gboolean ok = FALSE;
+  CURLcode code;
+
+  g_return_val_if_fail (request->body_func != NULL, FALSE);
+
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
+
+  url = build_url (self, request->path);
+  u.easy = curl_easy_init ();
+  if (u.easy == NULL)
+    g_error ("libcurl could not allocate a handle");
+  setup_connection (self, u.easy, url, u.errbuf);
+  curl_easy_setopt (u.easy, CURLOPT_CONNECT_ONLY, 1L);
+  curl_easy_setopt (u.easy, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt (u.easy, CURLOPT_XFERINFOFUNCTION, upgrade_progress);
+  curl_easy_setopt (u.easy, CURLOPT_XFERINFODATA, &u);
+
+  if (self->hook != NULL)
+    self->hook (self->hook_data);
+  g_debug ("%s %s (upgraded)", request->method, url);
+
+  /* Connecting (and the TLS handshake) blocks, bounded by the connect
+   * timeout; the progress callback stops it at cancellation or the deadline. */
+  code = curl_easy_perform (u.easy);
+  if (code == CURLE_ABORTED_BY_CALLBACK && g_cancellable_set_error_if_cancelled (cancellable, error))
+    goto out;
+  if (code == CURLE_ABORTED_BY_CALLBACK)
+    {
+      upgrade_timed_out (&u, error);
+      goto out;
+    }
+  if (code != CURLE_OK)
+    {
+      set_transport_error (self, u.easy, code, u.errbuf, error);
+      goto out;
+    }
+  if (curl_easy_getinfo (u.easy, CURLINFO_ACTIVESOCKET, &fd) != CURLE_OK || fd == CURL_SOCKET_BAD)
+    {
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_UNAVAILABLE,
+                   "Lost the connection to the %s at %s", self->engine_name, self->settings.url);
+      goto out;
+    }
+  u.fd = fd;
+  u.has_cancel_fd = g_cancellable_make_pollfd (cancellable, &u.cancel_fd);
+
+  /* The path as libcurl would send it: after the scheme and authority. */
+  authority = strstr (self->base_url, "://") + 3;
+  if (request->body != NULL)
+    body = g_bytes_get_data (request->body, &body_length);
+  g_string_append_printf (head,
+                          "%s %s HTTP/1.1\r\n"
+                          "Host: %s\r\n"
+                          "User-Agent: libllmsbx\r\n"
+                          "Connection: Upgrade\r\n"
+                          "Upgrade: tcp\r\n"
+                          "Content-Length: %" G_GSIZE_FORMAT "\r\n",
+                          request->method, url + strlen (self->base_url), authority, body_length);
+  if (request->content_type != NULL)
+    g_string_append_printf (head, "Content-Type: %s\r\n", request->content_type);
+  g_string_append (head, "\r\n");
+  if (body_length > 0)
+    g_string_append_len (head, (const char *) body, body_length);
+
+  {
+    const guint8 *data = (const guint8 *) head->str;
+    gsize left = head->len;
+
+    while (left > 0)
+      {
+        gsize sent = 0;
+
+        if (!upgrade_send (&u, data, left, &sent, error))
+          goto out;
+        if (sent == 0 && !upgrade_wait (&u, G_IO_OUT, error))
+          goto out;
+        data += sent;
+        left -= sent;
+      }
+  }
+
+  ok = upgrade_exchange (&u, input, error);
+
+out:
+  if (u.has_cancel_fd)
+    g_cancellable_release_fd (cancellable);
+  curl_easy_cleanup (u.easy);
   return ok;
 }

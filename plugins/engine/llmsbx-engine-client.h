@@ -130,6 +130,11 @@ JsonNode           *llmsbx_engine_client_json       (LlmsbxEngineClient         
                                                      JsonNode                   *body,
                                                      GCancellable               *cancellable,
                                                      GError                    **error);
+gboolean            llmsbx_engine_client_send_upgraded (LlmsbxEngineClient      *self,
+                                                        const LlmsbxEngineRequest *request,
+                                                        GBytes                  *input,
+                                                        GCancellable            *cancellable,
+                                                        GError                 **error);
 gboolean            llmsbx_engine_client_json_lines (LlmsbxEngineClient         *self,
                                                      const char                 *method,
                                                      const char                 *path,

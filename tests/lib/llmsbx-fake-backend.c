@@ -1028,7 +1028,7 @@ llmsbx_fake_backend_get_archive (LlmsbxBackend  *backend,
     return NULL;
   host_path = map_text (sandbox, path);
   name = g_path_get_basename (path);
-  archive = llmsbx_tar_pack_path (host_path, name, &local_error);
+  archive = llmsbx_tar_pack_path (host_path, name, 0, &local_error);
   if (archive == NULL && g_error_matches (local_error, LLMSBX_ERROR, LLMSBX_ERROR_FILE_NOT_FOUND))
     g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_FILE_NOT_FOUND, "Could not find the file %s in the sandbox", path);
   else if (archive == NULL)
