@@ -19,7 +19,9 @@
  * builtin, so finding and killing forks nothing: a fork bomb that used up the
  * sandbox's process limit cannot stop the sweep. Plain sh needs tr and grep.
  * Killing the process group as well catches children that scrubbed their
- * environment but stayed in the group. The engine may start a command a
+ * environment but stayed in the group. Each round stops what it finds before
+ * killing any of it, so a fork bomb cannot refill the sandbox with children
+ * of the processes killed first. The engine may start a command a
  * moment after its client gave up waiting, so the sweep only ends after a few
  * quiet rounds in a row (it sleeps only then, when forking works again). */
 static const char kill_script[] =
@@ -32,15 +34,16 @@ static const char kill_script[] =
   "}\n"
   "self=$$; round=0; quiet=0\n"
   "while [ $round -lt 100 ]; do\n"
-  "  found=0\n"
+  "  found=\n"
   "  for f in /proc/[0-9]*/environ; do\n"
   "    p=${f#/proc/}; p=${p%/environ}\n"
   "    [ \"$p\" = \"$self\" ] && continue\n"
   "    if has_token \"$1\" \"$f\" 2>/dev/null; then\n"
-  "      kill -KILL -- \"-$p\" 2>/dev/null; kill -KILL \"$p\" 2>/dev/null; found=1\n"
+  "      kill -STOP -- \"-$p\" 2>/dev/null; kill -STOP \"$p\" 2>/dev/null; found=\"$found $p\"\n"
   "    fi\n"
   "  done\n"
-  "  if [ $found = 0 ]; then\n"
+  "  for p in $found; do kill -KILL -- \"-$p\" 2>/dev/null; kill -KILL \"$p\" 2>/dev/null; done\n"
+  "  if [ -z \"$found\" ]; then\n"
   "    quiet=$((quiet + 1)); [ $quiet -ge 3 ] && exit 0; sleep 0.1\n"
   "  else\n"
   "    quiet=0\n"

@@ -737,27 +737,21 @@ build_env (const FakeSandbox *sandbox,
   return (char **) g_ptr_array_free (g_steal_pointer (&entries), FALSE);
 }
 
-/* What an engine answers when its runtime cannot start a command. */
+/* A command the runtime could not start is an error carrying its reason,
+ * as the backend contract says (LLMSBX_ERROR_COMMAND_NOT_STARTED). */
 static gboolean
-not_started (LlmsbxOutputCollector *output,
-             const GError          *spawn_error,
-             const char            *program,
-             int                   *exit_status)
+not_started (const GError  *spawn_error,
+             const char    *program,
+             GError       **error)
 {
-  g_autofree char *message = NULL;
-
   if (g_error_matches (spawn_error, G_SPAWN_ERROR, G_SPAWN_ERROR_NOENT))
-    {
-      message = g_strdup_printf ("exec: \"%s\": executable file not found in $PATH\r\n", program);
-      *exit_status = 127;
-    }
+    g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_COMMAND_NOT_STARTED,
+                 "The fake backend could not start the command in the sandbox: "
+                 "exec: \"%s\": executable file not found in $PATH", program);
   else
-    {
-      message = g_strdup_printf ("OCI runtime exec failed: %s\r\n", spawn_error->message);
-      *exit_status = 126;
-    }
-  llmsbx_output_collector_append (output, LLMSBX_OUTPUT_STREAM_STDOUT, (const guint8 *) message, strlen (message));
-  return TRUE;
+    g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_COMMAND_NOT_STARTED,
+                 "The fake backend could not start the command in the sandbox: %s", spawn_error->message);
+  return FALSE;
 }
 
 static void
@@ -821,7 +815,7 @@ llmsbx_fake_backend_exec (LlmsbxBackend          *backend,
                                          G_SPAWN_STDIN_FROM_DEV_NULL | G_SPAWN_CLOEXEC_PIPES,
                                          child_setup, &setup, -1, -1, -1, NULL, NULL, 0,
                                          &pid, NULL, &fds[0], &fds[1], &spawn_error))
-    return not_started (output, spawn_error, request->argv[0], exit_status);
+    return not_started (spawn_error, request->argv[0], error);
 
   /* Without pidfds (valgrind has none) the exit is polled for. */
   fds[2] = (int) syscall (SYS_pidfd_open, pid, 0);

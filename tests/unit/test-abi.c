@@ -65,7 +65,9 @@ test_contract_v2_offsets (void)
 {
   g_assert_cmpuint (G_STRUCT_OFFSET (LlmsbxBackendClass, probe), ==,
                     G_STRUCT_OFFSET (LlmsbxBackendClass, remove_sandbox) + sizeof (gpointer));
-  g_assert_cmpuint (G_STRUCT_OFFSET (LlmsbxBackendClass, render_preset) + sizeof (gpointer), ==,
+  g_assert_cmpuint (G_STRUCT_OFFSET (LlmsbxBackendClass, get_archive_to_stream), ==,
+                    G_STRUCT_OFFSET (LlmsbxBackendClass, render_preset) + sizeof (gpointer));
+  g_assert_cmpuint (G_STRUCT_OFFSET (LlmsbxBackendClass, get_archive_to_stream) + sizeof (gpointer), ==,
                     G_STRUCT_OFFSET (LlmsbxBackendClass, padding));
   g_assert_cmpuint (G_STRUCT_OFFSET (LlmsbxLanguageHandlerInterface, get_security_catalogue), ==,
                     G_STRUCT_OFFSET (LlmsbxLanguageHandlerInterface, strip_comments) + sizeof (gpointer));

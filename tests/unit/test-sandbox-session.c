@@ -288,12 +288,15 @@ test_exec_error (void)
   result = run_ok (session, "print(2)");
   g_assert_cmpstr (llmsbx_execution_result_get_stdout (result), ==, "2\n");
 
-  /* A program that does not exist is a result, as with an engine. */
+  /* A program that does not exist never started: an error, as with an
+   * engine, and the session stays usable. */
   g_clear_object (&result);
   result = llmsbx_sandbox_session_execute_argv (session, (const char *[]) { "llmsbx-no-such-program", NULL },
                                                 NULL, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_cmpint (llmsbx_execution_result_get_exit_code (result), ==, 127);
+  g_assert_null (result);
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_COMMAND_NOT_STARTED);
+  g_assert_true (llmsbx_sandbox_session_get_is_open (session));
+  g_clear_error (&error);
   close_session (session);
 }
 
