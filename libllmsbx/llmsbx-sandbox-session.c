@@ -16,6 +16,7 @@
 #include "llmsbx-code-writer-private.h"
 #include "llmsbx-guarded-exec-private.h"
 #include "llmsbx-lifetime-watchdog-private.h"
+#include "llmsbx-nesting-private.h"
 #include "llmsbx-registry.h"
 #include "llmsbx-security-private.h"
 #include "llmsbx-tar-private.h"
@@ -1804,9 +1805,11 @@ llmsbx_sandbox_session_set_security_policy (LlmsbxSandboxSession *self,
  * @json: a JSON object such as `{"mem_limit": "512m"}`
  * @error: return location for a #GError
  *
- * Sets #LlmsbxSandboxSession:runtime-configs from JSON.
+ * Sets #LlmsbxSandboxSession:runtime-configs from JSON. Arrays and objects
+ * may nest at most 64 levels deep.
  *
- * Returns: %TRUE when @json is a JSON object
+ * Returns: %TRUE when @json is a JSON object; %FALSE with
+ *   %LLMSBX_ERROR_INVALID_ARGUMENT otherwise
  */
 gboolean
 llmsbx_sandbox_session_set_runtime_configs_json (LlmsbxSandboxSession *self,
@@ -1820,6 +1823,8 @@ llmsbx_sandbox_session_set_runtime_configs_json (LlmsbxSandboxSession *self,
   g_return_val_if_fail (LLMSBX_IS_SANDBOX_SESSION (self), FALSE);
   g_return_val_if_fail (json != NULL, FALSE);
 
+  if (!llmsbx_json_check_depth (json, -1, "Runtime configs", error))
+    return FALSE;
   node = json_from_string (json, &local_error);
   if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
     {

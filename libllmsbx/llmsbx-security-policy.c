@@ -8,6 +8,7 @@
 #include "llmsbx-security-private.h"
 #include "llmsbx-enum-types.h"
 #include "llmsbx-error.h"
+#include "llmsbx-nesting-private.h"
 
 /**
  * LlmsbxSecurityPolicy:
@@ -521,7 +522,8 @@ read_module (JsonNode  *node,
  * Severities are names or numbers (0 safe to 3 high); every member but
  * `pattern` and `name` may be left out (the threshold then is safe, and
  * descriptions empty). Fails with %LLMSBX_ERROR_INVALID_ARGUMENT naming the
- * member at fault, also for an unknown member or an invalid regular expression.
+ * member at fault, also for an unknown member, an invalid regular expression,
+ * or arrays and objects nested more than 64 levels deep.
  *
  * Returns: (transfer full): a new policy, or %NULL on error
  */
@@ -540,6 +542,8 @@ llmsbx_security_policy_new_from_json (const char  *json,
   g_return_val_if_fail (json != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
+  if (!llmsbx_json_check_depth (json, -1, "Invalid security policy JSON", error))
+    return NULL;
   root = json_from_string (json, &parse_error);
   if (root == NULL)
     return json_fail (error, "", "%s", parse_error ? parse_error->message : "the text is empty"), NULL;

@@ -18,6 +18,8 @@
 
 #include <string.h>
 
+#include "llmsbx-nesting-private.h"
+
 typedef struct _ConfigKey ConfigKey;
 
 typedef gboolean (*ApplyFunc) (const ConfigKey  *key,
@@ -1041,7 +1043,8 @@ lookup_key (const char *name)
  * A key whose value is null is ignored, as docker-py ignores `None`.
  *
  * Returns: %FALSE with %LLMSBX_ERROR_INVALID_ARGUMENT naming the key (and value)
- *   for an unknown key or a value of the wrong shape
+ *   for an unknown key or a value of the wrong shape, or naming the bound for
+ *   values nested deeper than %LLMSBX_MAX_VARIANT_DEPTH
  */
 gboolean
 llmsbx_engine_config_apply (GVariant    *runtime_configs,
@@ -1054,6 +1057,9 @@ llmsbx_engine_config_apply (GVariant    *runtime_configs,
 
   if (runtime_configs == NULL)
     return TRUE;
+  /* Values are printed into messages, which recurses through them. */
+  if (!llmsbx_variant_check_depth (runtime_configs, "Runtime configs", error))
+    return FALSE;
 
   configs = unbox (runtime_configs);
   if (configs == NULL)

@@ -548,6 +548,57 @@ test_check_policy_file (void)
   g_unlink (path);
 }
 
+/* @depth levels of @open around a 1, closed again, inside @prefix ... @suffix. */
+static char *
+nested_json (const char *prefix,
+             char        open,
+             char        close,
+             guint       depth,
+             const char *suffix)
+{
+  GString *text = g_string_new (prefix);
+
+  for (guint i = 0; i < depth; i++)
+    g_string_append_c (text, open);
+  g_string_append_c (text, '1');
+  for (guint i = 0; i < depth; i++)
+    g_string_append_c (text, close);
+  g_string_append (text, suffix);
+  return g_string_free (text, FALSE);
+}
+
+/* Deeply nested JSON is refused with a message, not a stack overflow; a
+ * single argument may hold 128 KiB, enough for 60 000 levels of arrays. */
+static void
+test_run_deep_runtime_configs (void)
+{
+  g_autofree char *deep = nested_json ("{\"labels\": ", '[', ']', 60000, "}");
+  g_autoptr(CliResult) result = cli_run ("run", "-r", deep, "-c", "print(1)");
+
+  g_assert_cmpint (result->status, ==, 125);
+  g_assert_true (output_contains (result->err, "Runtime configs: JSON arrays and objects nest deeper than 64 levels"));
+  g_assert_cmpuint (g_bytes_get_size (result->out), ==, 0);
+}
+
+static void
+test_check_deep_policy (void)
+{
+  g_autofree char *path = NULL;
+  g_autofree char *deep = nested_json ("{\"patterns\": ", '[', ']', 200000, "}");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CliResult) result = NULL;
+
+  g_close (g_file_open_tmp ("policy-XXXXXX.json", &path, &error), NULL);
+  g_assert_no_error (error);
+  g_file_set_contents (path, deep, -1, &error);
+  g_assert_no_error (error);
+
+  result = cli_run ("check", "--policy", path, "-c", "x");
+  g_assert_cmpint (result->status, ==, 125);
+  g_assert_true (output_contains (result->err, "nest deeper than 64 levels"));
+  g_unlink (path);
+}
+
 static void
 test_check_errors (void)
 {
@@ -635,6 +686,8 @@ main (int    argc,
   g_test_add_func ("/cli/check/safe", test_check_safe);
   g_test_add_func ("/cli/check/policy-file", test_check_policy_file);
   g_test_add_func ("/cli/check/errors", test_check_errors);
+  g_test_add_func ("/cli/run/deep-runtime-configs", test_run_deep_runtime_configs);
+  g_test_add_func ("/cli/check/deep-policy", test_check_deep_policy);
   g_test_add_data_func ("/cli/run/sigint", GINT_TO_POINTER (SIGINT), test_signal);
   g_test_add_data_func ("/cli/run/sigterm", GINT_TO_POINTER (SIGTERM), test_signal);
 
