@@ -1,10 +1,12 @@
-/* llmsbx-nesting-private.h: how deeply untrusted JSON text and GVariant values may nest.
+/* llmsbx-nesting-private.h: how deeply untrusted JSON text and GVariant values may nest, and what JSON json-glib would misread.
  *
  * json-glib 1.6's parser, json_gvariant_deserialize(), json_node_unref(),
  * g_variant_print() and g_variant_unref() all recurse once per level, so
  * nesting in the tens of thousands overflows the stack and kills the
  * process. Every entry point that takes JSON or a GVariant of unknown origin
- * checks it here first. Not public API; compiled into the core and into the
+ * checks it here first. The JSON check also refuses what json-glib 1.6
+ * gets wrong quietly: a second top-level value, which it ignores (and
+ * leaks), and escapes that put a NUL or invalid UTF-8 into a string. Not public API; compiled into the core and into the
  * engine plugins' static library. */
 #pragma once
 
@@ -21,7 +23,7 @@ G_BEGIN_DECLS
  * dictionary of boxed values, two levels per JSON level. */
 #define LLMSBX_MAX_VARIANT_DEPTH (2 * LLMSBX_MAX_JSON_DEPTH)
 
-gboolean llmsbx_json_check_depth    (const char  *text,
+gboolean llmsbx_json_check          (const char  *text,
                                      gssize       length,
                                      const char  *what,
                                      GError     **error);

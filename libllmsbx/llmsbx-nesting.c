@@ -1,4 +1,4 @@
-/* llmsbx-nesting.c: how deeply untrusted JSON text and GVariant values may nest.
+/* llmsbx-nesting.c: how deeply untrusted JSON text and GVariant values may nest, and what JSON json-glib would misread.
  *
  * The JSON check runs before json-glib sees the text, so it reads the text
  * the way json-glib 1.6's scanner (json-scanner.c) does wherever a bracket
@@ -8,8 +8,8 @@
  * 'strings', which have no escapes; and in comments, which run from a `/` to
  * the next `/`. A NUL byte ends the text for json-glib, and here. Wherever
  * else json-glib could read a character differently (a number swallowing a
- * quote, a bad surrogate pair) it stops with a parse error, so its parser
- * never nests deeper than the depth counted here. */
+ * quote) it stops with a parse error, so its parser never nests deeper than
+ * the depth counted here. */
 #include <string.h>
 #include <llmsbx.h>
 
@@ -43,53 +43,101 @@ is_hex (guchar c)
 }
 
 /* json_scanner_get_unichar(): up to four hex digits; the first other
- * character ends it and is consumed with it. */
+ * character ends it and is consumed with it. *@cut says whether that was
+ * the first byte of a longer UTF-8 sequence, whose rest is then left alone. */
 static gunichar
-next_unichar (Text *text)
+next_unichar (Text     *text,
+              gboolean *cut)
 {
   gunichar value = 0;
 
+  *cut = FALSE;
   for (int i = 0; i < 4; i++)
     {
       guchar c = next_char (text);
 
       if (!is_hex (c))
-        break;
+        {
+          *cut = c >= 0x80;
+          break;
+        }
       value += (gunichar) g_ascii_xdigit_value (c) << ((3 - i) * 4);
     }
   return value;
 }
 
-/* Skips a double-quoted string after its opening quote. FALSE where
- * json-glib's scanner fails inside it (it goes no further then). */
-static gboolean
-skip_dq_string (Text *text)
+typedef enum {
+  STRING_CLOSED,
+  STRING_UNTERMINATED,  /* json-glib's scanner fails: it goes no further */
+  STRING_BAD_ESCAPE,    /* an escape json-glib turns into something that is not text */
+} StringEnd;
+
+/* Skips a double-quoted string after its opening quote. Escapes are read as
+ * json-glib reads them, and those that would put a NUL, an unpaired UTF-16
+ * surrogate or a byte that is not UTF-8 into the string (json-glib does not
+ * check) are reported with *@reason: `\u4e` followed by `é` takes é's first
+ * byte as the end of its digits and leaves the second alone. */
+static StringEnd
+skip_dq_string (Text        *text,
+                const char **reason)
 {
   guchar c;
 
   while ((c = next_char (text)) != 0)
     {
       gunichar high, low;
+      gboolean cut;
 
       if (c == '"')
-        return TRUE;
+        return STRING_CLOSED;
       if (c != '\\')
         continue;
 
       c = next_char (text);
-      if (c != 'u' || !is_hex (peek_char (text)))
-        continue;  /* octal digits after a backslash are neither quotes nor brackets */
+      if (c >= '0' && c <= '7')
+        {
+          /* Up to three octal digits, kept as one byte. */
+          guint value = c - '0';
 
-      high = next_unichar (text);
+          for (int i = 0; i < 2 && peek_char (text) >= '0' && peek_char (text) <= '7'; i++)
+            value = value * 8 + (next_char (text) - '0');
+          value &= 0xff;
+          if (value == 0 || value >= 0x80)
+            {
+              *reason = value == 0 ? "a NUL character" : "a byte that is not UTF-8";
+              return STRING_BAD_ESCAPE;
+            }
+          continue;
+        }
+      if (c != 'u' || !is_hex (peek_char (text)))
+        continue;
+
+      high = next_unichar (text, &cut);
+      if (cut)
+        {
+          *reason = "part of a character (a \\u escape ends inside it)";
+          return STRING_BAD_ESCAPE;
+        }
+      if (high == 0)
+        {
+          *reason = "a NUL character";
+          return STRING_BAD_ESCAPE;
+        }
       if (high < 0xd800 || high > 0xdfff)
         continue;
       if (next_char (text) != '\\' || next_char (text) != 'u')
-        continue;
-      low = next_unichar (text);
-      if (high > 0xdbff || low < 0xdc00 || low > 0xdfff)
-        return FALSE;  /* a malformed surrogate pair is a scanner error */
+        {
+          *reason = "an unpaired UTF-16 surrogate";
+          return STRING_BAD_ESCAPE;
+        }
+      low = next_unichar (text, &cut);
+      if (cut || high > 0xdbff || low < 0xdc00 || low > 0xdfff)
+        {
+          *reason = "an unpaired UTF-16 surrogate";
+          return STRING_BAD_ESCAPE;
+        }
     }
-  return FALSE;
+  return STRING_UNTERMINATED;
 }
 
 /* Skips up to and including @terminator; FALSE when the text ends first. */
@@ -105,31 +153,60 @@ skip_to (Text  *text,
   return FALSE;
 }
 
+static gboolean
+is_json_space (guchar c)
+{
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
 /**
- * llmsbx_json_check_depth:
+ * llmsbx_json_check:
  * @text: (array length=length): JSON text, not necessarily valid
  * @length: its length, or -1 when it is NUL-terminated
  * @what: what the text is, for the message ("Runtime configs")
  * @error: return location for a #GError
  *
- * Checks that arrays and objects in @text nest at most
- * %LLMSBX_MAX_JSON_DEPTH levels deep, before json-glib parses it. Text that
- * is not JSON passes when it does not nest too deep: the parser reports it.
+ * Checks, before json-glib parses @text, that arrays and objects in it nest
+ * at most %LLMSBX_MAX_JSON_DEPTH levels deep, that it holds one value, and
+ * that no string escapes something that is not text. json-glib 1.6 accepts
+ * `{"mem_limit": "64m"} {}`, ignoring (and leaking) everything after the first
+ * array or object; it turns `\u0000` and `\0` into a NUL that ends the string
+ * early for C, and an unpaired surrogate or `\377` into invalid UTF-8 (and
+ * leaks the string of a malformed surrogate pair). Other text that is not JSON
+ * passes: the parser reports it.
  *
- * Returns: %FALSE with %LLMSBX_ERROR_INVALID_ARGUMENT naming the bound
+ * Returns: %FALSE with %LLMSBX_ERROR_INVALID_ARGUMENT saying which
  */
 gboolean
-llmsbx_json_check_depth (const char  *text,
-                         gssize       length,
-                         const char  *what,
-                         GError     **error)
+llmsbx_json_check (const char  *text,
+                   gssize       length,
+                   const char  *what,
+                   GError     **error)
 {
   Text t = { text, text + (length < 0 ? strlen (text) : (gsize) length) };
+  gboolean seen_value = FALSE;  /* a top-level value began */
+  gboolean in_word = FALSE;     /* inside a bare number or word */
   guint depth = 0;
   guchar c;
 
   while ((c = next_char (&t)) != 0)
     {
+      gboolean word_char = g_ascii_isalnum (c) || (c != '\0' && strchr ("_.+-$", c) != NULL);
+
+      if (depth == 0 && !is_json_space (c) && c != '/' && c != ']' && c != '}' && !(in_word && word_char))
+        {
+          if (seen_value)
+            {
+              g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
+                           "%s: the text holds more than one JSON value "
+                           "(another one starts at byte %" G_GSIZE_FORMAT ")",
+                           what, (gsize) (t.p - 1 - text));
+              return FALSE;
+            }
+          seen_value = TRUE;
+        }
+      in_word = word_char;
+
       switch (c)
         {
         case '[':
@@ -149,8 +226,23 @@ llmsbx_json_check_depth (const char  *text,
             depth--;
           break;
         case '"':
-          if (!skip_dq_string (&t))
-            return TRUE;
+          {
+            const char *string_start = t.p - 1;
+            const char *reason = NULL;
+
+            switch (skip_dq_string (&t, &reason))
+              {
+              case STRING_CLOSED:
+                break;
+              case STRING_UNTERMINATED:
+                return TRUE;
+              case STRING_BAD_ESCAPE:
+                g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
+                             "%s: the string at byte %" G_GSIZE_FORMAT " escapes %s",
+                             what, (gsize) (string_start - text), reason);
+                return FALSE;
+              }
+          }
           break;
         case '\'':
           if (!skip_to (&t, '\''))

@@ -1823,14 +1823,17 @@ llmsbx_sandbox_session_set_runtime_configs_json (LlmsbxSandboxSession *self,
   g_return_val_if_fail (LLMSBX_IS_SANDBOX_SESSION (self), FALSE);
   g_return_val_if_fail (json != NULL, FALSE);
 
-  if (!llmsbx_json_check_depth (json, -1, "Runtime configs", error))
+  if (!llmsbx_json_check (json, -1, "Runtime configs", error))
     return FALSE;
   node = json_from_string (json, &local_error);
   if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
     {
+      /* json-glib's parse errors quote the text, and may cut a character in two. */
+      g_autofree char *reason = local_error ? g_utf8_make_valid (local_error->message, -1) : NULL;
+
       g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
                    "Runtime configs must be a JSON object%s%s",
-                   local_error ? ": " : "", local_error ? local_error->message : "");
+                   reason ? ": " : "", reason ? reason : "");
       return FALSE;
     }
 

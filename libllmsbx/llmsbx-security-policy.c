@@ -343,14 +343,17 @@ json_fail (GError     **error,
            ...)
 {
   g_autofree char *message = NULL;
+  g_autofree char *valid = NULL;
   va_list args;
 
   va_start (args, format);
   message = g_strdup_vprintf (format, args);
   va_end (args);
+  /* json-glib's parse errors quote the text, and may cut a character in two. */
+  valid = g_utf8_make_valid (message, -1);
 
   g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
-               "Invalid security policy JSON: %s%s%s", where, where[0] ? ": " : "", message);
+               "Invalid security policy JSON: %s%s%s", where, where[0] ? ": " : "", valid);
   return FALSE;
 }
 
@@ -542,7 +545,7 @@ llmsbx_security_policy_new_from_json (const char  *json,
   g_return_val_if_fail (json != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  if (!llmsbx_json_check_depth (json, -1, "Invalid security policy JSON", error))
+  if (!llmsbx_json_check (json, -1, "Invalid security policy JSON", error))
     return NULL;
   root = json_from_string (json, &parse_error);
   if (root == NULL)

@@ -502,7 +502,7 @@ engine_error (guint       status,
     {
       g_autoptr(JsonParser) parser = json_parser_new_immutable ();
 
-      if (llmsbx_json_check_depth ((const char *) body->data, body->len, "The error", NULL) &&
+      if (llmsbx_json_check ((const char *) body->data, body->len, "The error", NULL) &&
           json_parser_load_from_data (parser, (const char *) body->data, body->len, NULL) &&
           JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
         {
@@ -891,7 +891,7 @@ llmsbx_engine_client_json_before (LlmsbxEngineClient  *self,
     return json_node_new (JSON_NODE_NULL);
 
   /* json-glib's parser recurses once per level: too deep is refused first. */
-  if (!llmsbx_json_check_depth (data, size, "its answer", &parse_error))
+  if (!llmsbx_json_check (data, size, "its answer", &parse_error))
     {
       g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_PROTOCOL,
                    "The %s answered %s %s with JSON nested too deep to read: %s",
@@ -901,9 +901,12 @@ llmsbx_engine_client_json_before (LlmsbxEngineClient  *self,
   parser = json_parser_new_immutable ();
   if (!json_parser_load_from_data (parser, data, size, &parse_error))
     {
+      /* json-glib's parse errors quote the text, and may cut a character in two. */
+      g_autofree char *reason = g_utf8_make_valid (parse_error->message, -1);
+
       g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_PROTOCOL,
                    "The %s answered %s %s with something that is not JSON: %s",
-                   self->engine_name, method, path, parse_error->message);
+                   self->engine_name, method, path, reason);
       return NULL;
     }
   return json_parser_steal_root (parser);
@@ -932,7 +935,7 @@ lines_emit (Lines   *lines,
   /* Progress streams are advisory except for their error lines, which are JSON;
    * anything else is skipped. */
   parser = json_parser_new_immutable ();
-  if (!llmsbx_json_check_depth (text, -1, "A progress line", NULL) ||
+  if (!llmsbx_json_check (text, -1, "A progress line", NULL) ||
       !json_parser_load_from_data (parser, text, -1, NULL) || json_parser_get_root (parser) == NULL)
     return TRUE;
   return lines->func (json_parser_get_root (parser), lines->data, error);

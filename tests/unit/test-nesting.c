@@ -3,7 +3,8 @@
  * of a stack overflow at about 50 000 levels in json_gvariant_deserialize()
  * and 100 000 in json-glib's parser), at every entry point: the session's
  * runtime configs, the security policy's JSON form, and the check itself,
- * which must read strings and comments the way json-glib does. */
+ * which must read strings and comments the way json-glib does. A second
+ * top-level value, which json-glib ignores (and leaks), is refused too. */
 #include <string.h>
 
 #include <json-glib/json-glib.h>
@@ -46,19 +47,19 @@ test_json_bound (void)
   g_autofree char *objects = nested ("", "{\"a\":", "}", LLMSBX_MAX_JSON_DEPTH + 1, "");
   g_autoptr(GError) error = NULL;
 
-  g_assert_true (llmsbx_json_check_depth (at_bound, -1, "Test", &error));
+  g_assert_true (llmsbx_json_check (at_bound, -1, "Test", &error));
   g_assert_no_error (error);
-  g_assert_false (llmsbx_json_check_depth (past_bound, -1, "Test", &error));
+  g_assert_false (llmsbx_json_check (past_bound, -1, "Test", &error));
   assert_refused (error);
   g_assert_nonnull (strstr (error->message, "Test: "));
   g_assert_nonnull (strstr (error->message, "at byte 64"));
   g_clear_error (&error);
-  g_assert_false (llmsbx_json_check_depth (objects, -1, "Test", &error));
+  g_assert_false (llmsbx_json_check (objects, -1, "Test", &error));
   assert_refused (error);
   g_clear_error (&error);
 
   /* Only the given length counts. */
-  g_assert_true (llmsbx_json_check_depth (past_bound, LLMSBX_MAX_JSON_DEPTH, "Test", &error));
+  g_assert_true (llmsbx_json_check (past_bound, LLMSBX_MAX_JSON_DEPTH, "Test", &error));
   g_assert_no_error (error);
 
   /* Siblings do not add up, and closing more than was opened is no credit. */
@@ -69,16 +70,22 @@ test_json_bound (void)
     for (int i = 0; i < 1000; i++)
       g_string_append (siblings, "[[[]]],");
     g_string_append (siblings, "1]");
-    g_assert_true (llmsbx_json_check_depth (siblings->str, -1, "Test", &error));
+    g_assert_true (llmsbx_json_check (siblings->str, -1, "Test", &error));
     g_assert_no_error (error);
-    g_assert_false (llmsbx_json_check_depth (credit, -1, "Test", &error));
+    g_assert_false (llmsbx_json_check (credit, -1, "Test", &error));
     assert_refused (error);
   }
 }
 
+typedef enum {
+  ACCEPTED,
+  TOO_DEEP,
+  BAD_ESCAPE,
+} Verdict;
+
 typedef struct {
   const char *text;     /* 100 brackets go where @ is */
-  gboolean    counted;  /* whether they count as nesting */
+  Verdict     verdict;
 } LexCase;
 
 /* Brackets inside strings and comments are not nesting; everywhere json-glib
@@ -87,19 +94,28 @@ static void
 test_json_lexing (void)
 {
   static const LexCase cases[] = {
-    { "[\"@\"]", FALSE },
-    { "['@']", FALSE },
-    { "['\\'@']", TRUE },          /* no escapes in single quotes: the string ends at \' */
-    { "[\"\\\"@\"]", FALSE },      /* an escaped quote does not end the string */
-    { "[\"\\\\\"@\"]", TRUE },     /* an escaped backslash does */
-    { "[1 /@/]", FALSE },          /* json-glib's comments run from / to / */
-    { "[1 /* @ */]", FALSE },
-    { "[\"\\u12\" ,\" , @", TRUE },  /* \u takes the quote that ends its digits */
-    { "[\"\\u\" , @", TRUE },      /* \u without a hex digit takes nothing */
-    { "[\"\\ud800\" , @", FALSE },  /* a lone high surrogate takes one more character */
-    { "[\"\\ud800\" , \" , @", TRUE },
-    { "[\"\\ud800\\\" , @", FALSE },
-    { "{\"@\": 1}", FALSE },
+    { "[\"@\"]", ACCEPTED },
+    { "['@']", ACCEPTED },
+    { "['\\'@']", TOO_DEEP },          /* no escapes in single quotes: the string ends at \' */
+    { "[\"\\\"@\"]", ACCEPTED },      /* an escaped quote does not end the string */
+    { "[\"\\\\\"@\"]", TOO_DEEP },     /* an escaped backslash does */
+    { "[1 /@/]", ACCEPTED },            /* json-glib's comments run from / to / */
+    { "[1 /* @ */]", ACCEPTED },
+    { "[\"\\u12\" ,\" , @", TOO_DEEP },  /* \u takes the quote that ends its digits */
+    { "[\"\\u\" , @", TOO_DEEP },      /* \u without a hex digit takes nothing */
+    { "[\"\\ud83d\\ude00\", @", TOO_DEEP },  /* a surrogate pair is one character */
+    { "[\"\\ud800\" , @", BAD_ESCAPE },  /* a lone surrogate is not text */
+    { "[\"\\udc00\\ud800\" , @", BAD_ESCAPE },
+    { "[\"\\ud800\\u\" , @", BAD_ESCAPE },
+    { "[\"\\u0000\" , @", BAD_ESCAPE },  /* nor is a NUL */
+    { "[\"\\u0z\" , @", BAD_ESCAPE },
+    { "[\"\\0\" , @", BAD_ESCAPE },
+    { "[\"\\400\" , @", BAD_ESCAPE },    /* octal escapes keep one byte: 0 */
+    { "[\"\\377\" , @", BAD_ESCAPE },    /* nor a byte that is not UTF-8 */
+    { "[\"\\u4e\xc3\xa9\" , @", BAD_ESCAPE },  /* \\u takes half of é */
+    { "[\"\\ud83d\\ude0\xc3\xa9\" , @", BAD_ESCAPE },
+    { "[\"\\101\\12\\u00e9\\n\\\xc3\xa9\" , @", TOO_DEEP },
+    { "{\"@\": 1}", ACCEPTED },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -108,12 +124,17 @@ test_json_lexing (void)
       g_auto(GStrv) parts = g_strsplit (cases[i].text, "@", 2);
       g_autofree char *text = g_strjoinv (brackets, parts);
       g_autoptr(GError) error = NULL;
-      gboolean accepted = llmsbx_json_check_depth (text, -1, "Test", &error);
+      gboolean accepted = llmsbx_json_check (text, -1, "Test", &error);
 
       g_test_message ("%s", cases[i].text);
-      g_assert_cmpint (accepted, ==, !cases[i].counted);
-      if (cases[i].counted)
+      g_assert_cmpint (accepted, ==, cases[i].verdict == ACCEPTED);
+      if (cases[i].verdict == TOO_DEEP)
         assert_refused (error);
+      else if (cases[i].verdict == BAD_ESCAPE)
+        {
+          g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT);
+          g_assert_nonnull (strstr (error->message, "Test: the string at byte 1 escapes "));
+        }
     }
 }
 
@@ -124,7 +145,7 @@ test_json_lexing_matches_json_glib (void)
 {
   static const char * const texts[] = {
     "[\"\\u12\" ,\" , [[1]]]",
-    "[\"\\ud800\" , \" , [[1]]]",
+    "[\"\\ud83d\\ude00\" , [[1]]]",
     "['\\', [[1]]]",
     "[1 /* ] */, [[1]]]",
   };
@@ -137,8 +158,7 @@ test_json_lexing_matches_json_glib (void)
 
       g_assert_no_error (error);
       shown = json_to_string (node, FALSE);
-      /* A lone surrogate comes out as invalid UTF-8, which TAP must not see. */
-      g_test_message ("%s", texts[i]);
+      g_test_message ("%s -> %s", texts[i], shown);
       g_assert_true (g_str_has_suffix (shown, ",[[1]]]"));
     }
 }
@@ -148,17 +168,48 @@ static void
 test_json_unterminated (void)
 {
   static const char * const texts[] = { "[\"", "['", "[/", "[\"\\", "[\"\\u1" };
-  g_autofree char *brackets = g_strnfill (100, '[');
   char after_nul[] = "[1]\0[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[";
 
   for (gsize i = 0; i < G_N_ELEMENTS (texts); i++)
     {
       g_autoptr(GError) error = NULL;
 
-      g_assert_true (llmsbx_json_check_depth (texts[i], -1, "Test", &error));
+      g_assert_true (llmsbx_json_check (texts[i], -1, "Test", &error));
       g_assert_no_error (error);
     }
-  g_assert_true (llmsbx_json_check_depth (after_nul, sizeof after_nul - 1, "Test", NULL));
+  g_assert_true (llmsbx_json_check (after_nul, sizeof after_nul - 1, "Test", NULL));
+}
+
+/* json-glib 1.6 accepts "A B" when A is an array or object, ignoring (and
+ * leaking) B: text after the value passed unnoticed. */
+static void
+test_json_one_value (void)
+{
+  static const char * const refused[] = {
+    "{\"mem_limit\": \"64m\"} {}", "{}{}", "1 {}", "0{}", "[] []", "\"a\" [1]", "true false", "{} x",
+  };
+  static const char * const accepted[] = {
+    "{}", "  {\"a\": [1, {\"b\": 2}]}  \n", "-12.5e3", "true", "\"text\"", "0x1F", "{} /* a comment */",
+    "/* before */ {}", "'single'", "[1] ]",
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      g_autoptr(GError) error = NULL;
+
+      g_test_message ("%s", refused[i]);
+      g_assert_false (llmsbx_json_check (refused[i], -1, "Test", &error));
+      g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT);
+      g_assert_nonnull (strstr (error->message, "Test: the text holds more than one JSON value"));
+    }
+  for (gsize i = 0; i < G_N_ELEMENTS (accepted); i++)
+    {
+      g_autoptr(GError) error = NULL;
+
+      g_test_message ("%s", accepted[i]);
+      g_assert_true (llmsbx_json_check (accepted[i], -1, "Test", &error));
+      g_assert_no_error (error);
+    }
 }
 
 /* Nested a{sv} dictionaries, and variant boxes without dictionaries. */
@@ -238,6 +289,13 @@ test_session_runtime_configs (void)
   g_clear_error (&error);
   g_assert_null (llmsbx_sandbox_session_get_runtime_configs (session));
 
+  /* Text after the value is refused, not ignored. */
+  g_assert_false (llmsbx_sandbox_session_set_runtime_configs_json (session, "{\"mem_limit\": \"64m\"} {}", &error));
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "more than one JSON value"));
+  g_clear_error (&error);
+  g_assert_null (llmsbx_sandbox_session_get_runtime_configs (session));
+
   g_assert_true (llmsbx_sandbox_session_set_runtime_configs_json (session, shallow, &error));
   g_assert_no_error (error);
   g_assert_nonnull (llmsbx_sandbox_session_get_runtime_configs (session));
@@ -260,6 +318,40 @@ test_policy_json (void)
   policy = llmsbx_security_policy_new_from_json (objects, &error);
   g_assert_null (policy);
   assert_refused (error);
+  g_clear_error (&error);
+
+  /* So is text after a policy. */
+  policy = llmsbx_security_policy_new_from_json ("{\"patterns\": [{\"pattern\": \"os\\\\.system\", \"severity\": 3}]} {}",
+                                                 &error);
+  g_assert_null (policy);
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "more than one JSON value"));
+}
+
+/* json-glib quotes a bad token in its message, cut at a fixed length that
+ * may fall inside a character: found by fuzz-security-policy. Messages must
+ * be UTF-8 for every binding. */
+static void
+test_messages_are_utf8 (void)
+{
+  g_autoptr(GString) text = g_string_new ("{\"");
+  g_autoptr(LlmsbxSandboxSession) session = g_object_new (LLMSBX_TYPE_SANDBOX_SESSION, NULL);
+  g_autoptr(LlmsbxSecurityPolicy) policy = NULL;
+  g_autoptr(GError) error = NULL;
+
+  for (int i = 0; i < 30; i++)
+    g_string_append (text, "\xc3\xa9");
+  g_string_append (text, "\" \"x\"}");
+
+  policy = llmsbx_security_policy_new_from_json (text->str, &error);
+  g_assert_null (policy);
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT);
+  g_assert_true (g_utf8_validate (error->message, -1, NULL));
+  g_clear_error (&error);
+
+  g_assert_false (llmsbx_sandbox_session_set_runtime_configs_json (session, text->str, &error));
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT);
+  g_assert_true (g_utf8_validate (error->message, -1, NULL));
 }
 
 int
@@ -271,9 +363,11 @@ main (int argc, char **argv)
   g_test_add_func ("/nesting/json/lexing", test_json_lexing);
   g_test_add_func ("/nesting/json/lexing-matches-json-glib", test_json_lexing_matches_json_glib);
   g_test_add_func ("/nesting/json/unterminated", test_json_unterminated);
+  g_test_add_func ("/nesting/json/one-value", test_json_one_value);
   g_test_add_func ("/nesting/variant/bound", test_variant_bound);
   g_test_add_func ("/nesting/session/runtime-configs", test_session_runtime_configs);
   g_test_add_func ("/nesting/policy/json", test_policy_json);
+  g_test_add_func ("/nesting/messages-are-utf8", test_messages_are_utf8);
 
   return g_test_run ();
 }
