@@ -767,12 +767,14 @@ add_ulimit (const ConfigKey *key, GVariant *element, gpointer ulimits, GError **
       g_autoptr(GVariant) boxed = g_variant_get_child_value (entry, 1);
       const char *f = g_variant_get_string (field, NULL);
 
+      GVariant **slot;
+
       if (g_ascii_strcasecmp (f, "name") == 0)
-        name = unbox (boxed);
+        slot = &name;
       else if (g_ascii_strcasecmp (f, "soft") == 0)
-        soft = unbox (boxed);
+        slot = &soft;
       else if (g_ascii_strcasecmp (f, "hard") == 0)
-        hard = unbox (boxed);
+        slot = &hard;
       else
         {
           g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
@@ -780,6 +782,14 @@ add_ulimit (const ConfigKey *key, GVariant *element, gpointer ulimits, GError **
                        "(expected \"name\", \"soft\" and \"hard\")", f, key->name);
           return FALSE;
         }
+      /* Names are matched without case, so "soft" and "Soft" are one field. */
+      if (*slot != NULL)
+        {
+          g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
+                       "Field '%s' is given twice in runtime config key '%s'", f, key->name);
+          return FALSE;
+        }
+      *slot = unbox (boxed);
     }
 
   if (name == NULL || !is_string (name) || g_variant_get_string (name, NULL)[0] == '\0' ||
@@ -943,7 +953,8 @@ add_port_entry (const ConfigKey *key, const char *name, GVariant *value,
   g_auto(GStrv) parts = g_strsplit (name, "/", 3);
   JsonArray *bindings;
 
-  if (g_strv_length (parts) > 2 || !valid_port (parts[0], FALSE) ||
+  /* g_strsplit() gives no parts at all for "". */
+  if (parts[0] == NULL || g_strv_length (parts) > 2 || !valid_port (parts[0], FALSE) ||
       (parts[1] != NULL && !g_str_equal (parts[1], "tcp") && !g_str_equal (parts[1], "udp") &&
        !g_str_equal (parts[1], "sctp")))
     {

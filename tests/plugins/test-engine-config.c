@@ -296,6 +296,11 @@ test_errors (void)
   check_error ("{'extra_hosts': <{'db': ''}>}", "'extra_hosts'");
   check_error ("{'ulimits': <[{'name': <'nofile'>}]>}", "'ulimits'");
   check_error ("{'ulimits': <[{'nam': <'nofile'>, 'soft': <1>}]>}", "Unknown field 'nam'");
+  /* Found by fuzz-runtime-configs: an empty container port crashed the mapping. */
+  check_error ("{'ports': <{'': <8080>}>}", "Invalid container port ''");
+  /* Found by fuzz-runtime-configs: the first of two was leaked, the second won. */
+  check_error ("{'ulimits': <[{'name': <'nofile'>, 'soft': <1>, 'Soft': <10>}]>}",
+               "Field 'Soft' is given twice in runtime config key 'ulimits'");
   check_error ("{'ulimits': <{'name': <'nofile'>}>}", "'ulimits'");
   check_error ("{'sysctls': <['a']>}", "'sysctls'");
   check_error ("{'user': <['root']>}", "'user'");
