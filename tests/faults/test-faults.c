@@ -66,7 +66,6 @@ assert_nothing_leaked (const Resources *before)
 
   if (after.fds != before->fds)
     {
-      g_autofree char *listing = NULL;
       g_autoptr(GDir) dir = g_dir_open ("/proc/self/fd", 0, NULL);
       g_autoptr(GString) names = g_string_new (NULL);
       const char *name;
