@@ -1,4 +1,4 @@
-/* llmsbx-nesting-private.h: how deeply untrusted JSON text and GVariant values may nest, and what JSON json-glib would misread.
+/* llmsbx-nesting-private.h: untrusted JSON and GVariant values checked before anything recurses through them.
  *
  * json-glib 1.6's parser, json_gvariant_deserialize(), json_node_unref(),
  * g_variant_print() and g_variant_unref() all recurse once per level, so
@@ -6,8 +6,9 @@
  * process. Every entry point that takes JSON or a GVariant of unknown origin
  * checks it here first. The JSON check also refuses what json-glib 1.6
  * gets wrong quietly: a second top-level value, which it ignores (and
- * leaks), and escapes that put a NUL or invalid UTF-8 into a string. Not public API; compiled into the core and into the
- * engine plugins' static library. */
+ * leaks), and escapes that put a NUL or invalid UTF-8 into a string. Not
+ * public API; compiled into the core and into the engine plugins' static
+ * library. */
 #pragma once
 
 #include <glib.h>

@@ -1,4 +1,4 @@
-/* llmsbx-nesting.c: how deeply untrusted JSON text and GVariant values may nest, and what JSON json-glib would misread.
+/* llmsbx-nesting.c: untrusted JSON and GVariant values checked before anything recurses through them.
  *
  * The JSON check runs before json-glib sees the text, so it reads the text
  * the way json-glib 1.6's scanner (json-scanner.c) does wherever a bracket

@@ -519,7 +519,8 @@ test_output_limit_default (void)
   g_assert_true (output_contains (result->err, CUT_NOTICE "16.0\xc2\xa0MiB (16777216 bytes)"));
   g_clear_pointer (&result, cli_result_free);
 
-  result = cli_run ("run", "--output-limit", "0", "-c", "import sys; sys.stdout.write('x' * (16 * 1024 * 1024 + 10))");
+  result = cli_run ("run", "--output-limit", "0", "-c",
+                    "import sys; sys.stdout.write('x' * (16 * 1024 * 1024 + 10))");
   g_assert_cmpint (result->status, ==, 0);
   g_assert_cmpuint (g_bytes_get_size (result->out), ==, 16 * 1024 * 1024 + 10);
   assert_output (result->err, "");
@@ -738,7 +739,8 @@ test_run_deep_runtime_configs (void)
   g_autoptr(CliResult) result = cli_run ("run", "-r", deep, "-c", "print(1)");
 
   g_assert_cmpint (result->status, ==, 125);
-  g_assert_true (output_contains (result->err, "Runtime configs: JSON arrays and objects nest deeper than 64 levels"));
+  g_assert_true (output_contains (result->err,
+                                  "Runtime configs: JSON arrays and objects nest deeper than 64 levels"));
   g_assert_cmpuint (g_bytes_get_size (result->out), ==, 0);
 }
 

@@ -19,6 +19,9 @@
 /* The deep JSON answers: deep enough to overflow a recursive parser. */
 #define DEEP_JSON_LEVELS 200000
 #define DEEP_ERROR_LEVELS 60000
+#define PROXY_ERROR_PAGE \
+  "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n" \
+  "<body><center><h1>502 Bad Gateway</h1></center></body>\r\n</html>\r\n"
 
 typedef struct {
   FakeRule rule;
@@ -558,10 +561,7 @@ respond (Connection *c,
       answer.status = 502;
       answer.reason = "Bad Gateway";
       answer.content_type = "text/html";
-      answer.body = g_bytes_new_static ("<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n"
-                                        "<body><center><h1>502 Bad Gateway</h1></center></body>\r\n</html>\r\n",
-                                        strlen ("<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n"
-                                                "<body><center><h1>502 Bad Gateway</h1></center></body>\r\n</html>\r\n"));
+      answer.body = g_bytes_new_static (PROXY_ERROR_PAGE, strlen (PROXY_ERROR_PAGE));
       keep_alive = send_answer (c, &answer);
       break;
     case FAKE_FAULT_VANISH:

@@ -269,14 +269,16 @@ static void
 test_garbage_ping (Fixture *f)
 {
   add_rule (f, "GET", "/_ping", FAKE_FAULT_GARBAGE);
-  assert_connect_fails (f, LLMSBX_ERROR_BACKEND_UNAVAILABLE, "does not speak HTTP (Received HTTP/0.9 when not allowed)");
+  assert_connect_fails (f, LLMSBX_ERROR_BACKEND_UNAVAILABLE,
+                        "does not speak HTTP (Received HTTP/0.9 when not allowed)");
 }
 
 static void
 test_endless_ping_body (Fixture *f)
 {
   add_rule (f, "GET", "/_ping", FAKE_FAULT_ENDLESS_BODY);
-  assert_connect_fails (f, LLMSBX_ERROR_BACKEND_UNAVAILABLE, "is not usable: The Docker daemon's response to GET /_ping is larger than 4.0");
+  assert_connect_fails (f, LLMSBX_ERROR_BACKEND_UNAVAILABLE,
+                        "is not usable: The Docker daemon's response to GET /_ping is larger than 4.0");
 }
 
 static void
@@ -292,7 +294,8 @@ test_ping_errors (Fixture *f)
   g_autoptr(GError) error = NULL;
 
   add_rule_once (f, "GET", "/_ping", FAKE_FAULT_ERROR_JSON);
-  assert_connect_fails (f, LLMSBX_ERROR_BACKEND_UNAVAILABLE, "is not usable: fake engine: the storage driver failed (HTTP 500)");
+  assert_connect_fails (f, LLMSBX_ERROR_BACKEND_UNAVAILABLE,
+                        "is not usable: fake engine: the storage driver failed (HTTP 500)");
   add_rule_once (f, "GET", "/_ping", FAKE_FAULT_ERROR_EMPTY);
   assert_connect_fails (f, LLMSBX_ERROR_BACKEND_UNAVAILABLE, "is not usable: HTTP status 500 (HTTP 500)");
   add_rule_once (f, "GET", "/_ping", FAKE_FAULT_ERROR_HTML);

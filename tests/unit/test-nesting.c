@@ -321,8 +321,8 @@ test_policy_json (void)
   g_clear_error (&error);
 
   /* So is text after a policy. */
-  policy = llmsbx_security_policy_new_from_json ("{\"patterns\": [{\"pattern\": \"os\\\\.system\", \"severity\": 3}]} {}",
-                                                 &error);
+  policy = llmsbx_security_policy_new_from_json ("{\"patterns\": [{\"pattern\": \"os\\\\.system\", "
+                                                 "\"severity\": 3}]} {}", &error);
   g_assert_null (policy);
   g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT);
   g_assert_nonnull (strstr (error->message, "more than one JSON value"));
