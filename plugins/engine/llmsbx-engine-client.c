@@ -714,8 +714,10 @@ send_request (LlmsbxEngineClient         *self,
  * the %LLMSBX_ENGINE_ERROR domain with the status as code and the daemon's message.
  *
  * Returns: %FALSE on error: %LLMSBX_ENGINE_ERROR, %LLMSBX_ERROR_BACKEND_UNAVAILABLE
- *   when the engine cannot be reached, %LLMSBX_ERROR_TIMEOUT at the deadline,
- *   %G_IO_ERROR_CANCELLED, or the error of the body function
+ *   when the engine cannot be reached, does not speak HTTP, or (for a request
+ *   without a body function) sends nothing for the request timeout,
+ *   %LLMSBX_ERROR_TIMEOUT at the deadline, %G_IO_ERROR_CANCELLED, or the error
+ *   of the body function
  */
 gboolean
 llmsbx_engine_client_send (LlmsbxEngineClient         *self,
