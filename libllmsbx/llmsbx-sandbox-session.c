@@ -1806,7 +1806,8 @@ llmsbx_sandbox_session_set_security_policy (LlmsbxSandboxSession *self,
  * @error: return location for a #GError
  *
  * Sets #LlmsbxSandboxSession:runtime-configs from JSON. Arrays and objects
- * may nest at most 64 levels deep.
+ * may nest at most 64 levels deep; text after the object and string escapes
+ * that are not text (`\u0000`, an unpaired surrogate) are refused.
  *
  * Returns: %TRUE when @json is a JSON object; %FALSE with
  *   %LLMSBX_ERROR_INVALID_ARGUMENT otherwise

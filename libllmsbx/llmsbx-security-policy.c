@@ -526,7 +526,8 @@ read_module (JsonNode  *node,
  * `pattern` and `name` may be left out (the threshold then is safe, and
  * descriptions empty). Fails with %LLMSBX_ERROR_INVALID_ARGUMENT naming the
  * member at fault, also for an unknown member, an invalid regular expression,
- * or arrays and objects nested more than 64 levels deep.
+ * arrays and objects nested more than 64 levels deep, text after the object,
+ * or string escapes that are not text (`\u0000`, an unpaired surrogate).
  *
  * Returns: (transfer full): a new policy, or %NULL on error
  */
