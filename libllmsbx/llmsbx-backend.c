@@ -29,6 +29,7 @@ typedef struct
   char    *tls_key_file;
   gboolean tls_verify;
   double   connect_timeout;
+  double   request_timeout;
   guint    request_count;  /* atomic */
 } LlmsbxBackendPrivate;
 
@@ -43,6 +44,7 @@ enum {
   PROP_TLS_KEY_FILE,
   PROP_TLS_VERIFY,
   PROP_CONNECT_TIMEOUT,
+  PROP_REQUEST_TIMEOUT,
   PROP_REQUEST_COUNT,
   N_PROPS
 };
@@ -166,6 +168,7 @@ llmsbx_backend_get_property (GObject *object, guint prop_id, GValue *value, GPar
     case PROP_TLS_KEY_FILE: g_value_set_string (value, priv->tls_key_file); break;
     case PROP_TLS_VERIFY: g_value_set_boolean (value, priv->tls_verify); break;
     case PROP_CONNECT_TIMEOUT: g_value_set_double (value, priv->connect_timeout); break;
+    case PROP_REQUEST_TIMEOUT: g_value_set_double (value, priv->request_timeout); break;
     case PROP_REQUEST_COUNT: g_value_set_uint (value, llmsbx_backend_get_request_count (self)); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -186,6 +189,7 @@ llmsbx_backend_set_property (GObject *object, guint prop_id, const GValue *value
     case PROP_TLS_KEY_FILE: replace_str (&priv->tls_key_file, g_value_get_string (value)); break;
     case PROP_TLS_VERIFY: priv->tls_verify = g_value_get_boolean (value); break;
     case PROP_CONNECT_TIMEOUT: priv->connect_timeout = g_value_get_double (value); break;
+    case PROP_REQUEST_TIMEOUT: priv->request_timeout = g_value_get_double (value); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -272,6 +276,18 @@ llmsbx_backend_class_init (LlmsbxBackendClass *klass)
    */
   properties[PROP_CONNECT_TIMEOUT] =
     g_param_spec_double ("connect-timeout", NULL, NULL, 0.0, G_MAXDOUBLE, 2.0,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * LlmsbxBackend:request-timeout:
+   *
+   * Seconds the engine may take to send anything in answer to a request
+   * before the engine is reported unavailable, as docker-py's `timeout`.
+   * Output streamed while a command runs, pulls and builds are not bounded
+   * by it (a command has its own timeout). 0 for no bound.
+   */
+  properties[PROP_REQUEST_TIMEOUT] =
+    g_param_spec_double ("request-timeout", NULL, NULL, 0.0, G_MAXDOUBLE, 300.0,
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS);
 
   /**
@@ -412,6 +428,21 @@ llmsbx_backend_get_connect_timeout (LlmsbxBackend *self)
 
   g_return_val_if_fail (LLMSBX_IS_BACKEND (self), 0.0);
   return priv->connect_timeout;
+}
+
+/**
+ * llmsbx_backend_get_request_timeout:
+ * @self: a #LlmsbxBackend
+ *
+ * Returns: the #LlmsbxBackend:request-timeout in seconds
+ */
+double
+llmsbx_backend_get_request_timeout (LlmsbxBackend *self)
+{
+  LlmsbxBackendPrivate *priv = llmsbx_backend_get_instance_private (self);
+
+  g_return_val_if_fail (LLMSBX_IS_BACKEND (self), 0.0);
+  return priv->request_timeout;
 }
 
 /**

@@ -168,6 +168,8 @@ gboolean    llmsbx_backend_get_tls_verify    (LlmsbxBackend *self);
 LLMSBX_AVAILABLE_IN_ALL
 double      llmsbx_backend_get_connect_timeout (LlmsbxBackend *self);
 LLMSBX_AVAILABLE_IN_ALL
+double      llmsbx_backend_get_request_timeout (LlmsbxBackend *self);
+LLMSBX_AVAILABLE_IN_ALL
 guint       llmsbx_backend_get_request_count (LlmsbxBackend *self);
 LLMSBX_AVAILABLE_IN_ALL
 void        llmsbx_backend_count_request     (LlmsbxBackend *self);

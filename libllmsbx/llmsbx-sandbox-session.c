@@ -18,6 +18,7 @@
 #include "llmsbx-code-writer-private.h"
 #include "llmsbx-guarded-exec-private.h"
 #include "llmsbx-lifetime-watchdog-private.h"
+#include "llmsbx-nesting-private.h"
 #include "llmsbx-registry.h"
 #include "llmsbx-security-private.h"
 #include "llmsbx-tar-private.h"
@@ -2181,9 +2182,12 @@ llmsbx_sandbox_session_set_security_policy (LlmsbxSandboxSession *self,
  * @json: a JSON object such as `{"mem_limit": "512m"}`
  * @error: return location for a #GError
  *
- * Sets #LlmsbxSandboxSession:runtime-configs from JSON.
+ * Sets #LlmsbxSandboxSession:runtime-configs from JSON. Arrays and objects
+ * may nest at most 64 levels deep; text after the object and string escapes
+ * that are not text (`\u0000`, an unpaired surrogate) are refused.
  *
- * Returns: %TRUE when @json is a JSON object
+ * Returns: %TRUE when @json is a JSON object; %FALSE with
+ *   %LLMSBX_ERROR_INVALID_ARGUMENT otherwise
  */
 gboolean
 llmsbx_sandbox_session_set_runtime_configs_json (LlmsbxSandboxSession *self,
@@ -2197,12 +2201,17 @@ llmsbx_sandbox_session_set_runtime_configs_json (LlmsbxSandboxSession *self,
   g_return_val_if_fail (LLMSBX_IS_SANDBOX_SESSION (self), FALSE);
   g_return_val_if_fail (json != NULL, FALSE);
 
+  if (!llmsbx_json_check (json, -1, "Runtime configs", error))
+    return FALSE;
   node = json_from_string (json, &local_error);
   if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
     {
+      /* json-glib's parse errors quote the text, and may cut a character in two. */
+      g_autofree char *reason = local_error ? g_utf8_make_valid (local_error->message, -1) : NULL;
+
       g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
                    "Runtime configs must be a JSON object%s%s",
-                   local_error ? ": " : "", local_error ? local_error->message : "");
+                   reason ? ": " : "", reason ? reason : "");
       return FALSE;
     }
 

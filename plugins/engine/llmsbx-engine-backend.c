@@ -283,6 +283,7 @@ llmsbx_engine_backend_real_resolve_settings (LlmsbxEngineBackend   *self,
   settings->use_tls = settings->tls_ca_file || settings->tls_cert_file || settings->tls_key_file;
   settings->tls_verify = llmsbx_backend_get_tls_verify (backend);
   settings->connect_timeout = llmsbx_backend_get_connect_timeout (backend);
+  settings->request_timeout = llmsbx_backend_get_request_timeout (backend);
   return TRUE;
 }
 
@@ -334,6 +335,7 @@ on_setting_changed (GObject    *object,
   LlmsbxEngineBackendPrivate *priv = llmsbx_engine_backend_get_instance_private (self);
   static const char *settings[] = {
     "url", "tls-ca-file", "tls-cert-file", "tls-key-file", "tls-verify", "connect-timeout",
+    "request-timeout",
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (settings); i++)
@@ -1548,7 +1550,8 @@ exec_exit_status (LlmsbxEngineBackend  *self,
   for (int attempt = 0; attempt < EXIT_POLL_ATTEMPTS; attempt++)
     {
       g_autoptr(GError) local_error = NULL;
-      g_autoptr(JsonNode) inspect = llmsbx_engine_client_json (client, "GET", path, NULL, cancellable, &local_error);
+      g_autoptr(JsonNode) inspect = llmsbx_engine_client_json_before (client, "GET", path, NULL, deadline,
+                                                                      cancellable, &local_error);
       JsonObject *object;
       JsonNode *code;
 
@@ -1750,7 +1753,9 @@ run_exec (LlmsbxEngineBackend    *self,
   escaped = escape (sandbox_id);
   path = g_strdup_printf ("/containers/%s/exec", escaped);
   create_body = exec_create_body (request);
-  created = llmsbx_engine_client_json (client, "POST", path, create_body, cancellable, &local_error);
+  /* The deadline covers all three requests: a hung engine cannot outlast it. */
+  created = llmsbx_engine_client_json_before (client, "POST", path, create_body, request->deadline,
+                                              cancellable, &local_error);
   if (created == NULL)
     {
       if (exec_refused_for_state (local_error))

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "llmsbx-nesting-private.h"
+
 #define DEFAULT_MAX_RESPONSE (16 * 1024 * 1024)
 /* Enough of an error body for the daemon's message. */
 #define MAX_ERROR_BODY (64 * 1024)
@@ -49,12 +51,14 @@ struct _LlmsbxEngineClient
 typedef struct
 {
   const LlmsbxEngineRequest *request;
+  const char *engine_name;
   CURL       *easy;
   long        status;
   GByteArray *buffer;       /* buffered success body, or the error body */
   gsize       limit;
   char       *api_version;  /* Api-Version header of the final response */
   GError     *error;        /* set by a body function or a bound */
+  gint64      activity;     /* monotonic time anything last arrived */
 } Transfer;
 
 void
@@ -218,6 +222,7 @@ llmsbx_engine_client_new (const LlmsbxEngineSettings *settings,
   self->settings.use_tls = settings->use_tls;
   self->settings.tls_verify = settings->tls_verify;
   self->settings.connect_timeout = settings->connect_timeout;
+  self->settings.request_timeout = settings->request_timeout;
   self->engine_name = g_strdup (engine_name ? engine_name : "container engine");
   self->hook = hook;
   self->hook_data = hook_data;
@@ -268,6 +273,7 @@ on_header (char   *buffer,
   gsize len = size * nitems;
   static const char name[] = "api-version:";
 
+  t->activity = g_get_monotonic_time ();
   /* A new status line starts a new response (after a 100 Continue, say). */
   if (len >= 5 && memcmp (buffer, "HTTP/", 5) == 0)
     g_clear_pointer (&t->api_version, g_free);
@@ -289,6 +295,7 @@ on_body (char   *data,
   Transfer *t = user_data;
   gsize len = size * nmemb;
 
+  t->activity = g_get_monotonic_time ();
   if (t->status == 0)
     curl_easy_getinfo (t->easy, CURLINFO_RESPONSE_CODE, &t->status);
 
@@ -311,8 +318,8 @@ on_body (char   *data,
     {
       g_autofree char *limit = g_format_size_full (t->limit, G_FORMAT_SIZE_IEC_UNITS);
       g_set_error (&t->error, LLMSBX_ERROR, LLMSBX_ERROR_PROTOCOL,
-                   "The engine's response to %s %s is larger than %s",
-                   t->request->method, t->request->path, limit);
+                   "The %s's response to %s %s is larger than %s",
+                   t->engine_name, t->request->method, t->request->path, limit);
       return 0;
     }
   g_byte_array_append (t->buffer, (const guint8 *) data, len);
@@ -448,9 +455,18 @@ set_transport_error (LlmsbxEngineClient  *self,
     case CURLE_SSL_CACERT_BADFILE:
     case CURLE_SSL_CIPHER:
     case CURLE_SSL_ISSUER_ERROR:
-    case CURLE_UNSUPPORTED_PROTOCOL:
       g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_UNAVAILABLE,
                    "Cannot reach the %s at %s: %s", self->engine_name, self->settings.url, reason);
+      break;
+    /* Something answered, but not in HTTP: a wrong port or socket, say. The
+     * URL's scheme is always http(s) here, so an unsupported protocol is an
+     * answer without a status line ("HTTP/0.9"). */
+    case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_WEIRD_SERVER_REPLY:
+    case CURLE_BAD_CONTENT_ENCODING:
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_UNAVAILABLE,
+                   "The %s at %s does not speak HTTP (%s): is that the engine's API socket?",
+                   self->engine_name, self->settings.url, reason);
       break;
     default:
       g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_UNAVAILABLE,
@@ -458,6 +474,34 @@ set_transport_error (LlmsbxEngineClient  *self,
                    reason);
       break;
     }
+}
+
+/* The start of an error body that is not Docker's JSON (a proxy's HTML
+ * page, say) on one line, short enough for a message. */
+static char *
+body_excerpt (GByteArray *body)
+{
+  g_autofree char *text = g_utf8_make_valid ((const char *) body->data, MIN (body->len, 1024));
+  GString *line = g_string_new (NULL);
+
+  for (const char *p = text; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (g_unichar_isspace (c) || g_unichar_iscntrl (c))
+        {
+          if (line->len > 0 && line->str[line->len - 1] != ' ')
+            g_string_append_c (line, ' ');
+        }
+      else
+        g_string_append_unichar (line, c);
+      if (g_utf8_strlen (line->str, line->len) >= 200)
+        {
+          g_string_append (line, "...");
+          break;
+        }
+    }
+  return g_strstrip (g_string_free (line, FALSE));
 }
 
 static GError *
@@ -470,7 +514,8 @@ engine_error (guint       status,
     {
       g_autoptr(JsonParser) parser = json_parser_new_immutable ();
 
-      if (json_parser_load_from_data (parser, (const char *) body->data, body->len, NULL) &&
+      if (llmsbx_json_check ((const char *) body->data, body->len, "The error", NULL) &&
+          json_parser_load_from_data (parser, (const char *) body->data, body->len, NULL) &&
           JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
         {
           JsonObject *object = json_node_get_object (json_parser_get_root (parser));
@@ -483,7 +528,7 @@ engine_error (guint       status,
             message = g_strstrip (g_utf8_make_valid (text, -1));
         }
       if (message == NULL)
-        message = g_strstrip (g_utf8_make_valid ((const char *) body->data, MIN (body->len, 1024)));
+        message = body_excerpt (body);
     }
 
   if (message == NULL || *message == '\0')
@@ -494,18 +539,24 @@ engine_error (guint       status,
   return g_error_new_literal (LLMSBX_ENGINE_ERROR, status, message);
 }
 
-/* Runs one transfer to its end, its deadline or its cancellation. */
+/* Runs one transfer to its end, its deadline, its cancellation, or until
+ * nothing arrived (nor left) for @idle_us (0: no such bound). */
 static CURLcode
 perform (Handle        *h,
+         Transfer      *t,
          gint64         deadline,
+         gint64         idle_us,
          GCancellable  *cancellable,
-         gboolean      *timed_out)
+         gboolean      *timed_out,
+         gboolean      *idle_timed_out)
 {
   CURLcode result = CURLE_OK;
+  curl_off_t uploaded = 0;
   gulong cancel_id = 0;
   CURLMsg *msg;
   int queued;
 
+  t->activity = g_get_monotonic_time ();
   curl_multi_add_handle (h->multi, h->easy);
   if (cancellable != NULL)
     cancel_id = g_cancellable_connect (cancellable, G_CALLBACK (wake_up), h->multi, NULL);
@@ -545,6 +596,27 @@ perform (Handle        *h,
             }
           timeout_ms = (int) MIN ((gint64) timeout_ms, (remaining + 999) / 1000);
         }
+      if (idle_us > 0)
+        {
+          curl_off_t now_uploaded = 0;
+          gint64 remaining;
+
+          /* A large body on its way out counts as activity too. */
+          curl_easy_getinfo (h->easy, CURLINFO_SIZE_UPLOAD_T, &now_uploaded);
+          if (now_uploaded != uploaded)
+            {
+              uploaded = now_uploaded;
+              t->activity = g_get_monotonic_time ();
+            }
+          remaining = t->activity + idle_us - g_get_monotonic_time ();
+          if (remaining <= 0)
+            {
+              *idle_timed_out = TRUE;
+              result = CURLE_OPERATION_TIMEDOUT;
+              break;
+            }
+          timeout_ms = (int) MIN ((gint64) timeout_ms, (remaining + 999) / 1000);
+        }
       if (curl_multi_poll (h->multi, NULL, 0, timeout_ms, NULL) != CURLM_OK)
         {
           result = CURLE_FAILED_INIT;
@@ -572,6 +644,8 @@ send_request (LlmsbxEngineClient         *self,
   char errbuf[CURL_ERROR_SIZE] = "";
   struct curl_slist *headers;
   gboolean timed_out = FALSE;
+  gboolean idle_timed_out = FALSE;
+  gint64 idle_us = 0;
   gboolean ok = FALSE;
   Transfer t = { 0, };
   CURLcode result;
@@ -583,6 +657,7 @@ send_request (LlmsbxEngineClient         *self,
   url = build_url (self, request->path);
   h = take_handle (self);
   t.request = request;
+  t.engine_name = self->engine_name;
   t.easy = h->easy;
   t.buffer = g_byte_array_new ();
   t.limit = request->max_response ? request->max_response : DEFAULT_MAX_RESPONSE;
@@ -592,7 +667,11 @@ send_request (LlmsbxEngineClient         *self,
     self->hook (self->hook_data);
   g_debug ("%s %s", request->method, url);
 
-  result = perform (h, request->deadline, cancellable, &timed_out);
+  /* Streamed answers (command output, pulls, builds) may rightly pause for
+   * long; everything else is bounded by the request timeout. */
+  if (request->body_func == NULL && self->settings.request_timeout > 0)
+    idle_us = (gint64) (self->settings.request_timeout * G_USEC_PER_SEC);
+  result = perform (h, &t, request->deadline, idle_us, cancellable, &timed_out, &idle_timed_out);
   if (t.status == 0)
     curl_easy_getinfo (h->easy, CURLINFO_RESPONSE_CODE, &t.status);
 
@@ -602,6 +681,11 @@ send_request (LlmsbxEngineClient         *self,
     g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_TIMEOUT,
                  "The %s did not answer %s %s before the deadline",
                  self->engine_name, request->method, request->path);
+  else if (idle_timed_out)
+    g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_UNAVAILABLE,
+                 "The %s at %s did not answer %s %s within %g seconds (request-timeout)",
+                 self->engine_name, self->settings.url, request->method, request->path,
+                 self->settings.request_timeout);
   else if (result == CURLE_ABORTED_BY_CALLBACK)
     g_cancellable_set_error_if_cancelled (cancellable, error);
   else if (result != CURLE_OK)
@@ -642,8 +726,10 @@ send_request (LlmsbxEngineClient         *self,
  * the %LLMSBX_ENGINE_ERROR domain with the status as code and the daemon's message.
  *
  * Returns: %FALSE on error: %LLMSBX_ENGINE_ERROR, %LLMSBX_ERROR_BACKEND_UNAVAILABLE
- *   when the engine cannot be reached, %LLMSBX_ERROR_TIMEOUT at the deadline,
- *   %G_IO_ERROR_CANCELLED, or the error of the body function
+ *   when the engine cannot be reached, does not speak HTTP, or (for a request
+ *   without a body function) sends nothing for the request timeout,
+ *   %LLMSBX_ERROR_TIMEOUT at the deadline, %G_IO_ERROR_CANCELLED, or the error
+ *   of the body function
  */
 gboolean
 llmsbx_engine_client_send (LlmsbxEngineClient         *self,
@@ -709,6 +795,10 @@ llmsbx_engine_client_negotiate (LlmsbxEngineClient  *self,
         g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_UNAVAILABLE,
                      "The %s at %s is not usable: %s (HTTP %d)", self->engine_name,
                      self->settings.url, local_error->message, local_error->code);
+      else if (g_error_matches (local_error, LLMSBX_ERROR, LLMSBX_ERROR_PROTOCOL))
+        g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_UNAVAILABLE,
+                     "The %s at %s is not usable: %s", self->engine_name,
+                     self->settings.url, local_error->message);
       else if (g_error_matches (local_error, LLMSBX_ERROR, LLMSBX_ERROR_TIMEOUT))
         g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_UNAVAILABLE,
                      "The %s at %s did not answer within %g seconds (connect-timeout)",
@@ -762,11 +852,39 @@ llmsbx_engine_client_json (LlmsbxEngineClient  *self,
                            GCancellable        *cancellable,
                            GError             **error)
 {
+  return llmsbx_engine_client_json_before (self, method, path, body, 0, cancellable, error);
+}
+
+/**
+ * llmsbx_engine_client_json_before:
+ * @self: a client
+ * @method: HTTP method
+ * @path: path and query
+ * @body: (nullable): JSON body
+ * @deadline: monotonic time (µs) at which the request fails with
+ *   %LLMSBX_ERROR_TIMEOUT; 0 for none
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Like llmsbx_engine_client_json(), for a request that is part of something
+ * with a deadline, such as a command's inspection after its output ended.
+ *
+ * Returns: (transfer full) (nullable): as llmsbx_engine_client_json()
+ */
+JsonNode *
+llmsbx_engine_client_json_before (LlmsbxEngineClient  *self,
+                                  const char          *method,
+                                  const char          *path,
+                                  JsonNode            *body,
+                                  gint64               deadline,
+                                  GCancellable        *cancellable,
+                                  GError             **error)
+{
   g_autoptr(GBytes) request_body = NULL;
   g_autoptr(GBytes) response = NULL;
   g_autoptr(JsonParser) parser = NULL;
   g_autoptr(GError) parse_error = NULL;
-  LlmsbxEngineRequest request = { .method = method, .path = path };
+  LlmsbxEngineRequest request = { .method = method, .path = path, .deadline = deadline };
   gconstpointer data;
   gsize size;
 
@@ -786,12 +904,23 @@ llmsbx_engine_client_json (LlmsbxEngineClient  *self,
   if (size == 0)
     return json_node_new (JSON_NODE_NULL);
 
+  /* json-glib's parser recurses once per level: too deep is refused first. */
+  if (!llmsbx_json_check (data, size, "its answer", &parse_error))
+    {
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_PROTOCOL,
+                   "The %s answered %s %s with JSON nested too deep to read: %s",
+                   self->engine_name, method, path, parse_error->message);
+      return NULL;
+    }
   parser = json_parser_new_immutable ();
   if (!json_parser_load_from_data (parser, data, size, &parse_error))
     {
+      /* json-glib's parse errors quote the text, and may cut a character in two. */
+      g_autofree char *reason = g_utf8_make_valid (parse_error->message, -1);
+
       g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_PROTOCOL,
                    "The %s answered %s %s with something that is not JSON: %s",
-                   self->engine_name, method, path, parse_error->message);
+                   self->engine_name, method, path, reason);
       return NULL;
     }
   return json_parser_steal_root (parser);
@@ -820,7 +949,8 @@ lines_emit (Lines   *lines,
   /* Progress streams are advisory except for their error lines, which are JSON;
    * anything else is skipped. */
   parser = json_parser_new_immutable ();
-  if (!json_parser_load_from_data (parser, text, -1, NULL) || json_parser_get_root (parser) == NULL)
+  if (!llmsbx_json_check (text, -1, "A progress line", NULL) ||
+      !json_parser_load_from_data (parser, text, -1, NULL) || json_parser_get_root (parser) == NULL)
     return TRUE;
   return lines->func (json_parser_get_root (parser), lines->data, error);
 }
