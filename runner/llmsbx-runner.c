@@ -1653,7 +1653,14 @@ run_adapter_frame (struct run *run)
       /* Dead, or saying things it should not: it is not trusted again. */
       free (f.payload);
       if (got == 0)
-        close_fd (&adapter.sock);
+        {
+          /* It is exiting. Its children are ours only once it is reaped
+           * (the kernel closes its files before it reparents them), so the
+           * run is judged then. */
+          close_fd (&adapter.sock);
+          if (adapter.pid != 0)
+            kill (adapter.pid, SIGKILL);
+        }
       else
         {
           run_fail (run, LLMSBX_RUNNER_FAILURE_ADAPTER, EPROTO, "the Python adapter misbehaved: %s",
@@ -2028,7 +2035,7 @@ serve_run (struct request *req)
        * it had started is now the runner's own child (we are its
        * subreaper) and its end comes by waitpid(); a kernel's cell, or a run
        * that never started, is over. */
-      if (run.via_adapter && !run.have_status && (adapter.pid == 0 || adapter.sock < 0) &&
+      if (run.via_adapter && !run.have_status && adapter.pid == 0 &&
           (run.pid == 0 || req->stateful || !still_ours (run.pid)))
         {
           char how[64];

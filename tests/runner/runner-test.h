@@ -79,10 +79,11 @@ runner_test_spawn_argv (const char * const *argv,
   g_autoptr(GIOStream) stream = NULL;
   g_autoptr(GError) error = NULL;
   RunnerTest *test = g_new0 (RunnerTest, 1);
+  const char *empty[] = { NULL };
 
   g_subprocess_launcher_set_child_setup (launcher, runner_test_child_setup, who, NULL);
   /* A clean, known environment: what the runner passes on is checked. */
-  g_subprocess_launcher_set_environ (launcher, NULL);
+  g_subprocess_launcher_set_environ (launcher, (char **) empty);
   g_subprocess_launcher_setenv (launcher, "PATH", "/usr/local/bin:/usr/bin:/bin", TRUE);
   g_subprocess_launcher_setenv (launcher, "LLMSBX_FROM_RUNNER", "inherited", TRUE);
   g_subprocess_launcher_setenv (launcher, "LC_ALL", "C.UTF-8", TRUE);
