@@ -16,7 +16,11 @@
  *   killed by ancestry read from /proc: every process that is new since the
  *   run began and descends from it (or was orphaned to the runner during it)
  *   is stopped, round after round until no new one appears, then killed;
- *   SIGSTOP first, so a fork bomb cannot outgrow the sweep.
+ *   SIGSTOP first, so a fork bomb cannot outgrow the sweep. "New" means
+ *   started at or after the clock tick the run began in (/proc's start
+ *   times count ticks since boot), so a run costs no scan of /proc; only a
+ *   process started by an earlier run's leftovers in that same tick (10 ms)
+ *   can be taken for the run's own.
  * - Nothing is forked per request but the program (or, for the Python
  *   adapter, nothing at all): at the process limit a run fails with a SPAWN
  *   failure and the runner keeps answering.
@@ -988,8 +992,7 @@ struct sweep
   int orphans;                   /* new direct children of the runner are the run's orphans */
   int everything;                /* every descendant of the runner */
   pid_t protect[2];              /* never: the adapter, the kernel */
-  const struct proc *before;     /* processes that existed when the run began */
-  size_t nbefore;
+  unsigned long long began;      /* the tick the run began in: older processes are not its own */
 };
 
 static int
@@ -1001,9 +1004,23 @@ is_protected (const struct sweep *s, pid_t pid)
 static int
 existed_before (const struct sweep *s, const struct proc *p)
 {
-  const struct proc *old = find_process (s->before, s->nbefore, p->pid);
+  return p->start < s->began;
+}
 
-  return old != NULL && old->start == p->start;
+/* Now, in the clock ticks since boot of /proc/PID/stat's start times. */
+static unsigned long long
+boot_ticks (void)
+{
+  static long hz;
+  struct timespec ts;
+
+  if (hz <= 0)
+    hz = sysconf (_SC_CLK_TCK);
+  if (hz <= 0)
+    hz = 100;
+  clock_gettime (CLOCK_BOOTTIME, &ts);
+  return (unsigned long long) ts.tv_sec * (unsigned long long) hz +
+         (unsigned long long) ts.tv_nsec / (1000000000ULL / (unsigned long long) hz);
 }
 
 static int
@@ -1483,8 +1500,7 @@ struct run
   int64_t grace_deadline;     /* an interrupted cell must be back by then */
   int64_t kill_deadline;      /* killed processes must be reported dead by then */
   int interrupted;            /* timed out or cancelled: the kill has begun */
-  struct proc *before;
-  size_t nbefore;
+  unsigned long long began;   /* in boot ticks */
   uint64_t oom_before;
 };
 
@@ -1539,8 +1555,7 @@ run_kill (struct run *run, int with_kernel)
   s.orphans = 1;
   s.protect[0] = adapter.pid;
   s.protect[1] = run->req->stateful && !with_kernel ? adapter.kernel : 0;
-  s.before = run->before;
-  s.nbefore = run->nbefore;
+  s.began = run->began;
   if (sweep (&s) < 0)
     run->flags |= LLMSBX_RUNNER_RESULT_KILL_FAILED;
   run->kill_deadline = now_us () + (int64_t) KILL_WAIT_MS * 1000;
@@ -1887,7 +1902,7 @@ serve_run (struct request *req)
   child_fds[2] = errp[1];
 
   run.oom_before = oom_kills ();
-  run.before = scan_processes (&run.nbefore);
+  run.began = boot_ticks ();
   current = &run;
 
   if (req->adapter == NULL)
@@ -1953,7 +1968,6 @@ serve_run (struct request *req)
       close_fd (&outp[0]);
       close_fd (&errp[0]);
       close_fd (&inp[1]);
-      free (run.before);
       free (env);
       current = NULL;
       return;
@@ -2103,7 +2117,6 @@ serve_run (struct request *req)
       run.flags |= LLMSBX_RUNNER_RESULT_STATE_LOST;
     }
   send_result (&run);
-  free (run.before);
   free (env);
   current = NULL;
 }

@@ -41,6 +41,16 @@ import pathlib, pickle, pprint, random, re, select, shlex, shutil, signal, socke
 import statistics, string, struct, subprocess, tempfile, textwrap, threading, time  # noqa: E401,F401
 import tokenize, traceback, types, typing, warnings, weakref, zlib  # noqa: E401,F401
 import gc
+import atexit
+try:
+    import ctypes
+    _libc = ctypes.CDLL(None, use_errno=True)
+except (ImportError, OSError):
+    _libc = None
+
+# What the adapter imported: a run's child leaves these standing when it
+# ends (see finish()); everything imported later is the run's own.
+_PREIMPORTED = frozenset(sys.modules)
 
 PROTOCOL_VERSION = 1
 MAGIC = 0x4C585246
@@ -203,12 +213,8 @@ def failure_fields(failure, err, message):
 def set_dumpable(value):
     """The adapter is not dumpable, so code of the same user cannot ptrace it;
     the processes that run code are, like any program."""
-    try:
-        import ctypes
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(4, value, 0, 0, 0)  # PR_SET_DUMPABLE
-    except Exception:
-        pass
+    if _libc is not None:
+        _libc.prctl(4, value, 0, 0, 0)  # PR_SET_DUMPABLE
 
 
 def default_signals():
@@ -309,6 +315,53 @@ def flush_stdio():
             pass
 
 
+def finish(code):
+    """Ends a run's child as Py_FinalizeEx ends the interpreter, for all
+    that code can observe: non-daemon threads are waited for, atexit
+    handlers run, standard streams are flushed (a failure makes the exit
+    status 120, as there), and the run's own modules and __main__ are
+    cleared and collected, so __del__ methods run and files left open are
+    flushed. The adapter's pre-imported modules are not torn down: in a
+    forked child that would only copy their pages to free them."""
+    try:
+        threading._shutdown()
+    except BaseException:
+        pass
+    try:
+        atexit._run_exitfuncs()
+    except BaseException:
+        pass
+    status = code
+    for f in (sys.stdout, sys.stderr):
+        try:
+            if f is not None and not f.closed:
+                f.flush()
+        except Exception as e:
+            status = 120
+            if f is sys.stdout:
+                try:
+                    print("Exception ignored in: %r" % (f,), file=sys.stderr)
+                    traceback.print_exception(type(e), e, None, file=sys.stderr)
+                except Exception:
+                    pass
+    try:
+        for name in reversed(list(sys.modules)):
+            if name not in _PREIMPORTED or name == "__main__":
+                module = sys.modules.get(name)
+                if isinstance(module, types.ModuleType):
+                    module.__dict__.clear()
+        gc.collect()
+    except BaseException:
+        pass
+    for f in (sys.stdout, sys.stderr):
+        try:
+            if f is not None and not f.closed:
+                f.flush()
+        except Exception:
+            status = 120
+    os._exit(status & 0xFF)
+
+
 def run_main(job):
     """Runs the code file as `python3 FILE ARGS` would; never returns."""
     path = job.argv[0]
@@ -324,7 +377,7 @@ def run_main(job):
     except OSError as e:
         print("%s: can't open file %r: [Errno %d] %s" % (sys.executable, path, e.errno, e.strerror),
               file=sys.stderr)
-        sys.exit(2)
+        finish(2)
 
     main = types.ModuleType("__main__")
     main.__file__ = path
@@ -336,22 +389,24 @@ def run_main(job):
     try:
         code = compile(source, path, "exec", dont_inherit=True)
         exec(code, main.__dict__)
-    except SystemExit:
-        raise
+    except SystemExit as e:
+        finish(exit_code_of(e))
     except KeyboardInterrupt as e:
         # Like the interpreter: the traceback, then death by SIGINT (exit 130).
         report(e)
         flush_stdio()
-        import atexit
-        atexit._run_exitfuncs()
+        try:
+            atexit._run_exitfuncs()
+        except BaseException:
+            pass
         flush_stdio()
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         os.kill(os.getpid(), signal.SIGINT)
         os._exit(130)
     except BaseException as e:
         report(e)
-        sys.exit(1)
-    sys.exit(0)
+        finish(1)
+    finish(0)
 
 
 # The kernel of interactive sessions -----------------------------------------

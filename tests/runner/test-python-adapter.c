@@ -99,6 +99,11 @@ test_like_the_interpreter (Fixture       *fixture,
     "print(open(__file__).read().count('open'))",
     "import os\nprint('lost in the buffer')\nos.closerange(0, 1024)\n",
     "import os\nprint('flushed', flush=True)\nos.closerange(0, 1024)\n",
+    "class A:\n    def __del__(self):\n        print('deleted at exit')\na = A()\nprint('end of code')",
+    "import sys\nclass A:\n    def __del__(self):\n        print('deleted after SystemExit')\na = A()\nsys.exit(True)",
+    "import sys\nprint('to stdout')\nsys.exit(-1)",
+    "import sys\nsys.stdout.write('no newline at the end')",
+    "import json, sys\nprint(json.dumps({'a': [1, 2]}), file=sys.stderr)",
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -119,6 +124,26 @@ test_like_the_interpreter (Fixture       *fixture,
       g_assert_cmpint (ours.exit_code, ==, theirs.exit_code);
       g_assert_cmpint (ours.signal, ==, theirs.signal);
     }
+}
+
+/* A file the code left open is flushed at exit, as the interpreter does. */
+static void
+test_unclosed_file (Fixture       *fixture,
+                    gconstpointer  data)
+{
+  g_autofree char *path = g_build_filename (fixture->dir, "left-open.txt", NULL);
+  g_autofree char *code = g_strdup_printf ("f = open(%s, 'w')\nf.write('flushed at exit')\n", "__file__ + '.txt'");
+  g_auto(LlmsbxRunnerResult) result = { 0 };
+  g_autoptr(LlmsbxRunnerRequest) request = runner_test_python_request (fixture->dir, code, "python", FALSE);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = runner_test_run_request (fixture->test, request, &result, NULL, &error);
+  g_autofree char *written_path = g_strconcat (request->argv[1], ".txt", NULL);
+  g_autofree char *written = NULL;
+
+  g_assert_no_error (error);
+  g_assert_cmpint (result.exit_code, ==, 0);
+  g_assert_true (g_file_get_contents (written_path, &written, NULL, NULL));
+  g_assert_cmpstr (written, ==, "flushed at exit");
 }
 
 /* The examples above, spelled out where they matter most. */
@@ -465,6 +490,7 @@ main (int argc, char **argv)
 #define ADD(path, func) g_test_add ("/python-adapter/" path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
   ADD ("like-the-interpreter", test_like_the_interpreter);
   ADD ("exit-codes", test_exit_codes);
+  ADD ("unclosed-file", test_unclosed_file);
   ADD ("fresh-state", test_fresh_state);
   ADD ("stdin-and-environment", test_stdin_and_environment);
   ADD ("timeout", test_timeout);
