@@ -816,7 +816,8 @@ failure_error (guint64      failure,
     [LLMSBX_RUNNER_FAILURE_ADAPTER] = LLMSBX_RUNNER_ERROR_ADAPTER,
   };
 
-  if (failure >= G_N_ELEMENTS (codes) || failure == LLMSBX_RUNNER_FAILURE_EXEC)
+  if (failure == LLMSBX_RUNNER_FAILURE_NONE || failure == LLMSBX_RUNNER_FAILURE_EXEC ||
+      failure >= G_N_ELEMENTS (codes))
     return TRUE;
   g_set_error (error, LLMSBX_RUNNER_ERROR, codes[failure], "%s (errno %" G_GUINT64_FORMAT ")",
                message ? message : "The runner could not serve the request", err);
