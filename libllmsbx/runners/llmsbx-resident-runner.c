@@ -978,7 +978,8 @@ validate_request (const LlmsbxRunnerRequest  *request,
  * @deadline: monotonic µs by which the RESULT must be there; -1: the
  *   request's timeout plus LLMSBX_RESIDENT_RUNNER_MARGIN_SECONDS (none
  *   without a timeout); 0: none
- * @result: (out caller-allocates): how the run ended; clear it with
+ * @result: (out caller-allocates): how the run ended: zero-initialised, or
+ *   holding an earlier result, which is cleared first; clear it with
  *   llmsbx_runner_result_clear()
  *
  * Runs @request and waits for its end. A program that could not be executed
@@ -1003,7 +1004,7 @@ llmsbx_resident_runner_run (LlmsbxResidentRunner      *self,
   guint64 limit;
   guint32 id;
 
-  memset (result, 0, sizeof *result);
+  llmsbx_runner_result_clear (result);
   if (!check_started (self, error) || !validate_request (request, error))
     return FALSE;
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
