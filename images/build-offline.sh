@@ -16,7 +16,7 @@
 # A recipe with RUNNER=DIR also gets llmsbx-runner, compiled here statically
 # from its sources (runner/ beside this directory in the source tree,
 # images/runner/ where installed, or $LLMSBX_RUNNER_SOURCE), and its Python
-# adapter, in DIR; their sources are part of the recipe hash, so a changed
+# and Node.js adapters, in DIR; their sources are part of the recipe hash, so a changed
 # runner rebuilds the images that carry it.
 #
 # recipe.conf is parsed here rather than sourced: its values become command
@@ -123,7 +123,7 @@ read_recipe () {
 }
 
 # The runner's sources, in the order they are hashed.
-runner_files='llmsbx-runner.c llmsbx-runner-protocol.h python/llmsbx_runner_python.py'
+runner_files='llmsbx-runner.c llmsbx-runner-protocol.h python/llmsbx_runner_python.py node/llmsbx_runner_node.js'
 
 # runner_source: the directory holding the runner's sources, or a clear error.
 runner_source () {
@@ -166,9 +166,9 @@ build_runner () {
   say "+ $cc -static -O2 -s -o $1/llmsbx-runner $src/llmsbx-runner.c"
   "$cc" -static -O2 -s -o "$1/llmsbx-runner" "$src/llmsbx-runner.c" ||
     die "compiling llmsbx-runner failed (a static link needs libc6-dev)"
-  cp -- "$src/python/llmsbx_runner_python.py" "$1/"
+  cp -- "$src/python/llmsbx_runner_python.py" "$src/node/llmsbx_runner_node.js" "$1/"
   chmod 0755 "$1/llmsbx-runner"
-  chmod 0644 "$1/llmsbx_runner_python.py"
+  chmod 0644 "$1/llmsbx_runner_python.py" "$1/llmsbx_runner_node.js"
 }
 
 # image_hash IMAGE: the recipe hash IMAGE is labelled with; empty when the image

@@ -3,8 +3,9 @@
  *
  * One header for both sides, like GStreamer's gstpluginloader.c and
  * gst-plugin-scanner: the runner (plain C, no GLib) and the host's client
- * (libllmsbx/runners/llmsbx-resident-runner.c) include it, and the Python
- * adapter (runner/python/llmsbx_runner_python.py) mirrors the numbers it needs.
+ * (libllmsbx/runners/llmsbx-resident-runner.c) include it, and the adapters
+ * (runner/python/llmsbx_runner_python.py, runner/node/llmsbx_runner_node.js)
+ * mirror the numbers they need.
  *
  * IMPORTANT: bump LLMSBX_RUNNER_PROTOCOL_VERSION whenever anything below
  * changes, except the frame header and the HELLO fields marked frozen, which
@@ -56,9 +57,12 @@
  * PING and SHUTDOWN.
  *
  * The runner and its language adapters speak the same framing over a Unix
- * socket, with the ADAPTER_* types; a RUN to an adapter carries the run's
- * stdin, stdout and stderr as three descriptors (SCM_RIGHTS) on its first
- * byte. Adapters never talk to the host. */
+ * socket, with the ADAPTER_* types; a RUN to the Python adapter carries the
+ * run's stdin, stdout and stderr as three descriptors (SCM_RIGHTS) on its
+ * first byte. The Node.js adapter cannot take descriptors: it is itself the
+ * kernel of interactive cells, its stdout and stderr are pipes the runner
+ * keeps, and a cell's output is what arrives on them between the cell's RUN
+ * and its EXITED. Adapters never talk to the host. */
 #pragma once
 
 #include <stdint.h>
@@ -133,7 +137,8 @@ typedef enum {
   LLMSBX_RUNNER_FIELD_STDIN     = 0x0106,  /* bytes: standard input, then end of file; default /dev/null */
   LLMSBX_RUNNER_FIELD_TIMEOUT_MS = 0x0107, /* integer: kill the run after this long; 0 or absent: never */
   LLMSBX_RUNNER_FIELD_OUTPUT_LIMIT = 0x0108, /* integer: bytes sent per stream, the rest is counted as truncated */
-  LLMSBX_RUNNER_FIELD_ADAPTER   = 0x0109,  /* string: "python" runs ARGV = [interpreter, file, args...] in it */
+  LLMSBX_RUNNER_FIELD_ADAPTER   = 0x0109,  /* string: "python" runs ARGV = [interpreter, file, args...] in it;
+                                            * "node" runs ARGV = [node, file] as an interactive cell */
   LLMSBX_RUNNER_FIELD_STATEFUL  = 0x010A,  /* flag: an interactive cell in the adapter's persistent state */
   LLMSBX_RUNNER_FIELD_DRAIN_MS  = 0x010B,  /* integer: see LLMSBX_RUNNER_DEFAULT_DRAIN_MS */
   LLMSBX_RUNNER_FIELD_GRACE_MS  = 0x010C,  /* integer: see LLMSBX_RUNNER_DEFAULT_GRACE_MS */

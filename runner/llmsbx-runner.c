@@ -65,6 +65,14 @@
 #endif
 
 #define PYTHON_ADAPTER "llmsbx_runner_python.py"
+#define NODE_ADAPTER "llmsbx_runner_node.js"
+
+/* The adapters. Python's forks a child per run and a kernel for cells, and
+ * gets each run's descriptors. Node.js can neither fork nor take
+ * descriptors, so its adapter is itself the kernel of interactive cells:
+ * its stdout and stderr are pipes the runner keeps and reads all the time,
+ * and what arrives between a cell's start and its end is the cell's. */
+enum { ADAPTER_NONE, ADAPTER_PYTHON, ADAPTER_NODE };
 
 /* How long the rest of a frame may take once its first byte is there. */
 #define FRAME_COMPLETION_MS 10000
@@ -659,8 +667,13 @@ parse_request (struct request *r)
     snprintf (r->bad, sizeof r->bad, "no ARGV: nothing to run");
   if (r->cwd != NULL && r->cwd[0] != '/' && r->bad[0] == '\0')
     snprintf (r->bad, sizeof r->bad, "CWD '%.64s' is not absolute", r->cwd);
-  if (r->adapter != NULL && strcmp (r->adapter, "python") != 0 && r->bad[0] == '\0')
-    snprintf (r->bad, sizeof r->bad, "unknown adapter '%.32s' (this runner has: python)", r->adapter);
+  if (r->adapter != NULL && strcmp (r->adapter, "python") != 0 && strcmp (r->adapter, "node") != 0 &&
+      r->bad[0] == '\0')
+    snprintf (r->bad, sizeof r->bad, "unknown adapter '%.32s' (this runner has: python, node)", r->adapter);
+  if (r->adapter != NULL && strcmp (r->adapter, "node") == 0 && !r->stateful &&
+      r->frame.type == LLMSBX_RUNNER_FRAME_RUN && r->bad[0] == '\0')
+    snprintf (r->bad, sizeof r->bad, "the node adapter runs interactive cells (STATEFUL) only; "
+                                     "run node programs without an adapter");
   if (r->adapter != NULL && r->argc < 2 && r->frame.type == LLMSBX_RUNNER_FRAME_RUN && r->bad[0] == '\0')
     snprintf (r->bad, sizeof r->bad, "an adapter run needs ARGV = interpreter, file, arguments...");
   if (r->stateful && r->adapter == NULL && r->bad[0] == '\0')
@@ -1149,10 +1162,12 @@ oom_kills (void)
 
 struct adapter
 {
+  int kind;                  /* ADAPTER_PYTHON, ADAPTER_NODE */
   pid_t pid;
   unsigned long long start;
   int sock;                  /* frames with the adapter */
-  int err;                   /* its stderr, kept for messages */
+  int err;                   /* its stderr: kept for messages; node: also its cells' */
+  int out;                   /* node: its stdout, its cells' */
   char *key;                 /* interpreter and the environment it reads at start */
   char tail[1024];           /* the end of what it wrote on stderr */
   size_t tail_len;
@@ -1161,7 +1176,19 @@ struct adapter
   unsigned long long kernel_start;
 };
 
-static struct adapter adapter = { .sock = -1, .err = -1, .exit_status = -1 };
+static struct adapter adapter = { .sock = -1, .err = -1, .out = -1, .exit_status = -1 };
+
+static const char *
+adapter_name (int kind)
+{
+  return kind == ADAPTER_NODE ? "Node.js kernel" : "Python adapter";
+}
+
+static int
+adapter_kind (const char *name)
+{
+  return name != NULL && strcmp (name, "node") == 0 ? ADAPTER_NODE : ADAPTER_PYTHON;
+}
 
 static void
 adapter_read_stderr (void)
@@ -1227,12 +1254,19 @@ describe_status (int status, char *out, size_t size)
     snprintf (out, size, "exited with status %d", WEXITSTATUS (status));
 }
 
+struct run;
+static void run_borrowed_pipes_gone (void);
+
 static void
 adapter_forget (void)
 {
+  /* A Node.js cell's output is in the adapter's own pipes: take it first. */
+  run_borrowed_pipes_gone ();
   close_fd (&adapter.sock);
   adapter_read_stderr ();
   close_fd (&adapter.err);
+  close_fd (&adapter.out);
+  adapter.kind = ADAPTER_NONE;
   free (adapter.key);
   adapter.key = NULL;
   adapter.pid = 0;
@@ -1265,11 +1299,14 @@ static char *
 adapter_key (const struct request *r, char **env)
 {
   struct buf b = { 0 };
+  int node = adapter_kind (r->adapter) == ADAPTER_NODE;
 
+  buf_add (&b, node ? "node" : "python", node ? 5 : 7);
   buf_add (&b, r->argv[0], strlen (r->argv[0]) + 1);
   for (size_t i = 0; env[i] != NULL; i++)
-    if ((strncmp (env[i], "PYTHON", 6) == 0 && strncmp (env[i], "PYTHONUNBUFFERED=", 17) != 0) ||
-        strncmp (env[i], "LC_", 3) == 0 || strncmp (env[i], "LANG=", 5) == 0)
+    if (node ? strncmp (env[i], "NODE_", 5) == 0
+             : ((strncmp (env[i], "PYTHON", 6) == 0 && strncmp (env[i], "PYTHONUNBUFFERED=", 17) != 0) ||
+                strncmp (env[i], "LC_", 3) == 0 || strncmp (env[i], "LANG=", 5) == 0))
       buf_add (&b, env[i], strlen (env[i]) + 1);
   buf_add (&b, "", 1);
   return (char *) b.data;
@@ -1300,9 +1337,11 @@ static int
 adapter_ensure (const struct request *r, char **env, int64_t deadline, char *message, size_t size, int *err)
 {
   char *key = adapter_key (r, env);
+  int kind = adapter_kind (r->adapter);
+  const char *name = adapter_name (kind);
   char script[PATH_MAX];
   char *argv[4];
-  int sv[2], errp[2], fds[4];
+  int sv[2], errp[2], outp[2] = { -1, -1 }, fds[4];
   struct spawn_error e = { 0 };
   struct frame f;
   char why[256];
@@ -1315,25 +1354,25 @@ adapter_ensure (const struct request *r, char **env, int64_t deadline, char *mes
     }
   adapter_stop ();
 
-  snprintf (script, sizeof script, "%s/%s", adapter_dir, PYTHON_ADAPTER);
+  snprintf (script, sizeof script, "%s/%s", adapter_dir, kind == ADAPTER_NODE ? NODE_ADAPTER : PYTHON_ADAPTER);
   if (access (script, R_OK) < 0)
     {
       *err = errno;
-      snprintf (message, size, "the Python adapter %.300s is missing (%s)", script, strerror (errno));
+      snprintf (message, size, "the %s %.300s is missing (%s)", name, script, strerror (errno));
       free (key);
       return -1;
     }
   if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
     {
       *err = errno;
-      snprintf (message, size, "cannot start the Python adapter: socketpair: %s", strerror (errno));
+      snprintf (message, size, "cannot start the %s: socketpair: %s", name, strerror (errno));
       free (key);
       return -1;
     }
-  if (pipe2 (errp, O_CLOEXEC) < 0)
+  if (pipe2 (errp, O_CLOEXEC) < 0 || (kind == ADAPTER_NODE && pipe2 (outp, O_CLOEXEC) < 0))
     {
       *err = errno;
-      snprintf (message, size, "cannot start the Python adapter: pipe: %s", strerror (errno));
+      snprintf (message, size, "cannot start the %s: pipe: %s", name, strerror (errno));
       close (sv[0]);
       close (sv[1]);
       free (key);
@@ -1344,29 +1383,35 @@ adapter_ensure (const struct request *r, char **env, int64_t deadline, char *mes
   argv[2] = "3";
   argv[3] = NULL;
   fds[0] = dev_null;
-  fds[1] = dev_null;
+  fds[1] = kind == ADAPTER_NODE ? outp[1] : dev_null;
   fds[2] = errp[1];
   fds[3] = sv[1];
   adapter.pid = spawn_process (argv, env, r->cwd, fds, 4, 1, &e);
   close (sv[1]);
   close (errp[1]);
+  close_fd (&outp[1]);
   if (adapter.pid < 0)
     {
       adapter.pid = 0;
       *err = e.err;
-      snprintf (message, size, "cannot start the Python adapter with '%s': %s", r->argv[0], strerror (e.err));
+      snprintf (message, size, "cannot start the %s with '%s': %s", name, r->argv[0], strerror (e.err));
       close (sv[0]);
       close (errp[0]);
+      close_fd (&outp[0]);
       free (key);
       return -1;
     }
+  adapter.kind = kind;
   adapter.start = start_time (adapter.pid);
   adapter.sock = sv[0];
   adapter.err = errp[0];
+  adapter.out = outp[0];
   adapter.key = key;
   adapter.tail_len = 0;
   adapter.exit_status = -1;
   adapter.kernel = 0;
+  if (adapter.out >= 0)
+    set_nonblock (adapter.out);
   set_nonblock (adapter.sock);
   set_nonblock (adapter.err);
 
@@ -1383,7 +1428,7 @@ adapter_ensure (const struct request *r, char **env, int64_t deadline, char *mes
         continue;
       if (r2 == 0)
         {
-          snprintf (message, size, "the Python adapter did not start in time%s%s",
+          snprintf (message, size, "the %s did not start in time%s%s", name,
                     adapter.tail_len ? ": " : "", adapter_last_words ());
           *err = ETIMEDOUT;
           adapter_stop ();
@@ -1410,7 +1455,7 @@ adapter_ensure (const struct request *r, char **env, int64_t deadline, char *mes
       free (f.payload);
       if (version == LLMSBX_RUNNER_PROTOCOL_VERSION)
         return 0;
-      snprintf (message, size, "the Python adapter speaks protocol version %llu, the runner %d",
+      snprintf (message, size, "the %s speaks protocol version %llu, the runner %d", name,
                 (unsigned long long) version, LLMSBX_RUNNER_PROTOCOL_VERSION);
     }
   else
@@ -1425,13 +1470,13 @@ adapter_ensure (const struct request *r, char **env, int64_t deadline, char *mes
           char how[64];
 
           describe_status (status, how, sizeof how);
-          snprintf (message, size, "the Python adapter %s before it was ready%s%s", how,
+          snprintf (message, size, "the %s %s before it was ready%s%s", name, how,
                     adapter.tail_len ? ": " : "", adapter_last_words ());
           adapter_forget ();
           *err = ECHILD;
           return -1;
         }
-      snprintf (message, size, "the Python adapter did not greet: %s", got < 0 ? why : "unexpected frame");
+      snprintf (message, size, "the %s did not greet: %s", name, got < 0 ? why : "unexpected frame");
     }
   *err = EPROTO;
   adapter_stop ();
@@ -1500,6 +1545,7 @@ struct run
   int64_t grace_deadline;     /* an interrupted cell must be back by then */
   int64_t kill_deadline;      /* killed processes must be reported dead by then */
   int interrupted;            /* timed out or cancelled: the kill has begun */
+  int borrowed;               /* out[] are the Node.js kernel's own pipes, not the run's */
   unsigned long long began;   /* in boot ticks */
   uint64_t oom_before;
 };
@@ -1588,7 +1634,9 @@ run_interrupt (struct run *run, uint64_t why)
   run_kill (run, 1);
 }
 
-static void
+/* Relays what the program wrote on @stream. Returns 1 when it stopped with
+ * more possibly waiting (it yields after 16 chunks), else 0. */
+static int
 run_output (struct run *run, int stream)
 {
   unsigned char chunk[LLMSBX_RUNNER_CHUNK_MAX];
@@ -1600,11 +1648,15 @@ run_output (struct run *run, int stream)
       if (n < 0 && errno == EINTR)
         continue;
       if (n < 0 && errno == EAGAIN)
-        return;
+        return 0;
       if (n <= 0)
         {
-          close_fd (&run->out[stream]);
-          return;
+          /* The kernel's own pipes are closed with the kernel. */
+          if (run->borrowed)
+            run->out[stream] = -1;
+          else
+            close_fd (&run->out[stream]);
+          return 0;
         }
       run->total[stream] += (uint64_t) n;
       if (run->sent[stream] < run->req->output_limit)
@@ -1618,6 +1670,43 @@ run_output (struct run *run, int stream)
       if (run->total[stream] > run->sent[stream])
         run->flags |= stream == 1 ? LLMSBX_RUNNER_RESULT_STDOUT_TRUNCATED : LLMSBX_RUNNER_RESULT_STDERR_TRUNCATED;
     }
+  return 1;
+}
+
+/* Reads and forgets what a non-blocking @fd holds now. */
+static void
+drop_pending (int fd)
+{
+  char drop[4096];
+
+  while (fd >= 0)
+    {
+      ssize_t n = read (fd, drop, sizeof drop);
+
+      if (n > 0 || (n < 0 && errno == EINTR))
+        continue;
+      return;
+    }
+}
+
+/* Everything the pipes hold now, down to EAGAIN or their end. */
+static void
+run_drain (struct run *run)
+{
+  for (int stream = 1; stream <= 2; stream++)
+    while (run->out[stream] >= 0 && run_output (run, stream) == 1)
+      ;
+}
+
+/* The Node.js kernel is going: its pipes hold the end of the cell's output. */
+static void
+run_borrowed_pipes_gone (void)
+{
+  if (current == NULL || !current->borrowed)
+    return;
+  run_drain (current);
+  current->out[1] = -1;
+  current->out[2] = -1;
 }
 
 static void
@@ -1678,8 +1767,8 @@ run_adapter_frame (struct run *run)
         }
       else
         {
-          run_fail (run, LLMSBX_RUNNER_FAILURE_ADAPTER, EPROTO, "the Python adapter misbehaved: %s",
-                    got < 0 ? why : "an unexpected frame");
+          run_fail (run, LLMSBX_RUNNER_FAILURE_ADAPTER, EPROTO, "the %s misbehaved: %s",
+                    adapter_name (adapter.kind), got < 0 ? why : "an unexpected frame");
           run_kill (run, 1);
           adapter_stop ();
         }
@@ -1723,7 +1812,8 @@ run_adapter_frame (struct run *run)
   free (f.payload);
   if (got < 0 || !ok || code > 255 || sig >= NSIG || failure > LLMSBX_RUNNER_FAILURE_ADAPTER)
     {
-      run_fail (run, LLMSBX_RUNNER_FAILURE_ADAPTER, EPROTO, "the Python adapter sent a malformed frame");
+      run_fail (run, LLMSBX_RUNNER_FAILURE_ADAPTER, EPROTO, "the %s sent a malformed frame",
+                adapter_name (adapter.kind));
       free (message);
       run_kill (run, 1);
       adapter_stop ();
@@ -1851,6 +1941,9 @@ run_done (struct run *run, int64_t now)
 {
   if (!run->have_status)
     return 0;
+  /* The kernel's pipes never end: what it wrote before its answer is in them. */
+  if (run->borrowed)
+    return 1;
   if (run->out[1] < 0 && run->out[2] < 0)
     return 1;
   return now >= run->drain_deadline || (run->deadline != 0 && now >= run->deadline);
@@ -1886,8 +1979,11 @@ serve_run (struct request *req)
       return;
     }
 
-  if (pipe2 (outp, O_CLOEXEC) < 0 || pipe2 (errp, O_CLOEXEC) < 0 ||
-      (req->has_stdin && pipe2 (inp, O_CLOEXEC) < 0))
+  run.borrowed = req->adapter != NULL && adapter.kind == ADAPTER_NODE;
+  if (run.borrowed)
+    ;  /* the kernel writes on its own pipes; cells get no stdin */
+  else if (pipe2 (outp, O_CLOEXEC) < 0 || pipe2 (errp, O_CLOEXEC) < 0 ||
+           (req->has_stdin && pipe2 (inp, O_CLOEXEC) < 0))
     {
       int saved = errno;
 
@@ -1923,7 +2019,15 @@ serve_run (struct request *req)
         field_string (&b, LLMSBX_RUNNER_FIELD_CWD, req->cwd);
       field_int (&b, LLMSBX_RUNNER_FIELD_STATEFUL, (uint64_t) req->stateful);
       run.via_adapter = 1;
-      if (adapter_send (LLMSBX_RUNNER_FRAME_ADAPTER_RUN, req->id, &b, child_fds, 3) < 0)
+      /* Output written between cells is no cell's. */
+      if (run.borrowed)
+        {
+          drop_pending (adapter.out);
+          adapter_read_stderr ();
+          run.out[1] = adapter.out;
+          run.out[2] = adapter.err;
+        }
+      if (adapter_send (LLMSBX_RUNNER_FRAME_ADAPTER_RUN, req->id, &b, child_fds, run.borrowed ? 0 : 3) < 0)
         {
           run.pid = -1;
           e.err = errno;
@@ -1940,7 +2044,8 @@ serve_run (struct request *req)
 
       if (run.via_adapter)
         {
-          snprintf (run.message, sizeof run.message, "the Python adapter is gone (%s)%s%s", strerror (saved),
+          snprintf (run.message, sizeof run.message, "the %s is gone (%s)%s%s",
+                    adapter_name (adapter_kind (req->adapter)), strerror (saved),
                     adapter.tail_len ? ": " : "", adapter_last_words ());
           adapter_stop ();
           send_failure (req, LLMSBX_RUNNER_FRAME_RESULT, LLMSBX_RUNNER_FAILURE_ADAPTER, saved, 126, run.message);
@@ -1973,11 +2078,14 @@ serve_run (struct request *req)
       return;
     }
 
-  run.out[1] = outp[0];
-  run.out[2] = errp[0];
+  if (!run.borrowed)
+    {
+      run.out[1] = outp[0];
+      run.out[2] = errp[0];
+      set_nonblock (run.out[1]);
+      set_nonblock (run.out[2]);
+    }
   run.in = inp[1];
-  set_nonblock (run.out[1]);
-  set_nonblock (run.out[2]);
   if (run.in >= 0)
     set_nonblock (run.in);
   if (run.in >= 0 && req->stdin_length == 0)
@@ -2012,7 +2120,8 @@ serve_run (struct request *req)
       if (run.in >= 0) { idx_in = (int) n; pfd[n++] = (struct pollfd) { run.in, POLLOUT, 0 }; }
       if (run.via_adapter && adapter.sock >= 0 && !run.have_status)
         { idx_sock = (int) n; pfd[n++] = (struct pollfd) { adapter.sock, POLLIN, 0 }; }
-      if (adapter.err >= 0) { idx_aerr = (int) n; pfd[n++] = (struct pollfd) { adapter.err, POLLIN, 0 }; }
+      if (adapter.err >= 0 && !run.borrowed)
+        { idx_aerr = (int) n; pfd[n++] = (struct pollfd) { adapter.err, POLLIN, 0 }; }
 
       r = poll (pfd, n, poll_timeout (wake));
       if (r < 0 && errno != EINTR)
@@ -2049,6 +2158,16 @@ serve_run (struct request *req)
        * it had started is now the runner's own child (we are its
        * subreaper) and its end comes by waitpid(); a kernel's cell, or a run
        * that never started, is over. */
+      if (run.via_adapter && !run.have_status && adapter.pid == 0 && run.borrowed && run.pid != 0)
+        {
+          /* The Node.js kernel ended (process.exit(), a crash, or the kill
+           * after a cell that would not be interrupted): so did the cell,
+           * and the state with it. */
+          run_set_status (&run, adapter.exit_status >= 0 ? adapter.exit_status : SIGKILL);
+          run.flags |= LLMSBX_RUNNER_RESULT_STATE_LOST;
+          run.drain_deadline = now;
+          continue;
+        }
       if (run.via_adapter && !run.have_status && adapter.pid == 0 &&
           (run.pid == 0 || req->stateful || !still_ours (run.pid)))
         {
@@ -2056,8 +2175,9 @@ serve_run (struct request *req)
 
           describe_status (adapter.exit_status, how, sizeof how);
           if (run.failure == LLMSBX_RUNNER_FAILURE_NONE)
-            run_fail (&run, LLMSBX_RUNNER_FAILURE_ADAPTER, ECHILD, "the Python adapter %s during the run%s%s",
-                      how, adapter.tail_len ? ": " : "", adapter_last_words ());
+            run_fail (&run, LLMSBX_RUNNER_FAILURE_ADAPTER, ECHILD, "the %s %s during the run%s%s",
+                      adapter_name (adapter_kind (req->adapter)), how, adapter.tail_len ? ": " : "",
+                      adapter_last_words ());
           run_kill (&run, 1);
           if (adapter.pid != 0)
             adapter_stop ();
@@ -2090,7 +2210,7 @@ serve_run (struct request *req)
           if (run.via_adapter)
             {
               run_fail (&run, LLMSBX_RUNNER_FAILURE_ADAPTER, ETIMEDOUT,
-                        "the Python adapter did not report the end of a killed run");
+                        "the %s did not report the end of a killed run", adapter_name (adapter.kind));
               adapter_stop ();
             }
           run.have_status = 1;
@@ -2102,10 +2222,9 @@ serve_run (struct request *req)
     }
 
   /* Whatever is still buffered in the pipes belongs to this run. */
-  if (run.out[1] >= 0)
-    run_output (&run, 1);
-  if (run.out[2] >= 0)
-    run_output (&run, 2);
+  run_drain (&run);
+  if (run.borrowed)
+    run.out[1] = run.out[2] = -1;
   close_fd (&run.out[1]);
   close_fd (&run.out[2]);
   close_fd (&run.in);
@@ -2193,7 +2312,13 @@ serve_reset (uint32_t id)
   struct buf b = { 0 };
   uint64_t flags = 0;
 
-  if (adapter.pid != 0 && adapter.kernel != 0)
+  if (adapter.pid != 0 && adapter.kind == ADAPTER_NODE)
+    {
+      /* The Node.js adapter is its kernel: a new one starts with the next cell. */
+      adapter_stop ();
+      flags |= LLMSBX_RUNNER_RESULT_STATE_LOST;
+    }
+  else if (adapter.pid != 0 && adapter.kernel != 0)
     {
       struct sweep s = { 0 };
       struct frame f = { 0 };
@@ -2466,6 +2591,9 @@ main (int argc, char **argv)
     snprintf (script, sizeof script, "%s/%s", adapter_dir, PYTHON_ADAPTER);
     if (access (script, R_OK) == 0)
       features |= LLMSBX_RUNNER_FEATURE_ADAPTER_PYTHON;
+    snprintf (script, sizeof script, "%s/%s", adapter_dir, NODE_ADAPTER);
+    if (access (script, R_OK) == 0)
+      features |= LLMSBX_RUNNER_FEATURE_ADAPTER_NODE;
   }
 
   while (environ[n] != NULL)
@@ -2478,8 +2606,8 @@ main (int argc, char **argv)
 
   for (;;)
     {
-      struct pollfd pfd[4];
-      int idx_sock = -1, idx_err = -1;
+      struct pollfd pfd[5];
+      int idx_sock = -1, idx_err = -1, idx_out = -1;
       nfds_t count = 0;
       int r;
 
@@ -2487,6 +2615,7 @@ main (int argc, char **argv)
       pfd[count++] = (struct pollfd) { sig_pipe[0], POLLIN, 0 };
       if (adapter.sock >= 0) { idx_sock = (int) count; pfd[count++] = (struct pollfd) { adapter.sock, POLLIN, 0 }; }
       if (adapter.err >= 0) { idx_err = (int) count; pfd[count++] = (struct pollfd) { adapter.err, POLLIN, 0 }; }
+      if (adapter.out >= 0) { idx_out = (int) count; pfd[count++] = (struct pollfd) { adapter.out, POLLIN, 0 }; }
 
       r = poll (pfd, count, -1);
       if (r < 0)
@@ -2506,6 +2635,15 @@ main (int argc, char **argv)
         }
       if (idx_err >= 0 && pfd[idx_err].revents)
         adapter_read_stderr ();
+      if (idx_out >= 0 && adapter.out >= 0 && pfd[idx_out].revents)
+        {
+          /* What the Node.js kernel prints between cells is no cell's. */
+          char drop[4096];
+          ssize_t got = read (adapter.out, drop, sizeof drop);
+
+          if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR))
+            close_fd (&adapter.out);
+        }
       if (idx_sock >= 0 && adapter.sock >= 0 && pfd[idx_sock].revents)
         {
           /* An idle adapter has nothing to say: end of file means it died,

@@ -10,6 +10,7 @@ G_BEGIN_DECLS
 #define LLMSBX_RUNNER_IMAGE_DIR "/usr/libexec/llmsbx"
 #define LLMSBX_RUNNER_PROGRAM "llmsbx-runner"
 #define LLMSBX_RUNNER_PYTHON_ADAPTER "llmsbx_runner_python.py"
+#define LLMSBX_RUNNER_NODE_ADAPTER "llmsbx_runner_node.js"
 
 char     *llmsbx_runner_find_host_dir (GError        **error);
 GBytes   *llmsbx_runner_pack          (const char     *host_dir,

@@ -20,7 +20,9 @@
 #include "llmsbx-tar-private.h"
 
 /* Every file the runner needs beside it. */
-static const char * const payload[] = { LLMSBX_RUNNER_PROGRAM, LLMSBX_RUNNER_PYTHON_ADAPTER };
+static const char * const payload[] = {
+  LLMSBX_RUNNER_PROGRAM, LLMSBX_RUNNER_PYTHON_ADAPTER, LLMSBX_RUNNER_NODE_ADAPTER,
+};
 
 /**
  * llmsbx_runner_find_host_dir:

@@ -76,7 +76,8 @@ sandbox_open (const char *lang,
   sandbox->dir = user != NULL ? "/tmp" : "/sandbox";
   /* The build's runner and adapter, as an image would hold them. */
   g_assert_cmpint (g_mkdir (stage, 0755), ==, 0);
-  copy = g_strdup_printf ("cp '%s' '%s/llmsbx_runner_python.py' '%s'", RUNNER_PATH, LLMSBX_RUNNER_DIR, stage);
+  copy = g_strdup_printf ("cp '%s' '%s/llmsbx_runner_python.py' '%s/llmsbx_runner_node.js' '%s'", RUNNER_PATH,
+                          LLMSBX_RUNNER_DIR, LLMSBX_RUNNER_DIR, stage);
   g_assert_true (g_spawn_command_line_sync (copy, NULL, NULL, NULL, NULL));
 
   sandbox->container = cli (run);
@@ -209,8 +210,9 @@ test_unprivileged (void)
   sandbox_close (sandbox);
 }
 
-/* Another image: programs run through the runner there too; an adapter
- * whose interpreter is missing fails clearly and the runner stays usable. */
+/* Another image: programs run through the runner there too, JavaScript
+ * cells keep their state in the Node.js kernel, and an adapter whose
+ * interpreter is missing fails clearly with the runner still usable. */
 static void
 test_javascript_image (void)
 {
@@ -223,6 +225,28 @@ test_javascript_image (void)
 
   g_assert_cmpstr (out, ==, "42\n");
   g_assert_cmpint (result.exit_code, ==, 2);
+
+  for (guint i = 0; i < 2; i++)
+    {
+      static const char * const cells[] = { "let x = 41", "console.log(x + 1)" };
+      g_autofree char *file = g_strdup_printf ("/sandbox/cell-%u.js", i);
+      const char *argv[] = { "node", file, NULL };
+      g_autoptr(LlmsbxRunnerRequest) cell = llmsbx_runner_request_new (argv);
+      g_autoptr(GBytes) code = g_bytes_new_static (cells[i], strlen (cells[i]));
+      g_autofree char *said = NULL;
+
+      llmsbx_runner_request_add_file (cell, file, code, 0644);
+      cell->adapter = g_strdup ("node");
+      cell->stateful = TRUE;
+      cell->workdir = g_strdup ("/sandbox");
+      cell->timeout = 60;
+      llmsbx_runner_result_clear (&result);
+      said = runner_test_run_request (sandbox->test, cell, &result, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (result.exit_code, ==, 0);
+      g_assert_cmpstr (said, ==, i == 0 ? "" : "42\n");
+    }
+
   g_free (request->argv[0]);
   request->argv[0] = g_strdup ("no-such-python3");
   llmsbx_runner_result_clear (&result);

@@ -99,10 +99,11 @@ test_upload_and_run (void)
   g_assert_no_error (error);
   while ((name = g_dir_read_name (dir)) != NULL)
     {
-      g_assert_true (g_str_equal (name, LLMSBX_RUNNER_PROGRAM) || g_str_equal (name, LLMSBX_RUNNER_PYTHON_ADAPTER));
+      g_assert_true (g_str_equal (name, LLMSBX_RUNNER_PROGRAM) || g_str_equal (name, LLMSBX_RUNNER_PYTHON_ADAPTER) ||
+                     g_str_equal (name, LLMSBX_RUNNER_NODE_ADAPTER));
       files++;
     }
-  g_assert_cmpuint (files, ==, 2);
+  g_assert_cmpuint (files, ==, 3);
   g_assert_cmpint (g_stat (local, &st), ==, 0);
   g_assert_cmpint (st.st_mode & 0777, ==, 0755);
   adapter = g_build_filename (local_dir, LLMSBX_RUNNER_PYTHON_ADAPTER, NULL);
@@ -116,6 +117,7 @@ test_upload_and_run (void)
     test = runner_test_spawn_argv (argv, NULL, TRUE);
   }
   g_assert_true (llmsbx_resident_runner_get_features (test->runner) & LLMSBX_RUNNER_FEATURE_ADAPTER_PYTHON);
+  g_assert_true (llmsbx_resident_runner_get_features (test->runner) & LLMSBX_RUNNER_FEATURE_ADAPTER_NODE);
   request = runner_test_python_request (local_dir, "print('uploaded')", "python", FALSE);
   out = runner_test_run_request (test, request, &result, NULL, &error);
   g_assert_no_error (error);
