@@ -1076,6 +1076,10 @@ sweep (const struct sweep *s)
   size_t nstopped = 0, cap = 0;
   int failed = 0, quiet = 0;
 
+  /* Never from init or from the runner: kill (-1) would be everything. */
+  if (s->root == 1 || s->root < 0 || (s->root != 0 && s->root == self_pid))
+    return -1;
+
   for (int round = 0; round < SWEEP_ROUNDS && quiet < 2; round++)
     {
       size_t n;
@@ -1788,12 +1792,24 @@ run_adapter_frame (struct run *run)
         ok = 0;
       else if (tag == LLMSBX_RUNNER_FIELD_PID)
         {
-          if (n == 0 || n > INT_MAX)
+          struct proc p;
+
+          /* The pid the kill will start from must be the adapter's child
+           * (Python: the run or the kernel) or, for Node.js, the adapter
+           * itself: a kernel that runs user code must not make the runner
+           * kill another process's tree (or, with pid 1, everything). One
+           * that is already gone leaves nothing to kill. */
+          if (n <= 1 || n > INT_MAX || (pid_t) n == self_pid)
             ok = 0;
-          else if (f.type == LLMSBX_RUNNER_FRAME_ADAPTER_STARTED)
+          else if (f.type == LLMSBX_RUNNER_FRAME_ADAPTER_STARTED && read_stat ((pid_t) n, &p) == 0)
             {
-              run->pid = (pid_t) n;
-              run->pid_start = start_time (run->pid);
+              if (adapter.kind == ADAPTER_NODE ? p.pid != adapter.pid : p.ppid != adapter.pid)
+                ok = 0;
+              else
+                {
+                  run->pid = p.pid;
+                  run->pid_start = p.start;
+                }
             }
         }
       else if (tag == LLMSBX_RUNNER_FIELD_EXIT_CODE)

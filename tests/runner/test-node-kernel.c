@@ -2,6 +2,8 @@
  * kernel, locally (/usr/bin/node). */
 #include "config.h"
 
+#include <sys/wait.h>
+
 #include "runner-test.h"
 
 #define NODE "/usr/bin/node"
@@ -211,6 +213,43 @@ test_reset_and_stray_output (Fixture       *fixture,
   g_assert_true (result.fresh_state);
 }
 
+/* Cell code can write frames on the kernel's socket (fd 3). A STARTED that
+ * names another process (here a decoy of the test's own) is refused: the
+ * kernel is killed as misbehaving, and the timeout never reaches the decoy. */
+static void
+test_forged_started (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  const char *decoy_argv[] = { "sleep", "1000", NULL };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *code = NULL;
+  g_autoptr(LlmsbxRunnerRequest) request = NULL;
+  g_auto(LlmsbxRunnerResult) result = { 0 };
+  GPid decoy;
+  int status;
+
+  g_assert_true (g_spawn_async (NULL, (char **) decoy_argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD,
+                                NULL, NULL, &decoy, &error));
+  g_free (cell (fixture, "var kept = 1", &result, NULL));  /* request 1 */
+  /* This cell is request 2 of this runner's client. */
+  code = g_strdup_printf ("const b = Buffer.alloc(30);\n"
+                          "b.writeUInt32BE(0x4C585246, 0); b.writeUInt8(0x42, 4); b.writeUInt32BE(2, 8);\n"
+                          "b.writeUInt32BE(14, 12); b.writeUInt16BE(4, 16); b.writeUInt32BE(8, 18);\n"
+                          "b.writeBigUInt64BE(%dn, 22);\n"
+                          "require('fs').writeSync(3, b);\n"
+                          "while (true) {}\n", (int) decoy);
+  request = cell_request (fixture, code);
+  request->timeout = 1;
+  g_assert_null (runner_test_run_request (fixture->test, request, &result, NULL, &error));
+  g_assert_error (error, LLMSBX_RUNNER_ERROR, LLMSBX_RUNNER_ERROR_ADAPTER);
+  g_assert_nonnull (strstr (error->message, "the Node.js kernel sent a malformed frame"));
+  g_assert_true (llmsbx_resident_runner_is_usable (fixture->test->runner));
+  g_usleep (G_USEC_PER_SEC / 2);
+  g_assert_cmpint (waitpid (decoy, &status, WNOHANG), ==, 0);  /* alive */
+  kill (decoy, SIGKILL);
+  waitpid (decoy, &status, 0);
+}
+
 /* Stateless JavaScript runs are plain programs, not the kernel's. */
 static void
 test_stateless_refused (Fixture       *fixture,
@@ -238,6 +277,7 @@ main (int argc, char **argv)
   ADD ("timeout-lost", test_timeout_lost);
   ADD ("exit", test_exit);
   ADD ("reset-and-stray-output", test_reset_and_stray_output);
+  ADD ("forged-started", test_forged_started);
   ADD ("stateless-refused", test_stateless_refused);
 #undef ADD
 
