@@ -895,6 +895,7 @@ struct proc
 {
   pid_t pid, ppid;
   unsigned long long start;
+  char state;                 /* R, S, D, Z, T... */
 };
 
 static int
@@ -930,6 +931,7 @@ read_stat (pid_t pid, struct proc *p)
   if (close_paren == NULL)
     return -1;
   s = (char *) close_paren + 2;  /* state */
+  p->state = *s;
   for (field = 3; field < 22 && s != NULL && *s; field++)
     {
       if (field == 4)
@@ -1119,6 +1121,22 @@ sweep (const struct sweep *s)
       failed = 1;
   if (s->root != 0 && s->kill_root && kill (s->root, SIGKILL) < 0 && errno == EPERM)
     failed = 1;
+
+  /* SIGKILL is delivered at once but a process takes a moment to die (more
+   * on a loaded machine): wait until every victim is gone or a zombie, so
+   * that what the answer says is over is over. */
+  {
+    int64_t until = now_us () + (int64_t) KILL_WAIT_MS * 1000;
+
+    for (size_t i = 0; i < nstopped; i++)
+      {
+        struct proc p;
+
+        while (read_stat (stopped[i].pid, &p) == 0 && p.start == stopped[i].start && p.state != 'Z' &&
+               p.state != 'X' && now_us () < until)
+          usleep (1000);
+      }
+  }
   free (stopped);
   return failed ? -1 : 0;
 }

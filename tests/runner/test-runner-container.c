@@ -57,13 +57,18 @@ typedef struct {
 /* A container of @lang's image with the runner uploaded into it, and the
  * runner started in it (as @user, or the image's user). */
 static Sandbox *
-sandbox_open (const char *lang,
-              const char *user)
+sandbox_open_full (const char *lang,
+                   const char *user,
+                   const char *memory)
 {
   g_autofree char *name = image (lang);
-  const char *run[] = { "run", "-d", "--label", "io.llmsbx.managed-by=libllmsbx",
-                        "--label", "io.llmsbx.test=runner-container", "--network", "none",
-                        name, "sleep", "infinity", NULL };
+  const char *limited[] = { "run", "-d", "--label", "io.llmsbx.managed-by=libllmsbx",
+                            "--label", "io.llmsbx.test=runner-container", "--network", "none",
+                            "--memory", memory, "--memory-swap", memory, name, "sleep", "infinity", NULL };
+  const char *unlimited[] = { "run", "-d", "--label", "io.llmsbx.managed-by=libllmsbx",
+                              "--label", "io.llmsbx.test=runner-container", "--network", "none",
+                              name, "sleep", "infinity", NULL };
+  const char * const *run = memory != NULL ? limited : unlimited;
   g_autofree char *dir = g_dir_make_tmp ("runner-upload-XXXXXX", NULL);
   g_autofree char *stage = g_build_filename (dir, "llmsbx-test", NULL);
   g_autofree char *source = g_build_filename (dir, "llmsbx-test", ".", NULL);
@@ -95,6 +100,13 @@ sandbox_open (const char *lang,
     sandbox->test = runner_test_spawn_argv (user ? exec_user : exec_root, NULL, TRUE);
   }
   return sandbox;
+}
+
+static Sandbox *
+sandbox_open (const char *lang,
+              const char *user)
+{
+  return sandbox_open_full (lang, user, NULL);
 }
 
 static void
@@ -194,6 +206,26 @@ test_python_image (void)
   sandbox_close (sandbox);
 }
 
+/* Under a memory limit the kernel's OOM kill is recognised (the memory
+ * cgroup's count rose), and a SIGKILL from anyone else is not taken for one. */
+static void
+test_out_of_memory (void)
+{
+  Sandbox *sandbox = sandbox_open_full ("python", NULL, "64m");
+  g_auto(LlmsbxRunnerResult) result = { 0 };
+  g_autofree char *after = NULL;
+
+  g_free (python (sandbox, "chunks = []\nwhile True:\n    chunks.append(b'x' * (1 << 20))\n", FALSE, &result));
+  g_assert_cmpint (result.exit_code, ==, 137);
+  g_assert_true (result.oom_killed);
+  g_free (python (sandbox, "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)", FALSE, &result));
+  g_assert_cmpint (result.exit_code, ==, 137);
+  g_assert_false (result.oom_killed);
+  after = python (sandbox, "print('still here')", FALSE, &result);
+  g_assert_cmpstr (after, ==, "still here\n");
+  sandbox_close (sandbox);
+}
+
 /* An unprivileged user, as the strict presets run code. */
 static void
 test_unprivileged (void)
@@ -287,6 +319,7 @@ main (int argc, char **argv)
 
   g_test_add_func ("/runner-container/python-image", test_python_image);
   g_test_add_func ("/runner-container/unprivileged", test_unprivileged);
+  g_test_add_func ("/runner-container/out-of-memory", test_out_of_memory);
   g_test_add_func ("/runner-container/javascript-image", test_javascript_image);
   g_test_add_func ("/runner-container/runner-missing", test_runner_missing);
 
