@@ -98,6 +98,8 @@ static uint64_t features;
  * Small helpers
  * ------------------------------------------------------------------------ */
 
+static void fatal (const char *format, ...) __attribute__ ((format (printf, 1, 2), noreturn));
+
 static void
 fatal (const char *format, ...)
 {
@@ -454,6 +456,7 @@ next_field (struct fields *it, uint16_t *tag, const unsigned char **value, uint3
 
 /* The host broke the protocol: say so and stop (the host restarts us). */
 static void kill_everything (void);
+static void protocol_error (uint32_t id, const char *format, ...) __attribute__ ((format (printf, 2, 3), noreturn));
 
 static void
 protocol_error (uint32_t id, const char *format, ...)
@@ -1598,6 +1601,9 @@ run_set_status (struct run *run, int status)
     run->exit_code = WEXITSTATUS (status);
   run->drain_deadline = run->ended + (int64_t) run->req->drain_ms * 1000;
 }
+
+static void run_fail (struct run *run, uint64_t failure, int err, const char *format, ...)
+  __attribute__ ((format (printf, 4, 5)));
 
 static void
 run_fail (struct run *run, uint64_t failure, int err, const char *format, ...)

@@ -676,7 +676,7 @@ llmsbx_resident_runner_start (LlmsbxResidentRunner  *self,
                               GCancellable          *cancellable,
                               GError               **error)
 {
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
   g_autoptr(GByteArray) hello = NULL;
   g_autoptr(GError) local = NULL;
   guint64 vmin = 0, vmax = 0;
@@ -997,7 +997,7 @@ llmsbx_resident_runner_run (LlmsbxResidentRunner      *self,
                             GCancellable              *cancellable,
                             GError                   **error)
 {
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
   g_autoptr(GByteArray) frame_bytes = NULL;
   g_autoptr(GError) local = NULL;
   gboolean cancelled = FALSE;
@@ -1173,7 +1173,7 @@ llmsbx_resident_runner_prepare (LlmsbxResidentRunner  *self,
                                 GCancellable          *cancellable,
                                 GError               **error)
 {
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
   g_autoptr(GByteArray) payload = NULL;
 
   if (!check_started (self, error))
@@ -1206,7 +1206,7 @@ llmsbx_resident_runner_reset (LlmsbxResidentRunner  *self,
                               GCancellable          *cancellable,
                               GError               **error)
 {
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
   g_autoptr(GByteArray) payload = NULL;
   guint64 flags = 0;
 
@@ -1235,7 +1235,7 @@ llmsbx_resident_runner_ping (LlmsbxResidentRunner  *self,
                              GCancellable          *cancellable,
                              GError               **error)
 {
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
   g_autoptr(GByteArray) payload = NULL;
 
   if (!check_started (self, error))
@@ -1256,7 +1256,7 @@ void
 llmsbx_resident_runner_shutdown (LlmsbxResidentRunner *self,
                                  gint64                deadline)
 {
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
 
   if (self->broken == NULL && self->input != NULL && self->started)
     {

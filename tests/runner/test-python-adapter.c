@@ -83,11 +83,11 @@ test_like_the_interpreter (Fixture       *fixture,
     "import os, signal\nos.kill(os.getpid(), signal.SIGTERM)",
     "import os\nos._exit(9)",
     "import atexit\natexit.register(print, 'at exit')\nprint('body')",
-    "import threading, time\n"
-    "def late():\n    time.sleep(0.2)\n    print('thread done')\n"
-    "threading.Thread(target=late).start()\nprint('main done')",
-    "import signal\nprint(signal.getsignal(signal.SIGINT) is signal.default_int_handler,\n"
-    "      signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGPIPE))",
+    ("import threading, time\n"
+     "def late():\n    time.sleep(0.2)\n    print('thread done')\n"
+     "threading.Thread(target=late).start()\nprint('main done')"),
+    ("import signal\nprint(signal.getsignal(signal.SIGINT) is signal.default_int_handler,\n"
+     "      signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGPIPE))"),
     "import os, sys\nprint(os.getcwd() == os.path.dirname(sys.argv[0]), os.environ.get('LLMSBX_FROM_RUNNER'))",
     "import os\nprint(sorted(os.listdir('/proc/self/fd')))",
     "import sys\nprint(sys.path[0] == __import__('os').path.dirname(__file__))",
@@ -131,12 +131,11 @@ static void
 test_unclosed_file (Fixture       *fixture,
                     gconstpointer  data)
 {
-  g_autofree char *path = g_build_filename (fixture->dir, "left-open.txt", NULL);
   g_autofree char *code = g_strdup_printf ("f = open(%s, 'w')\nf.write('flushed at exit')\n", "__file__ + '.txt'");
   g_auto(LlmsbxRunnerResult) result = { 0 };
   g_autoptr(LlmsbxRunnerRequest) request = runner_test_python_request (fixture->dir, code, "python", FALSE);
   g_autoptr(GError) error = NULL;
-  g_autofree char *out = runner_test_run_request (fixture->test, request, &result, NULL, &error);
+  G_GNUC_UNUSED g_autofree char *out = runner_test_run_request (fixture->test, request, &result, NULL, &error);
   g_autofree char *written_path = g_strconcat (request->argv[1], ".txt", NULL);
   g_autofree char *written = NULL;
 
@@ -175,8 +174,9 @@ test_fresh_state (Fixture       *fixture,
 {
   g_auto(LlmsbxRunnerResult) result = { 0 };
   g_autofree char *err = NULL;
-  g_autofree char *first = python (fixture, "x = 41\nimport json\njson.marker = 1\n", FALSE, &result, NULL);
-  g_autofree char *second = python (fixture, "print(x + 1)", FALSE, &result, &err);
+  G_GNUC_UNUSED g_autofree char *first = python (fixture, "x = 41\nimport json\njson.marker = 1\n", FALSE,
+                                                 &result, NULL);
+  G_GNUC_UNUSED g_autofree char *second = python (fixture, "print(x + 1)", FALSE, &result, &err);
   g_autofree char *third = NULL;
 
   g_assert_cmpint (result.exit_code, ==, 1);

@@ -103,7 +103,7 @@ test_missing_program (void)
   g_auto(LlmsbxRunnerResult) result = { 0 };
   g_autoptr(GError) error = NULL;
   g_autofree char *err = NULL;
-  g_autofree char *out = runner_test_run_request (test, request, &result, &err, &error);
+  G_GNUC_UNUSED g_autofree char *out = runner_test_run_request (test, request, &result, &err, &error);
 
   g_assert_no_error (error);
   g_assert_cmpint (result.exit_code, ==, 127);
@@ -305,7 +305,7 @@ test_forged_frames (void)
 
   {
     g_auto(LlmsbxRunnerResult) first = { 0 };
-    g_autofree char *warm = runner_test_sh (test, "true", &first, NULL);
+    G_GNUC_UNUSED g_autofree char *warm = runner_test_sh (test, "true", &first, NULL);
   }
   g_assert_true (llmsbx_resident_runner_run (test->runner, request, output, -1, &result, NULL, &error));
   g_assert_no_error (error);
