@@ -530,6 +530,16 @@ def serve_stateless(sock, ident, job, keep):
 def serve_stateful(sock, ident, job, kernel):
     """Runs a cell in the kernel (forked when there is none). Returns
     (kernel, None) in the adapter, (None, (job, channel)) in a new kernel."""
+    if kernel is not None:
+        # A kernel that died between cells (a thread of an earlier cell
+        # ended it) cannot run this one: it goes to a fresh kernel.
+        try:
+            done, _status = os.waitpid(kernel.pid, os.WNOHANG)
+        except ChildProcessError:
+            done = kernel.pid
+        if done == kernel.pid:
+            kernel.channel.close()
+            kernel = None
     if kernel is None:
         parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:

@@ -401,6 +401,27 @@ test_interactive_kernel_exit (Fixture       *fixture,
   g_assert_true (result.fresh_state);
 }
 
+/* A kernel that ends between cells (a thread of an earlier cell ends it):
+ * the next cell runs, in a fresh kernel, and says so. */
+static void
+test_interactive_kernel_dies_between_cells (Fixture       *fixture,
+                                            gconstpointer  data)
+{
+  g_auto(LlmsbxRunnerResult) result = { 0 };
+  g_autofree char *out = NULL;
+
+  g_free (python (fixture, "import os, threading, time\nz = 1\n"
+                           "threading.Thread(target=lambda: (time.sleep(0.2), os._exit(0))).start()",
+                  TRUE, &result, NULL));
+  g_assert_cmpint (result.state, ==, LLMSBX_RUNNER_STATE_KEPT);
+  g_usleep (G_USEC_PER_SEC);
+  out = python (fixture, "print('ran', 'z' in dir())", TRUE, &result, NULL);
+  g_assert_cmpstr (out, ==, "ran False\n");
+  g_assert_cmpint (result.exit_code, ==, 0);
+  g_assert_true (result.fresh_state);
+  g_assert_cmpint (result.state, ==, LLMSBX_RUNNER_STATE_KEPT);
+}
+
 /* Stateless and interactive runs mix in one runner without sharing state. */
 static void
 test_modes_apart (Fixture       *fixture,
@@ -500,6 +521,7 @@ main (int argc, char **argv)
   ADD ("interactive-timeout-kept", test_interactive_timeout_kept);
   ADD ("interactive-timeout-lost", test_interactive_timeout_lost);
   ADD ("interactive-kernel-exit", test_interactive_kernel_exit);
+  ADD ("interactive-kernel-dies-between-cells", test_interactive_kernel_dies_between_cells);
   ADD ("modes-apart", test_modes_apart);
   ADD ("missing-interpreter", test_missing_interpreter);
   ADD ("prepare", test_prepare);
