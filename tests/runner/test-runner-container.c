@@ -109,16 +109,26 @@ sandbox_open (const char *lang,
   return sandbox_open_full (lang, user, NULL);
 }
 
+/* `rm -f` at once: Podman would first wait 10 s for `sleep infinity` (as
+ * PID 1 it ignores SIGTERM) unless told not to. */
+static void
+remove_container (const char *id)
+{
+  const char *docker_rm[] = { "rm", "-f", id, NULL };
+  const char *podman_rm[] = { "rm", "-f", "--time", "0", id, NULL };
+
+  g_free (cli (g_str_equal (engine (), "podman") ? podman_rm : docker_rm));
+}
+
 static void
 sandbox_close (Sandbox *sandbox)
 {
-  const char *rm[] = { "rm", "-f", sandbox->container, NULL };
   const char *left[] = { "ps", "-aq", "--filter", NULL, NULL };
   g_autofree char *filter = g_strdup_printf ("id=%s", sandbox->container);
   g_autofree char *remaining = NULL;
 
   runner_test_free (sandbox->test);
-  g_free (cli (rm));
+  remove_container (sandbox->container);
   left[3] = filter;
   remaining = cli (left);
   g_assert_cmpstr (remaining, ==, "");
@@ -299,7 +309,6 @@ test_runner_missing (void)
   g_autofree char *container = cli (run);
   const char *exec[] = { engine (), "exec", "-i", container, RUNNER_IN_SANDBOX, NULL };
   RunnerTest *test = runner_test_spawn_argv (exec, NULL, FALSE);
-  const char *rm[] = { "rm", "-f", container, NULL };
   g_autoptr(GError) error = NULL;
 
   g_assert_false (llmsbx_resident_runner_start (test->runner, g_get_monotonic_time () + 60 * G_USEC_PER_SEC,
@@ -309,7 +318,7 @@ test_runner_missing (void)
                  g_error_matches (error, LLMSBX_RUNNER_ERROR, LLMSBX_RUNNER_ERROR_DIED));
   g_assert_true (llmsbx_resident_runner_error_is_fatal (error));
   runner_test_free_dead (test);
-  g_free (cli (rm));
+  remove_container (container);
 }
 
 int
