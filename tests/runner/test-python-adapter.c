@@ -384,6 +384,41 @@ test_interactive_timeout_lost (Fixture       *fixture,
   g_assert_nonnull (strstr (err, "NameError"));
 }
 
+/* Cancelling a cell interrupts it like a timeout: the state survives. */
+static gpointer
+cancel_soon (gpointer data)
+{
+  g_usleep (G_USEC_PER_SEC / 2);
+  g_cancellable_cancel (data);
+  return NULL;
+}
+
+static void
+test_interactive_cancel (Fixture       *fixture,
+                         gconstpointer  data)
+{
+  g_autoptr(LlmsbxRunnerRequest) request =
+    runner_test_python_request (fixture->dir, "import time\ntime.sleep(100)", "python", TRUE);
+  g_autoptr(LlmsbxOutputCollector) output = llmsbx_output_collector_new (0);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_auto(LlmsbxRunnerResult) result = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *after = NULL;
+  GThread *thread;
+
+  g_free (python (fixture, "kept = 'yes'", TRUE, &result, NULL));
+  thread = g_thread_new ("cancel", cancel_soon, cancellable);
+  g_assert_false (llmsbx_resident_runner_run (fixture->test->runner, request, output, -1, &result, cancellable,
+                                              &error));
+  g_thread_join (thread);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_true (result.cancelled);
+  g_assert_false (result.timed_out);
+  g_assert_cmpint (result.state, ==, LLMSBX_RUNNER_STATE_KEPT);
+  after = python (fixture, "print(kept)", TRUE, &result, NULL);
+  g_assert_cmpstr (after, ==, "yes\n");
+}
+
 /* A cell that ends its kernel (os._exit) loses the state, and says so. */
 static void
 test_interactive_kernel_exit (Fixture       *fixture,
@@ -521,6 +556,7 @@ main (int argc, char **argv)
   ADD ("interactive-timeout-kept", test_interactive_timeout_kept);
   ADD ("interactive-timeout-lost", test_interactive_timeout_lost);
   ADD ("interactive-kernel-exit", test_interactive_kernel_exit);
+  ADD ("interactive-cancel", test_interactive_cancel);
   ADD ("interactive-kernel-dies-between-cells", test_interactive_kernel_dies_between_cells);
   ADD ("modes-apart", test_modes_apart);
   ADD ("missing-interpreter", test_missing_interpreter);

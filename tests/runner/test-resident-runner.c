@@ -583,6 +583,56 @@ test_cancel (void)
   runner_test_free (test);
 }
 
+/* Worker threads may share one client: calls are serialised, each gets
+ * its own run's output. */
+typedef struct {
+  RunnerTest *test;
+  guint       index;
+  gboolean    ok;
+} Worker;
+
+static gpointer
+worker_thread (gpointer data)
+{
+  Worker *worker = data;
+  g_autofree char *script = g_strdup_printf ("for i in 1 2 3; do echo %u; sleep 0.01; done", worker->index);
+  const char *argv[] = { "sh", "-c", script, NULL };
+  g_autofree char *expected = g_strdup_printf ("%u\n%u\n%u\n", worker->index, worker->index, worker->index);
+
+  worker->ok = TRUE;
+  for (int round = 0; round < 5; round++)
+    {
+      g_autoptr(LlmsbxRunnerRequest) request = llmsbx_runner_request_new (argv);
+      g_auto(LlmsbxRunnerResult) result = { 0 };
+      g_autoptr(GError) error = NULL;
+      g_autofree char *out = runner_test_run_request (worker->test, request, &result, NULL, &error);
+
+      if (error != NULL || g_strcmp0 (out, expected) != 0)
+        worker->ok = FALSE;
+    }
+  return NULL;
+}
+
+static void
+test_threads (void)
+{
+  RunnerTest *test = runner_test_spawn ();
+  Worker workers[4];
+  GThread *threads[4];
+
+  for (guint i = 0; i < G_N_ELEMENTS (workers); i++)
+    {
+      workers[i] = (Worker) { test, i, FALSE };
+      threads[i] = g_thread_new ("worker", worker_thread, &workers[i]);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (workers); i++)
+    {
+      g_thread_join (threads[i]);
+      g_assert_true (workers[i].ok);
+    }
+  runner_test_free (test);
+}
+
 /* Files of a request, written before the run. */
 static void
 test_files (void)
@@ -648,6 +698,7 @@ main (int argc, char **argv)
   g_test_add_func ("/runner/kill-parent", test_kill_parent);
   g_test_add_func ("/runner/cancel", test_cancel);
   g_test_add_func ("/runner/files", test_files);
+  g_test_add_func ("/runner/threads", test_threads);
 
   return g_test_run ();
 }

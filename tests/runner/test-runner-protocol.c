@@ -627,6 +627,46 @@ test_runner_refuses_second_run (void)
   g_assert_cmpstr (message, ==, "frame type 0x82 cannot come before the RESULT of run 1");
 }
 
+/* PING is answered in the middle of a run, before its RESULT. */
+static void
+test_runner_ping_during_run (void)
+{
+  const char *argv[] = { RUNNER_PATH, NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) process =
+    g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
+  int in = g_unix_output_stream_get_fd (G_UNIX_OUTPUT_STREAM (g_subprocess_get_stdin_pipe (process)));
+  int out = g_unix_input_stream_get_fd (G_UNIX_INPUT_STREAM (g_subprocess_get_stdout_pipe (process)));
+  GByteArray *frame;
+  guint8 type;
+  guint32 id;
+
+  g_assert_no_error (error);
+  g_assert_true (read_frame (out, &type, &id, NULL));
+  frame = frame_start (LLMSBX_RUNNER_FRAME_HOST_HELLO, 0, 0);
+  frame_int (frame, LLMSBX_RUNNER_FIELD_VERSION, LLMSBX_RUNNER_PROTOCOL_VERSION);
+  write_frame (in, frame_end (frame));
+  g_assert_true (read_frame (out, &type, &id, NULL));
+  g_assert_cmpuint (type, ==, LLMSBX_RUNNER_FRAME_READY);
+
+  frame = frame_start (LLMSBX_RUNNER_FRAME_RUN, 0, 7);
+  frame_bytes (frame, LLMSBX_RUNNER_FIELD_ARGV, "sleep", 5);
+  frame_bytes (frame, LLMSBX_RUNNER_FIELD_ARGV, "0.5", 3);
+  write_frame (in, frame_end (frame));
+  write_frame (in, frame_end (frame_start (LLMSBX_RUNNER_FRAME_PING, 0, 8)));
+  g_assert_true (read_frame (out, &type, &id, NULL));
+  g_assert_cmpuint (type, ==, LLMSBX_RUNNER_FRAME_PONG);
+  g_assert_cmpuint (id, ==, 8);
+  g_assert_true (read_frame (out, &type, &id, NULL));
+  g_assert_cmpuint (type, ==, LLMSBX_RUNNER_FRAME_RESULT);
+  g_assert_cmpuint (id, ==, 7);
+
+  /* End of the host's stream: the runner ends too, cleanly. */
+  g_output_stream_close (g_subprocess_get_stdin_pipe (process), NULL, NULL);
+  g_assert_true (g_subprocess_wait (process, NULL, NULL));
+  g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 0);
+}
+
 /* Well-formed requests that cannot be served are answered, not fatal. */
 static void
 test_runner_bad_requests (void)
@@ -679,6 +719,7 @@ main (int argc, char **argv)
   g_test_add_func ("/runner-protocol/runner/refuses-truncated-field", test_runner_refuses_truncated_field);
   g_test_add_func ("/runner-protocol/runner/refuses-second-run", test_runner_refuses_second_run);
   g_test_add_func ("/runner-protocol/runner/bad-requests", test_runner_bad_requests);
+  g_test_add_func ("/runner-protocol/runner/ping-during-run", test_runner_ping_during_run);
 
   return g_test_run ();
 }
