@@ -260,14 +260,18 @@ def make_stdio(env):
     sys.stderr = sys.__stderr__ = stream(2, "w", "<stderr>", "backslashreplace", True)
 
 
-def become(job, keep=()):
-    """Turns a freshly forked child into the process that runs @job."""
-    fds = list(job.fds)
+def take_descriptors(fds):
+    """Makes @fds (a run's stdin, stdout and stderr) descriptors 0-2."""
     for target, fd in enumerate(fds):
         os.dup2(fd, target)
     for fd in fds:
         if fd > 2:
             os.close(fd)
+
+
+def become(job, keep=()):
+    """Turns a freshly forked child into the process that runs @job."""
+    take_descriptors(job.fds)
     for sock in keep:
         sock.close()
     os.closerange(3, MAXFD)
@@ -446,11 +450,7 @@ def kernel_main(first, channel):
     sys.modules["__main__"] = main
     job = first
     while True:
-        for target, fd in enumerate(job.fds):
-            os.dup2(fd, target)
-        for fd in job.fds:
-            if fd > 2:
-                os.close(fd)
+        take_descriptors(job.fds)
         make_stdio(os.environ)
         try:
             try:

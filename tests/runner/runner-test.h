@@ -247,6 +247,32 @@ runner_test_wait_processes_gone (const char *marker)
   return left;
 }
 
+/* A runner and a scratch directory per test. */
+typedef struct {
+  RunnerTest *test;
+  char       *dir;
+} RunnerFixture;
+
+G_GNUC_UNUSED static void
+runner_fixture_set_up (RunnerFixture *fixture,
+                       gconstpointer  data)
+{
+  fixture->test = runner_test_spawn ();
+  fixture->dir = g_dir_make_tmp ("runner-test-XXXXXX", NULL);
+  g_assert_nonnull (fixture->dir);
+}
+
+G_GNUC_UNUSED static void
+runner_fixture_tear_down (RunnerFixture *fixture,
+                          gconstpointer  data)
+{
+  g_autofree char *script = g_strdup_printf ("rm -rf '%s'", fixture->dir);
+
+  runner_test_free (fixture->test);
+  g_assert_true (g_spawn_command_line_sync (script, NULL, NULL, NULL, NULL));
+  g_free (fixture->dir);
+}
+
 /* A uid no other process on the machine has, for RLIMIT_NPROC tests. */
 G_GNUC_UNUSED static uid_t
 runner_test_unused_uid (void)

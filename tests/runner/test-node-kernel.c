@@ -8,29 +8,7 @@
 
 #define NODE "/usr/bin/node"
 
-typedef struct {
-  RunnerTest *test;
-  char       *dir;
-} Fixture;
-
-static void
-fixture_set_up (Fixture       *fixture,
-                gconstpointer  data)
-{
-  fixture->test = runner_test_spawn ();
-  fixture->dir = g_dir_make_tmp ("runner-node-XXXXXX", NULL);
-}
-
-static void
-fixture_tear_down (Fixture       *fixture,
-                   gconstpointer  data)
-{
-  g_autofree char *script = g_strdup_printf ("rm -rf '%s'", fixture->dir);
-
-  runner_test_free (fixture->test);
-  g_assert_true (g_spawn_command_line_sync (script, NULL, NULL, NULL, NULL));
-  g_free (fixture->dir);
-}
+typedef RunnerFixture Fixture;
 
 static LlmsbxRunnerRequest *
 cell_request (Fixture    *fixture,
@@ -270,7 +248,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
 
-#define ADD(path, func) g_test_add ("/node-kernel/" path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+#define ADD(path, func) g_test_add ("/node-kernel/" path, Fixture, NULL, runner_fixture_set_up, func, runner_fixture_tear_down)
   ADD ("state", test_state);
   ADD ("errors", test_errors);
   ADD ("timeout-kept", test_timeout_kept);

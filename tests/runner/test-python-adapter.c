@@ -4,31 +4,7 @@
 
 #include "runner-test.h"
 
-typedef struct {
-  RunnerTest *test;
-  char       *dir;
-} Fixture;
-
-static void
-fixture_set_up (Fixture       *fixture,
-                gconstpointer  data)
-{
-  fixture->test = runner_test_spawn ();
-  fixture->dir = g_dir_make_tmp ("runner-python-XXXXXX", NULL);
-  g_assert_nonnull (fixture->dir);
-}
-
-static void
-fixture_tear_down (Fixture       *fixture,
-                   gconstpointer  data)
-{
-  g_autofree char *script = g_strdup_printf ("rm -rf '%s'", fixture->dir);
-  const char *argv[] = { "sh", "-c", script, NULL };
-
-  runner_test_free (fixture->test);
-  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL));
-  g_free (fixture->dir);
-}
+typedef RunnerFixture Fixture;
 
 /* Runs @code in the adapter (stateless, or a cell with @stateful). */
 static char *
@@ -543,7 +519,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
 
-#define ADD(path, func) g_test_add ("/python-adapter/" path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+#define ADD(path, func) g_test_add ("/python-adapter/" path, Fixture, NULL, runner_fixture_set_up, func, runner_fixture_tear_down)
   ADD ("like-the-interpreter", test_like_the_interpreter);
   ADD ("exit-codes", test_exit_codes);
   ADD ("unclosed-file", test_unclosed_file);
