@@ -27,6 +27,11 @@ image (const char *lang)
   return g_strdup_printf ("llmsbx/%s:bookworm", lang);
 }
 
+/* Where the engine's CLI runs: Podman's conmon leaves a file named "oom"
+ * in the working directory of `podman run` when the container is OOM-killed,
+ * so that is a scratch directory the test removes. */
+static char *scratch;
+
 /* Runs the engine's CLI; returns its stdout, stripped. */
 static char *
 cli (const char * const *args)
@@ -41,7 +46,7 @@ cli (const char * const *args)
   for (guint i = 0; args[i] != NULL; i++)
     g_ptr_array_add (argv, (gpointer) args[i]);
   g_ptr_array_add (argv, NULL);
-  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err, &status, &error);
+  g_spawn_sync (scratch, (char **) argv->pdata, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err, &status, &error);
   g_assert_no_error (error);
   if (!g_spawn_check_wait_status (status, NULL))
     g_error ("%s %s failed: %s", engine (), args[0], err);
@@ -324,7 +329,12 @@ test_runner_missing (void)
 int
 main (int argc, char **argv)
 {
+  g_autofree char *cleanup = NULL;
+  int status;
+
   g_test_init (&argc, &argv, NULL);
+  scratch = g_dir_make_tmp ("runner-container-XXXXXX", NULL);
+  g_assert_nonnull (scratch);
 
   g_test_add_func ("/runner-container/python-image", test_python_image);
   g_test_add_func ("/runner-container/unprivileged", test_unprivileged);
@@ -332,5 +342,9 @@ main (int argc, char **argv)
   g_test_add_func ("/runner-container/javascript-image", test_javascript_image);
   g_test_add_func ("/runner-container/runner-missing", test_runner_missing);
 
-  return g_test_run ();
+  status = g_test_run ();
+  cleanup = g_strdup_printf ("rm -rf '%s'", scratch);
+  g_spawn_command_line_sync (cleanup, NULL, NULL, NULL, NULL);
+  g_free (scratch);
+  return status;
 }
