@@ -10,14 +10,15 @@
 # filesystem comes from mmdebstrap (Debian packages only) and is imported into the
 # engine with the CMD, WORKDIR and ENV that images/LANG/Dockerfile gives the online
 # build. The image is labelled with a hash of recipe.conf and Dockerfile; a build is
-# skipped when the image already carries the current hash, unless --force is given.
+# skipped when the image is still the one such a build made (it carries the current
+# hash and its history is the import alone), unless --force is given.
 # --tag builds one recipe under another name (a test image), leaving IMAGE alone.
 #
 # A recipe with RUNNER=DIR also gets llmsbx-runner, compiled here statically
 # from its sources (runner/ beside this directory in the source tree,
 # images/runner/ where installed, or $LLMSBX_RUNNER_SOURCE), and its Python
-# and Node.js adapters, in DIR; their sources are part of the recipe hash, so a changed
-# runner rebuilds the images that carry it.
+# and Node.js adapters, in DIR; their sources are part of the recipe hash, so
+# a changed runner rebuilds the images that carry it.
 #
 # recipe.conf is parsed here rather than sourced: its values become command
 # arguments, so each one is checked against a narrow character set first.
@@ -171,10 +172,21 @@ build_runner () {
   chmod 0644 "$1/llmsbx_runner_python.py" "$1/llmsbx_runner_node.js"
 }
 
-# image_hash IMAGE: the recipe hash IMAGE is labelled with; empty when the image
-# is missing or has no label.
-image_hash () {
-  "$engine" image inspect --format "{{ index .Config.Labels \"$label\" }}" "$1" 2>/dev/null || true
+# image_state IMAGE HASH: up-to-date when IMAGE is what a build of the recipe
+# with HASH made: it carries that hash, and its history is the import alone.
+# A commit or a build onto its tag keeps the label but adds history (even
+# when it changes no file): modified. outdated when the label differs or is
+# missing, missing without an image.
+image_state () {
+  found_hash=$("$engine" image inspect --format "{{ index .Config.Labels \"$label\" }}" "$1" 2>/dev/null) ||
+    { echo missing; return 0; }
+  if [ "$found_hash" != "$2" ]; then
+    echo outdated
+  elif [ "$("$engine" history -q "$1" 2>/dev/null | wc -l)" -eq 1 ]; then
+    echo up-to-date
+  else
+    echo modified
+  fi
 }
 
 engine_reachable () {
@@ -190,14 +202,7 @@ list_recipes () {
     if [ $reachable = 0 ]; then
       state="unknown ($engine unreachable)"
     else
-      have=$(image_hash "$IMAGE")
-      if [ "$have" = "$(recipe_hash "$dir")" ]; then
-        state=up-to-date
-      elif "$engine" image inspect "$IMAGE" >/dev/null 2>&1; then
-        state=outdated
-      else
-        state=missing
-      fi
+      state=$(image_state "$IMAGE" "$(recipe_hash "$dir")")
     fi
     printf '%s\t%s\t%s\n' "$lang" "$IMAGE" "$state"
   done
@@ -212,9 +217,13 @@ build_one () {
     IMAGE=$tag
   fi
 
-  if [ $force = 0 ] && [ "$(image_hash "$IMAGE")" = "$hash" ]; then
+  state=$(image_state "$IMAGE" "$hash")
+  if [ $force = 0 ] && [ "$state" = up-to-date ]; then
     say "$lang: $IMAGE is up to date (recipe hash ${hash%"${hash#????????????}"}), skipping; --force rebuilds it"
     return 0
+  fi
+  if [ "$state" = modified ]; then
+    say "$lang: $IMAGE has layers on top of the recipe's (a commit or a build onto its tag): rebuilding"
   fi
   old_id=$("$engine" image inspect --format '{{ .Id }}' "$IMAGE" 2>/dev/null || true)
 

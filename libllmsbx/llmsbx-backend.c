@@ -108,6 +108,21 @@ llmsbx_backend_real_commit (LlmsbxBackend *self, const char *sandbox_id, const c
   return not_supported (self, "commit sandboxes", error);
 }
 
+/* A backend that does not say otherwise is usable when it connects. */
+static gboolean
+llmsbx_backend_real_probe (LlmsbxBackend *self, GCancellable *cancellable, GError **error)
+{
+  return LLMSBX_BACKEND_GET_CLASS (self)->connect (self, cancellable, error);
+}
+
+static GPtrArray *
+llmsbx_backend_real_list_sandboxes (LlmsbxBackend *self, const char * const *label_selector,
+                                    GCancellable *cancellable, GError **error)
+{
+  not_supported (self, "list its sandboxes", error);
+  return NULL;
+}
+
 static void
 llmsbx_backend_finalize (GObject *object)
 {
@@ -175,6 +190,8 @@ llmsbx_backend_class_init (LlmsbxBackendClass *klass)
   klass->remove_image = llmsbx_backend_real_remove_image;
   klass->attach_sandbox = llmsbx_backend_real_attach_sandbox;
   klass->commit = llmsbx_backend_real_commit;
+  klass->probe = llmsbx_backend_real_probe;
+  klass->list_sandboxes = llmsbx_backend_real_list_sandboxes;
 
   /**
    * LlmsbxBackend:name:
@@ -665,8 +682,10 @@ llmsbx_backend_put_archive (LlmsbxBackend *self,
  * @cancellable: (nullable): a #GCancellable
  * @error: return location for a #GError
  *
- * Returns a tar archive of @path, whose top entry is the basename of @path.
- * Fails with %LLMSBX_ERROR_FILE_NOT_FOUND when @path does not exist.
+ * Returns a tar archive of @path, whose top entry is the basename of @path
+ * (or of what it points to). When @path is a symbolic link, the archive holds
+ * what the link points to, resolved in the sandbox, like `cp -L`. Fails with
+ * %LLMSBX_ERROR_FILE_NOT_FOUND when @path (or the link's target) does not exist.
  *
  * Returns: (transfer full): the archive, or %NULL on error
  */
@@ -737,4 +756,95 @@ llmsbx_backend_remove_sandbox (LlmsbxBackend *self,
 
   CHECK_VFUNC (self, remove_sandbox, FALSE);
   return LLMSBX_BACKEND_GET_CLASS (self)->remove_sandbox (self, sandbox_id, cancellable, error);
+}
+
+/**
+ * llmsbx_backend_probe:
+ * @self: a #LlmsbxBackend
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Says whether the backend is usable here, cheaply: an engine backend pings its
+ * engine with a short timeout. The registry probes backends, by falling rank,
+ * to choose one for a session that names none (see
+ * llmsbx_registry_get_default_backend_name()). The error, usually
+ * %LLMSBX_ERROR_BACKEND_UNAVAILABLE, says why the backend cannot be used.
+ *
+ * Returns: %TRUE when the backend is usable
+ */
+gboolean
+llmsbx_backend_probe (LlmsbxBackend *self,
+                      GCancellable  *cancellable,
+                      GError       **error)
+{
+  g_return_val_if_fail (LLMSBX_IS_BACKEND (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  CHECK_VFUNC (self, probe, FALSE);
+  return LLMSBX_BACKEND_GET_CLASS (self)->probe (self, cancellable, error);
+}
+
+/**
+ * llmsbx_backend_list_sandboxes:
+ * @self: a #LlmsbxBackend
+ * @label_selector: (array zero-terminated=1) (nullable): labels every sandbox
+ *   listed must carry: `key=value` entries (the label has that value) and
+ *   `key` entries (the label is set); %NULL or empty for all of them
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Lists this backend's sandboxes that match @label_selector, running or not,
+ * with their labels: how the sandboxes of a crashed process are found and
+ * removed (every sandbox a session creates carries `io.llmsbx.managed-by` and
+ * `io.llmsbx.session` labels), and how a pool finds its own. Sandboxes the
+ * library did not create are listed too when they match.
+ *
+ * Returns: (transfer container) (element-type LlmsbxSandboxInfo): the
+ *   sandboxes, in no particular order, or %NULL on error
+ */
+GPtrArray *
+llmsbx_backend_list_sandboxes (LlmsbxBackend       *self,
+                               const char * const  *label_selector,
+                               GCancellable        *cancellable,
+                               GError             **error)
+{
+  g_return_val_if_fail (LLMSBX_IS_BACKEND (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  CHECK_VFUNC (self, list_sandboxes, NULL);
+  return LLMSBX_BACKEND_GET_CLASS (self)->list_sandboxes (self, label_selector, cancellable, error);
+}
+
+/**
+ * llmsbx_backend_render_preset:
+ * @self: a #LlmsbxBackend
+ * @preset: a preset whose settings for this backend are to be made
+ * @error: return location for a #GError
+ *
+ * Turns the backend-neutral limits of @preset
+ * (llmsbx_security_preset_get_limits()) into this backend's own settings and
+ * sets them on @preset: the runtime configs for an engine backend, a pod
+ * manifest fragment for Kubernetes. llmsbx_get_security_preset() calls this;
+ * it needs no engine. Fails when the backend renders no presets, or with
+ * %LLMSBX_ERROR_INVALID_ARGUMENT for limits it cannot enforce.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+llmsbx_backend_render_preset (LlmsbxBackend         *self,
+                              LlmsbxSecurityPreset  *preset,
+                              GError               **error)
+{
+  g_return_val_if_fail (LLMSBX_IS_BACKEND (self), FALSE);
+  g_return_val_if_fail (preset != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (LLMSBX_BACKEND_GET_CLASS (self)->render_preset == NULL)
+    {
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_NOT_SUPPORTED,
+                   "The %s backend has no security presets",
+                   llmsbx_backend_get_name (self) ? llmsbx_backend_get_name (self) : G_OBJECT_TYPE_NAME (self));
+      return FALSE;
+    }
+  return LLMSBX_BACKEND_GET_CLASS (self)->render_preset (self, preset, error);
 }

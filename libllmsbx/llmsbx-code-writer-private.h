@@ -30,5 +30,11 @@ gboolean llmsbx_code_writer_send_leading (LlmsbxBackend       *backend,
                                           gsize               *last_chunk,
                                           GCancellable        *cancellable,
                                           GError             **error);
+gboolean llmsbx_code_writer_remove_files (LlmsbxBackend       *backend,
+                                          const char          *sandbox_id,
+                                          const char          *workdir,
+                                          double               timeout,
+                                          GCancellable        *cancellable,
+                                          GError             **error);
 
 G_END_DECLS

@@ -118,3 +118,34 @@ llmsbx_code_writer_send_leading (LlmsbxBackend       *backend,
   *last_chunk = offset;
   return TRUE;
 }
+
+/* Removes the directory under @workdir where the writer keeps code files,
+ * with all it holds, so that nothing of the library's stays in the sandbox
+ * (a commit would keep it, owned by the sandbox's user, in the image). */
+gboolean
+llmsbx_code_writer_remove_files (LlmsbxBackend  *backend,
+                                 const char     *sandbox_id,
+                                 const char     *workdir,
+                                 double          timeout,
+                                 GCancellable   *cancellable,
+                                 GError        **error)
+{
+  g_autofree char *dir = g_build_path ("/", workdir, CODE_DIR, NULL);
+  const char *argv[] = { "rm", "-rf", "--", dir, NULL };
+  g_autoptr(LlmsbxOutputCollector) output = llmsbx_output_collector_new (4096);
+  g_autoptr(GBytes) err = NULL;
+  g_autofree char *text = NULL;
+  int status = 0;
+
+  if (!llmsbx_guarded_exec (backend, sandbox_id, argv, NULL, "/", timeout, output, &status,
+                            cancellable, error))
+    return FALSE;
+  if (status == 0)
+    return TRUE;
+
+  err = llmsbx_output_collector_steal_bytes (output, LLMSBX_OUTPUT_STREAM_STDERR);
+  text = g_utf8_make_valid (g_bytes_get_data (err, NULL), g_bytes_get_size (err));
+  g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED,
+               "Could not remove %s from the sandbox (exit status %d): %s", dir, status, g_strstrip (text));
+  return FALSE;
+}

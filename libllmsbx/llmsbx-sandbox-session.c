@@ -60,6 +60,7 @@ struct _LlmsbxSandboxSession
   char          *container_id;
   gboolean       keep_template;
   gboolean       commit_container;
+  char          *commit_image;
   gboolean       skip_environment_setup;
   gboolean       verbose;
   double         default_timeout;
@@ -75,6 +76,7 @@ struct _LlmsbxSandboxSession
   char                  *sandbox_id;
   char                  *session_uuid;
   char                  *active_image;
+  char                  *active_commit_image;  /* where close commits to */
   gboolean               created_sandbox;
   gboolean               image_acquired;
   gboolean               environment_ready;
@@ -99,6 +101,7 @@ enum {
   PROP_CONTAINER_ID,
   PROP_KEEP_TEMPLATE,
   PROP_COMMIT_CONTAINER,
+  PROP_COMMIT_IMAGE,
   PROP_SKIP_ENVIRONMENT_SETUP,
   PROP_VERBOSE,
   PROP_DEFAULT_TIMEOUT,
@@ -605,6 +608,33 @@ prepare_image (LlmsbxSandboxSession *self,
   return TRUE;
 }
 
+/* Where close commits to: #LlmsbxSandboxSession:commit-image, else the
+ * session's image, except the language's default image, which other
+ * sessions share: that commits to its tag with "-committed" (a tag of its
+ * own for a digest or no tag). */
+static char *
+default_commit_image (LlmsbxSandboxSession *self)
+{
+  g_autofree char *default_image = NULL;
+  const char *image = self->active_image;
+  const char *at;
+  const char *colon;
+
+  if (self->commit_image != NULL)
+    return g_strdup (self->commit_image);
+  default_image = llmsbx_language_handler_get_default_image (self->handler);
+  if (g_strcmp0 (image, default_image) != 0)
+    return g_strdup (image);
+
+  at = strchr (image, '@');
+  colon = strrchr (image, ':');
+  if (at != NULL)
+    return g_strdup_printf ("%.*s:committed", (int) (at - image), image);
+  if (colon != NULL && strchr (colon, '/') == NULL)
+    return g_strconcat (image, "-committed", NULL);
+  return g_strconcat (image, ":committed", NULL);
+}
+
 static LlmsbxContainerSpec *
 build_spec (LlmsbxSandboxSession *self)
 {
@@ -633,6 +663,7 @@ reset_state (LlmsbxSandboxSession *self)
   g_clear_object (&self->backend);
   g_clear_pointer (&self->sandbox_id, g_free);
   g_clear_pointer (&self->active_image, g_free);
+  g_clear_pointer (&self->active_commit_image, g_free);
   self->created_sandbox = FALSE;
   self->image_acquired = FALSE;
   self->environment_ready = FALSE;
@@ -659,6 +690,8 @@ open_locked (LlmsbxSandboxSession *self,
 
   if (self->client != NULL)
     self->backend = g_object_ref (self->client);
+  else if (self->backend_name == NULL)
+    self->backend = llmsbx_registry_create_default_backend (registry, cancellable, error);
   else
     self->backend = llmsbx_registry_create_backend (registry, self->backend_name, error);
   if (self->backend == NULL)
@@ -679,6 +712,7 @@ open_locked (LlmsbxSandboxSession *self,
     {
       if (!prepare_image (self, cancellable, error))
         goto fail;
+      self->active_commit_image = default_commit_image (self);
 
       spec = build_spec (self);
       session_log (self, "creating sandbox %s from %s", spec->name, spec->image);
@@ -761,14 +795,17 @@ close_locked (LlmsbxSandboxSession *self,
 
   expired = llmsbx_lifetime_watchdog_stop (g_steal_pointer (&self->watchdog));
 
-  /* An expired sandbox is already gone: there is nothing left to commit. */
-  if (self->commit_container && self->active_image != NULL && !expired)
+  /* An expired sandbox is already gone: there is nothing left to commit.
+   * The library's own files are not part of the user's state. */
+  if (self->commit_container && self->active_commit_image != NULL && !expired)
     {
-      session_log (self, "committing sandbox to %s", self->active_image);
-      if (!llmsbx_backend_commit (self->backend, self->sandbox_id, self->active_image,
+      session_log (self, "committing sandbox to %s", self->active_commit_image);
+      if (!llmsbx_code_writer_remove_files (self->backend, self->sandbox_id, self->workdir,
+                                            self->default_timeout, cancellable, &local_error) ||
+          !llmsbx_backend_commit (self->backend, self->sandbox_id, self->active_commit_image,
                                   cancellable, &local_error))
         g_propagate_prefixed_error (&first_error, g_steal_pointer (&local_error),
-                                    "Committing the sandbox to %s failed: ", self->active_image);
+                                    "Committing the sandbox to %s failed: ", self->active_commit_image);
     }
 
   if (self->created_sandbox)
@@ -810,7 +847,8 @@ close_locked (LlmsbxSandboxSession *self,
  * @cancellable: (nullable): a #GCancellable
  * @error: return location for a #GError
  *
- * Commits the sandbox when #LlmsbxSandboxSession:commit-container is set,
+ * Commits the sandbox when #LlmsbxSandboxSession:commit-container is set (to
+ * llmsbx_sandbox_session_get_commit_image(), without the session's own files),
  * removes a sandbox the session created (never one it attached to) and an
  * image it pulled or built unless #LlmsbxSandboxSession:keep-template is set.
  * The session is closed afterwards even when a step failed. Closing a closed
@@ -1329,8 +1367,9 @@ copy_to_runtime_locked (LlmsbxSandboxSession *self,
  * @error: return location for a #GError
  *
  * Copies a file or a directory tree into the sandbox, creating missing parent
- * directories. @dest names the copy itself, like `cp -r src dest`. Paths with
- * a `..` component are refused with %LLMSBX_ERROR_PATH_TRAVERSAL.
+ * directories. @dest names the copy itself, like `cp -r src dest`; an @src
+ * that is a symbolic link is followed, like `cp -L`. Paths with a `..`
+ * component are refused with %LLMSBX_ERROR_PATH_TRAVERSAL.
  *
  * Returns: %TRUE on success
  */
@@ -1388,7 +1427,8 @@ copy_from_runtime_locked (LlmsbxSandboxSession *self,
  * @error: return location for a #GError
  *
  * Copies a file or directory tree out of the sandbox; @dest names the copy,
- * like `cp -r src dest`. Empty files and binary data are copied exactly.
+ * like `cp -r src dest`, and an @src that is a symbolic link is followed, like
+ * `cp -L`, on every backend. Empty files and binary data are copied exactly.
  * Entries that would escape @dest (absolute names, `..`, links) are refused
  * with %LLMSBX_ERROR_PATH_TRAVERSAL; a missing @src fails with
  * %LLMSBX_ERROR_FILE_NOT_FOUND.
@@ -1643,13 +1683,19 @@ llmsbx_sandbox_session_get_lang (LlmsbxSandboxSession *self)
  * llmsbx_sandbox_session_get_backend:
  * @self: a #LlmsbxSandboxSession
  *
- * Returns: the backend name
+ * Returns: (nullable): the backend name: the client's, the configured one,
+ *   or while open the one the registry chose; %NULL when none is configured
+ *   and the session is not open
  */
 const char *
 llmsbx_sandbox_session_get_backend (LlmsbxSandboxSession *self)
 {
   g_return_val_if_fail (LLMSBX_IS_SANDBOX_SESSION (self), NULL);
-  return self->client ? llmsbx_backend_get_name (self->client) : self->backend_name;
+  if (self->client != NULL)
+    return llmsbx_backend_get_name (self->client);
+  if (self->backend_name == NULL && self->backend != NULL)
+    return llmsbx_backend_get_name (self->backend);
+  return self->backend_name;
 }
 
 /**
@@ -1676,6 +1722,20 @@ llmsbx_sandbox_session_get_image (LlmsbxSandboxSession *self)
 {
   g_return_val_if_fail (LLMSBX_IS_SANDBOX_SESSION (self), NULL);
   return self->active_image ? self->active_image : self->image;
+}
+
+/**
+ * llmsbx_sandbox_session_get_commit_image:
+ * @self: a #LlmsbxSandboxSession
+ *
+ * Returns: (nullable): the image close() commits to (see
+ *   #LlmsbxSandboxSession:commit-image) while open, else the configured one
+ */
+const char *
+llmsbx_sandbox_session_get_commit_image (LlmsbxSandboxSession *self)
+{
+  g_return_val_if_fail (LLMSBX_IS_SANDBOX_SESSION (self), NULL);
+  return self->active_commit_image ? self->active_commit_image : self->commit_image;
 }
 
 /**
@@ -1870,6 +1930,7 @@ llmsbx_sandbox_session_finalize (GObject *object)
   g_free (self->dockerfile);
   g_free (self->workdir);
   g_free (self->container_id);
+  g_free (self->commit_image);
   g_free (self->session_uuid);
   g_clear_pointer (&self->runtime_configs, g_variant_unref);
   g_clear_object (&self->security_policy);
@@ -1894,6 +1955,7 @@ llmsbx_sandbox_session_get_property (GObject *object, guint prop_id, GValue *val
     case PROP_CONTAINER_ID: g_value_set_string (value, llmsbx_sandbox_session_get_container_id (self)); break;
     case PROP_KEEP_TEMPLATE: g_value_set_boolean (value, self->keep_template); break;
     case PROP_COMMIT_CONTAINER: g_value_set_boolean (value, self->commit_container); break;
+    case PROP_COMMIT_IMAGE: g_value_set_string (value, llmsbx_sandbox_session_get_commit_image (self)); break;
     case PROP_SKIP_ENVIRONMENT_SETUP: g_value_set_boolean (value, self->skip_environment_setup); break;
     case PROP_VERBOSE: g_value_set_boolean (value, self->verbose); break;
     case PROP_DEFAULT_TIMEOUT: g_value_set_double (value, self->default_timeout); break;
@@ -1923,7 +1985,7 @@ llmsbx_sandbox_session_set_property (GObject *object, guint prop_id, const GValu
   switch (prop_id)
     {
     case PROP_LANG: set_lowercase (&self->lang, g_value_get_string (value) ? g_value_get_string (value) : "python"); break;
-    case PROP_BACKEND: set_lowercase (&self->backend_name, g_value_get_string (value) ? g_value_get_string (value) : "docker"); break;
+    case PROP_BACKEND: set_lowercase (&self->backend_name, g_value_get_string (value)); break;
     case PROP_CLIENT: g_set_object (&self->client, g_value_get_object (value)); break;
     case PROP_IMAGE: g_free (self->image); self->image = g_value_dup_string (value); break;
     case PROP_DOCKERFILE: g_free (self->dockerfile); self->dockerfile = g_value_dup_string (value); break;
@@ -1931,6 +1993,7 @@ llmsbx_sandbox_session_set_property (GObject *object, guint prop_id, const GValu
     case PROP_CONTAINER_ID: g_free (self->container_id); self->container_id = g_value_dup_string (value); break;
     case PROP_KEEP_TEMPLATE: self->keep_template = g_value_get_boolean (value); break;
     case PROP_COMMIT_CONTAINER: self->commit_container = g_value_get_boolean (value); break;
+    case PROP_COMMIT_IMAGE: g_free (self->commit_image); self->commit_image = g_value_dup_string (value); break;
     case PROP_SKIP_ENVIRONMENT_SETUP: self->skip_environment_setup = g_value_get_boolean (value); break;
     case PROP_VERBOSE: self->verbose = g_value_get_boolean (value); break;
     case PROP_DEFAULT_TIMEOUT: self->default_timeout = g_value_get_double (value); break;
@@ -1965,9 +2028,13 @@ llmsbx_sandbox_session_class_init (LlmsbxSandboxSessionClass *klass)
    * LlmsbxSandboxSession:backend:
    *
    * Name of the backend plugin to use (`docker`, `podman`, `kubernetes`).
-   * Ignored when #LlmsbxSandboxSession:client is set.
+   * Ignored when #LlmsbxSandboxSession:client is set. %NULL (the default)
+   * lets the registry choose at open(): the backend `LLMSBX_BACKEND` names,
+   * else the first by rank that answers (Docker, then Podman; see
+   * llmsbx_registry_get_default_backend_name()). While the session is open,
+   * the property then reads as the backend chosen.
    */
-  properties[PROP_BACKEND] = g_param_spec_string ("backend", NULL, NULL, "docker", config_flags);
+  properties[PROP_BACKEND] = g_param_spec_string ("backend", NULL, NULL, NULL, config_flags);
 
   /**
    * LlmsbxSandboxSession:client:
@@ -2020,9 +2087,23 @@ llmsbx_sandbox_session_class_init (LlmsbxSandboxSessionClass *klass)
   /**
    * LlmsbxSandboxSession:commit-container:
    *
-   * Commit the sandbox's state to its image when the session closes.
+   * Commit the sandbox's state to #LlmsbxSandboxSession:commit-image when
+   * the session closes.
    */
   properties[PROP_COMMIT_CONTAINER] = g_param_spec_boolean ("commit-container", NULL, NULL, FALSE, config_flags);
+
+  /**
+   * LlmsbxSandboxSession:commit-image:
+   *
+   * The image (`name:tag`) that #LlmsbxSandboxSession:commit-container
+   * commits to. %NULL for the session's own image, except when that is the
+   * language's default image, which other sessions share: then its tag with
+   * `-committed` appended (`llmsbx/python:bookworm-committed`). Only naming
+   * the default image here commits onto it. While the session is open,
+   * reading it gives the image close() will commit to.
+   */
+  properties[PROP_COMMIT_IMAGE] = g_param_spec_string ("commit-image", NULL, NULL, NULL,
+                                                       G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
 
   /**
    * LlmsbxSandboxSession:skip-environment-setup:

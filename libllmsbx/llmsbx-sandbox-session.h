@@ -45,6 +45,8 @@ LlmsbxBackend *llmsbx_sandbox_session_get_client (LlmsbxSandboxSession *self);
 LLMSBX_AVAILABLE_IN_ALL
 const char *llmsbx_sandbox_session_get_image    (LlmsbxSandboxSession *self);
 LLMSBX_AVAILABLE_IN_ALL
+const char *llmsbx_sandbox_session_get_commit_image (LlmsbxSandboxSession *self);
+LLMSBX_AVAILABLE_IN_ALL
 const char *llmsbx_sandbox_session_get_workdir  (LlmsbxSandboxSession *self);
 LLMSBX_AVAILABLE_IN_ALL
 const char *llmsbx_sandbox_session_get_container_id (LlmsbxSandboxSession *self);

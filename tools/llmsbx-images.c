@@ -134,7 +134,7 @@ images_list (int    argc,
 
   g_option_context_set_summary (context,
     "Lists the image recipes, one per line: language, image name and whether the\n"
-    "engine has the image built from the current recipe (up-to-date, outdated or missing).");
+    "engine has the image built from the current recipe (up-to-date, modified, outdated or missing).");
   g_option_context_add_main_entries (context, entries, NULL);
   if (!llmsbx_tool_parse_options (context, &argc, &argv))
     return LLMSBX_TOOL_EXIT_USAGE;

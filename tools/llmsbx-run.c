@@ -304,49 +304,11 @@ apply_preset (LlmsbxSandboxSession  *session,
               const char            *name,
               GError               **error)
 {
-  g_autoptr(LlmsbxSecurityPreset) preset = NULL;
-  GVariant *preset_config;
-  GVariant *given;
-  GVariantBuilder merged;
-  GVariantIter iter;
-  const char *key;
-  GVariant *value;
+  g_autoptr(LlmsbxSecurityPreset) preset =
+    llmsbx_get_security_preset (name, llmsbx_sandbox_session_get_lang (session),
+                                llmsbx_sandbox_session_get_backend (session), error);
 
-  preset = llmsbx_get_security_preset (name, llmsbx_sandbox_session_get_lang (session),
-                                       llmsbx_sandbox_session_get_backend (session), error);
-  if (preset == NULL)
-    return FALSE;
-
-  llmsbx_sandbox_session_set_security_policy (session, llmsbx_security_preset_get_security_policy (preset));
-
-  /* Kubernetes presets carry no container settings. */
-  preset_config = llmsbx_security_preset_get_runtime_config (preset);
-  if (preset_config == NULL)
-    return TRUE;
-
-  given = llmsbx_sandbox_session_get_runtime_configs (session);
-  g_variant_builder_init (&merged, G_VARIANT_TYPE_VARDICT);
-  g_variant_iter_init (&iter, preset_config);
-  while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
-    {
-      g_autoptr(GVariant) override = given ? g_variant_lookup_value (given, key, NULL) : NULL;
-
-      if (override == NULL)
-        g_variant_builder_add (&merged, "{sv}", key, value);
-      g_variant_unref (value);
-    }
-  if (given != NULL)
-    {
-      g_variant_iter_init (&iter, given);
-      while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
-        {
-          g_variant_builder_add (&merged, "{sv}", key, value);
-          g_variant_unref (value);
-        }
-    }
-
-  llmsbx_sandbox_session_set_runtime_configs (session, g_variant_builder_end (&merged));
-  return TRUE;
+  return preset != NULL && llmsbx_sandbox_session_apply_security_preset (session, preset, error);
 }
 
 int
@@ -367,7 +329,7 @@ llmsbx_tool_run (int    argc,
   gboolean verbose = FALSE;
   const GOptionEntry entries[] = {
     { "lang", 'l', 0, G_OPTION_ARG_STRING, &lang, "Language of the code (default: python)", "LANG" },
-    { "backend", 'b', 0, G_OPTION_ARG_STRING, &backend, "Sandbox backend (default: docker)", "BACKEND" },
+    { "backend", 'b', 0, G_OPTION_ARG_STRING, &backend, "Sandbox backend (default: the first that answers, see `llmsbx backends`)", "BACKEND" },
     { "image", 'i', 0, G_OPTION_ARG_STRING, &image, "Image to run in (default: the language's image)", "IMAGE" },
     { "timeout", 't', 0, G_OPTION_ARG_DOUBLE, &timeout, "Seconds the code may run (default: 30)", "SECONDS" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print the result as one JSON object", NULL },

@@ -23,8 +23,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "llmsbx-engine-backend-private.h"
 #include "llmsbx-engine-config.h"
 #include "llmsbx-engine-mux.h"
+#include "llmsbx-engine-preset.h"
 
 #ifndef LLMSBX_ENGINE_BACKEND_TYPE_NAME
 #error "Define LLMSBX_ENGINE_BACKEND_TYPE_NAME to a type name unique to the plugin"
@@ -32,6 +34,9 @@
 
 /* Bound of an archive copied out of a sandbox, and of a build context. */
 #define MAX_ARCHIVE_SIZE ((gsize) 1 << 30)
+/* Symbolic links followed from a source copied out of a sandbox, as Linux's
+ * path resolution does (ELOOP past 40). */
+#define MAX_SYMLINKS 40
 /* After an exec's output ends its process has exited; the engine may take a
  * moment to record that. */
 #define EXIT_POLL_INTERVAL_US (20 * 1000)
@@ -39,6 +44,8 @@
 /* Docker records that a sandbox stopped a moment (about 0.1 s here) after
  * its runtime starts refusing execs in it. */
 #define STOP_POLL_ATTEMPTS 25
+/* How long an exec that does nothing may take to tell that a sandbox runs. */
+#define PROBE_TIMEOUT_US (10 * G_USEC_PER_SEC)
 
 typedef struct
 {
@@ -1198,6 +1205,28 @@ llmsbx_engine_backend_put_archive (LlmsbxBackend  *backend,
   return fail_archive (error, g_steal_pointer (&local_error), sandbox_id, not_found, what);
 }
 
+/* The target of @archive's top entry when that is a symbolic link: Docker
+ * archives a link itself, Podman what it points to. NULL otherwise. */
+static char *
+top_entry_link_target (GBytes *archive)
+{
+  struct archive *reader = archive_read_new ();
+  struct archive_entry *entry;
+  const char *data;
+  gsize length;
+  char *target = NULL;
+
+  data = g_bytes_get_data (archive, &length);
+  archive_read_support_format_tar (reader);
+  if (archive_read_open_memory (reader, data != NULL ? data : "", length) == ARCHIVE_OK &&
+      archive_read_next_header (reader, &entry) == ARCHIVE_OK &&
+      archive_entry_filetype (entry) == AE_IFLNK && archive_entry_symlink (entry) != NULL &&
+      strchr (archive_entry_pathname (entry), '/') == NULL)
+    target = g_strdup (archive_entry_symlink (entry));
+  archive_read_free (reader);
+  return target;
+}
+
 static GBytes *
 llmsbx_engine_backend_get_archive (LlmsbxBackend  *backend,
                                    const char     *sandbox_id,
@@ -1207,28 +1236,57 @@ llmsbx_engine_backend_get_archive (LlmsbxBackend  *backend,
 {
   LlmsbxEngineBackend *self = LLMSBX_ENGINE_BACKEND (backend);
   g_autoptr(LlmsbxEngineClient) client = llmsbx_engine_backend_get_client (self, cancellable, error);
-  g_autoptr(GError) local_error = NULL;
-  g_autofree char *path = NULL;
-  g_autofree char *not_found = NULL;
-  g_autofree char *what = NULL;
-  GBytes *archive = NULL;
-  LlmsbxEngineRequest request = {
-    .method = "GET",
-    .max_response = MAX_ARCHIVE_SIZE,
-  };
+  g_autofree char *current = g_strdup (sandbox_path);
 
   if (client == NULL)
     return NULL;
 
-  path = archive_path (sandbox_id, sandbox_path);
-  request.path = path;
-  if (llmsbx_engine_client_send (client, &request, NULL, &archive, cancellable, &local_error))
-    return archive;
+  /* A source that is a symbolic link is followed, like `cp -L`, on every
+   * engine: each link costs one more request, and its target, joined to
+   * the link's directory when relative, goes to the engine unnormalised,
+   * which resolves `..` and links in it within the sandbox. */
+  for (guint links = 0; ; links++)
+    {
+      g_autoptr(GError) local_error = NULL;
+      g_autoptr(GBytes) archive = NULL;
+      g_autofree char *path = archive_path (sandbox_id, current);
+      g_autofree char *target = NULL;
+      g_autofree char *directory = NULL;
+      LlmsbxEngineRequest request = {
+        .method = "GET",
+        .path = path,
+        .max_response = MAX_ARCHIVE_SIZE,
+      };
 
-  not_found = g_strdup_printf ("%s does not exist in the sandbox", sandbox_path);
-  what = g_strdup_printf ("Could not copy %s out of the sandbox", sandbox_path);
-  fail_archive (error, g_steal_pointer (&local_error), sandbox_id, not_found, what);
-  return NULL;
+      if (!llmsbx_engine_client_send (client, &request, NULL, &archive, cancellable, &local_error))
+        {
+          g_autofree char *not_found = NULL;
+          g_autofree char *what = g_strdup_printf ("Could not copy %s out of the sandbox", sandbox_path);
+
+          if (links == 0)
+            not_found = g_strdup_printf ("%s does not exist in the sandbox", sandbox_path);
+          else
+            not_found = g_strdup_printf ("%s is a symbolic link to %s, which does not exist in the sandbox",
+                                         sandbox_path, current);
+          fail_archive (error, g_steal_pointer (&local_error), sandbox_id, not_found, what);
+          return NULL;
+        }
+
+      target = top_entry_link_target (archive);
+      if (target == NULL)
+        return g_steal_pointer (&archive);
+      if (links == MAX_SYMLINKS)
+        {
+          g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
+                       "Could not copy %s out of the sandbox: more than %d levels of symbolic links",
+                       sandbox_path, MAX_SYMLINKS);
+          return NULL;
+        }
+      directory = g_path_get_dirname (current);
+      g_free (current);
+      current = target[0] == '/' ? g_steal_pointer (&target)
+                                 : g_strconcat (directory, g_str_equal (directory, "/") ? "" : "/", target, NULL);
+    }
 }
 
 /* ---------------------------------------------------------------------------
@@ -1385,13 +1443,16 @@ exec_exit_status (LlmsbxEngineBackend  *self,
   return FALSE;
 }
 
-/* Docker refuses to create or start an exec in a sandbox that is not running
- * with 409; Podman with 500 and a message ending in its "container state
- * improper", also when the sandbox is paused. */
+/* Docker refuses to create an exec in a sandbox that is not running with
+ * 409, and to start one created just before it stopped with 500 and
+ * "Container ID is not running: STATE"; Podman both with 500 and a message
+ * ending in its "container state improper", also when the sandbox is paused. */
 static gboolean
 exec_refused_for_state (const GError *error)
 {
   return is_engine_error (error, 409) ||
+         (is_engine_error (error, 500) && g_str_has_prefix (error->message, "Container ") &&
+          strstr (error->message, " is not running: ") != NULL) ||
          (is_engine_error (error, 0) && g_str_has_suffix (error->message, "container state improper"));
 }
 
@@ -1429,9 +1490,14 @@ sandbox_still_running (LlmsbxEngineBackend  *self,
         }
       if (!json_object_get_boolean_member_with_default (state, "Running", FALSE))
         {
-          g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED,
-                       "The sandbox %.12s is no longer running (its processes were killed or it exited)",
-                       sandbox_id);
+          if (json_object_get_boolean_member_with_default (state, "OOMKilled", FALSE))
+            g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED,
+                         "The sandbox %.12s is no longer running: the kernel killed it for lack of "
+                         "memory (out of memory)", sandbox_id);
+          else
+            g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED,
+                         "The sandbox %.12s is no longer running (its processes were killed or it exited)",
+                         sandbox_id);
           return FALSE;
         }
       if (attempt >= attempts)
@@ -1439,6 +1505,53 @@ sandbox_still_running (LlmsbxEngineBackend  *self,
       if (!cancellable_sleep (cancellable, EXIT_POLL_INTERVAL_US, error))
         return FALSE;
     }
+}
+
+static gboolean run_exec (LlmsbxEngineBackend    *self,
+                          const char             *sandbox_id,
+                          LlmsbxExecRequest      *request,
+                          LlmsbxOutputCollector  *output,
+                          int                    *exit_status,
+                          gboolean                probing,
+                          GCancellable           *cancellable,
+                          GError                **error);
+
+/* A command killed by SIGKILL (137) may have died with its sandbox: killed
+ * from outside (`docker kill`, the OOM killer choosing the sandbox's main
+ * process, the engine stopping it), which the engine records only a moment
+ * later (Docker about 0.1 s after the command's end), so the sandbox's state
+ * cannot tell yet. A sandbox that runs takes a new exec; one whose main
+ * process died refuses it at once, and the refusal waits for the state. So
+ * the sandbox is probed with an exec that does nothing: three round trips, on
+ * this path alone. Fails with LLMSBX_ERROR_CONTAINER_FAILED when it stopped. */
+static gboolean
+sandbox_takes_execs (LlmsbxEngineBackend  *self,
+                     LlmsbxEngineClient   *client,
+                     const char           *sandbox_id,
+                     GCancellable         *cancellable,
+                     GError              **error)
+{
+  const char *argv[] = { "sh", "-c", ":", NULL };
+  g_autoptr(LlmsbxExecRequest) probe = llmsbx_exec_request_new (argv);
+  g_autoptr(LlmsbxOutputCollector) output = llmsbx_output_collector_new (256);
+  g_autoptr(GError) local_error = NULL;
+  int status = 0;
+
+  /* Its own bound: the command's deadline may be all but spent. */
+  probe->workdir = g_strdup ("/");
+  probe->deadline = g_get_monotonic_time () + PROBE_TIMEOUT_US;
+  /* An engine may also start the exec and fail it (Podman: status 125)
+   * while the sandbox's init is still exiting: then the state is waited for. */
+  if (run_exec (self, sandbox_id, probe, output, &status, TRUE, cancellable, &local_error))
+    return status == 0 ||
+           sandbox_still_running (self, client, sandbox_id, STOP_POLL_ATTEMPTS, cancellable, error);
+  if (g_error_matches (local_error, LLMSBX_ERROR, LLMSBX_ERROR_TIMEOUT))
+    g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED,
+                 "The sandbox %.12s did not run a command within %d s after one was killed",
+                 sandbox_id, (int) (PROBE_TIMEOUT_US / G_USEC_PER_SEC));
+  else
+    g_propagate_error (error, g_steal_pointer (&local_error));
+  return FALSE;
 }
 
 static gboolean
@@ -1450,7 +1563,21 @@ llmsbx_engine_backend_exec (LlmsbxBackend          *backend,
                             GCancellable           *cancellable,
                             GError                **error)
 {
-  LlmsbxEngineBackend *self = LLMSBX_ENGINE_BACKEND (backend);
+  return run_exec (LLMSBX_ENGINE_BACKEND (backend), sandbox_id, request, output, exit_status, FALSE,
+                   cancellable, error);
+}
+
+/* An exec; a probe's own 137 is not probed again. */
+static gboolean
+run_exec (LlmsbxEngineBackend    *self,
+          const char             *sandbox_id,
+          LlmsbxExecRequest      *request,
+          LlmsbxOutputCollector  *output,
+          int                    *exit_status,
+          gboolean                probing,
+          GCancellable           *cancellable,
+          GError                **error)
+{
   g_autoptr(LlmsbxEngineClient) client = llmsbx_engine_backend_get_client (self, cancellable, error);
   g_autoptr(GError) local_error = NULL;
   g_autoptr(JsonNode) create_body = NULL;
@@ -1539,11 +1666,14 @@ llmsbx_engine_backend_exec (LlmsbxBackend          *backend,
    * that commands also exit with: 137 when stopping killed the command, and
    * 126 when Docker's OCI runtime refused to start it (with the runtime's
    * message as output), as for a program that is not executable. Only the
-   * sandbox's state tells them apart, so it is read on these paths alone;
-   * when the runtime refused the exec (it has no Pid) for a reason other
-   * than a running sandbox's, the state is given a moment to catch up. */
+   * sandbox tells them apart, so it is asked on these paths alone: after a
+   * 137 with a probe, after a 126 with its state; when the runtime refused
+   * the exec (it has no Pid) for a reason other than a running sandbox's,
+   * the state is given a moment to catch up. */
   if (*exit_status != 126 && *exit_status != 137)
     return TRUE;
+  if (*exit_status == 137 && !probing)
+    return sandbox_takes_execs (self, client, sandbox_id, cancellable, error);
   refused = *exit_status == 126 && pid == 0 && LLMSBX_ENGINE_BACKEND_GET_CLASS (self)->exec_keeps_pid &&
             !g_str_has_prefix (exec_output.head, RUNTIME_EXEC_FAILED);
   return sandbox_still_running (self, client, sandbox_id, refused ? STOP_POLL_ATTEMPTS : 1,
@@ -1584,6 +1714,9 @@ llmsbx_engine_backend_class_init (LlmsbxEngineBackendClass *klass)
   backend_class->get_archive = llmsbx_engine_backend_get_archive;
   backend_class->commit = llmsbx_engine_backend_commit;
   backend_class->remove_sandbox = llmsbx_engine_backend_remove_sandbox;
+  backend_class->probe = llmsbx_engine_backend_probe;
+  backend_class->list_sandboxes = llmsbx_engine_backend_list_sandboxes;
+  backend_class->render_preset = llmsbx_engine_render_preset;
 
   klass->engine_name = "container engine";
   klass->commit_path = "/commit";

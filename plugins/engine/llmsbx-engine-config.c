@@ -613,7 +613,23 @@ apply_extra_hosts (const ConfigKey *key, GVariant *value, JsonObject *container,
 }
 
 /* volumes: {"/host": {"bind": "/ctr", "mode": "ro"}} ({"/host": "/ctr"} means rw)
- * or ["/host:/ctr[:mode]", ...]. */
+ * or ["/host:/ctr[:mode]", ...]. The engine takes a host part that is not an
+ * absolute path for the name of a volume, which it creates when missing and
+ * which outlives the sandbox; so only host paths are taken. */
+static gboolean
+check_volume_host (const ConfigKey  *key,
+                   const char       *host,
+                   GError          **error)
+{
+  if (host[0] == '/')
+    return TRUE;
+  g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
+               "Invalid host path '%s' in runtime config key '%s': it must be an absolute path "
+               "on the host (named volumes are not supported: the engine would create one that "
+               "outlives the session)", host, key->name);
+  return FALSE;
+}
+
 static gboolean
 add_volume_entry (const ConfigKey *key, const char *host, GVariant *value,
                   gpointer binds, GError **error)
@@ -660,6 +676,8 @@ add_volume_entry (const ConfigKey *key, const char *host, GVariant *value,
     return invalid_value (key, value,
                           "{\"bind\": \"/path/in/container\", \"mode\": \"ro\" or \"rw\"} "
                           "for each host path", error);
+  if (!check_volume_host (key, host, error))
+    return FALSE;
 
   bind_spec = g_strdup_printf ("%s:%s:%s", host, bind, mode);
   json_array_add_string_element (binds, bind_spec);
@@ -679,6 +697,8 @@ add_volume_string (const ConfigKey *key, GVariant *element, gpointer binds, GErr
   if (g_strv_length (parts) < 2 || g_strv_length (parts) > 3 ||
       parts[0][0] == '\0' || parts[1][0] != '/')
     return invalid_value (key, element, "a list of \"host:container[:mode]\" strings", error);
+  if (!check_volume_host (key, parts[0], error))
+    return FALSE;
 
   json_array_add_string_element (binds, spec);
   return TRUE;

@@ -7,13 +7,27 @@
  *
  * The service is found like podman-py and the podman CLI find it: CONTAINER_HOST,
  * then the rootful socket when it exists, then the rootless one. The backend's
- * own url and tls-* properties, when set, win over all of them. */
+ * own url and tls-* properties, when set, win over all of them.
+ *
+ * Podman's default seccomp profile lets code create user namespaces, Docker's
+ * does not; sandboxes get Podman's profile without that (see
+ * llmsbx-engine-seccomp.c), so that they are the same on both engines. */
 #include "llmsbx-podman-backend.h"
 
+#include <errno.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "llmsbx-engine-seccomp.h"
+
 #define ROOTFUL_SOCKET "/run/podman/podman.sock"
+
+/* Where Podman (containers-common) finds its default seccomp profile: the
+ * first that exists. */
+static const char * const default_seccomp_profiles[] = {
+  "/etc/containers/seccomp.json",
+  "/usr/share/containers/seccomp.json",
+};
 
 /* Podman's default ulimits (nofile 1048576) exceed the hard limits of hosts
  * that cap them lower, and raising a hard limit needs CAP_SYS_RESOURCE, so
@@ -178,6 +192,99 @@ rewrite_tmpfs_owner (JsonObject  *body,
 }
 
 static gboolean
+has_string_with_prefix (JsonObject *object,
+                        const char *member,
+                        const char *prefix)
+{
+  JsonNode *node = json_object_get_member (object, member);
+  JsonArray *array;
+
+  if (node == NULL || !JSON_NODE_HOLDS_ARRAY (node))
+    return FALSE;
+  array = json_node_get_array (node);
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonNode *element = json_array_get_element (array, i);
+
+      if (json_node_get_value_type (element) == G_TYPE_STRING &&
+          g_ascii_strncasecmp (json_node_get_string (element), prefix, strlen (prefix)) == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* Whether Docker's default profile would let this sandbox create user
+ * namespaces too, or its configuration names its own profile. */
+static gboolean
+keeps_podman_seccomp (JsonObject *host_config)
+{
+  return json_object_get_boolean_member_with_default (host_config, "Privileged", FALSE) ||
+         has_string_with_prefix (host_config, "SecurityOpt", "seccomp=") ||
+         has_string_with_prefix (host_config, "SecurityOpt", "seccomp:") ||
+         has_string_with_prefix (host_config, "CapAdd", "SYS_ADMIN") ||
+         has_string_with_prefix (host_config, "CapAdd", "CAP_SYS_ADMIN") ||
+         has_string_with_prefix (host_config, "CapAdd", "ALL");
+}
+
+/* The path of Podman's default seccomp profile without user namespaces,
+ * written once per process under the user's runtime directory, named by
+ * its contents. Podman reads it when it creates a container, so the service
+ * must see this file system: a remote service fails the create, naming it. */
+static char *
+seccomp_profile_path (GError **error)
+{
+  static GMutex lock;
+  static char *cached = NULL;
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&lock);
+  g_autoptr(GError) local_error = NULL;
+  g_autofree char *contents = NULL;
+  g_autofree char *restricted = NULL;
+  g_autofree char *checksum = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *path = NULL;
+  const char *base = NULL;
+  gsize length = 0;
+
+  if (cached != NULL && g_file_test (cached, G_FILE_TEST_IS_REGULAR))
+    return g_strdup (cached);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (default_seccomp_profiles) && base == NULL; i++)
+    if (g_file_test (default_seccomp_profiles[i], G_FILE_TEST_EXISTS))
+      base = default_seccomp_profiles[i];
+  if (base == NULL)
+    base = default_seccomp_profiles[G_N_ELEMENTS (default_seccomp_profiles) - 1];
+
+  if (!g_file_get_contents (base, &contents, &length, &local_error) ||
+      (restricted = llmsbx_engine_seccomp_without_user_namespaces (contents, length, &local_error)) == NULL)
+    {
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED,
+                   "Cannot keep the sandbox from creating user namespaces: Podman's seccomp profile "
+                   "could not be read (%s); give the sandbox a profile on the Podman host with the "
+                   "runtime config security_opt [\"seccomp=PATH\"]", local_error->message);
+      return NULL;
+    }
+
+  checksum = g_compute_checksum_for_string (G_CHECKSUM_SHA256, restricted, -1);
+  checksum[16] = '\0';
+  dir = g_build_filename (g_get_user_runtime_dir (), "llmsbx", NULL);
+  path = g_strdup_printf ("%s/podman-seccomp-%s.json", dir, checksum);
+  if (!g_file_test (path, G_FILE_TEST_IS_REGULAR) &&
+      (g_mkdir_with_parents (dir, 0700) != 0 || !g_file_set_contents_full (path, restricted, -1,
+                                                                        G_FILE_SET_CONTENTS_CONSISTENT,
+                                                                        0644, &local_error)))
+    {
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED,
+                   "Cannot keep the sandbox from creating user namespaces: could not write %s: %s",
+                   path, local_error ? local_error->message : g_strerror (errno));
+      return NULL;
+    }
+
+  g_free (cached);
+  cached = g_strdup (path);
+  return g_steal_pointer (&path);
+}
+
+static gboolean
 llmsbx_podman_backend_prepare_create (LlmsbxEngineBackend  *engine,
                                       JsonObject           *body,
                                       LlmsbxContainerSpec  *spec,
@@ -193,6 +300,24 @@ llmsbx_podman_backend_prepare_create (LlmsbxEngineBackend  *engine,
   host_config = json_object_get_object_member (body, "HostConfig");
   if (!rewrite_tmpfs_owner (body, host_config, error))
     return FALSE;
+
+  /* No new user namespaces, as on Docker. */
+  if (!keeps_podman_seccomp (host_config))
+    {
+      g_autofree char *profile = seccomp_profile_path (error);
+      g_autofree char *option = NULL;
+      JsonNode *options = json_object_get_member (host_config, "SecurityOpt");
+
+      if (profile == NULL)
+        return FALSE;
+      if (options == NULL || !JSON_NODE_HOLDS_ARRAY (options))
+        {
+          json_object_set_array_member (host_config, "SecurityOpt", json_array_new ());
+          options = json_object_get_member (host_config, "SecurityOpt");
+        }
+      option = g_strconcat ("seccomp=", profile, NULL);
+      json_array_add_string_element (json_node_get_array (options), option);
+    }
 
   /* Ulimits in the request replace all of the service's defaults, so each
    * one the user did not set is added. */

@@ -378,10 +378,10 @@ test_sabotaged_sandbox (void)
 }
 
 /* Code that kills every process it can see takes the sandbox's main process
- * with them, and the engine stops the sandbox: that run ends one way or the
- * other, and the next is an error saying so, never a result carrying the
- * engine's message (Docker's runtime refusing the exec as exit status 126).
- * The code waits to be killed itself, so the next run cannot start in the
+ * with them, and the engine stops the sandbox: that run and the next are
+ * errors saying so, never results (the run's own status 137, or the engine's
+ * message as Docker's runtime refusing the exec with exit status 126). The
+ * code waits to be killed itself, so the next run cannot start in the
  * sandbox before it stops, which would be a real run killed as it stops.
  * Closing still removes the sandbox. */
 static void
@@ -396,13 +396,11 @@ test_everything_killed (void)
   result = llmsbx_sandbox_session_run (session, "import os, time\nos.kill(-1, 9)\ntime.sleep(20)\n",
                                        NULL, 0, NULL, &error);
   if (result != NULL)
-    g_assert_cmpint (llmsbx_execution_result_get_exit_code (result), ==, 137);
-  else
-    {
-      g_test_message ("%s", error->message);
-      g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED);
-      g_clear_error (&error);
-    }
+    g_error ("the run that stopped the sandbox gave a result: exit status %d",
+             llmsbx_execution_result_get_exit_code (result));
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED);
+  g_assert_nonnull (strstr (error->message, "is no longer running"));
+  g_clear_error (&error);
 
   next = llmsbx_sandbox_session_run (session, "print('after')", NULL, 0, NULL, &error);
   if (next != NULL)
@@ -411,6 +409,109 @@ test_everything_killed (void)
              llmsbx_execution_result_get_stderr (next));
   g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED);
   g_assert_nonnull (strstr (error->message, "is no longer running (its processes were killed or it exited)"));
+  close_leaving_nothing (session, NULL);
+}
+
+/* Kills the sandbox with the engine's CLI once the run says it started. */
+typedef struct
+{
+  const char  *id;
+  GSubprocess *killer;
+} KillFromOutside;
+
+static void
+kill_when_started (LlmsbxSandboxSession *session,
+                   LlmsbxOutputStream    stream,
+                   GBytes               *chunk,
+                   gpointer              user_data)
+{
+  KillFromOutside *kill = user_data;
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (kill->killer != NULL || stream != LLMSBX_OUTPUT_STREAM_STDOUT)
+    return;
+  launcher = backend_test_cli_launcher (G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+  kill->killer = g_subprocess_launcher_spawn (launcher, &error, backend_test_cli (), "kill", kill->id, NULL);
+  g_assert_no_error (error);
+}
+
+/* `docker kill` (or `podman kill`) during a run: the command dies with
+ * status 137 as if it had been killed alone, but the sandbox is gone, so the
+ * run is an error, every time, on every engine; never a result. */
+static void
+test_killed_from_outside (void)
+{
+  for (guint round = 0; round < 4; round++)
+    {
+      g_autoptr(LlmsbxSandboxSession) session = NULL;
+      g_autoptr(LlmsbxExecutionResult) result = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autofree char *id = NULL;
+      KillFromOutside kill = { NULL, };
+
+      session = test_open_session ("\"network_mode\": \"none\"", NULL);
+      id = g_strdup (llmsbx_sandbox_session_get_container_id (session));
+      kill.id = id;
+      g_signal_connect (session, "output", G_CALLBACK (kill_when_started), &kill);
+      result = llmsbx_sandbox_session_run (session, "import time\nprint('started', flush=True)\ntime.sleep(60)\n",
+                                           NULL, 30, NULL, &error);
+      g_assert_nonnull (kill.killer);
+      g_subprocess_wait_check (kill.killer, NULL, NULL);
+      g_clear_object (&kill.killer);
+      if (result != NULL)
+        g_error ("round %u: a sandbox killed from outside gave a result: exit status %d, oom-killed %d",
+                 round, llmsbx_execution_result_get_exit_code (result),
+                 llmsbx_execution_result_get_oom_killed (result));
+      g_test_message ("round %u: %s", round, error->message);
+      g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED);
+      g_assert_nonnull (strstr (error->message, "is no longer running"));
+      g_assert_null (strstr (error->message, "out of memory"));
+      close_leaving_nothing (session, NULL);
+    }
+}
+
+/* Code that makes the sandbox's main process the kernel's first choice, then
+ * exhausts mem_limit in small processes: the OOM killer ends the whole
+ * sandbox. The run fails with CONTAINER_FAILED, and says "out of memory"
+ * when the engine recorded it (Docker does; Podman 4.3 here reports
+ * OOMKilled false). */
+static void
+test_whole_sandbox_out_of_memory (void)
+{
+  g_autoptr(LlmsbxSandboxSession) session = NULL;
+  g_autoptr(LlmsbxExecutionResult) result = NULL;
+  g_autoptr(JsonObject) inspect = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean engine_says_oom;
+
+  session = test_open_session ("\"mem_limit\": \"64m\", \"memswap_limit\": \"64m\", \"network_mode\": \"none\"",
+                               NULL);
+  result = llmsbx_sandbox_session_run (session,
+                                       "import os, time\n"
+                                       "open('/proc/1/oom_score_adj', 'w').write('1000')\n"
+                                       "for i in range(8):\n"
+                                       "    if os.fork() == 0:\n"
+                                       "        x = bytearray(12 << 20)\n"
+                                       "        x[::4096] = b'y' * len(x[::4096])\n"
+                                       "        time.sleep(60)\n"
+                                       "        os._exit(0)\n"
+                                       "time.sleep(60)\n",
+                                       NULL, 30, NULL, &error);
+  if (result != NULL)
+    g_error ("a sandbox killed for lack of memory gave a result: exit status %d, oom-killed %d",
+             llmsbx_execution_result_get_exit_code (result), llmsbx_execution_result_get_oom_killed (result));
+  g_test_message ("%s", error->message);
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED);
+
+  inspect = test_inspect ("container", llmsbx_sandbox_session_get_container_id (session));
+  engine_says_oom = json_object_get_boolean_member (json_object_get_object_member (inspect, "State"), "OOMKilled");
+  if (g_str_equal (backend_test_name (), "docker"))
+    g_assert_true (engine_says_oom);
+  if (engine_says_oom)
+    g_assert_nonnull (strstr (error->message, "out of memory"));
+  else
+    g_assert_nonnull (strstr (error->message, "is no longer running"));
   close_leaving_nothing (session, NULL);
 }
 
@@ -428,6 +529,8 @@ main (int argc, char **argv)
   test_add_isolated ("/hostile/timeout-as-unprivileged-user", test_timeout_as_unprivileged_user);
   test_add_isolated ("/hostile/sabotaged-sandbox", test_sabotaged_sandbox);
   test_add_isolated ("/hostile/everything-killed", test_everything_killed);
+  test_add_isolated ("/hostile/killed-from-outside", test_killed_from_outside);
+  test_add_isolated ("/hostile/whole-sandbox-out-of-memory", test_whole_sandbox_out_of_memory);
 
   return g_test_run ();
 }

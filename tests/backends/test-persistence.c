@@ -202,6 +202,102 @@ test_commit_container (void)
   rmi = test_cli (TRUE, "rmi", tag, NULL);
 }
 
+static char *
+image_id (const char *image)
+{
+  g_autoptr(JsonObject) inspect = test_inspect ("image", image);
+
+  return g_strdup (json_object_get_string_member (inspect, "Id"));
+}
+
+/* A language whose default image is a labelled copy of the Python image, so
+ * that what happens to "the language's default image" happens to an image
+ * of this test, never to the shared one. Its code is shell. */
+static char *
+register_language_with_own_default (void)
+{
+  g_autofree char *context = make_context ("");
+  g_autofree char *image = g_strdup_printf ("llmsbx-test/default-of-h2commit:%.8s", test_run_id ());
+  g_autoptr(LlmsbxLanguageConfig) language = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *commands[] = { "sh {file}", NULL };
+
+  g_free (test_cli (TRUE, "build", "-q", "-t", image, context, NULL));
+  language = g_object_new (LLMSBX_TYPE_LANGUAGE_CONFIG, "name", "h2commit", "file-extension", "sh",
+                           "execution-commands", commands, "default-image", image, NULL);
+  llmsbx_registry_register_language (llmsbx_registry_get_default (), LLMSBX_LANGUAGE_HANDLER (language), &error);
+  g_assert_no_error (error);
+  return g_steal_pointer (&image);
+}
+
+/* The guide's persistence example on the language's default image: the
+ * commit goes to a tag of its own, which the session says, never onto the
+ * default image that every other session uses; and it holds the user's
+ * state without the library's own files, so a session as another user
+ * works on it. Naming an image in commit-image commits there. */
+static void
+test_commit_default_image (void)
+{
+  g_autofree char *default_image = register_language_with_own_default ();
+  g_autofree char *committed = g_strconcat (default_image, "-committed", NULL);
+  g_autofree char *named = g_strdup_printf ("llmsbx-test/named-commit:%.8s", test_run_id ());
+  g_autofree char *before = image_id (default_image);
+  g_autofree char *configs = test_configs ("\"network_mode\": \"none\"");
+  g_autofree char *after = NULL;
+  g_autofree char *out = NULL;
+  g_autoptr(LlmsbxSandboxSession) committing = NULL;
+  g_autoptr(LlmsbxSandboxSession) other_user = NULL;
+  g_autoptr(LlmsbxSandboxSession) naming = NULL;
+  g_autoptr(LlmsbxSandboxSession) reading = NULL;
+  g_autoptr(GError) error = NULL;
+
+  committing = backend_test_session_new ("h2commit", "keep-template", TRUE, "commit-container", TRUE, NULL);
+  g_assert_null (llmsbx_sandbox_session_get_commit_image (committing));
+  llmsbx_sandbox_session_set_runtime_configs_json (committing, configs, &error);
+  g_assert_no_error (error);
+  llmsbx_sandbox_session_open (committing, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (llmsbx_sandbox_session_get_image (committing), ==, default_image);
+  g_assert_cmpstr (llmsbx_sandbox_session_get_commit_image (committing), ==, committed);
+  out = test_run (committing, "echo kept > /sandbox/state.txt; ls -a /sandbox/.llmsbx | grep -c code-");
+  g_assert_cmpstr (out, ==, "1\n");
+  test_close (committing);
+
+  after = image_id (default_image);
+  g_assert_cmpstr (after, ==, before);
+  g_assert_true (image_exists (committed));
+
+  /* Another user on the committed image: the state is there, nothing of
+   * the library's is in the way. */
+  other_user = test_open_session ("\"network_mode\": \"none\", \"user\": \"1000:1000\"", "lang", "h2commit",
+                                  "image", committed, NULL);
+  g_free (out);
+  out = test_run (other_user, "cat /sandbox/state.txt; id -u");
+  g_assert_cmpstr (out, ==, "kept\n1000\n");
+  test_close (other_user);
+  g_clear_object (&other_user);
+  other_user = test_open_session ("\"network_mode\": \"none\"", "lang", "h2commit", "image", committed, NULL);
+  g_free (out);
+  out = test_sh (other_user, "ls -a /sandbox");
+  g_assert_null (strstr (out, ".llmsbx"));
+  test_close (other_user);
+
+  /* A name of the user's own. */
+  naming = test_open_session ("\"network_mode\": \"none\"", "lang", "h2commit", "keep-template", TRUE,
+                              "commit-container", TRUE, "commit-image", named, NULL);
+  g_assert_cmpstr (llmsbx_sandbox_session_get_commit_image (naming), ==, named);
+  g_free (test_run (naming, "echo named > /sandbox/state.txt"));
+  test_close (naming);
+  g_clear_pointer (&after, g_free);
+  after = image_id (default_image);
+  g_assert_cmpstr (after, ==, before);
+  reading = test_open_session ("\"network_mode\": \"none\"", "lang", "h2commit", "image", named, NULL);
+  g_free (out);
+  out = test_run (reading, "cat /sandbox/state.txt");
+  g_assert_cmpstr (out, ==, "named\n");
+  test_close (reading);
+}
+
 /* An existing container: used, never removed, started when it was stopped. */
 static void
 test_attach_existing_container (void)
@@ -259,6 +355,7 @@ main (int argc, char **argv)
   test_add_isolated ("/persistence/dockerfile-failures", test_dockerfile_failures);
   test_add_isolated ("/persistence/keep-template", test_keep_template);
   test_add_isolated ("/persistence/commit-container", test_commit_container);
+  test_add_isolated ("/persistence/commit-default-image", test_commit_default_image);
   test_add_isolated ("/persistence/attach-existing-container", test_attach_existing_container);
 
   return g_test_run ();

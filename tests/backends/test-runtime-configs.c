@@ -826,6 +826,23 @@ test_refused_configs (void)
                      "'volumes'", NULL);
   assert_open_fails ("\"auto_remove\": true", LLMSBX_ERROR_INVALID_ARGUMENT, "'auto_remove'", NULL);
 
+  /* A host key that is not a path names a volume the engine would create and
+   * close would leave behind: refused, and none is made. */
+  {
+    g_autofree char *volume = g_strdup_printf ("llmsbx-test-named-%.8s", test_run_id ());
+    g_autofree char *members = g_strdup_printf ("\"volumes\": {\"%s\": {\"bind\": \"/data\"}}", volume);
+    g_autofree char *listed = g_strdup_printf ("\"volumes\": [\"%s:/data\"]", volume);
+    g_autofree char *named = g_strdup_printf ("'%s'", volume);
+    gboolean made;
+
+    assert_open_fails (members, LLMSBX_ERROR_INVALID_ARGUMENT, "'volumes'", named);
+    assert_open_fails (listed, LLMSBX_ERROR_INVALID_ARGUMENT, "'volumes'", named);
+    made = test_object_exists ("volume", volume);
+    if (made)
+      g_free (test_cli (FALSE, "volume", "rm", "-f", volume, NULL));
+    g_assert_false (made);
+  }
+
   /* Refused by the engine itself: reported with its reason, nothing left. */
   assert_open_fails ("\"nano_cpus\": 500000000, \"cpu_period\": 100000", LLMSBX_ERROR_INVALID_ARGUMENT,
                      NULL, NULL);

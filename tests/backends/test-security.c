@@ -320,6 +320,35 @@ status_hex (LlmsbxSandboxSession *session,
   return g_ascii_strtoull (text, NULL, 16);
 }
 
+/* How the sandbox answers attempts to make a user namespace, one word per
+ * way: unshare(2) (the unshare command, as its user and mapped to root),
+ * clone(2) with CLONE_NEWUSER and clone3(2), each "created" or "refused". */
+static char *
+user_namespace_attempts (LlmsbxSandboxSession *session)
+{
+  static const char clone_probe[] =
+    "python3 -c '\n"
+    "import ctypes, os, struct\n"
+    "libc = ctypes.CDLL(None, use_errno=True)\n"
+    "libc.syscall.restype = ctypes.c_long\n"
+    "CLONE_NEWUSER, SIGCHLD = 0x10000000, 17\n"
+    "number = {\"x86_64\": 56, \"aarch64\": 220}[os.uname().machine]\n"
+    "args = ctypes.create_string_buffer(struct.pack(\"=11Q\", CLONE_NEWUSER, 0, 0, 0, SIGCHLD, 0, 0, 0, 0, 0, 0))\n"
+    "for pid in (libc.syscall(number, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0), libc.syscall(435, args, 88)):\n"
+    "    if pid == 0:\n"
+    "        os._exit(0)\n"
+    "    if pid > 0:\n"
+    "        os.waitpid(pid, 0)\n"
+    "    print(\"created\" if pid > 0 else \"refused\", end=\" \")\n"
+    "'";
+  g_autofree char *unshared = probe (session,
+                                     "for how in -U -r; do unshare $how true 2>/dev/null && echo -n 'created ' || "
+                                     "echo -n 'refused '; done");
+  g_autofree char *cloned = probe (session, clone_probe);
+
+  return g_strconcat (unshared, " ", cloned, NULL);
+}
+
 static void
 test_preset (gconstpointer data)
 {
@@ -433,6 +462,12 @@ test_preset (gconstpointer data)
   g_assert_cmpstr (value, ==, hardened ? "1" : "0");
   g_clear_pointer (&value, g_free);
 
+  /* No new user namespaces (a way to get every capability back inside
+   * one), whatever the preset and the engine. */
+  value = user_namespace_attempts (session);
+  g_assert_cmpstr (value, ==, "refused refused refused refused");
+  g_clear_pointer (&value, g_free);
+
   /* /tmp as the preset mounts it. */
   {
     g_autoptr(GVariant) tmpfs = g_variant_lookup_value (config, "tmpfs", G_VARIANT_TYPE_VARDICT);
@@ -453,6 +488,26 @@ test_preset (gconstpointer data)
   }
 
   test_close (session);
+}
+
+/* Without a preset, too: no user namespaces, as Docker's default seccomp
+ * profile has it, unless the sandbox has CAP_SYS_ADMIN, which lets it do
+ * that and more on every engine. */
+static void
+test_user_namespaces (void)
+{
+  g_autoptr(LlmsbxSandboxSession) plain = test_open_session ("\"network_mode\": \"none\"", NULL);
+  g_autoptr(LlmsbxSandboxSession) admin = NULL;
+  g_autofree char *value = user_namespace_attempts (plain);
+
+  g_assert_cmpstr (value, ==, "refused refused refused refused");
+  test_close (plain);
+
+  admin = test_open_session ("\"network_mode\": \"none\", \"cap_add\": [\"SYS_ADMIN\"]", NULL);
+  g_free (value);
+  value = user_namespace_attempts (admin);
+  g_assert_cmpstr (value, ==, "created created created created");
+  test_close (admin);
 }
 
 /* test_isolated() for a test with data: the body in a subprocess, then reaping. */
@@ -480,6 +535,7 @@ main (int argc, char **argv)
   test_add_isolated ("/security/run-refused-before-the-sandbox", test_run_refused_before_the_sandbox);
   test_add_isolated ("/security/install-refused-before-the-sandbox", test_install_refused_before_the_sandbox);
   test_add_isolated ("/security/is-safe-sends-nothing", test_is_safe_sends_nothing);
+  test_add_isolated ("/security/user-namespaces", test_user_namespaces);
 
   presets = llmsbx_list_available_presets ();
   for (guint i = 0; presets[i] != NULL; i++)

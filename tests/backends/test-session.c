@@ -311,6 +311,127 @@ test_copy_round_trips (void)
   }
 }
 
+static char *
+read_host_file (const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  char *contents = NULL;
+
+  g_file_get_contents (path, &contents, NULL, &error);
+  g_assert_no_error (error);
+  return contents;
+}
+
+/* A source that is a symbolic link is followed, like `cp -L`, in both
+ * directions and on every engine: the copy is what the link points to, under
+ * the name asked for (Docker's archive holds the link itself, Podman's its
+ * target). Links inside a copied directory stay links; a dangling link and a
+ * loop are errors that name them. */
+static void
+test_copy_symlinked_sources (void)
+{
+  g_autoptr(LlmsbxSandboxSession) session = open_python_session ();
+  g_autoptr(LlmsbxExecutionResult) made = NULL;
+  g_autoptr(LlmsbxExecutionResult) listing = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *tmp = g_dir_make_tmp ("llmsbx-links-XXXXXX", &error);
+  g_autofree char *file = g_build_filename (tmp, "file.txt", NULL);
+  g_autofree char *dir = g_build_filename (tmp, "real", NULL);
+  g_autofree char *inner = g_build_filename (dir, "inner.txt", NULL);
+  g_autofree char *link_file = g_build_filename (tmp, "link-file", NULL);
+  g_autofree char *link_dir = g_build_filename (tmp, "link-dir", NULL);
+  g_autofree char *inner_link = g_build_filename (dir, "inner-link", NULL);
+  g_autofree char *dangling = g_build_filename (tmp, "dangling", NULL);
+  g_autofree char *back = g_build_filename (tmp, "back", NULL);
+  g_autofree char *copy = NULL;
+  g_autofree char *text = NULL;
+  const struct { const char *source; const char *contents; } files[] = {
+    { "lf", "in the sandbox\n" },      /* relative link */
+    { "chain", "in the sandbox\n" },   /* a link to a link */
+    { "labs", "in the sandbox\n" },    /* absolute link */
+    { "sub/up", "in the sandbox\n" },  /* a relative link with .. */
+  };
+
+  g_assert_no_error (error);
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  g_assert_cmpint (g_mkdir_with_parents (back, 0755), ==, 0);
+  write_file (file, (const guint8 *) "on the host\n", strlen ("on the host\n"));
+  write_file (inner, (const guint8 *) "inner\n", strlen ("inner\n"));
+  g_assert_cmpint (symlink ("file.txt", link_file), ==, 0);
+  g_assert_cmpint (symlink ("real", link_dir), ==, 0);
+  g_assert_cmpint (symlink ("file.txt", inner_link), ==, 0);
+  g_assert_cmpint (symlink ("no-such-file", dangling), ==, 0);
+
+  /* Host to sandbox. */
+  llmsbx_sandbox_session_copy_to_runtime (session, link_file, "from-link-file", NULL, &error);
+  g_assert_no_error (error);
+  llmsbx_sandbox_session_copy_to_runtime (session, link_dir, "from-link-dir", NULL, &error);
+  g_assert_no_error (error);
+  listing = run_ok (session,
+                    "import os\n"
+                    "for p in ('from-link-file', 'from-link-dir', 'from-link-dir/inner.txt', 'from-link-dir/inner-link'):\n"
+                    "    print(p, os.path.islink(p), os.path.isdir(p), open(p).read() if os.path.isfile(p) else '-', end='|')\n");
+  g_assert_cmpstr (llmsbx_execution_result_get_stdout (listing), ==,
+                   "from-link-file False False on the host\n|from-link-dir False True -|"
+                   "from-link-dir/inner.txt False False inner\n|from-link-dir/inner-link True False -|");
+  g_assert_false (llmsbx_sandbox_session_copy_to_runtime (session, dangling, "x", NULL, &error));
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_FILE_NOT_FOUND);
+  g_clear_error (&error);
+
+  /* Sandbox to host. */
+  made = run_ok (session,
+                 "import os\n"
+                 "open('real.txt', 'w').write('in the sandbox\\n')\n"
+                 "os.makedirs('rd/sub'); open('rd/y', 'w').write('y\\n')\n"
+                 "os.symlink('real.txt', 'lf'); os.symlink('lf', 'chain')\n"
+                 "os.symlink('/sandbox/real.txt', 'labs'); os.makedirs('sub'); os.symlink('../real.txt', 'sub/up')\n"
+                 "os.symlink('rd', 'ld'); os.symlink('/nonexistent', 'dangling'); os.symlink('loop', 'loop')\n");
+  for (guint i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      g_autofree char *name = g_strdelimit (g_strdup (files[i].source), "/", '-');
+
+      g_free (copy);
+      copy = g_build_filename (back, name, NULL);
+      llmsbx_sandbox_session_copy_from_runtime (session, files[i].source, copy, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_false (g_file_test (copy, G_FILE_TEST_IS_SYMLINK));
+      g_free (text);
+      text = read_host_file (copy);
+      g_assert_cmpstr (text, ==, files[i].contents);
+    }
+  g_free (copy);
+  copy = g_build_filename (back, "ld", NULL);
+  llmsbx_sandbox_session_copy_from_runtime (session, "ld", copy, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (g_file_test (copy, G_FILE_TEST_IS_SYMLINK));
+  g_assert_true (g_file_test (copy, G_FILE_TEST_IS_DIR));
+  g_free (copy);
+  copy = g_build_filename (back, "ld", "y", NULL);
+  g_free (text);
+  text = read_host_file (copy);
+  g_assert_cmpstr (text, ==, "y\n");
+
+  g_free (copy);
+  copy = g_build_filename (back, "dangling", NULL);
+  g_assert_false (llmsbx_sandbox_session_copy_from_runtime (session, "dangling", copy, NULL, &error));
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_FILE_NOT_FOUND);
+  g_assert_nonnull (strstr (error->message, "/sandbox/dangling"));
+  g_assert_false (g_file_test (copy, G_FILE_TEST_EXISTS));
+  g_clear_error (&error);
+  g_assert_false (llmsbx_sandbox_session_copy_from_runtime (session, "loop", copy, NULL, &error));
+  g_assert_nonnull (error);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "/sandbox/loop"));
+  g_assert_false (g_file_test (copy, G_FILE_TEST_EXISTS));
+  g_clear_error (&error);
+
+  close_and_check (session);
+  {
+    g_autoptr(GSubprocess) rm = g_subprocess_new (G_SUBPROCESS_FLAGS_NONE, NULL, "rm", "-rf", tmp, NULL);
+    g_subprocess_wait (rm, NULL, NULL);
+  }
+}
+
 typedef struct {
   GString *out;
   GString *err;
@@ -753,6 +874,7 @@ main (int argc, char **argv)
   g_test_add_func ("/session/output-flood-is-capped", test_output_flood_is_capped);
   g_test_add_func ("/session/execute-command-and-argv", test_execute_command_and_argv);
   g_test_add_func ("/session/copy-round-trips", test_copy_round_trips);
+  g_test_add_func ("/session/copy-symlinked-sources", test_copy_symlinked_sources);
   g_test_add_func ("/session/live-output-keeps-exit-status", test_live_output_keeps_exit_status);
   g_test_add_func ("/session/timeout-kills-and-session-survives", test_timeout_kills_and_session_survives);
   g_test_add_func ("/session/execution-timeout-property", test_execution_timeout_property);

@@ -5,8 +5,10 @@
  * gets a label unique to this test process (through --runtime-configs), so
  * after each command the containers it left, and only those, are found,
  * removed, and fail the test; other suites may run alongside. */
+#include <pwd.h>
 #include <signal.h>
 #include <string.h>
+#include <unistd.h>
 #include <glib/gstdio.h>
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
@@ -417,6 +419,197 @@ test_images_build (void)
   g_assert_true (output_contains (result->out, "llmsbx/python:bookworm"));
 }
 
+/* `ENGINE ARGS` with the user's own configuration (GLib's test isolation
+ * moves HOME, where podman looks for it); its stripped stdout, or %NULL when
+ * it failed and @must_succeed is not set. */
+static char *
+engine_output (const char         *engine,
+               gboolean            must_succeed,
+               const char * const *args)
+{
+  g_autoptr(GSubprocessLauncher) launcher =
+    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  struct passwd *user = getpwuid (getuid ());
+
+  if (user != NULL)
+    g_subprocess_launcher_setenv (launcher, "HOME", user->pw_dir, TRUE);
+  g_subprocess_launcher_unsetenv (launcher, "XDG_CONFIG_HOME");
+  g_subprocess_launcher_unsetenv (launcher, "XDG_DATA_HOME");
+  g_subprocess_launcher_unsetenv (launcher, "XDG_RUNTIME_DIR");
+  g_ptr_array_add (argv, (char *) engine);
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (char *) args[i]);
+  g_ptr_array_add (argv, NULL);
+
+  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, NULL, NULL, &out, &err, &error);
+  g_assert_no_error (error);
+  if (!g_subprocess_get_successful (process))
+    {
+      if (must_succeed)
+        g_error ("%s %s failed: %s", engine, args[0], err);
+      return NULL;
+    }
+  return g_strstrip (g_steal_pointer (&out));
+}
+
+#define engine_run(engine, ...) engine_output ((engine), TRUE, (const char * const []) { __VA_ARGS__, NULL })
+
+static void
+write_text (const char *path,
+            const char *text,
+            int         mode)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_file_set_contents (path, text, -1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_chmod (path, mode), ==, 0);
+}
+
+/* The image builder's verdict on a recipe's image: an image imported with
+ * the recipe's hash is up to date; committed onto (a commit keeps the
+ * label), it is modified and rebuilt, also by the build. The recipe is a
+ * test's own, in a copy of the builder's directory, and the "build" has a
+ * mmdebstrap that fails at once, so only the builder's decision is seen. */
+static void
+test_images_notice_commits (gconstpointer data)
+{
+  const char *engine = data;
+  const char *images_dir = g_getenv ("LLMSBX_IMAGES_DIR");
+  g_autofree char *tmp = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *recipe_dir = NULL;
+  g_autofree char *bin = NULL;
+  g_autofree char *rootfs = NULL;
+  g_autofree char *script = NULL;
+  g_autofree char *builder = NULL;
+  g_autofree char *recipe = NULL;
+  g_autofree char *image = NULL;
+  g_autofree char *hash = NULL;
+  g_autofree char *label_change = NULL;
+  g_autofree char *hash_change = NULL;
+  g_autofree char *listed = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *container = NULL;
+  g_autoptr(GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CliResult) fresh = NULL;
+  g_autoptr(CliResult) skipped = NULL;
+  g_autoptr(CliResult) modified = NULL;
+  g_autoptr(CliResult) rebuilt = NULL;
+  static const char dockerfile[] = "FROM scratch\n";
+  const char *uuid = strchr (run_label, '=') + 1;
+
+  if (!g_test_subprocess ())
+    {
+      g_autofree char *filter = g_strconcat ("label=", run_label, NULL);
+      g_autofree char *left = NULL;
+      g_auto(GStrv) ids = NULL;
+
+      g_test_trap_subprocess (NULL, 300 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
+      left = engine_run (engine, "images", "-q", "--filter", filter);
+      ids = g_strsplit (left, "\n", -1);
+      for (guint i = 0; ids[i] != NULL; i++)
+        if (*ids[i] != '\0')
+          g_free (engine_output (engine, FALSE, (const char * const []) { "rmi", "-f", ids[i], NULL }));
+      g_test_trap_assert_passed ();
+      return;
+    }
+
+  g_assert_nonnull (images_dir);
+  tmp = g_dir_make_tmp ("llmsbx-images-XXXXXX", &error);
+  g_assert_no_error (error);
+  dir = g_build_filename (tmp, "images", NULL);
+  recipe_dir = g_build_filename (dir, "fresh", NULL);
+  bin = g_build_filename (tmp, "bin", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (recipe_dir, 0755), ==, 0);
+  g_assert_cmpint (g_mkdir_with_parents (bin, 0755), ==, 0);
+
+  /* The builder, a recipe of this test and a mmdebstrap that fails. */
+  path = g_build_filename (images_dir, "build-offline.sh", NULL);
+  g_file_get_contents (path, &script, NULL, &error);
+  g_assert_no_error (error);
+  builder = g_build_filename (dir, "build-offline.sh", NULL);
+  write_text (builder, script, 0755);
+  image = g_strdup_printf ("llmsbx-test/fresh-%.8s:bookworm", uuid);
+  recipe = g_strdup_printf ("IMAGE=%s\nPACKAGES=\"coreutils\"\nWORKDIR=/sandbox\n", image);
+  g_free (path);
+  path = g_build_filename (recipe_dir, "recipe.conf", NULL);
+  write_text (path, recipe, 0644);
+  g_free (path);
+  path = g_build_filename (recipe_dir, "Dockerfile", NULL);
+  write_text (path, dockerfile, 0644);
+  g_free (path);
+  path = g_build_filename (bin, "mmdebstrap", NULL);
+  write_text (path, "#!/bin/sh\necho 'mmdebstrap of the test: no build' >&2\nexit 1\n", 0755);
+
+  /* The recipe's image as the builder would import it, from a tiny root. */
+  g_checksum_update (checksum, (const guchar *) recipe, strlen (recipe));
+  g_checksum_update (checksum, (const guchar *) dockerfile, strlen (dockerfile));
+  hash = g_strdup (g_checksum_get_string (checksum));
+  g_free (path);
+  path = g_build_filename (tmp, "root", "marker", NULL);
+  rootfs = g_build_filename (tmp, "rootfs.tar", NULL);
+  {
+    g_autofree char *root = g_build_filename (tmp, "root", NULL);
+    g_autoptr(GSubprocess) tar = NULL;
+
+    g_assert_cmpint (g_mkdir_with_parents (root, 0755), ==, 0);
+    write_text (path, "recipe\n", 0644);
+    tar = g_subprocess_new (G_SUBPROCESS_FLAGS_NONE, &error, "tar", "-C", root, "-cf", rootfs, ".", NULL);
+
+    g_assert_no_error (error);
+    g_subprocess_wait_check (tar, NULL, &error);
+    g_assert_no_error (error);
+  }
+  hash_change = g_strdup_printf ("LABEL io.llmsbx.recipe-hash=%s", hash);
+  label_change = g_strdup_printf ("LABEL %s", run_label);
+  g_free (engine_run (engine, "import", "--change", hash_change, "--change", label_change, rootfs, image));
+
+  /* The builder runs the engine's CLI, which needs the user's configuration. */
+  g_setenv ("LLMSBX_IMAGES_DIR", dir, TRUE);
+  {
+    g_autofree char *search = g_strconcat (bin, ":", g_getenv ("PATH"), NULL);
+    struct passwd *user = getpwuid (getuid ());
+
+    g_setenv ("PATH", search, TRUE);
+    if (user != NULL)
+      g_setenv ("HOME", user->pw_dir, TRUE);
+    g_unsetenv ("XDG_CONFIG_HOME");
+    g_unsetenv ("XDG_DATA_HOME");
+    g_unsetenv ("XDG_RUNTIME_DIR");
+  }
+  listed = g_strdup_printf ("fresh\t%s\tup-to-date\n", image);
+  fresh = cli_run ("images", "list", "--engine", engine);
+  g_assert_cmpint (fresh->status, ==, 0);
+  g_assert_true (output_contains (fresh->out, listed));
+  skipped = cli_run ("images", "build", "--engine", engine, "fresh");
+  g_assert_cmpint (skipped->status, ==, 0);
+  g_assert_true (output_contains (skipped->out, "is up to date"));
+
+  /* A commit onto the recipe's tag, as commit_container onto a default image did. */
+  container = engine_run (engine, "create", "--label", run_label, image, "/marker");
+  g_free (engine_run (engine, "commit", container, image));
+  g_free (engine_run (engine, "rm", container));
+
+  g_free (listed);
+  listed = g_strdup_printf ("fresh\t%s\tmodified\n", image);
+  modified = cli_run ("images", "list", "--engine", engine);
+  g_assert_cmpint (modified->status, ==, 0);
+  g_assert_true (output_contains (modified->out, listed));
+  rebuilt = cli_run ("images", "build", "--engine", engine, "fresh");
+  g_assert_cmpint (rebuilt->status, ==, 1);
+  g_assert_true (output_contains (rebuilt->out, "has layers on top of the recipe's"));
+  g_assert_true (output_contains (rebuilt->err, "mmdebstrap of the test: no build"));
+}
+
 /* A container of this test process that is running argv @needle. */
 static char *
 find_running (const char *needle)
@@ -604,12 +797,15 @@ main (int    argc,
   cli_path = g_getenv ("LLMSBX_CLI");
   if (cli_path == NULL)
     g_error ("LLMSBX_CLI is not set: run this test through `meson test`");
-  {
-    g_autofree char *uuid = g_uuid_string_random ();
+  /* One label for this process and the test subprocesses it starts. */
+  if (g_getenv ("LLMSBX_TEST_RUN") == NULL)
+    {
+      g_autofree char *fresh = g_uuid_string_random ();
 
-    run_label = g_strdup_printf (RUN_LABEL "=%s", uuid);
-    run_configs = g_strdup_printf ("{\"labels\": {\"" RUN_LABEL "\": \"%s\"}}", uuid);
-  }
+      g_setenv ("LLMSBX_TEST_RUN", fresh, TRUE);
+    }
+  run_label = g_strdup_printf (RUN_LABEL "=%s", g_getenv ("LLMSBX_TEST_RUN"));
+  run_configs = g_strdup_printf ("{\"labels\": {\"" RUN_LABEL "\": \"%s\"}}", g_getenv ("LLMSBX_TEST_RUN"));
 
   g_test_add_func ("/cli/version", test_version);
   g_test_add_func ("/cli/usage-errors", test_usage_errors);
@@ -618,6 +814,8 @@ main (int    argc,
   g_test_add_func ("/cli/images/list", test_images_list);
   g_test_add_func ("/cli/images/build-unknown", test_images_build_unknown);
   g_test_add_func ("/cli/images/build", test_images_build);
+  g_test_add_data_func ("/cli/images/notice-commits/docker", "docker", test_images_notice_commits);
+  g_test_add_data_func ("/cli/images/notice-commits/podman", "podman", test_images_notice_commits);
   g_test_add_func ("/cli/run/inline-code", test_inline_code);
   g_test_add_func ("/cli/run/exit-status", test_exit_status);
   g_test_add_func ("/cli/run/stderr-separate", test_stderr_separate);

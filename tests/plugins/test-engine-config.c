@@ -137,7 +137,7 @@ test_volumes (void)
   check ("{'volumes': <{'/h': <{'bind': <'/c'>}>}>}", "{\"HostConfig\": {\"Binds\": [\"/h:/c:rw\"]}}");
   check ("{'volumes': <{'/h': <{'bind': '/c', 'mode': 'ro'}>}>}", "{\"HostConfig\": {\"Binds\": [\"/h:/c:ro\"]}}");
   check ("{'volumes': <{'/h': <'/c'>}>}", "{\"HostConfig\": {\"Binds\": [\"/h:/c:rw\"]}}");
-  check ("{'volumes': <['/a:/b:ro', 'named:/d']>}", "{\"HostConfig\": {\"Binds\": [\"/a:/b:ro\", \"named:/d\"]}}");
+  check ("{'volumes': <['/a:/b:ro', '/c:/d']>}", "{\"HostConfig\": {\"Binds\": [\"/a:/b:ro\", \"/c:/d\"]}}");
   check ("{'tmpfs': <{'/tmp': 'size=50m,noexec,nosuid,nodev'}>}",
          "{\"HostConfig\": {\"Tmpfs\": {\"/tmp\": \"size=50m,noexec,nosuid,nodev\"}}}");
   check ("{'tmpfs': <['/run:size=8m', '/var/tmp']>}",
@@ -285,6 +285,12 @@ test_errors (void)
   check_error ("{'volumes': <{'/h': <5>}>}", "'volumes'");
   check_error ("{'volumes': <['nocolon']>}", "Invalid value 'nocolon' for runtime config key 'volumes'");
   check_error ("{'volumes': <'/a:/b'>}", "'volumes'");
+  /* A key that is not an absolute host path would be a named volume, which
+   * the engine creates and no one removes. */
+  check_error ("{'volumes': <{'named': <{'bind': <'/d'>}>}>}", "'named' in runtime config key 'volumes'");
+  check_error ("{'volumes': <{'./data': <'/d'>}>}", "'./data' in runtime config key 'volumes'");
+  check_error ("{'volumes': <['named:/d']>}", "'named' in runtime config key 'volumes'");
+  check_error ("{'volumes': <['data/x:/d:ro']>}", "'data/x' in runtime config key 'volumes'");
   check_error ("{'tmpfs': <{'relative': 'size=1m'}>}", "'tmpfs'");
   check_error ("{'tmpfs': <['relative']>}", "'tmpfs'");
   check_error ("{'devices': <['relative']>}", "'devices'");
