@@ -106,7 +106,7 @@ llmsbx_runner_pack (const char  *host_dir,
       if (!copy_file (from, to, i == 0 ? 0755 : 0644, error))
         goto out;
     }
-  archive = llmsbx_tar_pack_path (top, name, error);
+  archive = llmsbx_tar_pack_path (top, name, 0, error);
 
 out:
   for (guint i = 0; i < G_N_ELEMENTS (payload); i++)
