@@ -18,9 +18,10 @@
  *   is stopped, round after round until no new one appears, then killed;
  *   SIGSTOP first, so a fork bomb cannot outgrow the sweep. "New" means
  *   started at or after the clock tick the run began in (/proc's start
- *   times count ticks since boot), so a run costs no scan of /proc; only a
- *   process started by an earlier run's leftovers in that same tick (10 ms)
- *   can be taken for the run's own.
+ *   times count ticks since boot), so a run costs no scan of /proc. An
+ *   earlier run's leftover started in that same tick (10 ms) would look new:
+ *   the runner's children when the run begins (one read of its own
+ *   /proc/.../children) are its elders, and nothing below them is the run's.
  * - Nothing is forked per request but the program (or, for the Python
  *   adapter, nothing at all): at the process limit a run fails with a SPAWN
  *   failure and the runner keeps answering.
@@ -1011,6 +1012,8 @@ struct sweep
   int everything;                /* every descendant of the runner */
   pid_t protect[2];              /* never: the adapter, the kernel */
   unsigned long long began;      /* the tick the run began in: older processes are not its own */
+  const struct proc *elders;     /* the runner's children when it began: nothing below them is its own */
+  size_t nelders;
 };
 
 static int
@@ -1022,6 +1025,9 @@ is_protected (const struct sweep *s, pid_t pid)
 static int
 existed_before (const struct sweep *s, const struct proc *p)
 {
+  for (size_t i = 0; i < s->nelders; i++)
+    if (same_process (p, s->elders[i].pid, s->elders[i].start))
+      return 1;
   return p->start < s->began;
 }
 
@@ -1150,6 +1156,50 @@ start_time (pid_t pid)
   struct proc p;
 
   return read_stat (pid, &p) == 0 ? p.start : 0;
+}
+
+/* The runner's children now, from its own /proc/.../children (the kernel
+ * keeps that list; no scan of /proc). Without that file (a kernel built
+ * without CONFIG_PROC_CHILDREN) there are none, and only the clock tick
+ * tells a run's processes from older ones. */
+static struct proc *
+snapshot_children (size_t *count)
+{
+  char path[64], text[4096];
+  struct proc *children = NULL;
+  size_t n = 0, cap = 0;
+  ssize_t len;
+  char *p, *end;
+  int fd;
+
+  *count = 0;
+  snprintf (path, sizeof path, "/proc/self/task/%ld/children", (long) self_pid);
+  fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return NULL;
+  len = read (fd, text, sizeof text - 1);
+  close (fd);
+  if (len <= 0)
+    return NULL;
+  text[len] = '\0';
+  for (p = text; *p; p = end)
+    {
+      long pid = strtol (p, &end, 10);
+      struct proc child;
+
+      if (end == p)
+        break;
+      if (pid <= 0 || read_stat ((pid_t) pid, &child) != 0)
+        continue;
+      if (n == cap)
+        {
+          cap = cap ? cap * 2 : 8;
+          children = xrealloc (children, cap * sizeof *children);
+        }
+      children[n++] = child;
+    }
+  *count = n;
+  return children;
 }
 
 /* The memory cgroup's count of OOM kills (v1 and v2 name it alike). */
@@ -1572,6 +1622,8 @@ struct run
   int interrupted;            /* timed out or cancelled: the kill has begun */
   int borrowed;               /* out[] are the Node.js kernel's own pipes, not the run's */
   unsigned long long began;   /* in boot ticks */
+  struct proc *elders;        /* the runner's children when it began */
+  size_t nelders;
   uint64_t oom_before;
 };
 
@@ -1630,6 +1682,8 @@ run_kill (struct run *run, int with_kernel)
   s.protect[0] = adapter.pid;
   s.protect[1] = run->req->stateful && !with_kernel ? adapter.kernel : 0;
   s.began = run->began;
+  s.elders = run->elders;
+  s.nelders = run->nelders;
   if (sweep (&s) < 0)
     run->flags |= LLMSBX_RUNNER_RESULT_KILL_FAILED;
   run->kill_deadline = now_us () + (int64_t) KILL_WAIT_MS * 1000;
@@ -2039,6 +2093,7 @@ serve_run (struct request *req)
 
   run.oom_before = oom_kills ();
   run.began = boot_ticks ();
+  run.elders = snapshot_children (&run.nelders);
   current = &run;
 
   if (req->adapter == NULL)
@@ -2114,6 +2169,7 @@ serve_run (struct request *req)
       close_fd (&errp[0]);
       close_fd (&inp[1]);
       free (env);
+      free (run.elders);
       current = NULL;
       return;
     }
@@ -2277,6 +2333,7 @@ serve_run (struct request *req)
     }
   send_result (&run);
   free (env);
+  free (run.elders);
   current = NULL;
 }
 
