@@ -1,15 +1,21 @@
 #!/bin/sh
 # build-offline.sh: build sandbox images from Debian packages, without a registry.
 #
-#   build-offline.sh [--engine docker|podman] [--force] LANG...
-#   build-offline.sh [--engine docker|podman] [--force] --all
-#   build-offline.sh [--engine docker|podman] --list
+#   build-offline.sh [--engine docker|podman|bubblewrap] [--from ENGINE] [--force] LANG...
+#   build-offline.sh [--engine docker|podman|bubblewrap] [--from ENGINE] [--force] --all
+#   build-offline.sh [--engine docker|podman|bubblewrap] --list
 #
 # Each images/LANG/recipe.conf names the image and what goes into it. The root
 # filesystem comes from mmdebstrap (Debian packages only) and is imported into the
 # engine with the CMD, WORKDIR and ENV that images/LANG/Dockerfile gives the online
 # build. The image is labelled with a hash of recipe.conf and Dockerfile; a build is
 # skipped when the image already carries the current hash, unless --force is given.
+#
+# --engine bubblewrap needs no engine: the tree is unpacked into the bubblewrap
+# backend's image store (docs/images.md), as images/HASH with a tag naming it;
+# $LLMSBX_BUBBLEWRAP_STORE overrides where that store is. With --from docker (or
+# podman) the tree is exported from that engine's image instead of built again,
+# when the engine has it with the current recipe hash.
 #
 # recipe.conf is parsed here rather than sourced: its values become command
 # arguments, so each one is checked against a narrow character set first.
@@ -24,6 +30,7 @@ here=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
 suite=bookworm
 label=io.llmsbx.recipe-hash
 engine=docker
+from=
 force=0
 all=0
 list=0
@@ -34,9 +41,9 @@ die () { printf '%s: error: %s\n' "$prog" "$*" >&2; exit 1; }
 
 usage () {
   printf '%s\n' \
-    "usage: $prog [--engine docker|podman] [--force] LANG..." \
-    "       $prog [--engine docker|podman] [--force] --all" \
-    "       $prog [--engine docker|podman] --list" >&2
+    "usage: $prog [--engine docker|podman|bubblewrap] [--from ENGINE] [--force] LANG..." \
+    "       $prog [--engine docker|podman|bubblewrap] [--from ENGINE] [--force] --all" \
+    "       $prog [--engine docker|podman|bubblewrap] --list" >&2
   exit 2
 }
 
@@ -118,19 +125,48 @@ recipe_hash () {
   cat -- "$1/recipe.conf" "$1/Dockerfile" | sha256sum | cut -d' ' -f1
 }
 
-# image_hash IMAGE: the recipe hash IMAGE is labelled with; empty when the image
-# is missing or has no label.
+# The bubblewrap image store, as the plugin finds it (llmsbx-bubblewrap-rootfs.c).
+store_dir () {
+  if [ -n "${LLMSBX_BUBBLEWRAP_STORE:-}" ]; then
+    printf '%s\n' "$LLMSBX_BUBBLEWRAP_STORE"
+  elif [ "$(id -u)" = 0 ]; then
+    printf '%s\n' /var/lib/llmsbx/bubblewrap
+  else
+    printf '%s\n' "${XDG_DATA_HOME:-$HOME/.local/share}/llmsbx/bubblewrap"
+  fi
+}
+
+# tag_file IMAGE: the store's tag file of IMAGE (its name URI-escaped, as GLib does).
+tag_file () {
+  printf '%s/tags/%s\n' "$(store_dir)" "$(printf '%s' "$1" | sed 's/%/%25/g; s,/,%2F,g; s/:/%3A/g')"
+}
+
+# store_id IMAGE: the id of the store image IMAGE names; empty when none.
+store_id () {
+  f=$(tag_file "$1")
+  if [ -f "$f" ]; then tr -d '\n' < "$f"; fi
+}
+
+# image_hash IMAGE [ENGINE]: the recipe hash IMAGE is labelled with; empty when the
+# image is missing or has no label.
 image_hash () {
-  "$engine" image inspect --format "{{ index .Config.Labels \"$label\" }}" "$1" 2>/dev/null || true
+  e=${2:-$engine}
+  if [ "$e" = bubblewrap ]; then
+    id=$(store_id "$1")
+    if [ -n "$id" ]; then sed -n 's/^RecipeHash=//p' "$(store_dir)/images/$id/config" 2>/dev/null || true; fi
+    return 0
+  fi
+  "$e" image inspect --format "{{ index .Config.Labels \"$label\" }}" "$1" 2>/dev/null || true
 }
 
 engine_reachable () {
+  [ "$engine" = bubblewrap ] && return 0
   "$engine" info >/dev/null 2>&1
 }
 
 list_recipes () {
   reachable=0
-  command -v "$engine" >/dev/null 2>&1 && engine_reachable && reachable=1
+  { [ "$engine" = bubblewrap ] || command -v "$engine" >/dev/null 2>&1; } && engine_reachable && reachable=1
   for lang in $(available); do
     dir=$(recipe_dir "$lang")
     read_recipe "$dir/recipe.conf"
@@ -140,7 +176,9 @@ list_recipes () {
       have=$(image_hash "$IMAGE")
       if [ "$have" = "$(recipe_hash "$dir")" ]; then
         state=up-to-date
-      elif "$engine" image inspect "$IMAGE" >/dev/null 2>&1; then
+      elif [ "$engine" = bubblewrap ] && [ -n "$(store_id "$IMAGE")" ]; then
+        state=outdated
+      elif [ "$engine" != bubblewrap ] && "$engine" image inspect "$IMAGE" >/dev/null 2>&1; then
         state=outdated
       else
         state=missing
@@ -148,6 +186,89 @@ list_recipes () {
     fi
     printf '%s\t%s\t%s\n' "$lang" "$IMAGE" "$state"
   done
+}
+
+# mmdebstrap ROOTFS_TAR: the recipe's root filesystem as a tarball.
+bootstrap () {
+  include=$(printf '%s' "$PACKAGES" | tr -s ' ' ',')
+
+  say "$lang: building $IMAGE from Debian $suite packages: $PACKAGES"
+  say "+ mmdebstrap --variant=minbase --include=$include --customize-hook='mkdir -p \"\$1$WORKDIR\"' $suite $1"
+  # The hook reads WORKDIR from the environment, so no value is pasted into shell code.
+  # Without a terminal mmdebstrap reads a sources.list from standard input: an
+  # empty one makes it use its default mirror, also where CI gives no stdin.
+  # shellcheck disable=SC2016
+  LLMSBX_WORKDIR=$WORKDIR mmdebstrap --variant=minbase --include="$include" \
+    --customize-hook='mkdir -p "$1$LLMSBX_WORKDIR"' \
+    "$suite" "$1" </dev/null ||
+    die "$lang: mmdebstrap failed; its messages above say why"
+}
+
+# store_in_use ID: whether a tag, an image or a sandbox of the store still uses ID.
+store_in_use () {
+  s=$(store_dir)
+  for f in "$s"/tags/* "$s"/images/*/config "$s"/sandboxes/*/state; do
+    [ -f "$f" ] || continue
+    case $f in "$s/images/$1/config") continue ;; esac
+    grep -q -- "$1" "$f" && return 0
+  done
+  return 1
+}
+
+# build_in_store LANG HASH: unpacks the recipe's tree into the bubblewrap store.
+build_in_store () {
+  s=$(store_dir)
+  old_id=$(store_id "$IMAGE")
+  mkdir -p "$s/images" "$s/tags"
+  # In the store itself, so the final rename stays on one file system.
+  tmp=$(mktemp -d "$s/images/.build.XXXXXX")
+  mkdir "$tmp/rootfs"
+
+  if [ -n "$from" ] && [ "$(image_hash "$IMAGE" "$from")" = "$2" ]; then
+    say "$1: exporting $IMAGE from $from (same recipe hash) into $s"
+    cid=$("$from" create --label io.llmsbx.managed-by=build-offline "$IMAGE" true) ||
+      die "$1: '$from create' failed"
+    "$from" export "$cid" | tar -x -p --numeric-owner -C "$tmp/rootfs" -f - ||
+      { "$from" rm -f "$cid" >/dev/null 2>&1; die "$1: exporting $IMAGE from $from failed"; }
+    "$from" rm -f "$cid" >/dev/null
+    # The engine marks its containers; this tree is no container of it.
+    rm -f -- "$tmp/rootfs/.dockerenv"
+  else
+    [ -z "$from" ] || say "$1: $from has no $IMAGE with the current recipe, building it"
+    bootstrap "$tmp/rootfs.tar"
+    say "+ tar -x -C $tmp/rootfs -f $tmp/rootfs.tar"
+    if [ "$(id -u)" = 0 ]; then
+      tar -x -p --numeric-owner -C "$tmp/rootfs" -f "$tmp/rootfs.tar" || die "$1: unpacking failed"
+    else
+      # Device nodes cannot be made, and the sandbox gets its own /dev anyway.
+      tar -x --no-same-owner --exclude='./dev/*' -C "$tmp/rootfs" -f "$tmp/rootfs.tar" || die "$1: unpacking failed"
+    fi
+    rm -f -- "$tmp/rootfs.tar"
+  fi
+  mkdir -p "$tmp/rootfs$WORKDIR"
+
+  {
+    printf '[Image]\nName=%s\nRecipeHash=%s\nWorkingDir=%s\nCmd=sleep;infinity;\n' "$IMAGE" "$2" "$WORKDIR"
+    printf 'Env='
+    for kv in $ENV; do printf '%s;' "$kv"; done
+    printf '\nCreated=%s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  } > "$tmp/config"
+
+  if [ -d "$s/images/$2" ]; then
+    # The same recipe, built before: keep the tree sandboxes may be using.
+    rm -rf -- "$tmp"
+  else
+    mv -- "$tmp" "$s/images/$2"
+  fi
+  tmp=
+  printf '%s\n' "$2" > "$(tag_file "$IMAGE").tmp"
+  mv -- "$(tag_file "$IMAGE").tmp" "$(tag_file "$IMAGE")"
+
+  if [ -n "$old_id" ] && [ "$old_id" != "$2" ] && ! store_in_use "$old_id"; then
+    rm -rf -- "${s:?}/images/$old_id"
+    say "$1: removed the previous image $old_id"
+  fi
+  say "$1: built $IMAGE in $s (images/$2)"
 }
 
 build_one () {
@@ -160,21 +281,14 @@ build_one () {
     say "$lang: $IMAGE is up to date (recipe hash ${hash%"${hash#????????????}"}), skipping; --force rebuilds it"
     return 0
   fi
+  if [ "$engine" = bubblewrap ]; then
+    build_in_store "$lang" "$hash"
+    return 0
+  fi
   old_id=$("$engine" image inspect --format '{{ .Id }}' "$IMAGE" 2>/dev/null || true)
 
   tmp=$(mktemp -d "${TMPDIR:-/var/tmp}/llmsbx-image.XXXXXX")
-  include=$(printf '%s' "$PACKAGES" | tr -s ' ' ',')
-
-  say "$lang: building $IMAGE from Debian $suite packages: $PACKAGES"
-  say "+ mmdebstrap --variant=minbase --include=$include --customize-hook='mkdir -p \"\$1$WORKDIR\"' $suite $tmp/rootfs.tar"
-  # The hook reads WORKDIR from the environment, so no value is pasted into shell code.
-  # Without a terminal mmdebstrap reads a sources.list from standard input: an
-  # empty one makes it use its default mirror, also where CI gives no stdin.
-  # shellcheck disable=SC2016
-  LLMSBX_WORKDIR=$WORKDIR mmdebstrap --variant=minbase --include="$include" \
-    --customize-hook='mkdir -p "$1$LLMSBX_WORKDIR"' \
-    "$suite" "$tmp/rootfs.tar" </dev/null ||
-    die "$lang: mmdebstrap failed; its messages above say why"
+  bootstrap "$tmp/rootfs.tar"
 
   set -- --change 'CMD ["sleep", "infinity"]' --change "WORKDIR $WORKDIR" --change "LABEL $label=$hash"
   for kv in $ENV; do
@@ -208,6 +322,8 @@ while [ $# -gt 0 ]; do
   case $1 in
     --engine) [ $# -ge 2 ] || usage; engine=$2; shift 2 ;;
     --engine=*) engine=${1#--engine=}; shift ;;
+    --from) [ $# -ge 2 ] || usage; from=$2; shift 2 ;;
+    --from=*) from=${1#--from=}; shift ;;
     --force) force=1; shift ;;
     --all) all=1; shift ;;
     --list) list=1; shift ;;
@@ -219,9 +335,14 @@ while [ $# -gt 0 ]; do
 done
 
 case $engine in
-  docker | podman) ;;
-  *) printf '%s: --engine must be docker or podman, not %s\n' "$prog" "$engine" >&2; usage ;;
+  docker | podman | bubblewrap) ;;
+  *) printf '%s: --engine must be docker, podman or bubblewrap, not %s\n' "$prog" "$engine" >&2; usage ;;
 esac
+case $from in
+  '' | docker | podman) ;;
+  *) printf '%s: --from must be docker or podman, not %s\n' "$prog" "$from" >&2; usage ;;
+esac
+[ -z "$from" ] || [ "$engine" = bubblewrap ] || { printf '%s: --from goes with --engine bubblewrap\n' "$prog" >&2; usage; }
 
 if [ $list = 1 ]; then
   if [ $# != 0 ] || [ $all = 1 ] || [ $force = 1 ]; then
@@ -240,9 +361,11 @@ if [ $all = 1 ]; then
 fi
 [ $# -gt 0 ] || usage
 
-command -v "$engine" >/dev/null 2>&1 || die "$engine is not installed"
+if [ "$engine" != bubblewrap ]; then
+  command -v "$engine" >/dev/null 2>&1 || die "$engine is not installed"
+  engine_reachable || die "cannot reach the $engine daemon ('$engine info' fails); start it first"
+fi
 command -v mmdebstrap >/dev/null 2>&1 || die "mmdebstrap is not installed (apt-get install mmdebstrap)"
-engine_reachable || die "cannot reach the $engine daemon ('$engine info' fails); start it first"
 
 for lang in "$@"; do
   build_one "$lang"
