@@ -9,9 +9,13 @@
  * mount namespaces and then uses libarchive with the secure extraction flags
  * of the core's own extractor (libllmsbx/llmsbx-tar.c), which is private to
  * the core today. Archives out of the sandbox are capped like the engines'. */
+#define _GNU_SOURCE
 #include "llmsbx-bubblewrap-archive.h"
 
+#include <errno.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "helpers/llmsbx-bwrap-helper-protocol.h"
 #include "llmsbx-bubblewrap-launch.h"
@@ -24,6 +28,7 @@ spawn_helper (LlmsbxBubblewrapSandbox  *sandbox,
               const char               *mode,
               const char               *path,
               GSubprocessFlags          flags,
+              int                       stdin_fd,
               GError                  **error)
 {
   g_autofree char *helper = NULL;
@@ -32,16 +37,24 @@ spawn_helper (LlmsbxBubblewrapSandbox  *sandbox,
 
   if (!llmsbx_bubblewrap_sandbox_init_alive (sandbox))
     {
+      if (stdin_fd >= 0)
+        close (stdin_fd);
       g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED,
                    "The sandbox %.12s is no longer running (its processes were killed or it exited)", sandbox->id);
       return NULL;
     }
   helper = llmsbx_bubblewrap_helper_path ("llmsbx-bwrap-helper", error);
   if (helper == NULL)
-    return NULL;
+    {
+      if (stdin_fd >= 0)
+        close (stdin_fd);
+      return NULL;
+    }
   pid = g_strdup_printf ("%" G_GINT64_FORMAT, sandbox->init_pid);
   launcher = g_subprocess_launcher_new (flags | G_SUBPROCESS_FLAGS_STDERR_PIPE);
   g_subprocess_launcher_set_cwd (launcher, "/");
+  if (stdin_fd >= 0)
+    g_subprocess_launcher_take_stdin_fd (launcher, stdin_fd);
   return g_subprocess_launcher_spawn (launcher, error, helper, mode, LLMSBX_BWRAP_HELPER_PROTOCOL_VERSION,
                                       pid, path, NULL);
 }
@@ -77,11 +90,38 @@ llmsbx_bubblewrap_put_archive (LlmsbxBubblewrapSandbox  *sandbox,
   g_autoptr(GSubprocess) helper = NULL;
   g_autoptr(GBytes) err = NULL;
   g_autofree char *what = NULL;
+  gsize size;
+  const guint8 *data = g_bytes_get_data (archive, &size);
+  int input = memfd_create ("llmsbx-archive", MFD_CLOEXEC);
 
-  helper = spawn_helper (sandbox, "extract", dest_dir, G_SUBPROCESS_FLAGS_STDIN_PIPE, error);
+  /* The archive goes in a file, not a pipe: the helper may refuse it before
+   * reading it all (a missing directory), and a pipe would then raise
+   * SIGPIPE in the caller's process. */
+  if (input < 0)
+    {
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_FAILED, "Cannot hold the archive: %s", g_strerror (errno));
+      return FALSE;
+    }
+  for (gsize written = 0; written < size; )
+    {
+      gssize n = write (input, data + written, size - written);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        {
+          g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_FAILED, "Cannot hold the archive: %s", g_strerror (errno));
+          close (input);
+          return FALSE;
+        }
+      written += n;
+    }
+  lseek (input, 0, SEEK_SET);
+
+  helper = spawn_helper (sandbox, "extract", dest_dir, G_SUBPROCESS_FLAGS_NONE, input, error);
   if (helper == NULL)
     return FALSE;
-  if (!g_subprocess_communicate (helper, archive, cancellable, NULL, &err, error))
+  if (!g_subprocess_communicate (helper, NULL, cancellable, NULL, &err, error))
     {
       g_subprocess_force_exit (helper);
       g_subprocess_wait (helper, NULL, NULL);
@@ -103,7 +143,7 @@ llmsbx_bubblewrap_get_archive (LlmsbxBubblewrapSandbox  *sandbox,
   g_autofree char *what = NULL;
   GInputStream *out;
 
-  helper = spawn_helper (sandbox, "pack", path, G_SUBPROCESS_FLAGS_STDOUT_PIPE, error);
+  helper = spawn_helper (sandbox, "pack", path, G_SUBPROCESS_FLAGS_STDOUT_PIPE, -1, error);
   if (helper == NULL)
     return NULL;
 

@@ -450,7 +450,7 @@ llmsbx_bubblewrap_backend_commit (LlmsbxBackend  *backend,
   if (workdir != NULL && !g_file_test (workdir, G_FILE_TEST_IS_DIR))
     g_clear_pointer (&workdir, g_free);
   return llmsbx_bubblewrap_image_commit (self->store, base, upper, workdir, sandbox->workdir, image,
-                                         cancellable, error);
+                                         (const char * const *) sandbox->labels, cancellable, error);
 }
 
 static gboolean

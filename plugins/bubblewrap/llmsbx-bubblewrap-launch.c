@@ -195,8 +195,10 @@ in_any_layer (char       **layers,
   return FALSE;
 }
 
-/* A read-only root cannot take new mount points: they go in the stub layer
- * on top of the image (a directory; an empty file for a file's bind). */
+/* Mount points the image lacks go in a stub layer on top of it (a
+ * directory; an empty file for a file's bind): a read-only root could not
+ * take them, and in a writable one they would land in the upper layer, and
+ * so in a commit. */
 static gboolean
 add_mount_point (const char  *stub,
                  char       **layers,
@@ -484,17 +486,19 @@ add_file_systems (Launch                  *launch,
                   LlmsbxBubblewrapConfig  *config,
                   LlmsbxBubblewrapImage   *image,
                   const char              *workdir,
+                  const char              *slirp4netns,
                   GError                 **error)
 {
   LlmsbxBubblewrapSandbox *sandbox = launch->sandbox;
   g_autofree char *root = llmsbx_bubblewrap_sandbox_path (sandbox, "root");
-  g_autofree char *stub = config->read_only ? llmsbx_bubblewrap_sandbox_path (sandbox, "stub") : NULL;
-  g_autofree char *overlay = g_strjoinv (":", image->layers);
+  g_autofree char *stub = llmsbx_bubblewrap_sandbox_path (sandbox, "stub");
+  g_autofree char *layers = g_strjoinv (":", image->layers);
+  g_autofree char *overlay = g_strconcat (stub, ":", layers, NULL);
   g_autoptr(GPtrArray) targets = g_ptr_array_new ();
-  const char *names[] = { "root", "mnt", config->read_only ? "stub" : "upper", config->read_only ? NULL : "work",
-                          NULL };
+  const char *writable[] = { "root", "mnt", "stub", "upper", "work", NULL };
+  const char *read_only[] = { "root", "mnt", "stub", NULL };
 
-  if (!make_dirs (launch, names, error))
+  if (!make_dirs (launch, config->read_only ? read_only : writable, error))
     return FALSE;
   add_helper_arg (launch, "--overlay", overlay, config->read_only ? NULL : "--writable", NULL);
   llmsbx_bwrap_add_bind (launch->bwrap, config->read_only, root, "/");
@@ -563,19 +567,59 @@ add_file_systems (Launch                  *launch,
             return FALSE;
           llmsbx_bwrap_add_bind (launch->bwrap, FALSE, host, target);
         }
-      else
-        llmsbx_bwrap_add_args (launch->bwrap, "--dir", target, NULL);
+      else if (!add_mount_point (stub, image->layers, target, FALSE, error))
+        return FALSE;
+    }
+
+  /* apt drops privileges to its _apt user, which a sandbox's user namespace
+   * does not have (it maps one user): it is told to stay who it is. */
+  if (in_any_layer (image->layers, "etc/apt/apt.conf.d"))
+    {
+      g_autofree char *apt = llmsbx_bubblewrap_sandbox_path (sandbox, "apt.conf");
+      const char *target = "/etc/apt/apt.conf.d/00llmsbx-bubblewrap";
+
+      if (!g_file_set_contents (apt, "APT::Sandbox::User \"root\";\n", -1, NULL))
+        return fail_errno (error, LLMSBX_ERROR_CONTAINER_FAILED, "Cannot write", apt);
+      if (!add_mount_point (stub, image->layers, target, TRUE, error))
+        return FALSE;
+      llmsbx_bwrap_add_bind (launch->bwrap, TRUE, apt, target);
     }
 
   /* /sys: the sandbox network's own sysfs, or the host's for host networking;
    * then only the sandbox's cgroups below /sys/fs/cgroup. */
   if (config->network == LLMSBX_BUBBLEWRAP_NETWORK_HOST)
-    llmsbx_bwrap_add_bind (launch->bwrap, TRUE, "/sys", "/sys");
+    {
+      llmsbx_bwrap_add_bind (launch->bwrap, TRUE, "/sys", "/sys");
+      /* The host's name servers, as an engine copies them for host networking. */
+      if (g_file_test ("/etc/resolv.conf", G_FILE_TEST_EXISTS) &&
+          !path_covered (config, "/etc/resolv.conf"))
+        {
+          if (!add_mount_point (stub, image->layers, "/etc/resolv.conf", TRUE, error))
+            return FALSE;
+          llmsbx_bwrap_add_args (launch->bwrap, "--ro-bind", "/etc/resolv.conf", "/etc/resolv.conf", NULL);
+        }
+    }
   else
     {
       g_autofree char *sys = llmsbx_bubblewrap_sandbox_path (sandbox, "mnt/sys");
 
-      add_helper_arg (launch, "--private-network", NULL);
+      if (slirp4netns != NULL)
+        {
+          /* slirp4netns answers DNS at 10.0.2.3. */
+          g_autofree char *resolv = llmsbx_bubblewrap_sandbox_path (sandbox, "resolv.conf");
+
+          if (!g_file_set_contents (resolv, "nameserver 10.0.2.3\n", -1, NULL))
+            return fail_errno (error, LLMSBX_ERROR_CONTAINER_FAILED, "Cannot write", resolv);
+          add_helper_arg (launch, "--slirp4netns", slirp4netns, NULL);
+          if (!path_covered (config, "/etc/resolv.conf"))
+            {
+              if (!add_mount_point (stub, image->layers, "/etc/resolv.conf", TRUE, error))
+                return FALSE;
+              llmsbx_bwrap_add_bind (launch->bwrap, TRUE, resolv, "/etc/resolv.conf");
+            }
+        }
+      else
+        add_helper_arg (launch, "--private-network", NULL);
       llmsbx_bwrap_add_bind (launch->bwrap, TRUE, sys, "/sys");
     }
   llmsbx_bwrap_add_args (launch->bwrap, "--tmpfs", "/sys/fs/cgroup", NULL);
@@ -772,6 +816,7 @@ llmsbx_bubblewrap_launch (const char           *bwrap,
   g_autofree char *events = NULL;
   g_auto(GStrv) caps = NULL;
   g_autofree char *shown = NULL;
+  g_autofree char *slirp4netns = NULL;
   Launch launch = { 0 };
   const char *workdir;
   const char *hostname;
@@ -786,10 +831,14 @@ llmsbx_bubblewrap_launch (const char           *bwrap,
     return NULL;
   if (config->network == LLMSBX_BUBBLEWRAP_NETWORK_BRIDGE)
     {
-      g_set_error_literal (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
-                           "The bubblewrap backend does not support network_mode 'bridge': its sandboxes have "
-                           "no network ('none', the default) or the host's ('host')");
-      return NULL;
+      slirp4netns = g_find_program_in_path ("slirp4netns");
+      if (slirp4netns == NULL)
+        {
+          g_set_error_literal (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
+                               "The bubblewrap backend gives network_mode 'bridge' through slirp4netns, which is "
+                               "not installed (apt-get install slirp4netns); 'none' and 'host' need nothing");
+          return NULL;
+        }
     }
   image = llmsbx_bubblewrap_image_lookup (store, spec->image, error);
   if (image == NULL)
@@ -904,7 +953,7 @@ llmsbx_bubblewrap_launch (const char           *bwrap,
   llmsbx_bwrap_add_arg_printf (launch.bwrap, "%d", LLMSBX_BWRAP_HELPER_INFO_FD);
   llmsbx_bwrap_add_arg_printf (launch.bwrap, "--block-fd");
   llmsbx_bwrap_add_arg_printf (launch.bwrap, "%d", LLMSBX_BWRAP_HELPER_BLOCK_FD);
-  if (!add_file_systems (&launch, config, image, workdir, error))
+  if (!add_file_systems (&launch, config, image, workdir, slirp4netns, error))
     goto fail;
   llmsbx_bwrap_add_args (launch.bwrap, "--clearenv", "--setenv", "PATH", DEFAULT_PATH, "--chdir", "/", "--", NULL);
   llmsbx_bwrap_add_arg_printf (launch.bwrap, "/proc/self/fd/%d", LLMSBX_BWRAP_INIT_EXE_FD);

@@ -356,6 +356,8 @@ write_atomically (const char  *path,
  *   root's working directory, which is not in any layer)
  * @extra_target: (nullable): where @extra_dir goes in the image
  * @name: the reference to give the new image
+ * @labels: (array zero-terminated=1) (nullable): `key=value` labels the image
+ *   keeps, as an engine's commit keeps the container's
  * @cancellable: (nullable): a #GCancellable
  * @error: return location for a #GError
  *
@@ -369,6 +371,7 @@ llmsbx_bubblewrap_image_commit (const char             *store,
                                 const char             *extra_dir,
                                 const char             *extra_target,
                                 const char             *name,
+                                const char * const     *labels,
                                 GCancellable           *cancellable,
                                 GError                **error)
 {
@@ -419,6 +422,8 @@ llmsbx_bubblewrap_image_commit (const char             *store,
   if (base->working_dir != NULL)
     g_key_file_set_string (config, GROUP, "WorkingDir", base->working_dir);
   g_key_file_set_string (config, GROUP, "CommittedFrom", base->name);
+  if (labels != NULL)
+    g_key_file_set_string_list (config, GROUP, "Labels", labels, g_strv_length ((char **) labels));
   g_key_file_set_string (config, GROUP, "Created", created);
   config_path = g_build_filename (staging, "config", NULL);
   config_text = g_key_file_to_data (config, NULL, NULL);

@@ -47,6 +47,7 @@ gboolean               llmsbx_bubblewrap_image_commit         (const char       
                                                                const char             *extra_dir,
                                                                const char             *extra_target,
                                                                const char             *name,
+                                                               const char * const     *labels,
                                                                GCancellable           *cancellable,
                                                                GError                **error);
 gboolean               llmsbx_bubblewrap_image_remove         (const char             *store,

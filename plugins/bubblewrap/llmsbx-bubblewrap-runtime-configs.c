@@ -421,7 +421,7 @@ apply_string (LlmsbxBubblewrapConfig *self, const char *key, GVariant *value, GE
         {
           g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
                        "The " BACKEND " backend does not support network_mode '%s': use 'none' (the default), "
-                       "'host', or 'bridge' (through slirp4netns)", text);
+                       "'host', or 'bridge' (through slirp4netns); it has no networks to join", text);
           return FALSE;
         }
     }

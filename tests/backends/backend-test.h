@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bubblewrap-test.h"
+
 /* The backend under test: "docker" unless LLMSBX_TEST_BACKEND says otherwise. */
 static inline const char *
 backend_test_name (void)
@@ -18,6 +20,21 @@ backend_test_name (void)
   const char *name = g_getenv ("LLMSBX_TEST_BACKEND");
 
   return name != NULL && *name != '\0' ? name : "docker";
+}
+
+static inline gboolean
+backend_test_is_bubblewrap (void)
+{
+  return g_str_equal (backend_test_name (), "bubblewrap");
+}
+
+/* The backend whose security presets a test asks for: the core renders
+ * presets for the engines and Kubernetes only, and bubblewrap reads the
+ * same docker-py runtime configs as Docker (docs/backends.md). */
+static inline const char *
+backend_test_preset_backend (void)
+{
+  return backend_test_is_bubblewrap () ? "docker" : backend_test_name ();
 }
 
 /* The engine's command-line client, named like the backend. */
@@ -77,6 +94,8 @@ backend_test_ps (const char *filter)
   g_autoptr(GError) error = NULL;
   g_autofree char *out = NULL;
 
+  if (backend_test_is_bubblewrap ())
+    return bubblewrap_test_ps (filter);
   process = g_subprocess_launcher_spawn (launcher, &error,
                                          backend_test_cli (), "ps", "-aq", "--no-trunc", "--filter", filter, NULL);
   g_assert_no_error (error);
@@ -89,8 +108,11 @@ backend_test_ps (const char *filter)
 static inline void
 backend_test_assert_container_gone (const char *id)
 {
+  g_assert_nonnull (id);
   g_autofree char *filter = g_strdup_printf ("id=%s", id);
   g_autofree char *found = backend_test_ps (filter);
 
   g_assert_cmpstr (found, ==, "");
+  if (backend_test_is_bubblewrap ())
+    bubblewrap_test_assert_gone (id);
 }

@@ -138,7 +138,7 @@ test_large_code_read_only (void)
   g_autoptr(GError) error = NULL;
   GString *code = g_string_new ("total = 0\n");
 
-  preset = llmsbx_get_security_preset ("strict", "python", backend_test_name (), &error);
+  preset = llmsbx_get_security_preset ("strict", "python", backend_test_preset_backend (), &error);
   g_assert_no_error (error);
   session = backend_test_session_new ("python",
                                       "security-policy", llmsbx_security_preset_get_security_policy (preset),
@@ -614,8 +614,14 @@ test_failed_open_leaves_nothing (void)
   port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
 
   session = backend_test_session_new ("python", NULL);
-  configs = g_strdup_printf ("{\"ports\": {\"8080/tcp\": \"127.0.0.1:%u\"}, "
-                             "\"labels\": {\"llmsbx-test\": \"failed-open\"}}", port);
+  /* bubblewrap publishes no ports: a volume whose host directory is gone
+   * fails its start instead, after its directory and cgroup were made. */
+  if (backend_test_is_bubblewrap ())
+    configs = g_strdup ("{\"volumes\": [\"/nonexistent/llmsbx-test:/data\"], "
+                        "\"labels\": {\"llmsbx-test\": \"failed-open\"}}");
+  else
+    configs = g_strdup_printf ("{\"ports\": {\"8080/tcp\": \"127.0.0.1:%u\"}, "
+                               "\"labels\": {\"llmsbx-test\": \"failed-open\"}}", port);
   llmsbx_sandbox_session_set_runtime_configs_json (session, configs, &error);
   g_assert_no_error (error);
 

@@ -12,11 +12,12 @@
  * private network, a network namespace with loopback up and its own sysfs at
  * DIR/mnt/sys; then it runs bwrap with BWRAP ARGS, moves the sandbox into its
  * cgroups before it starts anything, and waits:
- *   --overlay LOWER[:LOWER...]  the image's layers, the top one first
+ *   --overlay LOWER[:LOWER...]  the layers, the top one first
  *   --writable                  an upper layer in DIR/upper (else read-only)
  *   --tmpfs NAME:FLAGS:DATA     FLAGS a '+'-separated subset of ro, noexec;
  *                               DATA the tmpfs options (size=..,mode=..)
  *   --private-network
+ *   --slirp4netns PATH          a private network with outbound access (eth0)
  *   --cgroup DIR                a cgroup directory of the sandbox (repeatable)
  *   --rlimit NAME:SOFT:HARD     NAME as, nproc, nofile, core, fsize, stack, ...
  * Once bwrap's init reports it listens, the helper writes "ok PID\n" to the

@@ -23,6 +23,7 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/nsfs.h>
 #include <net/if.h>
 #include <poll.h>
 #include <sched.h>
@@ -115,6 +116,7 @@ typedef struct {
   gboolean   writable;
   GPtrArray *tmpfs;       /* NAME:FLAGS:DATA */
   gboolean   private_network;
+  char      *slirp4netns; /* with a private network: its outbound link */
   GPtrArray *cgroups;     /* directories, NULL-terminated */
   GPtrArray *rlimits;     /* NAME:SOFT:HARD */
   char     **bwrap_argv;
@@ -177,11 +179,8 @@ mount_root (Monitor *self)
     }
   else
     {
-      /* Layers alone make a read-only overlay; the stub layer on top holds
-       * the mount points the image lacks. */
-      g_autofree char *stub = g_build_filename (self->state, "stub", NULL);
-
-      data = g_strdup_printf ("lowerdir=%s:%s", stub, self->overlay);
+      /* Layers alone make a read-only overlay. */
+      data = g_strdup_printf ("lowerdir=%s", self->overlay);
       flags |= MS_RDONLY;
     }
 
@@ -292,7 +291,8 @@ exec_bwrap (Monitor *self,
             int      ready_w,
             int      info_w,
             int      block_r,
-            int      err_w)
+            int      err_w,
+            int      network_w)
 {
   int null_fd = open ("/dev/null", O_RDONLY | O_CLOEXEC);
   sigset_t none;
@@ -304,6 +304,9 @@ exec_bwrap (Monitor *self,
 
   if (self->private_network)
     make_private_network (self);
+  /* The namespace exists: slirp4netns may join it (closed by exec otherwise). */
+  if (write (network_w, "N", 1) != 1)
+    _exit (127);
   for (guint i = 0; i < self->rlimits->len; i++)
     apply_rlimit (self->rlimits->pdata[i]);
 
@@ -340,6 +343,8 @@ append_log (Monitor    *self,
 
 static pid_t bwrap_pid;
 static pid_t sandbox_pid;
+static pid_t slirp_pid;
+static int slirp_exit_w = -1;
 
 /* Kills the sandbox, removes its cgroups and its state directory. */
 static void
@@ -348,6 +353,14 @@ teardown (Monitor *self)
   g_autoptr(GError) error = NULL;
   const char * const *cgroups = (const char * const *) self->cgroups->pdata;
 
+  if (slirp_pid > 0)
+    {
+      close (slirp_exit_w);
+      kill (slirp_pid, SIGKILL);
+      while (waitpid (slirp_pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+      slirp_pid = 0;
+    }
   if (sandbox_pid > 0)
     kill (sandbox_pid, SIGKILL);
   if (bwrap_pid > 0)
@@ -467,23 +480,74 @@ parse_child_pid (const char *info)
   return (pid_t) pid;
 }
 
+/* User-mode networking into the namespace of @pid: a tap "eth0" with
+ * outbound access through our own network (slirp4netns's 10.0.2.0/24), and
+ * no way to the host's loopback. Returns an error message, or NULL. */
+static char *
+start_slirp4netns (Monitor *self,
+                   pid_t    pid)
+{
+  g_autofree char *log = g_build_filename (self->state, "log", NULL);
+  g_autofree char *pid_text = g_strdup_printf ("%d", (int) pid);
+  int ready[2], quit[2];
+  char byte;
+
+  if (pipe2 (ready, O_CLOEXEC) != 0 || pipe2 (quit, O_CLOEXEC) != 0)
+    return g_strdup (g_strerror (errno));
+  slirp_pid = fork ();
+  if (slirp_pid < 0)
+    return g_strdup (g_strerror (errno));
+  if (slirp_pid == 0)
+    {
+      int null_fd = open ("/dev/null", O_RDWR | O_CLOEXEC);
+      int log_fd = open (log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+      g_autofree char *ready_arg = NULL;
+      g_autofree char *exit_arg = NULL;
+      sigset_t none;
+
+      sigemptyset (&none);
+      sigprocmask (SIG_SETMASK, &none, NULL);
+      if (null_fd < 0 || log_fd < 0 || dup2 (null_fd, STDIN_FILENO) < 0 || dup2 (log_fd, STDOUT_FILENO) < 0 ||
+          dup2 (log_fd, STDERR_FILENO) < 0 || dup2 (ready[1], 3) < 0 || dup2 (quit[0], 4) < 0)
+        _exit (127);
+      ready_arg = g_strdup ("--ready-fd=3");
+      exit_arg = g_strdup ("--exit-fd=4");
+      execl (self->slirp4netns, self->slirp4netns, "--configure", "--mtu=65520", "--disable-host-loopback",
+             "--enable-sandbox", ready_arg, exit_arg, pid_text, "eth0", (char *) NULL);
+      dprintf (STDERR_FILENO, "cannot run %s: %s\n", self->slirp4netns, g_strerror (errno));
+      _exit (127);
+    }
+  close (ready[1]);
+  close (quit[0]);
+  slirp_exit_w = quit[1];
+
+  /* It writes "1" once the interface is up, or exits. */
+  if (read (ready[0], &byte, 1) != 1)
+    {
+      close (ready[0]);
+      return g_strdup_printf ("slirp4netns could not set up the network (its messages are in %s)", log);
+    }
+  close (ready[0]);
+  return NULL;
+}
+
 static void
 start_sandbox (Monitor *self)
 {
-  int ready[2], info[2], block[2], err[2];
+  int ready[2], info[2], block[2], err[2], network[2];
   g_autoptr(GString) errors = g_string_new (NULL);
   g_autoptr(GString) info_text = g_string_new (NULL);
   char byte;
 
   if (pipe2 (ready, O_CLOEXEC) != 0 || pipe2 (info, O_CLOEXEC) != 0 ||
-      pipe2 (block, O_CLOEXEC) != 0 || pipe2 (err, O_CLOEXEC) != 0)
+      pipe2 (block, O_CLOEXEC) != 0 || pipe2 (err, O_CLOEXEC) != 0 || pipe2 (network, O_CLOEXEC) != 0)
     fail_startup (self, g_strerror (errno));
 
   bwrap_pid = fork ();
   if (bwrap_pid < 0)
     fail_startup (self, g_strerror (errno));
   if (bwrap_pid == 0)
-    exec_bwrap (self, ready[1], info[1], block[0], err[1]);
+    exec_bwrap (self, ready[1], info[1], block[0], err[1], network[1]);
 
   /* Only the sandbox holds these now. */
   close (LLMSBX_BWRAP_INIT_LISTEN_FD);
@@ -494,6 +558,22 @@ start_sandbox (Monitor *self)
   close (info[1]);
   close (block[0]);
   close (err[1]);
+  close (network[1]);
+
+  /* The sandbox's network exists once bwrap's parent made it. */
+  if (!wait_readable (network[0], err[0], errors) || read (network[0], &byte, 1) != 1)
+    {
+      g_autofree char *message = startup_error (err[0], errors, "the sandbox's network could not be made");
+      fail_startup (self, message);
+    }
+  close (network[0]);
+  if (self->slirp4netns != NULL)
+    {
+      g_autofree char *message = start_slirp4netns (self, bwrap_pid);
+
+      if (message != NULL)
+        fail_startup (self, message);
+    }
 
   /* bwrap writes its child's pid, then waits for the block descriptor. */
   while (wait_readable (info[0], err[0], errors) && read_into (info[0], info_text))
@@ -633,6 +713,11 @@ monitor_main (int    argc,
         self.overlay = (char *) value;
       else if (g_str_equal (option, "--tmpfs"))
         g_ptr_array_add (self.tmpfs, (gpointer) value);
+      else if (g_str_equal (option, "--slirp4netns"))
+        {
+          self.slirp4netns = (char *) value;
+          self.private_network = TRUE;
+        }
       else if (g_str_equal (option, "--cgroup"))
         g_ptr_array_add (self.cgroups, (gpointer) value);
       else if (g_str_equal (option, "--rlimit"))
@@ -683,30 +768,35 @@ monitor_main (int    argc,
  * Archives
  * ------------------------------------------------------------------------ */
 
-/* Joins the user and mount namespaces of @pid_text's sandbox: from here on,
- * every path is the sandbox's. */
+/* Joins the mount namespace of @pid_text's sandbox: from here on, every path
+ * is the sandbox's. That needs capabilities in the user namespace owning it
+ * (bwrap's first; the sandbox's processes may sit in a nested second one),
+ * so that one is joined first: its owner, this process's user, has them. */
 static void
 enter_sandbox (const char *pid_text)
 {
-  g_autofree char *user_path = NULL;
   g_autofree char *mount_path = NULL;
-  struct stat own, target;
   guint64 pid;
   int user_fd, mount_fd;
 
   if (!g_ascii_string_to_unsigned (pid_text, 10, 1, G_MAXINT32, &pid, NULL))
     die ("invalid sandbox pid %s", pid_text);
-  user_path = g_strdup_printf ("/proc/%s/ns/user", pid_text);
   mount_path = g_strdup_printf ("/proc/%s/ns/mnt", pid_text);
-  user_fd = open (user_path, O_RDONLY | O_CLOEXEC);
   mount_fd = open (mount_path, O_RDONLY | O_CLOEXEC);
-  if (user_fd < 0 || mount_fd < 0)
-    die ("the sandbox is no longer running (%s: %s)", user_path, g_strerror (errno));
+  if (mount_fd < 0)
+    die ("the sandbox is no longer running (%s: %s)", mount_path, g_strerror (errno));
+  user_fd = ioctl (mount_fd, NS_GET_USERNS);
+  if (user_fd < 0)
+    die ("cannot find the sandbox's user namespace: %s", g_strerror (errno));
+  {
+    struct stat own, target;
 
-  if (stat ("/proc/self/ns/user", &own) != 0 || fstat (user_fd, &target) != 0)
-    die ("cannot compare user namespaces: %s", g_strerror (errno));
-  if ((own.st_ino != target.st_ino || own.st_dev != target.st_dev) && setns (user_fd, CLONE_NEWUSER) != 0)
-    die ("cannot join the sandbox's user namespace: %s", g_strerror (errno));
+    /* A namespace cannot be joined again by a process already in it. */
+    if (stat ("/proc/self/ns/user", &own) != 0 || fstat (user_fd, &target) != 0)
+      die ("cannot compare user namespaces: %s", g_strerror (errno));
+    if ((own.st_ino != target.st_ino || own.st_dev != target.st_dev) && setns (user_fd, CLONE_NEWUSER) != 0)
+      die ("cannot join the sandbox's user namespace: %s", g_strerror (errno));
+  }
   if (setns (mount_fd, CLONE_NEWNS) != 0)
     die ("cannot join the sandbox's mount namespace: %s", g_strerror (errno));
   close (user_fd);

@@ -25,7 +25,9 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -161,20 +163,21 @@ exec_in_path (char **argv,
 
 /* Splits a complete payload into argv, envp and cwd; NULL when malformed. */
 static char **
-parse_payload (Connection  *c,
-               char      ***envp,
-               const char **cwd)
+parse_payload (char         *payload,
+               uint32_t      length,
+               char       ***envp,
+               const char  **cwd)
 {
   uint32_t counts[2];
   char **strings;
-  char *p = c->payload + sizeof counts;
-  char *end = c->payload + c->length;
+  char *p = payload + sizeof counts;
+  char *end = payload + length;
   uint32_t total;
 
-  if (c->length < sizeof counts)
+  if (length < sizeof counts)
     return NULL;
-  memcpy (counts, c->payload, sizeof counts);
-  if (counts[0] == 0 || counts[0] > c->length || counts[1] > c->length - counts[0])
+  memcpy (counts, payload, sizeof counts);
+  if (counts[0] == 0 || counts[0] > length || counts[1] > length - counts[0])
     return NULL;
   total = counts[0] + counts[1] + 1;
 
@@ -202,12 +205,140 @@ parse_payload (Connection  *c,
   return strings;
 }
 
+/* In the child: becomes the command. */
+static void
+run_command (char       **argv,
+             char       **envp,
+             const char  *cwd,
+             int          out_fd,
+             int          err_fd)
+{
+  sigset_t all;
+  int null_fd;
+
+  sigemptyset (&all);
+  sigprocmask (SIG_SETMASK, &all, NULL);
+  signal (SIGPIPE, SIG_DFL);
+  /* Its own session and process group: the kill of a timed-out command
+   * signals the group too, and nothing reaches the init's. */
+  setsid ();
+
+  null_fd = open ("/dev/null", O_RDONLY);
+  if (null_fd < 0 || dup2 (null_fd, STDIN_FILENO) < 0 ||
+      dup2 (out_fd, STDOUT_FILENO) < 0 || dup2 (err_fd, STDERR_FILENO) < 0)
+    _exit (LLMSBX_BWRAP_INIT_CANNOT_START);
+  if (syscall (SYS_close_range, 3, ~0u, 0) != 0)
+    for (int fd = 3; fd < 1024; fd++)
+      close (fd);
+
+  if (chdir (cwd) != 0)
+    child_fail (LLMSBX_BWRAP_INIT_CANNOT_START, "cannot change to the working directory ", cwd,
+                strerror (errno));
+  exec_in_path (argv, envp);
+}
+
+/* A process forked ahead of need, for when fork() fails: code that fills
+ * the sandbox's pids limit (a fork bomb) would otherwise keep the core's
+ * kill command, the one thing that can end it, from ever starting. It
+ * waits for a command (its payload in a memfd, its two streams) and becomes
+ * it, as a freshly forked child would. One exists whenever a fork works. */
+static pid_t spare_pid;
+static int spare_fd = -1;
+
+static void
+spare_main (int fd)
+{
+  char control[CMSG_SPACE (3 * sizeof (int))];
+  char byte;
+  struct iovec iov = { &byte, 1 };
+  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control };
+  struct cmsghdr *cmsg;
+  int fds[3];
+  struct stat st;
+  char *payload;
+  char **argv, **envp = NULL;
+  const char *cwd = NULL;
+
+  if (recvmsg (fd, &msg, 0) != 1 || (cmsg = CMSG_FIRSTHDR (&msg)) == NULL ||
+      cmsg->cmsg_len != CMSG_LEN (sizeof fds))
+    _exit (LLMSBX_BWRAP_INIT_CANNOT_START);
+  memcpy (fds, CMSG_DATA (cmsg), sizeof fds);
+  if (fstat (fds[2], &st) != 0 || st.st_size <= 0 || st.st_size > LLMSBX_BWRAP_INIT_MAX_PAYLOAD)
+    _exit (LLMSBX_BWRAP_INIT_CANNOT_START);
+  payload = malloc (st.st_size);
+  if (payload == NULL || pread (fds[2], payload, st.st_size, 0) != st.st_size)
+    _exit (LLMSBX_BWRAP_INIT_CANNOT_START);
+  argv = parse_payload (payload, (uint32_t) st.st_size, &envp, &cwd);
+  if (argv == NULL)
+    _exit (LLMSBX_BWRAP_INIT_CANNOT_START);
+  run_command (argv, envp, cwd, fds[0], fds[1]);
+}
+
+static void
+ensure_spare (void)
+{
+  int pair[2];
+  pid_t pid;
+
+  if (spare_pid > 0 || socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0)
+    return;
+  pid = fork ();
+  if (pid < 0)
+    {
+      close (pair[0]);
+      close (pair[1]);
+      return;
+    }
+  if (pid == 0)
+    {
+      /* Nothing of the init's but its own end. */
+      if (dup2 (pair[1], 3) < 0)
+        _exit (LLMSBX_BWRAP_INIT_CANNOT_START);
+      syscall (SYS_close_range, 4, ~0u, 0);
+      spare_main (3);
+    }
+  close (pair[1]);
+  spare_fd = pair[0];
+  spare_pid = pid;
+}
+
+/* Hands a command to the spare; returns its pid, or -1. */
+static pid_t
+use_spare (Connection *c)
+{
+  char control[CMSG_SPACE (3 * sizeof (int))] = { 0 };
+  char byte = 'x';
+  struct iovec iov = { &byte, 1 };
+  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control };
+  struct cmsghdr *cmsg = CMSG_FIRSTHDR (&msg);
+  int payload = memfd_create ("llmsbx-command", MFD_CLOEXEC);
+  int fds[3] = { c->out_fd, c->err_fd, payload };
+  pid_t pid = spare_pid;
+
+  if (spare_pid <= 0 || payload < 0 || write (payload, c->payload, c->length) != (ssize_t) c->length)
+    {
+      if (payload >= 0)
+        close (payload);
+      return -1;
+    }
+  cmsg->cmsg_level = SOL_SOCKET;
+  cmsg->cmsg_type = SCM_RIGHTS;
+  cmsg->cmsg_len = CMSG_LEN (sizeof fds);
+  memcpy (CMSG_DATA (cmsg), fds, sizeof fds);
+  if (sendmsg (spare_fd, &msg, MSG_NOSIGNAL) != 1)
+    pid = -1;
+  close (payload);
+  close_fd (&spare_fd);
+  spare_pid = 0;
+  return pid;
+}
+
 static void
 start_command (Connection *c)
 {
   char **envp = NULL;
   const char *cwd = NULL;
-  char **argv = parse_payload (c, &envp, &cwd);
+  char **argv = parse_payload (c->payload, c->length, &envp, &cwd);
   pid_t pid;
 
   if (argv == NULL)
@@ -219,36 +350,18 @@ start_command (Connection *c)
   pid = fork ();
   if (pid < 0)
     {
-      reply (c, LLMSBX_BWRAP_INIT_FAILED, errno);
-      free (argv);
-      return;
+      int saved = errno;
+
+      pid = use_spare (c);
+      if (pid < 0)
+        {
+          reply (c, LLMSBX_BWRAP_INIT_FAILED, saved);
+          free (argv);
+          return;
+        }
     }
-
-  if (pid == 0)
-    {
-      sigset_t all;
-      int null_fd;
-
-      sigemptyset (&all);
-      sigprocmask (SIG_SETMASK, &all, NULL);
-      signal (SIGPIPE, SIG_DFL);
-      /* Its own session and process group: the kill of a timed-out command
-       * signals the group too, and nothing reaches the init's. */
-      setsid ();
-
-      null_fd = open ("/dev/null", O_RDONLY);
-      if (null_fd < 0 || dup2 (null_fd, STDIN_FILENO) < 0 ||
-          dup2 (c->out_fd, STDOUT_FILENO) < 0 || dup2 (c->err_fd, STDERR_FILENO) < 0)
-        _exit (LLMSBX_BWRAP_INIT_CANNOT_START);
-      if (syscall (SYS_close_range, 3, ~0u, 0) != 0)
-        for (int fd = 3; fd < 1024; fd++)
-          close (fd);
-
-      if (chdir (cwd) != 0)
-        child_fail (LLMSBX_BWRAP_INIT_CANNOT_START, "cannot change to the working directory ", cwd,
-                    strerror (errno));
-      exec_in_path (argv, envp);
-    }
+  else if (pid == 0)
+    run_command (argv, envp, cwd, c->out_fd, c->err_fd);
 
   log_event (pid, argv[0]);
   free (argv);
@@ -348,6 +461,14 @@ reap_children (void)
     {
       int code = WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
 
+      /* A spare that was killed (code may kill anything) is made again. */
+      if (pid == spare_pid)
+        {
+          spare_pid = 0;
+          close_fd (&spare_fd);
+          continue;
+        }
+
       for (int i = 0; i < n_connections; i++)
         if (connections[i].pid == pid)
           {
@@ -391,6 +512,7 @@ main (void)
     {
       int n = 0;
 
+      ensure_spare ();
       fds[n++] = (struct pollfd) { listen_fd, n_connections < MAX_CONNECTIONS ? POLLIN : 0, 0 };
       fds[n++] = (struct pollfd) { signal_fd, POLLIN, 0 };
       for (int i = 0; i < n_connections; i++)
