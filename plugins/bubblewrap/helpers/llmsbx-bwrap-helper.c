@@ -592,8 +592,11 @@ start_sandbox (Monitor *self)
 
       if (!write_text_file (procs, pid_text))
         {
-          g_autofree char *message = g_strdup_printf ("cannot move the sandbox into its cgroup %s: %s",
-                                                      (char *) self->cgroups->pdata[i], g_strerror (errno));
+          g_autofree char *reason = g_strdup_printf ("cannot move the sandbox into its cgroup %s: %s",
+                                                     (char *) self->cgroups->pdata[i], g_strerror (errno));
+          /* A sandbox that is already gone: bwrap says why. */
+          g_autofree char *message = errno == ESRCH ? startup_error (err[0], errors, reason) : g_strdup (reason);
+
           fail_startup (self, message);
         }
     }
