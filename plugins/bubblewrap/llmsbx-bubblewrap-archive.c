@@ -5,7 +5,7 @@
  * ours), but a path there is only safe to follow inside the sandbox: its code
  * may have made any component a symbolic link to a host path, or may swap one
  * in while we copy. So archives are unpacked and packed by the helper program
- * in `extract` and `pack` mode, which first joins the sandbox's user and
+ * llmsbx-bwrap-archive, which first joins the sandbox's user and
  * mount namespaces and then uses libarchive with the secure extraction flags
  * of the core's own extractor (libllmsbx/llmsbx-tar.c), which is private to
  * the core today. Archives out of the sandbox are capped like the engines'. */
@@ -43,7 +43,7 @@ spawn_helper (LlmsbxBubblewrapSandbox  *sandbox,
                    "The sandbox %.12s is no longer running (its processes were killed or it exited)", sandbox->id);
       return NULL;
     }
-  helper = llmsbx_bubblewrap_helper_path ("llmsbx-bwrap-helper", error);
+  helper = llmsbx_bubblewrap_helper_path ("llmsbx-bwrap-archive", error);
   if (helper == NULL)
     {
       if (stdin_fd >= 0)
@@ -76,7 +76,7 @@ check_helper (GSubprocess  *helper,
     g_set_error_literal (error, LLMSBX_ERROR, LLMSBX_ERROR_FILE_NOT_FOUND, text);
   else
     g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED, "%s: %s", what,
-                 g_str_has_prefix (text, "llmsbx-bwrap-helper: ") ? text + strlen ("llmsbx-bwrap-helper: ") : text);
+                 g_str_has_prefix (text, "llmsbx-bwrap-archive: ") ? text + strlen ("llmsbx-bwrap-archive: ") : text);
   return FALSE;
 }
 

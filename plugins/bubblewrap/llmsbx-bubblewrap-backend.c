@@ -207,11 +207,12 @@ llmsbx_bubblewrap_backend_probe (LlmsbxBackend  *backend,
 {
   g_autofree char *bwrap = find_bwrap (backend, error);
   g_autofree char *helper = NULL;
+  g_autofree char *archive = NULL;
   g_autofree char *init = NULL;
 
   return bwrap != NULL &&
          llmsbx_bubblewrap_check_user_namespaces ("/proc/sys", getuid (), error) &&
-         (helper = llmsbx_bubblewrap_helper_path ("llmsbx-bwrap-helper", error)) != NULL &&
+         (helper = llmsbx_bubblewrap_helper_path ("llmsbx-bwrap-monitor", error)) != NULL &&
          (init = llmsbx_bubblewrap_helper_path ("llmsbx-bwrap-init", error)) != NULL &&
          try_bwrap (bwrap, error);
 }

@@ -9,9 +9,9 @@
  * inherits the cgroup.
  *
  * Where no cgroup can be made (a user without a delegated v2 subtree, a
- * read-only cgroupfs) creation fails with G_IO_ERROR_PERMISSION_DENIED or
- * G_IO_ERROR_NOT_SUPPORTED and the caller falls back to rlimits; a value
- * the kernel refuses fails with G_IO_ERROR_INVALID_ARGUMENT. This file uses
+ * read-only cgroupfs) creation fails with G_FILE_ERROR_ACCES or
+ * G_FILE_ERROR_NOSYS and the caller falls back to rlimits; a value
+ * the kernel refuses fails with G_FILE_ERROR_INVAL. This file uses
  * GLib only, as the helper links it too. */
 #include "llmsbx-bubblewrap-cgroup.h"
 
@@ -56,7 +56,7 @@ write_file (const char  *dir,
   if (fd < 0)
     {
       saved = errno;
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
                    "Cannot open %s: %s", path, g_strerror (saved));
       return FALSE;
     }
@@ -67,9 +67,9 @@ write_file (const char  *dir,
     {
       /* The kernel refuses a value with EINVAL (or ERANGE, EBUSY for an
        * out-of-range cpuset): the configuration's fault, not the host's. */
-      g_set_error (error, G_IO_ERROR,
-                   saved == EINVAL || saved == ERANGE || saved == EBUSY ? G_IO_ERROR_INVALID_ARGUMENT
-                                                                        : g_io_error_from_errno (saved),
+      g_set_error (error, G_FILE_ERROR,
+                   saved == EINVAL || saved == ERANGE || saved == EBUSY ? G_FILE_ERROR_INVAL
+                                                                        : g_file_error_from_errno (saved),
                    "The kernel refused %s for %s: %s", value, path, g_strerror (saved));
       return FALSE;
     }
@@ -114,7 +114,7 @@ make_dir (const char  *dir,
   {
     int saved = errno;
 
-    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+    g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
                  "Cannot create the cgroup %s: %s", dir, g_strerror (saved));
   }
   return FALSE;
@@ -238,7 +238,7 @@ create_v1 (LlmsbxCgroup              *self,
           /* The freezer only makes killing surer; the others are limits. */
           if (g_str_equal (controller, "freezer"))
             continue;
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+          g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOSYS,
                        "This host has no cgroup v1 %s controller at %s", controller, mount);
           return FALSE;
         }
@@ -339,7 +339,7 @@ llmsbx_cgroup_create (const char                *root,
 
   if (version == LLMSBX_CGROUP_NONE)
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "No cgroup file system at %s", root);
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOSYS, "No cgroup file system at %s", root);
       return NULL;
     }
 
@@ -436,7 +436,9 @@ llmsbx_cgroup_kill_all (const char * const *dirs)
         freezer = dirs[i];
     }
 
-  for (guint round = 0; round < 200 && !empty; round++)
+  /* Killed processes leave the list a moment later: look again soon, then
+   * less often (about 2 s in all). */
+  for (guint round = 0, pause = 500; round < 250 && !empty; round++, pause = MIN (pause * 2, 10000))
     {
       empty = TRUE;
       for (guint i = 0; dirs[i] != NULL; i++)
@@ -445,7 +447,7 @@ llmsbx_cgroup_kill_all (const char * const *dirs)
       if (freezer != NULL)
         set_frozen (freezer, FALSE);
       if (!empty)
-        g_usleep (10 * 1000);
+        g_usleep (pause);
       if (freezer != NULL && !empty)
         set_frozen (freezer, TRUE);
     }
@@ -466,7 +468,7 @@ llmsbx_cgroup_remove_dirs (const char * const  *dirs,
     {
       int saved = 0;
 
-      for (guint attempt = 0; attempt < 100; attempt++)
+      for (guint attempt = 0, pause = 500; attempt < 120; attempt++, pause = MIN (pause * 2, 20000))
         {
           if (g_rmdir (dirs[i]) == 0 || errno == ENOENT)
             {
@@ -476,12 +478,12 @@ llmsbx_cgroup_remove_dirs (const char * const  *dirs,
           saved = errno;
           if (saved != EBUSY)
             break;
-          g_usleep (20 * 1000);
+          g_usleep (pause);
         }
       if (saved != 0)
         {
           if (ok)
-            g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+            g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
                          "Cannot remove the cgroup %s: %s", dirs[i], g_strerror (saved));
           ok = FALSE;
         }

@@ -1,7 +1,7 @@
 /* llmsbx-bubblewrap-cgroup.h: a cgroup (v1 or v2) per bubblewrap sandbox, for its limits. */
 #pragma once
 
-#include <gio/gio.h>
+#include <glib.h>
 
 G_BEGIN_DECLS
 

@@ -33,7 +33,7 @@ remove_children (int          dir_fd,
       int saved = errno;
 
       close (dir_fd);
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
                    "Cannot read %s: %s", path, g_strerror (saved));
       return FALSE;
     }
@@ -55,7 +55,7 @@ remove_children (int          dir_fd,
 
           if (st.st_dev != device)
             {
-              g_set_error (error, G_IO_ERROR, G_IO_ERROR_BUSY,
+              g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
                            "%s is a mount point; not removing what is mounted there", child_path);
               ok = FALSE;
               break;
@@ -67,7 +67,7 @@ remove_children (int          dir_fd,
             {
               int saved = errno;
 
-              g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+              g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
                            "Cannot open %s: %s", child_path, g_strerror (saved));
               ok = FALSE;
               break;
@@ -77,7 +77,7 @@ remove_children (int          dir_fd,
             {
               int saved = errno;
 
-              g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+              g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
                            "Cannot remove %s: %s", child_path, g_strerror (saved));
               ok = FALSE;
             }
@@ -86,7 +86,7 @@ remove_children (int          dir_fd,
         {
           int saved = errno;
 
-          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+          g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
                        "Cannot remove %s/%s: %s", path, entry->d_name, g_strerror (saved));
           ok = FALSE;
         }
@@ -110,7 +110,7 @@ llmsbx_bubblewrap_remove_tree (const char  *path,
 
       if (saved == ENOENT)
         return TRUE;
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
                    "Cannot look at %s: %s", path, g_strerror (saved));
       return FALSE;
     }
@@ -118,7 +118,7 @@ llmsbx_bubblewrap_remove_tree (const char  *path,
     {
       if (unlink (path) == 0 || errno == ENOENT)
         return TRUE;
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno),
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno),
                    "Cannot remove %s: %s", path, g_strerror (errno));
       return FALSE;
     }
@@ -128,7 +128,7 @@ llmsbx_bubblewrap_remove_tree (const char  *path,
     {
       int saved = errno;
 
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
                    "Cannot open %s: %s", path, g_strerror (saved));
       return FALSE;
     }
@@ -138,7 +138,7 @@ llmsbx_bubblewrap_remove_tree (const char  *path,
     {
       int saved = errno;
 
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
                    "Cannot remove %s: %s", path, g_strerror (saved));
       return FALSE;
     }

@@ -1,7 +1,7 @@
 /* llmsbx-bubblewrap-cleanup.h: removing what a bubblewrap sandbox leaves on the host. */
 #pragma once
 
-#include <gio/gio.h>
+#include <glib.h>
 
 G_BEGIN_DECLS
 

@@ -5,7 +5,7 @@
  * files, /tmp and background processes persist between commands as in a
  * container, and the core's token kill (an exec that looks through /proc)
  * sees the processes of earlier commands. bwrap runs under a helper process
- * per sandbox (helpers/llmsbx-bwrap-helper.c), which holds its mounts and
+ * per sandbox (helpers/llmsbx-bwrap-monitor.c), which holds its mounts and
  * tears everything down when the lifeline this file keeps open is closed:
  * by llmsbx_bubblewrap_stop(), or by the kernel when our process dies.
  *
@@ -395,7 +395,7 @@ setup_limits (Launch                  *launch,
       return TRUE;
     }
 
-  if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT))
+  if (g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_INVAL))
     {
       g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT, "%s", local_error->message);
       return FALSE;
@@ -845,7 +845,7 @@ llmsbx_bubblewrap_launch (const char           *bwrap,
     return NULL;
   if (!llmsbx_bubblewrap_image_resolve_user (image, config->user, &uid, &gid, &home, error))
     return NULL;
-  helper_path = llmsbx_bubblewrap_helper_path ("llmsbx-bwrap-helper", error);
+  helper_path = llmsbx_bubblewrap_helper_path ("llmsbx-bwrap-monitor", error);
   if (helper_path == NULL)
     return NULL;
   init_path = llmsbx_bubblewrap_helper_path ("llmsbx-bwrap-init", error);
@@ -916,7 +916,7 @@ llmsbx_bubblewrap_launch (const char           *bwrap,
     goto fail;
 
   launch.helper_args = g_ptr_array_new_with_free_func (g_free);
-  add_helper_arg (&launch, "monitor", LLMSBX_BWRAP_HELPER_PROTOCOL_VERSION, "--state", launch.sandbox->dir, NULL);
+  add_helper_arg (&launch, LLMSBX_BWRAP_HELPER_PROTOCOL_VERSION, "--state", launch.sandbox->dir, NULL);
   if (!setup_limits (&launch, config, error))
     goto fail;
   /* The cgroups are known now: the reaper must find them too. */

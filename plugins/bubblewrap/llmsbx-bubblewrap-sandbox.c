@@ -89,6 +89,7 @@ llmsbx_bubblewrap_sandbox_save (LlmsbxBubblewrapSandbox  *self,
 {
   g_autoptr(GKeyFile) file = g_key_file_new ();
   g_autofree char *path = llmsbx_bubblewrap_sandbox_path (self, "state");
+  g_autofree char *tmp = NULL;
   g_autofree char *data = NULL;
   g_autoptr(GError) local_error = NULL;
 
@@ -114,11 +115,18 @@ llmsbx_bubblewrap_sandbox_save (LlmsbxBubblewrapSandbox  *self,
   g_key_file_set_int64 (file, GROUP, "InitPid", self->init_pid);
   g_key_file_set_uint64 (file, GROUP, "InitStart", self->init_start);
 
+  /* Replaced whole (a new file renamed over it), so a reader never sees half
+   * of it; not synced to disk: it describes processes, which a crash of the
+   * machine ends anyway. */
   data = g_key_file_to_data (file, NULL, NULL);
-  if (!g_file_set_contents_full (path, data, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, &local_error))
+  tmp = g_strconcat (path, ".new", NULL);
+  if (!g_file_set_contents_full (tmp, data, -1, G_FILE_SET_CONTENTS_NONE, 0600, &local_error) ||
+      g_rename (tmp, path) != 0)
     {
       g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED,
-                   "Cannot write the state of sandbox %.12s: %s", self->id, local_error->message);
+                   "Cannot write the state of sandbox %.12s: %s", self->id,
+                   local_error ? local_error->message : g_strerror (errno));
+      g_unlink (tmp);
       return FALSE;
     }
   return TRUE;

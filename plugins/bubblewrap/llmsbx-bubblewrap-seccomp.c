@@ -23,6 +23,7 @@
 #include <seccomp.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #ifndef CLONE_NEWTIME
@@ -104,10 +105,9 @@ add_rules (scmp_filter_ctx   ctx,
   return TRUE;
 }
 
-/* Returns a file descriptor (at offset 0) holding the filter as BPF, for
- * bwrap --seccomp, or -1 with @error set. */
-int
-llmsbx_bubblewrap_seccomp_program (GError **error)
+/* The filter as BPF, in a memfd at offset 0. */
+static int
+build_program (GError **error)
 {
   scmp_filter_ctx ctx = seccomp_init (SCMP_ACT_ALLOW);
   int fd = -1;
@@ -149,5 +149,61 @@ llmsbx_bubblewrap_seccomp_program (GError **error)
     }
 
   seccomp_release (ctx);
+  return fd;
+}
+
+/* Returns a file descriptor (at offset 0) holding the filter as BPF, for
+ * bwrap --seccomp, or -1 with @error set. The filter is the same for every
+ * sandbox: it is built once per process, and each sandbox gets a copy. */
+int
+llmsbx_bubblewrap_seccomp_program (GError **error)
+{
+  static GMutex lock;
+  static GBytes *program;
+  const guint8 *data;
+  gsize size;
+  int fd;
+
+  g_mutex_lock (&lock);
+  if (program == NULL)
+    {
+      int built = build_program (error);
+      struct stat st;
+
+      if (built >= 0 && fstat (built, &st) == 0)
+        {
+          guint8 *bytes = g_malloc (st.st_size);
+
+          if (pread (built, bytes, st.st_size, 0) == st.st_size)
+            program = g_bytes_new_take (bytes, st.st_size);
+          else
+            g_free (bytes);
+        }
+      if (built >= 0)
+        close (built);
+    }
+  if (program != NULL)
+    g_bytes_ref (program);
+  g_mutex_unlock (&lock);
+  if (program == NULL)
+    {
+      if (error != NULL && *error == NULL)
+        g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, "Cannot read the sandbox's seccomp filter");
+      return -1;
+    }
+
+  data = g_bytes_get_data (program, &size);
+  fd = memfd_create ("llmsbx-seccomp", MFD_CLOEXEC);
+  if (fd < 0 || write (fd, data, size) != (gssize) size || lseek (fd, 0, SEEK_SET) != 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "Cannot hold the seccomp filter: %s",
+                   g_strerror (saved));
+      if (fd >= 0)
+        close (fd);
+      fd = -1;
+    }
+  g_bytes_unref (program);
   return fd;
 }

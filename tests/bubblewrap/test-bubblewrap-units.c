@@ -295,7 +295,7 @@ test_cgroup_v1 (void)
 
   /* A second sandbox of the same name is refused, leaving the first alone. */
   g_assert_null (llmsbx_cgroup_create (root, "llmsbx", "box", &limits, &error));
-  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS);
+  g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_EXIST);
   g_assert_true (g_file_test (memory, G_FILE_TEST_IS_DIR));
   remove_tmp (root);
 }
@@ -347,7 +347,7 @@ test_cgroup_none (void)
 
   g_assert_cmpint (llmsbx_cgroup_detect (root), ==, LLMSBX_CGROUP_NONE);
   g_assert_null (llmsbx_cgroup_create (root, "llmsbx", "box", &limits, &error));
-  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED);
+  g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_NOSYS);
   remove_tmp (root);
 }
 

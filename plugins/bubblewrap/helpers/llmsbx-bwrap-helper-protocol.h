@@ -1,10 +1,10 @@
-/* llmsbx-bwrap-helper-protocol.h: how the bubblewrap plugin drives its host-side helper.
+/* llmsbx-bwrap-helper-protocol.h: how the bubblewrap plugin drives its host-side helpers.
  *
  * IMPORTANT: bump LLMSBX_BWRAP_HELPER_PROTOCOL_VERSION whenever the arguments,
  * descriptors or status lines below change; the plugin passes it and the
- * helper refuses another.
+ * helpers refuse another.
  *
- * `llmsbx-bwrap-helper monitor VERSION --state DIR [options] -- BWRAP ARGS...`
+ * `llmsbx-bwrap-monitor VERSION --state DIR [options] -- BWRAP ARGS...`
  * starts and watches one sandbox. It makes a private mount namespace (and,
  * for a user other than root, a user namespace mapping that user to root),
  * mounts the sandbox's root file system there (an overlay of the image's
@@ -20,15 +20,15 @@
  *   --slirp4netns PATH          a private network with outbound access (eth0)
  *   --cgroup DIR                a cgroup directory of the sandbox (repeatable)
  *   --rlimit NAME:SOFT:HARD     NAME as, nproc, nofile, core, fsize, stack, ...
- * Once bwrap's init reports it listens, the helper writes "ok PID\n" to the
+ * Once bwrap's init reports it listens, the monitor writes "ok PID\n" to the
  * status descriptor (PID: the sandbox's first process, whose namespaces the
  * archive modes join), or "error MESSAGE\n" when anything failed. When the
  * lifeline reaches end of file (the plugin closed it, or its process died)
  * or on SIGTERM, it kills everything in the sandbox, removes its cgroups and
  * DIR, and exits.
  *
- * `llmsbx-bwrap-helper extract VERSION PID DEST` unpacks the tar archive on
- * its standard input into DEST, and `llmsbx-bwrap-helper pack VERSION PID PATH`
+ * `llmsbx-bwrap-archive extract VERSION PID DEST` unpacks the tar archive on
+ * its standard input into DEST, and `llmsbx-bwrap-archive pack VERSION PID PATH`
  * writes one of PATH to its standard output, both inside the mount namespace
  * of PID's sandbox. They exit 0 on success, LLMSBX_BWRAP_HELPER_NOT_FOUND
  * when DEST or PATH does not exist, 1 otherwise, with a message on stderr. */
@@ -38,10 +38,10 @@
 
 #define LLMSBX_BWRAP_HELPER_NOT_FOUND 2
 
-/* Descriptors of the monitor mode, by number; those of the init pass through
+/* Descriptors of the monitor, by number; those of the init pass through
  * (llmsbx-bwrap-init-protocol.h). */
 #define LLMSBX_BWRAP_HELPER_LIFELINE_FD 7   /* read end; EOF ends the sandbox */
 #define LLMSBX_BWRAP_HELPER_STATUS_FD   8   /* the one status line */
-#define LLMSBX_BWRAP_HELPER_BLOCK_FD    9   /* bwrap --block-fd, made by the helper */
-#define LLMSBX_BWRAP_HELPER_INFO_FD     10  /* bwrap --info-fd, made by the helper */
+#define LLMSBX_BWRAP_HELPER_BLOCK_FD    9   /* bwrap --block-fd, made by the monitor */
+#define LLMSBX_BWRAP_HELPER_INFO_FD     10  /* bwrap --info-fd, made by the monitor */
 #define LLMSBX_BWRAP_HELPER_SECCOMP_FD  11  /* bwrap --seccomp, from the plugin */
