@@ -222,6 +222,8 @@ build_in_store () {
   mkdir -p "$s/images" "$s/tags"
   # In the store itself, so the final rename stays on one file system.
   tmp=$(mktemp -d "$s/images/.build.XXXXXX")
+  # Readable like the tree in it: sandboxes of other users may stack on it.
+  chmod 755 "$tmp"
   mkdir "$tmp/rootfs"
 
   if [ -n "$from" ] && [ "$(image_hash "$IMAGE" "$from")" = "$2" ]; then

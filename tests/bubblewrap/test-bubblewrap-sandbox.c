@@ -374,6 +374,142 @@ test_refused_keys (void)
   assert_open_fails ("\"cpuset_cpus\": \"4000\"", LLMSBX_ERROR_INVALID_ARGUMENT, "cpuset.cpus");
 }
 
+/* Where no cgroup can be made, memory and processes are limited by rlimits
+ * (docs/backends.md): an address-space limit and a process count. */
+static void
+test_limits_without_cgroups (void)
+{
+  g_autoptr(LlmsbxSandboxSession) session = NULL;
+  g_autofree char *limits = NULL;
+  g_autofree char *cgroups = NULL;
+  g_autofree char *bomb = NULL;
+
+  /* Read by the plugin when a sandbox is made; nothing else runs yet. */
+  g_setenv ("LLMSBX_BUBBLEWRAP_CGROUP_ROOT", "/nonexistent/cgroup", TRUE);
+  session = test_open_session ("\"mem_limit\": \"256m\", \"pids_limit\": 40", NULL);
+  limits = sh_line (session, "sed -n 's/^Max \\(address space\\|processes\\) *\\([0-9]*\\).*/\\2/p' /proc/self/limits "
+                              "| tr '\\n' ' '");
+  g_assert_cmpstr (limits, ==, "40 268435456");
+  cgroups = sh_line (session, "ls /sys/fs/cgroup | wc -l");
+  g_assert_cmpstr (cgroups, ==, "0");
+
+  bomb = test_run (session,
+                   "try:\n"
+                   "    x = bytearray(1 << 30)\n"
+                   "except MemoryError:\n"
+                   "    print('MemoryError')\n");
+  g_assert_cmpstr (bomb, ==, "MemoryError\n");
+  /* RLIMIT_NPROC does not bind the processes of the host's root, which a
+   * root client's sandboxes are: it is checked as another user below. */
+  test_close (session);
+}
+
+/* A fork loop under an RLIMIT_NPROC of 40: fork fails before 40 processes. */
+static const char fork_counter[] =
+  "import os, time\n"
+  "n = 0\n"
+  "try:\n"
+  "    while n < 1000:\n"
+  "        if os.fork() == 0:\n"
+  "            time.sleep(5)\n"
+  "            os._exit(0)\n"
+  "        n += 1\n"
+  "except OSError:\n"
+  "    pass\n"
+  "print(n < 40)\n";
+
+/* As a user other than root (nobody): the monitor makes the user namespace
+ * itself, the root's overlay too, and limits go by rlimits (no cgroup can be
+ * made). The store is the test's own, its image a link to root's. */
+static void
+test_as_another_user (void)
+{
+  if (g_test_subprocess ())
+    {
+      g_autoptr(LlmsbxSandboxSession) session =
+        test_open_session ("\"read_only\": true, \"mem_limit\": \"512m\", \"pids_limit\": 40", NULL);
+      g_autofree char *who = NULL;
+      g_autofree char *out = NULL;
+      g_autofree char *forks = NULL;
+
+      g_assert_cmpuint (getuid (), ==, 65534);
+      who = sh_line (session, "echo $(id -u) $(ulimit -v) $(sed -n 's/^Seccomp:[[:space:]]*//p' /proc/self/status)");
+      g_assert_cmpstr (who, ==, "0 524288 2");
+      out = test_run (session, "open('here.txt', 'w').write('x'); print(6 * 7)");
+      g_assert_cmpstr (out, ==, "42\n");
+      forks = test_run (session, fork_counter);
+      g_assert_cmpstr (forks, ==, "True\n");
+      test_close (session);
+      return;
+    }
+
+  {
+    g_autofree char *root_store = bubblewrap_test_store ();
+    g_autofree char *tag = g_build_filename (root_store, "tags", "llmsbx%2Fpython%3Abookworm", NULL);
+    g_autofree char *id = NULL;
+    g_autofree char *base = NULL;
+    g_autofree char *store = NULL;
+    g_autofree char *images = NULL;
+    g_autofree char *image_link = NULL;
+    g_autofree char *image_target = NULL;
+    g_autofree char *self = g_strdup_printf ("/proc/%d/exe", getpid ());
+    g_autofree char *program = g_file_read_link (self, NULL);
+    g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+    g_autoptr(GSubprocess) child = NULL;
+    g_autoptr(GError) error = NULL;
+
+    /* Only root can become nobody; on a non-root host the other tests are this one. */
+    g_assert_cmpuint (getuid (), ==, 0);
+    g_file_get_contents (tag, &id, NULL, &error);
+    g_assert_no_error (error);
+    g_strstrip (id);
+
+    base = g_strdup ("/tmp/llmsbx-bwrap-user-XXXXXX");
+    g_assert_nonnull (g_mkdtemp (base));
+    g_assert_cmpint (g_chmod (base, 0755), ==, 0);
+    store = g_build_filename (base, "store", NULL);
+    images = g_build_filename (store, "images", NULL);
+    g_assert_cmpint (g_mkdir_with_parents (images, 0755), ==, 0);
+    image_link = g_build_filename (images, id, NULL);
+    image_target = g_build_filename (root_store, "images", id, NULL);
+    g_assert_cmpint (symlink (image_target, image_link), ==, 0);
+    {
+      g_autofree char *tags = g_build_filename (store, "tags", NULL);
+      g_autofree char *user_tag = g_build_filename (tags, "llmsbx%2Fpython%3Abookworm", NULL);
+
+      g_assert_cmpint (g_mkdir (tags, 0755), ==, 0);
+      g_file_set_contents (user_tag, id, -1, &error);
+      g_assert_no_error (error);
+    }
+    {
+      g_autoptr(GSubprocess) chown = g_subprocess_new (G_SUBPROCESS_FLAGS_NONE, &error, "chown", "-R",
+                                                        "-h", "65534:65534", base, NULL);
+      g_assert_no_error (error);
+      g_subprocess_wait_check (chown, NULL, &error);
+      g_assert_no_error (error);
+    }
+
+    g_subprocess_launcher_setenv (launcher, "LLMSBX_BUBBLEWRAP_STORE", store, TRUE);
+    g_subprocess_launcher_setenv (launcher, "HOME", base, TRUE);
+    g_subprocess_launcher_setenv (launcher, "TMPDIR", base, TRUE);
+    g_subprocess_launcher_unsetenv (launcher, "XDG_RUNTIME_DIR");
+    /* Its own isolated directories, not this process's (root's, 0700). */
+    g_subprocess_launcher_unsetenv (launcher, "G_TEST_TMPDIR");
+    child = g_subprocess_launcher_spawn (launcher, &error, "setpriv", "--reuid", "65534", "--regid", "65534",
+                                         "--clear-groups", "--", program, "-q", "-p",
+                                         "/bubblewrap/as-another-user", "--GTestSubprocess", NULL);
+    g_assert_no_error (error);
+    g_subprocess_wait (child, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_true (g_subprocess_get_successful (child));
+    {
+      g_autoptr(GSubprocess) rm = g_subprocess_new (G_SUBPROCESS_FLAGS_NONE, NULL, "rm", "-rf", "--", base, NULL);
+
+      g_subprocess_wait (rm, NULL, NULL);
+    }
+  }
+}
+
 /* ---------------------------------------------------------------------------
  * One sandbox, many commands
  * ------------------------------------------------------------------------ */
@@ -715,6 +851,8 @@ main (int argc, char **argv)
   test_add_isolated ("/bubblewrap/volumes", test_volumes);
   test_add_isolated ("/bubblewrap/user-and-capabilities", test_user_and_capabilities);
   test_add_isolated ("/bubblewrap/refused-keys", test_refused_keys);
+  test_add_isolated ("/bubblewrap/limits-without-cgroups", test_limits_without_cgroups);
+  g_test_add_func ("/bubblewrap/as-another-user", test_as_another_user);
   test_add_isolated ("/bubblewrap/state-between-commands", test_state_between_commands);
   test_add_isolated ("/bubblewrap/fork-bomb-is-killed", test_fork_bomb_is_killed);
   test_add_isolated ("/bubblewrap/missing-image-and-dockerfile", test_missing_image_and_dockerfile);
