@@ -198,26 +198,26 @@ in_any_layer (char       **layers,
 /* Mount points the image lacks go in a stub layer on top of it (a
  * directory; an empty file for a file's bind): a read-only root could not
  * take them, and in a writable one they would land in the upper layer, and
- * so in a commit. */
-static gboolean
-add_mount_point (const char  *stub,
+ * so in a commit. The monitor makes the layer on its scratch tmpfs. */
+static void
+add_stub (GPtrArray   *helper_args,
+          const char  *path,
+          const char  *contents)
+{
+  g_ptr_array_add (helper_args, g_strdup (contents != NULL ? "--stub-file" : "--stub-dir"));
+  g_ptr_array_add (helper_args, g_strdup (path));
+  if (contents != NULL)
+    g_ptr_array_add (helper_args, g_strdup (contents));
+}
+
+static void
+add_mount_point (GPtrArray   *helper_args,
                  char       **layers,
                  const char  *target,
-                 gboolean     is_file,
-                 GError     **error)
+                 gboolean     is_file)
 {
-  g_autofree char *path = NULL;
-  g_autofree char *parent = NULL;
-
-  if (stub == NULL || in_any_layer (layers, target))
-    return TRUE;
-  path = g_build_filename (stub, target, NULL);
-  parent = g_path_get_dirname (path);
-  if (g_mkdir_with_parents (is_file ? parent : path, 0755) != 0)
-    return fail_errno (error, LLMSBX_ERROR_CONTAINER_FAILED, "Cannot make the mount point", path);
-  if (is_file && !g_file_set_contents (path, "", 0, NULL))
-    return fail_errno (error, LLMSBX_ERROR_CONTAINER_FAILED, "Cannot make the mount point", path);
-  return TRUE;
+  if (!in_any_layer (layers, target))
+    add_stub (helper_args, target, is_file ? "" : NULL);
 }
 
 /* The capabilities a sandbox's user keeps within its user namespace. */
@@ -490,13 +490,14 @@ add_file_systems (Launch                  *launch,
                   GError                 **error)
 {
   LlmsbxBubblewrapSandbox *sandbox = launch->sandbox;
-  g_autofree char *root = llmsbx_bubblewrap_sandbox_path (sandbox, "root");
-  g_autofree char *stub = llmsbx_bubblewrap_sandbox_path (sandbox, "stub");
+  /* On the monitor's scratch tmpfs. */
+  g_autofree char *root = llmsbx_bubblewrap_sandbox_path (sandbox, "mnt/root");
+  g_autofree char *stub = llmsbx_bubblewrap_sandbox_path (sandbox, "mnt/stub");
   g_autofree char *layers = g_strjoinv (":", image->layers);
   g_autofree char *overlay = g_strconcat (stub, ":", layers, NULL);
   g_autoptr(GPtrArray) targets = g_ptr_array_new ();
-  const char *writable[] = { "root", "mnt", "stub", "upper", "work", NULL };
-  const char *read_only[] = { "root", "mnt", "stub", NULL };
+  const char *writable[] = { "mnt", "upper", "work", NULL };
+  const char *read_only[] = { "mnt", NULL };
 
   if (!make_dirs (launch, config->read_only ? read_only : writable, error))
     return FALSE;
@@ -529,8 +530,7 @@ add_file_systems (Launch                  *launch,
 
           if (!g_str_equal (tmpfs->path, target))
             continue;
-          if (!add_mount_point (stub, image->layers, target, FALSE, error))
-            return FALSE;
+          add_mount_point (launch->helper_args, image->layers, target, FALSE);
           add_tmpfs (launch, name, target, tmpfs->size, tmpfs->mode, tmpfs->nr_inodes, tmpfs->noexec,
                      tmpfs->read_only);
           done = TRUE;
@@ -541,8 +541,7 @@ add_file_systems (Launch                  *launch,
 
           if (!g_str_equal (bind->target, target))
             continue;
-          if (!add_mount_point (stub, image->layers, target, !g_file_test (bind->source, G_FILE_TEST_IS_DIR), error))
-            return FALSE;
+          add_mount_point (launch->helper_args, image->layers, target, !g_file_test (bind->source, G_FILE_TEST_IS_DIR));
           llmsbx_bwrap_add_bind (launch->bwrap, bind->read_only, bind->source, target);
           done = TRUE;
         }
@@ -551,8 +550,7 @@ add_file_systems (Launch                  *launch,
 
       if (g_str_equal (target, "/tmp"))
         {
-          if (!add_mount_point (stub, image->layers, "/tmp", FALSE, error))
-            return FALSE;
+          add_mount_point (launch->helper_args, image->layers, "/tmp", FALSE);
           add_tmpfs (launch, "tmp", "/tmp", 0, 01777, 0, FALSE, FALSE);
         }
       else if (config->read_only)
@@ -563,27 +561,18 @@ add_file_systems (Launch                  *launch,
 
           if (g_mkdir (host, 0755) != 0)
             return fail_errno (error, LLMSBX_ERROR_CONTAINER_FAILED, "Cannot create", host);
-          if (!add_mount_point (stub, image->layers, target, FALSE, error))
-            return FALSE;
+          add_mount_point (launch->helper_args, image->layers, target, FALSE);
           llmsbx_bwrap_add_bind (launch->bwrap, FALSE, host, target);
         }
-      else if (!add_mount_point (stub, image->layers, target, FALSE, error))
-        return FALSE;
+      else
+        add_mount_point (launch->helper_args, image->layers, target, FALSE);
     }
 
   /* apt drops privileges to its _apt user, which a sandbox's user namespace
-   * does not have (it maps one user): it is told to stay who it is. */
+   * does not have (it maps one user): it is told to stay who it is, in a
+   * file of the stub layer. */
   if (in_any_layer (image->layers, "etc/apt/apt.conf.d"))
-    {
-      g_autofree char *apt = llmsbx_bubblewrap_sandbox_path (sandbox, "apt.conf");
-      const char *target = "/etc/apt/apt.conf.d/00llmsbx-bubblewrap";
-
-      if (!g_file_set_contents (apt, "APT::Sandbox::User \"root\";\n", -1, NULL))
-        return fail_errno (error, LLMSBX_ERROR_CONTAINER_FAILED, "Cannot write", apt);
-      if (!add_mount_point (stub, image->layers, target, TRUE, error))
-        return FALSE;
-      llmsbx_bwrap_add_bind (launch->bwrap, TRUE, apt, target);
-    }
+    add_stub (launch->helper_args, "/etc/apt/apt.conf.d/00llmsbx-bubblewrap", "APT::Sandbox::User \"root\";\n");
 
   /* /sys: the sandbox network's own sysfs, or the host's for host networking;
    * then only the sandbox's cgroups below /sys/fs/cgroup. */
@@ -594,8 +583,7 @@ add_file_systems (Launch                  *launch,
       if (g_file_test ("/etc/resolv.conf", G_FILE_TEST_EXISTS) &&
           !path_covered (config, "/etc/resolv.conf"))
         {
-          if (!add_mount_point (stub, image->layers, "/etc/resolv.conf", TRUE, error))
-            return FALSE;
+          add_mount_point (launch->helper_args, image->layers, "/etc/resolv.conf", TRUE);
           llmsbx_bwrap_add_args (launch->bwrap, "--ro-bind", "/etc/resolv.conf", "/etc/resolv.conf", NULL);
         }
     }
@@ -606,17 +594,9 @@ add_file_systems (Launch                  *launch,
       if (slirp4netns != NULL)
         {
           /* slirp4netns answers DNS at 10.0.2.3. */
-          g_autofree char *resolv = llmsbx_bubblewrap_sandbox_path (sandbox, "resolv.conf");
-
-          if (!g_file_set_contents (resolv, "nameserver 10.0.2.3\n", -1, NULL))
-            return fail_errno (error, LLMSBX_ERROR_CONTAINER_FAILED, "Cannot write", resolv);
           add_helper_arg (launch, "--slirp4netns", slirp4netns, NULL);
           if (!path_covered (config, "/etc/resolv.conf"))
-            {
-              if (!add_mount_point (stub, image->layers, "/etc/resolv.conf", TRUE, error))
-                return FALSE;
-              llmsbx_bwrap_add_bind (launch->bwrap, TRUE, resolv, "/etc/resolv.conf");
-            }
+            add_stub (launch->helper_args, "/etc/resolv.conf", "nameserver 10.0.2.3\n");
         }
       else
         add_helper_arg (launch, "--private-network", NULL);
@@ -912,14 +892,14 @@ llmsbx_bubblewrap_launch (const char           *bwrap,
       goto fail;
     }
   launch.dir_made = TRUE;
-  if (!llmsbx_bubblewrap_sandbox_save (launch.sandbox, error))
-    goto fail;
 
   launch.helper_args = g_ptr_array_new_with_free_func (g_free);
   add_helper_arg (&launch, LLMSBX_BWRAP_HELPER_PROTOCOL_VERSION, "--state", launch.sandbox->dir, NULL);
   if (!setup_limits (&launch, config, error))
     goto fail;
-  /* The cgroups are known now: the reaper must find them too. */
+  /* Before anything runs, so a crash leaves what the reaper understands
+   * (a crash before this leaves a directory without state, whose cgroups the
+   * reaper finds by the sandbox's id). */
   if (!llmsbx_bubblewrap_sandbox_save (launch.sandbox, error))
     goto fail;
   for (guint i = 0; i < config->rlimits->len; i++)

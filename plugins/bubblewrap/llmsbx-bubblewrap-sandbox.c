@@ -329,6 +329,26 @@ llmsbx_bubblewrap_sandbox_reap (LlmsbxBubblewrapSandbox  *self,
   return TRUE;
 }
 
+/* The cgroups a sandbox @id would have, in any hierarchy: for a creation
+ * that died after making them and before writing its state. */
+static void
+remove_cgroups_named (const char *id)
+{
+  const char *root = g_getenv ("LLMSBX_BUBBLEWRAP_CGROUP_ROOT");
+  g_autoptr(GDir) hierarchies = NULL;
+  g_autoptr(GPtrArray) dirs = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+
+  if (root == NULL || root[0] != '/')
+    root = "/sys/fs/cgroup";
+  g_ptr_array_add (dirs, g_build_filename (root, "llmsbx", id, NULL));
+  hierarchies = g_dir_open (root, 0, NULL);
+  while (hierarchies != NULL && (name = g_dir_read_name (hierarchies)) != NULL)
+    g_ptr_array_add (dirs, g_build_filename (root, name, "llmsbx", id, NULL));
+  for (guint i = 0; i < dirs->len; i++)
+    g_rmdir (dirs->pdata[i]);
+}
+
 /* Reaps every sandbox of @store whose helper died (a client and its helper
  * killed together); returns how many. */
 guint
@@ -353,7 +373,10 @@ llmsbx_bubblewrap_sandbox_reap_stale (const char *store)
 
           if (g_lstat (child, &st) == 0 && S_ISDIR (st.st_mode) &&
               (gint64) st.st_mtime * G_USEC_PER_SEC + CREATION_GRACE_US < g_get_real_time ())
-            llmsbx_bubblewrap_remove_tree (child, NULL);
+            {
+              remove_cgroups_named (entry);
+              llmsbx_bubblewrap_remove_tree (child, NULL);
+            }
           continue;
         }
       if (llmsbx_bubblewrap_sandbox_helper_alive (sandbox) ||

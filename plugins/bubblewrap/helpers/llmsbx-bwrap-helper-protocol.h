@@ -7,13 +7,16 @@
  * `llmsbx-bwrap-monitor VERSION --state DIR [options] -- BWRAP ARGS...`
  * starts and watches one sandbox. It makes a private mount namespace (and,
  * for a user other than root, a user namespace mapping that user to root),
- * mounts the sandbox's root file system there (an overlay of the image's
- * layers under DIR/root), its tmpfs mounts under DIR/mnt/NAME and, with a
- * private network, a network namespace with loopback up and its own sysfs at
- * DIR/mnt/sys; then it runs bwrap with BWRAP ARGS, moves the sandbox into its
- * cgroups before it starts anything, and waits:
- *   --overlay LOWER[:LOWER...]  the layers, the top one first
+ * a scratch tmpfs at DIR/mnt holding the stub layer DIR/mnt/stub, mounts the
+ * sandbox's root file system at DIR/mnt/root (an overlay of the layers), its
+ * tmpfs mounts at DIR/mnt/NAME and, with a private network, a network
+ * namespace with loopback up and its own sysfs at DIR/mnt/sys; then it runs
+ * bwrap with BWRAP ARGS, moves the sandbox into its cgroups before it starts
+ * anything, and waits:
+ *   --overlay LOWER[:LOWER...]  the layers, the top one first (DIR/mnt/stub among them)
  *   --writable                  an upper layer in DIR/upper (else read-only)
+ *   --stub-dir PATH             a directory PATH in the stub layer (a mount point)
+ *   --stub-file PATH CONTENTS   a file PATH in the stub layer
  *   --tmpfs NAME:FLAGS:DATA     FLAGS a '+'-separated subset of ro, noexec;
  *                               DATA the tmpfs options (size=..,mode=..)
  *   --private-network
@@ -34,7 +37,7 @@
  * when DEST or PATH does not exist, 1 otherwise, with a message on stderr. */
 #pragma once
 
-#define LLMSBX_BWRAP_HELPER_PROTOCOL_VERSION "1"
+#define LLMSBX_BWRAP_HELPER_PROTOCOL_VERSION "2"
 
 #define LLMSBX_BWRAP_HELPER_NOT_FOUND 2
 

@@ -111,6 +111,7 @@ typedef struct {
   char      *slirp4netns; /* with a private network: its outbound link */
   GPtrArray *cgroups;     /* directories, NULL-terminated */
   GPtrArray *rlimits;     /* NAME:SOFT:HARD */
+  GPtrArray *stub;        /* pairs: a path in the stub layer, and the file's contents (NULL: a directory) */
   char     **bwrap_argv;
   GPtrArray *mounts;      /* what this helper mounted, to unmount */
 } Monitor;
@@ -156,7 +157,7 @@ map_to_root (uid_t uid,
 static void
 mount_root (Monitor *self)
 {
-  g_autofree char *target = g_build_filename (self->state, "root", NULL);
+  g_autofree char *target = g_build_filename (self->state, "mnt", "root", NULL);
   g_autofree char *data = NULL;
   gboolean in_userns = getuid () != 0;
   unsigned long flags = MS_NOSUID | MS_NODEV;
@@ -166,7 +167,9 @@ mount_root (Monitor *self)
       g_autofree char *upper = g_build_filename (self->state, "upper", NULL);
       g_autofree char *work = g_build_filename (self->state, "work", NULL);
 
-      data = g_strdup_printf ("lowerdir=%s,upperdir=%s,workdir=%s%s", self->overlay, upper, work,
+      /* volatile: no sync of the upper layer, ever (at unmount neither),
+       * which a sandbox's throwaway layer does not need. */
+      data = g_strdup_printf ("lowerdir=%s,upperdir=%s,workdir=%s,volatile%s", self->overlay, upper, work,
                               in_userns ? ",userxattr" : "");
     }
   else
@@ -183,6 +186,50 @@ mount_root (Monitor *self)
       fail_startup (self, message);
     }
   g_ptr_array_add (self->mounts, g_steal_pointer (&target));
+}
+
+/* DIR/mnt: a small tmpfs for what the sandbox needs only while it runs (the
+ * stub layer of mount points, the overlay's mount point, the tmpfs and
+ * sysfs mount points), so that none of it touches the disk: making and
+ * removing files there is the slowest part of a sandbox's start and end on
+ * a disk with online discard. */
+static void
+mount_scratch (Monitor *self)
+{
+  g_autofree char *scratch = g_build_filename (self->state, "mnt", NULL);
+  g_autofree char *stub = g_build_filename (scratch, "stub", NULL);
+
+  if (g_mkdir_with_parents (scratch, 0700) != 0 ||
+      mount ("tmpfs", scratch, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700,size=16m") != 0)
+    {
+      g_autofree char *message = g_strdup_printf ("cannot mount the sandbox's scratch tmpfs: %s", g_strerror (errno));
+      fail_startup (self, message);
+    }
+  g_ptr_array_add (self->mounts, g_strdup (scratch));
+
+  /* The stub layer: mount points and small files the image lacks. */
+  if (g_mkdir (stub, 0755) != 0)
+    fail_startup (self, "cannot make the stub layer");
+  for (guint i = 0; i + 1 < self->stub->len; i += 2)
+    {
+      const char *path = self->stub->pdata[i];
+      const char *contents = self->stub->pdata[i + 1];
+      g_autofree char *target = NULL;
+      g_autofree char *parent = NULL;
+
+      if (path[0] != '/' || strstr (path, "/../") != NULL || g_str_has_suffix (path, "/.."))
+        die ("invalid stub path %s", path);
+      target = g_build_filename (stub, path, NULL);
+      parent = g_path_get_dirname (target);
+      if (g_mkdir_with_parents (contents != NULL ? parent : target, 0755) != 0 ||
+          (contents != NULL && !g_file_set_contents (target, contents, -1, NULL)))
+        {
+          g_autofree char *message = g_strdup_printf ("cannot make %s in the stub layer: %s", path, g_strerror (errno));
+          fail_startup (self, message);
+        }
+      if (contents != NULL)
+        g_chmod (target, 0644);
+    }
 }
 
 static void
@@ -679,6 +726,7 @@ monitor_main (int    argc,
     .tmpfs = g_ptr_array_new (),
     .cgroups = g_ptr_array_new (),
     .rlimits = g_ptr_array_new (),
+    .stub = g_ptr_array_new (),
     .mounts = g_ptr_array_new_with_free_func (g_free),
   };
   sigset_t mask;
@@ -717,6 +765,18 @@ monitor_main (int    argc,
         g_ptr_array_add (self.cgroups, (gpointer) value);
       else if (g_str_equal (option, "--rlimit"))
         g_ptr_array_add (self.rlimits, (gpointer) value);
+      else if (g_str_equal (option, "--stub-dir"))
+        {
+          g_ptr_array_add (self.stub, (gpointer) value);
+          g_ptr_array_add (self.stub, NULL);
+        }
+      else if (g_str_equal (option, "--stub-file"))
+        {
+          if (i + 1 >= argc)
+            die ("--stub-file needs a path and its contents");
+          g_ptr_array_add (self.stub, (gpointer) value);
+          g_ptr_array_add (self.stub, argv[++i]);
+        }
       else
         die ("unknown option %s", option);
     }
@@ -751,6 +811,7 @@ monitor_main (int    argc,
   if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
     fail_startup (&self, g_strdup_printf ("cannot make the mounts private: %s", g_strerror (errno)));
 
+  mount_scratch (&self);
   mount_root (&self);
   for (guint t = 0; t < self.tmpfs->len; t++)
     mount_tmpfs (&self, self.tmpfs->pdata[t]);
