@@ -515,8 +515,8 @@ add_strv (GVariantBuilder     *builder,
  * @error: return location for a #GError
  *
  * The runtime configs that give a bubblewrap sandbox @limits, in the
- * docker-py keys this backend reads. Fails with
- * %LLMSBX_ERROR_INVALID_ARGUMENT for a limit it cannot enforce.
+ * docker-py keys this backend reads (and checks it reads them back). Fails
+ * with %LLMSBX_ERROR_INVALID_ARGUMENT for a limit it cannot express.
  *
  * Returns: (transfer full): an `a{sv}` of runtime configs, or %NULL
  */
@@ -528,14 +528,6 @@ llmsbx_bubblewrap_render_limits (const LlmsbxBubblewrapLimits  *limits,
   g_autoptr(LlmsbxBubblewrapConfig) checked = NULL;
   GVariantBuilder builder;
 
-  if (limits->network_bridge)
-    {
-      g_set_error_literal (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
-                           "The bubblewrap backend cannot give a sandbox a bridged network: its sandboxes have "
-                           "no network, or the host's");
-      return NULL;
-    }
-
   g_variant_builder_init (&builder, G_VARIANT_TYPE_VARDICT);
   if (limits->memory_bytes > 0)
     g_variant_builder_add (&builder, "{sv}", "mem_limit", g_variant_new_int64 ((gint64) limits->memory_bytes));
@@ -546,7 +538,9 @@ llmsbx_bubblewrap_render_limits (const LlmsbxBubblewrapLimits  *limits,
     }
   if (limits->pids_limit > 0)
     g_variant_builder_add (&builder, "{sv}", "pids_limit", g_variant_new_int64 (limits->pids_limit));
-  g_variant_builder_add (&builder, "{sv}", "network_mode", g_variant_new_string ("none"));
+  /* A bridged network goes through slirp4netns; without it, open() says so. */
+  g_variant_builder_add (&builder, "{sv}", "network_mode",
+                         g_variant_new_string (limits->network_bridge ? "bridge" : "none"));
   g_variant_builder_add (&builder, "{sv}", "read_only", g_variant_new_boolean (limits->read_only_root));
   if (limits->tmp_options != NULL || limits->workdir_tmpfs_bytes > 0)
     {

@@ -399,8 +399,21 @@ test_render_limits (void)
   g_assert_cmpuint (parsed->tmpfs->len, ==, 2);
   g_assert_cmpstrv (parsed->env, env);
 
+  g_assert_cmpint (parsed->network, ==, LLMSBX_BUBBLEWRAP_NETWORK_NONE);
+
+  /* A bridged network, through slirp4netns. */
   g_clear_pointer (&config, g_variant_unref);
+  g_clear_pointer (&parsed, llmsbx_bubblewrap_config_free);
   limits.network_bridge = TRUE;
+  config = llmsbx_bubblewrap_render_limits (&limits, &error);
+  g_assert_no_error (error);
+  parsed = llmsbx_bubblewrap_config_parse (config, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (parsed->network, ==, LLMSBX_BUBBLEWRAP_NETWORK_BRIDGE);
+
+  /* What this backend would not read back is refused. */
+  g_clear_pointer (&config, g_variant_unref);
+  limits.user = "a;b";
   g_assert_null (llmsbx_bubblewrap_render_limits (&limits, &error));
   g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT);
 }

@@ -91,8 +91,8 @@ static int
 extract_main (const char *pid,
               const char *dest)
 {
-  struct archive *in = archive_read_new ();
-  struct archive *out = archive_write_disk_new ();
+  struct archive *in;
+  struct archive *out;
   struct archive_entry *entry;
   int r;
 
@@ -106,6 +106,8 @@ extract_main (const char *pid,
         }
       die ("cannot enter %s: %s", dest, g_strerror (errno));
     }
+  in = archive_read_new ();
+  out = archive_write_disk_new ();
 
   /* The secure flags of the core's extractor; owners are the sandbox's
    * user, as every file there is. */
@@ -148,8 +150,8 @@ pack_main (const char *pid,
 {
   g_autofree char *parent = NULL;
   g_autofree char *name = NULL;
-  struct archive *disk = archive_read_disk_new ();
-  struct archive *out = archive_write_new ();
+  struct archive *disk;
+  struct archive *out;
   struct archive_entry *entry;
   struct stat st;
   int r;
@@ -177,6 +179,8 @@ pack_main (const char *pid,
       name = g_strdup (".");
     }
 
+  disk = archive_read_disk_new ();
+  out = archive_write_new ();
   archive_read_disk_set_symlink_physical (disk);
   archive_read_disk_set_behavior (disk, ARCHIVE_READDISK_NO_XATTR | ARCHIVE_READDISK_NO_ACL |
                                         ARCHIVE_READDISK_NO_FFLAGS | ARCHIVE_READDISK_NO_TRAVERSE_MOUNTS);

@@ -659,6 +659,9 @@ start_sandbox (Monitor *self)
   if (errors->len > 0)
     append_log (self, errors->str, errors->len);
   g_unix_set_fd_nonblocking (err[0], TRUE, NULL);
+  /* The watch below ends in exit(): nothing of the start is kept. */
+  g_string_free (g_steal_pointer (&errors), TRUE);
+  g_string_free (g_steal_pointer (&info_text), TRUE);
 
   /* Watch: the sandbox's stderr goes to the log; the lifeline or a signal ends it. */
   {
@@ -808,7 +811,7 @@ monitor_main (int    argc,
     }
   else if (unshare (CLONE_NEWNS) != 0)
     fail_startup (&self, g_strdup_printf ("cannot make a mount namespace: %s", g_strerror (errno)));
-  if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+  if (mount ("none", "/", "none", MS_REC | MS_PRIVATE, NULL) != 0)
     fail_startup (&self, g_strdup_printf ("cannot make the mounts private: %s", g_strerror (errno)));
 
   mount_scratch (&self);
