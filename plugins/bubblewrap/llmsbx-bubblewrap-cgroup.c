@@ -1,7 +1,7 @@
 /* llmsbx-bubblewrap-cgroup.c: a cgroup (v1 or v2) per bubblewrap sandbox, for its limits.
  *
  * Each sandbox gets `llmsbx/<id>` below every controller it needs (cgroup
- * v1: memory, pids, cpu, freezer, and cpuset when CPUs are pinned) or below
+ * v1: memory, pids, cpu, and cpuset when CPUs are pinned) or below
  * the unified hierarchy (v2), with Docker's mapping of docker-py's values:
  * the same numbers end up in the same files as under Docker, so code and
  * tests reading them inside the sandbox see the same thing. The helper that
@@ -22,9 +22,12 @@
 #include <string.h>
 #include <glib/gstdio.h>
 
-/* The v1 controllers every sandbox gets, and the one it gets on request. */
-static const char * const v1_controllers[] = { "memory", "pids", "cpu", "freezer", NULL };
-/* Those the sandbox sees (the freezer is only for killing). */
+/* The v1 controllers every sandbox gets (cpuset only on request). No
+ * freezer: killing a sandbox is its pid namespace's end, which takes every
+ * process in it, fork bombs included; the cgroup's list is what the reaper
+ * checks after that. */
+static const char * const v1_controllers[] = { "memory", "pids", "cpu", NULL };
+/* Those the sandbox sees. */
 static const char * const v1_views[] = { "memory", "pids", "cpu", "cpuset", NULL };
 
 LlmsbxCgroupVersion
@@ -235,9 +238,6 @@ create_v1 (LlmsbxCgroup              *self,
 
       if (!g_file_test (mount, G_FILE_TEST_IS_DIR))
         {
-          /* The freezer only makes killing surer; the others are limits. */
-          if (g_str_equal (controller, "freezer"))
-            continue;
           g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOSYS,
                        "This host has no cgroup v1 %s controller at %s", controller, mount);
           return FALSE;
