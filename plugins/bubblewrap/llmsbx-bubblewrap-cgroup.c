@@ -437,8 +437,8 @@ llmsbx_cgroup_kill_all (const char * const *dirs)
     }
 
   /* Killed processes leave the list a moment later: look again soon, then
-   * less often (about 2 s in all). */
-  for (guint round = 0, pause = 500; round < 250 && !empty; round++, pause = MIN (pause * 2, 10000))
+   * less often (about 10 s in all, for a loaded machine). */
+  for (guint round = 0, pause = 500; round < 1000 && !empty; round++, pause = MIN (pause * 2, 10000))
     {
       empty = TRUE;
       for (guint i = 0; dirs[i] != NULL; i++)
@@ -468,7 +468,7 @@ llmsbx_cgroup_remove_dirs (const char * const  *dirs,
     {
       int saved = 0;
 
-      for (guint attempt = 0, pause = 500; attempt < 120; attempt++, pause = MIN (pause * 2, 20000))
+      for (guint attempt = 0, pause = 500; attempt < 500; attempt++, pause = MIN (pause * 2, 20000))
         {
           if (g_rmdir (dirs[i]) == 0 || errno == ENOENT)
             {

@@ -319,8 +319,9 @@ llmsbx_bubblewrap_sandbox_reap (LlmsbxBubblewrapSandbox  *self,
     kill ((pid_t) self->init_pid, SIGKILL);
   if (cgroups != NULL)
     llmsbx_cgroup_kill_all (cgroups);
-  if (!llmsbx_bubblewrap_remove_tree (self->dir, &local_error) ||
-      (cgroups != NULL && !llmsbx_cgroup_remove_dirs (cgroups, &local_error)))
+  /* The directory last, as the monitor does: it names the cgroups. */
+  if ((cgroups != NULL && !llmsbx_cgroup_remove_dirs (cgroups, &local_error)) ||
+      !llmsbx_bubblewrap_remove_tree (self->dir, &local_error))
     {
       g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED,
                    "Could not remove what is left of sandbox %.12s: %s", self->id, local_error->message);

@@ -385,7 +385,10 @@ static pid_t sandbox_pid;
 static pid_t slirp_pid;
 static int slirp_exit_w = -1;
 
-/* Kills the sandbox, removes its cgroups and its state directory. */
+/* Kills the sandbox, removes its cgroups and then its state directory: the
+ * directory goes last, so when it is gone everything is (the plugin and the
+ * tests rely on that), and when a cgroup cannot be removed the state that
+ * names it stays for the reaper. */
 static void
 teardown (Monitor *self)
 {
@@ -419,12 +422,13 @@ teardown (Monitor *self)
     }
   for (guint i = self->mounts->len; i > 0; i--)
     umount2 (self->mounts->pdata[i - 1], MNT_DETACH);
-  if (!llmsbx_bubblewrap_remove_tree (self->state, &error))
-    {
-      g_printerr ("llmsbx-bwrap-monitor: %s\n", error->message);
-      g_clear_error (&error);
-    }
+
   if (!llmsbx_cgroup_remove_dirs (cgroups, &error))
+    {
+      g_printerr ("llmsbx-bwrap-monitor: %s; the next backend to connect removes the rest\n", error->message);
+      return;
+    }
+  if (!llmsbx_bubblewrap_remove_tree (self->state, &error))
     g_printerr ("llmsbx-bwrap-monitor: %s\n", error->message);
 }
 
