@@ -39,8 +39,7 @@ spawn_helper (LlmsbxBubblewrapSandbox  *sandbox,
     {
       if (stdin_fd >= 0)
         close (stdin_fd);
-      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED,
-                   "The sandbox %.12s is no longer running (its processes were killed or it exited)", sandbox->id);
+      llmsbx_bubblewrap_sandbox_not_running (sandbox->id, error);
       return NULL;
     }
   helper = llmsbx_bubblewrap_helper_path ("llmsbx-bwrap-archive", error);

@@ -63,33 +63,33 @@ llmsbx_bubblewrap_check_user_namespaces (const char  *proc_sys,
                                          guint        uid,
                                          GError     **error)
 {
-  g_autofree char *max = read_sysctl (proc_sys, "user/max_user_namespaces");
-  g_autofree char *unprivileged = read_sysctl (proc_sys, "kernel/unprivileged_userns_clone");
-  g_autofree char *apparmor = read_sysctl (proc_sys, "kernel/apparmor_restrict_unprivileged_userns");
+  static const struct {
+    const char *file;
+    const char *value;       /* the value that stops user namespaces */
+    gboolean    root_too;    /* whether root is stopped as well */
+    const char *message;
+  } sysctls[] = {
+    { "user/max_user_namespaces", "0", TRUE,
+      "this system disables them: set the sysctl user.max_user_namespaces to a positive number "
+      "(sysctl -w user.max_user_namespaces=15000)" },
+    { "kernel/unprivileged_userns_clone", "0", FALSE,
+      "this system keeps them from users other than root: set the sysctl kernel.unprivileged_userns_clone "
+      "to 1 (sysctl -w kernel.unprivileged_userns_clone=1)" },
+    { "kernel/apparmor_restrict_unprivileged_userns", "1", FALSE,
+      "AppArmor keeps them from unconfined programs here: set the sysctl "
+      "kernel.apparmor_restrict_unprivileged_userns to 0, or give bwrap an AppArmor profile that allows them" },
+  };
 
-  if (max != NULL && g_str_equal (max, "0"))
+  for (gsize i = 0; i < G_N_ELEMENTS (sysctls); i++)
     {
-      g_set_error_literal (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_UNAVAILABLE,
-                           "The bubblewrap backend needs user namespaces, which this system disables: set the "
-                           "sysctl user.max_user_namespaces to a positive number (sysctl -w "
-                           "user.max_user_namespaces=15000)");
-      return FALSE;
-    }
-  if (uid != 0 && unprivileged != NULL && g_str_equal (unprivileged, "0"))
-    {
-      g_set_error_literal (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_UNAVAILABLE,
-                           "The bubblewrap backend needs user namespaces, which this system keeps from users "
-                           "other than root: set the sysctl kernel.unprivileged_userns_clone to 1 (sysctl -w "
-                           "kernel.unprivileged_userns_clone=1)");
-      return FALSE;
-    }
-  if (uid != 0 && apparmor != NULL && g_str_equal (apparmor, "1"))
-    {
-      g_set_error_literal (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_UNAVAILABLE,
-                           "The bubblewrap backend needs user namespaces, which AppArmor keeps from unconfined "
-                           "programs here: set the sysctl kernel.apparmor_restrict_unprivileged_userns to 0, or "
-                           "give bwrap an AppArmor profile that allows them");
-      return FALSE;
+      g_autofree char *value = read_sysctl (proc_sys, sysctls[i].file);
+
+      if (value != NULL && g_str_equal (value, sysctls[i].value) && (uid != 0 || sysctls[i].root_too))
+        {
+          g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_UNAVAILABLE,
+                       "The bubblewrap backend needs user namespaces, and %s", sysctls[i].message);
+          return FALSE;
+        }
     }
   return TRUE;
 }
@@ -324,8 +324,7 @@ get_sandbox (LlmsbxBubblewrapBackend  *self,
   loaded = llmsbx_bubblewrap_sandbox_load (self->store, id, NULL);
   if (loaded == NULL)
     {
-      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED,
-                   "The sandbox %.12s is no longer running (its processes were killed or it exited)", id);
+      llmsbx_bubblewrap_sandbox_not_running (id, error);
       return NULL;
     }
   g_mutex_lock (&self->lock);

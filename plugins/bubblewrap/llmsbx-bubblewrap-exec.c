@@ -30,9 +30,7 @@ static gboolean
 no_longer_running (LlmsbxBubblewrapSandbox  *sandbox,
                    GError                  **error)
 {
-  g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED,
-               "The sandbox %.12s is no longer running (its processes were killed or it exited)", sandbox->id);
-  return FALSE;
+  return llmsbx_bubblewrap_sandbox_not_running (sandbox->id, error);
 }
 
 static int

@@ -240,6 +240,17 @@ llmsbx_bubblewrap_sandbox_find (const char  *store,
   return g_ptr_array_steal_index_fast (all, found_index);
 }
 
+/* The error of every call on a sandbox that stopped, worded as the engine
+ * backends word it, so callers and tests see one message whatever the backend. */
+gboolean
+llmsbx_bubblewrap_sandbox_not_running (const char  *id,
+                                       GError     **error)
+{
+  g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED,
+               "The sandbox %.12s is no longer running (its processes were killed or it exited)", id);
+  return FALSE;
+}
+
 const char *
 llmsbx_bubblewrap_sandbox_get_label (LlmsbxBubblewrapSandbox *self,
                                      const char              *key)

@@ -58,6 +58,9 @@ gboolean                 llmsbx_bubblewrap_sandbox_reap       (LlmsbxBubblewrapS
                                                                GError                  **error);
 guint                    llmsbx_bubblewrap_sandbox_reap_stale (const char               *store);
 
+gboolean                 llmsbx_bubblewrap_sandbox_not_running (const char              *id,
+                                                                GError                 **error);
+
 guint64                  llmsbx_bubblewrap_process_start_time (gint64                    pid);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LlmsbxBubblewrapSandbox, llmsbx_bubblewrap_sandbox_unref)
