@@ -205,16 +205,19 @@ llmsbx_bubblewrap_backend_probe (LlmsbxBackend  *backend,
                                  GCancellable   *cancellable,
                                  GError        **error)
 {
+  static const char * const helpers[] = { "llmsbx-bwrap-init", "llmsbx-bwrap-monitor", "llmsbx-bwrap-archive", NULL };
   g_autofree char *bwrap = find_bwrap (backend, error);
-  g_autofree char *helper = NULL;
-  g_autofree char *archive = NULL;
-  g_autofree char *init = NULL;
 
-  return bwrap != NULL &&
-         llmsbx_bubblewrap_check_user_namespaces ("/proc/sys", getuid (), error) &&
-         (helper = llmsbx_bubblewrap_helper_path ("llmsbx-bwrap-monitor", error)) != NULL &&
-         (init = llmsbx_bubblewrap_helper_path ("llmsbx-bwrap-init", error)) != NULL &&
-         try_bwrap (bwrap, error);
+  if (bwrap == NULL || !llmsbx_bubblewrap_check_user_namespaces ("/proc/sys", getuid (), error))
+    return FALSE;
+  for (guint i = 0; helpers[i] != NULL; i++)
+    {
+      g_autofree char *path = llmsbx_bubblewrap_helper_path (helpers[i], error);
+
+      if (path == NULL)
+        return FALSE;
+    }
+  return try_bwrap (bwrap, error);
 }
 
 static gboolean

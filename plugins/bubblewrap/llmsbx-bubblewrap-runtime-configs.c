@@ -894,10 +894,10 @@ llmsbx_bubblewrap_config_parse (GVariant  *runtime_configs,
   g_variant_iter_init (&iter, runtime_configs);
   while (g_variant_iter_next (&iter, "{&sv}", &key, &boxed))
     {
-      g_autoptr(GVariant) owned = boxed;
       g_autoptr(GVariant) value = unbox (boxed);
       gsize k;
 
+      g_variant_unref (boxed);
       for (k = 0; k < G_N_ELEMENTS (keys); k++)
         if (g_str_equal (key, keys[k].name))
           break;
