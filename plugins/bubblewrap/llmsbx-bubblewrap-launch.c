@@ -386,6 +386,12 @@ setup_limits (Launch                  *launch,
   const char *root = configured != NULL && configured[0] == '/' ? configured : "/sys/fs/cgroup";
   g_autoptr(GError) local_error = NULL;
 
+  /* Without limits to enforce, no cgroup: its making, joining and removal
+   * would be a sizeable part of a sandbox's start and end. The pid
+   * namespace is what ends its processes either way. */
+  if (!config->has_limits)
+    return TRUE;
+
   launch->cgroup = llmsbx_cgroup_create (root, "llmsbx", launch->sandbox->id, &config->limits, &local_error);
   if (launch->cgroup != NULL)
     {

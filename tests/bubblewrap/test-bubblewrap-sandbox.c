@@ -111,6 +111,11 @@ test_confinement (void)
   unshare = sh_result (session, "unshare --user true");
   g_assert_cmpint (llmsbx_execution_result_get_exit_code (unshare), !=, 0);
 
+  /* No limits asked for: no cgroup, and nothing of the host's below /sys/fs/cgroup. */
+  g_free (calls);
+  calls = sh_line (session, "ls /sys/fs/cgroup | wc -l");
+  g_assert_cmpstr (calls, ==, "0");
+
   /* The sandbox's own pid namespace: the init's reaper and the init first. */
   g_free (calls);
   calls = sh_line (session, "cat /proc/1/comm; ls -d /proc/[0-9]* | wc -l");
