@@ -81,10 +81,16 @@ images_build (int    argc,
               char **argv)
 {
   g_autofree char *engine = NULL;
+  g_autofree char *from = NULL;
   gboolean force = FALSE;
   gboolean all = FALSE;
   const GOptionEntry entries[] = {
-    { "engine", 0, 0, G_OPTION_ARG_STRING, &engine, "Import into this engine: docker (default) or podman", "ENGINE" },
+    { "engine", 0, 0, G_OPTION_ARG_STRING, &engine,
+      "Build for this backend: docker (default), podman, or bubblewrap (its image store)", "BACKEND" },
+    { "backend", 0, 0, G_OPTION_ARG_STRING, &engine, "The same as --engine", "BACKEND" },
+    { "from", 0, 0, G_OPTION_ARG_STRING, &from,
+      "With --backend bubblewrap: take the tree from this engine's image (docker or podman) when it has the "
+      "current recipe, instead of building it again", "ENGINE" },
     { "force", 0, 0, G_OPTION_ARG_NONE, &force, "Rebuild even when the image is up to date", NULL },
     { "all", 0, 0, G_OPTION_ARG_NONE, &all, "Build the image of every language (the default)", NULL },
     G_OPTION_ENTRY_NULL
@@ -94,7 +100,8 @@ images_build (int    argc,
 
   g_option_context_set_summary (context,
     "Builds sandbox images offline from Debian packages (mmdebstrap, then an import\n"
-    "into the engine). An image whose recipe has not changed is not rebuilt.");
+    "into the engine, or an unpacked tree in the bubblewrap store). An image whose\n"
+    "recipe has not changed is not rebuilt.");
   g_option_context_add_main_entries (context, entries, NULL);
   if (!llmsbx_tool_parse_options (context, &argc, &argv))
     return LLMSBX_TOOL_EXIT_USAGE;
@@ -105,6 +112,11 @@ images_build (int    argc,
     {
       g_ptr_array_add (args, (char *) "--engine");
       g_ptr_array_add (args, engine);
+    }
+  if (from != NULL)
+    {
+      g_ptr_array_add (args, (char *) "--from");
+      g_ptr_array_add (args, from);
     }
   if (force)
     g_ptr_array_add (args, (char *) "--force");
@@ -126,7 +138,9 @@ images_list (int    argc,
 {
   g_autofree char *engine = NULL;
   const GOptionEntry entries[] = {
-    { "engine", 0, 0, G_OPTION_ARG_STRING, &engine, "Check the images in this engine: docker (default) or podman", "ENGINE" },
+    { "engine", 0, 0, G_OPTION_ARG_STRING, &engine,
+      "Check the images of this backend: docker (default), podman or bubblewrap", "BACKEND" },
+    { "backend", 0, 0, G_OPTION_ARG_STRING, &engine, "The same as --engine", "BACKEND" },
     G_OPTION_ENTRY_NULL
   };
   g_autoptr(GOptionContext) context = g_option_context_new (NULL);

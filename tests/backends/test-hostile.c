@@ -7,6 +7,7 @@
  * says so), nothing of the run is left in the sandbox, and after close
  * nothing is left in the engine: the container and the anonymous volumes it
  * had. */
+#include "bubblewrap-test.h"
 #include "isolated-test.h"
 
 /* ---------------------------------------------------------------------------
@@ -72,9 +73,23 @@ code_processes (LlmsbxSandboxSession *session)
 static GPtrArray *
 container_volumes (LlmsbxSandboxSession *session)
 {
-  g_autoptr(JsonObject) inspect = test_inspect ("container", llmsbx_sandbox_session_get_container_id (session));
-  JsonArray *mounts = json_object_get_array_member (inspect, "Mounts");
+  g_autoptr(JsonObject) inspect = NULL;
+  JsonArray *mounts;
   GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
+
+  /* bubblewrap's one "volume" is the workdir of a read-only root, a
+   * directory in the sandbox's own directory. */
+  if (backend_test_is_bubblewrap ())
+    {
+      g_autofree char *dir = bubblewrap_test_sandbox_dir (llmsbx_sandbox_session_get_container_id (session));
+      g_autofree char *workdir = g_build_filename (dir, "workdir", NULL);
+
+      if (g_file_test (workdir, G_FILE_TEST_IS_DIR))
+        g_ptr_array_add (names, g_steal_pointer (&workdir));
+      return names;
+    }
+  inspect = test_inspect ("container", llmsbx_sandbox_session_get_container_id (session));
+  mounts = json_object_get_array_member (inspect, "Mounts");
 
   for (guint i = 0; i < json_array_get_length (mounts); i++)
     {

@@ -807,8 +807,14 @@ test_failed_open_leaves_nothing (void)
   port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
 
   session = backend_test_session_new ("python", NULL);
-  configs = g_strdup_printf ("{\"ports\": {\"8080/tcp\": \"127.0.0.1:%u\"}, "
-                             "\"labels\": {\"llmsbx-test\": \"failed-open\"}}", port);
+  /* bubblewrap publishes no ports: a volume whose host directory is gone
+   * fails its start instead, after its directory and cgroup were made. */
+  if (backend_test_is_bubblewrap ())
+    configs = g_strdup ("{\"volumes\": [\"/nonexistent/llmsbx-test:/data\"], "
+                        "\"labels\": {\"llmsbx-test\": \"failed-open\"}}");
+  else
+    configs = g_strdup_printf ("{\"ports\": {\"8080/tcp\": \"127.0.0.1:%u\"}, "
+                               "\"labels\": {\"llmsbx-test\": \"failed-open\"}}", port);
   llmsbx_sandbox_session_set_runtime_configs_json (session, configs, &error);
   g_assert_no_error (error);
 

@@ -410,6 +410,16 @@ test_images_build_unknown (void)
   g_assert_true (output_contains (result->err, "python"));
 }
 
+/* The bubblewrap store is listed like an engine (setup-host fills it). */
+static void
+test_images_list_bubblewrap (void)
+{
+  g_autoptr(CliResult) result = cli_run ("images", "list", "--backend", "bubblewrap");
+
+  g_assert_cmpint (result->status, ==, 0);
+  g_assert_true (output_contains (result->out, "python\tllmsbx/python:bookworm\tup-to-date"));
+}
+
 /* The image the other tests use: built when its recipe changed, else a quick no-op. */
 static void
 test_images_build (void)
@@ -1027,6 +1037,7 @@ main (int    argc,
   g_test_add_func ("/cli/languages", test_languages);
   g_test_add_func ("/cli/backends", test_backends);
   g_test_add_func ("/cli/images/list", test_images_list);
+  g_test_add_func ("/cli/images/list-bubblewrap", test_images_list_bubblewrap);
   g_test_add_func ("/cli/images/build-unknown", test_images_build_unknown);
   g_test_add_func ("/cli/images/build", test_images_build);
   g_test_add_data_func ("/cli/images/notice-commits/docker", "docker", test_images_notice_commits);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bubblewrap-test.h"
 #include "llmsbx-fake-backend.h"
 
 /* The images the language handlers name, which the fake backend then has. */
@@ -40,10 +41,17 @@ backend_test_prepare (void)
     llmsbx_fake_backend_add_image (fake_images[i]);
 }
 
+gboolean
+backend_test_is_bubblewrap (void)
+{
+  return g_str_equal (backend_test_name (), "bubblewrap");
+}
+
 const char *
 backend_test_cli (void)
 {
   g_assert_false (backend_test_is_fake ());
+  g_assert_false (backend_test_is_bubblewrap ());
   return backend_test_name ();
 }
 
@@ -111,6 +119,8 @@ backend_test_ps (const char *filter)
 
   if (backend_test_is_fake ())
     return fake_ps (filter);
+  if (backend_test_is_bubblewrap ())
+    return bubblewrap_test_ps (filter);
 
   launcher = backend_test_cli_launcher (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
   process = g_subprocess_launcher_spawn (launcher, &error,
@@ -125,8 +135,15 @@ backend_test_ps (const char *filter)
 void
 backend_test_assert_container_gone (const char *id)
 {
-  g_autofree char *filter = g_strdup_printf ("id=%s", id);
-  g_autofree char *found = backend_test_ps (filter);
+  g_autofree char *filter = NULL;
+  g_autofree char *found = NULL;
+
+  /* A NULL id would match nothing, and the check would check nothing. */
+  g_assert_nonnull (id);
+  filter = g_strdup_printf ("id=%s", id);
+  found = backend_test_ps (filter);
 
   g_assert_cmpstr (found, ==, "");
+  if (backend_test_is_bubblewrap ())
+    bubblewrap_test_assert_gone (id);
 }

@@ -2,9 +2,10 @@
  *
  * One suite runs against each backend: meson registers every test program
  * once per backend with LLMSBX_TEST_BACKEND set (suites "docker", "podman",
- * and "fake" for the contract tests). Checks of what exists in an engine go
- * through the engine's own CLI, so they do not depend on the library under
- * test; the fake backend has no CLI, and is asked directly. */
+ * "bubblewrap", and "fake" for the contract tests). Checks of what exists in
+ * an engine go through the engine's own CLI, so they do not depend on the
+ * library under test; bubblewrap has no CLI, and its store is read from disk
+ * (bubblewrap-test.h); the fake backend is asked directly. */
 #pragma once
 
 #include <llmsbx.h>
@@ -19,6 +20,9 @@ const char           *backend_test_name          (void);
 
 /* Whether it is the in-process fake backend of llmsbx-fake-backend.h. */
 gboolean              backend_test_is_fake       (void);
+
+/* Whether it is the bubblewrap backend, which has no engine and no CLI. */
+gboolean              backend_test_is_bubblewrap (void);
 
 /* Makes the backend under test usable by name: for the fake one, registers
  * it in the default registry and gives it the language images. Call from

@@ -1,6 +1,7 @@
 /* isolated-test.c: backend tests whose bodies run in subprocesses. */
 #include "isolated-test.h"
 
+#include "bubblewrap-test.h"
 #include "llmsbx-fake-backend.h"
 
 const char *
@@ -77,6 +78,14 @@ test_object_exists (const char *type,
   g_autoptr(GSubprocess) process = NULL;
   g_autoptr(GError) error = NULL;
 
+  /* On bubblewrap a volume is a directory of the host. */
+  if (backend_test_is_bubblewrap ())
+    {
+      g_autofree char *dir = g_str_equal (type, "container") ? bubblewrap_test_sandbox_dir (id) : NULL;
+
+      g_assert_true (g_str_equal (type, "container") || g_str_equal (type, "volume"));
+      return g_file_test (dir ? dir : id, G_FILE_TEST_EXISTS);
+    }
   process = g_subprocess_launcher_spawn (launcher, &error,
                                          backend_test_cli (), "inspect", "--type", type, id, NULL);
   g_assert_no_error (error);
@@ -100,6 +109,22 @@ test_reap (void)
 
       if (found > 0)
         g_test_message ("removed %u leftover fake processes and sandboxes", found);
+      return;
+    }
+
+  if (backend_test_is_bubblewrap ())
+    {
+      g_autofree char *label = g_strdup_printf (TEST_RUN_LABEL "=%s", test_run_id ());
+
+      containers = bubblewrap_test_ps (filter);
+      ids = g_strsplit (containers, "\n", -1);
+      for (guint i = 0; ids[i] != NULL; i++)
+        if (*ids[i] != '\0')
+          {
+            bubblewrap_test_remove (ids[i]);
+            g_test_message ("removed leftover sandbox %s", ids[i]);
+          }
+      bubblewrap_test_remove_images (label);
       return;
     }
 

@@ -4,6 +4,7 @@
  * runtime configs, images through a LABEL line), so the parent removes what a
  * failed body left behind: containers with their anonymous volumes, then
  * images, through the engine's own CLI like the checks of backend-test.h;
+ * for bubblewrap, the sandboxes and images of its store (bubblewrap-test.h);
  * for the fake backend, the host processes its sandboxes started. */
 #pragma once
 

@@ -1,0 +1,176 @@
+/* llmsbx-bubblewrap-archive.c: tar archives into and out of a bubblewrap sandbox.
+ *
+ * The files of a sandbox are reachable from the host (its overlay lives in
+ * its helper's mount namespace, its working directory may be a directory of
+ * ours), but a path there is only safe to follow inside the sandbox: its code
+ * may have made any component a symbolic link to a host path, or may swap one
+ * in while we copy. So archives are unpacked and packed by the helper program
+ * llmsbx-bwrap-archive, which first joins the sandbox's user and
+ * mount namespaces and then uses libarchive with the secure extraction flags
+ * of the core's own extractor (libllmsbx/llmsbx-tar.c), which is private to
+ * the core today. Archives out of the sandbox are capped like the engines'. */
+#define _GNU_SOURCE
+#include "llmsbx-bubblewrap-archive.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "helpers/llmsbx-bwrap-helper-protocol.h"
+#include "llmsbx-bubblewrap-launch.h"
+
+/* As plugins/engine caps a GET archive. */
+#define MAX_ARCHIVE_SIZE ((gsize) 1 << 30)
+
+static GSubprocess *
+spawn_helper (LlmsbxBubblewrapSandbox  *sandbox,
+              const char               *mode,
+              const char               *path,
+              GSubprocessFlags          flags,
+              int                       stdin_fd,
+              GError                  **error)
+{
+  g_autofree char *helper = NULL;
+  g_autofree char *pid = NULL;
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+
+  if (!llmsbx_bubblewrap_sandbox_init_alive (sandbox))
+    {
+      if (stdin_fd >= 0)
+        close (stdin_fd);
+      llmsbx_bubblewrap_sandbox_not_running (sandbox->id, error);
+      return NULL;
+    }
+  helper = llmsbx_bubblewrap_helper_path ("llmsbx-bwrap-archive", error);
+  if (helper == NULL)
+    {
+      if (stdin_fd >= 0)
+        close (stdin_fd);
+      return NULL;
+    }
+  pid = g_strdup_printf ("%" G_GINT64_FORMAT, sandbox->init_pid);
+  launcher = g_subprocess_launcher_new (flags | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_set_cwd (launcher, "/");
+  if (stdin_fd >= 0)
+    g_subprocess_launcher_take_stdin_fd (launcher, stdin_fd);
+  return g_subprocess_launcher_spawn (launcher, error, helper, mode, LLMSBX_BWRAP_HELPER_PROTOCOL_VERSION,
+                                      pid, path, NULL);
+}
+
+/* Maps the helper's exit to an error; @not_found is the message for a
+ * missing path. */
+static gboolean
+check_helper (GSubprocess  *helper,
+              const char   *err,
+              const char   *what,
+              GError      **error)
+{
+  g_autofree char *text = g_strstrip (g_utf8_make_valid (err ? err : "", -1));
+
+  if (g_subprocess_get_if_exited (helper) && g_subprocess_get_exit_status (helper) == 0)
+    return TRUE;
+  if (g_subprocess_get_if_exited (helper) &&
+      g_subprocess_get_exit_status (helper) == LLMSBX_BWRAP_HELPER_NOT_FOUND)
+    g_set_error_literal (error, LLMSBX_ERROR, LLMSBX_ERROR_FILE_NOT_FOUND, text);
+  else
+    g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED, "%s: %s", what,
+                 g_str_has_prefix (text, "llmsbx-bwrap-archive: ") ? text + strlen ("llmsbx-bwrap-archive: ") : text);
+  return FALSE;
+}
+
+gboolean
+llmsbx_bubblewrap_put_archive (LlmsbxBubblewrapSandbox  *sandbox,
+                               const char               *dest_dir,
+                               GBytes                   *archive,
+                               GCancellable             *cancellable,
+                               GError                  **error)
+{
+  g_autoptr(GSubprocess) helper = NULL;
+  g_autoptr(GBytes) err = NULL;
+  g_autofree char *what = NULL;
+  gsize size;
+  const guint8 *data = g_bytes_get_data (archive, &size);
+  int input = memfd_create ("llmsbx-archive", MFD_CLOEXEC);
+
+  /* The archive goes in a file, not a pipe: the helper may refuse it before
+   * reading it all (a missing directory), and a pipe would then raise
+   * SIGPIPE in the caller's process. */
+  if (input < 0)
+    {
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_FAILED, "Cannot hold the archive: %s", g_strerror (errno));
+      return FALSE;
+    }
+  for (gsize written = 0; written < size; )
+    {
+      gssize n = write (input, data + written, size - written);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        {
+          g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_FAILED, "Cannot hold the archive: %s", g_strerror (errno));
+          close (input);
+          return FALSE;
+        }
+      written += n;
+    }
+  lseek (input, 0, SEEK_SET);
+
+  helper = spawn_helper (sandbox, "extract", dest_dir, G_SUBPROCESS_FLAGS_NONE, input, error);
+  if (helper == NULL)
+    return FALSE;
+  if (!g_subprocess_communicate (helper, NULL, cancellable, NULL, &err, error))
+    {
+      g_subprocess_force_exit (helper);
+      g_subprocess_wait (helper, NULL, NULL);
+      return FALSE;
+    }
+  what = g_strdup_printf ("Could not copy files into %s in the sandbox", dest_dir);
+  return check_helper (helper, err ? g_bytes_get_data (err, NULL) : NULL, what, error);
+}
+
+GBytes *
+llmsbx_bubblewrap_get_archive (LlmsbxBubblewrapSandbox  *sandbox,
+                               const char               *path,
+                               GCancellable             *cancellable,
+                               GError                  **error)
+{
+  g_autoptr(GSubprocess) helper = NULL;
+  g_autoptr(GByteArray) archive = g_byte_array_new ();
+  g_autofree char *err = NULL;
+  g_autofree char *what = NULL;
+  GInputStream *out;
+
+  helper = spawn_helper (sandbox, "pack", path, G_SUBPROCESS_FLAGS_STDOUT_PIPE, -1, error);
+  if (helper == NULL)
+    return NULL;
+
+  /* The helper writes to stderr only once it stopped writing the archive. */
+  out = g_subprocess_get_stdout_pipe (helper);
+  for (;;)
+    {
+      guint8 buffer[64 * 1024];
+      gssize n = g_input_stream_read (out, buffer, sizeof buffer, cancellable, error);
+
+      if (n < 0 || archive->len + (gsize) n > MAX_ARCHIVE_SIZE)
+        {
+          if (n >= 0)
+            g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED,
+                         "%s in the sandbox is larger than %" G_GSIZE_FORMAT " bytes", path, MAX_ARCHIVE_SIZE);
+          g_subprocess_force_exit (helper);
+          g_subprocess_wait (helper, NULL, NULL);
+          return NULL;
+        }
+      if (n == 0)
+        break;
+      g_byte_array_append (archive, buffer, n);
+    }
+  if (!g_subprocess_communicate_utf8 (helper, NULL, NULL, NULL, &err, error))
+    return NULL;
+
+  what = g_strdup_printf ("Could not copy %s out of the sandbox", path);
+  if (!check_helper (helper, err, what, error))
+    return NULL;
+  return g_byte_array_free_to_bytes (g_steal_pointer (&archive));
+}

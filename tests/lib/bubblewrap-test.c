@@ -1,0 +1,251 @@
+/* bubblewrap-test.c: what the backend tests check on the bubblewrap backend. */
+#include "bubblewrap-test.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+char *
+bubblewrap_test_store (void)
+{
+  const char *configured = g_getenv ("LLMSBX_BUBBLEWRAP_STORE");
+
+  if (configured != NULL && configured[0] == '/')
+    return g_strdup (configured);
+  if (getuid () == 0)
+    return g_strdup ("/var/lib/llmsbx/bubblewrap");
+  return g_build_filename (g_get_user_data_dir (), "llmsbx", "bubblewrap", NULL);
+}
+
+char *
+bubblewrap_test_sandbox_dir (const char *id)
+{
+  g_autofree char *store = bubblewrap_test_store ();
+
+  return g_build_filename (store, "sandboxes", id, NULL);
+}
+
+/* The state file of sandbox @id, or NULL when it has none. */
+GKeyFile *
+bubblewrap_test_state (const char *id)
+{
+  g_autofree char *dir = bubblewrap_test_sandbox_dir (id);
+  g_autofree char *path = g_build_filename (dir, "state", NULL);
+  GKeyFile *state = g_key_file_new ();
+
+  if (!g_key_file_load_from_file (state, path, G_KEY_FILE_NONE, NULL))
+    {
+      g_key_file_unref (state);
+      return NULL;
+    }
+  return state;
+}
+
+static gboolean
+bubblewrap_test_has_label (GKeyFile   *state,
+                           const char *label)
+{
+  g_auto(GStrv) labels = state ? g_key_file_get_string_list (state, "Sandbox", "Labels", NULL, NULL) : NULL;
+  gboolean has_value = strchr (label, '=') != NULL;
+
+  for (guint i = 0; labels != NULL && labels[i] != NULL; i++)
+    {
+      if (has_value ? g_str_equal (labels[i], label)
+                    : g_str_has_prefix (labels[i], label) && labels[i][strlen (label)] == '=')
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* Sandboxes matching a `docker ps --filter` (id=PREFIX or label=K[=V]), one
+ * per line, "" for none. A directory without a state file matches by id. */
+char *
+bubblewrap_test_ps (const char *filter)
+{
+  g_autofree char *store = bubblewrap_test_store ();
+  g_autofree char *path = g_build_filename (store, "sandboxes", NULL);
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  g_autoptr(GString) found = g_string_new (NULL);
+  const char *entry;
+
+  g_assert_true (g_str_has_prefix (filter, "id=") || g_str_has_prefix (filter, "label="));
+  while (dir != NULL && (entry = g_dir_read_name (dir)) != NULL)
+    {
+      g_autoptr(GKeyFile) state = bubblewrap_test_state (entry);
+      gboolean match;
+
+      if (g_str_has_prefix (filter, "id="))
+        match = g_str_has_prefix (entry, filter + 3);
+      else
+        match = bubblewrap_test_has_label (state, filter + 6);
+      if (match)
+        g_string_append_printf (found, "%s%s", found->len ? "\n" : "", entry);
+    }
+  return g_string_free (g_steal_pointer (&found), FALSE);
+}
+
+/* Processes whose command line names @needle: a helper or bwrap of a sandbox. */
+char *
+bubblewrap_test_processes (const char *needle)
+{
+  g_autoptr(GDir) proc = g_dir_open ("/proc", 0, NULL);
+  g_autoptr(GString) found = g_string_new (NULL);
+  const char *entry;
+
+  while (proc != NULL && (entry = g_dir_read_name (proc)) != NULL)
+    {
+      g_autofree char *path = g_build_filename ("/proc", entry, "cmdline", NULL);
+      g_autofree char *cmdline = NULL;
+      gsize length = 0;
+
+      if (!g_ascii_isdigit (entry[0]) || !g_file_get_contents (path, &cmdline, &length, NULL))
+        continue;
+      for (gsize i = 0; i + 1 < length; i++)
+        if (cmdline[i] == '\0')
+          cmdline[i] = ' ';
+      if (strstr (cmdline, needle) != NULL)
+        g_string_append_printf (found, "%s: %s\n", entry, cmdline);
+    }
+  return g_string_free (g_steal_pointer (&found), FALSE);
+}
+
+/* Cgroup directories named like sandbox @id, in either hierarchy. */
+char *
+bubblewrap_test_cgroups (const char *id)
+{
+  static const char * const roots[] = {
+    "/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids", "/sys/fs/cgroup/cpu", "/sys/fs/cgroup/cpuset",
+    "/sys/fs/cgroup/freezer", "/sys/fs/cgroup", NULL
+  };
+  g_autoptr(GString) found = g_string_new (NULL);
+
+  for (guint i = 0; roots[i] != NULL; i++)
+    {
+      g_autofree char *dir = g_build_filename (roots[i], "llmsbx", id, NULL);
+
+      if (g_file_test (dir, G_FILE_TEST_IS_DIR))
+        g_string_append_printf (found, "%s\n", dir);
+    }
+  return g_string_free (g_steal_pointer (&found), FALSE);
+}
+
+/* Nothing of sandbox @id is left: no directory, no cgroup, no process. */
+void
+bubblewrap_test_assert_gone (const char *id)
+{
+  g_autofree char *dir = bubblewrap_test_sandbox_dir (id);
+  g_autofree char *cgroups = bubblewrap_test_cgroups (id);
+  g_autofree char *processes = bubblewrap_test_processes (dir);
+
+  g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
+  g_assert_cmpstr (cgroups, ==, "");
+  g_assert_cmpstr (processes, ==, "");
+}
+
+/* Removes a leftover sandbox: its helper tears it down when told to
+ * (SIGTERM); when it has none any more, what it left goes here. */
+void
+bubblewrap_test_remove (const char *id)
+{
+  g_autofree char *dir = bubblewrap_test_sandbox_dir (id);
+  g_autoptr(GKeyFile) state = bubblewrap_test_state (id);
+  gint64 helper = state ? g_key_file_get_int64 (state, "Sandbox", "HelperPid", NULL) : 0;
+  g_auto(GStrv) cgroups = state ? g_key_file_get_string_list (state, "Sandbox", "Cgroups", NULL, NULL) : NULL;
+
+  if (helper > 0 && kill ((pid_t) helper, SIGTERM) == 0)
+    for (guint i = 0; i < 300 && g_file_test (dir, G_FILE_TEST_EXISTS); i++)
+      g_usleep (100 * 1000);
+
+  for (guint i = 0; cgroups != NULL && cgroups[i] != NULL; i++)
+    {
+      g_autofree char *procs_file = g_build_filename (cgroups[i], "cgroup.procs", NULL);
+      g_autofree char *procs = NULL;
+
+      if (g_file_get_contents (procs_file, &procs, NULL, NULL))
+        {
+          g_auto(GStrv) pids = g_strsplit (procs, "\n", -1);
+
+          for (guint p = 0; pids[p] != NULL; p++)
+            if (pids[p][0] != '\0')
+              kill ((pid_t) g_ascii_strtoll (pids[p], NULL, 10), SIGKILL);
+        }
+    }
+  if (g_file_test (dir, G_FILE_TEST_EXISTS))
+    {
+      g_autoptr(GSubprocess) rm = g_subprocess_new (G_SUBPROCESS_FLAGS_NONE, NULL, "rm", "-rf", "--", dir, NULL);
+
+      if (rm != NULL)
+        g_subprocess_wait (rm, NULL, NULL);
+    }
+  for (guint i = 0; cgroups != NULL && cgroups[i] != NULL; i++)
+    for (guint attempt = 0; attempt < 50 && g_rmdir (cgroups[i]) != 0 && errno == EBUSY; attempt++)
+      g_usleep (100 * 1000);
+}
+
+/* Removes the tags of the store's images that carry @label (commits keep
+ * the labels of their sandbox), and the images when nothing else uses them. */
+void
+bubblewrap_test_remove_images (const char *label)
+{
+  g_autofree char *store = bubblewrap_test_store ();
+  g_autofree char *tags = g_build_filename (store, "tags", NULL);
+  g_autoptr(GDir) dir = g_dir_open (tags, 0, NULL);
+  const char *entry;
+
+  while (dir != NULL && (entry = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *tag = g_build_filename (tags, entry, NULL);
+      g_autofree char *id = NULL;
+      g_autofree char *image = NULL;
+      g_autofree char *config_path = NULL;
+      g_autoptr(GKeyFile) config = g_key_file_new ();
+      g_auto(GStrv) labels = NULL;
+
+      if (!g_file_get_contents (tag, &id, NULL, NULL))
+        continue;
+      g_strstrip (id);
+      image = g_build_filename (store, "images", id, NULL);
+      config_path = g_build_filename (image, "config", NULL);
+      if (!g_key_file_load_from_file (config, config_path, G_KEY_FILE_NONE, NULL))
+        continue;
+      labels = g_key_file_get_string_list (config, "Image", "Labels", NULL, NULL);
+      if (labels == NULL || !g_strv_contains ((const char * const *) labels, label))
+        continue;
+      g_unlink (tag);
+      {
+        g_autoptr(GSubprocess) rm = g_subprocess_new (G_SUBPROCESS_FLAGS_NONE, NULL, "rm", "-rf", "--", image, NULL);
+
+        if (rm != NULL)
+          g_subprocess_wait (rm, NULL, NULL);
+      }
+    }
+}
+
+/* Commands the init of sandbox @id started between two real times
+ * (seconds, as "S.UUUUUU"), from its event log. */
+guint
+bubblewrap_test_exec_events (const char *id,
+                             const char *since,
+                             const char *until)
+{
+  g_autofree char *dir = bubblewrap_test_sandbox_dir (id);
+  g_autofree char *path = g_build_filename (dir, "events", NULL);
+  g_autofree char *log = NULL;
+  g_auto(GStrv) lines = NULL;
+  gint64 from = (gint64) (g_ascii_strtod (since, NULL) * G_USEC_PER_SEC);
+  gint64 to = (gint64) (g_ascii_strtod (until, NULL) * G_USEC_PER_SEC);
+  guint count = 0;
+
+  g_assert_true (g_file_get_contents (path, &log, NULL, NULL));
+  lines = g_strsplit (log, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      gint64 when = g_ascii_strtoll (lines[i], NULL, 10);
+
+      if (strstr (lines[i], " exec ") != NULL && when >= from && when <= to)
+        count++;
+    }
+  return count;
+}

@@ -1,0 +1,51 @@
+/* bubblewrap-test.h: what the backend tests check on the bubblewrap backend.
+ *
+ * The engines have CLIs to ask what exists; bubblewrap has its store on disk
+ * (docs/backends.md): one directory per sandbox, with a key file `state`
+ * (its labels, helper pid, cgroups) and the `events` log of the commands its
+ * init started. These helpers read them with GLib alone, not through the
+ * plugin under test, and also look for what a leftover would hold on to:
+ * cgroup directories and processes naming the sandbox's directory. */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+/* The store the plugin uses: $LLMSBX_BUBBLEWRAP_STORE, else root's or the user's. */
+char     *bubblewrap_test_store          (void);
+
+/* STORE/sandboxes/ID. */
+char     *bubblewrap_test_sandbox_dir    (const char *id);
+
+/* The state file of sandbox @id, or NULL when it has none. */
+GKeyFile *bubblewrap_test_state          (const char *id);
+
+/* Sandboxes matching a `docker ps --filter` (id=PREFIX or label=K[=V]), one
+ * per line, "" for none. A directory without a state file matches by id. */
+char     *bubblewrap_test_ps             (const char *filter);
+
+/* Processes whose command line names @needle, as "pid: cmdline" lines. */
+char     *bubblewrap_test_processes      (const char *needle);
+
+/* Cgroup directories named like sandbox @id, in either hierarchy. */
+char     *bubblewrap_test_cgroups        (const char *id);
+
+/* Nothing of sandbox @id is left: no directory, no cgroup, no process. */
+void      bubblewrap_test_assert_gone    (const char *id);
+
+/* Removes a leftover sandbox: its helper tears it down when told to
+ * (SIGTERM); when it has none any more, what it left goes here. */
+void      bubblewrap_test_remove         (const char *id);
+
+/* Removes the tags of the store's images that carry @label (commits keep
+ * the labels of their sandbox), and the images when nothing else uses them. */
+void      bubblewrap_test_remove_images  (const char *label);
+
+/* Commands the init of sandbox @id started between two real times
+ * (seconds, as "S.UUUUUU"), from its event log. */
+guint     bubblewrap_test_exec_events    (const char *id,
+                                          const char *since,
+                                          const char *until);
+
+G_END_DECLS
