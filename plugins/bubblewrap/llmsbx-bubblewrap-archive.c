@@ -8,7 +8,9 @@
  * llmsbx-bwrap-archive, which first joins the sandbox's user and
  * mount namespaces and then uses libarchive with the secure extraction flags
  * of the core's own extractor (libllmsbx/llmsbx-tar.c), which is private to
- * the core today. Archives out of the sandbox are capped like the engines'. */
+ * the core today. Archives out of the sandbox stream from the helper's
+ * output as it writes them; only the one returned whole is capped, like the
+ * engines'. */
 #define _GNU_SOURCE
 #include "llmsbx-bubblewrap-archive.h"
 
@@ -58,8 +60,8 @@ spawn_helper (LlmsbxBubblewrapSandbox  *sandbox,
                                       pid, path, NULL);
 }
 
-/* Maps the helper's exit to an error; @not_found is the message for a
- * missing path. */
+/* Maps the helper's exit to an error: its message (for a missing path, the
+ * whole of it), after @what for other failures. */
 static gboolean
 check_helper (GSubprocess  *helper,
               const char   *err,
@@ -67,14 +69,17 @@ check_helper (GSubprocess  *helper,
               GError      **error)
 {
   g_autofree char *text = g_strstrip (g_utf8_make_valid (err ? err : "", -1));
+  int status = g_subprocess_get_if_exited (helper) ? g_subprocess_get_exit_status (helper) : -1;
 
-  if (g_subprocess_get_if_exited (helper) && g_subprocess_get_exit_status (helper) == 0)
+  if (status == 0)
     return TRUE;
-  if (g_subprocess_get_if_exited (helper) &&
-      g_subprocess_get_exit_status (helper) == LLMSBX_BWRAP_HELPER_NOT_FOUND)
+  if (status == LLMSBX_BWRAP_HELPER_NOT_FOUND)
     g_set_error_literal (error, LLMSBX_ERROR, LLMSBX_ERROR_FILE_NOT_FOUND, text);
+  else if (status == LLMSBX_BWRAP_HELPER_EXISTS)
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS,
+                 "%s would replace a directory with a file or a file with a directory: %s", what, text);
   else
-    g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED, "%s: %s", what,
+    g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED, "%s failed: %s", what,
                  g_str_has_prefix (text, "llmsbx-bwrap-archive: ") ? text + strlen ("llmsbx-bwrap-archive: ") : text);
   return FALSE;
 }
@@ -126,25 +131,32 @@ llmsbx_bubblewrap_put_archive (LlmsbxBubblewrapSandbox  *sandbox,
       g_subprocess_wait (helper, NULL, NULL);
       return FALSE;
     }
-  what = g_strdup_printf ("Could not copy files into %s in the sandbox", dest_dir);
+  what = g_strdup_printf ("Copying files into %s in the sandbox", dest_dir);
   return check_helper (helper, err ? g_bytes_get_data (err, NULL) : NULL, what, error);
 }
 
-GBytes *
-llmsbx_bubblewrap_get_archive (LlmsbxBubblewrapSandbox  *sandbox,
-                               const char               *path,
-                               GCancellable             *cancellable,
-                               GError                  **error)
+typedef gboolean (*ArchiveSink) (const guint8  *data,
+                                 gsize          length,
+                                 gpointer       user_data,
+                                 GError       **error);
+
+/* Runs the helper's pack mode and hands the archive to @sink as it comes. */
+static gboolean
+pack (LlmsbxBubblewrapSandbox  *sandbox,
+      const char               *path,
+      ArchiveSink               sink,
+      gpointer                  sink_data,
+      GCancellable             *cancellable,
+      GError                  **error)
 {
   g_autoptr(GSubprocess) helper = NULL;
-  g_autoptr(GByteArray) archive = g_byte_array_new ();
   g_autofree char *err = NULL;
   g_autofree char *what = NULL;
   GInputStream *out;
 
   helper = spawn_helper (sandbox, "pack", path, G_SUBPROCESS_FLAGS_STDOUT_PIPE, -1, error);
   if (helper == NULL)
-    return NULL;
+    return FALSE;
 
   /* The helper writes to stderr only once it stopped writing the archive. */
   out = g_subprocess_get_stdout_pipe (helper);
@@ -153,24 +165,85 @@ llmsbx_bubblewrap_get_archive (LlmsbxBubblewrapSandbox  *sandbox,
       guint8 buffer[64 * 1024];
       gssize n = g_input_stream_read (out, buffer, sizeof buffer, cancellable, error);
 
-      if (n < 0 || archive->len + (gsize) n > MAX_ARCHIVE_SIZE)
+      if (n < 0 || (n > 0 && !sink (buffer, n, sink_data, error)))
         {
-          if (n >= 0)
-            g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED,
-                         "%s in the sandbox is larger than %" G_GSIZE_FORMAT " bytes", path, MAX_ARCHIVE_SIZE);
           g_subprocess_force_exit (helper);
           g_subprocess_wait (helper, NULL, NULL);
-          return NULL;
+          return FALSE;
         }
       if (n == 0)
         break;
-      g_byte_array_append (archive, buffer, n);
     }
   if (!g_subprocess_communicate_utf8 (helper, NULL, NULL, NULL, &err, error))
-    return NULL;
+    return FALSE;
 
-  what = g_strdup_printf ("Could not copy %s out of the sandbox", path);
-  if (!check_helper (helper, err, what, error))
+  what = g_strdup_printf ("Copying %s out of the sandbox", path);
+  return check_helper (helper, err, what, error);
+}
+
+typedef struct {
+  GByteArray *archive;
+  const char *path;
+} Collected;
+
+static gboolean
+collect (const guint8  *data,
+         gsize          length,
+         gpointer       user_data,
+         GError       **error)
+{
+  Collected *collected = user_data;
+
+  if (collected->archive->len + length > MAX_ARCHIVE_SIZE)
+    {
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED,
+                   "%s in the sandbox is larger than %" G_GSIZE_FORMAT " bytes", collected->path, MAX_ARCHIVE_SIZE);
+      return FALSE;
+    }
+  g_byte_array_append (collected->archive, data, length);
+  return TRUE;
+}
+
+GBytes *
+llmsbx_bubblewrap_get_archive (LlmsbxBubblewrapSandbox  *sandbox,
+                               const char               *path,
+                               GCancellable             *cancellable,
+                               GError                  **error)
+{
+  g_autoptr(GByteArray) archive = g_byte_array_new ();
+  Collected collected = { archive, path };
+
+  if (!pack (sandbox, path, collect, &collected, cancellable, error))
     return NULL;
   return g_byte_array_free_to_bytes (g_steal_pointer (&archive));
+}
+
+typedef struct {
+  GOutputStream *output;
+  GCancellable  *cancellable;
+} Streamed;
+
+static gboolean
+stream (const guint8  *data,
+        gsize          length,
+        gpointer       user_data,
+        GError       **error)
+{
+  Streamed *streamed = user_data;
+
+  return g_output_stream_write_all (streamed->output, data, length, NULL, streamed->cancellable, error);
+}
+
+/* The archive goes to @output as the helper writes it: nothing is held but
+ * one buffer, whatever its size, and an error of @output comes back as it is. */
+gboolean
+llmsbx_bubblewrap_get_archive_to_stream (LlmsbxBubblewrapSandbox  *sandbox,
+                                         const char               *path,
+                                         GOutputStream            *output,
+                                         GCancellable             *cancellable,
+                                         GError                  **error)
+{
+  Streamed streamed = { output, cancellable };
+
+  return pack (sandbox, path, stream, &streamed, cancellable, error);
 }

@@ -16,5 +16,10 @@ GBytes   *llmsbx_bubblewrap_get_archive (LlmsbxBubblewrapSandbox  *sandbox,
                                          const char               *path,
                                          GCancellable             *cancellable,
                                          GError                  **error);
+gboolean  llmsbx_bubblewrap_get_archive_to_stream (LlmsbxBubblewrapSandbox  *sandbox,
+                                                   const char               *path,
+                                                   GOutputStream            *output,
+                                                   GCancellable             *cancellable,
+                                                   GError                  **error);
 
 G_END_DECLS

@@ -18,7 +18,6 @@
 #include "llmsbx-bubblewrap-exec.h"
 #include "llmsbx-bubblewrap-launch.h"
 #include "llmsbx-bubblewrap-rootfs.h"
-#include "llmsbx-bubblewrap-runtime-configs.h"
 #include "llmsbx-bubblewrap-sandbox.h"
 
 struct _LlmsbxBubblewrapBackend
@@ -191,16 +190,11 @@ reap_once (const char *store)
     llmsbx_bubblewrap_sandbox_reap_stale (store);
 }
 
-/**
- * llmsbx_bubblewrap_backend_probe:
- * @backend: a bubblewrap backend
- * @cancellable: (nullable): a #GCancellable
- * @error: return location for a #GError
- *
- * Says whether sandboxes can be made here: bwrap is installed, user
- * namespaces work, the helpers are in place. No image is needed yet.
- */
-gboolean
+/* LlmsbxBackendClass.probe: whether sandboxes can be made here: bwrap is
+ * installed, user namespaces work, the helpers are in place. No image is
+ * needed yet. Cheap: the sysctls and the helpers are files, and the one
+ * bwrap that proves a user namespace works runs once per process. */
+static gboolean
 llmsbx_bubblewrap_backend_probe (LlmsbxBackend  *backend,
                                  GCancellable   *cancellable,
                                  GError        **error)
@@ -242,8 +236,11 @@ llmsbx_bubblewrap_backend_connect (LlmsbxBackend  *backend,
   return TRUE;
 }
 
+/* The bwrap program, connecting first when no call did yet: like the
+ * engines' clients, a backend is usable without an explicit connect(). */
 static char *
 dup_bwrap (LlmsbxBubblewrapBackend  *self,
+           GCancellable             *cancellable,
            GError                  **error)
 {
   char *bwrap;
@@ -251,10 +248,26 @@ dup_bwrap (LlmsbxBubblewrapBackend  *self,
   g_mutex_lock (&self->lock);
   bwrap = g_strdup (self->bwrap);
   g_mutex_unlock (&self->lock);
-  if (bwrap == NULL)
-    g_set_error_literal (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_UNAVAILABLE,
-                         "The bubblewrap backend is not connected: call llmsbx_backend_connect() first");
+  if (bwrap != NULL || !llmsbx_bubblewrap_backend_connect (LLMSBX_BACKEND (self), cancellable, error))
+    return bwrap;
+
+  g_mutex_lock (&self->lock);
+  bwrap = g_strdup (self->bwrap);
+  g_mutex_unlock (&self->lock);
   return bwrap;
+}
+
+/* Counts one operation on a sandbox, as an engine request; a cancelled
+ * call counts nothing and does nothing. */
+static gboolean
+begin_request (LlmsbxBackend  *backend,
+               GCancellable   *cancellable,
+               GError        **error)
+{
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
+  llmsbx_backend_count_request (backend);
+  return TRUE;
 }
 
 /* ---------------------------------------------------------------------------
@@ -324,12 +337,9 @@ get_sandbox (LlmsbxBubblewrapBackend  *self,
   if (sandbox != NULL)
     return sandbox;
 
-  loaded = llmsbx_bubblewrap_sandbox_load (self->store, id, NULL);
+  loaded = llmsbx_bubblewrap_sandbox_load (self->store, id, error);
   if (loaded == NULL)
-    {
-      llmsbx_bubblewrap_sandbox_not_running (id, error);
-      return NULL;
-    }
+    return NULL;
   g_mutex_lock (&self->lock);
   g_hash_table_replace (self->sandboxes, g_strdup (id), llmsbx_bubblewrap_sandbox_ref (loaded));
   g_mutex_unlock (&self->lock);
@@ -343,11 +353,12 @@ llmsbx_bubblewrap_backend_create_sandbox (LlmsbxBackend        *backend,
                                           GError              **error)
 {
   LlmsbxBubblewrapBackend *self = LLMSBX_BUBBLEWRAP_BACKEND (backend);
-  g_autofree char *bwrap = dup_bwrap (self, error);
+  g_autofree char *bwrap = dup_bwrap (self, cancellable, error);
 
   if (bwrap == NULL)
     return NULL;
-  llmsbx_backend_count_request (backend);
+  if (!begin_request (backend, cancellable, error))
+    return NULL;
   return llmsbx_bubblewrap_launch (bwrap, self->store, spec, cancellable, error);
 }
 
@@ -388,7 +399,8 @@ llmsbx_bubblewrap_backend_exec (LlmsbxBackend          *backend,
 
   if (sandbox == NULL)
     return FALSE;
-  llmsbx_backend_count_request (backend);
+  if (!begin_request (backend, cancellable, error))
+    return FALSE;
   return llmsbx_bubblewrap_exec (sandbox, request, output, exit_status, cancellable, error);
 }
 
@@ -405,7 +417,8 @@ llmsbx_bubblewrap_backend_put_archive (LlmsbxBackend  *backend,
 
   if (sandbox == NULL)
     return FALSE;
-  llmsbx_backend_count_request (backend);
+  if (!begin_request (backend, cancellable, error))
+    return FALSE;
   return llmsbx_bubblewrap_put_archive (sandbox, dest_dir, archive, cancellable, error);
 }
 
@@ -421,8 +434,27 @@ llmsbx_bubblewrap_backend_get_archive (LlmsbxBackend  *backend,
 
   if (sandbox == NULL)
     return NULL;
-  llmsbx_backend_count_request (backend);
+  if (!begin_request (backend, cancellable, error))
+    return NULL;
   return llmsbx_bubblewrap_get_archive (sandbox, path, cancellable, error);
+}
+
+static gboolean
+llmsbx_bubblewrap_backend_get_archive_to_stream (LlmsbxBackend  *backend,
+                                                 const char     *sandbox_id,
+                                                 const char     *path,
+                                                 GOutputStream  *output,
+                                                 GCancellable   *cancellable,
+                                                 GError        **error)
+{
+  LlmsbxBubblewrapBackend *self = LLMSBX_BUBBLEWRAP_BACKEND (backend);
+  g_autoptr(LlmsbxBubblewrapSandbox) sandbox = get_sandbox (self, sandbox_id, error);
+
+  if (sandbox == NULL)
+    return FALSE;
+  if (!begin_request (backend, cancellable, error))
+    return FALSE;
+  return llmsbx_bubblewrap_get_archive_to_stream (sandbox, path, output, cancellable, error);
 }
 
 /* A commit copies the sandbox's upper layer (and a read-only root's working
@@ -445,7 +477,8 @@ llmsbx_bubblewrap_backend_commit (LlmsbxBackend  *backend,
   base = llmsbx_bubblewrap_image_load (self->store, sandbox->image_id, sandbox->image, error);
   if (base == NULL)
     return FALSE;
-  llmsbx_backend_count_request (backend);
+  if (!begin_request (backend, cancellable, error))
+    return FALSE;
   if (sandbox->read_only)
     workdir = llmsbx_bubblewrap_sandbox_path (sandbox, "workdir");
   else
@@ -464,6 +497,7 @@ llmsbx_bubblewrap_backend_remove_sandbox (LlmsbxBackend  *backend,
 {
   LlmsbxBubblewrapBackend *self = LLMSBX_BUBBLEWRAP_BACKEND (backend);
 
+  /* Not cancellable: a removal that stopped half way would leave the sandbox. */
   llmsbx_backend_count_request (backend);
   g_mutex_lock (&self->lock);
   g_hash_table_remove (self->sandboxes, sandbox_id);
@@ -471,121 +505,27 @@ llmsbx_bubblewrap_backend_remove_sandbox (LlmsbxBackend  *backend,
   return llmsbx_bubblewrap_stop (self->store, sandbox_id, error);
 }
 
-/**
- * llmsbx_bubblewrap_backend_list_sandboxes:
- * @backend: a bubblewrap backend
- * @label_selector: (array zero-terminated=1) (nullable): `key=value` or `key` entries
- * @cancellable: (nullable): a #GCancellable
- * @error: return location for a #GError
- *
- * The sandboxes of the store that carry every label of @label_selector,
- * running or stopped, whoever started them.
- *
- * Returns: (transfer container) (element-type LlmsbxBubblewrapSandbox): the sandboxes
- */
-GPtrArray *
+/* LlmsbxBackendClass.list_sandboxes: the sandboxes of the store that carry
+ * every label of @label_selector, running or stopped, whoever started them,
+ * with the labels of their state files. */
+static GPtrArray *
 llmsbx_bubblewrap_backend_list_sandboxes (LlmsbxBackend       *backend,
                                           const char * const  *label_selector,
                                           GCancellable        *cancellable,
                                           GError             **error)
 {
   LlmsbxBubblewrapBackend *self = LLMSBX_BUBBLEWRAP_BACKEND (backend);
-  GPtrArray *all = llmsbx_bubblewrap_sandbox_list (self->store);
+  g_autoptr(GPtrArray) all = llmsbx_bubblewrap_sandbox_list (self->store);
+  GPtrArray *found = g_ptr_array_new_with_free_func ((GDestroyNotify) llmsbx_sandbox_info_free);
 
-  for (guint i = all->len; i > 0; i--)
-    if (!llmsbx_bubblewrap_sandbox_matches (all->pdata[i - 1], label_selector))
-      g_ptr_array_remove_index_fast (all, i - 1);
-  return all;
-}
-
-/* ---------------------------------------------------------------------------
- * Presets
- * ------------------------------------------------------------------------ */
-
-static void
-add_strv (GVariantBuilder     *builder,
-          const char          *key,
-          const char * const  *values)
-{
-  if (values != NULL && values[0] != NULL)
-    g_variant_builder_add (builder, "{sv}", key, g_variant_new_strv (values, -1));
-}
-
-/**
- * llmsbx_bubblewrap_render_limits:
- * @limits: a preset's limits
- * @error: return location for a #GError
- *
- * The runtime configs that give a bubblewrap sandbox @limits, in the
- * docker-py keys this backend reads (and checks it reads them back). Fails
- * with %LLMSBX_ERROR_INVALID_ARGUMENT for a limit it cannot express.
- *
- * Returns: (transfer full): an `a{sv}` of runtime configs, or %NULL
- */
-GVariant *
-llmsbx_bubblewrap_render_limits (const LlmsbxBubblewrapLimits  *limits,
-                                 GError                       **error)
-{
-  g_autoptr(GVariant) config = NULL;
-  g_autoptr(LlmsbxBubblewrapConfig) checked = NULL;
-  GVariantBuilder builder;
-
-  g_variant_builder_init (&builder, G_VARIANT_TYPE_VARDICT);
-  if (limits->memory_bytes > 0)
-    g_variant_builder_add (&builder, "{sv}", "mem_limit", g_variant_new_int64 ((gint64) limits->memory_bytes));
-  if (limits->cpu_millicores > 0)
+  for (guint i = 0; i < all->len; i++)
     {
-      g_variant_builder_add (&builder, "{sv}", "cpu_period", g_variant_new_int64 (100000));
-      g_variant_builder_add (&builder, "{sv}", "cpu_quota", g_variant_new_int64 (limits->cpu_millicores * 100));
-    }
-  if (limits->pids_limit > 0)
-    g_variant_builder_add (&builder, "{sv}", "pids_limit", g_variant_new_int64 (limits->pids_limit));
-  /* A bridged network goes through slirp4netns; without it, open() says so. */
-  g_variant_builder_add (&builder, "{sv}", "network_mode",
-                         g_variant_new_string (limits->network_bridge ? "bridge" : "none"));
-  g_variant_builder_add (&builder, "{sv}", "read_only", g_variant_new_boolean (limits->read_only_root));
-  if (limits->tmp_options != NULL || limits->workdir_tmpfs_bytes > 0)
-    {
-      GVariantBuilder tmpfs;
+      LlmsbxBubblewrapSandbox *sandbox = all->pdata[i];
 
-      g_variant_builder_init (&tmpfs, G_VARIANT_TYPE_VARDICT);
-      if (limits->tmp_options != NULL)
-        g_variant_builder_add (&tmpfs, "{sv}", "/tmp", g_variant_new_string (limits->tmp_options));
-      if (limits->workdir_tmpfs_bytes > 0 && limits->workdir != NULL)
-        g_variant_builder_add (&tmpfs, "{sv}", limits->workdir,
-                               g_variant_new_take_string (g_strdup_printf ("size=%" G_GUINT64_FORMAT ",mode=755",
-                                                                           limits->workdir_tmpfs_bytes)));
-      g_variant_builder_add (&builder, "{sv}", "tmpfs", g_variant_builder_end (&tmpfs));
+      if (llmsbx_bubblewrap_sandbox_matches (sandbox, label_selector))
+        g_ptr_array_add (found, llmsbx_sandbox_info_new (sandbox->id, (const char * const *) sandbox->labels));
     }
-  if (limits->user != NULL)
-    g_variant_builder_add (&builder, "{sv}", "user", g_variant_new_string (limits->user));
-  if (limits->environment != NULL && limits->environment[0] != NULL)
-    {
-      GVariantBuilder environment;
-
-      g_variant_builder_init (&environment, G_VARIANT_TYPE_VARDICT);
-      for (guint i = 0; limits->environment[i] != NULL; i++)
-        {
-          const char *eq = strchr (limits->environment[i], '=');
-          g_autofree char *name = eq ? g_strndup (limits->environment[i], eq - limits->environment[i]) : NULL;
-
-          if (name != NULL)
-            g_variant_builder_add (&environment, "{sv}", name, g_variant_new_string (eq + 1));
-        }
-      g_variant_builder_add (&builder, "{sv}", "environment", g_variant_builder_end (&environment));
-    }
-  add_strv (&builder, "cap_drop", limits->cap_drop);
-  add_strv (&builder, "cap_add", limits->cap_add);
-  if (limits->no_new_privileges)
-    {
-      const char *options[] = { "no-new-privileges:true", NULL };
-      add_strv (&builder, "security_opt", options);
-    }
-  config = g_variant_ref_sink (g_variant_builder_end (&builder));
-
-  /* What this renders, this backend must read back. */
-  checked = llmsbx_bubblewrap_config_parse (config, error);
-  return checked != NULL ? g_steal_pointer (&config) : NULL;
+  return found;
 }
 
 /* ---------------------------------------------------------------------------
@@ -624,6 +564,10 @@ llmsbx_bubblewrap_backend_class_init (LlmsbxBubblewrapBackendClass *klass)
   backend_class->get_archive = llmsbx_bubblewrap_backend_get_archive;
   backend_class->commit = llmsbx_bubblewrap_backend_commit;
   backend_class->remove_sandbox = llmsbx_bubblewrap_backend_remove_sandbox;
+  backend_class->probe = llmsbx_bubblewrap_backend_probe;
+  backend_class->list_sandboxes = llmsbx_bubblewrap_backend_list_sandboxes;
+  backend_class->render_preset = llmsbx_bubblewrap_backend_render_preset;
+  backend_class->get_archive_to_stream = llmsbx_bubblewrap_backend_get_archive_to_stream;
 }
 
 static void

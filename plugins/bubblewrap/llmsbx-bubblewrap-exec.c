@@ -1,9 +1,9 @@
 /* llmsbx-bubblewrap-exec.c: running one command in a bubblewrap sandbox.
  *
  * The client half of helpers/llmsbx-bwrap-init-protocol.h: connect to the
- * sandbox's init, hand it the command and the write ends of two pipes, and
- * read the pipes into the output collector as the command writes, until the
- * init reports its exit status. Output is complete: the command has exited
+ * sandbox's init, hand it the command, its standard input and the write ends
+ * of two pipes, and read the pipes into the output collector as the command
+ * writes, until the init reports its exit status. Output is complete: the command has exited
  * when its status arrives, so what it wrote is in the pipes, and what is
  * left there is read before returning (processes it left running in the
  * background may write on; that is not waited for).
@@ -11,7 +11,14 @@
  * At the deadline, or when cancelled, the call returns and the command keeps
  * running: the core kills it and what it started (llmsbx-guarded-exec.c),
  * with another command that finds them through /proc, which works here
- * because every command of a sandbox shares one pid namespace. */
+ * because every command of a sandbox shares one pid namespace.
+ *
+ * The request's stdin_data goes to the command in a memfd, a file the
+ * command reads like any input: the bytes are in memory already, and a pipe
+ * would need a writer here that a command which stops reading could block or
+ * hit with SIGPIPE. A command the init could not start (its workdir or
+ * program missing, no process slot left) fails with
+ * LLMSBX_ERROR_COMMAND_NOT_STARTED, never a result. */
 #define _GNU_SOURCE
 #include "llmsbx-bubblewrap-exec.h"
 
@@ -19,6 +26,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -110,7 +118,8 @@ merged_env (LlmsbxBubblewrapSandbox *sandbox,
 
 static GByteArray *
 build_payload (LlmsbxBubblewrapSandbox *sandbox,
-               LlmsbxExecRequest       *request)
+               LlmsbxExecRequest       *request,
+               const char              *workdir)
 {
   GByteArray *payload = g_byte_array_new ();
   g_autoptr(GPtrArray) env = merged_env (sandbox, request);
@@ -121,20 +130,21 @@ build_payload (LlmsbxBubblewrapSandbox *sandbox,
     add_string (payload, *a);
   for (guint i = 0; i < env->len; i++)
     add_string (payload, env->pdata[i]);
-  add_string (payload, request->workdir ? request->workdir : sandbox->workdir ? sandbox->workdir : "/");
+  add_string (payload, workdir);
   return payload;
 }
 
 static gboolean
 send_request (int          fd,
               GByteArray  *payload,
+              int          in_fd,
               int          out_fd,
               int          err_fd)
 {
   LlmsbxBwrapInitRequest header = {
     LLMSBX_BWRAP_INIT_MAGIC, LLMSBX_BWRAP_INIT_PROTOCOL_VERSION, payload->len
   };
-  int fds[2] = { out_fd, err_fd };
+  int fds[3] = { in_fd, out_fd, err_fd };
   char control[CMSG_SPACE (sizeof fds)] = { 0 };
   struct iovec iov = { &header, sizeof header };
   struct msghdr msg = {
@@ -198,6 +208,104 @@ drain (int                    fd,
       llmsbx_output_collector_append (output, stream, buffer, n);
 }
 
+/* The command's standard input: @data in a memfd, or /dev/null. */
+static int
+open_stdin (GBytes  *data,
+            GError **error)
+{
+  const guint8 *bytes;
+  gsize size;
+  int fd;
+
+  if (data == NULL)
+    fd = open ("/dev/null", O_RDONLY | O_CLOEXEC);
+  else
+    fd = memfd_create ("llmsbx-stdin", MFD_CLOEXEC);
+  if (fd < 0)
+    {
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_FAILED, "Cannot hold the command's input: %s",
+                   g_strerror (errno));
+      return -1;
+    }
+  if (data == NULL)
+    return fd;
+
+  bytes = g_bytes_get_data (data, &size);
+  for (gsize written = 0; written < size; )
+    {
+      gssize n = write (fd, bytes + written, size - written);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        {
+          g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_FAILED, "Cannot hold the command's input: %s",
+                       g_strerror (n < 0 ? errno : ENOSPC));
+          close (fd);
+          return -1;
+        }
+      written += n;
+    }
+  if (lseek (fd, 0, SEEK_SET) != 0)
+    {
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_FAILED, "Cannot hold the command's input: %s",
+                   g_strerror (errno));
+      close (fd);
+      return -1;
+    }
+  return fd;
+}
+
+/* An errno's text as the middle of a sentence: "permission denied". */
+static char *
+describe_errno (int error_number)
+{
+  char *text = g_strdup (g_strerror (error_number));
+
+  if (text[0] != '\0' && g_ascii_isupper (text[0]) && !g_ascii_isupper (text[1]))
+    text[0] = g_ascii_tolower (text[0]);
+  return text;
+}
+
+/* The error of a command the init never started, as the engines word theirs. */
+static gboolean
+not_started (LlmsbxBubblewrapSandbox     *sandbox,
+             LlmsbxExecRequest           *request,
+             const char                  *workdir,
+             const LlmsbxBwrapInitReply  *reply,
+             GError                     **error)
+{
+  g_autofree char *reason = describe_errno (reply->value);
+  g_autofree char *why = NULL;
+
+  switch (reply->kind)
+    {
+    case LLMSBX_BWRAP_INIT_NO_WORKDIR:
+      why = g_strdup_printf ("cannot change to the working directory %s: %s", workdir, reason);
+      break;
+    case LLMSBX_BWRAP_INIT_NO_PROGRAM:
+      if (reply->value == ENOENT && strchr (request->argv[0], '/') == NULL)
+        why = g_strdup_printf ("%s: executable file not found in $PATH", request->argv[0]);
+      else
+        why = g_strdup_printf ("%s: %s", request->argv[0], reason);
+      break;
+    default:
+      if (reply->value == EPROTO)
+        {
+          g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_PROTOCOL,
+                       "The init of sandbox %.12s refused a request of protocol %u: the plugin and its helper "
+                       "programs come from different builds", sandbox->id, LLMSBX_BWRAP_INIT_PROTOCOL_VERSION);
+          return FALSE;
+        }
+      why = g_strdup_printf ("cannot fork: %s%s", reason,
+                             reply->value == EAGAIN ? " (the sandbox is at its process limit)" : "");
+      break;
+    }
+  g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_COMMAND_NOT_STARTED,
+               "The bubblewrap backend could not start the command in the sandbox: %s", why);
+  return FALSE;
+}
+
 /* Whether @user names the sandbox's one user. */
 static gboolean
 is_sandbox_user (LlmsbxBubblewrapSandbox *sandbox,
@@ -231,7 +339,9 @@ llmsbx_bubblewrap_exec (LlmsbxBubblewrapSandbox  *sandbox,
 {
   g_autoptr(GByteArray) payload = NULL;
   int out_pipe[2] = { -1, -1 }, err_pipe[2] = { -1, -1 };
+  int in_fd = -1;
   int sock = -1;
+  const char *workdir = request->workdir ? request->workdir : sandbox->workdir ? sandbox->workdir : "/";
   GPollFD cancel_fd = { -1, 0, 0 };
   gboolean started = FALSE, exited = FALSE, ok = FALSE;
   guint8 reply_buffer[sizeof (LlmsbxBwrapInitReply)];
@@ -252,22 +362,26 @@ llmsbx_bubblewrap_exec (LlmsbxBubblewrapSandbox  *sandbox,
     return FALSE;
   if (!g_unix_open_pipe (out_pipe, FD_CLOEXEC, error) || !g_unix_open_pipe (err_pipe, FD_CLOEXEC, error))
     goto out;
+  in_fd = open_stdin (request->stdin_data, error);
+  if (in_fd < 0)
+    goto out;
 
-  payload = build_payload (sandbox, request);
+  payload = build_payload (sandbox, request, workdir);
   if (payload->len > LLMSBX_BWRAP_INIT_MAX_PAYLOAD)
     {
       g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
                    "The command and its environment are too large (%u bytes)", payload->len);
       goto out;
     }
-  if (!send_request (sock, payload, out_pipe[1], err_pipe[1]))
+  if (!send_request (sock, payload, in_fd, out_pipe[1], err_pipe[1]))
     {
       no_longer_running (sandbox, error);
       goto out;
     }
+  close (in_fd);
   close (out_pipe[1]);
   close (err_pipe[1]);
-  out_pipe[1] = err_pipe[1] = -1;
+  in_fd = out_pipe[1] = err_pipe[1] = -1;
 
   if (cancellable != NULL && g_cancellable_make_pollfd (cancellable, &cancel_fd))
     cancel_fd.events = G_IO_IN;
@@ -338,16 +452,13 @@ llmsbx_bubblewrap_exec (LlmsbxBubblewrapSandbox  *sandbox,
               *exit_status = reply.value;
               exited = TRUE;
             }
-          else if (reply.kind == LLMSBX_BWRAP_INIT_FAILED)
+          else if (reply.kind == LLMSBX_BWRAP_INIT_FAILED ||
+                   (started && (reply.kind == LLMSBX_BWRAP_INIT_NO_WORKDIR ||
+                                reply.kind == LLMSBX_BWRAP_INIT_NO_PROGRAM)))
             {
-              /* As an engine reports a command it could not start (a full
-               * pids limit), so the core's retries apply. */
-              g_autofree char *message = g_strdup_printf ("cannot start the command: %s\n", g_strerror (reply.value));
-
-              llmsbx_output_collector_append (output, LLMSBX_OUTPUT_STREAM_STDERR, (const guint8 *) message,
-                                              strlen (message));
-              *exit_status = LLMSBX_BWRAP_INIT_CANNOT_START;
-              exited = TRUE;
+              /* The core retries its kill on this error at a full pids limit. */
+              not_started (sandbox, request, workdir, &reply, error);
+              goto out;
             }
           else
             {
@@ -365,6 +476,8 @@ llmsbx_bubblewrap_exec (LlmsbxBubblewrapSandbox  *sandbox,
 out:
   if (cancel_fd.fd >= 0)
     g_cancellable_release_fd (cancellable);
+  if (in_fd >= 0)
+    close (in_fd);
   for (guint i = 0; i < 2; i++)
     {
       if (out_pipe[i] >= 0)

@@ -7,9 +7,10 @@ static gboolean
 bubblewrap_plugin_init (LlmsbxRegistry  *registry,
                         GError         **error)
 {
-  /* Once the registry ranks backends, this one registers with
-   * LLMSBX_RANK_MARGINAL: the fallback when no engine answers. */
-  return llmsbx_registry_register_backend (registry, "bubblewrap", LLMSBX_TYPE_BUBBLEWRAP_BACKEND, error);
+  /* The fallback when no engine answers: chosen by default only when no
+   * backend of a higher rank probes usable. */
+  return llmsbx_registry_register_backend_full (registry, "bubblewrap", LLMSBX_TYPE_BUBBLEWRAP_BACKEND,
+                                                LLMSBX_RANK_MARGINAL, error);
 }
 
 LLMSBX_PLUGIN_DEFINE ("bubblewrap", "Sandboxes made with bubblewrap, cgroups and seccomp, without a daemon",

@@ -91,9 +91,10 @@ not_found (const char  *store,
            GError     **error)
 {
   g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_IMAGE_NOT_FOUND,
-               "Image %s is not in the bubblewrap image store %s: build it with `llmsbx images build "
-               "--backend bubblewrap LANG` (images/build-offline.sh --engine bubblewrap LANG), or commit a "
-               "sandbox to it", name, store);
+               "Image %s is not present locally and could not be pulled: the bubblewrap backend pulls from "
+               "no registry; build it into its image store %s with `llmsbx images build --backend bubblewrap "
+               "LANG` (images/build-offline.sh --engine bubblewrap LANG), or commit a sandbox to it",
+               name, store);
 }
 
 /**

@@ -132,8 +132,8 @@ llmsbx_bubblewrap_sandbox_save (LlmsbxBubblewrapSandbox  *self,
   return TRUE;
 }
 
-/* Loads the sandbox with exactly @id; %LLMSBX_ERROR_CONTAINER_FAILED when
- * there is none. */
+/* Loads the sandbox with exactly @id; %LLMSBX_ERROR_CONTAINER_FAILED,
+ * worded as the engines word it ("Container ID not found"), when there is none. */
 LlmsbxBubblewrapSandbox *
 llmsbx_bubblewrap_sandbox_load (const char  *store,
                                 const char  *id,
@@ -145,14 +145,14 @@ llmsbx_bubblewrap_sandbox_load (const char  *store,
 
   if (id[0] == '\0' || strchr (id, '/') != NULL || id[0] == '.')
     {
-      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED, "Sandbox %s not found", id);
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED, "Container %s not found", id);
       return NULL;
     }
   self = llmsbx_bubblewrap_sandbox_new (store, id);
   path = llmsbx_bubblewrap_sandbox_path (self, "state");
   if (!g_key_file_load_from_file (file, path, G_KEY_FILE_NONE, NULL))
     {
-      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED, "Sandbox %s not found", id);
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED, "Container %s not found", id);
       return NULL;
     }
 
@@ -234,7 +234,7 @@ llmsbx_bubblewrap_sandbox_find (const char  *store,
   if (found == NULL)
     {
       g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED,
-                   "Container %s not found among the bubblewrap sandboxes", id_or_name);
+                   "Container %s not found", id_or_name);
       return NULL;
     }
   return g_ptr_array_steal_index_fast (all, found_index);

@@ -373,49 +373,101 @@ test_bwrap_builder (void)
   g_assert_nonnull (strstr (shown, "'/srv/my dir'"));
 }
 
+/* A preset's neutral limits become runtime configs this backend reads back
+ * as the same limits. */
 static void
 test_render_limits (void)
 {
   const char *drop[] = { "ALL", NULL };
   const char *env[] = { "HOME=/sandbox", NULL };
-  LlmsbxBubblewrapLimits limits = {
-    .memory_bytes = 512 << 20, .cpu_millicores = 1000, .pids_limit = 256, .read_only_root = TRUE,
-    .user = "nobody:nogroup", .cap_drop = drop, .no_new_privileges = TRUE, .tmp_options = "size=100m,noexec",
-    .workdir = "/sandbox", .workdir_tmpfs_bytes = 256 << 20, .environment = env,
-  };
+  g_autoptr(LlmsbxSecurityLimits) limits = llmsbx_security_limits_new ();
   g_autoptr(GVariant) config = NULL;
   g_autoptr(LlmsbxBubblewrapConfig) parsed = NULL;
   g_autoptr(GError) error = NULL;
+  g_autofree char *mem_limit = NULL;
+  LlmsbxBubblewrapTmpfs *tmp = NULL;
+  LlmsbxBubblewrapTmpfs *workdir = NULL;
 
-  config = llmsbx_bubblewrap_render_limits (&limits, &error);
+  limits->memory_bytes = 512 << 20;
+  limits->network = LLMSBX_SANDBOX_NETWORK_NONE;
+  limits->cpu_millicores = 500;
+  limits->pids_limit = 256;
+  limits->read_only_root = TRUE;
+  limits->user = g_strdup ("nobody:nogroup");
+  limits->uid = limits->gid = 65534;
+  limits->cap_drop = g_strdupv ((char **) drop);
+  limits->no_new_privileges = TRUE;
+  g_ptr_array_add (limits->tmpfs, llmsbx_tmpfs_mount_new ("/tmp", 100 << 20,
+                                                          LLMSBX_MOUNT_FLAGS_NOEXEC | LLMSBX_MOUNT_FLAGS_NOSUID));
+  limits->workdir = g_strdup ("/sandbox");
+  limits->workdir_tmpfs_bytes = 256 << 20;
+  limits->environment = g_strdupv ((char **) env);
+
+  config = llmsbx_bubblewrap_preset_runtime_config (limits, &error);
   g_assert_no_error (error);
+  /* Sizes as docker-py writes them, as the engines' presets have them. */
+  g_assert_true (g_variant_lookup (config, "mem_limit", "s", &mem_limit));
+  g_assert_cmpstr (mem_limit, ==, "512m");
+
   parsed = llmsbx_bubblewrap_config_parse (config, &error);
   g_assert_no_error (error);
   g_assert_cmpint (parsed->limits.memory, ==, 512 << 20);
-  g_assert_cmpint (parsed->limits.cpu_quota, ==, 100000);
+  g_assert_cmpint (parsed->limits.cpu_period, ==, 100000);
+  g_assert_cmpint (parsed->limits.cpu_quota, ==, 50000);
   g_assert_cmpint (parsed->limits.pids, ==, 256);
   g_assert_true (parsed->read_only);
   g_assert_cmpstr (parsed->user, ==, "nobody:nogroup");
-  g_assert_cmpuint (parsed->tmpfs->len, ==, 2);
+  g_assert_cmpstrv (parsed->cap_drop, ((const char *[]) { "ALL", NULL }));
   g_assert_cmpstrv (parsed->env, env);
-
   g_assert_cmpint (parsed->network, ==, LLMSBX_BUBBLEWRAP_NETWORK_NONE);
+  g_assert_cmpuint (parsed->tmpfs->len, ==, 2);
+  for (guint i = 0; i < parsed->tmpfs->len; i++)
+    {
+      LlmsbxBubblewrapTmpfs *tmpfs = parsed->tmpfs->pdata[i];
+
+      if (g_str_equal (tmpfs->path, "/tmp"))
+        tmp = tmpfs;
+      else if (g_str_equal (tmpfs->path, "/sandbox"))
+        workdir = tmpfs;
+    }
+  g_assert_nonnull (tmp);
+  g_assert_cmpuint (tmp->size, ==, 100 << 20);
+  g_assert_true (tmp->noexec);
+  /* Code runs from the working directory, which its one user owns. */
+  g_assert_nonnull (workdir);
+  g_assert_cmpuint (workdir->size, ==, 256 << 20);
+  g_assert_false (workdir->noexec);
+  g_assert_cmpuint (workdir->mode, ==, 0755);
 
   /* A bridged network, through slirp4netns. */
   g_clear_pointer (&config, g_variant_unref);
   g_clear_pointer (&parsed, llmsbx_bubblewrap_config_free);
-  limits.network_bridge = TRUE;
-  config = llmsbx_bubblewrap_render_limits (&limits, &error);
+  limits->network = LLMSBX_SANDBOX_NETWORK_BRIDGE;
+  config = llmsbx_bubblewrap_preset_runtime_config (limits, &error);
   g_assert_no_error (error);
   parsed = llmsbx_bubblewrap_config_parse (config, &error);
   g_assert_no_error (error);
   g_assert_cmpint (parsed->network, ==, LLMSBX_BUBBLEWRAP_NETWORK_BRIDGE);
 
-  /* What this backend would not read back is refused. */
+  /* What open() would refuse is refused here, naming it. */
   g_clear_pointer (&config, g_variant_unref);
-  limits.user = "a;b";
-  g_assert_null (llmsbx_bubblewrap_render_limits (&limits, &error));
+  g_ptr_array_add (limits->tmpfs, llmsbx_tmpfs_mount_new ("relative/dir", 1 << 20, LLMSBX_MOUNT_FLAGS_NONE));
+  g_assert_null (llmsbx_bubblewrap_preset_runtime_config (limits, &error));
   g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "bubblewrap"));
+  g_assert_nonnull (strstr (error->message, "tmpfs"));
+}
+
+/* The backend renders presets, on a backend that never connected. */
+static void
+test_render_preset (void)
+{
+  g_autoptr(LlmsbxBackend) backend = g_object_new (LLMSBX_TYPE_BUBBLEWRAP_BACKEND, "name", "bubblewrap", NULL);
+
+  g_assert_nonnull (LLMSBX_BACKEND_GET_CLASS (backend)->render_preset);
+  g_assert_nonnull (LLMSBX_BACKEND_GET_CLASS (backend)->probe);
+  g_assert_nonnull (LLMSBX_BACKEND_GET_CLASS (backend)->list_sandboxes);
+  g_assert_nonnull (LLMSBX_BACKEND_GET_CLASS (backend)->get_archive_to_stream);
 }
 
 /* ---------------------------------------------------------------------------
@@ -639,6 +691,7 @@ main (int argc, char **argv)
   g_test_add_func ("/bubblewrap-units/cgroup-none", test_cgroup_none);
   g_test_add_func ("/bubblewrap-units/bwrap-builder", test_bwrap_builder);
   g_test_add_func ("/bubblewrap-units/render-limits", test_render_limits);
+  g_test_add_func ("/bubblewrap-units/render-preset", test_render_preset);
   g_test_add_func ("/bubblewrap-units/store-lookup", test_store_lookup);
   g_test_add_func ("/bubblewrap-units/store-commit-and-remove", test_store_commit_and_remove);
   g_test_add_func ("/bubblewrap-units/sandbox-state", test_sandbox_state);

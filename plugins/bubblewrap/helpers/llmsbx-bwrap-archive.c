@@ -4,7 +4,9 @@
  * It joins the sandbox's user and mount namespaces before touching a file,
  * so paths, `..` and symbolic links made by the sandbox's code resolve inside
  * the sandbox and can never reach the host, with libarchive's secure
- * extraction flags on top. A process of its own, because joining namespaces
+ * extraction flags on top. An entry never replaces a directory with a file
+ * or the reverse, as the engines' noOverwriteDirNonDir refuses. A process of
+ * its own, because joining namespaces
  * requires a single-threaded caller, and apart from the monitor, because
  * libarchive's libraries take a while to load and only copies need them. */
 #define _GNU_SOURCE
@@ -124,7 +126,25 @@ extract_main (const char *pid,
       const void *block;
       size_t size;
       la_int64_t offset;
+      struct stat existing;
+      g_autofree char *name = g_strdup (archive_entry_pathname (entry));
 
+      /* What the entry would replace: a file may replace a file, never a
+       * directory, and a directory only merges into a directory. A
+       * directory's name may end in '/', which lstat() of a file refuses. */
+      for (gsize len = name != NULL ? strlen (name) : 0; len > 1 && name[len - 1] == '/'; len--)
+        name[len - 1] = '\0';
+      if (name != NULL && lstat (name, &existing) == 0 &&
+          S_ISDIR (existing.st_mode) != (archive_entry_filetype (entry) == AE_IFDIR))
+        {
+          g_printerr ("%s/%s is a %s in the sandbox, and the archive has a %s there\n",
+                      g_str_equal (dest, "/") ? "" : dest, name,
+                      S_ISDIR (existing.st_mode) ? "directory" : "file",
+                      S_ISDIR (existing.st_mode) ? "file" : "directory");
+          archive_write_free (out);
+          archive_read_free (in);
+          return LLMSBX_BWRAP_HELPER_EXISTS;
+        }
       if (archive_write_header (out, entry) != ARCHIVE_OK)
         die_archive (out, archive_entry_pathname (entry));
       while ((r = archive_read_data_block (in, &block, &size, &offset)) == ARCHIVE_OK)
@@ -157,7 +177,8 @@ pack_main (const char *pid,
   int r;
 
   enter_sandbox (pid);
-  if (lstat (path, &st) != 0)
+  /* stat, not lstat: PATH itself is followed, so a dangling link is missing. */
+  if (stat (path, &st) != 0)
     {
       if (errno == ENOENT || errno == ENOTDIR)
         {
@@ -181,7 +202,8 @@ pack_main (const char *pid,
 
   disk = archive_read_disk_new ();
   out = archive_write_new ();
-  archive_read_disk_set_symlink_physical (disk);
+  /* Links are stored as links, but PATH itself is followed, like `cp -L`. */
+  archive_read_disk_set_symlink_hybrid (disk);
   archive_read_disk_set_behavior (disk, ARCHIVE_READDISK_NO_XATTR | ARCHIVE_READDISK_NO_ACL |
                                         ARCHIVE_READDISK_NO_FFLAGS | ARCHIVE_READDISK_NO_TRAVERSE_MOUNTS);
   archive_read_disk_set_standard_lookup (disk);
@@ -191,7 +213,7 @@ pack_main (const char *pid,
   if (archive_read_disk_open (disk, name) != ARCHIVE_OK)
     die_archive (disk, path);
 
-  for (;;)
+  for (gboolean top = TRUE; ; top = FALSE)
     {
       int fd = -1;
 
@@ -208,7 +230,8 @@ pack_main (const char *pid,
 
       if (archive_entry_filetype (entry) == AE_IFREG)
         {
-          fd = open (archive_entry_sourcepath (entry), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+          /* Below the top, a link swapped in since it was read is not followed. */
+          fd = open (archive_entry_sourcepath (entry), O_RDONLY | O_CLOEXEC | (top ? 0 : O_NOFOLLOW));
           if (fd < 0)
             die ("cannot read %s: %s", archive_entry_sourcepath (entry), g_strerror (errno));
         }

@@ -32,14 +32,18 @@
  *
  * `llmsbx-bwrap-archive extract VERSION PID DEST` unpacks the tar archive on
  * its standard input into DEST, and `llmsbx-bwrap-archive pack VERSION PID PATH`
- * writes one of PATH to its standard output, both inside the mount namespace
+ * writes one of PATH to its standard output (following PATH itself when it
+ * is a symbolic link, and no link below it), both inside the mount namespace
  * of PID's sandbox. They exit 0 on success, LLMSBX_BWRAP_HELPER_NOT_FOUND
- * when DEST or PATH does not exist, 1 otherwise, with a message on stderr. */
+ * when DEST or PATH does not exist, LLMSBX_BWRAP_HELPER_EXISTS when an entry
+ * would replace a directory with a non-directory or the reverse (nothing of
+ * that entry is written), 1 otherwise, with a message on stderr. */
 #pragma once
 
-#define LLMSBX_BWRAP_HELPER_PROTOCOL_VERSION "2"
+#define LLMSBX_BWRAP_HELPER_PROTOCOL_VERSION "3"
 
 #define LLMSBX_BWRAP_HELPER_NOT_FOUND 2
+#define LLMSBX_BWRAP_HELPER_EXISTS    3
 
 /* Descriptors of the monitor, by number; those of the init pass through
  * (llmsbx-bwrap-init-protocol.h). */

@@ -10,18 +10,21 @@
  * file lives in the sandbox's state directory on the host, where only the
  * sandbox's owner can reach it. One connection runs one command:
  *
- * 1. The client sends a #LlmsbxBwrapInitRequest header, with the write ends
- *    of two pipes attached (SCM_RIGHTS): the command's stdout and stderr.
- *    Then `length` bytes of payload: two guint32 (argc, envc) followed by
- *    argc + envc + 1 NUL-terminated strings: the argv, the complete
- *    environment (`KEY=VALUE`), and the working directory.
+ * 1. The client sends a #LlmsbxBwrapInitRequest header, with three
+ *    descriptors attached (SCM_RIGHTS): the command's stdin (a file to read,
+ *    /dev/null when it has no input), and the write ends of two pipes, its
+ *    stdout and stderr. Then `length` bytes of payload: two guint32 (argc,
+ *    envc) followed by argc + envc + 1 NUL-terminated strings: the argv, the
+ *    complete environment (`KEY=VALUE`), and the working directory.
  * 2. The init answers with #LlmsbxBwrapInitReply records: STARTED with the
  *    command's pid in the sandbox, then EXITED with its status when it ends
- *    (the exit code, or 128 + the signal that killed it); or FAILED with an
- *    errno when it could not even fork (a full pids limit).
+ *    (the exit code, or 128 + the signal that killed it). Or instead of
+ *    STARTED, FAILED with an errno when it could not even fork (a full pids
+ *    limit) or the request was malformed; or instead of EXITED, NO_WORKDIR or
+ *    NO_PROGRAM with an errno when the forked child could not enter the
+ *    working directory or execute the program (ENOENT for a program not
+ *    found in PATH). The command never ran in those three cases.
  *
- * A command that cannot be executed (missing program, bad directory) exits
- * with 127 (not found) or 126, with a message on its stderr, as a shell does.
  * When the client closes the connection early the command keeps running; the
  * init still reaps it. Numbers are in host byte order: both ends run on one
  * machine. */
@@ -30,15 +33,15 @@
 #include <stdint.h>
 
 #define LLMSBX_BWRAP_INIT_MAGIC            0x4c42494eu /* "LBIN" */
-#define LLMSBX_BWRAP_INIT_PROTOCOL_VERSION 1u
+#define LLMSBX_BWRAP_INIT_PROTOCOL_VERSION 2u
 
 /* A request's payload may not be larger: argv and environment together stay
  * far below it (the code writer sends code in 96 KiB chunks). */
 #define LLMSBX_BWRAP_INIT_MAX_PAYLOAD (8u * 1024 * 1024)
 
-/* Status of a command that could not be started at all, as engines report it. */
+/* The exit status of a child that could not become the command, as a shell's
+ * would be; the client sees the NO_WORKDIR or NO_PROGRAM reply instead. */
 #define LLMSBX_BWRAP_INIT_CANNOT_START 126
-#define LLMSBX_BWRAP_INIT_NOT_FOUND    127
 
 typedef struct {
   uint32_t magic;
@@ -50,6 +53,8 @@ typedef enum {
   LLMSBX_BWRAP_INIT_STARTED = 1,
   LLMSBX_BWRAP_INIT_EXITED  = 2,
   LLMSBX_BWRAP_INIT_FAILED  = 3,
+  LLMSBX_BWRAP_INIT_NO_WORKDIR = 4,
+  LLMSBX_BWRAP_INIT_NO_PROGRAM = 5,
 } LlmsbxBwrapInitReplyKind;
 
 typedef struct {

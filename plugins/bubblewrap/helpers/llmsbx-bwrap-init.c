@@ -6,7 +6,10 @@
  * the processes they leave running, as in a container. It answers requests on
  * a socket it inherited (llmsbx-bwrap-init-protocol.h): fork, set up the
  * child's standard streams, directory and environment, exec, and report the
- * exit status. It is already inside every restriction of the sandbox (seccomp
+ * exit status. A child that cannot enter its directory or execute its
+ * program says so on a pipe that its exec closes (close-on-exec), so the
+ * init tells "never ran" from "ran and failed" without waiting for the
+ * exec: the report is read once the child is reaped. It is already inside every restriction of the sandbox (seccomp
  * filter, capabilities, no_new_privs), so its children are too.
  *
  * It is linked statically and uses only libc: it runs on the image's root
@@ -41,8 +44,10 @@
 
 typedef struct {
   int       fd;
-  int       out_fd;     /* the command's stdout and stderr, until it starts */
+  int       in_fd;      /* the command's stdin, stdout and stderr, until it starts */
+  int       out_fd;
   int       err_fd;
+  int       report_fd;  /* read end of the child's report, once started */
   size_t    have;       /* bytes of header + payload read so far */
   uint32_t  length;
   char     *payload;
@@ -65,6 +70,8 @@ static void
 drop_connection (int i)
 {
   close_fd (&connections[i].fd);
+  close_fd (&connections[i].in_fd);
+  close_fd (&connections[i].report_fd);
   close_fd (&connections[i].out_fd);
   close_fd (&connections[i].err_fd);
   free (connections[i].payload);
@@ -105,18 +112,26 @@ log_event (pid_t       pid,
     return;
 }
 
+/* The child's end of its report, once run_command() has placed it. */
+#define CHILD_REPORT_FD 3
+
+/* In the child: says why it never became the command, and ends. */
 static void
-child_fail (int         status,
-            const char *prefix,
-            const char *what,
-            const char *reason)
+child_fail (int32_t kind,
+            int     error_number)
 {
-  dprintf (STDERR_FILENO, "%s%s: %s\n", prefix, what, reason);
-  _exit (status);
+  LlmsbxBwrapInitReply report = { kind, error_number };
+  /* A pipe takes 8 bytes at once; should it not, the init reports the exit status. */
+  ssize_t written = write (CHILD_REPORT_FD, &report, sizeof report);
+
+  (void) written;
+  _exit (LLMSBX_BWRAP_INIT_CANNOT_START);
 }
 
-/* execve() through the PATH of the command's own environment, not ours. */
-static void
+/* execve() through the PATH of the command's own environment, not ours.
+ * Returns only on failure, with the errno to report: ENOENT when no
+ * directory of PATH has the program. */
+static int
 exec_in_path (char **argv,
               char **envp)
 {
@@ -127,8 +142,7 @@ exec_in_path (char **argv,
   if (strchr (argv[0], '/') != NULL)
     {
       execve (argv[0], argv, envp);
-      child_fail (errno == ENOENT ? LLMSBX_BWRAP_INIT_NOT_FOUND : LLMSBX_BWRAP_INIT_CANNOT_START,
-                  "exec: ", argv[0], strerror (errno));
+      return errno;
     }
 
   for (char **e = envp; *e != NULL; e++)
@@ -155,10 +169,7 @@ exec_in_path (char **argv,
         }
       path = *end == ':' ? end + 1 : end;
     }
-
-  if (saved == ENOENT)
-    child_fail (LLMSBX_BWRAP_INIT_NOT_FOUND, "exec: ", argv[0], "executable file not found in $PATH");
-  child_fail (LLMSBX_BWRAP_INIT_CANNOT_START, "exec: ", argv[0], strerror (saved));
+  return saved;
 }
 
 /* Splits a complete payload into argv, envp and cwd; NULL when malformed. */
@@ -210,11 +221,13 @@ static void
 run_command (char       **argv,
              char       **envp,
              const char  *cwd,
+             int          in_fd,
              int          out_fd,
-             int          err_fd)
+             int          err_fd,
+             int          report_fd)
 {
   sigset_t all;
-  int null_fd;
+  int fds[4] = { in_fd, out_fd, err_fd, report_fd };
 
   sigemptyset (&all);
   sigprocmask (SIG_SETMASK, &all, NULL);
@@ -223,37 +236,44 @@ run_command (char       **argv,
    * signals the group too, and nothing reaches the init's. */
   setsid ();
 
-  null_fd = open ("/dev/null", O_RDONLY);
-  if (null_fd < 0 || dup2 (null_fd, STDIN_FILENO) < 0 ||
-      dup2 (out_fd, STDOUT_FILENO) < 0 || dup2 (err_fd, STDERR_FILENO) < 0)
+  /* Out of the way of 0-3 first, so no dup2() below overwrites another. */
+  for (int i = 0; i < 4; i++)
+    if ((fds[i] = fcntl (fds[i], F_DUPFD_CLOEXEC, 16)) < 0)
+      _exit (LLMSBX_BWRAP_INIT_CANNOT_START);
+  if (dup2 (fds[0], STDIN_FILENO) < 0 || dup2 (fds[1], STDOUT_FILENO) < 0 ||
+      dup2 (fds[2], STDERR_FILENO) < 0 || dup2 (fds[3], CHILD_REPORT_FD) < 0 ||
+      fcntl (CHILD_REPORT_FD, F_SETFD, FD_CLOEXEC) != 0)
     _exit (LLMSBX_BWRAP_INIT_CANNOT_START);
-  if (syscall (SYS_close_range, 3, ~0u, 0) != 0)
-    for (int fd = 3; fd < 1024; fd++)
+  if (syscall (SYS_close_range, CHILD_REPORT_FD + 1, ~0u, 0) != 0)
+    for (int fd = CHILD_REPORT_FD + 1; fd < 1024; fd++)
       close (fd);
 
   if (chdir (cwd) != 0)
-    child_fail (LLMSBX_BWRAP_INIT_CANNOT_START, "cannot change to the working directory ", cwd,
-                strerror (errno));
-  exec_in_path (argv, envp);
+    child_fail (LLMSBX_BWRAP_INIT_NO_WORKDIR, errno);
+  child_fail (LLMSBX_BWRAP_INIT_NO_PROGRAM, exec_in_path (argv, envp));
 }
 
 /* A process forked ahead of need, for when fork() fails: code that fills
  * the sandbox's pids limit (a fork bomb) would otherwise keep the core's
  * kill command, the one thing that can end it, from ever starting. It
- * waits for a command (its payload in a memfd, its two streams) and becomes
- * it, as a freshly forked child would. One exists whenever a fork works. */
+ * waits for a command (its payload in a memfd, its three streams, the write
+ * end of its report) and becomes it, as a freshly forked child would. One
+ * exists whenever a fork works. */
 static pid_t spare_pid;
 static int spare_fd = -1;
+
+/* What the spare receives: stdin, stdout, stderr, the payload, the report. */
+#define SPARE_FDS 5
 
 static void
 spare_main (int fd)
 {
-  char control[CMSG_SPACE (3 * sizeof (int))];
+  char control[CMSG_SPACE (SPARE_FDS * sizeof (int))];
   char byte;
   struct iovec iov = { &byte, 1 };
   struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control };
   struct cmsghdr *cmsg;
-  int fds[3];
+  int fds[SPARE_FDS];
   struct stat st;
   char *payload;
   char **argv, **envp = NULL;
@@ -263,15 +283,15 @@ spare_main (int fd)
       cmsg->cmsg_len != CMSG_LEN (sizeof fds))
     _exit (LLMSBX_BWRAP_INIT_CANNOT_START);
   memcpy (fds, CMSG_DATA (cmsg), sizeof fds);
-  if (fstat (fds[2], &st) != 0 || st.st_size <= 0 || st.st_size > LLMSBX_BWRAP_INIT_MAX_PAYLOAD)
+  if (fstat (fds[3], &st) != 0 || st.st_size <= 0 || st.st_size > LLMSBX_BWRAP_INIT_MAX_PAYLOAD)
     _exit (LLMSBX_BWRAP_INIT_CANNOT_START);
   payload = malloc (st.st_size);
-  if (payload == NULL || pread (fds[2], payload, st.st_size, 0) != st.st_size)
+  if (payload == NULL || pread (fds[3], payload, st.st_size, 0) != st.st_size)
     _exit (LLMSBX_BWRAP_INIT_CANNOT_START);
   argv = parse_payload (payload, (uint32_t) st.st_size, &envp, &cwd);
   if (argv == NULL)
     _exit (LLMSBX_BWRAP_INIT_CANNOT_START);
-  run_command (argv, envp, cwd, fds[0], fds[1]);
+  run_command (argv, envp, cwd, fds[0], fds[1], fds[2], fds[4]);
 }
 
 static void
@@ -304,15 +324,16 @@ ensure_spare (void)
 
 /* Hands a command to the spare; returns its pid, or -1. */
 static pid_t
-use_spare (Connection *c)
+use_spare (Connection *c,
+           int         report_fd)
 {
-  char control[CMSG_SPACE (3 * sizeof (int))] = { 0 };
+  char control[CMSG_SPACE (SPARE_FDS * sizeof (int))] = { 0 };
   char byte = 'x';
   struct iovec iov = { &byte, 1 };
   struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control };
   struct cmsghdr *cmsg = CMSG_FIRSTHDR (&msg);
   int payload = memfd_create ("llmsbx-command", MFD_CLOEXEC);
-  int fds[3] = { c->out_fd, c->err_fd, payload };
+  int fds[SPARE_FDS] = { c->in_fd, c->out_fd, c->err_fd, payload, report_fd };
   pid_t pid = spare_pid;
 
   if (spare_pid <= 0 || payload < 0 || write (payload, c->payload, c->length) != (ssize_t) c->length)
@@ -339,11 +360,18 @@ start_command (Connection *c)
   char **envp = NULL;
   const char *cwd = NULL;
   char **argv = parse_payload (c->payload, c->length, &envp, &cwd);
+  int report[2];
   pid_t pid;
 
   if (argv == NULL)
     {
       reply (c, LLMSBX_BWRAP_INIT_FAILED, EINVAL);
+      return;
+    }
+  if (pipe2 (report, O_CLOEXEC | O_NONBLOCK) != 0)
+    {
+      reply (c, LLMSBX_BWRAP_INIT_FAILED, errno);
+      free (argv);
       return;
     }
 
@@ -352,28 +380,33 @@ start_command (Connection *c)
     {
       int saved = errno;
 
-      pid = use_spare (c);
+      pid = use_spare (c, report[1]);
       if (pid < 0)
         {
           reply (c, LLMSBX_BWRAP_INIT_FAILED, saved);
+          close (report[0]);
+          close (report[1]);
           free (argv);
           return;
         }
     }
   else if (pid == 0)
-    run_command (argv, envp, cwd, c->out_fd, c->err_fd);
+    run_command (argv, envp, cwd, c->in_fd, c->out_fd, c->err_fd, report[1]);
 
+  close (report[1]);
+  c->report_fd = report[0];
   log_event (pid, argv[0]);
   free (argv);
   free (c->payload);
   c->payload = NULL;
+  close_fd (&c->in_fd);
   close_fd (&c->out_fd);
   close_fd (&c->err_fd);
   c->pid = pid;
   reply (c, LLMSBX_BWRAP_INIT_STARTED, pid);
 }
 
-/* Takes the two descriptors attached to a message; anything else attached is closed. */
+/* Takes the three descriptors attached to a message; anything else attached is closed. */
 static void
 take_fds (Connection    *c,
           struct msghdr *msg)
@@ -388,7 +421,9 @@ take_fds (Connection    *c,
 
           memcpy (&fd, CMSG_DATA (cmsg) + i * sizeof (int), sizeof fd);
           fcntl (fd, F_SETFD, FD_CLOEXEC);
-          if (c->out_fd < 0)
+          if (c->in_fd < 0)
+            c->in_fd = fd;
+          else if (c->out_fd < 0)
             c->out_fd = fd;
           else if (c->err_fd < 0)
             c->err_fd = fd;
@@ -403,7 +438,7 @@ static int
 read_request (Connection *c)
 {
   LlmsbxBwrapInitRequest header;
-  char control[CMSG_SPACE (2 * sizeof (int))];
+  char control[CMSG_SPACE (3 * sizeof (int))];
   struct iovec iov;
   struct msghdr msg = { 0 };
   ssize_t n;
@@ -425,7 +460,7 @@ read_request (Connection *c)
         return -1;
       c->have += n;
       if (header.magic != LLMSBX_BWRAP_INIT_MAGIC || header.version != LLMSBX_BWRAP_INIT_PROTOCOL_VERSION ||
-          header.length > LLMSBX_BWRAP_INIT_MAX_PAYLOAD || c->out_fd < 0 || c->err_fd < 0)
+          header.length > LLMSBX_BWRAP_INIT_MAX_PAYLOAD || c->err_fd < 0)
         {
           reply (c, LLMSBX_BWRAP_INIT_FAILED, EPROTO);
           return -1;
@@ -472,7 +507,14 @@ reap_children (void)
       for (int i = 0; i < n_connections; i++)
         if (connections[i].pid == pid)
           {
-            reply (&connections[i], LLMSBX_BWRAP_INIT_EXITED, code);
+            LlmsbxBwrapInitReply report;
+
+            /* The child is gone, so its report, if it made one, is there. */
+            if (read (connections[i].report_fd, &report, sizeof report) == (ssize_t) sizeof report &&
+                (report.kind == LLMSBX_BWRAP_INIT_NO_WORKDIR || report.kind == LLMSBX_BWRAP_INIT_NO_PROGRAM))
+              reply (&connections[i], report.kind, report.value);
+            else
+              reply (&connections[i], LLMSBX_BWRAP_INIT_EXITED, code);
             drop_connection (i);
             break;
           }
@@ -559,7 +601,9 @@ main (void)
           int fd = accept4 (listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 
           if (fd >= 0)
-            connections[n_connections++] = (Connection) { .fd = fd, .out_fd = -1, .err_fd = -1 };
+            connections[n_connections++] = (Connection) {
+              .fd = fd, .in_fd = -1, .out_fd = -1, .err_fd = -1, .report_fd = -1
+            };
         }
       else if (fds[0].revents & (POLLERR | POLLHUP | POLLNVAL))
         return 1;
