@@ -2,8 +2,9 @@
  * backend: probing, images, creating, listing and removing sandboxes, exec
  * (output, live output, deadlines, cancellation, exit status, floods,
  * concurrency), archives and the errors of each. meson runs it once per
- * backend (suites "docker" and "podman", and "unit" for the fake backend of
- * tests/lib, which needs no daemon), so a new backend inherits it on day one.
+ * backend (suites "docker", "podman" and "bubblewrap", and "unit" for the
+ * fake backend of tests/lib, which needs no daemon), so a new backend
+ * inherits it on day one.
  *
  * What an engine does its own way (request counts, inspect output, its CLI's
  * environment, runtime configs) is in tests/docker and tests/podman. Each
@@ -448,6 +449,74 @@ test_exec_workdir (void)
   remove_sandbox (backend, id);
 }
 
+/* A working directory that is not there: the command never started. */
+static void
+test_exec_missing_workdir (void)
+{
+  g_autoptr(LlmsbxBackend) backend = new_backend ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = create_sandbox (backend);
+  g_autoptr(LlmsbxExecRequest) request = llmsbx_exec_request_new ((const char *[]) { "sh", "-c", "echo ran", NULL });
+  g_autoptr(LlmsbxOutputCollector) output = llmsbx_output_collector_new (0);
+  g_autoptr(GBytes) out = NULL;
+  g_autofree char *text = NULL;
+  int status = -1;
+
+  request->workdir = g_strdup ("/no/such/dir");
+  request->deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  g_assert_false (llmsbx_backend_exec (backend, id, request, output, &status, NULL, &error));
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_COMMAND_NOT_STARTED);
+  g_assert_nonnull (strstr (error->message, "/no/such/dir"));
+  /* Whatever the engine wrote about it (Docker's runtime, on stdout), the
+   * command's own output it is not. */
+  out = llmsbx_output_collector_steal_bytes (output, LLMSBX_OUTPUT_STREAM_STDOUT);
+  text = bytes_to_string (out);
+  g_assert_null (strstr (text, "ran\n"));
+  remove_sandbox (backend, id);
+}
+
+/* The request's stdin_data is the command's standard input, byte for byte,
+ * also past the size of a pipe's buffer; without it, input is empty. */
+static void
+test_exec_stdin (void)
+{
+  g_autoptr(LlmsbxBackend) backend = new_backend ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = create_sandbox (backend);
+  g_autoptr(LlmsbxExecRequest) request = llmsbx_exec_request_new ((const char *[]) { "cat", NULL });
+  g_autoptr(LlmsbxOutputCollector) output = llmsbx_output_collector_new (0);
+  g_autoptr(GBytes) out = NULL;
+  g_autofree char *counted = NULL;
+  g_autofree guint8 *large = g_malloc (3 * 1024 * 1024);
+  static const guint8 binary[] = { 'a', 0, 255, '\n', 'b' };
+  int status = -1;
+
+  request->stdin_data = g_bytes_new_static (binary, sizeof binary);
+  request->deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  g_assert_true (llmsbx_backend_exec (backend, id, request, output, &status, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (status, ==, 0);
+  out = llmsbx_output_collector_steal_bytes (output, LLMSBX_OUTPUT_STREAM_STDOUT);
+  g_assert_cmpmem (g_bytes_get_data (out, NULL), g_bytes_get_size (out), binary, sizeof binary);
+
+  g_clear_pointer (&request, llmsbx_exec_request_free);
+  request = llmsbx_exec_request_new ((const char *[]) { "sh", "-c", "wc -c | tr -d ' '", NULL });
+  memset (large, 'x', 3 * 1024 * 1024);
+  request->stdin_data = g_bytes_new (large, 3 * 1024 * 1024);
+  request->deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  g_assert_true (llmsbx_backend_exec (backend, id, request, output, &status, NULL, &error));
+  g_assert_no_error (error);
+  g_clear_pointer (&out, g_bytes_unref);
+  out = llmsbx_output_collector_steal_bytes (output, LLMSBX_OUTPUT_STREAM_STDOUT);
+  counted = bytes_to_string (out);
+  g_assert_cmpstr (counted, ==, "3145728\n");
+
+  g_clear_pointer (&counted, g_free);
+  counted = exec_stdout (backend, id, (const char *[]) { "sh", "-c", "wc -c | tr -d ' '", NULL });
+  g_assert_cmpstr (counted, ==, "0\n");
+  remove_sandbox (backend, id);
+}
+
 typedef struct {
   LlmsbxBackend *backend;
   const char    *id;
@@ -722,6 +791,128 @@ test_put_archive_missing_directory (void)
   remove_sandbox (backend, id);
 }
 
+/* A one-entry tar: a directory, or a file holding @contents. */
+static GBytes *
+make_entry_tar (const char *name,
+                const char *contents)
+{
+  struct archive *writer = archive_write_new ();
+  struct archive_entry *entry = archive_entry_new ();
+  gsize capacity = 16 * 1024;
+  guint8 *buffer = g_malloc0 (capacity);
+  size_t used = 0;
+
+  archive_write_set_format_pax_restricted (writer);
+  g_assert_cmpint (archive_write_open_memory (writer, buffer, capacity, &used), ==, ARCHIVE_OK);
+  archive_entry_set_pathname (entry, name);
+  archive_entry_set_filetype (entry, contents != NULL ? AE_IFREG : AE_IFDIR);
+  archive_entry_set_perm (entry, contents != NULL ? 0644 : 0755);
+  archive_entry_set_size (entry, contents != NULL ? strlen (contents) : 0);
+  g_assert_cmpint (archive_write_header (writer, entry), ==, ARCHIVE_OK);
+  if (contents != NULL)
+    g_assert_cmpint (archive_write_data (writer, contents, strlen (contents)), ==, strlen (contents));
+  g_assert_cmpint (archive_write_close (writer), ==, ARCHIVE_OK);
+  archive_entry_free (entry);
+  archive_write_free (writer);
+  return g_bytes_new_take (buffer, used);
+}
+
+/* An archive never replaces a directory with a file or a file with a
+ * directory: G_IO_ERROR_EXISTS, and both stay as they were. */
+static void
+test_put_archive_would_replace (void)
+{
+  g_autoptr(LlmsbxBackend) backend = new_backend ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = create_sandbox (backend);
+  g_autoptr(GBytes) file_over_dir = make_entry_tar ("dir", "a file\n");
+  g_autoptr(GBytes) dir_over_file = make_entry_tar ("file", NULL);
+  g_autoptr(GBytes) file_over_file = make_entry_tar ("file", "new\n");
+  g_autofree char *left = NULL;
+
+  g_free (exec_stdout (backend, id, (const char *[]) { "sh", "-c", "mkdir dir && echo kept > dir/inside && echo old > file", NULL }));
+
+  g_assert_false (llmsbx_backend_put_archive (backend, id, "/sandbox", file_over_dir, NULL, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS);
+  g_clear_error (&error);
+  g_assert_false (llmsbx_backend_put_archive (backend, id, "/sandbox", dir_over_file, NULL, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS);
+  g_clear_error (&error);
+  left = exec_stdout (backend, id, (const char *[]) { "sh", "-c", "cat dir/inside file", NULL });
+  g_assert_cmpstr (left, ==, "kept\nold\n");
+
+  /* A file over a file is replaced, as by cp. */
+  g_assert_true (llmsbx_backend_put_archive (backend, id, "/sandbox", file_over_file, NULL, &error));
+  g_assert_no_error (error);
+  g_clear_pointer (&left, g_free);
+  left = exec_stdout (backend, id, (const char *[]) { "cat", "file", NULL });
+  g_assert_cmpstr (left, ==, "new\n");
+  remove_sandbox (backend, id);
+}
+
+/* get_archive_to_stream writes the whole archive to its output, and the
+ * output's own error comes back unchanged. (That it holds no more than a
+ * buffer is each backend's own test: the default implementation does not.) */
+static void
+test_archive_to_stream (void)
+{
+  g_autoptr(LlmsbxBackend) backend = new_backend ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = create_sandbox (backend);
+  g_autoptr(GOutputStream) output = g_memory_output_stream_new_resizable ();
+  g_autoptr(GOutputStream) small = g_memory_output_stream_new (g_malloc (4096), 4096, NULL, g_free);
+  g_autoptr(GBytes) tar = NULL;
+  g_autoptr(GHashTable) files = NULL;
+  GBytes *contents;
+
+  g_free (exec_stdout (backend, id, (const char *[]) { "sh", "-c", "head -c 1048576 /dev/urandom > big", NULL }));
+  g_assert_true (llmsbx_backend_get_archive_to_stream (backend, id, "/sandbox/big", output, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_output_stream_close (output, NULL, &error));
+  tar = g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (output));
+  files = read_tar (tar);
+  contents = g_hash_table_lookup (files, "big");
+  g_assert_nonnull (contents);
+  g_assert_cmpuint (g_bytes_get_size (contents), ==, 1048576);
+
+  /* A full output fails the copy with the output's error. */
+  g_assert_false (llmsbx_backend_get_archive_to_stream (backend, id, "/sandbox/big", small, NULL, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE);
+  g_clear_error (&error);
+
+  /* The backend is still usable after an aborted copy. */
+  g_free (exec_stdout (backend, id, (const char *[]) { "true", NULL }));
+  remove_sandbox (backend, id);
+}
+
+/* A source that is a symbolic link is followed, like `cp -L`. */
+static void
+test_archive_follows_link (void)
+{
+  g_autoptr(LlmsbxBackend) backend = new_backend ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = create_sandbox (backend);
+  g_autoptr(GBytes) tar = NULL;
+  g_autoptr(GHashTable) files = NULL;
+  GHashTableIter iter;
+  gpointer name, contents;
+  gboolean found = FALSE;
+
+  g_free (exec_stdout (backend, id, (const char *[]) { "sh", "-c", "echo target > real && ln -s real link", NULL }));
+  tar = llmsbx_backend_get_archive (backend, id, "/sandbox/link", NULL, &error);
+  g_assert_no_error (error);
+  files = read_tar (tar);
+  g_assert_cmpuint (g_hash_table_size (files), ==, 1);
+  g_hash_table_iter_init (&iter, files);
+  while (g_hash_table_iter_next (&iter, &name, &contents))
+    {
+      g_assert_cmpmem (g_bytes_get_data (contents, NULL), g_bytes_get_size (contents), "target\n", 7);
+      found = TRUE;
+    }
+  g_assert_true (found);
+  remove_sandbox (backend, id);
+}
+
 /* ---------------------------------------------------------------------------
  * Errors
  * ------------------------------------------------------------------------ */
@@ -780,6 +971,8 @@ main (int argc, char **argv)
   test_add_isolated ("/backend/list-sandboxes", test_list_sandboxes);
   test_add_isolated ("/backend/exec-output", test_exec_output);
   test_add_isolated ("/backend/exec-workdir", test_exec_workdir);
+  test_add_isolated ("/backend/exec-missing-workdir", test_exec_missing_workdir);
+  test_add_isolated ("/backend/exec-stdin", test_exec_stdin);
   test_add_isolated ("/backend/exec-live-output", test_exec_live_output);
   test_add_isolated ("/backend/exec-deadline", test_exec_deadline);
   test_add_isolated ("/backend/exec-cancel", test_exec_cancel);
@@ -789,6 +982,9 @@ main (int argc, char **argv)
   test_add_isolated ("/backend/archive-round-trip", test_archive_round_trip);
   test_add_isolated ("/backend/archive-missing", test_archive_missing);
   test_add_isolated ("/backend/put-archive-missing-directory", test_put_archive_missing_directory);
+  test_add_isolated ("/backend/put-archive-would-replace", test_put_archive_would_replace);
+  test_add_isolated ("/backend/archive-to-stream", test_archive_to_stream);
+  test_add_isolated ("/backend/archive-follows-link", test_archive_follows_link);
   test_add_isolated ("/backend/missing-sandbox", test_missing_sandbox);
 
   return g_test_run ();

@@ -18,9 +18,13 @@
  * with an error and leaves the command running (its output pipes are kept, so
  * it blocks rather than dies); removal kills what is left. Archives go in with
  * libarchive's secure extraction and come out with the core's tar packer.
+ * A request's stdin_data reaches the command through a memfd. An archive
+ * entry that would replace a directory with a file or the reverse is
+ * refused with G_IO_ERROR_EXISTS, as the engines' noOverwriteDirNonDir.
  * Faults are injected per instance: the Nth call of an operation fails with
  * the error a real engine gives. Never give it hostile code: its processes
  * are the host's. */
+#define _GNU_SOURCE
 #include "llmsbx-fake-backend.h"
 
 #include <archive.h>
@@ -31,6 +35,8 @@
 #include <pwd.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -766,6 +772,29 @@ abandon (FakeSandbox *sandbox,
   g_mutex_unlock (&sandbox->lock);
 }
 
+/* The command's stdin: @data in a memfd, or -1 for /dev/null. */
+static int
+stdin_fd (GBytes *data)
+{
+  gsize size = 0;
+  const guint8 *bytes = data != NULL ? g_bytes_get_data (data, &size) : NULL;
+  int fd;
+
+  if (data == NULL)
+    return -1;
+  fd = memfd_create ("llmsbx-fake-stdin", MFD_CLOEXEC);
+  g_assert_cmpint (fd, >=, 0);
+  for (gsize written = 0; written < size; )
+    {
+      gssize n = write (fd, bytes + written, size - written);
+
+      g_assert_cmpint (n, >, 0);
+      written += n;
+    }
+  g_assert_cmpint (lseek (fd, 0, SEEK_SET), ==, 0);
+  return fd;
+}
+
 static gboolean
 llmsbx_fake_backend_exec (LlmsbxBackend          *backend,
                           const char             *sandbox_id,
@@ -786,6 +815,8 @@ llmsbx_fake_backend_exec (LlmsbxBackend          *backend,
   GPollFD cancel_fd = { -1, 0, 0 };
   gboolean have_cancel_fd;
   int fds[3] = { -1, -1, -1 };
+  int input = -1;
+  gboolean spawned;
   GPid pid;
   int status = 0;
   gboolean exited = FALSE;
@@ -810,11 +841,15 @@ llmsbx_fake_backend_exec (LlmsbxBackend          *backend,
   env = build_env (sandbox, request->env);
   cwd = map_text (sandbox, request->workdir != NULL ? request->workdir : sandbox->workdir);
 
-  if (!g_spawn_async_with_pipes_and_fds (cwd, (const char * const *) argv->pdata, (const char * const *) env,
-                                         G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_SEARCH_PATH_FROM_ENVP |
-                                         G_SPAWN_STDIN_FROM_DEV_NULL | G_SPAWN_CLOEXEC_PIPES,
-                                         child_setup, &setup, -1, -1, -1, NULL, NULL, 0,
-                                         &pid, NULL, &fds[0], &fds[1], &spawn_error))
+  input = stdin_fd (request->stdin_data);
+  spawned = g_spawn_async_with_pipes_and_fds (cwd, (const char * const *) argv->pdata, (const char * const *) env,
+                                              G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_SEARCH_PATH_FROM_ENVP |
+                                              (input < 0 ? G_SPAWN_STDIN_FROM_DEV_NULL : 0) | G_SPAWN_CLOEXEC_PIPES,
+                                              child_setup, &setup, input, -1, -1, NULL, NULL, 0,
+                                              &pid, NULL, &fds[0], &fds[1], &spawn_error);
+  if (input >= 0)
+    close (input);
+  if (!spawned)
     return not_started (spawn_error, request->argv[0], error);
 
   /* Without pidfds (valgrind has none) the exit is polled for. */
@@ -945,6 +980,7 @@ extract_into (GBytes      *archive,
       const void *block;
       size_t length;
       la_int64_t offset;
+      struct stat existing;
 
       if (name == NULL || g_path_is_absolute (name) || (link != NULL && g_path_is_absolute (link)))
         {
@@ -954,6 +990,20 @@ extract_into (GBytes      *archive,
           return FALSE;
         }
       path = g_build_filename (dest, name, NULL);
+      /* A directory's name may end in '/', which lstat() of a file refuses. */
+      for (gsize len = strlen (path); len > 1 && path[len - 1] == '/'; len--)
+        path[len - 1] = '\0';
+      if (lstat (path, &existing) == 0 &&
+          S_ISDIR (existing.st_mode) != (archive_entry_filetype (entry) == AE_IFDIR))
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS,
+                       "The archive's %s would replace a %s with a %s", name,
+                       S_ISDIR (existing.st_mode) ? "directory" : "file",
+                       S_ISDIR (existing.st_mode) ? "file" : "directory");
+          archive_read_free (reader);
+          archive_write_free (writer);
+          return FALSE;
+        }
       archive_entry_set_pathname (entry, path);
       if (link != NULL)
         {
