@@ -8,10 +8,13 @@
  *
  * The backend's URL, when set, names the bwrap program (an absolute path or
  * a file:// URL); by default bwrap is looked up in PATH. */
+#define _GNU_SOURCE
 #include "llmsbx-bubblewrap-backend.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "llmsbx-bubblewrap-archive.h"
@@ -134,8 +137,41 @@ find_bwrap (LlmsbxBackend  *backend,
   return g_steal_pointer (&path);
 }
 
-/* Makes a user namespace with @bwrap, once per program and process: the
- * sysctls do not tell everything (seccomp, LSMs, a container we run in). */
+/* Whether this process may make the namespaces of a sandbox: a child makes
+ * them and exits. The sysctls do not tell everything (a seccomp filter, an
+ * LSM, a container we run in). A bwrap of the host's root would tell it too,
+ * but its recursive bind races with every mount the host adds or removes
+ * meanwhile (an engine's containers come and go), and fails then. */
+static gboolean
+try_namespaces (GError **error)
+{
+  int status = 0;
+  pid_t pid = fork ();
+
+  if (pid == 0)
+    _exit (unshare (CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS) == 0
+           ? 0 : errno);
+  if (pid < 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_UNAVAILABLE,
+                   "The bubblewrap backend cannot fork to try user namespaces: %s", g_strerror (saved));
+      return FALSE;
+    }
+  while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
+    ;
+  if (WIFEXITED (status) && WEXITSTATUS (status) == 0)
+    return TRUE;
+  g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_UNAVAILABLE,
+               "The bubblewrap backend needs user namespaces, and this process cannot make one: %s (a seccomp "
+               "filter, a security module or the container this runs in forbids them)",
+               WIFEXITED (status) ? g_strerror (WEXITSTATUS (status)) : "the attempt crashed");
+  return FALSE;
+}
+
+/* Whether @bwrap runs, and namespaces can be made: once per program and
+ * process, as neither changes while it runs. */
 static gboolean
 try_bwrap (const char  *bwrap,
            GError     **error)
@@ -152,15 +188,16 @@ try_bwrap (const char  *bwrap,
   if (known)
     return TRUE;
 
+  if (!try_namespaces (error))
+    return FALSE;
   process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_PIPE, error,
-                              bwrap, "--unshare-user", "--unshare-pid", "--unshare-net", "--ro-bind", "/", "/",
-                              "--proc", "/proc", "--die-with-parent", "--", bwrap, "--version", NULL);
+                              bwrap, "--version", NULL);
   if (process == NULL || !g_subprocess_communicate_utf8 (process, NULL, NULL, NULL, &err, error))
     return FALSE;
   if (!g_subprocess_get_successful (process))
     {
       g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_UNAVAILABLE,
-                   "bwrap cannot make a sandbox here: %s", g_strstrip (err));
+                   "%s does not run here: %s", bwrap, g_strstrip (err));
       return FALSE;
     }
 

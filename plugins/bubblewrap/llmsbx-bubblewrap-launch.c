@@ -492,6 +492,7 @@ add_file_systems (Launch                  *launch,
                   LlmsbxBubblewrapConfig  *config,
                   LlmsbxBubblewrapImage   *image,
                   const char              *workdir,
+                  const char              *hostname,
                   const char              *slirp4netns,
                   GError                 **error)
 {
@@ -579,6 +580,23 @@ add_file_systems (Launch                  *launch,
    * file of the stub layer. */
   if (in_any_layer (image->layers, "etc/apt/apt.conf.d"))
     add_stub (launch->helper_args, "/etc/apt/apt.conf.d/00llmsbx-bubblewrap", "APT::Sandbox::User \"root\";\n");
+
+  /* The sandbox's own /etc/hostname and, on a network of its own, /etc/hosts,
+   * as an engine writes them: the image's are the build's (an empty,
+   * executable one in a tree exported from an engine, whose mount point it was). */
+  if (!path_covered (config, "/etc/hostname"))
+    {
+      g_autofree char *contents = g_strconcat (hostname, "\n", NULL);
+
+      add_stub (launch->helper_args, "/etc/hostname", contents);
+    }
+  if (config->network != LLMSBX_BUBBLEWRAP_NETWORK_HOST && !path_covered (config, "/etc/hosts"))
+    {
+      g_autofree char *contents = g_strdup_printf ("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+                                                   "127.0.1.1\t%s\n", hostname);
+
+      add_stub (launch->helper_args, "/etc/hosts", contents);
+    }
 
   /* /sys: the sandbox network's own sysfs, or the host's for host networking;
    * then only the sandbox's cgroups below /sys/fs/cgroup. */
@@ -803,6 +821,7 @@ llmsbx_bubblewrap_launch (const char           *bwrap,
   g_auto(GStrv) caps = NULL;
   g_autofree char *shown = NULL;
   g_autofree char *slirp4netns = NULL;
+  g_autofree char *shown_hostname = NULL;
   Launch launch = { 0 };
   const char *workdir;
   const char *hostname;
@@ -924,11 +943,8 @@ llmsbx_bubblewrap_launch (const char           *bwrap,
   llmsbx_bwrap_add_arg_printf (launch.bwrap, "%u", uid);
   llmsbx_bwrap_add_arg (launch.bwrap, "--gid");
   llmsbx_bwrap_add_arg_printf (launch.bwrap, "%u", gid);
-  llmsbx_bwrap_add_arg (launch.bwrap, "--hostname");
-  if (hostname != NULL)
-    llmsbx_bwrap_add_arg (launch.bwrap, hostname);
-  else
-    llmsbx_bwrap_add_arg_printf (launch.bwrap, "%.12s", launch.sandbox->id);
+  shown_hostname = hostname != NULL ? g_strdup (hostname) : g_strndup (launch.sandbox->id, 12);
+  llmsbx_bwrap_add_args (launch.bwrap, "--hostname", shown_hostname, NULL);
   llmsbx_bwrap_add_args (launch.bwrap, "--cap-drop", "ALL", NULL);
   caps = capabilities (config, uid);
   for (guint i = 0; caps[i] != NULL; i++)
@@ -939,7 +955,7 @@ llmsbx_bubblewrap_launch (const char           *bwrap,
   llmsbx_bwrap_add_arg_printf (launch.bwrap, "%d", LLMSBX_BWRAP_HELPER_INFO_FD);
   llmsbx_bwrap_add_arg_printf (launch.bwrap, "--block-fd");
   llmsbx_bwrap_add_arg_printf (launch.bwrap, "%d", LLMSBX_BWRAP_HELPER_BLOCK_FD);
-  if (!add_file_systems (&launch, config, image, workdir, slirp4netns, error))
+  if (!add_file_systems (&launch, config, image, workdir, shown_hostname, slirp4netns, error))
     goto fail;
   llmsbx_bwrap_add_args (launch.bwrap, "--clearenv", "--setenv", "PATH", DEFAULT_PATH, "--chdir", "/", "--", NULL);
   llmsbx_bwrap_add_arg_printf (launch.bwrap, "/proc/self/fd/%d", LLMSBX_BWRAP_INIT_EXE_FD);

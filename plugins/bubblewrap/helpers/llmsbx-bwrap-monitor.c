@@ -382,6 +382,27 @@ append_log (Monitor    *self,
 
 static pid_t bwrap_pid;
 static pid_t sandbox_pid;
+
+/* Waits for every process below this one to end, for about 10 s at most (a
+ * process in uninterruptible sleep must not hang the teardown). The monitor
+ * is their subreaper, so bwrap's own first process, the init of the
+ * sandbox's pid namespace, comes to it when bwrap's parent dies; and that
+ * one ends only once every process of its namespace has. Without it a
+ * sandbox's processes could outlive its directory for a moment. */
+static void
+reap_descendants (void)
+{
+  for (guint round = 0, pause = 500; round < 1000; round++, pause = MIN (pause * 2, 10000))
+    {
+      pid_t pid = waitpid (-1, NULL, WNOHANG);
+
+      if (pid > 0 || (pid < 0 && errno == EINTR))
+        continue;
+      if (pid < 0)
+        return;
+      g_usleep (pause);
+    }
+}
 static pid_t slirp_pid;
 static int slirp_exit_w = -1;
 
@@ -412,6 +433,7 @@ teardown (Monitor *self)
         ;
       bwrap_pid = 0;
     }
+  reap_descendants ();
   llmsbx_cgroup_kill_all (cgroups);
 
   /* The sysfs was mounted by bwrap's parent process, in this namespace too. */
@@ -804,6 +826,8 @@ monitor_main (int    argc,
   sigaddset (&mask, SIGINT);
   sigaddset (&mask, SIGHUP);
   sigprocmask (SIG_BLOCK, &mask, NULL);
+  /* What bwrap's parent leaves when it dies comes here (teardown waits for it). */
+  prctl (PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 
   if (getuid () != 0)
     {
