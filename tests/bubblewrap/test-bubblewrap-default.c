@@ -239,18 +239,15 @@ test_memory_bomb (void)
   close_leaving_nothing (session);
 }
 
-/* After all of that, nothing of this run is in the store or the process table. */
+/* After all of that, no sandbox of this run is in the store (each body
+ * checked its own for directories, cgroups and processes as it closed). */
 static void
 test_nothing_left (void)
 {
   g_autofree char *filter = test_run_filter ();
   g_autofree char *sandboxes = bubblewrap_test_ps (filter);
-  g_autofree char *store = bubblewrap_test_store ();
-  g_autofree char *sandbox_dir = g_build_filename (store, "sandboxes", NULL);
-  g_autofree char *processes = bubblewrap_test_processes (sandbox_dir);
 
   g_assert_cmpstr (sandboxes, ==, "");
-  g_assert_cmpstr (processes, ==, "");
 }
 
 int

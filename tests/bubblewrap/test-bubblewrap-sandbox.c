@@ -536,19 +536,22 @@ test_state_between_commands (void)
   tmp = sh_line (session, "cat /tmp/state");
   g_assert_cmpstr (tmp, ==, "kept");
 
-  /* A missing program is the shell's 127, a bad directory 126. */
+  /* A missing program or directory never started a command, and leaves
+   * the sandbox as it was. */
   {
     const char *missing[] = { "no-such-program", NULL };
     g_autoptr(GError) error = NULL;
     g_autoptr(LlmsbxExecutionResult) result = llmsbx_sandbox_session_execute_argv (session, missing, NULL, NULL, &error);
     g_autoptr(LlmsbxExecutionResult) nowhere = NULL;
 
-    g_assert_no_error (error);
-    g_assert_cmpint (llmsbx_execution_result_get_exit_code (result), ==, 127);
-    g_assert_nonnull (strstr (llmsbx_execution_result_get_stderr (result), "no-such-program"));
+    g_assert_null (result);
+    g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_COMMAND_NOT_STARTED);
+    g_assert_nonnull (strstr (error->message, "no-such-program: executable file not found in $PATH"));
+    g_clear_error (&error);
     nowhere = llmsbx_sandbox_session_execute_command (session, "true", "/no/such/dir", NULL, &error);
-    g_assert_no_error (error);
-    g_assert_cmpint (llmsbx_execution_result_get_exit_code (nowhere), ==, 126);
+    g_assert_null (nowhere);
+    g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_COMMAND_NOT_STARTED);
+    g_assert_nonnull (strstr (error->message, "cannot change to the working directory /no/such/dir"));
   }
 
   still = sh_line (session, "hostname; cat /proc/1/comm");
@@ -765,21 +768,29 @@ test_client_killed (void)
 }
 
 /* A client and the helper both killed: the next backend to connect, in
- * another process, reaps what they left. */
+ * another process, reaps what they left. In a store of its own, so that no
+ * other test program's first connect reaps it first. */
 static void
 test_reaped_after_helper_killed (void)
 {
-  g_autoptr(LlmsbxSandboxSession) session = test_open_session ("", NULL);
-  g_autofree char *id = g_strdup (llmsbx_sandbox_session_get_container_id (session));
-  g_autoptr(GKeyFile) state = bubblewrap_test_state (id);
-  gint64 helper = g_key_file_get_int64 (state, "Sandbox", "HelperPid", NULL);
-  gint64 init = g_key_file_get_int64 (state, "Sandbox", "InitPid", NULL);
-  g_autofree char *dir = bubblewrap_test_sandbox_dir (id);
+  g_autoptr(LlmsbxSandboxSession) session = NULL;
+  g_autofree char *id = NULL;
+  g_autoptr(GKeyFile) state = NULL;
+  g_autofree char *dir = NULL;
   g_autofree char *self = g_strdup_printf ("/proc/%d/exe", getpid ());
   g_autofree char *program = g_file_read_link (self, NULL);
   const char *argv[] = { program, "-q", "-p", "/bubblewrap/connect-only", NULL };
   g_autoptr(GSubprocess) reaper = NULL;
   g_autoptr(GError) error = NULL;
+  gint64 helper, init;
+
+  bubblewrap_test_private_store ();
+  session = test_open_session ("", NULL);
+  id = g_strdup (llmsbx_sandbox_session_get_container_id (session));
+  state = bubblewrap_test_state (id);
+  helper = g_key_file_get_int64 (state, "Sandbox", "HelperPid", NULL);
+  init = g_key_file_get_int64 (state, "Sandbox", "InitPid", NULL);
+  dir = bubblewrap_test_sandbox_dir (id);
 
   g_assert_cmpint (helper, >, 0);
   g_assert_cmpint (kill ((pid_t) helper, SIGKILL), ==, 0);

@@ -147,3 +147,50 @@ backend_test_assert_container_gone (const char *id)
   if (backend_test_is_bubblewrap ())
     bubblewrap_test_assert_gone (id);
 }
+
+char *
+backend_test_container_running (const char *id)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+
+  if (backend_test_is_bubblewrap ())
+    return bubblewrap_test_running (id);
+
+  launcher = backend_test_cli_launcher (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+  process = g_subprocess_launcher_spawn (launcher, &error, backend_test_cli (), "inspect", "--type", "container",
+                                         "--format", "{{.State.Running}}", id, NULL);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, NULL, NULL, &out, NULL, &error);
+  g_assert_no_error (error);
+  return g_strstrip (g_steal_pointer (&out));
+}
+
+GSubprocess *
+backend_test_kill_container (const char *id)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GError) error = NULL;
+  GSubprocess *killer;
+
+  if (backend_test_is_bubblewrap ())
+    {
+      g_autofree char *pid = bubblewrap_test_init_pid (id);
+
+      killer = g_subprocess_new (G_SUBPROCESS_FLAGS_NONE, &error, "kill", "-KILL", pid, NULL);
+      g_assert_no_error (error);
+      return killer;
+    }
+  launcher = backend_test_cli_launcher (G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+  killer = g_subprocess_launcher_spawn (launcher, &error, backend_test_cli (), "kill", id, NULL);
+  g_assert_no_error (error);
+  return killer;
+}
+
+guint
+backend_test_exec_requests (void)
+{
+  return backend_test_is_bubblewrap () ? 1 : 3;
+}

@@ -50,4 +50,16 @@ char                 *backend_test_ps            (const char       *filter);
 
 void                  backend_test_assert_container_gone (const char *id);
 
+/* Whether sandbox @id runs, as the engine says it: "true", "false", or ""
+ * when it is gone. */
+char                 *backend_test_container_running (const char *id);
+
+/* Starts killing sandbox @id from outside the library (`docker kill`; on
+ * bubblewrap, SIGKILL to its first process). Wait for it to finish. */
+GSubprocess          *backend_test_kill_container    (const char *id);
+
+/* How many requests the backend counts for one exec: create, start and
+ * inspect on the engines, one command to its init on bubblewrap. */
+guint                 backend_test_exec_requests     (void);
+
 G_END_DECLS

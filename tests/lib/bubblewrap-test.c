@@ -43,6 +43,107 @@ bubblewrap_test_state (const char *id)
   return state;
 }
 
+char *
+bubblewrap_test_init_pid (const char *id)
+{
+  g_autoptr(GKeyFile) state = bubblewrap_test_state (id);
+  gint64 pid;
+
+  g_assert_nonnull (state);
+  pid = g_key_file_get_int64 (state, "Sandbox", "InitPid", NULL);
+  g_assert_cmpint (pid, >, 0);
+  return g_strdup_printf ("%" G_GINT64_FORMAT, pid);
+}
+
+/* Field 22 of /proc/PID/stat, the start time in clock ticks; 0 without the process. */
+static guint64
+start_time (gint64 pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%" G_GINT64_FORMAT "/stat", pid);
+  g_autofree char *stat = NULL;
+  g_auto(GStrv) fields = NULL;
+  const char *after_name;
+
+  if (pid <= 0 || !g_file_get_contents (path, &stat, NULL, NULL) || (after_name = strrchr (stat, ')')) == NULL)
+    return 0;
+  fields = g_strsplit (after_name + 2, " ", 0);
+  return g_strv_length (fields) > 19 ? g_ascii_strtoull (fields[19], NULL, 10) : 0;
+}
+
+char *
+bubblewrap_test_running (const char *id)
+{
+  g_autoptr(GKeyFile) state = bubblewrap_test_state (id);
+  gint64 pid;
+  guint64 started;
+
+  if (state == NULL)
+    return g_strdup ("");
+  pid = g_key_file_get_int64 (state, "Sandbox", "InitPid", NULL);
+  started = g_key_file_get_uint64 (state, "Sandbox", "InitStart", NULL);
+  return g_strdup (pid > 0 && start_time (pid) == started ? "true" : "false");
+}
+
+/* Where bubblewrap_test_private_store() puts its store: known to the test
+ * program's parent too, by the run's id, so that it reaps there as well. */
+static char *
+private_store_path (void)
+{
+  g_autofree char *name = g_strdup_printf ("llmsbx-test-store-%s", g_getenv ("LLMSBX_TEST_RUN"));
+
+  g_assert_nonnull (g_getenv ("LLMSBX_TEST_RUN"));
+  return g_build_filename (g_get_tmp_dir (), name, NULL);
+}
+
+void
+bubblewrap_test_private_store (void)
+{
+  g_autofree char *shared = bubblewrap_test_store ();
+  g_autofree char *store = private_store_path ();
+  g_autofree char *images = g_build_filename (shared, "images", NULL);
+  g_autofree char *tags = g_build_filename (shared, "tags", NULL);
+  g_autofree char *images_link = g_build_filename (store, "images", NULL);
+  g_autofree char *tags_link = g_build_filename (store, "tags", NULL);
+
+  g_assert_cmpint (g_mkdir_with_parents (store, 0700), ==, 0);
+  if (!g_file_test (images_link, G_FILE_TEST_EXISTS))
+    g_assert_cmpint (symlink (images, images_link), ==, 0);
+  if (!g_file_test (tags_link, G_FILE_TEST_EXISTS))
+    g_assert_cmpint (symlink (tags, tags_link), ==, 0);
+  g_setenv ("LLMSBX_BUBBLEWRAP_STORE", store, TRUE);
+}
+
+void
+bubblewrap_test_reap_private_store (const char *label)
+{
+  g_autofree char *store = private_store_path ();
+  g_autofree char *shared = g_strdup (g_getenv ("LLMSBX_BUBBLEWRAP_STORE"));
+  g_autofree char *filter = g_strconcat ("label=", label, NULL);
+  g_autofree char *found = NULL;
+  g_auto(GStrv) ids = NULL;
+  g_autoptr(GSubprocess) rm = NULL;
+
+  if (!g_file_test (store, G_FILE_TEST_IS_DIR))
+    return;
+  g_setenv ("LLMSBX_BUBBLEWRAP_STORE", store, TRUE);
+  found = bubblewrap_test_ps (filter);
+  ids = g_strsplit (found, "\n", -1);
+  for (guint i = 0; ids[i] != NULL; i++)
+    if (*ids[i] != '\0')
+      {
+        bubblewrap_test_remove (ids[i]);
+        g_test_message ("removed leftover sandbox %s of a private store", ids[i]);
+      }
+  if (shared != NULL)
+    g_setenv ("LLMSBX_BUBBLEWRAP_STORE", shared, TRUE);
+  else
+    g_unsetenv ("LLMSBX_BUBBLEWRAP_STORE");
+  /* rm does not follow the links to the shared images and tags. */
+  rm = g_subprocess_new (G_SUBPROCESS_FLAGS_NONE, NULL, "rm", "-rf", "--", store, NULL);
+  if (rm != NULL)
+    g_subprocess_wait (rm, NULL, NULL);
+}
+
 static gboolean
 bubblewrap_test_has_label (GKeyFile   *state,
                            const char *label)

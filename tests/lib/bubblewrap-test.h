@@ -21,6 +21,24 @@ char     *bubblewrap_test_sandbox_dir    (const char *id);
 /* The state file of sandbox @id, or NULL when it has none. */
 GKeyFile *bubblewrap_test_state          (const char *id);
 
+/* The host pid of sandbox @id's first process (bwrap's reaper), from its
+ * state file, as text; the sandbox must have one. */
+char     *bubblewrap_test_init_pid       (const char *id);
+
+/* "true" while sandbox @id's first process runs, "false" once it stopped
+ * while its directory is left, "" when it is gone. */
+char     *bubblewrap_test_running        (const char *id);
+
+/* Points this process's bubblewrap backends (and its children's) at a store
+ * of its own that shares the images of the current one: its sandboxes, and
+ * which of them a reaper sees, are then its own alone. Call before any
+ * backend is made. */
+void      bubblewrap_test_private_store  (void);
+
+/* Removes the sandboxes carrying @label from the private store of this
+ * run, if there is one, and the store. */
+void      bubblewrap_test_reap_private_store (const char *label);
+
 /* Sandboxes matching a `docker ps --filter` (id=PREFIX or label=K[=V]), one
  * per line, "" for none. A directory without a state file matches by id. */
 char     *bubblewrap_test_ps             (const char *filter);

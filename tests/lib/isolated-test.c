@@ -125,6 +125,7 @@ test_reap (void)
             g_test_message ("removed leftover sandbox %s", ids[i]);
           }
       bubblewrap_test_remove_images (label);
+      bubblewrap_test_reap_private_store (label);
       return;
     }
 
