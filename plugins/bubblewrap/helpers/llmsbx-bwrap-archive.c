@@ -6,9 +6,14 @@
  * the sandbox and can never reach the host, with libarchive's secure
  * extraction flags on top. An entry never replaces a directory with a file
  * or the reverse, as the engines' noOverwriteDirNonDir refuses. A process of
- * its own, because joining namespaces
- * requires a single-threaded caller, and apart from the monitor, because
- * libarchive's libraries take a while to load and only copies need them. */
+ * its own, because joining namespaces requires a single-threaded caller, and
+ * apart from the monitor, because libarchive's libraries take a while to
+ * load and only copies need them.
+ *
+ * FIXME: the extraction flags and the checks around them repeat what the
+ * core's extractor does (libllmsbx/llmsbx-tar.c), which is private to the
+ * core; use it once it is exported to plugins (branch r2-engine), as this
+ * helper runs in the sandbox's namespaces but links only GLib and libarchive. */
 #define _GNU_SOURCE
 #include <archive.h>
 #include <archive_entry.h>
