@@ -3,10 +3,10 @@
  * The client half of helpers/llmsbx-bwrap-init-protocol.h: connect to the
  * sandbox's init, hand it the command, its standard input and the write ends
  * of two pipes, and read the pipes into the output collector as the command
- * writes, until the init reports its exit status. Output is complete: the command has exited
- * when its status arrives, so what it wrote is in the pipes, and what is
- * left there is read before returning (processes it left running in the
- * background may write on; that is not waited for).
+ * writes, until the init reports its exit status. Output is complete: the
+ * command has exited when its status arrives, so what it wrote is in the
+ * pipes, and what is left there is read before returning (processes it left
+ * running in the background may write on; that is not waited for).
  *
  * At the deadline, or when cancelled, the call returns and the command keeps
  * running: the core kills it and what it started (llmsbx-guarded-exec.c),
@@ -213,46 +213,38 @@ static int
 open_stdin (GBytes  *data,
             GError **error)
 {
-  const guint8 *bytes;
-  gsize size;
+  const guint8 *bytes = NULL;
+  gsize size = 0;
+  gsize written = 0;
   int fd;
 
   if (data == NULL)
     fd = open ("/dev/null", O_RDONLY | O_CLOEXEC);
   else
-    fd = memfd_create ("llmsbx-stdin", MFD_CLOEXEC);
-  if (fd < 0)
     {
-      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_FAILED, "Cannot hold the command's input: %s",
-                   g_strerror (errno));
-      return -1;
+      bytes = g_bytes_get_data (data, &size);
+      fd = memfd_create ("llmsbx-stdin", MFD_CLOEXEC);
     }
-  if (data == NULL)
-    return fd;
-
-  bytes = g_bytes_get_data (data, &size);
-  for (gsize written = 0; written < size; )
+  while (fd >= 0 && written < size)
     {
       gssize n = write (fd, bytes + written, size - written);
 
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
+      if (n > 0)
+        written += n;
+      else if (n == 0 || errno != EINTR)
         {
-          g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_FAILED, "Cannot hold the command's input: %s",
-                       g_strerror (n < 0 ? errno : ENOSPC));
           close (fd);
-          return -1;
+          fd = -1;
         }
-      written += n;
     }
-  if (lseek (fd, 0, SEEK_SET) != 0)
+  if (fd >= 0 && data != NULL && lseek (fd, 0, SEEK_SET) != 0)
     {
-      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_FAILED, "Cannot hold the command's input: %s",
-                   g_strerror (errno));
       close (fd);
-      return -1;
+      fd = -1;
     }
+  if (fd < 0)
+    g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_FAILED, "Cannot hold the command's input: %s",
+                 g_strerror (errno));
   return fd;
 }
 
