@@ -480,6 +480,19 @@ image_in_use (const char *store,
   return FALSE;
 }
 
+/* The layer ids of image @id, from its config: its own first. */
+static char **
+image_layer_ids (const char *store,
+                 const char *id)
+{
+  g_autofree char *path = g_build_filename (store, "images", id, "config", NULL);
+  g_autoptr(GKeyFile) config = g_key_file_new ();
+
+  if (!g_key_file_load_from_file (config, path, G_KEY_FILE_NONE, NULL))
+    return NULL;
+  return g_key_file_get_string_list (config, GROUP, "Layers", NULL, NULL);
+}
+
 /**
  * llmsbx_bubblewrap_image_remove:
  * @store: the store directory
@@ -487,7 +500,10 @@ image_in_use (const char *store,
  * @error: return location for a #GError
  *
  * Removes the tag @reference, and its image when nothing else uses it (a
- * running sandbox, another tag, an image built on it).
+ * running sandbox, another tag, an image built on it). The images below it
+ * go too when they were only its layers: untagged and used by nothing else
+ * (an earlier commit to the same name), as an engine removes an image's
+ * untagged parents with it.
  */
 gboolean
 llmsbx_bubblewrap_image_remove (const char  *store,
@@ -497,7 +513,7 @@ llmsbx_bubblewrap_image_remove (const char  *store,
   g_autofree char *name = llmsbx_bubblewrap_normalize_reference (reference);
   g_autofree char *tag = tag_path (store, name);
   g_autofree char *id = NULL;
-  g_autofree char *dir = NULL;
+  g_auto(GStrv) layer_ids = NULL;
 
   if (!g_file_get_contents (tag, &id, NULL, NULL))
     {
@@ -511,8 +527,22 @@ llmsbx_bubblewrap_image_remove (const char  *store,
       g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_FAILED, "Cannot remove %s: %s", tag, g_strerror (saved));
       return FALSE;
     }
-  if (!valid_id (id) || image_in_use (store, id))
+  if (!valid_id (id))
     return TRUE;
-  dir = g_build_filename (store, "images", id, NULL);
-  return llmsbx_bubblewrap_remove_tree (dir, error);
+
+  /* Top down: each removal may leave the next layer unused. */
+  layer_ids = image_layer_ids (store, id);
+  for (guint i = 0; ; i++)
+    {
+      const char *layer = i == 0 ? id : layer_ids != NULL ? layer_ids[i] : NULL;
+      g_autofree char *dir = NULL;
+
+      if (layer == NULL || !valid_id (layer) || (i > 0 && g_str_equal (layer, id)) || image_in_use (store, layer))
+        return TRUE;
+      dir = g_build_filename (store, "images", layer, NULL);
+      if (!llmsbx_bubblewrap_remove_tree (dir, error))
+        return FALSE;
+      if (layer_ids == NULL)
+        return TRUE;
+    }
 }

@@ -635,6 +635,9 @@ test_commit (void)
   g_autofree char *id = NULL;
   g_autofree char *after = NULL;
   g_autofree char *state = NULL;
+  g_autofree char *first_commit = NULL;
+  g_autofree char *second_commit = NULL;
+  g_autofree char *base = NULL;
   char *wheel[] = { NULL, NULL };
 
   /* A session would commit to the name of its image, the shared default one
@@ -656,6 +659,8 @@ test_commit (void)
   id = g_strdup (llmsbx_sandbox_session_get_container_id (committing));
   llmsbx_backend_commit (backend, id, tag, NULL, &error);
   g_assert_no_error (error);
+  first_commit = bubblewrap_test_image_id (tag);
+  g_assert_nonnull (first_commit);
   test_close (committing);
 
   next = test_open_session ("", "image", tag, NULL);
@@ -680,10 +685,19 @@ test_commit (void)
   g_assert_cmpstr (state, ==, "kept more\n");
   test_close (next);
 
+  /* Removing the name removes both commits: the first is only a layer of
+   * the second now, untagged, as an engine removes untagged parents; the
+   * image they were committed from stays. */
+  second_commit = bubblewrap_test_image_id (tag);
+  base = bubblewrap_test_image_id ("llmsbx/python:bookworm");
+  g_assert_cmpstr (second_commit, !=, first_commit);
   llmsbx_backend_remove_image (backend, tag, NULL, &error);
   g_assert_no_error (error);
   g_assert_false (llmsbx_backend_ensure_image (backend, tag, NULL, NULL, &error));
   g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_IMAGE_NOT_FOUND);
+  g_assert_false (bubblewrap_test_image_exists (second_commit));
+  g_assert_false (bubblewrap_test_image_exists (first_commit));
+  g_assert_true (bubblewrap_test_image_exists (base));
 }
 
 /* Another session attaches by id or name, and never removes what it did not make. */

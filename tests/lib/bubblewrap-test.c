@@ -287,45 +287,73 @@ bubblewrap_test_remove (const char *id)
 
 /* Removes the tags of the store's images that carry @label (commits keep
  * the labels of their sandbox), and the images when nothing else uses them. */
+char *
+bubblewrap_test_image_id (const char *reference)
+{
+  g_autofree char *store = bubblewrap_test_store ();
+  g_autofree char *escaped = g_uri_escape_string (reference, NULL, FALSE);
+  g_autofree char *tag = g_build_filename (store, "tags", escaped, NULL);
+  g_autofree char *id = NULL;
+
+  if (!g_file_get_contents (tag, &id, NULL, NULL))
+    return NULL;
+  return g_strdup (g_strstrip (id));
+}
+
+gboolean
+bubblewrap_test_image_exists (const char *id)
+{
+  g_autofree char *store = bubblewrap_test_store ();
+  g_autofree char *dir = g_build_filename (store, "images", id, NULL);
+
+  return g_file_test (dir, G_FILE_TEST_EXISTS);
+}
+
 void
 bubblewrap_test_remove_images (const char *label)
 {
   g_autofree char *store = bubblewrap_test_store ();
   g_autofree char *tags = g_build_filename (store, "tags", NULL);
-  g_autoptr(GDir) dir = g_dir_open (tags, 0, NULL);
+  g_autofree char *images = g_build_filename (store, "images", NULL);
+  g_autoptr(GPtrArray) removed = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GDir) dir = g_dir_open (images, 0, NULL);
   const char *entry;
 
+  /* Every image that carries @label, tagged or not (an earlier commit to
+   * the same name is a layer of the later one, and has no tag of its own). */
   while (dir != NULL && (entry = g_dir_read_name (dir)) != NULL)
     {
-      g_autofree char *tag = g_build_filename (tags, entry, NULL);
-      g_autofree char *id = NULL;
-      g_autofree char *image = NULL;
-      g_autofree char *config_path = NULL;
+      g_autofree char *image = g_build_filename (images, entry, NULL);
+      g_autofree char *config_path = g_build_filename (image, "config", NULL);
       g_autoptr(GKeyFile) config = g_key_file_new ();
       g_auto(GStrv) labels = NULL;
+      g_autoptr(GSubprocess) rm = NULL;
 
-      if (!g_file_get_contents (tag, &id, NULL, NULL))
-        continue;
-      g_strstrip (id);
-      image = g_build_filename (store, "images", id, NULL);
-      config_path = g_build_filename (image, "config", NULL);
       if (!g_key_file_load_from_file (config, config_path, G_KEY_FILE_NONE, NULL))
         continue;
       labels = g_key_file_get_string_list (config, "Image", "Labels", NULL, NULL);
       if (labels == NULL || !g_strv_contains ((const char * const *) labels, label))
         continue;
-      g_unlink (tag);
-      {
-        g_autoptr(GSubprocess) rm = g_subprocess_new (G_SUBPROCESS_FLAGS_NONE, NULL, "rm", "-rf", "--", image, NULL);
+      rm = g_subprocess_new (G_SUBPROCESS_FLAGS_NONE, NULL, "rm", "-rf", "--", image, NULL);
+      if (rm != NULL)
+        g_subprocess_wait (rm, NULL, NULL);
+      g_ptr_array_add (removed, g_strdup (entry));
+    }
 
-        if (rm != NULL)
-          g_subprocess_wait (rm, NULL, NULL);
-      }
+  /* Then the tags that named them. */
+  g_clear_pointer (&dir, g_dir_close);
+  dir = g_dir_open (tags, 0, NULL);
+  while (dir != NULL && (entry = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *tag = g_build_filename (tags, entry, NULL);
+      g_autofree char *id = NULL;
+
+      if (g_file_get_contents (tag, &id, NULL, NULL) &&
+          g_ptr_array_find_with_equal_func (removed, g_strstrip (id), g_str_equal, NULL))
+        g_unlink (tag);
     }
 }
 
-/* Commands the init of sandbox @id started between two real times
- * (seconds, as "S.UUUUUU"), from its event log. */
 guint
 bubblewrap_test_exec_events (const char *id,
                              const char *since,

@@ -56,8 +56,14 @@ void      bubblewrap_test_assert_gone    (const char *id);
  * (SIGTERM); when it has none any more, what it left goes here. */
 void      bubblewrap_test_remove         (const char *id);
 
-/* Removes the tags of the store's images that carry @label (commits keep
- * the labels of their sandbox), and the images when nothing else uses them. */
+/* The id of the image @reference names in the store, or NULL. */
+char     *bubblewrap_test_image_id       (const char *reference);
+
+/* Whether the store holds image @id. */
+gboolean  bubblewrap_test_image_exists   (const char *id);
+
+/* Removes the store's images that carry @label (commits keep the labels of
+ * their sandbox), tagged or not, and the tags that name them. */
 void      bubblewrap_test_remove_images  (const char *label);
 
 /* Commands the init of sandbox @id started between two real times
