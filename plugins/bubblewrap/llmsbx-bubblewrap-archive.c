@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include <glib-unix.h>
 
 #include "helpers/llmsbx-bwrap-helper-protocol.h"
 #include "llmsbx-bubblewrap-launch.h"
@@ -25,54 +26,94 @@
 /* As plugins/engine caps a GET archive. */
 #define MAX_ARCHIVE_SIZE ((gsize) 1 << 30)
 
-static GSubprocess *
+/* A running archive helper, and the read end of its message descriptor. */
+typedef struct {
+  GSubprocess *process;
+  int          message;
+} Helper;
+
+static void
+helper_clear (Helper *helper)
+{
+  g_clear_object (&helper->process);
+  if (helper->message >= 0)
+    close (helper->message);
+  helper->message = -1;
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Helper, helper_clear)
+
+/* Starts the helper in @mode on @path; @stdin_fd (taken) is its standard
+ * input when not -1. Its stderr is ours: it writes nothing there itself. */
+static gboolean
 spawn_helper (LlmsbxBubblewrapSandbox  *sandbox,
               const char               *mode,
               const char               *path,
               GSubprocessFlags          flags,
               int                       stdin_fd,
+              Helper                   *helper,
               GError                  **error)
 {
-  g_autofree char *helper = NULL;
+  g_autofree char *program = NULL;
   g_autofree char *pid = NULL;
   g_autoptr(GSubprocessLauncher) launcher = NULL;
+  int message[2];
 
+  helper->process = NULL;
+  helper->message = -1;
   if (!llmsbx_bubblewrap_sandbox_init_alive (sandbox))
     {
       if (stdin_fd >= 0)
         close (stdin_fd);
-      llmsbx_bubblewrap_sandbox_not_running (sandbox->id, error);
-      return NULL;
+      return llmsbx_bubblewrap_sandbox_not_running (sandbox->id, error);
     }
-  helper = llmsbx_bubblewrap_helper_path ("llmsbx-bwrap-archive", error);
-  if (helper == NULL)
+  program = llmsbx_bubblewrap_helper_path ("llmsbx-bwrap-archive", error);
+  if (program == NULL || !g_unix_open_pipe (message, FD_CLOEXEC, error))
     {
       if (stdin_fd >= 0)
         close (stdin_fd);
-      return NULL;
+      return FALSE;
     }
   pid = g_strdup_printf ("%" G_GINT64_FORMAT, sandbox->init_pid);
-  launcher = g_subprocess_launcher_new (flags | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  launcher = g_subprocess_launcher_new (flags);
   g_subprocess_launcher_set_cwd (launcher, "/");
   if (stdin_fd >= 0)
     g_subprocess_launcher_take_stdin_fd (launcher, stdin_fd);
-  return g_subprocess_launcher_spawn (launcher, error, helper, mode, LLMSBX_BWRAP_HELPER_PROTOCOL_VERSION,
-                                      pid, path, NULL);
+  g_subprocess_launcher_take_fd (launcher, message[1], LLMSBX_BWRAP_HELPER_MESSAGE_FD);
+  helper->message = message[0];
+  helper->process = g_subprocess_launcher_spawn (launcher, error, program, mode, LLMSBX_BWRAP_HELPER_PROTOCOL_VERSION,
+                                                 pid, path, NULL);
+  return helper->process != NULL;
+}
+
+/* What the helper said, once it exited (only it held the write end). */
+static char *
+read_message (Helper *helper)
+{
+  g_autoptr(GString) text = g_string_new (NULL);
+  char buffer[1024];
+  gssize n;
+
+  while (text->len < 64 * 1024 &&
+         ((n = read (helper->message, buffer, sizeof buffer)) > 0 || (n < 0 && errno == EINTR)))
+    if (n > 0)
+      g_string_append_len (text, buffer, n);
+  return g_strstrip (g_utf8_make_valid (text->str, text->len));
 }
 
 /* Maps the helper's exit to an error: its message (for a missing path, the
  * whole of it), after @what for other failures. */
 static gboolean
-check_helper (GSubprocess  *helper,
-              const char   *err,
-              const char   *what,
-              GError      **error)
+check_helper (Helper      *helper,
+              const char  *what,
+              GError     **error)
 {
-  g_autofree char *text = g_strstrip (g_utf8_make_valid (err ? err : "", -1));
-  int status = g_subprocess_get_if_exited (helper) ? g_subprocess_get_exit_status (helper) : -1;
+  g_autofree char *text = NULL;
+  int status = g_subprocess_get_if_exited (helper->process) ? g_subprocess_get_exit_status (helper->process) : -1;
 
   if (status == 0)
     return TRUE;
+  text = read_message (helper);
   if (status == LLMSBX_BWRAP_HELPER_NOT_FOUND)
     g_set_error_literal (error, LLMSBX_ERROR, LLMSBX_ERROR_FILE_NOT_FOUND, text);
   else if (status == LLMSBX_BWRAP_HELPER_EXISTS)
@@ -80,7 +121,8 @@ check_helper (GSubprocess  *helper,
                  "%s would replace a directory with a file or a file with a directory: %s", what, text);
   else
     g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED, "%s failed: %s", what,
-                 g_str_has_prefix (text, "llmsbx-bwrap-archive: ") ? text + strlen ("llmsbx-bwrap-archive: ") : text);
+                 g_str_has_prefix (text, "llmsbx-bwrap-archive: ") ? text + strlen ("llmsbx-bwrap-archive: ") :
+                 text[0] != '\0' ? text : "the helper said nothing");
   return FALSE;
 }
 
@@ -91,8 +133,7 @@ llmsbx_bubblewrap_put_archive (LlmsbxBubblewrapSandbox  *sandbox,
                                GCancellable             *cancellable,
                                GError                  **error)
 {
-  g_autoptr(GSubprocess) helper = NULL;
-  g_autoptr(GBytes) err = NULL;
+  g_auto(Helper) helper = { NULL, -1 };
   g_autofree char *what = NULL;
   gsize size;
   const guint8 *data = g_bytes_get_data (archive, &size);
@@ -122,17 +163,16 @@ llmsbx_bubblewrap_put_archive (LlmsbxBubblewrapSandbox  *sandbox,
     }
   lseek (input, 0, SEEK_SET);
 
-  helper = spawn_helper (sandbox, "extract", dest_dir, G_SUBPROCESS_FLAGS_NONE, input, error);
-  if (helper == NULL)
+  if (!spawn_helper (sandbox, "extract", dest_dir, G_SUBPROCESS_FLAGS_NONE, input, &helper, error))
     return FALSE;
-  if (!g_subprocess_communicate (helper, NULL, cancellable, NULL, &err, error))
+  if (!g_subprocess_wait (helper.process, cancellable, error))
     {
-      g_subprocess_force_exit (helper);
-      g_subprocess_wait (helper, NULL, NULL);
+      g_subprocess_force_exit (helper.process);
+      g_subprocess_wait (helper.process, NULL, NULL);
       return FALSE;
     }
   what = g_strdup_printf ("Copying files into %s in the sandbox", dest_dir);
-  return check_helper (helper, err ? g_bytes_get_data (err, NULL) : NULL, what, error);
+  return check_helper (&helper, what, error);
 }
 
 typedef gboolean (*ArchiveSink) (const guint8  *data,
@@ -149,17 +189,15 @@ pack (LlmsbxBubblewrapSandbox  *sandbox,
       GCancellable             *cancellable,
       GError                  **error)
 {
-  g_autoptr(GSubprocess) helper = NULL;
-  g_autofree char *err = NULL;
+  g_auto(Helper) helper = { NULL, -1 };
   g_autofree char *what = NULL;
   GInputStream *out;
 
-  helper = spawn_helper (sandbox, "pack", path, G_SUBPROCESS_FLAGS_STDOUT_PIPE, -1, error);
-  if (helper == NULL)
+  if (!spawn_helper (sandbox, "pack", path, G_SUBPROCESS_FLAGS_STDOUT_PIPE, -1, &helper, error))
     return FALSE;
 
-  /* The helper writes to stderr only once it stopped writing the archive. */
-  out = g_subprocess_get_stdout_pipe (helper);
+  /* The helper says something only once it stopped writing the archive. */
+  out = g_subprocess_get_stdout_pipe (helper.process);
   for (;;)
     {
       guint8 buffer[64 * 1024];
@@ -167,18 +205,18 @@ pack (LlmsbxBubblewrapSandbox  *sandbox,
 
       if (n < 0 || (n > 0 && !sink (buffer, n, sink_data, error)))
         {
-          g_subprocess_force_exit (helper);
-          g_subprocess_wait (helper, NULL, NULL);
+          g_subprocess_force_exit (helper.process);
+          g_subprocess_wait (helper.process, NULL, NULL);
           return FALSE;
         }
       if (n == 0)
         break;
     }
-  if (!g_subprocess_communicate_utf8 (helper, NULL, NULL, NULL, &err, error))
+  if (!g_subprocess_wait (helper.process, NULL, error))
     return FALSE;
 
   what = g_strdup_printf ("Copying %s out of the sandbox", path);
-  return check_helper (helper, err, what, error);
+  return check_helper (&helper, what, error);
 }
 
 typedef struct {

@@ -8,15 +8,13 @@
  *
  * The backend's URL, when set, names the bwrap program (an absolute path or
  * a file:// URL); by default bwrap is looked up in PATH. */
-#define _GNU_SOURCE
 #include "llmsbx-bubblewrap-backend.h"
 
 #include <errno.h>
-#include <sched.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "helpers/llmsbx-bwrap-init-protocol.h"
 #include "llmsbx-bubblewrap-archive.h"
 #include "llmsbx-bubblewrap-exec.h"
 #include "llmsbx-bubblewrap-launch.h"
@@ -137,41 +135,13 @@ find_bwrap (LlmsbxBackend  *backend,
   return g_steal_pointer (&path);
 }
 
-/* Whether this process may make the namespaces of a sandbox: a child makes
- * them and exits. The sysctls do not tell everything (a seccomp filter, an
- * LSM, a container we run in). A bwrap of the host's root would tell it too,
- * but its recursive bind races with every mount the host adds or removes
- * meanwhile (an engine's containers come and go), and fails then. */
-static gboolean
-try_namespaces (GError **error)
-{
-  int status = 0;
-  pid_t pid = fork ();
-
-  if (pid == 0)
-    _exit (unshare (CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS) == 0
-           ? 0 : errno);
-  if (pid < 0)
-    {
-      int saved = errno;
-
-      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_UNAVAILABLE,
-                   "The bubblewrap backend cannot fork to try user namespaces: %s", g_strerror (saved));
-      return FALSE;
-    }
-  while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
-    ;
-  if (WIFEXITED (status) && WEXITSTATUS (status) == 0)
-    return TRUE;
-  g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_UNAVAILABLE,
-               "The bubblewrap backend needs user namespaces, and this process cannot make one: %s (a seccomp "
-               "filter, a security module or the container this runs in forbids them)",
-               WIFEXITED (status) ? g_strerror (WEXITSTATUS (status)) : "the attempt crashed");
-  return FALSE;
-}
-
-/* Whether @bwrap runs, and namespaces can be made: once per program and
- * process, as neither changes while it runs. */
+/* Whether @bwrap can make a sandbox here: the sysctls do not tell
+ * everything (a seccomp filter, a security module, a container we run in).
+ * It runs the init in its probe mode in the namespaces of a sandbox, over
+ * an empty root that holds only the init, /proc and /dev: binding the host's
+ * root instead would race with every mount the host adds or removes
+ * meanwhile (an engine's containers come and go), and fail then. Once per
+ * program and process, as neither changes while it runs. */
 static gboolean
 try_bwrap (const char  *bwrap,
            GError     **error)
@@ -179,6 +149,7 @@ try_bwrap (const char  *bwrap,
   static GMutex lock;
   static GHashTable *working;
   g_autoptr(GSubprocess) process = NULL;
+  g_autofree char *init = NULL;
   g_autofree char *err = NULL;
   gboolean known;
 
@@ -188,16 +159,21 @@ try_bwrap (const char  *bwrap,
   if (known)
     return TRUE;
 
-  if (!try_namespaces (error))
+  init = llmsbx_bubblewrap_helper_path ("llmsbx-bwrap-init", error);
+  if (init == NULL)
     return FALSE;
   process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_PIPE, error,
-                              bwrap, "--version", NULL);
+                              bwrap, "--unshare-user", "--unshare-pid", "--unshare-net", "--unshare-ipc",
+                              "--unshare-uts", "--die-with-parent", "--tmpfs", "/", "--proc", "/proc",
+                              "--dev", "/dev", "--ro-bind", init, "/llmsbx-bwrap-init", "--",
+                              "/llmsbx-bwrap-init", LLMSBX_BWRAP_INIT_PROBE, NULL);
   if (process == NULL || !g_subprocess_communicate_utf8 (process, NULL, NULL, NULL, &err, error))
     return FALSE;
   if (!g_subprocess_get_successful (process))
     {
       g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_UNAVAILABLE,
-                   "%s does not run here: %s", bwrap, g_strstrip (err));
+                   "The bubblewrap backend cannot make a sandbox here (a seccomp filter, a security module or "
+                   "the container this runs in may forbid user namespaces): %s", g_strstrip (err));
       return FALSE;
     }
 
@@ -230,7 +206,7 @@ reap_once (const char *store)
 /* LlmsbxBackendClass.probe: whether sandboxes can be made here: bwrap is
  * installed, user namespaces work, the helpers are in place. No image is
  * needed yet. Cheap: the sysctls and the helpers are files, and the one
- * bwrap that proves a user namespace works runs once per process. */
+ * bare bwrap that proves a sandbox can be made runs once per process. */
 static gboolean
 llmsbx_bubblewrap_backend_probe (LlmsbxBackend  *backend,
                                  GCancellable   *cancellable,

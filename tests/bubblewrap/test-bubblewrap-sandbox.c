@@ -863,6 +863,14 @@ test_unavailable (void)
   g_assert_false (llmsbx_backend_connect (backend, NULL, &error));
   g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_UNAVAILABLE);
   g_assert_nonnull (strstr (error->message, "tcp://127.0.0.1:2375"));
+  g_clear_error (&error);
+
+  /* A bwrap that cannot make a sandbox (here, one that always fails) is
+   * found out by the probe, before any sandbox is tried. */
+  llmsbx_backend_set_url (backend, "/bin/false");
+  g_assert_false (llmsbx_backend_probe (backend, NULL, &error));
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_UNAVAILABLE);
+  g_assert_nonnull (strstr (error->message, "cannot make a sandbox here"));
 }
 
 int

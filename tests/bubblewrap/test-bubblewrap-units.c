@@ -395,12 +395,14 @@ test_render_limits (void)
   limits->read_only_root = TRUE;
   limits->user = g_strdup ("nobody:nogroup");
   limits->uid = limits->gid = 65534;
+  g_strfreev (limits->cap_drop);
   limits->cap_drop = g_strdupv ((char **) drop);
   limits->no_new_privileges = TRUE;
   g_ptr_array_add (limits->tmpfs, llmsbx_tmpfs_mount_new ("/tmp", 100 << 20,
                                                           LLMSBX_MOUNT_FLAGS_NOEXEC | LLMSBX_MOUNT_FLAGS_NOSUID));
   limits->workdir = g_strdup ("/sandbox");
   limits->workdir_tmpfs_bytes = 256 << 20;
+  g_strfreev (limits->environment);
   limits->environment = g_strdupv ((char **) env);
 
   config = llmsbx_bubblewrap_preset_runtime_config (limits, &error);

@@ -32,6 +32,28 @@
 
 #include "llmsbx-bwrap-helper-protocol.h"
 
+/* Where the message goes: the plugin's descriptor, or stderr when run by hand. */
+static int
+message_fd (void)
+{
+  return fcntl (LLMSBX_BWRAP_HELPER_MESSAGE_FD, F_GETFD) >= 0 ? LLMSBX_BWRAP_HELPER_MESSAGE_FD : STDERR_FILENO;
+}
+
+static void
+say (const char *format,
+     ...) G_GNUC_PRINTF (1, 2);
+
+static void
+say (const char *format,
+     ...)
+{
+  va_list args;
+
+  va_start (args, format);
+  vdprintf (message_fd (), format, args);
+  va_end (args);
+}
+
 static G_GNUC_NORETURN void
 die (const char *format,
      ...) G_GNUC_PRINTF (1, 2);
@@ -40,12 +62,13 @@ static void
 die (const char *format,
      ...)
 {
+  int fd = message_fd ();
   va_list args;
 
   va_start (args, format);
-  fputs ("llmsbx-bwrap-archive: ", stderr);
-  vfprintf (stderr, format, args);
-  fputc ('\n', stderr);
+  dprintf (fd, "llmsbx-bwrap-archive: ");
+  vdprintf (fd, format, args);
+  dprintf (fd, "\n");
   va_end (args);
   exit (1);
 }
@@ -108,7 +131,7 @@ extract_main (const char *pid,
     {
       if (errno == ENOENT || errno == ENOTDIR)
         {
-          g_printerr ("Directory %s does not exist in the sandbox\n", dest);
+          say ("Directory %s does not exist in the sandbox\n", dest);
           return LLMSBX_BWRAP_HELPER_NOT_FOUND;
         }
       die ("cannot enter %s: %s", dest, g_strerror (errno));
@@ -142,10 +165,10 @@ extract_main (const char *pid,
       if (name != NULL && lstat (name, &existing) == 0 &&
           S_ISDIR (existing.st_mode) != (archive_entry_filetype (entry) == AE_IFDIR))
         {
-          g_printerr ("%s/%s is a %s in the sandbox, and the archive has a %s there\n",
-                      g_str_equal (dest, "/") ? "" : dest, name,
-                      S_ISDIR (existing.st_mode) ? "directory" : "file",
-                      S_ISDIR (existing.st_mode) ? "file" : "directory");
+          say ("%s/%s is a %s in the sandbox, and the archive has a %s there\n",
+               g_str_equal (dest, "/") ? "" : dest, name,
+               S_ISDIR (existing.st_mode) ? "directory" : "file",
+               S_ISDIR (existing.st_mode) ? "file" : "directory");
           archive_write_free (out);
           archive_read_free (in);
           return LLMSBX_BWRAP_HELPER_EXISTS;
@@ -187,7 +210,7 @@ pack_main (const char *pid,
     {
       if (errno == ENOENT || errno == ENOTDIR)
         {
-          g_printerr ("%s does not exist in the sandbox\n", path);
+          say ("%s does not exist in the sandbox\n", path);
           return LLMSBX_BWRAP_HELPER_NOT_FOUND;
         }
       die ("cannot read %s: %s", path, g_strerror (errno));

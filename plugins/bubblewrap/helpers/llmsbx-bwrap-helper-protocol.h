@@ -37,10 +37,12 @@
  * of PID's sandbox. They exit 0 on success, LLMSBX_BWRAP_HELPER_NOT_FOUND
  * when DEST or PATH does not exist, LLMSBX_BWRAP_HELPER_EXISTS when an entry
  * would replace a directory with a non-directory or the reverse (nothing of
- * that entry is written), 1 otherwise, with a message on stderr. */
+ * that entry is written), 1 otherwise, with a message for a person on
+ * LLMSBX_BWRAP_HELPER_MESSAGE_FD (stderr when it is not open): stderr may
+ * carry what a tool around them writes, valgrind's reports among them. */
 #pragma once
 
-#define LLMSBX_BWRAP_HELPER_PROTOCOL_VERSION "3"
+#define LLMSBX_BWRAP_HELPER_PROTOCOL_VERSION "4"
 
 #define LLMSBX_BWRAP_HELPER_NOT_FOUND 2
 #define LLMSBX_BWRAP_HELPER_EXISTS    3
@@ -52,3 +54,6 @@
 #define LLMSBX_BWRAP_HELPER_BLOCK_FD    9   /* bwrap --block-fd, made by the monitor */
 #define LLMSBX_BWRAP_HELPER_INFO_FD     10  /* bwrap --info-fd, made by the monitor */
 #define LLMSBX_BWRAP_HELPER_SECCOMP_FD  11  /* bwrap --seccomp, from the plugin */
+
+/* The archive helper's descriptor for its one message, a write end. */
+#define LLMSBX_BWRAP_HELPER_MESSAGE_FD  3

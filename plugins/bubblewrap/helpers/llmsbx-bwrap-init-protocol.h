@@ -62,6 +62,10 @@ typedef struct {
   int32_t value;
 } LlmsbxBwrapInitReply;
 
+/* The init's one argument when the backend's probe runs it in a bare bwrap,
+ * with none of the descriptors below: it exits 0 at once. */
+#define LLMSBX_BWRAP_INIT_PROBE "--probe"
+
 /* The file descriptors the init inherits, by number. */
 #define LLMSBX_BWRAP_INIT_LISTEN_FD 3  /* the listening socket */
 #define LLMSBX_BWRAP_INIT_READY_FD  4  /* written once, then closed, when listening */

@@ -522,12 +522,17 @@ reap_children (void)
 }
 
 int
-main (void)
+main (int    argc,
+      char **argv)
 {
   struct pollfd fds[2 + MAX_CONNECTIONS];
   sigset_t child_mask;
   int signal_fd;
   int listen_fd = LLMSBX_BWRAP_INIT_LISTEN_FD;
+
+  /* The backend's probe: bwrap made the namespaces and ran us; that is all. */
+  if (argc == 2 && strcmp (argv[1], LLMSBX_BWRAP_INIT_PROBE) == 0)
+    return 0;
 
   close (LLMSBX_BWRAP_INIT_EXE_FD);
   prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
