@@ -443,8 +443,9 @@ llmsbx_tool_run (int    argc,
     return llmsbx_tool_usage_error (argv[0], "no code: give a FILE, -c CODE, or - to read standard input");
   if (argc > 2)
     return llmsbx_tool_usage_error (argv[0], "unexpected argument '%s'", argv[2]);
-  if (timeout < 0)
-    return llmsbx_tool_usage_error (argv[0], "--timeout must not be negative");
+  /* NaN fails every comparison: ask for what is valid, not what is not. */
+  if (!(timeout >= 0 && timeout <= 1e9))
+    return llmsbx_tool_usage_error (argv[0], "--timeout must be a number of seconds from 0 to 1e9");
   if (json && stream)
     return llmsbx_tool_usage_error (argv[0], "give either --json or --stream, not both");
   if (stream)

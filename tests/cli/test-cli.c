@@ -370,6 +370,10 @@ test_usage_errors (void)
     (const char * const []) { "run", "--no-such-option", "-c", "print(1)", NULL },
     (const char * const []) { "no-such-command", NULL },
     (const char * const []) { "images", "no-such-command", NULL },
+    /* Invalid limits are usage errors, never "no limit" (NaN passed before). */
+    (const char * const []) { "run", "--timeout", "-1", "-c", "print(1)", NULL },
+    (const char * const []) { "run", "--timeout", "nan", "-c", "print(1)", NULL },
+    (const char * const []) { "run", "--timeout", "inf", "-c", "print(1)", NULL },
     (const char * const []) { NULL },
   };
 
