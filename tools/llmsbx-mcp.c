@@ -1,0 +1,461 @@
+/* llmsbx-mcp.c: `llmsbx mcp`, the MCP server of services/mcp on stdio or HTTP.
+ *
+ * Configuration comes from flags, else from LLMSBX_MCP_* environment
+ * variables, else from the safe defaults of the session table (docs/mcp.md).
+ * On stdio, standard output carries MCP messages only: the program's own
+ * descriptor 1 is pointed at standard error, so that nothing else (a log
+ * line, a library's print) can reach the client. A signal, or the end of the
+ * input on stdio, cancels what runs and removes every sandbox before exit. */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <glib-unix.h>
+#include <gio/gunixinputstream.h>
+#include <gio/gunixoutputstream.h>
+
+#include "llmsbx-mcp-http.h"
+#include "llmsbx-mcp-stdio.h"
+#include "llmsbx-tool.h"
+
+#define DEFAULT_MAX_MESSAGE_SIZE (4 * 1024 * 1024)
+#define DEFAULT_MAX_CLIENTS 64
+
+typedef struct {
+  GMainLoop          *loop;
+  GCancellable       *cancellable;    /* ends the stdio session */
+  LlmsbxSessionTable *table;
+  LlmsbxMcpHttp      *http;
+  gboolean            stopping;
+  int                 signal_number;
+  GError             *error;
+} Serve;
+
+/* Settings ---------------------------------------------------------------- */
+
+/* A flag's value, else the environment's. */
+static const char *
+setting (const char *flag_value,
+         const char *variable)
+{
+  const char *value = flag_value ? flag_value : g_getenv (variable);
+
+  return value && *value ? value : NULL;
+}
+
+static gboolean
+parse_seconds (const char  *text,
+               double      *seconds,
+               GError     **error)
+{
+  char *end = NULL;
+  double value = g_ascii_strtod (text, &end);
+
+  if (end == text || *end != '\0' || !isfinite (value) || value < 0)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "'%s' is not a number of seconds", text);
+      return FALSE;
+    }
+  *seconds = value;
+  return TRUE;
+}
+
+static gboolean
+parse_count (const char  *text,
+             guint64      max,
+             guint64     *count,
+             GError     **error)
+{
+  if (!g_ascii_string_to_unsigned (text, 10, 1, max, count, NULL))
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "'%s' is not a whole number from 1 to %" G_GUINT64_FORMAT, text, max);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+parse_boolean (const char  *text,
+               gboolean    *value,
+               GError     **error)
+{
+  const char *yes[] = { "1", "true", "yes", "on", NULL };
+  const char *no[] = { "0", "false", "no", "off", NULL };
+
+  for (guint i = 0; yes[i] != NULL; i++)
+    if (g_ascii_strcasecmp (text, yes[i]) == 0)
+      return *value = TRUE, TRUE;
+  for (guint i = 0; no[i] != NULL; i++)
+    if (g_ascii_strcasecmp (text, no[i]) == 0)
+      return *value = FALSE, TRUE;
+  g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+               "'%s' is not a boolean (1, true, yes, on, 0, false, no, off)", text);
+  return FALSE;
+}
+
+typedef struct {
+  char     *http;
+  char     *token;
+  GStrv     origins;
+  char     *backend;
+  char     *preset;
+  gboolean  allow_network;
+  char     *runtime_configs;
+  char     *max_sandboxes;
+  char     *max_sessions;
+  char     *idle_timeout;
+  char     *timeout;
+  char     *max_timeout;
+  char     *max_message_size;
+  char     *max_clients;
+  gboolean  verbose;
+} Options;
+
+static void
+options_clear (Options *options)
+{
+  g_free (options->http);
+  g_free (options->token);
+  g_strfreev (options->origins);
+  g_free (options->backend);
+  g_free (options->preset);
+  g_free (options->runtime_configs);
+  g_free (options->max_sandboxes);
+  g_free (options->max_sessions);
+  g_free (options->idle_timeout);
+  g_free (options->timeout);
+  g_free (options->max_timeout);
+  g_free (options->max_message_size);
+  g_free (options->max_clients);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Options, options_clear)
+
+/* Names the setting a bad value came from: the flag, or the variable. */
+static gboolean
+named (gboolean     ok,
+       const char  *flag_value,
+       const char  *flag,
+       const char  *variable,
+       GError     **error)
+{
+  if (!ok)
+    g_prefix_error (error, "%s: ", flag_value ? flag : variable);
+  return ok;
+}
+
+static gboolean
+configure_table (LlmsbxSessionTable  *table,
+                 Options             *options,
+                 GError             **error)
+{
+  const char *value;
+  guint64 count;
+  double seconds;
+  gboolean flag;
+
+  if ((value = setting (options->backend, "LLMSBX_MCP_BACKEND")))
+    g_object_set (table, "backend", value, NULL);
+  if ((value = setting (options->preset, "LLMSBX_MCP_PRESET")))
+    g_object_set (table, "preset", value, NULL);
+
+  flag = options->allow_network;
+  if (!flag && (value = setting (NULL, "LLMSBX_MCP_ALLOW_NETWORK")) &&
+      !named (parse_boolean (value, &flag, error), NULL, NULL, "LLMSBX_MCP_ALLOW_NETWORK", error))
+    return FALSE;
+  g_object_set (table, "allow-network", flag, NULL);
+
+  flag = options->verbose;
+  if (!flag && (value = setting (NULL, "LLMSBX_MCP_VERBOSE")) &&
+      !named (parse_boolean (value, &flag, error), NULL, NULL, "LLMSBX_MCP_VERBOSE", error))
+    return FALSE;
+  g_object_set (table, "verbose", flag, NULL);
+
+  if ((value = setting (options->runtime_configs, "LLMSBX_MCP_RUNTIME_CONFIGS")) &&
+      !named (llmsbx_session_table_set_runtime_configs_json (table, value, error),
+              options->runtime_configs, "--runtime-configs", "LLMSBX_MCP_RUNTIME_CONFIGS", error))
+    return FALSE;
+
+  if ((value = setting (options->max_sandboxes, "LLMSBX_MCP_MAX_SANDBOXES")))
+    {
+      if (!named (parse_count (value, 1024, &count, error), options->max_sandboxes,
+                  "--max-sandboxes", "LLMSBX_MCP_MAX_SANDBOXES", error))
+        return FALSE;
+      g_object_set (table, "max-sandboxes", (guint) count, NULL);
+    }
+  if ((value = setting (options->max_sessions, "LLMSBX_MCP_MAX_SESSIONS")))
+    {
+      if (!named (parse_count (value, 1024, &count, error), options->max_sessions,
+                  "--max-sessions", "LLMSBX_MCP_MAX_SESSIONS", error))
+        return FALSE;
+      g_object_set (table, "max-sessions-per-owner", (guint) count, NULL);
+    }
+  if ((value = setting (options->idle_timeout, "LLMSBX_MCP_IDLE_TIMEOUT")))
+    {
+      if (!named (parse_seconds (value, &seconds, error), options->idle_timeout,
+                  "--idle-timeout", "LLMSBX_MCP_IDLE_TIMEOUT", error))
+        return FALSE;
+      g_object_set (table, "idle-timeout", seconds, NULL);
+    }
+  if ((value = setting (options->timeout, "LLMSBX_MCP_TIMEOUT")))
+    {
+      if (!named (parse_seconds (value, &seconds, error) && seconds > 0, options->timeout,
+                  "--timeout", "LLMSBX_MCP_TIMEOUT", error))
+        return FALSE;
+      g_object_set (table, "default-timeout", seconds, NULL);
+    }
+  if ((value = setting (options->max_timeout, "LLMSBX_MCP_MAX_TIMEOUT")))
+    {
+      if (!named (parse_seconds (value, &seconds, error) && seconds > 0, options->max_timeout,
+                  "--max-timeout", "LLMSBX_MCP_MAX_TIMEOUT", error))
+        return FALSE;
+      g_object_set (table, "max-timeout", seconds, NULL);
+    }
+  return llmsbx_session_table_check_config (table, error);
+}
+
+/* Serving ----------------------------------------------------------------- */
+
+static void
+on_table_shut_down (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  Serve *serve = user_data;
+
+  llmsbx_session_table_shutdown_finish (serve->table, result, NULL);
+  g_main_loop_quit (serve->loop);
+}
+
+/* Stops taking clients, then waits for every sandbox to be removed. */
+static void
+stop (Serve *serve)
+{
+  if (serve->stopping)
+    return;
+  serve->stopping = TRUE;
+  g_cancellable_cancel (serve->cancellable);
+  if (serve->http != NULL)
+    llmsbx_mcp_http_close (serve->http);
+  llmsbx_session_table_shutdown_async (serve->table, on_table_shut_down, serve);
+}
+
+static gboolean
+interrupt (Serve *serve,
+           int    signal_number)
+{
+  if (serve->signal_number == 0)
+    {
+      serve->signal_number = signal_number;
+      stop (serve);
+      return G_SOURCE_CONTINUE;
+    }
+
+  g_printerr ("llmsbx: interrupted again: exiting before the sandboxes are removed; "
+              "leftover containers carry the label io.llmsbx.managed-by=libllmsbx\n");
+  _exit (128 + signal_number);
+}
+
+static gboolean on_sigint (gpointer serve) { return interrupt (serve, SIGINT); }
+static gboolean on_sigterm (gpointer serve) { return interrupt (serve, SIGTERM); }
+static gboolean on_sighup (gpointer serve) { return interrupt (serve, SIGHUP); }
+
+static void
+on_stdio_done (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  Serve *serve = user_data;
+
+  llmsbx_mcp_stdio_run_finish (LLMSBX_MCP_STDIO (source), result, &serve->error);
+  stop (serve);
+}
+
+/* MCP messages get a descriptor of their own; descriptor 1 becomes a copy
+ * of standard error. Writes must not block the main loop, so a pipe or
+ * socket becomes non-blocking (only this descriptor's file description:
+ * it is no longer anyone's standard output). */
+static GOutputStream *
+take_standard_output (GError **error)
+{
+  int fd = fcntl (STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+  struct stat st;
+
+  if (fd < 0 || dup2 (STDERR_FILENO, STDOUT_FILENO) < 0)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                   "Could not set up standard output: %s", g_strerror (saved_errno));
+      if (fd >= 0)
+        close (fd);
+      return NULL;
+    }
+  if (fstat (fd, &st) == 0 && (S_ISFIFO (st.st_mode) || S_ISSOCK (st.st_mode)))
+    g_unix_set_fd_nonblocking (fd, TRUE, NULL);
+  return g_unix_output_stream_new (fd, TRUE);
+}
+
+int
+llmsbx_tool_mcp (int    argc,
+                 char **argv)
+{
+  g_auto(Options) options = { 0 };
+  const GOptionEntry entries[] = {
+    { "http", 0, 0, G_OPTION_ARG_STRING, &options.http,
+      "Serve Streamable HTTP on HOST:PORT (port 0: any free port; the URL is printed) instead of stdio", "HOST:PORT" },
+    { "token", 0, 0, G_OPTION_ARG_STRING, &options.token,
+      "HTTP requests need 'Authorization: Bearer TOKEN' (prefer LLMSBX_MCP_TOKEN: flags show in ps)", "TOKEN" },
+    { "allow-origin", 0, 0, G_OPTION_ARG_STRING_ARRAY, &options.origins,
+      "Also take HTTP requests from this browser Origin (repeatable)", "ORIGIN" },
+    { "backend", 'b', 0, G_OPTION_ARG_STRING, &options.backend, "Sandbox backend (default: docker)", "BACKEND" },
+    { "preset", 'p', 0, G_OPTION_ARG_STRING, &options.preset,
+      "Security preset of every sandbox, or none (default: production)", "PRESET" },
+    { "allow-network", 0, 0, G_OPTION_ARG_NONE, &options.allow_network,
+      "Give sandboxes the network their preset and runtime configs name (default: none)", NULL },
+    { "runtime-configs", 'r', 0, G_OPTION_ARG_STRING, &options.runtime_configs,
+      "Container settings of every sandbox as a JSON object, over the preset's", "JSON" },
+    { "max-sandboxes", 0, 0, G_OPTION_ARG_STRING, &options.max_sandboxes,
+      "Sandboxes at once; more runs wait (default: 4)", "N" },
+    { "max-sessions", 0, 0, G_OPTION_ARG_STRING, &options.max_sessions,
+      "Sessions (create_session) one client may hold (default: 4)", "N" },
+    { "idle-timeout", 0, 0, G_OPTION_ARG_STRING, &options.idle_timeout,
+      "Close sessions, and forget HTTP clients, unused this long; 0 for never (default: 600)", "SECONDS" },
+    { "timeout", 't', 0, G_OPTION_ARG_STRING, &options.timeout,
+      "Seconds a run may take when the call names none (default: 30)", "SECONDS" },
+    { "max-timeout", 0, 0, G_OPTION_ARG_STRING, &options.max_timeout,
+      "The longest timeout a call may ask for (default: 300)", "SECONDS" },
+    { "max-message-size", 0, 0, G_OPTION_ARG_STRING, &options.max_message_size,
+      "Bytes a message may have (default: 4194304)", "BYTES" },
+    { "max-clients", 0, 0, G_OPTION_ARG_STRING, &options.max_clients,
+      "HTTP clients (MCP sessions) at once (default: 64)", "N" },
+    { "verbose", 'v', 0, G_OPTION_ARG_NONE, &options.verbose, "Log what the sessions do to stderr", NULL },
+    G_OPTION_ENTRY_NULL
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new (NULL);
+  g_autoptr(LlmsbxSessionTable) table = NULL;
+  g_autoptr(LlmsbxMcpServer) server = NULL;
+  g_autoptr(LlmsbxMcpHttp) http = NULL;
+  g_autoptr(LlmsbxMcpStdio) stdio = NULL;
+  g_autoptr(GMainLoop) loop = NULL;
+  g_autoptr(GCancellable) cancellable = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *value;
+  const char *address;
+  const char *token;
+  guint64 max_message_size = DEFAULT_MAX_MESSAGE_SIZE;
+  guint64 max_clients = DEFAULT_MAX_CLIENTS;
+  guint signal_sources[3];
+  Serve serve = { 0 };
+
+  g_option_context_set_summary (context,
+    "Serves the Model Context Protocol: LLM clients run code in sandboxes through its\n"
+    "tools (execute_code, list_languages, language_details, create_session,\n"
+    "run_in_session, close_session). Speaks stdio unless --http is given.");
+  g_option_context_set_description (context,
+    "Every flag has an environment variable, used when the flag is not given:\n"
+    "LLMSBX_MCP_HTTP, LLMSBX_MCP_TOKEN, LLMSBX_MCP_ALLOW_ORIGINS (comma-separated),\n"
+    "LLMSBX_MCP_BACKEND, LLMSBX_MCP_PRESET, LLMSBX_MCP_ALLOW_NETWORK,\n"
+    "LLMSBX_MCP_RUNTIME_CONFIGS, LLMSBX_MCP_MAX_SANDBOXES, LLMSBX_MCP_MAX_SESSIONS,\n"
+    "LLMSBX_MCP_IDLE_TIMEOUT, LLMSBX_MCP_TIMEOUT, LLMSBX_MCP_MAX_TIMEOUT,\n"
+    "LLMSBX_MCP_MAX_MESSAGE_SIZE, LLMSBX_MCP_MAX_CLIENTS, LLMSBX_MCP_VERBOSE.\n"
+    "Sandboxes are never committed and images never kept. See docs/mcp.md.");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!llmsbx_tool_parse_options (context, &argc, &argv))
+    return LLMSBX_TOOL_EXIT_USAGE;
+  if (argc > 1)
+    return llmsbx_tool_usage_error (argv[0], "unexpected argument '%s'", argv[1]);
+
+  /* Logs on stderr whatever their level: stdout may be the protocol's. */
+  g_log_writer_default_set_use_stderr (TRUE);
+  signal (SIGPIPE, SIG_IGN);
+
+  table = llmsbx_session_table_new ();
+  if (!configure_table (table, &options, &error))
+    return llmsbx_tool_usage_error (argv[0], "%s", error->message);
+
+  if ((value = setting (options.max_message_size, "LLMSBX_MCP_MAX_MESSAGE_SIZE")) &&
+      !named (parse_count (value, G_MAXSIZE / 2, &max_message_size, &error), options.max_message_size,
+              "--max-message-size", "LLMSBX_MCP_MAX_MESSAGE_SIZE", &error))
+    return llmsbx_tool_usage_error (argv[0], "%s", error->message);
+  if ((value = setting (options.max_clients, "LLMSBX_MCP_MAX_CLIENTS")) &&
+      !named (parse_count (value, 65536, &max_clients, &error), options.max_clients,
+              "--max-clients", "LLMSBX_MCP_MAX_CLIENTS", &error))
+    return llmsbx_tool_usage_error (argv[0], "%s", error->message);
+
+  loop = g_main_loop_new (NULL, FALSE);
+  cancellable = g_cancellable_new ();
+  server = llmsbx_mcp_server_new (table);
+  serve.loop = loop;
+  serve.cancellable = cancellable;
+  serve.table = table;
+
+  address = setting (options.http, "LLMSBX_MCP_HTTP");
+  token = setting (options.token, "LLMSBX_MCP_TOKEN");
+  if (address != NULL)
+    {
+      g_autofree char *url = NULL;
+      g_auto(GStrv) env_origins = NULL;
+
+      http = llmsbx_mcp_http_new (server, max_message_size);
+      llmsbx_mcp_http_set_token (http, token);
+      llmsbx_mcp_http_set_max_clients (http, max_clients);
+      llmsbx_mcp_http_set_client_timeout (http, llmsbx_session_table_get_idle_timeout (table));
+      for (guint i = 0; options.origins != NULL && options.origins[i] != NULL; i++)
+        llmsbx_mcp_http_add_allowed_origin (http, options.origins[i]);
+      if (options.origins == NULL && (value = setting (NULL, "LLMSBX_MCP_ALLOW_ORIGINS")))
+        {
+          env_origins = g_strsplit (value, ",", -1);
+          for (guint i = 0; env_origins[i] != NULL; i++)
+            if (*g_strstrip (env_origins[i]) != '\0')
+              llmsbx_mcp_http_add_allowed_origin (http, env_origins[i]);
+        }
+      if (!llmsbx_mcp_http_listen (http, address, &error))
+        return llmsbx_tool_fail (error);
+
+      url = llmsbx_mcp_http_get_url (http);
+      if (token == NULL && !llmsbx_mcp_http_get_is_loopback (http))
+        return llmsbx_tool_usage_error (argv[0], "serving %s beyond this machine needs a token "
+                                        "(--token or LLMSBX_MCP_TOKEN)", url);
+      /* The URL alone on stdout, for whoever started the server. */
+      g_print ("%s\n", url);
+      fflush (stdout);
+      serve.http = http;
+    }
+  else
+    {
+      g_autoptr(GInputStream) input = g_unix_input_stream_new (STDIN_FILENO, FALSE);
+      g_autoptr(GOutputStream) output = take_standard_output (&error);
+
+      if (output == NULL)
+        return llmsbx_tool_fail (error);
+      if (token != NULL || options.origins != NULL)
+        g_printerr ("llmsbx: warning: --token and --allow-origin apply to --http only\n");
+      stdio = llmsbx_mcp_stdio_new (server, input, output, max_message_size);
+      llmsbx_mcp_stdio_run_async (stdio, cancellable, on_stdio_done, &serve);
+    }
+
+  signal_sources[0] = g_unix_signal_add (SIGINT, on_sigint, &serve);
+  signal_sources[1] = g_unix_signal_add (SIGTERM, on_sigterm, &serve);
+  signal_sources[2] = g_unix_signal_add (SIGHUP, on_sighup, &serve);
+
+  g_main_loop_run (loop);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (signal_sources); i++)
+    g_source_remove (signal_sources[i]);
+
+  if (serve.error != NULL)
+    {
+      int status = llmsbx_tool_fail (serve.error);
+
+      g_clear_error (&serve.error);
+      return status;
+    }
+  /* A signal is how a server is told to stop: a clean stop is a success. */
+  return EXIT_SUCCESS;
+}
