@@ -8,7 +8,6 @@
  * input on stdio, cancels what runs and removes every sandbox before exit. */
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,6 +19,7 @@
 
 #include "llmsbx-mcp-http.h"
 #include "llmsbx-mcp-stdio.h"
+#include "llmsbx-service-options.h"
 #include "llmsbx-tool.h"
 
 #define DEFAULT_MAX_MESSAGE_SIZE (4 * 1024 * 1024)
@@ -34,190 +34,6 @@ typedef struct {
   int                 signal_number;
   GError             *error;
 } Serve;
-
-/* Settings ---------------------------------------------------------------- */
-
-/* A flag's value, else the environment's. */
-static const char *
-setting (const char *flag_value,
-         const char *variable)
-{
-  const char *value = flag_value ? flag_value : g_getenv (variable);
-
-  return value && *value ? value : NULL;
-}
-
-static gboolean
-parse_seconds (const char  *text,
-               double      *seconds,
-               GError     **error)
-{
-  char *end = NULL;
-  double value = g_ascii_strtod (text, &end);
-
-  if (end == text || *end != '\0' || !isfinite (value) || value < 0)
-    {
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "'%s' is not a number of seconds", text);
-      return FALSE;
-    }
-  *seconds = value;
-  return TRUE;
-}
-
-static gboolean
-parse_count (const char  *text,
-             guint64      max,
-             guint64     *count,
-             GError     **error)
-{
-  if (!g_ascii_string_to_unsigned (text, 10, 1, max, count, NULL))
-    {
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "'%s' is not a whole number from 1 to %" G_GUINT64_FORMAT, text, max);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-static gboolean
-parse_boolean (const char  *text,
-               gboolean    *value,
-               GError     **error)
-{
-  const char *yes[] = { "1", "true", "yes", "on", NULL };
-  const char *no[] = { "0", "false", "no", "off", NULL };
-
-  for (guint i = 0; yes[i] != NULL; i++)
-    if (g_ascii_strcasecmp (text, yes[i]) == 0)
-      return *value = TRUE, TRUE;
-  for (guint i = 0; no[i] != NULL; i++)
-    if (g_ascii_strcasecmp (text, no[i]) == 0)
-      return *value = FALSE, TRUE;
-  g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-               "'%s' is not a boolean (1, true, yes, on, 0, false, no, off)", text);
-  return FALSE;
-}
-
-typedef struct {
-  char     *http;
-  char     *token;
-  GStrv     origins;
-  char     *backend;
-  char     *preset;
-  gboolean  allow_network;
-  char     *runtime_configs;
-  char     *max_sandboxes;
-  char     *max_sessions;
-  char     *idle_timeout;
-  char     *timeout;
-  char     *max_timeout;
-  char     *max_message_size;
-  char     *max_clients;
-  gboolean  verbose;
-} Options;
-
-static void
-options_clear (Options *options)
-{
-  g_free (options->http);
-  g_free (options->token);
-  g_strfreev (options->origins);
-  g_free (options->backend);
-  g_free (options->preset);
-  g_free (options->runtime_configs);
-  g_free (options->max_sandboxes);
-  g_free (options->max_sessions);
-  g_free (options->idle_timeout);
-  g_free (options->timeout);
-  g_free (options->max_timeout);
-  g_free (options->max_message_size);
-  g_free (options->max_clients);
-}
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Options, options_clear)
-
-/* Names the setting a bad value came from: the flag, or the variable. */
-static gboolean
-named (gboolean     ok,
-       const char  *flag_value,
-       const char  *flag,
-       const char  *variable,
-       GError     **error)
-{
-  if (!ok)
-    g_prefix_error (error, "%s: ", flag_value ? flag : variable);
-  return ok;
-}
-
-static gboolean
-configure_table (LlmsbxSessionTable  *table,
-                 Options             *options,
-                 GError             **error)
-{
-  const char *value;
-  guint64 count;
-  double seconds;
-  gboolean flag;
-
-  if ((value = setting (options->backend, "LLMSBX_MCP_BACKEND")))
-    g_object_set (table, "backend", value, NULL);
-  if ((value = setting (options->preset, "LLMSBX_MCP_PRESET")))
-    g_object_set (table, "preset", value, NULL);
-
-  flag = options->allow_network;
-  if (!flag && (value = setting (NULL, "LLMSBX_MCP_ALLOW_NETWORK")) &&
-      !named (parse_boolean (value, &flag, error), NULL, NULL, "LLMSBX_MCP_ALLOW_NETWORK", error))
-    return FALSE;
-  g_object_set (table, "allow-network", flag, NULL);
-
-  flag = options->verbose;
-  if (!flag && (value = setting (NULL, "LLMSBX_MCP_VERBOSE")) &&
-      !named (parse_boolean (value, &flag, error), NULL, NULL, "LLMSBX_MCP_VERBOSE", error))
-    return FALSE;
-  g_object_set (table, "verbose", flag, NULL);
-
-  if ((value = setting (options->runtime_configs, "LLMSBX_MCP_RUNTIME_CONFIGS")) &&
-      !named (llmsbx_session_table_set_runtime_configs_json (table, value, error),
-              options->runtime_configs, "--runtime-configs", "LLMSBX_MCP_RUNTIME_CONFIGS", error))
-    return FALSE;
-
-  if ((value = setting (options->max_sandboxes, "LLMSBX_MCP_MAX_SANDBOXES")))
-    {
-      if (!named (parse_count (value, 1024, &count, error), options->max_sandboxes,
-                  "--max-sandboxes", "LLMSBX_MCP_MAX_SANDBOXES", error))
-        return FALSE;
-      g_object_set (table, "max-sandboxes", (guint) count, NULL);
-    }
-  if ((value = setting (options->max_sessions, "LLMSBX_MCP_MAX_SESSIONS")))
-    {
-      if (!named (parse_count (value, 1024, &count, error), options->max_sessions,
-                  "--max-sessions", "LLMSBX_MCP_MAX_SESSIONS", error))
-        return FALSE;
-      g_object_set (table, "max-sessions-per-owner", (guint) count, NULL);
-    }
-  if ((value = setting (options->idle_timeout, "LLMSBX_MCP_IDLE_TIMEOUT")))
-    {
-      if (!named (parse_seconds (value, &seconds, error), options->idle_timeout,
-                  "--idle-timeout", "LLMSBX_MCP_IDLE_TIMEOUT", error))
-        return FALSE;
-      g_object_set (table, "idle-timeout", seconds, NULL);
-    }
-  if ((value = setting (options->timeout, "LLMSBX_MCP_TIMEOUT")))
-    {
-      if (!named (parse_seconds (value, &seconds, error) && seconds > 0, options->timeout,
-                  "--timeout", "LLMSBX_MCP_TIMEOUT", error))
-        return FALSE;
-      g_object_set (table, "default-timeout", seconds, NULL);
-    }
-  if ((value = setting (options->max_timeout, "LLMSBX_MCP_MAX_TIMEOUT")))
-    {
-      if (!named (parse_seconds (value, &seconds, error) && seconds > 0, options->max_timeout,
-                  "--max-timeout", "LLMSBX_MCP_MAX_TIMEOUT", error))
-        return FALSE;
-      g_object_set (table, "max-timeout", seconds, NULL);
-    }
-  return llmsbx_session_table_check_config (table, error);
-}
 
 /* Serving ----------------------------------------------------------------- */
 
@@ -305,36 +121,23 @@ int
 llmsbx_tool_mcp (int    argc,
                  char **argv)
 {
-  g_auto(Options) options = { 0 };
+  g_autoptr(LlmsbxServiceOptions) table_options = llmsbx_service_options_new ("LLMSBX_MCP_");
+  g_autofree char *http_option = NULL;
+  g_autofree char *token_option = NULL;
+  g_auto(GStrv) origins_option = NULL;
+  g_autofree char *max_message_size_option = NULL;
+  g_autofree char *max_clients_option = NULL;
   const GOptionEntry entries[] = {
-    { "http", 0, 0, G_OPTION_ARG_STRING, &options.http,
+    { "http", 0, 0, G_OPTION_ARG_STRING, &http_option,
       "Serve Streamable HTTP on HOST:PORT (port 0: any free port; the URL is printed) instead of stdio", "HOST:PORT" },
-    { "token", 0, 0, G_OPTION_ARG_STRING, &options.token,
+    { "token", 0, 0, G_OPTION_ARG_STRING, &token_option,
       "HTTP requests need 'Authorization: Bearer TOKEN' (prefer LLMSBX_MCP_TOKEN: flags show in ps)", "TOKEN" },
-    { "allow-origin", 0, 0, G_OPTION_ARG_STRING_ARRAY, &options.origins,
+    { "allow-origin", 0, 0, G_OPTION_ARG_STRING_ARRAY, &origins_option,
       "Also take HTTP requests from this browser Origin (repeatable)", "ORIGIN" },
-    { "backend", 'b', 0, G_OPTION_ARG_STRING, &options.backend, "Sandbox backend (default: docker)", "BACKEND" },
-    { "preset", 'p', 0, G_OPTION_ARG_STRING, &options.preset,
-      "Security preset of every sandbox, or none (default: production)", "PRESET" },
-    { "allow-network", 0, 0, G_OPTION_ARG_NONE, &options.allow_network,
-      "Give sandboxes the network their preset and runtime configs name (default: none)", NULL },
-    { "runtime-configs", 'r', 0, G_OPTION_ARG_STRING, &options.runtime_configs,
-      "Container settings of every sandbox as a JSON object, over the preset's", "JSON" },
-    { "max-sandboxes", 0, 0, G_OPTION_ARG_STRING, &options.max_sandboxes,
-      "Sandboxes at once; more runs wait (default: 4)", "N" },
-    { "max-sessions", 0, 0, G_OPTION_ARG_STRING, &options.max_sessions,
-      "Sessions (create_session) one client may hold (default: 4)", "N" },
-    { "idle-timeout", 0, 0, G_OPTION_ARG_STRING, &options.idle_timeout,
-      "Close sessions, and forget HTTP clients, unused this long; 0 for never (default: 600)", "SECONDS" },
-    { "timeout", 't', 0, G_OPTION_ARG_STRING, &options.timeout,
-      "Seconds a run may take when the call names none (default: 30)", "SECONDS" },
-    { "max-timeout", 0, 0, G_OPTION_ARG_STRING, &options.max_timeout,
-      "The longest timeout a call may ask for (default: 300)", "SECONDS" },
-    { "max-message-size", 0, 0, G_OPTION_ARG_STRING, &options.max_message_size,
+    { "max-message-size", 0, 0, G_OPTION_ARG_STRING, &max_message_size_option,
       "Bytes a message may have (default: 4194304)", "BYTES" },
-    { "max-clients", 0, 0, G_OPTION_ARG_STRING, &options.max_clients,
+    { "max-clients", 0, 0, G_OPTION_ARG_STRING, &max_clients_option,
       "HTTP clients (MCP sessions) at once (default: 64)", "N" },
-    { "verbose", 'v', 0, G_OPTION_ARG_NONE, &options.verbose, "Log what the sessions do to stderr", NULL },
     G_OPTION_ENTRY_NULL
   };
   g_autoptr(GOptionContext) context = g_option_context_new (NULL);
@@ -366,6 +169,7 @@ llmsbx_tool_mcp (int    argc,
     "LLMSBX_MCP_MAX_MESSAGE_SIZE, LLMSBX_MCP_MAX_CLIENTS, LLMSBX_MCP_VERBOSE.\n"
     "Sandboxes are never committed and images never kept. See docs/mcp.md.");
   g_option_context_add_main_entries (context, entries, NULL);
+  llmsbx_service_options_add_entries (table_options, context);
   if (!llmsbx_tool_parse_options (context, &argc, &argv))
     return LLMSBX_TOOL_EXIT_USAGE;
   if (argc > 1)
@@ -376,16 +180,11 @@ llmsbx_tool_mcp (int    argc,
   signal (SIGPIPE, SIG_IGN);
 
   table = llmsbx_session_table_new ();
-  if (!configure_table (table, &options, &error))
-    return llmsbx_tool_usage_error (argv[0], "%s", error->message);
-
-  if ((value = setting (options.max_message_size, "LLMSBX_MCP_MAX_MESSAGE_SIZE")) &&
-      !named (parse_count (value, G_MAXSIZE / 2, &max_message_size, &error), options.max_message_size,
-              "--max-message-size", "LLMSBX_MCP_MAX_MESSAGE_SIZE", &error))
-    return llmsbx_tool_usage_error (argv[0], "%s", error->message);
-  if ((value = setting (options.max_clients, "LLMSBX_MCP_MAX_CLIENTS")) &&
-      !named (parse_count (value, 65536, &max_clients, &error), options.max_clients,
-              "--max-clients", "LLMSBX_MCP_MAX_CLIENTS", &error))
+  if (!llmsbx_service_options_apply (table_options, table, &error) ||
+      !llmsbx_service_options_get_count (table_options, max_message_size_option, "MAX_MESSAGE_SIZE",
+                                         G_MAXSIZE / 2, &max_message_size, &error) ||
+      !llmsbx_service_options_get_count (table_options, max_clients_option, "MAX_CLIENTS",
+                                         65536, &max_clients, &error))
     return llmsbx_tool_usage_error (argv[0], "%s", error->message);
 
   loop = g_main_loop_new (NULL, FALSE);
@@ -395,8 +194,8 @@ llmsbx_tool_mcp (int    argc,
   serve.cancellable = cancellable;
   serve.table = table;
 
-  address = setting (options.http, "LLMSBX_MCP_HTTP");
-  token = setting (options.token, "LLMSBX_MCP_TOKEN");
+  address = llmsbx_service_options_get (table_options, http_option, "HTTP");
+  token = llmsbx_service_options_get (table_options, token_option, "TOKEN");
   if (address != NULL)
     {
       g_autofree char *url = NULL;
@@ -406,9 +205,9 @@ llmsbx_tool_mcp (int    argc,
       llmsbx_mcp_http_set_token (http, token);
       llmsbx_mcp_http_set_max_clients (http, max_clients);
       llmsbx_mcp_http_set_client_timeout (http, llmsbx_session_table_get_idle_timeout (table));
-      for (guint i = 0; options.origins != NULL && options.origins[i] != NULL; i++)
-        llmsbx_mcp_http_add_allowed_origin (http, options.origins[i]);
-      if (options.origins == NULL && (value = setting (NULL, "LLMSBX_MCP_ALLOW_ORIGINS")))
+      for (guint i = 0; origins_option != NULL && origins_option[i] != NULL; i++)
+        llmsbx_mcp_http_add_allowed_origin (http, origins_option[i]);
+      if (origins_option == NULL && (value = llmsbx_service_options_get (table_options, NULL, "ALLOW_ORIGINS")))
         {
           env_origins = g_strsplit (value, ",", -1);
           for (guint i = 0; env_origins[i] != NULL; i++)
@@ -434,7 +233,7 @@ llmsbx_tool_mcp (int    argc,
 
       if (output == NULL)
         return llmsbx_tool_fail (error);
-      if (token != NULL || options.origins != NULL)
+      if (token != NULL || origins_option != NULL)
         g_printerr ("llmsbx: warning: --token and --allow-origin apply to --http only\n");
       stdio = llmsbx_mcp_stdio_new (server, input, output, max_message_size);
       llmsbx_mcp_stdio_run_async (stdio, cancellable, on_stdio_done, &serve);

@@ -388,8 +388,8 @@ llmsbx_session_table_check_config (LlmsbxSessionTable  *self,
       g_variant_lookup (self->runtime_configs, "network_mode", "*", NULL))
     {
       g_set_error_literal (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
-                           "The runtime configs set network_mode, but the network stays off "
-                           "unless the network is allowed");
+                           "The runtime configs set network_mode, but sandboxes get no network "
+                           "unless it is allowed (--allow-network)");
       return FALSE;
     }
 
@@ -399,7 +399,8 @@ llmsbx_session_table_check_config (LlmsbxSessionTable  *self,
     {
       g_set_error_literal (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
                            "The kubernetes backend cannot turn a pod's network off: give the "
-                           "namespace a NetworkPolicy that denies egress, then allow the network");
+                           "namespace a NetworkPolicy that denies egress, then allow the network "
+                           "(--allow-network)");
       return FALSE;
     }
 

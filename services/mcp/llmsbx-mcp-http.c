@@ -277,6 +277,19 @@ accepts (SoupMessageHeaders *headers,
   return accept == NULL || soup_header_contains (accept, type) || soup_header_contains (accept, "*/*");
 }
 
+/* libsoup reads the body of a request it will refuse all the same (unless
+ * the client asked to Expect: 100-continue): it is dropped as it arrives,
+ * so a refused body costs no memory, and the connection closes after. */
+static void
+refuse (SoupServerMessage *msg,
+        guint              status,
+        const char        *message)
+{
+  soup_message_body_set_accumulate (soup_server_message_get_request_body (msg), FALSE);
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection", "close");
+  respond_error (msg, status, LLMSBX_JSONRPC_ERROR_INVALID_REQUEST, message);
+}
+
 static void
 on_early (SoupServer        *soup,
           SoupServerMessage *msg,
@@ -293,27 +306,23 @@ on_early (SoupServer        *soup,
 
   if (self->loopback && !host_allowed (soup_message_headers_get_one (headers, "Host")))
     {
-      respond_error (msg, SOUP_STATUS_FORBIDDEN, LLMSBX_JSONRPC_ERROR_INVALID_REQUEST,
-                     "The Host header does not name this machine");
+      refuse (msg, SOUP_STATUS_FORBIDDEN, "The Host header does not name this machine");
       return;
     }
   if (origin != NULL && !origin_allowed (self, origin))
     {
-      respond_error (msg, SOUP_STATUS_FORBIDDEN, LLMSBX_JSONRPC_ERROR_INVALID_REQUEST,
-                     "Requests from this Origin are not allowed");
+      refuse (msg, SOUP_STATUS_FORBIDDEN, "Requests from this Origin are not allowed");
       return;
     }
   if (!g_str_equal (path, LLMSBX_MCP_HTTP_PATH))
     {
-      respond_error (msg, SOUP_STATUS_NOT_FOUND, LLMSBX_JSONRPC_ERROR_INVALID_REQUEST,
-                     "The MCP endpoint is " LLMSBX_MCP_HTTP_PATH);
+      refuse (msg, SOUP_STATUS_NOT_FOUND, "The MCP endpoint is " LLMSBX_MCP_HTTP_PATH);
       return;
     }
   if (!authorized (self, headers))
     {
       soup_message_headers_replace (response, "WWW-Authenticate", "Bearer realm=\"llmsbx\"");
-      respond_error (msg, SOUP_STATUS_UNAUTHORIZED, LLMSBX_JSONRPC_ERROR_INVALID_REQUEST,
-                     "A valid bearer token is needed");
+      refuse (msg, SOUP_STATUS_UNAUTHORIZED, "A valid bearer token is needed");
       return;
     }
   if (g_str_equal (method, "DELETE"))
@@ -322,15 +331,13 @@ on_early (SoupServer        *soup,
     {
       /* GET too: this server sends nothing unasked, so it has no stream. */
       soup_message_headers_replace (response, "Allow", "POST, DELETE");
-      respond_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, LLMSBX_JSONRPC_ERROR_INVALID_REQUEST,
-                     "The MCP endpoint takes POST and DELETE");
+      refuse (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "The MCP endpoint takes POST and DELETE");
       return;
     }
 
   if (soup_message_headers_get_encoding (headers) != SOUP_ENCODING_CONTENT_LENGTH)
     {
-      respond_error (msg, SOUP_STATUS_LENGTH_REQUIRED, LLMSBX_JSONRPC_ERROR_INVALID_REQUEST,
-                     "A message needs a Content-Length");
+      refuse (msg, SOUP_STATUS_LENGTH_REQUIRED, "A message needs a Content-Length");
       return;
     }
   if ((guint64) soup_message_headers_get_content_length (headers) > self->max_message_size)
@@ -338,20 +345,18 @@ on_early (SoupServer        *soup,
       g_autofree char *text = g_strdup_printf ("A message may have at most %" G_GSIZE_FORMAT " bytes",
                                                self->max_message_size);
 
-      respond_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, LLMSBX_JSONRPC_ERROR_INVALID_REQUEST, text);
+      refuse (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, text);
       return;
     }
   content_type = g_strdup (soup_message_headers_get_content_type (headers, NULL));
   if (content_type == NULL || g_ascii_strcasecmp (content_type, "application/json") != 0)
     {
-      respond_error (msg, SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE, LLMSBX_JSONRPC_ERROR_INVALID_REQUEST,
-                     "A message must be application/json");
+      refuse (msg, SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE, "A message must be application/json");
       return;
     }
   if (!accepts (headers, "application/json") && !accepts (headers, "text/event-stream"))
     {
-      respond_error (msg, SOUP_STATUS_NOT_ACCEPTABLE, LLMSBX_JSONRPC_ERROR_INVALID_REQUEST,
-                     "Replies are application/json or text/event-stream");
+      refuse (msg, SOUP_STATUS_NOT_ACCEPTABLE, "Replies are application/json or text/event-stream");
       return;
     }
 }
