@@ -615,7 +615,8 @@ run_once_start (GTask *task)
 }
 
 static gboolean
-on_wait_cancelled (gpointer user_data)
+on_wait_cancelled (GCancellable *cancellable,
+                   gpointer      user_data)
 {
   GTask *task = user_data;
   LlmsbxSessionTable *self = g_task_get_source_object (task);
@@ -689,7 +690,7 @@ llmsbx_session_table_run_once_async (LlmsbxSessionTable  *self,
     }
 
   run->wait_source = attach_source (self, g_cancellable_source_new (run->cancellable),
-                                    on_wait_cancelled, task);
+                                    G_SOURCE_FUNC (on_wait_cancelled), task);
   g_queue_push_tail (&self->waiters, task);
 }
 
@@ -715,7 +716,7 @@ llmsbx_session_table_run_once_finish (LlmsbxSessionTable  *self,
 /* Kept sessions ---------------------------------------------------------- */
 
 typedef struct {
-  guint                 ref_count;
+  guint                 ref_count;    /* one is the table's, while in it */
   LlmsbxSessionTable   *table;        /* not a reference: operations hold it */
   guint                 id;
   char                 *owner;
@@ -795,6 +796,8 @@ entry_remove (Entry      *entry,
 
   operation_begin (self, NULL);
   llmsbx_sandbox_session_close_async (entry->session, NULL, on_entry_closed, entry_ref (entry));
+  /* The table's own reference: the close holds the entry now. */
+  entry_unref (entry);
 }
 
 static gboolean
