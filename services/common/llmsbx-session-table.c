@@ -9,6 +9,11 @@
  * sandboxes bounds what clients can make the host do: one-off runs wait for a
  * free sandbox, kept sessions are refused when there is none.
  *
+ * Opening is never cancelled, only what comes after: an engine asked to
+ * create a container may create it although the request was given up, and
+ * then nobody knows its id to remove it. A cancelled open runs to its end
+ * and the sandbox is removed at once.
+ *
  * The table runs no code itself: everything goes through LlmsbxSandboxSession
  * and its _async methods, in worker threads, so the main loop never blocks.
  * It is used from one thread, whose thread-default main context was current
@@ -611,7 +616,7 @@ run_once_start (GTask *task)
 
   destroy_source (&run->wait_source);
   run->has_sandbox = TRUE;
-  llmsbx_sandbox_session_open_async (run->session, run->cancellable, on_run_once_opened, task);
+  llmsbx_sandbox_session_open_async (run->session, NULL, on_run_once_opened, task);
 }
 
 static gboolean
@@ -975,8 +980,7 @@ llmsbx_session_table_open_async (LlmsbxSessionTable  *self,
   g_task_set_task_data (task, open, open_data_free);
 
   operation_begin (self, NULL);
-  llmsbx_sandbox_session_open_async (entry->session, entry->cancellable, on_entry_opened,
-                                     g_steal_pointer (&task));
+  llmsbx_sandbox_session_open_async (entry->session, NULL, on_entry_opened, g_steal_pointer (&task));
 }
 
 /**

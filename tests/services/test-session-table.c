@@ -26,6 +26,8 @@ struct _FakeBackend
   guint       created;
   guint       peak;       /* the most alive at once */
   guint       blocked;    /* execs waiting now */
+  gboolean    hold_create;  /* creates wait until it is cleared */
+  gboolean    creating;
 };
 
 G_DEFINE_FINAL_TYPE (FakeBackend, fake_backend, LLMSBX_TYPE_BACKEND)
@@ -54,6 +56,21 @@ fake_create_sandbox (LlmsbxBackend *backend, LlmsbxContainerSpec *spec,
 
   g_hash_table_add (self->alive, g_strdup (id));
   self->peak = MAX (self->peak, g_hash_table_size (self->alive));
+
+  /* As an engine whose client gives up: the sandbox exists, its id is lost. */
+  self->creating = TRUE;
+  while (self->hold_create && !g_cancellable_is_cancelled (cancellable))
+    {
+      g_mutex_unlock (&self->lock);
+      g_usleep (2000);
+      g_mutex_lock (&self->lock);
+    }
+  self->creating = FALSE;
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    {
+      g_free (id);
+      return NULL;
+    }
   return id;
 }
 
@@ -150,6 +167,23 @@ fake_alive (FakeBackend *self)
   g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
 
   return g_hash_table_size (self->alive);
+}
+
+static gboolean
+fake_creating (FakeBackend *self)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+
+  return self->creating;
+}
+
+static void
+fake_hold_create (FakeBackend *self,
+                  gboolean     hold)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+
+  self->hold_create = hold;
 }
 
 static guint
@@ -503,6 +537,34 @@ test_runs_wait_for_a_sandbox (Fixture       *fixture,
     g_object_unref (results[i]);
 }
 
+/* A run cancelled while its sandbox is being created: the open is let run
+ * to its end (the engine may create the sandbox however the request ends),
+ * then the sandbox is removed. */
+static void
+test_cancel_during_open (Fixture       *fixture,
+                         gconstpointer  data)
+{
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  fake_hold_create (fixture->backend, TRUE);
+  llmsbx_session_table_run_once_async (fixture->table, NULL, "print(42)", NULL, 5, cancellable,
+                                       store_result, &result);
+  while (!fake_creating (fixture->backend))
+    g_main_context_iteration (fixture->context, FALSE);
+  g_cancellable_cancel (cancellable);
+  for (guint i = 0; i < 20; i++)
+    g_main_context_iteration (fixture->context, FALSE);
+  fake_hold_create (fixture->backend, FALSE);
+
+  g_assert_null (llmsbx_session_table_run_once_finish (fixture->table, await (fixture, &result), &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  wait_until_idle (fixture);
+  g_assert_cmpuint (fixture->backend->created, ==, 1);
+  g_assert_cmpuint (fake_alive (fixture->backend), ==, 0);
+}
+
 static void
 test_shutdown (Fixture       *fixture,
                gconstpointer  data)
@@ -651,6 +713,7 @@ main (int    argc,
   FIXTURE_TEST ("/session-table/idle-expiry", test_idle_expiry);
   FIXTURE_TEST ("/session-table/limits", test_limits);
   FIXTURE_TEST ("/session-table/runs-wait-for-a-sandbox", test_runs_wait_for_a_sandbox);
+  FIXTURE_TEST ("/session-table/cancel-during-open", test_cancel_during_open);
   FIXTURE_TEST ("/session-table/shutdown", test_shutdown);
   g_test_add_func ("/session-table/safe-defaults", test_safe_defaults);
   g_test_add_func ("/session-table/network-stays-off", test_network_stays_off);
