@@ -20,6 +20,7 @@
 #include "llmsbx-mcp-http.h"
 #include "llmsbx-mcp-stdio.h"
 #include "llmsbx-service-options.h"
+#include "llmsbx-service-signals.h"
 #include "llmsbx-tool.h"
 
 #define DEFAULT_MAX_MESSAGE_SIZE (4 * 1024 * 1024)
@@ -31,7 +32,6 @@ typedef struct {
   LlmsbxSessionTable *table;
   LlmsbxMcpHttp      *http;
   gboolean            stopping;
-  int                 signal_number;
   GError             *error;
 } Serve;
 
@@ -50,8 +50,11 @@ on_table_shut_down (GObject      *source,
 
 /* Stops taking clients, then waits for every sandbox to be removed. */
 static void
-stop (Serve *serve)
+stop (gpointer  data,
+      gpointer  unused)
 {
+  Serve *serve = data;
+
   if (serve->stopping)
     return;
   serve->stopping = TRUE;
@@ -61,26 +64,6 @@ stop (Serve *serve)
   llmsbx_session_table_shutdown_async (serve->table, on_table_shut_down, serve);
 }
 
-static gboolean
-interrupt (Serve *serve,
-           int    signal_number)
-{
-  if (serve->signal_number == 0)
-    {
-      serve->signal_number = signal_number;
-      stop (serve);
-      return G_SOURCE_CONTINUE;
-    }
-
-  g_printerr ("llmsbx: interrupted again: exiting before the sandboxes are removed; "
-              "leftover containers carry the label io.llmsbx.managed-by=libllmsbx\n");
-  _exit (128 + signal_number);
-}
-
-static gboolean on_sigint (gpointer serve) { return interrupt (serve, SIGINT); }
-static gboolean on_sigterm (gpointer serve) { return interrupt (serve, SIGTERM); }
-static gboolean on_sighup (gpointer serve) { return interrupt (serve, SIGHUP); }
-
 static void
 on_stdio_done (GObject      *source,
                GAsyncResult *result,
@@ -89,7 +72,7 @@ on_stdio_done (GObject      *source,
   Serve *serve = user_data;
 
   llmsbx_mcp_stdio_run_finish (LLMSBX_MCP_STDIO (source), result, &serve->error);
-  stop (serve);
+  stop (serve, NULL);
 }
 
 /* MCP messages get a descriptor of their own; descriptor 1 becomes a copy
@@ -153,7 +136,7 @@ llmsbx_tool_mcp (int    argc,
   const char *token;
   guint64 max_message_size = DEFAULT_MAX_MESSAGE_SIZE;
   guint64 max_clients = DEFAULT_MAX_CLIENTS;
-  guint signal_sources[3];
+  g_autoptr(LlmsbxServiceSignals) signals = NULL;
   Serve serve = { 0 };
 
   g_option_context_set_summary (context,
@@ -239,14 +222,9 @@ llmsbx_tool_mcp (int    argc,
       llmsbx_mcp_stdio_run_async (stdio, cancellable, on_stdio_done, &serve);
     }
 
-  signal_sources[0] = g_unix_signal_add (SIGINT, on_sigint, &serve);
-  signal_sources[1] = g_unix_signal_add (SIGTERM, on_sigterm, &serve);
-  signal_sources[2] = g_unix_signal_add (SIGHUP, on_sighup, &serve);
-
+  signals = llmsbx_service_signals_new ("llmsbx", stop, &serve);
   g_main_loop_run (loop);
-
-  for (gsize i = 0; i < G_N_ELEMENTS (signal_sources); i++)
-    g_source_remove (signal_sources[i]);
+  g_clear_pointer (&signals, llmsbx_service_signals_free);
 
   if (serve.error != NULL)
     {

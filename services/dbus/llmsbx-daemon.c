@@ -7,12 +7,11 @@
  * process when it closes, as GDBus's shared connections otherwise do. */
 #include <locale.h>
 #include <signal.h>
-#include <unistd.h>
-#include <glib-unix.h>
 
 #include "llmsbx-dbus-errors.h"
 #include "llmsbx-sandbox-service.h"
 #include "llmsbx-service-options.h"
+#include "llmsbx-service-signals.h"
 
 #define BUS_NAME "org.llmsbx.Sandbox1"
 #define DEFAULT_IDLE_EXIT 60.0
@@ -27,7 +26,6 @@ typedef struct {
   gboolean              stopping;
   double                idle_exit;
   guint                 idle_source;
-  int                   signal_number;
   int                   status;
 } Daemon;
 
@@ -45,8 +43,11 @@ on_shut_down (GObject      *source,
 /* Off the bus first, so that callers activate a new daemon rather than
  * reach this one, then every sandbox goes. */
 static void
-stop (Daemon *daemon)
+stop_daemon (gpointer data,
+             gpointer unused)
 {
+  Daemon *daemon = data;
+
   if (daemon->stopping)
     return;
   daemon->stopping = TRUE;
@@ -63,7 +64,7 @@ on_idle_exit (gpointer user_data)
 
   daemon->idle_source = 0;
   g_debug ("no session for %g s: exiting", daemon->idle_exit);
-  stop (daemon);
+  stop_daemon (daemon, NULL);
   return G_SOURCE_REMOVE;
 }
 
@@ -103,7 +104,7 @@ on_bus_acquired (GDBusConnection *connection,
     {
       g_printerr ("llmsbx-daemon: %s\n", error->message);
       daemon->status = EXIT_FAILURE;
-      stop (daemon);
+      stop_daemon (daemon, NULL);
     }
 }
 
@@ -136,28 +137,8 @@ on_name_lost (GDBusConnection *connection,
     }
   else
     g_message ("lost %s (the bus went away?): closing every session", name);
-  stop (daemon);
+  stop_daemon (daemon, NULL);
 }
-
-static gboolean
-interrupt (Daemon *daemon,
-           int     signal_number)
-{
-  if (daemon->signal_number == 0)
-    {
-      daemon->signal_number = signal_number;
-      stop (daemon);
-      return G_SOURCE_CONTINUE;
-    }
-
-  g_printerr ("llmsbx-daemon: interrupted again: exiting before the sandboxes are removed; "
-              "leftover containers carry the label io.llmsbx.managed-by=libllmsbx\n");
-  _exit (128 + signal_number);
-}
-
-static gboolean on_sigint (gpointer daemon) { return interrupt (daemon, SIGINT); }
-static gboolean on_sigterm (gpointer daemon) { return interrupt (daemon, SIGTERM); }
-static gboolean on_sighup (gpointer daemon) { return interrupt (daemon, SIGHUP); }
 
 static int
 usage_error (const char *message)
@@ -188,7 +169,7 @@ main (int    argc,
   g_autoptr(LlmsbxSandboxService) service = NULL;
   g_autoptr(GError) error = NULL;
   guint64 max_copy_size = DEFAULT_MAX_COPY_SIZE;
-  guint signal_sources[3];
+  g_autoptr(LlmsbxServiceSignals) signals = NULL;
   Daemon daemon = { 0 };
 
   setlocale (LC_ALL, "");
@@ -233,14 +214,9 @@ main (int    argc,
   daemon.owner_id = g_bus_own_name (G_BUS_TYPE_SESSION, BUS_NAME, G_BUS_NAME_OWNER_FLAGS_DO_NOT_QUEUE,
                                     on_bus_acquired, on_name_acquired, on_name_lost, &daemon, NULL);
 
-  signal_sources[0] = g_unix_signal_add (SIGINT, on_sigint, &daemon);
-  signal_sources[1] = g_unix_signal_add (SIGTERM, on_sigterm, &daemon);
-  signal_sources[2] = g_unix_signal_add (SIGHUP, on_sighup, &daemon);
-
+  signals = llmsbx_service_signals_new ("llmsbx-daemon", stop_daemon, &daemon);
   g_main_loop_run (loop);
-
-  for (gsize i = 0; i < G_N_ELEMENTS (signal_sources); i++)
-    g_source_remove (signal_sources[i]);
+  g_clear_pointer (&signals, llmsbx_service_signals_free);
   g_signal_handlers_disconnect_by_data (table, &daemon);
   return daemon.status;
 }
