@@ -53,7 +53,9 @@ stop_daemon (gpointer data,
   daemon->stopping = TRUE;
   g_clear_handle_id (&daemon->idle_source, g_source_remove);
   llmsbx_sandbox_service_unexport (daemon->service);
-  g_clear_handle_id (&daemon->owner_id, g_bus_unown_name);
+  /* A name never acquired is not released: the bus would say so, loudly. */
+  if (daemon->acquired)
+    g_clear_handle_id (&daemon->owner_id, g_bus_unown_name);
   llmsbx_session_table_shutdown_async (daemon->table, on_shut_down, daemon);
 }
 
