@@ -132,22 +132,23 @@ read_options (GVariant     *options,
   g_variant_iter_init (&iter, options);
   while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
     {
-      g_autoptr(GVariant) owned = value;
+      gboolean ok = FALSE;
 
       if (!g_str_equal (key, "language"))
+        g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
+                     "OpenSession has no option '%s'; it takes: language", key);
+      else if (!g_variant_is_of_type (value, G_VARIANT_TYPE_STRING))
+        g_set_error_literal (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
+                             "The option 'language' must be a string");
+      else
         {
-          g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
-                       "OpenSession has no option '%s'; it takes: language", key);
-          return FALSE;
+          g_free (*lang);
+          *lang = g_variant_dup_string (value, NULL);
+          ok = TRUE;
         }
-      if (!g_variant_is_of_type (value, G_VARIANT_TYPE_STRING))
-        {
-          g_set_error_literal (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
-                               "The option 'language' must be a string");
-          return FALSE;
-        }
-      g_free (*lang);
-      *lang = g_variant_dup_string (value, NULL);
+      g_variant_unref (value);
+      if (!ok)
+        return FALSE;
     }
   return TRUE;
 }

@@ -499,14 +499,15 @@ on_closed (GObject      *source,
            GAsyncResult *result,
            gpointer      user_data)
 {
-  g_autoptr(GDBusMethodInvocation) invocation = user_data;
+  GDBusMethodInvocation *invocation = user_data;
   LlmsbxSessionObject *self = g_object_get_data (G_OBJECT (invocation), "llmsbx-session-object");
   GError *error = NULL;
 
+  /* Answering consumes the invocation, which holds the object. */
   if (llmsbx_session_table_close_finish (LLMSBX_SESSION_TABLE (source), result, &error))
-    llmsbx_dbus_session_complete_close (self->skeleton, g_steal_pointer (&invocation));
+    llmsbx_dbus_session_complete_close (self->skeleton, invocation);
   else
-    g_dbus_method_invocation_take_error (g_steal_pointer (&invocation), error);
+    g_dbus_method_invocation_take_error (invocation, error);
 }
 
 static gboolean
@@ -518,7 +519,7 @@ on_handle_close (LlmsbxDBusSession     *skeleton,
 
   /* The object answers once the sandbox is gone, after the table forgot it. */
   g_object_set_data_full (G_OBJECT (invocation), "llmsbx-session-object", g_object_ref (self), g_object_unref);
-  llmsbx_session_table_close_async (self->table, self->id, self->owner, on_closed, g_object_ref (invocation));
+  llmsbx_session_table_close_async (self->table, self->id, self->owner, on_closed, invocation);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 

@@ -763,17 +763,24 @@ llmsbx_mcp_http_listen (LlmsbxMcpHttp  *self,
 char *
 llmsbx_mcp_http_get_url (LlmsbxMcpHttp *self)
 {
-  GSList *uris = soup_server_get_uris (self->soup);
-  char *url = NULL;
+  GSList *listeners = soup_server_get_listeners (self->soup);
+  g_autoptr(GSocketAddress) address = NULL;
+  g_autofree char *host = NULL;
+  GInetAddress *inet;
 
-  if (uris != NULL)
-    {
-      g_autoptr(GUri) endpoint = soup_uri_copy (uris->data, SOUP_URI_PATH, LLMSBX_MCP_HTTP_PATH, SOUP_URI_NONE);
-
-      url = g_uri_to_string (endpoint);
-    }
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
-  return url;
+  /* Not soup_server_get_uris(), which leaks an address (libsoup 3.2). */
+  if (listeners == NULL)
+    return NULL;
+  address = g_socket_get_local_address (listeners->data, NULL);
+  g_slist_free (listeners);
+  if (address == NULL || !G_IS_INET_SOCKET_ADDRESS (address))
+    return NULL;
+  inet = g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (address));
+  host = g_inet_address_to_string (inet);
+  return g_strdup_printf (g_inet_address_get_family (inet) == G_SOCKET_FAMILY_IPV6 ? "http://[%s]:%u%s"
+                                                                                  : "http://%s:%u%s",
+                          host, g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (address)),
+                          LLMSBX_MCP_HTTP_PATH);
 }
 
 /**

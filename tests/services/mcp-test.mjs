@@ -68,6 +68,10 @@ export function textJson(result) {
 export async function startHttpServer(args = [], env = {}) {
   const child = spawn(cli, ['mcp', '--http', '127.0.0.1:0', ...args],
                       { env: serverEnv(env), stdio: ['ignore', 'pipe', 'inherit'] });
+  // Should this process end first, the server still removes its sandboxes.
+  const stopOnExit = () => child.kill('SIGTERM');
+  process.once('exit', stopOnExit);
+  child.once('exit', () => process.removeListener('exit', stopOnExit));
   let output = '';
   child.stdout.setEncoding('utf8');
   const url = await new Promise((resolve, reject) => {

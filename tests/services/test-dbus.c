@@ -128,7 +128,9 @@ start_bus (Fixture *fixture)
 
   fixture->directory = g_dir_make_tmp ("llmsbx-test-bus-XXXXXX", &error);
   g_assert_no_error (error);
-  config = g_strdup_printf (bus_config, fixture->directory, LLMSBX_TEST_SERVICE_DIR);
+  /* Another directory may start the daemon otherwise, e.g. under valgrind. */
+  config = g_strdup_printf (bus_config, fixture->directory,
+                            g_getenv ("LLMSBX_TEST_SERVICE_DIR") ?: LLMSBX_TEST_SERVICE_DIR);
   config_path = g_build_filename (fixture->directory, "bus.conf", NULL);
   g_file_set_contents (config_path, config, -1, &error);
   g_assert_no_error (error);

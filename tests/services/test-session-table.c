@@ -51,7 +51,7 @@ fake_create_sandbox (LlmsbxBackend *backend, LlmsbxContainerSpec *spec,
                      GCancellable *cancellable, GError **error)
 {
   FakeBackend *self = FAKE_BACKEND (backend);
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
   char *id = g_strdup_printf ("fake-%u", ++self->created);
 
   g_hash_table_add (self->alive, g_strdup (id));
@@ -79,7 +79,7 @@ fake_remove_sandbox (LlmsbxBackend *backend, const char *sandbox_id,
                      GCancellable *cancellable, GError **error)
 {
   FakeBackend *self = FAKE_BACKEND (backend);
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
 
   g_hash_table_remove (self->alive, sandbox_id);
   return TRUE;
@@ -164,7 +164,7 @@ fake_backend_init (FakeBackend *self)
 static guint
 fake_alive (FakeBackend *self)
 {
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
 
   return g_hash_table_size (self->alive);
 }
@@ -172,7 +172,7 @@ fake_alive (FakeBackend *self)
 static gboolean
 fake_creating (FakeBackend *self)
 {
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
 
   return self->creating;
 }
@@ -181,7 +181,7 @@ static void
 fake_hold_create (FakeBackend *self,
                   gboolean     hold)
 {
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
 
   self->hold_create = hold;
 }
@@ -189,7 +189,7 @@ fake_hold_create (FakeBackend *self,
 static guint
 fake_blocked (FakeBackend *self)
 {
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
 
   return self->blocked;
 }
