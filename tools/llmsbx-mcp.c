@@ -112,7 +112,7 @@ llmsbx_tool_mcp (int    argc,
   g_autofree char *max_clients_option = NULL;
   const GOptionEntry entries[] = {
     { "http", 0, 0, G_OPTION_ARG_STRING, &http_option,
-      "Serve Streamable HTTP on HOST:PORT (port 0: any free port; the URL is printed) instead of stdio", "HOST:PORT" },
+      "Serve Streamable HTTP on [HOST:]PORT (default host 127.0.0.1; port 0: any free port; the URL is printed) instead of stdio", "[HOST:]PORT" },
     { "token", 0, 0, G_OPTION_ARG_STRING, &token_option,
       "HTTP requests need 'Authorization: Bearer TOKEN' (prefer LLMSBX_MCP_TOKEN: flags show in ps)", "TOKEN" },
     { "allow-origin", 0, 0, G_OPTION_ARG_STRING_ARRAY, &origins_option,

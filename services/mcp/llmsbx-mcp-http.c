@@ -720,7 +720,8 @@ llmsbx_mcp_http_set_client_timeout (LlmsbxMcpHttp *self,
 /**
  * llmsbx_mcp_http_listen:
  * @self: a #LlmsbxMcpHttp
- * @address: `HOST:PORT` with a numeric host or `localhost`; port 0 picks a free one
+ * @address: `HOST:PORT` with a numeric host or `localhost`, or a port alone
+ *   for 127.0.0.1; port 0 picks a free one
  * @error: return location for a #GError
  *
  * Returns: %TRUE when it listens
@@ -737,6 +738,13 @@ llmsbx_mcp_http_listen (LlmsbxMcpHttp  *self,
 
   g_return_val_if_fail (LLMSBX_IS_MCP_HTTP (self), FALSE);
 
+  /* A port alone (`8765`, `:8765`) is on loopback. */
+  if (*address == ':' || (*address != '\0' && strspn (address, "0123456789") == strlen (address)))
+    {
+      g_autofree char *loopback = g_strconcat ("127.0.0.1", *address == ':' ? "" : ":", address, NULL);
+
+      return llmsbx_mcp_http_listen (self, loopback, error);
+    }
   parsed = g_network_address_parse (address, 0, error);
   if (parsed == NULL)
     return FALSE;

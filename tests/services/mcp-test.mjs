@@ -64,9 +64,9 @@ export function textJson(result) {
   return JSON.parse(result.content[0].text);
 }
 
-// Starts `llmsbx mcp --http 127.0.0.1:0 ARGS` and reads the URL it prints.
+// Starts `llmsbx mcp --http 0 ARGS` (a port alone: loopback) and reads the URL it prints.
 export async function startHttpServer(args = [], env = {}) {
-  const child = spawn(cli, ['mcp', '--http', '127.0.0.1:0', ...args],
+  const child = spawn(cli, ['mcp', '--http', '0', ...args],
                       { env: serverEnv(env), stdio: ['ignore', 'pipe', 'inherit'] });
   // Should this process end first, the server still removes its sandboxes.
   const stopOnExit = () => child.kill('SIGTERM');
@@ -82,6 +82,7 @@ export async function startHttpServer(args = [], env = {}) {
     });
     child.once('exit', (code) => reject(new Error(`llmsbx mcp --http exited with ${code} before listening`)));
   });
+  assert.match(url, /^http:\/\/127\.0\.0\.1:[0-9]+\/mcp$/);
   return {
     url,
     child,
