@@ -1466,13 +1466,6 @@ llmsbx_session_table_get_idle (LlmsbxSessionTable *self)
   return self->idle;
 }
 
-guint
-llmsbx_session_table_get_n_sessions (LlmsbxSessionTable *self)
-{
-  g_return_val_if_fail (LLMSBX_IS_SESSION_TABLE (self), 0);
-  return g_hash_table_size (self->entries);
-}
-
 /* GObject ---------------------------------------------------------------- */
 
 LlmsbxSessionTable *

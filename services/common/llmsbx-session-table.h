@@ -33,7 +33,6 @@ gboolean            llmsbx_session_table_resolve_timeout (LlmsbxSessionTable   *
                                                           double               *resolved,
                                                           GError              **error);
 gboolean            llmsbx_session_table_get_idle        (LlmsbxSessionTable   *self);
-guint               llmsbx_session_table_get_n_sessions  (LlmsbxSessionTable   *self);
 
 LlmsbxSandboxSession *llmsbx_session_table_new_session   (LlmsbxSessionTable   *self,
                                                           const char           *lang,

@@ -595,13 +595,6 @@ llmsbx_session_object_get_path (LlmsbxSessionObject *self)
   return self->path;
 }
 
-const char *
-llmsbx_session_object_get_owner (LlmsbxSessionObject *self)
-{
-  g_return_val_if_fail (LLMSBX_IS_SESSION_OBJECT (self), NULL);
-  return self->owner;
-}
-
 /**
  * llmsbx_session_object_closed:
  * @self: a #LlmsbxSessionObject

@@ -19,7 +19,6 @@ LlmsbxSessionObject      *llmsbx_session_object_new        (LlmsbxSessionTable  
                                                             goffset              max_copy_size);
 LlmsbxDBusObjectSkeleton *llmsbx_session_object_get_object (LlmsbxSessionObject *self);
 const char               *llmsbx_session_object_get_path   (LlmsbxSessionObject *self);
-const char               *llmsbx_session_object_get_owner  (LlmsbxSessionObject *self);
 void                      llmsbx_session_object_closed     (LlmsbxSessionObject *self);
 
 G_END_DECLS

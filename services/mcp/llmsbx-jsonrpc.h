@@ -7,14 +7,16 @@ G_BEGIN_DECLS
 
 #define LLMSBX_JSONRPC_ERROR (llmsbx_jsonrpc_error_quark ())
 
-/* The codes are JSON-RPC's own; REQUEST_CANCELLED is LSP's, for a reply
- * that a transport must send although the request was cancelled. */
+/* The codes are JSON-RPC's own; SERVER_BUSY is of its range for servers'
+ * own errors; REQUEST_CANCELLED is LSP's, for a reply that a transport must
+ * send although the request was cancelled. */
 typedef enum {
   LLMSBX_JSONRPC_ERROR_PARSE_ERROR       = -32700,
   LLMSBX_JSONRPC_ERROR_INVALID_REQUEST   = -32600,
   LLMSBX_JSONRPC_ERROR_METHOD_NOT_FOUND  = -32601,
   LLMSBX_JSONRPC_ERROR_INVALID_PARAMS    = -32602,
   LLMSBX_JSONRPC_ERROR_INTERNAL_ERROR    = -32603,
+  LLMSBX_JSONRPC_ERROR_SERVER_BUSY       = -32000,
   LLMSBX_JSONRPC_ERROR_REQUEST_CANCELLED = -32800,
 } LlmsbxJsonrpcErrorCode;
 

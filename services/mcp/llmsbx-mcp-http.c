@@ -804,13 +804,6 @@ llmsbx_mcp_http_get_is_loopback (LlmsbxMcpHttp *self)
   return self->loopback;
 }
 
-guint
-llmsbx_mcp_http_get_n_clients (LlmsbxMcpHttp *self)
-{
-  g_return_val_if_fail (LLMSBX_IS_MCP_HTTP (self), 0);
-  return g_hash_table_size (self->clients);
-}
-
 /**
  * llmsbx_mcp_http_close:
  * @self: a #LlmsbxMcpHttp

@@ -28,7 +28,6 @@ gboolean       llmsbx_mcp_http_listen             (LlmsbxMcpHttp       *self,
                                                    GError             **error);
 gboolean       llmsbx_mcp_http_get_is_loopback    (LlmsbxMcpHttp       *self);
 char          *llmsbx_mcp_http_get_url            (LlmsbxMcpHttp       *self);
-guint          llmsbx_mcp_http_get_n_clients      (LlmsbxMcpHttp       *self);
 void           llmsbx_mcp_http_close              (LlmsbxMcpHttp       *self);
 
 G_END_DECLS

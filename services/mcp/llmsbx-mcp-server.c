@@ -396,13 +396,19 @@ handle_one (LlmsbxMcpPeer *self,
   request->method = g_strdup (method);
   request->cancellable = g_cancellable_new ();
 
-  if (g_hash_table_contains (self->pending, request->key))
+  if (g_hash_table_contains (self->pending, request->key) ||
+      g_hash_table_size (self->pending) >= LLMSBX_MCP_MAX_PENDING)
     {
       /* Not registered: the request in progress keeps the id. */
       JsonNode *reply;
 
-      g_set_error (&error, LLMSBX_JSONRPC_ERROR, LLMSBX_JSONRPC_ERROR_INVALID_REQUEST,
-                   "A request with this id is in progress already");
+      if (g_hash_table_contains (self->pending, request->key))
+        g_set_error (&error, LLMSBX_JSONRPC_ERROR, LLMSBX_JSONRPC_ERROR_INVALID_REQUEST,
+                     "A request with this id is in progress already");
+      else
+        g_set_error (&error, LLMSBX_JSONRPC_ERROR, LLMSBX_JSONRPC_ERROR_SERVER_BUSY,
+                     "This client has %d requests in progress, the most this server takes; "
+                     "wait for an answer", LLMSBX_MCP_MAX_PENDING);
       reply = llmsbx_jsonrpc_error_new (id, error, NULL);
       g_task_return_pointer (task, reply, (GDestroyNotify) json_node_unref);
       request_free (request);
@@ -546,13 +552,6 @@ llmsbx_mcp_peer_get_protocol_version (LlmsbxMcpPeer *self)
 {
   g_return_val_if_fail (LLMSBX_IS_MCP_PEER (self), NULL);
   return self->version;
-}
-
-guint
-llmsbx_mcp_peer_get_n_pending (LlmsbxMcpPeer *self)
-{
-  g_return_val_if_fail (LLMSBX_IS_MCP_PEER (self), 0);
-  return g_hash_table_size (self->pending);
 }
 
 /**

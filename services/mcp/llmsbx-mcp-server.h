@@ -10,6 +10,9 @@ G_BEGIN_DECLS
 /* The newest revision of the protocol this server speaks. */
 #define LLMSBX_MCP_LATEST_VERSION "2025-06-18"
 
+/* Requests one peer may have in progress; more are refused. */
+#define LLMSBX_MCP_MAX_PENDING 16
+
 gboolean llmsbx_mcp_version_is_supported            (const char *version);
 gboolean llmsbx_mcp_version_allows_batches          (const char *version);
 gboolean llmsbx_mcp_version_has_structured_content  (const char *version);
@@ -26,7 +29,6 @@ G_DECLARE_FINAL_TYPE (LlmsbxMcpPeer, llmsbx_mcp_peer, LLMSBX, MCP_PEER, GObject)
 LlmsbxMcpPeer *llmsbx_mcp_peer_new                  (LlmsbxMcpServer      *server,
                                                      const char           *owner);
 const char    *llmsbx_mcp_peer_get_protocol_version (LlmsbxMcpPeer        *self);
-guint          llmsbx_mcp_peer_get_n_pending        (LlmsbxMcpPeer        *self);
 void           llmsbx_mcp_peer_handle_async         (LlmsbxMcpPeer        *self,
                                                      JsonNode             *message,
                                                      GAsyncReadyCallback   callback,

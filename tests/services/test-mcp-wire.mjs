@@ -164,6 +164,30 @@ test('an older client gets its version, and batches where that version has them'
   await server.end();
 });
 
+test('requests in progress are bounded, and an id is in use once at a time', async () => {
+  // One sandbox: the first call holds it, the others wait for it.
+  const server = new WireServer(['--max-sandboxes', '1']);
+  await server.initialize('2025-06-18');
+  const call = (id, code) => server.send({ jsonrpc: '2.0', id, method: 'tools/call',
+                                           params: { name: 'execute_code', arguments: { code, timeout: 120 } } });
+  call(1, 'import time\ntime.sleep(100)');
+  for (let id = 2; id <= 16; id++)
+    call(id, 'print(1)');
+
+  call(1, 'print("again")');
+  let reply = await server.next();
+  assert.equal(reply.id, 1);
+  assert.equal(reply.error.code, -32600, 'the id of a request in progress');
+
+  call(17, 'print(1)');
+  reply = await server.next();
+  assert.equal(reply.id, 17);
+  assert.equal(reply.error.code, -32000, 'a 17th request in progress');
+
+  // The end of the input cancels all sixteen, unanswered.
+  await server.end();
+});
+
 test('a client asking for an unknown version gets the latest', async () => {
   const server = new WireServer();
   const reply = await server.initialize('2099-01-01');
