@@ -20,6 +20,7 @@ struct _LlmsbxServiceOptions
   char         *idle_timeout;
   char         *timeout;
   char         *max_timeout;
+  char         *output_limit;
   gboolean      verbose;
   GOptionEntry *entries;
 };
@@ -52,6 +53,8 @@ llmsbx_service_options_new (const char *env_prefix)
       "Seconds a run may take when its caller names none (default: 30)", "SECONDS" },
     { "max-timeout", 0, 0, G_OPTION_ARG_STRING, &self->max_timeout,
       "The longest timeout a caller may ask for (default: 300)", "SECONDS" },
+    { "output-limit", 0, 0, G_OPTION_ARG_STRING, &self->output_limit,
+      "Bytes of each output stream a run keeps (default: 1048576)", "BYTES" },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &self->verbose, "Log what the sessions do to stderr", NULL },
     G_OPTION_ENTRY_NULL
   };
@@ -75,6 +78,7 @@ llmsbx_service_options_free (LlmsbxServiceOptions *self)
   g_free (self->idle_timeout);
   g_free (self->timeout);
   g_free (self->max_timeout);
+  g_free (self->output_limit);
   g_free (self->entries);
   g_free (self);
 }
@@ -296,6 +300,11 @@ llmsbx_service_options_apply (LlmsbxServiceOptions  *self,
     return FALSE;
   if (count > 0)
     g_object_set (table, "max-sessions-per-owner", (guint) count, NULL);
+  count = 0;
+  if (!llmsbx_service_options_get_count (self, self->output_limit, "OUTPUT_LIMIT", G_MAXUINT64, &count, error))
+    return FALSE;
+  if (count > 0)
+    g_object_set (table, "output-limit", count, NULL);
 
   return get_positive_seconds (self, self->idle_timeout, "IDLE_TIMEOUT", table, "idle-timeout", error) &&
          get_positive_seconds (self, self->timeout, "TIMEOUT", table, "default-timeout", error) &&

@@ -44,6 +44,7 @@ struct _LlmsbxSessionTable
   double         idle_timeout;
   double         default_timeout;
   double         max_timeout;
+  guint64        output_limit;
   gboolean       verbose;
 
   /* State. */
@@ -72,6 +73,7 @@ enum {
   PROP_IDLE_TIMEOUT,
   PROP_DEFAULT_TIMEOUT,
   PROP_MAX_TIMEOUT,
+  PROP_OUTPUT_LIMIT,
   PROP_VERBOSE,
   PROP_IDLE,
   N_PROPS
@@ -331,6 +333,7 @@ new_session_of_type (LlmsbxSessionTable  *self,
                           "lang", name,
                           "commit-container", FALSE,
                           "keep-template", FALSE,
+                          "output-limit", self->output_limit,
                           "verbose", self->verbose,
                           NULL);
   if (self->client != NULL)
@@ -1494,6 +1497,7 @@ llmsbx_session_table_get_property (GObject    *object,
     case PROP_IDLE_TIMEOUT: g_value_set_double (value, self->idle_timeout); break;
     case PROP_DEFAULT_TIMEOUT: g_value_set_double (value, self->default_timeout); break;
     case PROP_MAX_TIMEOUT: g_value_set_double (value, self->max_timeout); break;
+    case PROP_OUTPUT_LIMIT: g_value_set_uint64 (value, self->output_limit); break;
     case PROP_VERBOSE: g_value_set_boolean (value, self->verbose); break;
     case PROP_IDLE: g_value_set_boolean (value, self->idle); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1536,6 +1540,7 @@ llmsbx_session_table_set_property (GObject      *object,
     case PROP_IDLE_TIMEOUT: self->idle_timeout = g_value_get_double (value); break;
     case PROP_DEFAULT_TIMEOUT: self->default_timeout = g_value_get_double (value); break;
     case PROP_MAX_TIMEOUT: self->max_timeout = g_value_get_double (value); break;
+    case PROP_OUTPUT_LIMIT: self->output_limit = g_value_get_uint64 (value); break;
     case PROP_VERBOSE: self->verbose = g_value_get_boolean (value); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1653,6 +1658,16 @@ llmsbx_session_table_class_init (LlmsbxSessionTableClass *klass)
   properties[PROP_MAX_TIMEOUT] =
     g_param_spec_double ("max-timeout", NULL, NULL, 0.001, G_MAXDOUBLE,
                          LLMSBX_SESSION_TABLE_DEFAULT_MAX_TIMEOUT, flags | G_PARAM_CONSTRUCT);
+  /**
+   * LlmsbxSessionTable:output-limit:
+   *
+   * Bytes of each output stream a run keeps; past it output is dropped and
+   * the result says truncated. Lower than a session's own default, since
+   * results travel to clients whole (an MCP reply carries them twice).
+   */
+  properties[PROP_OUTPUT_LIMIT] =
+    g_param_spec_uint64 ("output-limit", NULL, NULL, 1, G_MAXUINT64,
+                         LLMSBX_SESSION_TABLE_DEFAULT_OUTPUT_LIMIT, flags | G_PARAM_CONSTRUCT);
   /**
    * LlmsbxSessionTable:verbose:
    *

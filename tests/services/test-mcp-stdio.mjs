@@ -81,6 +81,12 @@ test('what cannot run is a tool error (isError), which the model reads', async (
   assert.match(refused.content[0].text, /security policy/i);
 });
 
+test('output is bounded, and the result says it was cut', async () => {
+  const result = await execute({ code: 'print("x" * 3_000_000)' });
+  assert.equal(result.structuredContent.truncated, true);
+  assert.equal(result.structuredContent.stdout.length, 1024 * 1024);
+});
+
 test('sandboxes have no network: only the loopback interface', async () => {
   const result = await execute({ code: 'print(sorted(l.split(":")[0].strip() for l in open("/proc/net/dev").readlines()[2:]))' });
   assert.equal(result.structuredContent.stdout, "['lo']\n");

@@ -601,6 +601,7 @@ test_safe_defaults (void)
   g_autoptr(GVariant) configs = NULL;
   g_autoptr(GError) error = NULL;
   gboolean commit = TRUE, keep = TRUE;
+  guint64 output_limit = 0;
   const char *network = NULL;
 
   g_assert_true (llmsbx_session_table_check_config (table, &error));
@@ -612,9 +613,10 @@ test_safe_defaults (void)
   session = llmsbx_session_table_new_session (table, "Python", &error);
   g_assert_no_error (error);
   g_assert_cmpstr (llmsbx_sandbox_session_get_lang (session), ==, "python");
-  g_object_get (session, "commit-container", &commit, "keep-template", &keep, NULL);
+  g_object_get (session, "commit-container", &commit, "keep-template", &keep, "output-limit", &output_limit, NULL);
   g_assert_false (commit);
   g_assert_false (keep);
+  g_assert_cmpuint (output_limit, ==, 1024 * 1024);
   g_assert_nonnull (llmsbx_sandbox_session_get_security_policy (session));
 
   configs = g_variant_ref (llmsbx_sandbox_session_get_runtime_configs (session));
