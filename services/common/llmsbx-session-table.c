@@ -334,6 +334,7 @@ new_session_of_type (LlmsbxSessionTable  *self,
                           "commit-container", FALSE,
                           "keep-template", FALSE,
                           "output-limit", self->output_limit,
+                          "default-timeout", self->default_timeout,
                           "verbose", self->verbose,
                           NULL);
   if (self->client != NULL)
@@ -1645,7 +1646,8 @@ llmsbx_session_table_class_init (LlmsbxSessionTableClass *klass)
   /**
    * LlmsbxSessionTable:default-timeout:
    *
-   * Seconds a run may take when its client names no timeout.
+   * Seconds a run may take when its client names no timeout; also the
+   * sessions' #LlmsbxSandboxSession:default-timeout, for their commands.
    */
   properties[PROP_DEFAULT_TIMEOUT] =
     g_param_spec_double ("default-timeout", NULL, NULL, 0.001, G_MAXDOUBLE,
