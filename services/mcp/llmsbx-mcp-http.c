@@ -368,6 +368,7 @@ typedef struct {
   HttpClient        *client;
   SoupServerMessage *msg;
   gulong             finished_handler;
+  gulong             disconnected_handler;
   gboolean           finished;     /* the connection is gone */
   gboolean           stream;       /* answering with text/event-stream */
   gboolean           initialize;   /* the client exists once this succeeds */
@@ -392,7 +393,10 @@ post_new (LlmsbxMcpHttp     *self,
   post->http = g_object_ref (self);
   post->client = client_ref (client);
   post->msg = g_object_ref (msg);
+  /* A client may leave before its answer (which does not cancel the call,
+   * as the spec says): the message is not touched again. */
   post->finished_handler = g_signal_connect (msg, "finished", G_CALLBACK (on_post_finished), post);
+  post->disconnected_handler = g_signal_connect (msg, "disconnected", G_CALLBACK (on_post_finished), post);
   client->posts++;
   destroy_expiry (client);
   return post;
@@ -404,6 +408,7 @@ post_free (Post *post)
   post->client->posts--;
   client_arm_expiry (post->client);
   g_signal_handler_disconnect (post->msg, post->finished_handler);
+  g_signal_handler_disconnect (post->msg, post->disconnected_handler);
   g_object_unref (post->msg);
   client_unref (post->client);
   g_object_unref (post->http);

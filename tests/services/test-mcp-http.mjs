@@ -179,6 +179,31 @@ test('the Host header must name this machine (DNS rebinding)', async () => {
   assert.equal(status, 403);
 });
 
+test('a client that leaves during a call does not cancel it, nor break the server', async () => {
+  const session = await rawSession();
+  const controller = new AbortController();
+  const call = post(JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'tools/call',
+                                     params: { name: 'execute_code', arguments: { code: 'import time\ntime.sleep(3)' } } }),
+                    { 'Mcp-Session-Id': session });
+  for (const accept of ['application/json', 'application/json, text/event-stream']) {
+    const leaving = fetch(server.url, {
+      method: 'POST', signal: controller.signal,
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', Accept: accept,
+                 'Mcp-Session-Id': session },
+      body: JSON.stringify({ jsonrpc: '2.0', id: accept, method: 'tools/call',
+                             params: { name: 'execute_code', arguments: { code: 'import time\ntime.sleep(3)' } } }),
+    });
+    leaving.catch(() => {});
+  }
+  await waitForSandboxes((n) => n === 3, 'while the calls run');
+  controller.abort();
+  const pong = await post(JSON.stringify({ jsonrpc: '2.0', id: 10, method: 'ping' }), { 'Mcp-Session-Id': session });
+  assert.equal(pong.status, 200);
+  // The calls of the clients that left run to their end; their sandboxes go.
+  assert.equal((await call).status, 200);
+  await waitForSandboxes((n) => n === 0, 'after the calls ended');
+});
+
 test('a client that accepts only JSON gets its tool result as JSON', async () => {
   const session = await rawSession();
   const response = await post(JSON.stringify({ jsonrpc: '2.0', id: 5, method: 'tools/call',
