@@ -3,6 +3,7 @@
 #
 #   build-offline.sh [--engine docker|podman] [--force] LANG...
 #   build-offline.sh [--engine docker|podman] [--force] --all
+#   build-offline.sh [--engine docker|podman] [--force] --tag IMAGE LANG
 #   build-offline.sh [--engine docker|podman] --list
 #
 # Each images/LANG/recipe.conf names the image and what goes into it. The root
@@ -11,6 +12,13 @@
 # build. The image is labelled with a hash of recipe.conf and Dockerfile; a build is
 # skipped when the image is still the one such a build made (it carries the current
 # hash and its history is the import alone), unless --force is given.
+# --tag builds one recipe under another name (a test image), leaving IMAGE alone.
+#
+# A recipe with RUNNER=DIR also gets llmsbx-runner, compiled here statically
+# from its sources (runner/ beside this directory in the source tree,
+# images/runner/ where installed, or $LLMSBX_RUNNER_SOURCE), and its Python
+# and Node.js adapters, in DIR; their sources are part of the recipe hash, so
+# a changed runner rebuilds the images that carry it.
 #
 # recipe.conf is parsed here rather than sourced: its values become command
 # arguments, so each one is checked against a narrow character set first.
@@ -28,6 +36,7 @@ engine=docker
 force=0
 all=0
 list=0
+tag=
 tmp=
 
 say () { printf '%s: %s\n' "$prog" "$*"; }
@@ -37,6 +46,7 @@ usage () {
   printf '%s\n' \
     "usage: $prog [--engine docker|podman] [--force] LANG..." \
     "       $prog [--engine docker|podman] [--force] --all" \
+    "       $prog [--engine docker|podman] [--force] --tag IMAGE LANG" \
     "       $prog [--engine docker|podman] --list" >&2
   exit 2
 }
@@ -51,9 +61,9 @@ available () {
   printf '%s\n' "$names"
 }
 
-# read_recipe FILE: sets IMAGE, PACKAGES, ENV and WORKDIR from FILE.
+# read_recipe FILE: sets IMAGE, PACKAGES, ENV, WORKDIR and RUNNER from FILE.
 read_recipe () {
-  IMAGE='' PACKAGES='' ENV='' WORKDIR=''
+  IMAGE='' PACKAGES='' ENV='' WORKDIR='' RUNNER=''
   n=0
   while IFS= read -r line || [ -n "$line" ]; do
     n=$((n + 1))
@@ -76,7 +86,8 @@ read_recipe () {
       PACKAGES) PACKAGES=$value ;;
       ENV) ENV=$value ;;
       WORKDIR) WORKDIR=$value ;;
-      *) die "$1:$n: unknown key $key (known: IMAGE, PACKAGES, ENV, WORKDIR)" ;;
+      RUNNER) RUNNER=$value ;;
+      *) die "$1:$n: unknown key $key (known: IMAGE, PACKAGES, ENV, WORKDIR, RUNNER)" ;;
     esac
   done < "$1"
 
@@ -103,6 +114,27 @@ read_recipe () {
   case $WORKDIR in
     *' '* | *..* | *[!A-Za-z0-9_./-]*) die "$1: WORKDIR may only contain letters, digits and _./- (no ..)" ;;
   esac
+  case $RUNNER in
+    '') ;;
+    /*[!/]) case $RUNNER in
+              *' '* | *..* | *[!A-Za-z0-9_./-]*) die "$1: RUNNER may only contain letters, digits and _./- (no ..)" ;;
+            esac ;;
+    *) die "$1: RUNNER must be an absolute directory like /usr/libexec/llmsbx" ;;
+  esac
+}
+
+# The runner's sources, in the order they are hashed.
+runner_files='llmsbx-runner.c llmsbx-runner-protocol.h python/llmsbx_runner_python.py node/llmsbx_runner_node.js'
+
+# runner_source: the directory holding the runner's sources, or a clear error.
+runner_source () {
+  for d in ${LLMSBX_RUNNER_SOURCE:-} "$here/../runner" "$here/runner"; do
+    if [ -f "$d/llmsbx-runner.c" ]; then
+      (CDPATH='' cd -- "$d" && pwd)
+      return 0
+    fi
+  done
+  die "the recipe wants llmsbx-runner, but its sources are not in $here/../runner or $here/runner; set LLMSBX_RUNNER_SOURCE"
 }
 
 # recipe_dir LANG: the directory of LANG's recipe, or a clear error.
@@ -115,8 +147,29 @@ recipe_dir () {
   printf '%s\n' "$here/$1"
 }
 
+# recipe_hash DIR: after read_recipe; the runner's sources count when RUNNER is set.
 recipe_hash () {
-  cat -- "$1/recipe.conf" "$1/Dockerfile" | sha256sum | cut -d' ' -f1
+  if [ -n "$RUNNER" ]; then
+    src=$(runner_source) || exit 1
+    # shellcheck disable=SC2086
+    (cd -- "$src" && cat -- "$1/recipe.conf" "$1/Dockerfile" $runner_files) | sha256sum | cut -d' ' -f1
+  else
+    cat -- "$1/recipe.conf" "$1/Dockerfile" | sha256sum | cut -d' ' -f1
+  fi
+}
+
+# build_runner DIR: compiles the runner statically into DIR, with its adapter.
+build_runner () {
+  src=$(runner_source) || exit 1
+  cc=${CC:-cc}
+  command -v "$cc" >/dev/null 2>&1 || die "building llmsbx-runner needs a C compiler (apt-get install gcc libc6-dev)"
+  mkdir -p "$1"
+  say "+ $cc -static -O2 -s -o $1/llmsbx-runner $src/llmsbx-runner.c"
+  "$cc" -static -O2 -s -o "$1/llmsbx-runner" "$src/llmsbx-runner.c" ||
+    die "compiling llmsbx-runner failed (a static link needs libc6-dev)"
+  cp -- "$src/python/llmsbx_runner_python.py" "$src/node/llmsbx_runner_node.js" "$1/"
+  chmod 0755 "$1/llmsbx-runner"
+  chmod 0644 "$1/llmsbx_runner_python.py" "$1/llmsbx_runner_node.js"
 }
 
 # image_state IMAGE HASH: up-to-date when IMAGE is what a build of the recipe
@@ -160,6 +213,9 @@ build_one () {
   dir=$(recipe_dir "$lang")
   read_recipe "$dir/recipe.conf"
   hash=$(recipe_hash "$dir")
+  if [ -n "$tag" ]; then
+    IMAGE=$tag
+  fi
 
   state=$(image_state "$IMAGE" "$hash")
   if [ $force = 0 ] && [ "$state" = up-to-date ]; then
@@ -175,13 +231,22 @@ build_one () {
   include=$(printf '%s' "$PACKAGES" | tr -s ' ' ',')
 
   say "$lang: building $IMAGE from Debian $suite packages: $PACKAGES"
+  # The runner goes in with a hook too; without RUNNER that hook does nothing.
+  runner_hook=':'
+  if [ -n "$RUNNER" ]; then
+    build_runner "$tmp/runner"
+    # shellcheck disable=SC2016
+    runner_hook='mkdir -p "$1$LLMSBX_RUNNER_DIR" && cp -p "$LLMSBX_RUNNER_STAGE"/* "$1$LLMSBX_RUNNER_DIR"/'
+  fi
   say "+ mmdebstrap --variant=minbase --include=$include --customize-hook='mkdir -p \"\$1$WORKDIR\"' $suite $tmp/rootfs.tar"
-  # The hook reads WORKDIR from the environment, so no value is pasted into shell code.
+  # The hooks read their values from the environment, so none is pasted into shell code.
   # Without a terminal mmdebstrap reads a sources.list from standard input: an
   # empty one makes it use its default mirror, also where CI gives no stdin.
   # shellcheck disable=SC2016
-  LLMSBX_WORKDIR=$WORKDIR mmdebstrap --variant=minbase --include="$include" \
+  LLMSBX_WORKDIR=$WORKDIR LLMSBX_RUNNER_DIR=$RUNNER LLMSBX_RUNNER_STAGE=$tmp/runner \
+    mmdebstrap --variant=minbase --include="$include" \
     --customize-hook='mkdir -p "$1$LLMSBX_WORKDIR"' \
+    --customize-hook="$runner_hook" \
     "$suite" "$tmp/rootfs.tar" </dev/null ||
     die "$lang: mmdebstrap failed; its messages above say why"
 
@@ -218,6 +283,8 @@ while [ $# -gt 0 ]; do
     --engine) [ $# -ge 2 ] || usage; engine=$2; shift 2 ;;
     --engine=*) engine=${1#--engine=}; shift ;;
     --force) force=1; shift ;;
+    --tag) [ $# -ge 2 ] || usage; tag=$2; shift 2 ;;
+    --tag=*) tag=${1#--tag=}; shift ;;
     --all) all=1; shift ;;
     --list) list=1; shift ;;
     -h | --help) usage ;;
@@ -233,11 +300,20 @@ case $engine in
 esac
 
 if [ $list = 1 ]; then
-  if [ $# != 0 ] || [ $all = 1 ] || [ $force = 1 ]; then
+  if [ $# != 0 ] || [ $all = 1 ] || [ $force = 1 ] || [ -n "$tag" ]; then
     usage
   fi
   list_recipes
   exit 0
+fi
+
+if [ -n "$tag" ]; then
+  if [ $all = 1 ] || [ $# != 1 ] || [ $list = 1 ]; then
+    usage
+  fi
+  case $tag in
+    '' | *[!a-z0-9._/:-]*) die "--tag must be a lowercase image name like llmsbx/python:test" ;;
+  esac
 fi
 
 if [ $all = 1 ]; then

@@ -29,6 +29,7 @@ typedef struct
   char    *tls_key_file;
   gboolean tls_verify;
   double   connect_timeout;
+  double   request_timeout;
   guint    request_count;  /* atomic */
 } LlmsbxBackendPrivate;
 
@@ -43,6 +44,7 @@ enum {
   PROP_TLS_KEY_FILE,
   PROP_TLS_VERIFY,
   PROP_CONNECT_TIMEOUT,
+  PROP_REQUEST_TIMEOUT,
   PROP_REQUEST_COUNT,
   N_PROPS
 };
@@ -108,6 +110,35 @@ llmsbx_backend_real_commit (LlmsbxBackend *self, const char *sandbox_id, const c
   return not_supported (self, "commit sandboxes", error);
 }
 
+/* A backend that does not say otherwise is usable when it connects. */
+static gboolean
+llmsbx_backend_real_probe (LlmsbxBackend *self, GCancellable *cancellable, GError **error)
+{
+  return LLMSBX_BACKEND_GET_CLASS (self)->connect (self, cancellable, error);
+}
+
+static GPtrArray *
+llmsbx_backend_real_list_sandboxes (LlmsbxBackend *self, const char * const *label_selector,
+                                    GCancellable *cancellable, GError **error)
+{
+  not_supported (self, "list its sandboxes", error);
+  return NULL;
+}
+
+static gboolean
+llmsbx_backend_real_get_archive_to_stream (LlmsbxBackend *self, const char *sandbox_id, const char *path,
+                                           GOutputStream *output, GCancellable *cancellable, GError **error)
+{
+  g_autoptr(GBytes) archive = llmsbx_backend_get_archive (self, sandbox_id, path, cancellable, error);
+  gsize size;
+  const void *data;
+
+  if (archive == NULL)
+    return FALSE;
+  data = g_bytes_get_data (archive, &size);
+  return g_output_stream_write_all (output, data, size, NULL, cancellable, error);
+}
+
 static void
 llmsbx_backend_finalize (GObject *object)
 {
@@ -137,6 +168,7 @@ llmsbx_backend_get_property (GObject *object, guint prop_id, GValue *value, GPar
     case PROP_TLS_KEY_FILE: g_value_set_string (value, priv->tls_key_file); break;
     case PROP_TLS_VERIFY: g_value_set_boolean (value, priv->tls_verify); break;
     case PROP_CONNECT_TIMEOUT: g_value_set_double (value, priv->connect_timeout); break;
+    case PROP_REQUEST_TIMEOUT: g_value_set_double (value, priv->request_timeout); break;
     case PROP_REQUEST_COUNT: g_value_set_uint (value, llmsbx_backend_get_request_count (self)); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -157,6 +189,7 @@ llmsbx_backend_set_property (GObject *object, guint prop_id, const GValue *value
     case PROP_TLS_KEY_FILE: replace_str (&priv->tls_key_file, g_value_get_string (value)); break;
     case PROP_TLS_VERIFY: priv->tls_verify = g_value_get_boolean (value); break;
     case PROP_CONNECT_TIMEOUT: priv->connect_timeout = g_value_get_double (value); break;
+    case PROP_REQUEST_TIMEOUT: priv->request_timeout = g_value_get_double (value); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -175,6 +208,9 @@ llmsbx_backend_class_init (LlmsbxBackendClass *klass)
   klass->remove_image = llmsbx_backend_real_remove_image;
   klass->attach_sandbox = llmsbx_backend_real_attach_sandbox;
   klass->commit = llmsbx_backend_real_commit;
+  klass->probe = llmsbx_backend_real_probe;
+  klass->list_sandboxes = llmsbx_backend_real_list_sandboxes;
+  klass->get_archive_to_stream = llmsbx_backend_real_get_archive_to_stream;
 
   /**
    * LlmsbxBackend:name:
@@ -240,6 +276,18 @@ llmsbx_backend_class_init (LlmsbxBackendClass *klass)
    */
   properties[PROP_CONNECT_TIMEOUT] =
     g_param_spec_double ("connect-timeout", NULL, NULL, 0.0, G_MAXDOUBLE, 2.0,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * LlmsbxBackend:request-timeout:
+   *
+   * Seconds the engine may take to send anything in answer to a request
+   * before the engine is reported unavailable, as docker-py's `timeout`.
+   * Output streamed while a command runs, pulls and builds are not bounded
+   * by it (a command has its own timeout). 0 for no bound.
+   */
+  properties[PROP_REQUEST_TIMEOUT] =
+    g_param_spec_double ("request-timeout", NULL, NULL, 0.0, G_MAXDOUBLE, 300.0,
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS);
 
   /**
@@ -380,6 +428,21 @@ llmsbx_backend_get_connect_timeout (LlmsbxBackend *self)
 
   g_return_val_if_fail (LLMSBX_IS_BACKEND (self), 0.0);
   return priv->connect_timeout;
+}
+
+/**
+ * llmsbx_backend_get_request_timeout:
+ * @self: a #LlmsbxBackend
+ *
+ * Returns: the #LlmsbxBackend:request-timeout in seconds
+ */
+double
+llmsbx_backend_get_request_timeout (LlmsbxBackend *self)
+{
+  LlmsbxBackendPrivate *priv = llmsbx_backend_get_instance_private (self);
+
+  g_return_val_if_fail (LLMSBX_IS_BACKEND (self), 0.0);
+  return priv->request_timeout;
 }
 
 /**
@@ -586,7 +649,10 @@ llmsbx_backend_attach_sandbox (LlmsbxBackend *self,
  * @error: return location for a #GError
  *
  * Runs one command. Fails with %LLMSBX_ERROR_TIMEOUT when the request's
- * deadline passes; the process may then still be running.
+ * deadline passes; the process may then still be running. Fails with
+ * %LLMSBX_ERROR_COMMAND_NOT_STARTED when the engine could not start it (its
+ * program or working directory is missing, or the sandbox is at its process
+ * limit), a failure that may pass: the caller may try again.
  *
  * Returns: %TRUE when the command ran (whatever its exit status)
  */
@@ -634,7 +700,9 @@ llmsbx_backend_exec (LlmsbxBackend         *self,
  * @error: return location for a #GError
  *
  * Unpacks @archive into @dest_dir. Fails with %LLMSBX_ERROR_FILE_NOT_FOUND
- * when @dest_dir does not exist.
+ * when @dest_dir does not exist, and with %G_IO_ERROR_EXISTS when an entry
+ * would replace an existing directory with a non-directory or the reverse
+ * (which never happens: entries before it may have been unpacked).
  *
  * Returns: %TRUE on success
  */
@@ -689,6 +757,41 @@ llmsbx_backend_get_archive (LlmsbxBackend *self,
 }
 
 /**
+ * llmsbx_backend_get_archive_to_stream:
+ * @self: a #LlmsbxBackend
+ * @sandbox_id: the sandbox
+ * @path: a file or directory in the sandbox
+ * @output: where the archive goes; not closed
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Writes a tar archive of @path, as llmsbx_backend_get_archive() returns
+ * it, to @output as it arrives from the engine, so that an archive of any
+ * size costs bounded memory. An error of @output (a size limit, a full disk)
+ * is returned as it is. Fails with %LLMSBX_ERROR_FILE_NOT_FOUND when @path
+ * does not exist.
+ *
+ * Returns: %TRUE when the whole archive was written
+ */
+gboolean
+llmsbx_backend_get_archive_to_stream (LlmsbxBackend  *self,
+                                      const char     *sandbox_id,
+                                      const char     *path,
+                                      GOutputStream  *output,
+                                      GCancellable   *cancellable,
+                                      GError        **error)
+{
+  g_return_val_if_fail (LLMSBX_IS_BACKEND (self), FALSE);
+  g_return_val_if_fail (sandbox_id != NULL, FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+  g_return_val_if_fail (G_IS_OUTPUT_STREAM (output), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return LLMSBX_BACKEND_GET_CLASS (self)->get_archive_to_stream (self, sandbox_id, path, output,
+                                                                cancellable, error);
+}
+
+/**
  * llmsbx_backend_commit:
  * @self: a #LlmsbxBackend
  * @sandbox_id: the sandbox
@@ -739,4 +842,95 @@ llmsbx_backend_remove_sandbox (LlmsbxBackend *self,
 
   CHECK_VFUNC (self, remove_sandbox, FALSE);
   return LLMSBX_BACKEND_GET_CLASS (self)->remove_sandbox (self, sandbox_id, cancellable, error);
+}
+
+/**
+ * llmsbx_backend_probe:
+ * @self: a #LlmsbxBackend
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Says whether the backend is usable here, cheaply: an engine backend pings its
+ * engine with a short timeout. The registry probes backends, by falling rank,
+ * to choose one for a session that names none (see
+ * llmsbx_registry_get_default_backend_name()). The error, usually
+ * %LLMSBX_ERROR_BACKEND_UNAVAILABLE, says why the backend cannot be used.
+ *
+ * Returns: %TRUE when the backend is usable
+ */
+gboolean
+llmsbx_backend_probe (LlmsbxBackend *self,
+                      GCancellable  *cancellable,
+                      GError       **error)
+{
+  g_return_val_if_fail (LLMSBX_IS_BACKEND (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  CHECK_VFUNC (self, probe, FALSE);
+  return LLMSBX_BACKEND_GET_CLASS (self)->probe (self, cancellable, error);
+}
+
+/**
+ * llmsbx_backend_list_sandboxes:
+ * @self: a #LlmsbxBackend
+ * @label_selector: (array zero-terminated=1) (nullable): labels every sandbox
+ *   listed must carry: `key=value` entries (the label has that value) and
+ *   `key` entries (the label is set); %NULL or empty for all of them
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Lists this backend's sandboxes that match @label_selector, running or not,
+ * with their labels: how the sandboxes of a crashed process are found and
+ * removed (every sandbox a session creates carries `io.llmsbx.managed-by` and
+ * `io.llmsbx.session` labels), and how a pool finds its own. Sandboxes the
+ * library did not create are listed too when they match.
+ *
+ * Returns: (transfer container) (element-type LlmsbxSandboxInfo): the
+ *   sandboxes, in no particular order, or %NULL on error
+ */
+GPtrArray *
+llmsbx_backend_list_sandboxes (LlmsbxBackend       *self,
+                               const char * const  *label_selector,
+                               GCancellable        *cancellable,
+                               GError             **error)
+{
+  g_return_val_if_fail (LLMSBX_IS_BACKEND (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  CHECK_VFUNC (self, list_sandboxes, NULL);
+  return LLMSBX_BACKEND_GET_CLASS (self)->list_sandboxes (self, label_selector, cancellable, error);
+}
+
+/**
+ * llmsbx_backend_render_preset:
+ * @self: a #LlmsbxBackend
+ * @preset: a preset whose settings for this backend are to be made
+ * @error: return location for a #GError
+ *
+ * Turns the backend-neutral limits of @preset
+ * (llmsbx_security_preset_get_limits()) into this backend's own settings and
+ * sets them on @preset: the runtime configs for an engine backend, a pod
+ * manifest fragment for Kubernetes. llmsbx_get_security_preset() calls this;
+ * it needs no engine. Fails when the backend renders no presets, or with
+ * %LLMSBX_ERROR_INVALID_ARGUMENT for limits it cannot enforce.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+llmsbx_backend_render_preset (LlmsbxBackend         *self,
+                              LlmsbxSecurityPreset  *preset,
+                              GError               **error)
+{
+  g_return_val_if_fail (LLMSBX_IS_BACKEND (self), FALSE);
+  g_return_val_if_fail (preset != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (LLMSBX_BACKEND_GET_CLASS (self)->render_preset == NULL)
+    {
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_NOT_SUPPORTED,
+                   "The %s backend has no security presets",
+                   llmsbx_backend_get_name (self) ? llmsbx_backend_get_name (self) : G_OBJECT_TYPE_NAME (self));
+      return FALSE;
+    }
+  return LLMSBX_BACKEND_GET_CLASS (self)->render_preset (self, preset, error);
 }

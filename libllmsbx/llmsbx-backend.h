@@ -10,8 +10,12 @@
 #include "llmsbx-container-spec.h"
 #include "llmsbx-exec-request.h"
 #include "llmsbx-output-collector.h"
+#include "llmsbx-sandbox-info.h"
 
 G_BEGIN_DECLS
+
+/* Defined in llmsbx-security-preset.h, which needs this header. */
+typedef struct _LlmsbxSecurityPreset LlmsbxSecurityPreset;
 
 #define LLMSBX_TYPE_BACKEND (llmsbx_backend_get_type ())
 LLMSBX_AVAILABLE_IN_ALL
@@ -31,14 +35,41 @@ G_DECLARE_DERIVABLE_TYPE (LlmsbxBackend, llmsbx_backend, LLMSBX, BACKEND, GObjec
  * @attach_sandbox: make sure an existing sandbox is running and return its full id.
  * @exec: run @request in the sandbox, append output to @output and return the exit status.
  *   When the request's deadline passes it fails with %LLMSBX_ERROR_TIMEOUT (the process may
- *   still be running; the caller kills it).
- * @put_archive: unpack a tar archive into the existing directory @dest_dir.
+ *   still be running; the caller kills it). When the engine could not start the process
+ *   (a missing program or working directory, a full process limit) it fails with
+ *   %LLMSBX_ERROR_COMMAND_NOT_STARTED, whatever exit status the engine reported.
+ *   The request's @stdin_data, when set, is written to the process's standard input.
+ * @put_archive: unpack a tar archive into the existing directory @dest_dir. An entry
+ *   must never replace an existing directory with a non-directory, or the reverse: such
+ *   an archive fails with %G_IO_ERROR_EXISTS.
  * @get_archive: return a tar archive of @path, following @path itself when it is a symbolic link.
  * @commit: commit the sandbox's filesystem to the image @image.
  * @remove_sandbox: stop and remove a sandbox and its anonymous volumes.
+ * @probe: say whether the backend is usable here, cheaply (for an engine, a ping with a
+ *   short timeout), with a #GError that says why not. The registry probes backends by
+ *   falling rank to choose one when a session names none. The default calls @connect.
+ * @list_sandboxes: the sandboxes of this backend that carry every label of a selector
+ *   (`key=value` or `key`), as #LlmsbxSandboxInfo: how leftovers are found and reaped,
+ *   and how a pool finds its own. Not implemented by default.
+ * @render_preset: turn the backend-neutral #LlmsbxSecurityLimits of a preset
+ *   (llmsbx_security_preset_get_limits()) into this backend's settings, set on the preset
+ *   with llmsbx_security_preset_set_runtime_config() (docker-py runtime configs) or
+ *   llmsbx_security_preset_set_pod_manifest_fragment(). Fails with
+ *   %LLMSBX_ERROR_INVALID_ARGUMENT for limits the backend cannot enforce. A backend
+ *   without it gets no presets.
+ * @get_archive_to_stream: write a tar archive of @path to @output as it arrives, so that
+ *   no archive is held in memory whatever its size. An error of @output is returned
+ *   unchanged; @output is not closed. The default implementation writes what @get_archive
+ *   returns.
  *
  * Virtual methods of a backend. All are synchronous and may be called from any thread,
- * one at a time per sandbox.
+ * one at a time per sandbox. @render_preset needs no engine and may be called on a
+ * backend that never connected.
+ *
+ * Contract v2 took @probe, @list_sandboxes, @render_preset and @get_archive_to_stream
+ * from the padding, so plugins built before them keep working and get the defaults. The padding left is
+ * meant for an attached bidirectional exec stream and for settings a backend declares
+ * itself; `tests/unit/test-abi.c` pins the size of this structure.
  */
 struct _LlmsbxBackendClass
 {
@@ -98,8 +129,25 @@ struct _LlmsbxBackendClass
                               GCancellable         *cancellable,
                               GError              **error);
 
+  gboolean   (*probe)          (LlmsbxBackend        *self,
+                                GCancellable         *cancellable,
+                                GError              **error);
+  GPtrArray *(*list_sandboxes) (LlmsbxBackend        *self,
+                                const char * const   *label_selector,
+                                GCancellable         *cancellable,
+                                GError              **error);
+  gboolean   (*render_preset)  (LlmsbxBackend        *self,
+                                LlmsbxSecurityPreset *preset,
+                                GError              **error);
+  gboolean (*get_archive_to_stream) (LlmsbxBackend  *self,
+                                     const char     *sandbox_id,
+                                     const char     *path,
+                                     GOutputStream  *output,
+                                     GCancellable   *cancellable,
+                                     GError        **error);
+
   /*< private >*/
-  gpointer padding[16];
+  gpointer padding[12];
 };
 
 LLMSBX_AVAILABLE_IN_ALL
@@ -119,6 +167,8 @@ LLMSBX_AVAILABLE_IN_ALL
 gboolean    llmsbx_backend_get_tls_verify    (LlmsbxBackend *self);
 LLMSBX_AVAILABLE_IN_ALL
 double      llmsbx_backend_get_connect_timeout (LlmsbxBackend *self);
+LLMSBX_AVAILABLE_IN_ALL
+double      llmsbx_backend_get_request_timeout (LlmsbxBackend *self);
 LLMSBX_AVAILABLE_IN_ALL
 guint       llmsbx_backend_get_request_count (LlmsbxBackend *self);
 LLMSBX_AVAILABLE_IN_ALL
@@ -178,6 +228,13 @@ GBytes  *llmsbx_backend_get_archive    (LlmsbxBackend         *self,
                                         GCancellable          *cancellable,
                                         GError               **error);
 LLMSBX_AVAILABLE_IN_ALL
+gboolean llmsbx_backend_get_archive_to_stream (LlmsbxBackend  *self,
+                                               const char     *sandbox_id,
+                                               const char     *path,
+                                               GOutputStream  *output,
+                                               GCancellable   *cancellable,
+                                               GError        **error);
+LLMSBX_AVAILABLE_IN_ALL
 gboolean llmsbx_backend_commit         (LlmsbxBackend         *self,
                                         const char            *sandbox_id,
                                         const char            *image,
@@ -187,6 +244,19 @@ LLMSBX_AVAILABLE_IN_ALL
 gboolean llmsbx_backend_remove_sandbox (LlmsbxBackend         *self,
                                         const char            *sandbox_id,
                                         GCancellable          *cancellable,
+                                        GError               **error);
+LLMSBX_AVAILABLE_IN_ALL
+gboolean llmsbx_backend_probe          (LlmsbxBackend         *self,
+                                        GCancellable          *cancellable,
+                                        GError               **error);
+LLMSBX_AVAILABLE_IN_ALL
+GPtrArray *llmsbx_backend_list_sandboxes (LlmsbxBackend       *self,
+                                          const char * const  *label_selector,
+                                          GCancellable        *cancellable,
+                                          GError             **error);
+LLMSBX_AVAILABLE_IN_ALL
+gboolean llmsbx_backend_render_preset  (LlmsbxBackend         *self,
+                                        LlmsbxSecurityPreset  *preset,
                                         GError               **error);
 
 G_END_DECLS

@@ -1,11 +1,22 @@
-/* llmsbx-code-writer.c: getting a run's code into the sandbox through the
- * environment of execs, without archive uploads.
+/* llmsbx-code-writer.c: getting a run's code into the sandbox with the exec
+ * that runs it, and removing it when the run is over.
  *
- * Code that fits in one chunk goes with the first run command itself: one
- * exec instead of an archive upload plus an exec, which matters because
- * Docker's archive upload costs as much as a whole exec. It also works on
- * read-only roots and in tmpfs workdirs, where Docker cannot unpack archives.
- * Larger code is sent in chunks first, one exec each. */
+ * The first command of a run is wrapped in a small shell script that writes
+ * the code file and then runs the command: one exec instead of an archive
+ * upload plus an exec, which matters because Docker's archive upload costs as
+ * much as a whole exec. It also works on read-only roots and in tmpfs
+ * workdirs, where Docker cannot unpack archives. Code up to
+ * LLMSBX_CODE_CHUNK_MAX bytes travels in the exec's environment; larger code
+ * on its standard input, in the same single request, at the speed of the
+ * connection.
+ *
+ * The script stays to wait for the command (where `exec` would have replaced
+ * it) so that it can remove the code file afterwards, keeping the command's
+ * exit status, 128 + N for a signal N included: no scratch file of the
+ * library outlives its run, so a commit never carries one and another user
+ * of the image never meets it. Commands after the first are wrapped the same
+ * way without writing, and the file goes with the last one, or with the
+ * first that fails. */
 #include "config.h"
 
 #include "llmsbx-code-writer-private.h"
@@ -13,28 +24,46 @@
 #include "llmsbx-guarded-exec-private.h"
 
 /* Each run has its own file, so a timed-out run's process can never read the
- * next run's code; the writer removes earlier files so nothing piles up. */
+ * next run's code; the writer removes what timed-out runs left behind. */
 #define CODE_DIR ".llmsbx"
 #define CODE_PREFIX "code-"
 #define CODE_VARIABLE "LLMSBX_CODE"
 
-/* sh -c CODE_WRITER llmsbx-code FILE new|append [COMMAND...]: writes (or
- * appends) $LLMSBX_CODE to FILE, then becomes COMMAND. A new file replaces
- * the earlier runs' files. The code is only ever expanded inside double
- * quotes, so the shell never parses it, and the variable is gone before the
- * user's program starts. Only builtins run unless there is cleaning to do. */
+/* sh -c CODE_WRITER llmsbx-code FILE SOURCE KEEP COMMAND...
+ *
+ * SOURCE `env`: writes $LLMSBX_CODE to FILE; a number N: the N bytes of
+ * standard input, which the command then no longer sees (it reads
+ * /dev/null, as without standard input); `none`: writes nothing. A new file
+ * first removes earlier runs' files. The code is only ever expanded inside
+ * double quotes, so the shell never parses it, and the variable is gone
+ * before COMMAND starts. Then runs COMMAND and removes FILE, unless KEEP is
+ * `keep` and COMMAND succeeded, exiting with COMMAND's status; the shell's
+ * own messages after writing are dropped, COMMAND's stderr is kept. Exit
+ * status 125 when FILE cannot be written
+ * completely. Only builtins run besides COMMAND and rm, and head and wc for
+ * code on standard input. */
 static const char code_writer[] =
-  "f=$1; m=$2; shift 2; d=${f%/*}\n"
-  "if [ \"$m\" = new ]; then\n"
+  "f=$1; s=$2; k=$3; shift 3\n"
+  "if [ \"$s\" != none ]; then\n"
+  "  d=${f%/*}\n"
   "  [ -d \"$d\" ] || mkdir -p -- \"$d\" || exit 125\n"
   "  for old in \"$d\"/" CODE_PREFIX "*; do [ -e \"$old\" ] && rm -f -- \"$d\"/" CODE_PREFIX "*; break; done\n"
-  "  printf '%s' \"$" CODE_VARIABLE "\" > \"$f\" || exit 125\n"
-  "else\n"
-  "  printf '%s' \"$" CODE_VARIABLE "\" >> \"$f\" || exit 125\n"
+  "  if [ \"$s\" = env ]; then\n"
+  "    printf '%s' \"$" CODE_VARIABLE "\" > \"$f\" || exit 125\n"
+  "  else\n"
+  "    head -c \"$s\" > \"$f\" && n=$(wc -c < \"$f\") && [ $n -eq \"$s\" ] || { rm -f -- \"$f\"; exit 125; }\n"
+  "    exec < /dev/null\n"
+  "  fi\n"
+  "  unset " CODE_VARIABLE " d old n\n"
   "fi\n"
-  "unset " CODE_VARIABLE " f m d old\n"
-  "[ $# -gt 0 ] && exec \"$@\"\n"
-  "exit 0\n";
+  /* The shell reports a command killed by a signal ("Killed") on its
+   * stderr, so that goes away, while the command gets the real one back in
+   * its own process: a redirection on the command itself would be the
+   * shell's too while it waits. */
+  "exec 3>&2 2>/dev/null\n"
+  "(exec 2>&3 3>&-; exec \"$@\"); s=$?\n"
+  "[ \"$k\" = keep ] && [ $s -eq 0 ] || rm -f -- \"$f\"\n"
+  "exit $s\n";
 
 /* A fresh path under @workdir for one run's code. */
 char *
@@ -49,74 +78,48 @@ llmsbx_code_writer_new_path (const char *workdir,
   return g_build_path ("/", workdir, name, NULL);
 }
 
-/* The argv and environment that write @chunk to @file (anew when
- * @first_chunk, else appending), then run @argv if given, with @env. */
-void
-llmsbx_code_writer_wrap (const char          *file,
-                         gboolean             first_chunk,
-                         const char          *chunk,
-                         gsize                chunk_length,
-                         const char * const  *argv,
-                         const char * const  *env,
-                         char              ***out_argv,
-                         char              ***out_env)
+/* A request that runs @argv with @env, first writing @code to @file unless
+ * @code is %NULL, and then removes @file unless @more_follow and @argv
+ * succeeded. Its workdir and deadline are the caller's to set. */
+LlmsbxExecRequest *
+llmsbx_code_writer_request (const char          *file,
+                            const char          *code,
+                            gboolean             more_follow,
+                            const char * const  *argv,
+                            const char * const  *env)
 {
   g_autoptr(GStrvBuilder) argv_builder = g_strv_builder_new ();
   g_autoptr(GStrvBuilder) env_builder = g_strv_builder_new ();
-  g_autofree char *entry = g_strdup_printf (CODE_VARIABLE "=%.*s", (int) chunk_length, chunk);
+  g_autofree char *source = NULL;
+  gsize length = code ? strlen (code) : 0;
+  g_auto(GStrv) wrapped = NULL;
+  LlmsbxExecRequest *request;
 
-  g_strv_builder_add_many (argv_builder, "sh", "-c", code_writer, "llmsbx-code", file,
-                           first_chunk ? "new" : "append", NULL);
-  if (argv != NULL)
-    g_strv_builder_addv (argv_builder, (const char **) argv);
   if (env != NULL)
     g_strv_builder_addv (env_builder, (const char **) env);
-  g_strv_builder_add (env_builder, entry);
 
-  *out_argv = g_strv_builder_end (argv_builder);
-  *out_env = g_strv_builder_end (env_builder);
-}
-
-/* Sends all but the last chunk of @code to @file; @last_chunk is set to the
- * offset of the last chunk, which travels with the first run command. */
-gboolean
-llmsbx_code_writer_send_leading (LlmsbxBackend       *backend,
-                                 const char          *sandbox_id,
-                                 const char          *workdir,
-                                 const char          *file,
-                                 const char          *code,
-                                 const char * const  *env,
-                                 double               timeout,
-                                 gsize               *last_chunk,
-                                 GCancellable        *cancellable,
-                                 GError             **error)
-{
-  gsize length = strlen (code);
-  gsize offset = 0;
-
-  while (length - offset > LLMSBX_CODE_CHUNK_MAX)
+  if (code == NULL)
+    source = g_strdup ("none");
+  else if (length <= LLMSBX_CODE_CHUNK_MAX)
     {
-      g_auto(GStrv) argv = NULL;
-      g_auto(GStrv) chunk_env = NULL;
-      int status = 0;
+      g_autofree char *entry = g_strconcat (CODE_VARIABLE "=", code, NULL);
 
-      llmsbx_code_writer_wrap (file, offset == 0, code + offset, LLMSBX_CODE_CHUNK_MAX, NULL, env,
-                               &argv, &chunk_env);
-      if (!llmsbx_guarded_exec (backend, sandbox_id, (const char * const *) argv,
-                                (const char * const *) chunk_env, workdir, timeout,
-                                NULL, &status, cancellable, error))
-        return FALSE;
-      if (status != 0)
-        {
-          g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED,
-                       "Could not write the code file %s in the sandbox (exit status %d)", file, status);
-          return FALSE;
-        }
-      offset += LLMSBX_CODE_CHUNK_MAX;
+      source = g_strdup ("env");
+      g_strv_builder_add (env_builder, entry);
     }
+  else
+    source = g_strdup_printf ("%" G_GSIZE_FORMAT, length);
 
-  *last_chunk = offset;
-  return TRUE;
+  g_strv_builder_add_many (argv_builder, "sh", "-c", code_writer, "llmsbx-code", file, source,
+                           more_follow ? "keep" : "last", NULL);
+  g_strv_builder_addv (argv_builder, (const char **) argv);
+  wrapped = g_strv_builder_end (argv_builder);
+
+  request = llmsbx_exec_request_new ((const char * const *) wrapped);
+  request->env = g_strv_builder_end (env_builder);
+  if (code != NULL && length > LLMSBX_CODE_CHUNK_MAX)
+    request->stdin_data = g_bytes_new (code, length);
+  return request;
 }
 
 /* Removes the directory under @workdir where the writer keeps code files,

@@ -34,6 +34,10 @@ G_BEGIN_DECLS
  * @LLMSBX_ERROR_PROTOCOL: the engine answered something this library cannot understand.
  * @LLMSBX_ERROR_SESSION_EXPIRED: the session outlived its session-timeout and was closed.
  * @LLMSBX_ERROR_LIBRARY_INSTALLATION_FAILED: the package manager failed to install a library.
+ * @LLMSBX_ERROR_COMMAND_NOT_STARTED: the engine could not start a command in a running
+ *   sandbox: its program or working directory is missing or not executable, or no
+ *   process could be started (the sandbox is at its `pids_limit`).
+ * @LLMSBX_ERROR_LIMIT_EXCEEDED: a copy is larger than the session's copy-limit.
  *
  * Error codes of the %LLMSBX_ERROR domain.
  */
@@ -57,6 +61,8 @@ typedef enum {
   LLMSBX_ERROR_PROTOCOL,
   LLMSBX_ERROR_SESSION_EXPIRED,
   LLMSBX_ERROR_LIBRARY_INSTALLATION_FAILED,
+  LLMSBX_ERROR_COMMAND_NOT_STARTED,
+  LLMSBX_ERROR_LIMIT_EXCEEDED,
 } LlmsbxError;
 
 LLMSBX_AVAILABLE_IN_ALL

@@ -48,6 +48,7 @@ llmsbx_exec_request_copy (const LlmsbxExecRequest *self)
   copy->workdir = g_strdup (self->workdir);
   copy->user = g_strdup (self->user);
   copy->deadline = self->deadline;
+  copy->stdin_data = self->stdin_data ? g_bytes_ref (self->stdin_data) : NULL;
   return copy;
 }
 
@@ -67,5 +68,6 @@ llmsbx_exec_request_free (LlmsbxExecRequest *self)
   g_strfreev (self->env);
   g_free (self->workdir);
   g_free (self->user);
+  g_clear_pointer (&self->stdin_data, g_bytes_unref);
   g_free (self);
 }

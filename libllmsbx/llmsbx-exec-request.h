@@ -20,8 +20,15 @@ G_BEGIN_DECLS
  * @user: (nullable): user to run as (`uid[:gid]` or a name); %NULL for the sandbox's user
  * @deadline: monotonic time (g_get_monotonic_time()) after which the backend gives up
  *   with %LLMSBX_ERROR_TIMEOUT; 0 for none
+ * @stdin_data: (nullable): bytes the command reads on its standard input,
+ *   followed by its end where the transport can say so (the engine backends
+ *   over TLS cannot: the command sees the data and no end of it); %NULL for
+ *   no standard input. A command that must work everywhere reads a known
+ *   length. The deadline covers sending it.
  *
- * A command for llmsbx_backend_exec().
+ * A command for llmsbx_backend_exec(). Make it with llmsbx_exec_request_new()
+ * and free it with llmsbx_exec_request_free(): fields may be added at the
+ * end, so plugins and applications never allocate it themselves.
  */
 typedef struct {
   char  **argv;
@@ -29,6 +36,7 @@ typedef struct {
   char   *workdir;
   char   *user;
   gint64  deadline;
+  GBytes *stdin_data;
 } LlmsbxExecRequest;
 
 LLMSBX_AVAILABLE_IN_ALL

@@ -6,27 +6,27 @@
 
 G_BEGIN_DECLS
 
-gboolean llmsbx_guarded_exec (LlmsbxBackend         *backend,
-                              const char            *sandbox_id,
-                              const char * const    *argv,
-                              const char * const    *env,
-                              const char            *workdir,
-                              double                 timeout,
-                              LlmsbxOutputCollector *output,
-                              int                   *exit_status,
-                              GCancellable          *cancellable,
-                              GError               **error);
+gint64   llmsbx_guarded_exec_deadline (double                 timeout);
 
-gboolean llmsbx_guarded_exec_full (LlmsbxBackend         *backend,
-                                   const char            *sandbox_id,
-                                   const char * const    *argv,
-                                   const char * const    *env,
-                                   const char            *workdir,
-                                   double                 timeout,
-                                   LlmsbxOutputCollector *output,
-                                   int                   *exit_status,
-                                   gboolean              *unstoppable,
-                                   GCancellable          *cancellable,
-                                   GError               **error);
+gboolean llmsbx_guarded_exec          (LlmsbxBackend         *backend,
+                                       const char            *sandbox_id,
+                                       const char * const    *argv,
+                                       const char * const    *env,
+                                       const char            *workdir,
+                                       double                 timeout,
+                                       LlmsbxOutputCollector *output,
+                                       int                   *exit_status,
+                                       GCancellable          *cancellable,
+                                       GError               **error);
+
+gboolean llmsbx_guarded_exec_request  (LlmsbxBackend         *backend,
+                                       const char            *sandbox_id,
+                                       LlmsbxExecRequest     *request,
+                                       double                 timeout,
+                                       LlmsbxOutputCollector *output,
+                                       int                   *exit_status,
+                                       gboolean              *unstoppable,
+                                       GCancellable          *cancellable,
+                                       GError               **error);
 
 G_END_DECLS

@@ -19,7 +19,9 @@
  * builtin, so finding and killing forks nothing: a fork bomb that used up the
  * sandbox's process limit cannot stop the sweep. Plain sh needs tr and grep.
  * Killing the process group as well catches children that scrubbed their
- * environment but stayed in the group. The engine may start a command a
+ * environment but stayed in the group. Each round stops what it finds before
+ * killing any of it, so a fork bomb cannot refill the sandbox with children
+ * of the processes killed first. The engine may start a command a
  * moment after its client gave up waiting, so the sweep only ends after a few
  * quiet rounds in a row (it sleeps only then, when forking works again). */
 static const char kill_script[] =
@@ -32,15 +34,16 @@ static const char kill_script[] =
   "}\n"
   "self=$$; round=0; quiet=0\n"
   "while [ $round -lt 100 ]; do\n"
-  "  found=0\n"
+  "  found=\n"
   "  for f in /proc/[0-9]*/environ; do\n"
   "    p=${f#/proc/}; p=${p%/environ}\n"
   "    [ \"$p\" = \"$self\" ] && continue\n"
   "    if has_token \"$1\" \"$f\" 2>/dev/null; then\n"
-  "      kill -KILL -- \"-$p\" 2>/dev/null; kill -KILL \"$p\" 2>/dev/null; found=1\n"
+  "      kill -STOP -- \"-$p\" 2>/dev/null; kill -STOP \"$p\" 2>/dev/null; found=\"$found $p\"\n"
   "    fi\n"
   "  done\n"
-  "  if [ $found = 0 ]; then\n"
+  "  for p in $found; do kill -KILL -- \"-$p\" 2>/dev/null; kill -KILL \"$p\" 2>/dev/null; done\n"
+  "  if [ -z \"$found\" ]; then\n"
   "    quiet=$((quiet + 1)); [ $quiet -ge 3 ] && exit 0; sleep 0.1\n"
   "  else\n"
   "    quiet=0\n"
@@ -57,9 +60,11 @@ static const char kill_launcher[] =
 
 /* How long the kill itself may take; it must not hang a timed-out session. */
 #define KILL_TIMEOUT_SECONDS 10
-/* At a full pids limit the engine now and then fails to start a command
- * (exit status 126): the sweep is tried again a few times. */
-#define KILL_ATTEMPTS 5
+/* At a full pids limit the engine often cannot start a command (the backend
+ * says so with LLMSBX_ERROR_COMMAND_NOT_STARTED): the sweep is started again
+ * after this pause, until its own deadline. Each try that does start kills
+ * some of what holds the slots. */
+#define KILL_RETRY_INTERVAL_US (G_USEC_PER_SEC / 10)
 
 static gboolean
 kill_token_processes (LlmsbxBackend  *backend,
@@ -77,7 +82,7 @@ kill_token_processes (LlmsbxBackend  *backend,
    * signal another user's. */
   request->deadline = g_get_monotonic_time () + KILL_TIMEOUT_SECONDS * G_USEC_PER_SEC;
 
-  for (guint attempt = 0; attempt < KILL_ATTEMPTS; attempt++)
+  for (;;)
     {
       g_autoptr(LlmsbxOutputCollector) output = llmsbx_output_collector_new (1024);
       g_autoptr(GBytes) said = NULL;
@@ -85,22 +90,23 @@ kill_token_processes (LlmsbxBackend  *backend,
       const char *text;
       gsize size;
 
-      if (!llmsbx_backend_exec (backend, sandbox_id, request, output, &status, NULL, &local_error))
+      if (llmsbx_backend_exec (backend, sandbox_id, request, output, &status, NULL, &local_error))
+        {
+          if (status == 0)
+            return TRUE;
+          said = llmsbx_output_collector_steal_bytes (output, LLMSBX_OUTPUT_STREAM_STDOUT);
+          text = g_bytes_get_data (said, &size);
+          reason = g_strstrip (g_utf8_make_valid (text ? text : "", size));
+          break;
+        }
+      if (!g_error_matches (local_error, LLMSBX_ERROR, LLMSBX_ERROR_COMMAND_NOT_STARTED) ||
+          g_get_monotonic_time () + KILL_RETRY_INTERVAL_US >= request->deadline)
         {
           g_propagate_prefixed_error (error, g_steal_pointer (&local_error),
                                       "the command that kills them failed: ");
           return FALSE;
         }
-      if (status == 0)
-        return TRUE;
-
-      said = llmsbx_output_collector_steal_bytes (output, LLMSBX_OUTPUT_STREAM_STDOUT);
-      text = g_bytes_get_data (said, &size);
-      g_free (reason);
-      reason = g_strstrip (g_utf8_make_valid (text ? text : "", size));
-      if (status != 126 || g_get_monotonic_time () >= request->deadline)
-        break;
-      g_usleep (G_USEC_PER_SEC / 10);
+      g_usleep (KILL_RETRY_INTERVAL_US);
     }
 
   if (status == 1)
@@ -112,29 +118,22 @@ kill_token_processes (LlmsbxBackend  *backend,
   return FALSE;
 }
 
-/**
- * llmsbx_guarded_exec_full:
- * @unstoppable: (out) (optional): set to %TRUE when the command timed out or
- *   was cancelled and what it started could not be killed; the sandbox may
- *   still run it, and the caller must not use the sandbox any more
- *
- * Like llmsbx_guarded_exec(), and says when a timed-out or cancelled
- * command could not be stopped.
- */
+/* Runs @request, which carries its own deadline, adding the token to its
+ * environment; @timeout is the limit the deadline stands for, for messages.
+ * @unstoppable is set to %TRUE when the command timed out or was cancelled
+ * and what it started could not be killed: the sandbox may still run it, and
+ * the caller must not use the sandbox any more. */
 gboolean
-llmsbx_guarded_exec_full (LlmsbxBackend         *backend,
-                          const char            *sandbox_id,
-                          const char * const    *argv,
-                          const char * const    *env,
-                          const char            *workdir,
-                          double                 timeout,
-                          LlmsbxOutputCollector *output,
-                          int                   *exit_status,
-                          gboolean              *unstoppable,
-                          GCancellable          *cancellable,
-                          GError               **error)
+llmsbx_guarded_exec_request (LlmsbxBackend         *backend,
+                             const char            *sandbox_id,
+                             LlmsbxExecRequest     *request,
+                             double                 timeout,
+                             LlmsbxOutputCollector *output,
+                             int                   *exit_status,
+                             gboolean              *unstoppable,
+                             GCancellable          *cancellable,
+                             GError               **error)
 {
-  g_autoptr(LlmsbxExecRequest) request = llmsbx_exec_request_new (argv);
   g_autoptr(GStrvBuilder) env_builder = g_strv_builder_new ();
   g_autofree char *token = g_uuid_string_random ();
   g_autofree char *token_entry = g_strconcat (TOKEN_VARIABLE "=", token, NULL);
@@ -144,13 +143,11 @@ llmsbx_guarded_exec_full (LlmsbxBackend         *backend,
 
   if (unstoppable != NULL)
     *unstoppable = FALSE;
-  if (env != NULL)
-    g_strv_builder_addv (env_builder, (const char **) env);
+  if (request->env != NULL)
+    g_strv_builder_addv (env_builder, (const char **) request->env);
   g_strv_builder_add (env_builder, token_entry);
+  g_strfreev (request->env);
   request->env = g_strv_builder_end (env_builder);
-  request->workdir = g_strdup (workdir);
-  if (timeout > 0)
-    request->deadline = g_get_monotonic_time () + (gint64) (timeout * G_USEC_PER_SEC);
 
   if (llmsbx_backend_exec (backend, sandbox_id, request, output, exit_status,
                            cancellable, &local_error))
@@ -183,6 +180,13 @@ llmsbx_guarded_exec_full (LlmsbxBackend         *backend,
   return FALSE;
 }
 
+/* A monotonic deadline @timeout seconds from now; 0 (none) for 0. */
+gint64
+llmsbx_guarded_exec_deadline (double timeout)
+{
+  return timeout > 0 ? g_get_monotonic_time () + (gint64) (timeout * G_USEC_PER_SEC) : 0;
+}
+
 gboolean
 llmsbx_guarded_exec (LlmsbxBackend         *backend,
                      const char            *sandbox_id,
@@ -195,6 +199,11 @@ llmsbx_guarded_exec (LlmsbxBackend         *backend,
                      GCancellable          *cancellable,
                      GError               **error)
 {
-  return llmsbx_guarded_exec_full (backend, sandbox_id, argv, env, workdir, timeout, output,
-                                   exit_status, NULL, cancellable, error);
+  g_autoptr(LlmsbxExecRequest) request = llmsbx_exec_request_new (argv);
+
+  request->env = g_strdupv ((char **) env);
+  request->workdir = g_strdup (workdir);
+  request->deadline = llmsbx_guarded_exec_deadline (timeout);
+  return llmsbx_guarded_exec_request (backend, sandbox_id, request, timeout, output, exit_status, NULL,
+                                      cancellable, error);
 }

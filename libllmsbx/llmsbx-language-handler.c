@@ -6,6 +6,7 @@
 
 #include "llmsbx-error.h"
 #include "llmsbx-language-handler.h"
+#include "llmsbx-security-policy.h"
 
 /**
  * LlmsbxLanguageHandler:
@@ -80,6 +81,23 @@ G_DEFINE_INTERFACE (LlmsbxLanguageHandler, llmsbx_language_handler, G_TYPE_OBJEC
  * @code: source code
  *
  * Returns: (transfer full): @code without comments
+ */
+
+/**
+ * LlmsbxLanguageHandlerInterface::get_security_catalogue:
+ * @self: a #LlmsbxLanguageHandler
+ * @category: what the patterns and modules give code access to
+ *
+ * Returns: (transfer full) (nullable): a new policy holding the patterns and
+ *   restricted modules of @category, or %NULL for none
+ */
+
+/**
+ * LlmsbxLanguageHandlerInterface::get_hardened_environment:
+ * @self: a #LlmsbxLanguageHandler
+ * @context: the sandbox the variables are for
+ *
+ * Returns: (transfer full) (array zero-terminated=1) (nullable): `NAME=value` entries
  */
 
 /* Optional methods stay NULL here: the wrappers supply the defaults. */
@@ -432,4 +450,124 @@ llmsbx_expand_command_template (const char  *template_,
   g_ptr_array_add (argv, NULL);
 
   return (char **) g_ptr_array_free (g_steal_pointer (&argv), FALSE);
+}
+
+/**
+ * llmsbx_language_handler_get_security_catalogue:
+ * @self: a #LlmsbxLanguageHandler
+ * @category: what the patterns and modules give code access to
+ *
+ * Gets the language's dangerous code of one @category (running commands,
+ * evaluating code, opening sockets, ...): patterns of code, and modules code
+ * must not import (matched with llmsbx_language_handler_get_import_pattern()),
+ * held in a policy whose threshold means nothing. Each #LlmsbxSecurityPreset
+ * takes the categories it blocks from the handler of its language and gives
+ * them its own severity (the severities in the catalogue are the handler's
+ * suggestion), so the presets work for every language with a handler,
+ * including one an application registers, in C or through introspection.
+ *
+ * The patterns are matched against code whose comments
+ * llmsbx_language_handler_strip_comments() removed. A handler whose
+ * catalogue is empty in every category gets
+ * %LLMSBX_ERROR_LANGUAGE_NOT_SUPPORTED from llmsbx_get_security_preset().
+ *
+ * Returns: (transfer full) (nullable): a new policy holding the patterns and
+ *   modules of @category, or %NULL when the language has none
+ */
+LlmsbxSecurityPolicy *
+llmsbx_language_handler_get_security_catalogue (LlmsbxLanguageHandler  *self,
+                                                LlmsbxSecurityCategory  category)
+{
+  LlmsbxLanguageHandlerInterface *iface;
+  LlmsbxSecurityPolicy *catalogue;
+
+  g_return_val_if_fail (LLMSBX_IS_LANGUAGE_HANDLER (self), NULL);
+  g_return_val_if_fail ((guint) category < LLMSBX_SECURITY_N_CATEGORIES, NULL);
+
+  iface = LLMSBX_LANGUAGE_HANDLER_GET_IFACE (self);
+  if (iface->get_security_catalogue == NULL)
+    return NULL;
+
+  catalogue = iface->get_security_catalogue (self, category);
+  /* A binding may hand back anything. */
+  if (catalogue != NULL && !LLMSBX_IS_SECURITY_POLICY (catalogue))
+    {
+      g_warning ("The %s handler's security catalogue is not a LlmsbxSecurityPolicy; it is left out",
+                 G_OBJECT_TYPE_NAME (self));
+      return NULL;
+    }
+  return catalogue;
+}
+
+/**
+ * llmsbx_language_handler_get_security_patterns:
+ * @self: a #LlmsbxLanguageHandler
+ * @category: what the patterns look for
+ *
+ * Gets the patterns of the language's catalogue of @category (see
+ * llmsbx_language_handler_get_security_catalogue()).
+ *
+ * Returns: (transfer container) (element-type LlmsbxSecurityPattern): the
+ *   patterns, possibly none; the array holds a reference to each
+ */
+GPtrArray *
+llmsbx_language_handler_get_security_patterns (LlmsbxLanguageHandler  *self,
+                                               LlmsbxSecurityCategory  category)
+{
+  g_autoptr(LlmsbxSecurityPolicy) catalogue = llmsbx_language_handler_get_security_catalogue (self, category);
+
+  if (catalogue == NULL)
+    return g_ptr_array_new_with_free_func (g_object_unref);
+  return llmsbx_security_policy_get_patterns (catalogue);
+}
+
+/**
+ * llmsbx_language_handler_get_restricted_modules:
+ * @self: a #LlmsbxLanguageHandler
+ * @category: what the modules give access to
+ *
+ * Gets the restricted modules of the language's catalogue of @category (see
+ * llmsbx_language_handler_get_security_catalogue()).
+ *
+ * Returns: (transfer container) (element-type LlmsbxRestrictedModule): the
+ *   modules, possibly none; the array holds a reference to each
+ */
+GPtrArray *
+llmsbx_language_handler_get_restricted_modules (LlmsbxLanguageHandler  *self,
+                                                LlmsbxSecurityCategory  category)
+{
+  g_autoptr(LlmsbxSecurityPolicy) catalogue = llmsbx_language_handler_get_security_catalogue (self, category);
+
+  if (catalogue == NULL)
+    return g_ptr_array_new_with_free_func (g_object_unref);
+  return llmsbx_security_policy_get_restricted_modules (catalogue);
+}
+
+/**
+ * llmsbx_language_handler_get_hardened_environment:
+ * @self: a #LlmsbxLanguageHandler
+ * @context: the sandbox the variables are for
+ *
+ * Gets the environment variables the language's tools need in a hardened
+ * sandbox, as the security presets make it: a read-only root, `/tmp` where
+ * nothing may run, only the working directory writable and executable. Go,
+ * for one, links programs in `GOTMPDIR` and runs them from there. The presets
+ * add these to their runtime configs.
+ *
+ * Returns: (transfer full) (array zero-terminated=1): `NAME=value` entries,
+ *   possibly none
+ */
+char **
+llmsbx_language_handler_get_hardened_environment (LlmsbxLanguageHandler *self,
+                                                  LlmsbxRuntimeContext  *context)
+{
+  LlmsbxLanguageHandlerInterface *iface;
+  char **environment;
+
+  g_return_val_if_fail (LLMSBX_IS_LANGUAGE_HANDLER (self), NULL);
+  g_return_val_if_fail (LLMSBX_IS_RUNTIME_CONTEXT (context), NULL);
+
+  iface = LLMSBX_LANGUAGE_HANDLER_GET_IFACE (self);
+  environment = iface->get_hardened_environment != NULL ? iface->get_hardened_environment (self, context) : NULL;
+  return environment != NULL ? environment : g_new0 (char *, 1);
 }

@@ -8,8 +8,12 @@
 #include <glib-object.h>
 #include "llmsbx-visibility.h"
 #include "llmsbx-runtime-context.h"
+#include "llmsbx-security-category.h"
 
 G_BEGIN_DECLS
+
+/* Defined in llmsbx-security-policy.h, which needs this header. */
+typedef struct _LlmsbxSecurityPolicy LlmsbxSecurityPolicy;
 
 #define LLMSBX_TYPE_LANGUAGE_HANDLER (llmsbx_language_handler_get_type ())
 LLMSBX_AVAILABLE_IN_ALL
@@ -29,6 +33,11 @@ G_DECLARE_INTERFACE (LlmsbxLanguageHandler, llmsbx_language_handler, LLMSBX, LAN
  *   language cannot install libraries
  * @get_import_pattern: a regular expression matching an import of @module
  * @strip_comments: @code with comments removed (string literals kept)
+ * @get_security_catalogue: the language's dangerous code of one #LlmsbxSecurityCategory,
+ *   its patterns and restricted modules held in a policy, which the security presets use
+ * @get_hardened_environment: `NAME=value` variables the language's tools need in a
+ *   hardened sandbox (read-only root, `/tmp` not executable, only the working directory
+ *   writable), as the security presets make it
  *
  * A command template is split into words like a shell would (quotes respected), and only
  * then are the placeholders `{file}`, `{workdir}` and `{library}` replaced inside each word,
@@ -51,9 +60,13 @@ struct _LlmsbxLanguageHandlerInterface
                                   const char            *module);
   char   *(*strip_comments)      (LlmsbxLanguageHandler *self,
                                   const char            *code);
+  LlmsbxSecurityPolicy *(*get_security_catalogue) (LlmsbxLanguageHandler  *self,
+                                                   LlmsbxSecurityCategory  category);
+  char   **(*get_hardened_environment) (LlmsbxLanguageHandler  *self,
+                                        LlmsbxRuntimeContext   *context);
 
   /*< private >*/
-  gpointer padding[12];
+  gpointer padding[10];
 };
 
 LLMSBX_AVAILABLE_IN_ALL
@@ -80,6 +93,19 @@ char   *llmsbx_language_handler_get_import_pattern  (LlmsbxLanguageHandler *self
 LLMSBX_AVAILABLE_IN_ALL
 char   *llmsbx_language_handler_strip_comments      (LlmsbxLanguageHandler *self,
                                                      const char            *code);
+
+LLMSBX_AVAILABLE_IN_ALL
+LlmsbxSecurityPolicy *llmsbx_language_handler_get_security_catalogue (LlmsbxLanguageHandler  *self,
+                                                                     LlmsbxSecurityCategory  category);
+LLMSBX_AVAILABLE_IN_ALL
+GPtrArray *llmsbx_language_handler_get_security_patterns    (LlmsbxLanguageHandler  *self,
+                                                             LlmsbxSecurityCategory  category);
+LLMSBX_AVAILABLE_IN_ALL
+GPtrArray *llmsbx_language_handler_get_restricted_modules   (LlmsbxLanguageHandler  *self,
+                                                             LlmsbxSecurityCategory  category);
+LLMSBX_AVAILABLE_IN_ALL
+char     **llmsbx_language_handler_get_hardened_environment (LlmsbxLanguageHandler  *self,
+                                                             LlmsbxRuntimeContext   *context);
 
 LLMSBX_AVAILABLE_IN_ALL
 char  **llmsbx_expand_command_template (const char  *template_,

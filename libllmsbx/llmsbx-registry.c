@@ -1,20 +1,22 @@
 /* llmsbx-registry.c: finds plugins and keeps the backends and languages they register. */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "llmsbx-error.h"
 #include "llmsbx-plugin.h"
-#include "llmsbx-registry.h"
+#include "llmsbx-registry-private.h"
+#include "llmsbx-security-pod-fragment-private.h"
 
 /**
  * LlmsbxRegistry:
  *
  * Knows the backends (Docker, Podman, ...) and language handlers a session can
- * use, by name. Plugins provide them: shared objects exporting an
- * #LlmsbxPluginDescriptor (see LLMSBX_PLUGIN_DEFINE()), found in these
- * directories, in this order:
+ * use, by name, and which backend a session uses when it names none. Plugins
+ * provide them: shared objects exporting an #LlmsbxPluginDescriptor (see
+ * LLMSBX_PLUGIN_DEFINE()), found in these directories, in this order:
  *
  * 1. the directories listed in `LLMSBX_PLUGIN_PATH`, separated by colons;
  * 2. the directories listed in `LLMSBX_PLUGIN_SYSTEM_PATH` when it is set (set
@@ -30,6 +32,12 @@
  * replaces an earlier one of the same name, and the default registry loads its
  * plugins before it registers anything else, so an application's own handler
  * wins over a plugin's whenever it is registered.
+ *
+ * Backends have a rank (#LlmsbxRank), as GStreamer's elements do: a session
+ * that names no backend gets the one `LLMSBX_BACKEND` names, else the first
+ * that answers llmsbx_backend_probe() by falling rank (see
+ * llmsbx_registry_get_default_backend_name()). Backends and languages are one
+ * table of features, in the order they were first registered.
  *
  * All methods may be called from any thread.
  */
@@ -50,11 +58,46 @@ struct _LlmsbxRegistry
   GMutex lock;
   GHashTable *plugins;          /* name → path of the shared object */
   GPtrArray *plugin_errors;     /* messages, in the order they happened */
-  GHashTable *backends;         /* lower-case name → GType */
-  GHashTable *languages;        /* lower-case name → LlmsbxLanguageHandler */
+  GPtrArray *features;          /* Feature, in the order they were first registered */
+  char *default_backend;        /* the probed choice, until a backend is registered */
 };
 
 G_DEFINE_FINAL_TYPE (LlmsbxRegistry, llmsbx_registry, G_TYPE_OBJECT)
+
+/* What plugins and applications register, one table for every kind, as
+ * GStreamer's registry holds plugin features. */
+typedef enum {
+  FEATURE_BACKEND,
+  FEATURE_LANGUAGE,
+} FeatureKind;
+
+typedef struct {
+  FeatureKind             kind;
+  char                   *name;     /* lower case */
+  guint                   rank;     /* backends */
+  GType                   type;     /* backends; G_TYPE_INVALID when only its presets are known */
+  LlmsbxPresetRenderFunc  render;   /* presets the core renders for a backend */
+  LlmsbxLanguageHandler  *handler;  /* languages */
+} Feature;
+
+static void
+feature_free (Feature *feature)
+{
+  g_free (feature->name);
+  g_clear_object (&feature->handler);
+  g_free (feature);
+}
+
+/* Backends the core renders presets for until a plugin of theirs does: the
+ * registry's default order for them, and the one place the core names a
+ * backend. The Kubernetes pod fragment moves to the Kubernetes plugin with it. */
+static const struct {
+  const char             *name;
+  guint                   rank;
+  LlmsbxPresetRenderFunc  render;
+} builtin_backends[] = {
+  { "kubernetes", LLMSBX_RANK_NONE, llmsbx_security_pod_fragment_render },
+};
 
 /* The environment of a setuid or setgid process belongs to the user who
  * started it, who must not choose the code it loads. */
@@ -104,23 +147,6 @@ compare_strings (gconstpointer a,
   return strcmp (*(const char * const *) a, *(const char * const *) b);
 }
 
-/* Call with the lock held. */
-static GStrv
-sorted_keys (GHashTable *table)
-{
-  GPtrArray *keys = g_ptr_array_new_full (g_hash_table_size (table) + 1, NULL);
-  GHashTableIter iter;
-  gpointer key;
-
-  g_hash_table_iter_init (&iter, table);
-  while (g_hash_table_iter_next (&iter, &key, NULL))
-    g_ptr_array_add (keys, g_strdup (key));
-  g_ptr_array_sort (keys, compare_strings);
-  g_ptr_array_add (keys, NULL);
-
-  return (GStrv) g_ptr_array_free (keys, FALSE);
-}
-
 static char *
 join_or_none (GStrv names)
 {
@@ -135,8 +161,8 @@ llmsbx_registry_finalize (GObject *object)
   g_strfreev (self->search_path);
   g_hash_table_unref (self->plugins);
   g_ptr_array_unref (self->plugin_errors);
-  g_hash_table_unref (self->backends);
-  g_hash_table_unref (self->languages);
+  g_ptr_array_unref (self->features);
+  g_free (self->default_backend);
   g_mutex_clear (&self->lock);
   g_rec_mutex_clear (&self->load_lock);
 
@@ -159,8 +185,18 @@ llmsbx_registry_init (LlmsbxRegistry *self)
   self->search_path = build_search_path ();
   self->plugins = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->plugin_errors = g_ptr_array_new_with_free_func (g_free);
-  self->backends = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  self->languages = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  self->features = g_ptr_array_new_with_free_func ((GDestroyNotify) feature_free);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (builtin_backends); i++)
+    {
+      Feature *feature = g_new0 (Feature, 1);
+
+      feature->kind = FEATURE_BACKEND;
+      feature->name = g_strdup (builtin_backends[i].name);
+      feature->rank = builtin_backends[i].rank;
+      feature->render = builtin_backends[i].render;
+      g_ptr_array_add (self->features, feature);
+    }
 }
 
 /**
@@ -530,8 +566,11 @@ llmsbx_registry_list_plugins (LlmsbxRegistry *self)
   ensure_plugins_if_default (self);
 
   g_mutex_lock (&self->lock);
-  names = sorted_keys (self->plugins);
+  names = (char **) g_hash_table_get_keys_as_array (self->plugins, NULL);
+  for (guint i = 0; names[i] != NULL; i++)
+    names[i] = g_strdup (names[i]);
   g_mutex_unlock (&self->lock);
+  qsort (names, g_strv_length (names), sizeof (char *), compare_strings);
 
   return names;
 }
@@ -563,6 +602,87 @@ llmsbx_registry_list_plugin_errors (LlmsbxRegistry *self)
   return messages;
 }
 
+/* Features ---------------------------------------------------------------- */
+
+/* Call with the lock held. */
+static Feature *
+find_feature (LlmsbxRegistry *self,
+              FeatureKind     kind,
+              const char     *key)
+{
+  for (guint i = 0; i < self->features->len; i++)
+    {
+      Feature *feature = g_ptr_array_index (self->features, i);
+
+      if (feature->kind == kind && g_str_equal (feature->name, key))
+        return feature;
+    }
+  return NULL;
+}
+
+/* A backend feature that can be created, not only rendered for. */
+static gboolean
+is_available (const Feature *feature)
+{
+  return feature->kind != FEATURE_BACKEND || feature->type != G_TYPE_INVALID;
+}
+
+/* Takes @feature. A registration replaces an earlier one of the same kind and
+ * name in place, so listing in registration order stays stable. Call with the
+ * lock held. */
+static void
+add_feature (LlmsbxRegistry *self,
+             Feature        *feature)
+{
+  for (guint i = 0; i < self->features->len; i++)
+    {
+      Feature *old = g_ptr_array_index (self->features, i);
+
+      if (old->kind != feature->kind || !g_str_equal (old->name, feature->name))
+        continue;
+      /* What the core renders for a backend stays until the backend renders itself. */
+      if (feature->render == NULL)
+        feature->render = old->render;
+      feature_free (old);
+      self->features->pdata[i] = feature;
+      return;
+    }
+  g_ptr_array_add (self->features, feature);
+}
+
+/* Sorted names of the features of @kind that can be used. Call with the lock held. */
+static GStrv
+list_features (LlmsbxRegistry *self,
+               FeatureKind     kind)
+{
+  GPtrArray *names = g_ptr_array_new ();
+
+  for (guint i = 0; i < self->features->len; i++)
+    {
+      Feature *feature = g_ptr_array_index (self->features, i);
+
+      if (feature->kind == kind && is_available (feature))
+        g_ptr_array_add (names, g_strdup (feature->name));
+    }
+  g_ptr_array_sort (names, compare_strings);
+  g_ptr_array_add (names, NULL);
+
+  return (GStrv) g_ptr_array_free (names, FALSE);
+}
+
+static Feature *
+feature_new (FeatureKind  kind,
+             const char  *name)
+{
+  Feature *feature = g_new0 (Feature, 1);
+
+  feature->kind = kind;
+  feature->name = g_ascii_strdown (name, -1);
+  return feature;
+}
+
+/* Backends -------------------------------------------------------------- */
+
 /**
  * llmsbx_registry_register_backend:
  * @self: a #LlmsbxRegistry
@@ -570,12 +690,9 @@ llmsbx_registry_list_plugin_errors (LlmsbxRegistry *self)
  * @backend_type: a concrete subclass of #LlmsbxBackend
  * @error: return location for a #GError
  *
- * Makes a backend available under @name. A registration replaces an earlier
- * one of the same name. The default registry loads its plugins first, so a
- * backend an application registers wins over a plugin's.
- *
- * Fails with %LLMSBX_ERROR_INVALID_ARGUMENT when @name is empty or
- * @backend_type is not an instantiable subclass of #LlmsbxBackend.
+ * Makes a backend available under @name, with the rank %LLMSBX_RANK_NONE: it
+ * is used when a session names it, never chosen by default. See
+ * llmsbx_registry_register_backend_full().
  *
  * Returns: %TRUE on success
  */
@@ -585,6 +702,41 @@ llmsbx_registry_register_backend (LlmsbxRegistry  *self,
                                   GType            backend_type,
                                   GError         **error)
 {
+  return llmsbx_registry_register_backend_full (self, name, backend_type, LLMSBX_RANK_NONE, error);
+}
+
+/**
+ * llmsbx_registry_register_backend_full:
+ * @self: a #LlmsbxRegistry
+ * @name: the backend's name (`docker`), matched without regard to case
+ * @backend_type: a concrete subclass of #LlmsbxBackend
+ * @rank: how much the backend is preferred when a session names none: an
+ *   #LlmsbxRank or any value in between
+ * @error: return location for a #GError
+ *
+ * Makes a backend available under @name. A registration replaces an earlier
+ * one of the same name. The default registry loads its plugins first, so a
+ * backend an application registers wins over a plugin's.
+ *
+ * When a session names no backend, the registry chooses one: see
+ * llmsbx_registry_get_default_backend_name(). Docker registers as
+ * %LLMSBX_RANK_PRIMARY, Podman as %LLMSBX_RANK_SECONDARY; a backend with the
+ * rank %LLMSBX_RANK_NONE is only used when named.
+ *
+ * Fails with %LLMSBX_ERROR_INVALID_ARGUMENT when @name is empty or
+ * @backend_type is not an instantiable subclass of #LlmsbxBackend.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+llmsbx_registry_register_backend_full (LlmsbxRegistry  *self,
+                                       const char      *name,
+                                       GType            backend_type,
+                                       guint            rank,
+                                       GError         **error)
+{
+  Feature *feature;
+
   g_return_val_if_fail (LLMSBX_IS_REGISTRY (self), FALSE);
   g_return_val_if_fail (name != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
@@ -608,8 +760,14 @@ llmsbx_registry_register_backend (LlmsbxRegistry  *self,
       return FALSE;
     }
 
+  feature = feature_new (FEATURE_BACKEND, name);
+  feature->type = backend_type;
+  feature->rank = rank;
+
   g_mutex_lock (&self->lock);
-  g_hash_table_insert (self->backends, g_ascii_strdown (name, -1), GSIZE_TO_POINTER (backend_type));
+  add_feature (self, feature);
+  /* A new backend may change what the default is. */
+  g_clear_pointer (&self->default_backend, g_free);
   g_mutex_unlock (&self->lock);
 
   return TRUE;
@@ -633,10 +791,53 @@ llmsbx_registry_list_backends (LlmsbxRegistry *self)
   ensure_plugins_if_default (self);
 
   g_mutex_lock (&self->lock);
-  names = sorted_keys (self->backends);
+  names = list_features (self, FEATURE_BACKEND);
   g_mutex_unlock (&self->lock);
 
   return names;
+}
+
+/**
+ * llmsbx_registry_get_backend_rank:
+ * @self: a #LlmsbxRegistry
+ * @name: a backend name, matched without regard to case
+ *
+ * Gets the rank a backend was registered with (see
+ * llmsbx_registry_register_backend_full()).
+ *
+ * Returns: the rank, %LLMSBX_RANK_NONE for a backend that is not registered
+ */
+guint
+llmsbx_registry_get_backend_rank (LlmsbxRegistry *self,
+                                  const char     *name)
+{
+  g_autofree char *key = NULL;
+  Feature *feature;
+  guint rank = LLMSBX_RANK_NONE;
+
+  g_return_val_if_fail (LLMSBX_IS_REGISTRY (self), LLMSBX_RANK_NONE);
+  g_return_val_if_fail (name != NULL, LLMSBX_RANK_NONE);
+
+  ensure_plugins_if_default (self);
+
+  key = g_ascii_strdown (name, -1);
+  g_mutex_lock (&self->lock);
+  feature = find_feature (self, FEATURE_BACKEND, key);
+  if (feature != NULL && is_available (feature))
+    rank = feature->rank;
+  g_mutex_unlock (&self->lock);
+
+  return rank;
+}
+
+/* Call with the lock held. */
+static GType
+backend_type (LlmsbxRegistry *self,
+              const char     *key)
+{
+  Feature *feature = find_feature (self, FEATURE_BACKEND, key);
+
+  return feature != NULL ? feature->type : G_TYPE_INVALID;
 }
 
 /**
@@ -659,8 +860,7 @@ llmsbx_registry_create_backend (LlmsbxRegistry  *self,
                                 GError         **error)
 {
   g_autofree char *key = NULL;
-  gpointer type = NULL;
-  gboolean found;
+  GType type;
 
   g_return_val_if_fail (LLMSBX_IS_REGISTRY (self), NULL);
   g_return_val_if_fail (name != NULL, NULL);
@@ -670,10 +870,10 @@ llmsbx_registry_create_backend (LlmsbxRegistry  *self,
 
   key = g_ascii_strdown (name, -1);
   g_mutex_lock (&self->lock);
-  found = g_hash_table_lookup_extended (self->backends, key, NULL, &type);
+  type = backend_type (self, key);
   g_mutex_unlock (&self->lock);
 
-  if (!found)
+  if (type == G_TYPE_INVALID)
     {
       g_auto(GStrv) available = llmsbx_registry_list_backends (self);
       g_autofree char *list = join_or_none (available);
@@ -683,8 +883,373 @@ llmsbx_registry_create_backend (LlmsbxRegistry  *self,
       return NULL;
     }
 
-  return g_object_new (GPOINTER_TO_SIZE (type), "name", key, NULL);
+  return g_object_new (type, "name", key, NULL);
 }
+
+/* The default backend --------------------------------------------------- */
+
+typedef struct {
+  char  *name;
+  GType  type;
+  guint  rank;
+} Candidate;
+
+static void
+candidate_clear (Candidate *candidate)
+{
+  g_free (candidate->name);
+}
+
+/* Falling rank, then name. */
+static int
+compare_candidates (gconstpointer a,
+                    gconstpointer b)
+{
+  const Candidate *x = a, *y = b;
+
+  if (x->rank != y->rank)
+    return x->rank > y->rank ? -1 : 1;
+  return strcmp (x->name, y->name);
+}
+
+/* The backends that can be created, by falling rank; with @with_none, also
+ * those of rank NONE; with @with_unavailable, also those the core only
+ * renders presets for. */
+static GArray *
+ranked_backends (LlmsbxRegistry *self,
+                 gboolean        with_none,
+                 gboolean        with_unavailable)
+{
+  GArray *candidates = g_array_new (FALSE, FALSE, sizeof (Candidate));
+
+  g_array_set_clear_func (candidates, (GDestroyNotify) candidate_clear);
+  g_mutex_lock (&self->lock);
+  for (guint i = 0; i < self->features->len; i++)
+    {
+      Feature *feature = g_ptr_array_index (self->features, i);
+      Candidate candidate = { g_strdup (feature->name), feature->type, feature->rank };
+
+      if (feature->kind != FEATURE_BACKEND || (!with_unavailable && !is_available (feature)) ||
+          (!with_none && feature->rank == LLMSBX_RANK_NONE))
+        {
+          g_free (candidate.name);
+          continue;
+        }
+      g_array_append_val (candidates, candidate);
+    }
+  g_mutex_unlock (&self->lock);
+  g_array_sort (candidates, compare_candidates);
+
+  return candidates;
+}
+
+/**
+ * llmsbx_rank_to_string:
+ * @rank: a rank
+ *
+ * Returns: the name of @rank (`primary`, `secondary`, `marginal`, `none`), or
+ *   for a value in between the name of the rank below it followed by `+N`
+ *   (`primary+1`)
+ */
+char *
+llmsbx_rank_to_string (guint rank)
+{
+  static const struct { guint rank; const char *name; } names[] = {
+    { LLMSBX_RANK_PRIMARY, "primary" },
+    { LLMSBX_RANK_SECONDARY, "secondary" },
+    { LLMSBX_RANK_MARGINAL, "marginal" },
+    { LLMSBX_RANK_NONE, "none" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
+    if (rank >= names[i].rank)
+      return rank == names[i].rank ? g_strdup (names[i].name)
+                                   : g_strdup_printf ("%s+%u", names[i].name, rank - names[i].rank);
+  g_assert_not_reached ();
+}
+
+/* LLMSBX_BACKEND=help, as GIO's extension points answer it: what can be chosen. */
+static void
+print_backend_help (LlmsbxRegistry *self)
+{
+  g_autoptr(GArray) candidates = ranked_backends (self, TRUE, FALSE);
+
+  g_printerr ("Supported values of LLMSBX_BACKEND, by falling rank "
+              "(without it, the first that answers of rank above none is used):\n");
+  for (guint i = 0; i < candidates->len; i++)
+    {
+      const Candidate *candidate = &g_array_index (candidates, Candidate, i);
+      g_autofree char *rank = llmsbx_rank_to_string (candidate->rank);
+
+      g_printerr ("  %s (rank %s)\n", candidate->name, rank);
+    }
+}
+
+/* The backend named by LLMSBX_BACKEND, or NULL when it names none. Like GIO,
+ * the variable is honoured in setuid processes too: it only chooses among the
+ * backends already registered. */
+static const char *
+environment_backend (LlmsbxRegistry *self)
+{
+  const char *name = g_getenv ("LLMSBX_BACKEND");
+
+  if (name == NULL || name[0] == '\0')
+    return NULL;
+  if (g_ascii_strcasecmp (name, "help") == 0)
+    {
+      print_backend_help (self);
+      return NULL;
+    }
+  return name;
+}
+
+/**
+ * llmsbx_registry_create_default_backend:
+ * @self: a #LlmsbxRegistry
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Creates the backend a session uses when it names none: the one that
+ * llmsbx_registry_get_default_backend_name() chooses. When the choice needed a
+ * probe, this is the backend that answered it.
+ *
+ * Returns: (transfer full): a new backend, or %NULL on error
+ */
+LlmsbxBackend *
+llmsbx_registry_create_default_backend (LlmsbxRegistry  *self,
+                                        GCancellable    *cancellable,
+                                        GError         **error)
+{
+  g_autoptr(GArray) candidates = NULL;
+  g_autoptr(GString) reasons = NULL;
+  g_autofree char *chosen = NULL;
+  const char *named;
+
+  g_return_val_if_fail (LLMSBX_IS_REGISTRY (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  ensure_plugins_if_default (self);
+
+  named = environment_backend (self);
+  if (named != NULL)
+    {
+      g_autoptr(GError) local_error = NULL;
+      LlmsbxBackend *backend = llmsbx_registry_create_backend (self, named, &local_error);
+
+      if (backend == NULL)
+        g_propagate_prefixed_error (error, g_steal_pointer (&local_error), "LLMSBX_BACKEND: ");
+      return backend;
+    }
+
+  /* A choice is probed once: later sessions take the same backend, which
+   * then fails as a named one would if its engine went away. */
+  g_mutex_lock (&self->lock);
+  chosen = g_strdup (self->default_backend);
+  g_mutex_unlock (&self->lock);
+  if (chosen != NULL)
+    return llmsbx_registry_create_backend (self, chosen, error);
+
+  candidates = ranked_backends (self, FALSE, FALSE);
+  if (candidates->len == 0)
+    {
+      g_auto(GStrv) available = llmsbx_registry_list_backends (self);
+      g_autofree char *list = join_or_none (available);
+
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_NOT_SUPPORTED,
+                   "No backend can be chosen by default: none has a rank above none "
+                   "(available: %s); name one in the session's backend or in LLMSBX_BACKEND", list);
+      return NULL;
+    }
+
+  reasons = g_string_new (NULL);
+  for (guint i = 0; i < candidates->len; i++)
+    {
+      const Candidate *candidate = &g_array_index (candidates, Candidate, i);
+      g_autoptr(LlmsbxBackend) backend = g_object_new (candidate->type, "name", candidate->name, NULL);
+      g_autoptr(GError) local_error = NULL;
+
+      if (llmsbx_backend_probe (backend, cancellable, &local_error))
+        {
+          g_debug ("Default backend: %s (rank %u)", candidate->name, candidate->rank);
+          g_mutex_lock (&self->lock);
+          g_free (self->default_backend);
+          self->default_backend = g_strdup (candidate->name);
+          g_mutex_unlock (&self->lock);
+          return g_steal_pointer (&backend);
+        }
+      if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return NULL;
+        }
+      g_string_append_printf (reasons, "%s%s: %s", i ? "; " : "", candidate->name, local_error->message);
+    }
+
+  g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_UNAVAILABLE,
+               "No backend is usable here (%s); start one, or name one in the session's backend "
+               "or in LLMSBX_BACKEND", reasons->str);
+  return NULL;
+}
+
+/**
+ * llmsbx_registry_get_default_backend_name:
+ * @self: a #LlmsbxRegistry
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Chooses the backend a session uses when its #LlmsbxSandboxSession:backend
+ * is %NULL, as GIO chooses a default extension:
+ *
+ * 1. the backend `LLMSBX_BACKEND` names, if it is set, without probing it
+ *    (`LLMSBX_BACKEND=help` prints the backends that can be named to standard
+ *    error and is otherwise ignored);
+ * 2. otherwise the registered backends with a rank above %LLMSBX_RANK_NONE, by
+ *    falling rank (then by name): the first that llmsbx_backend_probe() finds
+ *    usable. Docker is %LLMSBX_RANK_PRIMARY, Podman %LLMSBX_RANK_SECONDARY; a
+ *    daemonless backend registers as %LLMSBX_RANK_MARGINAL, the fallback when
+ *    no engine answers.
+ *
+ * A probed choice is kept for later calls until a backend is registered.
+ * Fails with %LLMSBX_ERROR_BACKEND_UNAVAILABLE, giving each backend's reason,
+ * when none answers; with %LLMSBX_ERROR_BACKEND_NOT_SUPPORTED when
+ * `LLMSBX_BACKEND` names a backend that is not registered, or when no backend
+ * has a rank.
+ *
+ * Returns: (transfer full): the backend's name, or %NULL on error
+ */
+char *
+llmsbx_registry_get_default_backend_name (LlmsbxRegistry  *self,
+                                          GCancellable    *cancellable,
+                                          GError         **error)
+{
+  g_autoptr(LlmsbxBackend) backend = NULL;
+
+  g_return_val_if_fail (LLMSBX_IS_REGISTRY (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  backend = llmsbx_registry_create_default_backend (self, cancellable, error);
+  return backend != NULL ? g_strdup (llmsbx_backend_get_name (backend)) : NULL;
+}
+
+/* Presets --------------------------------------------------------------- */
+
+char *
+llmsbx_registry_get_preset_backend (LlmsbxRegistry *self)
+{
+  g_autoptr(GArray) candidates = NULL;
+  const char *named;
+
+  ensure_plugins_if_default (self);
+
+  named = environment_backend (self);
+  if (named != NULL)
+    return g_ascii_strdown (named, -1);
+
+  /* What renders presets, available or not, by falling rank. */
+  candidates = ranked_backends (self, TRUE, TRUE);
+
+  for (guint i = 0; i < candidates->len; i++)
+    {
+      const Candidate *candidate = &g_array_index (candidates, Candidate, i);
+
+      if (llmsbx_registry_renders_presets (self, candidate->name))
+        return g_strdup (candidate->name);
+    }
+  return NULL;
+}
+
+static gboolean
+type_renders_presets (GType type)
+{
+  LlmsbxBackendClass *klass;
+  gboolean renders;
+
+  if (type == G_TYPE_INVALID)
+    return FALSE;
+  klass = g_type_class_ref (type);
+  renders = klass->render_preset != NULL;
+  g_type_class_unref (klass);
+  return renders;
+}
+
+gboolean
+llmsbx_registry_renders_presets (LlmsbxRegistry *self,
+                                 const char     *name)
+{
+  g_autofree char *key = g_ascii_strdown (name, -1);
+  LlmsbxPresetRenderFunc render = NULL;
+  GType type = G_TYPE_INVALID;
+  Feature *feature;
+
+  ensure_plugins_if_default (self);
+
+  g_mutex_lock (&self->lock);
+  feature = find_feature (self, FEATURE_BACKEND, key);
+  if (feature != NULL)
+    {
+      type = feature->type;
+      render = feature->render;
+    }
+  g_mutex_unlock (&self->lock);
+
+  return render != NULL || type_renders_presets (type);
+}
+
+char *
+llmsbx_registry_list_preset_backends (LlmsbxRegistry *self)
+{
+  g_autoptr(GArray) candidates = NULL;
+  g_autoptr(GString) list = g_string_new (NULL);
+
+  ensure_plugins_if_default (self);
+
+  candidates = ranked_backends (self, TRUE, TRUE);
+
+  for (guint i = 0; i < candidates->len; i++)
+    {
+      const Candidate *candidate = &g_array_index (candidates, Candidate, i);
+
+      if (llmsbx_registry_renders_presets (self, candidate->name))
+        g_string_append_printf (list, "%s%s", list->len ? ", " : "", candidate->name);
+    }
+  return g_strdup (list->len ? list->str : "none");
+}
+
+gboolean
+llmsbx_registry_render_preset (LlmsbxRegistry        *self,
+                               const char            *name,
+                               LlmsbxSecurityPreset  *preset,
+                               GError               **error)
+{
+  g_autofree char *key = g_ascii_strdown (name, -1);
+  LlmsbxPresetRenderFunc render = NULL;
+  GType type = G_TYPE_INVALID;
+  Feature *feature;
+
+  g_mutex_lock (&self->lock);
+  feature = find_feature (self, FEATURE_BACKEND, key);
+  if (feature != NULL)
+    {
+      type = feature->type;
+      render = feature->render;
+    }
+  g_mutex_unlock (&self->lock);
+
+  if (type_renders_presets (type))
+    {
+      g_autoptr(LlmsbxBackend) backend = g_object_new (type, "name", key, NULL);
+
+      return llmsbx_backend_render_preset (backend, preset, error);
+    }
+  if (render != NULL)
+    return render (preset, error);
+
+  g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_NOT_SUPPORTED,
+               "The %s backend has no security presets", name);
+  return FALSE;
+}
+
+/* Languages -------------------------------------------------------------- */
 
 /**
  * llmsbx_registry_register_language:
@@ -708,6 +1273,7 @@ llmsbx_registry_register_language (LlmsbxRegistry         *self,
                                    GError                **error)
 {
   g_autofree char *name = NULL;
+  Feature *feature;
 
   g_return_val_if_fail (LLMSBX_IS_REGISTRY (self), FALSE);
   g_return_val_if_fail (LLMSBX_IS_LANGUAGE_HANDLER (handler), FALSE);
@@ -724,8 +1290,11 @@ llmsbx_registry_register_language (LlmsbxRegistry         *self,
       return FALSE;
     }
 
+  feature = feature_new (FEATURE_LANGUAGE, name);
+  feature->handler = g_object_ref (handler);
+
   g_mutex_lock (&self->lock);
-  g_hash_table_insert (self->languages, g_ascii_strdown (name, -1), g_object_ref (handler));
+  add_feature (self, feature);
   g_mutex_unlock (&self->lock);
 
   return TRUE;
@@ -749,10 +1318,30 @@ llmsbx_registry_list_languages (LlmsbxRegistry *self)
   ensure_plugins_if_default (self);
 
   g_mutex_lock (&self->lock);
-  names = sorted_keys (self->languages);
+  names = list_features (self, FEATURE_LANGUAGE);
   g_mutex_unlock (&self->lock);
 
   return names;
+}
+
+GPtrArray *
+llmsbx_registry_list_language_handlers (LlmsbxRegistry *self)
+{
+  GPtrArray *handlers = g_ptr_array_new_with_free_func (g_object_unref);
+
+  ensure_plugins_if_default (self);
+
+  g_mutex_lock (&self->lock);
+  for (guint i = 0; i < self->features->len; i++)
+    {
+      Feature *feature = g_ptr_array_index (self->features, i);
+
+      if (feature->kind == FEATURE_LANGUAGE)
+        g_ptr_array_add (handlers, g_object_ref (feature->handler));
+    }
+  g_mutex_unlock (&self->lock);
+
+  return handlers;
 }
 
 /**
@@ -774,7 +1363,8 @@ llmsbx_registry_lookup_language (LlmsbxRegistry  *self,
                                  GError         **error)
 {
   g_autofree char *key = NULL;
-  LlmsbxLanguageHandler *handler;
+  LlmsbxLanguageHandler *handler = NULL;
+  Feature *feature;
 
   g_return_val_if_fail (LLMSBX_IS_REGISTRY (self), NULL);
   g_return_val_if_fail (name != NULL, NULL);
@@ -784,9 +1374,9 @@ llmsbx_registry_lookup_language (LlmsbxRegistry  *self,
 
   key = g_ascii_strdown (name, -1);
   g_mutex_lock (&self->lock);
-  handler = g_hash_table_lookup (self->languages, key);
-  if (handler != NULL)
-    g_object_ref (handler);
+  feature = find_feature (self, FEATURE_LANGUAGE, key);
+  if (feature != NULL)
+    handler = g_object_ref (feature->handler);
   g_mutex_unlock (&self->lock);
 
   if (handler == NULL)

@@ -9,13 +9,16 @@
 #include "config.h"
 
 #include <json-glib/json-glib.h>
+#include <math.h>
 
 #include "llmsbx-sandbox-session.h"
+#include "llmsbx-archive-spool-private.h"
 #include "llmsbx-enum-types.h"
 #include "llmsbx-error.h"
 #include "llmsbx-code-writer-private.h"
 #include "llmsbx-guarded-exec-private.h"
 #include "llmsbx-lifetime-watchdog-private.h"
+#include "llmsbx-nesting-private.h"
 #include "llmsbx-registry.h"
 #include "llmsbx-security-private.h"
 #include "llmsbx-tar-private.h"
@@ -26,7 +29,10 @@
  * A session owns one sandbox (a container or a pod) for one language.
  *
  * Its properties are the configuration parameters of the guide: set them at
- * construction, then call llmsbx_sandbox_session_open(). Every method has a
+ * construction, then call llmsbx_sandbox_session_open(). The session is a
+ * #GInitable: g_initable_new() refuses an invalid limit at construction with
+ * %LLMSBX_ERROR_INVALID_ARGUMENT (g_object_new() cannot report errors; open()
+ * and every later call then refuse it instead). Every method has a
  * synchronous form; open, run and close also have `_async` forms that run in
  * a worker thread and deliver #LlmsbxSandboxSession::output in the caller's
  * main context.
@@ -50,6 +56,14 @@ struct _LlmsbxSandboxSession
   /* Serialises operations on the sandbox; configuration is read under it too. */
   GRecMutex lock;
 
+  /* The operation holding the lock, which close() from another thread
+   * cancels rather than waiting for it to end by itself (it may never). */
+  GMutex        operation_lock;   /* guards the fields below; never held while waiting */
+  GCancellable *operation;
+  GThread      *operation_thread;
+  gboolean      operation_closed;
+  guint         closing;          /* close() calls waiting for the lock */
+
   /* Configuration. */
   char          *lang;
   char          *backend_name;
@@ -68,6 +82,7 @@ struct _LlmsbxSandboxSession
   double         session_timeout;
   GVariant      *runtime_configs;
   guint64        output_limit;
+  guint64        copy_limit;
   LlmsbxSecurityPolicy *security_policy;
 
   /* State while open. */
@@ -88,7 +103,11 @@ struct _LlmsbxSandboxSession
   LlmsbxLifetimeWatchdog *watchdog;
 };
 
-G_DEFINE_FINAL_TYPE (LlmsbxSandboxSession, llmsbx_sandbox_session, G_TYPE_OBJECT)
+static void llmsbx_sandbox_session_initable_iface_init (GInitableIface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (LlmsbxSandboxSession, llmsbx_sandbox_session, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE,
+                                                      llmsbx_sandbox_session_initable_iface_init))
 
 enum {
   PROP_0,
@@ -109,6 +128,7 @@ enum {
   PROP_SESSION_TIMEOUT,
   PROP_RUNTIME_CONFIGS,
   PROP_OUTPUT_LIMIT,
+  PROP_COPY_LIMIT,
   PROP_SECURITY_POLICY,
   PROP_IS_OPEN,
   N_PROPS
@@ -234,12 +254,115 @@ new_collector (LlmsbxSandboxSession *self)
   return collector;
 }
 
+/* Operations --------------------------------------------------------------- */
+
+/* Every call that holds the lock works with an operation's cancellable: the
+ * caller's, and close() from another thread. */
+typedef struct {
+  GCancellable *cancellable;
+  GCancellable *caller;
+  gulong        handler;
+} Operation;
+
+static void
+cancel_operation (GCancellable *caller,
+                  gpointer      operation)
+{
+  g_cancellable_cancel (operation);
+}
+
+/* Called with the lock held. */
+static GCancellable *
+operation_begin (LlmsbxSandboxSession *self,
+                 Operation            *op,
+                 GCancellable         *caller)
+{
+  op->cancellable = g_cancellable_new ();
+  op->caller = caller ? g_object_ref (caller) : NULL;
+  op->handler = caller ? g_cancellable_connect (caller, G_CALLBACK (cancel_operation), op->cancellable, NULL) : 0;
+
+  g_mutex_lock (&self->operation_lock);
+  self->operation = op->cancellable;
+  self->operation_thread = g_thread_self ();
+  /* A close() already waiting for the lock ends this one at once. */
+  self->operation_closed = self->closing > 0;
+  if (self->operation_closed)
+    g_cancellable_cancel (op->cancellable);
+  g_mutex_unlock (&self->operation_lock);
+  return op->cancellable;
+}
+
+/* Called with the lock held. A call that close() cancelled fails saying so:
+ * @what is what was going on. */
+static void
+operation_end (LlmsbxSandboxSession  *self,
+               Operation             *op,
+               const char            *what,
+               GError               **error)
+{
+  gboolean closed;
+
+  g_mutex_lock (&self->operation_lock);
+  closed = self->operation_closed;
+  self->operation = NULL;
+  self->operation_thread = NULL;
+  self->operation_closed = FALSE;
+  g_mutex_unlock (&self->operation_lock);
+
+  if (op->caller != NULL)
+    g_cancellable_disconnect (op->caller, op->handler);
+  g_clear_object (&op->caller);
+  g_clear_object (&op->cancellable);
+
+  if (closed && error != NULL && *error != NULL)
+    {
+      g_autoptr(GError) original = g_steal_pointer (error);
+
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_NOT_OPEN,
+                   "The session was closed while %s (%s)", what, original->message);
+    }
+}
+
 /* Checks ------------------------------------------------------------------ */
+
+/* A timeout is a number of seconds: finite, not negative (0 means no limit)
+ * and at most this, about 31 years, so that no deadline in microseconds can
+ * overflow. */
+#define MAX_TIMEOUT_SECONDS 1e9
+
+static gboolean
+check_timeout (const char  *what,
+               double       seconds,
+               GError     **error)
+{
+  if (isfinite (seconds) && seconds >= 0 && seconds <= MAX_TIMEOUT_SECONDS)
+    return TRUE;
+
+  g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
+               "Invalid %s %g: a timeout is a number of seconds from 0 (no limit) to %g",
+               what, seconds, MAX_TIMEOUT_SECONDS);
+  return FALSE;
+}
+
+/* The properties take any number, so that an invalid limit is kept as given
+ * and refused here, at construction (GInitable), open and every call that
+ * uses it: a limit is never weakened to "none". */
+static gboolean
+check_limits (LlmsbxSandboxSession *self,
+              GError              **error)
+{
+  return check_timeout ("default-timeout", self->default_timeout, error) &&
+         check_timeout ("execution-timeout", self->execution_timeout, error) &&
+         check_timeout ("session-timeout", self->session_timeout, error);
+}
 
 static gboolean
 check_open (LlmsbxSandboxSession *self,
             GError              **error)
 {
+  if (!check_limits (self, error))
+    return FALSE;
+
   if (self->is_open && self->session_timeout > 0 &&
       (llmsbx_lifetime_watchdog_has_expired (self->watchdog) ||
        g_get_monotonic_time () - self->opened_at > (gint64) (self->session_timeout * G_USEC_PER_SEC)))
@@ -268,7 +391,9 @@ static gpointer
 report_expiry (LlmsbxSandboxSession *self,
                GError              **error)
 {
-  if (llmsbx_lifetime_watchdog_has_expired (self->watchdog))
+  if (llmsbx_lifetime_watchdog_has_expired (self->watchdog) ||
+      (self->is_open && self->session_timeout > 0 &&
+       g_get_monotonic_time () - self->opened_at > (gint64) (self->session_timeout * G_USEC_PER_SEC)))
     {
       g_clear_error (error);
       check_open (self, error);
@@ -358,16 +483,17 @@ close_unstoppable (LlmsbxSandboxSession  *self,
 }
 
 /* Runs one command template after another, stopping at the first failure.
- * With @code, the first command first writes (or, when @code_offset is not 0,
- * appends) @code from @code_offset on to @file. */
+ * With @code, the first command writes it to @file first and the file is
+ * removed after the last command (or the first that fails). With @deadline
+ * (a run's), all the commands share it; otherwise each may take @timeout. */
 static gboolean
 run_templates (LlmsbxSandboxSession  *self,
                char                 **templates,
                const char            *file,
                const char            *library,
                const char            *code,
-               gsize                  code_offset,
                double                 timeout,
+               gint64                 deadline,
                LlmsbxOutputCollector *collector,
                int                   *exit_status,
                GCancellable          *cancellable,
@@ -378,7 +504,7 @@ run_templates (LlmsbxSandboxSession  *self,
   for (guint i = 0; templates != NULL && templates[i] != NULL; i++)
     {
       g_auto(GStrv) argv = NULL;
-      g_auto(GStrv) env = NULL;
+      g_autoptr(LlmsbxExecRequest) request = NULL;
       g_autofree char *shown = NULL;
       gboolean unstoppable = FALSE;
 
@@ -389,20 +515,19 @@ run_templates (LlmsbxSandboxSession  *self,
       shown = g_strjoinv (" ", argv);
       session_log (self, "exec: %s", shown);
 
-      if (i == 0 && code != NULL)
+      if (code != NULL)
+        request = llmsbx_code_writer_request (file, i == 0 ? code : NULL, templates[i + 1] != NULL,
+                                              (const char * const *) argv, exec_env (self));
+      else
         {
-          char **wrapped = NULL;
-
-          llmsbx_code_writer_wrap (file, code_offset == 0, code + code_offset, strlen (code + code_offset),
-                                   (const char * const *) argv, exec_env (self), &wrapped, &env);
-          g_strfreev (argv);
-          argv = wrapped;
+          request = llmsbx_exec_request_new ((const char * const *) argv);
+          request->env = g_strdupv ((char **) exec_env (self));
         }
+      request->workdir = g_strdup (self->workdir);
+      request->deadline = deadline != 0 ? deadline : llmsbx_guarded_exec_deadline (timeout);
 
-      if (!llmsbx_guarded_exec_full (self->backend, self->sandbox_id,
-                                     (const char * const *) argv,
-                                     env ? (const char * const *) env : exec_env (self), self->workdir,
-                                     timeout, collector, exit_status, &unstoppable, cancellable, error))
+      if (!llmsbx_guarded_exec_request (self->backend, self->sandbox_id, request, timeout,
+                                        collector, exit_status, &unstoppable, cancellable, error))
         {
           if (unstoppable)
             close_unstoppable (self, error);
@@ -490,7 +615,7 @@ ensure_environment (LlmsbxSandboxSession *self,
   setup = llmsbx_language_handler_get_setup_commands (self->handler, context);
   collector = llmsbx_output_collector_new (64 * 1024);
 
-  if (!run_templates (self, setup, NULL, NULL, NULL, 0, self->default_timeout, collector, &status,
+  if (!run_templates (self, setup, NULL, NULL, NULL, self->default_timeout, 0, collector, &status,
                       cancellable, error))
     return FALSE;
 
@@ -515,6 +640,8 @@ static gboolean
 validate_configuration (LlmsbxSandboxSession *self,
                         GError              **error)
 {
+  if (!check_limits (self, error))
+    return FALSE;
   if (self->image != NULL && self->dockerfile != NULL)
     {
       g_set_error_literal (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
@@ -635,16 +762,39 @@ default_commit_image (LlmsbxSandboxSession *self)
   return g_strconcat (image, ":committed", NULL);
 }
 
+/* Seconds past the session's lifetime at which its sandbox ends itself: the
+ * client's watchdog normally removes it first, right at the deadline, and
+ * reports the expiry; this holds when the client is gone. */
+#define SELF_END_GRACE_SECONDS 2
+
 static LlmsbxContainerSpec *
 build_spec (LlmsbxSandboxSession *self)
 {
   LlmsbxContainerSpec *spec = llmsbx_container_spec_new ();
-  const char *command[] = { "sleep", "infinity", NULL };
   g_autofree char *short_id = g_strndup (self->session_uuid, 8);
+  g_autofree char *lifetime = NULL;
+
+  /* The sandbox's main process keeps it alive. With a session-timeout it
+   * lives no longer than the session, so the sandbox stops by itself (no
+   * restart policy is ever set) even when the client was killed and no
+   * watchdog is left to remove it. */
+  if (self->session_timeout > 0)
+    {
+      /* Whole seconds, rounded up (at most 10^9, checked at open). */
+      guint64 seconds = (guint64) self->session_timeout;
+
+      if ((double) seconds < self->session_timeout)
+        seconds++;
+      lifetime = g_strdup_printf ("%" G_GUINT64_FORMAT, seconds + SELF_END_GRACE_SECONDS);
+    }
+  else
+    lifetime = g_strdup ("infinity");
 
   spec->name = g_strdup_printf ("llmsbx-%s-%s", self->lang, short_id);
   spec->image = g_strdup (self->active_image);
-  spec->command = g_strdupv ((char **) command);
+  spec->command = g_new0 (char *, 3);
+  spec->command[0] = g_strdup ("sleep");
+  spec->command[1] = g_steal_pointer (&lifetime);
   spec->workdir = g_strdup (self->workdir);
   spec->env = g_strdupv ((char **) base_exec_env);
   spec->labels = g_new0 (char *, 4);
@@ -690,6 +840,8 @@ open_locked (LlmsbxSandboxSession *self,
 
   if (self->client != NULL)
     self->backend = g_object_ref (self->client);
+  else if (self->backend_name == NULL)
+    self->backend = llmsbx_registry_create_default_backend (registry, cancellable, error);
   else
     self->backend = llmsbx_registry_create_backend (registry, self->backend_name, error);
   if (self->backend == NULL)
@@ -772,7 +924,12 @@ llmsbx_sandbox_session_open (LlmsbxSandboxSession *self,
 
   g_rec_mutex_lock (&self->lock);
   if (!self->is_open)
-    ok = open_locked (self, cancellable, error);
+    {
+      Operation op;
+
+      ok = open_locked (self, operation_begin (self, &op, cancellable), error);
+      operation_end (self, &op, "it was opening", error);
+    }
   g_rec_mutex_unlock (&self->lock);
 
   if (ok)
@@ -865,11 +1022,26 @@ llmsbx_sandbox_session_close (LlmsbxSandboxSession *self,
   g_return_val_if_fail (LLMSBX_IS_SANDBOX_SESSION (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
+  /* A call in another thread is cancelled, and what it started killed, so
+   * that closing does not wait for code that may never end. */
+  g_mutex_lock (&self->operation_lock);
+  self->closing++;
+  if (self->operation != NULL && self->operation_thread != g_thread_self ())
+    {
+      self->operation_closed = TRUE;
+      g_cancellable_cancel (self->operation);
+    }
+  g_mutex_unlock (&self->operation_lock);
+
   g_rec_mutex_lock (&self->lock);
   was_open = self->is_open;
   if (was_open)
     ok = close_locked (self, cancellable, error);
   g_rec_mutex_unlock (&self->lock);
+
+  g_mutex_lock (&self->operation_lock);
+  self->closing--;
+  g_mutex_unlock (&self->operation_lock);
 
   if (was_open)
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_IS_OPEN]);
@@ -930,7 +1102,7 @@ install_locked (LlmsbxSandboxSession *self,
       int status = 0;
 
       session_log (self, "installing %s", libraries[i]);
-      if (!run_templates (self, templates, NULL, libraries[i], NULL, 0, self->default_timeout, collector,
+      if (!run_templates (self, templates, NULL, libraries[i], NULL, self->default_timeout, 0, collector,
                           &status, cancellable, error))
         return FALSE;
 
@@ -974,13 +1146,15 @@ llmsbx_sandbox_session_install (LlmsbxSandboxSession *self,
                                 GCancellable         *cancellable,
                                 GError              **error)
 {
+  Operation op;
   gboolean ok;
 
   g_return_val_if_fail (LLMSBX_IS_SANDBOX_SESSION (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   g_rec_mutex_lock (&self->lock);
-  ok = install_locked (self, libraries, cancellable, error);
+  ok = install_locked (self, libraries, operation_begin (self, &op, cancellable), error);
+  operation_end (self, &op, "libraries were being installed", error);
   g_rec_mutex_unlock (&self->lock);
   return ok;
 }
@@ -1078,10 +1252,11 @@ run_locked (LlmsbxSandboxSession *self,
   g_autofree char *extension = NULL;
   g_autofree char *file = NULL;
   gint64 started = g_get_monotonic_time ();
-  gsize last_chunk = 0;
+  gint64 deadline;
+  double limit;
   int status = 0;
 
-  if (!check_open (self, error))
+  if (!check_timeout ("timeout", timeout, error) || !check_open (self, error))
     return NULL;
 
   if (!g_utf8_validate (code, -1, NULL))
@@ -1097,13 +1272,13 @@ run_locked (LlmsbxSandboxSession *self,
   if (!install_locked (self, libraries, cancellable, error))
     return NULL;
 
+  /* Libraries have limits of their own; from here on one deadline covers
+   * the whole run: the code's delivery, compiling and running it. */
+  limit = effective_timeout (self, timeout);
+  deadline = llmsbx_guarded_exec_deadline (limit);
+
   extension = llmsbx_language_handler_get_file_extension (self->handler);
   file = llmsbx_code_writer_new_path (self->workdir, extension);
-  if (!llmsbx_code_writer_send_leading (self->backend, self->sandbox_id, self->workdir, file, code,
-                                        exec_env (self), self->default_timeout, &last_chunk,
-                                        cancellable, error))
-    return report_expiry (self, error);
-
   context = runtime_context (self);
   commands = llmsbx_language_handler_get_run_commands (self->handler, context);
   if (commands == NULL || commands[0] == NULL)
@@ -1114,8 +1289,7 @@ run_locked (LlmsbxSandboxSession *self,
     }
 
   collector = new_collector (self);
-  if (!run_templates (self, commands, file, NULL, code, last_chunk,
-                      effective_timeout (self, timeout), collector,
+  if (!run_templates (self, commands, file, NULL, code, limit, deadline, collector,
                       &status, cancellable, error) ||
       llmsbx_lifetime_watchdog_has_expired (self->watchdog))
     return report_expiry (self, error);
@@ -1130,7 +1304,8 @@ run_locked (LlmsbxSandboxSession *self,
  * @libraries: (array zero-terminated=1) (nullable): libraries to install first
  * @timeout: seconds the code may run; 0 for the session's
  *   #LlmsbxSandboxSession:execution-timeout, itself defaulting to
- *   #LlmsbxSandboxSession:default-timeout
+ *   #LlmsbxSandboxSession:default-timeout. A negative, infinite or NaN
+ *   value (or one above 10^9) fails with %LLMSBX_ERROR_INVALID_ARGUMENT.
  * @cancellable: (nullable): a #GCancellable
  * @error: return location for a #GError
  *
@@ -1154,6 +1329,7 @@ llmsbx_sandbox_session_run (LlmsbxSandboxSession *self,
                             GCancellable         *cancellable,
                             GError              **error)
 {
+  Operation op;
   LlmsbxExecutionResult *result;
 
   g_return_val_if_fail (LLMSBX_IS_SANDBOX_SESSION (self), NULL);
@@ -1161,9 +1337,31 @@ llmsbx_sandbox_session_run (LlmsbxSandboxSession *self,
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   g_rec_mutex_lock (&self->lock);
-  result = run_locked (self, code, libraries, timeout, cancellable, error);
+  result = run_locked (self, code, libraries, timeout, operation_begin (self, &op, cancellable), error);
+  operation_end (self, &op, "the code was running", error);
   g_rec_mutex_unlock (&self->lock);
   return result;
+}
+
+/* Relative sandbox paths are relative to the working directory. */
+static char *
+resolve_sandbox_path (LlmsbxSandboxSession *self,
+                      const char           *path,
+                      GError              **error)
+{
+  g_autofree char *absolute = NULL;
+
+  if (path == NULL || *path == '\0')
+    {
+      g_set_error_literal (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
+                           "A path in the sandbox cannot be empty");
+      return NULL;
+    }
+
+  absolute = path[0] == '/' ? g_strdup (path) : g_build_path ("/", self->workdir, path, NULL);
+  if (!llmsbx_container_path_is_safe (absolute, error))
+    return NULL;
+  return g_steal_pointer (&absolute);
 }
 
 static LlmsbxExecutionResult *
@@ -1174,6 +1372,7 @@ execute_argv_locked (LlmsbxSandboxSession *self,
                      GError              **error)
 {
   g_autoptr(LlmsbxOutputCollector) collector = NULL;
+  g_autofree char *directory = NULL;
   gint64 started = g_get_monotonic_time ();
   int status = 0;
 
@@ -1186,9 +1385,15 @@ execute_argv_locked (LlmsbxSandboxSession *self,
       return NULL;
     }
 
+  /* Checked like every path in the sandbox: relative to the session's
+   * workdir, and never with a `..` component. */
+  directory = workdir ? resolve_sandbox_path (self, workdir, error) : g_strdup (self->workdir);
+  if (directory == NULL)
+    return NULL;
+
   collector = new_collector (self);
   if (!llmsbx_guarded_exec (self->backend, self->sandbox_id, argv, exec_env (self),
-                            workdir ? workdir : self->workdir, self->default_timeout,
+                            directory, self->default_timeout,
                             collector, &status, cancellable, error) ||
       llmsbx_lifetime_watchdog_has_expired (self->watchdog))
     return report_expiry (self, error);
@@ -1200,11 +1405,17 @@ execute_argv_locked (LlmsbxSandboxSession *self,
  * llmsbx_sandbox_session_execute_argv:
  * @self: a #LlmsbxSandboxSession
  * @argv: (array zero-terminated=1): the exact argv to run; no shell is involved
- * @workdir: (nullable): working directory, %NULL for the session's
+ * @workdir: (nullable): working directory, %NULL for the session's; a
+ *   relative one is relative to the session's
  * @cancellable: (nullable): a #GCancellable
  * @error: return location for a #GError
  *
  * Runs a command in the sandbox, limited by #LlmsbxSandboxSession:default-timeout.
+ * A @workdir with a `..` component is refused with
+ * %LLMSBX_ERROR_PATH_TRAVERSAL; when the engine cannot start the command (its
+ * program or @workdir does not exist, or the sandbox is at its process
+ * limit), the call fails with %LLMSBX_ERROR_COMMAND_NOT_STARTED and the
+ * engine's message.
  *
  * Returns: (transfer full): the result, or %NULL on error
  */
@@ -1215,13 +1426,15 @@ llmsbx_sandbox_session_execute_argv (LlmsbxSandboxSession *self,
                                      GCancellable         *cancellable,
                                      GError              **error)
 {
+  Operation op;
   LlmsbxExecutionResult *result;
 
   g_return_val_if_fail (LLMSBX_IS_SANDBOX_SESSION (self), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   g_rec_mutex_lock (&self->lock);
-  result = execute_argv_locked (self, argv, workdir, cancellable, error);
+  result = execute_argv_locked (self, argv, workdir, operation_begin (self, &op, cancellable), error);
+  operation_end (self, &op, "the command was running", error);
   g_rec_mutex_unlock (&self->lock);
   return result;
 }
@@ -1230,7 +1443,8 @@ llmsbx_sandbox_session_execute_argv (LlmsbxSandboxSession *self,
  * llmsbx_sandbox_session_execute_command:
  * @self: a #LlmsbxSandboxSession
  * @command: a shell command line, run by `sh -c` inside the sandbox
- * @workdir: (nullable): working directory, %NULL for the session's
+ * @workdir: (nullable): working directory, %NULL for the session's; a
+ *   relative one is relative to the session's
  * @cancellable: (nullable): a #GCancellable
  * @error: return location for a #GError
  *
@@ -1238,6 +1452,7 @@ llmsbx_sandbox_session_execute_argv (LlmsbxSandboxSession *self,
  * work, the same on every backend), limited by
  * #LlmsbxSandboxSession:default-timeout. Use
  * llmsbx_sandbox_session_execute_argv() to pass an exact argv instead.
+ * @workdir is checked as there.
  *
  * Returns: (transfer full): the result, or %NULL on error
  */
@@ -1265,27 +1480,6 @@ llmsbx_sandbox_session_execute_command (LlmsbxSandboxSession *self,
 
 /* Files ------------------------------------------------------------------ */
 
-/* Relative sandbox paths are relative to the working directory. */
-static char *
-resolve_sandbox_path (LlmsbxSandboxSession *self,
-                      const char           *path,
-                      GError              **error)
-{
-  g_autofree char *absolute = NULL;
-
-  if (path == NULL || *path == '\0')
-    {
-      g_set_error_literal (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
-                           "A path in the sandbox cannot be empty");
-      return NULL;
-    }
-
-  absolute = path[0] == '/' ? g_strdup (path) : g_build_path ("/", self->workdir, path, NULL);
-  if (!llmsbx_container_path_is_safe (absolute, error))
-    return NULL;
-  return g_steal_pointer (&absolute);
-}
-
 static gboolean
 make_sandbox_directory (LlmsbxSandboxSession *self,
                         const char           *directory,
@@ -1312,6 +1506,76 @@ make_sandbox_directory (LlmsbxSandboxSession *self,
   return TRUE;
 }
 
+/* Whether @dest names a directory by its form alone: "data/", "data/.", ".". */
+static gboolean
+names_directory (const char *dest)
+{
+  gsize length = strlen (dest);
+
+  return length > 0 && (dest[length - 1] == '/' || strcmp (dest, ".") == 0 || g_str_has_suffix (dest, "/."));
+}
+
+/* Unpacks @archive into @directory, creating it first when it is missing:
+ * one more exec and the upload again, only then. */
+static gboolean
+put_archive_creating (LlmsbxSandboxSession *self,
+                      const char           *directory,
+                      GBytes               *archive,
+                      GCancellable         *cancellable,
+                      GError              **error)
+{
+  g_autoptr(GError) local_error = NULL;
+
+  if (llmsbx_backend_put_archive (self->backend, self->sandbox_id, directory, archive,
+                                  cancellable, &local_error))
+    return TRUE;
+  if (!g_error_matches (local_error, LLMSBX_ERROR, LLMSBX_ERROR_FILE_NOT_FOUND))
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  return make_sandbox_directory (self, directory, cancellable, error) &&
+         llmsbx_backend_put_archive (self->backend, self->sandbox_id, directory, archive,
+                                     cancellable, error);
+}
+
+/* The copy's place: @directory and the @name it gets there. @dest_path is
+ * the resolved destination, @dest as the caller wrote it. As with cp, a
+ * destination written as a directory ("data/", "data/.", ".") receives the
+ * source under its own name; otherwise the destination is the copy's name,
+ * and the caller finds out from the upload whether it is an existing
+ * directory (see copy_to_runtime_locked()). */
+static gboolean
+copy_destination (const char  *src,
+                  const char  *dest,
+                  const char  *dest_path,
+                  char       **directory,
+                  char       **name,
+                  GError     **error)
+{
+  g_autofree char *parent = NULL;
+  g_autofree char *last = NULL;
+
+  if (!names_directory (dest))
+    return llmsbx_container_path_split (dest_path, directory, name, error);
+
+  /* Only "/" has no last component: it is its own directory. */
+  if (llmsbx_container_path_split (dest_path, &parent, &last, NULL))
+    *directory = g_build_path ("/", parent, last, NULL);
+  else
+    *directory = g_strdup ("/");
+  *name = g_path_get_basename (src);
+  if (strcmp (*name, "/") == 0 || strcmp (*name, ".") == 0)
+    {
+      g_clear_pointer (directory, g_free);
+      g_clear_pointer (name, g_free);
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
+                   "Cannot copy %s into a directory: it has no name of its own", src);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 copy_to_runtime_locked (LlmsbxSandboxSession *self,
                         const char           *src,
@@ -1319,11 +1583,14 @@ copy_to_runtime_locked (LlmsbxSandboxSession *self,
                         GCancellable         *cancellable,
                         GError              **error)
 {
+  g_autofree char *source = NULL;
   g_autofree char *target = NULL;
   g_autofree char *directory = NULL;
   g_autofree char *name = NULL;
+  g_autofree char *inside = NULL;
   g_autoptr(GBytes) archive = NULL;
   g_autoptr(GError) local_error = NULL;
+  gboolean is_dir;
 
   if (!check_open (self, error))
     return FALSE;
@@ -1332,28 +1599,58 @@ copy_to_runtime_locked (LlmsbxSandboxSession *self,
   if (target == NULL)
     return FALSE;
 
-  /* Normalised, so `/sandbox/out/.` names `out` in `/sandbox`. */
-  if (!llmsbx_container_path_split (target, &directory, &name, error))
+  source = g_canonicalize_filename (src, NULL);
+  is_dir = g_file_test (source, G_FILE_TEST_IS_DIR);
+  /* Normalised, so `/sandbox/out` names `out` in `/sandbox`. */
+  if (!copy_destination (source, dest, target, &directory, &name, error))
     return FALSE;
-  archive = llmsbx_tar_pack_path (src, name, error);
+  archive = llmsbx_tar_pack_path (source, name, self->copy_limit, error);
   if (archive == NULL)
     return FALSE;
 
-  session_log (self, "copy %s -> %s", src, target);
-  if (llmsbx_backend_put_archive (self->backend, self->sandbox_id, directory, archive,
-                                  cancellable, &local_error))
+  session_log (self, "copy %s -> %s/%s", src, directory, name);
+  if (put_archive_creating (self, directory, archive, cancellable, &local_error))
     return TRUE;
-
-  /* The destination's directory does not exist yet: one more round trip. */
-  if (!g_error_matches (local_error, LLMSBX_ERROR, LLMSBX_ERROR_FILE_NOT_FOUND))
+  if (!g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_EXISTS))
     {
       g_propagate_error (error, g_steal_pointer (&local_error));
       return FALSE;
     }
 
-  return make_sandbox_directory (self, directory, cancellable, error) &&
-         llmsbx_backend_put_archive (self->backend, self->sandbox_id, directory, archive,
-                                     cancellable, error);
+  /* Engines replace a directory with a file of the same name, and all it
+   * holds goes with it. The backend refuses that instead; a file given an
+   * existing directory as its name then goes inside it, as with cp: one more
+   * upload, only in that case. */
+  if (!is_dir && !names_directory (dest))
+    {
+      g_clear_error (&local_error);
+      g_clear_pointer (&archive, g_bytes_unref);
+      inside = g_build_path ("/", directory, name, NULL);
+      g_free (name);
+      name = g_path_get_basename (source);
+      archive = llmsbx_tar_pack_path (source, name, self->copy_limit, error);
+      if (archive == NULL)
+        return FALSE;
+      session_log (self, "%s is a directory: copy %s -> %s/%s", target, src, inside, name);
+      if (llmsbx_backend_put_archive (self->backend, self->sandbox_id, inside, archive,
+                                      cancellable, &local_error))
+        return TRUE;
+      if (!g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_EXISTS))
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
+        }
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
+                   "Cannot copy the file %s onto the directory %s/%s; nothing was replaced",
+                   src, inside, name);
+      return FALSE;
+    }
+
+  g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
+               "Cannot copy %s to %s/%s in the sandbox: a file there has the name of a directory "
+               "of the copy, or the reverse; nothing there was replaced",
+               src, directory, name);
+  return FALSE;
 }
 
 /**
@@ -1365,9 +1662,19 @@ copy_to_runtime_locked (LlmsbxSandboxSession *self,
  * @error: return location for a #GError
  *
  * Copies a file or a directory tree into the sandbox, creating missing parent
- * directories. @dest names the copy itself, like `cp -r src dest`; an @src
- * that is a symbolic link is followed, like `cp -L`. Paths with a `..`
- * component are refused with %LLMSBX_ERROR_PATH_TRAVERSAL.
+ * directories. Like `cp -r src dest`, @dest names the copy itself (an @src
+ * that is a symbolic link is followed, like `cp -L`), except
+ * that a file copied to an existing directory, or to a @dest written as a
+ * directory (`data/`, `data/.`, `.`), goes inside it under its own name; a
+ * directory copied to an existing directory is merged into it. Nothing is
+ * ever replaced by something of another kind: a file where the copy has a
+ * directory (or a directory where it has a file) fails with
+ * %LLMSBX_ERROR_INVALID_ARGUMENT. Paths with a `..` component are refused
+ * with %LLMSBX_ERROR_PATH_TRAVERSAL.
+ *
+ * It costs one upload; one more when a file goes into an existing
+ * directory that @dest names without a trailing `/`, and a `mkdir` exec and
+ * one more upload when the destination's directory is missing.
  *
  * Returns: %TRUE on success
  */
@@ -1378,6 +1685,7 @@ llmsbx_sandbox_session_copy_to_runtime (LlmsbxSandboxSession *self,
                                         GCancellable         *cancellable,
                                         GError              **error)
 {
+  Operation op;
   gboolean ok;
 
   g_return_val_if_fail (LLMSBX_IS_SANDBOX_SESSION (self), FALSE);
@@ -1386,7 +1694,8 @@ llmsbx_sandbox_session_copy_to_runtime (LlmsbxSandboxSession *self,
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   g_rec_mutex_lock (&self->lock);
-  ok = copy_to_runtime_locked (self, src, dest, cancellable, error);
+  ok = copy_to_runtime_locked (self, src, dest, operation_begin (self, &op, cancellable), error);
+  operation_end (self, &op, "files were being copied", error);
   g_rec_mutex_unlock (&self->lock);
   return ok;
 }
@@ -1399,7 +1708,7 @@ copy_from_runtime_locked (LlmsbxSandboxSession *self,
                           GError              **error)
 {
   g_autofree char *source = NULL;
-  g_autoptr(GBytes) archive = NULL;
+  g_autoptr(LlmsbxArchiveSpool) spool = NULL;
 
   if (!check_open (self, error))
     return FALSE;
@@ -1408,12 +1717,17 @@ copy_from_runtime_locked (LlmsbxSandboxSession *self,
   if (source == NULL)
     return FALSE;
 
+  /* The archive goes to disk as it arrives (memory stays bounded), is
+   * checked whole there, then unpacked. */
   session_log (self, "copy %s <- %s", dest, source);
-  archive = llmsbx_backend_get_archive (self->backend, self->sandbox_id, source, cancellable, error);
-  if (archive == NULL)
+  spool = llmsbx_archive_spool_new (dest, source, self->copy_limit, error);
+  if (spool == NULL ||
+      !llmsbx_backend_get_archive_to_stream (self->backend, self->sandbox_id, source,
+                                             G_OUTPUT_STREAM (spool), cancellable, error) ||
+      !g_output_stream_close (G_OUTPUT_STREAM (spool), cancellable, error))
     return FALSE;
 
-  return llmsbx_tar_extract (archive, dest, error);
+  return llmsbx_tar_extract_fd (llmsbx_archive_spool_get_fd (spool), dest, error);
 }
 
 /**
@@ -1426,10 +1740,14 @@ copy_from_runtime_locked (LlmsbxSandboxSession *self,
  *
  * Copies a file or directory tree out of the sandbox; @dest names the copy,
  * like `cp -r src dest`, and an @src that is a symbolic link is followed, like
- * `cp -L`, on every backend. Empty files and binary data are copied exactly.
- * Entries that would escape @dest (absolute names, `..`, links) are refused
- * with %LLMSBX_ERROR_PATH_TRAVERSAL; a missing @src fails with
- * %LLMSBX_ERROR_FILE_NOT_FOUND.
+ * `cp -L`, on every backend. Empty files and binary data are copied exactly,
+ * sparse files stay sparse. Entries that would escape @dest (absolute
+ * names, `..`, links) are refused with %LLMSBX_ERROR_PATH_TRAVERSAL; a
+ * missing @src fails with %LLMSBX_ERROR_FILE_NOT_FOUND, an archive larger
+ * than #LlmsbxSandboxSession:copy-limit with %LLMSBX_ERROR_LIMIT_EXCEEDED.
+ * The archive is kept on disk until it has been checked (in an unlinked
+ * file in the nearest existing directory of @dest, or the temporary
+ * directory), so memory use does not grow with its size.
  *
  * Returns: %TRUE on success
  */
@@ -1440,6 +1758,7 @@ llmsbx_sandbox_session_copy_from_runtime (LlmsbxSandboxSession *self,
                                           GCancellable         *cancellable,
                                           GError              **error)
 {
+  Operation op;
   gboolean ok;
 
   g_return_val_if_fail (LLMSBX_IS_SANDBOX_SESSION (self), FALSE);
@@ -1448,7 +1767,8 @@ llmsbx_sandbox_session_copy_from_runtime (LlmsbxSandboxSession *self,
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   g_rec_mutex_lock (&self->lock);
-  ok = copy_from_runtime_locked (self, src, dest, cancellable, error);
+  ok = copy_from_runtime_locked (self, src, dest, operation_begin (self, &op, cancellable), error);
+  operation_end (self, &op, "files were being copied", error);
   g_rec_mutex_unlock (&self->lock);
   return ok;
 }
@@ -1681,13 +2001,19 @@ llmsbx_sandbox_session_get_lang (LlmsbxSandboxSession *self)
  * llmsbx_sandbox_session_get_backend:
  * @self: a #LlmsbxSandboxSession
  *
- * Returns: the backend name
+ * Returns: (nullable): the backend name: the client's, the configured one,
+ *   or while open the one the registry chose; %NULL when none is configured
+ *   and the session is not open
  */
 const char *
 llmsbx_sandbox_session_get_backend (LlmsbxSandboxSession *self)
 {
   g_return_val_if_fail (LLMSBX_IS_SANDBOX_SESSION (self), NULL);
-  return self->client ? llmsbx_backend_get_name (self->client) : self->backend_name;
+  if (self->client != NULL)
+    return llmsbx_backend_get_name (self->client);
+  if (self->backend_name == NULL && self->backend != NULL)
+    return llmsbx_backend_get_name (self->backend);
+  return self->backend_name;
 }
 
 /**
@@ -1856,9 +2182,12 @@ llmsbx_sandbox_session_set_security_policy (LlmsbxSandboxSession *self,
  * @json: a JSON object such as `{"mem_limit": "512m"}`
  * @error: return location for a #GError
  *
- * Sets #LlmsbxSandboxSession:runtime-configs from JSON.
+ * Sets #LlmsbxSandboxSession:runtime-configs from JSON. Arrays and objects
+ * may nest at most 64 levels deep; text after the object and string escapes
+ * that are not text (`\u0000`, an unpaired surrogate) are refused.
  *
- * Returns: %TRUE when @json is a JSON object
+ * Returns: %TRUE when @json is a JSON object; %FALSE with
+ *   %LLMSBX_ERROR_INVALID_ARGUMENT otherwise
  */
 gboolean
 llmsbx_sandbox_session_set_runtime_configs_json (LlmsbxSandboxSession *self,
@@ -1872,12 +2201,17 @@ llmsbx_sandbox_session_set_runtime_configs_json (LlmsbxSandboxSession *self,
   g_return_val_if_fail (LLMSBX_IS_SANDBOX_SESSION (self), FALSE);
   g_return_val_if_fail (json != NULL, FALSE);
 
+  if (!llmsbx_json_check (json, -1, "Runtime configs", error))
+    return FALSE;
   node = json_from_string (json, &local_error);
   if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
     {
+      /* json-glib's parse errors quote the text, and may cut a character in two. */
+      g_autofree char *reason = local_error ? g_utf8_make_valid (local_error->message, -1) : NULL;
+
       g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
                    "Runtime configs must be a JSON object%s%s",
-                   local_error ? ": " : "", local_error ? local_error->message : "");
+                   reason ? ": " : "", reason ? reason : "");
       return FALSE;
     }
 
@@ -1927,6 +2261,7 @@ llmsbx_sandbox_session_finalize (GObject *object)
   g_clear_pointer (&self->runtime_configs, g_variant_unref);
   g_clear_object (&self->security_policy);
   g_rec_mutex_clear (&self->lock);
+  g_mutex_clear (&self->operation_lock);
 
   G_OBJECT_CLASS (llmsbx_sandbox_session_parent_class)->finalize (object);
 }
@@ -1955,6 +2290,7 @@ llmsbx_sandbox_session_get_property (GObject *object, guint prop_id, GValue *val
     case PROP_SESSION_TIMEOUT: g_value_set_double (value, self->session_timeout); break;
     case PROP_RUNTIME_CONFIGS: g_value_set_variant (value, self->runtime_configs); break;
     case PROP_OUTPUT_LIMIT: g_value_set_uint64 (value, self->output_limit); break;
+    case PROP_COPY_LIMIT: g_value_set_uint64 (value, self->copy_limit); break;
     case PROP_SECURITY_POLICY: g_value_set_object (value, self->security_policy); break;
     case PROP_IS_OPEN: g_value_set_boolean (value, self->is_open); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1977,7 +2313,7 @@ llmsbx_sandbox_session_set_property (GObject *object, guint prop_id, const GValu
   switch (prop_id)
     {
     case PROP_LANG: set_lowercase (&self->lang, g_value_get_string (value) ? g_value_get_string (value) : "python"); break;
-    case PROP_BACKEND: set_lowercase (&self->backend_name, g_value_get_string (value) ? g_value_get_string (value) : "docker"); break;
+    case PROP_BACKEND: set_lowercase (&self->backend_name, g_value_get_string (value)); break;
     case PROP_CLIENT: g_set_object (&self->client, g_value_get_object (value)); break;
     case PROP_IMAGE: g_free (self->image); self->image = g_value_dup_string (value); break;
     case PROP_DOCKERFILE: g_free (self->dockerfile); self->dockerfile = g_value_dup_string (value); break;
@@ -1993,6 +2329,7 @@ llmsbx_sandbox_session_set_property (GObject *object, guint prop_id, const GValu
     case PROP_SESSION_TIMEOUT: self->session_timeout = g_value_get_double (value); break;
     case PROP_RUNTIME_CONFIGS: llmsbx_sandbox_session_set_runtime_configs (self, g_value_get_variant (value)); break;
     case PROP_OUTPUT_LIMIT: self->output_limit = g_value_get_uint64 (value); break;
+    case PROP_COPY_LIMIT: self->copy_limit = g_value_get_uint64 (value); break;
     case PROP_SECURITY_POLICY: llmsbx_sandbox_session_set_security_policy (self, g_value_get_object (value)); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -2003,6 +2340,9 @@ llmsbx_sandbox_session_class_init (LlmsbxSandboxSessionClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GParamFlags config_flags = G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS;
+  /* Lax: the only value a double's range cannot hold is NaN, which is then
+   * kept as given, without GLib's warning. */
+  GParamFlags limit_flags = config_flags | G_PARAM_LAX_VALIDATION;
 
   object_class->dispose = llmsbx_sandbox_session_dispose;
   object_class->finalize = llmsbx_sandbox_session_finalize;
@@ -2020,9 +2360,13 @@ llmsbx_sandbox_session_class_init (LlmsbxSandboxSessionClass *klass)
    * LlmsbxSandboxSession:backend:
    *
    * Name of the backend plugin to use (`docker`, `podman`, `kubernetes`).
-   * Ignored when #LlmsbxSandboxSession:client is set.
+   * Ignored when #LlmsbxSandboxSession:client is set. %NULL (the default)
+   * lets the registry choose at open(): the backend `LLMSBX_BACKEND` names,
+   * else the first by rank that answers (Docker, then Podman; see
+   * llmsbx_registry_get_default_backend_name()). While the session is open,
+   * the property then reads as the backend chosen.
    */
-  properties[PROP_BACKEND] = g_param_spec_string ("backend", NULL, NULL, "docker", config_flags);
+  properties[PROP_BACKEND] = g_param_spec_string ("backend", NULL, NULL, NULL, config_flags);
 
   /**
    * LlmsbxSandboxSession:client:
@@ -2110,31 +2454,40 @@ llmsbx_sandbox_session_class_init (LlmsbxSandboxSessionClass *klass)
    */
   properties[PROP_VERBOSE] = g_param_spec_boolean ("verbose", NULL, NULL, FALSE, config_flags);
 
+  /* The timeouts accept any number here, as GObject cannot report an error
+   * from a property: an invalid one is kept and refused with
+   * %LLMSBX_ERROR_INVALID_ARGUMENT by g_initable_init(), open() and every
+   * call that applies it (check_limits()), never weakened to "no limit". */
+
   /**
    * LlmsbxSandboxSession:default-timeout:
    *
    * Seconds any operation in the sandbox may take (commands, installs, and
-   * runs when no other timeout is set); 0 for no limit.
+   * runs when no other timeout is set); 0 for no limit. A negative, infinite
+   * or NaN value, or one above 10^9, makes g_initable_init(), open() and
+   * every call fail with %LLMSBX_ERROR_INVALID_ARGUMENT.
    */
   properties[PROP_DEFAULT_TIMEOUT] =
-    g_param_spec_double ("default-timeout", NULL, NULL, 0, G_MAXDOUBLE, LLMSBX_DEFAULT_TIMEOUT, config_flags);
+    g_param_spec_double ("default-timeout", NULL, NULL, -INFINITY, INFINITY, LLMSBX_DEFAULT_TIMEOUT, limit_flags);
 
   /**
    * LlmsbxSandboxSession:execution-timeout:
    *
    * Seconds a run may take; 0 to use #LlmsbxSandboxSession:default-timeout.
+   * Invalid values are refused as for #LlmsbxSandboxSession:default-timeout.
    */
   properties[PROP_EXECUTION_TIMEOUT] =
-    g_param_spec_double ("execution-timeout", NULL, NULL, 0, G_MAXDOUBLE, 0, config_flags);
+    g_param_spec_double ("execution-timeout", NULL, NULL, -INFINITY, INFINITY, 0, limit_flags);
 
   /**
    * LlmsbxSandboxSession:session-timeout:
    *
    * Maximum lifetime of the session in seconds, counted from open; 0 for no
-   * limit. An expired session is closed and its sandbox removed.
+   * limit. An expired session is closed and its sandbox removed. Invalid
+   * values are refused as for #LlmsbxSandboxSession:default-timeout.
    */
   properties[PROP_SESSION_TIMEOUT] =
-    g_param_spec_double ("session-timeout", NULL, NULL, 0, G_MAXDOUBLE, 0, config_flags);
+    g_param_spec_double ("session-timeout", NULL, NULL, -INFINITY, INFINITY, 0, limit_flags);
 
   /**
    * LlmsbxSandboxSession:runtime-configs:
@@ -2154,6 +2507,19 @@ llmsbx_sandbox_session_class_init (LlmsbxSandboxSessionClass *klass)
    */
   properties[PROP_OUTPUT_LIMIT] =
     g_param_spec_uint64 ("output-limit", NULL, NULL, 0, G_MAXUINT64, LLMSBX_DEFAULT_OUTPUT_LIMIT, config_flags);
+
+  /**
+   * LlmsbxSandboxSession:copy-limit:
+   *
+   * Bytes of tar archive a copy into or out of the sandbox may move; a
+   * larger one fails with %LLMSBX_ERROR_LIMIT_EXCEEDED naming this limit,
+   * and nothing is written. Archives out of the sandbox go to disk as they
+   * arrive (in an unlinked file next to the destination), never into memory;
+   * archives into it are built in memory. 0 for no limit (4 GiB into the
+   * sandbox).
+   */
+  properties[PROP_COPY_LIMIT] =
+    g_param_spec_uint64 ("copy-limit", NULL, NULL, 0, G_MAXUINT64, LLMSBX_DEFAULT_COPY_LIMIT, config_flags);
 
   /**
    * LlmsbxSandboxSession:security-policy:
@@ -2191,8 +2557,26 @@ llmsbx_sandbox_session_class_init (LlmsbxSandboxSessionClass *klass)
                   G_TYPE_NONE, 2, LLMSBX_TYPE_OUTPUT_STREAM, G_TYPE_BYTES);
 }
 
+/* For g_initable_new() and the Python constructor: the configuration that
+ * can be checked without the engine, so that a session with an invalid limit
+ * is refused where it is made. */
+static gboolean
+llmsbx_sandbox_session_initable_init (GInitable     *initable,
+                                      GCancellable  *cancellable,
+                                      GError       **error)
+{
+  return check_limits (LLMSBX_SANDBOX_SESSION (initable), error);
+}
+
+static void
+llmsbx_sandbox_session_initable_iface_init (GInitableIface *iface)
+{
+  iface->init = llmsbx_sandbox_session_initable_init;
+}
+
 static void
 llmsbx_sandbox_session_init (LlmsbxSandboxSession *self)
 {
   g_rec_mutex_init (&self->lock);
+  g_mutex_init (&self->operation_lock);
 }

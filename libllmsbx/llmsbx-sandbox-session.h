@@ -28,6 +28,13 @@ G_BEGIN_DECLS
  */
 #define LLMSBX_DEFAULT_OUTPUT_LIMIT (16 * 1024 * 1024)
 
+/**
+ * LLMSBX_DEFAULT_COPY_LIMIT:
+ *
+ * Bytes of archive a copy may move by default (1 GiB).
+ */
+#define LLMSBX_DEFAULT_COPY_LIMIT (G_GUINT64_CONSTANT (1) << 30)
+
 #define LLMSBX_TYPE_SANDBOX_SESSION (llmsbx_sandbox_session_get_type ())
 LLMSBX_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (LlmsbxSandboxSession, llmsbx_sandbox_session, LLMSBX, SANDBOX_SESSION, GObject)

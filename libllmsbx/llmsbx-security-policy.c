@@ -8,6 +8,7 @@
 #include "llmsbx-security-private.h"
 #include "llmsbx-enum-types.h"
 #include "llmsbx-error.h"
+#include "llmsbx-nesting-private.h"
 
 /**
  * LlmsbxSecurityPolicy:
@@ -342,14 +343,17 @@ json_fail (GError     **error,
            ...)
 {
   g_autofree char *message = NULL;
+  g_autofree char *valid = NULL;
   va_list args;
 
   va_start (args, format);
   message = g_strdup_vprintf (format, args);
   va_end (args);
+  /* json-glib's parse errors quote the text, and may cut a character in two. */
+  valid = g_utf8_make_valid (message, -1);
 
   g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
-               "Invalid security policy JSON: %s%s%s", where, where[0] ? ": " : "", message);
+               "Invalid security policy JSON: %s%s%s", where, where[0] ? ": " : "", valid);
   return FALSE;
 }
 
@@ -521,7 +525,9 @@ read_module (JsonNode  *node,
  * Severities are names or numbers (0 safe to 3 high); every member but
  * `pattern` and `name` may be left out (the threshold then is safe, and
  * descriptions empty). Fails with %LLMSBX_ERROR_INVALID_ARGUMENT naming the
- * member at fault, also for an unknown member or an invalid regular expression.
+ * member at fault, also for an unknown member, an invalid regular expression,
+ * arrays and objects nested more than 64 levels deep, text after the object,
+ * or string escapes that are not text (`\u0000`, an unpaired surrogate).
  *
  * Returns: (transfer full): a new policy, or %NULL on error
  */
@@ -540,6 +546,8 @@ llmsbx_security_policy_new_from_json (const char  *json,
   g_return_val_if_fail (json != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
+  if (!llmsbx_json_check (json, -1, "Invalid security policy JSON", error))
+    return NULL;
   root = json_from_string (json, &parse_error);
   if (root == NULL)
     return json_fail (error, "", "%s", parse_error ? parse_error->message : "the text is empty"), NULL;

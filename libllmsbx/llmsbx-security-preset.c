@@ -1,29 +1,36 @@
 /* llmsbx-security-preset.c: ready-made security configurations, a policy and
- * the container settings that go with it.
+ * the sandbox limits that go with it.
  *
- * Each preset is one row of data (PresetDef) from which the policy, the
- * Docker/Podman runtime config and the Kubernetes pod fragment are all made,
- * so the three cannot disagree. Patterns are data keyed by language: each
- * language lists what it looks for by category, and each preset says which
- * categories it uses and at what severity. */
+ * Each preset is one row of data (PresetDef): which categories of dangerous
+ * code it blocks and how severely, and the limits of its sandbox in neutral
+ * units, each number written once. The policy is made from the patterns the
+ * language's handler supplies for those categories, so a handler an
+ * application registers gets presets too; the limits are rendered by the
+ * backend (LlmsbxBackendClass.render_preset), so the core names no backend's
+ * settings. */
 #include "config.h"
 
 #include "llmsbx-security-preset.h"
 #include "llmsbx-error.h"
+#include "llmsbx-registry-private.h"
 
 /**
  * LlmsbxSecurityPreset:
  *
  * A complete security configuration for one language and backend: a
- * #LlmsbxSecurityPolicy for the code and, for Docker and Podman, the
- * runtime config that hardens the container (memory and CPU limits, network,
- * read-only root, user, capabilities, no_new_privs, process limit). For
- * Kubernetes, #LlmsbxSecurityPreset:runtime-config is %NULL and
+ * #LlmsbxSecurityPolicy for the code, the backend-neutral
+ * #LlmsbxSecurityLimits of the sandbox, and those limits rendered for the
+ * backend. For Docker and Podman that is
+ * #LlmsbxSecurityPreset:runtime-config, the runtime config that hardens the
+ * container (memory and CPU limits, network, read-only root, user,
+ * capabilities, no_new_privs, process limit). For Kubernetes,
+ * #LlmsbxSecurityPreset:runtime-config is %NULL and
  * #LlmsbxSecurityPreset:pod-manifest-fragment holds the matching pod
  * securityContext, resources and volumes to merge into your pod manifest.
  *
  * Get one with llmsbx_get_security_preset(); each call makes new objects, so a
- * preset can be customised without affecting others.
+ * preset can be customised without affecting others. Give it to a session
+ * with llmsbx_sandbox_session_apply_security_preset().
  *
  * | Preset      | Threshold | Network | Memory | CPU | Read-only | User           |
  * |-------------|-----------|---------|--------|-----|-----------|----------------|
@@ -37,6 +44,10 @@
  * directory `/sandbox` as a tmpfs owned by the preset's user, because a
  * read-only root leaves nowhere else to write code to. The presets assume
  * the default working directory.
+ *
+ * The patterns come from the language's handler
+ * (llmsbx_language_handler_get_security_catalogue()), by category; the
+ * settings from the backend (#LlmsbxBackendClass.render_preset).
  */
 struct _LlmsbxSecurityPreset
 {
@@ -46,6 +57,7 @@ struct _LlmsbxSecurityPreset
   char *lang;
   char *backend;
   LlmsbxSecurityPolicy *policy;
+  LlmsbxSecurityLimits *limits;
   GVariant *runtime_config;
   GVariant *pod_manifest_fragment;
 };
@@ -58,6 +70,7 @@ enum {
   PROP_LANG,
   PROP_BACKEND,
   PROP_SECURITY_POLICY,
+  PROP_LIMITS,
   PROP_RUNTIME_CONFIG,
   PROP_POD_MANIFEST_FRAGMENT,
   N_PROPS
@@ -67,563 +80,197 @@ static GParamSpec *properties[N_PROPS];
 
 /* Data ------------------------------------------------------------------- */
 
-/* What a pattern looks for. */
-typedef enum {
-  P_COMMAND,    /* running programs or shell commands */
-  P_NATIVE,     /* native code, raw system calls */
-  P_EVAL,       /* evaluating code made at run time */
-  P_DYNIMPORT,  /* loading modules or classes by computed names, reflection */
-  P_FDELETE,    /* deleting files */
-  P_FWRITE,     /* writing files */
-  P_SOCKET,     /* network sockets */
-  P_HTTP,       /* HTTP and URL access */
-  N_PATTERN_CATEGORIES
-} PatternCategory;
-
-/* What a restricted module gives access to. */
-typedef enum {
-  M_SYSTEM,     /* processes and the operating system */
-  M_NATIVE,     /* native code */
-  M_DYNLOAD,    /* dynamic loading, reflection */
-  M_SOCKET,     /* network sockets */
-  M_HTTP,       /* HTTP clients */
-  M_FILES,      /* file-system manipulation */
-  M_SERIAL,     /* unsafe deserialisation */
-  N_MODULE_CATEGORIES
-} ModuleCategory;
-
-typedef struct {
-  PatternCategory category;
-  const char *regex;
-  const char *description;
-} PatternDef;
-
-typedef struct {
-  ModuleCategory category;
-  const char *name;
-  const char *description;
-} ModuleDef;
-
-typedef struct {
-  const char *name;
-  const PatternDef *patterns;
-  gsize n_patterns;
-  const ModuleDef *modules;
-  gsize n_modules;
-  /* Variables the language's tools need when only the workdir is writable. */
-  const char *environment;
-} LanguageDef;
-
-/* Optional spaces around a member access: `os . system` is valid Python. */
-#define DOT "\\s*\\.\\s*"
-
-static const PatternDef python_patterns[] = {
-  { P_COMMAND, "\\bos" DOT "system\\s*\\(", "System command execution" },
-  { P_COMMAND, "\\bos" DOT "(?:popen|exec[lv]p?e?|spawn[lv]p?e?|posix_spawnp?|fork|forkpty)\\s*\\(",
-    "Process creation through os" },
-  { P_COMMAND, "\\bsubprocess" DOT "(?:run|call|check_call|check_output|Popen|getoutput|getstatusoutput)\\s*\\(",
-    "Subprocess execution" },
-  { P_COMMAND, "\\bpty" DOT "spawn\\s*\\(", "Process creation through pty" },
-  { P_COMMAND, "\\bposix" DOT "(?:system|popen|exec\\w*|spawn\\w*|posix_spawnp?|fork)\\s*\\(",
-    "Process creation through posix" },
-  { P_EVAL, "(?<![\\w.])(?:eval|exec)\\s*\\(", "Dynamic code execution (eval/exec)" },
-  { P_EVAL, "\\b__(?:subclasses|globals|builtins|code|closure|getattribute)__\\b",
-    "Interpreter internals (sandbox escapes)" },
-  /* PEP 263: a coding comment on line 1 or 2 makes Python decode the file
-   * with another codec (utf-7 hides any code from a scanner). */
-  { P_EVAL, "\\A(?:[^\\n]*\\n)?[ \\t\\f]*#[^\\n]*?coding[:=][ \\t]*(?!(?i:utf[-_]?8)(?:-sig)?\\b)[-\\w.]+",
-    "Source encoding other than UTF-8 (can hide code from the scanner)" },
-  { P_DYNIMPORT, "\\b__import__\\s*\\(", "Dynamic import (__import__)" },
-  { P_DYNIMPORT, "\\bimport_module\\s*\\(", "Dynamic import (importlib)" },
-  { P_DYNIMPORT, "\\bsys" DOT "modules\\b", "Module table access (sys.modules)" },
-  { P_FDELETE, "\\bos" DOT "(?:remove|unlink|rmdir|removedirs)\\s*\\(", "File deletion" },
-  { P_FDELETE, "\\bshutil" DOT "rmtree\\s*\\(", "Directory tree deletion" },
-  { P_FWRITE, "\\bopen\\s*\\([^)]*,\\s*(?:mode\\s*=\\s*)?['\"][rbt]*[wax+]", "File write operation" },
-  { P_FWRITE, "\\.\\s*write_(?:text|bytes)\\s*\\(", "File write operation (pathlib)" },
-  { P_SOCKET, "\\bsocket" DOT "(?:socket|create_connection|create_server)\\s*\\(", "Network socket" },
-  { P_HTTP, "\\brequests" DOT "(?:get|post|put|patch|delete|head|request)\\s*\\(", "HTTP request" },
-  { P_HTTP, "\\burlopen\\s*\\(", "URL access (urllib)" },
-};
-
-static const ModuleDef python_modules[] = {
-  { M_SYSTEM, "os", "Operating system access" },
-  { M_SYSTEM, "subprocess", "Process execution" },
-  { M_SYSTEM, "pty", "Pseudo-terminal process execution" },
-  { M_SYSTEM, "posix", "Operating system access (posix)" },
-  { M_SYSTEM, "_posixsubprocess", "Process execution" },
-  { M_NATIVE, "ctypes", "Native code access (ctypes)" },
-  { M_NATIVE, "_ctypes", "Native code access (ctypes)" },
-  { M_NATIVE, "cffi", "Native code access (cffi)" },
-  { M_DYNLOAD, "importlib", "Dynamic imports" },
-  { M_SOCKET, "socket", "Network sockets" },
-  { M_HTTP, "requests", "HTTP requests" },
-  { M_HTTP, "urllib", "URL access" },
-  { M_FILES, "shutil", "File-system operations" },
-  { M_SERIAL, "pickle", "Unsafe deserialisation (pickle)" },
-  { M_SERIAL, "marshal", "Unsafe deserialisation (marshal)" },
-};
-
-static const PatternDef javascript_patterns[] = {
-  { P_COMMAND, "\\bchild_process\\b", "Child process access" },
-  { P_COMMAND, "\\b(?:execSync|execFileSync|spawnSync)\\s*\\(", "Process execution" },
-  { P_COMMAND, "\\bprocess" DOT "binding\\s*\\(", "Internal bindings (process.binding)" },
-  { P_NATIVE, "\\bprocess" DOT "dlopen\\s*\\(", "Native addon loading" },
-  { P_EVAL, "(?<![\\w.$])eval\\s*\\(", "Dynamic code execution (eval)" },
-  { P_EVAL, "\\bFunction\\s*\\(", "Dynamic code execution (Function)" },
-  { P_EVAL, "\\bvm" DOT "(?:runIn\\w*|compileFunction|Script)\\b", "Dynamic code execution (vm)" },
-  { P_DYNIMPORT, "\\b(?:require|import|_load)\\s*\\(\\s*(?!(['\"`])[^'\"`$\\\\]*\\1\\s*[,)])",
-    "Module loaded by a computed name" },
-  { P_FDELETE, "\\.\\s*(?:unlink|rm|rmdir)(?:Sync)?\\s*\\(", "File deletion" },
-  { P_FWRITE, "\\b(?:writeFile|appendFile|writeFileSync|appendFileSync|createWriteStream)\\s*\\(",
-    "File write operation" },
-  { P_SOCKET, "\\b(?:net|tls|dgram)" DOT "(?:connect|createConnection|createServer|createSocket|Socket)\\b",
-    "Network socket" },
-  { P_HTTP, "(?<![\\w.$])fetch\\s*\\(", "HTTP request (fetch)" },
-  { P_HTTP, "\\bhttps?" DOT "(?:get|request)\\s*\\(", "HTTP request" },
-};
-
-static const ModuleDef javascript_modules[] = {
-  { M_SYSTEM, "child_process", "Process execution" },
-  { M_SYSTEM, "cluster", "Process creation (cluster)" },
-  { M_DYNLOAD, "vm", "Dynamic code execution (vm)" },
-  { M_DYNLOAD, "module", "Module loader internals" },
-  { M_SOCKET, "net", "Network sockets" },
-  { M_SOCKET, "dgram", "Network sockets (UDP)" },
-  { M_SOCKET, "tls", "Network sockets (TLS)" },
-  { M_HTTP, "http", "HTTP requests" },
-  { M_HTTP, "https", "HTTP requests" },
-  { M_HTTP, "http2", "HTTP requests" },
-  { M_FILES, "fs", "File-system access" },
-  { M_FILES, "fs/promises", "File-system access" },
-};
-
-static const PatternDef java_patterns[] = {
-  { P_COMMAND, "\\.\\s*exec\\s*\\(", "System command execution (Runtime.exec)" },
-  { P_COMMAND, "\\bProcessBuilder\\b", "Process creation (ProcessBuilder)" },
-  { P_NATIVE, "\\bSystem" DOT "(?:loadLibrary|load)\\s*\\(", "Native library loading" },
-  { P_EVAL, "\\bScriptEngineManager\\b", "Dynamic script evaluation" },
-  { P_EVAL, "\\bgetSystemJavaCompiler\\s*\\(", "Compilation at run time" },
-  { P_DYNIMPORT, "\\bClass" DOT "forName\\s*\\(", "Class loaded by a computed name" },
-  { P_DYNIMPORT, "\\.\\s*setAccessible\\s*\\(", "Reflection access override" },
-  { P_FDELETE, "\\bFiles" DOT "(?:delete|deleteIfExists)\\s*\\(", "File deletion" },
-  { P_FDELETE, "\\.\\s*delete(?:OnExit)?\\s*\\(\\s*\\)", "File deletion" },
-  { P_FWRITE, "\\bnew\\s+(?:FileWriter|FileOutputStream|PrintWriter|RandomAccessFile)\\s*\\(", "File write operation" },
-  { P_FWRITE, "\\bFiles" DOT "(?:write|writeString|newBufferedWriter|newOutputStream|copy|move)\\s*\\(",
-    "File write operation" },
-  { P_SOCKET, "\\bnew\\s+(?:Socket|ServerSocket|DatagramSocket)\\s*\\(", "Network socket" },
-  { P_HTTP, "\\bHttpClient\\b|\\bnew\\s+URL\\s*\\(|\\.\\s*openConnection\\s*\\(", "HTTP request" },
-};
-
-static const ModuleDef java_modules[] = {
-  { M_SYSTEM, "java.lang.ProcessBuilder", "Process creation" },
-  { M_NATIVE, "sun.misc", "Unsafe memory access" },
-  { M_NATIVE, "jdk.internal", "JDK internals" },
-  { M_NATIVE, "java.lang.foreign", "Native code access" },
-  { M_DYNLOAD, "java.lang.reflect", "Reflection" },
-  { M_DYNLOAD, "java.lang.invoke", "Dynamic invocation" },
-  { M_DYNLOAD, "javax.script", "Dynamic script evaluation" },
-  { M_DYNLOAD, "javax.tools", "Compilation at run time" },
-  { M_SOCKET, "java.net", "Network access" },
-  { M_HTTP, "java.net.http", "HTTP requests" },
-  { M_FILES, "java.nio.file", "File-system access" },
-  { M_SERIAL, "java.io.ObjectInputStream", "Unsafe deserialisation" },
-};
-
-/* A call of a free function: not a member (`x.f(`, `p->f(`) or a qualified name. */
-#define CPP_CALL(names) "(?<![\\w.>:])(?:" names ")\\s*\\("
-
-static const PatternDef cpp_patterns[] = {
-  { P_COMMAND, "(?:\\bstd\\s*::\\s*|(?<![\\w.>:]))system\\s*\\(", "System command execution (system)" },
-  { P_COMMAND, CPP_CALL ("popen"), "Process execution (popen)" },
-  { P_COMMAND, CPP_CALL ("exec[lv]p?e?|fexecve|posix_spawnp?"), "Process execution (exec)" },
-  { P_COMMAND, CPP_CALL ("v?fork"), "Process creation (fork)" },
-  { P_NATIVE, CPP_CALL ("dlopen|dlsym|syscall|ptrace"), "Low-level system access" },
-  { P_NATIVE, "\\b(?:asm|__asm__)\\b", "Inline assembly" },
-  { P_FDELETE, CPP_CALL ("unlink|rmdir"), "File deletion" },
-  { P_FDELETE, CPP_CALL ("remove") "\\s*\"|\\bfilesystem\\s*::\\s*remove(?:_all)?\\s*\\(", "File deletion" },
-  { P_FWRITE, "\\bofstream\\b|\\bfopen\\s*\\([^)]*,\\s*\"[rb]*[wa+]", "File write operation" },
-  { P_SOCKET, CPP_CALL ("socket") "\\s*(?:AF|PF)_", "Network socket" },
-  { P_HTTP, "\\bcurl_easy_\\w+\\s*\\(", "HTTP request (libcurl)" },
-};
-
-static const ModuleDef cpp_modules[] = {
-  { M_SYSTEM, "unistd.h", "Process and operating system calls" },
-  { M_SYSTEM, "sys/wait.h", "Process control" },
-  { M_SYSTEM, "spawn.h", "Process creation" },
-  { M_NATIVE, "dlfcn.h", "Dynamic library loading" },
-  { M_NATIVE, "sys/ptrace.h", "Process tracing" },
-  { M_NATIVE, "sys/syscall.h", "Raw system calls" },
-  { M_SOCKET, "sys/socket.h", "Network sockets" },
-  { M_SOCKET, "netinet/in.h", "Network sockets" },
-  { M_SOCKET, "arpa/inet.h", "Network sockets" },
-  { M_SOCKET, "netdb.h", "Network name lookups" },
-  { M_HTTP, "curl/curl.h", "HTTP requests (libcurl)" },
-  { M_FILES, "filesystem", "File-system manipulation" },
-};
-
-static const PatternDef go_patterns[] = {
-  { P_COMMAND, "\\bexec" DOT "(?:Command|CommandContext)\\s*\\(", "System command execution (os/exec)" },
-  { P_COMMAND, "\\b(?:syscall|os)" DOT "(?:Exec|ForkExec|StartProcess)\\s*\\(", "Process execution" },
-  { P_NATIVE, "\\bsyscall" DOT "(?:Raw)?Syscall\\w*\\s*\\(", "Raw system calls" },
-  { P_NATIVE, "\\bunsafe" DOT "Pointer\\b", "Unsafe memory access" },
-  { P_DYNIMPORT, "\\bplugin" DOT "Open\\s*\\(", "Plugin loading" },
-  { P_FDELETE, "\\bos" DOT "(?:Remove|RemoveAll)\\s*\\(", "File deletion" },
-  { P_FWRITE, "\\b(?:os|ioutil)" DOT "(?:WriteFile|Create|OpenFile)\\s*\\(", "File write operation" },
-  { P_SOCKET, "\\bnet" DOT "(?:Dial\\w*|Listen\\w*)\\s*\\(", "Network socket" },
-  { P_HTTP, "\\bhttp" DOT "(?:Get|Post|PostForm|Head|NewRequest\\w*)\\s*\\(", "HTTP request" },
-};
-
-static const ModuleDef go_modules[] = {
-  { M_SYSTEM, "os/exec", "Process execution" },
-  { M_SYSTEM, "syscall", "Raw operating system calls" },
-  { M_NATIVE, "unsafe", "Unsafe memory access" },
-  { M_NATIVE, "C", "Native code (cgo)" },
-  { M_DYNLOAD, "plugin", "Plugin loading" },
-  { M_SOCKET, "net", "Network access" },
-  { M_HTTP, "net/http", "HTTP requests" },
-};
-
-/* Not a method call, an instance/global variable or a symbol. */
-#define RUBY_WORD "(?<![\\w.:@$])"
-
-static const PatternDef ruby_patterns[] = {
-  { P_COMMAND, RUBY_WORD "(?:system|exec|spawn|syscall)(?:\\s*\\(|\\s+['\"%\\w])", "System command execution" },
-  { P_COMMAND, "\\b(?:Kernel|Process)" DOT "(?:system|exec|spawn|fork)\\b", "Process execution" },
-  { P_COMMAND, "\\bIO" DOT "popen\\b|\\bOpen3\\b|\\bPTY" DOT "spawn\\b", "Process execution" },
-  { P_COMMAND, RUBY_WORD "fork\\b", "Process creation (fork)" },
-  { P_COMMAND, "`[^`\\n]*`", "Shell command (backticks)" },
-  { P_COMMAND, "%x[^\\w\\s'\"]", "Shell command (%x)" },
-  { P_NATIVE, "\\b(?:Fiddle|FFI)\\b", "Native code access" },
-  { P_EVAL, RUBY_WORD "(?:eval|instance_eval|class_eval|module_eval|instance_exec)\\b", "Dynamic code execution (eval)" },
-  { P_EVAL, "\\.\\s*(?:send|public_send|__send__)\\s*\\(", "Dynamic method call (send)" },
-  { P_DYNIMPORT, RUBY_WORD "(?:require|require_relative|load)\\s*\\(?\\s*[^'\"\\s(]", "Library loaded by a computed name" },
-  { P_FDELETE, "\\b(?:File|Dir|FileUtils)" DOT "(?:delete|unlink|rm|rm_r|rm_rf|rm_f|rmdir|remove\\w*)\\b",
-    "File deletion" },
-  { P_FWRITE, "\\b(?:File|IO)" DOT "(?:write|binwrite)\\b|\\bFile" DOT "open\\s*\\(?[^)\\n]*,\\s*['\"][rb]*[wa+]",
-    "File write operation" },
-  { P_SOCKET, "\\b(?:TCPSocket|UDPSocket|UNIXSocket|TCPServer|Socket)" DOT "(?:new|open)\\b", "Network socket" },
-  { P_HTTP, "\\bNet\\s*::\\s*HTTP\\b|\\bURI" DOT "open\\b", "HTTP request" },
-};
-
-static const ModuleDef ruby_modules[] = {
-  { M_SYSTEM, "open3", "Process execution" },
-  { M_SYSTEM, "pty", "Pseudo-terminal process execution" },
-  { M_NATIVE, "fiddle", "Native code access" },
-  { M_NATIVE, "ffi", "Native code access" },
-  { M_SOCKET, "socket", "Network sockets" },
-  { M_HTTP, "net/http", "HTTP requests" },
-  { M_HTTP, "open-uri", "URL access" },
-  { M_FILES, "fileutils", "File-system operations" },
-};
-
-/* R names may contain dots: `my.system(` is not `system(`. */
-#define R_CALL(names) "(?<![\\w.])(?:" names ")\\s*\\("
-
-static const PatternDef r_patterns[] = {
-  { P_COMMAND, R_CALL ("system|system2|shell|pipe"), "System command execution" },
-  { P_COMMAND, "\\b(?:processx|sys)\\s*::", "Process execution" },
-  { P_NATIVE, "(?<!\\w)(?:dyn\\.load|\\.Call|\\.C|\\.External|\\.Fortran)\\s*\\(", "Native code access" },
-  { P_EVAL, R_CALL ("evalq?") "\\s*(?:base\\s*::\\s*)?(?:parse|str2lang|str2expression)\\s*\\(",
-    "Evaluation of code from text" },
-  { P_DYNIMPORT, "\\bcharacter\\.only\\s*=\\s*(?:TRUE|T)\\b", "Package loaded by a computed name" },
-  { P_FDELETE, R_CALL ("file\\.remove|unlink"), "File deletion" },
-  { P_FWRITE, R_CALL ("write\\.csv|write\\.table|saveRDS|writeBin|writeChar|file\\.create|sink"), "File write operation" },
-  { P_FWRITE, "(?<![\\w.])file\\s*\\([^)]*['\"][wa]['\"]|(?<![\\w.])cat\\s*\\([^)]*\\bfile\\s*=", "File write operation" },
-  { P_SOCKET, R_CALL ("socketConnection|make\\.socket|serverSocket"), "Network socket" },
-  { P_HTTP, R_CALL ("download\\.file|url") "|\\b(?:httr|curl)\\s*::", "HTTP request" },
-};
-
-static const ModuleDef r_modules[] = {
-  { M_SYSTEM, "processx", "Process execution" },
-  { M_SYSTEM, "sys", "Process execution" },
-  { M_NATIVE, "Rcpp", "Native code compilation" },
-  { M_NATIVE, "inline", "Native code compilation" },
-  { M_HTTP, "httr", "HTTP requests" },
-  { M_HTTP, "curl", "HTTP requests" },
-  { M_HTTP, "RCurl", "HTTP requests" },
-  { M_FILES, "fs", "File-system operations" },
-};
-
-#define LANGUAGE(lang, env) \
-  { #lang, lang##_patterns, G_N_ELEMENTS (lang##_patterns), lang##_modules, G_N_ELEMENTS (lang##_modules), env }
-
-/* HOME in the writable workdir: package managers and build caches live there.
- * `go run` links in GOTMPDIR and runs the result, and /tmp is noexec. */
-static const LanguageDef languages[] = {
-  LANGUAGE (python, NULL),
-  LANGUAGE (javascript, NULL),
-  LANGUAGE (java, NULL),
-  LANGUAGE (cpp, NULL),
-  LANGUAGE (go, "GOTMPDIR=/sandbox"),
-  LANGUAGE (ruby, NULL),
-  LANGUAGE (r, NULL),
-};
-
 /* Severities, or NONE when a preset leaves a category out. */
 #define NONE (-1)
 #define L LLMSBX_SECURITY_ISSUE_SEVERITY_LOW
 #define M LLMSBX_SECURITY_ISSUE_SEVERITY_MEDIUM
 #define H LLMSBX_SECURITY_ISSUE_SEVERITY_HIGH
 
+#define MiB (G_GUINT64_CONSTANT (1) << 20)
+#define GiB (G_GUINT64_CONSTANT (1) << 30)
+
 #define WORKDIR "/sandbox"
 
 typedef struct {
   const char *name;
   LlmsbxSecurityIssueSeverity threshold;
-  signed char pattern_severity[N_PATTERN_CATEGORIES];
-  signed char module_severity[N_MODULE_CATEGORIES];
+  /* By LlmsbxSecurityCategory. */
+  signed char pattern_severity[LLMSBX_SECURITY_N_CATEGORIES];
+  signed char module_severity[LLMSBX_SECURITY_N_CATEGORIES];
 
-  /* Container. */
-  const char *mem_limit;        /* docker-py size */
-  const char *k8s_memory;       /* the same as a Kubernetes quantity */
-  gint64 cpu_quota;             /* microseconds per 100000 */
-  const char *k8s_cpu;
-  const char *network_mode;
+  /* The sandbox. */
+  guint64 memory;
+  guint cpu_millicores;
+  LlmsbxSandboxNetwork network;
   gboolean read_only;
-  const char *tmp_options;      /* tmpfs on /tmp, or NULL */
-  const char *tmp_size;         /* its size as a Kubernetes quantity */
-  const char *workdir_size;     /* tmpfs on the workdir (docker-py size), or NULL */
-  const char *workdir_k8s_size;
+  guint64 tmp_size;             /* a tmpfs on /tmp, or 0 */
+  LlmsbxMountFlags tmp_flags;
+  guint64 workdir_size;         /* a tmpfs on the workdir, or 0 */
   const char *user;             /* NULL: the image's user (root) */
   gint64 uid, gid;
-  gboolean hardened;            /* no capabilities, no_new_privs, seccomp, no API token */
+  gboolean hardened;            /* no capabilities, no_new_privs (and seccomp, no API token) */
   gint64 pids_limit;            /* 0: none */
 } PresetDef;
 
-/*                                  COMMAND NATIVE EVAL DYNIMPORT FDELETE FWRITE SOCKET HTTP
- *                                  SYSTEM NATIVE DYNLOAD SOCKET HTTP FILES SERIAL */
+#define NOEXEC LLMSBX_MOUNT_FLAGS_NOEXEC
+#define NOSUID LLMSBX_MOUNT_FLAGS_NOSUID
+#define NODEV LLMSBX_MOUNT_FLAGS_NODEV
+
+/*              COMMAND NATIVE DYNCODE DYNIMPORT FDELETE FWRITE SOCKET HTTP FILESYSTEM DESERIAL */
 static const PresetDef presets[] = {
   {
     "development", H,
-    { H, H, NONE, NONE, NONE, NONE, NONE, NONE },
-    { NONE, H, NONE, NONE, NONE, NONE, NONE },
-    "1g", "1Gi", 200000, "2", "bridge", FALSE,
-    NULL, NULL, NULL, NULL, NULL, 0, 0, FALSE, 0,
+    { H, H, NONE, NONE, NONE, NONE, NONE, NONE, NONE, NONE },
+    { NONE, H, NONE, NONE, NONE, NONE, NONE, NONE, NONE, NONE },
+    1 * GiB, 2000, LLMSBX_SANDBOX_NETWORK_BRIDGE, FALSE,
+    0, 0, 0, NULL, -1, -1, FALSE, 0,
   },
   {
     "production", M,
-    { H, H, M, M, NONE, NONE, NONE, NONE },
-    { H, H, M, NONE, NONE, NONE, NONE },
-    "512m", "512Mi", 100000, "1", "none", TRUE,
-    "size=100m,noexec", "100Mi", "256m", "256Mi", "nobody:nogroup", 65534, 65534, TRUE, 256,
+    { H, H, M, M, NONE, NONE, NONE, NONE, NONE, NONE },
+    { H, H, NONE, M, NONE, NONE, NONE, NONE, NONE, NONE },
+    512 * MiB, 1000, LLMSBX_SANDBOX_NETWORK_NONE, TRUE,
+    100 * MiB, NOEXEC, 256 * MiB, "nobody:nogroup", 65534, 65534, TRUE, 256,
   },
   {
     "strict", L,
-    { H, H, M, M, M, L, M, L },
-    { H, H, M, M, L, L, M },
-    "128m", "128Mi", 50000, "500m", "none", TRUE,
-    "size=50m,noexec,nosuid,nodev", "50Mi", "64m", "64Mi", "nobody:nogroup", 65534, 65534, TRUE, 128,
+    { H, H, M, M, M, L, M, L, NONE, NONE },
+    { H, H, NONE, M, NONE, NONE, M, L, L, M },
+    128 * MiB, 500, LLMSBX_SANDBOX_NETWORK_NONE, TRUE,
+    50 * MiB, NOEXEC | NOSUID | NODEV, 64 * MiB, "nobody:nogroup", 65534, 65534, TRUE, 128,
   },
   {
     "educational", M,
-    { H, H, NONE, NONE, H, NONE, NONE, NONE },
-    { H, H, NONE, NONE, NONE, NONE, NONE },
-    "256m", "256Mi", 100000, "1", "bridge", TRUE,
-    "size=100m", "100Mi", "128m", "128Mi", "1000:1000", 1000, 1000, TRUE, 256,
+    { H, H, NONE, NONE, H, NONE, NONE, NONE, NONE, NONE },
+    { H, H, NONE, NONE, NONE, NONE, NONE, NONE, NONE, NONE },
+    256 * MiB, 1000, LLMSBX_SANDBOX_NETWORK_BRIDGE, TRUE,
+    100 * MiB, 0, 128 * MiB, "1000:1000", 1000, 1000, TRUE, 256,
   },
 };
 
-static const char * const backends[] = { "docker", "podman", "kubernetes", NULL };
-
 /* Building --------------------------------------------------------------- */
 
-static LlmsbxSecurityPolicy *
-build_policy (const PresetDef   *preset,
-              const LanguageDef *language)
+/* The handler's patterns and modules of every category the preset blocks,
+ * with the preset's severity for it; NULL when the handler supplies none at
+ * all, so a preset never looks stricter than it is. Patterns come in the
+ * order of the categories, then of the handler's catalogue. */
+static void
+add_catalogue (LlmsbxSecurityPolicy *policy,
+               LlmsbxSecurityPolicy *catalogue,
+               int                   pattern_severity,
+               int                   module_severity,
+               gboolean              patterns_wanted)
 {
-  LlmsbxSecurityPolicy *policy = llmsbx_security_policy_new (preset->threshold);
-
-  for (gsize i = 0; i < language->n_patterns; i++)
+  if (patterns_wanted && pattern_severity != NONE)
     {
-      const PatternDef *def = &language->patterns[i];
-      int severity = preset->pattern_severity[def->category];
-      g_autoptr(LlmsbxSecurityPattern) pattern = NULL;
-      g_autoptr(GError) error = NULL;
+      g_autoptr(GPtrArray) patterns = llmsbx_security_policy_get_patterns (catalogue);
 
-      if (severity == NONE)
-        continue;
-      pattern = llmsbx_security_pattern_new (def->regex, def->description, severity, &error);
-      /* The tables are ours; the unit tests compile every entry. */
-      g_assert_no_error (error);
-      llmsbx_security_policy_add_pattern (policy, pattern);
+      for (guint i = 0; i < patterns->len; i++)
+        {
+          LlmsbxSecurityPattern *given = g_ptr_array_index (patterns, i);
+          g_autoptr(LlmsbxSecurityPattern) pattern = NULL;
+          g_autoptr(GError) error = NULL;
+
+          /* The handler's pattern compiled, so this one does. */
+          pattern = llmsbx_security_pattern_new (llmsbx_security_pattern_get_pattern (given),
+                                                 llmsbx_security_pattern_get_description (given),
+                                                 pattern_severity, &error);
+          g_assert_no_error (error);
+          llmsbx_security_policy_add_pattern (policy, pattern);
+        }
+    }
+  if (!patterns_wanted && module_severity != NONE)
+    {
+      g_autoptr(GPtrArray) modules = llmsbx_security_policy_get_restricted_modules (catalogue);
+
+      for (guint i = 0; i < modules->len; i++)
+        {
+          LlmsbxRestrictedModule *given = g_ptr_array_index (modules, i);
+          g_autoptr(LlmsbxRestrictedModule) module =
+            llmsbx_restricted_module_new (llmsbx_restricted_module_get_name (given),
+                                          llmsbx_restricted_module_get_description (given), module_severity);
+
+          llmsbx_security_policy_add_restricted_module (policy, module);
+        }
+    }
+}
+
+/* The handler's patterns and modules of every category the preset blocks,
+ * with the preset's severity for it; NULL when the handler supplies none at
+ * all, so a preset never looks stricter than it is. Patterns come in the
+ * order of the categories, then of the handler's catalogue; modules too. */
+static LlmsbxSecurityPolicy *
+build_policy (const PresetDef       *preset,
+              LlmsbxLanguageHandler *handler)
+{
+  LlmsbxSecurityPolicy *catalogues[LLMSBX_SECURITY_N_CATEGORIES] = { NULL, };
+  LlmsbxSecurityPolicy *policy = NULL;
+  gboolean supplied = FALSE;
+
+  for (guint category = 0; category < LLMSBX_SECURITY_N_CATEGORIES; category++)
+    {
+      catalogues[category] = llmsbx_language_handler_get_security_catalogue (handler, category);
+      supplied = supplied || catalogues[category] != NULL;
     }
 
-  for (gsize i = 0; i < language->n_modules; i++)
+  if (supplied)
     {
-      const ModuleDef *def = &language->modules[i];
-      int severity = preset->module_severity[def->category];
-      g_autoptr(LlmsbxRestrictedModule) module = NULL;
-
-      if (severity == NONE)
-        continue;
-      module = llmsbx_restricted_module_new (def->name, def->description, severity);
-      llmsbx_security_policy_add_restricted_module (policy, module);
+      policy = llmsbx_security_policy_new (preset->threshold);
+      for (guint pass = 0; pass < 2; pass++)
+        for (guint category = 0; category < LLMSBX_SECURITY_N_CATEGORIES; category++)
+          if (catalogues[category] != NULL)
+            add_catalogue (policy, catalogues[category], preset->pattern_severity[category],
+                           preset->module_severity[category], pass == 0);
     }
 
+  for (guint category = 0; category < LLMSBX_SECURITY_N_CATEGORIES; category++)
+    g_clear_object (&catalogues[category]);
   return policy;
 }
 
-/* The workdir as a tmpfs the preset's user owns: Docker resets a tmpfs's
- * mode to 0755 when it is also the working directory, so `mode=1777` would
- * leave it unwritable; `uid`/`gid` survive. `exec`, because compiled programs
- * run from there (Docker's tmpfs default is noexec). */
-static char *
-workdir_tmpfs_options (const PresetDef *preset)
+/* The preset's sandbox in neutral terms. Without a user of its own (root),
+ * HOME stays the image's; nobody has no home, so HOME is the writable workdir,
+ * where package managers and build caches live, with what else the language's
+ * tools need there. */
+static LlmsbxSecurityLimits *
+build_limits (const PresetDef       *preset,
+              LlmsbxLanguageHandler *handler)
 {
-  return g_strdup_printf ("rw,exec,nosuid,nodev,size=%s,uid=%" G_GINT64_FORMAT ",gid=%" G_GINT64_FORMAT,
-                          preset->workdir_size, preset->uid, preset->gid);
-}
+  LlmsbxSecurityLimits *limits = llmsbx_security_limits_new ();
 
-static void
-add_environment (GVariantBuilder   *environment,
-                 const char        *assignments)
-{
-  g_auto(GStrv) entries = g_strsplit (assignments, ";", -1);
-
-  for (guint i = 0; entries[i] != NULL; i++)
-    {
-      g_auto(GStrv) pair = g_strsplit (entries[i], "=", 2);
-
-      g_variant_builder_add (environment, "{sv}", pair[0], g_variant_new_string (pair[1]));
-    }
-}
-
-/* The docker-py style runtime config, as #LlmsbxSandboxSession:runtime-configs takes it. */
-static GVariant *
-build_runtime_config (const PresetDef   *preset,
-                      const LanguageDef *language)
-{
-  GVariantBuilder config;
-
-  g_variant_builder_init (&config, G_VARIANT_TYPE_VARDICT);
-  g_variant_builder_add (&config, "{sv}", "mem_limit", g_variant_new_string (preset->mem_limit));
-  g_variant_builder_add (&config, "{sv}", "cpu_period", g_variant_new_int64 (100000));
-  g_variant_builder_add (&config, "{sv}", "cpu_quota", g_variant_new_int64 (preset->cpu_quota));
-  g_variant_builder_add (&config, "{sv}", "network_mode", g_variant_new_string (preset->network_mode));
-  g_variant_builder_add (&config, "{sv}", "read_only", g_variant_new_boolean (preset->read_only));
-
-  if (preset->tmp_options != NULL)
-    {
-      g_autofree char *workdir_options = workdir_tmpfs_options (preset);
-      GVariantBuilder tmpfs;
-
-      g_variant_builder_init (&tmpfs, G_VARIANT_TYPE_VARDICT);
-      g_variant_builder_add (&tmpfs, "{sv}", "/tmp", g_variant_new_string (preset->tmp_options));
-      g_variant_builder_add (&tmpfs, "{sv}", WORKDIR, g_variant_new_string (workdir_options));
-      g_variant_builder_add (&config, "{sv}", "tmpfs", g_variant_builder_end (&tmpfs));
-    }
+  limits->memory_bytes = preset->memory;
+  limits->cpu_millicores = preset->cpu_millicores;
+  limits->pids_limit = preset->pids_limit;
+  limits->network = preset->network;
+  limits->read_only_root = preset->read_only;
+  limits->workdir = g_strdup (WORKDIR);
+  if (preset->tmp_size > 0)
+    g_ptr_array_add (limits->tmpfs, llmsbx_tmpfs_mount_new ("/tmp", preset->tmp_size, preset->tmp_flags));
+  limits->workdir_tmpfs_bytes = preset->workdir_size;
 
   if (preset->user != NULL)
     {
-      GVariantBuilder environment;
+      g_autoptr(LlmsbxRuntimeContext) context = llmsbx_runtime_context_new (WORKDIR, FALSE);
+      g_auto(GStrv) language_environment = llmsbx_language_handler_get_hardened_environment (handler, context);
+      g_autoptr(GStrvBuilder) environment = g_strv_builder_new ();
 
-      g_variant_builder_add (&config, "{sv}", "user", g_variant_new_string (preset->user));
-
-      g_variant_builder_init (&environment, G_VARIANT_TYPE_VARDICT);
-      add_environment (&environment, "HOME=" WORKDIR);
-      if (language->environment != NULL)
-        add_environment (&environment, language->environment);
-      g_variant_builder_add (&config, "{sv}", "environment", g_variant_builder_end (&environment));
+      limits->user = g_strdup (preset->user);
+      limits->uid = preset->uid;
+      limits->gid = preset->gid;
+      g_strv_builder_add (environment, "HOME=" WORKDIR);
+      g_strv_builder_addv (environment, (const char **) language_environment);
+      g_strfreev (limits->environment);
+      limits->environment = g_strv_builder_end (environment);
     }
 
   if (preset->hardened)
     {
-      const char *cap_drop[] = { "ALL", NULL };
-      const char *security_opt[] = { "no-new-privileges:true", NULL };
-
-      g_variant_builder_add (&config, "{sv}", "cap_drop", g_variant_new_strv (cap_drop, -1));
-      g_variant_builder_add (&config, "{sv}", "security_opt", g_variant_new_strv (security_opt, -1));
+      g_strfreev (limits->cap_drop);
+      limits->cap_drop = g_strdupv ((char *[]) { "ALL", NULL });
+      limits->no_new_privileges = TRUE;
     }
 
-  if (preset->pids_limit > 0)
-    g_variant_builder_add (&config, "{sv}", "pids_limit", g_variant_new_int64 (preset->pids_limit));
-
-  return g_variant_ref_sink (g_variant_builder_end (&config));
-}
-
-static GVariant *
-volume (const char *name,
-        const char *size_limit)
-{
-  return g_variant_new_parsed ("{'name': <%s>, 'emptyDir': <{'medium': <'Memory'>, 'sizeLimit': <%s>}>}",
-                               name, size_limit);
-}
-
-static GVariant *
-volume_mount (const char *name,
-              const char *path)
-{
-  return g_variant_new_parsed ("{'name': <%s>, 'mountPath': <%s>}", name, path);
-}
-
-/* A pod manifest fragment with the preset's settings, in the shape of a pod
- * manifest, to merge into one: pod and container securityContext, resources,
- * and memory-backed volumes where the read-only root needs writable places.
- * Kubernetes has no per-pod "network none": that needs a NetworkPolicy. */
-static GVariant *
-build_pod_fragment (const PresetDef *preset)
-{
-  GVariantBuilder spec, container, container_security, pod_security;
-  GVariant *resources;
-
-  g_variant_builder_init (&spec, G_VARIANT_TYPE_VARDICT);
-  g_variant_builder_init (&container, G_VARIANT_TYPE_VARDICT);
-  g_variant_builder_init (&container_security, G_VARIANT_TYPE_VARDICT);
-  g_variant_builder_init (&pod_security, G_VARIANT_TYPE_VARDICT);
-
-  resources = g_variant_new_parsed ("{'limits': <{'memory': <%s>, 'cpu': <%s>}>,"
-                                    " 'requests': <{'memory': <%s>, 'cpu': <%s>}>}",
-                                    preset->k8s_memory, preset->k8s_cpu,
-                                    preset->k8s_memory, preset->k8s_cpu);
-  g_variant_builder_add (&container, "{sv}", "resources", resources);
-
-  g_variant_builder_add (&container_security, "{sv}", "privileged", g_variant_new_boolean (FALSE));
-  g_variant_builder_add (&container_security, "{sv}", "readOnlyRootFilesystem",
-                         g_variant_new_boolean (preset->read_only));
-
-  if (preset->user != NULL)
-    {
-      g_variant_builder_add (&pod_security, "{sv}", "runAsUser", g_variant_new_int64 (preset->uid));
-      g_variant_builder_add (&pod_security, "{sv}", "runAsGroup", g_variant_new_int64 (preset->gid));
-      g_variant_builder_add (&pod_security, "{sv}", "fsGroup", g_variant_new_int64 (preset->gid));
-      g_variant_builder_add (&pod_security, "{sv}", "runAsNonRoot", g_variant_new_boolean (TRUE));
-    }
-
-  if (preset->hardened)
-    {
-      const char *drop[] = { "ALL", NULL };
-
-      g_variant_builder_add (&container_security, "{sv}", "allowPrivilegeEscalation",
-                             g_variant_new_boolean (FALSE));
-      g_variant_builder_add (&container_security, "{sv}", "capabilities",
-                             g_variant_new_parsed ("{'drop': <%^as>}", drop));
-      g_variant_builder_add (&pod_security, "{sv}", "seccompProfile",
-                             g_variant_new_parsed ("{'type': <'RuntimeDefault'>}"));
-      g_variant_builder_add (&spec, "{sv}", "automountServiceAccountToken", g_variant_new_boolean (FALSE));
-    }
-
-  g_variant_builder_add (&container, "{sv}", "securityContext", g_variant_builder_end (&container_security));
-
-  if (preset->tmp_options != NULL)
-    {
-      GVariant *mounts[] = { volume_mount ("tmp", "/tmp"), volume_mount ("workdir", WORKDIR) };
-      GVariant *volumes[] = { volume ("tmp", preset->tmp_size), volume ("workdir", preset->workdir_k8s_size) };
-
-      g_variant_builder_add (&container, "{sv}", "volumeMounts",
-                             g_variant_new_array (G_VARIANT_TYPE_VARDICT, mounts, G_N_ELEMENTS (mounts)));
-      g_variant_builder_add (&spec, "{sv}", "volumes",
-                             g_variant_new_array (G_VARIANT_TYPE_VARDICT, volumes, G_N_ELEMENTS (volumes)));
-    }
-
-  g_variant_builder_add (&spec, "{sv}", "securityContext", g_variant_builder_end (&pod_security));
-  {
-    GVariant *containers[] = { g_variant_builder_end (&container) };
-
-    g_variant_builder_add (&spec, "{sv}", "containers",
-                           g_variant_new_array (G_VARIANT_TYPE_VARDICT, containers, 1));
-  }
-
-  return g_variant_ref_sink (g_variant_new_parsed ("{'spec': <%@a{sv}>}", g_variant_builder_end (&spec)));
+  return limits;
 }
 
 /* Object ----------------------------------------------------------------- */
@@ -637,6 +284,7 @@ llmsbx_security_preset_finalize (GObject *object)
   g_free (self->lang);
   g_free (self->backend);
   g_clear_object (&self->policy);
+  g_clear_pointer (&self->limits, llmsbx_security_limits_free);
   g_clear_pointer (&self->runtime_config, g_variant_unref);
   g_clear_pointer (&self->pod_manifest_fragment, g_variant_unref);
 
@@ -665,6 +313,9 @@ llmsbx_security_preset_get_property (GObject    *object,
     case PROP_SECURITY_POLICY:
       g_value_set_object (value, self->policy);
       break;
+    case PROP_LIMITS:
+      g_value_set_boxed (value, self->limits);
+      break;
     case PROP_RUNTIME_CONFIG:
       g_value_set_variant (value, self->runtime_config);
       break;
@@ -688,6 +339,9 @@ llmsbx_security_preset_set_property (GObject      *object,
     {
     case PROP_RUNTIME_CONFIG:
       llmsbx_security_preset_set_runtime_config (self, g_value_get_variant (value));
+      break;
+    case PROP_POD_MANIFEST_FRAGMENT:
+      llmsbx_security_preset_set_pod_manifest_fragment (self, g_value_get_variant (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -735,10 +389,22 @@ llmsbx_security_preset_class_init (LlmsbxSecurityPresetClass *klass)
     g_param_spec_object ("security-policy", NULL, NULL, LLMSBX_TYPE_SECURITY_POLICY, read_only);
 
   /**
+   * LlmsbxSecurityPreset:limits:
+   *
+   * The sandbox's limits in backend-neutral terms, which the backend
+   * rendered into #LlmsbxSecurityPreset:runtime-config or
+   * #LlmsbxSecurityPreset:pod-manifest-fragment.
+   */
+  properties[PROP_LIMITS] =
+    g_param_spec_boxed ("limits", NULL, NULL, LLMSBX_TYPE_SECURITY_LIMITS, read_only);
+
+  /**
    * LlmsbxSecurityPreset:runtime-config:
    *
    * The container settings (`a{sv}` in the docker-py vocabulary), for
-   * #LlmsbxSandboxSession:runtime-configs; %NULL for Kubernetes.
+   * #LlmsbxSandboxSession:runtime-configs; %NULL for Kubernetes, and for
+   * any backend whose renderer sets only
+   * #LlmsbxSecurityPreset:pod-manifest-fragment.
    */
   properties[PROP_RUNTIME_CONFIG] =
     g_param_spec_variant ("runtime-config", NULL, NULL, G_VARIANT_TYPE_VARDICT, NULL,
@@ -756,7 +422,8 @@ llmsbx_security_preset_class_init (LlmsbxSecurityPresetClass *klass)
    * network is `none`.
    */
   properties[PROP_POD_MANIFEST_FRAGMENT] =
-    g_param_spec_variant ("pod-manifest-fragment", NULL, NULL, G_VARIANT_TYPE_VARDICT, NULL, read_only);
+    g_param_spec_variant ("pod-manifest-fragment", NULL, NULL, G_VARIANT_TYPE_VARDICT, NULL,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -770,6 +437,28 @@ static char *
 join_names (const char * const *names)
 {
   return g_strjoinv (", ", (char **) names);
+}
+
+/* The registered languages whose handlers supply patterns, in the order they
+ * were registered (the languages plugin registers Python first). */
+static char *
+languages_with_patterns (LlmsbxRegistry *registry)
+{
+  g_autoptr(GPtrArray) handlers = llmsbx_registry_list_language_handlers (registry);
+  g_autoptr(GString) known = g_string_new (NULL);
+
+  for (guint i = 0; i < handlers->len; i++)
+    {
+      LlmsbxLanguageHandler *handler = g_ptr_array_index (handlers, i);
+      g_autoptr(LlmsbxSecurityPolicy) policy = build_policy (&presets[0], handler);
+      g_autofree char *name = NULL;
+
+      if (policy == NULL)
+        continue;
+      name = llmsbx_language_handler_get_name (handler);
+      g_string_append_printf (known, "%s%s", known->len ? ", " : "", name);
+    }
+  return g_strdup (known->len ? known->str : "none");
 }
 
 /**
@@ -793,23 +482,26 @@ llmsbx_list_available_presets (void)
  * @name: the preset: `development`, `production`, `strict` or `educational`
  *   (case-insensitive)
  * @lang: (nullable): the language of the code, %NULL for `python`
- * @backend: (nullable): `docker`, `podman` or `kubernetes`, %NULL for `docker`
+ * @backend: (nullable): the backend the settings are for (`docker`, `podman`,
+ *   `kubernetes`, or any backend that renders presets); %NULL for the one
+ *   `LLMSBX_BACKEND` names, else the highest-ranked backend that renders
+ *   presets (Docker when its plugin is there). That choice probes nothing:
+ *   a preset is data and needs no engine.
  * @error: return location for a #GError
  *
- * Makes a new security configuration from a preset. Fails with
- * %LLMSBX_ERROR_INVALID_ARGUMENT for an unknown preset,
- * %LLMSBX_ERROR_LANGUAGE_NOT_SUPPORTED for a language the presets have no
- * patterns for, and %LLMSBX_ERROR_BACKEND_NOT_SUPPORTED for another backend;
- * each message lists the names that are known.
+ * Makes a new security configuration from a preset: the policy from the
+ * patterns of the language's handler, the settings rendered by the backend.
+ * Fails with %LLMSBX_ERROR_INVALID_ARGUMENT for an unknown preset,
+ * %LLMSBX_ERROR_LANGUAGE_NOT_SUPPORTED for a language whose handler is not
+ * registered or supplies no patterns, and %LLMSBX_ERROR_BACKEND_NOT_SUPPORTED
+ * for a backend that renders no presets; each message lists the names that
+ * would work.
  *
  * ```c
  * g_autoptr(LlmsbxSecurityPreset) preset = llmsbx_get_security_preset ("strict", "python", "docker", &error);
  *
- * session = g_object_new (LLMSBX_TYPE_SANDBOX_SESSION,
- *                         "lang", "python",
- *                         "security-policy", llmsbx_security_preset_get_security_policy (preset),
- *                         "runtime-configs", llmsbx_security_preset_get_runtime_config (preset),
- *                         NULL);
+ * session = llmsbx_sandbox_session_new ("python");
+ * llmsbx_sandbox_session_apply_security_preset (session, preset, &error);
  * ```
  *
  * Returns: (transfer full): the configuration, or %NULL on error
@@ -820,10 +512,13 @@ llmsbx_get_security_preset (const char  *name,
                             const char  *backend,
                             GError     **error)
 {
+  LlmsbxRegistry *registry = llmsbx_registry_get_default ();
   const PresetDef *preset = NULL;
-  const LanguageDef *language = NULL;
-  g_autofree char *backend_name = g_ascii_strdown (backend ? backend : "docker", -1);
-  LlmsbxSecurityPreset *self;
+  g_autoptr(LlmsbxLanguageHandler) handler = NULL;
+  g_autoptr(LlmsbxSecurityPolicy) policy = NULL;
+  g_autoptr(LlmsbxSecurityPreset) self = NULL;
+  g_autofree char *backend_name = NULL;
+  g_autofree char *handler_name = NULL;
 
   g_return_val_if_fail (name != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
@@ -844,41 +539,43 @@ llmsbx_get_security_preset (const char  *name,
       return NULL;
     }
 
-  for (gsize i = 0; i < G_N_ELEMENTS (languages) && language == NULL; i++)
-    if (g_ascii_strcasecmp (lang, languages[i].name) == 0)
-      language = &languages[i];
-  if (language == NULL)
+  handler = llmsbx_registry_lookup_language (registry, lang, NULL);
+  if (handler != NULL)
+    policy = build_policy (preset, handler);
+  if (policy == NULL)
     {
-      g_autoptr(GString) known = g_string_new (NULL);
+      g_autofree char *known = languages_with_patterns (registry);
 
-      for (gsize i = 0; i < G_N_ELEMENTS (languages); i++)
-        g_string_append_printf (known, "%s%s", i ? ", " : "", languages[i].name);
       g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_LANGUAGE_NOT_SUPPORTED,
                    "The security presets have no patterns for the language '%s'; they cover: %s",
-                   lang, known->str);
+                   lang, known);
       return NULL;
     }
 
-  if (!g_strv_contains (backends, backend_name))
+  backend_name = backend != NULL ? g_ascii_strdown (backend, -1) : llmsbx_registry_get_preset_backend (registry);
+  if (backend_name == NULL || !llmsbx_registry_renders_presets (registry, backend_name))
     {
-      g_autofree char *known = join_names (backends);
+      g_autofree char *known = llmsbx_registry_list_preset_backends (registry);
 
       g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_NOT_SUPPORTED,
                    "The security presets have no configuration for the backend '%s'; they cover: %s",
-                   backend, known);
+                   backend != NULL ? backend : backend_name != NULL ? backend_name : "(none)", known);
       return NULL;
     }
 
+  handler_name = llmsbx_language_handler_get_name (handler);
   self = g_object_new (LLMSBX_TYPE_SECURITY_PRESET, NULL);
   self->name = g_strdup (preset->name);
-  self->lang = g_strdup (language->name);
+  self->lang = g_ascii_strdown (handler_name, -1);
   self->backend = g_steal_pointer (&backend_name);
-  self->policy = build_policy (preset, language);
-  if (g_str_equal (self->backend, "kubernetes"))
-    self->pod_manifest_fragment = build_pod_fragment (preset);
-  else
-    self->runtime_config = build_runtime_config (preset, language);
-  return self;
+  self->policy = g_steal_pointer (&policy);
+  self->limits = build_limits (preset, handler);
+  if (!llmsbx_registry_render_preset (registry, self->backend, self, error))
+    {
+      g_prefix_error (error, "Cannot make the %s preset for the %s backend: ", self->name, self->backend);
+      return NULL;
+    }
+  return g_steal_pointer (&self);
 }
 
 /**
@@ -966,6 +663,44 @@ llmsbx_security_preset_set_runtime_config (LlmsbxSecurityPreset *self,
   g_clear_pointer (&self->runtime_config, g_variant_unref);
   self->runtime_config = runtime_config;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNTIME_CONFIG]);
+}
+
+/**
+ * llmsbx_security_preset_get_limits:
+ * @self: a #LlmsbxSecurityPreset
+ *
+ * Gets the preset's sandbox limits in backend-neutral terms: what a
+ * backend's #LlmsbxBackendClass.render_preset turns into its settings.
+ *
+ * Returns: (transfer none): the limits
+ */
+const LlmsbxSecurityLimits *
+llmsbx_security_preset_get_limits (LlmsbxSecurityPreset *self)
+{
+  g_return_val_if_fail (LLMSBX_IS_SECURITY_PRESET (self), NULL);
+  return self->limits;
+}
+
+/**
+ * llmsbx_security_preset_set_pod_manifest_fragment:
+ * @self: a #LlmsbxSecurityPreset
+ * @fragment: (nullable): pod settings shaped like a pod manifest (`a{sv}`)
+ *
+ * Replaces the pod settings: what a Kubernetes backend's renderer sets, or a
+ * customisation.
+ */
+void
+llmsbx_security_preset_set_pod_manifest_fragment (LlmsbxSecurityPreset *self,
+                                                  GVariant             *fragment)
+{
+  g_return_if_fail (LLMSBX_IS_SECURITY_PRESET (self));
+  g_return_if_fail (fragment == NULL || g_variant_is_of_type (fragment, G_VARIANT_TYPE_VARDICT));
+
+  if (fragment != NULL)
+    g_variant_ref_sink (fragment);
+  g_clear_pointer (&self->pod_manifest_fragment, g_variant_unref);
+  self->pod_manifest_fragment = fragment;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_POD_MANIFEST_FRAGMENT]);
 }
 
 /**

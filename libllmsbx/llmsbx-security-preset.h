@@ -8,6 +8,8 @@
 #include <glib-object.h>
 #include "llmsbx-visibility.h"
 #include "llmsbx-security-policy.h"
+#include "llmsbx-security-limits.h"
+#include "llmsbx-sandbox-session.h"
 
 G_BEGIN_DECLS
 
@@ -38,5 +40,15 @@ void                  llmsbx_security_preset_set_runtime_config  (LlmsbxSecurity
                                                                   GVariant             *runtime_config);
 LLMSBX_AVAILABLE_IN_ALL
 GVariant             *llmsbx_security_preset_get_pod_manifest_fragment (LlmsbxSecurityPreset *self);
+LLMSBX_AVAILABLE_IN_ALL
+void                  llmsbx_security_preset_set_pod_manifest_fragment (LlmsbxSecurityPreset *self,
+                                                                        GVariant             *fragment);
+LLMSBX_AVAILABLE_IN_ALL
+const LlmsbxSecurityLimits *llmsbx_security_preset_get_limits (LlmsbxSecurityPreset *self);
+
+LLMSBX_AVAILABLE_IN_ALL
+gboolean llmsbx_sandbox_session_apply_security_preset (LlmsbxSandboxSession  *session,
+                                                       LlmsbxSecurityPreset  *preset,
+                                                       GError               **error);
 
 G_END_DECLS

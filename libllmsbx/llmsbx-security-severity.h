@@ -31,4 +31,7 @@ typedef enum {
   LLMSBX_SECURITY_ISSUE_SEVERITY_HIGH = 3,
 } LlmsbxSecurityIssueSeverity;
 
+LLMSBX_AVAILABLE_IN_ALL
+const char *llmsbx_security_issue_severity_to_string (LlmsbxSecurityIssueSeverity severity);
+
 G_END_DECLS

@@ -18,9 +18,11 @@ G_BEGIN_DECLS
  * every entry is owned by uid/gid 0. Sockets, devices and FIFOs are refused
  * (%LLMSBX_ERROR_INVALID_ARGUMENT); a missing @host_path gives
  * %LLMSBX_ERROR_FILE_NOT_FOUND. Files are streamed from disk into the
- * in-memory archive. */
+ * in-memory archive, which may not grow past @max_size bytes (0: 4 GiB);
+ * a larger one fails with %LLMSBX_ERROR_LIMIT_EXCEEDED. */
 GBytes   *llmsbx_tar_pack_path             (const char    *host_path,
                                             const char    *archive_name,
+                                            guint64        max_size,
                                             GError       **error);
 
 /* Unpacks @archive, as returned by GET archive of some path P, so that its
@@ -37,8 +39,15 @@ GBytes   *llmsbx_tar_pack_path             (const char    *host_path,
  * %LLMSBX_ERROR_FILE_NOT_FOUND, an unreadable one %LLMSBX_ERROR_PROTOCOL.
  * Writing uses libarchive's secure-symlink and no-dot-dot checks, so a link
  * already inside @dest_path is never followed; files get the archive's
- * permission bits (& 0777) minus the umask and the current user as owner. */
+ * permission bits (& 0777) minus the umask and the current user as owner;
+ * runs of zeros in files become holes, so sparse files stay sparse. */
 gboolean  llmsbx_tar_extract               (GBytes        *archive,
+                                            const char    *dest_path,
+                                            GError       **error);
+
+/* Like llmsbx_tar_extract(), for an archive in the file @fd, which is read
+ * from its start (twice: checked, then written) and left open. */
+gboolean  llmsbx_tar_extract_fd            (int            fd,
                                             const char    *dest_path,
                                             GError       **error);
 

@@ -68,25 +68,35 @@ set_archive_error (GError        **error,
 
 /* Packing */
 
+/* Where a packed archive goes: memory, up to a limit. */
+typedef struct
+{
+  GByteArray *bytes;
+  guint64     limit;     /* 0: only GByteArray's own, 4 GiB */
+  gboolean    exceeded;
+} PackOutput;
+
 static la_ssize_t
 append_to_array (struct archive *a,
                  void           *user_data,
                  const void     *buffer,
                  size_t          length)
 {
-  GByteArray *out = user_data;
+  PackOutput *out = user_data;
 
-  if (length > G_MAXUINT - out->len)
+  if ((out->limit > 0 && length > out->limit - MIN (out->limit, out->bytes->len)) ||
+      length > G_MAXUINT - out->bytes->len)
     {
-      archive_set_error (a, EFBIG, "archive larger than 4 GiB");
+      out->exceeded = TRUE;
+      archive_set_error (a, EFBIG, "archive too large");
       return -1;
     }
-  g_byte_array_append (out, buffer, length);
+  g_byte_array_append (out->bytes, buffer, length);
   return length;
 }
 
 static LlmsbxArchive *
-new_writer (GByteArray *out)
+new_writer (PackOutput *out)
 {
   LlmsbxArchive *a = archive_write_new ();
 
@@ -338,10 +348,13 @@ check_archive_name (const char  *archive_name,
 GBytes *
 llmsbx_tar_pack_path (const char  *host_path,
                       const char  *archive_name,
+                      guint64      max_size,
                       GError     **error)
 {
-  g_autoptr(GByteArray) out = NULL;
+  g_autoptr(GByteArray) bytes = NULL;
+  PackOutput out = { NULL, max_size, FALSE };
   g_autoptr(LlmsbxArchive) a = NULL;
+  g_autoptr(GError) local_error = NULL;
   g_autofree guint8 *buffer = NULL;
   struct stat st;
 
@@ -367,14 +380,25 @@ llmsbx_tar_pack_path (const char  *host_path,
       return NULL;
     }
 
-  out = g_byte_array_new ();
-  a = new_writer (out);
+  out.bytes = bytes = g_byte_array_new ();
+  a = new_writer (&out);
   buffer = g_malloc (COPY_CHUNK_SIZE);
-  if (!add_path (a, host_path, archive_name, &st, TRUE, buffer, error) ||
-      !finish_archive (a, host_path, error))
-    return NULL;
+  if (!add_path (a, host_path, archive_name, &st, TRUE, buffer, &local_error) ||
+      !finish_archive (a, host_path, &local_error))
+    {
+      g_autofree char *shown = display (host_path);
+      g_autofree char *limit = g_format_size_full (max_size ? max_size : G_MAXUINT, G_FORMAT_SIZE_IEC_UNITS);
 
-  return g_byte_array_free_to_bytes (g_steal_pointer (&out));
+      if (out.exceeded)
+        g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_LIMIT_EXCEEDED,
+                     "The archive of “%s” is larger than %s%s", shown, limit,
+                     max_size ? ", the session's copy-limit; raise copy-limit to copy it" : "");
+      else
+        g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
+
+  return g_byte_array_free_to_bytes (g_steal_pointer (&bytes));
 }
 
 /* Extraction */
@@ -395,17 +419,41 @@ archive_layout_clear (ArchiveLayout *layout)
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (ArchiveLayout, archive_layout_clear)
 
+/* An archive to read: in memory, or in a file read from its start. */
+typedef struct
+{
+  GBytes *bytes;
+  int     fd;
+} ArchiveSource;
+
 static LlmsbxArchive *
-new_reader (GBytes  *archive,
-            GError **error)
+new_reader (const ArchiveSource  *source,
+            GError              **error)
 {
   g_autoptr(LlmsbxArchive) a = archive_read_new ();
-  gsize len;
-  const void *data = g_bytes_get_data (archive, &len);
+  int r;
 
   archive_read_support_format_tar (a);
   archive_read_support_format_empty (a);
-  if (archive_read_open_memory (a, data != NULL ? data : "", len) != ARCHIVE_OK)
+  if (source->bytes != NULL)
+    {
+      gsize len;
+      const void *data = g_bytes_get_data (source->bytes, &len);
+
+      r = archive_read_open_memory (a, data != NULL ? data : "", len);
+    }
+  else if (lseek (source->fd, 0, SEEK_SET) != 0)
+    {
+      int errsv = errno;
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
+                   "Cannot read the archive: %s", g_strerror (errsv));
+      return NULL;
+    }
+  else
+    r = archive_read_open_fd (a, source->fd, COPY_CHUNK_SIZE);
+
+  if (r != ARCHIVE_OK)
     {
       g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_PROTOCOL,
                    "Cannot read the archive: %s", archive_error_string (a));
@@ -512,9 +560,9 @@ entry_relative_path (LlmsbxArchiveEntry *entry,
 
 /* Checks every entry of @archive without writing anything. */
 static gboolean
-check_archive (GBytes        *archive,
-               ArchiveLayout *layout,
-               GError       **error)
+check_archive (const ArchiveSource  *archive,
+               ArchiveLayout        *layout,
+               GError              **error)
 {
   g_autoptr(LlmsbxArchive) a = new_reader (archive, error);
   g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
@@ -769,9 +817,9 @@ extract_entry (LlmsbxArchive      *reader,
 }
 
 static gboolean
-extract_checked (GBytes      *archive,
-                 const char  *dest,
-                 GError     **error)
+extract_checked (const ArchiveSource  *archive,
+                 const char           *dest,
+                 GError              **error)
 {
   g_autoptr(LlmsbxArchive) reader = new_reader (archive, error);
   g_autoptr(LlmsbxArchive) writer = archive_write_disk_new ();
@@ -788,6 +836,7 @@ extract_checked (GBytes      *archive,
    * names were refused by check_archive(). */
   archive_write_disk_set_options (writer,
                                   ARCHIVE_EXTRACT_TIME |
+                                  ARCHIVE_EXTRACT_SPARSE |
                                   ARCHIVE_EXTRACT_SECURE_SYMLINKS |
                                   ARCHIVE_EXTRACT_SECURE_NODOTDOT);
 
@@ -826,17 +875,13 @@ extract_checked (GBytes      *archive,
   return TRUE;
 }
 
-gboolean
-llmsbx_tar_extract (GBytes      *archive,
-                    const char  *dest_path,
-                    GError     **error)
+static gboolean
+extract (const ArchiveSource  *archive,
+         const char           *dest_path,
+         GError              **error)
 {
   g_auto(ArchiveLayout) layout = { NULL, 0, FALSE };
   g_autofree char *dest = NULL;
-
-  g_return_val_if_fail (archive != NULL, FALSE);
-  g_return_val_if_fail (dest_path != NULL && *dest_path != '\0', FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   if (!check_archive (archive, &layout, error))
     return FALSE;
@@ -846,6 +891,34 @@ llmsbx_tar_extract (GBytes      *archive,
     return FALSE;
 
   return extract_checked (archive, dest, error);
+}
+
+gboolean
+llmsbx_tar_extract (GBytes      *archive,
+                    const char  *dest_path,
+                    GError     **error)
+{
+  ArchiveSource source = { archive, -1 };
+
+  g_return_val_if_fail (archive != NULL, FALSE);
+  g_return_val_if_fail (dest_path != NULL && *dest_path != '\0', FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return extract (&source, dest_path, error);
+}
+
+gboolean
+llmsbx_tar_extract_fd (int          fd,
+                       const char  *dest_path,
+                       GError     **error)
+{
+  ArchiveSource source = { NULL, fd };
+
+  g_return_val_if_fail (fd >= 0, FALSE);
+  g_return_val_if_fail (dest_path != NULL && *dest_path != '\0', FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return extract (&source, dest_path, error);
 }
 
 /* Container paths */

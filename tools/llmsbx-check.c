@@ -31,9 +31,9 @@ load_policy (const char  *preset_name,
 static const char *
 severity_name (LlmsbxSecurityIssueSeverity severity)
 {
-  static const char * const names[] = { "SAFE", "LOW", "MEDIUM", "HIGH" };
+  const char *name = llmsbx_security_issue_severity_to_string (severity);
 
-  return severity <= LLMSBX_SECURITY_ISSUE_SEVERITY_HIGH ? names[severity] : "?";
+  return name != NULL ? name : "?";
 }
 
 int

@@ -1,22 +1,53 @@
 /* llmsbx-list.c: `llmsbx backends` and `llmsbx languages`, what the plugin registry holds. */
+#include <string.h>
+
 #include <llmsbx.h>
 
 #include "llmsbx-tool.h"
 
 typedef char **(*ListFunc) (LlmsbxRegistry *registry);
+typedef void   (*DescribeFunc) (LlmsbxRegistry *registry, const char *name, gsize width);
+
+/* NAME RANK, then whether it answers: what the registry weighs when a session
+ * names no backend. */
+static void
+describe_backend (LlmsbxRegistry *registry,
+                  const char     *name,
+                  gsize           width)
+{
+  g_autofree char *rank = llmsbx_rank_to_string (llmsbx_registry_get_backend_rank (registry, name));
+  g_autoptr(LlmsbxBackend) backend = llmsbx_registry_create_backend (registry, name, NULL);
+  g_autoptr(GError) error = NULL;
+
+  if (backend != NULL && llmsbx_backend_probe (backend, NULL, &error))
+    g_print ("%-*s  %-9s  usable\n", (int) width, name, rank);
+  else
+    g_print ("%-*s  %-9s  unusable: %s\n", (int) width, name, rank,
+             error != NULL ? error->message : "it cannot be created");
+}
 
 static int
-list_registry (int         argc,
-               char      **argv,
-               const char *summary,
-               ListFunc    list)
+list_registry (int           argc,
+               char        **argv,
+               const char   *summary,
+               ListFunc      list,
+               DescribeFunc  describe)
 {
   g_autoptr(GOptionContext) context = g_option_context_new (NULL);
+  gboolean long_format = FALSE;
+  const GOptionEntry entries[] = {
+    { "long", 'l', 0, G_OPTION_ARG_NONE, &long_format,
+      "Also show each backend's rank and whether it answers here", NULL },
+    G_OPTION_ENTRY_NULL
+  };
   LlmsbxRegistry *registry;
   g_auto(GStrv) names = NULL;
   g_auto(GStrv) plugin_errors = NULL;
+  gsize width = 0;
 
   g_option_context_set_summary (context, summary);
+  if (describe != NULL)
+    g_option_context_add_main_entries (context, entries, NULL);
   if (!llmsbx_tool_parse_options (context, &argc, &argv))
     return LLMSBX_TOOL_EXIT_USAGE;
   if (argc > 1)
@@ -25,7 +56,14 @@ list_registry (int         argc,
   registry = llmsbx_registry_get_default ();
   names = list (registry);
   for (guint i = 0; names[i] != NULL; i++)
-    g_print ("%s\n", names[i]);
+    width = MAX (width, strlen (names[i]));
+  for (guint i = 0; names[i] != NULL; i++)
+    {
+      if (long_format)
+        describe (registry, names[i], width);
+      else
+        g_print ("%s\n", names[i]);
+    }
 
   /* A plugin that failed to load explains a name missing from the list. */
   plugin_errors = llmsbx_registry_list_plugin_errors (registry);
@@ -39,8 +77,11 @@ int
 llmsbx_tool_backends (int    argc,
                       char **argv)
 {
-  return list_registry (argc, argv, "Lists the sandbox backends, one per line.",
-                        llmsbx_registry_list_backends);
+  return list_registry (argc, argv,
+                        "Lists the sandbox backends, one per line. With --long, also their rank and\n"
+                        "whether each answers: a session that names no backend takes the first that\n"
+                        "answers by falling rank, or the one LLMSBX_BACKEND names.",
+                        llmsbx_registry_list_backends, describe_backend);
 }
 
 int
@@ -48,5 +89,5 @@ llmsbx_tool_languages (int    argc,
                        char **argv)
 {
   return list_registry (argc, argv, "Lists the languages code can be run in, one per line.",
-                        llmsbx_registry_list_languages);
+                        llmsbx_registry_list_languages, NULL);
 }

@@ -1,9 +1,13 @@
 /* llmsbx-run.c: `llmsbx run`, one program in a fresh sandbox.
  *
- * The session is opened, run and closed with the async API so that the main
+ * The session is opened, run and closed in a worker thread so that the main
  * loop stays free for SIGINT, SIGTERM and SIGHUP: a signal cancels what is in
- * progress and the sandbox is still removed before the program exits. */
+ * progress and the sandbox is still removed before the program exits. With
+ * --stream the session's live output is written from that thread as it
+ * arrives: a slow reader of our output slows the reading from the engine,
+ * so nothing piles up in memory. */
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 #include <glib-unix.h>
@@ -14,6 +18,9 @@
 
 /* Code larger than this is refused rather than read into memory: stdin may never end. */
 #define MAX_CODE_SIZE (32 * 1024 * 1024)
+/* What the session keeps of each stream with --stream: enough for the messages
+ * of failures that quote output (a library that did not install). */
+#define STREAM_OUTPUT_LIMIT (64 * 1024)
 
 typedef struct {
   GMainLoop             *loop;
@@ -25,6 +32,7 @@ typedef struct {
   LlmsbxExecutionResult *result;
   GError                *error;        /* why opening or running failed */
   GError                *close_error;
+  GError                *write_error;  /* streaming the output failed */
   int                    signal_number; /* the first signal received, or 0 */
 } Run;
 
@@ -119,50 +127,31 @@ llmsbx_tool_read_code (const char *inline_code,
 /* Session -------------------------------------------------------------- */
 
 static void
-on_closed (GObject      *source,
-           GAsyncResult *result,
-           gpointer      user_data)
+open_run_close (GTask        *task,
+                gpointer      source_object,
+                gpointer      task_data,
+                GCancellable *task_cancellable)
 {
-  Run *run = user_data;
+  Run *run = task_data;
 
-  llmsbx_sandbox_session_close_finish (run->session, result, &run->close_error);
-  g_main_loop_quit (run->loop);
-}
+  if (llmsbx_sandbox_session_open (run->session, run->cancellable, &run->error) &&
+      !g_cancellable_set_error_if_cancelled (run->cancellable, &run->error))
+    run->result = llmsbx_sandbox_session_run (run->session, run->code, run->libraries, run->timeout,
+                                              run->cancellable, &run->error);
 
-static void
-close_session (Run *run)
-{
   /* Never cancelled: the sandbox must go away after an interrupt too. */
-  llmsbx_sandbox_session_close_async (run->session, NULL, on_closed, run);
+  llmsbx_sandbox_session_close (run->session, NULL, &run->close_error);
+  g_task_return_boolean (task, TRUE);
 }
 
 static void
-on_ran (GObject      *source,
-        GAsyncResult *result,
-        gpointer      user_data)
+on_done (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
 {
   Run *run = user_data;
 
-  run->result = llmsbx_sandbox_session_run_finish (run->session, result, &run->error);
-  close_session (run);
-}
-
-static void
-on_opened (GObject      *source,
-           GAsyncResult *result,
-           gpointer      user_data)
-{
-  Run *run = user_data;
-
-  if (!llmsbx_sandbox_session_open_finish (run->session, result, &run->error) ||
-      g_cancellable_set_error_if_cancelled (run->cancellable, &run->error))
-    {
-      close_session (run);
-      return;
-    }
-
-  llmsbx_sandbox_session_run_async (run->session, run->code, run->libraries, run->timeout,
-                                    run->cancellable, on_ran, run);
+  g_main_loop_quit (run->loop);
 }
 
 static gboolean
@@ -226,6 +215,75 @@ write_bytes (int      fd,
   const void *data = g_bytes_get_data (bytes, &length);
 
   return write_all (fd, data, length, error);
+}
+
+/* --stream: each chunk as it arrives, in the thread that reads it. */
+static void
+on_output (LlmsbxSandboxSession *session,
+           LlmsbxOutputStream    stream,
+           GBytes               *chunk,
+           gpointer              user_data)
+{
+  Run *run = user_data;
+
+  if (run->write_error != NULL)
+    return;
+  /* Nobody reads any more (a closed pipe): stop the program. */
+  if (!write_bytes (stream == LLMSBX_OUTPUT_STREAM_STDERR ? STDERR_FILENO : STDOUT_FILENO,
+                    chunk, &run->write_error))
+    g_cancellable_cancel (run->cancellable);
+}
+
+/* Output past the session's limit was dropped: say which, and what to do. */
+static void
+report_truncation (LlmsbxExecutionResult *result,
+                   guint64                limit)
+{
+  const struct { const char *name; GBytes *bytes; } streams[] = {
+    { "standard output", llmsbx_execution_result_get_stdout_bytes (result) },
+    { "standard error", llmsbx_execution_result_get_stderr_bytes (result) },
+  };
+
+  if (!llmsbx_execution_result_get_truncated (result) || limit == 0)
+    return;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (streams); i++)
+    {
+      g_autofree char *size = NULL;
+      g_autofree char *bytes = NULL;
+
+      if (g_bytes_get_size (streams[i].bytes) < limit)
+        continue;
+      size = g_format_size_full (limit, G_FORMAT_SIZE_IEC_UNITS);
+      bytes = g_strdup_printf ("%" G_GUINT64_FORMAT " bytes", limit);
+      g_printerr ("llmsbx: the program's %s was cut at the output limit, %s%s%s%s: the rest was dropped. "
+                  "Raise the limit with --output-limit BYTES (0 for none), or print everything as it "
+                  "comes with --stream\n",
+                  streams[i].name, size, g_str_equal (size, bytes) ? "" : " (",
+                  g_str_equal (size, bytes) ? "" : bytes, g_str_equal (size, bytes) ? "" : ")");
+    }
+}
+
+/* "16777216", "64k", "16m", "1g" (powers of 1024); FALSE for anything else. */
+static gboolean
+parse_size (const char *text,
+            guint64    *bytes)
+{
+  g_autofree char *digits = g_strdup (text);
+  gsize len = strlen (digits);
+  guint64 unit = 1, value;
+
+  if (len > 0 && strchr ("kKmMgG", digits[len - 1]) != NULL)
+    {
+      char suffix = g_ascii_tolower (digits[len - 1]);
+
+      unit = suffix == 'k' ? 1024 : suffix == 'm' ? 1024 * 1024 : 1024 * 1024 * 1024;
+      digits[len - 1] = '\0';
+    }
+  if (!g_ascii_string_to_unsigned (digits, 10, 0, G_MAXUINT64 / unit, &value, NULL))
+    return FALSE;
+  *bytes = value * unit;
+  return TRUE;
 }
 
 /* What the program's exit status becomes: a status a process cannot exit
@@ -304,49 +362,11 @@ apply_preset (LlmsbxSandboxSession  *session,
               const char            *name,
               GError               **error)
 {
-  g_autoptr(LlmsbxSecurityPreset) preset = NULL;
-  GVariant *preset_config;
-  GVariant *given;
-  GVariantBuilder merged;
-  GVariantIter iter;
-  const char *key;
-  GVariant *value;
+  g_autoptr(LlmsbxSecurityPreset) preset =
+    llmsbx_get_security_preset (name, llmsbx_sandbox_session_get_lang (session),
+                                llmsbx_sandbox_session_get_backend (session), error);
 
-  preset = llmsbx_get_security_preset (name, llmsbx_sandbox_session_get_lang (session),
-                                       llmsbx_sandbox_session_get_backend (session), error);
-  if (preset == NULL)
-    return FALSE;
-
-  llmsbx_sandbox_session_set_security_policy (session, llmsbx_security_preset_get_security_policy (preset));
-
-  /* Kubernetes presets carry no container settings. */
-  preset_config = llmsbx_security_preset_get_runtime_config (preset);
-  if (preset_config == NULL)
-    return TRUE;
-
-  given = llmsbx_sandbox_session_get_runtime_configs (session);
-  g_variant_builder_init (&merged, G_VARIANT_TYPE_VARDICT);
-  g_variant_iter_init (&iter, preset_config);
-  while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
-    {
-      g_autoptr(GVariant) override = given ? g_variant_lookup_value (given, key, NULL) : NULL;
-
-      if (override == NULL)
-        g_variant_builder_add (&merged, "{sv}", key, value);
-      g_variant_unref (value);
-    }
-  if (given != NULL)
-    {
-      g_variant_iter_init (&iter, given);
-      while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
-        {
-          g_variant_builder_add (&merged, "{sv}", key, value);
-          g_variant_unref (value);
-        }
-    }
-
-  llmsbx_sandbox_session_set_runtime_configs (session, g_variant_builder_end (&merged));
-  return TRUE;
+  return preset != NULL && llmsbx_sandbox_session_apply_security_preset (session, preset, error);
 }
 
 int
@@ -360,17 +380,23 @@ llmsbx_tool_run (int    argc,
   g_autofree char *inline_code = NULL;
   g_autofree char *runtime_configs = NULL;
   g_autofree char *preset = NULL;
+  g_autofree char *output_limit_text = NULL;
   g_auto(GStrv) libraries = NULL;
   double timeout = 0;
   gboolean json = FALSE;
+  gboolean stream = FALSE;
   gboolean skip_environment_setup = FALSE;
   gboolean verbose = FALSE;
   const GOptionEntry entries[] = {
     { "lang", 'l', 0, G_OPTION_ARG_STRING, &lang, "Language of the code (default: python)", "LANG" },
-    { "backend", 'b', 0, G_OPTION_ARG_STRING, &backend, "Sandbox backend (default: docker)", "BACKEND" },
+    { "backend", 'b', 0, G_OPTION_ARG_STRING, &backend, "Sandbox backend (default: the first that answers, see `llmsbx backends`)", "BACKEND" },
     { "image", 'i', 0, G_OPTION_ARG_STRING, &image, "Image to run in (default: the language's image)", "IMAGE" },
     { "timeout", 't', 0, G_OPTION_ARG_DOUBLE, &timeout, "Seconds the code may run (default: 30)", "SECONDS" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print the result as one JSON object", NULL },
+    { "stream", 0, 0, G_OPTION_ARG_NONE, &stream,
+      "Print output as it arrives, all of it, instead of at the end", NULL },
+    { "output-limit", 0, 0, G_OPTION_ARG_STRING, &output_limit_text,
+      "Bytes of each output stream kept (default 16m; 0: no limit); past it output is dropped", "BYTES" },
     { "workdir", 'w', 0, G_OPTION_ARG_STRING, &workdir, "Working directory in the sandbox (default: /sandbox)", "DIR" },
     { "skip-environment-setup", 0, 0, G_OPTION_ARG_NONE, &skip_environment_setup,
       "Do not prepare the language's environment (no libraries then)", NULL },
@@ -388,11 +414,14 @@ llmsbx_tool_run (int    argc,
   g_autoptr(GOptionContext) context = g_option_context_new ("(FILE | -c CODE | -)");
   g_autoptr(GMainLoop) loop = NULL;
   g_autoptr(GCancellable) cancellable = NULL;
+  g_autoptr(GTask) task = NULL;
   g_autoptr(LlmsbxSandboxSession) session = NULL;
   g_autoptr(LlmsbxExecutionResult) result = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GError) close_error = NULL;
+  g_autoptr(GError) write_error = NULL;
   g_autofree char *code = NULL;
+  guint64 output_limit = LLMSBX_DEFAULT_OUTPUT_LIMIT;
   guint signal_sources[3];
   Run run = { 0 };
   int status;
@@ -414,8 +443,16 @@ llmsbx_tool_run (int    argc,
     return llmsbx_tool_usage_error (argv[0], "no code: give a FILE, -c CODE, or - to read standard input");
   if (argc > 2)
     return llmsbx_tool_usage_error (argv[0], "unexpected argument '%s'", argv[2]);
-  if (timeout < 0)
-    return llmsbx_tool_usage_error (argv[0], "--timeout must not be negative");
+  /* NaN fails every comparison: ask for what is valid, not what is not. */
+  if (!(timeout >= 0 && timeout <= 1e9))
+    return llmsbx_tool_usage_error (argv[0], "--timeout must be a number of seconds from 0 to 1e9");
+  if (json && stream)
+    return llmsbx_tool_usage_error (argv[0], "give either --json or --stream, not both");
+  if (stream)
+    output_limit = STREAM_OUTPUT_LIMIT;
+  if (output_limit_text != NULL && !parse_size (output_limit_text, &output_limit))
+    return llmsbx_tool_usage_error (argv[0], "--output-limit takes a number of bytes, such as 1048576 or 64m, "
+                                    "not '%s'", output_limit_text);
 
   code = llmsbx_tool_read_code (inline_code, argv[1], &error);
   if (code == NULL)
@@ -429,6 +466,7 @@ llmsbx_tool_run (int    argc,
     return llmsbx_tool_fail (error);
   if (preset != NULL && !apply_preset (session, preset, &error))
     return llmsbx_tool_fail (error);
+  g_object_set (session, "output-limit", output_limit, NULL);
 
   run.loop = loop;
   run.cancellable = cancellable;
@@ -440,8 +478,14 @@ llmsbx_tool_run (int    argc,
   signal_sources[0] = g_unix_signal_add (SIGINT, on_sigint, &run);
   signal_sources[1] = g_unix_signal_add (SIGTERM, on_sigterm, &run);
   signal_sources[2] = g_unix_signal_add (SIGHUP, on_sighup, &run);
+  /* A reader that went away is a write error, reported; the sandbox is removed. */
+  signal (SIGPIPE, SIG_IGN);
+  if (stream)
+    g_signal_connect (session, "output", G_CALLBACK (on_output), &run);
 
-  llmsbx_sandbox_session_open_async (session, cancellable, on_opened, &run);
+  task = g_task_new (NULL, NULL, on_done, &run);
+  g_task_set_task_data (task, &run, NULL);
+  g_task_run_in_thread (task, open_run_close);
   g_main_loop_run (loop);
 
   for (gsize i = 0; i < G_N_ELEMENTS (signal_sources); i++)
@@ -450,9 +494,12 @@ llmsbx_tool_run (int    argc,
   result = g_steal_pointer (&run.result);
   error = g_steal_pointer (&run.error);
   close_error = g_steal_pointer (&run.close_error);
+  write_error = g_steal_pointer (&run.write_error);
 
   if (run.signal_number != 0)
     status = 128 + run.signal_number;
+  else if (write_error != NULL)
+    status = llmsbx_tool_fail (write_error);
   else if (error != NULL && g_error_matches (error, LLMSBX_ERROR, LLMSBX_ERROR_TIMEOUT))
     {
       g_printerr ("llmsbx: %s\n", error->message);
@@ -462,11 +509,11 @@ llmsbx_tool_run (int    argc,
     status = llmsbx_tool_fail (error);
   else
     {
-      g_autoptr(GError) write_error = NULL;
-
       status = program_exit_status (llmsbx_execution_result_get_exit_code (result));
-      if (!write_result (result, json, &write_error))
+      if (!stream && !write_result (result, json, &write_error))
         status = llmsbx_tool_fail (write_error);
+      else if (!stream)
+        report_truncation (result, output_limit);
     }
 
   /* A sandbox that could not be removed is our failure, whatever the program did. */

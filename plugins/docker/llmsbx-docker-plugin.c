@@ -7,7 +7,9 @@ static gboolean
 docker_plugin_init (LlmsbxRegistry  *registry,
                     GError         **error)
 {
-  return llmsbx_registry_register_backend (registry, "docker", LLMSBX_TYPE_DOCKER_BACKEND, error);
+  /* The first choice of a session that names no backend. */
+  return llmsbx_registry_register_backend_full (registry, "docker", LLMSBX_TYPE_DOCKER_BACKEND,
+                                                LLMSBX_RANK_PRIMARY, error);
 }
 
 LLMSBX_PLUGIN_DEFINE ("docker", "Docker Engine API backend", docker_plugin_init);

@@ -23,8 +23,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "llmsbx-engine-backend-private.h"
 #include "llmsbx-engine-config.h"
 #include "llmsbx-engine-mux.h"
+#include "llmsbx-engine-preset.h"
 
 #ifndef LLMSBX_ENGINE_BACKEND_TYPE_NAME
 #error "Define LLMSBX_ENGINE_BACKEND_TYPE_NAME to a type name unique to the plugin"
@@ -281,6 +283,7 @@ llmsbx_engine_backend_real_resolve_settings (LlmsbxEngineBackend   *self,
   settings->use_tls = settings->tls_ca_file || settings->tls_cert_file || settings->tls_key_file;
   settings->tls_verify = llmsbx_backend_get_tls_verify (backend);
   settings->connect_timeout = llmsbx_backend_get_connect_timeout (backend);
+  settings->request_timeout = llmsbx_backend_get_request_timeout (backend);
   return TRUE;
 }
 
@@ -332,6 +335,7 @@ on_setting_changed (GObject    *object,
   LlmsbxEngineBackendPrivate *priv = llmsbx_engine_backend_get_instance_private (self);
   static const char *settings[] = {
     "url", "tls-ca-file", "tls-cert-file", "tls-key-file", "tls-verify", "connect-timeout",
+    "request-timeout",
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (settings); i++)
@@ -1170,6 +1174,18 @@ fail_archive (GError     **error,
   return fail_container (error, local, sandbox_id, what);
 }
 
+/* With noOverwriteDirNonDir, Docker refuses an entry that would replace a
+ * directory with a non-directory or the reverse ("cannot overwrite directory
+ * ... with non-directory"), Podman with a "file exists" error. */
+static gboolean
+would_replace (const GError *error)
+{
+  return is_engine_error (error, 500) &&
+         (strstr (error->message, "cannot overwrite directory") != NULL ||
+          strstr (error->message, "cannot overwrite non-directory") != NULL ||
+          g_str_has_suffix (error->message, ": file exists"));
+}
+
 static gboolean
 llmsbx_engine_backend_put_archive (LlmsbxBackend  *backend,
                                    const char     *sandbox_id,
@@ -1181,6 +1197,7 @@ llmsbx_engine_backend_put_archive (LlmsbxBackend  *backend,
   LlmsbxEngineBackend *self = LLMSBX_ENGINE_BACKEND (backend);
   g_autoptr(LlmsbxEngineClient) client = llmsbx_engine_backend_get_client (self, cancellable, error);
   g_autoptr(GError) local_error = NULL;
+  g_autofree char *archive_endpoint = NULL;
   g_autofree char *path = NULL;
   g_autofree char *not_found = NULL;
   g_autofree char *what = NULL;
@@ -1193,11 +1210,21 @@ llmsbx_engine_backend_put_archive (LlmsbxBackend  *backend,
   if (client == NULL)
     return FALSE;
 
-  path = archive_path (sandbox_id, dest_dir);
+  /* Without noOverwriteDirNonDir both engines replace a directory, with all
+   * it holds, by a file of the same name. */
+  archive_endpoint = archive_path (sandbox_id, dest_dir);
+  path = g_strconcat (archive_endpoint, "&noOverwriteDirNonDir=1", NULL);
   request.path = path;
   if (llmsbx_engine_client_send (client, &request, NULL, NULL, cancellable, &local_error))
     return TRUE;
 
+  if (would_replace (local_error))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS,
+                   "Copying into %s would replace a directory with a file or a file with a "
+                   "directory: %s", dest_dir, local_error->message);
+      return FALSE;
+    }
   not_found = g_strdup_printf ("Directory %s does not exist in the sandbox", dest_dir);
   what = g_strdup_printf ("Could not copy files into %s in the sandbox", dest_dir);
   return fail_archive (error, g_steal_pointer (&local_error), sandbox_id, not_found, what);
@@ -1225,38 +1252,81 @@ top_entry_link_target (GBytes *archive)
   return target;
 }
 
-static GBytes *
-llmsbx_engine_backend_get_archive (LlmsbxBackend  *backend,
-                                   const char     *sandbox_id,
-                                   const char     *sandbox_path,
-                                   GCancellable   *cancellable,
-                                   GError        **error)
+/* The first bytes of a streamed archive are held back until they show
+ * whether its top entry is a symbolic link to follow: an archive of a lone
+ * link is a few blocks, so past LINK_SNIFF_BYTES it is not one and
+ * everything flows on to the output. */
+#define LINK_SNIFF_BYTES (64 * 1024)
+
+typedef struct {
+  GOutputStream *output;
+  GByteArray    *head;
+  gboolean       flowing;
+} ArchiveSink;
+
+static gboolean
+archive_sink_write (const guint8  *data,
+                    gsize          length,
+                    gpointer       user_data,
+                    GError       **error)
 {
-  LlmsbxEngineBackend *self = LLMSBX_ENGINE_BACKEND (backend);
+  ArchiveSink *sink = user_data;
+  gboolean ok;
+
+  if (sink->flowing)
+    return g_output_stream_write_all (sink->output, data, length, NULL, NULL, error);
+
+  g_byte_array_append (sink->head, data, length);
+  if (sink->head->len <= LINK_SNIFF_BYTES)
+    return TRUE;
+  sink->flowing = TRUE;
+  ok = g_output_stream_write_all (sink->output, sink->head->data, sink->head->len, NULL, NULL, error);
+  g_byte_array_set_size (sink->head, 0);
+  return ok;
+}
+
+/* Fetches the archive of @sandbox_path into @archive, or with @output set
+ * streams it there as it arrives (only its first blocks are held).
+ *
+ * A source that is a symbolic link is followed, like `cp -L`, on every
+ * engine: each link costs one more request, and its target, joined to the
+ * link's directory when relative, goes to the engine unnormalised, which
+ * resolves `..` and links in it within the sandbox. */
+static gboolean
+fetch_archive (LlmsbxEngineBackend  *self,
+               const char           *sandbox_id,
+               const char           *sandbox_path,
+               GOutputStream        *output,
+               GBytes              **archive,
+               GCancellable         *cancellable,
+               GError              **error)
+{
   g_autoptr(LlmsbxEngineClient) client = llmsbx_engine_backend_get_client (self, cancellable, error);
   g_autofree char *current = g_strdup (sandbox_path);
 
   if (client == NULL)
-    return NULL;
+    return FALSE;
 
-  /* A source that is a symbolic link is followed, like `cp -L`, on every
-   * engine: each link costs one more request, and its target, joined to
-   * the link's directory when relative, goes to the engine unnormalised,
-   * which resolves `..` and links in it within the sandbox. */
   for (guint links = 0; ; links++)
     {
       g_autoptr(GError) local_error = NULL;
-      g_autoptr(GBytes) archive = NULL;
+      g_autoptr(GBytes) fetched = NULL;
+      g_autoptr(GByteArray) head = g_byte_array_new ();
       g_autofree char *path = archive_path (sandbox_id, current);
       g_autofree char *target = NULL;
       g_autofree char *directory = NULL;
+      ArchiveSink sink = { output, head, FALSE };
       LlmsbxEngineRequest request = {
         .method = "GET",
         .path = path,
-        .max_response = MAX_ARCHIVE_SIZE,
+        .max_response = output == NULL ? MAX_ARCHIVE_SIZE : 0,
+        .body_func = output != NULL ? archive_sink_write : NULL,
+        .body_func_data = &sink,
       };
 
-      if (!llmsbx_engine_client_send (client, &request, NULL, &archive, cancellable, &local_error))
+      /* What the stream said (a limit, a full disk) passes unchanged. */
+      if (!llmsbx_engine_client_send (client, &request, NULL, output == NULL ? &fetched : NULL,
+                                      cancellable, &local_error))
         {
           g_autofree char *not_found = NULL;
           g_autofree char *what = g_strdup_printf ("Could not copy %s out of the sandbox", sandbox_path);
@@ -1266,19 +1336,28 @@ llmsbx_engine_backend_get_archive (LlmsbxBackend  *backend,
           else
             not_found = g_strdup_printf ("%s is a symbolic link to %s, which does not exist in the sandbox",
                                          sandbox_path, current);
-          fail_archive (error, g_steal_pointer (&local_error), sandbox_id, not_found, what);
-          return NULL;
+          return fail_archive (error, g_steal_pointer (&local_error), sandbox_id, not_found, what);
         }
 
-      target = top_entry_link_target (archive);
+      if (output != NULL && sink.flowing)
+        return TRUE;
+      if (output != NULL)
+        fetched = g_bytes_new (head->data, head->len);
+
+      target = top_entry_link_target (fetched);
+      if (target == NULL && output == NULL)
+        {
+          *archive = g_steal_pointer (&fetched);
+          return TRUE;
+        }
       if (target == NULL)
-        return g_steal_pointer (&archive);
+        return g_output_stream_write_all (output, head->data, head->len, NULL, cancellable, error);
       if (links == MAX_SYMLINKS)
         {
           g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
                        "Could not copy %s out of the sandbox: more than %d levels of symbolic links",
                        sandbox_path, MAX_SYMLINKS);
-          return NULL;
+          return FALSE;
         }
       directory = g_path_get_dirname (current);
       g_free (current);
@@ -1287,17 +1366,47 @@ llmsbx_engine_backend_get_archive (LlmsbxBackend  *backend,
     }
 }
 
+static GBytes *
+llmsbx_engine_backend_get_archive (LlmsbxBackend  *backend,
+                                   const char     *sandbox_id,
+                                   const char     *sandbox_path,
+                                   GCancellable   *cancellable,
+                                   GError        **error)
+{
+  GBytes *archive = NULL;
+
+  if (!fetch_archive (LLMSBX_ENGINE_BACKEND (backend), sandbox_id, sandbox_path, NULL, &archive,
+                      cancellable, error))
+    return NULL;
+  return archive;
+}
+
+/* The archive goes on to @output as it arrives: nothing is buffered but its
+ * first blocks. */
+static gboolean
+llmsbx_engine_backend_get_archive_to_stream (LlmsbxBackend  *backend,
+                                             const char     *sandbox_id,
+                                             const char     *sandbox_path,
+                                             GOutputStream  *output,
+                                             GCancellable   *cancellable,
+                                             GError        **error)
+{
+  return fetch_archive (LLMSBX_ENGINE_BACKEND (backend), sandbox_id, sandbox_path, output, NULL,
+                        cancellable, error);
+}
+
 /* ---------------------------------------------------------------------------
  * Exec
  * ------------------------------------------------------------------------ */
 
-/* Where an exec's output goes, and the start of its stdout (NUL-terminated),
- * where Docker puts its runtime's message when it could not start the exec. */
+/* Where an exec's output goes, and the start of its stdout and stderr
+ * (NUL-terminated), where the engine puts its runtime's message when it
+ * could not start the exec: Docker on stdout, Podman on stderr. */
 typedef struct
 {
   LlmsbxOutputCollector *collector;
-  char                   head[32];
-  gsize                  head_length;
+  char                   head[2][512];
+  gsize                  head_length[2];
 } ExecOutput;
 
 /* Docker's runtime says this when it could not start an exec in a running
@@ -1312,15 +1421,52 @@ collect_output (LlmsbxOutputStream  stream,
                 gpointer            user_data)
 {
   ExecOutput *output = user_data;
+  guint which = stream == LLMSBX_OUTPUT_STREAM_STDOUT ? 0 : 1;
 
-  if (stream == LLMSBX_OUTPUT_STREAM_STDOUT && output->head_length < sizeof output->head - 1)
+  if (output->head_length[which] < sizeof output->head[which] - 1)
     {
-      gsize n = MIN (length, sizeof output->head - 1 - output->head_length);
+      gsize n = MIN (length, sizeof output->head[which] - 1 - output->head_length[which]);
 
-      memcpy (output->head + output->head_length, data, n);
-      output->head_length += n;
+      memcpy (output->head[which] + output->head_length[which], data, n);
+      output->head_length[which] += n;
     }
   llmsbx_output_collector_append (output->collector, stream, data, length);
+}
+
+/* Whether the engine could not start the exec's process at all. Docker says
+ * so with exit status 126 and no process id, Podman (whose execs never keep
+ * one) with 125 to 127 and its own error on stderr, ending in the kind of
+ * OCI runtime failure: "Error: runc: exec failed: unable to start container
+ * process: ...: OCI runtime error". Sets @message to the engine's words. */
+static gboolean
+exec_not_started (LlmsbxEngineBackend  *self,
+                  int                   status,
+                  gint64                pid,
+                  ExecOutput           *output,
+                  char                **message)
+{
+  const char *text;
+
+  if (LLMSBX_ENGINE_BACKEND_GET_CLASS (self)->exec_keeps_pid)
+    {
+      if (status != 126 || pid != 0)
+        return FALSE;
+      text = output->head[0];
+    }
+  else
+    {
+      g_autofree char *line = NULL;
+
+      if (status < 125 || status > 127 || !g_str_has_prefix (output->head[1], "Error: "))
+        return FALSE;
+      line = g_strndup (output->head[1], strcspn (output->head[1], "\n"));
+      if (strstr (line, ": OCI ") == NULL)
+        return FALSE;
+      text = output->head[1] + strlen ("Error: ");
+    }
+
+  *message = g_utf8_make_valid (text, strcspn (text, "\r\n"));
+  return TRUE;
 }
 
 static gboolean
@@ -1338,7 +1484,7 @@ exec_create_body (LlmsbxExecRequest *request)
   JsonObject *body = json_object_new ();
   JsonArray *cmd = json_array_new ();
 
-  json_object_set_boolean_member (body, "AttachStdin", FALSE);
+  json_object_set_boolean_member (body, "AttachStdin", request->stdin_data != NULL);
   json_object_set_boolean_member (body, "AttachStdout", TRUE);
   json_object_set_boolean_member (body, "AttachStderr", TRUE);
   json_object_set_boolean_member (body, "Tty", FALSE);
@@ -1404,7 +1550,8 @@ exec_exit_status (LlmsbxEngineBackend  *self,
   for (int attempt = 0; attempt < EXIT_POLL_ATTEMPTS; attempt++)
     {
       g_autoptr(GError) local_error = NULL;
-      g_autoptr(JsonNode) inspect = llmsbx_engine_client_json (client, "GET", path, NULL, cancellable, &local_error);
+      g_autoptr(JsonNode) inspect = llmsbx_engine_client_json_before (client, "GET", path, NULL, deadline,
+                                                                      cancellable, &local_error);
       JsonObject *object;
       JsonNode *code;
 
@@ -1543,6 +1690,8 @@ sandbox_takes_execs (LlmsbxEngineBackend  *self,
   if (run_exec (self, sandbox_id, probe, output, &status, TRUE, cancellable, &local_error))
     return status == 0 ||
            sandbox_still_running (self, client, sandbox_id, STOP_POLL_ATTEMPTS, cancellable, error);
+  if (g_error_matches (local_error, LLMSBX_ERROR, LLMSBX_ERROR_COMMAND_NOT_STARTED))
+    return sandbox_still_running (self, client, sandbox_id, STOP_POLL_ATTEMPTS, cancellable, error);
   if (g_error_matches (local_error, LLMSBX_ERROR, LLMSBX_ERROR_TIMEOUT))
     g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED,
                  "The sandbox %.12s did not run a command within %d s after one was killed",
@@ -1588,6 +1737,8 @@ run_exec (LlmsbxEngineBackend    *self,
   ExecOutput exec_output = { .collector = output };
   gint64 pid = 0;
   gboolean refused;
+  gboolean not_started;
+  g_autofree char *not_started_message = NULL;
   static const char start_json[] = "{\"Detach\":false,\"Tty\":false}";
   LlmsbxEngineRequest start = {
     .method = "POST",
@@ -1602,7 +1753,9 @@ run_exec (LlmsbxEngineBackend    *self,
   escaped = escape (sandbox_id);
   path = g_strdup_printf ("/containers/%s/exec", escaped);
   create_body = exec_create_body (request);
-  created = llmsbx_engine_client_json (client, "POST", path, create_body, cancellable, &local_error);
+  /* The deadline covers all three requests: a hung engine cannot outlast it. */
+  created = llmsbx_engine_client_json_before (client, "POST", path, create_body, request->deadline,
+                                              cancellable, &local_error);
   if (created == NULL)
     {
       if (exec_refused_for_state (local_error))
@@ -1631,7 +1784,10 @@ run_exec (LlmsbxEngineBackend    *self,
   start.body = start_body;
   start.body_func = feed_mux;
   start.body_func_data = mux;
-  if (!llmsbx_engine_client_send (client, &start, NULL, NULL, cancellable, &local_error))
+  /* Standard input needs the connection the engine takes over. */
+  if (request->stdin_data != NULL
+      ? !llmsbx_engine_client_send_upgraded (client, &start, request->stdin_data, cancellable, &local_error)
+      : !llmsbx_engine_client_send (client, &start, NULL, NULL, cancellable, &local_error))
     {
       if (g_error_matches (local_error, LLMSBX_ERROR, LLMSBX_ERROR_TIMEOUT))
         {
@@ -1667,15 +1823,28 @@ run_exec (LlmsbxEngineBackend    *self,
    * sandbox tells them apart, so it is asked on these paths alone: after a
    * 137 with a probe, after a 126 with its state; when the runtime refused
    * the exec (it has no Pid) for a reason other than a running sandbox's,
-   * the state is given a moment to catch up. */
-  if (*exit_status != 126 && *exit_status != 137)
+   * the state is given a moment to catch up. In a running sandbox, an exec
+   * that never started is an error, not a result carrying the engine's
+   * words: its program or workdir is missing, or the sandbox is at its
+   * process limit. */
+  not_started = exec_not_started (self, *exit_status, pid, &exec_output, &not_started_message);
+  if (!not_started && *exit_status != 126 && *exit_status != 137)
     return TRUE;
-  if (*exit_status == 137 && !probing)
+  if (!not_started && *exit_status == 137 && !probing)
     return sandbox_takes_execs (self, client, sandbox_id, cancellable, error);
-  refused = *exit_status == 126 && pid == 0 && LLMSBX_ENGINE_BACKEND_GET_CLASS (self)->exec_keeps_pid &&
-            !g_str_has_prefix (exec_output.head, RUNTIME_EXEC_FAILED);
-  return sandbox_still_running (self, client, sandbox_id, refused ? STOP_POLL_ATTEMPTS : 1,
-                                cancellable, error);
+  refused = not_started && LLMSBX_ENGINE_BACKEND_GET_CLASS (self)->exec_keeps_pid &&
+            !g_str_has_prefix (exec_output.head[0], RUNTIME_EXEC_FAILED);
+  if (!sandbox_still_running (self, client, sandbox_id, refused ? STOP_POLL_ATTEMPTS : 1,
+                              cancellable, error))
+    return FALSE;
+  if (not_started)
+    {
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_COMMAND_NOT_STARTED,
+                   "The %s could not start the command in the sandbox: %s", engine_name (self),
+                   not_started_message);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 /* ---------------------------------------------------------------------------
@@ -1710,8 +1879,12 @@ llmsbx_engine_backend_class_init (LlmsbxEngineBackendClass *klass)
   backend_class->exec = llmsbx_engine_backend_exec;
   backend_class->put_archive = llmsbx_engine_backend_put_archive;
   backend_class->get_archive = llmsbx_engine_backend_get_archive;
+  backend_class->get_archive_to_stream = llmsbx_engine_backend_get_archive_to_stream;
   backend_class->commit = llmsbx_engine_backend_commit;
   backend_class->remove_sandbox = llmsbx_engine_backend_remove_sandbox;
+  backend_class->probe = llmsbx_engine_backend_probe;
+  backend_class->list_sandboxes = llmsbx_engine_backend_list_sandboxes;
+  backend_class->render_preset = llmsbx_engine_render_preset;
 
   klass->engine_name = "container engine";
   klass->commit_path = "/commit";

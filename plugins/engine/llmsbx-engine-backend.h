@@ -24,7 +24,9 @@ G_DECLARE_DERIVABLE_TYPE (LlmsbxEngineBackend, llmsbx_engine_backend, LLMSBX, EN
  * @config_error_prefix: (nullable): how the engine's message starts when it
  *   refuses a container's configuration with a status other than 400
  * @exec_keeps_pid: whether an ended exec's inspect still gives its process id
- *   (Docker's does; Podman's gives 0), so that 0 means it never started
+ *   (Docker's does; Podman's gives 0), so that 0 means it never started;
+ *   without it, an exec that never started is told by the engine's own error
+ *   on its stderr (Podman's `Error: ...: OCI ...`)
  * @resolve_settings: fills in where and how to connect; the default uses the
  *   backend's properties and @default_url. Subclasses read their environment here.
  * @prepare_create: last changes to a container-create body before it is sent

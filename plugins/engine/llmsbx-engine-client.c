@@ -9,7 +9,11 @@
 #include "llmsbx-engine-client.h"
 
 #include <curl/curl.h>
+#include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
+
+#include "llmsbx-nesting-private.h"
 
 #define DEFAULT_MAX_RESPONSE (16 * 1024 * 1024)
 /* Enough of an error body for the daemon's message. */
@@ -47,12 +51,14 @@ struct _LlmsbxEngineClient
 typedef struct
 {
   const LlmsbxEngineRequest *request;
+  const char *engine_name;
   CURL       *easy;
   long        status;
   GByteArray *buffer;       /* buffered success body, or the error body */
   gsize       limit;
   char       *api_version;  /* Api-Version header of the final response */
   GError     *error;        /* set by a body function or a bound */
+  gint64      activity;     /* monotonic time anything last arrived */
 } Transfer;
 
 void
@@ -216,6 +222,7 @@ llmsbx_engine_client_new (const LlmsbxEngineSettings *settings,
   self->settings.use_tls = settings->use_tls;
   self->settings.tls_verify = settings->tls_verify;
   self->settings.connect_timeout = settings->connect_timeout;
+  self->settings.request_timeout = settings->request_timeout;
   self->engine_name = g_strdup (engine_name ? engine_name : "container engine");
   self->hook = hook;
   self->hook_data = hook_data;
@@ -266,6 +273,7 @@ on_header (char   *buffer,
   gsize len = size * nitems;
   static const char name[] = "api-version:";
 
+  t->activity = g_get_monotonic_time ();
   /* A new status line starts a new response (after a 100 Continue, say). */
   if (len >= 5 && memcmp (buffer, "HTTP/", 5) == 0)
     g_clear_pointer (&t->api_version, g_free);
@@ -287,6 +295,7 @@ on_body (char   *data,
   Transfer *t = user_data;
   gsize len = size * nmemb;
 
+  t->activity = g_get_monotonic_time ();
   if (t->status == 0)
     curl_easy_getinfo (t->easy, CURLINFO_RESPONSE_CODE, &t->status);
 
@@ -309,8 +318,8 @@ on_body (char   *data,
     {
       g_autofree char *limit = g_format_size_full (t->limit, G_FORMAT_SIZE_IEC_UNITS);
       g_set_error (&t->error, LLMSBX_ERROR, LLMSBX_ERROR_PROTOCOL,
-                   "The engine's response to %s %s is larger than %s",
-                   t->request->method, t->request->path, limit);
+                   "The %s's response to %s %s is larger than %s",
+                   t->engine_name, t->request->method, t->request->path, limit);
       return 0;
     }
   g_byte_array_append (t->buffer, (const guint8 *) data, len);
@@ -339,26 +348,18 @@ build_url (LlmsbxEngineClient *self,
   return url;
 }
 
-static struct curl_slist *
-setup (LlmsbxEngineClient        *self,
-       Transfer                  *t,
-       const char                *url,
-       char                      *errbuf)
+/* Where and how @easy connects: the engine's socket or host, TLS. */
+static void
+setup_connection (LlmsbxEngineClient *self,
+                  CURL               *easy,
+                  const char         *url,
+                  char               *errbuf)
 {
-  const LlmsbxEngineRequest *request = t->request;
-  CURL *easy = t->easy;
-  struct curl_slist *headers = NULL;
-  g_autofree char *content_type = NULL;
-
   curl_easy_reset (easy);
   curl_easy_setopt (easy, CURLOPT_URL, url);
   curl_easy_setopt (easy, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt (easy, CURLOPT_HTTP_VERSION, (long) CURL_HTTP_VERSION_1_1);
   curl_easy_setopt (easy, CURLOPT_ERRORBUFFER, errbuf);
-  curl_easy_setopt (easy, CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt (easy, CURLOPT_HEADERDATA, t);
-  curl_easy_setopt (easy, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt (easy, CURLOPT_WRITEDATA, t);
   if (self->settings.connect_timeout > 0)
     curl_easy_setopt (easy, CURLOPT_CONNECTTIMEOUT_MS,
                       (long) MAX (1.0, self->settings.connect_timeout * 1000.0));
@@ -378,6 +379,24 @@ setup (LlmsbxEngineClient        *self,
       curl_easy_setopt (easy, CURLOPT_SSL_VERIFYPEER, verify);
       curl_easy_setopt (easy, CURLOPT_SSL_VERIFYHOST, verify ? 2L : 0L);
     }
+}
+
+static struct curl_slist *
+setup (LlmsbxEngineClient        *self,
+       Transfer                  *t,
+       const char                *url,
+       char                      *errbuf)
+{
+  const LlmsbxEngineRequest *request = t->request;
+  CURL *easy = t->easy;
+  struct curl_slist *headers = NULL;
+  g_autofree char *content_type = NULL;
+
+  setup_connection (self, easy, url, errbuf);
+  curl_easy_setopt (easy, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt (easy, CURLOPT_HEADERDATA, t);
+  curl_easy_setopt (easy, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt (easy, CURLOPT_WRITEDATA, t);
 
   if (g_str_equal (request->method, "GET"))
     curl_easy_setopt (easy, CURLOPT_HTTPGET, 1L);
@@ -436,9 +455,18 @@ set_transport_error (LlmsbxEngineClient  *self,
     case CURLE_SSL_CACERT_BADFILE:
     case CURLE_SSL_CIPHER:
     case CURLE_SSL_ISSUER_ERROR:
-    case CURLE_UNSUPPORTED_PROTOCOL:
       g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_UNAVAILABLE,
                    "Cannot reach the %s at %s: %s", self->engine_name, self->settings.url, reason);
+      break;
+    /* Something answered, but not in HTTP: a wrong port or socket, say. The
+     * URL's scheme is always http(s) here, so an unsupported protocol is an
+     * answer without a status line ("HTTP/0.9"). */
+    case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_WEIRD_SERVER_REPLY:
+    case CURLE_BAD_CONTENT_ENCODING:
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_UNAVAILABLE,
+                   "The %s at %s does not speak HTTP (%s): is that the engine's API socket?",
+                   self->engine_name, self->settings.url, reason);
       break;
     default:
       g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_UNAVAILABLE,
@@ -446,6 +474,34 @@ set_transport_error (LlmsbxEngineClient  *self,
                    reason);
       break;
     }
+}
+
+/* The start of an error body that is not Docker's JSON (a proxy's HTML
+ * page, say) on one line, short enough for a message. */
+static char *
+body_excerpt (GByteArray *body)
+{
+  g_autofree char *text = g_utf8_make_valid ((const char *) body->data, MIN (body->len, 1024));
+  GString *line = g_string_new (NULL);
+
+  for (const char *p = text; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (g_unichar_isspace (c) || g_unichar_iscntrl (c))
+        {
+          if (line->len > 0 && line->str[line->len - 1] != ' ')
+            g_string_append_c (line, ' ');
+        }
+      else
+        g_string_append_unichar (line, c);
+      if (g_utf8_strlen (line->str, line->len) >= 200)
+        {
+          g_string_append (line, "...");
+          break;
+        }
+    }
+  return g_strstrip (g_string_free (line, FALSE));
 }
 
 static GError *
@@ -458,7 +514,8 @@ engine_error (guint       status,
     {
       g_autoptr(JsonParser) parser = json_parser_new_immutable ();
 
-      if (json_parser_load_from_data (parser, (const char *) body->data, body->len, NULL) &&
+      if (llmsbx_json_check ((const char *) body->data, body->len, "The error", NULL) &&
+          json_parser_load_from_data (parser, (const char *) body->data, body->len, NULL) &&
           JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
         {
           JsonObject *object = json_node_get_object (json_parser_get_root (parser));
@@ -471,7 +528,7 @@ engine_error (guint       status,
             message = g_strstrip (g_utf8_make_valid (text, -1));
         }
       if (message == NULL)
-        message = g_strstrip (g_utf8_make_valid ((const char *) body->data, MIN (body->len, 1024)));
+        message = body_excerpt (body);
     }
 
   if (message == NULL || *message == '\0')
@@ -482,18 +539,24 @@ engine_error (guint       status,
   return g_error_new_literal (LLMSBX_ENGINE_ERROR, status, message);
 }
 
-/* Runs one transfer to its end, its deadline or its cancellation. */
+/* Runs one transfer to its end, its deadline, its cancellation, or until
+ * nothing arrived (nor left) for @idle_us (0: no such bound). */
 static CURLcode
 perform (Handle        *h,
+         Transfer      *t,
          gint64         deadline,
+         gint64         idle_us,
          GCancellable  *cancellable,
-         gboolean      *timed_out)
+         gboolean      *timed_out,
+         gboolean      *idle_timed_out)
 {
   CURLcode result = CURLE_OK;
+  curl_off_t uploaded = 0;
   gulong cancel_id = 0;
   CURLMsg *msg;
   int queued;
 
+  t->activity = g_get_monotonic_time ();
   curl_multi_add_handle (h->multi, h->easy);
   if (cancellable != NULL)
     cancel_id = g_cancellable_connect (cancellable, G_CALLBACK (wake_up), h->multi, NULL);
@@ -533,6 +596,27 @@ perform (Handle        *h,
             }
           timeout_ms = (int) MIN ((gint64) timeout_ms, (remaining + 999) / 1000);
         }
+      if (idle_us > 0)
+        {
+          curl_off_t now_uploaded = 0;
+          gint64 remaining;
+
+          /* A large body on its way out counts as activity too. */
+          curl_easy_getinfo (h->easy, CURLINFO_SIZE_UPLOAD_T, &now_uploaded);
+          if (now_uploaded != uploaded)
+            {
+              uploaded = now_uploaded;
+              t->activity = g_get_monotonic_time ();
+            }
+          remaining = t->activity + idle_us - g_get_monotonic_time ();
+          if (remaining <= 0)
+            {
+              *idle_timed_out = TRUE;
+              result = CURLE_OPERATION_TIMEDOUT;
+              break;
+            }
+          timeout_ms = (int) MIN ((gint64) timeout_ms, (remaining + 999) / 1000);
+        }
       if (curl_multi_poll (h->multi, NULL, 0, timeout_ms, NULL) != CURLM_OK)
         {
           result = CURLE_FAILED_INIT;
@@ -560,6 +644,8 @@ send_request (LlmsbxEngineClient         *self,
   char errbuf[CURL_ERROR_SIZE] = "";
   struct curl_slist *headers;
   gboolean timed_out = FALSE;
+  gboolean idle_timed_out = FALSE;
+  gint64 idle_us = 0;
   gboolean ok = FALSE;
   Transfer t = { 0, };
   CURLcode result;
@@ -571,6 +657,7 @@ send_request (LlmsbxEngineClient         *self,
   url = build_url (self, request->path);
   h = take_handle (self);
   t.request = request;
+  t.engine_name = self->engine_name;
   t.easy = h->easy;
   t.buffer = g_byte_array_new ();
   t.limit = request->max_response ? request->max_response : DEFAULT_MAX_RESPONSE;
@@ -580,7 +667,11 @@ send_request (LlmsbxEngineClient         *self,
     self->hook (self->hook_data);
   g_debug ("%s %s", request->method, url);
 
-  result = perform (h, request->deadline, cancellable, &timed_out);
+  /* Streamed answers (command output, pulls, builds) may rightly pause for
+   * long; everything else is bounded by the request timeout. */
+  if (request->body_func == NULL && self->settings.request_timeout > 0)
+    idle_us = (gint64) (self->settings.request_timeout * G_USEC_PER_SEC);
+  result = perform (h, &t, request->deadline, idle_us, cancellable, &timed_out, &idle_timed_out);
   if (t.status == 0)
     curl_easy_getinfo (h->easy, CURLINFO_RESPONSE_CODE, &t.status);
 
@@ -590,6 +681,11 @@ send_request (LlmsbxEngineClient         *self,
     g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_TIMEOUT,
                  "The %s did not answer %s %s before the deadline",
                  self->engine_name, request->method, request->path);
+  else if (idle_timed_out)
+    g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_UNAVAILABLE,
+                 "The %s at %s did not answer %s %s within %g seconds (request-timeout)",
+                 self->engine_name, self->settings.url, request->method, request->path,
+                 self->settings.request_timeout);
   else if (result == CURLE_ABORTED_BY_CALLBACK)
     g_cancellable_set_error_if_cancelled (cancellable, error);
   else if (result != CURLE_OK)
@@ -630,8 +726,10 @@ send_request (LlmsbxEngineClient         *self,
  * the %LLMSBX_ENGINE_ERROR domain with the status as code and the daemon's message.
  *
  * Returns: %FALSE on error: %LLMSBX_ENGINE_ERROR, %LLMSBX_ERROR_BACKEND_UNAVAILABLE
- *   when the engine cannot be reached, %LLMSBX_ERROR_TIMEOUT at the deadline,
- *   %G_IO_ERROR_CANCELLED, or the error of the body function
+ *   when the engine cannot be reached, does not speak HTTP, or (for a request
+ *   without a body function) sends nothing for the request timeout,
+ *   %LLMSBX_ERROR_TIMEOUT at the deadline, %G_IO_ERROR_CANCELLED, or the error
+ *   of the body function
  */
 gboolean
 llmsbx_engine_client_send (LlmsbxEngineClient         *self,
@@ -697,6 +795,10 @@ llmsbx_engine_client_negotiate (LlmsbxEngineClient  *self,
         g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_UNAVAILABLE,
                      "The %s at %s is not usable: %s (HTTP %d)", self->engine_name,
                      self->settings.url, local_error->message, local_error->code);
+      else if (g_error_matches (local_error, LLMSBX_ERROR, LLMSBX_ERROR_PROTOCOL))
+        g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_UNAVAILABLE,
+                     "The %s at %s is not usable: %s", self->engine_name,
+                     self->settings.url, local_error->message);
       else if (g_error_matches (local_error, LLMSBX_ERROR, LLMSBX_ERROR_TIMEOUT))
         g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_UNAVAILABLE,
                      "The %s at %s did not answer within %g seconds (connect-timeout)",
@@ -750,11 +852,39 @@ llmsbx_engine_client_json (LlmsbxEngineClient  *self,
                            GCancellable        *cancellable,
                            GError             **error)
 {
+  return llmsbx_engine_client_json_before (self, method, path, body, 0, cancellable, error);
+}
+
+/**
+ * llmsbx_engine_client_json_before:
+ * @self: a client
+ * @method: HTTP method
+ * @path: path and query
+ * @body: (nullable): JSON body
+ * @deadline: monotonic time (µs) at which the request fails with
+ *   %LLMSBX_ERROR_TIMEOUT; 0 for none
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Like llmsbx_engine_client_json(), for a request that is part of something
+ * with a deadline, such as a command's inspection after its output ended.
+ *
+ * Returns: (transfer full) (nullable): as llmsbx_engine_client_json()
+ */
+JsonNode *
+llmsbx_engine_client_json_before (LlmsbxEngineClient  *self,
+                                  const char          *method,
+                                  const char          *path,
+                                  JsonNode            *body,
+                                  gint64               deadline,
+                                  GCancellable        *cancellable,
+                                  GError             **error)
+{
   g_autoptr(GBytes) request_body = NULL;
   g_autoptr(GBytes) response = NULL;
   g_autoptr(JsonParser) parser = NULL;
   g_autoptr(GError) parse_error = NULL;
-  LlmsbxEngineRequest request = { .method = method, .path = path };
+  LlmsbxEngineRequest request = { .method = method, .path = path, .deadline = deadline };
   gconstpointer data;
   gsize size;
 
@@ -774,12 +904,23 @@ llmsbx_engine_client_json (LlmsbxEngineClient  *self,
   if (size == 0)
     return json_node_new (JSON_NODE_NULL);
 
+  /* json-glib's parser recurses once per level: too deep is refused first. */
+  if (!llmsbx_json_check (data, size, "its answer", &parse_error))
+    {
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_PROTOCOL,
+                   "The %s answered %s %s with JSON nested too deep to read: %s",
+                   self->engine_name, method, path, parse_error->message);
+      return NULL;
+    }
   parser = json_parser_new_immutable ();
   if (!json_parser_load_from_data (parser, data, size, &parse_error))
     {
+      /* json-glib's parse errors quote the text, and may cut a character in two. */
+      g_autofree char *reason = g_utf8_make_valid (parse_error->message, -1);
+
       g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_PROTOCOL,
                    "The %s answered %s %s with something that is not JSON: %s",
-                   self->engine_name, method, path, parse_error->message);
+                   self->engine_name, method, path, reason);
       return NULL;
     }
   return json_parser_steal_root (parser);
@@ -808,7 +949,8 @@ lines_emit (Lines   *lines,
   /* Progress streams are advisory except for their error lines, which are JSON;
    * anything else is skipped. */
   parser = json_parser_new_immutable ();
-  if (!json_parser_load_from_data (parser, text, -1, NULL) || json_parser_get_root (parser) == NULL)
+  if (!llmsbx_json_check (text, -1, "A progress line", NULL) ||
+      !json_parser_load_from_data (parser, text, -1, NULL) || json_parser_get_root (parser) == NULL)
     return TRUE;
   return lines->func (json_parser_get_root (parser), lines->data, error);
 }
@@ -891,5 +1033,436 @@ llmsbx_engine_client_json_lines (LlmsbxEngineClient    *self,
   if (ok && !lines.skipping)
     ok = lines_emit (&lines, error);
   g_byte_array_unref (lines.line);
+  return ok;
+}
+
+/* ---------------------------------------------------------------------------
+ * Upgraded connections
+ *
+ * An exec with stdin needs the connection itself after the response header:
+ * the engine hijacks it (protocols.md §1.9). libcurl only connects here
+ * (CURLOPT_CONNECT_ONLY); the request is written by hand with
+ * curl_easy_send(), so TLS works as for every other request, and the socket
+ * is polled together with the cancellable and the deadline.
+ * ------------------------------------------------------------------------ */
+
+/* Longest response header of an upgraded request. */
+#define MAX_UPGRADE_HEADER (64 * 1024)
+
+typedef struct
+{
+  LlmsbxEngineClient        *self;
+  const LlmsbxEngineRequest *request;
+  CURL                      *easy;
+  curl_socket_t              fd;
+  GCancellable              *cancellable;
+  GPollFD                    cancel_fd;
+  gboolean                   has_cancel_fd;
+  char                       errbuf[CURL_ERROR_SIZE];
+} Upgrade;
+
+static int
+upgrade_progress (void       *data,
+                  curl_off_t  dltotal,
+                  curl_off_t  dlnow,
+                  curl_off_t  ultotal,
+                  curl_off_t  ulnow)
+{
+  Upgrade *u = data;
+
+  return g_cancellable_is_cancelled (u->cancellable) ||
+         (u->request->deadline > 0 && g_get_monotonic_time () >= u->request->deadline);
+}
+
+static gboolean
+upgrade_timed_out (Upgrade  *u,
+                   GError  **error)
+{
+  g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_TIMEOUT,
+               "The %s did not answer %s %s before the deadline",
+               u->self->engine_name, u->request->method, u->request->path);
+  return FALSE;
+}
+
+/* Waits until the socket is ready for @events, the deadline passes or the
+ * request is cancelled. */
+static gboolean
+upgrade_wait (Upgrade  *u,
+              gushort   events,
+              GError  **error)
+{
+  GPollFD fds[2] = { { .fd = (int) u->fd, .events = events | G_IO_ERR | G_IO_HUP }, u->cancel_fd };
+  int timeout_ms = IDLE_POLL_MS;
+
+  if (u->request->deadline > 0)
+    {
+      gint64 remaining = u->request->deadline - g_get_monotonic_time ();
+
+      if (remaining <= 0)
+        return upgrade_timed_out (u, error);
+      timeout_ms = (int) MIN ((gint64) timeout_ms, (remaining + 999) / 1000);
+    }
+
+  if (g_poll (fds, u->has_cancel_fd ? 2 : 1, timeout_ms) < 0 && errno != EINTR)
+    {
+      int saved = errno;
+
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_UNAVAILABLE,
+                   "Lost the connection to the %s at %s: %s", u->self->engine_name,
+                   u->self->settings.url, g_strerror (saved));
+      return FALSE;
+    }
+  return !g_cancellable_set_error_if_cancelled (u->cancellable, error);
+}
+
+/* Writes some of @data (all of it unless the engine has something to say
+ * first): *@sent is how much. */
+static gboolean
+upgrade_send (Upgrade      *u,
+              const guint8 *data,
+              gsize         length,
+              gsize        *sent,
+              GError      **error)
+{
+  size_t n = 0;
+  CURLcode code = curl_easy_send (u->easy, data, length, &n);
+
+  *sent = 0;
+  if (code == CURLE_AGAIN)
+    return TRUE;
+  if (code != CURLE_OK)
+    {
+      set_transport_error (u->self, u->easy, code, u->errbuf, error);
+      return FALSE;
+    }
+  *sent = n;
+  return TRUE;
+}
+
+/* Reads what has arrived: *@got = 0 when nothing is there yet, and *@eof at
+ * the end of the stream. */
+static gboolean
+upgrade_recv (Upgrade  *u,
+              guint8   *buffer,
+              gsize     size,
+              gsize    *got,
+              gboolean *eof,
+              GError  **error)
+{
+  size_t n = 0;
+  CURLcode code = curl_easy_recv (u->easy, buffer, size, &n);
+
+  *got = 0;
+  *eof = FALSE;
+  if (code == CURLE_AGAIN)
+    return TRUE;
+  if (code != CURLE_OK)
+    {
+      set_transport_error (u->self, u->easy, code, u->errbuf, error);
+      return FALSE;
+    }
+  *got = n;
+  *eof = n == 0;
+  return TRUE;
+}
+
+/* "HTTP/1.1 101 UPGRADED\r\n..." → 101; 0 when it is no status line. */
+static guint
+status_of (const guint8 *header,
+           gsize         length)
+{
+  g_autofree char *line = g_strndup ((const char *) header, MIN (length, 64));
+  char *space = strchr (line, ' ');
+  guint64 status = 0;
+
+  if (!g_str_has_prefix (line, "HTTP/1.") || space == NULL || strlen (space) < 4)
+    return 0;
+  space[4] = '\0';
+  if (!g_ascii_string_to_unsigned (space + 1, 10, 100, 999, &status, NULL))
+    return 0;
+  return (guint) status;
+}
+
+/* Where the blank line that ends a response header starts, or NULL. */
+static const guint8 *
+header_end (const guint8 *data,
+            gsize         length)
+{
+  for (gsize i = 0; i + 4 <= length; i++)
+    if (data[i] == '\r' && memcmp (data + i, "\r\n\r\n", 4) == 0)
+      return data + i;
+  return NULL;
+}
+
+/* The Content-Length of a response header, or -1. */
+static gint64
+content_length_of (const char *header)
+{
+  g_auto(GStrv) lines = g_strsplit (header, "\r\n", -1);
+
+  for (guint i = 1; lines[i] != NULL; i++)
+    if (g_ascii_strncasecmp (lines[i], "content-length:", 15) == 0)
+      {
+        guint64 value = 0;
+        g_autofree char *text = g_strstrip (g_strdup (lines[i] + 15));
+
+        if (g_ascii_string_to_unsigned (text, 10, 0, G_MAXINT64, &value, NULL))
+          return (gint64) value;
+      }
+  return -1;
+}
+
+/* The part of the exchange after the request went out: the response header,
+ * then @input and the stream, until the engine closes the connection. */
+static gboolean
+upgrade_exchange (Upgrade  *u,
+                  GBytes   *input,
+                  GError  **error)
+{
+  g_autoptr(GByteArray) received = g_byte_array_new ();
+  const guint8 *pending = NULL;
+  gsize pending_length = 0;
+  gsize body_start = 0;
+  gint64 error_length = -1;
+  gboolean closed_write = FALSE;
+  guint status = 0;
+  guint8 buffer[64 * 1024];
+
+  if (input != NULL)
+    pending = g_bytes_get_data (input, &pending_length);
+
+  for (;;)
+    {
+      gsize got = 0;
+      gboolean eof = FALSE;
+
+      if (!upgrade_recv (u, buffer, sizeof buffer, &got, &eof, error))
+        return FALSE;
+
+      if (got > 0 && status == 0)
+        {
+          const guint8 *end;
+
+          g_byte_array_append (received, buffer, got);
+          end = header_end (received->data, received->len);
+          if (end == NULL)
+            {
+              if (received->len > MAX_UPGRADE_HEADER)
+                {
+                  g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_PROTOCOL,
+                               "The %s answered %s %s with a header longer than %d bytes",
+                               u->self->engine_name, u->request->method, u->request->path,
+                               MAX_UPGRADE_HEADER);
+                  return FALSE;
+                }
+              continue;
+            }
+          status = status_of (received->data, received->len);
+          if (status == 0)
+            {
+              g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_PROTOCOL,
+                           "The %s answered %s %s with something that is not HTTP",
+                           u->self->engine_name, u->request->method, u->request->path);
+              return FALSE;
+            }
+          body_start = (end - received->data) + 4;
+          if (status >= 400)
+            {
+              g_autofree char *header = g_strndup ((const char *) received->data, body_start);
+
+              error_length = content_length_of (header);
+              g_byte_array_remove_range (received, 0, body_start);
+            }
+          else if (status != 101 && status != 200)
+            {
+              g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_PROTOCOL,
+                           "The %s answered %s %s with HTTP status %u instead of a stream",
+                           u->self->engine_name, u->request->method, u->request->path, status);
+              return FALSE;
+            }
+          else
+            {
+              /* Output that came with the header. */
+              if (received->len > body_start &&
+                  !u->request->body_func (received->data + body_start, received->len - body_start,
+                                          u->request->body_func_data, error))
+                return FALSE;
+              g_byte_array_set_size (received, 0);
+            }
+        }
+      else if (got > 0 && status >= 400)
+        {
+          if (received->len < MAX_ERROR_BODY)
+            g_byte_array_append (received, buffer, MIN (got, MAX_ERROR_BODY - received->len));
+        }
+      else if (got > 0 && !u->request->body_func (buffer, got, u->request->body_func_data, error))
+        return FALSE;
+
+      if (status >= 400 && (eof || (error_length >= 0 && (gint64) received->len >= MIN (error_length, MAX_ERROR_BODY))))
+        {
+          g_propagate_error (error, engine_error (status, received));
+          return FALSE;
+        }
+      if (eof)
+        {
+          if (status != 0)
+            return TRUE;
+          g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_UNAVAILABLE,
+                       "The %s at %s closed the connection without answering %s %s",
+                       u->self->engine_name, u->self->settings.url, u->request->method, u->request->path);
+          return FALSE;
+        }
+
+      /* Input goes only once the engine has answered: what it would read
+       * before taking the connection over could be lost. */
+      if (status == 101 || status == 200)
+        {
+          while (pending_length > 0)
+            {
+              gsize sent = 0;
+
+              if (!upgrade_send (u, pending, pending_length, &sent, error))
+                return FALSE;
+              if (sent == 0)
+                break;
+              pending += sent;
+              pending_length -= sent;
+            }
+          /* End of input. libcurl cannot close one side of a TLS connection,
+           * so there the program sees the data but no end of it. */
+          if (pending_length == 0 && !closed_write)
+            {
+              closed_write = TRUE;
+              if (!g_str_has_prefix (u->self->base_url, "https:"))
+                shutdown (u->fd, SHUT_WR);
+            }
+        }
+
+      if (got == 0 && !upgrade_wait (u, G_IO_IN | (pending_length > 0 ? G_IO_OUT : 0), error))
+        return FALSE;
+    }
+}
+
+/**
+ * llmsbx_engine_client_send_upgraded:
+ * @self: a client
+ * @request: the request; the stream that follows a successful answer goes to
+ *   its body function, which must be set
+ * @input: (nullable): bytes written on the connection once the engine has
+ *   answered (an exec's standard input)
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Sends @request on a connection of its own, asking the engine to take the
+ * connection over (`Connection: Upgrade`, `Upgrade: tcp`), as exec start and
+ * attach do for standard input. Once the engine answers, writes @input and
+ * closes the writing side (except over TLS, where libcurl cannot close one
+ * side alone), and hands everything the engine sends on to the request's
+ * body function until the engine closes the connection. The connection is
+ * never reused.
+ *
+ * Returns: %FALSE with an error as for llmsbx_engine_client_send()
+ */
+gboolean
+llmsbx_engine_client_send_upgraded (LlmsbxEngineClient         *self,
+                                    const LlmsbxEngineRequest  *request,
+                                    GBytes                     *input,
+                                    GCancellable               *cancellable,
+                                    GError                    **error)
+{
+  Upgrade u = { .self = self, .request = request, .cancellable = cancellable };
+  g_autofree char *url = NULL;
+  g_autoptr(GString) head = g_string_new (NULL);
+  const char *authority;
+  gsize body_length = 0;
+  const guint8 *body = NULL;
+  curl_socket_t fd = CURL_SOCKET_BAD;
+  gboolean ok = FALSE;
+  CURLcode code;
+
+  g_return_val_if_fail (request->body_func != NULL, FALSE);
+
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
+
+  url = build_url (self, request->path);
+  u.easy = curl_easy_init ();
+  if (u.easy == NULL)
+    g_error ("libcurl could not allocate a handle");
+  setup_connection (self, u.easy, url, u.errbuf);
+  curl_easy_setopt (u.easy, CURLOPT_CONNECT_ONLY, 1L);
+  curl_easy_setopt (u.easy, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt (u.easy, CURLOPT_XFERINFOFUNCTION, upgrade_progress);
+  curl_easy_setopt (u.easy, CURLOPT_XFERINFODATA, &u);
+
+  if (self->hook != NULL)
+    self->hook (self->hook_data);
+  g_debug ("%s %s (upgraded)", request->method, url);
+
+  /* Connecting (and the TLS handshake) blocks, bounded by the connect
+   * timeout; the progress callback stops it at cancellation or the deadline. */
+  code = curl_easy_perform (u.easy);
+  if (code == CURLE_ABORTED_BY_CALLBACK && g_cancellable_set_error_if_cancelled (cancellable, error))
+    goto out;
+  if (code == CURLE_ABORTED_BY_CALLBACK)
+    {
+      upgrade_timed_out (&u, error);
+      goto out;
+    }
+  if (code != CURLE_OK)
+    {
+      set_transport_error (self, u.easy, code, u.errbuf, error);
+      goto out;
+    }
+  if (curl_easy_getinfo (u.easy, CURLINFO_ACTIVESOCKET, &fd) != CURLE_OK || fd == CURL_SOCKET_BAD)
+    {
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_UNAVAILABLE,
+                   "Lost the connection to the %s at %s", self->engine_name, self->settings.url);
+      goto out;
+    }
+  u.fd = fd;
+  u.has_cancel_fd = g_cancellable_make_pollfd (cancellable, &u.cancel_fd);
+
+  /* The path as libcurl would send it: after the scheme and authority. */
+  authority = strstr (self->base_url, "://") + 3;
+  if (request->body != NULL)
+    body = g_bytes_get_data (request->body, &body_length);
+  g_string_append_printf (head,
+                          "%s %s HTTP/1.1\r\n"
+                          "Host: %s\r\n"
+                          "User-Agent: libllmsbx\r\n"
+                          "Connection: Upgrade\r\n"
+                          "Upgrade: tcp\r\n"
+                          "Content-Length: %" G_GSIZE_FORMAT "\r\n",
+                          request->method, url + strlen (self->base_url), authority, body_length);
+  if (request->content_type != NULL)
+    g_string_append_printf (head, "Content-Type: %s\r\n", request->content_type);
+  g_string_append (head, "\r\n");
+  if (body_length > 0)
+    g_string_append_len (head, (const char *) body, body_length);
+
+  {
+    const guint8 *data = (const guint8 *) head->str;
+    gsize left = head->len;
+
+    while (left > 0)
+      {
+        gsize sent = 0;
+
+        if (!upgrade_send (&u, data, left, &sent, error))
+          goto out;
+        if (sent == 0 && !upgrade_wait (&u, G_IO_OUT, error))
+          goto out;
+        data += sent;
+        left -= sent;
+      }
+  }
+
+  ok = upgrade_exchange (&u, input, error);
+
+out:
+  if (u.has_cancel_fd)
+    g_cancellable_release_fd (cancellable);
+  curl_easy_cleanup (u.easy);
   return ok;
 }

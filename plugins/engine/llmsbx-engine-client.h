@@ -27,6 +27,8 @@ GQuark llmsbx_engine_error_quark (void);
  * @use_tls: speak TLS to a `tcp://` URL
  * @tls_verify: check the engine's certificate and name
  * @connect_timeout: seconds; 0 for libcurl's default
+ * @request_timeout: seconds a request without a body function may go without
+ *   anything arriving before it fails; 0 for no bound
  *
  * Where and how to reach the engine.
  */
@@ -38,6 +40,7 @@ typedef struct {
   gboolean use_tls;
   gboolean tls_verify;
   double   connect_timeout;
+  double   request_timeout;
 } LlmsbxEngineSettings;
 
 void llmsbx_engine_settings_clear (LlmsbxEngineSettings *settings);
@@ -130,6 +133,18 @@ JsonNode           *llmsbx_engine_client_json       (LlmsbxEngineClient         
                                                      JsonNode                   *body,
                                                      GCancellable               *cancellable,
                                                      GError                    **error);
+gboolean            llmsbx_engine_client_send_upgraded (LlmsbxEngineClient      *self,
+                                                        const LlmsbxEngineRequest *request,
+                                                        GBytes                  *input,
+                                                        GCancellable            *cancellable,
+                                                        GError                 **error);
+JsonNode           *llmsbx_engine_client_json_before (LlmsbxEngineClient       *self,
+                                                      const char               *method,
+                                                      const char               *path,
+                                                      JsonNode                 *body,
+                                                      gint64                    deadline,
+                                                      GCancellable             *cancellable,
+                                                      GError                  **error);
 gboolean            llmsbx_engine_client_json_lines (LlmsbxEngineClient         *self,
                                                      const char                 *method,
                                                      const char                 *path,

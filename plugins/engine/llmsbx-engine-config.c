@@ -18,6 +18,8 @@
 
 #include <string.h>
 
+#include "llmsbx-nesting-private.h"
+
 typedef struct _ConfigKey ConfigKey;
 
 typedef gboolean (*ApplyFunc) (const ConfigKey  *key,
@@ -785,12 +787,14 @@ add_ulimit (const ConfigKey *key, GVariant *element, gpointer ulimits, GError **
       g_autoptr(GVariant) boxed = g_variant_get_child_value (entry, 1);
       const char *f = g_variant_get_string (field, NULL);
 
+      GVariant **slot;
+
       if (g_ascii_strcasecmp (f, "name") == 0)
-        name = unbox (boxed);
+        slot = &name;
       else if (g_ascii_strcasecmp (f, "soft") == 0)
-        soft = unbox (boxed);
+        slot = &soft;
       else if (g_ascii_strcasecmp (f, "hard") == 0)
-        hard = unbox (boxed);
+        slot = &hard;
       else
         {
           g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
@@ -798,6 +802,14 @@ add_ulimit (const ConfigKey *key, GVariant *element, gpointer ulimits, GError **
                        "(expected \"name\", \"soft\" and \"hard\")", f, key->name);
           return FALSE;
         }
+      /* Names are matched without case, so "soft" and "Soft" are one field. */
+      if (*slot != NULL)
+        {
+          g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
+                       "Field '%s' is given twice in runtime config key '%s'", f, key->name);
+          return FALSE;
+        }
+      *slot = unbox (boxed);
     }
 
   if (name == NULL || !is_string (name) || g_variant_get_string (name, NULL)[0] == '\0' ||
@@ -961,7 +973,8 @@ add_port_entry (const ConfigKey *key, const char *name, GVariant *value,
   g_auto(GStrv) parts = g_strsplit (name, "/", 3);
   JsonArray *bindings;
 
-  if (g_strv_length (parts) > 2 || !valid_port (parts[0], FALSE) ||
+  /* g_strsplit() gives no parts at all for "". */
+  if (parts[0] == NULL || g_strv_length (parts) > 2 || !valid_port (parts[0], FALSE) ||
       (parts[1] != NULL && !g_str_equal (parts[1], "tcp") && !g_str_equal (parts[1], "udp") &&
        !g_str_equal (parts[1], "sctp")))
     {
@@ -1061,7 +1074,8 @@ lookup_key (const char *name)
  * A key whose value is null is ignored, as docker-py ignores `None`.
  *
  * Returns: %FALSE with %LLMSBX_ERROR_INVALID_ARGUMENT naming the key (and value)
- *   for an unknown key or a value of the wrong shape
+ *   for an unknown key or a value of the wrong shape, or naming the bound for
+ *   values nested deeper than %LLMSBX_MAX_VARIANT_DEPTH
  */
 gboolean
 llmsbx_engine_config_apply (GVariant    *runtime_configs,
@@ -1074,6 +1088,9 @@ llmsbx_engine_config_apply (GVariant    *runtime_configs,
 
   if (runtime_configs == NULL)
     return TRUE;
+  /* Values are printed into messages, which recurses through them. */
+  if (!llmsbx_variant_check_depth (runtime_configs, "Runtime configs", error))
+    return FALSE;
 
   configs = unbox (runtime_configs);
   if (configs == NULL)

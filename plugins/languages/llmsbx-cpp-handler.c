@@ -20,6 +20,40 @@
 
 LLMSBX_DEFINE_LANGUAGE_HANDLER (LlmsbxCppHandler, llmsbx_cpp_handler, CPP_HANDLER)
 
+/* A call of a free function: not a member (`x.f(`, `p->f(`) or a qualified name. */
+#define CPP_CALL(names) "(?<![\\w.>:])(?:" names ")\\s*\\("
+
+static const LlmsbxCatalogueEntry cpp_patterns[] = {
+  CATALOGUE_ENTRY (COMMAND_EXECUTION, "(?:\\bstd\\s*::\\s*|(?<![\\w.>:]))system\\s*\\(", "System command execution (system)"),
+  CATALOGUE_ENTRY (COMMAND_EXECUTION, CPP_CALL ("popen"), "Process execution (popen)"),
+  CATALOGUE_ENTRY (COMMAND_EXECUTION, CPP_CALL ("exec[lv]p?e?|fexecve|posix_spawnp?"), "Process execution (exec)"),
+  CATALOGUE_ENTRY (COMMAND_EXECUTION, CPP_CALL ("v?fork"), "Process creation (fork)"),
+  CATALOGUE_ENTRY (NATIVE_CODE, CPP_CALL ("dlopen|dlsym|syscall|ptrace"), "Low-level system access"),
+  CATALOGUE_ENTRY (NATIVE_CODE, "\\b(?:asm|__asm__)\\b", "Inline assembly"),
+  CATALOGUE_ENTRY (FILE_DELETION, CPP_CALL ("unlink|rmdir"), "File deletion"),
+  CATALOGUE_ENTRY (FILE_DELETION, CPP_CALL ("remove") "\\s*\"|\\bfilesystem\\s*::\\s*remove(?:_all)?\\s*\\(", "File deletion"),
+  CATALOGUE_ENTRY (FILE_WRITE, "\\bofstream\\b|\\bfopen\\s*\\([^)]*,\\s*\"[rb]*[wa+]", "File write operation"),
+  CATALOGUE_ENTRY (NETWORK_SOCKET, CPP_CALL ("socket") "\\s*(?:AF|PF)_", "Network socket"),
+  CATALOGUE_ENTRY (NETWORK_HTTP, "\\bcurl_easy_\\w+\\s*\\(", "HTTP request (libcurl)"),
+};
+
+static const LlmsbxCatalogueEntry cpp_modules[] = {
+  CATALOGUE_ENTRY (COMMAND_EXECUTION, "unistd.h", "Process and operating system calls"),
+  CATALOGUE_ENTRY (COMMAND_EXECUTION, "sys/wait.h", "Process control"),
+  CATALOGUE_ENTRY (COMMAND_EXECUTION, "spawn.h", "Process creation"),
+  CATALOGUE_ENTRY (NATIVE_CODE, "dlfcn.h", "Dynamic library loading"),
+  CATALOGUE_ENTRY (NATIVE_CODE, "sys/ptrace.h", "Process tracing"),
+  CATALOGUE_ENTRY (NATIVE_CODE, "sys/syscall.h", "Raw system calls"),
+  CATALOGUE_ENTRY (NETWORK_SOCKET, "sys/socket.h", "Network sockets"),
+  CATALOGUE_ENTRY (NETWORK_SOCKET, "netinet/in.h", "Network sockets"),
+  CATALOGUE_ENTRY (NETWORK_SOCKET, "arpa/inet.h", "Network sockets"),
+  CATALOGUE_ENTRY (NETWORK_SOCKET, "netdb.h", "Network name lookups"),
+  CATALOGUE_ENTRY (NETWORK_HTTP, "curl/curl.h", "HTTP requests (libcurl)"),
+  CATALOGUE_ENTRY (FILE_SYSTEM, "filesystem", "File-system manipulation"),
+};
+
+LLMSBX_DEFINE_LANGUAGE_CATALOGUE (llmsbx_cpp_handler, cpp_patterns, cpp_modules)
+
 static char *
 llmsbx_cpp_handler_strip_comments (LlmsbxLanguageHandler *handler,
                                    const char            *code)
@@ -42,6 +76,7 @@ static void
 llmsbx_cpp_handler_iface_init (LlmsbxLanguageHandlerInterface *iface)
 {
   iface->strip_comments = llmsbx_cpp_handler_strip_comments;
+  iface->get_security_catalogue = llmsbx_cpp_handler_get_security_catalogue;
 }
 
 /**

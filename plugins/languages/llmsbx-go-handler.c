@@ -42,6 +42,30 @@ static const char * const module_run_commands[] = { MODULE_BUILD, BINARY, NULL }
 
 LLMSBX_DEFINE_LANGUAGE_HANDLER (LlmsbxGoHandler, llmsbx_go_handler, GO_HANDLER)
 
+static const LlmsbxCatalogueEntry go_patterns[] = {
+  CATALOGUE_ENTRY (COMMAND_EXECUTION, "\\bexec" DOT "(?:Command|CommandContext)\\s*\\(", "System command execution (os/exec)"),
+  CATALOGUE_ENTRY (COMMAND_EXECUTION, "\\b(?:syscall|os)" DOT "(?:Exec|ForkExec|StartProcess)\\s*\\(", "Process execution"),
+  CATALOGUE_ENTRY (NATIVE_CODE, "\\bsyscall" DOT "(?:Raw)?Syscall\\w*\\s*\\(", "Raw system calls"),
+  CATALOGUE_ENTRY (NATIVE_CODE, "\\bunsafe" DOT "Pointer\\b", "Unsafe memory access"),
+  CATALOGUE_ENTRY (DYNAMIC_IMPORT, "\\bplugin" DOT "Open\\s*\\(", "Plugin loading"),
+  CATALOGUE_ENTRY (FILE_DELETION, "\\bos" DOT "(?:Remove|RemoveAll)\\s*\\(", "File deletion"),
+  CATALOGUE_ENTRY (FILE_WRITE, "\\b(?:os|ioutil)" DOT "(?:WriteFile|Create|OpenFile)\\s*\\(", "File write operation"),
+  CATALOGUE_ENTRY (NETWORK_SOCKET, "\\bnet" DOT "(?:Dial\\w*|Listen\\w*)\\s*\\(", "Network socket"),
+  CATALOGUE_ENTRY (NETWORK_HTTP, "\\bhttp" DOT "(?:Get|Post|PostForm|Head|NewRequest\\w*)\\s*\\(", "HTTP request"),
+};
+
+static const LlmsbxCatalogueEntry go_modules[] = {
+  CATALOGUE_ENTRY (COMMAND_EXECUTION, "os/exec", "Process execution"),
+  CATALOGUE_ENTRY (COMMAND_EXECUTION, "syscall", "Raw operating system calls"),
+  CATALOGUE_ENTRY (NATIVE_CODE, "unsafe", "Unsafe memory access"),
+  CATALOGUE_ENTRY (NATIVE_CODE, "C", "Native code (cgo)"),
+  CATALOGUE_ENTRY (DYNAMIC_IMPORT, "plugin", "Plugin loading"),
+  CATALOGUE_ENTRY (NETWORK_SOCKET, "net", "Network access"),
+  CATALOGUE_ENTRY (NETWORK_HTTP, "net/http", "HTTP requests"),
+};
+
+LLMSBX_DEFINE_LANGUAGE_CATALOGUE (llmsbx_go_handler, go_patterns, go_modules)
+
 static char **
 llmsbx_go_handler_get_run_commands (LlmsbxLanguageHandler *handler,
                                     LlmsbxRuntimeContext  *context)
@@ -67,11 +91,25 @@ llmsbx_go_handler_strip_comments (LlmsbxLanguageHandler *handler,
   return llmsbx_strip_comments (code, &syntax);
 }
 
+/* `go build` links in GOTMPDIR, and runs what it links there; a hardened
+ * sandbox's /tmp is noexec, its working directory is not. */
+static char **
+llmsbx_go_handler_get_hardened_environment (LlmsbxLanguageHandler *handler,
+                                            LlmsbxRuntimeContext  *context)
+{
+  char **environment = g_new0 (char *, 2);
+
+  environment[0] = g_strconcat ("GOTMPDIR=", llmsbx_runtime_context_get_workdir (context), NULL);
+  return environment;
+}
+
 static void
 llmsbx_go_handler_iface_init (LlmsbxLanguageHandlerInterface *iface)
 {
   iface->get_run_commands = llmsbx_go_handler_get_run_commands;
   iface->strip_comments = llmsbx_go_handler_strip_comments;
+  iface->get_security_catalogue = llmsbx_go_handler_get_security_catalogue;
+  iface->get_hardened_environment = llmsbx_go_handler_get_hardened_environment;
 }
 
 /**

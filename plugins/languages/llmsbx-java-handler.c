@@ -10,6 +10,40 @@
 
 LLMSBX_DEFINE_LANGUAGE_HANDLER (LlmsbxJavaHandler, llmsbx_java_handler, JAVA_HANDLER)
 
+static const LlmsbxCatalogueEntry java_patterns[] = {
+  CATALOGUE_ENTRY (COMMAND_EXECUTION, "\\.\\s*exec\\s*\\(", "System command execution (Runtime.exec)"),
+  CATALOGUE_ENTRY (COMMAND_EXECUTION, "\\bProcessBuilder\\b", "Process creation (ProcessBuilder)"),
+  CATALOGUE_ENTRY (NATIVE_CODE, "\\bSystem" DOT "(?:loadLibrary|load)\\s*\\(", "Native library loading"),
+  CATALOGUE_ENTRY (DYNAMIC_CODE, "\\bScriptEngineManager\\b", "Dynamic script evaluation"),
+  CATALOGUE_ENTRY (DYNAMIC_CODE, "\\bgetSystemJavaCompiler\\s*\\(", "Compilation at run time"),
+  CATALOGUE_ENTRY (DYNAMIC_IMPORT, "\\bClass" DOT "forName\\s*\\(", "Class loaded by a computed name"),
+  CATALOGUE_ENTRY (DYNAMIC_IMPORT, "\\.\\s*setAccessible\\s*\\(", "Reflection access override"),
+  CATALOGUE_ENTRY (FILE_DELETION, "\\bFiles" DOT "(?:delete|deleteIfExists)\\s*\\(", "File deletion"),
+  CATALOGUE_ENTRY (FILE_DELETION, "\\.\\s*delete(?:OnExit)?\\s*\\(\\s*\\)", "File deletion"),
+  CATALOGUE_ENTRY (FILE_WRITE, "\\bnew\\s+(?:FileWriter|FileOutputStream|PrintWriter|RandomAccessFile)\\s*\\(", "File write operation"),
+  CATALOGUE_ENTRY (FILE_WRITE, "\\bFiles" DOT "(?:write|writeString|newBufferedWriter|newOutputStream|copy|move)\\s*\\(",
+    "File write operation"),
+  CATALOGUE_ENTRY (NETWORK_SOCKET, "\\bnew\\s+(?:Socket|ServerSocket|DatagramSocket)\\s*\\(", "Network socket"),
+  CATALOGUE_ENTRY (NETWORK_HTTP, "\\bHttpClient\\b|\\bnew\\s+URL\\s*\\(|\\.\\s*openConnection\\s*\\(", "HTTP request"),
+};
+
+static const LlmsbxCatalogueEntry java_modules[] = {
+  CATALOGUE_ENTRY (COMMAND_EXECUTION, "java.lang.ProcessBuilder", "Process creation"),
+  CATALOGUE_ENTRY (NATIVE_CODE, "sun.misc", "Unsafe memory access"),
+  CATALOGUE_ENTRY (NATIVE_CODE, "jdk.internal", "JDK internals"),
+  CATALOGUE_ENTRY (NATIVE_CODE, "java.lang.foreign", "Native code access"),
+  CATALOGUE_ENTRY (DYNAMIC_IMPORT, "java.lang.reflect", "Reflection"),
+  CATALOGUE_ENTRY (DYNAMIC_IMPORT, "java.lang.invoke", "Dynamic invocation"),
+  CATALOGUE_ENTRY (DYNAMIC_IMPORT, "javax.script", "Dynamic script evaluation"),
+  CATALOGUE_ENTRY (DYNAMIC_IMPORT, "javax.tools", "Compilation at run time"),
+  CATALOGUE_ENTRY (NETWORK_SOCKET, "java.net", "Network access"),
+  CATALOGUE_ENTRY (NETWORK_HTTP, "java.net.http", "HTTP requests"),
+  CATALOGUE_ENTRY (FILE_SYSTEM, "java.nio.file", "File-system access"),
+  CATALOGUE_ENTRY (DESERIALIZATION, "java.io.ObjectInputStream", "Unsafe deserialisation"),
+};
+
+LLMSBX_DEFINE_LANGUAGE_CATALOGUE (llmsbx_java_handler, java_patterns, java_modules)
+
 /* Matches the package or class M wherever its name appears, whole, in the
  * code: in `import M.*;`, `import M.Cls;`, `import static M.Cls.f;`, and in a
  * fully qualified use such as `new M.Cls()` or Class.forName("M.Cls"), which
@@ -59,6 +93,7 @@ llmsbx_java_handler_iface_init (LlmsbxLanguageHandlerInterface *iface)
 {
   iface->get_import_pattern = llmsbx_java_handler_get_import_pattern;
   iface->strip_comments = llmsbx_java_handler_strip_comments;
+  iface->get_security_catalogue = llmsbx_java_handler_get_security_catalogue;
 }
 
 /**

@@ -38,6 +38,42 @@
 
 LLMSBX_DEFINE_LANGUAGE_HANDLER (LlmsbxJavascriptHandler, llmsbx_javascript_handler, JAVASCRIPT_HANDLER)
 
+static const LlmsbxCatalogueEntry javascript_patterns[] = {
+  CATALOGUE_ENTRY (COMMAND_EXECUTION, "\\bchild_process\\b", "Child process access"),
+  CATALOGUE_ENTRY (COMMAND_EXECUTION, "\\b(?:execSync|execFileSync|spawnSync)\\s*\\(", "Process execution"),
+  CATALOGUE_ENTRY (COMMAND_EXECUTION, "\\bprocess" DOT "binding\\s*\\(", "Internal bindings (process.binding)"),
+  CATALOGUE_ENTRY (NATIVE_CODE, "\\bprocess" DOT "dlopen\\s*\\(", "Native addon loading"),
+  CATALOGUE_ENTRY (DYNAMIC_CODE, "(?<![\\w.$])eval\\s*\\(", "Dynamic code execution (eval)"),
+  CATALOGUE_ENTRY (DYNAMIC_CODE, "\\bFunction\\s*\\(", "Dynamic code execution (Function)"),
+  CATALOGUE_ENTRY (DYNAMIC_CODE, "\\bvm" DOT "(?:runIn\\w*|compileFunction|Script)\\b", "Dynamic code execution (vm)"),
+  CATALOGUE_ENTRY (DYNAMIC_IMPORT, "\\b(?:require|import|_load)\\s*\\(\\s*(?!(['\"`])[^'\"`$\\\\]*\\1\\s*[,)])",
+    "Module loaded by a computed name"),
+  CATALOGUE_ENTRY (FILE_DELETION, "\\.\\s*(?:unlink|rm|rmdir)(?:Sync)?\\s*\\(", "File deletion"),
+  CATALOGUE_ENTRY (FILE_WRITE, "\\b(?:writeFile|appendFile|writeFileSync|appendFileSync|createWriteStream)\\s*\\(",
+    "File write operation"),
+  CATALOGUE_ENTRY (NETWORK_SOCKET, "\\b(?:net|tls|dgram)" DOT "(?:connect|createConnection|createServer|createSocket|Socket)\\b",
+    "Network socket"),
+  CATALOGUE_ENTRY (NETWORK_HTTP, "(?<![\\w.$])fetch\\s*\\(", "HTTP request (fetch)"),
+  CATALOGUE_ENTRY (NETWORK_HTTP, "\\bhttps?" DOT "(?:get|request)\\s*\\(", "HTTP request"),
+};
+
+static const LlmsbxCatalogueEntry javascript_modules[] = {
+  CATALOGUE_ENTRY (COMMAND_EXECUTION, "child_process", "Process execution"),
+  CATALOGUE_ENTRY (COMMAND_EXECUTION, "cluster", "Process creation (cluster)"),
+  CATALOGUE_ENTRY (DYNAMIC_IMPORT, "vm", "Dynamic code execution (vm)"),
+  CATALOGUE_ENTRY (DYNAMIC_IMPORT, "module", "Module loader internals"),
+  CATALOGUE_ENTRY (NETWORK_SOCKET, "net", "Network sockets"),
+  CATALOGUE_ENTRY (NETWORK_SOCKET, "dgram", "Network sockets (UDP)"),
+  CATALOGUE_ENTRY (NETWORK_SOCKET, "tls", "Network sockets (TLS)"),
+  CATALOGUE_ENTRY (NETWORK_HTTP, "http", "HTTP requests"),
+  CATALOGUE_ENTRY (NETWORK_HTTP, "https", "HTTP requests"),
+  CATALOGUE_ENTRY (NETWORK_HTTP, "http2", "HTTP requests"),
+  CATALOGUE_ENTRY (FILE_SYSTEM, "fs", "File-system access"),
+  CATALOGUE_ENTRY (FILE_SYSTEM, "fs/promises", "File-system access"),
+};
+
+LLMSBX_DEFINE_LANGUAGE_CATALOGUE (llmsbx_javascript_handler, javascript_patterns, javascript_modules)
+
 static char *
 llmsbx_javascript_handler_strip_comments (LlmsbxLanguageHandler *handler,
                                           const char            *code)
@@ -58,6 +94,7 @@ static void
 llmsbx_javascript_handler_iface_init (LlmsbxLanguageHandlerInterface *iface)
 {
   iface->strip_comments = llmsbx_javascript_handler_strip_comments;
+  iface->get_security_catalogue = llmsbx_javascript_handler_get_security_catalogue;
 }
 
 /**

@@ -14,3 +14,50 @@ llmsbx_language_handlers_run_commands (LlmsbxRuntimeContext *context,
 
   return g_strdupv ((char **) image_commands);
 }
+
+/* A handler's patterns and modules of @category, or NULL when it has none.
+ * Their severity is only a suggestion: each preset gives the categories it
+ * blocks its own. */
+LlmsbxSecurityPolicy *
+llmsbx_language_handlers_catalogue (const LlmsbxCatalogueEntry *patterns,
+                                    gsize                       n_patterns,
+                                    const LlmsbxCatalogueEntry *modules,
+                                    gsize                       n_modules,
+                                    LlmsbxSecurityCategory      category)
+{
+  g_autoptr(LlmsbxSecurityPolicy) catalogue = llmsbx_security_policy_new (LLMSBX_SECURITY_ISSUE_SEVERITY_HIGH);
+  gboolean found = FALSE;
+
+  for (gsize i = 0; i < n_patterns; i++)
+    {
+      g_autoptr(LlmsbxSecurityPattern) pattern = NULL;
+      g_autoptr(GError) error = NULL;
+
+      if (patterns[i].category != category)
+        continue;
+      pattern = llmsbx_security_pattern_new (patterns[i].text, patterns[i].description,
+                                             LLMSBX_SECURITY_ISSUE_SEVERITY_HIGH, &error);
+      /* The catalogues are ours; tests/unit/test-security-presets.c compiles every entry. */
+      if (pattern == NULL)
+        {
+          g_critical ("Pattern '%s' of the catalogue does not compile: %s", patterns[i].description, error->message);
+          continue;
+        }
+      llmsbx_security_policy_add_pattern (catalogue, pattern);
+      found = TRUE;
+    }
+
+  for (gsize i = 0; i < n_modules; i++)
+    {
+      g_autoptr(LlmsbxRestrictedModule) module = NULL;
+
+      if (modules[i].category != category)
+        continue;
+      module = llmsbx_restricted_module_new (modules[i].text, modules[i].description,
+                                             LLMSBX_SECURITY_ISSUE_SEVERITY_HIGH);
+      llmsbx_security_policy_add_restricted_module (catalogue, module);
+      found = TRUE;
+    }
+
+  return found ? g_steal_pointer (&catalogue) : NULL;
+}

@@ -37,6 +37,54 @@ static const char * const venv_run_commands[] = { VENV_RUN, NULL };
 
 LLMSBX_DEFINE_LANGUAGE_HANDLER (LlmsbxPythonHandler, llmsbx_python_handler, PYTHON_HANDLER)
 
+static const LlmsbxCatalogueEntry python_patterns[] = {
+  CATALOGUE_ENTRY (COMMAND_EXECUTION, "\\bos" DOT "system\\s*\\(", "System command execution"),
+  CATALOGUE_ENTRY (COMMAND_EXECUTION, "\\bos" DOT "(?:popen|exec[lv]p?e?|spawn[lv]p?e?|posix_spawnp?|fork|forkpty)\\s*\\(",
+    "Process creation through os"),
+  CATALOGUE_ENTRY (COMMAND_EXECUTION, "\\bsubprocess" DOT "(?:run|call|check_call|check_output|Popen|getoutput|getstatusoutput)\\s*\\(",
+    "Subprocess execution"),
+  CATALOGUE_ENTRY (COMMAND_EXECUTION, "\\bpty" DOT "spawn\\s*\\(", "Process creation through pty"),
+  CATALOGUE_ENTRY (COMMAND_EXECUTION, "\\bposix" DOT "(?:system|popen|exec\\w*|spawn\\w*|posix_spawnp?|fork)\\s*\\(",
+    "Process creation through posix"),
+  CATALOGUE_ENTRY (DYNAMIC_CODE, "(?<![\\w.])(?:eval|exec)\\s*\\(", "Dynamic code execution (eval/exec)"),
+  CATALOGUE_ENTRY (DYNAMIC_CODE, "\\b__(?:subclasses|globals|builtins|code|closure|getattribute)__\\b",
+    "Interpreter internals (sandbox escapes)"),
+  /* PEP 263: a coding comment on line 1 or 2 makes Python decode the file
+   * with another codec (utf-7 hides any code from a scanner). */
+  CATALOGUE_ENTRY (DYNAMIC_CODE, "\\A(?:[^\\n]*\\n)?[ \\t\\f]*#[^\\n]*?coding[:=][ \\t]*(?!(?i:utf[-_]?8)(?:-sig)?\\b)[-\\w.]+",
+    "Source encoding other than UTF-8 (can hide code from the scanner)"),
+  CATALOGUE_ENTRY (DYNAMIC_IMPORT, "\\b__import__\\s*\\(", "Dynamic import (__import__)"),
+  CATALOGUE_ENTRY (DYNAMIC_IMPORT, "\\bimport_module\\s*\\(", "Dynamic import (importlib)"),
+  CATALOGUE_ENTRY (DYNAMIC_IMPORT, "\\bsys" DOT "modules\\b", "Module table access (sys.modules)"),
+  CATALOGUE_ENTRY (FILE_DELETION, "\\bos" DOT "(?:remove|unlink|rmdir|removedirs)\\s*\\(", "File deletion"),
+  CATALOGUE_ENTRY (FILE_DELETION, "\\bshutil" DOT "rmtree\\s*\\(", "Directory tree deletion"),
+  CATALOGUE_ENTRY (FILE_WRITE, "\\bopen\\s*\\([^)]*,\\s*(?:mode\\s*=\\s*)?['\"][rbt]*[wax+]", "File write operation"),
+  CATALOGUE_ENTRY (FILE_WRITE, "\\.\\s*write_(?:text|bytes)\\s*\\(", "File write operation (pathlib)"),
+  CATALOGUE_ENTRY (NETWORK_SOCKET, "\\bsocket" DOT "(?:socket|create_connection|create_server)\\s*\\(", "Network socket"),
+  CATALOGUE_ENTRY (NETWORK_HTTP, "\\brequests" DOT "(?:get|post|put|patch|delete|head|request)\\s*\\(", "HTTP request"),
+  CATALOGUE_ENTRY (NETWORK_HTTP, "\\burlopen\\s*\\(", "URL access (urllib)"),
+};
+
+static const LlmsbxCatalogueEntry python_modules[] = {
+  CATALOGUE_ENTRY (COMMAND_EXECUTION, "os", "Operating system access"),
+  CATALOGUE_ENTRY (COMMAND_EXECUTION, "subprocess", "Process execution"),
+  CATALOGUE_ENTRY (COMMAND_EXECUTION, "pty", "Pseudo-terminal process execution"),
+  CATALOGUE_ENTRY (COMMAND_EXECUTION, "posix", "Operating system access (posix)"),
+  CATALOGUE_ENTRY (COMMAND_EXECUTION, "_posixsubprocess", "Process execution"),
+  CATALOGUE_ENTRY (NATIVE_CODE, "ctypes", "Native code access (ctypes)"),
+  CATALOGUE_ENTRY (NATIVE_CODE, "_ctypes", "Native code access (ctypes)"),
+  CATALOGUE_ENTRY (NATIVE_CODE, "cffi", "Native code access (cffi)"),
+  CATALOGUE_ENTRY (DYNAMIC_IMPORT, "importlib", "Dynamic imports"),
+  CATALOGUE_ENTRY (NETWORK_SOCKET, "socket", "Network sockets"),
+  CATALOGUE_ENTRY (NETWORK_HTTP, "requests", "HTTP requests"),
+  CATALOGUE_ENTRY (NETWORK_HTTP, "urllib", "URL access"),
+  CATALOGUE_ENTRY (FILE_SYSTEM, "shutil", "File-system operations"),
+  CATALOGUE_ENTRY (DESERIALIZATION, "pickle", "Unsafe deserialisation (pickle)"),
+  CATALOGUE_ENTRY (DESERIALIZATION, "marshal", "Unsafe deserialisation (marshal)"),
+};
+
+LLMSBX_DEFINE_LANGUAGE_CATALOGUE (llmsbx_python_handler, python_patterns, python_modules)
+
 static char **
 llmsbx_python_handler_get_run_commands (LlmsbxLanguageHandler *handler,
                                         LlmsbxRuntimeContext  *context)
@@ -85,6 +133,7 @@ llmsbx_python_handler_iface_init (LlmsbxLanguageHandlerInterface *iface)
   parent_iface = g_type_interface_peek_parent (iface);
   iface->get_run_commands = llmsbx_python_handler_get_run_commands;
   iface->strip_comments = llmsbx_python_handler_strip_comments;
+  iface->get_security_catalogue = llmsbx_python_handler_get_security_catalogue;
 }
 
 /**

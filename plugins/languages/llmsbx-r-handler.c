@@ -40,6 +40,36 @@
 
 LLMSBX_DEFINE_LANGUAGE_HANDLER (LlmsbxRHandler, llmsbx_r_handler, R_HANDLER)
 
+/* R names may contain dots: `my.system(` is not `system(`. */
+#define R_CALL(names) "(?<![\\w.])(?:" names ")\\s*\\("
+
+static const LlmsbxCatalogueEntry r_patterns[] = {
+  CATALOGUE_ENTRY (COMMAND_EXECUTION, R_CALL ("system|system2|shell|pipe"), "System command execution"),
+  CATALOGUE_ENTRY (COMMAND_EXECUTION, "\\b(?:processx|sys)\\s*::", "Process execution"),
+  CATALOGUE_ENTRY (NATIVE_CODE, "(?<!\\w)(?:dyn\\.load|\\.Call|\\.C|\\.External|\\.Fortran)\\s*\\(", "Native code access"),
+  CATALOGUE_ENTRY (DYNAMIC_CODE, R_CALL ("evalq?") "\\s*(?:base\\s*::\\s*)?(?:parse|str2lang|str2expression)\\s*\\(",
+    "Evaluation of code from text"),
+  CATALOGUE_ENTRY (DYNAMIC_IMPORT, "\\bcharacter\\.only\\s*=\\s*(?:TRUE|T)\\b", "Package loaded by a computed name"),
+  CATALOGUE_ENTRY (FILE_DELETION, R_CALL ("file\\.remove|unlink"), "File deletion"),
+  CATALOGUE_ENTRY (FILE_WRITE, R_CALL ("write\\.csv|write\\.table|saveRDS|writeBin|writeChar|file\\.create|sink"), "File write operation"),
+  CATALOGUE_ENTRY (FILE_WRITE, "(?<![\\w.])file\\s*\\([^)]*['\"][wa]['\"]|(?<![\\w.])cat\\s*\\([^)]*\\bfile\\s*=", "File write operation"),
+  CATALOGUE_ENTRY (NETWORK_SOCKET, R_CALL ("socketConnection|make\\.socket|serverSocket"), "Network socket"),
+  CATALOGUE_ENTRY (NETWORK_HTTP, R_CALL ("download\\.file|url") "|\\b(?:httr|curl)\\s*::", "HTTP request"),
+};
+
+static const LlmsbxCatalogueEntry r_modules[] = {
+  CATALOGUE_ENTRY (COMMAND_EXECUTION, "processx", "Process execution"),
+  CATALOGUE_ENTRY (COMMAND_EXECUTION, "sys", "Process execution"),
+  CATALOGUE_ENTRY (NATIVE_CODE, "Rcpp", "Native code compilation"),
+  CATALOGUE_ENTRY (NATIVE_CODE, "inline", "Native code compilation"),
+  CATALOGUE_ENTRY (NETWORK_HTTP, "httr", "HTTP requests"),
+  CATALOGUE_ENTRY (NETWORK_HTTP, "curl", "HTTP requests"),
+  CATALOGUE_ENTRY (NETWORK_HTTP, "RCurl", "HTTP requests"),
+  CATALOGUE_ENTRY (FILE_SYSTEM, "fs", "File-system operations"),
+};
+
+LLMSBX_DEFINE_LANGUAGE_CATALOGUE (llmsbx_r_handler, r_patterns, r_modules)
+
 static char *
 llmsbx_r_handler_strip_comments (LlmsbxLanguageHandler *handler,
                                  const char            *code)
@@ -59,6 +89,7 @@ static void
 llmsbx_r_handler_iface_init (LlmsbxLanguageHandlerInterface *iface)
 {
   iface->strip_comments = llmsbx_r_handler_strip_comments;
+  iface->get_security_catalogue = llmsbx_r_handler_get_security_catalogue;
 }
 
 /**

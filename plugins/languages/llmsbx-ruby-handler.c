@@ -36,6 +36,41 @@ static const char * const gems_run_commands[] = { GEMS_RUN, NULL };
 
 LLMSBX_DEFINE_LANGUAGE_HANDLER (LlmsbxRubyHandler, llmsbx_ruby_handler, RUBY_HANDLER)
 
+/* Not a method call, an instance/global variable or a symbol. */
+#define RUBY_WORD "(?<![\\w.:@$])"
+
+static const LlmsbxCatalogueEntry ruby_patterns[] = {
+  CATALOGUE_ENTRY (COMMAND_EXECUTION, RUBY_WORD "(?:system|exec|spawn|syscall)(?:\\s*\\(|\\s+['\"%\\w])", "System command execution"),
+  CATALOGUE_ENTRY (COMMAND_EXECUTION, "\\b(?:Kernel|Process)" DOT "(?:system|exec|spawn|fork)\\b", "Process execution"),
+  CATALOGUE_ENTRY (COMMAND_EXECUTION, "\\bIO" DOT "popen\\b|\\bOpen3\\b|\\bPTY" DOT "spawn\\b", "Process execution"),
+  CATALOGUE_ENTRY (COMMAND_EXECUTION, RUBY_WORD "fork\\b", "Process creation (fork)"),
+  CATALOGUE_ENTRY (COMMAND_EXECUTION, "`[^`\\n]*`", "Shell command (backticks)"),
+  CATALOGUE_ENTRY (COMMAND_EXECUTION, "%x[^\\w\\s'\"]", "Shell command (%x)"),
+  CATALOGUE_ENTRY (NATIVE_CODE, "\\b(?:Fiddle|FFI)\\b", "Native code access"),
+  CATALOGUE_ENTRY (DYNAMIC_CODE, RUBY_WORD "(?:eval|instance_eval|class_eval|module_eval|instance_exec)\\b", "Dynamic code execution (eval)"),
+  CATALOGUE_ENTRY (DYNAMIC_CODE, "\\.\\s*(?:send|public_send|__send__)\\s*\\(", "Dynamic method call (send)"),
+  CATALOGUE_ENTRY (DYNAMIC_IMPORT, RUBY_WORD "(?:require|require_relative|load)\\s*\\(?\\s*[^'\"\\s(]", "Library loaded by a computed name"),
+  CATALOGUE_ENTRY (FILE_DELETION, "\\b(?:File|Dir|FileUtils)" DOT "(?:delete|unlink|rm|rm_r|rm_rf|rm_f|rmdir|remove\\w*)\\b",
+    "File deletion"),
+  CATALOGUE_ENTRY (FILE_WRITE, "\\b(?:File|IO)" DOT "(?:write|binwrite)\\b|\\bFile" DOT "open\\s*\\(?[^)\\n]*,\\s*['\"][rb]*[wa+]",
+    "File write operation"),
+  CATALOGUE_ENTRY (NETWORK_SOCKET, "\\b(?:TCPSocket|UDPSocket|UNIXSocket|TCPServer|Socket)" DOT "(?:new|open)\\b", "Network socket"),
+  CATALOGUE_ENTRY (NETWORK_HTTP, "\\bNet\\s*::\\s*HTTP\\b|\\bURI" DOT "open\\b", "HTTP request"),
+};
+
+static const LlmsbxCatalogueEntry ruby_modules[] = {
+  CATALOGUE_ENTRY (COMMAND_EXECUTION, "open3", "Process execution"),
+  CATALOGUE_ENTRY (COMMAND_EXECUTION, "pty", "Pseudo-terminal process execution"),
+  CATALOGUE_ENTRY (NATIVE_CODE, "fiddle", "Native code access"),
+  CATALOGUE_ENTRY (NATIVE_CODE, "ffi", "Native code access"),
+  CATALOGUE_ENTRY (NETWORK_SOCKET, "socket", "Network sockets"),
+  CATALOGUE_ENTRY (NETWORK_HTTP, "net/http", "HTTP requests"),
+  CATALOGUE_ENTRY (NETWORK_HTTP, "open-uri", "URL access"),
+  CATALOGUE_ENTRY (FILE_SYSTEM, "fileutils", "File-system operations"),
+};
+
+LLMSBX_DEFINE_LANGUAGE_CATALOGUE (llmsbx_ruby_handler, ruby_patterns, ruby_modules)
+
 static char **
 llmsbx_ruby_handler_get_run_commands (LlmsbxLanguageHandler *handler,
                                       LlmsbxRuntimeContext  *context)
@@ -65,6 +100,7 @@ llmsbx_ruby_handler_iface_init (LlmsbxLanguageHandlerInterface *iface)
 {
   iface->get_run_commands = llmsbx_ruby_handler_get_run_commands;
   iface->strip_comments = llmsbx_ruby_handler_strip_comments;
+  iface->get_security_catalogue = llmsbx_ruby_handler_get_security_catalogue;
 }
 
 /**

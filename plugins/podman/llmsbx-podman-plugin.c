@@ -7,7 +7,9 @@ static gboolean
 podman_plugin_init (LlmsbxRegistry  *registry,
                     GError         **error)
 {
-  return llmsbx_registry_register_backend (registry, "podman", LLMSBX_TYPE_PODMAN_BACKEND, error);
+  /* A session that names no backend takes Podman when Docker does not answer. */
+  return llmsbx_registry_register_backend_full (registry, "podman", LLMSBX_TYPE_PODMAN_BACKEND,
+                                                LLMSBX_RANK_SECONDARY, error);
 }
 
 LLMSBX_PLUGIN_DEFINE ("podman", "Podman backend (Docker-compatible API)", podman_plugin_init);

@@ -115,54 +115,49 @@ own_rss_kib (void)
  * ------------------------------------------------------------------------ */
 
 /* A fork bomb that keeps every process slot taken and retries forever: the
- * timeout kills it although nothing can fork in the sandbox any more. */
+ * timeout kills it although nothing can fork in the sandbox any more, and
+ * the session goes on, on every engine (Podman, unlike Docker, fails most
+ * execs at the full limit, the kill's own included, until one starts). Five
+ * bombs in a row, so that a kill that only got lucky does not pass. */
 static void
 test_fork_bomb (void)
 {
   g_autoptr(LlmsbxSandboxSession) session = NULL;
-  g_autoptr(LlmsbxExecutionResult) result = NULL;
-  g_autoptr(GError) error = NULL;
   g_autofree char *pids_max = NULL;
-  g_autofree char *left = NULL;
-  g_autofree char *current = NULL;
-  g_autofree char *after = NULL;
 
   session = test_open_session ("\"pids_limit\": 64, \"network_mode\": \"none\"", NULL);
   pids_max = cgroup_value (session, "pids/pids.max", "pids.max");
   g_assert_cmpstr (pids_max, ==, "64");
 
-  result = llmsbx_sandbox_session_run (session,
-                                       "import os, time\n"
-                                       "while True:\n"
-                                       "    try:\n"
-                                       "        os.fork()\n"
-                                       "    except OSError:\n"
-                                       "        time.sleep(0.01)\n",
-                                       NULL, 5.0, NULL, &error);
-  g_assert_null (result);
-  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_TIMEOUT);
-  g_assert_nonnull (strstr (error->message, "after 5 seconds"));
-
-  /* Should the engine never manage to start the kill at the full limit, the
-   * session ends instead, saying so, and takes the sandbox with it. */
-  if (strstr (error->message, "could not be stopped") != NULL)
+  for (guint round = 0; round < 5; round++)
     {
-      g_autofree char *id = g_strdup (llmsbx_sandbox_session_get_container_id (session));
+      g_autoptr(LlmsbxExecutionResult) result = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autofree char *left = NULL;
+      g_autofree char *current = NULL;
+      g_autofree char *after = NULL;
 
-      g_test_message ("%s", error->message);
-      g_assert_nonnull (strstr (error->message, "the session closed"));
-      g_assert_false (llmsbx_sandbox_session_get_is_open (session));
-      backend_test_assert_container_gone (id);
-      return;
+      result = llmsbx_sandbox_session_run (session,
+                                           "import os, time\n"
+                                           "while True:\n"
+                                           "    try:\n"
+                                           "        os.fork()\n"
+                                           "    except OSError:\n"
+                                           "        time.sleep(0.01)\n",
+                                           NULL, 5.0, NULL, &error);
+      g_assert_null (result);
+      g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_TIMEOUT);
+      g_assert_cmpstr (error->message, ==, "Execution timed out after 5 seconds");
+      g_assert_true (llmsbx_sandbox_session_get_is_open (session));
+
+      /* Every bomb process is gone: the limit is free again and the session works. */
+      left = code_processes (session);
+      g_assert_cmpstr (left, ==, "");
+      current = cgroup_value (session, "pids/pids.current", "pids.current");
+      g_assert_cmpuint (g_ascii_strtoull (current, NULL, 10), <, 16);
+      after = test_run (session, "import os; os.fork() or print('forks again')");
+      g_assert_cmpstr (after, ==, "forks again\n");
     }
-
-  /* Every bomb process is gone: the limit is free again and the session works. */
-  left = code_processes (session);
-  g_assert_cmpstr (left, ==, "");
-  current = cgroup_value (session, "pids/pids.current", "pids.current");
-  g_assert_cmpuint (g_ascii_strtoull (current, NULL, 10), <, 16);
-  after = test_run (session, "import os; os.fork() or print('forks again')");
-  g_assert_cmpstr (after, ==, "forks again\n");
   close_leaving_nothing (session, NULL);
 }
 

@@ -101,7 +101,7 @@ test_syntax_error (void)
   close_and_check (session);
 }
 
-/* Large code goes up as an archive instead of through the environment. */
+/* Large code goes on the exec's standard input instead of its environment. */
 static void
 test_large_code (void)
 {
@@ -222,6 +222,78 @@ test_execute_command_and_argv (void)
   g_assert_null (llmsbx_sandbox_session_execute_command (session, "", NULL, NULL, &error));
   g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_COMMAND_EMPTY);
 
+  close_and_check (session);
+}
+
+/* A command's workdir follows the rules of every sandbox path: relative to
+ * the session's workdir, never with `..`; one that does not exist is an
+ * error saying so, not a result carrying the engine's words as output. */
+static void
+test_command_workdir (void)
+{
+  g_autoptr(LlmsbxSandboxSession) session = open_python_session ();
+  g_autoptr(LlmsbxExecutionResult) made = NULL;
+  g_autoptr(LlmsbxExecutionResult) relative = NULL;
+  g_autoptr(LlmsbxExecutionResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *pwd[] = { "pwd", NULL };
+
+  made = llmsbx_sandbox_session_execute_command (session, "mkdir -p sub/dir", NULL, NULL, &error);
+  g_assert_no_error (error);
+  relative = llmsbx_sandbox_session_execute_argv (session, pwd, "sub/dir", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (llmsbx_execution_result_get_stdout (relative), ==, "/sandbox/sub/dir\n");
+
+  result = llmsbx_sandbox_session_execute_command (session, "pwd", "../x", NULL, &error);
+  g_assert_null (result);
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_PATH_TRAVERSAL);
+  g_clear_error (&error);
+  result = llmsbx_sandbox_session_execute_argv (session, pwd, "/sandbox/sub/../../etc", NULL, &error);
+  g_assert_null (result);
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_PATH_TRAVERSAL);
+  g_clear_error (&error);
+  result = llmsbx_sandbox_session_execute_command (session, "pwd", "", NULL, &error);
+  g_assert_null (result);
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  result = llmsbx_sandbox_session_execute_command (session, "pwd", "/no/such/dir", NULL, &error);
+  g_assert_null (result);
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_COMMAND_NOT_STARTED);
+  g_assert_nonnull (strstr (error->message, "/no/such/dir"));
+  close_and_check (session);
+}
+
+/* A program that is not there: the same error on every engine (Docker would
+ * give status 126 and its runtime's message on stdout, Podman 127 and its own
+ * on stderr). A shell's "not found" is the shell's result, as always. */
+static void
+test_command_not_started (void)
+{
+  g_autoptr(LlmsbxSandboxSession) session = open_python_session ();
+  g_autoptr(LlmsbxExecutionResult) result = NULL;
+  g_autoptr(LlmsbxExecutionResult) shell = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *missing[] = { "no-such-program", "arg", NULL };
+  const char *not_executable[] = { "/etc/hostname", NULL };
+
+  result = llmsbx_sandbox_session_execute_argv (session, missing, NULL, NULL, &error);
+  g_assert_null (result);
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_COMMAND_NOT_STARTED);
+  g_assert_nonnull (strstr (error->message, "could not start the command in the sandbox"));
+  g_assert_nonnull (strstr (error->message, "no-such-program"));
+  g_clear_error (&error);
+
+  result = llmsbx_sandbox_session_execute_argv (session, not_executable, NULL, NULL, &error);
+  g_assert_null (result);
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_COMMAND_NOT_STARTED);
+  g_assert_nonnull (strstr (error->message, "permission denied"));
+  g_clear_error (&error);
+
+  shell = llmsbx_sandbox_session_execute_command (session, "no-such-program", NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (llmsbx_execution_result_get_exit_code (shell), ==, 127);
+  g_assert_nonnull (strstr (llmsbx_execution_result_get_stderr (shell), "not found"));
   close_and_check (session);
 }
 
@@ -873,6 +945,8 @@ main (int argc, char **argv)
   g_test_add_func ("/session/binary-output", test_binary_output);
   g_test_add_func ("/session/output-flood-is-capped", test_output_flood_is_capped);
   g_test_add_func ("/session/execute-command-and-argv", test_execute_command_and_argv);
+  g_test_add_func ("/session/command-workdir", test_command_workdir);
+  g_test_add_func ("/session/command-not-started", test_command_not_started);
   g_test_add_func ("/session/copy-round-trips", test_copy_round_trips);
   g_test_add_func ("/session/copy-symlinked-sources", test_copy_symlinked_sources);
   g_test_add_func ("/session/live-output-keeps-exit-status", test_live_output_keeps_exit_status);

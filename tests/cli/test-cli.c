@@ -7,6 +7,7 @@
  * removed, and fail the test; other suites may run alongside. */
 #include <pwd.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
@@ -369,6 +370,10 @@ test_usage_errors (void)
     (const char * const []) { "run", "--no-such-option", "-c", "print(1)", NULL },
     (const char * const []) { "no-such-command", NULL },
     (const char * const []) { "images", "no-such-command", NULL },
+    /* Invalid limits are usage errors, never "no limit" (NaN passed before). */
+    (const char * const []) { "run", "--timeout", "-1", "-c", "print(1)", NULL },
+    (const char * const []) { "run", "--timeout", "nan", "-c", "print(1)", NULL },
+    (const char * const []) { "run", "--timeout", "inf", "-c", "print(1)", NULL },
     (const char * const []) { NULL },
   };
 
@@ -668,6 +673,168 @@ test_signal (gconstpointer data)
   g_assert_cmpuint (leftovers, ==, 0);
 }
 
+/* Output --------------------------------------------------------------- */
+
+#define CUT_NOTICE "llmsbx: the program's standard output was cut at the output limit, "
+
+/* Output past the cap is dropped, and the program says so on stderr. */
+static void
+test_output_limit (void)
+{
+  g_autofree char *kept = NULL;
+  g_autofree char *notice = NULL;
+  g_autoptr(CliResult) result =
+    cli_run ("run", "--output-limit", "1000", "-c", "import sys; print('x' * 5000); sys.stderr.write('short')");
+
+  g_assert_cmpint (result->status, ==, 0);
+  g_assert_cmpuint (g_bytes_get_size (result->out), ==, 1000);
+  g_assert_true (output_starts_with (result->err, "short" CUT_NOTICE "1000 bytes: the rest was dropped. "
+                                     "Raise the limit with --output-limit BYTES (0 for none)"));
+  g_assert_false (output_contains (result->err, "standard error was cut"));
+  g_clear_pointer (&result, cli_result_free);
+
+  result = cli_run ("run", "--output-limit", "2k", "-c", "import sys; sys.stderr.write('e' * 5000)");
+  g_assert_cmpint (result->status, ==, 0);
+  kept = g_strnfill (2048, 'e');
+  notice = g_strconcat (kept, "llmsbx: the program's standard error was cut at the output limit, 2.0", NULL);
+  g_assert_true (output_starts_with (result->err, notice));
+  g_clear_pointer (&result, cli_result_free);
+
+  result = cli_run ("run", "--output-limit", "lots", "-c", "print(1)");
+  g_assert_cmpint (result->status, ==, 2);
+  g_assert_true (output_contains (result->err, "--output-limit takes a number of bytes"));
+}
+
+/* The default cap, 16 MiB, used to cut output without a word. */
+static void
+test_output_limit_default (void)
+{
+  g_autoptr(CliResult) result = cli_run ("run", "-c", "import sys; sys.stdout.write('x' * (16 * 1024 * 1024 + 10))");
+
+  g_assert_cmpint (result->status, ==, 0);
+  g_assert_cmpuint (g_bytes_get_size (result->out), ==, 16 * 1024 * 1024);
+  g_assert_true (output_contains (result->err, CUT_NOTICE "16.0\xc2\xa0MiB (16777216 bytes)"));
+  g_clear_pointer (&result, cli_result_free);
+
+  result = cli_run ("run", "--output-limit", "0", "-c",
+                    "import sys; sys.stdout.write('x' * (16 * 1024 * 1024 + 10))");
+  g_assert_cmpint (result->status, ==, 0);
+  g_assert_cmpuint (g_bytes_get_size (result->out), ==, 16 * 1024 * 1024 + 10);
+  assert_output (result->err, "");
+}
+
+/* --stream prints everything, past the cap too, as it comes, with the
+ * program's exit status. */
+static void
+test_stream (void)
+{
+  g_autoptr(CliResult) result =
+    cli_run ("run", "--stream", "-c",
+             "import sys\n"
+             "for i in range(3):\n"
+             "    print(i, flush=True); print('err', i, file=sys.stderr, flush=True)\n"
+             "sys.stdout.write('y' * (20 * 1024 * 1024))\n"
+             "sys.exit(3)\n");
+
+  g_assert_cmpint (result->status, ==, 3);
+  g_assert_cmpuint (g_bytes_get_size (result->out), ==, 6 + 20 * 1024 * 1024);
+  g_assert_true (output_starts_with (result->out, "0\n1\n2\nyyy"));
+  assert_output (result->err, "err 0\nerr 1\nerr 2\n");
+  g_clear_pointer (&result, cli_result_free);
+
+  result = cli_run ("run", "--stream", "--json", "-c", "print(1)");
+  g_assert_cmpint (result->status, ==, 2);
+}
+
+/* Runs the program with @args, its output thrown away, and returns its peak
+ * resident memory in KiB. A small Python process starts it and reads its
+ * rusage: a child forked from this test would start its count at our size. */
+static long
+cli_peak_rss_kib (const char * const *args,
+                  int                *status)
+{
+  static const char measure[] =
+    "import resource, subprocess, sys\n"
+    "r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL)\n"
+    "print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n";
+  g_autoptr(GPtrArray) cli = cli_argv (args);
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+  /* Under AddressSanitizer (.ci/sanitize), freed memory is quarantined, not
+   * reused, which would count as the program's; other builds ignore this. */
+  g_autofree char *asan = g_strconcat (g_getenv ("ASAN_OPTIONS") ? g_getenv ("ASAN_OPTIONS") : "",
+                                       ":quarantine_size_mb=0:thread_local_quarantine_size_kb=0", NULL);
+  long peak = -1;
+
+  g_ptr_array_add (argv, (char *) "/usr/bin/python3");
+  g_ptr_array_add (argv, (char *) "-c");
+  g_ptr_array_add (argv, (char *) measure);
+  for (guint i = 0; i < cli->len - 1; i++)
+    g_ptr_array_add (argv, cli->pdata[i]);
+  g_ptr_array_add (argv, NULL);
+
+  g_subprocess_launcher_setenv (launcher, "ASAN_OPTIONS", asan, TRUE);
+  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, NULL, NULL, &out, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_successful (process));
+  g_assert_cmpint (sscanf (out, "%d %ld", status, &peak), ==, 2);
+  g_assert_cmpuint (remove_leftovers (), ==, 0);
+  return peak;
+}
+
+/* Streaming holds no more than a chunk: 256 MiB pass through a client whose
+ * memory stays far below that (without --stream it holds the 16 MiB cap). */
+static void
+test_stream_memory (void)
+{
+  const char *args[] = {
+    "run", "--stream", "-c", "import sys\nfor _ in range(256): sys.stdout.write('z' * (1024 * 1024))\n", NULL
+  };
+  int status = -1;
+  long peak = cli_peak_rss_kib (args, &status);
+
+  g_test_message ("peak RSS while streaming 256 MiB: %ld KiB", peak);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_cmpint (peak, <, 64 * 1024);
+}
+
+/* A reader that goes away is reported, and the sandbox is still removed. */
+static void
+test_stream_closed_pipe (void)
+{
+  const char *args[] = { "run", "--stream", "-c", "while True: print('still here', flush=True)", NULL };
+  g_autoptr(GPtrArray) argv = cli_argv (args);
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) err = NULL;
+  char first[11];
+  gsize got = 0;
+  GInputStream *out;
+
+  process = g_subprocess_newv ((const char * const *) argv->pdata,
+                               G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
+  g_assert_no_error (error);
+  out = g_subprocess_get_stdout_pipe (process);
+  g_input_stream_read_all (out, first, sizeof first, &got, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpmem (first, got, "still here\n", 11);
+  g_input_stream_close (out, NULL, &error);
+  g_assert_no_error (error);
+
+  err = g_input_stream_read_bytes (g_subprocess_get_stderr_pipe (process), 4096, NULL, &error);
+  g_assert_no_error (error);
+  g_subprocess_wait (process, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (wait_status (process), ==, 125);
+  g_assert_true (output_contains (err, "llmsbx: Could not write the output: Broken pipe"));
+  g_assert_cmpuint (remove_leftovers (), ==, 0);
+}
+
 /* Security ------------------------------------------------------------- */
 
 static void
@@ -738,6 +905,58 @@ test_check_policy_file (void)
   result = cli_run ("check", "--policy", path, "-c", "x");
   g_assert_cmpint (result->status, ==, 125);
   g_assert_true (output_contains (result->err, "patterns[0]"));
+  g_unlink (path);
+}
+
+/* @depth levels of @open around a 1, closed again, inside @prefix ... @suffix. */
+static char *
+nested_json (const char *prefix,
+             char        open,
+             char        close,
+             guint       depth,
+             const char *suffix)
+{
+  GString *text = g_string_new (prefix);
+
+  for (guint i = 0; i < depth; i++)
+    g_string_append_c (text, open);
+  g_string_append_c (text, '1');
+  for (guint i = 0; i < depth; i++)
+    g_string_append_c (text, close);
+  g_string_append (text, suffix);
+  return g_string_free (text, FALSE);
+}
+
+/* Deeply nested JSON is refused with a message, not a stack overflow; a
+ * single argument may hold 128 KiB, enough for 60 000 levels of arrays. */
+static void
+test_run_deep_runtime_configs (void)
+{
+  g_autofree char *deep = nested_json ("{\"labels\": ", '[', ']', 60000, "}");
+  g_autoptr(CliResult) result = cli_run ("run", "-r", deep, "-c", "print(1)");
+
+  g_assert_cmpint (result->status, ==, 125);
+  g_assert_true (output_contains (result->err,
+                                  "Runtime configs: JSON arrays and objects nest deeper than 64 levels"));
+  g_assert_cmpuint (g_bytes_get_size (result->out), ==, 0);
+}
+
+static void
+test_check_deep_policy (void)
+{
+  g_autofree char *path = NULL;
+  g_autofree char *deep = nested_json ("{\"patterns\": ", '[', ']', 200000, "}");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CliResult) result = NULL;
+
+  g_close (g_file_open_tmp ("policy-XXXXXX.json", &path, &error), NULL);
+  g_assert_no_error (error);
+  g_file_set_contents (path, deep, -1, &error);
+  g_assert_no_error (error);
+
+  result = cli_run ("check", "--policy", path, "-c", "x");
+  g_assert_cmpint (result->status, ==, 125);
+  g_assert_true (output_contains (result->err, "nest deeper than 64 levels"));
   g_unlink (path);
 }
 
@@ -833,6 +1052,13 @@ main (int    argc,
   g_test_add_func ("/cli/check/safe", test_check_safe);
   g_test_add_func ("/cli/check/policy-file", test_check_policy_file);
   g_test_add_func ("/cli/check/errors", test_check_errors);
+  g_test_add_func ("/cli/run/deep-runtime-configs", test_run_deep_runtime_configs);
+  g_test_add_func ("/cli/run/output-limit", test_output_limit);
+  g_test_add_func ("/cli/run/output-limit-default", test_output_limit_default);
+  g_test_add_func ("/cli/run/stream", test_stream);
+  g_test_add_func ("/cli/run/stream-memory", test_stream_memory);
+  g_test_add_func ("/cli/run/stream-closed-pipe", test_stream_closed_pipe);
+  g_test_add_func ("/cli/check/deep-policy", test_check_deep_policy);
   g_test_add_data_func ("/cli/run/sigint", GINT_TO_POINTER (SIGINT), test_signal);
   g_test_add_data_func ("/cli/run/sigterm", GINT_TO_POINTER (SIGTERM), test_signal);
 

@@ -1,4 +1,7 @@
-/* test-docker-backend.c: the docker backend against the real dockerd.
+/* test-docker-backend.c: what is Docker's own in the docker backend, against
+ * the real dockerd: where the daemon is, its round trips, what it creates
+ * (inspected), its refusals, its archive format, runtime configs and images.
+ * What every backend does is in tests/backends/test-backend-contract.c.
  *
  * Each test body runs in a subprocess; the parent then removes whatever the
  * body left behind (found by this run's label, with isolated-test.h), so a
@@ -247,18 +250,6 @@ read_tar (GBytes *tar)
   return files;
 }
 
-static gsize
-peak_rss_kib (void)
-{
-  g_autofree char *status = NULL;
-  const char *line;
-
-  g_assert_true (g_file_get_contents ("/proc/self/status", &status, NULL, NULL));
-  line = strstr (status, "VmHWM:");
-  g_assert_nonnull (line);
-  return (gsize) g_ascii_strtoull (line + strlen ("VmHWM:"), NULL, 10);
-}
-
 /* ---------------------------------------------------------------------------
  * Tests
  * ------------------------------------------------------------------------ */
@@ -430,31 +421,45 @@ test_environment (void)
   g_rmdir (dir);
 }
 
+/* Round trips are the cost of every operation; these are Docker's. What
+ * every backend does is in tests/backends/test-backend-contract.c. */
 static void
-test_ensure_image (void)
+test_round_trips (void)
 {
   g_autoptr(LlmsbxBackend) backend = new_backend ();
   g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) tar = make_tar ();
+  g_autoptr(LlmsbxExecRequest) request = llmsbx_exec_request_new ((const char *[]) { "true", NULL });
+  g_autofree char *id = NULL;
   gboolean pulled = TRUE;
   guint before;
+  int status = -1;
 
   g_assert_true (llmsbx_backend_connect (backend, NULL, &error));
   g_assert_no_error (error);
 
+  /* A present image: one inspect. */
   before = llmsbx_backend_get_request_count (backend);
   g_assert_true (llmsbx_backend_ensure_image (backend, IMAGE, &pulled, NULL, &error));
   g_assert_no_error (error);
   g_assert_false (pulled);
   g_assert_cmpuint (llmsbx_backend_get_request_count (backend) - before, ==, 1);
 
-  /* Offline, the pull fails at once and says why. */
-  g_assert_false (llmsbx_backend_ensure_image (backend, "llmsbx/no-such-image:never", &pulled, NULL, &error));
-  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_IMAGE_NOT_FOUND);
-  g_assert_true (g_str_has_prefix (error->message,
-                                   "Image llmsbx/no-such-image:never is not present locally and could "
-                                   "not be pulled: "));
-  g_assert_cmpuint (strlen (error->message), >, strlen ("Image llmsbx/no-such-image:never is not present "
-                                                        "locally and could not be pulled: "));
+  /* create + start + inspect: round trips are the cost of a run. */
+  id = create_sandbox (backend, NULL);
+  before = llmsbx_backend_get_request_count (backend);
+  g_assert_true (llmsbx_backend_exec (backend, id, request, NULL, &status, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (llmsbx_backend_get_request_count (backend) - before, ==, 3);
+  g_assert_cmpint (status, ==, 0);
+
+  /* An archive upload: one PUT. */
+  before = llmsbx_backend_get_request_count (backend);
+  g_assert_true (llmsbx_backend_put_archive (backend, id, "/sandbox", tar, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (llmsbx_backend_get_request_count (backend) - before, ==, 1);
+
+  remove_sandbox (backend, id);
 }
 
 static void
@@ -580,64 +585,49 @@ test_bad_runtime_config (void)
   g_assert_nonnull (strstr (error->message, "Nano CPUs and CPU Period cannot both be set"));
 }
 
+/* Environment, working directory and user of a request, as Docker's own
+ * commands see them. */
 static void
-test_exec_output (void)
+test_exec_request (void)
 {
   g_autoptr(LlmsbxBackend) backend = new_backend ();
   g_autoptr(GError) error = NULL;
   g_autofree char *id = create_sandbox (backend, NULL);
-  const char *argv[] = { "sh", "-c", "echo out1; echo err1 >&2; printf abc; exit 7", NULL };
-  g_autoptr(LlmsbxExecRequest) request = llmsbx_exec_request_new (argv);
+  g_autoptr(LlmsbxExecRequest) request = NULL;
   g_autoptr(LlmsbxOutputCollector) output = llmsbx_output_collector_new (0);
   g_autoptr(GBytes) out = NULL;
-  g_autoptr(GBytes) err = NULL;
   g_autofree char *out_text = NULL;
-  g_autofree char *err_text = NULL;
-  int status = -1;
   guint before;
+  int status = -1;
 
-  before = llmsbx_backend_get_request_count (backend);
-  g_assert_true (llmsbx_backend_exec (backend, id, request, output, &status, NULL, &error));
-  g_assert_no_error (error);
-  /* create + start + inspect: round trips are the cost of a run. */
-  g_assert_cmpuint (llmsbx_backend_get_request_count (backend) - before, ==, 3);
-  g_assert_cmpint (status, ==, 7);
-  out = llmsbx_output_collector_steal_bytes (output, LLMSBX_OUTPUT_STREAM_STDOUT);
-  err = llmsbx_output_collector_steal_bytes (output, LLMSBX_OUTPUT_STREAM_STDERR);
-  out_text = bytes_to_string (out);
-  err_text = bytes_to_string (err);
-  g_assert_cmpstr (out_text, ==, "out1\nabc");
-  g_assert_cmpstr (err_text, ==, "err1\n");
-  g_assert_false (llmsbx_output_collector_get_truncated (output));
-
-  /* Environment, working directory and user of the request. */
-  g_clear_pointer (&request, llmsbx_exec_request_free);
   request = llmsbx_exec_request_new ((const char *[]) { "sh", "-c", "echo \"$X\"; pwd; id -u", NULL });
   request->env = g_strdupv ((char *[]) { "X=a b;c", NULL });
   request->workdir = g_strdup ("/tmp");
   request->user = g_strdup ("65534");
-  status = -1;
   g_assert_true (llmsbx_backend_exec (backend, id, request, output, &status, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpint (status, ==, 0);
-  g_clear_pointer (&out, g_bytes_unref);
   out = llmsbx_output_collector_steal_bytes (output, LLMSBX_OUTPUT_STREAM_STDOUT);
-  g_clear_pointer (&out_text, g_free);
   out_text = bytes_to_string (out);
   g_assert_cmpstr (out_text, ==, "a b;c\n/tmp\n65534\n");
 
-  /* A missing program: the engine's message on stdout, status 126 or 127. */
+  /* A missing program or working directory: the exec never started, which
+   * is an error carrying the engine's message, not a result. */
   g_clear_pointer (&request, llmsbx_exec_request_free);
   request = llmsbx_exec_request_new ((const char *[]) { "no-such-program", NULL });
-  g_assert_true (llmsbx_backend_exec (backend, id, request, output, &status, NULL, &error));
-  g_assert_no_error (error);
-  g_assert_cmpint (status, >=, 126);
-  g_assert_cmpint (status, <=, 127);
+  g_assert_false (llmsbx_backend_exec (backend, id, request, output, &status, NULL, &error));
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_COMMAND_NOT_STARTED);
+  g_assert_nonnull (strstr (error->message, "\"no-such-program\": executable file not found"));
+  g_clear_error (&error);
+  g_clear_pointer (&request, llmsbx_exec_request_free);
+  request = llmsbx_exec_request_new ((const char *[]) { "pwd", NULL });
+  request->workdir = g_strdup ("/no/such/dir");
+  g_assert_false (llmsbx_backend_exec (backend, id, request, output, &status, NULL, &error));
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_COMMAND_NOT_STARTED);
+  g_assert_nonnull (strstr (error->message, "/no/such/dir"));
+  g_clear_error (&error);
   g_clear_pointer (&out, g_bytes_unref);
   out = llmsbx_output_collector_steal_bytes (output, LLMSBX_OUTPUT_STREAM_STDOUT);
-  g_clear_pointer (&out_text, g_free);
-  out_text = bytes_to_string (out);
-  g_assert_nonnull (strstr (out_text, "no-such-program"));
 
   /* A command that SIGKILLs itself is a result, 137: the sandbox still
    * runs, as an exec that does nothing (3 round trips more) tells. */
@@ -649,219 +639,29 @@ test_exec_output (void)
   g_assert_cmpint (status, ==, 137);
   g_assert_cmpuint (llmsbx_backend_get_request_count (backend) - before, ==, 6);
 
-  /* Binary output comes through byte for byte. */
-  g_clear_pointer (&request, llmsbx_exec_request_free);
-  request = llmsbx_exec_request_new ((const char *[]) { "printf", "\\000\\001\\377x", NULL });
-  g_assert_true (llmsbx_backend_exec (backend, id, request, output, &status, NULL, &error));
-  g_assert_no_error (error);
-  g_clear_pointer (&out, g_bytes_unref);
-  out = llmsbx_output_collector_steal_bytes (output, LLMSBX_OUTPUT_STREAM_STDOUT);
-  g_assert_cmpmem (g_bytes_get_data (out, NULL), g_bytes_get_size (out), "\0\1\377x", 4);
-
   remove_sandbox (backend, id);
 }
 
-typedef struct {
-  LlmsbxBackend *backend;
-  const char    *id;
-  GString       *seen;
-  gboolean       released;
-  GError        *error;
-} Live;
-
-/* The command waits for a file that this callback creates when the first
- * line arrives: the exec can only finish if output is delivered live. */
+/* Docker's archives name directories with a trailing slash. */
 static void
-on_live_output (LlmsbxOutputStream  stream,
-                const guint8       *data,
-                gsize               length,
-                gpointer            user_data)
-{
-  Live *live = user_data;
-  g_autoptr(GBytes) tar = NULL;
-
-  g_string_append_len (live->seen, (const char *) data, length);
-  if (live->released || strstr (live->seen->str, "first\n") == NULL)
-    return;
-  live->released = TRUE;
-  tar = make_tar ();
-  llmsbx_backend_put_archive (live->backend, live->id, "/tmp", tar, NULL, &live->error);
-}
-
-static void
-test_exec_live_output (void)
-{
-  g_autoptr(LlmsbxBackend) backend = new_backend ();
-  g_autoptr(GError) error = NULL;
-  g_autofree char *id = create_sandbox (backend, NULL);
-  const char *argv[] = { "sh", "-c", "echo first; while [ ! -e /tmp/hello.txt ]; do sleep 0.05; done; echo second", NULL };
-  g_autoptr(LlmsbxExecRequest) request = llmsbx_exec_request_new (argv);
-  g_autoptr(LlmsbxOutputCollector) output = llmsbx_output_collector_new (0);
-  Live live = { backend, id, g_string_new (NULL), FALSE, NULL };
-  int status = -1;
-
-  llmsbx_output_collector_set_func (output, on_live_output, &live, NULL);
-  request->deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
-  g_assert_true (llmsbx_backend_exec (backend, id, request, output, &status, NULL, &error));
-  g_assert_no_error (error);
-  g_assert_no_error (live.error);
-  g_assert_true (live.released);
-  g_assert_cmpint (status, ==, 0);
-  g_assert_cmpstr (live.seen->str, ==, "first\nsecond\n");
-
-  g_string_free (live.seen, TRUE);
-  remove_sandbox (backend, id);
-}
-
-static void
-test_exec_deadline (void)
-{
-  g_autoptr(LlmsbxBackend) backend = new_backend ();
-  g_autoptr(GError) error = NULL;
-  g_autofree char *id = create_sandbox (backend, NULL);
-  const char *argv[] = { "sleep", "30", NULL };
-  g_autoptr(LlmsbxExecRequest) request = llmsbx_exec_request_new (argv);
-  int status = -1;
-
-  request->deadline = g_get_monotonic_time () + G_USEC_PER_SEC;
-  g_assert_false (llmsbx_backend_exec (backend, id, request, NULL, &status, NULL, &error));
-  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_TIMEOUT);
-
-  /* The backend stays usable after a timed-out exec. */
-  g_free (exec_stdout (backend, id, (const char *[]) { "true", NULL }));
-  remove_sandbox (backend, id);
-}
-
-static gpointer
-cancel_soon (gpointer cancellable)
-{
-  g_usleep (G_USEC_PER_SEC / 2);
-  g_cancellable_cancel (cancellable);
-  return NULL;
-}
-
-static void
-test_exec_cancel (void)
-{
-  g_autoptr(LlmsbxBackend) backend = new_backend ();
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
-  g_autofree char *id = create_sandbox (backend, NULL);
-  const char *argv[] = { "sleep", "30", NULL };
-  g_autoptr(LlmsbxExecRequest) request = llmsbx_exec_request_new (argv);
-  GThread *thread;
-  int status = -1;
-
-  thread = g_thread_new ("cancel", cancel_soon, cancellable);
-  g_assert_false (llmsbx_backend_exec (backend, id, request, NULL, &status, cancellable, &error));
-  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  g_thread_join (thread);
-
-  /* An already cancelled call sends nothing. */
-  g_clear_error (&error);
-  {
-    guint before = llmsbx_backend_get_request_count (backend);
-    g_assert_false (llmsbx_backend_exec (backend, id, request, NULL, &status, cancellable, &error));
-    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-    g_assert_cmpuint (llmsbx_backend_get_request_count (backend), ==, before);
-  }
-
-  remove_sandbox (backend, id);
-}
-
-static void
-test_output_flood (void)
-{
-  g_autoptr(LlmsbxBackend) backend = new_backend ();
-  g_autoptr(GError) error = NULL;
-  g_autofree char *id = create_sandbox (backend, NULL);
-  /* 50 MB on stdout, 1 MB on stderr. */
-  const char *argv[] = { "sh", "-c", "head -c 52428800 /dev/zero; head -c 1048576 /dev/zero >&2", NULL };
-  g_autoptr(LlmsbxExecRequest) request = llmsbx_exec_request_new (argv);
-  g_autoptr(LlmsbxOutputCollector) output = llmsbx_output_collector_new (1024 * 1024);
-  gsize rss_before = peak_rss_kib ();
-  int status = -1;
-
-  request->deadline = g_get_monotonic_time () + 120 * G_USEC_PER_SEC;
-  g_assert_true (llmsbx_backend_exec (backend, id, request, output, &status, NULL, &error));
-  g_assert_no_error (error);
-  g_assert_cmpint (status, ==, 0);
-  g_assert_cmpuint (llmsbx_output_collector_get_length (output, LLMSBX_OUTPUT_STREAM_STDOUT), ==, 1024 * 1024);
-  g_assert_cmpuint (llmsbx_output_collector_get_length (output, LLMSBX_OUTPUT_STREAM_STDERR), ==, 1024 * 1024);
-  g_assert_true (llmsbx_output_collector_get_truncated (output));
-  /* Two 1 MiB buffers and transfer buffers: nowhere near the 50 MB that went through. */
-  g_assert_cmpuint (peak_rss_kib () - rss_before, <, 16 * 1024);
-
-  remove_sandbox (backend, id);
-}
-
-static void
-test_archive_round_trip (void)
+test_archive_format (void)
 {
   g_autoptr(LlmsbxBackend) backend = new_backend ();
   g_autoptr(GError) error = NULL;
   g_autofree char *id = create_sandbox (backend, NULL);
   g_autoptr(GBytes) tar = make_tar ();
-  g_autoptr(GBytes) file_tar = NULL;
   g_autoptr(GBytes) dir_tar = NULL;
-  g_autoptr(GHashTable) files = NULL;
   g_autoptr(GHashTable) dir = NULL;
-  g_autofree char *listing = NULL;
-  GBytes *contents;
-  guint before;
 
-  before = llmsbx_backend_get_request_count (backend);
   g_assert_true (llmsbx_backend_put_archive (backend, id, "/sandbox", tar, NULL, &error));
   g_assert_no_error (error);
-  g_assert_cmpuint (llmsbx_backend_get_request_count (backend) - before, ==, 1);
-
-  listing = exec_stdout (backend, id, (const char *[]) { "sh", "-c", "cat hello.txt; wc -c < empty; od -An -tx1 sub/bin", NULL });
-  g_assert_cmpstr (listing, ==, "hello\n0\n 00 01 02 00 ff 00 0a\n");
-
-  file_tar = llmsbx_backend_get_archive (backend, id, "/sandbox/hello.txt", NULL, &error);
-  g_assert_no_error (error);
-  files = read_tar (file_tar);
-  contents = g_hash_table_lookup (files, "hello.txt");
-  g_assert_nonnull (contents);
-  g_assert_cmpmem (g_bytes_get_data (contents, NULL), g_bytes_get_size (contents), "hello\n", 6);
-
   dir_tar = llmsbx_backend_get_archive (backend, id, "/sandbox/sub", NULL, &error);
   g_assert_no_error (error);
   dir = read_tar (dir_tar);
   g_assert_true (g_hash_table_contains (dir, "sub/"));
-  contents = g_hash_table_lookup (dir, "sub/bin");
-  g_assert_nonnull (contents);
-  g_assert_cmpmem (g_bytes_get_data (contents, NULL), g_bytes_get_size (contents), "\0\1\2\0\377\0\n", 7);
+  g_assert_true (g_hash_table_contains (dir, "sub/bin"));
 
   remove_sandbox (backend, id);
-}
-
-static void
-test_archive_missing (void)
-{
-  g_autoptr(LlmsbxBackend) backend = new_backend ();
-  g_autoptr(GError) error = NULL;
-  g_autofree char *id = create_sandbox (backend, NULL);
-  g_autoptr(GBytes) tar = make_tar ();
-  g_autoptr(GBytes) missing = NULL;
-
-  g_assert_false (llmsbx_backend_put_archive (backend, id, "/no/such/dir", tar, NULL, &error));
-  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_FILE_NOT_FOUND);
-  g_assert_cmpstr (error->message, ==, "Directory /no/such/dir does not exist in the sandbox");
-  g_clear_error (&error);
-
-  missing = llmsbx_backend_get_archive (backend, id, "/sandbox/no-such-file", NULL, &error);
-  g_assert_null (missing);
-  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_FILE_NOT_FOUND);
-  g_assert_nonnull (strstr (error->message, "/sandbox/no-such-file"));
-  g_clear_error (&error);
-
-  remove_sandbox (backend, id);
-
-  /* A missing container is not a missing file. */
-  g_assert_false (llmsbx_backend_put_archive (backend, id, "/sandbox", tar, NULL, &error));
-  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED);
-  g_assert_nonnull (strstr (error->message, "not found"));
 }
 
 static void
@@ -957,33 +757,6 @@ test_build_commit_remove_image (void)
   g_rmdir (dir);
 }
 
-/* Two threads run execs through one backend at the same time. */
-static gpointer
-exec_in_thread (gpointer data)
-{
-  LlmsbxBackend **args = data;
-  const char *id = (const char *) args[1];
-  g_autofree char *out = exec_stdout (args[0], id, (const char *[]) { "sh", "-c", "sleep 0.3; echo done", NULL });
-
-  return GINT_TO_POINTER (g_str_equal (out, "done\n"));
-}
-
-static void
-test_concurrent_execs (void)
-{
-  g_autoptr(LlmsbxBackend) backend = new_backend ();
-  g_autofree char *id = create_sandbox (backend, NULL);
-  gpointer args[2] = { backend, id };
-  GThread *threads[4];
-
-  for (guint i = 0; i < G_N_ELEMENTS (threads); i++)
-    threads[i] = g_thread_new ("exec", exec_in_thread, args);
-  for (guint i = 0; i < G_N_ELEMENTS (threads); i++)
-    g_assert_true (GPOINTER_TO_INT (g_thread_join (threads[i])));
-
-  remove_sandbox (backend, id);
-}
-
 int
 main (int argc, char **argv)
 {
@@ -997,20 +770,14 @@ main (int argc, char **argv)
   test_add_isolated ("/docker/backend/connect", test_connect);
   test_add_isolated ("/docker/backend/unreachable", test_unreachable);
   test_add_isolated ("/docker/backend/environment", test_environment);
-  test_add_isolated ("/docker/backend/ensure-image", test_ensure_image);
+  test_add_isolated ("/docker/backend/round-trips", test_round_trips);
   test_add_isolated ("/docker/backend/create-and-remove", test_create_and_remove);
   test_add_isolated ("/docker/backend/start-failure", test_start_failure);
   test_add_isolated ("/docker/backend/bad-runtime-config", test_bad_runtime_config);
-  test_add_isolated ("/docker/backend/exec-output", test_exec_output);
-  test_add_isolated ("/docker/backend/exec-live-output", test_exec_live_output);
-  test_add_isolated ("/docker/backend/exec-deadline", test_exec_deadline);
-  test_add_isolated ("/docker/backend/exec-cancel", test_exec_cancel);
-  test_add_isolated ("/docker/backend/output-flood", test_output_flood);
-  test_add_isolated ("/docker/backend/archive-round-trip", test_archive_round_trip);
-  test_add_isolated ("/docker/backend/archive-missing", test_archive_missing);
+  test_add_isolated ("/docker/backend/exec-request", test_exec_request);
+  test_add_isolated ("/docker/backend/archive-format", test_archive_format);
   test_add_isolated ("/docker/backend/runtime-configs", test_runtime_configs);
   test_add_isolated ("/docker/backend/build-commit-remove-image", test_build_commit_remove_image);
-  test_add_isolated ("/docker/backend/concurrent-execs", test_concurrent_execs);
 
   return g_test_run ();
 }

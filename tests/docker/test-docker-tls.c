@@ -446,7 +446,9 @@ container_exists (const char *docker_host,
 }
 
 /* A whole session through @backend (or the default docker backend): open,
- * run Python, close; its container is gone afterwards from @docker_host. */
+ * run Python, small and large (which goes on the exec's standard input, over
+ * a connection of its own), close; its container is gone afterwards from
+ * @docker_host. */
 static void
 assert_session_works (LlmsbxBackend *backend,
                       const char    *docker_host)
@@ -454,6 +456,7 @@ assert_session_works (LlmsbxBackend *backend,
   g_autoptr(LlmsbxSandboxSession) session = NULL;
   g_autoptr(LlmsbxExecutionResult) result = NULL;
   g_autoptr(GError) error = NULL;
+  g_autoptr(GString) code = NULL;
   g_autofree char *id = NULL;
 
   session = g_object_new (LLMSBX_TYPE_SANDBOX_SESSION, "lang", "python", "backend", "docker",
@@ -468,6 +471,16 @@ assert_session_works (LlmsbxBackend *backend,
   result = llmsbx_sandbox_session_run (session, "import socket; print(6 * 7)", NULL, 0, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (llmsbx_execution_result_get_stdout (result), ==, "42\n");
+  g_clear_object (&result);
+
+  code = g_string_new ("x = 0\n");
+  while (code->len < 256 * 1024)
+    g_string_append (code, "x += 1  # a line of padding, long enough to make the code large\n");
+  g_string_append (code, "import sys; print(x, repr(sys.stdin.read()))\n");
+  result = llmsbx_sandbox_session_run (session, code->str, NULL, 0, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (llmsbx_execution_result_get_exit_code (result), ==, 0);
+  g_assert_true (g_str_has_suffix (llmsbx_execution_result_get_stdout (result), " ''\n"));
 
   llmsbx_sandbox_session_close (session, NULL, &error);
   g_assert_no_error (error);

@@ -17,6 +17,32 @@ class CustomHandler(Llmsbx.LanguageConfig):
         return r'(?m)^\s*use\s+' + re.escape(module) + r'\b'
 
 
+class GuardedHandler(Llmsbx.LanguageConfig):
+    """A handler with its own catalogue of dangerous code: `run-it` runs a
+    command, `write-it` writes a file, and the module `danger` is a shell."""
+
+    def __init__(self):
+        super().__init__(name='guarded', file_extension='txt',
+                         execution_commands=['cat {file}'], default_image=IMAGE)
+
+    def do_get_import_pattern(self, module):
+        return r'(?m)^\s*use\s+' + re.escape(module) + r'\b'
+
+    def do_get_security_catalogue(self, category):
+        safe = Llmsbx.SecurityIssueSeverity.SAFE
+        if category == Llmsbx.SecurityCategory.COMMAND_EXECUTION:
+            return Llmsbx.SecurityPolicy(
+                patterns=[Llmsbx.SecurityPattern.new(r'\brun-it\b', 'Runs a command', safe)],
+                restricted_modules=[Llmsbx.RestrictedModule.new('danger', 'A shell', safe)])
+        if category == Llmsbx.SecurityCategory.FILE_WRITE:
+            return Llmsbx.SecurityPolicy(
+                patterns=[Llmsbx.SecurityPattern.new(r'\bwrite-it\b', 'Writes a file', safe)])
+        return None
+
+    def do_get_hardened_environment(self, context):
+        return ['GUARDED_TMP=' + context.get_workdir()]
+
+
 class CustomLanguageTest(SessionTestCase):
 
     @classmethod
@@ -63,6 +89,23 @@ class CustomLanguageTest(SessionTestCase):
     def test_default_image_from_handler(self):
         with Llmsbx.SandboxSession(lang='custom') as session:
             self.assertEqual(session.run('from the default image').stdout, 'from the default image')
+
+    def test_presets_for_a_python_handler(self):
+        # The four presets work for a handler written in Python, with its
+        # patterns at each preset's own severity; no daemon is involved.
+        Llmsbx.register_language_handler(GuardedHandler)
+        for name in Llmsbx.list_available_presets():
+            preset = Llmsbx.get_security_preset(name, 'guarded', 'docker')
+            self.assertEqual(preset.lang, 'guarded')
+            session = Llmsbx.SandboxSession(lang='guarded')
+            session.apply_security_preset(preset)
+            self.assertFalse(session.is_safe('run-it now')[0])
+            self.assertTrue(session.is_safe('echo harmless')[0])
+            self.assertEqual(session.is_safe('write-it out')[0], name != 'strict')
+            self.assertEqual(session.is_safe('use danger')[0], name == 'development')
+            if name != 'development':
+                self.assertEqual(preset.runtime_config['environment'],
+                                 {'HOME': '/sandbox', 'GUARDED_TMP': '/sandbox'})
 
     def test_unknown_language(self):
         session = Llmsbx.SandboxSession(lang='no-such-language')

@@ -302,11 +302,72 @@ test_errors (void)
   check_error ("{'extra_hosts': <{'db': ''}>}", "'extra_hosts'");
   check_error ("{'ulimits': <[{'name': <'nofile'>}]>}", "'ulimits'");
   check_error ("{'ulimits': <[{'nam': <'nofile'>, 'soft': <1>}]>}", "Unknown field 'nam'");
+  /* Found by fuzz-runtime-configs: an empty container port crashed the mapping. */
+  check_error ("{'ports': <{'': <8080>}>}", "Invalid container port ''");
+  /* Found by fuzz-runtime-configs: the first of two was leaked, the second won. */
+  check_error ("{'ulimits': <[{'name': <'nofile'>, 'soft': <1>, 'Soft': <10>}]>}",
+               "Field 'Soft' is given twice in runtime config key 'ulimits'");
   check_error ("{'ulimits': <{'name': <'nofile'>}>}", "'ulimits'");
   check_error ("{'sysctls': <['a']>}", "'sysctls'");
   check_error ("{'user': <['root']>}", "'user'");
 
   check_error ("{'auto_remove': <true>}", "'auto_remove'");
+}
+
+/* Runtime configs from a binding may nest as deep as the caller likes; the
+ * mapping prints a wrong value into its message, which recursed through all
+ * of it (a stack overflow at 100 000 levels). */
+static GVariant *
+nested_dicts (guint depth)
+{
+  GVariant *value = g_variant_new_string ("x");
+
+  for (guint i = 0; i < depth; i++)
+    {
+      GVariantBuilder builder;
+
+      g_variant_builder_init (&builder, G_VARIANT_TYPE_VARDICT);
+      g_variant_builder_add (&builder, "{sv}", i + 1 == depth ? "labels" : "a", value);
+      value = g_variant_builder_end (&builder);
+    }
+  return g_variant_ref_sink (value);
+}
+
+/* GVariant frees nested values recursively too: one level at a time here. */
+static void
+free_nested (GVariant *value)
+{
+  while (g_variant_is_container (value) && g_variant_n_children (value) > 0)
+    {
+      /* A dictionary entry's value, not its key. */
+      GVariant *child = g_variant_get_child_value (value, g_variant_n_children (value) - 1);
+
+      g_variant_unref (value);
+      value = child;
+    }
+  g_variant_unref (value);
+}
+
+static void
+test_deep_values (void)
+{
+  GVariant *shallow = nested_dicts (3);
+  GVariant *deep = nested_dicts (100000);
+  g_autoptr(JsonObject) body = json_object_new ();
+  g_autoptr(GError) error = NULL;
+
+  g_assert_false (llmsbx_engine_config_apply (shallow, body, &error));
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "'labels'"));
+  g_clear_error (&error);
+
+  g_assert_false (llmsbx_engine_config_apply (deep, body, &error));
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "deeper than 128 containers"));
+
+  free_nested (shallow);
+  free_nested (deep);
 }
 
 static void
@@ -350,6 +411,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/config/leniency", test_leniency);
   g_test_add_func ("/engine/config/merges", test_merges);
   g_test_add_func ("/engine/config/errors", test_errors);
+  g_test_add_func ("/engine/config/deep-values", test_deep_values);
   g_test_add_func ("/engine/config/parse-bytes", test_parse_bytes);
 
   return g_test_run ();

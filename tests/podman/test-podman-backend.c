@@ -1,10 +1,11 @@
 /* test-podman-backend.c: what is Podman's own in the podman backend, against
  * the real Podman service: where the service is found, a custom socket served
  * by a second `podman system service` that the test starts, Podman's error
- * format, the ulimits and init process it gets, mem_limit sizes, image names
- * in Podman's store and archive uploads.
+ * format, the ulimits and init process it gets, mem_limit sizes and image
+ * names in Podman's store.
  *
- * What runs on every backend is in tests/backends. Each test body here runs
+ * What runs on every backend is in tests/backends (the backend contract in
+ * test-backend-contract.c). Each test body here runs
  * in a subprocess; the parent then removes whatever the body left behind
  * (found by this run's label) with the podman CLI, as isolated-test.h does for
  * that suite, so a failing assertion never leaks a container or an image.
@@ -217,29 +218,6 @@ exec_stdout (LlmsbxBackend      *backend,
 
   g_assert_cmpint (status, ==, 0);
   return out;
-}
-
-static GBytes *
-one_file_tar (void)
-{
-  struct archive *writer = archive_write_new ();
-  struct archive_entry *entry = archive_entry_new ();
-  gsize capacity = 16 * 1024;
-  guint8 *buffer = g_malloc0 (capacity);
-  size_t used = 0;
-
-  archive_write_set_format_pax_restricted (writer);
-  g_assert_cmpint (archive_write_open_memory (writer, buffer, capacity, &used), ==, ARCHIVE_OK);
-  archive_entry_set_pathname (entry, "hello.txt");
-  archive_entry_set_filetype (entry, AE_IFREG);
-  archive_entry_set_perm (entry, 0644);
-  archive_entry_set_size (entry, 6);
-  g_assert_cmpint (archive_write_header (writer, entry), ==, ARCHIVE_OK);
-  g_assert_cmpint (archive_write_data (writer, "hello\n", 6), ==, 6);
-  g_assert_cmpint (archive_write_close (writer), ==, ARCHIVE_OK);
-  archive_entry_free (entry);
-  archive_write_free (writer);
-  return g_bytes_new_take (buffer, used);
 }
 
 /* ---------------------------------------------------------------------------
@@ -791,23 +769,6 @@ test_seccomp_profile (void)
   remove_sandbox (backend, id);
 }
 
-/* Podman's exec inspect says ExitCode 0 while the command still runs; the
- * status is the one it exits with, also when its output ends before it. */
-static void
-test_exec_status (void)
-{
-  g_autoptr(LlmsbxBackend) backend = new_backend ();
-  g_autofree char *id = create_sandbox (backend, NULL);
-  int status = -1;
-  g_autofree char *out = exec_argv (backend, id,
-                                    (const char *[]) { "sh", "-c", "echo early; exec >/dev/null 2>&1; sleep 0.5; exit 3", NULL },
-                                    &status);
-
-  g_assert_cmpstr (out, ==, "early\n");
-  g_assert_cmpint (status, ==, 3);
-  remove_sandbox (backend, id);
-}
-
 /* ---------------------------------------------------------------------------
  * Images and files
  * ------------------------------------------------------------------------ */
@@ -852,37 +813,6 @@ test_image_names (void)
   g_assert_null (tags);
 }
 
-/* Podman would create a missing destination as root; like Docker, the
- * backend reports it missing so the session creates it as the sandbox user. */
-static void
-test_put_archive_missing_directory (void)
-{
-  g_autoptr(LlmsbxBackend) backend = new_backend ();
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) tar = one_file_tar ();
-  g_autofree char *id = create_sandbox (backend, NULL);
-  g_autofree char *out = NULL;
-  int status = -1;
-
-  g_assert_false (llmsbx_backend_put_archive (backend, id, "/sandbox/no/such/dir", tar, NULL, &error));
-  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_FILE_NOT_FOUND);
-  g_assert_cmpstr (error->message, ==, "Directory /sandbox/no/such/dir does not exist in the sandbox");
-  g_clear_error (&error);
-  g_free (exec_argv (backend, id, (const char *[]) { "test", "-e", "/sandbox/no", NULL }, &status));
-  g_assert_cmpint (status, ==, 1);
-
-  g_assert_true (llmsbx_backend_put_archive (backend, id, "/sandbox", tar, NULL, &error));
-  g_assert_no_error (error);
-  out = exec_stdout (backend, id, (const char *[]) { "cat", "/sandbox/hello.txt", NULL });
-  g_assert_cmpstr (out, ==, "hello\n");
-  remove_sandbox (backend, id);
-
-  /* A missing sandbox is not a missing directory. */
-  g_assert_false (llmsbx_backend_put_archive (backend, id, "/sandbox", tar, NULL, &error));
-  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED);
-  g_assert_nonnull (strstr (error->message, "not found"));
-}
-
 int
 main (int argc, char **argv)
 {
@@ -903,10 +833,8 @@ main (int argc, char **argv)
   test_add_isolated ("/podman/ulimits-and-init", test_ulimits_and_init);
   test_add_isolated ("/podman/tmpfs-owner", test_tmpfs_owner);
   test_add_isolated ("/podman/mem-limit", test_mem_limit);
-  test_add_isolated ("/podman/exec-status", test_exec_status);
   test_add_isolated ("/podman/seccomp-profile", test_seccomp_profile);
   test_add_isolated ("/podman/image-names", test_image_names);
-  test_add_isolated ("/podman/put-archive-missing-directory", test_put_archive_missing_directory);
 
   return g_test_run ();
 }

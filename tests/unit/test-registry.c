@@ -1,10 +1,13 @@
 /* test-registry.c: the plugin registry, with the plugins of tests/fixtures: one
  * that works, one per way a plugin can be broken, and two builds of one plugin
- * to tell which directory of the search path won. */
+ * to tell which directory of the search path won; and the ranks and the
+ * default backend, with fake backends (tests/lib) that answer a probe or not. */
 #include <string.h>
 #include <unistd.h>
 
 #include <llmsbx.h>
+
+#include "llmsbx-fake-backend.h"
 
 #define PLUGIN(file) LLMSBX_TEST_PLUGINS_DIR G_DIR_SEPARATOR_S file
 
@@ -678,6 +681,234 @@ test_concurrent_loads (void)
   ASSERT_EMPTY (llmsbx_registry_list_plugin_errors (registry));
 }
 
+/* Ranks and the default backend ------------------------------------------ */
+
+/* A registry of fake backends: "first" PRIMARY, "second" SECONDARY,
+ * "fallback" MARGINAL and "named" NONE, all answering. */
+static LlmsbxRegistry *
+ranked_registry (void)
+{
+  LlmsbxRegistry *registry = llmsbx_registry_new ();
+  const struct { const char *name; guint rank; } backends[] = {
+    { "named", LLMSBX_RANK_NONE }, { "second", LLMSBX_RANK_SECONDARY },
+    { "fallback", LLMSBX_RANK_MARGINAL }, { "first", LLMSBX_RANK_PRIMARY },
+  };
+  g_autoptr(GError) error = NULL;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (backends); i++)
+    {
+      g_assert_true (llmsbx_fake_backend_register (registry, backends[i].name, backends[i].rank, &error));
+      g_assert_no_error (error);
+      llmsbx_fake_backend_set_usable (backends[i].name, TRUE);
+    }
+  return registry;
+}
+
+static char *
+default_name (LlmsbxRegistry *registry)
+{
+  g_autoptr(GError) error = NULL;
+  char *name = llmsbx_registry_get_default_backend_name (registry, NULL, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (name);
+  return name;
+}
+
+static void
+test_ranks (void)
+{
+  g_autoptr(LlmsbxRegistry) registry = ranked_registry ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *middle = llmsbx_rank_to_string (LLMSBX_RANK_PRIMARY + 1);
+  g_autofree char *none = llmsbx_rank_to_string (LLMSBX_RANK_NONE);
+
+  ASSERT_STRV (llmsbx_registry_list_backends (registry), "fallback", "first", "named", "second");
+  g_assert_cmpuint (llmsbx_registry_get_backend_rank (registry, "FIRST"), ==, LLMSBX_RANK_PRIMARY);
+  g_assert_cmpuint (llmsbx_registry_get_backend_rank (registry, "second"), ==, LLMSBX_RANK_SECONDARY);
+  g_assert_cmpuint (llmsbx_registry_get_backend_rank (registry, "fallback"), ==, LLMSBX_RANK_MARGINAL);
+  g_assert_cmpuint (llmsbx_registry_get_backend_rank (registry, "named"), ==, LLMSBX_RANK_NONE);
+  g_assert_cmpuint (llmsbx_registry_get_backend_rank (registry, "missing"), ==, LLMSBX_RANK_NONE);
+  g_assert_cmpstr (middle, ==, "primary+1");
+  g_assert_cmpstr (none, ==, "none");
+
+  /* Registering again keeps the name and takes the new rank. */
+  g_assert_true (llmsbx_registry_register_backend_full (registry, "named", TEST_TYPE_BACKEND, 300, &error));
+  g_assert_cmpuint (llmsbx_registry_get_backend_rank (registry, "named"), ==, 300);
+  g_assert_true (llmsbx_registry_register_backend (registry, "named", TEST_TYPE_BACKEND, &error));
+  g_assert_cmpuint (llmsbx_registry_get_backend_rank (registry, "named"), ==, LLMSBX_RANK_NONE);
+  g_assert_no_error (error);
+}
+
+/* By falling rank, the first that answers; rank NONE never. */
+static void
+test_default_backend (void)
+{
+  G_GNUC_UNUSED g_autoptr(SavedEnv) env = set_env ("LLMSBX_BACKEND", NULL);
+  g_autoptr(GError) error = NULL;
+
+  {
+    g_autoptr(LlmsbxRegistry) registry = ranked_registry ();
+    g_autofree char *name = default_name (registry);
+
+    g_assert_cmpstr (name, ==, "first");
+  }
+  llmsbx_fake_backend_set_usable ("first", FALSE);
+  {
+    g_autoptr(LlmsbxRegistry) registry = ranked_registry ();
+    g_autoptr(LlmsbxBackend) backend = NULL;
+
+    llmsbx_fake_backend_set_usable ("first", FALSE);
+    backend = llmsbx_registry_create_default_backend (registry, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (llmsbx_backend_get_name (backend), ==, "second");
+    g_assert_true (LLMSBX_IS_FAKE_BACKEND (backend));
+  }
+  {
+    g_autoptr(LlmsbxRegistry) registry = ranked_registry ();
+    g_autofree char *name = NULL;
+
+    llmsbx_fake_backend_set_usable ("first", FALSE);
+    llmsbx_fake_backend_set_usable ("second", FALSE);
+    name = default_name (registry);
+    g_assert_cmpstr (name, ==, "fallback");
+
+    /* Nothing answers: each reason, in the order tried; "named" is not tried. */
+    llmsbx_fake_backend_set_usable ("fallback", FALSE);
+    g_assert_true (llmsbx_registry_register_backend (registry, "named", LLMSBX_TYPE_FAKE_BACKEND, &error));
+    g_clear_pointer (&name, g_free);
+    name = llmsbx_registry_get_default_backend_name (registry, NULL, &error);
+    g_assert_null (name);
+    g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_UNAVAILABLE);
+    g_assert_nonnull (strstr (error->message, "first: The fake backend first is switched off; "
+                                              "second: The fake backend second is switched off; "
+                                              "fallback: The fake backend fallback is switched off"));
+    g_assert_null (strstr (error->message, "named"));
+    g_clear_error (&error);
+  }
+  {
+    g_autoptr(LlmsbxRegistry) registry = llmsbx_registry_new ();
+    g_autofree char *name = NULL;
+
+    g_assert_true (llmsbx_registry_register_backend (registry, "named", LLMSBX_TYPE_FAKE_BACKEND, &error));
+    name = llmsbx_registry_get_default_backend_name (registry, NULL, &error);
+    g_assert_null (name);
+    g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_NOT_SUPPORTED);
+    g_assert_nonnull (strstr (error->message, "available: named"));
+  }
+}
+
+/* A choice is probed once, until a registration may change it. */
+static void
+test_default_backend_kept (void)
+{
+  G_GNUC_UNUSED g_autoptr(SavedEnv) env = set_env ("LLMSBX_BACKEND", NULL);
+  g_autoptr(LlmsbxRegistry) registry = ranked_registry ();
+  g_autofree char *first = default_name (registry);
+  g_autofree char *kept = NULL;
+  g_autofree char *changed = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpstr (first, ==, "first");
+  llmsbx_fake_backend_set_usable ("first", FALSE);
+  kept = default_name (registry);
+  g_assert_cmpstr (kept, ==, "first");
+
+  g_assert_true (llmsbx_registry_register_backend (registry, "other", LLMSBX_TYPE_FAKE_BACKEND, &error));
+  changed = default_name (registry);
+  g_assert_cmpstr (changed, ==, "second");
+  llmsbx_fake_backend_set_usable ("first", TRUE);
+}
+
+/* LLMSBX_BACKEND names any registered backend, rank NONE too, unprobed. */
+static void
+test_default_backend_environment (void)
+{
+  g_autoptr(LlmsbxRegistry) registry = ranked_registry ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *name = NULL;
+
+  {
+    G_GNUC_UNUSED g_autoptr(SavedEnv) env = set_env ("LLMSBX_BACKEND", "Named");
+
+    llmsbx_fake_backend_set_usable ("named", FALSE);
+    name = default_name (registry);
+    g_assert_cmpstr (name, ==, "named");
+    llmsbx_fake_backend_set_usable ("named", TRUE);
+  }
+  {
+    G_GNUC_UNUSED g_autoptr(SavedEnv) env = set_env ("LLMSBX_BACKEND", "missing");
+
+    g_clear_pointer (&name, g_free);
+    name = llmsbx_registry_get_default_backend_name (registry, NULL, &error);
+    g_assert_null (name);
+    g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_NOT_SUPPORTED);
+    g_assert_true (g_str_has_prefix (error->message, "LLMSBX_BACKEND: Backend 'missing' is not supported; available: "));
+  }
+}
+
+/* LLMSBX_BACKEND=help lists what can be named, by rank, and chooses as if unset. */
+static void
+test_default_backend_help (void)
+{
+  if (g_test_subprocess ())
+    {
+      g_autoptr(LlmsbxRegistry) registry = ranked_registry ();
+      g_autofree char *name = NULL;
+
+      g_setenv ("LLMSBX_BACKEND", "help", TRUE);
+      name = default_name (registry);
+      g_assert_cmpstr (name, ==, "first");
+      return;
+    }
+
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+  g_test_trap_assert_stderr ("*LLMSBX_BACKEND*"
+                             "first (rank primary)*second (rank secondary)*"
+                             "fallback (rank marginal)*named (rank none)*");
+}
+
+/* One table for every kind: a backend and a language may share a name. */
+static void
+test_one_table (void)
+{
+  g_autoptr(LlmsbxRegistry) registry = llmsbx_registry_new ();
+  g_autoptr(LlmsbxLanguageConfig) language = new_language ("shared", "sh");
+  g_autoptr(LlmsbxLanguageHandler) found = NULL;
+  g_autoptr(LlmsbxBackend) backend = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (llmsbx_registry_register_backend (registry, "shared", TEST_TYPE_BACKEND, &error));
+  g_assert_true (llmsbx_registry_register_language (registry, LLMSBX_LANGUAGE_HANDLER (language), &error));
+  g_assert_no_error (error);
+  ASSERT_STRV (llmsbx_registry_list_backends (registry), "shared");
+  ASSERT_STRV (llmsbx_registry_list_languages (registry), "shared");
+  backend = llmsbx_registry_create_backend (registry, "shared", &error);
+  g_assert_no_error (error);
+  g_assert_true (G_TYPE_CHECK_INSTANCE_TYPE (backend, TEST_TYPE_BACKEND));
+  found = llmsbx_registry_lookup_language (registry, "shared", &error);
+  g_assert_no_error (error);
+  g_assert_true (found == LLMSBX_LANGUAGE_HANDLER (language));
+}
+
+/* The core renders Kubernetes presets before there is a plugin, but knows no
+ * Kubernetes backend: naming one fails as for any unknown backend. */
+static void
+test_kubernetes_not_a_backend (void)
+{
+  g_autoptr(LlmsbxRegistry) registry = llmsbx_registry_new ();
+  g_autoptr(LlmsbxBackend) backend = NULL;
+  g_autoptr(GError) error = NULL;
+
+  ASSERT_EMPTY (llmsbx_registry_list_backends (registry));
+  backend = llmsbx_registry_create_backend (registry, "kubernetes", &error);
+  g_assert_null (backend);
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_NOT_SUPPORTED);
+  g_assert_cmpstr (error->message, ==, "Backend 'kubernetes' is not supported; available: none");
+  g_assert_cmpuint (llmsbx_registry_get_backend_rank (registry, "kubernetes"), ==, LLMSBX_RANK_NONE);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -708,6 +939,13 @@ main (int   argc,
   g_test_add_func ("/registry/default/plugin-path-wins", test_default_plugin_path_wins);
   g_test_add_func ("/registry/default/plugin-path-wins-swapped", test_default_plugin_path_wins_swapped);
   g_test_add_func ("/registry/default/application-wins", test_default_application_wins);
+  g_test_add_func ("/registry/backends/ranks", test_ranks);
+  g_test_add_func ("/registry/backends/default", test_default_backend);
+  g_test_add_func ("/registry/backends/default-kept", test_default_backend_kept);
+  g_test_add_func ("/registry/backends/default-environment", test_default_backend_environment);
+  g_test_add_func ("/registry/backends/default-help", test_default_backend_help);
+  g_test_add_func ("/registry/one-table", test_one_table);
+  g_test_add_func ("/registry/backends/kubernetes-not-a-backend", test_kubernetes_not_a_backend);
 
   return g_test_run ();
 }

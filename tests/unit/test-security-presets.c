@@ -1,7 +1,8 @@
 /* test-security-presets.c: the security presets (the guide's values, every
  * backend), their patterns for every language checked through the real
- * language handlers of the build tree, and is_safe() of a session that is not
- * open (no daemon is needed). */
+ * language handlers of the build tree, presets for a handler and a backend
+ * registered at run time, applying them to a session, and is_safe() of a
+ * session that is not open (no daemon is needed). */
 #include <string.h>
 
 #include <llmsbx.h>
@@ -578,6 +579,334 @@ test_session_unknown_language (void)
   g_assert_null (violations);
 }
 
+/* A handler and a backend of their own ------------------------------------ */
+
+/* A language registered at run time with its own catalogue: "run-it" runs a
+ * command, "write-it" writes a file, and the module "danger" is a shell. */
+#define TEST_TYPE_SHELL_HANDLER (test_shell_handler_get_type ())
+G_DECLARE_FINAL_TYPE (TestShellHandler, test_shell_handler, TEST, SHELL_HANDLER, LlmsbxLanguageConfig)
+
+struct _TestShellHandler
+{
+  LlmsbxLanguageConfig parent_instance;
+};
+
+static void test_shell_handler_iface_init (LlmsbxLanguageHandlerInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (TestShellHandler, test_shell_handler, LLMSBX_TYPE_LANGUAGE_CONFIG,
+                               G_IMPLEMENT_INTERFACE (LLMSBX_TYPE_LANGUAGE_HANDLER, test_shell_handler_iface_init))
+
+static LlmsbxSecurityPolicy *
+test_shell_handler_get_security_catalogue (LlmsbxLanguageHandler  *handler,
+                                           LlmsbxSecurityCategory  category)
+{
+  LlmsbxSecurityPolicy *catalogue = llmsbx_security_policy_new (SAFE);
+  g_autoptr(LlmsbxSecurityPattern) pattern = NULL;
+  g_autoptr(LlmsbxRestrictedModule) module = NULL;
+
+  if (category == LLMSBX_SECURITY_CATEGORY_COMMAND_EXECUTION)
+    {
+      pattern = llmsbx_security_pattern_new ("\\brun-it\\b", "Runs a command", SAFE, NULL);
+      module = llmsbx_restricted_module_new ("danger", "A shell", SAFE);
+    }
+  else if (category == LLMSBX_SECURITY_CATEGORY_FILE_WRITE)
+    pattern = llmsbx_security_pattern_new ("\\bwrite-it\\b", "Writes a file", SAFE, NULL);
+  else
+    {
+      /* Nothing else: no catalogue at all, or an empty one. */
+      g_clear_object (&catalogue);
+      return category == LLMSBX_SECURITY_CATEGORY_NETWORK_HTTP ? llmsbx_security_policy_new (SAFE) : NULL;
+    }
+
+  if (pattern != NULL)
+    llmsbx_security_policy_add_pattern (catalogue, pattern);
+  if (module != NULL)
+    llmsbx_security_policy_add_restricted_module (catalogue, module);
+  return catalogue;
+}
+
+static char **
+test_shell_handler_get_hardened_environment (LlmsbxLanguageHandler *handler,
+                                             LlmsbxRuntimeContext  *context)
+{
+  char **environment = g_new0 (char *, 2);
+
+  environment[0] = g_strconcat ("SHELL_TMP=", llmsbx_runtime_context_get_workdir (context), NULL);
+  return environment;
+}
+
+static char *
+test_shell_handler_get_import_pattern (LlmsbxLanguageHandler *handler,
+                                       const char            *module)
+{
+  return g_strdup_printf ("(?m)^use %s$", module);
+}
+
+static void
+test_shell_handler_iface_init (LlmsbxLanguageHandlerInterface *iface)
+{
+  iface->get_security_catalogue = test_shell_handler_get_security_catalogue;
+  iface->get_hardened_environment = test_shell_handler_get_hardened_environment;
+  iface->get_import_pattern = test_shell_handler_get_import_pattern;
+}
+
+static void
+test_shell_handler_class_init (TestShellHandlerClass *klass)
+{
+}
+
+static void
+test_shell_handler_init (TestShellHandler *self)
+{
+}
+
+static void
+register_shell_handler (void)
+{
+  static const char * const run[] = { "sh {file}", NULL };
+  g_autoptr(LlmsbxLanguageHandler) handler =
+    g_object_new (TEST_TYPE_SHELL_HANDLER, "name", "shell-test", "file-extension", "sh",
+                  "execution-commands", run, NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (llmsbx_registry_register_language (llmsbx_registry_get_default (), handler, &error));
+  g_assert_no_error (error);
+}
+
+/* Its patterns get every preset's own severity, and the presets its limits. */
+static void
+test_custom_handler (void)
+{
+  const struct {
+    const char *preset;
+    gboolean blocks_write;
+  } rows[] = {
+    { "development", FALSE },
+    { "production", FALSE },
+    { "strict", TRUE },
+    { "educational", FALSE },
+  };
+
+  register_shell_handler ();
+  for (gsize i = 0; i < G_N_ELEMENTS (rows); i++)
+    {
+      g_autoptr(LlmsbxSecurityPreset) preset = get_preset (rows[i].preset, "Shell-Test", "docker");
+      LlmsbxSecurityPolicy *policy = llmsbx_security_preset_get_security_policy (preset);
+      g_autoptr(LlmsbxLanguageHandler) handler = handler_for ("shell-test");
+      g_autoptr(GPtrArray) violations = NULL;
+      g_autoptr(GPtrArray) patterns = llmsbx_security_policy_get_patterns (policy);
+      g_autoptr(GError) error = NULL;
+      gboolean safe;
+
+      g_test_message ("preset %s", rows[i].preset);
+      g_assert_cmpstr (llmsbx_security_preset_get_lang (preset), ==, "shell-test");
+      g_assert_cmpuint (patterns->len, ==, rows[i].blocks_write ? 2 : 1);
+      g_assert_cmpint (llmsbx_security_pattern_get_severity (g_ptr_array_index (patterns, 0)), ==, HIGH);
+
+      g_assert_false (llmsbx_security_policy_check (policy, handler, "echo a\nrun-it now\n", &violations, &error));
+      g_assert_no_error (error);
+      g_clear_pointer (&violations, g_ptr_array_unref);
+      g_assert_true (llmsbx_security_policy_check (policy, handler, "echo harmless\n", &violations, &error));
+      g_clear_pointer (&violations, g_ptr_array_unref);
+      safe = llmsbx_security_policy_check (policy, handler, "write-it out\n", &violations, &error);
+      g_assert_cmpint (safe, ==, !rows[i].blocks_write);
+      g_clear_pointer (&violations, g_ptr_array_unref);
+      /* The module: every preset but development blocks command modules. */
+      safe = llmsbx_security_policy_check (policy, handler, "use danger\n", &violations, &error);
+      g_assert_cmpint (safe, ==, g_str_equal (rows[i].preset, "development"));
+      g_clear_pointer (&violations, g_ptr_array_unref);
+
+      /* Its environment goes where its tools need it, as Go's GOTMPDIR does. */
+      if (!g_str_equal (rows[i].preset, "development"))
+        {
+          g_autoptr(GVariant) environment = lookup (llmsbx_security_preset_get_runtime_config (preset), "environment");
+
+          assert_string (environment, "HOME", "/sandbox");
+          assert_string (environment, "SHELL_TMP", "/sandbox");
+        }
+    }
+}
+
+/* A handler that supplies no patterns gets no preset: one without patterns
+ * would look stricter than it is. The message names those that have some. */
+static void
+test_handler_without_patterns (void)
+{
+  static const char * const run[] = { "cat {file}", NULL };
+  g_autoptr(LlmsbxLanguageConfig) plain = llmsbx_language_config_new ("plain-test", "txt", run, NULL);
+  g_autoptr(LlmsbxSecurityPreset) preset = NULL;
+  g_autoptr(GError) error = NULL;
+
+  register_shell_handler ();
+  g_assert_true (llmsbx_registry_register_language (llmsbx_registry_get_default (), LLMSBX_LANGUAGE_HANDLER (plain), &error));
+  g_assert_no_error (error);
+
+  preset = llmsbx_get_security_preset ("strict", "plain-test", "docker", &error);
+  g_assert_null (preset);
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_LANGUAGE_NOT_SUPPORTED);
+  g_assert_nonnull (strstr (error->message, "python, javascript, java, cpp, go, ruby, r, shell-test"));
+  g_assert_null (strstr (error->message, "plain-test;"));
+}
+
+/* A fourth backend, from a plugin, renders the four presets its own way. */
+static void
+test_fourth_backend (void)
+{
+  const struct {
+    const char *name;
+    guint64 memory;
+    guint millicores;
+    gboolean offline;
+    gint64 uid;
+    guint64 workdir_tmpfs;
+  } rows[] = {
+    { "development", G_GUINT64_CONSTANT (1) << 30, 2000, FALSE, -1, 0 },
+    { "production", 512 << 20, 1000, TRUE, 65534, 256 << 20 },
+    { "strict", 128 << 20, 500, TRUE, 65534, 64 << 20 },
+    { "educational", 256 << 20, 1000, FALSE, 1000, 128 << 20 },
+  };
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (llmsbx_registry_load_plugin (llmsbx_registry_get_default (),
+                                              LLMSBX_TEST_PLUGINS_DIR "/preset-backend/fixture-preset-backend.so",
+                                              &error));
+  g_assert_no_error (error);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (rows); i++)
+    {
+      g_autoptr(LlmsbxSecurityPreset) preset = get_preset (rows[i].name, "python", "Fourth");
+      g_autoptr(LlmsbxSecurityPreset) docker = get_preset (rows[i].name, "python", "docker");
+      GVariant *config = llmsbx_security_preset_get_runtime_config (preset);
+      const LlmsbxSecurityLimits *limits = llmsbx_security_preset_get_limits (preset);
+      g_autoptr(GVariant) memory = lookup (config, "fourth.memory-bytes");
+      g_autoptr(GVariant) millicores = lookup (config, "fourth.millicores");
+      g_autoptr(GVariant) tmpfs = lookup (config, "fourth.tmpfs");
+      g_autoptr(LlmsbxSandboxSession) session = NULL;
+      g_autofree char *policy = llmsbx_security_policy_to_json (llmsbx_security_preset_get_security_policy (preset));
+      g_autofree char *docker_policy =
+        llmsbx_security_policy_to_json (llmsbx_security_preset_get_security_policy (docker));
+      guint64 workdir_tmpfs = 0;
+
+      g_assert_cmpstr (llmsbx_security_preset_get_backend (preset), ==, "fourth");
+      g_assert_null (llmsbx_security_preset_get_pod_manifest_fragment (preset));
+      g_assert_cmpuint (g_variant_get_uint64 (memory), ==, rows[i].memory);
+      g_assert_cmpuint (g_variant_get_uint32 (millicores), ==, rows[i].millicores);
+      assert_bool (config, "fourth.offline", rows[i].offline);
+      assert_int (config, "fourth.uid", rows[i].uid);
+      g_variant_lookup (tmpfs, "/sandbox", "t", &workdir_tmpfs);
+      g_assert_cmpuint (workdir_tmpfs, ==, rows[i].workdir_tmpfs);
+      g_assert_cmpuint (limits->memory_bytes, ==, rows[i].memory);
+      /* The policy does not depend on the backend. */
+      g_assert_cmpstr (policy, ==, docker_policy);
+
+      /* Applied to a session of that backend, under what it already set. */
+      session = g_object_new (LLMSBX_TYPE_SANDBOX_SESSION, "lang", "python", "backend", "fourth", NULL);
+      llmsbx_sandbox_session_set_runtime_configs (session, g_variant_new_parsed ("{'fourth.offline': <false>}"));
+      g_assert_true (llmsbx_sandbox_session_apply_security_preset (session, preset, &error));
+      g_assert_no_error (error);
+      g_assert_true (llmsbx_sandbox_session_get_security_policy (session) ==
+                     llmsbx_security_preset_get_security_policy (preset));
+      assert_bool (llmsbx_sandbox_session_get_runtime_configs (session), "fourth.offline", FALSE);
+      assert_bool (llmsbx_sandbox_session_get_runtime_configs (session), "fourth.frozen-root",
+                   !g_str_equal (rows[i].name, "development"));
+    }
+
+  /* Listed among the backends presets cover, by rank. */
+  g_assert_null (llmsbx_get_security_preset ("strict", "python", "lxc", &error));
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_NOT_SUPPORTED);
+  g_assert_nonnull (strstr (error->message, "docker, podman, fourth, kubernetes"));
+}
+
+/* What llmsbx run --preset does: the preset under the session's own settings,
+ * and only for its language and backend. */
+static void
+test_apply_to_session (void)
+{
+  g_autoptr(LlmsbxSecurityPreset) preset = get_preset ("strict", "python", "docker");
+  g_autoptr(LlmsbxSandboxSession) session = llmsbx_sandbox_session_new ("python");
+  g_autoptr(LlmsbxSandboxSession) javascript = llmsbx_sandbox_session_new ("javascript");
+  g_autoptr(LlmsbxSandboxSession) podman =
+    g_object_new (LLMSBX_TYPE_SANDBOX_SESSION, "lang", "python", "backend", "podman", NULL);
+  g_autoptr(LlmsbxSecurityPreset) kubernetes = get_preset ("strict", "python", "kubernetes");
+  g_autoptr(GError) error = NULL;
+  GVariant *configs;
+
+  g_assert_true (llmsbx_sandbox_session_set_runtime_configs_json (session, "{\"mem_limit\": \"64m\", \"shm_size\": \"1m\"}",
+                                                                  &error));
+  g_assert_true (llmsbx_sandbox_session_apply_security_preset (session, preset, &error));
+  g_assert_no_error (error);
+  configs = llmsbx_sandbox_session_get_runtime_configs (session);
+  assert_string (configs, "mem_limit", "64m");
+  assert_string (configs, "shm_size", "1m");
+  assert_string (configs, "network_mode", "none");
+  assert_int (configs, "pids_limit", 128);
+  g_assert_true (llmsbx_sandbox_session_get_security_policy (session) ==
+                 llmsbx_security_preset_get_security_policy (preset));
+
+  g_assert_false (llmsbx_sandbox_session_apply_security_preset (javascript, preset, &error));
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT);
+  g_assert_null (llmsbx_sandbox_session_get_security_policy (javascript));
+  g_clear_error (&error);
+  g_assert_false (llmsbx_sandbox_session_apply_security_preset (podman, preset, &error));
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT);
+  g_assert_null (llmsbx_sandbox_session_get_runtime_configs (podman));
+  g_clear_error (&error);
+
+  /* A Kubernetes preset gives its policy and no runtime configs. */
+  g_object_set (podman, "backend", NULL, NULL);
+  g_assert_true (llmsbx_sandbox_session_apply_security_preset (podman, kubernetes, &error));
+  g_assert_no_error (error);
+  g_assert_null (llmsbx_sandbox_session_get_runtime_configs (podman));
+  g_assert_nonnull (llmsbx_sandbox_session_get_security_policy (podman));
+}
+
+/* Each number is the preset's once; the backends only format it. */
+static void
+test_neutral_limits (void)
+{
+  g_autoptr(LlmsbxSecurityPreset) docker = get_preset ("production", "go", "docker");
+  g_autoptr(LlmsbxSecurityPreset) kubernetes = get_preset ("production", "go", "kubernetes");
+  const LlmsbxSecurityLimits *limits = llmsbx_security_preset_get_limits (docker);
+  g_autoptr(LlmsbxSecurityLimits) copy = llmsbx_security_limits_copy (limits);
+  const LlmsbxTmpfsMount *tmp;
+
+  g_assert_cmpuint (limits->memory_bytes, ==, 512 << 20);
+  g_assert_cmpuint (limits->cpu_millicores, ==, 1000);
+  g_assert_cmpint (limits->pids_limit, ==, 256);
+  g_assert_cmpint (limits->network, ==, LLMSBX_SANDBOX_NETWORK_NONE);
+  g_assert_true (limits->read_only_root);
+  g_assert_cmpstr (limits->user, ==, "nobody:nogroup");
+  g_assert_cmpint (limits->uid, ==, 65534);
+  g_assert_true (limits->no_new_privileges);
+  g_assert_cmpstr (limits->cap_drop[0], ==, "ALL");
+  g_assert_null (limits->cap_add[0]);
+  g_assert_cmpuint (limits->tmpfs->len, ==, 1);
+  tmp = g_ptr_array_index (limits->tmpfs, 0);
+  g_assert_cmpstr (tmp->path, ==, "/tmp");
+  g_assert_cmpuint (tmp->size_bytes, ==, 100 << 20);
+  g_assert_cmpint (tmp->flags, ==, LLMSBX_MOUNT_FLAGS_NOEXEC);
+  g_assert_cmpstr (limits->workdir, ==, "/sandbox");
+  g_assert_cmpuint (limits->workdir_tmpfs_bytes, ==, 256 << 20);
+  g_assert_cmpstr (limits->environment[0], ==, "HOME=/sandbox");
+  g_assert_cmpstr (limits->environment[1], ==, "GOTMPDIR=/sandbox");
+
+  /* The same limits for every backend. */
+  g_assert_cmpuint (llmsbx_security_preset_get_limits (kubernetes)->memory_bytes, ==, copy->memory_bytes);
+  g_assert_cmpuint (((LlmsbxTmpfsMount *) g_ptr_array_index (copy->tmpfs, 0))->size_bytes, ==, tmp->size_bytes);
+  g_assert_true (g_strv_equal ((const char * const *) copy->environment, (const char * const *) limits->environment));
+}
+
+static void
+test_severity_names (void)
+{
+  g_assert_cmpstr (llmsbx_security_issue_severity_to_string (SAFE), ==, "SAFE");
+  g_assert_cmpstr (llmsbx_security_issue_severity_to_string (LOW), ==, "LOW");
+  g_assert_cmpstr (llmsbx_security_issue_severity_to_string (MEDIUM), ==, "MEDIUM");
+  g_assert_cmpstr (llmsbx_security_issue_severity_to_string (HIGH), ==, "HIGH");
+  g_assert_null (llmsbx_security_issue_severity_to_string (HIGH + 1));
+  g_assert_null (llmsbx_security_issue_severity_to_string ((LlmsbxSecurityIssueSeverity) -1));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -599,6 +928,12 @@ main (int argc, char **argv)
   g_test_add_func ("/security-presets/session/is-safe-guide-example", test_session_is_safe_guide_example);
   g_test_add_func ("/security-presets/session/without-policy", test_session_without_policy);
   g_test_add_func ("/security-presets/session/unknown-language", test_session_unknown_language);
+  g_test_add_func ("/security-presets/custom-handler", test_custom_handler);
+  g_test_add_func ("/security-presets/handler-without-patterns", test_handler_without_patterns);
+  g_test_add_func ("/security-presets/fourth-backend", test_fourth_backend);
+  g_test_add_func ("/security-presets/apply-to-session", test_apply_to_session);
+  g_test_add_func ("/security-presets/neutral-limits", test_neutral_limits);
+  g_test_add_func ("/security-presets/severity-names", test_severity_names);
 
   return g_test_run ();
 }

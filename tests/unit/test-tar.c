@@ -256,7 +256,7 @@ test_pack_extract_file (void)
     binary[i] = i % 256;  /* every byte value, NULs included */
   write_file (src, binary, sizeof binary, 0750);
 
-  archive = llmsbx_tar_pack_path (src, "renamed.bin", &error);
+  archive = llmsbx_tar_pack_path (src, "renamed.bin", 0, &error);
   g_assert_no_error (error);
 
   list = list_archive (archive);
@@ -290,7 +290,7 @@ test_pack_extract_empty_file (void)
   g_autoptr(GError) error = NULL;
 
   write_file (src, "", 0, 0644);
-  archive = llmsbx_tar_pack_path (src, "empty", &error);
+  archive = llmsbx_tar_pack_path (src, "empty", 0, &error);
   g_assert_no_error (error);
   g_assert_true (llmsbx_tar_extract (archive, dest, &error));
   g_assert_no_error (error);
@@ -392,7 +392,7 @@ test_pack_extract_tree (void)
   ListedEntry *e;
 
   make_tree (src);
-  archive = llmsbx_tar_pack_path (src, "proj", &error);
+  archive = llmsbx_tar_pack_path (src, "proj", 0, &error);
   g_assert_no_error (error);
 
   list = list_archive (archive);
@@ -446,7 +446,7 @@ test_pack_errors (void)
   g_autoptr(GBytes) archive = NULL;
   g_autoptr(GError) error = NULL;
 
-  archive = llmsbx_tar_pack_path (missing, "missing", &error);
+  archive = llmsbx_tar_pack_path (missing, "missing", 0, &error);
   g_assert_null (archive);
   g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_FILE_NOT_FOUND);
   g_assert_nonnull (strstr (error->message, missing));
@@ -455,13 +455,13 @@ test_pack_errors (void)
   /* A FIFO inside a directory, and a device as the source itself. */
   g_assert_no_errno (g_mkdir (dir, 0755));
   g_assert_no_errno (mkfifo (fifo, 0644));
-  archive = llmsbx_tar_pack_path (dir, "with-fifo", &error);
+  archive = llmsbx_tar_pack_path (dir, "with-fifo", 0, &error);
   g_assert_null (archive);
   g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT);
   g_assert_nonnull (strstr (error->message, fifo));
   g_clear_error (&error);
 
-  archive = llmsbx_tar_pack_path ("/dev/null", "null", &error);
+  archive = llmsbx_tar_pack_path ("/dev/null", "null", 0, &error);
   g_assert_null (archive);
   g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT);
   g_assert_nonnull (strstr (error->message, "/dev/null"));
@@ -470,7 +470,7 @@ test_pack_errors (void)
   write_file (file, "x", 1, 0644);
   for (guint i = 0; i < G_N_ELEMENTS (bad_names); i++)
     {
-      archive = llmsbx_tar_pack_path (file, bad_names[i], &error);
+      archive = llmsbx_tar_pack_path (file, bad_names[i], 0, &error);
       g_assert_null (archive);
       g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT);
       g_clear_error (&error);

@@ -19,7 +19,47 @@ Llmsbx = get_introspection_module('Llmsbx')
 __all__ = []
 
 
-def _to_variant(value):
+def _invalid_argument(message):
+    return GLib.Error.new_literal(Llmsbx.error_quark(), message, int(Llmsbx.Error.INVALID_ARGUMENT))
+
+
+# PyGObject hands C a str (or a bytes path) up to its first NUL and a list
+# of strings up to its first None: run("print(1)\0print(2)") would run
+# print(1). So every text that goes to the library is checked here, and the
+# error says which argument (and which element) it was.
+def _check_text(value, what):
+    """Returns ``value``; refuses a str or bytes holding a NUL character with
+    GLib.Error (INVALID_ARGUMENT). Other types pass unchanged (PyGObject
+    refuses those that are not text)."""
+    if isinstance(value, str):
+        position = value.find('\0')
+    elif isinstance(value, (bytes, bytearray)):
+        position = bytes(value).find(b'\0')
+    else:
+        return value
+    if position >= 0:
+        raise _invalid_argument('%s holds a NUL character at offset %d; text passed to the sandbox '
+                                'cannot contain NUL' % (what, position))
+    return value
+
+
+def _check_strv(values, what):
+    """Returns ``values`` as a list of str, or None; refuses a single string,
+    elements that are not str (None would end the list early) and NULs."""
+    if values is None:
+        return None
+    # A str is a sequence too: "numpy" would become five one-letter libraries.
+    if isinstance(values, (str, bytes)):
+        raise TypeError('%s must be a list of strings, not a string' % what)
+    items = list(values)
+    for index, item in enumerate(items):
+        if not isinstance(item, str):
+            raise TypeError('%s[%d] must be a string, not %s' % (what, index, type(item).__name__))
+        _check_text(item, '%s[%d]' % (what, index))
+    return items
+
+
+def _to_variant(value, what='runtime config value'):
     """Converts a Python value to a GLib.Variant: str→s, bool→b, int→x,
     float→d, bytes→ay, list/tuple of str→as, other lists→av, dict→a{sv}."""
     if isinstance(value, GLib.Variant):
@@ -31,31 +71,35 @@ def _to_variant(value):
     if isinstance(value, float):
         return GLib.Variant('d', value)
     if isinstance(value, str):
-        return GLib.Variant('s', value)
+        return GLib.Variant('s', _check_text(value, what))
     if isinstance(value, (bytes, bytearray)):
         return GLib.Variant('ay', bytes(value))
     if isinstance(value, dict):
-        return _to_vardict(value)
+        return _to_vardict(value, what)
     if isinstance(value, (list, tuple)):
         if all(isinstance(item, str) for item in value):
-            return GLib.Variant('as', list(value))
-        return GLib.Variant('av', [_to_variant(item) for item in value])
+            return GLib.Variant('as', _check_strv(value, what))
+        return GLib.Variant('av', [_to_variant(item, '%s[%d]' % (what, index))
+                                   for index, item in enumerate(value)])
     raise TypeError('cannot convert %r (%s) to a runtime config value'
                     % (value, type(value).__name__))
 
 
-def _to_vardict(mapping):
+def _to_vardict(mapping, what='runtime_configs'):
     for key in mapping:
         if not isinstance(key, str):
             raise TypeError('runtime config keys must be strings, not %r' % (key,))
-    return GLib.Variant('a{sv}', {key: _to_variant(value) for key, value in mapping.items()})
+        _check_text(key, '%s key %r' % (what, key))
+    return GLib.Variant('a{sv}', {key: _to_variant(value, '%s[%r]' % (what, key))
+                                  for key, value in mapping.items()})
 
 
 def _check_libraries(libraries):
-    # A str is a sequence too: "numpy" would become five one-letter libraries.
-    if isinstance(libraries, str):
-        raise TypeError('libraries must be a list of names, not a string')
-    return libraries
+    return _check_strv(libraries, 'libraries')
+
+
+def _check_path(path, what):
+    return _check_text(os.fspath(path), what)
 
 
 class _LiveOutput:
@@ -132,10 +176,21 @@ class SandboxSession(Llmsbx.SandboxSession):
         configs = kwargs.get('runtime_configs')
         if configs is not None:
             kwargs['runtime_configs'] = _to_vardict(configs)
+        for name, value in kwargs.items():
+            _check_text(value, name)
         super().__init__(**kwargs)
+        # GInitable: an invalid limit (negative, NaN, infinite timeouts)
+        # raises GLib.Error (INVALID_ARGUMENT) here, not at open().
+        self.init(None)
+
+    def set_property(self, name, value):
+        super().set_property(name, _check_text(value, name))
 
     def set_runtime_configs(self, configs):
         super().set_runtime_configs(_to_vardict(configs))
+
+    def set_runtime_configs_json(self, json):
+        return super().set_runtime_configs_json(_check_text(json, 'json'))
 
     def __enter__(self):
         try:
@@ -174,18 +229,28 @@ class SandboxSession(Llmsbx.SandboxSession):
         A timeout raises GLib.Error (Llmsbx.Error.TIMEOUT) whose
         ``timeout_duration`` is the limit in seconds that ran out."""
         limit = timeout or self.props.execution_timeout or self.props.default_timeout
+        code = _check_text(code, 'code')
+        libraries = _check_libraries(libraries)
         with _timeout_duration(limit), _LiveOutput(self, on_stdout, on_stderr):
-            return super().run(code, _check_libraries(libraries), timeout, cancellable)
+            return super().run(code, libraries, timeout, cancellable)
+
+    def run_async(self, code, libraries, timeout, cancellable, callback, *user_data):
+        return super().run_async(_check_text(code, 'code'), _check_libraries(libraries), timeout,
+                                 cancellable, callback, *user_data)
 
     def execute_command(self, command, workdir=None, on_stdout=None, on_stderr=None,
                         cancellable=None):
         """Runs ``command`` with a shell inside the sandbox."""
+        command = _check_text(command, 'command')
+        workdir = _check_text(workdir, 'workdir')
         with _timeout_duration(self.props.default_timeout), _LiveOutput(self, on_stdout, on_stderr):
             return super().execute_command(command, workdir, cancellable)
 
     def execute_argv(self, argv, workdir=None, on_stdout=None, on_stderr=None,
                      cancellable=None):
         """Runs ``argv`` as is inside the sandbox, no shell involved."""
+        argv = _check_strv(argv, 'argv')
+        workdir = _check_text(workdir, 'workdir')
         with _timeout_duration(self.props.default_timeout), _LiveOutput(self, on_stdout, on_stderr):
             return super().execute_argv(argv, workdir, cancellable)
 
@@ -195,13 +260,13 @@ class SandboxSession(Llmsbx.SandboxSession):
     def is_safe(self, code):
         """Returns ``(is_safe, violations)``: whether the session's security
         policy lets ``code`` run, and every SecurityPattern that matched."""
-        return super().is_safe(code)
+        return super().is_safe(_check_text(code, 'code'))
 
     def copy_to_runtime(self, src, dest, cancellable=None):
-        return super().copy_to_runtime(os.fspath(src), os.fspath(dest), cancellable)
+        return super().copy_to_runtime(_check_path(src, 'src'), _check_path(dest, 'dest'), cancellable)
 
     def copy_from_runtime(self, src, dest, cancellable=None):
-        return super().copy_from_runtime(os.fspath(src), os.fspath(dest), cancellable)
+        return super().copy_from_runtime(_check_path(src, 'src'), _check_path(dest, 'dest'), cancellable)
 
 
 SandboxSession = override(SandboxSession)
@@ -255,7 +320,8 @@ class SecurityPattern(Llmsbx.SecurityPattern):
     """
 
     def __init__(self, pattern=None, description='', severity=_SAFE, **kwargs):
-        super().__init__(pattern=pattern, description=description, severity=severity, **kwargs)
+        super().__init__(pattern=_check_text(pattern, 'pattern'),
+                         description=_check_text(description, 'description'), severity=severity, **kwargs)
         self.init(None)
 
     pattern = property(Llmsbx.SecurityPattern.get_pattern)
@@ -276,7 +342,8 @@ class RestrictedModule(Llmsbx.RestrictedModule):
     """A module that code must not import (and install() must not install)."""
 
     def __init__(self, name=None, description='', severity=_SAFE, **kwargs):
-        super().__init__(name=name, description=description, severity=severity, **kwargs)
+        super().__init__(name=_check_text(name, 'name'), description=_check_text(description, 'description'),
+                         severity=severity, **kwargs)
 
     name = property(Llmsbx.RestrictedModule.get_name)
     description = property(Llmsbx.RestrictedModule.get_description)
@@ -317,7 +384,7 @@ class SecurityPolicy(Llmsbx.SecurityPolicy):
 
     @classmethod
     def from_json(cls, text):
-        return Llmsbx.SecurityPolicy.new_from_json(text)
+        return Llmsbx.SecurityPolicy.new_from_json(_check_text(text, 'text'))
 
 
 SecurityPolicy = override(SecurityPolicy)
@@ -362,7 +429,8 @@ __all__.append('SecurityPreset')
 
 def get_security_preset(preset_name, language='python', backend='docker'):
     """Returns a SecurityPreset: ``get_security_preset("strict", "python", "docker")``."""
-    return Llmsbx.get_security_preset(preset_name, language, backend)
+    return Llmsbx.get_security_preset(_check_text(preset_name, 'preset_name'), _check_text(language, 'language'),
+                                      _check_text(backend, 'backend'))
 
 
 __all__.append('get_security_preset')

@@ -1,18 +1,19 @@
-/* backend-test.h: what every backend integration test shares.
- *
- * One suite runs against each backend: meson registers every test program
- * once per backend with LLMSBX_TEST_BACKEND set (suites "docker", "podman").
- * Checks of what exists in the engine go through the engine's own CLI, so they
- * do not depend on the library under test. */
-#pragma once
+/* backend-test.c: what every backend integration test shares. */
+#include "backend-test.h"
 
-#include <llmsbx.h>
 #include <pwd.h>
 #include <string.h>
 #include <unistd.h>
 
-/* The backend under test: "docker" unless LLMSBX_TEST_BACKEND says otherwise. */
-static inline const char *
+#include "llmsbx-fake-backend.h"
+
+/* The images the language handlers name, which the fake backend then has. */
+static const char * const fake_images[] = {
+  "llmsbx/python:bookworm", "llmsbx/javascript:bookworm", "llmsbx/java:bookworm", "llmsbx/cpp:bookworm",
+  "llmsbx/go:bookworm", "llmsbx/ruby:bookworm", "llmsbx/r:bookworm",
+};
+
+const char *
 backend_test_name (void)
 {
   const char *name = g_getenv ("LLMSBX_TEST_BACKEND");
@@ -20,19 +21,33 @@ backend_test_name (void)
   return name != NULL && *name != '\0' ? name : "docker";
 }
 
-/* The engine's command-line client, named like the backend. */
-static inline const char *
+gboolean
+backend_test_is_fake (void)
+{
+  return g_str_equal (backend_test_name (), "fake");
+}
+
+void
+backend_test_prepare (void)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!backend_test_is_fake ())
+    return;
+  llmsbx_fake_backend_register (llmsbx_registry_get_default (), "fake", LLMSBX_RANK_NONE, &error);
+  g_assert_no_error (error);
+  for (gsize i = 0; i < G_N_ELEMENTS (fake_images); i++)
+    llmsbx_fake_backend_add_image (fake_images[i]);
+}
+
+const char *
 backend_test_cli (void)
 {
+  g_assert_false (backend_test_is_fake ());
   return backend_test_name ();
 }
 
-/* A launcher for the engine's CLI. GLib's test isolation points HOME and
- * the XDG directories at /dev/null, where podman then fails to read its
- * configuration (storage.conf, registries.conf.d), so the CLI gets the
- * user's real ones; and it talks to the engine the tests use, whatever
- * CONTAINER_HOST a test points the backend at. */
-static inline GSubprocessLauncher *
+GSubprocessLauncher *
 backend_test_cli_launcher (GSubprocessFlags flags)
 {
   GSubprocessLauncher *launcher = g_subprocess_launcher_new (flags);
@@ -48,8 +63,7 @@ backend_test_cli_launcher (GSubprocessFlags flags)
   return launcher;
 }
 
-/* A session on the backend under test; more properties as for g_object_new(). */
-static inline LlmsbxSandboxSession *
+LlmsbxSandboxSession *
 backend_test_session_new (const char *lang,
                           const char *first_property,
                           ...)
@@ -67,16 +81,38 @@ backend_test_session_new (const char *lang,
   return session;
 }
 
-/* Container ids matching a `ps --filter`, one per line, "" for none. */
-static inline char *
+/* What `ps --filter` would answer, from the fake backend's own store. */
+static char *
+fake_ps (const char *filter)
+{
+  g_autoptr(LlmsbxBackend) backend = llmsbx_fake_backend_new ();
+  g_autoptr(GPtrArray) found = NULL;
+  g_autoptr(GString) ids = g_string_new (NULL);
+  g_autoptr(GError) error = NULL;
+
+  if (g_str_has_prefix (filter, "id="))
+    return g_strdup (llmsbx_fake_backend_has_sandbox (filter + 3) ? filter + 3 : "");
+  g_assert_true (g_str_has_prefix (filter, "label="));
+  found = llmsbx_backend_list_sandboxes (backend, (const char *[]) { filter + 6, NULL }, NULL, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < found->len; i++)
+    g_string_append_printf (ids, "%s%s", i ? "\n" : "",
+                            ((LlmsbxSandboxInfo *) g_ptr_array_index (found, i))->id);
+  return g_strdup (ids->str);
+}
+
+char *
 backend_test_ps (const char *filter)
 {
-  g_autoptr(GSubprocessLauncher) launcher =
-    backend_test_cli_launcher (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
   g_autoptr(GSubprocess) process = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *out = NULL;
 
+  if (backend_test_is_fake ())
+    return fake_ps (filter);
+
+  launcher = backend_test_cli_launcher (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
   process = g_subprocess_launcher_spawn (launcher, &error,
                                          backend_test_cli (), "ps", "-aq", "--no-trunc", "--filter", filter, NULL);
   g_assert_no_error (error);
@@ -86,7 +122,7 @@ backend_test_ps (const char *filter)
   return g_strstrip (g_steal_pointer (&out));
 }
 
-static inline void
+void
 backend_test_assert_container_gone (const char *id)
 {
   g_autofree char *filter = g_strdup_printf ("id=%s", id);

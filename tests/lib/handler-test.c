@@ -1,24 +1,7 @@
-/* handler-test.h: what the language handler tests share. Handlers come from
- * the built libllmsbx-languages.so (LANGUAGES_PLUGIN), loaded into a registry
- * of their own and used through the LlmsbxLanguageHandler interface, as the
- * session and the security scanner use them. */
-#pragma once
+/* handler-test.c: what the language handler tests share. */
+#include "handler-test.h"
 
-#include <llmsbx.h>
-#include <string.h>
-
-typedef struct {
-  const char *module;
-  const char *code;
-} ImportCase;
-
-typedef struct {
-  const char *code;
-  const char *kept;     /* must survive */
-  const char *removed;  /* must be gone */
-} StripCase;
-
-static inline LlmsbxLanguageHandler *
+LlmsbxLanguageHandler *
 handler_test_load (const char *name)
 {
   g_autoptr(LlmsbxRegistry) registry = llmsbx_registry_new ();
@@ -33,9 +16,7 @@ handler_test_load (const char *name)
   return handler;
 }
 
-/* Expands @template_ like the session does, with a workdir holding a space,
- * and joins the words with '|'. */
-static inline char *
+char *
 handler_test_expand (const char *template_,
                      const char *file,
                      const char *library)
@@ -47,9 +28,7 @@ handler_test_expand (const char *template_,
   return g_strjoinv ("|", argv);
 }
 
-/* The handler's templates for a context, each expanded and joined with '|',
- * one per line. */
-static inline char *
+char *
 handler_test_commands (char      **templates,
                        const char *file,
                        const char *library)
@@ -66,7 +45,7 @@ handler_test_commands (char      **templates,
   return g_string_free (out, FALSE);
 }
 
-static inline void
+void
 handler_test_assert_description (LlmsbxLanguageHandler *handler,
                                  const char            *name,
                                  const char            *extension,
@@ -81,10 +60,7 @@ handler_test_assert_description (LlmsbxLanguageHandler *handler,
   g_assert_cmpstr (got_image, ==, image);
 }
 
-/* Whether the import pattern for @module matches @code, checking that PCRE
- * answers (a match limit reached would be an error, and a way around the
- * scanner). */
-static inline gboolean
+gboolean
 handler_test_matches (LlmsbxLanguageHandler *handler,
                       const char            *module,
                       const char            *code)
@@ -102,8 +78,7 @@ handler_test_matches (LlmsbxLanguageHandler *handler,
   return matched;
 }
 
-/* What the security scanner does: strip the comments, then match. */
-static inline gboolean
+gboolean
 handler_test_scans (LlmsbxLanguageHandler *handler,
                     const char            *module,
                     const char            *code)
@@ -113,7 +88,7 @@ handler_test_scans (LlmsbxLanguageHandler *handler,
   return handler_test_matches (handler, module, stripped);
 }
 
-static inline void
+void
 handler_test_assert_imports (LlmsbxLanguageHandler *handler,
                              const ImportCase      *imports,
                              gsize                  n_imports,
@@ -132,7 +107,7 @@ handler_test_assert_imports (LlmsbxLanguageHandler *handler,
     }
 }
 
-static inline void
+void
 handler_test_assert_strips (LlmsbxLanguageHandler *handler,
                             const StripCase       *cases,
                             gsize                  n_cases)
@@ -148,10 +123,7 @@ handler_test_assert_strips (LlmsbxLanguageHandler *handler,
     }
 }
 
-/* Code built to make a careless pattern backtrack: @unit repeated to 256 KiB.
- * The pattern must still give an answer (handler_test_matches() fails on a
- * PCRE error such as the match limit), and the answer must be @expected. */
-static inline void
+void
 handler_test_assert_hostile (LlmsbxLanguageHandler *handler,
                              const char            *module,
                              const char            *unit,

@@ -1,20 +1,9 @@
-/* isolated-test.h: backend tests whose bodies run in subprocesses.
- *
- * Everything a body creates carries this run's label (sessions through their
- * runtime configs, images through a LABEL line), so the parent removes what a
- * failed body left behind: containers with their anonymous volumes, then
- * images. Removal goes through the engine's own CLI, like the checks of
- * backend-test.h. */
-#pragma once
+/* isolated-test.c: backend tests whose bodies run in subprocesses. */
+#include "isolated-test.h"
 
-#include <json-glib/json-glib.h>
+#include "llmsbx-fake-backend.h"
 
-#include "backend-test.h"
-
-#define TEST_RUN_LABEL "io.llmsbx.test-run"
-
-/* One value per test program run, shared with its subprocesses. */
-static inline const char *
+const char *
 test_run_id (void)
 {
   const char *id = g_getenv ("LLMSBX_TEST_RUN");
@@ -29,16 +18,13 @@ test_run_id (void)
   return id;
 }
 
-/* The `--filter` argument that finds this run's objects. */
-static inline char *
+char *
 test_run_filter (void)
 {
   return g_strdup_printf ("label=" TEST_RUN_LABEL "=%s", test_run_id ());
 }
 
-/* Runs the engine's CLI with @args (NULL-terminated) and returns its standard
- * output; with @must_succeed, a failure fails the test. */
-static inline char *
+char *
 test_cli (gboolean     must_succeed,
           const char  *first_arg,
           ...)
@@ -68,8 +54,7 @@ test_cli (gboolean     must_succeed,
   return g_steal_pointer (&out);
 }
 
-/* The engine's inspect output for one object, as JSON. */
-static inline JsonObject *
+JsonObject *
 test_inspect (const char *type,
               const char *id)
 {
@@ -83,7 +68,7 @@ test_inspect (const char *type,
   return json_object_ref (json_array_get_object_element (json_node_get_array (root), 0));
 }
 
-static inline gboolean
+gboolean
 test_object_exists (const char *type,
                     const char *id)
 {
@@ -100,14 +85,25 @@ test_object_exists (const char *type,
   return g_subprocess_get_successful (process);
 }
 
-static inline void
+void
 test_reap (void)
 {
   g_autofree char *filter = test_run_filter ();
-  g_autofree char *containers = test_cli (TRUE, "ps", "-aq", "--no-trunc", "--filter", filter, NULL);
+  g_autofree char *containers = NULL;
   g_autofree char *images = NULL;
   g_auto(GStrv) ids = NULL;
 
+  if (backend_test_is_fake ())
+    {
+      g_autofree char *label = g_strdup_printf (TEST_RUN_LABEL "=%s", test_run_id ());
+      guint found = llmsbx_fake_backend_reap (label);
+
+      if (found > 0)
+        g_test_message ("removed %u leftover fake processes and sandboxes", found);
+      return;
+    }
+
+  containers = test_cli (TRUE, "ps", "-aq", "--no-trunc", "--filter", filter, NULL);
   ids = g_strsplit (g_strstrip (containers), "\n", -1);
   for (guint i = 0; ids[i] != NULL; i++)
     if (*ids[i] != '\0')
@@ -127,10 +123,7 @@ test_reap (void)
       }
 }
 
-/* TRUE in the test's subprocess, where the caller runs the body. In the
- * parent, runs the current test in a subprocess, then removes whatever
- * carries this run's label, whatever happened, and returns FALSE. */
-static inline gboolean
+gboolean
 test_in_subprocess (void)
 {
   if (g_test_subprocess ())
@@ -145,21 +138,14 @@ test_in_subprocess (void)
   return FALSE;
 }
 
-/* Runs the test body (a GTestFunc) in a subprocess, as test_in_subprocess(). */
-static inline void
+void
 test_isolated (gconstpointer body)
 {
   if (test_in_subprocess ())
     ((GTestFunc) body) ();
 }
 
-#define test_add_isolated(path, func) \
-  g_test_add_data_func ((path), (gconstpointer) (func), test_isolated)
-
-/* A new directory on the host, for bind mounts and build contexts. It lives
- * in the test's isolated home, which GLib removes when the program ends, so
- * a failed body leaves nothing on the host either. */
-static inline char *
+char *
 test_host_dir (const char *prefix)
 {
   g_autofree char *template = g_strdup_printf ("%s/%s-XXXXXX", g_get_home_dir (), prefix);
@@ -169,17 +155,14 @@ test_host_dir (const char *prefix)
   return g_steal_pointer (&template);
 }
 
-/* Runtime configs JSON: @members (a JSON object's members, maybe empty)
- * plus this run's label. */
-static inline char *
+char *
 test_configs (const char *members)
 {
   return g_strdup_printf ("{%s%s\"labels\": {\"" TEST_RUN_LABEL "\": \"%s\"}}",
                           members, *members ? ", " : "", test_run_id ());
 }
 
-/* A session of @lang with the runtime configs of test_configs(@members), open. */
-static inline LlmsbxSandboxSession *
+LlmsbxSandboxSession *
 test_open_session (const char *members,
                    const char *first_property,
                    ...)
@@ -202,8 +185,7 @@ test_open_session (const char *members,
   return g_steal_pointer (&session);
 }
 
-/* Closes @session and checks that its container is gone. */
-static inline void
+void
 test_close (LlmsbxSandboxSession *session)
 {
   g_autofree char *id = g_strdup (llmsbx_sandbox_session_get_container_id (session));
@@ -215,8 +197,7 @@ test_close (LlmsbxSandboxSession *session)
   backend_test_assert_container_gone (id);
 }
 
-/* Runs a shell command in the sandbox; it must succeed. Returns its stdout. */
-static inline char *
+char *
 test_sh (LlmsbxSandboxSession *session,
          const char           *command)
 {
@@ -231,8 +212,7 @@ test_sh (LlmsbxSandboxSession *session,
   return g_strdup (llmsbx_execution_result_get_stdout (result));
 }
 
-/* Runs code in the sandbox; it must exit with 0. Returns its stdout. */
-static inline char *
+char *
 test_run (LlmsbxSandboxSession *session,
           const char           *code)
 {
@@ -247,10 +227,7 @@ test_run (LlmsbxSandboxSession *session,
   return g_strdup (llmsbx_execution_result_get_stdout (result));
 }
 
-/* Makes a pure-Python wheel of one module @name (holding `VALUE = '@value'`)
- * in the sandbox with zipfile, as pip expects it, offline. Returns its path
- * in the sandbox, under @dir. Arguments are plain words. */
-static inline char *
+char *
 test_make_wheel (LlmsbxSandboxSession *session,
                  const char           *dir,
                  const char           *name,

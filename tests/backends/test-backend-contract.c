@@ -1,0 +1,795 @@
+/* test-backend-contract.c: the LlmsbxBackend contract, the same on every
+ * backend: probing, images, creating, listing and removing sandboxes, exec
+ * (output, live output, deadlines, cancellation, exit status, floods,
+ * concurrency), archives and the errors of each. meson runs it once per
+ * backend (suites "docker" and "podman", and "unit" for the fake backend of
+ * tests/lib, which needs no daemon), so a new backend inherits it on day one.
+ *
+ * What an engine does its own way (request counts, inspect output, its CLI's
+ * environment, runtime configs) is in tests/docker and tests/podman. Each
+ * body runs in a subprocess, after which the parent removes what carries this
+ * run's label (isolated-test.h). */
+#include <archive.h>
+#include <archive_entry.h>
+#include <string.h>
+
+#include "isolated-test.h"
+
+#define IMAGE "llmsbx/python:bookworm"
+
+/* ---------------------------------------------------------------------------
+ * Helpers
+ * ------------------------------------------------------------------------ */
+
+static LlmsbxBackend *
+new_backend (void)
+{
+  g_autoptr(GError) error = NULL;
+  LlmsbxBackend *backend = llmsbx_registry_create_backend (llmsbx_registry_get_default (),
+                                                           backend_test_name (), &error);
+
+  g_assert_no_error (error);
+  g_assert_true (LLMSBX_IS_BACKEND (backend));
+  g_assert_cmpstr (llmsbx_backend_get_name (backend), ==, backend_test_name ());
+  return backend;
+}
+
+/* A spec with this run's label and @extra_label (`key=value`), if any. */
+static LlmsbxContainerSpec *
+new_spec (const char *extra_label)
+{
+  LlmsbxContainerSpec *spec = llmsbx_container_spec_new ();
+  const char *command[] = { "sleep", "infinity", NULL };
+  const char *env[] = { "PYTHONUNBUFFERED=1", NULL };
+
+  spec->image = g_strdup (IMAGE);
+  spec->command = g_strdupv ((char **) command);
+  spec->workdir = g_strdup ("/sandbox");
+  spec->env = g_strdupv ((char **) env);
+  spec->labels = g_new0 (char *, 4);
+  spec->labels[0] = g_strdup ("io.llmsbx.managed-by=libllmsbx");
+  spec->labels[1] = g_strdup_printf ("%s=%s", TEST_RUN_LABEL, test_run_id ());
+  spec->labels[2] = g_strdup (extra_label);
+  return spec;
+}
+
+static char *
+create_labelled_sandbox (LlmsbxBackend *backend,
+                         const char    *extra_label)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LlmsbxContainerSpec) spec = new_spec (extra_label);
+  char *id = llmsbx_backend_create_sandbox (backend, spec, NULL, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (id);
+  return id;
+}
+
+static char *
+create_sandbox (LlmsbxBackend *backend)
+{
+  return create_labelled_sandbox (backend, NULL);
+}
+
+static void
+remove_sandbox (LlmsbxBackend *backend,
+                const char    *id)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (llmsbx_backend_remove_sandbox (backend, id, NULL, &error));
+  g_assert_no_error (error);
+  backend_test_assert_container_gone (id);
+}
+
+static char *
+bytes_to_string (GBytes *bytes)
+{
+  gsize size;
+  const char *data = g_bytes_get_data (bytes, &size);
+
+  return g_strndup (data ? data : "", size);
+}
+
+/* Runs @argv; returns its stdout and sets @status. */
+static char *
+exec_argv (LlmsbxBackend      *backend,
+           const char         *id,
+           const char * const *argv,
+           int                *status)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LlmsbxExecRequest) request = llmsbx_exec_request_new (argv);
+  g_autoptr(LlmsbxOutputCollector) output = llmsbx_output_collector_new (0);
+  g_autoptr(GBytes) out = NULL;
+  g_autoptr(GBytes) err = NULL;
+  g_autofree char *err_text = NULL;
+
+  request->deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  g_assert_true (llmsbx_backend_exec (backend, id, request, output, status, NULL, &error));
+  g_assert_no_error (error);
+  out = llmsbx_output_collector_steal_bytes (output, LLMSBX_OUTPUT_STREAM_STDOUT);
+  err = llmsbx_output_collector_steal_bytes (output, LLMSBX_OUTPUT_STREAM_STDERR);
+  err_text = bytes_to_string (err);
+  if (*status != 0)
+    g_test_message ("%s exited %d: %s", argv[0], *status, err_text);
+  return bytes_to_string (out);
+}
+
+/* Runs @argv and returns its stdout; the exit status must be 0. */
+static char *
+exec_stdout (LlmsbxBackend      *backend,
+             const char         *id,
+             const char * const *argv)
+{
+  int status = -1;
+  char *out = exec_argv (backend, id, argv, &status);
+
+  g_assert_cmpint (status, ==, 0);
+  return out;
+}
+
+static GBytes *
+make_tar (void)
+{
+  struct archive *writer = archive_write_new ();
+  struct archive_entry *entry = archive_entry_new ();
+  static const guint8 binary[] = { 0, 1, 2, 0, 255, 0, '\n' };
+  size_t used = 0;
+  gsize capacity = 64 * 1024;
+  guint8 *buffer = g_malloc0 (capacity);
+  struct { const char *name; int type; const void *data; gsize size; } entries[] = {
+    { "hello.txt", AE_IFREG, "hello\n", 6 },
+    { "empty", AE_IFREG, "", 0 },
+    { "sub", AE_IFDIR, NULL, 0 },
+    { "sub/bin", AE_IFREG, binary, sizeof binary },
+  };
+
+  archive_write_set_format_pax_restricted (writer);
+  g_assert_cmpint (archive_write_open_memory (writer, buffer, capacity, &used), ==, ARCHIVE_OK);
+  for (gsize i = 0; i < G_N_ELEMENTS (entries); i++)
+    {
+      archive_entry_clear (entry);
+      archive_entry_set_pathname (entry, entries[i].name);
+      archive_entry_set_filetype (entry, entries[i].type);
+      archive_entry_set_perm (entry, entries[i].type == AE_IFDIR ? 0755 : 0644);
+      archive_entry_set_size (entry, entries[i].size);
+      g_assert_cmpint (archive_write_header (writer, entry), ==, ARCHIVE_OK);
+      if (entries[i].size > 0)
+        g_assert_cmpint (archive_write_data (writer, entries[i].data, entries[i].size), ==, entries[i].size);
+    }
+  g_assert_cmpint (archive_write_close (writer), ==, ARCHIVE_OK);
+  archive_entry_free (entry);
+  archive_write_free (writer);
+  return g_bytes_new_take (buffer, used);
+}
+
+/* Name → contents of every entry of a tar (directories map to ""). A
+ * directory's name may end in '/' or not (Docker's do, libarchive's do not):
+ * the contract is the names, so the slash is dropped. */
+static GHashTable *
+read_tar (GBytes *tar)
+{
+  GHashTable *files = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_bytes_unref);
+  struct archive *reader = archive_read_new ();
+  struct archive_entry *entry;
+  gsize size;
+  gconstpointer data = g_bytes_get_data (tar, &size);
+
+  archive_read_support_format_tar (reader);
+  g_assert_cmpint (archive_read_open_memory (reader, data, size), ==, ARCHIVE_OK);
+  while (archive_read_next_header (reader, &entry) == ARCHIVE_OK)
+    {
+      g_autoptr(GByteArray) contents = g_byte_array_new ();
+      g_autofree char *name = g_strdup (archive_entry_pathname (entry));
+      char chunk[4096];
+      la_ssize_t n;
+
+      while ((n = archive_read_data (reader, chunk, sizeof chunk)) > 0)
+        g_byte_array_append (contents, (const guint8 *) chunk, n);
+      if (g_str_has_suffix (name, "/"))
+        name[strlen (name) - 1] = '\0';
+      g_hash_table_insert (files, g_steal_pointer (&name), g_byte_array_free_to_bytes (g_steal_pointer (&contents)));
+    }
+  archive_read_free (reader);
+  return files;
+}
+
+static gsize
+peak_rss_kib (void)
+{
+  g_autofree char *status = NULL;
+  const char *line;
+
+  g_assert_true (g_file_get_contents ("/proc/self/status", &status, NULL, NULL));
+  line = strstr (status, "VmHWM:");
+  g_assert_nonnull (line);
+  return (gsize) g_ascii_strtoull (line + strlen ("VmHWM:"), NULL, 10);
+}
+
+/* ---------------------------------------------------------------------------
+ * Probing and images
+ * ------------------------------------------------------------------------ */
+
+static void
+test_probe (void)
+{
+  g_autoptr(LlmsbxBackend) backend = new_backend ();
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (llmsbx_backend_probe (backend, NULL, &error));
+  g_assert_no_error (error);
+  /* A probe leaves the backend as it was: it still connects and works. */
+  g_assert_true (llmsbx_backend_connect (backend, NULL, &error));
+  g_assert_no_error (error);
+}
+
+static void
+test_ensure_image (void)
+{
+  g_autoptr(LlmsbxBackend) backend = new_backend ();
+  g_autoptr(GError) error = NULL;
+  gboolean pulled = TRUE;
+
+  g_assert_true (llmsbx_backend_connect (backend, NULL, &error));
+  g_assert_no_error (error);
+
+  g_assert_true (llmsbx_backend_ensure_image (backend, IMAGE, &pulled, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_false (pulled);
+
+  /* Offline, the pull fails at once and says why. */
+  g_assert_false (llmsbx_backend_ensure_image (backend, "llmsbx/no-such-image:never", &pulled, NULL, &error));
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_IMAGE_NOT_FOUND);
+  g_assert_true (g_str_has_prefix (error->message,
+                                   "Image llmsbx/no-such-image:never is not present locally and could "
+                                   "not be pulled: "));
+  g_assert_cmpuint (strlen (error->message), >, strlen ("Image llmsbx/no-such-image:never is not present "
+                                                        "locally and could not be pulled: "));
+}
+
+/* ---------------------------------------------------------------------------
+ * Sandboxes
+ * ------------------------------------------------------------------------ */
+
+static LlmsbxSandboxInfo *
+find_sandbox (GPtrArray  *sandboxes,
+              const char *id)
+{
+  for (guint i = 0; i < sandboxes->len; i++)
+    if (g_str_equal (((LlmsbxSandboxInfo *) g_ptr_array_index (sandboxes, i))->id, id))
+      return g_ptr_array_index (sandboxes, i);
+  return NULL;
+}
+
+static GPtrArray *
+list_sandboxes (LlmsbxBackend      *backend,
+                const char * const *selector)
+{
+  g_autoptr(GError) error = NULL;
+  GPtrArray *sandboxes = llmsbx_backend_list_sandboxes (backend, selector, NULL, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (sandboxes);
+  return sandboxes;
+}
+
+static void
+test_create_and_remove (void)
+{
+  g_autoptr(LlmsbxBackend) backend = new_backend ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = create_sandbox (backend);
+  g_autofree char *run_label = g_strdup_printf ("%s=%s", TEST_RUN_LABEL, test_run_id ());
+  g_autofree char *short_id = g_strndup (id, 12);
+  g_autofree char *attached = NULL;
+  g_autoptr(GPtrArray) found = NULL;
+  LlmsbxSandboxInfo *info;
+
+  g_assert_cmpuint (strlen (id), >=, 12);
+
+  /* It carries its labels, by which leftovers are found. */
+  found = list_sandboxes (backend, (const char *[]) { run_label, NULL });
+  g_assert_cmpuint (found->len, ==, 1);
+  info = find_sandbox (found, id);
+  g_assert_nonnull (info);
+  g_assert_cmpstr (llmsbx_sandbox_info_get_label (info, "io.llmsbx.managed-by"), ==, "libllmsbx");
+  g_assert_cmpstr (llmsbx_sandbox_info_get_label (info, TEST_RUN_LABEL), ==, test_run_id ());
+
+  /* Attaching by a short id answers the full one. */
+  attached = llmsbx_backend_attach_sandbox (backend, short_id, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (attached, ==, id);
+  g_free (exec_stdout (backend, id, (const char *[]) { "true", NULL }));
+
+  remove_sandbox (backend, id);
+  g_clear_pointer (&found, g_ptr_array_unref);
+  found = list_sandboxes (backend, (const char *[]) { run_label, NULL });
+  g_assert_cmpuint (found->len, ==, 0);
+
+  /* Gone is gone: removing again succeeds, attaching fails clearly. */
+  remove_sandbox (backend, id);
+  g_clear_pointer (&attached, g_free);
+  attached = llmsbx_backend_attach_sandbox (backend, id, NULL, &error);
+  g_assert_null (attached);
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED);
+  g_assert_true (g_str_has_prefix (error->message, "Container "));
+  g_assert_true (g_str_has_suffix (error->message, " not found"));
+}
+
+/* Every entry of a selector must match, key=value or key alone. */
+static void
+test_list_sandboxes (void)
+{
+  g_autoptr(LlmsbxBackend) backend = new_backend ();
+  g_autofree char *run_label = g_strdup_printf ("%s=%s", TEST_RUN_LABEL, test_run_id ());
+  g_autofree char *pool_a = create_labelled_sandbox (backend, "io.llmsbx.test-pool=a");
+  g_autofree char *pool_b = create_labelled_sandbox (backend, "io.llmsbx.test-pool=b");
+  g_autofree char *plain = create_sandbox (backend);
+  g_autoptr(GPtrArray) all = list_sandboxes (backend, (const char *[]) { run_label, NULL });
+  g_autoptr(GPtrArray) in_pool = list_sandboxes (backend, (const char *[]) { run_label, "io.llmsbx.test-pool", NULL });
+  g_autoptr(GPtrArray) pool_b_only = list_sandboxes (backend, (const char *[]) { run_label, "io.llmsbx.test-pool=b", NULL });
+  g_autoptr(GPtrArray) none = list_sandboxes (backend, (const char *[]) { run_label, "io.llmsbx.test-pool=c", NULL });
+  g_autoptr(GPtrArray) everything = list_sandboxes (backend, NULL);
+
+  g_assert_cmpuint (all->len, ==, 3);
+  g_assert_cmpuint (in_pool->len, ==, 2);
+  g_assert_nonnull (find_sandbox (in_pool, pool_a));
+  g_assert_nonnull (find_sandbox (in_pool, pool_b));
+  g_assert_cmpuint (pool_b_only->len, ==, 1);
+  g_assert_cmpstr (llmsbx_sandbox_info_get_label (g_ptr_array_index (pool_b_only, 0), "io.llmsbx.test-pool"), ==, "b");
+  g_assert_cmpuint (none->len, ==, 0);
+  /* No selector: every sandbox, this run's among them. */
+  g_assert_nonnull (find_sandbox (everything, plain));
+
+  remove_sandbox (backend, pool_a);
+  remove_sandbox (backend, pool_b);
+  remove_sandbox (backend, plain);
+}
+
+/* ---------------------------------------------------------------------------
+ * Exec
+ * ------------------------------------------------------------------------ */
+
+static void
+test_exec_output (void)
+{
+  g_autoptr(LlmsbxBackend) backend = new_backend ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = create_sandbox (backend);
+  const char *argv[] = { "sh", "-c", "echo out1; echo err1 >&2; printf abc; exit 7", NULL };
+  g_autoptr(LlmsbxExecRequest) request = llmsbx_exec_request_new (argv);
+  g_autoptr(LlmsbxOutputCollector) output = llmsbx_output_collector_new (0);
+  g_autoptr(GBytes) out = NULL;
+  g_autoptr(GBytes) err = NULL;
+  g_autofree char *out_text = NULL;
+  g_autofree char *err_text = NULL;
+  int status = -1;
+
+  g_assert_true (llmsbx_backend_exec (backend, id, request, output, &status, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (status, ==, 7);
+  out = llmsbx_output_collector_steal_bytes (output, LLMSBX_OUTPUT_STREAM_STDOUT);
+  err = llmsbx_output_collector_steal_bytes (output, LLMSBX_OUTPUT_STREAM_STDERR);
+  out_text = bytes_to_string (out);
+  err_text = bytes_to_string (err);
+  g_assert_cmpstr (out_text, ==, "out1\nabc");
+  g_assert_cmpstr (err_text, ==, "err1\n");
+  g_assert_false (llmsbx_output_collector_get_truncated (output));
+
+  /* The request's environment reaches the command. */
+  g_clear_pointer (&request, llmsbx_exec_request_free);
+  request = llmsbx_exec_request_new ((const char *[]) { "sh", "-c", "echo \"$X\"; echo \"$PYTHONUNBUFFERED\"", NULL });
+  request->env = g_strdupv ((char *[]) { "X=a b;c", NULL });
+  status = -1;
+  g_assert_true (llmsbx_backend_exec (backend, id, request, output, &status, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (status, ==, 0);
+  g_clear_pointer (&out, g_bytes_unref);
+  out = llmsbx_output_collector_steal_bytes (output, LLMSBX_OUTPUT_STREAM_STDOUT);
+  g_clear_pointer (&out_text, g_free);
+  out_text = bytes_to_string (out);
+  g_assert_cmpstr (out_text, ==, "a b;c\n1\n");
+
+  /* A missing program never started: an error carrying the engine's
+   * message, not a result (the same on every backend). */
+  g_clear_pointer (&request, llmsbx_exec_request_free);
+  request = llmsbx_exec_request_new ((const char *[]) { "no-such-program", NULL });
+  g_assert_false (llmsbx_backend_exec (backend, id, request, output, &status, NULL, &error));
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_COMMAND_NOT_STARTED);
+  g_assert_nonnull (strstr (error->message, "no-such-program"));
+  g_clear_error (&error);
+  g_clear_pointer (&out, g_bytes_unref);
+  out = llmsbx_output_collector_steal_bytes (output, LLMSBX_OUTPUT_STREAM_STDOUT);
+
+  /* Binary output comes through byte for byte. */
+  g_clear_pointer (&request, llmsbx_exec_request_free);
+  request = llmsbx_exec_request_new ((const char *[]) { "printf", "\\000\\001\\377x", NULL });
+  g_assert_true (llmsbx_backend_exec (backend, id, request, output, &status, NULL, &error));
+  g_assert_no_error (error);
+  g_clear_pointer (&out, g_bytes_unref);
+  out = llmsbx_output_collector_steal_bytes (output, LLMSBX_OUTPUT_STREAM_STDOUT);
+  g_assert_cmpmem (g_bytes_get_data (out, NULL), g_bytes_get_size (out), "\0\1\377x", 4);
+
+  remove_sandbox (backend, id);
+}
+
+/* The request's working directory: a file it makes there is there. */
+static void
+test_exec_workdir (void)
+{
+  g_autoptr(LlmsbxBackend) backend = new_backend ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = create_sandbox (backend);
+  g_autoptr(LlmsbxExecRequest) request = llmsbx_exec_request_new ((const char *[]) { "sh", "-c", "echo here > made", NULL });
+  g_autoptr(GBytes) made = NULL;
+  g_autoptr(GHashTable) files = NULL;
+  GBytes *contents;
+  int status = -1;
+
+  request->workdir = g_strdup ("/tmp");
+  g_assert_true (llmsbx_backend_exec (backend, id, request, NULL, &status, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (status, ==, 0);
+  made = llmsbx_backend_get_archive (backend, id, "/tmp/made", NULL, &error);
+  g_assert_no_error (error);
+  files = read_tar (made);
+  contents = g_hash_table_lookup (files, "made");
+  g_assert_nonnull (contents);
+  g_assert_cmpmem (g_bytes_get_data (contents, NULL), g_bytes_get_size (contents), "here\n", 5);
+
+  /* Without one, the sandbox's own. */
+  g_free (exec_stdout (backend, id, (const char *[]) { "sh", "-c", "echo there > made-too", NULL }));
+  g_clear_pointer (&made, g_bytes_unref);
+  made = llmsbx_backend_get_archive (backend, id, "/sandbox/made-too", NULL, &error);
+  g_assert_no_error (error);
+
+  remove_sandbox (backend, id);
+}
+
+typedef struct {
+  LlmsbxBackend *backend;
+  const char    *id;
+  GString       *seen;
+  gboolean       released;
+  GError        *error;
+} Live;
+
+/* The command waits for a file that this callback creates when the first
+ * line arrives: the exec can only finish if output is delivered live. */
+static void
+on_live_output (LlmsbxOutputStream  stream,
+                const guint8       *data,
+                gsize               length,
+                gpointer            user_data)
+{
+  Live *live = user_data;
+  g_autoptr(GBytes) tar = NULL;
+
+  g_string_append_len (live->seen, (const char *) data, length);
+  if (live->released || strstr (live->seen->str, "first\n") == NULL)
+    return;
+  live->released = TRUE;
+  tar = make_tar ();
+  llmsbx_backend_put_archive (live->backend, live->id, "/tmp", tar, NULL, &live->error);
+}
+
+static void
+test_exec_live_output (void)
+{
+  g_autoptr(LlmsbxBackend) backend = new_backend ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = create_sandbox (backend);
+  const char *argv[] = { "sh", "-c", "echo first; while [ ! -e /tmp/hello.txt ]; do sleep 0.05; done; echo second", NULL };
+  g_autoptr(LlmsbxExecRequest) request = llmsbx_exec_request_new (argv);
+  g_autoptr(LlmsbxOutputCollector) output = llmsbx_output_collector_new (0);
+  Live live = { backend, id, g_string_new (NULL), FALSE, NULL };
+  int status = -1;
+
+  llmsbx_output_collector_set_func (output, on_live_output, &live, NULL);
+  request->deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  g_assert_true (llmsbx_backend_exec (backend, id, request, output, &status, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_no_error (live.error);
+  g_assert_true (live.released);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_cmpstr (live.seen->str, ==, "first\nsecond\n");
+
+  g_string_free (live.seen, TRUE);
+  remove_sandbox (backend, id);
+}
+
+static void
+test_exec_deadline (void)
+{
+  g_autoptr(LlmsbxBackend) backend = new_backend ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = create_sandbox (backend);
+  const char *argv[] = { "sleep", "30", NULL };
+  g_autoptr(LlmsbxExecRequest) request = llmsbx_exec_request_new (argv);
+  int status = -1;
+
+  request->deadline = g_get_monotonic_time () + G_USEC_PER_SEC;
+  g_assert_false (llmsbx_backend_exec (backend, id, request, NULL, &status, NULL, &error));
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_TIMEOUT);
+
+  /* The backend stays usable after a timed-out exec. */
+  g_free (exec_stdout (backend, id, (const char *[]) { "true", NULL }));
+  remove_sandbox (backend, id);
+}
+
+static gpointer
+cancel_soon (gpointer cancellable)
+{
+  g_usleep (G_USEC_PER_SEC / 2);
+  g_cancellable_cancel (cancellable);
+  return NULL;
+}
+
+static void
+test_exec_cancel (void)
+{
+  g_autoptr(LlmsbxBackend) backend = new_backend ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autofree char *id = create_sandbox (backend);
+  const char *argv[] = { "sleep", "30", NULL };
+  g_autoptr(LlmsbxExecRequest) request = llmsbx_exec_request_new (argv);
+  GThread *thread;
+  int status = -1;
+
+  thread = g_thread_new ("cancel", cancel_soon, cancellable);
+  g_assert_false (llmsbx_backend_exec (backend, id, request, NULL, &status, cancellable, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_thread_join (thread);
+
+  /* An already cancelled call sends nothing. */
+  g_clear_error (&error);
+  {
+    guint before = llmsbx_backend_get_request_count (backend);
+    g_assert_false (llmsbx_backend_exec (backend, id, request, NULL, &status, cancellable, &error));
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+    g_assert_cmpuint (llmsbx_backend_get_request_count (backend), ==, before);
+  }
+
+  remove_sandbox (backend, id);
+}
+
+/* The status is the one the command exits with, also when its output ends
+ * before it does (Podman's exec inspect says 0 while it still runs). */
+static void
+test_exec_status (void)
+{
+  g_autoptr(LlmsbxBackend) backend = new_backend ();
+  g_autofree char *id = create_sandbox (backend);
+  int status = -1;
+  g_autofree char *out = exec_argv (backend, id,
+                                    (const char *[]) { "sh", "-c", "echo early; exec >/dev/null 2>&1; sleep 0.5; exit 3", NULL },
+                                    &status);
+
+  g_assert_cmpstr (out, ==, "early\n");
+  g_assert_cmpint (status, ==, 3);
+  remove_sandbox (backend, id);
+}
+
+static void
+test_output_flood (void)
+{
+  g_autoptr(LlmsbxBackend) backend = new_backend ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = create_sandbox (backend);
+  /* 50 MB on stdout, 1 MB on stderr. */
+  const char *argv[] = { "sh", "-c", "head -c 52428800 /dev/zero; head -c 1048576 /dev/zero >&2", NULL };
+  g_autoptr(LlmsbxExecRequest) request = llmsbx_exec_request_new (argv);
+  g_autoptr(LlmsbxOutputCollector) output = llmsbx_output_collector_new (1024 * 1024);
+  gsize rss_before = peak_rss_kib ();
+  int status = -1;
+
+  request->deadline = g_get_monotonic_time () + 120 * G_USEC_PER_SEC;
+  g_assert_true (llmsbx_backend_exec (backend, id, request, output, &status, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_cmpuint (llmsbx_output_collector_get_length (output, LLMSBX_OUTPUT_STREAM_STDOUT), ==, 1024 * 1024);
+  g_assert_cmpuint (llmsbx_output_collector_get_length (output, LLMSBX_OUTPUT_STREAM_STDERR), ==, 1024 * 1024);
+  g_assert_true (llmsbx_output_collector_get_truncated (output));
+  /* Two 1 MiB buffers and transfer buffers: nowhere near the 50 MB that went through. */
+  g_assert_cmpuint (peak_rss_kib () - rss_before, <, 16 * 1024);
+
+  remove_sandbox (backend, id);
+}
+
+/* Two threads run execs through one backend at the same time. */
+static gpointer
+exec_in_thread (gpointer data)
+{
+  LlmsbxBackend **args = data;
+  const char *id = (const char *) args[1];
+  g_autofree char *out = exec_stdout (args[0], id, (const char *[]) { "sh", "-c", "sleep 0.3; echo done", NULL });
+
+  return GINT_TO_POINTER (g_str_equal (out, "done\n"));
+}
+
+static void
+test_concurrent_execs (void)
+{
+  g_autoptr(LlmsbxBackend) backend = new_backend ();
+  g_autofree char *id = create_sandbox (backend);
+  gpointer args[2] = { backend, id };
+  GThread *threads[4];
+
+  for (guint i = 0; i < G_N_ELEMENTS (threads); i++)
+    threads[i] = g_thread_new ("exec", exec_in_thread, args);
+  for (guint i = 0; i < G_N_ELEMENTS (threads); i++)
+    g_assert_true (GPOINTER_TO_INT (g_thread_join (threads[i])));
+
+  remove_sandbox (backend, id);
+}
+
+/* ---------------------------------------------------------------------------
+ * Archives
+ * ------------------------------------------------------------------------ */
+
+static void
+test_archive_round_trip (void)
+{
+  g_autoptr(LlmsbxBackend) backend = new_backend ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = create_sandbox (backend);
+  g_autoptr(GBytes) tar = make_tar ();
+  g_autoptr(GBytes) file_tar = NULL;
+  g_autoptr(GBytes) dir_tar = NULL;
+  g_autoptr(GHashTable) files = NULL;
+  g_autoptr(GHashTable) dir = NULL;
+  g_autofree char *listing = NULL;
+  GBytes *contents;
+
+  g_assert_true (llmsbx_backend_put_archive (backend, id, "/sandbox", tar, NULL, &error));
+  g_assert_no_error (error);
+
+  listing = exec_stdout (backend, id, (const char *[]) { "sh", "-c", "cat hello.txt; wc -c < empty; od -An -tx1 sub/bin", NULL });
+  g_assert_cmpstr (listing, ==, "hello\n0\n 00 01 02 00 ff 00 0a\n");
+
+  file_tar = llmsbx_backend_get_archive (backend, id, "/sandbox/hello.txt", NULL, &error);
+  g_assert_no_error (error);
+  files = read_tar (file_tar);
+  contents = g_hash_table_lookup (files, "hello.txt");
+  g_assert_nonnull (contents);
+  g_assert_cmpmem (g_bytes_get_data (contents, NULL), g_bytes_get_size (contents), "hello\n", 6);
+
+  dir_tar = llmsbx_backend_get_archive (backend, id, "/sandbox/sub", NULL, &error);
+  g_assert_no_error (error);
+  dir = read_tar (dir_tar);
+  g_assert_true (g_hash_table_contains (dir, "sub"));
+  contents = g_hash_table_lookup (dir, "sub/bin");
+  g_assert_nonnull (contents);
+  g_assert_cmpmem (g_bytes_get_data (contents, NULL), g_bytes_get_size (contents), "\0\1\2\0\377\0\n", 7);
+
+  remove_sandbox (backend, id);
+}
+
+static void
+test_archive_missing (void)
+{
+  g_autoptr(LlmsbxBackend) backend = new_backend ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = create_sandbox (backend);
+  g_autoptr(GBytes) tar = make_tar ();
+  g_autoptr(GBytes) missing = NULL;
+
+  g_assert_false (llmsbx_backend_put_archive (backend, id, "/no/such/dir", tar, NULL, &error));
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_FILE_NOT_FOUND);
+  g_assert_cmpstr (error->message, ==, "Directory /no/such/dir does not exist in the sandbox");
+  g_clear_error (&error);
+
+  missing = llmsbx_backend_get_archive (backend, id, "/sandbox/no-such-file", NULL, &error);
+  g_assert_null (missing);
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_FILE_NOT_FOUND);
+  g_assert_nonnull (strstr (error->message, "/sandbox/no-such-file"));
+  g_clear_error (&error);
+
+  remove_sandbox (backend, id);
+
+  /* A missing container is not a missing file. */
+  g_assert_false (llmsbx_backend_put_archive (backend, id, "/sandbox", tar, NULL, &error));
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED);
+  g_assert_nonnull (strstr (error->message, "not found"));
+}
+
+/* A missing destination is reported missing, not created (as root), so the
+ * session creates it as the sandbox user. */
+static void
+test_put_archive_missing_directory (void)
+{
+  g_autoptr(LlmsbxBackend) backend = new_backend ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) tar = make_tar ();
+  g_autofree char *id = create_sandbox (backend);
+  g_autofree char *out = NULL;
+  int status = -1;
+
+  g_assert_false (llmsbx_backend_put_archive (backend, id, "/sandbox/no/such/dir", tar, NULL, &error));
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_FILE_NOT_FOUND);
+  g_assert_cmpstr (error->message, ==, "Directory /sandbox/no/such/dir does not exist in the sandbox");
+  g_clear_error (&error);
+  g_free (exec_argv (backend, id, (const char *[]) { "test", "-e", "/sandbox/no", NULL }, &status));
+  g_assert_cmpint (status, ==, 1);
+
+  g_assert_true (llmsbx_backend_put_archive (backend, id, "/sandbox", tar, NULL, &error));
+  g_assert_no_error (error);
+  out = exec_stdout (backend, id, (const char *[]) { "cat", "/sandbox/hello.txt", NULL });
+  g_assert_cmpstr (out, ==, "hello\n");
+  remove_sandbox (backend, id);
+}
+
+/* ---------------------------------------------------------------------------
+ * Errors
+ * ------------------------------------------------------------------------ */
+
+/* What a sandbox that does not exist (any more) answers. */
+static void
+test_missing_sandbox (void)
+{
+  g_autoptr(LlmsbxBackend) backend = new_backend ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) missing = NULL;
+  g_autoptr(LlmsbxExecRequest) request = llmsbx_exec_request_new ((const char *[]) { "true", NULL });
+  g_autoptr(LlmsbxOutputCollector) output = llmsbx_output_collector_new (0);
+  g_autofree char *name = g_strdup_printf ("llmsbx-no-such-container-%s", test_run_id ());
+  g_autofree char *attached = NULL;
+  g_autofree char *id = NULL;
+  int status;
+
+  attached = llmsbx_backend_attach_sandbox (backend, name, NULL, &error);
+  g_assert_null (attached);
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED);
+  g_assert_nonnull (strstr (error->message, name));
+  g_assert_nonnull (strstr (error->message, "not found"));
+  g_clear_error (&error);
+
+  id = create_sandbox (backend);
+  remove_sandbox (backend, id);
+
+  g_assert_false (llmsbx_backend_exec (backend, id, request, output, &status, NULL, &error));
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED);
+  g_assert_nonnull (strstr (error->message, "not found"));
+  g_clear_error (&error);
+  missing = llmsbx_backend_get_archive (backend, id, "/sandbox", NULL, &error);
+  g_assert_null (missing);
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED);
+  g_assert_nonnull (strstr (error->message, "not found"));
+  g_clear_error (&error);
+
+  /* Removing what is gone is done. */
+  g_assert_true (llmsbx_backend_remove_sandbox (backend, id, NULL, &error));
+  g_assert_no_error (error);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+
+  /* The label value, shared with the subprocesses through the environment. */
+  test_run_id ();
+  backend_test_prepare ();
+
+  test_add_isolated ("/backend/probe", test_probe);
+  test_add_isolated ("/backend/ensure-image", test_ensure_image);
+  test_add_isolated ("/backend/create-and-remove", test_create_and_remove);
+  test_add_isolated ("/backend/list-sandboxes", test_list_sandboxes);
+  test_add_isolated ("/backend/exec-output", test_exec_output);
+  test_add_isolated ("/backend/exec-workdir", test_exec_workdir);
+  test_add_isolated ("/backend/exec-live-output", test_exec_live_output);
+  test_add_isolated ("/backend/exec-deadline", test_exec_deadline);
+  test_add_isolated ("/backend/exec-cancel", test_exec_cancel);
+  test_add_isolated ("/backend/exec-status", test_exec_status);
+  test_add_isolated ("/backend/output-flood", test_output_flood);
+  test_add_isolated ("/backend/concurrent-execs", test_concurrent_execs);
+  test_add_isolated ("/backend/archive-round-trip", test_archive_round_trip);
+  test_add_isolated ("/backend/archive-missing", test_archive_missing);
+  test_add_isolated ("/backend/put-archive-missing-directory", test_put_archive_missing_directory);
+  test_add_isolated ("/backend/missing-sandbox", test_missing_sandbox);
+
+  return g_test_run ();
+}

@@ -1,0 +1,1 @@
+# kubeserver: the test Kubernetes API server (see ../README.md); kube-test-server.py runs it.
