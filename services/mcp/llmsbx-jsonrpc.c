@@ -1,70 +1,17 @@
 /* llmsbx-jsonrpc.c: JSON-RPC 2.0 messages on json-glib, read as hostile input.
  *
- * Whatever arrives is bounded before it is parsed: its size, its nesting
- * (json-glib's parser recurses once per level, so a megabyte of `[` would
- * overflow the stack) and NUL characters, which json-glib would keep inside
- * strings that C then reads shorter than they are. */
-#include <string.h>
+ * Whatever arrives is bounded before it is parsed: its size, and with the
+ * core's own check (llmsbx-nesting.c, compiled in), its nesting (json-glib's
+ * parser recurses once per level, so a megabyte of `[` would overflow the
+ * stack, also when hidden where json-glib's scanner reads strings and
+ * comments JSON does not have), a second value after the first, and escapes
+ * that make a NUL or invalid UTF-8 of a string. */
+#include <llmsbx.h>
 
 #include "llmsbx-jsonrpc.h"
+#include "llmsbx-nesting-private.h"
 
 G_DEFINE_QUARK (llmsbx-jsonrpc-error-quark, llmsbx_jsonrpc_error)
-
-/* One pass over the text, outside and inside strings. */
-static gboolean
-check_structure (const char  *data,
-                 gsize        length,
-                 GError     **error)
-{
-  gboolean in_string = FALSE;
-  guint depth = 0;
-
-  for (gsize i = 0; i < length; i++)
-    {
-      char c = data[i];
-
-      if (in_string)
-        {
-          if (c == '\\' && i + 1 < length)
-            {
-              if (data[i + 1] == 'u' && i + 5 < length && memcmp (data + i + 2, "0000", 4) == 0)
-                {
-                  g_set_error_literal (error, LLMSBX_JSONRPC_ERROR, LLMSBX_JSONRPC_ERROR_INVALID_REQUEST,
-                                       "Strings must not contain NUL characters (\\u0000)");
-                  return FALSE;
-                }
-              i++;
-            }
-          else if (c == '"')
-            in_string = FALSE;
-          continue;
-        }
-
-      switch (c)
-        {
-        case '"':
-          in_string = TRUE;
-          break;
-        case '[':
-        case '{':
-          if (++depth > LLMSBX_JSONRPC_MAX_DEPTH)
-            {
-              g_set_error (error, LLMSBX_JSONRPC_ERROR, LLMSBX_JSONRPC_ERROR_INVALID_REQUEST,
-                           "The message is nested deeper than %d levels", LLMSBX_JSONRPC_MAX_DEPTH);
-              return FALSE;
-            }
-          break;
-        case ']':
-        case '}':
-          if (depth > 0)
-            depth--;
-          break;
-        default:
-          break;
-        }
-    }
-  return TRUE;
-}
 
 /**
  * llmsbx_jsonrpc_parse:
@@ -75,7 +22,8 @@ check_structure (const char  *data,
  *
  * Returns: (transfer full): the JSON value, or %NULL with
  *   %LLMSBX_JSONRPC_ERROR_PARSE_ERROR (not JSON, not UTF-8) or
- *   %LLMSBX_JSONRPC_ERROR_INVALID_REQUEST (too large, too deep, NUL)
+ *   %LLMSBX_JSONRPC_ERROR_INVALID_REQUEST (too large, too deep, two values,
+ *   a NUL or invalid UTF-8 by escapes)
  */
 JsonNode *
 llmsbx_jsonrpc_parse (const char  *data,
@@ -100,8 +48,12 @@ llmsbx_jsonrpc_parse (const char  *data,
                            "The message is not valid UTF-8 text");
       return NULL;
     }
-  if (!check_structure (data, length, error))
-    return NULL;
+  if (!llmsbx_json_check (data, (gssize) length, "The message", &local_error))
+    {
+      g_set_error_literal (error, LLMSBX_JSONRPC_ERROR, LLMSBX_JSONRPC_ERROR_INVALID_REQUEST,
+                           local_error->message);
+      return NULL;
+    }
 
   parser = json_parser_new_immutable ();
   if (!json_parser_load_from_data (parser, data, (gssize) length, &local_error))

@@ -20,9 +20,6 @@ typedef enum {
   LLMSBX_JSONRPC_ERROR_REQUEST_CANCELLED = -32800,
 } LlmsbxJsonrpcErrorCode;
 
-/* Deeper nesting is refused before json-glib, whose parser recurses, sees it. */
-#define LLMSBX_JSONRPC_MAX_DEPTH 64
-
 typedef enum {
   LLMSBX_JSONRPC_REQUEST,
   LLMSBX_JSONRPC_NOTIFICATION,

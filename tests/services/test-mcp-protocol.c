@@ -54,6 +54,32 @@ test_parse_bounds (void)
   g_assert_error (error, LLMSBX_JSONRPC_ERROR, LLMSBX_JSONRPC_ERROR_INVALID_REQUEST);
   g_clear_error (&error);
 
+  /* Where json-glib's scanner reads other strings than JSON's: in single
+   * quotes and in comments a '"' hides nothing from it. */
+  for (const char *const *hide = (const char *const[]) { "'\"'", "/*\"*/", NULL }; *hide; hide++)
+    {
+      g_autoptr(GString) text = g_string_new ("[");
+
+      g_string_append_printf (text, "%s, ", *hide);
+      for (guint i = 0; i < 100000; i++)
+        g_string_append_c (text, '[');
+      for (guint i = 0; i < 100000; i++)
+        g_string_append_c (text, ']');
+      g_string_append_printf (text, ", %s]", *hide);
+      g_assert_null (llmsbx_jsonrpc_parse (text->str, text->len, G_MAXSIZE, &error));
+      g_assert_error (error, LLMSBX_JSONRPC_ERROR, LLMSBX_JSONRPC_ERROR_INVALID_REQUEST);
+      g_clear_error (&error);
+    }
+
+  /* What json-glib 1.6 would take quietly: a second value, an unpaired
+   * surrogate, a NUL escape. */
+  for (const char *const *text = (const char *const[]) { "{\"jsonrpc\": \"2.0\"} {}", "[\"\\ud800\"]", "[\"a\\0b\"]", NULL }; *text; text++)
+    {
+      g_assert_null (parse (*text, &error));
+      g_assert_error (error, LLMSBX_JSONRPC_ERROR, LLMSBX_JSONRPC_ERROR_INVALID_REQUEST);
+      g_clear_error (&error);
+    }
+
   g_assert_null (llmsbx_jsonrpc_parse ("{\"a\": \"\xff\"}", 9, MAX_MESSAGE, &error));
   g_assert_error (error, LLMSBX_JSONRPC_ERROR, LLMSBX_JSONRPC_ERROR_PARSE_ERROR);
   g_clear_error (&error);
