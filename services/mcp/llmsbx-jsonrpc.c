@@ -21,9 +21,9 @@ G_DEFINE_QUARK (llmsbx-jsonrpc-error-quark, llmsbx_jsonrpc_error)
  * @error: return location for a #GError in %LLMSBX_JSONRPC_ERROR
  *
  * Returns: (transfer full): the JSON value, or %NULL with
- *   %LLMSBX_JSONRPC_ERROR_PARSE_ERROR (not JSON, not UTF-8) or
- *   %LLMSBX_JSONRPC_ERROR_INVALID_REQUEST (too large, too deep, two values,
- *   a NUL or invalid UTF-8 by escapes)
+ *   %LLMSBX_JSONRPC_ERROR_INVALID_REQUEST (too large) or
+ *   %LLMSBX_JSONRPC_ERROR_PARSE_ERROR (not JSON, not UTF-8, too deep, two
+ *   values, a NUL or invalid UTF-8 by escapes)
  */
 JsonNode *
 llmsbx_jsonrpc_parse (const char  *data,
@@ -50,7 +50,8 @@ llmsbx_jsonrpc_parse (const char  *data,
     }
   if (!llmsbx_json_check (data, (gssize) length, "The message", &local_error))
     {
-      g_set_error_literal (error, LLMSBX_JSONRPC_ERROR, LLMSBX_JSONRPC_ERROR_INVALID_REQUEST,
+      /* Not JSON this server's parser may read: a parse error. */
+      g_set_error_literal (error, LLMSBX_JSONRPC_ERROR, LLMSBX_JSONRPC_ERROR_PARSE_ERROR,
                            local_error->message);
       return NULL;
     }

@@ -155,7 +155,7 @@ test('the HTTP rules: methods, sessions, versions, origins, sizes', async () => 
 
   const deep = await post('['.repeat(10000), { 'Mcp-Session-Id': session });
   assert.equal(deep.status, 400);
-  assert.equal((await deep.json()).error.code, ErrorCode.InvalidRequest);
+  assert.equal((await deep.json()).error.code, ErrorCode.ParseError);
 
   const deleted = await fetch(server.url, { method: 'DELETE', headers: { Authorization: `Bearer ${token}`, 'Mcp-Session-Id': session } });
   assert.equal(deleted.status, 204);

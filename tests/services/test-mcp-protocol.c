@@ -33,8 +33,8 @@ test_parse_bounds (void)
   /* Nesting is counted before json-glib, whose parser recurses. */
   for (guint i = 0; i < 100000; i++)
     g_string_append_c (deep, '[');
-  g_assert_null (parse (deep->str, &error));
-  g_assert_error (error, LLMSBX_JSONRPC_ERROR, LLMSBX_JSONRPC_ERROR_INVALID_REQUEST);
+  g_assert_null (llmsbx_jsonrpc_parse (deep->str, deep->len, G_MAXSIZE, &error));
+  g_assert_error (error, LLMSBX_JSONRPC_ERROR, LLMSBX_JSONRPC_ERROR_PARSE_ERROR);
   g_clear_error (&error);
 
   /* Brackets inside strings are text. */
@@ -51,7 +51,7 @@ test_parse_bounds (void)
   g_clear_error (&error);
 
   g_assert_null (parse ("{\"code\": \"print(1)\\u0000rm -rf /\"}", &error));
-  g_assert_error (error, LLMSBX_JSONRPC_ERROR, LLMSBX_JSONRPC_ERROR_INVALID_REQUEST);
+  g_assert_error (error, LLMSBX_JSONRPC_ERROR, LLMSBX_JSONRPC_ERROR_PARSE_ERROR);
   g_clear_error (&error);
 
   /* Where json-glib's scanner reads other strings than JSON's: in single
@@ -67,7 +67,7 @@ test_parse_bounds (void)
         g_string_append_c (text, ']');
       g_string_append_printf (text, ", %s]", *hide);
       g_assert_null (llmsbx_jsonrpc_parse (text->str, text->len, G_MAXSIZE, &error));
-      g_assert_error (error, LLMSBX_JSONRPC_ERROR, LLMSBX_JSONRPC_ERROR_INVALID_REQUEST);
+      g_assert_error (error, LLMSBX_JSONRPC_ERROR, LLMSBX_JSONRPC_ERROR_PARSE_ERROR);
       g_clear_error (&error);
     }
 
@@ -76,7 +76,7 @@ test_parse_bounds (void)
   for (const char *const *text = (const char *const[]) { "{\"jsonrpc\": \"2.0\"} {}", "[\"\\ud800\"]", "[\"a\\0b\"]", NULL }; *text; text++)
     {
       g_assert_null (parse (*text, &error));
-      g_assert_error (error, LLMSBX_JSONRPC_ERROR, LLMSBX_JSONRPC_ERROR_INVALID_REQUEST);
+      g_assert_error (error, LLMSBX_JSONRPC_ERROR, LLMSBX_JSONRPC_ERROR_PARSE_ERROR);
       g_clear_error (&error);
     }
 
