@@ -31,6 +31,8 @@ static const GDBusErrorEntry session_errors[] = {
   E (LLMSBX_ERROR_PROTOCOL, "Protocol"),
   E (LLMSBX_ERROR_SESSION_EXPIRED, "SessionExpired"),
   E (LLMSBX_ERROR_LIBRARY_INSTALLATION_FAILED, "LibraryInstallationFailed"),
+  E (LLMSBX_ERROR_COMMAND_NOT_STARTED, "CommandNotStarted"),
+  E (LLMSBX_ERROR_LIMIT_EXCEEDED, "LimitExceeded"),
 };
 
 static const GDBusErrorEntry service_errors[] = {
