@@ -36,7 +36,7 @@ llmsbx_service_options_new (const char *env_prefix)
 {
   LlmsbxServiceOptions *self = g_new0 (LlmsbxServiceOptions, 1);
   const GOptionEntry entries[] = {
-    { "backend", 'b', 0, G_OPTION_ARG_STRING, &self->backend, "Sandbox backend (default: docker)", "BACKEND" },
+    { "backend", 'b', 0, G_OPTION_ARG_STRING, &self->backend, "Sandbox backend (default: LLMSBX_BACKEND, else the first engine that answers)", "BACKEND" },
     { "preset", 'p', 0, G_OPTION_ARG_STRING, &self->preset,
       "Security preset of every sandbox, or none (default: production)", "PRESET" },
     { "allow-network", 0, 0, G_OPTION_ARG_NONE, &self->allow_network,

@@ -240,70 +240,45 @@ uses_preset (LlmsbxSessionTable *self)
   return self->preset != NULL && *self->preset != '\0' && g_ascii_strcasecmp (self->preset, "none") != 0;
 }
 
+/* The backend every session uses; %NULL until llmsbx_session_table_check_config(). */
 static const char *
 backend_name (LlmsbxSessionTable *self)
 {
   if (self->client != NULL)
     return llmsbx_backend_get_name (self->client);
-  return self->backend ? self->backend : "docker";
+  return self->backend;
 }
 
-/* The preset's policy, and its container settings under the operator's
- * runtime configs, which win key by key.
- *
- * TODO(h5-house): llmsbx_sandbox_session_apply_security_preset() does this in
- * the core; use it when that branch is in main, as tools/llmsbx-run.c will. */
-static gboolean
-apply_preset (LlmsbxSessionTable    *self,
-              LlmsbxSandboxSession  *session,
-              GVariant             **configs,
-              GError               **error)
-{
-  g_autoptr(LlmsbxSecurityPreset) preset = NULL;
-  GVariant *preset_config;
-
-  preset = llmsbx_get_security_preset (self->preset, llmsbx_sandbox_session_get_lang (session),
-                                       llmsbx_sandbox_session_get_backend (session), error);
-  if (preset == NULL)
-    return FALSE;
-
-  llmsbx_sandbox_session_set_security_policy (session, llmsbx_security_preset_get_security_policy (preset));
-
-  preset_config = llmsbx_security_preset_get_runtime_config (preset);
-  if (preset_config != NULL)
-    {
-      GVariant *merged = g_variant_ref_sink (merge_configs (preset_config, *configs));
-
-      g_clear_pointer (configs, g_variant_unref);
-      *configs = merged;
-    }
-  return TRUE;
-}
-
-/* The service's safe defaults on a new session: the preset, the operator's
- * runtime configs, the network off unless allowed, never a commit, never a
- * kept image. */
+/* The service's safe defaults on a new session: the operator's runtime
+ * configs, the preset's policy and its settings under them (key by key), the
+ * network off unless allowed (and, set on creation, a smaller output limit,
+ * never a commit, never a kept image). */
 static gboolean
 configure_session (LlmsbxSessionTable    *self,
                    LlmsbxSandboxSession  *session,
                    GError               **error)
 {
-  g_autoptr(GVariant) configs = self->runtime_configs ? g_variant_ref (self->runtime_configs) : NULL;
+  if (self->runtime_configs != NULL)
+    llmsbx_sandbox_session_set_runtime_configs (session, self->runtime_configs);
 
-  if (uses_preset (self) && !apply_preset (self, session, &configs, error))
-    return FALSE;
+  if (uses_preset (self))
+    {
+      g_autoptr(LlmsbxSecurityPreset) preset =
+        llmsbx_get_security_preset (self->preset, llmsbx_sandbox_session_get_lang (session),
+                                    llmsbx_sandbox_session_get_backend (session), error);
+
+      if (preset == NULL || !llmsbx_sandbox_session_apply_security_preset (session, preset, error))
+        return FALSE;
+    }
 
   if (!self->allow_network)
     {
       g_autoptr(GVariant) off = g_variant_ref_sink (g_variant_new_parsed ("{'network_mode': <'none'>}"));
-      GVariant *merged = g_variant_ref_sink (merge_configs (configs, off));
 
-      g_clear_pointer (&configs, g_variant_unref);
-      configs = merged;
+      llmsbx_sandbox_session_set_runtime_configs (session,
+                                                  merge_configs (llmsbx_sandbox_session_get_runtime_configs (session),
+                                                                 off));
     }
-
-  if (configs != NULL)
-    llmsbx_sandbox_session_set_runtime_configs (session, configs);
   return TRUE;
 }
 
@@ -375,7 +350,8 @@ llmsbx_session_table_new_session (LlmsbxSessionTable  *self,
  * @error: return location for a #GError
  *
  * Checks the configuration before the service takes clients, so that a
- * mistake shows at start and not at a client's first run.
+ * mistake shows at start and not at a client's first run. With no backend
+ * named, it chooses the registry's default now, for every session.
  *
  * Returns: %TRUE when the configuration is usable
  */
@@ -384,6 +360,15 @@ llmsbx_session_table_check_config (LlmsbxSessionTable  *self,
                                    GError             **error)
 {
   g_return_val_if_fail (LLMSBX_IS_SESSION_TABLE (self), FALSE);
+
+  /* One backend for every session, chosen now (probing the engines when
+   * none is named), so that every session and its preset agree on it. */
+  if (backend_name (self) == NULL)
+    {
+      self->backend = llmsbx_registry_get_default_backend_name (llmsbx_registry_get_default (), NULL, error);
+      if (self->backend == NULL)
+        return FALSE;
+    }
 
   if (uses_preset (self))
     {
@@ -1588,7 +1573,8 @@ llmsbx_session_table_class_init (LlmsbxSessionTableClass *klass)
   /**
    * LlmsbxSessionTable:backend:
    *
-   * The backend sessions use; %NULL for the library's default.
+   * The backend sessions use; %NULL for the registry's default, chosen by
+   * llmsbx_session_table_check_config().
    */
   properties[PROP_BACKEND] = g_param_spec_string ("backend", NULL, NULL, NULL, flags);
   /**

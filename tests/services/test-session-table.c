@@ -593,10 +593,17 @@ test_shutdown (Fixture       *fixture,
 }
 
 /* Without a daemon, sessions are configured but not opened. */
+/* A backend named, so that no engine is probed for the default. */
+static LlmsbxSessionTable *
+docker_table (void)
+{
+  return g_object_new (LLMSBX_TYPE_SESSION_TABLE, "backend", "docker", NULL);
+}
+
 static void
 test_safe_defaults (void)
 {
-  g_autoptr(LlmsbxSessionTable) table = llmsbx_session_table_new ();
+  g_autoptr(LlmsbxSessionTable) table = docker_table ();
   g_autoptr(LlmsbxSandboxSession) session = NULL;
   g_autoptr(GVariant) configs = NULL;
   g_autoptr(GError) error = NULL;
@@ -639,7 +646,7 @@ test_safe_defaults (void)
 static void
 test_network_stays_off (void)
 {
-  g_autoptr(LlmsbxSessionTable) table = llmsbx_session_table_new ();
+  g_autoptr(LlmsbxSessionTable) table = docker_table ();
   g_autoptr(LlmsbxSandboxSession) session = NULL;
   g_autoptr(GError) error = NULL;
   const char *network = NULL;
@@ -668,7 +675,7 @@ test_network_stays_off (void)
 static void
 test_config_errors (void)
 {
-  g_autoptr(LlmsbxSessionTable) table = llmsbx_session_table_new ();
+  g_autoptr(LlmsbxSessionTable) table = docker_table ();
   g_autoptr(GError) error = NULL;
   double resolved = 0;
 
