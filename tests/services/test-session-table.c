@@ -607,12 +607,13 @@ test_safe_defaults (void)
   g_autoptr(LlmsbxSandboxSession) session = NULL;
   g_autoptr(GVariant) configs = NULL;
   g_autoptr(GError) error = NULL;
-  gboolean commit = TRUE, keep = TRUE;
+  gboolean commit = TRUE, keep = TRUE, ok;
   guint64 output_limit = 0;
   const char *network = NULL;
 
-  g_assert_true (llmsbx_session_table_check_config (table, &error));
+  ok = llmsbx_session_table_check_config (table, &error);
   g_assert_no_error (error);
+  g_assert_true (ok);
   g_assert_cmpstr (llmsbx_session_table_get_preset (table), ==, "production");
 
   g_assert_true (llmsbx_session_table_set_runtime_configs_json (table, "{\"labels\": {\"team\": \"x\"}, \"mem_limit\": \"64m\"}",
