@@ -16,6 +16,9 @@ static const Command commands[] = {
   { "backends", "List the sandbox backends that are installed", llmsbx_tool_backends },
   { "languages", "List the languages that are installed", llmsbx_tool_languages },
   { "images", "Build or list the sandbox images of the languages", llmsbx_tool_images },
+#ifdef LLMSBX_TOOL_HAVE_MCP
+  { "mcp", "Serve the Model Context Protocol to LLM clients (stdio or HTTP)", llmsbx_tool_mcp },
+#endif
 };
 
 static const Command *
@@ -124,7 +127,13 @@ main (int    argc,
     }
 
   if (argc < 2)
-    return llmsbx_tool_usage_error ("llmsbx", "a command is needed (run, check, backends, languages, images)");
+    {
+      g_autoptr(GString) names = g_string_new (NULL);
+
+      for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
+        g_string_append_printf (names, "%s%s", i ? ", " : "", commands[i].name);
+      return llmsbx_tool_usage_error ("llmsbx", "a command is needed (%s)", names->str);
+    }
 
   if (g_str_equal (argv[1], "help"))
     {

@@ -1,0 +1,155 @@
+// test-mcp-stdio.mjs: llmsbx mcp over stdio, driven by the official MCP SDK's client.
+//
+// The client is @modelcontextprotocol/sdk from npm (package-lock.json):
+// nobody here wrote it, so what it accepts is what MCP clients accept. It
+// also checks every structuredContent against the tool's outputSchema.
+// Sandboxes are real ones, on the docker suite's dockerd.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { McpError, ErrorCode } from '@modelcontextprotocol/sdk/types.js';
+import { cli, serverEnv, textJson, waitForSandboxes, assertNothingLeft, sandboxes } from './mcp-test.mjs';
+
+const transport = new StdioClientTransport({ command: cli, args: ['mcp'], env: serverEnv(), stderr: 'inherit' });
+const client = new Client({ name: 'llmsbx-test', version: '1.0.0' });
+
+after(async () => {
+  await client.close();
+  assertNothingLeft();
+});
+
+const execute = (args, options) => client.callTool({ name: 'execute_code', arguments: args }, undefined, options);
+
+async function assertProtocolError(promise, code) {
+  await assert.rejects(promise, (error) => {
+    assert.ok(error instanceof McpError, `${error} is an McpError`);
+    assert.equal(error.code, code);
+    return true;
+  });
+}
+
+test('initialize: the server says who it is and that it has tools', async () => {
+  await client.connect(transport);
+  assert.equal(client.getServerVersion().name, 'llmsbx');
+  assert.ok(client.getServerCapabilities().tools);
+  assert.match(client.getInstructions(), /sandbox/);
+});
+
+test('tools/list names the six tools, with schemas', async () => {
+  const { tools } = await client.listTools();
+  assert.deepEqual(tools.map((t) => t.name).sort(),
+                   ['close_session', 'create_session', 'execute_code', 'language_details',
+                    'list_languages', 'run_in_session']);
+  const executeCode = tools.find((t) => t.name === 'execute_code');
+  assert.deepEqual(executeCode.inputSchema.required, ['code']);
+  assert.ok(executeCode.outputSchema.properties.exit_code);
+});
+
+test('execute_code runs print(6*7) and returns 42', async () => {
+  const result = await execute({ language: 'python', code: 'print(6*7)' });
+  assert.equal(result.isError, false);
+  assert.equal(result.structuredContent.stdout, '42\n');
+  assert.equal(result.structuredContent.exit_code, 0);
+  assert.deepEqual(textJson(result), result.structuredContent);
+});
+
+test('a program that fails is a result, with its exit code and stderr', async () => {
+  const result = await execute({ code: 'import sys\nprint("bad", file=sys.stderr)\nsys.exit(3)' });
+  assert.equal(result.isError, false);
+  assert.equal(result.structuredContent.exit_code, 3);
+  assert.equal(result.structuredContent.stderr, 'bad\n');
+});
+
+test('bad arguments are protocol errors (-32602)', async () => {
+  await assertProtocolError(execute({ language: 'python' }), ErrorCode.InvalidParams);
+  await assertProtocolError(execute({ code: 42 }), ErrorCode.InvalidParams);
+  await assertProtocolError(execute({ code: 'print(1)', timeout: -1 }), ErrorCode.InvalidParams);
+  await assertProtocolError(execute({ code: 'print(1)', libraries: 'numpy' }), ErrorCode.InvalidParams);
+  await assertProtocolError(execute({ code: 'print(1)', shell: true }), ErrorCode.InvalidParams);
+  await assertProtocolError(client.callTool({ name: 'rm_rf', arguments: {} }), ErrorCode.InvalidParams);
+});
+
+test('what cannot run is a tool error (isError), which the model reads', async () => {
+  const unknown = await execute({ language: 'cobol', code: 'DISPLAY 1' });
+  assert.equal(unknown.isError, true);
+  assert.match(unknown.content[0].text, /cobol/i);
+
+  // The production preset refuses what its policy blocks, before any sandbox.
+  const refused = await execute({ code: 'import os\nos.system("id")' });
+  assert.equal(refused.isError, true);
+  assert.match(refused.content[0].text, /security policy/i);
+});
+
+test('output is bounded, and the result says it was cut', async () => {
+  const result = await execute({ code: 'print("x" * 3_000_000)' });
+  assert.equal(result.structuredContent.truncated, true);
+  assert.equal(result.structuredContent.stdout.length, 1024 * 1024);
+});
+
+test('sandboxes have no network: only the loopback interface', async () => {
+  const result = await execute({ code: 'print(sorted(l.split(":")[0].strip() for l in open("/proc/net/dev").readlines()[2:]))' });
+  assert.equal(result.structuredContent.stdout, "['lo']\n");
+});
+
+test('concurrent calls run side by side and each gets its own result', async () => {
+  const results = await Promise.all([1, 2, 3].map((n) => execute({ code: `print(${n} * 100)` })));
+  assert.deepEqual(results.map((r) => r.structuredContent.stdout), ['100\n', '200\n', '300\n']);
+});
+
+test('a timeout kills the code and says so', async () => {
+  const result = await execute({ code: 'import time\nprint("started", flush=True)\ntime.sleep(60)', timeout: 1 });
+  assert.equal(result.isError, true);
+  assert.match(result.content[0].text, /timed out/i);
+});
+
+test('list_languages and language_details', async () => {
+  const languages = await client.callTool({ name: 'list_languages', arguments: {} });
+  assert.ok(languages.structuredContent.languages.includes('python'));
+  const details = await client.callTool({ name: 'language_details', arguments: { language: 'Python' } });
+  assert.equal(details.structuredContent.name, 'python');
+  assert.equal(details.structuredContent.file_extension, 'py');
+  assert.equal(details.structuredContent.preset, 'production');
+  assert.equal(details.structuredContent.network, false);
+});
+
+test('a session keeps files between calls (not variables), until it is closed', async () => {
+  const created = await client.callTool({ name: 'create_session', arguments: { language: 'python' } });
+  assert.equal(created.isError, false);
+  const id = created.structuredContent.session_id;
+  const run = (code) => client.callTool({ name: 'run_in_session', arguments: { session_id: id, code } });
+
+  const wrote = await run('x = 41\nopen("notes.txt", "w").write("kept")');
+  assert.equal(wrote.structuredContent.exit_code, 0);
+  const read = await run('print(open("notes.txt").read())');
+  assert.equal(read.structuredContent.stdout, 'kept\n');
+  const variable = await run('print(x)');
+  assert.notEqual(variable.structuredContent.exit_code, 0);
+  assert.match(variable.structuredContent.stderr, /NameError/);
+
+  const closed = await client.callTool({ name: 'close_session', arguments: { session_id: id } });
+  assert.equal(closed.structuredContent.closed, true);
+  const gone = await run('print(1)');
+  assert.equal(gone.isError, true);
+  await waitForSandboxes((n) => n === 0, 'after close_session');
+});
+
+test('cancelling a call kills what it started and removes its sandbox', async () => {
+  const controller = new AbortController();
+  const call = execute({ code: 'import time\ntime.sleep(120)', timeout: 200 }, { signal: controller.signal, timeout: 300000 });
+  await waitForSandboxes((n) => n === 1, 'while the call runs');
+  controller.abort();
+  await assert.rejects(call);
+  await waitForSandboxes((n) => n === 0, 'after notifications/cancelled');
+  // The server goes on serving.
+  const result = await execute({ code: 'print("after")' });
+  assert.equal(result.structuredContent.stdout, 'after\n');
+});
+
+test('closing stdin ends the server and its sessions', async () => {
+  await client.callTool({ name: 'create_session', arguments: {} });
+  assert.equal(sandboxes().length, 1);
+  await client.close();
+  assert.equal(transport.pid, null);
+  assertNothingLeft();
+});
