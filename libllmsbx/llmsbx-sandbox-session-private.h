@@ -12,10 +12,10 @@
 
 G_BEGIN_DECLS
 
-struct _LlmsbxSandboxSession
+/* The instance's state, private so that subclasses (artifact and interactive
+ * sessions) build on the public API and the class's reserved slots only. */
+typedef struct
 {
-  GObject parent_instance;
-
   /* Serialises operations on the sandbox; configuration is read under it too. */
   GRecMutex lock;
 
@@ -64,7 +64,7 @@ struct _LlmsbxSandboxSession
 
   /* Ends the sandbox when session-timeout passes, even while the session is idle. */
   LlmsbxLifetimeWatchdog *watchdog;
-};
+} LlmsbxSandboxSessionPrivate;
 
 /* Every call that holds the lock works with an operation's cancellable: the
  * caller's, and close() from another thread. */
@@ -75,6 +75,7 @@ typedef struct {
 } LlmsbxSessionOperation;
 
 /* llmsbx-sandbox-session.c */
+LlmsbxSandboxSessionPrivate *llmsbx_session_get_private (LlmsbxSandboxSession *self);
 void                llmsbx_session_log                  (LlmsbxSandboxSession   *self,
                                                          const char             *format,
                                                          ...) G_GNUC_PRINTF (2, 3);

@@ -46,9 +46,10 @@
 
 static void llmsbx_sandbox_session_initable_iface_init (GInitableIface *iface);
 
-G_DEFINE_FINAL_TYPE_WITH_CODE (LlmsbxSandboxSession, llmsbx_sandbox_session, G_TYPE_OBJECT,
-                               G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE,
-                                                      llmsbx_sandbox_session_initable_iface_init))
+G_DEFINE_TYPE_WITH_CODE (LlmsbxSandboxSession, llmsbx_sandbox_session, G_TYPE_OBJECT,
+                         G_ADD_PRIVATE (LlmsbxSandboxSession)
+                         G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE,
+                                                llmsbx_sandbox_session_initable_iface_init))
 
 enum {
   PROP_0,
@@ -77,6 +78,14 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
+/* The session's other files reach the private struct through this, as the
+ * offset G_ADD_PRIVATE keeps is static to this file. */
+LlmsbxSandboxSessionPrivate *
+llmsbx_session_get_private (LlmsbxSandboxSession *self)
+{
+  return llmsbx_sandbox_session_get_instance_private (self);
+}
+
 /* Verbose sessions log at message level so the log shows without
  * G_MESSAGES_DEBUG; others keep the same lines at debug level. */
 void
@@ -84,6 +93,7 @@ llmsbx_session_log (LlmsbxSandboxSession *self,
                     const char           *format,
                     ...)
 {
+  LlmsbxSandboxSessionPrivate *priv = llmsbx_session_get_private (self);
   g_autofree char *message = NULL;
   va_list args;
 
@@ -91,10 +101,10 @@ llmsbx_session_log (LlmsbxSandboxSession *self,
   message = g_strdup_vprintf (format, args);
   va_end (args);
 
-  if (self->verbose)
-    g_message ("[%s] %s", self->session_uuid ? self->session_uuid : "session", message);
+  if (priv->verbose)
+    g_message ("[%s] %s", priv->session_uuid ? priv->session_uuid : "session", message);
   else
-    g_debug ("[%s] %s", self->session_uuid ? self->session_uuid : "session", message);
+    g_debug ("[%s] %s", priv->session_uuid ? priv->session_uuid : "session", message);
 }
 
 /* Operations --------------------------------------------------------------- */
@@ -112,18 +122,20 @@ llmsbx_session_operation_begin (LlmsbxSandboxSession   *self,
                                 LlmsbxSessionOperation *op,
                                 GCancellable           *caller)
 {
+  LlmsbxSandboxSessionPrivate *priv = llmsbx_session_get_private (self);
+
   op->cancellable = g_cancellable_new ();
   op->caller = caller ? g_object_ref (caller) : NULL;
   op->handler = caller ? g_cancellable_connect (caller, G_CALLBACK (cancel_operation), op->cancellable, NULL) : 0;
 
-  g_mutex_lock (&self->operation_lock);
-  self->operation = op->cancellable;
-  self->operation_thread = g_thread_self ();
+  g_mutex_lock (&priv->operation_lock);
+  priv->operation = op->cancellable;
+  priv->operation_thread = g_thread_self ();
   /* A close() already waiting for the lock ends this one at once. */
-  self->operation_closed = self->closing > 0;
-  if (self->operation_closed)
+  priv->operation_closed = priv->closing > 0;
+  if (priv->operation_closed)
     g_cancellable_cancel (op->cancellable);
-  g_mutex_unlock (&self->operation_lock);
+  g_mutex_unlock (&priv->operation_lock);
   return op->cancellable;
 }
 
@@ -135,14 +147,15 @@ llmsbx_session_operation_end (LlmsbxSandboxSession   *self,
                               const char             *what,
                               GError                **error)
 {
+  LlmsbxSandboxSessionPrivate *priv = llmsbx_session_get_private (self);
   gboolean closed;
 
-  g_mutex_lock (&self->operation_lock);
-  closed = self->operation_closed;
-  self->operation = NULL;
-  self->operation_thread = NULL;
-  self->operation_closed = FALSE;
-  g_mutex_unlock (&self->operation_lock);
+  g_mutex_lock (&priv->operation_lock);
+  closed = priv->operation_closed;
+  priv->operation = NULL;
+  priv->operation_thread = NULL;
+  priv->operation_closed = FALSE;
+  g_mutex_unlock (&priv->operation_lock);
 
   if (op->caller != NULL)
     g_cancellable_disconnect (op->caller, op->handler);
@@ -186,31 +199,35 @@ static gboolean
 check_limits (LlmsbxSandboxSession *self,
               GError              **error)
 {
-  return llmsbx_session_check_timeout ("default-timeout", self->default_timeout, error) &&
-         llmsbx_session_check_timeout ("execution-timeout", self->execution_timeout, error) &&
-         llmsbx_session_check_timeout ("session-timeout", self->session_timeout, error);
+  LlmsbxSandboxSessionPrivate *priv = llmsbx_session_get_private (self);
+
+  return llmsbx_session_check_timeout ("default-timeout", priv->default_timeout, error) &&
+         llmsbx_session_check_timeout ("execution-timeout", priv->execution_timeout, error) &&
+         llmsbx_session_check_timeout ("session-timeout", priv->session_timeout, error);
 }
 
 gboolean
 llmsbx_session_check_open (LlmsbxSandboxSession *self,
                            GError              **error)
 {
+  LlmsbxSandboxSessionPrivate *priv = llmsbx_session_get_private (self);
+
   if (!check_limits (self, error))
     return FALSE;
 
-  if (self->is_open && self->session_timeout > 0 &&
-      (llmsbx_lifetime_watchdog_has_expired (self->watchdog) ||
-       g_get_monotonic_time () - self->opened_at > (gint64) (self->session_timeout * G_USEC_PER_SEC)))
+  if (priv->is_open && priv->session_timeout > 0 &&
+      (llmsbx_lifetime_watchdog_has_expired (priv->watchdog) ||
+       g_get_monotonic_time () - priv->opened_at > (gint64) (priv->session_timeout * G_USEC_PER_SEC)))
     {
-      llmsbx_session_log (self, "session lifetime of %g s exceeded, closing", self->session_timeout);
+      llmsbx_session_log (self, "session lifetime of %g s exceeded, closing", priv->session_timeout);
       llmsbx_sandbox_session_close (self, NULL, NULL);
       g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_SESSION_EXPIRED,
                    "Session exceeded its maximum lifetime of %g seconds and was closed",
-                   self->session_timeout);
+                   priv->session_timeout);
       return FALSE;
     }
 
-  if (!self->is_open)
+  if (!priv->is_open)
     {
       g_set_error_literal (error, LLMSBX_ERROR, LLMSBX_ERROR_NOT_OPEN,
                            "Session is not open: call open() before running code");
@@ -226,9 +243,11 @@ gpointer
 llmsbx_session_report_expiry (LlmsbxSandboxSession *self,
                               GError              **error)
 {
-  if (llmsbx_lifetime_watchdog_has_expired (self->watchdog) ||
-      (self->is_open && self->session_timeout > 0 &&
-       g_get_monotonic_time () - self->opened_at > (gint64) (self->session_timeout * G_USEC_PER_SEC)))
+  LlmsbxSandboxSessionPrivate *priv = llmsbx_session_get_private (self);
+
+  if (llmsbx_lifetime_watchdog_has_expired (priv->watchdog) ||
+      (priv->is_open && priv->session_timeout > 0 &&
+       g_get_monotonic_time () - priv->opened_at > (gint64) (priv->session_timeout * G_USEC_PER_SEC)))
     {
       g_clear_error (error);
       llmsbx_session_check_open (self, error);
@@ -242,6 +261,7 @@ llmsbx_session_resolve_sandbox_path (LlmsbxSandboxSession *self,
                                      const char           *path,
                                      GError              **error)
 {
+  LlmsbxSandboxSessionPrivate *priv = llmsbx_session_get_private (self);
   g_autofree char *absolute = NULL;
 
   if (path == NULL || *path == '\0')
@@ -251,7 +271,7 @@ llmsbx_session_resolve_sandbox_path (LlmsbxSandboxSession *self,
       return NULL;
     }
 
-  absolute = path[0] == '/' ? g_strdup (path) : g_build_path ("/", self->workdir, path, NULL);
+  absolute = path[0] == '/' ? g_strdup (path) : g_build_path ("/", priv->workdir, path, NULL);
   if (!llmsbx_container_path_is_safe (absolute, error))
     return NULL;
   return g_steal_pointer (&absolute);
@@ -267,7 +287,9 @@ static const char * const base_exec_env[] = { "PYTHONUNBUFFERED=1", NULL };
 const char * const *
 llmsbx_session_exec_env (LlmsbxSandboxSession *self)
 {
-  return self->created_sandbox ? NULL : base_exec_env;
+  LlmsbxSandboxSessionPrivate *priv = llmsbx_session_get_private (self);
+
+  return priv->created_sandbox ? NULL : base_exec_env;
 }
 
 /* Open ------------------------------------------------------------------- */
@@ -276,27 +298,29 @@ static gboolean
 validate_configuration (LlmsbxSandboxSession *self,
                         GError              **error)
 {
+  LlmsbxSandboxSessionPrivate *priv = llmsbx_session_get_private (self);
+
   if (!check_limits (self, error))
     return FALSE;
-  if (self->image != NULL && self->dockerfile != NULL)
+  if (priv->image != NULL && priv->dockerfile != NULL)
     {
       g_set_error_literal (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
                            "Only one of 'image' or 'dockerfile' can be given, not both");
       return FALSE;
     }
-  if (self->container_id != NULL && self->dockerfile != NULL)
+  if (priv->container_id != NULL && priv->dockerfile != NULL)
     {
       g_set_error_literal (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
                            "Cannot use 'dockerfile' with an existing 'container-id'");
       return FALSE;
     }
-  if (self->workdir == NULL || self->workdir[0] != '/')
+  if (priv->workdir == NULL || priv->workdir[0] != '/')
     {
       g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
-                   "The workdir must be an absolute path, not '%s'", self->workdir ? self->workdir : "");
+                   "The workdir must be an absolute path, not '%s'", priv->workdir ? priv->workdir : "");
       return FALSE;
     }
-  return llmsbx_container_path_is_safe (self->workdir, error);
+  return llmsbx_container_path_is_safe (priv->workdir, error);
 }
 
 /* `./custom/Dockerfile` builds `sandbox-python-custom`, as the guide's library does. */
@@ -304,11 +328,12 @@ static char *
 dockerfile_tag (LlmsbxSandboxSession *self,
                 const char           *context_dir)
 {
+  LlmsbxSandboxSessionPrivate *priv = llmsbx_session_get_private (self);
   g_autofree char *base = g_path_get_basename (context_dir);
   g_autofree char *lower = g_ascii_strdown (base, -1);
   GString *tag = g_string_new ("sandbox-");
 
-  g_string_append (tag, self->lang);
+  g_string_append (tag, priv->lang);
   g_string_append_c (tag, '-');
   for (const char *p = lower; *p; p++)
     g_string_append_c (tag, g_ascii_isalnum (*p) || *p == '.' || *p == '_' ? *p : '-');
@@ -322,13 +347,14 @@ prepare_image (LlmsbxSandboxSession *self,
                GCancellable         *cancellable,
                GError              **error)
 {
-  g_autofree char *default_image = llmsbx_language_handler_get_default_image (self->handler);
+  LlmsbxSandboxSessionPrivate *priv = llmsbx_session_get_private (self);
+  g_autofree char *default_image = llmsbx_language_handler_get_default_image (priv->handler);
   g_autoptr(GError) local_error = NULL;
   gboolean pulled = FALSE;
 
-  if (self->dockerfile != NULL)
+  if (priv->dockerfile != NULL)
     {
-      g_autofree char *absolute = g_canonicalize_filename (self->dockerfile, NULL);
+      g_autofree char *absolute = g_canonicalize_filename (priv->dockerfile, NULL);
       g_autofree char *context_dir = g_path_get_dirname (absolute);
       g_autofree char *name = g_path_get_basename (absolute);
 
@@ -338,36 +364,36 @@ prepare_image (LlmsbxSandboxSession *self,
                        "Dockerfile %s does not exist", absolute);
           return FALSE;
         }
-      self->active_image = dockerfile_tag (self, context_dir);
-      llmsbx_session_log (self, "building %s from %s", self->active_image, absolute);
-      if (!llmsbx_backend_build_image (self->backend, context_dir, name, self->active_image,
+      priv->active_image = dockerfile_tag (self, context_dir);
+      llmsbx_session_log (self, "building %s from %s", priv->active_image, absolute);
+      if (!llmsbx_backend_build_image (priv->backend, context_dir, name, priv->active_image,
                                        cancellable, error))
         return FALSE;
-      self->image_acquired = TRUE;
+      priv->image_acquired = TRUE;
       return TRUE;
     }
 
-  self->active_image = g_strdup (self->image ? self->image : default_image);
-  if (self->active_image == NULL)
+  priv->active_image = g_strdup (priv->image ? priv->image : default_image);
+  if (priv->active_image == NULL)
     {
       g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
-                   "The %s language has no default image: set 'image'", self->lang);
+                   "The %s language has no default image: set 'image'", priv->lang);
       return FALSE;
     }
 
-  if (!llmsbx_backend_ensure_image (self->backend, self->active_image, &pulled,
+  if (!llmsbx_backend_ensure_image (priv->backend, priv->active_image, &pulled,
                                     cancellable, &local_error))
     {
       /* Our own default images are built locally, never pulled: say how. */
       if (g_error_matches (local_error, LLMSBX_ERROR, LLMSBX_ERROR_IMAGE_NOT_FOUND) &&
-          g_strcmp0 (self->active_image, default_image) == 0)
+          g_strcmp0 (priv->active_image, default_image) == 0)
         g_prefix_error (&local_error, "Build the default %s image with `llmsbx images build %s`. ",
-                        self->lang, self->lang);
+                        priv->lang, priv->lang);
       g_propagate_error (error, g_steal_pointer (&local_error));
       return FALSE;
     }
 
-  self->image_acquired = pulled;
+  priv->image_acquired = pulled;
   return TRUE;
 }
 
@@ -378,14 +404,15 @@ prepare_image (LlmsbxSandboxSession *self,
 static char *
 default_commit_image (LlmsbxSandboxSession *self)
 {
+  LlmsbxSandboxSessionPrivate *priv = llmsbx_session_get_private (self);
   g_autofree char *default_image = NULL;
-  const char *image = self->active_image;
+  const char *image = priv->active_image;
   const char *at;
   const char *colon;
 
-  if (self->commit_image != NULL)
-    return g_strdup (self->commit_image);
-  default_image = llmsbx_language_handler_get_default_image (self->handler);
+  if (priv->commit_image != NULL)
+    return g_strdup (priv->commit_image);
+  default_image = llmsbx_language_handler_get_default_image (priv->handler);
   if (g_strcmp0 (image, default_image) != 0)
     return g_strdup (image);
 
@@ -406,54 +433,57 @@ default_commit_image (LlmsbxSandboxSession *self)
 static LlmsbxContainerSpec *
 build_spec (LlmsbxSandboxSession *self)
 {
+  LlmsbxSandboxSessionPrivate *priv = llmsbx_session_get_private (self);
   LlmsbxContainerSpec *spec = llmsbx_container_spec_new ();
-  g_autofree char *short_id = g_strndup (self->session_uuid, 8);
+  g_autofree char *short_id = g_strndup (priv->session_uuid, 8);
   g_autofree char *lifetime = NULL;
 
   /* The sandbox's main process keeps it alive. With a session-timeout it
    * lives no longer than the session, so the sandbox stops by itself (no
    * restart policy is ever set) even when the client was killed and no
    * watchdog is left to remove it. */
-  if (self->session_timeout > 0)
+  if (priv->session_timeout > 0)
     {
       /* Whole seconds, rounded up (at most 10^9, checked at open). */
-      guint64 seconds = (guint64) self->session_timeout;
+      guint64 seconds = (guint64) priv->session_timeout;
 
-      if ((double) seconds < self->session_timeout)
+      if ((double) seconds < priv->session_timeout)
         seconds++;
       lifetime = g_strdup_printf ("%" G_GUINT64_FORMAT, seconds + SELF_END_GRACE_SECONDS);
     }
   else
     lifetime = g_strdup ("infinity");
 
-  spec->name = g_strdup_printf ("llmsbx-%s-%s", self->lang, short_id);
-  spec->image = g_strdup (self->active_image);
+  spec->name = g_strdup_printf ("llmsbx-%s-%s", priv->lang, short_id);
+  spec->image = g_strdup (priv->active_image);
   spec->command = g_new0 (char *, 3);
   spec->command[0] = g_strdup ("sleep");
   spec->command[1] = g_steal_pointer (&lifetime);
-  spec->workdir = g_strdup (self->workdir);
+  spec->workdir = g_strdup (priv->workdir);
   spec->env = g_strdupv ((char **) base_exec_env);
   spec->labels = g_new0 (char *, 4);
   spec->labels[0] = g_strdup ("io.llmsbx.managed-by=libllmsbx");
-  spec->labels[1] = g_strdup_printf ("io.llmsbx.session=%s", self->session_uuid);
-  spec->labels[2] = g_strdup_printf ("io.llmsbx.lang=%s", self->lang);
-  if (self->runtime_configs != NULL)
-    spec->runtime_configs = g_variant_ref (self->runtime_configs);
+  spec->labels[1] = g_strdup_printf ("io.llmsbx.session=%s", priv->session_uuid);
+  spec->labels[2] = g_strdup_printf ("io.llmsbx.lang=%s", priv->lang);
+  if (priv->runtime_configs != NULL)
+    spec->runtime_configs = g_variant_ref (priv->runtime_configs);
   return spec;
 }
 
 static void
 reset_state (LlmsbxSandboxSession *self)
 {
-  g_clear_object (&self->handler);
-  g_clear_object (&self->backend);
-  g_clear_pointer (&self->sandbox_id, g_free);
-  g_clear_pointer (&self->active_image, g_free);
-  g_clear_pointer (&self->active_commit_image, g_free);
-  self->created_sandbox = FALSE;
-  self->image_acquired = FALSE;
-  self->environment_ready = FALSE;
-  self->oom_kills_seen = 0;
+  LlmsbxSandboxSessionPrivate *priv = llmsbx_session_get_private (self);
+
+  g_clear_object (&priv->handler);
+  g_clear_object (&priv->backend);
+  g_clear_pointer (&priv->sandbox_id, g_free);
+  g_clear_pointer (&priv->active_image, g_free);
+  g_clear_pointer (&priv->active_commit_image, g_free);
+  priv->created_sandbox = FALSE;
+  priv->image_acquired = FALSE;
+  priv->environment_ready = FALSE;
+  priv->oom_kills_seen = 0;
 }
 
 static gboolean
@@ -461,59 +491,60 @@ open_locked (LlmsbxSandboxSession *self,
              GCancellable         *cancellable,
              GError              **error)
 {
+  LlmsbxSandboxSessionPrivate *priv = llmsbx_session_get_private (self);
   LlmsbxRegistry *registry = llmsbx_registry_get_default ();
   g_autoptr(LlmsbxContainerSpec) spec = NULL;
 
   if (!validate_configuration (self, error))
     return FALSE;
 
-  g_clear_pointer (&self->session_uuid, g_free);
-  self->session_uuid = g_uuid_string_random ();
+  g_clear_pointer (&priv->session_uuid, g_free);
+  priv->session_uuid = g_uuid_string_random ();
 
-  self->handler = llmsbx_registry_lookup_language (registry, self->lang, error);
-  if (self->handler == NULL)
+  priv->handler = llmsbx_registry_lookup_language (registry, priv->lang, error);
+  if (priv->handler == NULL)
     goto fail;
 
-  if (self->client != NULL)
-    self->backend = g_object_ref (self->client);
-  else if (self->backend_name == NULL)
-    self->backend = llmsbx_registry_create_default_backend (registry, cancellable, error);
+  if (priv->client != NULL)
+    priv->backend = g_object_ref (priv->client);
+  else if (priv->backend_name == NULL)
+    priv->backend = llmsbx_registry_create_default_backend (registry, cancellable, error);
   else
-    self->backend = llmsbx_registry_create_backend (registry, self->backend_name, error);
-  if (self->backend == NULL)
+    priv->backend = llmsbx_registry_create_backend (registry, priv->backend_name, error);
+  if (priv->backend == NULL)
     goto fail;
 
-  if (!llmsbx_backend_connect (self->backend, cancellable, error))
+  if (!llmsbx_backend_connect (priv->backend, cancellable, error))
     goto fail;
 
-  if (self->container_id != NULL)
+  if (priv->container_id != NULL)
     {
-      llmsbx_session_log (self, "attaching to existing sandbox %s", self->container_id);
-      self->sandbox_id = llmsbx_backend_attach_sandbox (self->backend, self->container_id,
+      llmsbx_session_log (self, "attaching to existing sandbox %s", priv->container_id);
+      priv->sandbox_id = llmsbx_backend_attach_sandbox (priv->backend, priv->container_id,
                                                         cancellable, error);
-      if (self->sandbox_id == NULL)
+      if (priv->sandbox_id == NULL)
         goto fail;
     }
   else
     {
       if (!prepare_image (self, cancellable, error))
         goto fail;
-      self->active_commit_image = default_commit_image (self);
+      priv->active_commit_image = default_commit_image (self);
 
       spec = build_spec (self);
       llmsbx_session_log (self, "creating sandbox %s from %s", spec->name, spec->image);
-      self->sandbox_id = llmsbx_backend_create_sandbox (self->backend, spec, cancellable, error);
-      if (self->sandbox_id == NULL)
+      priv->sandbox_id = llmsbx_backend_create_sandbox (priv->backend, spec, cancellable, error);
+      if (priv->sandbox_id == NULL)
         goto fail;
-      self->created_sandbox = TRUE;
+      priv->created_sandbox = TRUE;
     }
 
-  self->opened_at = g_get_monotonic_time ();
-  self->is_open = TRUE;
-  if (self->session_timeout > 0)
-    self->watchdog = llmsbx_lifetime_watchdog_start (self->backend, self->sandbox_id, self->created_sandbox,
-                                                     self->opened_at + (gint64) (self->session_timeout * G_USEC_PER_SEC));
-  llmsbx_session_log (self, "open: sandbox %.12s", self->sandbox_id);
+  priv->opened_at = g_get_monotonic_time ();
+  priv->is_open = TRUE;
+  if (priv->session_timeout > 0)
+    priv->watchdog = llmsbx_lifetime_watchdog_start (priv->backend, priv->sandbox_id, priv->created_sandbox,
+                                                     priv->opened_at + (gint64) (priv->session_timeout * G_USEC_PER_SEC));
+  llmsbx_session_log (self, "open: sandbox %.12s", priv->sandbox_id);
   return TRUE;
 
 fail:
@@ -553,20 +584,21 @@ llmsbx_sandbox_session_open (LlmsbxSandboxSession *self,
                              GCancellable         *cancellable,
                              GError              **error)
 {
+  LlmsbxSandboxSessionPrivate *priv = llmsbx_session_get_private (self);
   gboolean ok = TRUE;
 
   g_return_val_if_fail (LLMSBX_IS_SANDBOX_SESSION (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  g_rec_mutex_lock (&self->lock);
-  if (!self->is_open)
+  g_rec_mutex_lock (&priv->lock);
+  if (!priv->is_open)
     {
       LlmsbxSessionOperation op;
 
       ok = open_locked (self, llmsbx_session_operation_begin (self, &op, cancellable), error);
       llmsbx_session_operation_end (self, &op, "it was opening", error);
     }
-  g_rec_mutex_unlock (&self->lock);
+  g_rec_mutex_unlock (&priv->lock);
 
   if (ok)
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_IS_OPEN]);
@@ -580,47 +612,48 @@ close_locked (LlmsbxSandboxSession *self,
               GCancellable         *cancellable,
               GError              **error)
 {
+  LlmsbxSandboxSessionPrivate *priv = llmsbx_session_get_private (self);
   g_autoptr(GError) first_error = NULL;
   g_autoptr(GError) local_error = NULL;
   gboolean expired;
 
-  expired = llmsbx_lifetime_watchdog_stop (g_steal_pointer (&self->watchdog));
+  expired = llmsbx_lifetime_watchdog_stop (g_steal_pointer (&priv->watchdog));
 
   /* An expired sandbox is already gone: there is nothing left to commit.
    * The library's own files are not part of the user's state. */
-  if (self->commit_container && self->active_commit_image != NULL && !expired)
+  if (priv->commit_container && priv->active_commit_image != NULL && !expired)
     {
-      llmsbx_session_log (self, "committing sandbox to %s", self->active_commit_image);
-      if (!llmsbx_code_writer_remove_files (self->backend, self->sandbox_id, self->workdir,
-                                            self->default_timeout, cancellable, &local_error) ||
-          !llmsbx_backend_commit (self->backend, self->sandbox_id, self->active_commit_image,
+      llmsbx_session_log (self, "committing sandbox to %s", priv->active_commit_image);
+      if (!llmsbx_code_writer_remove_files (priv->backend, priv->sandbox_id, priv->workdir,
+                                            priv->default_timeout, cancellable, &local_error) ||
+          !llmsbx_backend_commit (priv->backend, priv->sandbox_id, priv->active_commit_image,
                                   cancellable, &local_error))
         g_propagate_prefixed_error (&first_error, g_steal_pointer (&local_error),
-                                    "Committing the sandbox to %s failed: ", self->active_commit_image);
+                                    "Committing the sandbox to %s failed: ", priv->active_commit_image);
     }
 
-  if (self->created_sandbox)
+  if (priv->created_sandbox)
     {
-      llmsbx_session_log (self, "removing sandbox %.12s", self->sandbox_id);
+      llmsbx_session_log (self, "removing sandbox %.12s", priv->sandbox_id);
       /* Removal must happen even when the caller cancelled: nothing may leak. */
-      if (!llmsbx_backend_remove_sandbox (self->backend, self->sandbox_id, NULL, &local_error))
+      if (!llmsbx_backend_remove_sandbox (priv->backend, priv->sandbox_id, NULL, &local_error))
         {
           if (first_error == NULL)
             g_propagate_prefixed_error (&first_error, g_steal_pointer (&local_error),
-                                        "Removing sandbox %.12s failed: ", self->sandbox_id);
+                                        "Removing sandbox %.12s failed: ", priv->sandbox_id);
           g_clear_error (&local_error);
         }
     }
 
   /* An image this session pulled or built goes away with it, unless kept or
    * committed to. It may still be used by other containers: then it stays. */
-  if (self->image_acquired && !self->keep_template && !self->commit_container)
+  if (priv->image_acquired && !priv->keep_template && !priv->commit_container)
     {
-      if (!llmsbx_backend_remove_image (self->backend, self->active_image, NULL, &local_error))
-        llmsbx_session_log (self, "keeping image %s: %s", self->active_image, local_error->message);
+      if (!llmsbx_backend_remove_image (priv->backend, priv->active_image, NULL, &local_error))
+        llmsbx_session_log (self, "keeping image %s: %s", priv->active_image, local_error->message);
     }
 
-  self->is_open = FALSE;
+  priv->is_open = FALSE;
   reset_state (self);
   llmsbx_session_log (self, "closed");
 
@@ -652,6 +685,7 @@ llmsbx_sandbox_session_close (LlmsbxSandboxSession *self,
                               GCancellable         *cancellable,
                               GError              **error)
 {
+  LlmsbxSandboxSessionPrivate *priv = llmsbx_session_get_private (self);
   gboolean ok = TRUE;
   gboolean was_open;
 
@@ -660,24 +694,24 @@ llmsbx_sandbox_session_close (LlmsbxSandboxSession *self,
 
   /* A call in another thread is cancelled, and what it started killed, so
    * that closing does not wait for code that may never end. */
-  g_mutex_lock (&self->operation_lock);
-  self->closing++;
-  if (self->operation != NULL && self->operation_thread != g_thread_self ())
+  g_mutex_lock (&priv->operation_lock);
+  priv->closing++;
+  if (priv->operation != NULL && priv->operation_thread != g_thread_self ())
     {
-      self->operation_closed = TRUE;
-      g_cancellable_cancel (self->operation);
+      priv->operation_closed = TRUE;
+      g_cancellable_cancel (priv->operation);
     }
-  g_mutex_unlock (&self->operation_lock);
+  g_mutex_unlock (&priv->operation_lock);
 
-  g_rec_mutex_lock (&self->lock);
-  was_open = self->is_open;
+  g_rec_mutex_lock (&priv->lock);
+  was_open = priv->is_open;
   if (was_open)
     ok = close_locked (self, cancellable, error);
-  g_rec_mutex_unlock (&self->lock);
+  g_rec_mutex_unlock (&priv->lock);
 
-  g_mutex_lock (&self->operation_lock);
-  self->closing--;
-  g_mutex_unlock (&self->operation_lock);
+  g_mutex_lock (&priv->operation_lock);
+  priv->closing--;
+  g_mutex_unlock (&priv->operation_lock);
 
   if (was_open)
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_IS_OPEN]);
@@ -805,8 +839,10 @@ llmsbx_sandbox_session_close_finish (LlmsbxSandboxSession *self,
 const char *
 llmsbx_sandbox_session_get_lang (LlmsbxSandboxSession *self)
 {
+  LlmsbxSandboxSessionPrivate *priv = llmsbx_session_get_private (self);
+
   g_return_val_if_fail (LLMSBX_IS_SANDBOX_SESSION (self), NULL);
-  return self->lang;
+  return priv->lang;
 }
 
 /**
@@ -820,12 +856,14 @@ llmsbx_sandbox_session_get_lang (LlmsbxSandboxSession *self)
 const char *
 llmsbx_sandbox_session_get_backend (LlmsbxSandboxSession *self)
 {
+  LlmsbxSandboxSessionPrivate *priv = llmsbx_session_get_private (self);
+
   g_return_val_if_fail (LLMSBX_IS_SANDBOX_SESSION (self), NULL);
-  if (self->client != NULL)
-    return llmsbx_backend_get_name (self->client);
-  if (self->backend_name == NULL && self->backend != NULL)
-    return llmsbx_backend_get_name (self->backend);
-  return self->backend_name;
+  if (priv->client != NULL)
+    return llmsbx_backend_get_name (priv->client);
+  if (priv->backend_name == NULL && priv->backend != NULL)
+    return llmsbx_backend_get_name (priv->backend);
+  return priv->backend_name;
 }
 
 /**
@@ -837,8 +875,10 @@ llmsbx_sandbox_session_get_backend (LlmsbxSandboxSession *self)
 LlmsbxBackend *
 llmsbx_sandbox_session_get_client (LlmsbxSandboxSession *self)
 {
+  LlmsbxSandboxSessionPrivate *priv = llmsbx_session_get_private (self);
+
   g_return_val_if_fail (LLMSBX_IS_SANDBOX_SESSION (self), NULL);
-  return self->client;
+  return priv->client;
 }
 
 /**
@@ -850,8 +890,10 @@ llmsbx_sandbox_session_get_client (LlmsbxSandboxSession *self)
 const char *
 llmsbx_sandbox_session_get_image (LlmsbxSandboxSession *self)
 {
+  LlmsbxSandboxSessionPrivate *priv = llmsbx_session_get_private (self);
+
   g_return_val_if_fail (LLMSBX_IS_SANDBOX_SESSION (self), NULL);
-  return self->active_image ? self->active_image : self->image;
+  return priv->active_image ? priv->active_image : priv->image;
 }
 
 /**
@@ -864,8 +906,10 @@ llmsbx_sandbox_session_get_image (LlmsbxSandboxSession *self)
 const char *
 llmsbx_sandbox_session_get_commit_image (LlmsbxSandboxSession *self)
 {
+  LlmsbxSandboxSessionPrivate *priv = llmsbx_session_get_private (self);
+
   g_return_val_if_fail (LLMSBX_IS_SANDBOX_SESSION (self), NULL);
-  return self->active_commit_image ? self->active_commit_image : self->commit_image;
+  return priv->active_commit_image ? priv->active_commit_image : priv->commit_image;
 }
 
 /**
@@ -877,8 +921,10 @@ llmsbx_sandbox_session_get_commit_image (LlmsbxSandboxSession *self)
 const char *
 llmsbx_sandbox_session_get_workdir (LlmsbxSandboxSession *self)
 {
+  LlmsbxSandboxSessionPrivate *priv = llmsbx_session_get_private (self);
+
   g_return_val_if_fail (LLMSBX_IS_SANDBOX_SESSION (self), NULL);
-  return self->workdir;
+  return priv->workdir;
 }
 
 /**
@@ -890,8 +936,10 @@ llmsbx_sandbox_session_get_workdir (LlmsbxSandboxSession *self)
 const char *
 llmsbx_sandbox_session_get_container_id (LlmsbxSandboxSession *self)
 {
+  LlmsbxSandboxSessionPrivate *priv = llmsbx_session_get_private (self);
+
   g_return_val_if_fail (LLMSBX_IS_SANDBOX_SESSION (self), NULL);
-  return self->sandbox_id ? self->sandbox_id : self->container_id;
+  return priv->sandbox_id ? priv->sandbox_id : priv->container_id;
 }
 
 /**
@@ -903,8 +951,10 @@ llmsbx_sandbox_session_get_container_id (LlmsbxSandboxSession *self)
 gboolean
 llmsbx_sandbox_session_get_is_open (LlmsbxSandboxSession *self)
 {
+  LlmsbxSandboxSessionPrivate *priv = llmsbx_session_get_private (self);
+
   g_return_val_if_fail (LLMSBX_IS_SANDBOX_SESSION (self), FALSE);
-  return self->is_open;
+  return priv->is_open;
 }
 
 /**
@@ -916,8 +966,10 @@ llmsbx_sandbox_session_get_is_open (LlmsbxSandboxSession *self)
 LlmsbxLanguageHandler *
 llmsbx_sandbox_session_get_language_handler (LlmsbxSandboxSession *self)
 {
+  LlmsbxSandboxSessionPrivate *priv = llmsbx_session_get_private (self);
+
   g_return_val_if_fail (LLMSBX_IS_SANDBOX_SESSION (self), NULL);
-  return self->handler;
+  return priv->handler;
 }
 
 /**
@@ -929,8 +981,10 @@ llmsbx_sandbox_session_get_language_handler (LlmsbxSandboxSession *self)
 GVariant *
 llmsbx_sandbox_session_get_runtime_configs (LlmsbxSandboxSession *self)
 {
+  LlmsbxSandboxSessionPrivate *priv = llmsbx_session_get_private (self);
+
   g_return_val_if_fail (LLMSBX_IS_SANDBOX_SESSION (self), NULL);
-  return self->runtime_configs;
+  return priv->runtime_configs;
 }
 
 /**
@@ -945,14 +999,16 @@ void
 llmsbx_sandbox_session_set_runtime_configs (LlmsbxSandboxSession *self,
                                             GVariant             *configs)
 {
+  LlmsbxSandboxSessionPrivate *priv = llmsbx_session_get_private (self);
+
   g_return_if_fail (LLMSBX_IS_SANDBOX_SESSION (self));
   g_return_if_fail (configs == NULL || g_variant_is_of_type (configs, G_VARIANT_TYPE_VARDICT));
 
-  if (configs == self->runtime_configs)
+  if (configs == priv->runtime_configs)
     return;
-  g_clear_pointer (&self->runtime_configs, g_variant_unref);
+  g_clear_pointer (&priv->runtime_configs, g_variant_unref);
   if (configs != NULL)
-    self->runtime_configs = g_variant_ref_sink (configs);
+    priv->runtime_configs = g_variant_ref_sink (configs);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNTIME_CONFIGS]);
 }
 
@@ -965,8 +1021,10 @@ llmsbx_sandbox_session_set_runtime_configs (LlmsbxSandboxSession *self,
 LlmsbxSecurityPolicy *
 llmsbx_sandbox_session_get_security_policy (LlmsbxSandboxSession *self)
 {
+  LlmsbxSandboxSessionPrivate *priv = llmsbx_session_get_private (self);
+
   g_return_val_if_fail (LLMSBX_IS_SANDBOX_SESSION (self), NULL);
-  return self->security_policy;
+  return priv->security_policy;
 }
 
 /**
@@ -981,10 +1039,12 @@ void
 llmsbx_sandbox_session_set_security_policy (LlmsbxSandboxSession *self,
                                             LlmsbxSecurityPolicy *policy)
 {
+  LlmsbxSandboxSessionPrivate *priv = llmsbx_session_get_private (self);
+
   g_return_if_fail (LLMSBX_IS_SANDBOX_SESSION (self));
   g_return_if_fail (policy == NULL || LLMSBX_IS_SECURITY_POLICY (policy));
 
-  if (g_set_object (&self->security_policy, policy))
+  if (g_set_object (&priv->security_policy, policy))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SECURITY_POLICY]);
 }
 
@@ -1046,10 +1106,11 @@ static void
 llmsbx_sandbox_session_dispose (GObject *object)
 {
   LlmsbxSandboxSession *self = LLMSBX_SANDBOX_SESSION (object);
+  LlmsbxSandboxSessionPrivate *priv = llmsbx_session_get_private (self);
   g_autoptr(GError) error = NULL;
 
   /* A session dropped while open must not leak its sandbox. */
-  if (self->is_open && !llmsbx_sandbox_session_close (self, NULL, &error))
+  if (priv->is_open && !llmsbx_sandbox_session_close (self, NULL, &error))
     g_warning ("Closing a session on dispose failed: %s", error->message);
 
   G_OBJECT_CLASS (llmsbx_sandbox_session_parent_class)->dispose (object);
@@ -1059,21 +1120,22 @@ static void
 llmsbx_sandbox_session_finalize (GObject *object)
 {
   LlmsbxSandboxSession *self = LLMSBX_SANDBOX_SESSION (object);
+  LlmsbxSandboxSessionPrivate *priv = llmsbx_session_get_private (self);
 
   reset_state (self);
-  g_free (self->lang);
-  g_free (self->backend_name);
-  g_clear_object (&self->client);
-  g_free (self->image);
-  g_free (self->dockerfile);
-  g_free (self->workdir);
-  g_free (self->container_id);
-  g_free (self->commit_image);
-  g_free (self->session_uuid);
-  g_clear_pointer (&self->runtime_configs, g_variant_unref);
-  g_clear_object (&self->security_policy);
-  g_rec_mutex_clear (&self->lock);
-  g_mutex_clear (&self->operation_lock);
+  g_free (priv->lang);
+  g_free (priv->backend_name);
+  g_clear_object (&priv->client);
+  g_free (priv->image);
+  g_free (priv->dockerfile);
+  g_free (priv->workdir);
+  g_free (priv->container_id);
+  g_free (priv->commit_image);
+  g_free (priv->session_uuid);
+  g_clear_pointer (&priv->runtime_configs, g_variant_unref);
+  g_clear_object (&priv->security_policy);
+  g_rec_mutex_clear (&priv->lock);
+  g_mutex_clear (&priv->operation_lock);
 
   G_OBJECT_CLASS (llmsbx_sandbox_session_parent_class)->finalize (object);
 }
@@ -1082,29 +1144,30 @@ static void
 llmsbx_sandbox_session_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
 {
   LlmsbxSandboxSession *self = LLMSBX_SANDBOX_SESSION (object);
+  LlmsbxSandboxSessionPrivate *priv = llmsbx_session_get_private (self);
 
   switch (prop_id)
     {
-    case PROP_LANG: g_value_set_string (value, self->lang); break;
+    case PROP_LANG: g_value_set_string (value, priv->lang); break;
     case PROP_BACKEND: g_value_set_string (value, llmsbx_sandbox_session_get_backend (self)); break;
-    case PROP_CLIENT: g_value_set_object (value, self->client); break;
+    case PROP_CLIENT: g_value_set_object (value, priv->client); break;
     case PROP_IMAGE: g_value_set_string (value, llmsbx_sandbox_session_get_image (self)); break;
-    case PROP_DOCKERFILE: g_value_set_string (value, self->dockerfile); break;
-    case PROP_WORKDIR: g_value_set_string (value, self->workdir); break;
+    case PROP_DOCKERFILE: g_value_set_string (value, priv->dockerfile); break;
+    case PROP_WORKDIR: g_value_set_string (value, priv->workdir); break;
     case PROP_CONTAINER_ID: g_value_set_string (value, llmsbx_sandbox_session_get_container_id (self)); break;
-    case PROP_KEEP_TEMPLATE: g_value_set_boolean (value, self->keep_template); break;
-    case PROP_COMMIT_CONTAINER: g_value_set_boolean (value, self->commit_container); break;
+    case PROP_KEEP_TEMPLATE: g_value_set_boolean (value, priv->keep_template); break;
+    case PROP_COMMIT_CONTAINER: g_value_set_boolean (value, priv->commit_container); break;
     case PROP_COMMIT_IMAGE: g_value_set_string (value, llmsbx_sandbox_session_get_commit_image (self)); break;
-    case PROP_SKIP_ENVIRONMENT_SETUP: g_value_set_boolean (value, self->skip_environment_setup); break;
-    case PROP_VERBOSE: g_value_set_boolean (value, self->verbose); break;
-    case PROP_DEFAULT_TIMEOUT: g_value_set_double (value, self->default_timeout); break;
-    case PROP_EXECUTION_TIMEOUT: g_value_set_double (value, self->execution_timeout); break;
-    case PROP_SESSION_TIMEOUT: g_value_set_double (value, self->session_timeout); break;
-    case PROP_RUNTIME_CONFIGS: g_value_set_variant (value, self->runtime_configs); break;
-    case PROP_OUTPUT_LIMIT: g_value_set_uint64 (value, self->output_limit); break;
-    case PROP_COPY_LIMIT: g_value_set_uint64 (value, self->copy_limit); break;
-    case PROP_SECURITY_POLICY: g_value_set_object (value, self->security_policy); break;
-    case PROP_IS_OPEN: g_value_set_boolean (value, self->is_open); break;
+    case PROP_SKIP_ENVIRONMENT_SETUP: g_value_set_boolean (value, priv->skip_environment_setup); break;
+    case PROP_VERBOSE: g_value_set_boolean (value, priv->verbose); break;
+    case PROP_DEFAULT_TIMEOUT: g_value_set_double (value, priv->default_timeout); break;
+    case PROP_EXECUTION_TIMEOUT: g_value_set_double (value, priv->execution_timeout); break;
+    case PROP_SESSION_TIMEOUT: g_value_set_double (value, priv->session_timeout); break;
+    case PROP_RUNTIME_CONFIGS: g_value_set_variant (value, priv->runtime_configs); break;
+    case PROP_OUTPUT_LIMIT: g_value_set_uint64 (value, priv->output_limit); break;
+    case PROP_COPY_LIMIT: g_value_set_uint64 (value, priv->copy_limit); break;
+    case PROP_SECURITY_POLICY: g_value_set_object (value, priv->security_policy); break;
+    case PROP_IS_OPEN: g_value_set_boolean (value, priv->is_open); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -1121,27 +1184,28 @@ static void
 llmsbx_sandbox_session_set_property (GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
 {
   LlmsbxSandboxSession *self = LLMSBX_SANDBOX_SESSION (object);
+  LlmsbxSandboxSessionPrivate *priv = llmsbx_session_get_private (self);
 
   switch (prop_id)
     {
-    case PROP_LANG: set_lowercase (&self->lang, g_value_get_string (value) ? g_value_get_string (value) : "python"); break;
-    case PROP_BACKEND: set_lowercase (&self->backend_name, g_value_get_string (value)); break;
-    case PROP_CLIENT: g_set_object (&self->client, g_value_get_object (value)); break;
-    case PROP_IMAGE: g_free (self->image); self->image = g_value_dup_string (value); break;
-    case PROP_DOCKERFILE: g_free (self->dockerfile); self->dockerfile = g_value_dup_string (value); break;
-    case PROP_WORKDIR: g_free (self->workdir); self->workdir = g_strdup (g_value_get_string (value) ? g_value_get_string (value) : "/sandbox"); break;
-    case PROP_CONTAINER_ID: g_free (self->container_id); self->container_id = g_value_dup_string (value); break;
-    case PROP_KEEP_TEMPLATE: self->keep_template = g_value_get_boolean (value); break;
-    case PROP_COMMIT_CONTAINER: self->commit_container = g_value_get_boolean (value); break;
-    case PROP_COMMIT_IMAGE: g_free (self->commit_image); self->commit_image = g_value_dup_string (value); break;
-    case PROP_SKIP_ENVIRONMENT_SETUP: self->skip_environment_setup = g_value_get_boolean (value); break;
-    case PROP_VERBOSE: self->verbose = g_value_get_boolean (value); break;
-    case PROP_DEFAULT_TIMEOUT: self->default_timeout = g_value_get_double (value); break;
-    case PROP_EXECUTION_TIMEOUT: self->execution_timeout = g_value_get_double (value); break;
-    case PROP_SESSION_TIMEOUT: self->session_timeout = g_value_get_double (value); break;
+    case PROP_LANG: set_lowercase (&priv->lang, g_value_get_string (value) ? g_value_get_string (value) : "python"); break;
+    case PROP_BACKEND: set_lowercase (&priv->backend_name, g_value_get_string (value)); break;
+    case PROP_CLIENT: g_set_object (&priv->client, g_value_get_object (value)); break;
+    case PROP_IMAGE: g_free (priv->image); priv->image = g_value_dup_string (value); break;
+    case PROP_DOCKERFILE: g_free (priv->dockerfile); priv->dockerfile = g_value_dup_string (value); break;
+    case PROP_WORKDIR: g_free (priv->workdir); priv->workdir = g_strdup (g_value_get_string (value) ? g_value_get_string (value) : "/sandbox"); break;
+    case PROP_CONTAINER_ID: g_free (priv->container_id); priv->container_id = g_value_dup_string (value); break;
+    case PROP_KEEP_TEMPLATE: priv->keep_template = g_value_get_boolean (value); break;
+    case PROP_COMMIT_CONTAINER: priv->commit_container = g_value_get_boolean (value); break;
+    case PROP_COMMIT_IMAGE: g_free (priv->commit_image); priv->commit_image = g_value_dup_string (value); break;
+    case PROP_SKIP_ENVIRONMENT_SETUP: priv->skip_environment_setup = g_value_get_boolean (value); break;
+    case PROP_VERBOSE: priv->verbose = g_value_get_boolean (value); break;
+    case PROP_DEFAULT_TIMEOUT: priv->default_timeout = g_value_get_double (value); break;
+    case PROP_EXECUTION_TIMEOUT: priv->execution_timeout = g_value_get_double (value); break;
+    case PROP_SESSION_TIMEOUT: priv->session_timeout = g_value_get_double (value); break;
     case PROP_RUNTIME_CONFIGS: llmsbx_sandbox_session_set_runtime_configs (self, g_value_get_variant (value)); break;
-    case PROP_OUTPUT_LIMIT: self->output_limit = g_value_get_uint64 (value); break;
-    case PROP_COPY_LIMIT: self->copy_limit = g_value_get_uint64 (value); break;
+    case PROP_OUTPUT_LIMIT: priv->output_limit = g_value_get_uint64 (value); break;
+    case PROP_COPY_LIMIT: priv->copy_limit = g_value_get_uint64 (value); break;
     case PROP_SECURITY_POLICY: llmsbx_sandbox_session_set_security_policy (self, g_value_get_object (value)); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1151,7 +1215,10 @@ static void
 llmsbx_sandbox_session_class_init (LlmsbxSandboxSessionClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
-  GParamFlags config_flags = G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS;
+  /* Not G_PARAM_CONSTRUCT: the defaults are set in llmsbx_sandbox_session_init(),
+   * where a subclass's instance init can replace them, and properties given
+   * to g_object_new() still win over both. */
+  GParamFlags config_flags = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS;
   /* Lax: the only value a double's range cannot hold is NaN, which is then
    * kept as given, without GLib's warning. */
   GParamFlags limit_flags = config_flags | G_PARAM_LAX_VALIDATION;
@@ -1378,6 +1445,15 @@ llmsbx_sandbox_session_initable_iface_init (GInitableIface *iface)
 static void
 llmsbx_sandbox_session_init (LlmsbxSandboxSession *self)
 {
-  g_rec_mutex_init (&self->lock);
-  g_mutex_init (&self->operation_lock);
+  LlmsbxSandboxSessionPrivate *priv = llmsbx_session_get_private (self);
+
+  g_rec_mutex_init (&priv->lock);
+  g_mutex_init (&priv->operation_lock);
+
+  /* The properties' defaults, as their pspecs give them. */
+  priv->lang = g_strdup ("python");
+  priv->workdir = g_strdup ("/sandbox");
+  priv->default_timeout = LLMSBX_DEFAULT_TIMEOUT;
+  priv->output_limit = LLMSBX_DEFAULT_OUTPUT_LIMIT;
+  priv->copy_limit = LLMSBX_DEFAULT_COPY_LIMIT;
 }

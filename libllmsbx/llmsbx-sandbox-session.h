@@ -37,7 +37,27 @@ G_BEGIN_DECLS
 
 #define LLMSBX_TYPE_SANDBOX_SESSION (llmsbx_sandbox_session_get_type ())
 LLMSBX_AVAILABLE_IN_ALL
-G_DECLARE_FINAL_TYPE (LlmsbxSandboxSession, llmsbx_sandbox_session, LLMSBX, SANDBOX_SESSION, GObject)
+G_DECLARE_DERIVABLE_TYPE (LlmsbxSandboxSession, llmsbx_sandbox_session, LLMSBX, SANDBOX_SESSION, GObject)
+
+/**
+ * LlmsbxSandboxSessionClass:
+ * @parent_class: the parent class
+ *
+ * The class of sessions. Subclasses (a session for artifacts, an interactive
+ * one) set their defaults in their instance init, which runs before the
+ * properties given to g_object_new() are applied, and add methods built on
+ * the public API; a run is never re-implemented.
+ *
+ * Since: 0.1
+ */
+struct _LlmsbxSandboxSessionClass
+{
+  GObjectClass parent_class;
+
+  /*< private >*/
+  /* Virtual methods added later take their slots from here, one per pointer. */
+  gpointer padding[16];
+};
 
 LLMSBX_AVAILABLE_IN_ALL
 LlmsbxSandboxSession *llmsbx_sandbox_session_new (const char *lang);

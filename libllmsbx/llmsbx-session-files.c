@@ -18,12 +18,13 @@ make_sandbox_directory (LlmsbxSandboxSession *self,
                         GCancellable         *cancellable,
                         GError              **error)
 {
+  LlmsbxSandboxSessionPrivate *priv = llmsbx_session_get_private (self);
   const char *argv[] = { "mkdir", "-p", "--", directory, NULL };
   g_autoptr(LlmsbxOutputCollector) collector = llmsbx_output_collector_new (16 * 1024);
   int status = 0;
 
-  if (!llmsbx_guarded_exec (self->backend, self->sandbox_id, argv, NULL, "/",
-                            self->default_timeout, collector, &status, cancellable, error))
+  if (!llmsbx_guarded_exec (priv->backend, priv->sandbox_id, argv, NULL, "/",
+                            priv->default_timeout, collector, &status, cancellable, error))
     return FALSE;
 
   if (status != 0)
@@ -56,9 +57,10 @@ put_archive_creating (LlmsbxSandboxSession *self,
                       GCancellable         *cancellable,
                       GError              **error)
 {
+  LlmsbxSandboxSessionPrivate *priv = llmsbx_session_get_private (self);
   g_autoptr(GError) local_error = NULL;
 
-  if (llmsbx_backend_put_archive (self->backend, self->sandbox_id, directory, archive,
+  if (llmsbx_backend_put_archive (priv->backend, priv->sandbox_id, directory, archive,
                                   cancellable, &local_error))
     return TRUE;
   if (!g_error_matches (local_error, LLMSBX_ERROR, LLMSBX_ERROR_FILE_NOT_FOUND))
@@ -67,7 +69,7 @@ put_archive_creating (LlmsbxSandboxSession *self,
       return FALSE;
     }
   return make_sandbox_directory (self, directory, cancellable, error) &&
-         llmsbx_backend_put_archive (self->backend, self->sandbox_id, directory, archive,
+         llmsbx_backend_put_archive (priv->backend, priv->sandbox_id, directory, archive,
                                      cancellable, error);
 }
 
@@ -115,6 +117,7 @@ copy_to_runtime_locked (LlmsbxSandboxSession *self,
                         GCancellable         *cancellable,
                         GError              **error)
 {
+  LlmsbxSandboxSessionPrivate *priv = llmsbx_session_get_private (self);
   g_autofree char *source = NULL;
   g_autofree char *target = NULL;
   g_autofree char *directory = NULL;
@@ -136,7 +139,7 @@ copy_to_runtime_locked (LlmsbxSandboxSession *self,
   /* Normalised, so `/sandbox/out` names `out` in `/sandbox`. */
   if (!copy_destination (source, dest, target, &directory, &name, error))
     return FALSE;
-  archive = llmsbx_tar_pack_path (source, name, self->copy_limit, error);
+  archive = llmsbx_tar_pack_path (source, name, priv->copy_limit, error);
   if (archive == NULL)
     return FALSE;
 
@@ -160,11 +163,11 @@ copy_to_runtime_locked (LlmsbxSandboxSession *self,
       inside = g_build_path ("/", directory, name, NULL);
       g_free (name);
       name = g_path_get_basename (source);
-      archive = llmsbx_tar_pack_path (source, name, self->copy_limit, error);
+      archive = llmsbx_tar_pack_path (source, name, priv->copy_limit, error);
       if (archive == NULL)
         return FALSE;
       llmsbx_session_log (self, "%s is a directory: copy %s -> %s/%s", target, src, inside, name);
-      if (llmsbx_backend_put_archive (self->backend, self->sandbox_id, inside, archive,
+      if (llmsbx_backend_put_archive (priv->backend, priv->sandbox_id, inside, archive,
                                       cancellable, &local_error))
         return TRUE;
       if (!g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_EXISTS))
@@ -217,6 +220,7 @@ llmsbx_sandbox_session_copy_to_runtime (LlmsbxSandboxSession *self,
                                         GCancellable         *cancellable,
                                         GError              **error)
 {
+  LlmsbxSandboxSessionPrivate *priv = llmsbx_session_get_private (self);
   LlmsbxSessionOperation op;
   gboolean ok;
 
@@ -225,10 +229,10 @@ llmsbx_sandbox_session_copy_to_runtime (LlmsbxSandboxSession *self,
   g_return_val_if_fail (dest != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  g_rec_mutex_lock (&self->lock);
+  g_rec_mutex_lock (&priv->lock);
   ok = copy_to_runtime_locked (self, src, dest, llmsbx_session_operation_begin (self, &op, cancellable), error);
   llmsbx_session_operation_end (self, &op, "files were being copied", error);
-  g_rec_mutex_unlock (&self->lock);
+  g_rec_mutex_unlock (&priv->lock);
   return ok;
 }
 
@@ -239,6 +243,7 @@ copy_from_runtime_locked (LlmsbxSandboxSession *self,
                           GCancellable         *cancellable,
                           GError              **error)
 {
+  LlmsbxSandboxSessionPrivate *priv = llmsbx_session_get_private (self);
   g_autofree char *source = NULL;
   g_autoptr(LlmsbxArchiveSpool) spool = NULL;
 
@@ -252,9 +257,9 @@ copy_from_runtime_locked (LlmsbxSandboxSession *self,
   /* The archive goes to disk as it arrives (memory stays bounded), is
    * checked whole there, then unpacked. */
   llmsbx_session_log (self, "copy %s <- %s", dest, source);
-  spool = llmsbx_archive_spool_new (dest, source, self->copy_limit, error);
+  spool = llmsbx_archive_spool_new (dest, source, priv->copy_limit, error);
   if (spool == NULL ||
-      !llmsbx_backend_get_archive_to_stream (self->backend, self->sandbox_id, source,
+      !llmsbx_backend_get_archive_to_stream (priv->backend, priv->sandbox_id, source,
                                              G_OUTPUT_STREAM (spool), cancellable, error) ||
       !g_output_stream_close (G_OUTPUT_STREAM (spool), cancellable, error))
     return FALSE;
@@ -290,6 +295,7 @@ llmsbx_sandbox_session_copy_from_runtime (LlmsbxSandboxSession *self,
                                           GCancellable         *cancellable,
                                           GError              **error)
 {
+  LlmsbxSandboxSessionPrivate *priv = llmsbx_session_get_private (self);
   LlmsbxSessionOperation op;
   gboolean ok;
 
@@ -298,9 +304,9 @@ llmsbx_sandbox_session_copy_from_runtime (LlmsbxSandboxSession *self,
   g_return_val_if_fail (dest != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  g_rec_mutex_lock (&self->lock);
+  g_rec_mutex_lock (&priv->lock);
   ok = copy_from_runtime_locked (self, src, dest, llmsbx_session_operation_begin (self, &op, cancellable), error);
   llmsbx_session_operation_end (self, &op, "files were being copied", error);
-  g_rec_mutex_unlock (&self->lock);
+  g_rec_mutex_unlock (&priv->lock);
   return ok;
 }

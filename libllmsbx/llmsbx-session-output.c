@@ -91,7 +91,8 @@ static GPrivate output_context_key;
 LlmsbxOutputCollector *
 llmsbx_session_new_collector (LlmsbxSandboxSession *self)
 {
-  LlmsbxOutputCollector *collector = llmsbx_output_collector_new (self->output_limit);
+  LlmsbxSandboxSessionPrivate *priv = llmsbx_session_get_private (self);
+  LlmsbxOutputCollector *collector = llmsbx_output_collector_new (priv->output_limit);
   OutputClosure *closure = g_new0 (OutputClosure, 1);
   GMainContext *context = g_private_get (&output_context_key);
 

@@ -52,17 +52,21 @@ static double
 effective_timeout (LlmsbxSandboxSession *self,
                    double                requested)
 {
+  LlmsbxSandboxSessionPrivate *priv = llmsbx_session_get_private (self);
+
   if (requested > 0)
     return requested;
-  if (self->execution_timeout > 0)
-    return self->execution_timeout;
-  return self->default_timeout;
+  if (priv->execution_timeout > 0)
+    return priv->execution_timeout;
+  return priv->default_timeout;
 }
 
 static LlmsbxRuntimeContext *
 runtime_context (LlmsbxSandboxSession *self)
 {
-  return llmsbx_runtime_context_new (self->workdir, self->environment_ready);
+  LlmsbxSandboxSessionPrivate *priv = llmsbx_session_get_private (self);
+
+  return llmsbx_runtime_context_new (priv->workdir, priv->environment_ready);
 }
 
 /* A command that timed out or was cancelled left processes that could not be
@@ -72,7 +76,8 @@ static void
 close_unstoppable (LlmsbxSandboxSession  *self,
                    GError               **error)
 {
-  gboolean removed = self->created_sandbox;
+  LlmsbxSandboxSessionPrivate *priv = llmsbx_session_get_private (self);
+  gboolean removed = priv->created_sandbox;
 
   llmsbx_session_log (self, "processes of a stopped command could not be killed, closing");
   llmsbx_sandbox_session_close (self, NULL, NULL);
@@ -102,6 +107,8 @@ run_templates (LlmsbxSandboxSession  *self,
                GCancellable          *cancellable,
                GError               **error)
 {
+  LlmsbxSandboxSessionPrivate *priv = llmsbx_session_get_private (self);
+
   *exit_status = 0;
 
   for (guint i = 0; templates != NULL && templates[i] != NULL; i++)
@@ -111,7 +118,7 @@ run_templates (LlmsbxSandboxSession  *self,
       g_autofree char *shown = NULL;
       gboolean unstoppable = FALSE;
 
-      argv = llmsbx_expand_command_template (templates[i], file, self->workdir, library, error);
+      argv = llmsbx_expand_command_template (templates[i], file, priv->workdir, library, error);
       if (argv == NULL)
         return FALSE;
 
@@ -126,10 +133,10 @@ run_templates (LlmsbxSandboxSession  *self,
           request = llmsbx_exec_request_new ((const char * const *) argv);
           request->env = g_strdupv ((char **) llmsbx_session_exec_env (self));
         }
-      request->workdir = g_strdup (self->workdir);
+      request->workdir = g_strdup (priv->workdir);
       request->deadline = deadline != 0 ? deadline : llmsbx_guarded_exec_deadline (timeout);
 
-      if (!llmsbx_guarded_exec_request (self->backend, self->sandbox_id, request, timeout,
+      if (!llmsbx_guarded_exec_request (priv->backend, priv->sandbox_id, request, timeout,
                                         collector, exit_status, &unstoppable, cancellable, error))
         {
           if (unstoppable)
@@ -151,6 +158,7 @@ run_templates (LlmsbxSandboxSession  *self,
 static gboolean
 was_oom_killed (LlmsbxSandboxSession *self)
 {
+  LlmsbxSandboxSessionPrivate *priv = llmsbx_session_get_private (self);
   static const char script[] =
     "for f in /sys/fs/cgroup/memory/memory.oom_control /sys/fs/cgroup/memory.events; do\n"
     "  [ -r \"$f\" ] && exec sed -n 's/^oom_kill //p' \"$f\"\n"
@@ -162,15 +170,15 @@ was_oom_killed (LlmsbxSandboxSession *self)
   guint64 count;
   int status = -1;
 
-  if (!llmsbx_guarded_exec (self->backend, self->sandbox_id, argv, NULL, "/", self->default_timeout,
+  if (!llmsbx_guarded_exec (priv->backend, priv->sandbox_id, argv, NULL, "/", priv->default_timeout,
                             collector, &status, NULL, NULL) || status != 0)
     return FALSE;
 
   out = llmsbx_output_collector_steal_bytes (collector, LLMSBX_OUTPUT_STREAM_STDOUT);
   text = g_strstrip (g_strndup (g_bytes_get_data (out, NULL), g_bytes_get_size (out)));
-  if (!g_ascii_string_to_unsigned (text, 10, 0, G_MAXUINT64, &count, NULL) || count <= self->oom_kills_seen)
+  if (!g_ascii_string_to_unsigned (text, 10, 0, G_MAXUINT64, &count, NULL) || count <= priv->oom_kills_seen)
     return FALSE;
-  self->oom_kills_seen = count;
+  priv->oom_kills_seen = count;
   return TRUE;
 }
 
@@ -206,19 +214,20 @@ ensure_environment (LlmsbxSandboxSession *self,
                     GCancellable         *cancellable,
                     GError              **error)
 {
+  LlmsbxSandboxSessionPrivate *priv = llmsbx_session_get_private (self);
   g_autoptr(LlmsbxRuntimeContext) context = NULL;
   g_autoptr(LlmsbxOutputCollector) collector = NULL;
   g_auto(GStrv) setup = NULL;
   int status = 0;
 
-  if (self->environment_ready)
+  if (priv->environment_ready)
     return TRUE;
 
   context = runtime_context (self);
-  setup = llmsbx_language_handler_get_setup_commands (self->handler, context);
+  setup = llmsbx_language_handler_get_setup_commands (priv->handler, context);
   collector = llmsbx_output_collector_new (64 * 1024);
 
-  if (!run_templates (self, setup, NULL, NULL, NULL, self->default_timeout, 0, collector, &status,
+  if (!run_templates (self, setup, NULL, NULL, NULL, priv->default_timeout, 0, collector, &status,
                       cancellable, error))
     return FALSE;
 
@@ -229,11 +238,11 @@ ensure_environment (LlmsbxSandboxSession *self,
 
       g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED,
                    "Setting up the %s environment failed with exit status %d: %s",
-                   self->lang, status, g_strstrip (text));
+                   priv->lang, status, g_strstrip (text));
       return FALSE;
     }
 
-  self->environment_ready = TRUE;
+  priv->environment_ready = TRUE;
   return TRUE;
 }
 
@@ -245,6 +254,7 @@ install_locked (LlmsbxSandboxSession *self,
                 GCancellable         *cancellable,
                 GError              **error)
 {
+  LlmsbxSandboxSessionPrivate *priv = llmsbx_session_get_private (self);
   g_autoptr(LlmsbxRuntimeContext) context = NULL;
   g_autofree char *template = NULL;
 
@@ -256,24 +266,24 @@ install_locked (LlmsbxSandboxSession *self,
 
   for (guint i = 0; libraries[i] != NULL; i++)
     if (!validate_library_name (libraries[i], error) ||
-        (self->security_policy != NULL &&
-         !llmsbx_security_policy_check_library (self->security_policy, libraries[i], error)))
+        (priv->security_policy != NULL &&
+         !llmsbx_security_policy_check_library (priv->security_policy, libraries[i], error)))
       return FALSE;
 
-  if (self->skip_environment_setup)
+  if (priv->skip_environment_setup)
     {
       g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_LIBRARY_INSTALLATION_NOT_SUPPORTED,
                    "Library installation is not supported for %s when environment setup is skipped: "
                    "pre-install libraries in the image, or install them with execute_command()",
-                   self->lang);
+                   priv->lang);
       return FALSE;
     }
 
   context = runtime_context (self);
-  if (!llmsbx_language_handler_supports_library_installation (self->handler, context))
+  if (!llmsbx_language_handler_supports_library_installation (priv->handler, context))
     {
       g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_LIBRARY_INSTALLATION_NOT_SUPPORTED,
-                   "Library installation is not supported for %s", self->lang);
+                   "Library installation is not supported for %s", priv->lang);
       return FALSE;
     }
 
@@ -282,7 +292,7 @@ install_locked (LlmsbxSandboxSession *self,
 
   g_clear_object (&context);
   context = runtime_context (self);
-  template = llmsbx_language_handler_get_install_command (self->handler, context);
+  template = llmsbx_language_handler_get_install_command (priv->handler, context);
 
   for (guint i = 0; libraries[i] != NULL; i++)
     {
@@ -291,7 +301,7 @@ install_locked (LlmsbxSandboxSession *self,
       int status = 0;
 
       llmsbx_session_log (self, "installing %s", libraries[i]);
-      if (!run_templates (self, templates, NULL, libraries[i], NULL, self->default_timeout, 0, collector,
+      if (!run_templates (self, templates, NULL, libraries[i], NULL, priv->default_timeout, 0, collector,
                           &status, cancellable, error))
         return FALSE;
 
@@ -335,16 +345,17 @@ llmsbx_sandbox_session_install (LlmsbxSandboxSession *self,
                                 GCancellable         *cancellable,
                                 GError              **error)
 {
+  LlmsbxSandboxSessionPrivate *priv = llmsbx_session_get_private (self);
   LlmsbxSessionOperation op;
   gboolean ok;
 
   g_return_val_if_fail (LLMSBX_IS_SANDBOX_SESSION (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  g_rec_mutex_lock (&self->lock);
+  g_rec_mutex_lock (&priv->lock);
   ok = install_locked (self, libraries, llmsbx_session_operation_begin (self, &op, cancellable), error);
   llmsbx_session_operation_end (self, &op, "libraries were being installed", error);
-  g_rec_mutex_unlock (&self->lock);
+  g_rec_mutex_unlock (&priv->lock);
   return ok;
 }
 
@@ -357,20 +368,21 @@ enforce_policy (LlmsbxSandboxSession  *self,
                 const char            *code,
                 GError               **error)
 {
+  LlmsbxSandboxSessionPrivate *priv = llmsbx_session_get_private (self);
   g_autoptr(GPtrArray) violations = NULL;
   g_autoptr(GError) local_error = NULL;
 
-  if (self->security_policy == NULL)
+  if (priv->security_policy == NULL)
     return TRUE;
 
-  if (llmsbx_security_policy_check (self->security_policy, handler, code, &violations, &local_error))
+  if (llmsbx_security_policy_check (priv->security_policy, handler, code, &violations, &local_error))
     return TRUE;
 
   if (local_error != NULL)
     g_propagate_error (error, g_steal_pointer (&local_error));
   else
     llmsbx_security_set_violation_error (error, "the code", violations,
-                                         llmsbx_security_policy_get_severity_threshold (self->security_policy));
+                                         llmsbx_security_policy_get_severity_threshold (priv->security_policy));
   llmsbx_session_log (self, "security policy refused the code");
   return FALSE;
 }
@@ -400,6 +412,7 @@ llmsbx_sandbox_session_is_safe (LlmsbxSandboxSession  *self,
                                 GPtrArray            **violations,
                                 GError               **error)
 {
+  LlmsbxSandboxSessionPrivate *priv = llmsbx_session_get_private (self);
   g_autoptr(LlmsbxLanguageHandler) handler = NULL;
   g_autoptr(LlmsbxSecurityPolicy) policy = NULL;
 
@@ -410,7 +423,7 @@ llmsbx_sandbox_session_is_safe (LlmsbxSandboxSession  *self,
   if (violations != NULL)
     *violations = NULL;
 
-  policy = self->security_policy ? g_object_ref (self->security_policy) : NULL;
+  policy = priv->security_policy ? g_object_ref (priv->security_policy) : NULL;
   if (policy == NULL)
     {
       if (violations != NULL)
@@ -420,7 +433,7 @@ llmsbx_sandbox_session_is_safe (LlmsbxSandboxSession  *self,
 
   /* The registry's handler for the language is the one open() uses, so
    * this works before open() without touching the session's state. */
-  handler = llmsbx_registry_lookup_language (llmsbx_registry_get_default (), self->lang, error);
+  handler = llmsbx_registry_lookup_language (llmsbx_registry_get_default (), priv->lang, error);
   if (handler == NULL)
     return FALSE;
 
@@ -435,6 +448,7 @@ run_locked (LlmsbxSandboxSession *self,
             GCancellable         *cancellable,
             GError              **error)
 {
+  LlmsbxSandboxSessionPrivate *priv = llmsbx_session_get_private (self);
   g_autoptr(LlmsbxRuntimeContext) context = NULL;
   g_autoptr(LlmsbxOutputCollector) collector = NULL;
   g_auto(GStrv) commands = NULL;
@@ -455,7 +469,7 @@ run_locked (LlmsbxSandboxSession *self,
       return NULL;
     }
 
-  if (!enforce_policy (self, self->handler, code, error))
+  if (!enforce_policy (self, priv->handler, code, error))
     return NULL;
 
   if (!install_locked (self, libraries, cancellable, error))
@@ -466,21 +480,21 @@ run_locked (LlmsbxSandboxSession *self,
   limit = effective_timeout (self, timeout);
   deadline = llmsbx_guarded_exec_deadline (limit);
 
-  extension = llmsbx_language_handler_get_file_extension (self->handler);
-  file = llmsbx_code_writer_new_path (self->workdir, extension);
+  extension = llmsbx_language_handler_get_file_extension (priv->handler);
+  file = llmsbx_code_writer_new_path (priv->workdir, extension);
   context = runtime_context (self);
-  commands = llmsbx_language_handler_get_run_commands (self->handler, context);
+  commands = llmsbx_language_handler_get_run_commands (priv->handler, context);
   if (commands == NULL || commands[0] == NULL)
     {
       g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_LANGUAGE_NOT_SUPPORTED,
-                   "The %s language handler has no command to run code", self->lang);
+                   "The %s language handler has no command to run code", priv->lang);
       return NULL;
     }
 
   collector = llmsbx_session_new_collector (self);
   if (!run_templates (self, commands, file, NULL, code, limit, deadline, collector,
                       &status, cancellable, error) ||
-      llmsbx_lifetime_watchdog_has_expired (self->watchdog))
+      llmsbx_lifetime_watchdog_has_expired (priv->watchdog))
     return llmsbx_session_report_expiry (self, error);
 
   return collect_result (self, collector, status, started);
@@ -518,6 +532,7 @@ llmsbx_sandbox_session_run (LlmsbxSandboxSession *self,
                             GCancellable         *cancellable,
                             GError              **error)
 {
+  LlmsbxSandboxSessionPrivate *priv = llmsbx_session_get_private (self);
   LlmsbxSessionOperation op;
   LlmsbxExecutionResult *result;
 
@@ -525,10 +540,10 @@ llmsbx_sandbox_session_run (LlmsbxSandboxSession *self,
   g_return_val_if_fail (code != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  g_rec_mutex_lock (&self->lock);
+  g_rec_mutex_lock (&priv->lock);
   result = run_locked (self, code, libraries, timeout, llmsbx_session_operation_begin (self, &op, cancellable), error);
   llmsbx_session_operation_end (self, &op, "the code was running", error);
-  g_rec_mutex_unlock (&self->lock);
+  g_rec_mutex_unlock (&priv->lock);
   return result;
 }
 
@@ -539,6 +554,7 @@ execute_argv_locked (LlmsbxSandboxSession *self,
                      GCancellable         *cancellable,
                      GError              **error)
 {
+  LlmsbxSandboxSessionPrivate *priv = llmsbx_session_get_private (self);
   g_autoptr(LlmsbxOutputCollector) collector = NULL;
   g_autofree char *directory = NULL;
   gint64 started = g_get_monotonic_time ();
@@ -555,15 +571,15 @@ execute_argv_locked (LlmsbxSandboxSession *self,
 
   /* Checked like every path in the sandbox: relative to the session's
    * workdir, and never with a `..` component. */
-  directory = workdir ? llmsbx_session_resolve_sandbox_path (self, workdir, error) : g_strdup (self->workdir);
+  directory = workdir ? llmsbx_session_resolve_sandbox_path (self, workdir, error) : g_strdup (priv->workdir);
   if (directory == NULL)
     return NULL;
 
   collector = llmsbx_session_new_collector (self);
-  if (!llmsbx_guarded_exec (self->backend, self->sandbox_id, argv, llmsbx_session_exec_env (self),
-                                           directory, self->default_timeout,
+  if (!llmsbx_guarded_exec (priv->backend, priv->sandbox_id, argv, llmsbx_session_exec_env (self),
+                                           directory, priv->default_timeout,
                                            collector, &status, cancellable, error) ||
-                     llmsbx_lifetime_watchdog_has_expired (self->watchdog))
+                     llmsbx_lifetime_watchdog_has_expired (priv->watchdog))
     return llmsbx_session_report_expiry (self, error);
 
   return collect_result (self, collector, status, started);
@@ -594,16 +610,17 @@ llmsbx_sandbox_session_execute_argv (LlmsbxSandboxSession *self,
                                      GCancellable         *cancellable,
                                      GError              **error)
 {
+  LlmsbxSandboxSessionPrivate *priv = llmsbx_session_get_private (self);
   LlmsbxSessionOperation op;
   LlmsbxExecutionResult *result;
 
   g_return_val_if_fail (LLMSBX_IS_SANDBOX_SESSION (self), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  g_rec_mutex_lock (&self->lock);
+  g_rec_mutex_lock (&priv->lock);
   result = execute_argv_locked (self, argv, workdir, llmsbx_session_operation_begin (self, &op, cancellable), error);
   llmsbx_session_operation_end (self, &op, "the command was running", error);
-  g_rec_mutex_unlock (&self->lock);
+  g_rec_mutex_unlock (&priv->lock);
   return result;
 }
 

@@ -1,7 +1,8 @@
 /* test-sandbox-session.c: the session's orchestration on the fake backend of
  * tests/lib, with no daemon: the default backend, policy refusals, timeouts
  * and their kill, output caps, errors, cleanup when open fails, live output
- * and its threads, closing when what timed out cannot be stopped, copies.
+ * and its threads, closing when what timed out cannot be stopped, copies,
+ * a subclass's defaults.
  * Code runs as host processes (Python from the host), so it is only ever
  * harmless code. */
 #include <errno.h>
@@ -479,6 +480,77 @@ test_copies (void)
   g_rmdir (dir);
 }
 
+/* Subclasses -------------------------------------------------------------- */
+
+/* What the artifact and interactive sessions do: a subclass that sets its own
+ * defaults in its instance init and adds a method on the public API. */
+#define TEST_TYPE_TERSE_SESSION (test_terse_session_get_type ())
+G_DECLARE_FINAL_TYPE (TestTerseSession, test_terse_session, TEST, TERSE_SESSION, LlmsbxSandboxSession)
+
+struct _TestTerseSession
+{
+  LlmsbxSandboxSession parent_instance;
+};
+
+G_DEFINE_FINAL_TYPE (TestTerseSession, test_terse_session, LLMSBX_TYPE_SANDBOX_SESSION)
+
+static void
+test_terse_session_class_init (TestTerseSessionClass *klass)
+{
+}
+
+static void
+test_terse_session_init (TestTerseSession *self)
+{
+  g_object_set (self, "output-limit", (guint64) 4, "skip-environment-setup", TRUE, NULL);
+}
+
+/* The added API: the first line @code prints, by the session's own run. */
+static char *
+test_terse_session_first_line (TestTerseSession *self,
+                               const char       *code)
+{
+  g_autoptr(LlmsbxExecutionResult) result = run_ok (LLMSBX_SANDBOX_SESSION (self), code);
+  const char *out = llmsbx_execution_result_get_stdout (result);
+
+  return g_strndup (out, strcspn (out, "\n"));
+}
+
+static void
+test_subclass_defaults (void)
+{
+  g_autoptr(TestTerseSession) terse = g_object_new (TEST_TYPE_TERSE_SESSION, "backend", "fake", NULL);
+  g_autoptr(TestTerseSession) given = g_object_new (TEST_TYPE_TERSE_SESSION, "backend", "fake",
+                                                    "output-limit", (guint64) 0, NULL);
+  g_autoptr(LlmsbxSandboxSession) plain = llmsbx_sandbox_session_new (NULL);
+  g_autoptr(LlmsbxExecutionResult) result = NULL;
+  g_autofree char *line = NULL;
+  guint64 limit = 0;
+
+  /* The subclass's default replaces the base class's, and a property given
+   * at construction replaces both; the base class keeps its own. */
+  g_object_get (terse, "output-limit", &limit, NULL);
+  g_assert_cmpuint (limit, ==, 4);
+  g_object_get (given, "output-limit", &limit, NULL);
+  g_assert_cmpuint (limit, ==, 0);
+  g_object_get (plain, "output-limit", &limit, NULL);
+  g_assert_cmpuint (limit, ==, LLMSBX_DEFAULT_OUTPUT_LIMIT);
+  g_assert_cmpstr (llmsbx_sandbox_session_get_lang (LLMSBX_SANDBOX_SESSION (terse)), ==, "python");
+  g_assert_cmpstr (llmsbx_sandbox_session_get_workdir (LLMSBX_SANDBOX_SESSION (terse)), ==, "/sandbox");
+
+  /* The run is the base class's, with the subclass's limit. */
+  open_session (LLMSBX_SANDBOX_SESSION (terse));
+  result = run_ok (LLMSBX_SANDBOX_SESSION (terse), "print('truncated here')\n");
+  g_assert_cmpstr (llmsbx_execution_result_get_stdout (result), ==, "trun");
+  g_assert_true (llmsbx_execution_result_get_truncated (result));
+  close_session (LLMSBX_SANDBOX_SESSION (terse));
+
+  open_session (LLMSBX_SANDBOX_SESSION (given));
+  line = test_terse_session_first_line (given, "print('first')\nprint('second')\n");
+  g_assert_cmpstr (line, ==, "first");
+  close_session (LLMSBX_SANDBOX_SESSION (given));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -502,6 +574,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sandbox-session/close-failure", test_close_failure);
   g_test_add_func ("/sandbox-session/live-output", test_live_output);
   g_test_add_func ("/sandbox-session/copies", test_copies);
+  g_test_add_func ("/sandbox-session/subclass-defaults", test_subclass_defaults);
 
   return g_test_run ();
 }
