@@ -7,6 +7,7 @@
 #pragma once
 
 #include "llmsbx-sandbox-session.h"
+#include "llmsbx-code-runner-private.h"
 #include "llmsbx-lifetime-watchdog-private.h"
 #include "llmsbx-output-collector.h"
 
@@ -51,6 +52,7 @@ typedef struct
   /* State while open. */
   LlmsbxLanguageHandler *handler;
   LlmsbxBackend         *backend;
+  LlmsbxCodeRunner      *runner;      /* how code reaches the sandbox */
   char                  *sandbox_id;
   char                  *session_uuid;
   char                  *active_image;

@@ -13,7 +13,7 @@
 #include "llmsbx-sandbox-session-private.h"
 #include "llmsbx-enum-types.h"
 #include "llmsbx-error.h"
-#include "llmsbx-code-writer-private.h"
+#include "llmsbx-code-runner-private.h"
 #include "llmsbx-lifetime-watchdog-private.h"
 #include "llmsbx-nesting-private.h"
 #include "llmsbx-registry.h"
@@ -475,6 +475,7 @@ reset_state (LlmsbxSandboxSession *self)
 {
   LlmsbxSandboxSessionPrivate *priv = llmsbx_session_get_private (self);
 
+  g_clear_object (&priv->runner);
   g_clear_object (&priv->handler);
   g_clear_object (&priv->backend);
   g_clear_pointer (&priv->sandbox_id, g_free);
@@ -537,6 +538,15 @@ open_locked (LlmsbxSandboxSession *self,
       if (priv->sandbox_id == NULL)
         goto fail;
       priv->created_sandbox = TRUE;
+    }
+
+  /* How code reaches this sandbox: the one way there is so far. */
+  priv->runner = llmsbx_exec_code_runner_new (priv->backend, priv->sandbox_id);
+  if (!llmsbx_code_runner_prepare (priv->runner, cancellable, error))
+    {
+      if (priv->created_sandbox)
+        llmsbx_backend_remove_sandbox (priv->backend, priv->sandbox_id, NULL, NULL);
+      goto fail;
     }
 
   priv->opened_at = g_get_monotonic_time ();
@@ -624,12 +634,18 @@ close_locked (LlmsbxSandboxSession *self,
   if (priv->commit_container && priv->active_commit_image != NULL && !expired)
     {
       llmsbx_session_log (self, "committing sandbox to %s", priv->active_commit_image);
-      if (!llmsbx_code_writer_remove_files (priv->backend, priv->sandbox_id, priv->workdir,
-                                            priv->default_timeout, cancellable, &local_error) ||
+      if (!llmsbx_code_runner_close (priv->runner, priv->workdir, priv->default_timeout,
+                                     cancellable, &local_error) ||
           !llmsbx_backend_commit (priv->backend, priv->sandbox_id, priv->active_commit_image,
                                   cancellable, &local_error))
         g_propagate_prefixed_error (&first_error, g_steal_pointer (&local_error),
                                     "Committing the sandbox to %s failed: ", priv->active_commit_image);
+    }
+  else if (!llmsbx_code_runner_close (priv->runner, NULL, priv->default_timeout, NULL, &local_error))
+    {
+      /* The sandbox goes next, and what the runner left with it. */
+      llmsbx_session_log (self, "closing the code runner failed: %s", local_error->message);
+      g_clear_error (&local_error);
     }
 
   if (priv->created_sandbox)

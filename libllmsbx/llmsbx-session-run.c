@@ -11,6 +11,7 @@
 
 #include "llmsbx-sandbox-session-private.h"
 #include "llmsbx-error.h"
+#include "llmsbx-code-runner-private.h"
 #include "llmsbx-code-writer-private.h"
 #include "llmsbx-guarded-exec-private.h"
 #include "llmsbx-lifetime-watchdog-private.h"
@@ -90,18 +91,14 @@ close_unstoppable (LlmsbxSandboxSession  *self,
     }
 }
 
-/* Runs one command template after another, stopping at the first failure.
- * With @code, the first command writes it to @file first and the file is
- * removed after the last command (or the first that fails). With @deadline
- * (a run's), all the commands share it; otherwise each may take @timeout. */
+/* Runs one command template after another (setup and install commands),
+ * stopping at the first failure; each may take @timeout. Code goes through
+ * the session's code runner instead (run_code()). */
 static gboolean
 run_templates (LlmsbxSandboxSession  *self,
                char                 **templates,
-               const char            *file,
                const char            *library,
-               const char            *code,
                double                 timeout,
-               gint64                 deadline,
                LlmsbxOutputCollector *collector,
                int                   *exit_status,
                GCancellable          *cancellable,
@@ -118,23 +115,17 @@ run_templates (LlmsbxSandboxSession  *self,
       g_autofree char *shown = NULL;
       gboolean unstoppable = FALSE;
 
-      argv = llmsbx_expand_command_template (templates[i], file, priv->workdir, library, error);
+      argv = llmsbx_expand_command_template (templates[i], NULL, priv->workdir, library, error);
       if (argv == NULL)
         return FALSE;
 
       shown = g_strjoinv (" ", argv);
       llmsbx_session_log (self, "exec: %s", shown);
 
-      if (code != NULL)
-        request = llmsbx_code_writer_request (file, i == 0 ? code : NULL, templates[i + 1] != NULL,
-                                              (const char * const *) argv, llmsbx_session_exec_env (self));
-      else
-        {
-          request = llmsbx_exec_request_new ((const char * const *) argv);
-          request->env = g_strdupv ((char **) llmsbx_session_exec_env (self));
-        }
+      request = llmsbx_exec_request_new ((const char * const *) argv);
+      request->env = g_strdupv ((char **) llmsbx_session_exec_env (self));
       request->workdir = g_strdup (priv->workdir);
-      request->deadline = deadline != 0 ? deadline : llmsbx_guarded_exec_deadline (timeout);
+      request->deadline = llmsbx_guarded_exec_deadline (timeout);
 
       if (!llmsbx_guarded_exec_request (priv->backend, priv->sandbox_id, request, timeout,
                                         collector, exit_status, &unstoppable, cancellable, error))
@@ -148,6 +139,63 @@ run_templates (LlmsbxSandboxSession  *self,
         break;
     }
 
+  return TRUE;
+}
+
+static void
+log_command (const char *command,
+             gpointer    user_data)
+{
+  llmsbx_session_log (user_data, "exec: %s", command);
+}
+
+/* Hands @code and the language's run @templates, expanded for @file, to the
+ * session's code runner, which writes the code to @file with the first
+ * command and removes it after the last (or the first that fails). All the
+ * commands share @deadline, a run's. */
+static gboolean
+run_code (LlmsbxSandboxSession  *self,
+          char                 **templates,
+          const char            *file,
+          const char            *code,
+          double                 timeout,
+          gint64                 deadline,
+          LlmsbxOutputCollector *collector,
+          int                   *exit_status,
+          GCancellable          *cancellable,
+          GError               **error)
+{
+  LlmsbxSandboxSessionPrivate *priv = llmsbx_session_get_private (self);
+  g_autoptr(GPtrArray) commands = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
+  gboolean unstoppable = FALSE;
+  LlmsbxCodeRun run = {
+    .code = code,
+    .file = file,
+    .commands = commands,
+    .workdir = priv->workdir,
+    .env = llmsbx_session_exec_env (self),
+    .timeout = timeout,
+    .deadline = deadline,
+    .log = log_command,
+    .log_data = self,
+  };
+
+  for (guint i = 0; templates[i] != NULL; i++)
+    {
+      char **argv = llmsbx_expand_command_template (templates[i], file, priv->workdir, NULL, error);
+
+      if (argv == NULL)
+        return FALSE;
+      g_ptr_array_add (commands, argv);
+    }
+
+  if (!llmsbx_code_runner_run (priv->runner, &run, collector, exit_status, &unstoppable,
+                               cancellable, error))
+    {
+      if (unstoppable)
+        close_unstoppable (self, error);
+      return FALSE;
+    }
   return TRUE;
 }
 
@@ -227,7 +275,7 @@ ensure_environment (LlmsbxSandboxSession *self,
   setup = llmsbx_language_handler_get_setup_commands (priv->handler, context);
   collector = llmsbx_output_collector_new (64 * 1024);
 
-  if (!run_templates (self, setup, NULL, NULL, NULL, priv->default_timeout, 0, collector, &status,
+  if (!run_templates (self, setup, NULL, priv->default_timeout, collector, &status,
                       cancellable, error))
     return FALSE;
 
@@ -301,7 +349,7 @@ install_locked (LlmsbxSandboxSession *self,
       int status = 0;
 
       llmsbx_session_log (self, "installing %s", libraries[i]);
-      if (!run_templates (self, templates, NULL, libraries[i], NULL, priv->default_timeout, 0, collector,
+      if (!run_templates (self, templates, libraries[i], priv->default_timeout, collector,
                           &status, cancellable, error))
         return FALSE;
 
@@ -492,8 +540,8 @@ run_locked (LlmsbxSandboxSession *self,
     }
 
   collector = llmsbx_session_new_collector (self);
-  if (!run_templates (self, commands, file, NULL, code, limit, deadline, collector,
-                      &status, cancellable, error) ||
+  if (!run_code (self, commands, file, code, limit, deadline, collector,
+                 &status, cancellable, error) ||
       llmsbx_lifetime_watchdog_has_expired (priv->watchdog))
     return llmsbx_session_report_expiry (self, error);
 

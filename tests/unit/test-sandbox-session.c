@@ -480,6 +480,50 @@ test_copies (void)
   g_rmdir (dir);
 }
 
+/* Code delivery ---------------------------------------------------------- */
+
+/* The session's code runner: code up to 96 KiB travels in the exec's
+ * environment, larger code on its standard input; both run the same, and the
+ * code file is gone once the run is over. */
+static void
+test_code_delivery (void)
+{
+  g_autoptr(LlmsbxSandboxSession) session = new_session (NULL, NULL);
+  g_autoptr(LlmsbxExecutionResult) small = NULL;
+  g_autoptr(LlmsbxExecutionResult) large = NULL;
+  g_autoptr(GString) code = g_string_new ("print('large')\n");
+  g_autoptr(GDir) dir = NULL;
+  g_autofree char *root = NULL;
+  g_autofree char *code_dir = NULL;
+
+  /* A comment line of 1 KiB, 200 times: over LLMSBX_CODE_CHUNK_MAX. */
+  for (guint i = 0; i < 200; i++)
+    {
+      g_string_append_c (code, '#');
+      for (guint j = 0; j < 1023; j++)
+        g_string_append_c (code, 'x');
+      g_string_append_c (code, '\n');
+    }
+  g_string_append (code, "print(len(open(__file__).read()))\n");
+
+  open_session (session);
+  small = run_ok (session, "print('small')\n");
+  g_assert_cmpstr (llmsbx_execution_result_get_stdout (small), ==, "small\n");
+  large = run_ok (session, code->str);
+  g_assert_cmpint (llmsbx_execution_result_get_exit_code (large), ==, 0);
+  g_assert_true (g_str_has_prefix (llmsbx_execution_result_get_stdout (large), "large\n"));
+  g_assert_cmpuint (g_ascii_strtoull (llmsbx_execution_result_get_stdout (large) + strlen ("large\n"), NULL, 10),
+                    ==, code->len);
+
+  root = llmsbx_fake_backend_get_root (llmsbx_sandbox_session_get_container_id (session));
+  code_dir = g_build_filename (root, "sandbox", ".llmsbx", NULL);
+  /* The directory stays, for the next run; its files go. */
+  dir = g_dir_open (code_dir, 0, NULL);
+  g_assert_nonnull (dir);
+  g_assert_null (g_dir_read_name (dir));
+  close_session (session);
+}
+
 /* Subclasses -------------------------------------------------------------- */
 
 /* What the artifact and interactive sessions do: a subclass that sets its own
@@ -574,6 +618,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sandbox-session/close-failure", test_close_failure);
   g_test_add_func ("/sandbox-session/live-output", test_live_output);
   g_test_add_func ("/sandbox-session/copies", test_copies);
+  g_test_add_func ("/sandbox-session/code-delivery", test_code_delivery);
   g_test_add_func ("/sandbox-session/subclass-defaults", test_subclass_defaults);
 
   return g_test_run ();
