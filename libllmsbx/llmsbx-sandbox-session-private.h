@@ -105,4 +105,28 @@ LlmsbxOutputCollector *llmsbx_session_new_collector      (LlmsbxSandboxSession *
 void                   llmsbx_session_set_output_context (GMainContext         *context);
 void                   llmsbx_session_output_class_init  (GObjectClass         *klass);
 
+/* llmsbx-session-async.c */
+typedef gpointer (*LlmsbxSessionCall) (LlmsbxSandboxSession  *self,
+                                       gpointer               args,
+                                       GCancellable          *cancellable,
+                                       GError               **error);
+
+void     llmsbx_session_call_async          (LlmsbxSandboxSession  *self,
+                                             gpointer               source_tag,
+                                             LlmsbxSessionCall      call,
+                                             gboolean               returns_boolean,
+                                             gpointer               args,
+                                             GDestroyNotify         args_free,
+                                             GCancellable          *cancellable,
+                                             GAsyncReadyCallback    callback,
+                                             gpointer               user_data);
+gpointer llmsbx_session_call_finish         (LlmsbxSandboxSession  *self,
+                                             GAsyncResult          *result,
+                                             gpointer               source_tag,
+                                             GError               **error);
+gboolean llmsbx_session_call_finish_boolean (LlmsbxSandboxSession  *self,
+                                             GAsyncResult          *result,
+                                             gpointer               source_tag,
+                                             GError               **error);
+
 G_END_DECLS

@@ -28,10 +28,11 @@
  * construction, then call llmsbx_sandbox_session_open(). The session is a
  * #GInitable: g_initable_new() refuses an invalid limit at construction with
  * %LLMSBX_ERROR_INVALID_ARGUMENT (g_object_new() cannot report errors; open()
- * and every later call then refuse it instead). Every method has a
- * synchronous form; open, run and close also have `_async` forms that run in
- * a worker thread and deliver #LlmsbxSandboxSession::output in the caller's
- * main context.
+ * and every later call then refuse it instead). Every blocking method has an
+ * `_async` form that runs it in a worker thread of the library's own pool and
+ * delivers #LlmsbxSandboxSession::output in the caller's main context. Calls
+ * on one session run one at a time; setting a property waits for the call in
+ * progress.
  *
  * ```c
  * g_autoptr(LlmsbxSandboxSession) session = llmsbx_sandbox_session_new ("python");
@@ -736,26 +737,22 @@ llmsbx_sandbox_session_close (LlmsbxSandboxSession *self,
 
 /* Async ------------------------------------------------------------------ */
 
-static void
-open_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+static gpointer
+open_call (LlmsbxSandboxSession  *self,
+           gpointer               args,
+           GCancellable          *cancellable,
+           GError               **error)
 {
-  GError *error = NULL;
-
-  if (llmsbx_sandbox_session_open (source, cancellable, &error))
-    g_task_return_boolean (task, TRUE);
-  else
-    g_task_return_error (task, error);
+  return GINT_TO_POINTER (llmsbx_sandbox_session_open (self, cancellable, error));
 }
 
-static void
-close_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+static gpointer
+close_call (LlmsbxSandboxSession  *self,
+            gpointer               args,
+            GCancellable          *cancellable,
+            GError               **error)
 {
-  GError *error = NULL;
-
-  if (llmsbx_sandbox_session_close (source, cancellable, &error))
-    g_task_return_boolean (task, TRUE);
-  else
-    g_task_return_error (task, error);
+  return GINT_TO_POINTER (llmsbx_sandbox_session_close (self, cancellable, error));
 }
 
 /**
@@ -766,6 +763,8 @@ close_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *ca
  * @user_data: data for @callback
  *
  * Opens the session in a worker thread; see llmsbx_sandbox_session_open().
+ *
+ * Since: 0.1
  */
 void
 llmsbx_sandbox_session_open_async (LlmsbxSandboxSession *self,
@@ -773,13 +772,10 @@ llmsbx_sandbox_session_open_async (LlmsbxSandboxSession *self,
                                    GAsyncReadyCallback   callback,
                                    gpointer              user_data)
 {
-  g_autoptr(GTask) task = NULL;
-
   g_return_if_fail (LLMSBX_IS_SANDBOX_SESSION (self));
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, llmsbx_sandbox_session_open_async);
-  g_task_run_in_thread (task, open_thread);
+  llmsbx_session_call_async (self, llmsbx_sandbox_session_open_async, open_call, TRUE, NULL, NULL,
+                             cancellable, callback, user_data);
 }
 
 /**
@@ -789,16 +785,15 @@ llmsbx_sandbox_session_open_async (LlmsbxSandboxSession *self,
  * @error: return location for a #GError
  *
  * Returns: %TRUE when the session opened
+ *
+ * Since: 0.1
  */
 gboolean
 llmsbx_sandbox_session_open_finish (LlmsbxSandboxSession *self,
                                     GAsyncResult         *result,
                                     GError              **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == llmsbx_sandbox_session_open_async, FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return llmsbx_session_call_finish_boolean (self, result, llmsbx_sandbox_session_open_async, error);
 }
 
 /**
@@ -809,6 +804,8 @@ llmsbx_sandbox_session_open_finish (LlmsbxSandboxSession *self,
  * @user_data: data for @callback
  *
  * Closes the session in a worker thread; see llmsbx_sandbox_session_close().
+ *
+ * Since: 0.1
  */
 void
 llmsbx_sandbox_session_close_async (LlmsbxSandboxSession *self,
@@ -816,13 +813,10 @@ llmsbx_sandbox_session_close_async (LlmsbxSandboxSession *self,
                                     GAsyncReadyCallback   callback,
                                     gpointer              user_data)
 {
-  g_autoptr(GTask) task = NULL;
-
   g_return_if_fail (LLMSBX_IS_SANDBOX_SESSION (self));
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, llmsbx_sandbox_session_close_async);
-  g_task_run_in_thread (task, close_thread);
+  llmsbx_session_call_async (self, llmsbx_sandbox_session_close_async, close_call, TRUE, NULL, NULL,
+                             cancellable, callback, user_data);
 }
 
 /**
@@ -832,16 +826,15 @@ llmsbx_sandbox_session_close_async (LlmsbxSandboxSession *self,
  * @error: return location for a #GError
  *
  * Returns: %TRUE when every step of closing succeeded
+ *
+ * Since: 0.1
  */
 gboolean
 llmsbx_sandbox_session_close_finish (LlmsbxSandboxSession *self,
                                      GAsyncResult         *result,
                                      GError              **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == llmsbx_sandbox_session_close_async, FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return llmsbx_session_call_finish_boolean (self, result, llmsbx_sandbox_session_close_async, error);
 }
 
 /* Properties ------------------------------------------------------------- */
@@ -1016,16 +1009,23 @@ llmsbx_sandbox_session_set_runtime_configs (LlmsbxSandboxSession *self,
                                             GVariant             *configs)
 {
   LlmsbxSandboxSessionPrivate *priv = llmsbx_session_get_private (self);
+  gboolean changed;
 
   g_return_if_fail (LLMSBX_IS_SANDBOX_SESSION (self));
   g_return_if_fail (configs == NULL || g_variant_is_of_type (configs, G_VARIANT_TYPE_VARDICT));
 
-  if (configs == priv->runtime_configs)
-    return;
-  g_clear_pointer (&priv->runtime_configs, g_variant_unref);
-  if (configs != NULL)
-    priv->runtime_configs = g_variant_ref_sink (configs);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNTIME_CONFIGS]);
+  g_rec_mutex_lock (&priv->lock);
+  changed = configs != priv->runtime_configs;
+  if (changed)
+    {
+      g_clear_pointer (&priv->runtime_configs, g_variant_unref);
+      if (configs != NULL)
+        priv->runtime_configs = g_variant_ref_sink (configs);
+    }
+  g_rec_mutex_unlock (&priv->lock);
+
+  if (changed)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNTIME_CONFIGS]);
 }
 
 /**
@@ -1056,11 +1056,16 @@ llmsbx_sandbox_session_set_security_policy (LlmsbxSandboxSession *self,
                                             LlmsbxSecurityPolicy *policy)
 {
   LlmsbxSandboxSessionPrivate *priv = llmsbx_session_get_private (self);
+  gboolean changed;
 
   g_return_if_fail (LLMSBX_IS_SANDBOX_SESSION (self));
   g_return_if_fail (policy == NULL || LLMSBX_IS_SECURITY_POLICY (policy));
 
-  if (g_set_object (&priv->security_policy, policy))
+  g_rec_mutex_lock (&priv->lock);
+  changed = g_set_object (&priv->security_policy, policy);
+  g_rec_mutex_unlock (&priv->lock);
+
+  if (changed)
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SECURITY_POLICY]);
 }
 
@@ -1202,6 +1207,9 @@ llmsbx_sandbox_session_set_property (GObject *object, guint prop_id, const GValu
   LlmsbxSandboxSession *self = LLMSBX_SANDBOX_SESSION (object);
   LlmsbxSandboxSessionPrivate *priv = llmsbx_session_get_private (self);
 
+  /* Configuration changes wait for the operation in progress, which reads
+   * it throughout (and may hold pointers into it). */
+  g_rec_mutex_lock (&priv->lock);
   switch (prop_id)
     {
     case PROP_LANG: set_lowercase (&priv->lang, g_value_get_string (value) ? g_value_get_string (value) : "python"); break;
@@ -1225,6 +1233,7 @@ llmsbx_sandbox_session_set_property (GObject *object, guint prop_id, const GValu
     case PROP_SECURITY_POLICY: llmsbx_sandbox_session_set_security_policy (self, g_value_get_object (value)); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
+  g_rec_mutex_unlock (&priv->lock);
 }
 
 static void

@@ -157,6 +157,28 @@ LlmsbxExecutionResult *llmsbx_sandbox_session_execute_argv (LlmsbxSandboxSession
                                                             GCancellable         *cancellable,
                                                             GError              **error);
 LLMSBX_AVAILABLE_IN_ALL
+void                   llmsbx_sandbox_session_execute_command_async  (LlmsbxSandboxSession *self,
+                                                                      const char           *command,
+                                                                      const char           *workdir,
+                                                                      GCancellable         *cancellable,
+                                                                      GAsyncReadyCallback   callback,
+                                                                      gpointer              user_data);
+LLMSBX_AVAILABLE_IN_ALL
+LlmsbxExecutionResult *llmsbx_sandbox_session_execute_command_finish (LlmsbxSandboxSession *self,
+                                                                      GAsyncResult         *result,
+                                                                      GError              **error);
+LLMSBX_AVAILABLE_IN_ALL
+void                   llmsbx_sandbox_session_execute_argv_async     (LlmsbxSandboxSession *self,
+                                                                      const char * const   *argv,
+                                                                      const char           *workdir,
+                                                                      GCancellable         *cancellable,
+                                                                      GAsyncReadyCallback   callback,
+                                                                      gpointer              user_data);
+LLMSBX_AVAILABLE_IN_ALL
+LlmsbxExecutionResult *llmsbx_sandbox_session_execute_argv_finish    (LlmsbxSandboxSession *self,
+                                                                      GAsyncResult         *result,
+                                                                      GError              **error);
+LLMSBX_AVAILABLE_IN_ALL
 gboolean llmsbx_sandbox_session_is_safe (LlmsbxSandboxSession  *self,
                                          const char            *code,
                                          GPtrArray            **violations,
@@ -166,6 +188,16 @@ gboolean llmsbx_sandbox_session_install (LlmsbxSandboxSession *self,
                                          const char * const   *libraries,
                                          GCancellable         *cancellable,
                                          GError              **error);
+LLMSBX_AVAILABLE_IN_ALL
+void     llmsbx_sandbox_session_install_async  (LlmsbxSandboxSession *self,
+                                                const char * const   *libraries,
+                                                GCancellable         *cancellable,
+                                                GAsyncReadyCallback   callback,
+                                                gpointer              user_data);
+LLMSBX_AVAILABLE_IN_ALL
+gboolean llmsbx_sandbox_session_install_finish (LlmsbxSandboxSession *self,
+                                                GAsyncResult         *result,
+                                                GError              **error);
 
 /* Files. */
 LLMSBX_AVAILABLE_IN_ALL
@@ -180,5 +212,27 @@ gboolean llmsbx_sandbox_session_copy_from_runtime (LlmsbxSandboxSession *self,
                                                    const char           *dest,
                                                    GCancellable         *cancellable,
                                                    GError              **error);
+LLMSBX_AVAILABLE_IN_ALL
+void     llmsbx_sandbox_session_copy_to_runtime_async    (LlmsbxSandboxSession *self,
+                                                          const char           *src,
+                                                          const char           *dest,
+                                                          GCancellable         *cancellable,
+                                                          GAsyncReadyCallback   callback,
+                                                          gpointer              user_data);
+LLMSBX_AVAILABLE_IN_ALL
+gboolean llmsbx_sandbox_session_copy_to_runtime_finish   (LlmsbxSandboxSession *self,
+                                                          GAsyncResult         *result,
+                                                          GError              **error);
+LLMSBX_AVAILABLE_IN_ALL
+void     llmsbx_sandbox_session_copy_from_runtime_async  (LlmsbxSandboxSession *self,
+                                                          const char           *src,
+                                                          const char           *dest,
+                                                          GCancellable         *cancellable,
+                                                          GAsyncReadyCallback   callback,
+                                                          gpointer              user_data);
+LLMSBX_AVAILABLE_IN_ALL
+gboolean llmsbx_sandbox_session_copy_from_runtime_finish (LlmsbxSandboxSession *self,
+                                                          GAsyncResult         *result,
+                                                          GError              **error);
 
 G_END_DECLS

@@ -310,3 +310,151 @@ llmsbx_sandbox_session_copy_from_runtime (LlmsbxSandboxSession *self,
   g_rec_mutex_unlock (&priv->lock);
   return ok;
 }
+
+/* Async ------------------------------------------------------------------ */
+
+typedef struct {
+  char *src;
+  char *dest;
+} CopyArgs;
+
+static void
+copy_args_free (gpointer data)
+{
+  CopyArgs *args = data;
+
+  g_free (args->src);
+  g_free (args->dest);
+  g_free (args);
+}
+
+static CopyArgs *
+copy_args_new (const char *src,
+               const char *dest)
+{
+  CopyArgs *args = g_new0 (CopyArgs, 1);
+
+  args->src = g_strdup (src);
+  args->dest = g_strdup (dest);
+  return args;
+}
+
+static gpointer
+copy_to_runtime_call (LlmsbxSandboxSession  *self,
+                      gpointer               data,
+                      GCancellable          *cancellable,
+                      GError               **error)
+{
+  CopyArgs *args = data;
+
+  return GINT_TO_POINTER (llmsbx_sandbox_session_copy_to_runtime (self, args->src, args->dest,
+                                                                  cancellable, error));
+}
+
+static gpointer
+copy_from_runtime_call (LlmsbxSandboxSession  *self,
+                        gpointer               data,
+                        GCancellable          *cancellable,
+                        GError               **error)
+{
+  CopyArgs *args = data;
+
+  return GINT_TO_POINTER (llmsbx_sandbox_session_copy_from_runtime (self, args->src, args->dest,
+                                                                    cancellable, error));
+}
+
+/**
+ * llmsbx_sandbox_session_copy_to_runtime_async:
+ * @self: a #LlmsbxSandboxSession
+ * @src: (type filename): a file or directory on the host
+ * @dest: where it goes in the sandbox; relative paths are relative to the workdir
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when the copy is done or failed
+ * @user_data: data for @callback
+ *
+ * Copies into the sandbox in a worker thread; see
+ * llmsbx_sandbox_session_copy_to_runtime().
+ *
+ * Since: 0.1
+ */
+void
+llmsbx_sandbox_session_copy_to_runtime_async (LlmsbxSandboxSession *self,
+                                              const char           *src,
+                                              const char           *dest,
+                                              GCancellable         *cancellable,
+                                              GAsyncReadyCallback   callback,
+                                              gpointer              user_data)
+{
+  g_return_if_fail (LLMSBX_IS_SANDBOX_SESSION (self));
+  g_return_if_fail (src != NULL);
+  g_return_if_fail (dest != NULL);
+
+  llmsbx_session_call_async (self, llmsbx_sandbox_session_copy_to_runtime_async, copy_to_runtime_call, TRUE,
+                             copy_args_new (src, dest), copy_args_free, cancellable, callback, user_data);
+}
+
+/**
+ * llmsbx_sandbox_session_copy_to_runtime_finish:
+ * @self: a #LlmsbxSandboxSession
+ * @result: the #GAsyncResult
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE when the copy succeeded
+ *
+ * Since: 0.1
+ */
+gboolean
+llmsbx_sandbox_session_copy_to_runtime_finish (LlmsbxSandboxSession *self,
+                                               GAsyncResult         *result,
+                                               GError              **error)
+{
+  return llmsbx_session_call_finish_boolean (self, result, llmsbx_sandbox_session_copy_to_runtime_async, error);
+}
+
+/**
+ * llmsbx_sandbox_session_copy_from_runtime_async:
+ * @self: a #LlmsbxSandboxSession
+ * @src: a file or directory in the sandbox; relative paths are relative to the workdir
+ * @dest: (type filename): where the copy goes on the host
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when the copy is done or failed
+ * @user_data: data for @callback
+ *
+ * Copies out of the sandbox in a worker thread; see
+ * llmsbx_sandbox_session_copy_from_runtime().
+ *
+ * Since: 0.1
+ */
+void
+llmsbx_sandbox_session_copy_from_runtime_async (LlmsbxSandboxSession *self,
+                                                const char           *src,
+                                                const char           *dest,
+                                                GCancellable         *cancellable,
+                                                GAsyncReadyCallback   callback,
+                                                gpointer              user_data)
+{
+  g_return_if_fail (LLMSBX_IS_SANDBOX_SESSION (self));
+  g_return_if_fail (src != NULL);
+  g_return_if_fail (dest != NULL);
+
+  llmsbx_session_call_async (self, llmsbx_sandbox_session_copy_from_runtime_async, copy_from_runtime_call, TRUE,
+                             copy_args_new (src, dest), copy_args_free, cancellable, callback, user_data);
+}
+
+/**
+ * llmsbx_sandbox_session_copy_from_runtime_finish:
+ * @self: a #LlmsbxSandboxSession
+ * @result: the #GAsyncResult
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE when the copy succeeded
+ *
+ * Since: 0.1
+ */
+gboolean
+llmsbx_sandbox_session_copy_from_runtime_finish (LlmsbxSandboxSession *self,
+                                                 GAsyncResult         *result,
+                                                 GError              **error)
+{
+  return llmsbx_session_call_finish_boolean (self, result, llmsbx_sandbox_session_copy_from_runtime_async, error);
+}

@@ -713,38 +713,85 @@ llmsbx_sandbox_session_execute_command (LlmsbxSandboxSession *self,
 
 /* Async ------------------------------------------------------------------ */
 
+/* The arguments of a call, copied for its worker thread. */
 typedef struct {
-  char   *code;
-  GStrv   libraries;
+  char   *text;      /* run: the code; execute_command: the command line */
+  GStrv   strv;      /* run, install: the libraries; execute_argv: the argv */
+  char   *workdir;
   double  timeout;
-} RunData;
+} CallArgs;
 
 static void
-run_data_free (gpointer data)
+call_args_free (gpointer data)
 {
-  RunData *run = data;
+  CallArgs *args = data;
 
-  g_free (run->code);
-  g_strfreev (run->libraries);
-  g_free (run);
+  g_free (args->text);
+  g_strfreev (args->strv);
+  g_free (args->workdir);
+  g_free (args);
 }
 
-static void
-run_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+static CallArgs *
+call_args_new (const char         *text,
+               const char * const *strv,
+               const char         *workdir,
+               double              timeout)
 {
-  RunData *run = task_data;
-  GError *error = NULL;
-  LlmsbxExecutionResult *result;
+  CallArgs *args = g_new0 (CallArgs, 1);
 
-  llmsbx_session_set_output_context (g_task_get_context (task));
-  result = llmsbx_sandbox_session_run (source, run->code, (const char * const *) run->libraries,
-                                       run->timeout, cancellable, &error);
-  llmsbx_session_set_output_context (NULL);
+  args->text = g_strdup (text);
+  args->strv = g_strdupv ((char **) strv);
+  args->workdir = g_strdup (workdir);
+  args->timeout = timeout;
+  return args;
+}
 
-  if (result != NULL)
-    g_task_return_pointer (task, result, g_object_unref);
-  else
-    g_task_return_error (task, error);
+static gpointer
+run_call (LlmsbxSandboxSession  *self,
+          gpointer               data,
+          GCancellable          *cancellable,
+          GError               **error)
+{
+  CallArgs *args = data;
+
+  return llmsbx_sandbox_session_run (self, args->text, (const char * const *) args->strv, args->timeout,
+                                     cancellable, error);
+}
+
+static gpointer
+execute_argv_call (LlmsbxSandboxSession  *self,
+                   gpointer               data,
+                   GCancellable          *cancellable,
+                   GError               **error)
+{
+  CallArgs *args = data;
+
+  return llmsbx_sandbox_session_execute_argv (self, (const char * const *) args->strv, args->workdir,
+                                              cancellable, error);
+}
+
+static gpointer
+execute_command_call (LlmsbxSandboxSession  *self,
+                      gpointer               data,
+                      GCancellable          *cancellable,
+                      GError               **error)
+{
+  CallArgs *args = data;
+
+  return llmsbx_sandbox_session_execute_command (self, args->text, args->workdir, cancellable, error);
+}
+
+static gpointer
+install_call (LlmsbxSandboxSession  *self,
+              gpointer               data,
+              GCancellable          *cancellable,
+              GError               **error)
+{
+  CallArgs *args = data;
+
+  return GINT_TO_POINTER (llmsbx_sandbox_session_install (self, (const char * const *) args->strv,
+                                                          cancellable, error));
 }
 
 /**
@@ -759,6 +806,8 @@ run_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *canc
  *
  * Runs code in a worker thread; see llmsbx_sandbox_session_run(). Live output
  * is emitted in the thread-default main context of the caller.
+ *
+ * Since: 0.1
  */
 void
 llmsbx_sandbox_session_run_async (LlmsbxSandboxSession *self,
@@ -769,21 +818,12 @@ llmsbx_sandbox_session_run_async (LlmsbxSandboxSession *self,
                                   GAsyncReadyCallback   callback,
                                   gpointer              user_data)
 {
-  g_autoptr(GTask) task = NULL;
-  RunData *run;
-
   g_return_if_fail (LLMSBX_IS_SANDBOX_SESSION (self));
   g_return_if_fail (code != NULL);
 
-  run = g_new0 (RunData, 1);
-  run->code = g_strdup (code);
-  run->libraries = g_strdupv ((char **) libraries);
-  run->timeout = timeout;
-
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, llmsbx_sandbox_session_run_async);
-  g_task_set_task_data (task, run, run_data_free);
-  g_task_run_in_thread (task, run_thread);
+  llmsbx_session_call_async (self, llmsbx_sandbox_session_run_async, run_call, FALSE,
+                             call_args_new (code, libraries, NULL, timeout), call_args_free,
+                             cancellable, callback, user_data);
 }
 
 /**
@@ -793,14 +833,153 @@ llmsbx_sandbox_session_run_async (LlmsbxSandboxSession *self,
  * @error: return location for a #GError
  *
  * Returns: (transfer full): the result, or %NULL on error
+ *
+ * Since: 0.1
  */
 LlmsbxExecutionResult *
 llmsbx_sandbox_session_run_finish (LlmsbxSandboxSession *self,
                                    GAsyncResult         *result,
                                    GError              **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == llmsbx_sandbox_session_run_async, NULL);
+  return llmsbx_session_call_finish (self, result, llmsbx_sandbox_session_run_async, error);
+}
 
-  return g_task_propagate_pointer (G_TASK (result), error);
+/**
+ * llmsbx_sandbox_session_execute_argv_async:
+ * @self: a #LlmsbxSandboxSession
+ * @argv: (array zero-terminated=1): the exact argv to run; no shell is involved
+ * @workdir: (nullable): working directory, %NULL for the session's
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called with the result
+ * @user_data: data for @callback
+ *
+ * Runs a command in a worker thread; see llmsbx_sandbox_session_execute_argv().
+ * Live output is emitted in the thread-default main context of the caller.
+ *
+ * Since: 0.1
+ */
+void
+llmsbx_sandbox_session_execute_argv_async (LlmsbxSandboxSession *self,
+                                           const char * const   *argv,
+                                           const char           *workdir,
+                                           GCancellable         *cancellable,
+                                           GAsyncReadyCallback   callback,
+                                           gpointer              user_data)
+{
+  g_return_if_fail (LLMSBX_IS_SANDBOX_SESSION (self));
+
+  llmsbx_session_call_async (self, llmsbx_sandbox_session_execute_argv_async, execute_argv_call, FALSE,
+                             call_args_new (NULL, argv, workdir, 0), call_args_free,
+                             cancellable, callback, user_data);
+}
+
+/**
+ * llmsbx_sandbox_session_execute_argv_finish:
+ * @self: a #LlmsbxSandboxSession
+ * @result: the #GAsyncResult
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full): the result, or %NULL on error
+ *
+ * Since: 0.1
+ */
+LlmsbxExecutionResult *
+llmsbx_sandbox_session_execute_argv_finish (LlmsbxSandboxSession *self,
+                                            GAsyncResult         *result,
+                                            GError              **error)
+{
+  return llmsbx_session_call_finish (self, result, llmsbx_sandbox_session_execute_argv_async, error);
+}
+
+/**
+ * llmsbx_sandbox_session_execute_command_async:
+ * @self: a #LlmsbxSandboxSession
+ * @command: a shell command line, run by `sh -c` inside the sandbox
+ * @workdir: (nullable): working directory, %NULL for the session's
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called with the result
+ * @user_data: data for @callback
+ *
+ * Runs a shell command in a worker thread; see
+ * llmsbx_sandbox_session_execute_command(). Live output is emitted in the
+ * thread-default main context of the caller.
+ *
+ * Since: 0.1
+ */
+void
+llmsbx_sandbox_session_execute_command_async (LlmsbxSandboxSession *self,
+                                              const char           *command,
+                                              const char           *workdir,
+                                              GCancellable         *cancellable,
+                                              GAsyncReadyCallback   callback,
+                                              gpointer              user_data)
+{
+  g_return_if_fail (LLMSBX_IS_SANDBOX_SESSION (self));
+  g_return_if_fail (command != NULL);
+
+  llmsbx_session_call_async (self, llmsbx_sandbox_session_execute_command_async, execute_command_call, FALSE,
+                             call_args_new (command, NULL, workdir, 0), call_args_free,
+                             cancellable, callback, user_data);
+}
+
+/**
+ * llmsbx_sandbox_session_execute_command_finish:
+ * @self: a #LlmsbxSandboxSession
+ * @result: the #GAsyncResult
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full): the result, or %NULL on error
+ *
+ * Since: 0.1
+ */
+LlmsbxExecutionResult *
+llmsbx_sandbox_session_execute_command_finish (LlmsbxSandboxSession *self,
+                                               GAsyncResult         *result,
+                                               GError              **error)
+{
+  return llmsbx_session_call_finish (self, result, llmsbx_sandbox_session_execute_command_async, error);
+}
+
+/**
+ * llmsbx_sandbox_session_install_async:
+ * @self: a #LlmsbxSandboxSession
+ * @libraries: (array zero-terminated=1) (nullable): package names for the language's package manager
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when the libraries are installed or failed to install
+ * @user_data: data for @callback
+ *
+ * Installs libraries in a worker thread; see llmsbx_sandbox_session_install().
+ *
+ * Since: 0.1
+ */
+void
+llmsbx_sandbox_session_install_async (LlmsbxSandboxSession *self,
+                                      const char * const   *libraries,
+                                      GCancellable         *cancellable,
+                                      GAsyncReadyCallback   callback,
+                                      gpointer              user_data)
+{
+  g_return_if_fail (LLMSBX_IS_SANDBOX_SESSION (self));
+
+  llmsbx_session_call_async (self, llmsbx_sandbox_session_install_async, install_call, TRUE,
+                             call_args_new (NULL, libraries, NULL, 0), call_args_free,
+                             cancellable, callback, user_data);
+}
+
+/**
+ * llmsbx_sandbox_session_install_finish:
+ * @self: a #LlmsbxSandboxSession
+ * @result: the #GAsyncResult
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE when every library was installed
+ *
+ * Since: 0.1
+ */
+gboolean
+llmsbx_sandbox_session_install_finish (LlmsbxSandboxSession *self,
+                                       GAsyncResult         *result,
+                                       GError              **error)
+{
+  return llmsbx_session_call_finish_boolean (self, result, llmsbx_sandbox_session_install_async, error);
 }
