@@ -1,5 +1,5 @@
 /* llmsbx-security-policy.c: what code a session refuses to run: the model and
- * its JSON form. The check itself is in llmsbx-security-scanner.c. */
+ * its JSON form. The check itself is in llmsbx-security-policy-check.c. */
 #include "config.h"
 
 #include <json-glib/json-glib.h>

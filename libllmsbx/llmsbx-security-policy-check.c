@@ -1,4 +1,4 @@
-/* llmsbx-security-scanner.c: checking code and library names against a
+/* llmsbx-security-policy-check.c: checking code and library names against a
  * security policy.
  *
  * The scan fails closed: whatever keeps it from giving an answer (an invalid
