@@ -43,6 +43,8 @@
  * result = llmsbx_sandbox_session_run (session, "print(6*7)", NULL, 0, NULL, &error);
  * llmsbx_sandbox_session_close (session, NULL, NULL);
  * ```
+ *
+ * Since: 0.1
  */
 
 static void llmsbx_sandbox_session_initable_iface_init (GInitableIface *iface);
@@ -570,6 +572,8 @@ fail:
  * Creates a session. Set other properties with g_object_set() before opening.
  *
  * Returns: (transfer full): a new unopened session
+ *
+ * Since: 0.1
  */
 LlmsbxSandboxSession *
 llmsbx_sandbox_session_new (const char *lang)
@@ -589,6 +593,8 @@ llmsbx_sandbox_session_new (const char *lang)
  * nothing it created remains. Opening an open session does nothing.
  *
  * Returns: %TRUE on success
+ *
+ * Since: 0.1
  */
 gboolean
 llmsbx_sandbox_session_open (LlmsbxSandboxSession *self,
@@ -696,6 +702,8 @@ close_locked (LlmsbxSandboxSession *self,
  * session does nothing.
  *
  * Returns: %TRUE when every step succeeded
+ *
+ * Since: 0.1
  */
 gboolean
 llmsbx_sandbox_session_close (LlmsbxSandboxSession *self,
@@ -844,6 +852,8 @@ llmsbx_sandbox_session_close_finish (LlmsbxSandboxSession *self,
  * @self: a #LlmsbxSandboxSession
  *
  * Returns: the language identifier
+ *
+ * Since: 0.1
  */
 const char *
 llmsbx_sandbox_session_get_lang (LlmsbxSandboxSession *self)
@@ -861,6 +871,8 @@ llmsbx_sandbox_session_get_lang (LlmsbxSandboxSession *self)
  * Returns: (nullable): the backend name: the client's, the configured one,
  *   or while open the one the registry chose; %NULL when none is configured
  *   and the session is not open
+ *
+ * Since: 0.1
  */
 const char *
 llmsbx_sandbox_session_get_backend (LlmsbxSandboxSession *self)
@@ -880,6 +892,8 @@ llmsbx_sandbox_session_get_backend (LlmsbxSandboxSession *self)
  * @self: a #LlmsbxSandboxSession
  *
  * Returns: (transfer none) (nullable): the backend the session was given, if any
+ *
+ * Since: 0.1
  */
 LlmsbxBackend *
 llmsbx_sandbox_session_get_client (LlmsbxSandboxSession *self)
@@ -895,6 +909,8 @@ llmsbx_sandbox_session_get_client (LlmsbxSandboxSession *self)
  * @self: a #LlmsbxSandboxSession
  *
  * Returns: (nullable): the image the sandbox runs (while open), or the configured one
+ *
+ * Since: 0.1
  */
 const char *
 llmsbx_sandbox_session_get_image (LlmsbxSandboxSession *self)
@@ -911,6 +927,8 @@ llmsbx_sandbox_session_get_image (LlmsbxSandboxSession *self)
  *
  * Returns: (nullable): the image close() commits to (see
  *   #LlmsbxSandboxSession:commit-image) while open, else the configured one
+ *
+ * Since: 0.1
  */
 const char *
 llmsbx_sandbox_session_get_commit_image (LlmsbxSandboxSession *self)
@@ -926,6 +944,8 @@ llmsbx_sandbox_session_get_commit_image (LlmsbxSandboxSession *self)
  * @self: a #LlmsbxSandboxSession
  *
  * Returns: the working directory in the sandbox
+ *
+ * Since: 0.1
  */
 const char *
 llmsbx_sandbox_session_get_workdir (LlmsbxSandboxSession *self)
@@ -941,6 +961,8 @@ llmsbx_sandbox_session_get_workdir (LlmsbxSandboxSession *self)
  * @self: a #LlmsbxSandboxSession
  *
  * Returns: (nullable): the sandbox's id while open, else the configured existing container
+ *
+ * Since: 0.1
  */
 const char *
 llmsbx_sandbox_session_get_container_id (LlmsbxSandboxSession *self)
@@ -956,6 +978,8 @@ llmsbx_sandbox_session_get_container_id (LlmsbxSandboxSession *self)
  * @self: a #LlmsbxSandboxSession
  *
  * Returns: whether the session is open
+ *
+ * Since: 0.1
  */
 gboolean
 llmsbx_sandbox_session_get_is_open (LlmsbxSandboxSession *self)
@@ -971,6 +995,8 @@ llmsbx_sandbox_session_get_is_open (LlmsbxSandboxSession *self)
  * @self: a #LlmsbxSandboxSession
  *
  * Returns: (transfer none) (nullable): the language handler while open
+ *
+ * Since: 0.1
  */
 LlmsbxLanguageHandler *
 llmsbx_sandbox_session_get_language_handler (LlmsbxSandboxSession *self)
@@ -986,6 +1012,8 @@ llmsbx_sandbox_session_get_language_handler (LlmsbxSandboxSession *self)
  * @self: a #LlmsbxSandboxSession
  *
  * Returns: (transfer none) (nullable): the runtime configs, an `a{sv}` dictionary
+ *
+ * Since: 0.1
  */
 GVariant *
 llmsbx_sandbox_session_get_runtime_configs (LlmsbxSandboxSession *self)
@@ -1003,6 +1031,8 @@ llmsbx_sandbox_session_get_runtime_configs (LlmsbxSandboxSession *self)
  *
  * Sets container settings such as `mem_limit` or `network_mode`, applied when
  * the sandbox is created. The backend validates them at open().
+ *
+ * Since: 0.1
  */
 void
 llmsbx_sandbox_session_set_runtime_configs (LlmsbxSandboxSession *self,
@@ -1033,6 +1063,8 @@ llmsbx_sandbox_session_set_runtime_configs (LlmsbxSandboxSession *self,
  * @self: a #LlmsbxSandboxSession
  *
  * Returns: (transfer none) (nullable): the security policy, if any
+ *
+ * Since: 0.1
  */
 LlmsbxSecurityPolicy *
 llmsbx_sandbox_session_get_security_policy (LlmsbxSandboxSession *self)
@@ -1050,6 +1082,8 @@ llmsbx_sandbox_session_get_security_policy (LlmsbxSandboxSession *self)
  *
  * Sets the security policy that run(), install() and is_safe() apply. The
  * policy is shared, not copied: patterns added to it later apply too.
+ *
+ * Since: 0.1
  */
 void
 llmsbx_sandbox_session_set_security_policy (LlmsbxSandboxSession *self,
@@ -1081,6 +1115,8 @@ llmsbx_sandbox_session_set_security_policy (LlmsbxSandboxSession *self,
  *
  * Returns: %TRUE when @json is a JSON object; %FALSE with
  *   %LLMSBX_ERROR_INVALID_ARGUMENT otherwise
+ *
+ * Since: 0.1
  */
 gboolean
 llmsbx_sandbox_session_set_runtime_configs_json (LlmsbxSandboxSession *self,
@@ -1257,6 +1293,8 @@ llmsbx_sandbox_session_class_init (LlmsbxSandboxSessionClass *klass)
    * LlmsbxSandboxSession:lang:
    *
    * The language of the code, case-insensitive (`python`, `javascript`, ...).
+   *
+   * Since: 0.1
    */
   properties[PROP_LANG] = g_param_spec_string ("lang", NULL, NULL, "python", config_flags);
 
@@ -1269,6 +1307,8 @@ llmsbx_sandbox_session_class_init (LlmsbxSandboxSessionClass *klass)
    * else the first by rank that answers (Docker, then Podman; see
    * llmsbx_registry_get_default_backend_name()). While the session is open,
    * the property then reads as the backend chosen.
+   *
+   * Since: 0.1
    */
   properties[PROP_BACKEND] = g_param_spec_string ("backend", NULL, NULL, NULL, config_flags);
 
@@ -1277,6 +1317,8 @@ llmsbx_sandbox_session_class_init (LlmsbxSandboxSessionClass *klass)
    *
    * A configured backend (for a remote daemon, a custom socket or TLS), used
    * instead of a default one named by #LlmsbxSandboxSession:backend.
+   *
+   * Since: 0.1
    */
   properties[PROP_CLIENT] = g_param_spec_object ("client", NULL, NULL, LLMSBX_TYPE_BACKEND,
                                                  G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
@@ -1285,6 +1327,8 @@ llmsbx_sandbox_session_class_init (LlmsbxSandboxSessionClass *klass)
    * LlmsbxSandboxSession:image:
    *
    * The image to run; %NULL for the language's default image.
+   *
+   * Since: 0.1
    */
   properties[PROP_IMAGE] = g_param_spec_string ("image", NULL, NULL, NULL,
                                                 G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
@@ -1293,6 +1337,8 @@ llmsbx_sandbox_session_class_init (LlmsbxSandboxSessionClass *klass)
    * LlmsbxSandboxSession:dockerfile:
    *
    * A Dockerfile to build the image from; its directory is the build context.
+   *
+   * Since: 0.1
    */
   properties[PROP_DOCKERFILE] = g_param_spec_string ("dockerfile", NULL, NULL, NULL,
                                                      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
@@ -1301,6 +1347,8 @@ llmsbx_sandbox_session_class_init (LlmsbxSandboxSessionClass *klass)
    * LlmsbxSandboxSession:workdir:
    *
    * Working directory in the sandbox, where code runs.
+   *
+   * Since: 0.1
    */
   properties[PROP_WORKDIR] = g_param_spec_string ("workdir", NULL, NULL, "/sandbox", config_flags);
 
@@ -1309,6 +1357,8 @@ llmsbx_sandbox_session_class_init (LlmsbxSandboxSessionClass *klass)
    *
    * An existing container (or pod) to attach to instead of creating one. It
    * is never removed by the session. While open, this is the sandbox's id.
+   *
+   * Since: 0.1
    */
   properties[PROP_CONTAINER_ID] = g_param_spec_string ("container-id", NULL, NULL, NULL,
                                                        G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
@@ -1317,6 +1367,8 @@ llmsbx_sandbox_session_class_init (LlmsbxSandboxSessionClass *klass)
    * LlmsbxSandboxSession:keep-template:
    *
    * Keep an image this session pulled or built when it closes.
+   *
+   * Since: 0.1
    */
   properties[PROP_KEEP_TEMPLATE] = g_param_spec_boolean ("keep-template", NULL, NULL, FALSE, config_flags);
 
@@ -1325,6 +1377,8 @@ llmsbx_sandbox_session_class_init (LlmsbxSandboxSessionClass *klass)
    *
    * Commit the sandbox's state to #LlmsbxSandboxSession:commit-image when
    * the session closes.
+   *
+   * Since: 0.1
    */
   properties[PROP_COMMIT_CONTAINER] = g_param_spec_boolean ("commit-container", NULL, NULL, FALSE, config_flags);
 
@@ -1337,6 +1391,8 @@ llmsbx_sandbox_session_class_init (LlmsbxSandboxSessionClass *klass)
    * `-committed` appended (`llmsbx/python:bookworm-committed`). Only naming
    * the default image here commits onto it. While the session is open,
    * reading it gives the image close() will commit to.
+   *
+   * Since: 0.1
    */
   properties[PROP_COMMIT_IMAGE] = g_param_spec_string ("commit-image", NULL, NULL, NULL,
                                                        G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
@@ -1347,6 +1403,8 @@ llmsbx_sandbox_session_class_init (LlmsbxSandboxSessionClass *klass)
    * Skip the language's environment setup (venv, pip, Go modules): code runs
    * with the image's own interpreter, and installing libraries fails with
    * %LLMSBX_ERROR_LIBRARY_INSTALLATION_NOT_SUPPORTED.
+   *
+   * Since: 0.1
    */
   properties[PROP_SKIP_ENVIRONMENT_SETUP] =
     g_param_spec_boolean ("skip-environment-setup", NULL, NULL, FALSE, config_flags);
@@ -1355,6 +1413,8 @@ llmsbx_sandbox_session_class_init (LlmsbxSandboxSessionClass *klass)
    * LlmsbxSandboxSession:verbose:
    *
    * Log every step, command and result at message level.
+   *
+   * Since: 0.1
    */
   properties[PROP_VERBOSE] = g_param_spec_boolean ("verbose", NULL, NULL, FALSE, config_flags);
 
@@ -1370,6 +1430,8 @@ llmsbx_sandbox_session_class_init (LlmsbxSandboxSessionClass *klass)
    * runs when no other timeout is set); 0 for no limit. A negative, infinite
    * or NaN value, or one above 10^9, makes g_initable_init(), open() and
    * every call fail with %LLMSBX_ERROR_INVALID_ARGUMENT.
+   *
+   * Since: 0.1
    */
   properties[PROP_DEFAULT_TIMEOUT] =
     g_param_spec_double ("default-timeout", NULL, NULL, -INFINITY, INFINITY, LLMSBX_DEFAULT_TIMEOUT, limit_flags);
@@ -1379,6 +1441,8 @@ llmsbx_sandbox_session_class_init (LlmsbxSandboxSessionClass *klass)
    *
    * Seconds a run may take; 0 to use #LlmsbxSandboxSession:default-timeout.
    * Invalid values are refused as for #LlmsbxSandboxSession:default-timeout.
+   *
+   * Since: 0.1
    */
   properties[PROP_EXECUTION_TIMEOUT] =
     g_param_spec_double ("execution-timeout", NULL, NULL, -INFINITY, INFINITY, 0, limit_flags);
@@ -1389,6 +1453,8 @@ llmsbx_sandbox_session_class_init (LlmsbxSandboxSessionClass *klass)
    * Maximum lifetime of the session in seconds, counted from open; 0 for no
    * limit. An expired session is closed and its sandbox removed. Invalid
    * values are refused as for #LlmsbxSandboxSession:default-timeout.
+   *
+   * Since: 0.1
    */
   properties[PROP_SESSION_TIMEOUT] =
     g_param_spec_double ("session-timeout", NULL, NULL, -INFINITY, INFINITY, 0, limit_flags);
@@ -1398,6 +1464,8 @@ llmsbx_sandbox_session_class_init (LlmsbxSandboxSessionClass *klass)
    *
    * Container settings in docker-py style (`mem_limit`, `network_mode`,
    * `volumes`, ...) as an `a{sv}` dictionary.
+   *
+   * Since: 0.1
    */
   properties[PROP_RUNTIME_CONFIGS] =
     g_param_spec_variant ("runtime-configs", NULL, NULL, G_VARIANT_TYPE_VARDICT, NULL,
@@ -1408,6 +1476,8 @@ llmsbx_sandbox_session_class_init (LlmsbxSandboxSessionClass *klass)
    *
    * Bytes of each output stream kept per execution; past it output is
    * dropped and the result is marked truncated. 0 for no limit.
+   *
+   * Since: 0.1
    */
   properties[PROP_OUTPUT_LIMIT] =
     g_param_spec_uint64 ("output-limit", NULL, NULL, 0, G_MAXUINT64, LLMSBX_DEFAULT_OUTPUT_LIMIT, config_flags);
@@ -1421,6 +1491,8 @@ llmsbx_sandbox_session_class_init (LlmsbxSandboxSessionClass *klass)
    * arrive (in an unlinked file next to the destination), never into memory;
    * archives into it are built in memory. 0 for no limit (4 GiB into the
    * sandbox).
+   *
+   * Since: 0.1
    */
   properties[PROP_COPY_LIMIT] =
     g_param_spec_uint64 ("copy-limit", NULL, NULL, 0, G_MAXUINT64, LLMSBX_DEFAULT_COPY_LIMIT, config_flags);
@@ -1432,6 +1504,8 @@ llmsbx_sandbox_session_class_init (LlmsbxSandboxSessionClass *klass)
    * install() libraries that it blocks, with %LLMSBX_ERROR_SECURITY_VIOLATION
    * naming every violation, before anything reaches the sandbox. %NULL for
    * none.
+   *
+   * Since: 0.1
    */
   properties[PROP_SECURITY_POLICY] =
     g_param_spec_object ("security-policy", NULL, NULL, LLMSBX_TYPE_SECURITY_POLICY,
@@ -1441,6 +1515,8 @@ llmsbx_sandbox_session_class_init (LlmsbxSandboxSessionClass *klass)
    * LlmsbxSandboxSession:is-open:
    *
    * Whether the session is open.
+   *
+   * Since: 0.1
    */
   properties[PROP_IS_OPEN] = g_param_spec_boolean ("is-open", NULL, NULL, FALSE,
                                                    G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);

@@ -128,6 +128,8 @@ module_pattern (LlmsbxLanguageHandler   *handler,
  *
  * Returns: %TRUE when the policy lets the code run, %FALSE when a finding at or
  *   above the threshold blocks it or on error
+ *
+ * Since: 0.1
  */
 gboolean
 llmsbx_security_policy_check (LlmsbxSecurityPolicy   *self,

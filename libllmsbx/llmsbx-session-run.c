@@ -386,6 +386,8 @@ install_locked (LlmsbxSandboxSession *self,
  * %LLMSBX_ERROR_LIBRARY_INSTALLATION_FAILED when the package manager fails.
  *
  * Returns: %TRUE on success
+ *
+ * Since: 0.1
  */
 gboolean
 llmsbx_sandbox_session_install (LlmsbxSandboxSession *self,
@@ -453,6 +455,8 @@ enforce_policy (LlmsbxSandboxSession  *self,
  *
  * Returns: %TRUE when the code may run, %FALSE when the policy blocks it or on
  *   error (the language is unknown, or the policy cannot be applied)
+ *
+ * Since: 0.1
  */
 gboolean
 llmsbx_sandbox_session_is_safe (LlmsbxSandboxSession  *self,
@@ -571,6 +575,8 @@ run_locked (LlmsbxSandboxSession *self,
  * live through #LlmsbxSandboxSession::output as it arrives.
  *
  * Returns: (transfer full): the result, or %NULL on error
+ *
+ * Since: 0.1
  */
 LlmsbxExecutionResult *
 llmsbx_sandbox_session_run (LlmsbxSandboxSession *self,
@@ -650,6 +656,8 @@ execute_argv_locked (LlmsbxSandboxSession *self,
  * engine's message.
  *
  * Returns: (transfer full): the result, or %NULL on error
+ *
+ * Since: 0.1
  */
 LlmsbxExecutionResult *
 llmsbx_sandbox_session_execute_argv (LlmsbxSandboxSession *self,
@@ -688,6 +696,8 @@ llmsbx_sandbox_session_execute_argv (LlmsbxSandboxSession *self,
  * @workdir is checked as there.
  *
  * Returns: (transfer full): the result, or %NULL on error
+ *
+ * Since: 0.1
  */
 LlmsbxExecutionResult *
 llmsbx_sandbox_session_execute_command (LlmsbxSandboxSession *self,
