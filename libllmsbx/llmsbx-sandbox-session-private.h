@@ -1,9 +1,9 @@
 /* llmsbx-sandbox-session-private.h: what the session's files share.
  *
  * The session is one object in several files (llmsbx-sandbox-session.c,
- * -session-run.c, -session-files.c, -session-output.c); this is their common
- * ground: the instance, the operation lock, the checks every call makes. Not
- * installed. */
+ * -session-run.c, -session-files.c, -session-output.c, -session-async.c);
+ * this is their common ground: the private instance, the operation lock,
+ * the checks every call makes, the async helper. Not installed. */
 #pragma once
 
 #include "llmsbx-sandbox-session.h"

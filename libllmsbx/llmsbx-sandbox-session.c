@@ -3,7 +3,8 @@
  * The public object: its configuration (properties, checked by GInitable and
  * at open), opening and closing the sandbox, and the operation lock every
  * call holds. What a run does is in llmsbx-session-run.c, copies in
- * llmsbx-session-files.c, live output in llmsbx-session-output.c; they share
+ * llmsbx-session-files.c, live output in llmsbx-session-output.c, the
+ * _async helper in llmsbx-session-async.c; they share
  * llmsbx-sandbox-session-private.h. */
 #include "config.h"
 

@@ -1,12 +1,13 @@
 /* llmsbx-session-run.c: what a run does, from the policy to the result.
  *
  * The session orchestrates every run the same way on every backend: the policy
- * checks the code, libraries are installed, the code travels in the
- * environment of the exec that runs it (llmsbx-code-writer.c), the language
- * handler's commands run as exact argv vectors with a deadline
- * (llmsbx-guarded-exec.c), and output comes back bounded. Backends know
- * nothing of languages, so behaviour is identical across them. Commands
- * (execute_argv, execute_command) take the same path without the code. */
+ * checks the code, libraries are installed, the language handler's commands
+ * are expanded into exact argv vectors, and the session's code runner
+ * (runners/llmsbx-code-runner-private.h) delivers the code and runs them
+ * under one deadline; output comes back bounded. Backends know nothing of
+ * languages, so behaviour is identical across them. Commands (execute_argv,
+ * execute_command) and setup and install commands run directly with a
+ * deadline each (llmsbx-guarded-exec.c). */
 #include "config.h"
 
 #include "llmsbx-sandbox-session-private.h"
