@@ -22,7 +22,9 @@ typedef struct
 
   /* The operation holding the lock, which close() from another thread
    * cancels rather than waiting for it to end by itself (it may never). */
-  GMutex        operation_lock;   /* guards the fields below; never held while waiting */
+  GMutex        operation_lock;   /* guards the fields below, and the swaps of lang and
+                                   * security_policy for is_safe(), which must not wait
+                                   * for a run; never held while waiting */
   GCancellable *operation;
   GThread      *operation_thread;
   gboolean      operation_closed;

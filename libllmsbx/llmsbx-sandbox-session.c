@@ -1097,7 +1097,9 @@ llmsbx_sandbox_session_set_security_policy (LlmsbxSandboxSession *self,
   g_return_if_fail (policy == NULL || LLMSBX_IS_SECURITY_POLICY (policy));
 
   g_rec_mutex_lock (&priv->lock);
+  g_mutex_lock (&priv->operation_lock);
   changed = g_set_object (&priv->security_policy, policy);
+  g_mutex_unlock (&priv->operation_lock);
   g_rec_mutex_unlock (&priv->lock);
 
   if (changed)
@@ -1249,7 +1251,11 @@ llmsbx_sandbox_session_set_property (GObject *object, guint prop_id, const GValu
   g_rec_mutex_lock (&priv->lock);
   switch (prop_id)
     {
-    case PROP_LANG: set_lowercase (&priv->lang, g_value_get_string (value) ? g_value_get_string (value) : "python"); break;
+    case PROP_LANG:
+      g_mutex_lock (&priv->operation_lock);  /* for is_safe() */
+      set_lowercase (&priv->lang, g_value_get_string (value) ? g_value_get_string (value) : "python");
+      g_mutex_unlock (&priv->operation_lock);
+      break;
     case PROP_BACKEND: set_lowercase (&priv->backend_name, g_value_get_string (value)); break;
     case PROP_CLIENT: g_set_object (&priv->client, g_value_get_object (value)); break;
     case PROP_IMAGE: g_free (priv->image); priv->image = g_value_dup_string (value); break;

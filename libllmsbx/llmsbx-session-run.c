@@ -468,6 +468,7 @@ llmsbx_sandbox_session_is_safe (LlmsbxSandboxSession  *self,
   LlmsbxSandboxSessionPrivate *priv = llmsbx_session_get_private (self);
   g_autoptr(LlmsbxLanguageHandler) handler = NULL;
   g_autoptr(LlmsbxSecurityPolicy) policy = NULL;
+  g_autofree char *lang = NULL;
 
   g_return_val_if_fail (LLMSBX_IS_SANDBOX_SESSION (self), FALSE);
   g_return_val_if_fail (code != NULL, FALSE);
@@ -476,7 +477,11 @@ llmsbx_sandbox_session_is_safe (LlmsbxSandboxSession  *self,
   if (violations != NULL)
     *violations = NULL;
 
+  /* Without the session's lock, which a run holds for its whole length. */
+  g_mutex_lock (&priv->operation_lock);
   policy = priv->security_policy ? g_object_ref (priv->security_policy) : NULL;
+  lang = g_strdup (priv->lang);
+  g_mutex_unlock (&priv->operation_lock);
   if (policy == NULL)
     {
       if (violations != NULL)
@@ -486,7 +491,7 @@ llmsbx_sandbox_session_is_safe (LlmsbxSandboxSession  *self,
 
   /* The registry's handler for the language is the one open() uses, so
    * this works before open() without touching the session's state. */
-  handler = llmsbx_registry_lookup_language (llmsbx_registry_get_default (), priv->lang, error);
+  handler = llmsbx_registry_lookup_language (llmsbx_registry_get_default (), lang, error);
   if (handler == NULL)
     return FALSE;
 
