@@ -7,6 +7,8 @@
 
 #include "llmsbx-backend.h"
 #include "llmsbx-error.h"
+#include "llmsbx-exec-stream-private.h"
+#include "llmsbx-guarded-exec-private.h"
 
 /**
  * LlmsbxBackend:
@@ -125,6 +127,16 @@ llmsbx_backend_real_list_sandboxes (LlmsbxBackend *self, const char * const *lab
   return NULL;
 }
 
+static LlmsbxExecStream *
+llmsbx_backend_real_open_exec_stream (LlmsbxBackend *self, const char *sandbox_id, LlmsbxExecRequest *request,
+                                      GCancellable *cancellable, GError **error)
+{
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+               "The %s backend cannot attach to a command's input and output",
+               llmsbx_backend_get_name (self) ? llmsbx_backend_get_name (self) : G_OBJECT_TYPE_NAME (self));
+  return NULL;
+}
+
 static gboolean
 llmsbx_backend_real_get_archive_to_stream (LlmsbxBackend *self, const char *sandbox_id, const char *path,
                                            GOutputStream *output, GCancellable *cancellable, GError **error)
@@ -211,6 +223,7 @@ llmsbx_backend_class_init (LlmsbxBackendClass *klass)
   klass->probe = llmsbx_backend_real_probe;
   klass->list_sandboxes = llmsbx_backend_real_list_sandboxes;
   klass->get_archive_to_stream = llmsbx_backend_real_get_archive_to_stream;
+  klass->open_exec_stream = llmsbx_backend_real_open_exec_stream;
 
   /**
    * LlmsbxBackend:name:
@@ -688,6 +701,62 @@ llmsbx_backend_exec (LlmsbxBackend         *self,
   return LLMSBX_BACKEND_GET_CLASS (self)->exec (self, sandbox_id, request, output,
                                                exit_status ? exit_status : &dummy,
                                                cancellable, error);
+}
+
+/**
+ * llmsbx_backend_open_exec_stream:
+ * @self: a #LlmsbxBackend
+ * @sandbox_id: the sandbox
+ * @request: the command; its @stdin_data is not used (write to the stream)
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Starts @request in the sandbox with its standard input, output and exit
+ * status attached to the returned stream, as a resident runner or an
+ * interactive shell needs. The request's deadline, when set, bounds the
+ * whole stream: reads and writes past it fail with %LLMSBX_ERROR_TIMEOUT.
+ * Fails with %G_IO_ERROR_NOT_SUPPORTED when the backend has no attached
+ * execs, and otherwise as llmsbx_backend_exec() does.
+ *
+ * The command's environment gets a random `LLMSBX_EXEC_TOKEN` entry, by
+ * which llmsbx_exec_stream_kill() finds everything it started.
+ *
+ * Returns: (transfer full): the stream, or %NULL on error
+ *
+ * Since: 0.1
+ */
+LlmsbxExecStream *
+llmsbx_backend_open_exec_stream (LlmsbxBackend      *self,
+                                 const char         *sandbox_id,
+                                 LlmsbxExecRequest  *request,
+                                 GCancellable       *cancellable,
+                                 GError            **error)
+{
+  g_autoptr(LlmsbxExecRequest) tokened = NULL;
+  g_autofree char *token = NULL;
+  LlmsbxExecStream *stream;
+
+  g_return_val_if_fail (LLMSBX_IS_BACKEND (self), NULL);
+  g_return_val_if_fail (sandbox_id != NULL, NULL);
+  g_return_val_if_fail (request != NULL && request->argv != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (request->argv[0] == NULL)
+    {
+      g_set_error_literal (error, LLMSBX_ERROR, LLMSBX_ERROR_COMMAND_EMPTY, "Command cannot be empty");
+      return NULL;
+    }
+
+  tokened = llmsbx_exec_request_copy (request);
+  g_clear_pointer (&tokened->stdin_data, g_bytes_unref);
+  token = llmsbx_guarded_exec_add_token (tokened);
+  CHECK_VFUNC (self, open_exec_stream, NULL);
+  stream = LLMSBX_BACKEND_GET_CLASS (self)->open_exec_stream (self, sandbox_id, tokened, cancellable, error);
+  if (stream == NULL)
+    return NULL;
+  g_return_val_if_fail (LLMSBX_IS_EXEC_STREAM (stream), NULL);
+  llmsbx_exec_stream_set_origin (stream, self, sandbox_id, token);
+  return stream;
 }
 
 /**

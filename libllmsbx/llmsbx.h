@@ -10,6 +10,7 @@
 #include "llmsbx-execution-result.h"
 #include "llmsbx-output-collector.h"
 #include "llmsbx-exec-request.h"
+#include "llmsbx-exec-stream.h"
 #include "llmsbx-container-spec.h"
 #include "llmsbx-sandbox-info.h"
 #include "llmsbx-backend.h"

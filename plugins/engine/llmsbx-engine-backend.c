@@ -1399,28 +1399,19 @@ llmsbx_engine_backend_get_archive_to_stream (LlmsbxBackend  *backend,
  * Exec
  * ------------------------------------------------------------------------ */
 
-/* Where an exec's output goes, and the start of its stdout and stderr
- * (NUL-terminated), where the engine puts its runtime's message when it
- * could not start the exec: Docker on stdout, Podman on stderr. */
-typedef struct
-{
-  LlmsbxOutputCollector *collector;
-  char                   head[2][512];
-  gsize                  head_length[2];
-} ExecOutput;
 
 /* Docker's runtime says this when it could not start an exec in a running
  * sandbox (a missing program, a full pids limit); in a stopped one it says
  * "cannot exec in a stopped state". */
 #define RUNTIME_EXEC_FAILED "OCI runtime exec failed"
 
-static void
-collect_output (LlmsbxOutputStream  stream,
-                const guint8       *data,
-                gsize               length,
-                gpointer            user_data)
+/* Keeps the start of each stream, where the engine's message would be. */
+void
+llmsbx_engine_exec_output_note (LlmsbxEngineExecOutput *output,
+                                LlmsbxOutputStream      stream,
+                                const guint8           *data,
+                                gsize                   length)
 {
-  ExecOutput *output = user_data;
   guint which = stream == LLMSBX_OUTPUT_STREAM_STDOUT ? 0 : 1;
 
   if (output->head_length[which] < sizeof output->head[which] - 1)
@@ -1430,6 +1421,17 @@ collect_output (LlmsbxOutputStream  stream,
       memcpy (output->head[which] + output->head_length[which], data, n);
       output->head_length[which] += n;
     }
+}
+
+static void
+collect_output (LlmsbxOutputStream  stream,
+                const guint8       *data,
+                gsize               length,
+                gpointer            user_data)
+{
+  LlmsbxEngineExecOutput *output = user_data;
+
+  llmsbx_engine_exec_output_note (output, stream, data, length);
   llmsbx_output_collector_append (output->collector, stream, data, length);
 }
 
@@ -1442,8 +1444,8 @@ static gboolean
 exec_not_started (LlmsbxEngineBackend  *self,
                   int                   status,
                   gint64                pid,
-                  ExecOutput           *output,
-                  char                **message)
+                  LlmsbxEngineExecOutput *output,
+                  char                 **message)
 {
   const char *text;
 
@@ -1479,12 +1481,13 @@ feed_mux (const guint8  *data,
 }
 
 static JsonNode *
-exec_create_body (LlmsbxExecRequest *request)
+exec_create_body (LlmsbxExecRequest *request,
+                  gboolean           attach_stdin)
 {
   JsonObject *body = json_object_new ();
   JsonArray *cmd = json_array_new ();
 
-  json_object_set_boolean_member (body, "AttachStdin", request->stdin_data != NULL);
+  json_object_set_boolean_member (body, "AttachStdin", attach_stdin);
   json_object_set_boolean_member (body, "AttachStdout", TRUE);
   json_object_set_boolean_member (body, "AttachStderr", TRUE);
   json_object_set_boolean_member (body, "Tty", FALSE);
@@ -1714,46 +1717,24 @@ llmsbx_engine_backend_exec (LlmsbxBackend          *backend,
                    cancellable, error);
 }
 
-/* An exec; a probe's own 137 is not probed again. */
-static gboolean
-run_exec (LlmsbxEngineBackend    *self,
-          const char             *sandbox_id,
-          LlmsbxExecRequest      *request,
-          LlmsbxOutputCollector  *output,
-          int                    *exit_status,
-          gboolean                probing,
-          GCancellable           *cancellable,
-          GError                **error)
+/* 1. Creates the exec of @request and returns its id. The deadline covers
+ * every request of the exec: a hung engine cannot outlast it. */
+char *
+llmsbx_engine_exec_create (LlmsbxEngineBackend  *self,
+                           LlmsbxEngineClient   *client,
+                           const char           *sandbox_id,
+                           LlmsbxExecRequest    *request,
+                           gboolean              attach_stdin,
+                           GCancellable         *cancellable,
+                           GError              **error)
 {
-  g_autoptr(LlmsbxEngineClient) client = llmsbx_engine_backend_get_client (self, cancellable, error);
   g_autoptr(GError) local_error = NULL;
   g_autoptr(JsonNode) create_body = NULL;
   g_autoptr(JsonNode) created = NULL;
-  g_autoptr(LlmsbxEngineMux) mux = NULL;
-  g_autoptr(GBytes) start_body = NULL;
-  g_autofree char *escaped = NULL;
-  g_autofree char *path = NULL;
-  g_autofree char *exec_id = NULL;
-  ExecOutput exec_output = { .collector = output };
-  gint64 pid = 0;
-  gboolean refused;
-  gboolean not_started;
-  g_autofree char *not_started_message = NULL;
-  static const char start_json[] = "{\"Detach\":false,\"Tty\":false}";
-  LlmsbxEngineRequest start = {
-    .method = "POST",
-    .content_type = "application/json",
-    .deadline = request->deadline,
-  };
+  g_autofree char *escaped = escape (sandbox_id);
+  g_autofree char *path = g_strdup_printf ("/containers/%s/exec", escaped);
 
-  if (client == NULL)
-    return FALSE;
-
-  /* 1. Create the exec. */
-  escaped = escape (sandbox_id);
-  path = g_strdup_printf ("/containers/%s/exec", escaped);
-  create_body = exec_create_body (request);
-  /* The deadline covers all three requests: a hung engine cannot outlast it. */
+  create_body = exec_create_body (request, attach_stdin);
   created = llmsbx_engine_client_json_before (client, "POST", path, create_body, request->deadline,
                                               cancellable, &local_error);
   if (created == NULL)
@@ -1761,52 +1742,93 @@ run_exec (LlmsbxEngineBackend    *self,
       if (exec_refused_for_state (local_error))
         {
           if (!sandbox_still_running (self, client, sandbox_id, 1, cancellable, error))
-            return FALSE;
+            return NULL;
           g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED,
                        "Sandbox %s is not running: %s", sandbox_id, local_error->message);
-          return FALSE;
+          return NULL;
         }
-      return fail_container (error, g_steal_pointer (&local_error), sandbox_id,
-                             "Could not run a command in the sandbox");
+      fail_container (error, g_steal_pointer (&local_error), sandbox_id,
+                      "Could not run a command in the sandbox");
+      return NULL;
     }
   if (get_id (created) == NULL)
-    return missing_id (self, "creating an exec", error);
-  exec_id = g_strdup (get_id (created));
-
-  /* 2. Start it and stream its output into the collector until it ends. */
-  g_clear_pointer (&escaped, g_free);
-  g_clear_pointer (&path, g_free);
-  escaped = escape (exec_id);
-  path = g_strdup_printf ("/exec/%s/start", escaped);
-  mux = llmsbx_engine_mux_new (LLMSBX_ENGINE_MUX_MULTIPLEXED, collect_output, &exec_output);
-  start_body = g_bytes_new_static (start_json, sizeof start_json - 1);
-  start.path = path;
-  start.body = start_body;
-  start.body_func = feed_mux;
-  start.body_func_data = mux;
-  /* Standard input needs the connection the engine takes over. */
-  if (request->stdin_data != NULL
-      ? !llmsbx_engine_client_send_upgraded (client, &start, request->stdin_data, cancellable, &local_error)
-      : !llmsbx_engine_client_send (client, &start, NULL, NULL, cancellable, &local_error))
     {
-      if (g_error_matches (local_error, LLMSBX_ERROR, LLMSBX_ERROR_TIMEOUT))
-        {
-          g_set_error_literal (error, LLMSBX_ERROR, LLMSBX_ERROR_TIMEOUT,
-                               "The command did not finish before its deadline");
-          return FALSE;
-        }
-      if (exec_refused_for_state (local_error) &&
-          !sandbox_still_running (self, client, sandbox_id, 1, cancellable, error))
-        return FALSE;
-      return fail_container (error, g_steal_pointer (&local_error), sandbox_id,
-                             "Could not run a command in the sandbox");
+      missing_id (self, "creating an exec", error);
+      return NULL;
     }
-  if (!llmsbx_engine_mux_finish (mux, error))
-    return FALSE;
+  return g_strdup (get_id (created));
+}
 
-  /* 3. The output ended: the process has exited; read its status. Docker
-   * forgets the execs of a sandbox that stopped meanwhile. */
-  if (!exec_exit_status (self, client, exec_id, request->deadline, exit_status, &pid, cancellable,
+/* The request that starts exec @exec_id, attached; its @path and @body are
+ * the caller's to free. */
+void
+llmsbx_engine_exec_start_request (const char          *exec_id,
+                                  gint64               deadline,
+                                  LlmsbxEngineRequest *start,
+                                  char               **path,
+                                  GBytes             **body)
+{
+  static const char start_json[] = "{\"Detach\":false,\"Tty\":false}";
+  g_autofree char *escaped = escape (exec_id);
+
+  *path = g_strdup_printf ("/exec/%s/start", escaped);
+  *body = g_bytes_new_static (start_json, sizeof start_json - 1);
+  *start = (LlmsbxEngineRequest) {
+    .method = "POST",
+    .path = *path,
+    .content_type = "application/json",
+    .body = *body,
+    .deadline = deadline,
+  };
+}
+
+/* What a failed exec start means; FALSE with @error set. */
+gboolean
+llmsbx_engine_exec_start_failed (LlmsbxEngineBackend  *self,
+                                 LlmsbxEngineClient   *client,
+                                 const char           *sandbox_id,
+                                 GError               *local_error,
+                                 GCancellable         *cancellable,
+                                 GError              **error)
+{
+  if (g_error_matches (local_error, LLMSBX_ERROR, LLMSBX_ERROR_TIMEOUT))
+    {
+      g_error_free (local_error);
+      g_set_error_literal (error, LLMSBX_ERROR, LLMSBX_ERROR_TIMEOUT,
+                           "The command did not finish before its deadline");
+      return FALSE;
+    }
+  if (exec_refused_for_state (local_error) &&
+      !sandbox_still_running (self, client, sandbox_id, 1, cancellable, error))
+    {
+      g_error_free (local_error);
+      return FALSE;
+    }
+  return fail_container (error, local_error, sandbox_id, "Could not run a command in the sandbox");
+}
+
+/* 3. The output ended: the process has exited; reads its status and tells
+ * what it means. A probe's own 137 is not probed again. */
+gboolean
+llmsbx_engine_exec_conclude (LlmsbxEngineBackend     *self,
+                             LlmsbxEngineClient      *client,
+                             const char              *sandbox_id,
+                             const char              *exec_id,
+                             gint64                   deadline,
+                             LlmsbxEngineExecOutput  *exec_output,
+                             gboolean                 probing,
+                             int                     *exit_status,
+                             GCancellable            *cancellable,
+                             GError                 **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  g_autofree char *not_started_message = NULL;
+  gint64 pid = 0;
+  gboolean refused;
+  gboolean not_started;
+
+  /* Docker forgets the execs of a sandbox that stopped meanwhile. */
+  if (!exec_exit_status (self, client, exec_id, deadline, exit_status, &pid, cancellable,
                          &local_error))
     {
       if (g_error_matches (local_error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED) &&
@@ -1827,13 +1849,13 @@ run_exec (LlmsbxEngineBackend    *self,
    * that never started is an error, not a result carrying the engine's
    * words: its program or workdir is missing, or the sandbox is at its
    * process limit. */
-  not_started = exec_not_started (self, *exit_status, pid, &exec_output, &not_started_message);
+  not_started = exec_not_started (self, *exit_status, pid, exec_output, &not_started_message);
   if (!not_started && *exit_status != 126 && *exit_status != 137)
     return TRUE;
   if (!not_started && *exit_status == 137 && !probing)
     return sandbox_takes_execs (self, client, sandbox_id, cancellable, error);
   refused = not_started && LLMSBX_ENGINE_BACKEND_GET_CLASS (self)->exec_keeps_pid &&
-            !g_str_has_prefix (exec_output.head[0], RUNTIME_EXEC_FAILED);
+            !g_str_has_prefix (exec_output->head[0], RUNTIME_EXEC_FAILED);
   if (!sandbox_still_running (self, client, sandbox_id, refused ? STOP_POLL_ATTEMPTS : 1,
                               cancellable, error))
     return FALSE;
@@ -1845,6 +1867,52 @@ run_exec (LlmsbxEngineBackend    *self,
       return FALSE;
     }
   return TRUE;
+}
+
+/* An exec: create, start (streamed) and inspect. */
+static gboolean
+run_exec (LlmsbxEngineBackend    *self,
+          const char             *sandbox_id,
+          LlmsbxExecRequest      *request,
+          LlmsbxOutputCollector  *output,
+          int                    *exit_status,
+          gboolean                probing,
+          GCancellable           *cancellable,
+          GError                **error)
+{
+  g_autoptr(LlmsbxEngineClient) client = llmsbx_engine_backend_get_client (self, cancellable, error);
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(LlmsbxEngineMux) mux = NULL;
+  g_autoptr(GBytes) start_body = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *exec_id = NULL;
+  LlmsbxEngineExecOutput exec_output = { .collector = output };
+  LlmsbxEngineRequest start;
+
+  if (client == NULL)
+    return FALSE;
+
+  exec_id = llmsbx_engine_exec_create (self, client, sandbox_id, request, request->stdin_data != NULL,
+                                       cancellable, error);
+  if (exec_id == NULL)
+    return FALSE;
+
+  /* 2. Start it and stream its output into the collector until it ends. */
+  llmsbx_engine_exec_start_request (exec_id, request->deadline, &start, &path, &start_body);
+  mux = llmsbx_engine_mux_new (LLMSBX_ENGINE_MUX_MULTIPLEXED, collect_output, &exec_output);
+  start.body_func = feed_mux;
+  start.body_func_data = mux;
+  /* Standard input needs the connection the engine takes over. */
+  if (request->stdin_data != NULL
+      ? !llmsbx_engine_client_send_upgraded (client, &start, request->stdin_data, cancellable, &local_error)
+      : !llmsbx_engine_client_send (client, &start, NULL, NULL, cancellable, &local_error))
+    return llmsbx_engine_exec_start_failed (self, client, sandbox_id, g_steal_pointer (&local_error),
+                                            cancellable, error);
+  if (!llmsbx_engine_mux_finish (mux, error))
+    return FALSE;
+
+  return llmsbx_engine_exec_conclude (self, client, sandbox_id, exec_id, request->deadline, &exec_output,
+                                      probing, exit_status, cancellable, error);
 }
 
 /* ---------------------------------------------------------------------------
@@ -1880,6 +1948,7 @@ llmsbx_engine_backend_class_init (LlmsbxEngineBackendClass *klass)
   backend_class->put_archive = llmsbx_engine_backend_put_archive;
   backend_class->get_archive = llmsbx_engine_backend_get_archive;
   backend_class->get_archive_to_stream = llmsbx_engine_backend_get_archive_to_stream;
+  backend_class->open_exec_stream = llmsbx_engine_backend_open_exec_stream;
   backend_class->commit = llmsbx_engine_backend_commit;
   backend_class->remove_sandbox = llmsbx_engine_backend_remove_sandbox;
   backend_class->probe = llmsbx_engine_backend_probe;
