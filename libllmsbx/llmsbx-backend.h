@@ -185,6 +185,29 @@ LLMSBX_AVAILABLE_IN_ALL
 void        llmsbx_backend_count_request     (LlmsbxBackend *self);
 
 LLMSBX_AVAILABLE_IN_ALL
+void        llmsbx_backend_class_install_setting (LlmsbxBackendClass *klass,
+                                                  GParamSpec         *pspec);
+LLMSBX_AVAILABLE_IN_ALL
+GPtrArray  *llmsbx_backend_list_settings       (LlmsbxBackend  *self);
+LLMSBX_AVAILABLE_IN_ALL
+gboolean    llmsbx_backend_apply_settings      (LlmsbxBackend  *self,
+                                                GVariant       *settings,
+                                                GError        **error);
+LLMSBX_AVAILABLE_IN_ALL
+gboolean    llmsbx_backend_get_setting         (LlmsbxBackend  *self,
+                                                const char     *name,
+                                                GValue         *value);
+LLMSBX_AVAILABLE_IN_ALL
+const char *llmsbx_backend_get_setting_string  (LlmsbxBackend  *self,
+                                                const char     *name);
+LLMSBX_AVAILABLE_IN_ALL
+gboolean    llmsbx_backend_get_setting_boolean (LlmsbxBackend  *self,
+                                                const char     *name);
+LLMSBX_AVAILABLE_IN_ALL
+double      llmsbx_backend_get_setting_double  (LlmsbxBackend  *self,
+                                                const char     *name);
+
+LLMSBX_AVAILABLE_IN_ALL
 gboolean llmsbx_backend_connect        (LlmsbxBackend         *self,
                                         GCancellable          *cancellable,
                                         GError               **error);

@@ -81,6 +81,7 @@ struct _LlmsbxSandboxSession
   double         execution_timeout;
   double         session_timeout;
   GVariant      *runtime_configs;
+  GVariant      *backend_settings;
   guint64        output_limit;
   guint64        copy_limit;
   LlmsbxSecurityPolicy *security_policy;
@@ -127,6 +128,7 @@ enum {
   PROP_EXECUTION_TIMEOUT,
   PROP_SESSION_TIMEOUT,
   PROP_RUNTIME_CONFIGS,
+  PROP_BACKEND_SETTINGS,
   PROP_OUTPUT_LIMIT,
   PROP_COPY_LIMIT,
   PROP_SECURITY_POLICY,
@@ -845,6 +847,8 @@ open_locked (LlmsbxSandboxSession *self,
   else
     self->backend = llmsbx_registry_create_backend (registry, self->backend_name, error);
   if (self->backend == NULL)
+    goto fail;
+  if (!llmsbx_backend_apply_settings (self->backend, self->backend_settings, error))
     goto fail;
 
   if (!llmsbx_backend_connect (self->backend, cancellable, error))
@@ -2259,6 +2263,7 @@ llmsbx_sandbox_session_finalize (GObject *object)
   g_free (self->commit_image);
   g_free (self->session_uuid);
   g_clear_pointer (&self->runtime_configs, g_variant_unref);
+  g_clear_pointer (&self->backend_settings, g_variant_unref);
   g_clear_object (&self->security_policy);
   g_rec_mutex_clear (&self->lock);
   g_mutex_clear (&self->operation_lock);
@@ -2289,6 +2294,7 @@ llmsbx_sandbox_session_get_property (GObject *object, guint prop_id, GValue *val
     case PROP_EXECUTION_TIMEOUT: g_value_set_double (value, self->execution_timeout); break;
     case PROP_SESSION_TIMEOUT: g_value_set_double (value, self->session_timeout); break;
     case PROP_RUNTIME_CONFIGS: g_value_set_variant (value, self->runtime_configs); break;
+    case PROP_BACKEND_SETTINGS: g_value_set_variant (value, self->backend_settings); break;
     case PROP_OUTPUT_LIMIT: g_value_set_uint64 (value, self->output_limit); break;
     case PROP_COPY_LIMIT: g_value_set_uint64 (value, self->copy_limit); break;
     case PROP_SECURITY_POLICY: g_value_set_object (value, self->security_policy); break;
@@ -2328,6 +2334,10 @@ llmsbx_sandbox_session_set_property (GObject *object, guint prop_id, const GValu
     case PROP_EXECUTION_TIMEOUT: self->execution_timeout = g_value_get_double (value); break;
     case PROP_SESSION_TIMEOUT: self->session_timeout = g_value_get_double (value); break;
     case PROP_RUNTIME_CONFIGS: llmsbx_sandbox_session_set_runtime_configs (self, g_value_get_variant (value)); break;
+    case PROP_BACKEND_SETTINGS:
+      g_clear_pointer (&self->backend_settings, g_variant_unref);
+      self->backend_settings = g_value_dup_variant (value);
+      break;
     case PROP_OUTPUT_LIMIT: self->output_limit = g_value_get_uint64 (value); break;
     case PROP_COPY_LIMIT: self->copy_limit = g_value_get_uint64 (value); break;
     case PROP_SECURITY_POLICY: llmsbx_sandbox_session_set_security_policy (self, g_value_get_object (value)); break;
@@ -2498,6 +2508,25 @@ llmsbx_sandbox_session_class_init (LlmsbxSandboxSessionClass *klass)
   properties[PROP_RUNTIME_CONFIGS] =
     g_param_spec_variant ("runtime-configs", NULL, NULL, G_VARIANT_TYPE_VARDICT, NULL,
                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * LlmsbxSandboxSession:backend-settings:
+   *
+   * Settings of the session's backend by name, as an `a{sv}` dictionary
+   * (`{"url": <"tcp://host:2376">, "tls-verify": <false>}`; values may be
+   * strings in the setting's type), applied with
+   * llmsbx_backend_apply_settings() to the backend at open(), also to a
+   * #LlmsbxSandboxSession:client. Each backend declares its own
+   * (llmsbx_backend_list_settings(); `llmsbx backends --settings`); a name
+   * the backend does not declare fails open() with
+   * %LLMSBX_ERROR_INVALID_ARGUMENT naming it and the backend. From Python:
+   * `backend_settings=GLib.Variant("a{sv}", {"url": GLib.Variant("s", url)})`.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_BACKEND_SETTINGS] =
+    g_param_spec_variant ("backend-settings", NULL, NULL, G_VARIANT_TYPE_VARDICT, NULL,
+                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
 
   /**
    * LlmsbxSandboxSession:output-limit:

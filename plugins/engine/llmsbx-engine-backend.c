@@ -265,7 +265,7 @@ llmsbx_engine_backend_real_resolve_settings (LlmsbxEngineBackend   *self,
                                              GError               **error)
 {
   LlmsbxBackend *backend = LLMSBX_BACKEND (self);
-  const char *url = llmsbx_backend_get_url (backend);
+  const char *url = llmsbx_backend_get_setting_string (backend, "url");
 
   if (url == NULL)
     url = LLMSBX_ENGINE_BACKEND_GET_CLASS (self)->default_url;
@@ -277,13 +277,13 @@ llmsbx_engine_backend_real_resolve_settings (LlmsbxEngineBackend   *self,
     }
 
   settings->url = g_strdup (url);
-  settings->tls_ca_file = g_strdup (llmsbx_backend_get_tls_ca_file (backend));
-  settings->tls_cert_file = g_strdup (llmsbx_backend_get_tls_cert_file (backend));
-  settings->tls_key_file = g_strdup (llmsbx_backend_get_tls_key_file (backend));
+  settings->tls_ca_file = g_strdup (llmsbx_backend_get_setting_string (backend, "tls-ca-file"));
+  settings->tls_cert_file = g_strdup (llmsbx_backend_get_setting_string (backend, "tls-cert-file"));
+  settings->tls_key_file = g_strdup (llmsbx_backend_get_setting_string (backend, "tls-key-file"));
   settings->use_tls = settings->tls_ca_file || settings->tls_cert_file || settings->tls_key_file;
-  settings->tls_verify = llmsbx_backend_get_tls_verify (backend);
-  settings->connect_timeout = llmsbx_backend_get_connect_timeout (backend);
-  settings->request_timeout = llmsbx_backend_get_request_timeout (backend);
+  settings->tls_verify = llmsbx_backend_get_setting_boolean (backend, "tls-verify");
+  settings->connect_timeout = llmsbx_backend_get_setting_double (backend, "connect-timeout");
+  settings->request_timeout = llmsbx_backend_get_setting_double (backend, "request-timeout");
   return TRUE;
 }
 
@@ -326,26 +326,18 @@ llmsbx_engine_backend_get_client (LlmsbxEngineBackend  *self,
   return g_steal_pointer (&client);
 }
 
+/* Any setting says where or how to connect: the next call connects again. */
 static void
-on_setting_changed (GObject    *object,
-                    GParamSpec *pspec,
-                    gpointer    user_data)
+on_setting_changed (LlmsbxBackend *backend,
+                    const char    *name,
+                    gpointer       user_data)
 {
-  LlmsbxEngineBackend *self = LLMSBX_ENGINE_BACKEND (object);
+  LlmsbxEngineBackend *self = LLMSBX_ENGINE_BACKEND (backend);
   LlmsbxEngineBackendPrivate *priv = llmsbx_engine_backend_get_instance_private (self);
-  static const char *settings[] = {
-    "url", "tls-ca-file", "tls-cert-file", "tls-key-file", "tls-verify", "connect-timeout",
-    "request-timeout",
-  };
 
-  for (gsize i = 0; i < G_N_ELEMENTS (settings); i++)
-    if (g_str_equal (pspec->name, settings[i]))
-      {
-        g_mutex_lock (&priv->lock);
-        g_clear_pointer (&priv->client, llmsbx_engine_client_unref);
-        g_mutex_unlock (&priv->lock);
-        return;
-      }
+  g_mutex_lock (&priv->lock);
+  g_clear_pointer (&priv->client, llmsbx_engine_client_unref);
+  g_mutex_unlock (&priv->lock);
 }
 
 static gboolean
@@ -1955,6 +1947,34 @@ llmsbx_engine_backend_class_init (LlmsbxEngineBackendClass *klass)
   backend_class->list_sandboxes = llmsbx_engine_backend_list_sandboxes;
   backend_class->render_preset = llmsbx_engine_render_preset;
 
+  /* Where the engine is and how to reach it: the settings of every engine,
+   * also the backend's url, tls-* and *-timeout properties. */
+  llmsbx_backend_class_install_setting (backend_class,
+    g_param_spec_string ("url", NULL,
+                         "where the engine is: unix:///path/to.sock, tcp://host:port or https://host:port "
+                         "(default: the engine's environment, then its standard socket)",
+                         NULL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  llmsbx_backend_class_install_setting (backend_class,
+    g_param_spec_string ("tls-ca-file", NULL,
+                         "PEM file of the authority that signed the engine's certificate",
+                         NULL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  llmsbx_backend_class_install_setting (backend_class,
+    g_param_spec_string ("tls-cert-file", NULL, "PEM file of the client certificate",
+                         NULL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  llmsbx_backend_class_install_setting (backend_class,
+    g_param_spec_string ("tls-key-file", NULL, "PEM file of the client certificate's key",
+                         NULL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  llmsbx_backend_class_install_setting (backend_class,
+    g_param_spec_boolean ("tls-verify", NULL, "whether the engine's certificate must be valid (true or false)",
+                          TRUE, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  llmsbx_backend_class_install_setting (backend_class,
+    g_param_spec_double ("connect-timeout", NULL, "seconds to wait for a connection to the engine",
+                         0.0, G_MAXDOUBLE, 2.0, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  llmsbx_backend_class_install_setting (backend_class,
+    g_param_spec_double ("request-timeout", NULL,
+                         "seconds the engine may take to answer a request, 0 for no bound",
+                         0.0, G_MAXDOUBLE, 300.0, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+
   klass->engine_name = "container engine";
   klass->commit_path = "/commit";
   klass->resolve_settings = llmsbx_engine_backend_real_resolve_settings;
@@ -1969,5 +1989,5 @@ llmsbx_engine_backend_init (GTypeInstance *instance,
   LlmsbxEngineBackendPrivate *priv = llmsbx_engine_backend_get_instance_private (self);
 
   g_mutex_init (&priv->lock);
-  g_signal_connect (self, "notify", G_CALLBACK (on_setting_changed), NULL);
+  g_signal_connect (self, "setting-changed", G_CALLBACK (on_setting_changed), NULL);
 }

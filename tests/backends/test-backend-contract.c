@@ -1129,6 +1129,20 @@ test_exec_stream_both_ways (void)
   remove_sandbox (backend, id);
 }
 
+/* How many processes run `sleep SECONDS` in the sandbox. The fake backend's
+ * are the host's, beside every container's: SECONDS is made unique. */
+static char *
+count_sleeps (LlmsbxBackend *backend,
+              const char    *id,
+              const char    *seconds)
+{
+  g_autofree char *pattern = g_strdup_printf ("^sleep %s ", seconds);
+
+  return exec_stdout (backend, id, (const char *[]) {
+    "sh", "-c", "for f in /proc/[0-9]*/cmdline; do tr '\\0' ' ' < \"$f\"; echo; done | grep -c -- \"$1\" || true",
+    "count", pattern, NULL });
+}
+
 /* A kill ends the command and whatever it started: the output ends. */
 static void
 test_exec_stream_kill (void)
@@ -1139,12 +1153,17 @@ test_exec_stream_kill (void)
   g_autoptr(LlmsbxExecStream) stream = NULL;
   g_autoptr(GString) out = g_string_new (NULL);
   g_autoptr(GString) err = g_string_new (NULL);
+  g_autofree char *seconds = g_strdup_printf ("%u.%u", g_random_int_range (1000, 9000), g_random_int ());
+  /* "started" once the background sleep runs, not just forked. */
+  g_autofree char *script = g_strdup_printf ("sleep %s & until tr '\\0' ' ' < /proc/$!/cmdline | grep -q '^sleep'; "
+                                             "do :; done; echo started; wait", seconds);
   g_autofree char *left = NULL;
   int status = -1;
 
-  stream = open_stream (backend, id, (const char *[]) {
-    "sh", "-c", "sleep 1000 & echo started; wait", NULL });
+  stream = open_stream (backend, id, (const char *[]) { "sh", "-c", script, NULL });
   read_until (stream, out, err, "started\n");
+  left = count_sleeps (backend, id, seconds);
+  g_assert_cmpstr (left, ==, "1\n");
   g_assert_true (llmsbx_exec_stream_kill (stream, &error));
   g_assert_no_error (error);
   read_until (stream, out, err, NULL);
@@ -1152,20 +1171,21 @@ test_exec_stream_kill (void)
   g_assert_no_error (error);
   g_assert_cmpint (status, ==, 137);
   /* The background sleep went too. */
-  left = exec_stdout (backend, id, (const char *[]) {
-    "sh", "-c", "for f in /proc/[0-9]*/cmdline; do tr '\\0' ' ' < \"$f\"; echo; done | grep -c '^sleep 1000' || true", NULL });
+  g_clear_pointer (&left, g_free);
+  left = count_sleeps (backend, id, seconds);
   g_assert_cmpstr (left, ==, "0\n");
 
   /* Closing a stream whose command still runs kills it too. */
   g_clear_object (&stream);
   g_string_truncate (out, 0);
-  stream = open_stream (backend, id, (const char *[]) { "sh", "-c", "echo started; exec sleep 1001", NULL });
+  g_free (script);
+  script = g_strdup_printf ("echo started; exec sleep %s", seconds);
+  stream = open_stream (backend, id, (const char *[]) { "sh", "-c", script, NULL });
   read_until (stream, out, err, "started\n");
   g_assert_true (llmsbx_exec_stream_close (stream, &error));
   g_assert_no_error (error);
   g_clear_pointer (&left, g_free);
-  left = exec_stdout (backend, id, (const char *[]) {
-    "sh", "-c", "for f in /proc/[0-9]*/cmdline; do tr '\\0' ' ' < \"$f\"; echo; done | grep -c '^sleep 1001' || true", NULL });
+  left = count_sleeps (backend, id, seconds);
   g_assert_cmpstr (left, ==, "0\n");
   remove_sandbox (backend, id);
 }
