@@ -17,7 +17,7 @@
 #include "llmsbx-lifetime-watchdog-private.h"
 #include "llmsbx-nesting-private.h"
 #include "llmsbx-registry.h"
-#include "llmsbx-tar-private.h"
+#include "llmsbx-tar.h"
 
 /**
  * LlmsbxSandboxSession:

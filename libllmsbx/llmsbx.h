@@ -15,6 +15,8 @@
 #include "llmsbx-sandbox-info.h"
 #include "llmsbx-backend.h"
 #include "llmsbx-runtime-context.h"
+#include "llmsbx-runtime-configs.h"
+#include "llmsbx-tar.h"
 #include "llmsbx-language-handler.h"
 #include "llmsbx-language-config.h"
 #include "llmsbx-comments.h"

@@ -1,5 +1,6 @@
-/* llmsbx-engine-backend-private.h: the engine backend's methods defined in
- * files of their own, compiled into each plugin with the class. */
+/* llmsbx-engine-backend-private.h: what the engine backend's files share
+ * with each other and with its subclasses, inside the static library and
+ * the plugins that link it (hidden from everything else). */
 #pragma once
 
 #include "llmsbx-engine-backend.h"
@@ -15,6 +16,14 @@ typedef struct
   char                   head[2][512];
   gsize                  head_length[2];
 } LlmsbxEngineExecOutput;
+
+/* llmsbx-engine-backend.c: what subclasses share */
+char      *llmsbx_engine_archive_path           (const char             *sandbox_id,
+                                                 const char             *sandbox_path);
+gboolean   llmsbx_engine_fail_container         (GError                **error,
+                                                 GError                 *local,
+                                                 const char             *sandbox_id,
+                                                 const char             *what);
 
 /* llmsbx-engine-backend.c: the steps of an exec */
 void       llmsbx_engine_exec_output_note       (LlmsbxEngineExecOutput *output,

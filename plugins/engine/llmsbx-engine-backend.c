@@ -8,9 +8,10 @@
  * needs: an exec is create + start (streamed) + inspect, a sandbox is create +
  * start, removal is one forced DELETE.
  *
- * This file is compiled into each plugin (not into the shared static library)
- * so that every plugin registers the class under its own type name: two plugins
- * loaded into one process must not both register "LlmsbxEngineBackend". */
+ * The class lives in the static library both plugins link, so each plugin
+ * holds a copy of it; two plugins loaded into one process must not both
+ * register "LlmsbxEngineBackend", so it is registered under the name the
+ * plugin gives (LLMSBX_ENGINE_BACKEND_TYPE_NAME_DEFINE). */
 #undef G_LOG_DOMAIN
 #define G_LOG_DOMAIN "Llmsbx-Engine"
 
@@ -18,19 +19,12 @@
 
 #include <archive.h>
 #include <archive_entry.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "llmsbx-engine-backend-private.h"
-#include "llmsbx-engine-config.h"
+#include "llmsbx-engine-runtime-configs.h"
 #include "llmsbx-engine-mux.h"
 #include "llmsbx-engine-preset.h"
-
-#ifndef LLMSBX_ENGINE_BACKEND_TYPE_NAME
-#error "Define LLMSBX_ENGINE_BACKEND_TYPE_NAME to a type name unique to the plugin"
-#endif
 
 /* Bound of an archive copied out of a sandbox, and of a build context. */
 #define MAX_ARCHIVE_SIZE ((gsize) 1 << 30)
@@ -84,7 +78,7 @@ llmsbx_engine_backend_get_type (void)
   if (g_once_init_enter (&type_id))
     {
       GType type = g_type_register_static_simple (LLMSBX_TYPE_BACKEND,
-                                                  g_intern_static_string (LLMSBX_ENGINE_BACKEND_TYPE_NAME),
+                                                  g_intern_static_string (llmsbx_engine_backend_type_name),
                                                   sizeof (LlmsbxEngineBackendClass),
                                                   llmsbx_engine_backend_class_intern_init,
                                                   sizeof (LlmsbxEngineBackend),
@@ -160,11 +154,13 @@ container_not_found (const GError *error,
          strstr (error->message, sandbox_id) != NULL;
 }
 
-static gboolean
-fail_container (GError      **error,
-                GError       *local,
-                const char   *sandbox_id,
-                const char   *what)
+/* What the engine said about a sandbox: CONTAINER_FAILED with @what as
+ * context, "not found" when the sandbox itself is gone. Takes @local. */
+gboolean
+llmsbx_engine_fail_container (GError      **error,
+                              GError       *local,
+                              const char   *sandbox_id,
+                              const char   *what)
 {
   if (container_not_found (local, sandbox_id))
     {
@@ -498,169 +494,39 @@ llmsbx_engine_backend_remove_image (LlmsbxBackend  *backend,
   return fail (error, g_steal_pointer (&local_error), LLMSBX_ERROR_FAILED, what);
 }
 
-/* Writes an in-memory tar with libarchive. */
-static la_ssize_t
-archive_append (struct archive *a,
-                void           *user_data,
-                const void     *buffer,
-                size_t          length)
-{
-  GByteArray *out = user_data;
-
-  if (length > MAX_ARCHIVE_SIZE - out->len)
-    {
-      archive_set_error (a, EFBIG, "the build context is larger than 1 GiB");
-      return -1;
-    }
-  g_byte_array_append (out, buffer, length);
-  return (la_ssize_t) length;
-}
-
-static gboolean
-archive_failed (struct archive  *a,
-                const char      *context_dir,
-                GError         **error)
-{
-  g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_IMAGE_BUILD_FAILED,
-               "Could not pack the build context %s: %s", context_dir,
-               archive_error_string (a) ? archive_error_string (a) : "unknown error");
-  return FALSE;
-}
-
-static gboolean
-write_file_entry (struct archive  *writer,
-                  const char      *name,
-                  const char      *contents,
-                  gsize            length,
-                  GError         **error)
-{
-  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
-  struct archive_entry *entry = archive_entry_new ();
-  gboolean ok;
-
-  archive_entry_set_pathname (entry, name);
-  archive_entry_set_filetype (entry, AE_IFREG);
-  archive_entry_set_perm (entry, 0644);
-  archive_entry_set_size (entry, length);
-  archive_entry_set_mtime (entry, g_date_time_to_unix (now), 0);
-  ok = archive_write_header (writer, entry) == ARCHIVE_OK &&
-       archive_write_data (writer, contents, length) == (la_ssize_t) length;
-  archive_entry_free (entry);
-  if (!ok)
-    g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_IMAGE_BUILD_FAILED,
-                 "Could not pack %s into the build context: %s", name, archive_error_string (writer));
-  return ok;
-}
-
-/* Packs @context_dir (symlinks as links, names relative to it) into a tar.
- * A Dockerfile outside the context is added under @extra_name. */
+/* Packs @context_dir (its entries at the root, links as links) with the
+ * core's tar writer, as copies are packed. A Dockerfile outside the
+ * context is added under @extra_name. */
 static GBytes *
 pack_context (const char  *context_dir,
               const char  *extra_dockerfile,
               const char  *extra_name,
               GError     **error)
 {
-  g_autoptr(GByteArray) out = g_byte_array_new ();
-  struct archive *disk = archive_read_disk_new ();
-  struct archive *writer = archive_write_new ();
-  struct archive_entry *entry = archive_entry_new ();
-  gsize prefix_len = strlen (context_dir);
-  gboolean ok = FALSE;
-  char buffer[64 * 1024];
-  int r;
-
-  while (prefix_len > 1 && context_dir[prefix_len - 1] == '/')
-    prefix_len--;
-
-  archive_write_set_format_pax_restricted (writer);
-  archive_read_disk_set_symlink_physical (disk);
-  archive_read_disk_set_standard_lookup (disk);
-  if (archive_write_open (writer, out, NULL, archive_append, NULL) != ARCHIVE_OK)
-    {
-      archive_failed (writer, context_dir, error);
-      goto out;
-    }
-  if (archive_read_disk_open (disk, context_dir) != ARCHIVE_OK)
-    {
-      archive_failed (disk, context_dir, error);
-      goto out;
-    }
-
-  while ((r = archive_read_next_header2 (disk, entry)) == ARCHIVE_OK)
-    {
-      const char *path = archive_entry_pathname (entry);
-      const char *relative = path + MIN (prefix_len, strlen (path));
-      g_autofree char *name = NULL;
-      int fd = -1;
-
-      archive_read_disk_descend (disk);
-      while (*relative == '/')
-        relative++;
-      if (*relative == '\0')
-        continue;  /* the context directory itself */
-
-      name = g_strdup (relative);
-      archive_entry_set_pathname (entry, name);
-      if (archive_write_header (writer, entry) != ARCHIVE_OK)
-        {
-          archive_failed (writer, context_dir, error);
-          goto out;
-        }
-      if (archive_entry_filetype (entry) == AE_IFREG && archive_entry_size (entry) > 0)
-        {
-          la_ssize_t n;
-
-          fd = open (archive_entry_sourcepath (entry), O_RDONLY | O_CLOEXEC);
-          if (fd < 0)
-            {
-              g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_IMAGE_BUILD_FAILED,
-                           "Could not read %s: %s", archive_entry_sourcepath (entry), g_strerror (errno));
-              goto out;
-            }
-          while ((n = read (fd, buffer, sizeof buffer)) > 0)
-            if (archive_write_data (writer, buffer, n) != n)
-              {
-                close (fd);
-                archive_failed (writer, context_dir, error);
-                goto out;
-              }
-          close (fd);
-        }
-    }
-  if (r != ARCHIVE_EOF)
-    {
-      archive_failed (disk, context_dir, error);
-      goto out;
-    }
+  g_autoptr(GBytes) extra = NULL;
+  g_autoptr(GError) local_error = NULL;
+  GBytes *context;
 
   if (extra_dockerfile != NULL)
     {
       g_autofree char *contents = NULL;
       gsize length;
-      g_autoptr(GError) read_error = NULL;
 
-      if (!g_file_get_contents (extra_dockerfile, &contents, &length, &read_error))
+      if (!g_file_get_contents (extra_dockerfile, &contents, &length, &local_error))
         {
           g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_IMAGE_BUILD_FAILED,
-                       "Could not read the Dockerfile: %s", read_error->message);
-          goto out;
+                       "Could not read the Dockerfile: %s", local_error->message);
+          return NULL;
         }
-      if (!write_file_entry (writer, extra_name, contents, length, error))
-        goto out;
+      extra = g_bytes_new_take (g_steal_pointer (&contents), length);
     }
 
-  if (archive_write_close (writer) != ARCHIVE_OK)
-    {
-      archive_failed (writer, context_dir, error);
-      goto out;
-    }
-  ok = TRUE;
-
-out:
-  archive_entry_free (entry);
-  archive_read_free (disk);
-  archive_write_free (writer);
-  return ok ? g_byte_array_free_to_bytes (g_steal_pointer (&out)) : NULL;
+  context = llmsbx_tar_pack_contents (context_dir, extra != NULL ? extra_name : NULL, extra,
+                                      MAX_ARCHIVE_SIZE, &local_error);
+  if (context == NULL)
+    g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_IMAGE_BUILD_FAILED,
+                 "Could not pack the build context %s: %s", context_dir, local_error->message);
+  return context;
 }
 
 static gboolean
@@ -784,7 +650,7 @@ build_create_body (LlmsbxEngineBackend  *self,
   JsonArray *config_env;
   const char *workdir;
 
-  if (!llmsbx_engine_config_apply (spec->runtime_configs, body, error))
+  if (!llmsbx_engine_runtime_configs_apply (spec->runtime_configs, body, error))
     {
       json_array_unref (env);
       return NULL;
@@ -910,7 +776,7 @@ start_container (LlmsbxEngineClient  *client,
     return TRUE;
 
   what = g_strdup_printf ("Could not start sandbox %s", sandbox_id);
-  return fail_container (error, g_steal_pointer (&local_error), sandbox_id, what);
+  return llmsbx_engine_fail_container (error, g_steal_pointer (&local_error), sandbox_id, what);
 }
 
 static gboolean llmsbx_engine_backend_exec (LlmsbxBackend          *backend,
@@ -1130,7 +996,7 @@ llmsbx_engine_backend_commit (LlmsbxBackend  *backend,
     return TRUE;
 
   what = g_strdup_printf ("Could not commit sandbox %s to image %s", sandbox_id, image);
-  return fail_container (error, g_steal_pointer (&local_error), sandbox_id, what);
+  return llmsbx_engine_fail_container (error, g_steal_pointer (&local_error), sandbox_id, what);
 }
 
 /* ---------------------------------------------------------------------------
@@ -1138,9 +1004,9 @@ llmsbx_engine_backend_commit (LlmsbxBackend  *backend,
  * ------------------------------------------------------------------------ */
 
 /* The endpoint of the archive at @sandbox_path in the sandbox. */
-static char *
-archive_path (const char *sandbox_id,
-              const char *sandbox_path)
+char *
+llmsbx_engine_archive_path (const char *sandbox_id,
+                            const char *sandbox_path)
 {
   g_autofree char *escaped_id = escape (sandbox_id);
   g_autofree char *escaped_path = escape (sandbox_path);
@@ -1163,7 +1029,7 @@ fail_archive (GError     **error,
       g_error_free (local);
       return FALSE;
     }
-  return fail_container (error, local, sandbox_id, what);
+  return llmsbx_engine_fail_container (error, local, sandbox_id, what);
 }
 
 /* With noOverwriteDirNonDir, Docker refuses an entry that would replace a
@@ -1204,7 +1070,7 @@ llmsbx_engine_backend_put_archive (LlmsbxBackend  *backend,
 
   /* Without noOverwriteDirNonDir both engines replace a directory, with all
    * it holds, by a file of the same name. */
-  archive_endpoint = archive_path (sandbox_id, dest_dir);
+  archive_endpoint = llmsbx_engine_archive_path (sandbox_id, dest_dir);
   path = g_strconcat (archive_endpoint, "&noOverwriteDirNonDir=1", NULL);
   request.path = path;
   if (llmsbx_engine_client_send (client, &request, NULL, NULL, cancellable, &local_error))
@@ -1304,7 +1170,7 @@ fetch_archive (LlmsbxEngineBackend  *self,
       g_autoptr(GError) local_error = NULL;
       g_autoptr(GBytes) fetched = NULL;
       g_autoptr(GByteArray) head = g_byte_array_new ();
-      g_autofree char *path = archive_path (sandbox_id, current);
+      g_autofree char *path = llmsbx_engine_archive_path (sandbox_id, current);
       g_autofree char *target = NULL;
       g_autofree char *directory = NULL;
       ArchiveSink sink = { output, head, FALSE };
@@ -1618,7 +1484,7 @@ sandbox_still_running (LlmsbxEngineBackend  *self,
 
       inspect = llmsbx_engine_client_json (client, "GET", path, NULL, cancellable, &local_error);
       if (inspect == NULL)
-        return fail_container (error, g_steal_pointer (&local_error), sandbox_id,
+        return llmsbx_engine_fail_container (error, g_steal_pointer (&local_error), sandbox_id,
                                "Could not inspect the sandbox");
       if (JSON_NODE_HOLDS_OBJECT (inspect))
         state = object_member (json_node_get_object (inspect), "State");
@@ -1739,7 +1605,7 @@ llmsbx_engine_exec_create (LlmsbxEngineBackend  *self,
                        "Sandbox %s is not running: %s", sandbox_id, local_error->message);
           return NULL;
         }
-      fail_container (error, g_steal_pointer (&local_error), sandbox_id,
+      llmsbx_engine_fail_container (error, g_steal_pointer (&local_error), sandbox_id,
                       "Could not run a command in the sandbox");
       return NULL;
     }
@@ -1796,7 +1662,7 @@ llmsbx_engine_exec_start_failed (LlmsbxEngineBackend  *self,
       g_error_free (local_error);
       return FALSE;
     }
-  return fail_container (error, local_error, sandbox_id, "Could not run a command in the sandbox");
+  return llmsbx_engine_fail_container (error, local_error, sandbox_id, "Could not run a command in the sandbox");
 }
 
 /* 3. The output ended: the process has exited; reads its status and tells

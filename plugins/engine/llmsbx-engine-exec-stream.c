@@ -14,10 +14,6 @@
 #include "llmsbx-engine-backend-private.h"
 #include "llmsbx-engine-mux.h"
 
-#ifndef LLMSBX_ENGINE_BACKEND_TYPE_NAME
-#error "Define LLMSBX_ENGINE_BACKEND_TYPE_NAME to a type name unique to the plugin"
-#endif
-
 typedef struct
 {
   LlmsbxOutputStream  stream;
@@ -226,8 +222,8 @@ engine_exec_stream_get_type (void)
 
   if (g_once_init_enter (&type_id))
     {
-      GType type = g_type_register_static_simple (LLMSBX_TYPE_EXEC_STREAM,
-                                                  g_intern_static_string (LLMSBX_ENGINE_BACKEND_TYPE_NAME "ExecStream"),
+      g_autofree char *name = g_strconcat (llmsbx_engine_backend_type_name, "ExecStream", NULL);
+      GType type = g_type_register_static_simple (LLMSBX_TYPE_EXEC_STREAM, g_intern_string (name),
                                                   sizeof (LlmsbxEngineExecStreamClass),
                                                   engine_exec_stream_class_init,
                                                   sizeof (LlmsbxEngineExecStream),

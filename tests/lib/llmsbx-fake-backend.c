@@ -44,7 +44,6 @@
 #include <glib/gstdio.h>
 #include <glib-unix.h>
 
-#include "llmsbx-tar-private.h"
 
 #define SANDBOX_VARIABLE "LLMSBX_FAKE_SANDBOX"
 #define LABELS_VARIABLE "LLMSBX_FAKE_LABELS"
