@@ -1214,6 +1214,31 @@ test_exec_stream_not_started (void)
   remove_sandbox (backend, id);
 }
 
+/* Input for a command that is gone: the write succeeds (the transport kept
+ * it) or fails with an error; the caller's process survives either way. */
+static void
+test_exec_stream_write_after_exit (void)
+{
+  g_autoptr(LlmsbxBackend) backend = new_backend ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = create_sandbox (backend);
+  g_autoptr(LlmsbxExecStream) stream = NULL;
+  g_autofree guint8 *block = g_malloc0 (1024 * 1024);
+  g_autoptr(GBytes) input = g_bytes_new_take (g_steal_pointer (&block), 1024 * 1024);
+  int status = -1;
+
+  stream = open_stream (backend, id, (const char *[]) { "true", NULL });
+  g_assert_true (llmsbx_exec_stream_wait (stream, &status, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (status, ==, 0);
+  for (int i = 0; i < 4 && error == NULL; i++)
+    llmsbx_exec_stream_write_stdin (stream, input, NULL, &error);
+  if (error != NULL)
+    g_test_message ("the write failed: %s", error->message);
+  g_assert_true (llmsbx_exec_stream_close (stream, NULL));
+  remove_sandbox (backend, id);
+}
+
 /* A backend without attached execs says so. */
 static void
 test_exec_stream_unsupported (void)
@@ -1264,6 +1289,7 @@ main (int argc, char **argv)
       test_add_isolated ("/backend/exec-stream-both-ways", test_exec_stream_both_ways);
       test_add_isolated ("/backend/exec-stream-kill", test_exec_stream_kill);
       test_add_isolated ("/backend/exec-stream-not-started", test_exec_stream_not_started);
+      test_add_isolated ("/backend/exec-stream-write-after-exit", test_exec_stream_write_after_exit);
     }
   else
     test_add_isolated ("/backend/exec-stream-unsupported", test_exec_stream_unsupported);

@@ -32,6 +32,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
 #include <string.h>
@@ -1036,6 +1037,33 @@ fake_stream_poll (FakeExecStream  *self,
   return ok;
 }
 
+/* A command that exited closes its stdin: the write fails with EPIPE
+ * instead of raising SIGPIPE in the test program. */
+static gssize
+write_no_sigpipe (int           fd,
+                  const guint8 *data,
+                  gsize         length)
+{
+  sigset_t pipe_set, old;
+  gssize n;
+  int saved;
+
+  sigemptyset (&pipe_set);
+  sigaddset (&pipe_set, SIGPIPE);
+  pthread_sigmask (SIG_BLOCK, &pipe_set, &old);
+  n = write (fd, data, length);
+  saved = errno;
+  if (n < 0 && saved == EPIPE)
+    {
+      struct timespec zero = { 0, 0 };
+
+      sigtimedwait (&pipe_set, NULL, &zero);
+    }
+  pthread_sigmask (SIG_SETMASK, &old, NULL);
+  errno = saved;
+  return n;
+}
+
 static gboolean
 fake_exec_stream_write_input (LlmsbxExecStream  *stream,
                               const guint8      *data,
@@ -1047,7 +1075,7 @@ fake_exec_stream_write_input (LlmsbxExecStream  *stream,
 
   while (length > 0)
     {
-      gssize n = write (self->fds[0], data, length);
+      gssize n = write_no_sigpipe (self->fds[0], data, length);
 
       if (n > 0)
         {
