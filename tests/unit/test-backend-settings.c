@@ -50,7 +50,7 @@ parse (const char *text)
   GVariant *variant = g_variant_parse (G_VARIANT_TYPE_VARDICT, text, NULL, NULL, &error);
 
   g_assert_no_error (error);
-  return g_variant_ref_sink (variant);
+  return variant;  /* g_variant_parse() gives a full, non-floating reference */
 }
 
 static void
