@@ -1831,7 +1831,7 @@ llmsbx_engine_backend_class_init (LlmsbxEngineBackendClass *klass)
     g_param_spec_string ("tls-key-file", NULL, "PEM file of the client certificate's key",
                          NULL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
   llmsbx_backend_class_install_setting (backend_class,
-    g_param_spec_boolean ("tls-verify", NULL, "whether the engine's certificate must be valid (true or false)",
+    g_param_spec_boolean ("tls-verify", NULL, "whether the engine's certificate must be valid",
                           TRUE, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
   llmsbx_backend_class_install_setting (backend_class,
     g_param_spec_double ("connect-timeout", NULL, "seconds to wait for a connection to the engine",
