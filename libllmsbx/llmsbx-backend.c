@@ -1,12 +1,21 @@
 /* llmsbx-backend.c: the container driver that backend plugins implement.
  *
- * The base class holds what every backend is configured with (where the engine
- * is, TLS files) and counts requests, so tests and bench/ can check how many
- * round trips an operation costs. */
+ * The base class keeps the values of the settings each backend class
+ * declares for itself (llmsbx_backend_class_install_setting()), so that a
+ * backend needs no property code for them and every setting can be applied
+ * by name from a session, the CLI or a binding. It also counts requests, so
+ * tests and bench/ can check how many round trips an operation costs.
+ *
+ * The url, tls-* and *-timeout properties and their getters predate declared
+ * settings; they stay as aliases of the settings of the same names. */
 #include "config.h"
+
+#include <math.h>
 
 #include "llmsbx-backend.h"
 #include "llmsbx-error.h"
+#include "llmsbx-exec-stream-private.h"
+#include "llmsbx-guarded-exec-private.h"
 
 /**
  * LlmsbxBackend:
@@ -24,15 +33,10 @@
 
 typedef struct
 {
-  char    *name;
-  char    *url;
-  char    *tls_ca_file;
-  char    *tls_cert_file;
-  char    *tls_key_file;
-  gboolean tls_verify;
-  double   connect_timeout;
-  double   request_timeout;
-  guint    request_count;  /* atomic */
+  char       *name;
+  GMutex      settings_lock;
+  GHashTable *settings;       /* interned setting name → GValue */
+  guint       request_count;  /* atomic */
 } LlmsbxBackendPrivate;
 
 G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE (LlmsbxBackend, llmsbx_backend, G_TYPE_OBJECT)
@@ -52,6 +56,15 @@ enum {
 };
 
 static GParamSpec *properties[N_PROPS];
+
+enum {
+  SETTING_CHANGED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+static GQuark settings_quark;
 
 /* g_set_str() arrived in GLib 2.76; this library supports 2.74. */
 static gboolean
@@ -127,6 +140,16 @@ llmsbx_backend_real_list_sandboxes (LlmsbxBackend *self, const char * const *lab
   return NULL;
 }
 
+static LlmsbxExecStream *
+llmsbx_backend_real_open_exec_stream (LlmsbxBackend *self, const char *sandbox_id, LlmsbxExecRequest *request,
+                                      GCancellable *cancellable, GError **error)
+{
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+               "The %s backend cannot attach to a command's input and output",
+               llmsbx_backend_get_name (self) ? llmsbx_backend_get_name (self) : G_OBJECT_TYPE_NAME (self));
+  return NULL;
+}
+
 static gboolean
 llmsbx_backend_real_get_archive_to_stream (LlmsbxBackend *self, const char *sandbox_id, const char *path,
                                            GOutputStream *output, GCancellable *cancellable, GError **error)
@@ -147,13 +170,13 @@ llmsbx_backend_finalize (GObject *object)
   LlmsbxBackendPrivate *priv = llmsbx_backend_get_instance_private (LLMSBX_BACKEND (object));
 
   g_free (priv->name);
-  g_free (priv->url);
-  g_free (priv->tls_ca_file);
-  g_free (priv->tls_cert_file);
-  g_free (priv->tls_key_file);
+  g_hash_table_unref (priv->settings);
+  g_mutex_clear (&priv->settings_lock);
 
   G_OBJECT_CLASS (llmsbx_backend_parent_class)->finalize (object);
 }
+
+static void store_setting (LlmsbxBackend *self, const char *name, const GValue *value);
 
 static void
 llmsbx_backend_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
@@ -164,13 +187,15 @@ llmsbx_backend_get_property (GObject *object, guint prop_id, GValue *value, GPar
   switch (prop_id)
     {
     case PROP_NAME: g_value_set_string (value, priv->name); break;
-    case PROP_URL: g_value_set_string (value, priv->url); break;
-    case PROP_TLS_CA_FILE: g_value_set_string (value, priv->tls_ca_file); break;
-    case PROP_TLS_CERT_FILE: g_value_set_string (value, priv->tls_cert_file); break;
-    case PROP_TLS_KEY_FILE: g_value_set_string (value, priv->tls_key_file); break;
-    case PROP_TLS_VERIFY: g_value_set_boolean (value, priv->tls_verify); break;
-    case PROP_CONNECT_TIMEOUT: g_value_set_double (value, priv->connect_timeout); break;
-    case PROP_REQUEST_TIMEOUT: g_value_set_double (value, priv->request_timeout); break;
+    case PROP_URL:
+    case PROP_TLS_CA_FILE:
+    case PROP_TLS_CERT_FILE:
+    case PROP_TLS_KEY_FILE:
+    case PROP_TLS_VERIFY:
+    case PROP_CONNECT_TIMEOUT:
+    case PROP_REQUEST_TIMEOUT:
+      llmsbx_backend_get_setting (self, pspec->name, value);
+      break;
     case PROP_REQUEST_COUNT: g_value_set_uint (value, llmsbx_backend_get_request_count (self)); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -185,13 +210,15 @@ llmsbx_backend_set_property (GObject *object, guint prop_id, const GValue *value
   switch (prop_id)
     {
     case PROP_NAME: replace_str (&priv->name, g_value_get_string (value)); break;
-    case PROP_URL: llmsbx_backend_set_url (self, g_value_get_string (value)); break;
-    case PROP_TLS_CA_FILE: replace_str (&priv->tls_ca_file, g_value_get_string (value)); break;
-    case PROP_TLS_CERT_FILE: replace_str (&priv->tls_cert_file, g_value_get_string (value)); break;
-    case PROP_TLS_KEY_FILE: replace_str (&priv->tls_key_file, g_value_get_string (value)); break;
-    case PROP_TLS_VERIFY: priv->tls_verify = g_value_get_boolean (value); break;
-    case PROP_CONNECT_TIMEOUT: priv->connect_timeout = g_value_get_double (value); break;
-    case PROP_REQUEST_TIMEOUT: priv->request_timeout = g_value_get_double (value); break;
+    case PROP_URL:
+    case PROP_TLS_CA_FILE:
+    case PROP_TLS_CERT_FILE:
+    case PROP_TLS_KEY_FILE:
+    case PROP_TLS_VERIFY:
+    case PROP_CONNECT_TIMEOUT:
+    case PROP_REQUEST_TIMEOUT:
+      store_setting (self, pspec->name, value);
+      break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -213,6 +240,7 @@ llmsbx_backend_class_init (LlmsbxBackendClass *klass)
   klass->probe = llmsbx_backend_real_probe;
   klass->list_sandboxes = llmsbx_backend_real_list_sandboxes;
   klass->get_archive_to_stream = llmsbx_backend_real_get_archive_to_stream;
+  klass->open_exec_stream = llmsbx_backend_real_open_exec_stream;
 
   /**
    * LlmsbxBackend:name:
@@ -231,6 +259,10 @@ llmsbx_backend_class_init (LlmsbxBackendClass *klass)
    * Where the engine is: `unix:///path/to.sock`, `tcp://host:port` or an
    * `https://` URL. %NULL means the backend's default (for Docker, `DOCKER_HOST`
    * or the standard socket).
+   *
+   * An alias of the backend's `url` setting (llmsbx_backend_apply_settings()),
+   * as are the tls-* and *-timeout properties of theirs: the engine
+   * backends declare them.
    *
    * Since: 0.1
    */
@@ -320,11 +352,42 @@ llmsbx_backend_class_init (LlmsbxBackendClass *klass)
                        G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /**
+   * LlmsbxBackend::setting-changed:
+   * @self: the backend
+   * @name: the setting's name
+   *
+   * A setting changed (by llmsbx_backend_apply_settings() or an alias
+   * property). Detailed by the setting's name. A backend drops what it
+   * built from the old value, as an engine backend drops its connection.
+   *
+   * Since: 0.1
+   */
+  signals[SETTING_CHANGED] =
+    g_signal_new ("setting-changed", G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST | G_SIGNAL_DETAILED, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 1, G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE);
+
+  settings_quark = g_quark_from_static_string ("llmsbx-backend-settings");
+}
+
+static void
+free_value (gpointer data)
+{
+  GValue *value = data;
+
+  g_value_unset (value);
+  g_free (value);
 }
 
 static void
 llmsbx_backend_init (LlmsbxBackend *self)
 {
+  LlmsbxBackendPrivate *priv = llmsbx_backend_get_instance_private (self);
+
+  g_mutex_init (&priv->settings_lock);
+  priv->settings = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, free_value);
 }
 
 /**
@@ -355,10 +418,8 @@ llmsbx_backend_get_name (LlmsbxBackend *self)
 const char *
 llmsbx_backend_get_url (LlmsbxBackend *self)
 {
-  LlmsbxBackendPrivate *priv = llmsbx_backend_get_instance_private (self);
-
   g_return_val_if_fail (LLMSBX_IS_BACKEND (self), NULL);
-  return priv->url;
+  return llmsbx_backend_get_setting_string (self, "url");
 }
 
 /**
@@ -374,11 +435,12 @@ void
 llmsbx_backend_set_url (LlmsbxBackend *self,
                         const char    *url)
 {
-  LlmsbxBackendPrivate *priv = llmsbx_backend_get_instance_private (self);
+  g_auto(GValue) value = G_VALUE_INIT;
 
   g_return_if_fail (LLMSBX_IS_BACKEND (self));
-  if (replace_str (&priv->url, url))
-    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_URL]);
+  g_value_init (&value, G_TYPE_STRING);
+  g_value_set_string (&value, url);
+  store_setting (self, "url", &value);
 }
 
 /**
@@ -392,10 +454,8 @@ llmsbx_backend_set_url (LlmsbxBackend *self,
 const char *
 llmsbx_backend_get_tls_ca_file (LlmsbxBackend *self)
 {
-  LlmsbxBackendPrivate *priv = llmsbx_backend_get_instance_private (self);
-
   g_return_val_if_fail (LLMSBX_IS_BACKEND (self), NULL);
-  return priv->tls_ca_file;
+  return llmsbx_backend_get_setting_string (self, "tls-ca-file");
 }
 
 /**
@@ -409,10 +469,8 @@ llmsbx_backend_get_tls_ca_file (LlmsbxBackend *self)
 const char *
 llmsbx_backend_get_tls_cert_file (LlmsbxBackend *self)
 {
-  LlmsbxBackendPrivate *priv = llmsbx_backend_get_instance_private (self);
-
   g_return_val_if_fail (LLMSBX_IS_BACKEND (self), NULL);
-  return priv->tls_cert_file;
+  return llmsbx_backend_get_setting_string (self, "tls-cert-file");
 }
 
 /**
@@ -426,10 +484,8 @@ llmsbx_backend_get_tls_cert_file (LlmsbxBackend *self)
 const char *
 llmsbx_backend_get_tls_key_file (LlmsbxBackend *self)
 {
-  LlmsbxBackendPrivate *priv = llmsbx_backend_get_instance_private (self);
-
   g_return_val_if_fail (LLMSBX_IS_BACKEND (self), NULL);
-  return priv->tls_key_file;
+  return llmsbx_backend_get_setting_string (self, "tls-key-file");
 }
 
 /**
@@ -443,10 +499,8 @@ llmsbx_backend_get_tls_key_file (LlmsbxBackend *self)
 gboolean
 llmsbx_backend_get_tls_verify (LlmsbxBackend *self)
 {
-  LlmsbxBackendPrivate *priv = llmsbx_backend_get_instance_private (self);
-
   g_return_val_if_fail (LLMSBX_IS_BACKEND (self), TRUE);
-  return priv->tls_verify;
+  return llmsbx_backend_get_setting_boolean (self, "tls-verify");
 }
 
 /**
@@ -460,10 +514,8 @@ llmsbx_backend_get_tls_verify (LlmsbxBackend *self)
 double
 llmsbx_backend_get_connect_timeout (LlmsbxBackend *self)
 {
-  LlmsbxBackendPrivate *priv = llmsbx_backend_get_instance_private (self);
-
   g_return_val_if_fail (LLMSBX_IS_BACKEND (self), 0.0);
-  return priv->connect_timeout;
+  return llmsbx_backend_get_setting_double (self, "connect-timeout");
 }
 
 /**
@@ -477,10 +529,8 @@ llmsbx_backend_get_connect_timeout (LlmsbxBackend *self)
 double
 llmsbx_backend_get_request_timeout (LlmsbxBackend *self)
 {
-  LlmsbxBackendPrivate *priv = llmsbx_backend_get_instance_private (self);
-
   g_return_val_if_fail (LLMSBX_IS_BACKEND (self), 0.0);
-  return priv->request_timeout;
+  return llmsbx_backend_get_setting_double (self, "request-timeout");
 }
 
 /**
@@ -747,6 +797,62 @@ llmsbx_backend_exec (LlmsbxBackend         *self,
 }
 
 /**
+ * llmsbx_backend_open_exec_stream:
+ * @self: a #LlmsbxBackend
+ * @sandbox_id: the sandbox
+ * @request: the command; its @stdin_data is not used (write to the stream)
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Starts @request in the sandbox with its standard input, output and exit
+ * status attached to the returned stream, as a resident runner or an
+ * interactive shell needs. The request's deadline, when set, bounds the
+ * whole stream: reads and writes past it fail with %LLMSBX_ERROR_TIMEOUT.
+ * Fails with %G_IO_ERROR_NOT_SUPPORTED when the backend has no attached
+ * execs, and otherwise as llmsbx_backend_exec() does.
+ *
+ * The command's environment gets a random `LLMSBX_EXEC_TOKEN` entry, by
+ * which llmsbx_exec_stream_kill() finds everything it started.
+ *
+ * Returns: (transfer full): the stream, or %NULL on error
+ *
+ * Since: 0.1
+ */
+LlmsbxExecStream *
+llmsbx_backend_open_exec_stream (LlmsbxBackend      *self,
+                                 const char         *sandbox_id,
+                                 LlmsbxExecRequest  *request,
+                                 GCancellable       *cancellable,
+                                 GError            **error)
+{
+  g_autoptr(LlmsbxExecRequest) tokened = NULL;
+  g_autofree char *token = NULL;
+  LlmsbxExecStream *stream;
+
+  g_return_val_if_fail (LLMSBX_IS_BACKEND (self), NULL);
+  g_return_val_if_fail (sandbox_id != NULL, NULL);
+  g_return_val_if_fail (request != NULL && request->argv != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (request->argv[0] == NULL)
+    {
+      g_set_error_literal (error, LLMSBX_ERROR, LLMSBX_ERROR_COMMAND_EMPTY, "Command cannot be empty");
+      return NULL;
+    }
+
+  tokened = llmsbx_exec_request_copy (request);
+  g_clear_pointer (&tokened->stdin_data, g_bytes_unref);
+  token = llmsbx_guarded_exec_add_token (tokened);
+  CHECK_VFUNC (self, open_exec_stream, NULL);
+  stream = LLMSBX_BACKEND_GET_CLASS (self)->open_exec_stream (self, sandbox_id, tokened, cancellable, error);
+  if (stream == NULL)
+    return NULL;
+  g_return_val_if_fail (LLMSBX_IS_EXEC_STREAM (stream), NULL);
+  llmsbx_exec_stream_set_origin (stream, self, sandbox_id, token);
+  return stream;
+}
+
+/**
  * llmsbx_backend_put_archive:
  * @self: a #LlmsbxBackend
  * @sandbox_id: the sandbox
@@ -1005,4 +1111,482 @@ llmsbx_backend_render_preset (LlmsbxBackend         *self,
       return FALSE;
     }
   return LLMSBX_BACKEND_GET_CLASS (self)->render_preset (self, preset, error);
+}
+
+/* Settings ----------------------------------------------------------------- */
+
+/* The settings @type declares itself, not its parents. */
+static GPtrArray *
+declared_settings (GType type)
+{
+  return g_type_get_qdata (type, settings_quark);
+}
+
+/* A setting @self's class or one of its parents declared; %NULL when none. */
+static GParamSpec *
+find_declared (LlmsbxBackend *self,
+               const char    *name)
+{
+  for (GType type = G_OBJECT_TYPE (self); type != G_TYPE_INVALID; type = g_type_parent (type))
+    {
+      GPtrArray *declared = declared_settings (type);
+
+      for (guint i = 0; declared != NULL && i < declared->len; i++)
+        if (g_str_equal (((GParamSpec *) g_ptr_array_index (declared, i))->name, name))
+          return g_ptr_array_index (declared, i);
+      if (type == LLMSBX_TYPE_BACKEND)
+        break;
+    }
+  return NULL;
+}
+
+/* What describes @name: the declared setting, or else the alias property
+ * of the same name (so that the aliases work on every backend, as they did
+ * before backends declared settings). */
+static GParamSpec *
+find_spec (LlmsbxBackend *self,
+           const char    *name)
+{
+  GParamSpec *declared = find_declared (self, name);
+
+  if (declared != NULL)
+    return declared;
+  for (guint i = PROP_URL; i <= PROP_REQUEST_TIMEOUT; i++)
+    if (g_str_equal (properties[i]->name, name))
+      return properties[i];
+  return NULL;
+}
+
+static GParamSpec *
+alias_property (const char *name)
+{
+  for (guint i = PROP_URL; i <= PROP_REQUEST_TIMEOUT; i++)
+    if (g_str_equal (properties[i]->name, name))
+      return properties[i];
+  return NULL;
+}
+
+/* Stores @value (of the setting's type) and tells who listens. */
+static void
+store_setting (LlmsbxBackend *self,
+               const char    *name,
+               const GValue  *value)
+{
+  LlmsbxBackendPrivate *priv = llmsbx_backend_get_instance_private (self);
+  const char *interned = g_intern_string (name);
+  GValue *stored = g_new0 (GValue, 1);
+  GValue *old;
+  gboolean changed;
+  GParamSpec *alias;
+
+  g_value_init (stored, G_VALUE_TYPE (value));
+  g_value_copy (value, stored);
+  g_mutex_lock (&priv->settings_lock);
+  old = g_hash_table_lookup (priv->settings, interned);
+  changed = old == NULL || G_VALUE_TYPE (old) != G_VALUE_TYPE (stored) ||
+            g_param_values_cmp (find_spec (self, name), old, stored) != 0;
+  g_hash_table_replace (priv->settings, (gpointer) interned, stored);
+  g_mutex_unlock (&priv->settings_lock);
+
+  if (!changed)
+    return;
+  alias = alias_property (name);
+  if (alias != NULL)
+    g_object_notify_by_pspec (G_OBJECT (self), alias);
+  g_signal_emit (self, signals[SETTING_CHANGED], g_quark_from_string (name), name);
+}
+
+/* The stored value of @name, or its default; valid until it is set again. */
+static const GValue *
+peek_setting (LlmsbxBackend *self,
+              const char    *name,
+              GType          type)
+{
+  LlmsbxBackendPrivate *priv = llmsbx_backend_get_instance_private (self);
+  GParamSpec *spec = find_spec (self, name);
+  const GValue *value;
+
+  if (spec == NULL || (type != G_TYPE_INVALID && spec->value_type != type))
+    return NULL;
+  g_mutex_lock (&priv->settings_lock);
+  value = g_hash_table_lookup (priv->settings, g_intern_string (name));
+  g_mutex_unlock (&priv->settings_lock);
+  return value != NULL ? value : g_param_spec_get_default_value (spec);
+}
+
+/**
+ * llmsbx_backend_class_install_setting:
+ * @klass: a backend class
+ * @pspec: (transfer full): what the setting is: its name (as settings are
+ *   given, `kebab-case`), type, description (the blurb), default and range
+ *
+ * Declares a setting of the backends of @klass: something a user gives by
+ * name to reach or configure this backend (an engine's URL and TLS files, a
+ * cluster's kubeconfig, context and namespace), through
+ * llmsbx_backend_apply_settings(), #LlmsbxSandboxSession:backend-settings or
+ * `llmsbx run --backend-setting KEY=VALUE`. The base class keeps the values;
+ * the backend reads them with llmsbx_backend_get_setting() and its typed
+ * forms, and hears of changes through #LlmsbxBackend::setting-changed.
+ * String, boolean, integer and double settings can be given as text too.
+ *
+ * Call from the class_init of @klass. A setting is not a #GObject property.
+ *
+ * Since: 0.1
+ */
+void
+llmsbx_backend_class_install_setting (LlmsbxBackendClass *klass,
+                                      GParamSpec         *pspec)
+{
+  GType type = G_TYPE_FROM_CLASS (klass);
+  GPtrArray *declared;
+
+  g_return_if_fail (LLMSBX_IS_BACKEND_CLASS (klass));
+  g_return_if_fail (G_IS_PARAM_SPEC (pspec));
+
+  declared = declared_settings (type);
+  if (declared == NULL)
+    {
+      declared = g_ptr_array_new_with_free_func ((GDestroyNotify) g_param_spec_unref);
+      g_type_set_qdata (type, settings_quark, declared);
+    }
+  g_ptr_array_add (declared, g_param_spec_ref_sink (pspec));
+}
+
+/**
+ * llmsbx_backend_list_settings:
+ * @self: a #LlmsbxBackend
+ *
+ * Lists the settings @self's backend declares, parents' first.
+ *
+ * Returns: (transfer container) (element-type GParamSpec): the settings
+ *
+ * Since: 0.1
+ */
+GPtrArray *
+llmsbx_backend_list_settings (LlmsbxBackend *self)
+{
+  GPtrArray *settings = g_ptr_array_new_with_free_func ((GDestroyNotify) g_param_spec_unref);
+  g_autoptr(GArray) types = g_array_new (FALSE, FALSE, sizeof (GType));
+
+  g_return_val_if_fail (LLMSBX_IS_BACKEND (self), settings);
+
+  for (GType type = G_OBJECT_TYPE (self); type != LLMSBX_TYPE_BACKEND; type = g_type_parent (type))
+    g_array_prepend_val (types, type);
+  for (guint t = 0; t < types->len; t++)
+    {
+      GPtrArray *declared = declared_settings (g_array_index (types, GType, t));
+
+      for (guint i = 0; declared != NULL && i < declared->len; i++)
+        g_ptr_array_add (settings, g_param_spec_ref (g_ptr_array_index (declared, i)));
+    }
+  return settings;
+}
+
+/**
+ * llmsbx_backend_get_setting:
+ * @self: a #LlmsbxBackend
+ * @name: a setting's name
+ * @value: (out caller-allocates): an uninitialised #GValue for its value
+ *
+ * Gets the value of a setting: what was applied, or its default.
+ *
+ * Returns: %FALSE (leaving @value unset) when @self has no such setting
+ *
+ * Since: 0.1
+ */
+gboolean
+llmsbx_backend_get_setting (LlmsbxBackend *self,
+                            const char    *name,
+                            GValue        *value)
+{
+  LlmsbxBackendPrivate *priv = llmsbx_backend_get_instance_private (self);
+  const GValue *current;
+  GParamSpec *spec;
+
+  g_return_val_if_fail (LLMSBX_IS_BACKEND (self), FALSE);
+  g_return_val_if_fail (name != NULL, FALSE);
+
+  spec = find_spec (self, name);
+  if (spec == NULL)
+    return FALSE;
+  if (G_VALUE_TYPE (value) == G_TYPE_INVALID)
+    g_value_init (value, spec->value_type);
+  /* Copied under the lock: a setting applied meanwhile frees the old value. */
+  g_mutex_lock (&priv->settings_lock);
+  current = g_hash_table_lookup (priv->settings, g_intern_string (name));
+  g_value_copy (current != NULL ? current : g_param_spec_get_default_value (spec), value);
+  g_mutex_unlock (&priv->settings_lock);
+  return TRUE;
+}
+
+/**
+ * llmsbx_backend_get_setting_string:
+ * @self: a #LlmsbxBackend
+ * @name: the name of a string setting
+ *
+ * Returns: (nullable): its value, valid until the setting changes; %NULL
+ *   when unset or when @self has no such string setting
+ *
+ * Since: 0.1
+ */
+const char *
+llmsbx_backend_get_setting_string (LlmsbxBackend *self,
+                                   const char    *name)
+{
+  const GValue *value;
+
+  g_return_val_if_fail (LLMSBX_IS_BACKEND (self), NULL);
+  value = peek_setting (self, name, G_TYPE_STRING);
+  return value != NULL ? g_value_get_string (value) : NULL;
+}
+
+/**
+ * llmsbx_backend_get_setting_boolean:
+ * @self: a #LlmsbxBackend
+ * @name: the name of a boolean setting
+ *
+ * Returns: its value; %FALSE when @self has no such boolean setting
+ *
+ * Since: 0.1
+ */
+gboolean
+llmsbx_backend_get_setting_boolean (LlmsbxBackend *self,
+                                    const char    *name)
+{
+  const GValue *value;
+
+  g_return_val_if_fail (LLMSBX_IS_BACKEND (self), FALSE);
+  value = peek_setting (self, name, G_TYPE_BOOLEAN);
+  return value != NULL && g_value_get_boolean (value);
+}
+
+/**
+ * llmsbx_backend_get_setting_double:
+ * @self: a #LlmsbxBackend
+ * @name: the name of a double setting
+ *
+ * Returns: its value; 0 when @self has no such double setting
+ *
+ * Since: 0.1
+ */
+double
+llmsbx_backend_get_setting_double (LlmsbxBackend *self,
+                                   const char    *name)
+{
+  const GValue *value;
+
+  g_return_val_if_fail (LLMSBX_IS_BACKEND (self), 0.0);
+  value = peek_setting (self, name, G_TYPE_DOUBLE);
+  return value != NULL ? g_value_get_double (value) : 0.0;
+}
+
+/* "yes"/"no" and friends, as configuration files write booleans. */
+static gboolean
+parse_boolean (const char *text,
+               gboolean   *out)
+{
+  static const char * const yes[] = { "true", "yes", "on", "1", NULL };
+  static const char * const no[] = { "false", "no", "off", "0", NULL };
+
+  for (guint i = 0; yes[i] != NULL; i++)
+    if (g_ascii_strcasecmp (text, yes[i]) == 0)
+      {
+        *out = TRUE;
+        return TRUE;
+      }
+  for (guint i = 0; no[i] != NULL; i++)
+    if (g_ascii_strcasecmp (text, no[i]) == 0)
+      {
+        *out = FALSE;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+/* A number from any numeric variant, or from text. */
+static gboolean
+variant_number (GVariant *variant,
+                double   *out)
+{
+  const char *text;
+  char *end = NULL;
+
+  if (g_variant_is_of_type (variant, G_VARIANT_TYPE_DOUBLE))
+    *out = g_variant_get_double (variant);
+  else if (g_variant_is_of_type (variant, G_VARIANT_TYPE_INT32))
+    *out = g_variant_get_int32 (variant);
+  else if (g_variant_is_of_type (variant, G_VARIANT_TYPE_UINT32))
+    *out = g_variant_get_uint32 (variant);
+  else if (g_variant_is_of_type (variant, G_VARIANT_TYPE_INT64))
+    *out = (double) g_variant_get_int64 (variant);
+  else if (g_variant_is_of_type (variant, G_VARIANT_TYPE_UINT64))
+    *out = (double) g_variant_get_uint64 (variant);
+  else if (g_variant_is_of_type (variant, G_VARIANT_TYPE_STRING))
+    {
+      text = g_variant_get_string (variant, NULL);
+      *out = g_ascii_strtod (text, &end);
+      return *text != '\0' && end != NULL && *end == '\0' && isfinite (*out);
+    }
+  else
+    return FALSE;
+  return TRUE;
+}
+
+/* @variant as a value of @spec's type, refused when it does not fit. */
+static gboolean
+setting_value (LlmsbxBackend  *self,
+               GParamSpec     *spec,
+               GVariant       *variant,
+               GValue         *value,
+               GError        **error)
+{
+  g_autoptr(GVariant) inner = g_variant_ref (variant);
+  g_autofree char *shown = NULL;
+  GType type = spec->value_type;
+  gboolean ok = TRUE;
+  double number = 0;
+
+  while (g_variant_is_of_type (inner, G_VARIANT_TYPE_VARIANT))
+    {
+      GVariant *next = g_variant_get_variant (inner);
+
+      g_variant_unref (inner);
+      inner = next;
+    }
+
+  g_value_init (value, type);
+  if (type == G_TYPE_STRING)
+    {
+      if (g_variant_is_of_type (inner, G_VARIANT_TYPE_STRING))
+        {
+          const char *text = g_variant_get_string (inner, NULL);
+
+          /* An empty value gives the setting back its default. */
+          if (*text != '\0')
+            g_value_set_string (value, text);
+          else
+            g_param_value_set_default (spec, value);
+        }
+      else
+        ok = FALSE;
+    }
+  else if (type == G_TYPE_BOOLEAN)
+    {
+      gboolean flag = FALSE;
+
+      if (g_variant_is_of_type (inner, G_VARIANT_TYPE_BOOLEAN))
+        flag = g_variant_get_boolean (inner);
+      else
+        ok = g_variant_is_of_type (inner, G_VARIANT_TYPE_STRING) &&
+             parse_boolean (g_variant_get_string (inner, NULL), &flag);
+      g_value_set_boolean (value, flag);
+    }
+  else if (type == G_TYPE_DOUBLE || type == G_TYPE_INT || type == G_TYPE_UINT ||
+           type == G_TYPE_INT64 || type == G_TYPE_UINT64)
+    {
+      /* Whole numbers in range for the integer types. */
+      ok = variant_number (inner, &number) &&
+           (type == G_TYPE_DOUBLE || number == floor (number)) &&
+           (type != G_TYPE_INT || (number >= G_MININT && number <= G_MAXINT)) &&
+           (type != G_TYPE_UINT || (number >= 0 && number <= G_MAXUINT)) &&
+           (type != G_TYPE_UINT64 || number >= 0);
+      if (type == G_TYPE_DOUBLE)
+        g_value_set_double (value, number);
+      else if (ok && type == G_TYPE_INT)
+        g_value_set_int (value, (int) number);
+      else if (ok && type == G_TYPE_UINT)
+        g_value_set_uint (value, (guint) number);
+      else if (ok && type == G_TYPE_INT64)
+        g_value_set_int64 (value, (gint64) number);
+      else if (ok)
+        g_value_set_uint64 (value, (guint64) number);
+    }
+  else
+    ok = FALSE;
+
+  if (ok && !g_param_value_validate (spec, value))
+    return TRUE;
+
+  shown = g_variant_print (inner, FALSE);
+  g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
+               "Invalid value %s for the setting %s of the %s backend, which takes %s: %s", shown, spec->name,
+               llmsbx_backend_get_name (self) ? llmsbx_backend_get_name (self) : G_OBJECT_TYPE_NAME (self),
+               type == G_TYPE_STRING ? "text" : type == G_TYPE_BOOLEAN ? "true or false"
+               : type == G_TYPE_DOUBLE ? "a number" : "a whole number",
+               g_param_spec_get_blurb (spec) ? g_param_spec_get_blurb (spec) : spec->name);
+  g_value_unset (value);
+  return FALSE;
+}
+
+/**
+ * llmsbx_backend_apply_settings:
+ * @self: a #LlmsbxBackend
+ * @settings: (nullable): a dictionary (`a{sv}`) from setting names to values;
+ *   values may also be strings, read in the setting's type (`"true"`, `"30"`)
+ * @error: return location for a #GError
+ *
+ * Sets the backend's declared settings (llmsbx_backend_list_settings()) by
+ * name, all or none: a name @self does not declare, or a value that does not
+ * fit, fails with %LLMSBX_ERROR_INVALID_ARGUMENT naming the setting and the
+ * backend, and nothing is set. Settings take effect at the next connection.
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
+gboolean
+llmsbx_backend_apply_settings (LlmsbxBackend  *self,
+                               GVariant       *settings,
+                               GError        **error)
+{
+  g_autoptr(GArray) values = NULL;
+  g_autoptr(GPtrArray) names = g_ptr_array_new ();
+  GVariantIter iter;
+  const char *name;
+  GVariant *variant;
+
+  g_return_val_if_fail (LLMSBX_IS_BACKEND (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (settings == NULL)
+    return TRUE;
+  if (!g_variant_is_of_type (settings, G_VARIANT_TYPE_VARDICT))
+    {
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
+                   "Backend settings must be a dictionary (a{sv}), not %s", g_variant_get_type_string (settings));
+      return FALSE;
+    }
+
+  values = g_array_new (FALSE, TRUE, sizeof (GValue));
+  g_array_set_clear_func (values, (GDestroyNotify) g_value_unset);
+  g_variant_iter_init (&iter, settings);
+  while (g_variant_iter_next (&iter, "{&sv}", &name, &variant))
+    {
+      g_autoptr(GVariant) owned = variant;
+      GParamSpec *spec = find_declared (self, name);
+      GValue value = G_VALUE_INIT;
+
+      if (spec == NULL)
+        {
+          g_autoptr(GPtrArray) known = llmsbx_backend_list_settings (self);
+          g_autoptr(GString) list = g_string_new (NULL);
+
+          for (guint i = 0; i < known->len; i++)
+            g_string_append_printf (list, "%s%s", i > 0 ? ", " : "",
+                                    ((GParamSpec *) g_ptr_array_index (known, i))->name);
+          g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
+                       "The %s backend has no setting '%s' (%s%s)",
+                       llmsbx_backend_get_name (self) ? llmsbx_backend_get_name (self) : G_OBJECT_TYPE_NAME (self),
+                       name, known->len > 0 ? "its settings: " : "it has no settings", list->str);
+          return FALSE;
+        }
+      if (!setting_value (self, spec, owned, &value, error))
+        return FALSE;
+      g_array_append_val (values, value);
+      g_ptr_array_add (names, (gpointer) spec->name);
+    }
+
+  for (guint i = 0; i < names->len; i++)
+    store_setting (self, g_ptr_array_index (names, i), &g_array_index (values, GValue, i));
+  return TRUE;
 }

@@ -9,6 +9,7 @@
 #include "llmsbx-visibility.h"
 #include "llmsbx-container-spec.h"
 #include "llmsbx-exec-request.h"
+#include "llmsbx-exec-stream.h"
 #include "llmsbx-output-collector.h"
 #include "llmsbx-sandbox-info.h"
 
@@ -61,15 +62,19 @@ G_DECLARE_DERIVABLE_TYPE (LlmsbxBackend, llmsbx_backend, LLMSBX, BACKEND, GObjec
  *   no archive is held in memory whatever its size. An error of @output is returned
  *   unchanged; @output is not closed. The default implementation writes what @get_archive
  *   returns.
+ * @open_exec_stream: start @request in the sandbox attached to its caller and
+ *   return an #LlmsbxExecStream subclass: standard input (the request's
+ *   @stdin_data is ignored), output as it comes, the exit status. The
+ *   request's deadline bounds the whole stream. The default fails with
+ *   %G_IO_ERROR_NOT_SUPPORTED.
  *
  * Virtual methods of a backend. All are synchronous and may be called from any thread,
  * one at a time per sandbox. @render_preset needs no engine and may be called on a
  * backend that never connected.
  *
- * Contract v2 took @probe, @list_sandboxes, @render_preset and @get_archive_to_stream
- * from the padding, so plugins built before them keep working and get the defaults. The padding left is
- * meant for an attached bidirectional exec stream and for settings a backend declares
- * itself; `tests/unit/test-abi.c` pins the size of this structure.
+ * Contract v2 took @probe, @list_sandboxes, @render_preset, @get_archive_to_stream
+ * and @open_exec_stream from the padding, so plugins built before them keep working
+ * and get the defaults; `tests/unit/test-abi.c` pins the size of this structure.
  *
  * Since: 0.1
  */
@@ -147,9 +152,14 @@ struct _LlmsbxBackendClass
                                      GOutputStream  *output,
                                      GCancellable   *cancellable,
                                      GError        **error);
+  LlmsbxExecStream *(*open_exec_stream) (LlmsbxBackend      *self,
+                                         const char         *sandbox_id,
+                                         LlmsbxExecRequest  *request,
+                                         GCancellable       *cancellable,
+                                         GError            **error);
 
   /*< private >*/
-  gpointer padding[12];
+  gpointer padding[11];
 };
 
 LLMSBX_AVAILABLE_IN_ALL
@@ -175,6 +185,29 @@ LLMSBX_AVAILABLE_IN_ALL
 guint       llmsbx_backend_get_request_count (LlmsbxBackend *self);
 LLMSBX_AVAILABLE_IN_ALL
 void        llmsbx_backend_count_request     (LlmsbxBackend *self);
+
+LLMSBX_AVAILABLE_IN_ALL
+void        llmsbx_backend_class_install_setting (LlmsbxBackendClass *klass,
+                                                  GParamSpec         *pspec);
+LLMSBX_AVAILABLE_IN_ALL
+GPtrArray  *llmsbx_backend_list_settings       (LlmsbxBackend  *self);
+LLMSBX_AVAILABLE_IN_ALL
+gboolean    llmsbx_backend_apply_settings      (LlmsbxBackend  *self,
+                                                GVariant       *settings,
+                                                GError        **error);
+LLMSBX_AVAILABLE_IN_ALL
+gboolean    llmsbx_backend_get_setting         (LlmsbxBackend  *self,
+                                                const char     *name,
+                                                GValue         *value);
+LLMSBX_AVAILABLE_IN_ALL
+const char *llmsbx_backend_get_setting_string  (LlmsbxBackend  *self,
+                                                const char     *name);
+LLMSBX_AVAILABLE_IN_ALL
+gboolean    llmsbx_backend_get_setting_boolean (LlmsbxBackend  *self,
+                                                const char     *name);
+LLMSBX_AVAILABLE_IN_ALL
+double      llmsbx_backend_get_setting_double  (LlmsbxBackend  *self,
+                                                const char     *name);
 
 LLMSBX_AVAILABLE_IN_ALL
 gboolean llmsbx_backend_connect        (LlmsbxBackend         *self,
@@ -216,6 +249,12 @@ gboolean llmsbx_backend_exec           (LlmsbxBackend         *self,
                                         int                   *exit_status,
                                         GCancellable          *cancellable,
                                         GError               **error);
+LLMSBX_AVAILABLE_IN_ALL
+LlmsbxExecStream *llmsbx_backend_open_exec_stream (LlmsbxBackend      *self,
+                                                   const char         *sandbox_id,
+                                                   LlmsbxExecRequest  *request,
+                                                   GCancellable       *cancellable,
+                                                   GError            **error);
 LLMSBX_AVAILABLE_IN_ALL
 gboolean llmsbx_backend_put_archive    (LlmsbxBackend         *self,
                                         const char            *sandbox_id,

@@ -29,4 +29,10 @@ gboolean llmsbx_guarded_exec_request  (LlmsbxBackend         *backend,
                                        GCancellable          *cancellable,
                                        GError               **error);
 
+char    *llmsbx_guarded_exec_add_token  (LlmsbxExecRequest     *request);
+gboolean llmsbx_guarded_exec_kill_token (LlmsbxBackend         *backend,
+                                         const char            *sandbox_id,
+                                         const char            *token,
+                                         GError               **error);
+
 G_END_DECLS

@@ -66,11 +66,12 @@ static const char kill_launcher[] =
  * some of what holds the slots. */
 #define KILL_RETRY_INTERVAL_US (G_USEC_PER_SEC / 10)
 
-static gboolean
-kill_token_processes (LlmsbxBackend  *backend,
-                      const char     *sandbox_id,
-                      const char     *token,
-                      GError        **error)
+/* Kills every process of @sandbox_id whose environment holds @token. */
+gboolean
+llmsbx_guarded_exec_kill_token (LlmsbxBackend  *backend,
+                                const char     *sandbox_id,
+                                const char     *token,
+                                GError        **error)
 {
   const char *argv[] = { "sh", "-c", kill_launcher, "llmsbx-kill", kill_script, token, NULL };
   g_autoptr(LlmsbxExecRequest) request = llmsbx_exec_request_new (argv);
@@ -118,6 +119,23 @@ kill_token_processes (LlmsbxBackend  *backend,
   return FALSE;
 }
 
+/* Adds a new random token to @request's environment and returns it: what
+ * llmsbx_guarded_exec_kill_token() finds the command's processes by. */
+char *
+llmsbx_guarded_exec_add_token (LlmsbxExecRequest *request)
+{
+  g_autoptr(GStrvBuilder) env_builder = g_strv_builder_new ();
+  g_autofree char *token = g_uuid_string_random ();
+  g_autofree char *token_entry = g_strconcat (TOKEN_VARIABLE "=", token, NULL);
+
+  if (request->env != NULL)
+    g_strv_builder_addv (env_builder, (const char **) request->env);
+  g_strv_builder_add (env_builder, token_entry);
+  g_strfreev (request->env);
+  request->env = g_strv_builder_end (env_builder);
+  return g_steal_pointer (&token);
+}
+
 /* Runs @request, which carries its own deadline, adding the token to its
  * environment; @timeout is the limit the deadline stands for, for messages.
  * @unstoppable is set to %TRUE when the command timed out or was cancelled
@@ -134,20 +152,13 @@ llmsbx_guarded_exec_request (LlmsbxBackend         *backend,
                              GCancellable          *cancellable,
                              GError               **error)
 {
-  g_autoptr(GStrvBuilder) env_builder = g_strv_builder_new ();
-  g_autofree char *token = g_uuid_string_random ();
-  g_autofree char *token_entry = g_strconcat (TOKEN_VARIABLE "=", token, NULL);
+  g_autofree char *token = llmsbx_guarded_exec_add_token (request);
   g_autoptr(GError) local_error = NULL;
   g_autoptr(GError) kill_error = NULL;
   gboolean timed_out;
 
   if (unstoppable != NULL)
     *unstoppable = FALSE;
-  if (request->env != NULL)
-    g_strv_builder_addv (env_builder, (const char **) request->env);
-  g_strv_builder_add (env_builder, token_entry);
-  g_strfreev (request->env);
-  request->env = g_strv_builder_end (env_builder);
 
   if (llmsbx_backend_exec (backend, sandbox_id, request, output, exit_status,
                            cancellable, &local_error))
@@ -161,7 +172,7 @@ llmsbx_guarded_exec_request (LlmsbxBackend         *backend,
     }
 
   /* A failed kill is part of the error, which says what is still running. */
-  if (!kill_token_processes (backend, sandbox_id, token, &kill_error) && unstoppable != NULL)
+  if (!llmsbx_guarded_exec_kill_token (backend, sandbox_id, token, &kill_error) && unstoppable != NULL)
     *unstoppable = TRUE;
 
   if (timed_out && kill_error != NULL)

@@ -47,6 +47,7 @@ typedef struct
   double         execution_timeout;
   double         session_timeout;
   GVariant      *runtime_configs;
+  GVariant      *backend_settings;
   guint64        output_limit;
   guint64        copy_limit;
   LlmsbxSecurityPolicy *security_policy;

@@ -18,7 +18,7 @@
 #include "llmsbx-lifetime-watchdog-private.h"
 #include "llmsbx-nesting-private.h"
 #include "llmsbx-registry.h"
-#include "llmsbx-tar-private.h"
+#include "llmsbx-tar.h"
 
 /**
  * LlmsbxSandboxSession:
@@ -73,6 +73,7 @@ enum {
   PROP_EXECUTION_TIMEOUT,
   PROP_SESSION_TIMEOUT,
   PROP_RUNTIME_CONFIGS,
+  PROP_BACKEND_SETTINGS,
   PROP_OUTPUT_LIMIT,
   PROP_COPY_LIMIT,
   PROP_SECURITY_POLICY,
@@ -517,6 +518,8 @@ open_locked (LlmsbxSandboxSession *self,
   else
     priv->backend = llmsbx_registry_create_backend (registry, priv->backend_name, error);
   if (priv->backend == NULL)
+    goto fail;
+  if (!llmsbx_backend_apply_settings (priv->backend, priv->backend_settings, error))
     goto fail;
 
   if (!llmsbx_backend_connect (priv->backend, cancellable, error))
@@ -1193,6 +1196,7 @@ llmsbx_sandbox_session_finalize (GObject *object)
   g_free (priv->commit_image);
   g_free (priv->session_uuid);
   g_clear_pointer (&priv->runtime_configs, g_variant_unref);
+  g_clear_pointer (&priv->backend_settings, g_variant_unref);
   g_clear_object (&priv->security_policy);
   g_rec_mutex_clear (&priv->lock);
   g_mutex_clear (&priv->operation_lock);
@@ -1224,6 +1228,7 @@ llmsbx_sandbox_session_get_property (GObject *object, guint prop_id, GValue *val
     case PROP_EXECUTION_TIMEOUT: g_value_set_double (value, priv->execution_timeout); break;
     case PROP_SESSION_TIMEOUT: g_value_set_double (value, priv->session_timeout); break;
     case PROP_RUNTIME_CONFIGS: g_value_set_variant (value, priv->runtime_configs); break;
+    case PROP_BACKEND_SETTINGS: g_value_set_variant (value, priv->backend_settings); break;
     case PROP_OUTPUT_LIMIT: g_value_set_uint64 (value, priv->output_limit); break;
     case PROP_COPY_LIMIT: g_value_set_uint64 (value, priv->copy_limit); break;
     case PROP_SECURITY_POLICY: g_value_set_object (value, priv->security_policy); break;
@@ -1271,6 +1276,10 @@ llmsbx_sandbox_session_set_property (GObject *object, guint prop_id, const GValu
     case PROP_EXECUTION_TIMEOUT: priv->execution_timeout = g_value_get_double (value); break;
     case PROP_SESSION_TIMEOUT: priv->session_timeout = g_value_get_double (value); break;
     case PROP_RUNTIME_CONFIGS: llmsbx_sandbox_session_set_runtime_configs (self, g_value_get_variant (value)); break;
+    case PROP_BACKEND_SETTINGS:
+      g_clear_pointer (&priv->backend_settings, g_variant_unref);
+      priv->backend_settings = g_value_dup_variant (value);
+      break;
     case PROP_OUTPUT_LIMIT: priv->output_limit = g_value_get_uint64 (value); break;
     case PROP_COPY_LIMIT: priv->copy_limit = g_value_get_uint64 (value); break;
     case PROP_SECURITY_POLICY: llmsbx_sandbox_session_set_security_policy (self, g_value_get_object (value)); break;
@@ -1477,6 +1486,25 @@ llmsbx_sandbox_session_class_init (LlmsbxSandboxSessionClass *klass)
   properties[PROP_RUNTIME_CONFIGS] =
     g_param_spec_variant ("runtime-configs", NULL, NULL, G_VARIANT_TYPE_VARDICT, NULL,
                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * LlmsbxSandboxSession:backend-settings:
+   *
+   * Settings of the session's backend by name, as an `a{sv}` dictionary
+   * (`{"url": <"tcp://host:2376">, "tls-verify": <false>}`; values may be
+   * strings in the setting's type), applied with
+   * llmsbx_backend_apply_settings() to the backend at open(), also to a
+   * #LlmsbxSandboxSession:client. Each backend declares its own
+   * (llmsbx_backend_list_settings()); a name the backend does not declare
+   * fails open() with %LLMSBX_ERROR_INVALID_ARGUMENT naming it and the
+   * backend. From Python:
+   * `backend_settings=GLib.Variant("a{sv}", {"url": GLib.Variant("s", url)})`.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_BACKEND_SETTINGS] =
+    g_param_spec_variant ("backend-settings", NULL, NULL, G_VARIANT_TYPE_VARDICT, NULL,
+                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
 
   /**
    * LlmsbxSandboxSession:output-limit:

@@ -10,7 +10,7 @@
 #include "llmsbx-archive-spool-private.h"
 #include "llmsbx-error.h"
 #include "llmsbx-guarded-exec-private.h"
-#include "llmsbx-tar-private.h"
+#include "llmsbx-tar.h"
 
 static gboolean
 make_sandbox_directory (LlmsbxSandboxSession *self,

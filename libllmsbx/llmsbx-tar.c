@@ -1,7 +1,11 @@
 /* llmsbx-tar.c: tar archives between the host and a sandbox.
  *
- * Archives from a sandbox are hostile input: extraction checks every entry
- * before writing anything, then writes with libarchive's secure flags. */
+ * Container engines move files with tar archives: PUT archive unpacks one
+ * into an existing directory of the sandbox, GET archive of a path P returns
+ * entries named `basename(P)` and `basename(P)/...`. One packer serves
+ * copies and build contexts; archives from a sandbox are hostile input:
+ * extraction checks every entry before writing anything, then writes with
+ * libarchive's secure flags. Exported for backend plugins. */
 #include "config.h"
 
 #include <errno.h>
@@ -18,7 +22,7 @@
 #include <glib/gstdio.h>
 
 #include "llmsbx-error.h"
-#include "llmsbx-tar-private.h"
+#include "llmsbx-tar.h"
 
 #define COPY_CHUNK_SIZE (64 * 1024)
 
@@ -345,6 +349,29 @@ check_archive_name (const char  *archive_name,
   return TRUE;
 }
 
+/**
+ * llmsbx_tar_pack_path:
+ * @host_path: (type filename): a file or directory tree on the host
+ * @archive_name: (type filename): the name of the archive's top entry, one
+ *   relative name without '/'
+ * @max_size: bound of the archive in bytes; 0 for 4 GiB
+ * @error: return location for a #GError
+ *
+ * Archives @host_path as one top entry named @archive_name, ready for a
+ * backend's put_archive into the destination's parent directory. @host_path
+ * itself is followed if it is a symbolic link; links inside a directory are
+ * stored as links with their target unchanged. Regular files keep their
+ * permission bits (& 0777), every entry is owned by uid/gid 0, and entries
+ * are sorted, so the same tree gives the same archive. Sockets, devices and
+ * FIFOs are refused (%LLMSBX_ERROR_INVALID_ARGUMENT); a missing @host_path
+ * gives %LLMSBX_ERROR_FILE_NOT_FOUND. Files are streamed from disk into the
+ * in-memory archive; one larger than @max_size fails with
+ * %LLMSBX_ERROR_LIMIT_EXCEEDED.
+ *
+ * Returns: (transfer full): the archive, or %NULL on error
+ *
+ * Since: 0.1
+ */
 GBytes *
 llmsbx_tar_pack_path (const char  *host_path,
                       const char  *archive_name,
@@ -398,6 +425,111 @@ llmsbx_tar_pack_path (const char  *host_path,
       return NULL;
     }
 
+  return g_byte_array_free_to_bytes (g_steal_pointer (&bytes));
+}
+
+/* The entries of @host_dir, at the root of the archive. */
+static gboolean
+add_children (LlmsbxArchive  *a,
+              const char     *host_dir,
+              guint8         *buffer,
+              GError        **error)
+{
+  g_autoptr(GPtrArray) children = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GDir) dir = g_dir_open (host_dir, 0, error);
+  const char *child;
+
+  if (dir == NULL)
+    return FALSE;
+  while ((child = g_dir_read_name (dir)) != NULL)
+    g_ptr_array_add (children, g_strdup (child));
+  g_ptr_array_sort (children, compare_names);
+
+  for (guint i = 0; i < children->len; i++)
+    {
+      g_autofree char *child_path = g_build_filename (host_dir, children->pdata[i], NULL);
+      struct stat child_st;
+
+      if (lstat (child_path, &child_st) != 0)
+        {
+          set_errno_error (error, errno, "Cannot read", child_path);
+          return FALSE;
+        }
+      if (!add_path (a, child_path, children->pdata[i], &child_st, FALSE, buffer, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * llmsbx_tar_pack_contents:
+ * @host_dir: (type filename): a directory on the host
+ * @extra_name: (nullable): the name of one more file to add at the root,
+ *   such as a Dockerfile kept outside @host_dir
+ * @extra_data: (nullable): that file's contents
+ * @max_size: bound of the archive in bytes; 0 for 4 GiB
+ * @error: return location for a #GError
+ *
+ * Archives what @host_dir holds, its entries at the root of the archive (as
+ * an engine's build context wants it), with the rules of
+ * llmsbx_tar_pack_path(): links stored as links, permission bits kept,
+ * owner root, entries sorted, sockets, devices and FIFOs refused with
+ * %LLMSBX_ERROR_INVALID_ARGUMENT. An archive past @max_size fails with
+ * %LLMSBX_ERROR_LIMIT_EXCEEDED.
+ *
+ * Returns: (transfer full): the archive, or %NULL on error
+ *
+ * Since: 0.1
+ */
+GBytes *
+llmsbx_tar_pack_contents (const char  *host_dir,
+                          const char  *extra_name,
+                          GBytes      *extra_data,
+                          guint64      max_size,
+                          GError     **error)
+{
+  g_autoptr(GByteArray) bytes = g_byte_array_new ();
+  PackOutput out = { bytes, max_size, FALSE };
+  g_autoptr(LlmsbxArchive) a = NULL;
+  g_autoptr(GError) local_error = NULL;
+  g_autofree guint8 *buffer = g_malloc (COPY_CHUNK_SIZE);
+  gboolean ok;
+
+  g_return_val_if_fail (host_dir != NULL, NULL);
+  g_return_val_if_fail ((extra_name == NULL) == (extra_data == NULL), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (extra_name != NULL && !check_archive_name (extra_name, error))
+    return NULL;
+
+  a = new_writer (&out);
+  ok = add_children (a, host_dir, buffer, &local_error);
+  if (ok && extra_name != NULL)
+    {
+      g_autoptr(LlmsbxArchiveEntry) entry = new_entry (extra_name, AE_IFREG, 0644, time (NULL));
+      gsize size;
+      const void *data = g_bytes_get_data (extra_data, &size);
+
+      archive_entry_set_size (entry, size);
+      ok = write_header (a, entry, &local_error);
+      if (ok && size > 0 && archive_write_data (a, data, size) < 0)
+        {
+          set_archive_error (&local_error, a, "Cannot archive", extra_name);
+          ok = FALSE;
+        }
+    }
+  if (!ok || !finish_archive (a, host_dir, &local_error))
+    {
+      g_autofree char *shown = display (host_dir);
+      g_autofree char *limit = g_format_size_full (max_size ? max_size : G_MAXUINT, G_FORMAT_SIZE_IEC_UNITS);
+
+      if (out.exceeded)
+        g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_LIMIT_EXCEEDED,
+                     "The archive of “%s” is larger than %s", shown, limit);
+      else
+        g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
   return g_byte_array_free_to_bytes (g_steal_pointer (&bytes));
 }
 
@@ -893,6 +1025,33 @@ extract (const ArchiveSource  *archive,
   return extract_checked (archive, dest, error);
 }
 
+/**
+ * llmsbx_tar_extract:
+ * @archive: a tar archive, as a backend's get_archive of some path P returns it
+ * @dest_path: (type filename): where its top entry goes on the host
+ * @error: return location for a #GError
+ *
+ * Unpacks @archive so that its top entry becomes @dest_path, like
+ * `cp -r P dest_path`: a file lands at @dest_path, a directory's contents
+ * land in @dest_path/ (which may already exist as a directory). Missing
+ * parents of @dest_path are created; a symbolic link in @dest_path itself is
+ * followed, as it names the user's own place.
+ *
+ * Archives from sandboxes are hostile input: the whole archive is checked
+ * before anything is written, so a refused archive leaves nothing behind.
+ * Refused with %LLMSBX_ERROR_PATH_TRAVERSAL: absolute names, `..`
+ * components, entries outside the top entry, entries beneath a symbolic link
+ * entry, hard links, devices, FIFOs and sockets. Symbolic link entries are
+ * skipped. An archive with no entries gives %LLMSBX_ERROR_FILE_NOT_FOUND, an
+ * unreadable one %LLMSBX_ERROR_PROTOCOL. Writing uses libarchive's
+ * secure-symlink and no-dot-dot checks, so a link already inside @dest_path
+ * is never followed; files get the archive's permission bits (& 0777) minus
+ * the umask and the current user as owner; runs of zeros become holes.
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
 gboolean
 llmsbx_tar_extract (GBytes      *archive,
                     const char  *dest_path,
@@ -907,6 +1066,20 @@ llmsbx_tar_extract (GBytes      *archive,
   return extract (&source, dest_path, error);
 }
 
+/**
+ * llmsbx_tar_extract_fd:
+ * @fd: a file holding a tar archive, read from its start (twice: checked,
+ *   then written) and left open
+ * @dest_path: (type filename): where its top entry goes on the host
+ * @error: return location for a #GError
+ *
+ * Like llmsbx_tar_extract(), for an archive in a file, so that no archive
+ * is held in memory.
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
 gboolean
 llmsbx_tar_extract_fd (int          fd,
                        const char  *dest_path,
@@ -923,6 +1096,19 @@ llmsbx_tar_extract_fd (int          fd,
 
 /* Container paths */
 
+/**
+ * llmsbx_container_path_is_safe:
+ * @path: a path in a sandbox
+ * @error: return location for a #GError
+ *
+ * Checks that @path is an absolute POSIX path
+ * (%LLMSBX_ERROR_INVALID_ARGUMENT otherwise) with no `..` component
+ * (%LLMSBX_ERROR_PATH_TRAVERSAL).
+ *
+ * Returns: %TRUE when it is
+ *
+ * Since: 0.1
+ */
 gboolean
 llmsbx_container_path_is_safe (const char  *path,
                                GError     **error)
@@ -961,6 +1147,22 @@ llmsbx_container_path_is_safe (const char  *path,
   return TRUE;
 }
 
+/**
+ * llmsbx_container_path_split:
+ * @path: a path in a sandbox
+ * @out_parent: (out) (transfer full): its normalized parent directory
+ * @out_name: (out) (transfer full): its last component
+ * @error: return location for a #GError
+ *
+ * Checks @path with llmsbx_container_path_is_safe() and splits it:
+ * "/sandbox/./out/" gives "/sandbox" and "out", "/x" gives "/" and "x".
+ * "/" has no last component and is refused with
+ * %LLMSBX_ERROR_INVALID_ARGUMENT.
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
 gboolean
 llmsbx_container_path_split (const char  *path,
                              char       **out_parent,

@@ -26,6 +26,27 @@ describe_backend (LlmsbxRegistry *registry,
              error != NULL ? error->message : "it cannot be created");
 }
 
+/* NAME, then one line per setting it declares: what --backend-setting takes. */
+static void
+describe_settings (LlmsbxRegistry *registry,
+                   const char     *name)
+{
+  g_autoptr(LlmsbxBackend) backend = llmsbx_registry_create_backend (registry, name, NULL);
+  g_autoptr(GPtrArray) settings = backend != NULL ? llmsbx_backend_list_settings (backend) : NULL;
+
+  g_print ("%s\n", name);
+  for (guint i = 0; settings != NULL && i < settings->len; i++)
+    {
+      GParamSpec *spec = settings->pdata[i];
+      GType type = spec->value_type;
+      const char *kind = type == G_TYPE_STRING ? "text" : type == G_TYPE_BOOLEAN ? "true|false"
+                         : type == G_TYPE_DOUBLE ? "number" : "integer";
+      const char *blurb = g_param_spec_get_blurb (spec);
+
+      g_print ("  %s=%s%s%s\n", spec->name, kind, blurb != NULL ? "  " : "", blurb != NULL ? blurb : "");
+    }
+}
+
 static int
 list_registry (int           argc,
                char        **argv,
@@ -35,9 +56,12 @@ list_registry (int           argc,
 {
   g_autoptr(GOptionContext) context = g_option_context_new (NULL);
   gboolean long_format = FALSE;
+  gboolean settings = FALSE;
   const GOptionEntry entries[] = {
     { "long", 'l', 0, G_OPTION_ARG_NONE, &long_format,
       "Also show each backend's rank and whether it answers here", NULL },
+    { "settings", 0, 0, G_OPTION_ARG_NONE, &settings,
+      "Show the settings each backend declares (what --backend-setting takes)", NULL },
     G_OPTION_ENTRY_NULL
   };
   LlmsbxRegistry *registry;
@@ -52,6 +76,8 @@ list_registry (int           argc,
     return LLMSBX_TOOL_EXIT_USAGE;
   if (argc > 1)
     return llmsbx_tool_usage_error (argv[0], "unexpected argument '%s'", argv[1]);
+  if (long_format && settings)
+    return llmsbx_tool_usage_error (argv[0], "give either --long or --settings, not both");
 
   registry = llmsbx_registry_get_default ();
   names = list (registry);
@@ -61,6 +87,8 @@ list_registry (int           argc,
     {
       if (long_format)
         describe (registry, names[i], width);
+      else if (settings)
+        describe_settings (registry, names[i]);
       else
         g_print ("%s\n", names[i]);
     }

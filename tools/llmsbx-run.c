@@ -379,6 +379,7 @@ llmsbx_tool_run (int    argc,
   g_autofree char *workdir = NULL;
   g_autofree char *inline_code = NULL;
   g_autofree char *runtime_configs = NULL;
+  g_auto(GStrv) backend_settings = NULL;
   g_autofree char *preset = NULL;
   g_autofree char *output_limit_text = NULL;
   g_auto(GStrv) libraries = NULL;
@@ -401,6 +402,8 @@ llmsbx_tool_run (int    argc,
     { "skip-environment-setup", 0, 0, G_OPTION_ARG_NONE, &skip_environment_setup,
       "Do not prepare the language's environment (no libraries then)", NULL },
     { "library", 'L', 0, G_OPTION_ARG_STRING_ARRAY, &libraries, "Install a library first (repeatable)", "LIB" },
+    { "backend-setting", 0, 0, G_OPTION_ARG_STRING_ARRAY, &backend_settings,
+      "Set a setting of the backend, such as url (repeatable)", "KEY=VALUE" },
     { "runtime-configs", 'r', 0, G_OPTION_ARG_STRING, &runtime_configs,
       "Container settings as a JSON object, e.g. '{\"mem_limit\": \"256m\"}'", "JSON" },
     { "preset", 'p', 0, G_OPTION_ARG_STRING, &preset,
@@ -466,6 +469,23 @@ llmsbx_tool_run (int    argc,
     return llmsbx_tool_fail (error);
   if (preset != NULL && !apply_preset (session, preset, &error))
     return llmsbx_tool_fail (error);
+  if (backend_settings != NULL)
+    {
+      g_autoptr(GVariantBuilder) builder = g_variant_builder_new (G_VARIANT_TYPE_VARDICT);
+
+      /* Values stay text: the backend reads each in its setting's type. */
+      for (char **setting = backend_settings; *setting != NULL; setting++)
+        {
+          const char *eq = strchr (*setting, '=');
+          g_autofree char *key = NULL;
+
+          if (eq == NULL || eq == *setting)
+            return llmsbx_tool_usage_error (argv[0], "--backend-setting takes KEY=VALUE, not '%s'", *setting);
+          key = g_strndup (*setting, eq - *setting);
+          g_variant_builder_add (builder, "{sv}", key, g_variant_new_string (eq + 1));
+        }
+      g_object_set (session, "backend-settings", g_variant_builder_end (builder), NULL);
+    }
   g_object_set (session, "output-limit", output_limit, NULL);
 
   run.loop = loop;

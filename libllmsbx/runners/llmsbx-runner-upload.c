@@ -17,7 +17,7 @@
 #include "llmsbx-runner-upload-private.h"
 #include "llmsbx-error.h"
 #include "llmsbx-runner-protocol.h"
-#include "llmsbx-tar-private.h"
+#include "llmsbx-tar.h"
 
 /* Every file the runner needs beside it. */
 static const char * const payload[] = {

@@ -18,10 +18,9 @@
  * - tmpfs options `uid=` and `gid=` are accepted and ignored: every file in a
  *   sandbox belongs to its one user (its user namespace maps no other).
  *
- * FIXME: the value readers below (unbox, as_int64, as_boolean, as_string,
- * llmsbx_bubblewrap_parse_bytes) read values as plugins/engine/
- * llmsbx-engine-config.c does; they are minimal stand-ins, to be replaced by
- * the core's runtime-config reader once it exists (house review §2). */
+ * Values are read with the core's runtime-config readers
+ * (llmsbx-runtime-configs.h), as the engines read them, so that a value
+ * means the same on every backend. */
 #include "llmsbx-bubblewrap-runtime-configs.h"
 
 #include <string.h>
@@ -33,171 +32,21 @@ typedef gboolean (*ApplyFunc) (LlmsbxBubblewrapConfig  *self,
                                GVariant                *value,
                                GError                 **error);
 
-/* ---------------------------------------------------------------------------
- * Value readers (to be replaced, see above)
- * ------------------------------------------------------------------------ */
-
-static GVariant *
-unbox (GVariant *value)
-{
-  GVariant *v = g_variant_ref (value);
-
-  for (;;)
-    {
-      GVariant *inner;
-
-      if (g_variant_is_of_type (v, G_VARIANT_TYPE_VARIANT))
-        inner = g_variant_get_variant (v);
-      else if (g_variant_is_of_type (v, G_VARIANT_TYPE_MAYBE))
-        inner = g_variant_get_maybe (v);
-      else
-        return v;
-      g_variant_unref (v);
-      if (inner == NULL)
-        return NULL;
-      v = inner;
-    }
-}
-
-static gboolean
-is_string (GVariant *v)
-{
-  return g_variant_is_of_type (v, G_VARIANT_TYPE_STRING);
-}
-
-static gboolean
-is_dict (GVariant *v)
-{
-  const GVariantType *t = g_variant_get_type (v);
-
-  return g_variant_type_is_array (t) && g_variant_type_is_dict_entry (g_variant_type_element (t)) &&
-         g_variant_type_equal (g_variant_type_key (g_variant_type_element (t)), G_VARIANT_TYPE_STRING);
-}
-
-static gboolean
-is_list (GVariant *v)
-{
-  return (g_variant_type_is_array (g_variant_get_type (v)) || g_variant_type_is_tuple (g_variant_get_type (v))) &&
-         !is_dict (v);
-}
-
-static gboolean
-as_int64 (GVariant *v,
-          gint64   *out)
-{
-  if (g_variant_is_of_type (v, G_VARIANT_TYPE_INT64))
-    *out = g_variant_get_int64 (v);
-  else if (g_variant_is_of_type (v, G_VARIANT_TYPE_INT32))
-    *out = g_variant_get_int32 (v);
-  else if (g_variant_is_of_type (v, G_VARIANT_TYPE_UINT32))
-    *out = g_variant_get_uint32 (v);
-  else if (g_variant_is_of_type (v, G_VARIANT_TYPE_UINT64) && g_variant_get_uint64 (v) <= G_MAXINT64)
-    *out = (gint64) g_variant_get_uint64 (v);
-  else if (g_variant_is_of_type (v, G_VARIANT_TYPE_INT16))
-    *out = g_variant_get_int16 (v);
-  else if (g_variant_is_of_type (v, G_VARIANT_TYPE_UINT16))
-    *out = g_variant_get_uint16 (v);
-  else if (g_variant_is_of_type (v, G_VARIANT_TYPE_BYTE))
-    *out = g_variant_get_byte (v);
-  else if (g_variant_is_of_type (v, G_VARIANT_TYPE_DOUBLE))
-    {
-      double d = g_variant_get_double (v);
-
-      if (!(d >= -9.2e18 && d <= 9.2e18) || d != (double) (gint64) d)
-        return FALSE;
-      *out = (gint64) d;
-    }
-  else if (is_string (v))
-    return g_ascii_string_to_signed (g_variant_get_string (v, NULL), 10, G_MININT64, G_MAXINT64, out, NULL);
-  else
-    return FALSE;
-  return TRUE;
-}
-
-static gboolean
-as_boolean (GVariant *v,
-            gboolean *out)
-{
-  gint64 n;
-
-  if (g_variant_is_of_type (v, G_VARIANT_TYPE_BOOLEAN))
-    {
-      *out = g_variant_get_boolean (v);
-      return TRUE;
-    }
-  if (is_string (v))
-    {
-      const char *s = g_variant_get_string (v, NULL);
-
-      if (g_ascii_strcasecmp (s, "true") == 0 || g_ascii_strcasecmp (s, "yes") == 0 ||
-          g_ascii_strcasecmp (s, "on") == 0 || g_str_equal (s, "1"))
-        *out = TRUE;
-      else if (g_ascii_strcasecmp (s, "false") == 0 || g_ascii_strcasecmp (s, "no") == 0 ||
-               g_ascii_strcasecmp (s, "off") == 0 || g_str_equal (s, "0"))
-        *out = FALSE;
-      else
-        return FALSE;
-      return TRUE;
-    }
-  if (as_int64 (v, &n) && (n == 0 || n == 1))
-    {
-      *out = n == 1;
-      return TRUE;
-    }
-  return FALSE;
-}
-
-static char *
-as_string (GVariant *v)
-{
-  gint64 n;
-
-  if (is_string (v))
-    return g_variant_dup_string (v, NULL);
-  if (g_variant_is_of_type (v, G_VARIANT_TYPE_BOOLEAN))
-    return g_strdup (g_variant_get_boolean (v) ? "true" : "false");
-  if (as_int64 (v, &n))
-    return g_strdup_printf ("%" G_GINT64_FORMAT, n);
-  return NULL;
-}
-
 /**
  * llmsbx_bubblewrap_parse_bytes:
  * @text: a size like `512m`, `1.5g`, `100k`, `1024` or `2gb`
  * @bytes: (out): the size in bytes
  *
- * Reads a size as docker-py does: units b, k, m, g, t in powers of 1024,
- * in any case, with an optional trailing `b`.
+ * Reads a size as the engines do (llmsbx_runtime_config_parse_bytes()), as
+ * the unsigned size bubblewrap's limits take.
  */
 gboolean
 llmsbx_bubblewrap_parse_bytes (const char *text,
                                guint64    *bytes)
 {
-  static const char units[] = "bkmgt";
-  gsize len = strlen (text);
-  guint64 unit = 1;
-  g_autofree char *number = NULL;
-  char *end = NULL;
-  double value;
-  const char *u;
+  gint64 value;
 
-  if (len >= 2 && g_ascii_isalpha (text[len - 2]) && g_ascii_tolower (text[len - 1]) == 'b')
-    len--;
-  if (len > 0 && g_ascii_isalpha (text[len - 1]))
-    {
-      u = strchr (units, g_ascii_tolower (text[len - 1]));
-      if (u == NULL)
-        return FALSE;
-      for (const char *p = units; p < u; p++)
-        unit *= 1024;
-      len--;
-    }
-  number = g_strndup (text, len);
-  if (number[0] == '\0' || !g_ascii_isdigit (number[0]) || strspn (number, "0123456789.") != len ||
-      strchr (strchr (number, '.') ? strchr (number, '.') + 1 : "", '.') != NULL)
-    return FALSE;
-  value = g_ascii_strtod (number, &end) * (double) unit;
-  if (!(value < 9.2e18))
+  if (!llmsbx_runtime_config_parse_bytes (text, &value) || value < 0)
     return FALSE;
   *bytes = (guint64) value;
   return TRUE;
@@ -257,17 +106,17 @@ apply_bytes (LlmsbxBubblewrapConfig *self, const char *key, GVariant *value, GEr
   else
     slot = NULL;
 
-  if (as_int64 (value, &number) && !is_string (value))
+  if (llmsbx_runtime_config_get_int64 (value, &number) && !llmsbx_runtime_config_is_string (value))
     {
       /* -1 is "unlimited" for memswap_limit, as in docker-py. */
       if (number < 0 && !(number == -1 && g_str_equal (key, "memswap_limit")))
         return invalid (key, value, "a size like 512m, or a number of bytes", error);
       bytes = number < 0 ? 0 : (guint64) number;
     }
-  else if (is_string (value) && llmsbx_bubblewrap_parse_bytes (g_variant_get_string (value, NULL), &bytes) &&
+  else if (llmsbx_runtime_config_is_string (value) && llmsbx_bubblewrap_parse_bytes (g_variant_get_string (value, NULL), &bytes) &&
            bytes <= G_MAXINT64)
     number = (gint64) bytes;
-  else if (is_string (value) && g_str_equal (g_variant_get_string (value, NULL), "-1") &&
+  else if (llmsbx_runtime_config_is_string (value) && g_str_equal (g_variant_get_string (value, NULL), "-1") &&
            g_str_equal (key, "memswap_limit"))
     number = -1;
   else
@@ -288,7 +137,7 @@ apply_int (LlmsbxBubblewrapConfig *self, const char *key, GVariant *value, GErro
 {
   gint64 number;
 
-  if (!as_int64 (value, &number))
+  if (!llmsbx_runtime_config_get_int64 (value, &number))
     return invalid (key, value, "an integer", error);
 
   if (g_str_equal (key, "pids_limit"))
@@ -327,7 +176,7 @@ apply_cpus (LlmsbxBubblewrapConfig *self, const char *key, GVariant *value, GErr
 {
   gint64 number;
 
-  if (!as_int64 (value, &number) || number < 0)
+  if (!llmsbx_runtime_config_get_int64 (value, &number) || number < 0)
     return invalid (key, value, "a positive integer", error);
   if (number == 0)
     return TRUE;
@@ -351,7 +200,7 @@ apply_cpus (LlmsbxBubblewrapConfig *self, const char *key, GVariant *value, GErr
 static gboolean
 apply_cpuset (LlmsbxBubblewrapConfig *self, const char *key, GVariant *value, GError **error)
 {
-  const char *cpus = is_string (value) ? g_variant_get_string (value, NULL) : NULL;
+  const char *cpus = llmsbx_runtime_config_is_string (value) ? g_variant_get_string (value, NULL) : NULL;
 
   if (cpus == NULL || cpus[0] == '\0' || strspn (cpus, "0123456789,-") != strlen (cpus))
     return invalid (key, value, "a list of CPUs like \"0-1,3\"", error);
@@ -366,7 +215,7 @@ apply_bool (LlmsbxBubblewrapConfig *self, const char *key, GVariant *value, GErr
 {
   gboolean flag;
 
-  if (!as_boolean (value, &flag))
+  if (!llmsbx_runtime_config_get_boolean (value, &flag))
     return invalid (key, value, "true or false", error);
   if (g_str_equal (key, "read_only"))
     self->read_only = flag;
@@ -383,7 +232,7 @@ apply_bool (LlmsbxBubblewrapConfig *self, const char *key, GVariant *value, GErr
 static gboolean
 apply_string (LlmsbxBubblewrapConfig *self, const char *key, GVariant *value, GError **error)
 {
-  g_autofree char *text = as_string (value);
+  g_autofree char *text = llmsbx_runtime_config_dup_string (value);
 
   if (text == NULL || text[0] == '\0')
     return invalid (key, value, "a non-empty string", error);
@@ -443,26 +292,26 @@ foreach_pair (LlmsbxBubblewrapConfig  *self,
 {
   gsize n = g_variant_n_children (value);
 
-  if (!is_dict (value) && !is_list (value))
+  if (!llmsbx_runtime_config_is_dict (value) && !llmsbx_runtime_config_is_list (value))
     return invalid (key, value, expected, error);
 
   for (gsize i = 0; i < n; i++)
     {
       g_autoptr(GVariant) child = g_variant_get_child_value (value, i);
 
-      if (is_dict (value))
+      if (llmsbx_runtime_config_is_dict (value))
         {
           g_autoptr(GVariant) name = g_variant_get_child_value (child, 0);
           g_autoptr(GVariant) boxed = g_variant_get_child_value (child, 1);
-          g_autoptr(GVariant) entry = unbox (boxed);
+          g_autoptr(GVariant) entry = llmsbx_runtime_config_unbox (boxed);
 
           if (!func (self, key, g_variant_get_string (name, NULL), entry, error))
             return FALSE;
         }
       else
         {
-          g_autoptr(GVariant) element = unbox (child);
-          const char *text = element && is_string (element) ? g_variant_get_string (element, NULL) : NULL;
+          g_autoptr(GVariant) element = llmsbx_runtime_config_unbox (child);
+          const char *text = element && llmsbx_runtime_config_is_string (element) ? g_variant_get_string (element, NULL) : NULL;
           const char *cut = text ? strchr (text, separator) : NULL;
           g_autofree char *name = NULL;
           g_autoptr(GVariant) rest = NULL;
@@ -482,7 +331,7 @@ static gboolean
 add_assignment (LlmsbxBubblewrapConfig *self, const char *key, const char *name, GVariant *value,
                 GError **error)
 {
-  g_autofree char *text = value ? as_string (value) : g_strdup ("");
+  g_autofree char *text = value ? llmsbx_runtime_config_dup_string (value) : g_strdup ("");
   char ***slot = g_str_equal (key, "labels") ? &self->labels : &self->env;
   GStrvBuilder *builder;
 
@@ -523,7 +372,7 @@ static gboolean
 add_tmpfs (LlmsbxBubblewrapConfig *self, const char *key, const char *path, GVariant *value,
            GError **error)
 {
-  g_autofree char *options = value ? as_string (value) : g_strdup ("");
+  g_autofree char *options = value ? llmsbx_runtime_config_dup_string (value) : g_strdup ("");
   g_auto(GStrv) parts = NULL;
   LlmsbxBubblewrapTmpfs *tmpfs;
   const char *expected = "a dictionary of absolute paths to mount options (size=, mode=, nr_inodes=, "
@@ -632,7 +481,7 @@ add_volume (LlmsbxBubblewrapConfig *self, const char *key, const char *source, G
 
   if (value == NULL)
     return invalid (key, value, "a bind target for every volume", error);
-  if (is_string (value))
+  if (llmsbx_runtime_config_is_string (value))
     {
       /* The list form's "target[:mode]". */
       g_auto(GStrv) parts = g_strsplit (g_variant_get_string (value, NULL), ":", 2);
@@ -644,11 +493,11 @@ add_volume (LlmsbxBubblewrapConfig *self, const char *key, const char *source, G
     {
       g_autoptr(GVariant) bind = g_variant_lookup_value (value, "bind", NULL);
       g_autoptr(GVariant) mode_value = g_variant_lookup_value (value, "mode", NULL);
-      g_autoptr(GVariant) bind_value = bind ? unbox (bind) : NULL;
-      g_autoptr(GVariant) mode_unboxed = mode_value ? unbox (mode_value) : NULL;
+      g_autoptr(GVariant) bind_value = bind ? llmsbx_runtime_config_unbox (bind) : NULL;
+      g_autoptr(GVariant) mode_unboxed = mode_value ? llmsbx_runtime_config_unbox (mode_value) : NULL;
 
-      target = bind_value ? as_string (bind_value) : NULL;
-      mode = mode_unboxed ? as_string (mode_unboxed) : NULL;
+      target = bind_value ? llmsbx_runtime_config_dup_string (bind_value) : NULL;
+      mode = mode_unboxed ? llmsbx_runtime_config_dup_string (mode_unboxed) : NULL;
     }
   if (target == NULL)
     return invalid (key, value, "{\"bind\": \"/path\", \"mode\": \"rw\" or \"ro\"}", error);
@@ -680,17 +529,17 @@ apply_capabilities (LlmsbxBubblewrapConfig *self, const char *key, GVariant *val
   g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
   gsize n;
 
-  if (!is_list (value))
+  if (!llmsbx_runtime_config_is_list (value))
     return invalid (key, value, "a list of capability names like \"NET_ADMIN\" or \"ALL\"", error);
   n = g_variant_n_children (value);
   for (gsize i = 0; i < n; i++)
     {
       g_autoptr(GVariant) child = g_variant_get_child_value (value, i);
-      g_autoptr(GVariant) element = unbox (child);
+      g_autoptr(GVariant) element = llmsbx_runtime_config_unbox (child);
       g_autofree char *upper = NULL;
       const char *name;
 
-      if (element == NULL || !is_string (element))
+      if (element == NULL || !llmsbx_runtime_config_is_string (element))
         return invalid (key, value, "a list of capability names like \"NET_ADMIN\" or \"ALL\"", error);
       upper = g_ascii_strup (g_variant_get_string (element, NULL), -1);
       name = g_str_has_prefix (upper, "CAP_") ? upper + 4 : upper;
@@ -718,14 +567,14 @@ apply_security_opt (LlmsbxBubblewrapConfig *self, const char *key, GVariant *val
 {
   gsize n;
 
-  if (!is_list (value))
+  if (!llmsbx_runtime_config_is_list (value))
     return invalid (key, value, "a list like [\"no-new-privileges:true\"]", error);
   n = g_variant_n_children (value);
   for (gsize i = 0; i < n; i++)
     {
       g_autoptr(GVariant) child = g_variant_get_child_value (value, i);
-      g_autoptr(GVariant) element = unbox (child);
-      const char *option = element && is_string (element) ? g_variant_get_string (element, NULL) : NULL;
+      g_autoptr(GVariant) element = llmsbx_runtime_config_unbox (child);
+      const char *option = element && llmsbx_runtime_config_is_string (element) ? g_variant_get_string (element, NULL) : NULL;
 
       if (option == NULL)
         return invalid (key, value, "a list like [\"no-new-privileges:true\"]", error);
@@ -760,13 +609,13 @@ apply_ulimits (LlmsbxBubblewrapConfig *self, const char *key, GVariant *value, G
   const char *expected = "a list of {\"name\": \"nofile\", \"soft\": 1024, \"hard\": 2048}";
   gsize n;
 
-  if (!is_list (value))
+  if (!llmsbx_runtime_config_is_list (value))
     return invalid (key, value, expected, error);
   n = g_variant_n_children (value);
   for (gsize i = 0; i < n; i++)
     {
       g_autoptr(GVariant) child = g_variant_get_child_value (value, i);
-      g_autoptr(GVariant) element = unbox (child);
+      g_autoptr(GVariant) element = llmsbx_runtime_config_unbox (child);
       g_autoptr(GVariant) name_boxed = NULL, soft_boxed = NULL, hard_boxed = NULL;
       g_autoptr(GVariant) name = NULL, soft = NULL, hard = NULL;
       LlmsbxBubblewrapRlimit *rlimit;
@@ -777,15 +626,15 @@ apply_ulimits (LlmsbxBubblewrapConfig *self, const char *key, GVariant *value, G
       name_boxed = g_variant_lookup_value (element, "name", NULL);
       soft_boxed = g_variant_lookup_value (element, "soft", NULL);
       hard_boxed = g_variant_lookup_value (element, "hard", NULL);
-      name = name_boxed ? unbox (name_boxed) : NULL;
-      soft = soft_boxed ? unbox (soft_boxed) : NULL;
-      hard = hard_boxed ? unbox (hard_boxed) : NULL;
-      if (name == NULL || !is_string (name) || !g_strv_contains (names, g_variant_get_string (name, NULL)) ||
-          soft == NULL || !as_int64 (soft, &soft_value) || soft_value < 0)
+      name = name_boxed ? llmsbx_runtime_config_unbox (name_boxed) : NULL;
+      soft = soft_boxed ? llmsbx_runtime_config_unbox (soft_boxed) : NULL;
+      hard = hard_boxed ? llmsbx_runtime_config_unbox (hard_boxed) : NULL;
+      if (name == NULL || !llmsbx_runtime_config_is_string (name) || !g_strv_contains (names, g_variant_get_string (name, NULL)) ||
+          soft == NULL || !llmsbx_runtime_config_get_int64 (soft, &soft_value) || soft_value < 0)
         return invalid (key, value, expected, error);
       if (hard == NULL)
         hard_value = soft_value;
-      else if (!as_int64 (hard, &hard_value) || hard_value < soft_value)
+      else if (!llmsbx_runtime_config_get_int64 (hard, &hard_value) || hard_value < soft_value)
         return invalid (key, value, expected, error);
 
       rlimit = g_new0 (LlmsbxBubblewrapRlimit, 1);
@@ -894,7 +743,7 @@ llmsbx_bubblewrap_config_parse (GVariant  *runtime_configs,
   g_variant_iter_init (&iter, runtime_configs);
   while (g_variant_iter_next (&iter, "{&sv}", &key, &boxed))
     {
-      g_autoptr(GVariant) value = unbox (boxed);
+      g_autoptr(GVariant) value = llmsbx_runtime_config_unbox (boxed);
       gsize k;
 
       g_variant_unref (boxed);

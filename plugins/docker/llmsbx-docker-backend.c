@@ -17,6 +17,8 @@ struct _LlmsbxDockerBackend
   LlmsbxEngineBackend parent_instance;
 };
 
+LLMSBX_ENGINE_BACKEND_TYPE_NAME_DEFINE ("LlmsbxDockerEngineBackend");
+
 G_DEFINE_FINAL_TYPE (LlmsbxDockerBackend, llmsbx_docker_backend, LLMSBX_TYPE_ENGINE_BACKEND)
 
 static void

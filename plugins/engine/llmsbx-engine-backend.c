@@ -8,9 +8,10 @@
  * needs: an exec is create + start (streamed) + inspect, a sandbox is create +
  * start, removal is one forced DELETE.
  *
- * This file is compiled into each plugin (not into the shared static library)
- * so that every plugin registers the class under its own type name: two plugins
- * loaded into one process must not both register "LlmsbxEngineBackend". */
+ * The class lives in the static library both plugins link, so each plugin
+ * holds a copy of it; two plugins loaded into one process must not both
+ * register "LlmsbxEngineBackend", so it is registered under the name the
+ * plugin gives (LLMSBX_ENGINE_BACKEND_TYPE_NAME_DEFINE). */
 #undef G_LOG_DOMAIN
 #define G_LOG_DOMAIN "Llmsbx-Engine"
 
@@ -18,19 +19,12 @@
 
 #include <archive.h>
 #include <archive_entry.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "llmsbx-engine-backend-private.h"
-#include "llmsbx-engine-config.h"
+#include "llmsbx-engine-runtime-configs.h"
 #include "llmsbx-engine-mux.h"
 #include "llmsbx-engine-preset.h"
-
-#ifndef LLMSBX_ENGINE_BACKEND_TYPE_NAME
-#error "Define LLMSBX_ENGINE_BACKEND_TYPE_NAME to a type name unique to the plugin"
-#endif
 
 /* Bound of an archive copied out of a sandbox, and of a build context. */
 #define MAX_ARCHIVE_SIZE ((gsize) 1 << 30)
@@ -84,7 +78,7 @@ llmsbx_engine_backend_get_type (void)
   if (g_once_init_enter (&type_id))
     {
       GType type = g_type_register_static_simple (LLMSBX_TYPE_BACKEND,
-                                                  g_intern_static_string (LLMSBX_ENGINE_BACKEND_TYPE_NAME),
+                                                  g_intern_static_string (llmsbx_engine_backend_type_name),
                                                   sizeof (LlmsbxEngineBackendClass),
                                                   llmsbx_engine_backend_class_intern_init,
                                                   sizeof (LlmsbxEngineBackend),
@@ -160,11 +154,13 @@ container_not_found (const GError *error,
          strstr (error->message, sandbox_id) != NULL;
 }
 
-static gboolean
-fail_container (GError      **error,
-                GError       *local,
-                const char   *sandbox_id,
-                const char   *what)
+/* What the engine said about a sandbox: CONTAINER_FAILED with @what as
+ * context, "not found" when the sandbox itself is gone. Takes @local. */
+gboolean
+llmsbx_engine_fail_container (GError      **error,
+                              GError       *local,
+                              const char   *sandbox_id,
+                              const char   *what)
 {
   if (container_not_found (local, sandbox_id))
     {
@@ -265,7 +261,7 @@ llmsbx_engine_backend_real_resolve_settings (LlmsbxEngineBackend   *self,
                                              GError               **error)
 {
   LlmsbxBackend *backend = LLMSBX_BACKEND (self);
-  const char *url = llmsbx_backend_get_url (backend);
+  const char *url = llmsbx_backend_get_setting_string (backend, "url");
 
   if (url == NULL)
     url = LLMSBX_ENGINE_BACKEND_GET_CLASS (self)->default_url;
@@ -277,13 +273,13 @@ llmsbx_engine_backend_real_resolve_settings (LlmsbxEngineBackend   *self,
     }
 
   settings->url = g_strdup (url);
-  settings->tls_ca_file = g_strdup (llmsbx_backend_get_tls_ca_file (backend));
-  settings->tls_cert_file = g_strdup (llmsbx_backend_get_tls_cert_file (backend));
-  settings->tls_key_file = g_strdup (llmsbx_backend_get_tls_key_file (backend));
+  settings->tls_ca_file = g_strdup (llmsbx_backend_get_setting_string (backend, "tls-ca-file"));
+  settings->tls_cert_file = g_strdup (llmsbx_backend_get_setting_string (backend, "tls-cert-file"));
+  settings->tls_key_file = g_strdup (llmsbx_backend_get_setting_string (backend, "tls-key-file"));
   settings->use_tls = settings->tls_ca_file || settings->tls_cert_file || settings->tls_key_file;
-  settings->tls_verify = llmsbx_backend_get_tls_verify (backend);
-  settings->connect_timeout = llmsbx_backend_get_connect_timeout (backend);
-  settings->request_timeout = llmsbx_backend_get_request_timeout (backend);
+  settings->tls_verify = llmsbx_backend_get_setting_boolean (backend, "tls-verify");
+  settings->connect_timeout = llmsbx_backend_get_setting_double (backend, "connect-timeout");
+  settings->request_timeout = llmsbx_backend_get_setting_double (backend, "request-timeout");
   return TRUE;
 }
 
@@ -326,26 +322,18 @@ llmsbx_engine_backend_get_client (LlmsbxEngineBackend  *self,
   return g_steal_pointer (&client);
 }
 
+/* Any setting says where or how to connect: the next call connects again. */
 static void
-on_setting_changed (GObject    *object,
-                    GParamSpec *pspec,
-                    gpointer    user_data)
+on_setting_changed (LlmsbxBackend *backend,
+                    const char    *name,
+                    gpointer       user_data)
 {
-  LlmsbxEngineBackend *self = LLMSBX_ENGINE_BACKEND (object);
+  LlmsbxEngineBackend *self = LLMSBX_ENGINE_BACKEND (backend);
   LlmsbxEngineBackendPrivate *priv = llmsbx_engine_backend_get_instance_private (self);
-  static const char *settings[] = {
-    "url", "tls-ca-file", "tls-cert-file", "tls-key-file", "tls-verify", "connect-timeout",
-    "request-timeout",
-  };
 
-  for (gsize i = 0; i < G_N_ELEMENTS (settings); i++)
-    if (g_str_equal (pspec->name, settings[i]))
-      {
-        g_mutex_lock (&priv->lock);
-        g_clear_pointer (&priv->client, llmsbx_engine_client_unref);
-        g_mutex_unlock (&priv->lock);
-        return;
-      }
+  g_mutex_lock (&priv->lock);
+  g_clear_pointer (&priv->client, llmsbx_engine_client_unref);
+  g_mutex_unlock (&priv->lock);
 }
 
 static gboolean
@@ -506,169 +494,39 @@ llmsbx_engine_backend_remove_image (LlmsbxBackend  *backend,
   return fail (error, g_steal_pointer (&local_error), LLMSBX_ERROR_FAILED, what);
 }
 
-/* Writes an in-memory tar with libarchive. */
-static la_ssize_t
-archive_append (struct archive *a,
-                void           *user_data,
-                const void     *buffer,
-                size_t          length)
-{
-  GByteArray *out = user_data;
-
-  if (length > MAX_ARCHIVE_SIZE - out->len)
-    {
-      archive_set_error (a, EFBIG, "the build context is larger than 1 GiB");
-      return -1;
-    }
-  g_byte_array_append (out, buffer, length);
-  return (la_ssize_t) length;
-}
-
-static gboolean
-archive_failed (struct archive  *a,
-                const char      *context_dir,
-                GError         **error)
-{
-  g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_IMAGE_BUILD_FAILED,
-               "Could not pack the build context %s: %s", context_dir,
-               archive_error_string (a) ? archive_error_string (a) : "unknown error");
-  return FALSE;
-}
-
-static gboolean
-write_file_entry (struct archive  *writer,
-                  const char      *name,
-                  const char      *contents,
-                  gsize            length,
-                  GError         **error)
-{
-  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
-  struct archive_entry *entry = archive_entry_new ();
-  gboolean ok;
-
-  archive_entry_set_pathname (entry, name);
-  archive_entry_set_filetype (entry, AE_IFREG);
-  archive_entry_set_perm (entry, 0644);
-  archive_entry_set_size (entry, length);
-  archive_entry_set_mtime (entry, g_date_time_to_unix (now), 0);
-  ok = archive_write_header (writer, entry) == ARCHIVE_OK &&
-       archive_write_data (writer, contents, length) == (la_ssize_t) length;
-  archive_entry_free (entry);
-  if (!ok)
-    g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_IMAGE_BUILD_FAILED,
-                 "Could not pack %s into the build context: %s", name, archive_error_string (writer));
-  return ok;
-}
-
-/* Packs @context_dir (symlinks as links, names relative to it) into a tar.
- * A Dockerfile outside the context is added under @extra_name. */
+/* Packs @context_dir (its entries at the root, links as links) with the
+ * core's tar writer, as copies are packed. A Dockerfile outside the
+ * context is added under @extra_name. */
 static GBytes *
 pack_context (const char  *context_dir,
               const char  *extra_dockerfile,
               const char  *extra_name,
               GError     **error)
 {
-  g_autoptr(GByteArray) out = g_byte_array_new ();
-  struct archive *disk = archive_read_disk_new ();
-  struct archive *writer = archive_write_new ();
-  struct archive_entry *entry = archive_entry_new ();
-  gsize prefix_len = strlen (context_dir);
-  gboolean ok = FALSE;
-  char buffer[64 * 1024];
-  int r;
-
-  while (prefix_len > 1 && context_dir[prefix_len - 1] == '/')
-    prefix_len--;
-
-  archive_write_set_format_pax_restricted (writer);
-  archive_read_disk_set_symlink_physical (disk);
-  archive_read_disk_set_standard_lookup (disk);
-  if (archive_write_open (writer, out, NULL, archive_append, NULL) != ARCHIVE_OK)
-    {
-      archive_failed (writer, context_dir, error);
-      goto out;
-    }
-  if (archive_read_disk_open (disk, context_dir) != ARCHIVE_OK)
-    {
-      archive_failed (disk, context_dir, error);
-      goto out;
-    }
-
-  while ((r = archive_read_next_header2 (disk, entry)) == ARCHIVE_OK)
-    {
-      const char *path = archive_entry_pathname (entry);
-      const char *relative = path + MIN (prefix_len, strlen (path));
-      g_autofree char *name = NULL;
-      int fd = -1;
-
-      archive_read_disk_descend (disk);
-      while (*relative == '/')
-        relative++;
-      if (*relative == '\0')
-        continue;  /* the context directory itself */
-
-      name = g_strdup (relative);
-      archive_entry_set_pathname (entry, name);
-      if (archive_write_header (writer, entry) != ARCHIVE_OK)
-        {
-          archive_failed (writer, context_dir, error);
-          goto out;
-        }
-      if (archive_entry_filetype (entry) == AE_IFREG && archive_entry_size (entry) > 0)
-        {
-          la_ssize_t n;
-
-          fd = open (archive_entry_sourcepath (entry), O_RDONLY | O_CLOEXEC);
-          if (fd < 0)
-            {
-              g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_IMAGE_BUILD_FAILED,
-                           "Could not read %s: %s", archive_entry_sourcepath (entry), g_strerror (errno));
-              goto out;
-            }
-          while ((n = read (fd, buffer, sizeof buffer)) > 0)
-            if (archive_write_data (writer, buffer, n) != n)
-              {
-                close (fd);
-                archive_failed (writer, context_dir, error);
-                goto out;
-              }
-          close (fd);
-        }
-    }
-  if (r != ARCHIVE_EOF)
-    {
-      archive_failed (disk, context_dir, error);
-      goto out;
-    }
+  g_autoptr(GBytes) extra = NULL;
+  g_autoptr(GError) local_error = NULL;
+  GBytes *context;
 
   if (extra_dockerfile != NULL)
     {
       g_autofree char *contents = NULL;
       gsize length;
-      g_autoptr(GError) read_error = NULL;
 
-      if (!g_file_get_contents (extra_dockerfile, &contents, &length, &read_error))
+      if (!g_file_get_contents (extra_dockerfile, &contents, &length, &local_error))
         {
           g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_IMAGE_BUILD_FAILED,
-                       "Could not read the Dockerfile: %s", read_error->message);
-          goto out;
+                       "Could not read the Dockerfile: %s", local_error->message);
+          return NULL;
         }
-      if (!write_file_entry (writer, extra_name, contents, length, error))
-        goto out;
+      extra = g_bytes_new_take (g_steal_pointer (&contents), length);
     }
 
-  if (archive_write_close (writer) != ARCHIVE_OK)
-    {
-      archive_failed (writer, context_dir, error);
-      goto out;
-    }
-  ok = TRUE;
-
-out:
-  archive_entry_free (entry);
-  archive_read_free (disk);
-  archive_write_free (writer);
-  return ok ? g_byte_array_free_to_bytes (g_steal_pointer (&out)) : NULL;
+  context = llmsbx_tar_pack_contents (context_dir, extra != NULL ? extra_name : NULL, extra,
+                                      MAX_ARCHIVE_SIZE, &local_error);
+  if (context == NULL)
+    g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_IMAGE_BUILD_FAILED,
+                 "Could not pack the build context %s: %s", context_dir, local_error->message);
+  return context;
 }
 
 static gboolean
@@ -792,7 +650,7 @@ build_create_body (LlmsbxEngineBackend  *self,
   JsonArray *config_env;
   const char *workdir;
 
-  if (!llmsbx_engine_config_apply (spec->runtime_configs, body, error))
+  if (!llmsbx_engine_runtime_configs_apply (spec->runtime_configs, body, error))
     {
       json_array_unref (env);
       return NULL;
@@ -918,7 +776,7 @@ start_container (LlmsbxEngineClient  *client,
     return TRUE;
 
   what = g_strdup_printf ("Could not start sandbox %s", sandbox_id);
-  return fail_container (error, g_steal_pointer (&local_error), sandbox_id, what);
+  return llmsbx_engine_fail_container (error, g_steal_pointer (&local_error), sandbox_id, what);
 }
 
 static gboolean llmsbx_engine_backend_exec (LlmsbxBackend          *backend,
@@ -1138,7 +996,7 @@ llmsbx_engine_backend_commit (LlmsbxBackend  *backend,
     return TRUE;
 
   what = g_strdup_printf ("Could not commit sandbox %s to image %s", sandbox_id, image);
-  return fail_container (error, g_steal_pointer (&local_error), sandbox_id, what);
+  return llmsbx_engine_fail_container (error, g_steal_pointer (&local_error), sandbox_id, what);
 }
 
 /* ---------------------------------------------------------------------------
@@ -1146,9 +1004,9 @@ llmsbx_engine_backend_commit (LlmsbxBackend  *backend,
  * ------------------------------------------------------------------------ */
 
 /* The endpoint of the archive at @sandbox_path in the sandbox. */
-static char *
-archive_path (const char *sandbox_id,
-              const char *sandbox_path)
+char *
+llmsbx_engine_archive_path (const char *sandbox_id,
+                            const char *sandbox_path)
 {
   g_autofree char *escaped_id = escape (sandbox_id);
   g_autofree char *escaped_path = escape (sandbox_path);
@@ -1171,7 +1029,7 @@ fail_archive (GError     **error,
       g_error_free (local);
       return FALSE;
     }
-  return fail_container (error, local, sandbox_id, what);
+  return llmsbx_engine_fail_container (error, local, sandbox_id, what);
 }
 
 /* With noOverwriteDirNonDir, Docker refuses an entry that would replace a
@@ -1212,7 +1070,7 @@ llmsbx_engine_backend_put_archive (LlmsbxBackend  *backend,
 
   /* Without noOverwriteDirNonDir both engines replace a directory, with all
    * it holds, by a file of the same name. */
-  archive_endpoint = archive_path (sandbox_id, dest_dir);
+  archive_endpoint = llmsbx_engine_archive_path (sandbox_id, dest_dir);
   path = g_strconcat (archive_endpoint, "&noOverwriteDirNonDir=1", NULL);
   request.path = path;
   if (llmsbx_engine_client_send (client, &request, NULL, NULL, cancellable, &local_error))
@@ -1312,7 +1170,7 @@ fetch_archive (LlmsbxEngineBackend  *self,
       g_autoptr(GError) local_error = NULL;
       g_autoptr(GBytes) fetched = NULL;
       g_autoptr(GByteArray) head = g_byte_array_new ();
-      g_autofree char *path = archive_path (sandbox_id, current);
+      g_autofree char *path = llmsbx_engine_archive_path (sandbox_id, current);
       g_autofree char *target = NULL;
       g_autofree char *directory = NULL;
       ArchiveSink sink = { output, head, FALSE };
@@ -1399,28 +1257,19 @@ llmsbx_engine_backend_get_archive_to_stream (LlmsbxBackend  *backend,
  * Exec
  * ------------------------------------------------------------------------ */
 
-/* Where an exec's output goes, and the start of its stdout and stderr
- * (NUL-terminated), where the engine puts its runtime's message when it
- * could not start the exec: Docker on stdout, Podman on stderr. */
-typedef struct
-{
-  LlmsbxOutputCollector *collector;
-  char                   head[2][512];
-  gsize                  head_length[2];
-} ExecOutput;
 
 /* Docker's runtime says this when it could not start an exec in a running
  * sandbox (a missing program, a full pids limit); in a stopped one it says
  * "cannot exec in a stopped state". */
 #define RUNTIME_EXEC_FAILED "OCI runtime exec failed"
 
-static void
-collect_output (LlmsbxOutputStream  stream,
-                const guint8       *data,
-                gsize               length,
-                gpointer            user_data)
+/* Keeps the start of each stream, where the engine's message would be. */
+void
+llmsbx_engine_exec_output_note (LlmsbxEngineExecOutput *output,
+                                LlmsbxOutputStream      stream,
+                                const guint8           *data,
+                                gsize                   length)
 {
-  ExecOutput *output = user_data;
   guint which = stream == LLMSBX_OUTPUT_STREAM_STDOUT ? 0 : 1;
 
   if (output->head_length[which] < sizeof output->head[which] - 1)
@@ -1430,6 +1279,17 @@ collect_output (LlmsbxOutputStream  stream,
       memcpy (output->head[which] + output->head_length[which], data, n);
       output->head_length[which] += n;
     }
+}
+
+static void
+collect_output (LlmsbxOutputStream  stream,
+                const guint8       *data,
+                gsize               length,
+                gpointer            user_data)
+{
+  LlmsbxEngineExecOutput *output = user_data;
+
+  llmsbx_engine_exec_output_note (output, stream, data, length);
   llmsbx_output_collector_append (output->collector, stream, data, length);
 }
 
@@ -1442,8 +1302,8 @@ static gboolean
 exec_not_started (LlmsbxEngineBackend  *self,
                   int                   status,
                   gint64                pid,
-                  ExecOutput           *output,
-                  char                **message)
+                  LlmsbxEngineExecOutput *output,
+                  char                 **message)
 {
   const char *text;
 
@@ -1479,12 +1339,13 @@ feed_mux (const guint8  *data,
 }
 
 static JsonNode *
-exec_create_body (LlmsbxExecRequest *request)
+exec_create_body (LlmsbxExecRequest *request,
+                  gboolean           attach_stdin)
 {
   JsonObject *body = json_object_new ();
   JsonArray *cmd = json_array_new ();
 
-  json_object_set_boolean_member (body, "AttachStdin", request->stdin_data != NULL);
+  json_object_set_boolean_member (body, "AttachStdin", attach_stdin);
   json_object_set_boolean_member (body, "AttachStdout", TRUE);
   json_object_set_boolean_member (body, "AttachStderr", TRUE);
   json_object_set_boolean_member (body, "Tty", FALSE);
@@ -1623,7 +1484,7 @@ sandbox_still_running (LlmsbxEngineBackend  *self,
 
       inspect = llmsbx_engine_client_json (client, "GET", path, NULL, cancellable, &local_error);
       if (inspect == NULL)
-        return fail_container (error, g_steal_pointer (&local_error), sandbox_id,
+        return llmsbx_engine_fail_container (error, g_steal_pointer (&local_error), sandbox_id,
                                "Could not inspect the sandbox");
       if (JSON_NODE_HOLDS_OBJECT (inspect))
         state = object_member (json_node_get_object (inspect), "State");
@@ -1714,46 +1575,24 @@ llmsbx_engine_backend_exec (LlmsbxBackend          *backend,
                    cancellable, error);
 }
 
-/* An exec; a probe's own 137 is not probed again. */
-static gboolean
-run_exec (LlmsbxEngineBackend    *self,
-          const char             *sandbox_id,
-          LlmsbxExecRequest      *request,
-          LlmsbxOutputCollector  *output,
-          int                    *exit_status,
-          gboolean                probing,
-          GCancellable           *cancellable,
-          GError                **error)
+/* 1. Creates the exec of @request and returns its id. The deadline covers
+ * every request of the exec: a hung engine cannot outlast it. */
+char *
+llmsbx_engine_exec_create (LlmsbxEngineBackend  *self,
+                           LlmsbxEngineClient   *client,
+                           const char           *sandbox_id,
+                           LlmsbxExecRequest    *request,
+                           gboolean              attach_stdin,
+                           GCancellable         *cancellable,
+                           GError              **error)
 {
-  g_autoptr(LlmsbxEngineClient) client = llmsbx_engine_backend_get_client (self, cancellable, error);
   g_autoptr(GError) local_error = NULL;
   g_autoptr(JsonNode) create_body = NULL;
   g_autoptr(JsonNode) created = NULL;
-  g_autoptr(LlmsbxEngineMux) mux = NULL;
-  g_autoptr(GBytes) start_body = NULL;
-  g_autofree char *escaped = NULL;
-  g_autofree char *path = NULL;
-  g_autofree char *exec_id = NULL;
-  ExecOutput exec_output = { .collector = output };
-  gint64 pid = 0;
-  gboolean refused;
-  gboolean not_started;
-  g_autofree char *not_started_message = NULL;
-  static const char start_json[] = "{\"Detach\":false,\"Tty\":false}";
-  LlmsbxEngineRequest start = {
-    .method = "POST",
-    .content_type = "application/json",
-    .deadline = request->deadline,
-  };
+  g_autofree char *escaped = escape (sandbox_id);
+  g_autofree char *path = g_strdup_printf ("/containers/%s/exec", escaped);
 
-  if (client == NULL)
-    return FALSE;
-
-  /* 1. Create the exec. */
-  escaped = escape (sandbox_id);
-  path = g_strdup_printf ("/containers/%s/exec", escaped);
-  create_body = exec_create_body (request);
-  /* The deadline covers all three requests: a hung engine cannot outlast it. */
+  create_body = exec_create_body (request, attach_stdin);
   created = llmsbx_engine_client_json_before (client, "POST", path, create_body, request->deadline,
                                               cancellable, &local_error);
   if (created == NULL)
@@ -1761,52 +1600,93 @@ run_exec (LlmsbxEngineBackend    *self,
       if (exec_refused_for_state (local_error))
         {
           if (!sandbox_still_running (self, client, sandbox_id, 1, cancellable, error))
-            return FALSE;
+            return NULL;
           g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED,
                        "Sandbox %s is not running: %s", sandbox_id, local_error->message);
-          return FALSE;
+          return NULL;
         }
-      return fail_container (error, g_steal_pointer (&local_error), sandbox_id,
-                             "Could not run a command in the sandbox");
+      llmsbx_engine_fail_container (error, g_steal_pointer (&local_error), sandbox_id,
+                      "Could not run a command in the sandbox");
+      return NULL;
     }
   if (get_id (created) == NULL)
-    return missing_id (self, "creating an exec", error);
-  exec_id = g_strdup (get_id (created));
-
-  /* 2. Start it and stream its output into the collector until it ends. */
-  g_clear_pointer (&escaped, g_free);
-  g_clear_pointer (&path, g_free);
-  escaped = escape (exec_id);
-  path = g_strdup_printf ("/exec/%s/start", escaped);
-  mux = llmsbx_engine_mux_new (LLMSBX_ENGINE_MUX_MULTIPLEXED, collect_output, &exec_output);
-  start_body = g_bytes_new_static (start_json, sizeof start_json - 1);
-  start.path = path;
-  start.body = start_body;
-  start.body_func = feed_mux;
-  start.body_func_data = mux;
-  /* Standard input needs the connection the engine takes over. */
-  if (request->stdin_data != NULL
-      ? !llmsbx_engine_client_send_upgraded (client, &start, request->stdin_data, cancellable, &local_error)
-      : !llmsbx_engine_client_send (client, &start, NULL, NULL, cancellable, &local_error))
     {
-      if (g_error_matches (local_error, LLMSBX_ERROR, LLMSBX_ERROR_TIMEOUT))
-        {
-          g_set_error_literal (error, LLMSBX_ERROR, LLMSBX_ERROR_TIMEOUT,
-                               "The command did not finish before its deadline");
-          return FALSE;
-        }
-      if (exec_refused_for_state (local_error) &&
-          !sandbox_still_running (self, client, sandbox_id, 1, cancellable, error))
-        return FALSE;
-      return fail_container (error, g_steal_pointer (&local_error), sandbox_id,
-                             "Could not run a command in the sandbox");
+      missing_id (self, "creating an exec", error);
+      return NULL;
     }
-  if (!llmsbx_engine_mux_finish (mux, error))
-    return FALSE;
+  return g_strdup (get_id (created));
+}
 
-  /* 3. The output ended: the process has exited; read its status. Docker
-   * forgets the execs of a sandbox that stopped meanwhile. */
-  if (!exec_exit_status (self, client, exec_id, request->deadline, exit_status, &pid, cancellable,
+/* The request that starts exec @exec_id, attached; its @path and @body are
+ * the caller's to free. */
+void
+llmsbx_engine_exec_start_request (const char          *exec_id,
+                                  gint64               deadline,
+                                  LlmsbxEngineRequest *start,
+                                  char               **path,
+                                  GBytes             **body)
+{
+  static const char start_json[] = "{\"Detach\":false,\"Tty\":false}";
+  g_autofree char *escaped = escape (exec_id);
+
+  *path = g_strdup_printf ("/exec/%s/start", escaped);
+  *body = g_bytes_new_static (start_json, sizeof start_json - 1);
+  *start = (LlmsbxEngineRequest) {
+    .method = "POST",
+    .path = *path,
+    .content_type = "application/json",
+    .body = *body,
+    .deadline = deadline,
+  };
+}
+
+/* What a failed exec start means; FALSE with @error set. */
+gboolean
+llmsbx_engine_exec_start_failed (LlmsbxEngineBackend  *self,
+                                 LlmsbxEngineClient   *client,
+                                 const char           *sandbox_id,
+                                 GError               *local_error,
+                                 GCancellable         *cancellable,
+                                 GError              **error)
+{
+  if (g_error_matches (local_error, LLMSBX_ERROR, LLMSBX_ERROR_TIMEOUT))
+    {
+      g_error_free (local_error);
+      g_set_error_literal (error, LLMSBX_ERROR, LLMSBX_ERROR_TIMEOUT,
+                           "The command did not finish before its deadline");
+      return FALSE;
+    }
+  if (exec_refused_for_state (local_error) &&
+      !sandbox_still_running (self, client, sandbox_id, 1, cancellable, error))
+    {
+      g_error_free (local_error);
+      return FALSE;
+    }
+  return llmsbx_engine_fail_container (error, local_error, sandbox_id, "Could not run a command in the sandbox");
+}
+
+/* 3. The output ended: the process has exited; reads its status and tells
+ * what it means. A probe's own 137 is not probed again. */
+gboolean
+llmsbx_engine_exec_conclude (LlmsbxEngineBackend     *self,
+                             LlmsbxEngineClient      *client,
+                             const char              *sandbox_id,
+                             const char              *exec_id,
+                             gint64                   deadline,
+                             LlmsbxEngineExecOutput  *exec_output,
+                             gboolean                 probing,
+                             int                     *exit_status,
+                             GCancellable            *cancellable,
+                             GError                 **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  g_autofree char *not_started_message = NULL;
+  gint64 pid = 0;
+  gboolean refused;
+  gboolean not_started;
+
+  /* Docker forgets the execs of a sandbox that stopped meanwhile. */
+  if (!exec_exit_status (self, client, exec_id, deadline, exit_status, &pid, cancellable,
                          &local_error))
     {
       if (g_error_matches (local_error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED) &&
@@ -1827,13 +1707,13 @@ run_exec (LlmsbxEngineBackend    *self,
    * that never started is an error, not a result carrying the engine's
    * words: its program or workdir is missing, or the sandbox is at its
    * process limit. */
-  not_started = exec_not_started (self, *exit_status, pid, &exec_output, &not_started_message);
+  not_started = exec_not_started (self, *exit_status, pid, exec_output, &not_started_message);
   if (!not_started && *exit_status != 126 && *exit_status != 137)
     return TRUE;
   if (!not_started && *exit_status == 137 && !probing)
     return sandbox_takes_execs (self, client, sandbox_id, cancellable, error);
   refused = not_started && LLMSBX_ENGINE_BACKEND_GET_CLASS (self)->exec_keeps_pid &&
-            !g_str_has_prefix (exec_output.head[0], RUNTIME_EXEC_FAILED);
+            !g_str_has_prefix (exec_output->head[0], RUNTIME_EXEC_FAILED);
   if (!sandbox_still_running (self, client, sandbox_id, refused ? STOP_POLL_ATTEMPTS : 1,
                               cancellable, error))
     return FALSE;
@@ -1845,6 +1725,52 @@ run_exec (LlmsbxEngineBackend    *self,
       return FALSE;
     }
   return TRUE;
+}
+
+/* An exec: create, start (streamed) and inspect. */
+static gboolean
+run_exec (LlmsbxEngineBackend    *self,
+          const char             *sandbox_id,
+          LlmsbxExecRequest      *request,
+          LlmsbxOutputCollector  *output,
+          int                    *exit_status,
+          gboolean                probing,
+          GCancellable           *cancellable,
+          GError                **error)
+{
+  g_autoptr(LlmsbxEngineClient) client = llmsbx_engine_backend_get_client (self, cancellable, error);
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(LlmsbxEngineMux) mux = NULL;
+  g_autoptr(GBytes) start_body = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *exec_id = NULL;
+  LlmsbxEngineExecOutput exec_output = { .collector = output };
+  LlmsbxEngineRequest start;
+
+  if (client == NULL)
+    return FALSE;
+
+  exec_id = llmsbx_engine_exec_create (self, client, sandbox_id, request, request->stdin_data != NULL,
+                                       cancellable, error);
+  if (exec_id == NULL)
+    return FALSE;
+
+  /* 2. Start it and stream its output into the collector until it ends. */
+  llmsbx_engine_exec_start_request (exec_id, request->deadline, &start, &path, &start_body);
+  mux = llmsbx_engine_mux_new (LLMSBX_ENGINE_MUX_MULTIPLEXED, collect_output, &exec_output);
+  start.body_func = feed_mux;
+  start.body_func_data = mux;
+  /* Standard input needs the connection the engine takes over. */
+  if (request->stdin_data != NULL
+      ? !llmsbx_engine_client_send_upgraded (client, &start, request->stdin_data, cancellable, &local_error)
+      : !llmsbx_engine_client_send (client, &start, NULL, NULL, cancellable, &local_error))
+    return llmsbx_engine_exec_start_failed (self, client, sandbox_id, g_steal_pointer (&local_error),
+                                            cancellable, error);
+  if (!llmsbx_engine_mux_finish (mux, error))
+    return FALSE;
+
+  return llmsbx_engine_exec_conclude (self, client, sandbox_id, exec_id, request->deadline, &exec_output,
+                                      probing, exit_status, cancellable, error);
 }
 
 /* ---------------------------------------------------------------------------
@@ -1880,11 +1806,40 @@ llmsbx_engine_backend_class_init (LlmsbxEngineBackendClass *klass)
   backend_class->put_archive = llmsbx_engine_backend_put_archive;
   backend_class->get_archive = llmsbx_engine_backend_get_archive;
   backend_class->get_archive_to_stream = llmsbx_engine_backend_get_archive_to_stream;
+  backend_class->open_exec_stream = llmsbx_engine_backend_open_exec_stream;
   backend_class->commit = llmsbx_engine_backend_commit;
   backend_class->remove_sandbox = llmsbx_engine_backend_remove_sandbox;
   backend_class->probe = llmsbx_engine_backend_probe;
   backend_class->list_sandboxes = llmsbx_engine_backend_list_sandboxes;
   backend_class->render_preset = llmsbx_engine_render_preset;
+
+  /* Where the engine is and how to reach it: the settings of every engine,
+   * also the backend's url, tls-* and *-timeout properties. */
+  llmsbx_backend_class_install_setting (backend_class,
+    g_param_spec_string ("url", NULL,
+                         "where the engine is: unix:///path/to.sock, tcp://host:port or https://host:port "
+                         "(default: the engine's environment, then its standard socket)",
+                         NULL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  llmsbx_backend_class_install_setting (backend_class,
+    g_param_spec_string ("tls-ca-file", NULL,
+                         "PEM file of the authority that signed the engine's certificate",
+                         NULL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  llmsbx_backend_class_install_setting (backend_class,
+    g_param_spec_string ("tls-cert-file", NULL, "PEM file of the client certificate",
+                         NULL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  llmsbx_backend_class_install_setting (backend_class,
+    g_param_spec_string ("tls-key-file", NULL, "PEM file of the client certificate's key",
+                         NULL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  llmsbx_backend_class_install_setting (backend_class,
+    g_param_spec_boolean ("tls-verify", NULL, "whether the engine's certificate must be valid",
+                          TRUE, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  llmsbx_backend_class_install_setting (backend_class,
+    g_param_spec_double ("connect-timeout", NULL, "seconds to wait for a connection to the engine",
+                         0.0, G_MAXDOUBLE, 2.0, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  llmsbx_backend_class_install_setting (backend_class,
+    g_param_spec_double ("request-timeout", NULL,
+                         "seconds the engine may take to answer a request, 0 for no bound",
+                         0.0, G_MAXDOUBLE, 300.0, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
 
   klass->engine_name = "container engine";
   klass->commit_path = "/commit";
@@ -1900,5 +1855,5 @@ llmsbx_engine_backend_init (GTypeInstance *instance,
   LlmsbxEngineBackendPrivate *priv = llmsbx_engine_backend_get_instance_private (self);
 
   g_mutex_init (&priv->lock);
-  g_signal_connect (self, "notify", G_CALLBACK (on_setting_changed), NULL);
+  g_signal_connect (self, "setting-changed", G_CALLBACK (on_setting_changed), NULL);
 }

@@ -9,6 +9,12 @@
 
 G_BEGIN_DECLS
 
+/* The name the engine backend class is registered under, unique to each
+ * plugin (its exec streams' type adds "ExecStream"): a plugin defines it
+ * once with LLMSBX_ENGINE_BACKEND_TYPE_NAME_DEFINE. */
+extern const char llmsbx_engine_backend_type_name[];
+#define LLMSBX_ENGINE_BACKEND_TYPE_NAME_DEFINE(name) const char llmsbx_engine_backend_type_name[] = name
+
 #define LLMSBX_TYPE_ENGINE_BACKEND (llmsbx_engine_backend_get_type ())
 G_DECLARE_DERIVABLE_TYPE (LlmsbxEngineBackend, llmsbx_engine_backend, LLMSBX, ENGINE_BACKEND, LlmsbxBackend)
 

@@ -1343,6 +1343,104 @@ upgrade_exchange (Upgrade  *u,
     }
 }
 
+/* Connects on a connection of its own and sends @request asking the engine
+ * to take the connection over. On success u->easy and u->fd are set, and
+ * u->cancel_fd when @cancellable has one: the caller releases both. */
+static gboolean
+upgrade_open (Upgrade                    *u,
+              const LlmsbxEngineRequest  *request,
+              GError                    **error)
+{
+  LlmsbxEngineClient *self = u->self;
+  g_autofree char *url = NULL;
+  g_autoptr(GString) head = g_string_new (NULL);
+  const char *authority;
+  gsize body_length = 0;
+  const guint8 *body = NULL;
+  curl_socket_t fd = CURL_SOCKET_BAD;
+  CURLcode code;
+
+  url = build_url (self, request->path);
+  u->easy = curl_easy_init ();
+  if (u->easy == NULL)
+    g_error ("libcurl could not allocate a handle");
+  setup_connection (self, u->easy, url, u->errbuf);
+  curl_easy_setopt (u->easy, CURLOPT_CONNECT_ONLY, 1L);
+  curl_easy_setopt (u->easy, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt (u->easy, CURLOPT_XFERINFOFUNCTION, upgrade_progress);
+  curl_easy_setopt (u->easy, CURLOPT_XFERINFODATA, u);
+
+  if (self->hook != NULL)
+    self->hook (self->hook_data);
+  g_debug ("%s %s (upgraded)", request->method, url);
+
+  /* Connecting (and the TLS handshake) blocks, bounded by the connect
+   * timeout; the progress callback stops it at cancellation or the deadline. */
+  code = curl_easy_perform (u->easy);
+  if (code == CURLE_ABORTED_BY_CALLBACK && g_cancellable_set_error_if_cancelled (u->cancellable, error))
+    return FALSE;
+  if (code == CURLE_ABORTED_BY_CALLBACK)
+    return upgrade_timed_out (u, error);
+  if (code != CURLE_OK)
+    {
+      set_transport_error (self, u->easy, code, u->errbuf, error);
+      return FALSE;
+    }
+  if (curl_easy_getinfo (u->easy, CURLINFO_ACTIVESOCKET, &fd) != CURLE_OK || fd == CURL_SOCKET_BAD)
+    {
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_UNAVAILABLE,
+                   "Lost the connection to the %s at %s", self->engine_name, self->settings.url);
+      return FALSE;
+    }
+  u->fd = fd;
+  u->has_cancel_fd = g_cancellable_make_pollfd (u->cancellable, &u->cancel_fd);
+
+  /* The path as libcurl would send it: after the scheme and authority. */
+  authority = strstr (self->base_url, "://") + 3;
+  if (request->body != NULL)
+    body = g_bytes_get_data (request->body, &body_length);
+  g_string_append_printf (head,
+                          "%s %s HTTP/1.1\r\n"
+                          "Host: %s\r\n"
+                          "User-Agent: libllmsbx\r\n"
+                          "Connection: Upgrade\r\n"
+                          "Upgrade: tcp\r\n"
+                          "Content-Length: %" G_GSIZE_FORMAT "\r\n",
+                          request->method, url + strlen (self->base_url), authority, body_length);
+  if (request->content_type != NULL)
+    g_string_append_printf (head, "Content-Type: %s\r\n", request->content_type);
+  g_string_append (head, "\r\n");
+  if (body_length > 0)
+    g_string_append_len (head, (const char *) body, body_length);
+
+  {
+    const guint8 *data = (const guint8 *) head->str;
+    gsize left = head->len;
+
+    while (left > 0)
+      {
+        gsize sent = 0;
+
+        if (!upgrade_send (u, data, left, &sent, error))
+          return FALSE;
+        if (sent == 0 && !upgrade_wait (u, G_IO_OUT, error))
+          return FALSE;
+        data += sent;
+        left -= sent;
+      }
+  }
+  return TRUE;
+}
+
+static void
+upgrade_release_cancellable (Upgrade *u)
+{
+  if (u->has_cancel_fd)
+    g_cancellable_release_fd (u->cancellable);
+  u->has_cancel_fd = FALSE;
+  u->cancellable = NULL;
+}
+
 /**
  * llmsbx_engine_client_send_upgraded:
  * @self: a client
@@ -1371,98 +1469,296 @@ llmsbx_engine_client_send_upgraded (LlmsbxEngineClient         *self,
                                     GError                    **error)
 {
   Upgrade u = { .self = self, .request = request, .cancellable = cancellable };
-  g_autofree char *url = NULL;
-  g_autoptr(GString) head = g_string_new (NULL);
-  const char *authority;
-  gsize body_length = 0;
-  const guint8 *body = NULL;
-  curl_socket_t fd = CURL_SOCKET_BAD;
-  gboolean ok = FALSE;
-  CURLcode code;
+  gboolean ok;
 
   g_return_val_if_fail (request->body_func != NULL, FALSE);
 
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return FALSE;
 
-  url = build_url (self, request->path);
-  u.easy = curl_easy_init ();
-  if (u.easy == NULL)
-    g_error ("libcurl could not allocate a handle");
-  setup_connection (self, u.easy, url, u.errbuf);
-  curl_easy_setopt (u.easy, CURLOPT_CONNECT_ONLY, 1L);
-  curl_easy_setopt (u.easy, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt (u.easy, CURLOPT_XFERINFOFUNCTION, upgrade_progress);
-  curl_easy_setopt (u.easy, CURLOPT_XFERINFODATA, &u);
+  ok = upgrade_open (&u, request, error) && upgrade_exchange (&u, input, error);
 
-  if (self->hook != NULL)
-    self->hook (self->hook_data);
-  g_debug ("%s %s (upgraded)", request->method, url);
-
-  /* Connecting (and the TLS handshake) blocks, bounded by the connect
-   * timeout; the progress callback stops it at cancellation or the deadline. */
-  code = curl_easy_perform (u.easy);
-  if (code == CURLE_ABORTED_BY_CALLBACK && g_cancellable_set_error_if_cancelled (cancellable, error))
-    goto out;
-  if (code == CURLE_ABORTED_BY_CALLBACK)
-    {
-      upgrade_timed_out (&u, error);
-      goto out;
-    }
-  if (code != CURLE_OK)
-    {
-      set_transport_error (self, u.easy, code, u.errbuf, error);
-      goto out;
-    }
-  if (curl_easy_getinfo (u.easy, CURLINFO_ACTIVESOCKET, &fd) != CURLE_OK || fd == CURL_SOCKET_BAD)
-    {
-      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_UNAVAILABLE,
-                   "Lost the connection to the %s at %s", self->engine_name, self->settings.url);
-      goto out;
-    }
-  u.fd = fd;
-  u.has_cancel_fd = g_cancellable_make_pollfd (cancellable, &u.cancel_fd);
-
-  /* The path as libcurl would send it: after the scheme and authority. */
-  authority = strstr (self->base_url, "://") + 3;
-  if (request->body != NULL)
-    body = g_bytes_get_data (request->body, &body_length);
-  g_string_append_printf (head,
-                          "%s %s HTTP/1.1\r\n"
-                          "Host: %s\r\n"
-                          "User-Agent: libllmsbx\r\n"
-                          "Connection: Upgrade\r\n"
-                          "Upgrade: tcp\r\n"
-                          "Content-Length: %" G_GSIZE_FORMAT "\r\n",
-                          request->method, url + strlen (self->base_url), authority, body_length);
-  if (request->content_type != NULL)
-    g_string_append_printf (head, "Content-Type: %s\r\n", request->content_type);
-  g_string_append (head, "\r\n");
-  if (body_length > 0)
-    g_string_append_len (head, (const char *) body, body_length);
-
-  {
-    const guint8 *data = (const guint8 *) head->str;
-    gsize left = head->len;
-
-    while (left > 0)
-      {
-        gsize sent = 0;
-
-        if (!upgrade_send (&u, data, left, &sent, error))
-          goto out;
-        if (sent == 0 && !upgrade_wait (&u, G_IO_OUT, error))
-          goto out;
-        data += sent;
-        left -= sent;
-      }
-  }
-
-  ok = upgrade_exchange (&u, input, error);
-
-out:
-  if (u.has_cancel_fd)
-    g_cancellable_release_fd (cancellable);
+  upgrade_release_cancellable (&u);
   curl_easy_cleanup (u.easy);
   return ok;
+}
+
+/* ---------------------------------------------------------------------------
+ * Attached connections
+ *
+ * The same upgraded connection, handed to the caller once the engine
+ * answered: an exec stream writes and reads it as its command runs. Bytes
+ * that arrive while a write waits for room are kept for the next read, so a
+ * command that writes before it reads cannot deadlock its writer.
+ * ------------------------------------------------------------------------ */
+
+struct _LlmsbxEngineConnection
+{
+  LlmsbxEngineClient  *client;
+  LlmsbxEngineRequest  request;  /* method, path and the deadline of the call */
+  char                *method;
+  char                *path;
+  Upgrade              u;
+  GByteArray          *pending;  /* received, not read yet */
+  gboolean             eof;
+  gboolean             write_closed;
+};
+
+void
+llmsbx_engine_connection_free (LlmsbxEngineConnection *self)
+{
+  if (self == NULL)
+    return;
+  if (self->u.easy != NULL)
+    curl_easy_cleanup (self->u.easy);
+  g_byte_array_unref (self->pending);
+  g_free (self->method);
+  g_free (self->path);
+  llmsbx_engine_client_unref (self->client);
+  g_free (self);
+}
+
+/* Sets up a call: its deadline and cancellable. */
+static void
+connection_begin (LlmsbxEngineConnection *self,
+                  gint64                  deadline,
+                  GCancellable           *cancellable)
+{
+  self->request.deadline = deadline;
+  self->u.cancellable = cancellable;
+  self->u.has_cancel_fd = g_cancellable_make_pollfd (cancellable, &self->u.cancel_fd);
+}
+
+/* Reads what arrived into self->pending; *@got says how much. */
+static gboolean
+connection_pull (LlmsbxEngineConnection  *self,
+                 gsize                   *got,
+                 GError                 **error)
+{
+  guint8 buffer[64 * 1024];
+  gboolean eof = FALSE;
+
+  *got = 0;
+  if (self->eof)
+    return TRUE;
+  if (!upgrade_recv (&self->u, buffer, sizeof buffer, got, &eof, error))
+    return FALSE;
+  if (eof)
+    self->eof = TRUE;
+  g_byte_array_append (self->pending, buffer, *got);
+  return TRUE;
+}
+
+/**
+ * llmsbx_engine_client_open_upgraded:
+ * @self: a client
+ * @request: the request; its body function is not used
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Sends @request as llmsbx_engine_client_send_upgraded() does and returns
+ * the connection once the engine has answered, for the caller to write and
+ * read as long as it needs. The request's deadline bounds the answer.
+ *
+ * Returns: (transfer full) (nullable): the connection
+ */
+LlmsbxEngineConnection *
+llmsbx_engine_client_open_upgraded (LlmsbxEngineClient         *self,
+                                    const LlmsbxEngineRequest  *request,
+                                    GCancellable               *cancellable,
+                                    GError                    **error)
+{
+  g_autoptr(LlmsbxEngineConnection) connection = g_new0 (LlmsbxEngineConnection, 1);
+  gsize body_start = 0;
+  gint64 error_length = -1;
+  guint status = 0;
+
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return NULL;
+
+  connection->client = llmsbx_engine_client_ref (self);
+  connection->method = g_strdup (request->method);
+  connection->path = g_strdup (request->path);
+  connection->request.method = connection->method;
+  connection->request.path = connection->path;
+  connection->request.deadline = request->deadline;
+  connection->pending = g_byte_array_new ();
+  connection->u.self = self;
+  connection->u.request = &connection->request;
+  connection->u.cancellable = cancellable;
+
+  if (!upgrade_open (&connection->u, request, error))
+    {
+      upgrade_release_cancellable (&connection->u);
+      return NULL;
+    }
+
+  /* The response header, and for an error the body that explains it. */
+  for (;;)
+    {
+      gsize got = 0;
+
+      if (!connection_pull (connection, &got, error))
+        break;
+      if (status == 0)
+        {
+          const guint8 *end = header_end (connection->pending->data, connection->pending->len);
+
+          if (end == NULL && connection->pending->len > MAX_UPGRADE_HEADER)
+            {
+              g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_PROTOCOL,
+                           "The %s answered %s %s with a header longer than %d bytes",
+                           self->engine_name, request->method, request->path, MAX_UPGRADE_HEADER);
+              break;
+            }
+          if (end != NULL)
+            {
+              g_autofree char *header = NULL;
+
+              status = status_of (connection->pending->data, connection->pending->len);
+              if (status == 0)
+                {
+                  g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_PROTOCOL,
+                               "The %s answered %s %s with something that is not HTTP",
+                               self->engine_name, request->method, request->path);
+                  break;
+                }
+              body_start = (end - connection->pending->data) + 4;
+              header = g_strndup ((const char *) connection->pending->data, body_start);
+              error_length = content_length_of (header);
+              g_byte_array_remove_range (connection->pending, 0, body_start);
+              if (status == 101 || status == 200)
+                {
+                  upgrade_release_cancellable (&connection->u);
+                  return g_steal_pointer (&connection);
+                }
+              if (status < 400)
+                {
+                  g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_PROTOCOL,
+                               "The %s answered %s %s with HTTP status %u instead of a stream",
+                               self->engine_name, request->method, request->path, status);
+                  break;
+                }
+            }
+        }
+      if (status >= 400 &&
+          (connection->eof || connection->pending->len >= MAX_ERROR_BODY ||
+           (error_length >= 0 && (gint64) connection->pending->len >= error_length)))
+        {
+          g_byte_array_set_size (connection->pending, MIN (connection->pending->len, MAX_ERROR_BODY));
+          g_propagate_error (error, engine_error (status, connection->pending));
+          break;
+        }
+      if (connection->eof)
+        {
+          g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_UNAVAILABLE,
+                       "The %s at %s closed the connection without answering %s %s",
+                       self->engine_name, self->settings.url, request->method, request->path);
+          break;
+        }
+      if (got == 0 && !upgrade_wait (&connection->u, G_IO_IN, error))
+        break;
+    }
+
+  upgrade_release_cancellable (&connection->u);
+  return NULL;
+}
+
+/**
+ * llmsbx_engine_connection_send:
+ * @self: a connection
+ * @data: (array length=length): bytes to write
+ * @length: their number
+ * @deadline: monotonic time (µs) at which it fails with %LLMSBX_ERROR_TIMEOUT; 0 for none
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Writes all of @data, keeping what arrives meanwhile for
+ * llmsbx_engine_connection_recv().
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+llmsbx_engine_connection_send (LlmsbxEngineConnection  *self,
+                               const guint8            *data,
+                               gsize                    length,
+                               gint64                   deadline,
+                               GCancellable            *cancellable,
+                               GError                 **error)
+{
+  gboolean ok = TRUE;
+
+  connection_begin (self, deadline, cancellable);
+  while (ok && length > 0)
+    {
+      gsize sent = 0;
+      gsize got = 0;
+
+      ok = upgrade_send (&self->u, data, length, &sent, error);
+      if (ok && sent == 0)
+        ok = connection_pull (self, &got, error) &&
+             (got > 0 || upgrade_wait (&self->u, G_IO_OUT | (self->eof ? 0 : G_IO_IN), error));
+      data += sent;
+      length -= sent;
+    }
+  upgrade_release_cancellable (&self->u);
+  return ok;
+}
+
+/**
+ * llmsbx_engine_connection_close_write:
+ * @self: a connection
+ *
+ * Ends the writing side, except over TLS, where libcurl cannot close one
+ * side alone (the engine then sees no end of what was written).
+ */
+void
+llmsbx_engine_connection_close_write (LlmsbxEngineConnection *self)
+{
+  if (self->write_closed)
+    return;
+  self->write_closed = TRUE;
+  if (!g_str_has_prefix (self->client->base_url, "https:"))
+    shutdown (self->u.fd, SHUT_WR);
+}
+
+/**
+ * llmsbx_engine_connection_recv:
+ * @self: a connection
+ * @deadline: monotonic time (µs) at which it fails with %LLMSBX_ERROR_TIMEOUT; 0 for none
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Blocks until something arrives.
+ *
+ * Returns: (transfer full) (nullable): what arrived, or %NULL without an
+ *   error when the engine closed the connection
+ */
+GBytes *
+llmsbx_engine_connection_recv (LlmsbxEngineConnection  *self,
+                               gint64                   deadline,
+                               GCancellable            *cancellable,
+                               GError                 **error)
+{
+  gboolean ok = TRUE;
+
+  connection_begin (self, deadline, cancellable);
+  while (ok && self->pending->len == 0 && !self->eof)
+    {
+      gsize got = 0;
+
+      ok = connection_pull (self, &got, error) &&
+           (got > 0 || self->eof || upgrade_wait (&self->u, G_IO_IN, error));
+    }
+  upgrade_release_cancellable (&self->u);
+  if (!ok)
+    return NULL;
+  if (self->pending->len == 0)
+    return NULL;
+  {
+    GBytes *bytes = g_bytes_new (self->pending->data, self->pending->len);
+
+    g_byte_array_set_size (self->pending, 0);
+    return bytes;
+  }
 }

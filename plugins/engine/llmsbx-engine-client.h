@@ -138,6 +138,24 @@ gboolean            llmsbx_engine_client_send_upgraded (LlmsbxEngineClient      
                                                         GBytes                  *input,
                                                         GCancellable            *cancellable,
                                                         GError                 **error);
+typedef struct _LlmsbxEngineConnection LlmsbxEngineConnection;
+
+LlmsbxEngineConnection *llmsbx_engine_client_open_upgraded (LlmsbxEngineClient        *self,
+                                                            const LlmsbxEngineRequest *request,
+                                                            GCancellable              *cancellable,
+                                                            GError                   **error);
+gboolean            llmsbx_engine_connection_send   (LlmsbxEngineConnection     *self,
+                                                     const guint8               *data,
+                                                     gsize                       length,
+                                                     gint64                      deadline,
+                                                     GCancellable               *cancellable,
+                                                     GError                    **error);
+void                llmsbx_engine_connection_close_write (LlmsbxEngineConnection *self);
+GBytes             *llmsbx_engine_connection_recv   (LlmsbxEngineConnection     *self,
+                                                     gint64                      deadline,
+                                                     GCancellable               *cancellable,
+                                                     GError                    **error);
+void                llmsbx_engine_connection_free   (LlmsbxEngineConnection     *self);
 JsonNode           *llmsbx_engine_client_json_before (LlmsbxEngineClient       *self,
                                                       const char               *method,
                                                       const char               *path,
@@ -156,5 +174,6 @@ gboolean            llmsbx_engine_client_json_lines (LlmsbxEngineClient         
                                                      GError                    **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LlmsbxEngineClient, llmsbx_engine_client_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LlmsbxEngineConnection, llmsbx_engine_connection_free)
 
 G_END_DECLS

@@ -2,7 +2,7 @@
  *
  * The engine backends' renderer (LlmsbxBackendClass.render_preset): the
  * neutral limits of a preset become the runtime configs a session gives the
- * engine, in the docker-py vocabulary that llmsbx-engine-config.c maps. Docker
+ * engine, in the docker-py vocabulary that llmsbx-engine-runtime-configs.c maps. Docker
  * and Podman share it, so their presets cannot disagree. */
 #include "llmsbx-engine-preset.h"
 

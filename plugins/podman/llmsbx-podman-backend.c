@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "llmsbx-engine-backend-private.h"
 #include "llmsbx-engine-seccomp.h"
 
 #define ROOTFUL_SOCKET "/run/podman/podman.sock"
@@ -52,6 +53,8 @@ struct _LlmsbxPodmanBackend
 {
   LlmsbxEngineBackend parent_instance;
 };
+
+LLMSBX_ENGINE_BACKEND_TYPE_NAME_DEFINE ("LlmsbxPodmanEngineBackend");
 
 G_DEFINE_FINAL_TYPE (LlmsbxPodmanBackend, llmsbx_podman_backend, LLMSBX_TYPE_ENGINE_BACKEND)
 
@@ -342,24 +345,6 @@ llmsbx_podman_backend_prepare_create (LlmsbxEngineBackend  *engine,
   return TRUE;
 }
 
-/* Transport errors pass unchanged; what the service answered becomes a
- * failure of the copy. */
-static gboolean
-copy_failed (GError     **error,
-             GError      *local,
-             const char  *dest_dir)
-{
-  if (local->domain == LLMSBX_ENGINE_ERROR)
-    {
-      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED,
-                   "Could not copy files into %s in the sandbox: %s", dest_dir, local->message);
-      g_error_free (local);
-    }
-  else
-    g_propagate_error (error, local);
-  return FALSE;
-}
-
 /* Podman's archive PUT creates a missing destination (owned by root), where
  * Docker answers 404; the backend contract is Docker's, so that the session
  * creates the directory itself, as the sandbox's user. One HEAD first. */
@@ -376,28 +361,28 @@ llmsbx_podman_backend_put_archive (LlmsbxBackend  *backend,
   g_autoptr(GError) local_error = NULL;
   g_autoptr(JsonNode) inspect = NULL;
   g_autofree char *escaped_id = NULL;
-  g_autofree char *escaped_dir = NULL;
   g_autofree char *path = NULL;
+  g_autofree char *what = NULL;
   LlmsbxEngineRequest request = { .method = "HEAD" };
 
   if (client == NULL)
     return FALSE;
 
-  escaped_id = g_uri_escape_string (sandbox_id, NULL, FALSE);
-  escaped_dir = g_uri_escape_string (dest_dir, NULL, FALSE);
-  path = g_strdup_printf ("/containers/%s/archive?path=%s", escaped_id, escaped_dir);
+  what = g_strdup_printf ("Could not copy files into %s in the sandbox", dest_dir);
+  path = llmsbx_engine_archive_path (sandbox_id, dest_dir);
   request.path = path;
   if (llmsbx_engine_client_send (client, &request, NULL, NULL, cancellable, &local_error))
     return LLMSBX_BACKEND_CLASS (llmsbx_podman_backend_parent_class)->put_archive (backend, sandbox_id, dest_dir,
                                                                                    archive, cancellable, error);
 
   if (!g_error_matches (local_error, LLMSBX_ENGINE_ERROR, 404))
-    return copy_failed (error, g_steal_pointer (&local_error), dest_dir);
+    return llmsbx_engine_fail_container (error, g_steal_pointer (&local_error), sandbox_id, what);
 
   /* A HEAD answer has no body to tell a missing sandbox from a missing
    * directory; asking for the sandbox does. */
   g_clear_error (&local_error);
   g_free (path);
+  escaped_id = g_uri_escape_string (sandbox_id, NULL, FALSE);
   path = g_strdup_printf ("/containers/%s/json", escaped_id);
   inspect = llmsbx_engine_client_json (client, "GET", path, NULL, cancellable, &local_error);
   if (inspect != NULL)
@@ -407,7 +392,7 @@ llmsbx_podman_backend_put_archive (LlmsbxBackend  *backend,
     g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED,
                  "Container %s not found", sandbox_id);
   else
-    return copy_failed (error, g_steal_pointer (&local_error), dest_dir);
+    return llmsbx_engine_fail_container (error, g_steal_pointer (&local_error), sandbox_id, what);
   return FALSE;
 }
 

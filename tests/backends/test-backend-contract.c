@@ -956,6 +956,302 @@ test_missing_sandbox (void)
   g_assert_no_error (error);
 }
 
+/* ---------------------------------------------------------------------------
+ * Exec streams
+ * ------------------------------------------------------------------------ */
+
+/* Bubblewrap has no attached execs yet; every other backend must. */
+static gboolean
+has_exec_stream (void)
+{
+  return !backend_test_is_bubblewrap ();
+}
+
+static LlmsbxExecStream *
+open_stream (LlmsbxBackend      *backend,
+             const char         *id,
+             const char * const *argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LlmsbxExecRequest) request = llmsbx_exec_request_new (argv);
+  LlmsbxExecStream *stream;
+
+  request->deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  stream = llmsbx_backend_open_exec_stream (backend, id, request, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (LLMSBX_IS_EXEC_STREAM (stream));
+  return stream;
+}
+
+/* Reads until @stdout_text holds @until (or the end, for NULL). */
+static void
+read_until (LlmsbxExecStream *stream,
+            GString          *stdout_text,
+            GString          *stderr_text,
+            const char       *until)
+{
+  while (until == NULL || strstr (stdout_text->str, until) == NULL)
+    {
+      g_autoptr(GError) error = NULL;
+      LlmsbxOutputStream which = 0;
+      g_autoptr(GBytes) chunk = llmsbx_exec_stream_read (stream, &which, NULL, &error);
+      gsize size;
+      const char *data;
+
+      g_assert_no_error (error);
+      if (chunk == NULL)
+        {
+          g_assert_null (until);
+          return;
+        }
+      data = g_bytes_get_data (chunk, &size);
+      g_assert_cmpuint (size, >, 0);
+      g_assert_true (which == LLMSBX_OUTPUT_STREAM_STDOUT || which == LLMSBX_OUTPUT_STREAM_STDERR);
+      g_string_append_len (which == LLMSBX_OUTPUT_STREAM_STDOUT ? stdout_text : stderr_text, data, size);
+    }
+}
+
+static void
+write_text (LlmsbxExecStream *stream,
+            const char       *text)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) bytes = g_bytes_new (text, strlen (text));
+
+  g_assert_true (llmsbx_exec_stream_write_stdin (stream, bytes, NULL, &error));
+  g_assert_no_error (error);
+}
+
+/* Input, its end, both outputs apart, the exit status. */
+static void
+test_exec_stream (void)
+{
+  g_autoptr(LlmsbxBackend) backend = new_backend ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = create_sandbox (backend);
+  g_autoptr(LlmsbxExecStream) stream = NULL;
+  g_autoptr(GString) out = g_string_new (NULL);
+  g_autoptr(GString) err = g_string_new (NULL);
+  int status = -1;
+
+  stream = open_stream (backend, id, (const char *[]) {
+    "sh", "-c", "while read -r line; do echo \"got $line\"; echo \"err $line\" >&2; done; exit 3", NULL });
+  write_text (stream, "a\n");
+  write_text (stream, "b\n");
+  g_assert_true (llmsbx_exec_stream_close_stdin (stream, NULL, &error));
+  g_assert_no_error (error);
+  read_until (stream, out, err, NULL);
+  g_assert_cmpstr (out->str, ==, "got a\ngot b\n");
+  g_assert_cmpstr (err->str, ==, "err a\nerr b\n");
+  g_assert_true (llmsbx_exec_stream_wait (stream, &status, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (status, ==, 3);
+
+  /* Writing past the end of the input is refused, and the stream closes. */
+  {
+    g_autoptr(GBytes) late = g_bytes_new_static ("c\n", 2);
+
+    g_assert_false (llmsbx_exec_stream_write_stdin (stream, late, NULL, &error));
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED);
+    g_clear_error (&error);
+  }
+  g_assert_true (llmsbx_exec_stream_close (stream, &error));
+  g_assert_no_error (error);
+  g_assert_true (llmsbx_exec_stream_is_closed (stream));
+  remove_sandbox (backend, id);
+}
+
+/* An answer comes while the input is still open: the stream is a dialogue,
+ * not a buffered exec. */
+static void
+test_exec_stream_dialogue (void)
+{
+  g_autoptr(LlmsbxBackend) backend = new_backend ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = create_sandbox (backend);
+  g_autoptr(LlmsbxExecStream) stream = NULL;
+  g_autoptr(GString) out = g_string_new (NULL);
+  g_autoptr(GString) err = g_string_new (NULL);
+  int status = -1;
+
+  stream = open_stream (backend, id, (const char *[]) {
+    "sh", "-c", "read -r a; echo \"1:$a\"; read -r b; echo \"2:$b\"", NULL });
+  write_text (stream, "ping\n");
+  read_until (stream, out, err, "1:ping\n");
+  write_text (stream, "pong\n");
+  read_until (stream, out, err, NULL);
+  g_assert_cmpstr (out->str, ==, "1:ping\n2:pong\n");
+  g_assert_true (llmsbx_exec_stream_wait (stream, &status, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (status, ==, 0);
+  remove_sandbox (backend, id);
+}
+
+static void
+count_output (LlmsbxOutputStream  stream,
+              const guint8       *data,
+              gsize               length,
+              gpointer            user_data)
+{
+  gsize *counts = user_data;
+
+  counts[stream == LLMSBX_OUTPUT_STREAM_STDOUT ? 0 : 1] += length;
+}
+
+/* Megabytes each way at once: output that arrives while input is written
+ * is kept, so neither side blocks the other. */
+static void
+test_exec_stream_both_ways (void)
+{
+  g_autoptr(LlmsbxBackend) backend = new_backend ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = create_sandbox (backend);
+  g_autoptr(LlmsbxExecStream) stream = NULL;
+  g_autofree guint8 *large = g_malloc (4 * 1024 * 1024);
+  g_autoptr(GBytes) input = NULL;
+  gsize counts[2] = { 0, 0 };
+  int status = -1;
+
+  memset (large, 'y', 4 * 1024 * 1024);
+  input = g_bytes_new_take (g_steal_pointer (&large), 4 * 1024 * 1024);
+  stream = open_stream (backend, id, (const char *[]) { "cat", NULL });
+  g_assert_true (llmsbx_exec_stream_write_stdin (stream, input, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (llmsbx_exec_stream_close_stdin (stream, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (llmsbx_exec_stream_read_all (stream, count_output, counts, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (counts[0], ==, 4 * 1024 * 1024);
+  g_assert_cmpuint (counts[1], ==, 0);
+  g_assert_true (llmsbx_exec_stream_wait (stream, &status, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (status, ==, 0);
+  remove_sandbox (backend, id);
+}
+
+/* How many processes run `sleep SECONDS` in the sandbox. The fake backend's
+ * are the host's, beside every container's: SECONDS is made unique. */
+static char *
+count_sleeps (LlmsbxBackend *backend,
+              const char    *id,
+              const char    *seconds)
+{
+  g_autofree char *pattern = g_strdup_printf ("^sleep %s ", seconds);
+
+  return exec_stdout (backend, id, (const char *[]) {
+    "sh", "-c", "for f in /proc/[0-9]*/cmdline; do tr '\\0' ' ' < \"$f\"; echo; done | grep -c -- \"$1\" || true",
+    "count", pattern, NULL });
+}
+
+/* A kill ends the command and whatever it started: the output ends. */
+static void
+test_exec_stream_kill (void)
+{
+  g_autoptr(LlmsbxBackend) backend = new_backend ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = create_sandbox (backend);
+  g_autoptr(LlmsbxExecStream) stream = NULL;
+  g_autoptr(GString) out = g_string_new (NULL);
+  g_autoptr(GString) err = g_string_new (NULL);
+  g_autofree char *seconds = g_strdup_printf ("%u.%u", g_random_int_range (1000, 9000), g_random_int ());
+  /* "started" once the background sleep runs, not just forked. */
+  g_autofree char *script = g_strdup_printf ("sleep %s & until tr '\\0' ' ' < /proc/$!/cmdline | grep -q '^sleep'; "
+                                             "do :; done; echo started; wait", seconds);
+  g_autofree char *left = NULL;
+  int status = -1;
+
+  stream = open_stream (backend, id, (const char *[]) { "sh", "-c", script, NULL });
+  read_until (stream, out, err, "started\n");
+  left = count_sleeps (backend, id, seconds);
+  g_assert_cmpstr (left, ==, "1\n");
+  g_assert_true (llmsbx_exec_stream_kill (stream, &error));
+  g_assert_no_error (error);
+  read_until (stream, out, err, NULL);
+  g_assert_true (llmsbx_exec_stream_wait (stream, &status, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (status, ==, 137);
+  /* The background sleep went too. */
+  g_clear_pointer (&left, g_free);
+  left = count_sleeps (backend, id, seconds);
+  g_assert_cmpstr (left, ==, "0\n");
+
+  /* Closing a stream whose command still runs kills it too. */
+  g_clear_object (&stream);
+  g_string_truncate (out, 0);
+  g_free (script);
+  script = g_strdup_printf ("echo started; exec sleep %s", seconds);
+  stream = open_stream (backend, id, (const char *[]) { "sh", "-c", script, NULL });
+  read_until (stream, out, err, "started\n");
+  g_assert_true (llmsbx_exec_stream_close (stream, &error));
+  g_assert_no_error (error);
+  g_clear_pointer (&left, g_free);
+  left = count_sleeps (backend, id, seconds);
+  g_assert_cmpstr (left, ==, "0\n");
+  remove_sandbox (backend, id);
+}
+
+/* A program that does not exist: an error the caller can act on, when the
+ * stream opens or when its status is read. */
+static void
+test_exec_stream_not_started (void)
+{
+  g_autoptr(LlmsbxBackend) backend = new_backend ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = create_sandbox (backend);
+  g_autoptr(LlmsbxExecRequest) request = llmsbx_exec_request_new ((const char *[]) { "/no/such/program", NULL });
+  g_autoptr(LlmsbxExecStream) stream = NULL;
+  int status = -1;
+
+  request->deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  stream = llmsbx_backend_open_exec_stream (backend, id, request, NULL, &error);
+  if (stream != NULL)
+    {
+      g_assert_no_error (error);
+      g_assert_false (llmsbx_exec_stream_wait (stream, &status, NULL, &error));
+    }
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_COMMAND_NOT_STARTED);
+  g_assert_nonnull (strstr (error->message, "/no/such/program"));
+  remove_sandbox (backend, id);
+}
+
+/* Input for a command that is gone: the write succeeds (the transport kept
+ * it) or fails with an error; the caller's process survives either way. */
+static void
+test_exec_stream_write_after_exit (void)
+{
+  g_autoptr(LlmsbxBackend) backend = new_backend ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = create_sandbox (backend);
+  g_autoptr(LlmsbxExecStream) stream = NULL;
+  g_autofree guint8 *block = g_malloc0 (1024 * 1024);
+  g_autoptr(GBytes) input = g_bytes_new_take (g_steal_pointer (&block), 1024 * 1024);
+  int status = -1;
+
+  stream = open_stream (backend, id, (const char *[]) { "true", NULL });
+  g_assert_true (llmsbx_exec_stream_wait (stream, &status, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (status, ==, 0);
+  for (int i = 0; i < 4 && error == NULL; i++)
+    llmsbx_exec_stream_write_stdin (stream, input, NULL, &error);
+  if (error != NULL)
+    g_test_message ("the write failed: %s", error->message);
+  g_assert_true (llmsbx_exec_stream_close (stream, NULL));
+  remove_sandbox (backend, id);
+}
+
+/* A backend without attached execs says so. */
+static void
+test_exec_stream_unsupported (void)
+{
+  g_autoptr(LlmsbxBackend) backend = new_backend ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LlmsbxExecRequest) request = llmsbx_exec_request_new ((const char *[]) { "cat", NULL });
+  g_autoptr(LlmsbxExecStream) stream = llmsbx_backend_open_exec_stream (backend, "any", request, NULL, &error);
+
+  g_assert_null (stream);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -986,6 +1282,17 @@ main (int argc, char **argv)
   test_add_isolated ("/backend/archive-to-stream", test_archive_to_stream);
   test_add_isolated ("/backend/archive-follows-link", test_archive_follows_link);
   test_add_isolated ("/backend/missing-sandbox", test_missing_sandbox);
+  if (has_exec_stream ())
+    {
+      test_add_isolated ("/backend/exec-stream", test_exec_stream);
+      test_add_isolated ("/backend/exec-stream-dialogue", test_exec_stream_dialogue);
+      test_add_isolated ("/backend/exec-stream-both-ways", test_exec_stream_both_ways);
+      test_add_isolated ("/backend/exec-stream-kill", test_exec_stream_kill);
+      test_add_isolated ("/backend/exec-stream-not-started", test_exec_stream_not_started);
+      test_add_isolated ("/backend/exec-stream-write-after-exit", test_exec_stream_write_after_exit);
+    }
+  else
+    test_add_isolated ("/backend/exec-stream-unsupported", test_exec_stream_unsupported);
 
   return g_test_run ();
 }

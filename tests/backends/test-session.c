@@ -786,6 +786,49 @@ test_unavailable_backend (void)
   g_assert_nonnull (strstr (error->message, "/nonexistent/engine.sock"));
 }
 
+/* An engine declares where it is and how to reach it as settings, which a
+ * session applies by name; the url alias reads the same value. */
+static void
+test_engine_backend_settings (void)
+{
+  g_autoptr(LlmsbxBackend) client = NULL;
+  g_autoptr(LlmsbxSandboxSession) session = NULL;
+  g_autoptr(GPtrArray) settings = NULL;
+  g_autoptr(GError) error = NULL;
+  GVariantBuilder builder;
+  const char *expected[] = { "url", "tls-ca-file", "tls-cert-file", "tls-key-file", "tls-verify",
+                             "connect-timeout", "request-timeout" };
+
+  client = llmsbx_registry_create_backend (llmsbx_registry_get_default (), backend_test_name (), &error);
+  g_assert_no_error (error);
+  settings = llmsbx_backend_list_settings (client);
+  g_assert_cmpuint (settings->len, ==, G_N_ELEMENTS (expected));
+  for (guint i = 0; i < settings->len; i++)
+    g_assert_cmpstr (((GParamSpec *) settings->pdata[i])->name, ==, expected[i]);
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&builder, "{sv}", "url", g_variant_new_string ("unix:///nonexistent/settings.sock"));
+  g_variant_builder_add (&builder, "{sv}", "connect-timeout", g_variant_new_string ("5"));
+  session = backend_test_session_new ("python", "client", client,
+                                      "backend-settings", g_variant_builder_end (&builder), NULL);
+  g_assert_false (llmsbx_sandbox_session_open (session, NULL, &error));
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_UNAVAILABLE);
+  g_assert_nonnull (strstr (error->message, "/nonexistent/settings.sock"));
+  g_assert_cmpstr (llmsbx_backend_get_url (client), ==, "unix:///nonexistent/settings.sock");
+  g_assert_cmpfloat (llmsbx_backend_get_connect_timeout (client), ==, 5.0);
+  g_clear_error (&error);
+  g_clear_object (&session);
+
+  /* A Kubernetes setting is not an engine's. */
+  g_variant_builder_init (&builder, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&builder, "{sv}", "namespace", g_variant_new_string ("default"));
+  session = backend_test_session_new ("python", "backend-settings", g_variant_builder_end (&builder), NULL);
+  g_assert_false (llmsbx_sandbox_session_open (session, NULL, &error));
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "no setting 'namespace'"));
+  g_assert_nonnull (strstr (error->message, backend_test_name ()));
+}
+
 /* A host port that is already taken makes the container fail at start, after
  * it was created: open() must remove it. */
 static void
@@ -964,6 +1007,8 @@ main (int argc, char **argv)
   g_test_add_func ("/session/install-validates-names", test_install_validates_names);
   g_test_add_func ("/session/errors-before-open", test_errors_before_open);
   g_test_add_func ("/session/unavailable-backend", test_unavailable_backend);
+  if (!backend_test_is_bubblewrap ())
+    g_test_add_func ("/session/engine-backend-settings", test_engine_backend_settings);
   g_test_add_func ("/session/failed-open-leaves-nothing", test_failed_open_leaves_nothing);
   g_test_add_func ("/session/async", test_async_session);
   g_test_add_func ("/session/cancel-run", test_cancel_run);

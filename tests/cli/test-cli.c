@@ -330,6 +330,34 @@ test_backends (void)
   g_assert_true (g_strv_contains ((const char * const *) lines, "docker"));
 }
 
+/* What --backend-setting takes, by backend; an unknown one is refused by name. */
+static void
+test_backend_settings (void)
+{
+  g_autoptr(CliResult) listed = cli_run ("backends", "--settings");
+  g_autoptr(CliResult) refused = cli_run ("run", "--backend", "docker", "--backend-setting", "namespace=x",
+                                          "-c", "print(1)");
+  g_autoptr(CliResult) unreachable = cli_run ("run", "--backend", "docker", "--backend-setting",
+                                              "url=unix:///nonexistent/cli.sock", "-c", "print(1)");
+  g_autoptr(CliResult) usage = cli_run ("run", "--backend-setting", "url", "-c", "print(1)");
+  g_autofree char *text = bytes_text (listed->out);
+
+  g_assert_cmpint (listed->status, ==, 0);
+  g_assert_nonnull (strstr (text, "docker\n  url=text  where the engine is"));
+  g_assert_nonnull (strstr (text, "  tls-verify=true|false  "));
+  g_assert_nonnull (strstr (text, "  connect-timeout=number  "));
+
+  g_assert_cmpint (refused->status, ==, 125);
+  g_assert_true (output_contains (refused->err, "The docker backend has no setting 'namespace'"));
+  assert_output (refused->out, "");
+
+  g_assert_cmpint (unreachable->status, ==, 125);
+  g_assert_true (output_contains (unreachable->err, "/nonexistent/cli.sock"));
+
+  g_assert_cmpint (usage->status, ==, 2);
+  g_assert_true (output_contains (usage->err, "--backend-setting takes KEY=VALUE"));
+}
+
 static void
 test_unknown_language (void)
 {
@@ -1040,6 +1068,7 @@ main (int    argc,
   g_test_add_func ("/cli/usage-errors", test_usage_errors);
   g_test_add_func ("/cli/languages", test_languages);
   g_test_add_func ("/cli/backends", test_backends);
+  g_test_add_func ("/cli/backend-settings", test_backend_settings);
   g_test_add_func ("/cli/images/list", test_images_list);
   g_test_add_func ("/cli/images/list-bubblewrap", test_images_list_bubblewrap);
   g_test_add_func ("/cli/images/build-unknown", test_images_build_unknown);

@@ -1,7 +1,7 @@
 /* fuzz-runtime-configs.c: a libFuzzer target for the runtime-config readers:
  * the session's JSON form (llmsbx_sandbox_session_set_runtime_configs_json)
  * and the engines' mapping of the result onto a container-create body
- * (plugins/engine/llmsbx-engine-config.c), which `llmsbx run -r` and every
+ * (plugins/engine/llmsbx-engine-runtime-configs.c), which `llmsbx run -r` and every
  * binding's dictionaries go through.
  *
  * Each input is JSON text, not necessarily valid. Besides ASan's checks, each
@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include <llmsbx.h>
-#include <llmsbx-engine-config.h>
+#include <llmsbx-engine-runtime-configs.h>
 
 #define MAX_FUZZ_INPUT (256 * 1024)
 
@@ -57,7 +57,7 @@ LLVMFuzzerTestOneInput (const guint8 *data,
   g_assert (configs != NULL && g_variant_is_of_type (configs, G_VARIANT_TYPE_VARDICT));
 
   body = json_object_new ();
-  if (!llmsbx_engine_config_apply (configs, body, &error))
+  if (!llmsbx_engine_runtime_configs_apply (configs, body, &error))
     {
       g_assert (g_error_matches (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT));
       g_assert (g_utf8_validate (error->message, -1, NULL));

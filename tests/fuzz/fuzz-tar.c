@@ -20,7 +20,6 @@
 #include <glib/gstdio.h>
 #include <llmsbx.h>
 
-#include "llmsbx-tar-private.h"
 
 #define MAX_FUZZ_INPUT (1024 * 1024)
 #define SENTINEL_TEXT "the sandbox must never reach this"

@@ -32,6 +32,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
 #include <string.h>
@@ -42,8 +43,8 @@
 #include <unistd.h>
 
 #include <glib/gstdio.h>
+#include <glib-unix.h>
 
-#include "llmsbx-tar-private.h"
 
 #define SANDBOX_VARIABLE "LLMSBX_FAKE_SANDBOX"
 #define LABELS_VARIABLE "LLMSBX_FAKE_LABELS"
@@ -951,6 +952,327 @@ llmsbx_fake_backend_exec (LlmsbxBackend          *backend,
   return TRUE;
 }
 
+/* Exec streams ---------------------------------------------------------- */
+
+/* A command with pipes to each of its standard streams. Output that arrives
+ * while input is written is queued, as an engine's connection keeps it. */
+typedef struct {
+  LlmsbxExecStream  parent_instance;
+  FakeSandbox      *sandbox;
+  GPid              pid;
+  int               fds[4];   /* stdin, stdout, stderr, pidfd; -1 when closed */
+  gint64            deadline;
+  GQueue            chunks;   /* of GBytes */
+  GQueue            streams;  /* the LlmsbxOutputStream of each chunk */
+  gboolean          reaped;
+  int               status;
+} FakeExecStream;
+
+typedef struct {
+  LlmsbxExecStreamClass parent_class;
+} FakeExecStreamClass;
+
+G_DEFINE_FINAL_TYPE (FakeExecStream, fake_exec_stream, LLMSBX_TYPE_EXEC_STREAM)
+
+/* Waits for @events on @fd (or output, queued, with @pull) until the
+ * deadline or a cancellation. Returns FALSE with @error set for those. */
+static gboolean
+fake_stream_poll (FakeExecStream  *self,
+                  int              fd,
+                  short            events,
+                  gboolean         pull,
+                  GCancellable    *cancellable,
+                  GError         **error)
+{
+  GPollFD cancel_fd = { -1, 0, 0 };
+  gboolean have_cancel_fd = g_cancellable_make_pollfd (cancellable, &cancel_fd);
+  struct pollfd polled[4];
+  int out_index[2] = { -1, -1 };
+  nfds_t n = 0;
+  int timeout = -1;
+  gboolean ok = TRUE;
+
+  if (fd >= 0)
+    polled[n++] = (struct pollfd) { fd, events, 0 };
+  for (int i = 0; pull && i < 2; i++)
+    if (self->fds[1 + i] >= 0 && self->fds[1 + i] != fd)
+      polled[out_index[i] = n++] = (struct pollfd) { self->fds[1 + i], POLLIN, 0 };
+  if (have_cancel_fd)
+    polled[n++] = (struct pollfd) { cancel_fd.fd, POLLIN, 0 };
+  if (self->deadline > 0)
+    {
+      gint64 remaining = self->deadline - g_get_monotonic_time ();
+
+      timeout = remaining <= 0 ? 0 : (int) MIN ((remaining + 999) / 1000, G_MAXINT);
+    }
+  while (poll (polled, n, timeout) < 0 && errno == EINTR)
+    ;
+  if (have_cancel_fd)
+    g_cancellable_release_fd (cancellable);
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
+  if (self->deadline > 0 && g_get_monotonic_time () >= self->deadline)
+    {
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_TIMEOUT, "The command did not finish before its deadline");
+      return FALSE;
+    }
+  for (int i = 0; ok && i < 2; i++)
+    if (out_index[i] >= 0 && polled[out_index[i]].revents != 0)
+      {
+        guint8 buffer[READ_CHUNK];
+        gssize got = read (self->fds[1 + i], buffer, sizeof buffer);
+
+        if (got > 0)
+          {
+            g_queue_push_tail (&self->chunks, g_bytes_new (buffer, got));
+            g_queue_push_tail (&self->streams, GINT_TO_POINTER (i == 0 ? LLMSBX_OUTPUT_STREAM_STDOUT
+                                                                       : LLMSBX_OUTPUT_STREAM_STDERR));
+          }
+        else if (got == 0 || errno != EINTR)
+          {
+            close (self->fds[1 + i]);
+            self->fds[1 + i] = -1;
+          }
+      }
+  return ok;
+}
+
+/* A command that exited closes its stdin: the write fails with EPIPE
+ * instead of raising SIGPIPE in the test program. */
+static gssize
+write_no_sigpipe (int           fd,
+                  const guint8 *data,
+                  gsize         length)
+{
+  sigset_t pipe_set, old;
+  gssize n;
+  int saved;
+
+  sigemptyset (&pipe_set);
+  sigaddset (&pipe_set, SIGPIPE);
+  pthread_sigmask (SIG_BLOCK, &pipe_set, &old);
+  n = write (fd, data, length);
+  saved = errno;
+  if (n < 0 && saved == EPIPE)
+    {
+      struct timespec zero = { 0, 0 };
+
+      sigtimedwait (&pipe_set, NULL, &zero);
+    }
+  pthread_sigmask (SIG_SETMASK, &old, NULL);
+  errno = saved;
+  return n;
+}
+
+static gboolean
+fake_exec_stream_write_input (LlmsbxExecStream  *stream,
+                              const guint8      *data,
+                              gsize              length,
+                              GCancellable      *cancellable,
+                              GError           **error)
+{
+  FakeExecStream *self = (FakeExecStream *) stream;
+
+  while (length > 0)
+    {
+      gssize n = write_no_sigpipe (self->fds[0], data, length);
+
+      if (n > 0)
+        {
+          data += n;
+          length -= n;
+          continue;
+        }
+      if (n < 0 && errno == EPIPE)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE,
+                       "The command closed its standard input");
+          return FALSE;
+        }
+      if (n < 0 && errno != EAGAIN && errno != EINTR)
+        g_error ("write: %s", g_strerror (errno));
+      if (!fake_stream_poll (self, self->fds[0], POLLOUT, TRUE, cancellable, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+fake_exec_stream_close_stdin (LlmsbxExecStream  *stream,
+                              GCancellable      *cancellable,
+                              GError           **error)
+{
+  FakeExecStream *self = (FakeExecStream *) stream;
+
+  close (self->fds[0]);
+  self->fds[0] = -1;
+  return TRUE;
+}
+
+static GBytes *
+fake_exec_stream_read_output (LlmsbxExecStream    *stream,
+                              LlmsbxOutputStream  *which,
+                              GCancellable        *cancellable,
+                              GError             **error)
+{
+  FakeExecStream *self = (FakeExecStream *) stream;
+
+  while (g_queue_is_empty (&self->chunks) && (self->fds[1] >= 0 || self->fds[2] >= 0))
+    if (!fake_stream_poll (self, -1, 0, TRUE, cancellable, error))
+      return NULL;
+  if (g_queue_is_empty (&self->chunks))
+    return NULL;
+  *which = GPOINTER_TO_INT (g_queue_pop_head (&self->streams));
+  return g_queue_pop_head (&self->chunks);
+}
+
+static gboolean
+fake_exec_stream_wait (LlmsbxExecStream  *stream,
+                       int               *exit_status,
+                       GCancellable      *cancellable,
+                       GError           **error)
+{
+  FakeExecStream *self = (FakeExecStream *) stream;
+
+  while (!self->reaped)
+    {
+      pid_t got = waitpid (self->pid, &self->status, WNOHANG);
+
+      if (got == self->pid)
+        {
+          self->reaped = TRUE;
+          break;
+        }
+      /* Without pidfds (valgrind has none) the exit is polled for. */
+      if (self->fds[3] >= 0)
+        {
+          if (!fake_stream_poll (self, self->fds[3], POLLIN, FALSE, cancellable, error))
+            return FALSE;
+        }
+      else
+        {
+          g_usleep (10 * 1000);
+          if (g_cancellable_set_error_if_cancelled (cancellable, error))
+            return FALSE;
+        }
+    }
+  *exit_status = WIFSIGNALED (self->status) ? 128 + WTERMSIG (self->status) : WEXITSTATUS (self->status);
+  return TRUE;
+}
+
+/* A command not reaped yet is the sandbox's to end when it goes. */
+static void
+fake_exec_stream_release (LlmsbxExecStream *stream)
+{
+  FakeExecStream *self = (FakeExecStream *) stream;
+  int none[3] = { -1, -1, -1 };
+
+  for (guint i = 0; i < G_N_ELEMENTS (self->fds); i++)
+    if (self->fds[i] >= 0)
+      {
+        close (self->fds[i]);
+        self->fds[i] = -1;
+      }
+  if (!self->reaped && waitpid (self->pid, &self->status, WNOHANG) != self->pid)
+    abandon (self->sandbox, self->pid, none);
+  self->reaped = TRUE;
+}
+
+static void
+fake_exec_stream_finalize (GObject *object)
+{
+  FakeExecStream *self = (FakeExecStream *) object;
+
+  g_queue_clear_full (&self->chunks, (GDestroyNotify) g_bytes_unref);
+  g_queue_clear (&self->streams);
+  g_clear_pointer (&self->sandbox, fake_sandbox_release);
+  G_OBJECT_CLASS (fake_exec_stream_parent_class)->finalize (object);
+}
+
+static void
+fake_exec_stream_class_init (FakeExecStreamClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  LlmsbxExecStreamClass *stream_class = LLMSBX_EXEC_STREAM_CLASS (klass);
+
+  object_class->finalize = fake_exec_stream_finalize;
+  stream_class->write_input = fake_exec_stream_write_input;
+  stream_class->close_stdin = fake_exec_stream_close_stdin;
+  stream_class->read_output = fake_exec_stream_read_output;
+  stream_class->wait = fake_exec_stream_wait;
+  stream_class->release = fake_exec_stream_release;
+}
+
+static void
+fake_exec_stream_init (FakeExecStream *self)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (self->fds); i++)
+    self->fds[i] = -1;
+  g_queue_init (&self->chunks);
+  g_queue_init (&self->streams);
+}
+
+static LlmsbxExecStream *
+llmsbx_fake_backend_open_exec_stream (LlmsbxBackend      *backend,
+                                      const char         *sandbox_id,
+                                      LlmsbxExecRequest  *request,
+                                      GCancellable       *cancellable,
+                                      GError            **error)
+{
+  LlmsbxFakeBackend *self = LLMSBX_FAKE_BACKEND (backend);
+  g_autoptr(FakeSandbox) sandbox = lookup_sandbox (sandbox_id, error);
+  g_autoptr(GPtrArray) argv = NULL;
+  g_autoptr(GError) spawn_error = NULL;
+  g_auto(GStrv) env = NULL;
+  g_autofree char *cwd = NULL;
+  FakeExecStream *stream;
+  ChildSetup setup;
+  int fds[3] = { -1, -1, -1 };
+  GPid pid;
+
+  if (sandbox == NULL)
+    return NULL;
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return NULL;
+  if (must_fail (self, LLMSBX_FAKE_FAULT_EXEC))
+    {
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED,
+                   "Could not run %s in sandbox %s: the fake backend was told to fail", request->argv[0], sandbox_id);
+      return NULL;
+    }
+  if (!resolve_user (request->user, &setup, error))
+    return NULL;
+
+  argv = g_ptr_array_new_with_free_func (g_free);
+  for (char **a = request->argv; *a != NULL; a++)
+    g_ptr_array_add (argv, map_text (sandbox, *a));
+  g_ptr_array_add (argv, NULL);
+  env = build_env (sandbox, request->env);
+  cwd = map_text (sandbox, request->workdir != NULL ? request->workdir : sandbox->workdir);
+
+  if (!g_spawn_async_with_pipes_and_fds (cwd, (const char * const *) argv->pdata, (const char * const *) env,
+                                         G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_SEARCH_PATH_FROM_ENVP |
+                                         G_SPAWN_CLOEXEC_PIPES,
+                                         child_setup, &setup, -1, -1, -1, NULL, NULL, 0,
+                                         &pid, &fds[0], &fds[1], &fds[2], &spawn_error))
+    {
+      not_started (spawn_error, request->argv[0], error);
+      return NULL;
+    }
+
+  stream = g_object_new (fake_exec_stream_get_type (), NULL);
+  stream->sandbox = g_steal_pointer (&sandbox);
+  stream->pid = pid;
+  for (guint i = 0; i < 3; i++)
+    {
+      g_unix_set_fd_nonblocking (fds[i], TRUE, NULL);
+      stream->fds[i] = fds[i];
+    }
+  stream->fds[3] = (int) syscall (SYS_pidfd_open, pid, 0);
+  stream->deadline = request->deadline;
+  return LLMSBX_EXEC_STREAM (stream);
+}
+
 /* The top entries of an archive go into @dest: what PUT archive does. */
 static gboolean
 extract_into (GBytes      *archive,
@@ -1181,6 +1503,7 @@ llmsbx_fake_backend_class_init (LlmsbxFakeBackendClass *klass)
   backend_class->create_sandbox = llmsbx_fake_backend_create_sandbox;
   backend_class->attach_sandbox = llmsbx_fake_backend_attach_sandbox;
   backend_class->exec = llmsbx_fake_backend_exec;
+  backend_class->open_exec_stream = llmsbx_fake_backend_open_exec_stream;
   backend_class->put_archive = llmsbx_fake_backend_put_archive;
   backend_class->get_archive = llmsbx_fake_backend_get_archive;
   backend_class->commit = llmsbx_fake_backend_commit;

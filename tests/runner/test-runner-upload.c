@@ -6,7 +6,7 @@
 #include "runner-test.h"
 #include "llmsbx-error.h"
 #include "llmsbx-runner-upload-private.h"
-#include "llmsbx-tar-private.h"
+#include <llmsbx.h>
 
 /* A backend with only put_archive: the "sandbox" is a host directory. */
 #define TEST_TYPE_UNPACKING_BACKEND (test_unpacking_backend_get_type ())

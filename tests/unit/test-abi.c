@@ -16,8 +16,8 @@ typedef struct {
   gsize expected;
 } Structure;
 
-/* Backend contract v2 took probe, list_sandboxes and render_preset from the
- * backend class's padding, and get_security_catalogue and
+/* Backend contract v2 took probe, list_sandboxes, render_preset,
+ * get_archive_to_stream and open_exec_stream from the backend class's padding, and get_security_catalogue and
  * get_hardened_environment from the language handler interface's: the sizes
  * of v1 stand. */
 static const Structure structures[] = {
@@ -26,12 +26,14 @@ static const Structure structures[] = {
   { "LlmsbxLanguageHandlerInterface", sizeof (LlmsbxLanguageHandlerInterface), 176 },
   { "LlmsbxLanguageConfigClass", sizeof (LlmsbxLanguageConfigClass), 200 },
   { "LlmsbxPluginDescriptor", sizeof (LlmsbxPluginDescriptor), 40 },
+  { "LlmsbxExecStreamClass", sizeof (LlmsbxExecStreamClass), 248 },
   { "LlmsbxSandboxSessionClass", sizeof (LlmsbxSandboxSessionClass), 264 },
 #elif GLIB_SIZEOF_VOID_P == 4
   { "LlmsbxBackendClass", sizeof (LlmsbxBackendClass), 176 },
   { "LlmsbxLanguageHandlerInterface", sizeof (LlmsbxLanguageHandlerInterface), 88 },
   { "LlmsbxLanguageConfigClass", sizeof (LlmsbxLanguageConfigClass), 100 },
   { "LlmsbxPluginDescriptor", sizeof (LlmsbxPluginDescriptor), 24 },
+  { "LlmsbxExecStreamClass", sizeof (LlmsbxExecStreamClass), 124 },
   { "LlmsbxSandboxSessionClass", sizeof (LlmsbxSandboxSessionClass), 132 },
 #else
 #error "Add the structure sizes of this architecture to test-abi.c"
@@ -70,7 +72,9 @@ test_contract_v2_offsets (void)
                     G_STRUCT_OFFSET (LlmsbxBackendClass, remove_sandbox) + sizeof (gpointer));
   g_assert_cmpuint (G_STRUCT_OFFSET (LlmsbxBackendClass, get_archive_to_stream), ==,
                     G_STRUCT_OFFSET (LlmsbxBackendClass, render_preset) + sizeof (gpointer));
-  g_assert_cmpuint (G_STRUCT_OFFSET (LlmsbxBackendClass, get_archive_to_stream) + sizeof (gpointer), ==,
+  g_assert_cmpuint (G_STRUCT_OFFSET (LlmsbxBackendClass, open_exec_stream), ==,
+                    G_STRUCT_OFFSET (LlmsbxBackendClass, get_archive_to_stream) + sizeof (gpointer));
+  g_assert_cmpuint (G_STRUCT_OFFSET (LlmsbxBackendClass, open_exec_stream) + sizeof (gpointer), ==,
                     G_STRUCT_OFFSET (LlmsbxBackendClass, padding));
   g_assert_cmpuint (G_STRUCT_OFFSET (LlmsbxLanguageHandlerInterface, get_security_catalogue), ==,
                     G_STRUCT_OFFSET (LlmsbxLanguageHandlerInterface, strip_comments) + sizeof (gpointer));

@@ -14,7 +14,6 @@
 #include <llmsbx.h>
 
 #include "llmsbx-archive-spool-private.h"
-#include "llmsbx-tar-private.h"
 
 #define SPARSE_SIZE (64 << 20)
 

@@ -11,7 +11,6 @@
 #include <glib/gstdio.h>
 
 #include <llmsbx.h>
-#include "llmsbx-tar-private.h"
 
 #define HARDLINK ((mode_t) 1)  /* TestEntry.type of a hard link entry */
 
@@ -477,6 +476,62 @@ test_pack_errors (void)
     }
 }
 
+/* A build context: the directory's entries at the root, sorted, links as
+ * links, one extra file, and the same refusals and bound as copies. */
+static void
+test_pack_contents (void)
+{
+  g_autofree char *root = make_root ();
+  g_autofree char *context = g_build_filename (root, "context", NULL);
+  g_autofree char *sub = g_build_filename (context, "sub", NULL);
+  g_autofree char *file = g_build_filename (context, "b.txt", NULL);
+  g_autofree char *inner = g_build_filename (sub, "a.txt", NULL);
+  g_autofree char *link = g_build_filename (context, "link", NULL);
+  g_autofree char *fifo = g_build_filename (context, "pipe", NULL);
+  g_autoptr(GBytes) extra = g_bytes_new_static ("FROM scratch\n", 13);
+  g_autoptr(GBytes) archive = NULL;
+  g_autoptr(GPtrArray) listed = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *big = g_malloc0 (256 * 1024);
+  const char *expected[] = { "b.txt", "link", "sub/", "sub/a.txt", ".llmsbx.Dockerfile" };
+
+  g_assert_no_errno (g_mkdir_with_parents (sub, 0755));
+  write_file (file, "bee", 3, 0640);
+  write_file (inner, "ay", 2, 0755);
+  g_assert_no_errno (symlink ("b.txt", link));
+
+  archive = llmsbx_tar_pack_contents (context, ".llmsbx.Dockerfile", extra, 0, &error);
+  g_assert_no_error (error);
+  listed = list_archive (archive);
+  g_assert_cmpuint (listed->len, ==, G_N_ELEMENTS (expected));
+  for (guint i = 0; i < listed->len; i++)
+    g_assert_cmpstr (((ListedEntry *) listed->pdata[i])->name, ==, expected[i]);
+  g_assert_cmpint (find_listed (listed, "b.txt")->perm, ==, 0640);
+  g_assert_cmpint (find_listed (listed, "b.txt")->uid, ==, 0);
+  g_assert_cmpstr (find_listed (listed, "link")->symlink, ==, "b.txt");
+  g_assert_true (g_bytes_equal (find_listed (listed, ".llmsbx.Dockerfile")->data, extra));
+  g_clear_pointer (&archive, g_bytes_unref);
+
+  /* Without the extra file, and past a bound. */
+  write_file (file, big, 256 * 1024, 0644);
+  archive = llmsbx_tar_pack_contents (context, NULL, NULL, 64 * 1024, &error);
+  g_assert_null (archive);
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_LIMIT_EXCEEDED);
+  g_assert_nonnull (strstr (error->message, context));
+  g_clear_error (&error);
+
+  g_assert_no_errno (mkfifo (fifo, 0644));
+  archive = llmsbx_tar_pack_contents (context, NULL, NULL, 0, &error);
+  g_assert_null (archive);
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, fifo));
+  g_clear_error (&error);
+
+  archive = llmsbx_tar_pack_contents (context, "a/b", extra, 0, &error);
+  g_assert_null (archive);
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT);
+}
+
 /* Archives as engines return them */
 
 static void
@@ -822,6 +877,7 @@ main (int argc, char **argv)
   g_test_add_func ("/tar/pack-extract/empty-file", test_pack_extract_empty_file);
   g_test_add_func ("/tar/pack-extract/tree", test_pack_extract_tree);
   g_test_add_func ("/tar/pack/errors", test_pack_errors);
+  g_test_add_func ("/tar/pack/contents", test_pack_contents);
   g_test_add_func ("/tar/extract/dot-top", test_extract_dot_top);
   g_test_add_func ("/tar/extract/implied-top", test_extract_implied_top);
   g_test_add_func ("/tar/extract/skips-symlinks", test_extract_skips_symlinks);

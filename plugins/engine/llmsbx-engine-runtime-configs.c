@@ -1,4 +1,4 @@
-/* llmsbx-engine-config.c: docker-py style runtime configs → Engine API container JSON.
+/* llmsbx-engine-runtime-configs.c: docker-py style runtime configs → Engine API container JSON.
  *
  * The guide's `runtime_configs` are the keyword arguments of docker-py's
  * `containers.create()`. This maps the ones that make sense for a sandbox onto
@@ -14,7 +14,7 @@
  *   still owns (for commit_container and a clear error), while the session removes
  *   it on close anyway. `auto_remove=False` is accepted.
  * - Unknown keys are errors, so a typo never silently drops a limit. */
-#include "llmsbx-engine-config.h"
+#include "llmsbx-engine-runtime-configs.h"
 
 #include <string.h>
 
@@ -35,160 +35,6 @@ struct _ConfigKey
   gboolean    host_config; /* whether that field lives in HostConfig */
   ApplyFunc   apply;
 };
-
-/* ---------------------------------------------------------------------------
- * Variant helpers
- * ------------------------------------------------------------------------ */
-
-/* Strips `v` boxes and `m` maybes; returns NULL for a null (Nothing) value. */
-static GVariant *
-unbox (GVariant *value)
-{
-  g_autoptr(GVariant) v = g_variant_ref (value);
-
-  for (;;)
-    {
-      if (g_variant_is_of_type (v, G_VARIANT_TYPE_VARIANT))
-        {
-          GVariant *inner = g_variant_get_variant (v);
-          g_variant_unref (v);
-          v = inner;
-        }
-      else if (g_variant_is_of_type (v, G_VARIANT_TYPE_MAYBE))
-        {
-          GVariant *inner = g_variant_get_maybe (v);
-          if (inner == NULL)
-            return NULL;
-          g_variant_unref (v);
-          v = inner;
-        }
-      else
-        return g_steal_pointer (&v);
-    }
-}
-
-static gboolean
-is_string (GVariant *v)
-{
-  return g_variant_is_of_type (v, G_VARIANT_TYPE_STRING) ||
-         g_variant_is_of_type (v, G_VARIANT_TYPE_OBJECT_PATH) ||
-         g_variant_is_of_type (v, G_VARIANT_TYPE_SIGNATURE);
-}
-
-static gboolean
-is_dict (GVariant *v)
-{
-  const GVariantType *t = g_variant_get_type (v);
-
-  return g_variant_type_is_array (t) &&
-         g_variant_type_is_dict_entry (g_variant_type_element (t)) &&
-         g_variant_type_equal (g_variant_type_key (g_variant_type_element (t)), G_VARIANT_TYPE_STRING);
-}
-
-static gboolean
-is_list (GVariant *v)
-{
-  return (g_variant_is_container (v) && !is_dict (v) &&
-          !g_variant_is_of_type (v, G_VARIANT_TYPE_VARIANT) &&
-          !g_variant_is_of_type (v, G_VARIANT_TYPE_MAYBE));
-}
-
-static gboolean
-variant_to_int64 (GVariant *v,
-                  gint64   *out)
-{
-  const GVariantType *t = g_variant_get_type (v);
-
-  if (g_variant_type_equal (t, G_VARIANT_TYPE_BYTE))
-    *out = g_variant_get_byte (v);
-  else if (g_variant_type_equal (t, G_VARIANT_TYPE_INT16))
-    *out = g_variant_get_int16 (v);
-  else if (g_variant_type_equal (t, G_VARIANT_TYPE_UINT16))
-    *out = g_variant_get_uint16 (v);
-  else if (g_variant_type_equal (t, G_VARIANT_TYPE_INT32))
-    *out = g_variant_get_int32 (v);
-  else if (g_variant_type_equal (t, G_VARIANT_TYPE_UINT32))
-    *out = g_variant_get_uint32 (v);
-  else if (g_variant_type_equal (t, G_VARIANT_TYPE_INT64))
-    *out = g_variant_get_int64 (v);
-  else if (g_variant_type_equal (t, G_VARIANT_TYPE_UINT64))
-    {
-      guint64 u = g_variant_get_uint64 (v);
-      if (u > G_MAXINT64)
-        return FALSE;
-      *out = (gint64) u;
-    }
-  else if (g_variant_type_equal (t, G_VARIANT_TYPE_DOUBLE))
-    {
-      double d = g_variant_get_double (v);
-      /* Whole numbers only; the bounds keep the cast defined. */
-      if (!(d >= -9.2e18 && d <= 9.2e18) || d != (double) (gint64) d)
-        return FALSE;
-      *out = (gint64) d;
-    }
-  else if (is_string (v))
-    {
-      const char *s = g_variant_get_string (v, NULL);
-      return g_ascii_string_to_signed (s, 10, G_MININT64, G_MAXINT64, out, NULL);
-    }
-  else
-    return FALSE;
-
-  return TRUE;
-}
-
-static gboolean
-variant_to_boolean (GVariant *v,
-                    gboolean *out)
-{
-  gint64 n;
-
-  if (g_variant_is_of_type (v, G_VARIANT_TYPE_BOOLEAN))
-    {
-      *out = g_variant_get_boolean (v);
-      return TRUE;
-    }
-  if (is_string (v))
-    {
-      const char *s = g_variant_get_string (v, NULL);
-
-      if (g_ascii_strcasecmp (s, "true") == 0 || g_ascii_strcasecmp (s, "yes") == 0 ||
-          g_ascii_strcasecmp (s, "on") == 0 || strcmp (s, "1") == 0)
-        *out = TRUE;
-      else if (g_ascii_strcasecmp (s, "false") == 0 || g_ascii_strcasecmp (s, "no") == 0 ||
-               g_ascii_strcasecmp (s, "off") == 0 || strcmp (s, "0") == 0)
-        *out = FALSE;
-      else
-        return FALSE;
-      return TRUE;
-    }
-  if (variant_to_int64 (v, &n) && (n == 0 || n == 1))
-    {
-      *out = n == 1;
-      return TRUE;
-    }
-  return FALSE;
-}
-
-/* Strings, and numbers written in decimal (a user id, a port, an env value). */
-static char *
-variant_to_string (GVariant *v)
-{
-  gint64 n;
-
-  if (is_string (v))
-    return g_variant_dup_string (v, NULL);
-  if (g_variant_is_of_type (v, G_VARIANT_TYPE_BOOLEAN))
-    return g_strdup (g_variant_get_boolean (v) ? "true" : "false");
-  if (variant_to_int64 (v, &n))
-    return g_strdup_printf ("%" G_GINT64_FORMAT, n);
-  if (g_variant_is_of_type (v, G_VARIANT_TYPE_DOUBLE))
-    {
-      char buf[G_ASCII_DTOSTR_BUF_SIZE];
-      return g_strdup (g_ascii_dtostr (buf, sizeof buf, g_variant_get_double (v)));
-    }
-  return NULL;
-}
 
 static char *
 describe (GVariant *value)
@@ -233,7 +79,7 @@ foreach_element (const ConfigKey  *key,
   for (gsize i = 0; i < n; i++)
     {
       g_autoptr(GVariant) child = g_variant_get_child_value (list, i);
-      g_autoptr(GVariant) element = unbox (child);
+      g_autoptr(GVariant) element = llmsbx_runtime_config_unbox (child);
 
       if (element == NULL)
         return invalid_value (key, list, "a list without null elements", error);
@@ -261,72 +107,11 @@ foreach_entry (const ConfigKey  *key,
       g_autoptr(GVariant) entry = g_variant_get_child_value (dict, i);
       g_autoptr(GVariant) name = g_variant_get_child_value (entry, 0);
       g_autoptr(GVariant) boxed = g_variant_get_child_value (entry, 1);
-      g_autoptr(GVariant) value = unbox (boxed);
+      g_autoptr(GVariant) value = llmsbx_runtime_config_unbox (boxed);
 
       if (!func (key, g_variant_get_string (name, NULL), value, data, error))
         return FALSE;
     }
-  return TRUE;
-}
-
-/* ---------------------------------------------------------------------------
- * Sizes
- * ------------------------------------------------------------------------ */
-
-/**
- * llmsbx_engine_parse_bytes:
- * @text: a size like `512m`, `1g`, `1.5g`, `100k`, `1024` or `2gb`
- * @bytes: (out): the size in bytes
- *
- * Parses a size the way docker-py does (units b, k, m, g, powers of 1024,
- * case-insensitive, an optional trailing `b`), plus `t`.
- *
- * Returns: whether @text is a valid size
- */
-gboolean
-llmsbx_engine_parse_bytes (const char *text,
-                           gint64     *bytes)
-{
-  g_autofree char *digits = NULL;
-  gsize len = strlen (text);
-  guint64 unit = 1;
-  gboolean seen_dot = FALSE;
-  double value;
-
-  if (len >= 2 && g_ascii_isalpha (text[len - 2]) && g_ascii_tolower (text[len - 1]) == 'b')
-    len--;
-  if (len == 0)
-    return FALSE;
-
-  if (!g_ascii_isdigit (text[len - 1]))
-    {
-      switch (g_ascii_tolower (text[len - 1]))
-        {
-        case 'b': unit = 1; break;
-        case 'k': unit = 1024; break;
-        case 'm': unit = 1024 * 1024; break;
-        case 'g': unit = 1024 * 1024 * 1024; break;
-        case 't': unit = G_GUINT64_CONSTANT (1024) * 1024 * 1024 * 1024; break;
-        default: return FALSE;
-        }
-      len--;
-    }
-
-  digits = g_strndup (text, len);
-  if (digits[0] == '\0' || digits[0] == '.')
-    return FALSE;
-  for (const char *p = digits; *p != '\0'; p++)
-    {
-      if (*p == '.' && !seen_dot)
-        seen_dot = TRUE;
-      else if (!g_ascii_isdigit (*p))
-        return FALSE;
-    }
-
-  value = g_ascii_strtod (digits, NULL) * (double) unit;
-  if (!(value < 9.2e18))
-    return FALSE;
-  *bytes = (gint64) value;
   return TRUE;
 }
 
@@ -349,10 +134,10 @@ apply_bytes (const ConfigKey *key, GVariant *value, JsonObject *container,
   gint64 bytes;
   gboolean ok;
 
-  if (is_string (value))
-    ok = llmsbx_engine_parse_bytes (g_variant_get_string (value, NULL), &bytes);
+  if (llmsbx_runtime_config_is_string (value))
+    ok = llmsbx_runtime_config_parse_bytes (g_variant_get_string (value, NULL), &bytes);
   else
-    ok = variant_to_int64 (value, &bytes);
+    ok = llmsbx_runtime_config_get_int64 (value, &bytes);
 
   /* -1 means "unlimited" for swap; no size is negative otherwise. */
   if (ok && bytes < 0 && !(bytes == -1 && g_str_equal (key->name, "memswap_limit")))
@@ -372,7 +157,7 @@ apply_int (const ConfigKey *key, GVariant *value, JsonObject *container,
 {
   gint64 n;
 
-  if (!variant_to_int64 (value, &n))
+  if (!llmsbx_runtime_config_get_int64 (value, &n))
     return invalid_value (key, value, "an integer", error);
   /* Only the quota and the pids limit have a meaning for -1 (unlimited). */
   if (n < 0 && !((g_str_equal (key->name, "cpu_quota") || g_str_equal (key->name, "pids_limit")) && n == -1))
@@ -388,7 +173,7 @@ apply_bool (const ConfigKey *key, GVariant *value, JsonObject *container,
 {
   gboolean b;
 
-  if (!variant_to_boolean (value, &b))
+  if (!llmsbx_runtime_config_get_boolean (value, &b))
     return invalid_value (key, value, "a boolean", error);
 
   json_object_set_boolean_member (target_object (key, container, host_config), key->member, b);
@@ -399,7 +184,7 @@ static gboolean
 apply_string (const ConfigKey *key, GVariant *value, JsonObject *container,
               JsonObject *host_config, GError **error)
 {
-  g_autofree char *s = variant_to_string (value);
+  g_autofree char *s = llmsbx_runtime_config_dup_string (value);
 
   if (s == NULL)
     return invalid_value (key, value, "a string", error);
@@ -431,7 +216,7 @@ ensure_object (JsonObject *object,
 static gboolean
 add_string_element (const ConfigKey *key, GVariant *element, gpointer array, GError **error)
 {
-  if (!is_string (element))
+  if (!llmsbx_runtime_config_is_string (element))
     return invalid_value (key, element, "a list of strings", error);
   json_array_add_string_element (array, g_variant_get_string (element, NULL));
   return TRUE;
@@ -444,9 +229,9 @@ apply_strv (const ConfigKey *key, GVariant *value, JsonObject *container,
 {
   JsonArray *array = ensure_array (target_object (key, container, host_config), key->member);
 
-  if (is_string (value))
+  if (llmsbx_runtime_config_is_string (value))
     return add_string_element (key, value, array, error);
-  if (!is_list (value))
+  if (!llmsbx_runtime_config_is_list (value))
     return invalid_value (key, value, "a list of strings", error);
   return foreach_element (key, value, add_string_element, array, error);
 }
@@ -455,7 +240,7 @@ static gboolean
 set_string_entry (const ConfigKey *key, const char *name, GVariant *value,
                   gpointer object, GError **error)
 {
-  g_autofree char *s = value ? variant_to_string (value) : g_strdup ("");
+  g_autofree char *s = value ? llmsbx_runtime_config_dup_string (value) : g_strdup ("");
 
   if (s == NULL)
     return invalid_value (key, value, "a dictionary of strings", error);
@@ -468,7 +253,7 @@ static gboolean
 apply_string_map (const ConfigKey *key, GVariant *value, JsonObject *container,
                   JsonObject *host_config, GError **error)
 {
-  if (!is_dict (value))
+  if (!llmsbx_runtime_config_is_dict (value))
     return invalid_value (key, value, "a dictionary of strings", error);
   return foreach_entry (key, value, set_string_entry,
                         ensure_object (target_object (key, container, host_config), key->member),
@@ -491,7 +276,7 @@ apply_cpus (const ConfigKey *key, GVariant *value, JsonObject *container,
                    "Runtime config keys 'cpu_count' and 'nano_cpus' both set a CPU limit; use one");
       return FALSE;
     }
-  if (!variant_to_int64 (value, &n) || n <= 0)
+  if (!llmsbx_runtime_config_get_int64 (value, &n) || n <= 0)
     return invalid_value (key, value, "a positive integer", error);
   if (g_str_equal (key->name, "cpu_count"))
     {
@@ -510,7 +295,7 @@ apply_auto_remove (const ConfigKey *key, GVariant *value, JsonObject *container,
 {
   gboolean b;
 
-  if (!variant_to_boolean (value, &b))
+  if (!llmsbx_runtime_config_get_boolean (value, &b))
     return invalid_value (key, value, "a boolean", error);
   if (b)
     {
@@ -542,7 +327,7 @@ add_env_entry (const ConfigKey *key, const char *name, GVariant *value,
       json_array_add_string_element (array, name);
       return TRUE;
     }
-  s = variant_to_string (value);
+  s = llmsbx_runtime_config_dup_string (value);
   if (s == NULL)
     return invalid_value (key, value, "string values", error);
   entry = g_strconcat (name, "=", s, NULL);
@@ -556,9 +341,9 @@ apply_environment (const ConfigKey *key, GVariant *value, JsonObject *container,
 {
   JsonArray *env = ensure_array (container, "Env");
 
-  if (is_dict (value))
+  if (llmsbx_runtime_config_is_dict (value))
     return foreach_entry (key, value, add_env_entry, env, error);
-  if (is_list (value))
+  if (llmsbx_runtime_config_is_list (value))
     return foreach_element (key, value, add_string_element, env, error);
   return invalid_value (key, value, "a dictionary or a list of \"NAME=value\" strings", error);
 }
@@ -567,7 +352,7 @@ apply_environment (const ConfigKey *key, GVariant *value, JsonObject *container,
 static gboolean
 add_label_name (const ConfigKey *key, GVariant *element, gpointer labels, GError **error)
 {
-  if (!is_string (element))
+  if (!llmsbx_runtime_config_is_string (element))
     return invalid_value (key, element, "a list of label names", error);
   json_object_set_string_member (labels, g_variant_get_string (element, NULL), "");
   return TRUE;
@@ -579,9 +364,9 @@ apply_labels (const ConfigKey *key, GVariant *value, JsonObject *container,
 {
   JsonObject *labels = ensure_object (container, "Labels");
 
-  if (is_dict (value))
+  if (llmsbx_runtime_config_is_dict (value))
     return foreach_entry (key, value, set_string_entry, labels, error);
-  if (is_list (value))
+  if (llmsbx_runtime_config_is_list (value))
     return foreach_element (key, value, add_label_name, labels, error);
   return invalid_value (key, value, "a dictionary or a list of label names", error);
 }
@@ -591,7 +376,7 @@ static gboolean
 add_host_entry (const ConfigKey *key, const char *name, GVariant *value,
                 gpointer array, GError **error)
 {
-  g_autofree char *ip = value ? variant_to_string (value) : NULL;
+  g_autofree char *ip = value ? llmsbx_runtime_config_dup_string (value) : NULL;
   g_autofree char *entry = NULL;
 
   if (ip == NULL || *ip == '\0')
@@ -607,9 +392,9 @@ apply_extra_hosts (const ConfigKey *key, GVariant *value, JsonObject *container,
 {
   JsonArray *hosts = ensure_array (host_config, "ExtraHosts");
 
-  if (is_dict (value))
+  if (llmsbx_runtime_config_is_dict (value))
     return foreach_entry (key, value, add_host_entry, hosts, error);
-  if (is_list (value))
+  if (llmsbx_runtime_config_is_list (value))
     return foreach_element (key, value, add_string_element, hosts, error);
   return invalid_value (key, value, "a dictionary or a list of \"host:address\" strings", error);
 }
@@ -640,7 +425,7 @@ add_volume_entry (const ConfigKey *key, const char *host, GVariant *value,
   g_autofree char *mode = NULL;
   g_autofree char *bind_spec = NULL;
 
-  if (value != NULL && is_dict (value))
+  if (value != NULL && llmsbx_runtime_config_is_dict (value))
     {
       g_autoptr(GVariant) b = NULL;
       g_autoptr(GVariant) m = NULL;
@@ -654,9 +439,9 @@ add_volume_entry (const ConfigKey *key, const char *host, GVariant *value,
           const char *field = g_variant_get_string (name, NULL);
 
           if (g_str_equal (field, "bind"))
-            b = unbox (boxed);
+            b = llmsbx_runtime_config_unbox (boxed);
           else if (g_str_equal (field, "mode"))
-            m = unbox (boxed);
+            m = llmsbx_runtime_config_unbox (boxed);
           else
             {
               g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
@@ -665,10 +450,10 @@ add_volume_entry (const ConfigKey *key, const char *host, GVariant *value,
               return FALSE;
             }
         }
-      bind = b && is_string (b) ? g_variant_dup_string (b, NULL) : NULL;
-      mode = m == NULL ? g_strdup ("rw") : (is_string (m) ? g_variant_dup_string (m, NULL) : NULL);
+      bind = b && llmsbx_runtime_config_is_string (b) ? g_variant_dup_string (b, NULL) : NULL;
+      mode = m == NULL ? g_strdup ("rw") : (llmsbx_runtime_config_is_string (m) ? g_variant_dup_string (m, NULL) : NULL);
     }
-  else if (value != NULL && is_string (value))
+  else if (value != NULL && llmsbx_runtime_config_is_string (value))
     {
       bind = g_variant_dup_string (value, NULL);
       mode = g_strdup ("rw");
@@ -692,7 +477,7 @@ add_volume_string (const ConfigKey *key, GVariant *element, gpointer binds, GErr
   const char *spec;
   g_auto(GStrv) parts = NULL;
 
-  if (!is_string (element))
+  if (!llmsbx_runtime_config_is_string (element))
     return invalid_value (key, element, "a list of \"host:container[:mode]\" strings", error);
   spec = g_variant_get_string (element, NULL);
   parts = g_strsplit (spec, ":", 4);
@@ -712,9 +497,9 @@ apply_volumes (const ConfigKey *key, GVariant *value, JsonObject *container,
 {
   JsonArray *binds = ensure_array (host_config, "Binds");
 
-  if (is_dict (value))
+  if (llmsbx_runtime_config_is_dict (value))
     return foreach_entry (key, value, add_volume_entry, binds, error);
-  if (is_list (value))
+  if (llmsbx_runtime_config_is_list (value))
     return foreach_element (key, value, add_volume_string, binds, error);
   return invalid_value (key, value,
                         "a dictionary {host: {\"bind\": ..., \"mode\": ...}} or a list of "
@@ -729,7 +514,7 @@ add_tmpfs_string (const ConfigKey *key, GVariant *element, gpointer tmpfs, GErro
   const char *colon;
   g_autofree char *path = NULL;
 
-  if (!is_string (element))
+  if (!llmsbx_runtime_config_is_string (element))
     return invalid_value (key, element, "a list of \"/path[:options]\" strings", error);
   spec = g_variant_get_string (element, NULL);
   colon = strchr (spec, ':');
@@ -745,7 +530,7 @@ static gboolean
 set_tmpfs_entry (const ConfigKey *key, const char *path, GVariant *value,
                  gpointer tmpfs, GError **error)
 {
-  if (path[0] != '/' || (value != NULL && !is_string (value)))
+  if (path[0] != '/' || (value != NULL && !llmsbx_runtime_config_is_string (value)))
     return invalid_value (key, value, "a dictionary of absolute path to mount options", error);
   json_object_set_string_member (tmpfs, path, value ? g_variant_get_string (value, NULL) : "");
   return TRUE;
@@ -757,9 +542,9 @@ apply_tmpfs (const ConfigKey *key, GVariant *value, JsonObject *container,
 {
   JsonObject *tmpfs = ensure_object (host_config, "Tmpfs");
 
-  if (is_dict (value))
+  if (llmsbx_runtime_config_is_dict (value))
     return foreach_entry (key, value, set_tmpfs_entry, tmpfs, error);
-  if (is_list (value))
+  if (llmsbx_runtime_config_is_list (value))
     return foreach_element (key, value, add_tmpfs_string, tmpfs, error);
   return invalid_value (key, value, "a dictionary of absolute path to mount options", error);
 }
@@ -775,7 +560,7 @@ add_ulimit (const ConfigKey *key, GVariant *element, gpointer ulimits, GError **
   gint64 soft_value, hard_value;
   gsize n;
 
-  if (!is_dict (element))
+  if (!llmsbx_runtime_config_is_dict (element))
     return invalid_value (key, element,
                           "a list of {\"name\": ..., \"soft\": ..., \"hard\": ...} dictionaries", error);
 
@@ -809,12 +594,12 @@ add_ulimit (const ConfigKey *key, GVariant *element, gpointer ulimits, GError **
                        "Field '%s' is given twice in runtime config key '%s'", f, key->name);
           return FALSE;
         }
-      *slot = unbox (boxed);
+      *slot = llmsbx_runtime_config_unbox (boxed);
     }
 
-  if (name == NULL || !is_string (name) || g_variant_get_string (name, NULL)[0] == '\0' ||
-      soft == NULL || !variant_to_int64 (soft, &soft_value) ||
-      (hard != NULL && !variant_to_int64 (hard, &hard_value)))
+  if (name == NULL || !llmsbx_runtime_config_is_string (name) || g_variant_get_string (name, NULL)[0] == '\0' ||
+      soft == NULL || !llmsbx_runtime_config_get_int64 (soft, &soft_value) ||
+      (hard != NULL && !llmsbx_runtime_config_get_int64 (hard, &hard_value)))
     return invalid_value (key, element,
                           "a list of {\"name\": ..., \"soft\": ..., \"hard\": ...} dictionaries", error);
   if (hard == NULL)
@@ -831,7 +616,7 @@ static gboolean
 apply_ulimits (const ConfigKey *key, GVariant *value, JsonObject *container,
                JsonObject *host_config, GError **error)
 {
-  if (!is_list (value))
+  if (!llmsbx_runtime_config_is_list (value))
     return invalid_value (key, value,
                           "a list of {\"name\": ..., \"soft\": ..., \"hard\": ...} dictionaries", error);
   return foreach_element (key, value, add_ulimit, ensure_array (host_config, "Ulimits"), error);
@@ -845,7 +630,7 @@ add_device (const ConfigKey *key, GVariant *element, gpointer devices, GError **
   JsonObject *device;
   guint n;
 
-  if (!is_string (element))
+  if (!llmsbx_runtime_config_is_string (element))
     return invalid_value (key, element, "a list of \"/dev/host[:/dev/container[:rwm]]\" strings", error);
   parts = g_strsplit (g_variant_get_string (element, NULL), ":", 4);
   n = g_strv_length (parts);
@@ -866,9 +651,9 @@ apply_devices (const ConfigKey *key, GVariant *value, JsonObject *container,
 {
   JsonArray *devices = ensure_array (host_config, "Devices");
 
-  if (is_string (value))
+  if (llmsbx_runtime_config_is_string (value))
     return add_device (key, value, devices, error);
-  if (!is_list (value))
+  if (!llmsbx_runtime_config_is_list (value))
     return invalid_value (key, value, "a list of \"/dev/host[:/dev/container[:rwm]]\" strings", error);
   return foreach_element (key, value, add_device, devices, error);
 }
@@ -914,19 +699,19 @@ add_port_binding (const ConfigKey *key, GVariant *value, gpointer bindings, GErr
            (g_variant_n_children (value) == 1 || g_variant_n_children (value) == 2))
     {
       g_autoptr(GVariant) a = g_variant_get_child_value (value, 0);
-      g_autoptr(GVariant) addr = unbox (a);
+      g_autoptr(GVariant) addr = llmsbx_runtime_config_unbox (a);
 
-      ip = addr && is_string (addr) ? g_variant_dup_string (addr, NULL) : NULL;
+      ip = addr && llmsbx_runtime_config_is_string (addr) ? g_variant_dup_string (addr, NULL) : NULL;
       if (g_variant_n_children (value) == 2)
         {
           g_autoptr(GVariant) p = g_variant_get_child_value (value, 1);
-          g_autoptr(GVariant) host_port = unbox (p);
-          port = host_port ? variant_to_string (host_port) : g_strdup ("");
+          g_autoptr(GVariant) host_port = llmsbx_runtime_config_unbox (p);
+          port = host_port ? llmsbx_runtime_config_dup_string (host_port) : g_strdup ("");
         }
       else
         port = g_strdup ("");
     }
-  else if (is_string (value))
+  else if (llmsbx_runtime_config_is_string (value))
     {
       const char *s = g_variant_get_string (value, NULL);
       const char *colon = strrchr (s, ':');
@@ -949,7 +734,7 @@ add_port_binding (const ConfigKey *key, GVariant *value, gpointer bindings, GErr
   else
     {
       ip = g_strdup ("");
-      port = variant_to_string (value);
+      port = llmsbx_runtime_config_dup_string (value);
     }
 
   if (ip == NULL || port == NULL || !valid_port (port, TRUE))
@@ -992,7 +777,7 @@ add_port_entry (const ConfigKey *key, const char *name, GVariant *value,
                                 container_port, bindings);
 
   /* A tuple is one (address, port) binding; other lists are several bindings. */
-  if (value != NULL && is_list (value) && !g_variant_is_of_type (value, G_VARIANT_TYPE_TUPLE))
+  if (value != NULL && llmsbx_runtime_config_is_list (value) && !g_variant_is_of_type (value, G_VARIANT_TYPE_TUPLE))
     return foreach_element (key, value, add_port_binding, bindings, error);
   return add_port_binding (key, value, bindings, error);
 }
@@ -1003,7 +788,7 @@ apply_ports (const ConfigKey *key, GVariant *value, JsonObject *container,
 {
   Targets targets = { container, host_config };
 
-  if (!is_dict (value))
+  if (!llmsbx_runtime_config_is_dict (value))
     return invalid_value (key, value, "a dictionary of container port to host port", error);
   return foreach_entry (key, value, add_port_entry, &targets, error);
 }
@@ -1064,7 +849,7 @@ lookup_key (const char *name)
 }
 
 /**
- * llmsbx_engine_config_apply:
+ * llmsbx_engine_runtime_configs_apply:
  * @runtime_configs: (nullable): docker-py style settings, a dictionary with string keys
  * @container: a container-create body; its `HostConfig` is created when missing
  * @error: return location for a #GError
@@ -1078,7 +863,7 @@ lookup_key (const char *name)
  *   values nested deeper than %LLMSBX_MAX_VARIANT_DEPTH
  */
 gboolean
-llmsbx_engine_config_apply (GVariant    *runtime_configs,
+llmsbx_engine_runtime_configs_apply (GVariant    *runtime_configs,
                             JsonObject  *container,
                             GError     **error)
 {
@@ -1092,10 +877,10 @@ llmsbx_engine_config_apply (GVariant    *runtime_configs,
   if (!llmsbx_variant_check_depth (runtime_configs, "Runtime configs", error))
     return FALSE;
 
-  configs = unbox (runtime_configs);
+  configs = llmsbx_runtime_config_unbox (runtime_configs);
   if (configs == NULL)
     return TRUE;
-  if (!is_dict (configs))
+  if (!llmsbx_runtime_config_is_dict (configs))
     {
       g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
                    "Runtime configs must be a dictionary with string keys, not a value of type '%s'",
@@ -1110,7 +895,7 @@ llmsbx_engine_config_apply (GVariant    *runtime_configs,
       g_autoptr(GVariant) entry = g_variant_get_child_value (configs, i);
       g_autoptr(GVariant) name = g_variant_get_child_value (entry, 0);
       g_autoptr(GVariant) boxed = g_variant_get_child_value (entry, 1);
-      g_autoptr(GVariant) value = unbox (boxed);
+      g_autoptr(GVariant) value = llmsbx_runtime_config_unbox (boxed);
       const ConfigKey *key = lookup_key (g_variant_get_string (name, NULL));
 
       if (key == NULL)

@@ -1,5 +1,5 @@
-/* test-engine-config.c: docker-py style runtime configs → Engine API JSON. */
-#include <llmsbx-engine-config.h>
+/* test-engine-runtime-configs.c: docker-py style runtime configs → Engine API JSON. */
+#include <llmsbx-engine-runtime-configs.h>
 #include <string.h>
 
 /* Applies the GVariant in text form to an empty create body. */
@@ -12,7 +12,7 @@ apply (const char  *configs_text,
 
   json_node_take_object (node, json_object_new ());
 
-  if (!llmsbx_engine_config_apply (configs, json_node_get_object (node), error))
+  if (!llmsbx_engine_runtime_configs_apply (configs, json_node_get_object (node), error))
     return NULL;
   return g_steal_pointer (&node);
 }
@@ -232,12 +232,12 @@ test_merges (void)
     g_variant_ref_sink (g_variant_new_parsed ("{'environment': <['B=2']>, 'labels': <{'l': 'w'}>, "
                                               "'mem_limit': <'1k'>}"));
 
-  g_assert_true (llmsbx_engine_config_apply (configs, json_node_get_object (node), &error));
+  g_assert_true (llmsbx_engine_runtime_configs_apply (configs, json_node_get_object (node), &error));
   g_assert_no_error (error);
   g_assert_true (json_node_equal (node, want));
 
   /* No configs: nothing changes. */
-  g_assert_true (llmsbx_engine_config_apply (NULL, json_node_get_object (node), &error));
+  g_assert_true (llmsbx_engine_runtime_configs_apply (NULL, json_node_get_object (node), &error));
   g_assert_true (json_node_equal (node, want));
 }
 
@@ -356,12 +356,12 @@ test_deep_values (void)
   g_autoptr(JsonObject) body = json_object_new ();
   g_autoptr(GError) error = NULL;
 
-  g_assert_false (llmsbx_engine_config_apply (shallow, body, &error));
+  g_assert_false (llmsbx_engine_runtime_configs_apply (shallow, body, &error));
   g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT);
   g_assert_nonnull (strstr (error->message, "'labels'"));
   g_clear_error (&error);
 
-  g_assert_false (llmsbx_engine_config_apply (deep, body, &error));
+  g_assert_false (llmsbx_engine_runtime_configs_apply (deep, body, &error));
   g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT);
   g_test_message ("%s", error->message);
   g_assert_nonnull (strstr (error->message, "deeper than 128 containers"));
@@ -382,12 +382,12 @@ test_parse_bytes (void)
 
   for (gsize i = 0; i < G_N_ELEMENTS (good); i++)
     {
-      g_assert_true (llmsbx_engine_parse_bytes (good[i].text, &bytes));
+      g_assert_true (llmsbx_runtime_config_parse_bytes (good[i].text, &bytes));
       g_assert_cmpint (bytes, ==, good[i].bytes);
     }
   for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
     {
-      if (llmsbx_engine_parse_bytes (bad[i], &bytes))
+      if (llmsbx_runtime_config_parse_bytes (bad[i], &bytes))
         {
           g_test_message ("'%s' parsed as %" G_GINT64_FORMAT, bad[i], bytes);
           g_test_fail ();
