@@ -575,6 +575,13 @@ add_file_systems (Launch                  *launch,
         add_mount_point (launch->helper_args, image->layers, target, FALSE);
     }
 
+  /* working_dir, the sandbox's own directory where commands without one of
+   * their own start, exists as an engine makes it (the session's workdir
+   * is made above). */
+  if (config->working_dir != NULL && !g_str_equal (config->working_dir, workdir) &&
+      !path_covered (config, config->working_dir))
+    add_mount_point (launch->helper_args, image->layers, config->working_dir, FALSE);
+
   /* apt drops privileges to its _apt user, which a sandbox's user namespace
    * does not have (it maps one user): it is told to stay who it is, in a
    * file of the stub layer. */
@@ -899,6 +906,7 @@ llmsbx_bubblewrap_launch (const char           *bwrap,
   launch.sandbox->image_id = g_strdup (image->id);
   launch.sandbox->image_layers = g_strdupv (image->layer_ids);
   launch.sandbox->workdir = g_strdup (workdir);
+  launch.sandbox->cwd = g_strdup (config->working_dir ? config->working_dir : workdir);
   launch.sandbox->uid = uid;
   launch.sandbox->gid = gid;
   launch.sandbox->env = g_strdupv ((char **) env->pdata);

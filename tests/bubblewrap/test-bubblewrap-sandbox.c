@@ -732,19 +732,48 @@ test_attach (void)
  * Leftovers
  * ------------------------------------------------------------------------ */
 
-/* A client killed with SIGKILL: its helpers see their lifelines close and
- * end its sandboxes, processes, cgroups and directories with them. */
+/* Reads lines from @lines until one is a sandbox id (32 hex digits). */
+static char *
+read_sandbox_id (GDataInputStream *lines)
+{
+  g_autoptr(GError) error = NULL;
+  char *line = NULL;
+
+  while (line == NULL || strlen (line) != 32 || strspn (line, "0123456789abcdef") != 32)
+    {
+      g_free (line);
+      line = g_data_input_stream_read_line (lines, NULL, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_nonnull (line);
+    }
+  return line;
+}
+
+/* A client killed with SIGKILL: its monitors see their lifelines close and
+ * end its sandboxes, with or without a cgroup, and everything they held:
+ * the monitor itself, its bwrap, bwrap's reaper, the init, and what the
+ * commands left running (each marked with a token on its command line);
+ * their cgroups and directories too. */
 static void
 test_client_killed (void)
 {
+  g_autofree char *token = g_strdup_printf ("llmsbx-test-client-killed-%.8s", test_run_id ());
+
   if (g_test_subprocess ())
     {
-      g_autoptr(LlmsbxSandboxSession) session = test_open_session ("\"pids_limit\": 32", NULL);
-      g_autofree char *started = test_sh (session, "(sleep 600 &); echo started");
+      const char *configs[] = { "\"pids_limit\": 32", "" };
 
-      g_assert_cmpstr (started, ==, "started\n");
-      g_print ("%s\n", llmsbx_sandbox_session_get_container_id (session));
-      /* The parent kills this process now. */
+      for (guint i = 0; i < G_N_ELEMENTS (configs); i++)
+        {
+          LlmsbxSandboxSession *session = test_open_session (configs[i], NULL);
+          g_autofree char *command = g_strdup_printf ("(python3 -c 'import time; time.sleep(600)' %s &); "
+                                                      "echo started", token);
+          g_autofree char *started = test_sh (session, command);
+
+          g_assert_cmpstr (started, ==, "started\n");
+          /* Kept open on purpose: the parent kills this process now. */
+          g_print ("%s\n", llmsbx_sandbox_session_get_container_id (session));
+        }
       g_usleep (600 * G_USEC_PER_SEC);
       return;
     }
@@ -756,28 +785,61 @@ test_client_killed (void)
     g_autoptr(GSubprocess) client = NULL;
     g_autoptr(GDataInputStream) lines = NULL;
     g_autoptr(GError) error = NULL;
-    g_autofree char *id = NULL;
-    g_autofree char *dir = NULL;
+    char *ids[2] = { NULL, NULL };
+    GStrv processes[2] = { NULL, NULL };
+    g_autofree char *marked = NULL;
+    g_auto(GStrv) marked_lines = NULL;
 
     client = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
     g_assert_no_error (error);
     lines = g_data_input_stream_new (g_subprocess_get_stdout_pipe (client));
-    /* Its first line that is a sandbox id (32 hex digits). */
-    while (id == NULL || strlen (id) != 32 || strspn (id, "0123456789abcdef") != 32)
+    for (guint i = 0; i < G_N_ELEMENTS (ids); i++)
       {
-        g_free (id);
-        id = g_data_input_stream_read_line (lines, NULL, NULL, &error);
-        g_assert_no_error (error);
-        g_assert_nonnull (id);
+        g_autofree char *dir = NULL;
+        g_autofree char *all = NULL;
+        g_autofree char *running = NULL;
+
+        ids[i] = read_sandbox_id (lines);
+        dir = bubblewrap_test_sandbox_dir (ids[i]);
+        g_assert_true (g_file_test (dir, G_FILE_TEST_IS_DIR));
+        processes[i] = bubblewrap_test_sandbox_processes (ids[i]);
+        all = g_strjoinv (" ", processes[i]);
+        g_test_message ("sandbox %s: %s", ids[i], all);
+        /* The monitor, bwrap, its reaper, the init (and its spare), the sleeper. */
+        g_assert_cmpuint (g_strv_length (processes[i]), >=, 5);
+        running = bubblewrap_test_still_running ((const char * const *) processes[i]);
+        g_assert_cmpstr (running, ==, all);
       }
-    dir = bubblewrap_test_sandbox_dir (id);
-    g_assert_true (g_file_test (dir, G_FILE_TEST_IS_DIR));
+    /* One sleeper in each sandbox ("pid: cmdline" lines). */
+    marked = bubblewrap_test_processes (token);
+    marked_lines = g_strsplit (g_strstrip (marked), "\n", -1);
+    g_assert_cmpuint (g_strv_length (marked_lines), ==, 2);
+    g_clear_pointer (&marked, g_free);
 
     g_subprocess_send_signal (client, SIGKILL);
     g_subprocess_wait (client, NULL, NULL);
-    for (guint i = 0; i < 100 && g_file_test (dir, G_FILE_TEST_EXISTS); i++)
-      g_usleep (100 * 1000);
-    backend_test_assert_container_gone (id);
+    for (guint i = 0; i < G_N_ELEMENTS (ids); i++)
+      {
+        g_autofree char *dir = bubblewrap_test_sandbox_dir (ids[i]);
+        g_autofree char *running = NULL;
+
+        for (guint wait = 0; wait < 100 && g_file_test (dir, G_FILE_TEST_EXISTS); wait++)
+          g_usleep (100 * 1000);
+        backend_test_assert_container_gone (ids[i]);
+        /* The monitor removes the directory last, then exits. */
+        running = bubblewrap_test_still_running ((const char * const *) processes[i]);
+        for (guint wait = 0; wait < 100 && running[0] != '\0'; wait++)
+          {
+            g_usleep (100 * 1000);
+            g_free (running);
+            running = bubblewrap_test_still_running ((const char * const *) processes[i]);
+          }
+        g_assert_cmpstr (running, ==, "");
+        g_free (ids[i]);
+        g_strfreev (processes[i]);
+      }
+    marked = bubblewrap_test_processes (token);
+    g_assert_cmpstr (marked, ==, "");
   }
 }
 
