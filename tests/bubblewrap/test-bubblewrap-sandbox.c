@@ -821,21 +821,30 @@ test_reaped_after_helper_killed (void)
   const char *argv[] = { program, "-q", "-p", "/bubblewrap/connect-only", NULL };
   g_autoptr(GSubprocess) reaper = NULL;
   g_autoptr(GError) error = NULL;
-  gint64 helper, init;
+  g_auto(GStrv) processes = NULL;
+  g_autofree char *running = NULL;
+  gint64 helper;
 
   bubblewrap_test_private_store ();
   session = test_open_session ("", NULL);
   id = g_strdup (llmsbx_sandbox_session_get_container_id (session));
   state = bubblewrap_test_state (id);
   helper = g_key_file_get_int64 (state, "Sandbox", "HelperPid", NULL);
-  init = g_key_file_get_int64 (state, "Sandbox", "InitPid", NULL);
   dir = bubblewrap_test_sandbox_dir (id);
+  processes = bubblewrap_test_sandbox_processes (id);
 
   g_assert_cmpint (helper, >, 0);
   g_assert_cmpint (kill ((pid_t) helper, SIGKILL), ==, 0);
-  /* Its bwrap dies with it (--die-with-parent); the state stays. */
-  for (guint i = 0; i < 100 && kill ((pid_t) init, 0) == 0; i++)
-    g_usleep (50 * 1000);
+  /* Its bwrap dies with it (--die-with-parent), and with bwrap every
+   * process of the sandbox, with nobody to clean up; the state stays. */
+  running = bubblewrap_test_still_running ((const char * const *) processes);
+  for (guint i = 0; i < 100 && running[0] != '\0'; i++)
+    {
+      g_usleep (50 * 1000);
+      g_free (running);
+      running = bubblewrap_test_still_running ((const char * const *) processes);
+    }
+  g_assert_cmpstr (running, ==, "");
   g_assert_true (g_file_test (dir, G_FILE_TEST_IS_DIR));
 
   reaper = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_SILENCE, &error);
