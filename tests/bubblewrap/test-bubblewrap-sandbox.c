@@ -374,7 +374,12 @@ test_refused_keys (void)
   assert_open_fails ("\"volumes\": [\"named:/data\"]", LLMSBX_ERROR_INVALID_ARGUMENT, "named volumes");
   assert_open_fails ("\"nano_cpus\": 500000000, \"cpu_period\": 100000", LLMSBX_ERROR_INVALID_ARGUMENT,
                      "'cpu_period'");
-  assert_open_fails ("\"tmpfs\": {\"/x\": \"size=1m,suid\"}", LLMSBX_ERROR_INVALID_ARGUMENT, "'suid'");
+  assert_open_fails ("\"tmpfs\": {\"/x\": \"size=1m,suid\"}", LLMSBX_ERROR_INVALID_ARGUMENT,
+                     "bubblewrap backend does not support the tmpfs option 'suid'");
+  assert_open_fails ("\"tmpfs\": {\"/x\": \"dev\"}", LLMSBX_ERROR_INVALID_ARGUMENT,
+                     "bubblewrap backend does not support the tmpfs option 'dev'");
+  assert_open_fails ("\"tmpfs\": {\"/x\": \"sizes=1m\"}", LLMSBX_ERROR_INVALID_ARGUMENT,
+                     "Invalid tmpfs option 'sizes=1m'");
   assert_open_fails ("\"user\": \"no-such-user\"", LLMSBX_ERROR_INVALID_ARGUMENT, "no-such-user");
   /* The kernel's own refusal, after the directory and cgroup were made. */
   assert_open_fails ("\"cpuset_cpus\": \"4000\"", LLMSBX_ERROR_INVALID_ARGUMENT, "cpuset.cpus");
