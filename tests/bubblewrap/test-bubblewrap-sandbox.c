@@ -237,34 +237,23 @@ test_limits (void)
   }
 }
 
+/* A read-only root with tmpfs mounts is the shared suite's
+ * (test-runtime-configs); here, what Docker does and bubblewrap holds too: a
+ * tmpfs mounted noexec refuses to run programs. */
 static void
-test_read_only_and_tmpfs (void)
+test_noexec_tmpfs (void)
 {
   g_autoptr(LlmsbxSandboxSession) session =
-    test_open_session ("\"read_only\": true, \"tmpfs\": {\"/tmp\": \"size=16m,noexec\", "
-                       "\"/scratch\": \"rw,exec,size=8m,mode=1777\"}", NULL);
-  g_autofree char *root = mount_line (session, "/");
+    test_open_session ("\"read_only\": true, \"tmpfs\": {\"/tmp\": \"size=16m,noexec\"}", NULL);
   g_autofree char *tmp = mount_line (session, "/tmp");
-  g_autofree char *scratch = mount_line (session, "/scratch");
-  g_autoptr(LlmsbxExecutionResult) touched = sh_result (session, "touch /not-here");
   g_autoptr(LlmsbxExecutionResult) in_tmp = sh_result (session, "cp /bin/true /tmp/t && /tmp/t");
   g_autofree char *ran = NULL;
-  g_autofree char *executed = NULL;
 
-  g_assert_nonnull (strstr (root, " ro,"));
-  g_assert_cmpint (llmsbx_execution_result_get_exit_code (touched), !=, 0);
-  g_assert_nonnull (strstr (llmsbx_execution_result_get_stderr (touched), "Read-only file system"));
-  g_assert_nonnull (strstr (tmp, "size=16384k"));
   g_assert_nonnull (strstr (tmp, "noexec"));
   g_assert_cmpint (llmsbx_execution_result_get_exit_code (in_tmp), ==, 126);
-  g_assert_nonnull (strstr (scratch, "size=8192k"));
-  g_assert_null (strstr (scratch, "noexec"));
-
-  /* The workdir stays writable under the read-only root, and code runs. */
-  ran = test_run (session, "open('here', 'w').write('h'); open('/tmp/t2', 'w').write('t'); print('ok')");
+  /* Code still runs, and writes there. */
+  ran = test_run (session, "open('/tmp/t2', 'w').write('t'); print('ok')");
   g_assert_cmpstr (ran, ==, "ok\n");
-  executed = sh_line (session, "cp /bin/true /scratch/t && /scratch/t && echo ran");
-  g_assert_cmpstr (executed, ==, "ran");
   test_close (session);
 }
 
@@ -285,40 +274,12 @@ test_writable_root (void)
   test_close (second);
 }
 
+/* Volumes are the shared suite's (test-runtime-configs); a host path that
+ * does not exist is bubblewrap's own: it stops the start, naming it, where an
+ * engine would create it. */
 static void
-test_volumes (void)
+test_missing_volume_source (void)
 {
-  g_autofree char *host = test_host_dir ("llmsbx-bwrap-volumes");
-  g_autofree char *data = g_build_filename (host, "data", NULL);
-  g_autofree char *config = g_build_filename (host, "config", NULL);
-  g_autofree char *config_file = g_build_filename (config, "settings.ini", NULL);
-  g_autofree char *written = g_build_filename (data, "out.txt", NULL);
-  g_autofree char *members = NULL;
-  g_autofree char *contents = NULL;
-  g_autofree char *read_back = NULL;
-  g_autoptr(LlmsbxSandboxSession) session = NULL;
-  g_autoptr(LlmsbxExecutionResult) refused = NULL;
-  g_autoptr(GError) error = NULL;
-
-  g_assert_cmpint (g_mkdir (data, 0755), ==, 0);
-  g_assert_cmpint (g_mkdir (config, 0755), ==, 0);
-  g_file_set_contents (config_file, "debug=1\n", -1, &error);
-  g_assert_no_error (error);
-
-  members = g_strdup_printf ("\"volumes\": {\"%s\": {\"bind\": \"/data\", \"mode\": \"rw\"}, "
-                             "\"%s\": {\"bind\": \"/opt/config\", \"mode\": \"ro\"}}", data, config);
-  session = test_open_session (members, NULL);
-  read_back = test_run (session, "print(open('/opt/config/settings.ini').read(), end='')\n"
-                                 "open('/data/out.txt', 'w').write('hello host')\n");
-  g_assert_cmpstr (read_back, ==, "debug=1\n");
-  g_file_get_contents (written, &contents, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_cmpstr (contents, ==, "hello host");
-  refused = sh_result (session, "touch /opt/config/new");
-  g_assert_nonnull (strstr (llmsbx_execution_result_get_stderr (refused), "Read-only file system"));
-  test_close (session);
-
-  /* A host directory that is not there stops the start, naming it. */
   assert_open_fails ("\"volumes\": [\"/nonexistent/llmsbx-bwrap:/data\"]", LLMSBX_ERROR_CONTAINER_FAILED,
                      "/nonexistent/llmsbx-bwrap");
 }
@@ -924,9 +885,9 @@ main (int argc, char **argv)
   test_add_isolated ("/bubblewrap/network-host", test_network_host);
   test_add_isolated ("/bubblewrap/network-bridge", test_network_bridge);
   test_add_isolated ("/bubblewrap/limits", test_limits);
-  test_add_isolated ("/bubblewrap/read-only-and-tmpfs", test_read_only_and_tmpfs);
+  test_add_isolated ("/bubblewrap/noexec-tmpfs", test_noexec_tmpfs);
   test_add_isolated ("/bubblewrap/writable-root", test_writable_root);
-  test_add_isolated ("/bubblewrap/volumes", test_volumes);
+  test_add_isolated ("/bubblewrap/missing-volume-source", test_missing_volume_source);
   test_add_isolated ("/bubblewrap/user-and-capabilities", test_user_and_capabilities);
   test_add_isolated ("/bubblewrap/refused-keys", test_refused_keys);
   test_add_isolated ("/bubblewrap/limits-without-cgroups", test_limits_without_cgroups);
