@@ -116,7 +116,9 @@ typedef struct {
   GPtrArray *mounts;      /* what this helper mounted, to unmount */
 } Monitor;
 
-/* Sends the one status line; the plugin reads nothing else. */
+/* Sends the one status line; the plugin reads nothing else. The pipe stays
+ * open, unwritten, until this process ends: its end of file tells the
+ * plugin that the teardown is over, without waiting for GLib to reap us. */
 static void
 report (const char *format,
         ...) G_GNUC_PRINTF (1, 2);
@@ -135,7 +137,6 @@ report (const char *format,
   g_strdelimit (line, "\n", ' ');
   write_all (LLMSBX_BWRAP_HELPER_STATUS_FD, line, strlen (line));
   write_all (LLMSBX_BWRAP_HELPER_STATUS_FD, "\n", 1);
-  close (LLMSBX_BWRAP_HELPER_STATUS_FD);
 }
 
 static G_GNUC_NORETURN void
