@@ -164,6 +164,18 @@ cold_cycle (const char  *backend,
   return llmsbx_sandbox_session_close (session, NULL, ok ? error : NULL) && ok;
 }
 
+/* The 1-minute load average, which the figures depend on: on a shared
+ * machine every extra process of a sandbox waits for a CPU. */
+static double
+load_average (void)
+{
+  g_autofree char *text = NULL;
+
+  if (!g_file_get_contents ("/proc/loadavg", &text, NULL, NULL))
+    return -1;
+  return g_ascii_strtod (text, NULL);
+}
+
 /* Main -------------------------------------------------------------------- */
 
 static volatile sig_atomic_t interrupted;
@@ -197,6 +209,7 @@ main (int    argc,
   };
   const char *host_argv[] = { "/usr/bin/python3", "-c", PYTHON_CODE, NULL };
   double floor_ratio, warm_ratio, docker_factor = 0;
+  double load_before = -1, load_after = -1;
   gboolean pass;
 
   g_option_context_add_main_entries (context, entries, NULL);
@@ -232,6 +245,7 @@ main (int    argc,
       goto fail;
 
     g_printerr ("llmsbx-bench-bubblewrap: %d iterations...\n", iterations);
+    load_before = load_average ();
     for (int i = 0; i < iterations && !interrupted; i++)
       {
         gint64 started = g_get_monotonic_time ();
@@ -262,6 +276,7 @@ main (int    argc,
       }
   }
   llmsbx_sandbox_session_close (warm, NULL, NULL);
+  load_after = load_average ();
 
   for (guint i = 0; i < G_N_ELEMENTS (series); i++)
     series_finish (&series[i]);
@@ -270,7 +285,8 @@ main (int    argc,
   if (!skip_docker)
     docker_factor = (double) series[4].median_us / series[3].median_us;
 
-  g_print ("libllmsbx bench (bubblewrap): image %s, %d iterations\n\n", IMAGE, iterations);
+  g_print ("libllmsbx bench (bubblewrap): image %s, %d iterations, load average %.1f to %.1f\n\n", IMAGE,
+           iterations, load_before, load_after);
   g_print ("%-44s %9s\n", "operation", "median ms");
   for (guint i = 0; i < G_N_ELEMENTS (series); i++)
     if (series[i].us->len > 0)

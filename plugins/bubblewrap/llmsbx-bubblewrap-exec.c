@@ -333,7 +333,8 @@ llmsbx_bubblewrap_exec (LlmsbxBubblewrapSandbox  *sandbox,
   int out_pipe[2] = { -1, -1 }, err_pipe[2] = { -1, -1 };
   int in_fd = -1;
   int sock = -1;
-  const char *workdir = request->workdir ? request->workdir : sandbox->workdir ? sandbox->workdir : "/";
+  const char *workdir = request->workdir ? request->workdir : sandbox->cwd ? sandbox->cwd
+                        : sandbox->workdir ? sandbox->workdir : "/";
   GPollFD cancel_fd = { -1, 0, 0 };
   gboolean started = FALSE, exited = FALSE, ok = FALSE;
   guint8 reply_buffer[sizeof (LlmsbxBwrapInitReply)];

@@ -60,6 +60,7 @@ static const char * const default_capabilities[] = {
 typedef struct {
   GSubprocess *helper;
   int          lifeline;   /* write end; closing it ends the sandbox */
+  int          status;     /* read end of the status pipe: end of file when the helper is gone */
 } LiveSandbox;
 
 static GMutex live_lock;
@@ -72,6 +73,9 @@ live_sandbox_free (gpointer data)
 
   if (live->lifeline >= 0)
     close (live->lifeline);
+  if (live->status >= 0)
+    close (live->status);
+  /* GSubprocess reaps the helper whenever it exits, held or not. */
   g_clear_object (&live->helper);
   g_free (live);
 }
@@ -79,12 +83,14 @@ live_sandbox_free (gpointer data)
 static void
 register_live (const char  *id,
                GSubprocess *helper,
-               int          lifeline)
+               int          lifeline,
+               int          status)
 {
   LiveSandbox *live = g_new0 (LiveSandbox, 1);
 
   live->helper = g_object_ref (helper);
   live->lifeline = lifeline;
+  live->status = status;
   g_mutex_lock (&live_lock);
   if (live_sandboxes == NULL)
     live_sandboxes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, live_sandbox_free);
@@ -575,6 +581,13 @@ add_file_systems (Launch                  *launch,
         add_mount_point (launch->helper_args, image->layers, target, FALSE);
     }
 
+  /* working_dir, the sandbox's own directory where commands without one of
+   * their own start, exists as an engine makes it (the session's workdir
+   * is made above). */
+  if (config->working_dir != NULL && !g_str_equal (config->working_dir, workdir) &&
+      !path_covered (config, config->working_dir))
+    add_mount_point (launch->helper_args, image->layers, config->working_dir, FALSE);
+
   /* apt drops privileges to its _apt user, which a sandbox's user namespace
    * does not have (it maps one user): it is told to stay who it is, in a
    * file of the stub layer. */
@@ -765,10 +778,10 @@ spawn_helper (Launch        *launch,
     }
 
   status = read_status (status_pipe[0], cancellable, &local_error);
-  close (status_pipe[0]);
   if (status == NULL || !g_str_has_prefix (status, "ok ") ||
       !g_ascii_string_to_unsigned (status + 3, 10, 1, G_MAXINT32, &pid, NULL))
     {
+      close (status_pipe[0]);
       /* Closing the lifeline makes the helper tear down what it made;
        * waiting for it means nothing of it is left when we return. */
       close (lifeline[1]);
@@ -786,7 +799,7 @@ spawn_helper (Launch        *launch,
   g_ascii_string_to_unsigned (g_subprocess_get_identifier (helper), 10, 1, G_MAXINT32, &pid, NULL);
   sandbox->helper_pid = (gint64) pid;
   sandbox->helper_start = llmsbx_bubblewrap_process_start_time (sandbox->helper_pid);
-  register_live (sandbox->id, helper, lifeline[1]);
+  register_live (sandbox->id, helper, lifeline[1], status_pipe[0]);
   return TRUE;
 }
 
@@ -899,6 +912,7 @@ llmsbx_bubblewrap_launch (const char           *bwrap,
   launch.sandbox->image_id = g_strdup (image->id);
   launch.sandbox->image_layers = g_strdupv (image->layer_ids);
   launch.sandbox->workdir = g_strdup (workdir);
+  launch.sandbox->cwd = g_strdup (config->working_dir ? config->working_dir : workdir);
   launch.sandbox->uid = uid;
   launch.sandbox->gid = gid;
   launch.sandbox->env = g_strdupv ((char **) env->pdata);
@@ -1026,9 +1040,19 @@ llmsbx_bubblewrap_stop (const char  *store,
 
   if (live != NULL)
     {
+      char byte;
+      gssize n;
+
+      /* The helper tears the sandbox down and exits; its status pipe ends
+       * with it (waiting for GLib to reap it would take two more wake-ups,
+       * its worker thread's and ours). */
       close (live->lifeline);
       live->lifeline = -1;
-      g_subprocess_wait (live->helper, NULL, NULL);
+      do
+        n = read (live->status, &byte, 1);
+      while (n > 0 || (n < 0 && errno == EINTR));
+      if (n < 0)
+        g_subprocess_wait (live->helper, NULL, NULL);
       live_sandbox_free (live);
     }
 

@@ -410,6 +410,14 @@ add_tmpfs (LlmsbxBubblewrapConfig *self, const char *key, const char *path, GVar
       else if (g_str_has_prefix (option, "nr_inodes=") &&
                g_ascii_string_to_unsigned (option + 10, 10, 1, G_MAXUINT32, &number, NULL))
         tmpfs->nr_inodes = number;
+      else if (g_str_equal (option, "suid") || g_str_equal (option, "dev"))
+        {
+          /* Docker's, but not holdable here: say so, as for a key. */
+          g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
+                       "The " BACKEND " backend does not support the tmpfs option '%s' (for %s in runtime config "
+                       "key '%s'): its tmpfs mounts are always nosuid and nodev", option, path, key);
+          return FALSE;
+        }
       else
         {
           g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,

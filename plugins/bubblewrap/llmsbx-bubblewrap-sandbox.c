@@ -55,6 +55,7 @@ sandbox_clear (gpointer data)
   g_free (self->image_id);
   g_strfreev (self->image_layers);
   g_free (self->workdir);
+  g_free (self->cwd);
   g_strfreev (self->env);
   g_strfreev (self->labels);
   g_strfreev (self->cgroups);
@@ -103,6 +104,8 @@ llmsbx_bubblewrap_sandbox_save (LlmsbxBubblewrapSandbox  *self,
   set_strv (file, "ImageLayers", self->image_layers);
   if (self->workdir != NULL)
     g_key_file_set_string (file, GROUP, "Workdir", self->workdir);
+  if (self->cwd != NULL)
+    g_key_file_set_string (file, GROUP, "Cwd", self->cwd);
   g_key_file_set_uint64 (file, GROUP, "Uid", self->uid);
   g_key_file_set_uint64 (file, GROUP, "Gid", self->gid);
   set_strv (file, "Env", self->env);
@@ -161,6 +164,7 @@ llmsbx_bubblewrap_sandbox_load (const char  *store,
   self->image_id = g_key_file_get_string (file, GROUP, "ImageId", NULL);
   self->image_layers = g_key_file_get_string_list (file, GROUP, "ImageLayers", NULL, NULL);
   self->workdir = g_key_file_get_string (file, GROUP, "Workdir", NULL);
+  self->cwd = g_key_file_get_string (file, GROUP, "Cwd", NULL);
   self->uid = (guint32) g_key_file_get_uint64 (file, GROUP, "Uid", NULL);
   self->gid = (guint32) g_key_file_get_uint64 (file, GROUP, "Gid", NULL);
   self->env = g_key_file_get_string_list (file, GROUP, "Env", NULL, NULL);

@@ -19,7 +19,8 @@ typedef struct {
   char     *image;          /* the reference it was created from */
   char     *image_id;
   char    **image_layers;   /* the image's layer ids, top first */
-  char     *workdir;        /* where commands run by default */
+  char     *workdir;        /* the directory kept writable for the session */
+  char     *cwd;            /* where commands run by default: working_dir, else workdir */
   guint32   uid;
   guint32   gid;
   char    **env;            /* every command's environment before its own */

@@ -7,9 +7,16 @@
  *
  * Every image the tests make carries this run's label, so a failed test's
  * images are reaped like its containers. The default image is never
- * committed to: commits go to a labelled copy. */
+ * committed to: commits go to a labelled copy.
+ *
+ * On bubblewrap (docs/backends.md, "bubblewrap differences"): no Dockerfile
+ * is built (IMAGE_BUILD_FAILED), so a session never acquires an image and
+ * keep_template has nothing to remove; a labelled copy is a commit of a
+ * fresh sandbox, which keeps the sandbox's labels; and a sandbox runs from
+ * its creation to its end, so the one attached to is another session's. */
 #include <glib/gstdio.h>
 
+#include "bubblewrap-test.h"
 #include "isolated-test.h"
 
 #define BASE_IMAGE "llmsbx/python:bookworm"
@@ -56,6 +63,93 @@ image_exists (const char *image)
   return test_object_exists ("image", image);
 }
 
+/* A bubblewrap backend of this process, for what the engines' CLIs do. */
+static LlmsbxBackend *
+bubblewrap_backend (void)
+{
+  g_autoptr(LlmsbxBackend) backend = NULL;
+  g_autoptr(GError) error = NULL;
+
+  backend = llmsbx_registry_create_backend (llmsbx_registry_get_default (), "bubblewrap", &error);
+  g_assert_no_error (error);
+  llmsbx_backend_connect (backend, NULL, &error);
+  g_assert_no_error (error);
+  return g_steal_pointer (&backend);
+}
+
+/* Makes @tag a copy of the base image that carries this run's label: a
+ * Dockerfile build on the engines, a commit of a fresh labelled sandbox on
+ * bubblewrap (a commit keeps its sandbox's labels). */
+static void
+make_labelled_copy (const char *tag)
+{
+  g_autoptr(LlmsbxSandboxSession) session = NULL;
+  g_autoptr(LlmsbxBackend) backend = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *configs = NULL;
+
+  if (!backend_test_is_bubblewrap ())
+    {
+      g_autofree char *context = make_context ("");
+
+      g_free (test_cli (TRUE, "build", "-q", "-t", tag, context, NULL));
+      g_assert_true (image_exists (tag));
+      return;
+    }
+
+  backend = bubblewrap_backend ();
+  configs = test_configs ("\"network_mode\": \"none\"");
+  session = backend_test_session_new ("python", "image", BASE_IMAGE, NULL);
+  llmsbx_sandbox_session_set_runtime_configs_json (session, configs, &error);
+  g_assert_no_error (error);
+  llmsbx_sandbox_session_open (session, NULL, &error);
+  g_assert_no_error (error);
+  llmsbx_backend_commit (backend, llmsbx_sandbox_session_get_container_id (session), tag, NULL, &error);
+  g_assert_no_error (error);
+  test_close (session);
+  g_assert_true (image_exists (tag));
+}
+
+static void
+remove_image (const char *tag)
+{
+  g_autoptr(LlmsbxBackend) backend = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (!backend_test_is_bubblewrap ())
+    {
+      g_free (test_cli (TRUE, "rmi", tag, NULL));
+      return;
+    }
+  backend = bubblewrap_backend ();
+  llmsbx_backend_remove_image (backend, tag, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (image_exists (tag));
+}
+
+/* What a session with a Dockerfile gets on bubblewrap, which has no engine
+ * to build it: IMAGE_BUILD_FAILED saying so, and nothing left. */
+static void
+assert_build_refused (const char *dockerfile)
+{
+  g_autoptr(LlmsbxSandboxSession) session = backend_test_session_new ("python", "dockerfile", dockerfile, NULL);
+  g_autofree char *configs = test_configs ("\"network_mode\": \"none\"");
+  g_autofree char *filter = test_run_filter ();
+  g_autofree char *left = NULL;
+  g_autoptr(GError) error = NULL;
+
+  llmsbx_sandbox_session_set_runtime_configs_json (session, configs, &error);
+  g_assert_no_error (error);
+  g_assert_false (llmsbx_sandbox_session_open (session, NULL, &error));
+  g_test_message ("%s", error->message);
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_IMAGE_BUILD_FAILED);
+  g_assert_nonnull (strstr (error->message, "bubblewrap backend cannot build"));
+  g_assert_nonnull (strstr (error->message, "no container engine"));
+  g_assert_false (llmsbx_sandbox_session_get_is_open (session));
+  left = backend_test_ps (filter);
+  g_assert_cmpstr (left, ==, "");
+}
+
 static LlmsbxSandboxSession *
 open_session (const char *first_property,
               ...)
@@ -89,6 +183,12 @@ test_dockerfile_build (void)
   g_autoptr(LlmsbxSandboxSession) session = NULL;
   g_autofree char *copied = NULL;
 
+  if (backend_test_is_bubblewrap ())
+    {
+      assert_build_refused (dockerfile);
+      g_assert_false (image_exists (tag));
+      return;
+    }
   session = open_session ("dockerfile", dockerfile, NULL);
   g_assert_cmpstr (llmsbx_sandbox_session_get_image (session), ==, tag);
   g_assert_true (image_exists (tag));
@@ -114,8 +214,11 @@ test_dockerfile_failures (void)
 
   g_assert_false (llmsbx_sandbox_session_open (failing, NULL, &error));
   g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_IMAGE_BUILD_FAILED);
-  /* The builder's own reason is passed on. */
-  g_assert_nonnull (strstr (error->message, "exit 3"));
+  /* The builder's own reason is passed on; bubblewrap has none to run. */
+  if (backend_test_is_bubblewrap ())
+    g_assert_nonnull (strstr (error->message, "no container engine"));
+  else
+    g_assert_nonnull (strstr (error->message, "exit 3"));
   g_clear_error (&error);
 
   g_assert_false (llmsbx_sandbox_session_open (absent, NULL, &error));
@@ -135,7 +238,24 @@ test_keep_template (void)
   g_autoptr(LlmsbxSandboxSession) keeping = NULL;
   g_autoptr(LlmsbxSandboxSession) reusing = NULL;
   g_autofree char *out = NULL;
-  g_autofree char *rmi = NULL;
+
+  if (backend_test_is_bubblewrap ())
+    {
+      /* No build, so nothing the session acquired: the image it uses stays
+       * whatever keep_template says. */
+      g_autofree char *copy = g_strdup_printf ("llmsbx-test/keep:%.8s", test_run_id ());
+      g_autofree char *marked = NULL;
+
+      assert_build_refused (dockerfile);
+      make_labelled_copy (copy);
+      keeping = open_session ("image", copy, "keep-template", FALSE, NULL);
+      marked = test_run (keeping, "print(6 * 7)");
+      g_assert_cmpstr (marked, ==, "42\n");
+      test_close (keeping);
+      g_assert_true (image_exists (copy));
+      remove_image (copy);
+      return;
+    }
 
   keeping = open_session ("dockerfile", dockerfile, "keep-template", TRUE, NULL);
   test_close (keeping);
@@ -149,7 +269,7 @@ test_keep_template (void)
   test_close (reusing);
   g_assert_true (image_exists (tag));
 
-  rmi = test_cli (TRUE, "rmi", tag, NULL);
+  remove_image (tag);
 }
 
 /* The guide's "Session Persistence": packages installed in a session with
@@ -157,13 +277,10 @@ test_keep_template (void)
 static void
 test_commit_container (void)
 {
-  g_autofree char *context = make_context ("");
   g_autofree char *tag = g_strdup_printf ("llmsbx-test/commit:%.8s", test_run_id ());
-  g_autofree char *built = NULL;
   g_autofree char *before = NULL;
   g_autofree char *after = NULL;
   g_autofree char *state = NULL;
-  g_autofree char *rmi = NULL;
   g_autoptr(LlmsbxSandboxSession) committing = NULL;
   g_autoptr(LlmsbxSandboxSession) next = NULL;
   g_autoptr(LlmsbxExecutionResult) missing = NULL;
@@ -171,8 +288,7 @@ test_commit_container (void)
   char *wheel[] = { NULL, NULL };
 
   /* A labelled copy of the default image to commit to. */
-  built = test_cli (TRUE, "build", "-q", "-t", tag, context, NULL);
-  g_assert_true (image_exists (tag));
+  make_labelled_copy (tag);
 
   committing = open_session ("image", tag, "keep-template", TRUE, "commit-container", TRUE, NULL);
   missing = llmsbx_sandbox_session_run (committing, "import persisted", NULL, 0, NULL, &error);
@@ -199,13 +315,17 @@ test_commit_container (void)
   g_assert_cmpstr (state, ==, "kept\n");
   test_close (next);
 
-  rmi = test_cli (TRUE, "rmi", tag, NULL);
+  remove_image (tag);
 }
 
 static char *
 image_id (const char *image)
 {
-  g_autoptr(JsonObject) inspect = test_inspect ("image", image);
+  g_autoptr(JsonObject) inspect = NULL;
+
+  if (backend_test_is_bubblewrap ())
+    return bubblewrap_test_image_id (image);
+  inspect = test_inspect ("image", image);
 
   return g_strdup (json_object_get_string_member (inspect, "Id"));
 }
@@ -216,13 +336,12 @@ image_id (const char *image)
 static char *
 register_language_with_own_default (void)
 {
-  g_autofree char *context = make_context ("");
   g_autofree char *image = g_strdup_printf ("llmsbx-test/default-of-h2commit:%.8s", test_run_id ());
   g_autoptr(LlmsbxLanguageConfig) language = NULL;
   g_autoptr(GError) error = NULL;
   const char *commands[] = { "sh {file}", NULL };
 
-  g_free (test_cli (TRUE, "build", "-q", "-t", image, context, NULL));
+  make_labelled_copy (image);
   language = g_object_new (LLMSBX_TYPE_LANGUAGE_CONFIG, "name", "h2commit", "file-extension", "sh",
                            "execution-commands", commands, "default-image", image, NULL);
   llmsbx_registry_register_language (llmsbx_registry_get_default (), LLMSBX_LANGUAGE_HANDLER (language), &error);
@@ -298,7 +417,9 @@ test_commit_default_image (void)
   test_close (reading);
 }
 
-/* An existing container: used, never removed, started when it was stopped. */
+/* An existing container: used, never removed, started when it was stopped.
+ * On bubblewrap a sandbox runs from its creation to its end, so the one
+ * attached to is another session's, running. */
 static void
 test_attach_existing_container (void)
 {
@@ -306,16 +427,27 @@ test_attach_existing_container (void)
   g_autofree char *created = NULL;
   g_autofree char *out = NULL;
   g_autofree char *again = NULL;
-  g_autofree char *removed = NULL;
+  g_autofree char *running = NULL;
+  g_autoptr(LlmsbxSandboxSession) owner = NULL;
   g_autoptr(LlmsbxSandboxSession) session = NULL;
   g_autoptr(LlmsbxSandboxSession) second = NULL;
   g_autoptr(LlmsbxSandboxSession) nowhere = NULL;
-  g_autoptr(JsonObject) inspect = NULL;
   g_autoptr(GError) error = NULL;
 
-  /* Created, not started: the session starts it. */
-  created = g_strstrip (test_cli (TRUE, "create", "--label", label, "--network", "none",
-                                  BASE_IMAGE, "sleep", "infinity", NULL));
+  if (backend_test_is_bubblewrap ())
+    {
+      owner = open_session (NULL, NULL);
+      created = g_strdup (llmsbx_sandbox_session_get_container_id (owner));
+    }
+  else
+    {
+      /* Created, not started: the session starts it. */
+      created = g_strstrip (test_cli (TRUE, "create", "--label", label, "--network", "none",
+                                      BASE_IMAGE, "sleep", "infinity", NULL));
+      running = backend_test_container_running (created);
+      g_assert_cmpstr (running, ==, "false");
+      g_clear_pointer (&running, g_free);
+    }
   session = backend_test_session_new ("python", "container-id", created, NULL);
   llmsbx_sandbox_session_open (session, NULL, &error);
   g_assert_no_error (error);
@@ -326,8 +458,8 @@ test_attach_existing_container (void)
   g_assert_no_error (error);
 
   /* Still there, still running, with what the session left in it. */
-  inspect = test_inspect ("container", created);
-  g_assert_true (json_object_get_boolean_member (json_object_get_object_member (inspect, "State"), "Running"));
+  running = backend_test_container_running (created);
+  g_assert_cmpstr (running, ==, "true");
   second = backend_test_session_new ("python", "container-id", created, NULL);
   llmsbx_sandbox_session_open (second, NULL, &error);
   g_assert_no_error (error);
@@ -337,7 +469,10 @@ test_attach_existing_container (void)
   g_assert_no_error (error);
   g_assert_true (test_object_exists ("container", created));
 
-  removed = test_cli (TRUE, "rm", "-f", created, NULL);
+  if (owner != NULL)
+    test_close (owner);
+  else
+    g_free (test_cli (TRUE, "rm", "-f", created, NULL));
 
   nowhere = backend_test_session_new ("python", "container-id", "llmsbx-test-no-such-container", NULL);
   g_assert_false (llmsbx_sandbox_session_open (nowhere, NULL, &error));

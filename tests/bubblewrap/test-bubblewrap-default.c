@@ -7,9 +7,13 @@
  * that names no backend, and `llmsbx run -c 'print(6*7)'`, get bubblewrap,
  * and what the issue asks of a machine without daemons holds: Python and C++
  * hello worlds run, a 2 s timeout kills a busy loop, a fork bomb under
- * pids_limit and a memory bomb under mem_limit are contained, and nothing is
- * left. Bodies run in subprocesses whose sandboxes carry this run's label
- * (isolated-test.h), which the parent removes whatever happens. */
+ * pids_limit and a memory bomb under mem_limit are contained, the sandbox
+ * is confined (Seccomp: 2, NoNewPrivs: 1, only loopback), and nothing is
+ * left. Where user namespaces are disabled, the error names the sysctl: a
+ * user namespace of the test's own whose user.max_user_namespaces is 0 (a
+ * per-namespace limit) shows it without changing the host. Bodies run in
+ * subprocesses whose sandboxes carry this run's label (isolated-test.h),
+ * which the parent removes whatever happens. */
 #include <string.h>
 
 #include "bubblewrap-test.h"
@@ -239,6 +243,119 @@ test_memory_bomb (void)
   close_leaving_nothing (session);
 }
 
+/* The confinement the issue names, read in the sandbox: a seccomp filter
+ * (mode 2), no_new_privs, and no network interface but loopback, as
+ * sysfs, /proc and the kernel's netlink list (which `ip link` prints, and
+ * socket.if_nameindex() asks for; the image has no iproute2) show it. */
+static void
+test_confined (void)
+{
+  g_autoptr(LlmsbxSandboxSession) session = open_default_session ("python", "");
+  g_autofree char *status = test_sh (session, "grep -E '^(Seccomp|NoNewPrivs):' /proc/self/status | tr -s '\t ' ' '");
+  g_autofree char *sysfs = test_sh (session, "ls /sys/class/net");
+  g_autofree char *proc_net = test_sh (session, "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '");
+  g_autoptr(LlmsbxExecutionResult) links = run_code (session,
+                                                     "import socket\n"
+                                                     "print([n for _, n in socket.if_nameindex()])\n", 0);
+
+  g_assert_cmpstr (status, ==, "NoNewPrivs: 1\nSeccomp: 2\n");
+  g_assert_cmpstr (sysfs, ==, "lo\n");
+  g_assert_cmpstr (proc_net, ==, "lo\n");
+  g_assert_cmpstr (llmsbx_execution_result_get_stdout (links), ==, "['lo']\n");
+  close_leaving_nothing (session);
+}
+
+/* Runs @argv in a user namespace of its own (root in it, mapped to this
+ * user) where user.max_user_namespaces is 0: no user namespace can be made
+ * in it, as on a host with the sysctl at 0, and nothing outside changes. */
+static GSubprocess *
+spawn_without_user_namespaces (const char * const  *argv,
+                               GError             **error)
+{
+  g_autoptr(GPtrArray) full = g_ptr_array_new ();
+
+  g_ptr_array_add (full, (gpointer) "unshare");
+  g_ptr_array_add (full, (gpointer) "--user");
+  g_ptr_array_add (full, (gpointer) "--map-root-user");
+  g_ptr_array_add (full, (gpointer) "--");
+  g_ptr_array_add (full, (gpointer) "sh");
+  g_ptr_array_add (full, (gpointer) "-c");
+  g_ptr_array_add (full, (gpointer) "echo 0 > /proc/sys/user/max_user_namespaces && exec \"$@\"");
+  g_ptr_array_add (full, (gpointer) "sh");
+  for (guint i = 0; argv[i] != NULL; i++)
+    g_ptr_array_add (full, (gpointer) argv[i]);
+  g_ptr_array_add (full, NULL);
+  return g_subprocess_newv ((const char * const *) full->pdata,
+                            G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, error);
+}
+
+/* With user namespaces disabled, the probe, a session that names no backend
+ * and `llmsbx run` all say which sysctl is in the way. */
+static void
+test_user_namespaces_disabled (void)
+{
+  if (g_test_subprocess ())
+    {
+      LlmsbxRegistry *registry = llmsbx_registry_get_default ();
+      g_autoptr(LlmsbxBackend) backend = NULL;
+      g_autoptr(LlmsbxSandboxSession) session = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autofree char *limit = NULL;
+
+      g_file_get_contents ("/proc/sys/user/max_user_namespaces", &limit, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_cmpstr (limit, ==, "0\n");
+
+      backend = llmsbx_registry_create_backend (registry, "bubblewrap", &error);
+      g_assert_no_error (error);
+      g_assert_false (llmsbx_backend_probe (backend, NULL, &error));
+      g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_UNAVAILABLE);
+      g_assert_nonnull (strstr (error->message, "sysctl user.max_user_namespaces"));
+      g_clear_error (&error);
+
+      /* No engine and no bubblewrap: nothing to choose, and the reason given. */
+      session = g_object_new (LLMSBX_TYPE_SANDBOX_SESSION, "lang", "python", NULL);
+      g_assert_false (llmsbx_sandbox_session_open (session, NULL, &error));
+      g_test_message ("%s", error->message);
+      g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_UNAVAILABLE);
+      g_assert_nonnull (strstr (error->message, "sysctl user.max_user_namespaces"));
+      return;
+    }
+
+  {
+    g_autofree char *self = g_strdup_printf ("/proc/%d/exe", getpid ());
+    g_autofree char *program = g_file_read_link (self, NULL);
+    const char *body[] = { program, "-q", "-p", "/bubblewrap-default/user-namespaces-disabled",
+                           "--GTestSubprocess", NULL };
+    const char *cli[] = { g_getenv ("LLMSBX_CLI"), "run", "-c", "print(6*7)", NULL };
+    g_autoptr(GSubprocess) child = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *out = NULL;
+    g_autofree char *err = NULL;
+
+    child = spawn_without_user_namespaces (body, &error);
+    g_assert_no_error (error);
+    g_subprocess_communicate_utf8 (child, NULL, NULL, &out, &err, &error);
+    g_assert_no_error (error);
+    g_test_message ("body: %s%s", out, err);
+    g_assert_true (g_subprocess_get_successful (child));
+    g_clear_object (&child);
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+
+    g_assert_nonnull (cli[0]);
+    child = spawn_without_user_namespaces (cli, &error);
+    g_assert_no_error (error);
+    g_subprocess_communicate_utf8 (child, NULL, NULL, &out, &err, &error);
+    g_assert_no_error (error);
+    g_test_message ("llmsbx run: stdout %s, stderr %s", out, err);
+    g_assert_true (g_subprocess_get_if_exited (child));
+    g_assert_cmpint (g_subprocess_get_exit_status (child), !=, 0);
+    g_assert_false (has_line (out, "42"));
+    g_assert_nonnull (strstr (err, "sysctl user.max_user_namespaces"));
+  }
+}
+
 /* After all of that, no sandbox of this run is in the store (each body
  * checked its own for directories, cgroups and processes as it closed). */
 static void
@@ -267,6 +384,8 @@ main (int argc, char **argv)
   test_add_isolated ("/bubblewrap-default/timeout", test_timeout);
   test_add_isolated ("/bubblewrap-default/fork-bomb", test_fork_bomb);
   test_add_isolated ("/bubblewrap-default/memory-bomb", test_memory_bomb);
+  test_add_isolated ("/bubblewrap-default/confined", test_confined);
+  g_test_add_func ("/bubblewrap-default/user-namespaces-disabled", test_user_namespaces_disabled);
   g_test_add_func ("/bubblewrap-default/nothing-left", test_nothing_left);
 
   return g_test_run ();

@@ -613,6 +613,8 @@ test_sandbox_state (void)
   sandbox->labels = g_strdupv (labels);
   sandbox->env = g_strdupv (env);
   sandbox->uid = 1000;
+  sandbox->workdir = g_strdup ("/sandbox");
+  sandbox->cwd = g_strdup ("/workspace");
   sandbox->helper_pid = getpid ();
   sandbox->helper_start = llmsbx_bubblewrap_process_start_time (getpid ());
   llmsbx_bubblewrap_sandbox_save (sandbox, &error);
@@ -622,6 +624,9 @@ test_sandbox_state (void)
   g_assert_no_error (error);
   g_assert_cmpstrv (loaded->labels, labels);
   g_assert_cmpuint (loaded->uid, ==, 1000);
+  /* The directory kept writable and where commands start (working_dir) differ. */
+  g_assert_cmpstr (loaded->workdir, ==, "/sandbox");
+  g_assert_cmpstr (loaded->cwd, ==, "/workspace");
   g_assert_true (llmsbx_bubblewrap_sandbox_matches (loaded, match));
   g_assert_false (llmsbx_bubblewrap_sandbox_matches (loaded, other));
   g_assert_true (llmsbx_bubblewrap_sandbox_helper_alive (loaded));

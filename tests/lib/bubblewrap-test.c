@@ -212,6 +212,96 @@ bubblewrap_test_processes (const char *needle)
   return g_string_free (g_steal_pointer (&found), FALSE);
 }
 
+static gint64
+parent_pid (gint64 pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%" G_GINT64_FORMAT "/stat", pid);
+  g_autofree char *stat = NULL;
+  const char *after_name;
+
+  if (!g_file_get_contents (path, &stat, NULL, NULL) || (after_name = strrchr (stat, ')')) == NULL)
+    return 0;
+  /* ") S PPID ...": the state, then the parent. */
+  return g_ascii_strtoll (after_name + 4, NULL, 10);
+}
+
+static void
+add_process (GPtrArray *found,
+             gint64     pid)
+{
+  guint64 started = start_time (pid);
+
+  if (started != 0)
+    g_ptr_array_add (found, g_strdup_printf ("%" G_GINT64_FORMAT ":%" G_GUINT64_FORMAT, pid, started));
+}
+
+static gboolean
+is_zombie (gint64 pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%" G_GINT64_FORMAT "/stat", pid);
+  g_autofree char *stat = NULL;
+  const char *after_name;
+
+  return g_file_get_contents (path, &stat, NULL, NULL) && (after_name = strrchr (stat, ')')) != NULL &&
+         after_name[1] == ' ' && after_name[2] == 'Z';
+}
+
+GStrv
+bubblewrap_test_sandbox_processes (const char *id)
+{
+  g_autoptr(GKeyFile) state = bubblewrap_test_state (id);
+  g_autoptr(GPtrArray) found = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GDir) proc = g_dir_open ("/proc", 0, NULL);
+  g_autofree char *init_ns_path = NULL;
+  g_autofree char *pid_ns = NULL;
+  gint64 helper, init;
+  const char *entry;
+
+  g_assert_nonnull (state);
+  helper = g_key_file_get_int64 (state, "Sandbox", "HelperPid", NULL);
+  init = g_key_file_get_int64 (state, "Sandbox", "InitPid", NULL);
+  g_assert_cmpint (helper, >, 0);
+  g_assert_cmpint (init, >, 0);
+  add_process (found, helper);
+  add_process (found, parent_pid (init));
+  init_ns_path = g_strdup_printf ("/proc/%" G_GINT64_FORMAT "/ns/pid", init);
+  pid_ns = g_file_read_link (init_ns_path, NULL);
+  g_assert_nonnull (pid_ns);
+
+  while (proc != NULL && (entry = g_dir_read_name (proc)) != NULL)
+    {
+      g_autofree char *ns_path = NULL;
+      g_autofree char *ns = NULL;
+
+      if (!g_ascii_isdigit (entry[0]))
+        continue;
+      ns_path = g_build_filename ("/proc", entry, "ns", "pid", NULL);
+      ns = g_file_read_link (ns_path, NULL);
+      if (ns != NULL && g_str_equal (ns, pid_ns))
+        add_process (found, g_ascii_strtoll (entry, NULL, 10));
+    }
+  g_ptr_array_add (found, NULL);
+  return (GStrv) g_ptr_array_free (g_steal_pointer (&found), FALSE);
+}
+
+char *
+bubblewrap_test_still_running (const char * const *processes)
+{
+  g_autoptr(GString) running = g_string_new (NULL);
+
+  for (guint i = 0; processes[i] != NULL; i++)
+    {
+      const char *colon = strchr (processes[i], ':');
+      gint64 pid = g_ascii_strtoll (processes[i], NULL, 10);
+
+      g_assert_nonnull (colon);
+      /* A zombie has ended; its parent has yet to reap it. */
+      if (start_time (pid) == g_ascii_strtoull (colon + 1, NULL, 10) && !is_zombie (pid))
+        g_string_append_printf (running, "%s%s", running->len ? " " : "", processes[i]);
+    }
+  return g_string_free (g_steal_pointer (&running), FALSE);
+}
+
 /* Cgroup directories named like sandbox @id, in either hierarchy. */
 char *
 bubblewrap_test_cgroups (const char *id)

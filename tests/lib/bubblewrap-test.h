@@ -46,6 +46,16 @@ char     *bubblewrap_test_ps             (const char *filter);
 /* Processes whose command line names @needle, as "pid: cmdline" lines. */
 char     *bubblewrap_test_processes      (const char *needle);
 
+/* Every host process of sandbox @id while it runs, as "PID:START" (START
+ * the start time in clock ticks, so that a reused pid is not mistaken for
+ * it): its monitor, the bwrap that made its namespaces, and each process in
+ * its pid namespace (bwrap's reaper, the init, what commands left running). */
+GStrv     bubblewrap_test_sandbox_processes (const char *id);
+
+/* Which of @processes (as bubblewrap_test_sandbox_processes() gives them)
+ * still run, as a space-separated list, "" for none. */
+char     *bubblewrap_test_still_running  (const char * const *processes);
+
 /* Cgroup directories named like sandbox @id, in either hierarchy. */
 char     *bubblewrap_test_cgroups        (const char *id);
 

@@ -78,11 +78,18 @@ test_object_exists (const char *type,
   g_autoptr(GSubprocess) process = NULL;
   g_autoptr(GError) error = NULL;
 
-  /* On bubblewrap a volume is a directory of the host. */
+  /* On bubblewrap a volume is a directory of the host, and an image one
+   * of the store that a tag names. */
   if (backend_test_is_bubblewrap ())
     {
       g_autofree char *dir = g_str_equal (type, "container") ? bubblewrap_test_sandbox_dir (id) : NULL;
 
+      if (g_str_equal (type, "image"))
+        {
+          g_autofree char *image = bubblewrap_test_image_id (id);
+
+          return image != NULL && bubblewrap_test_image_exists (image);
+        }
       g_assert_true (g_str_equal (type, "container") || g_str_equal (type, "volume"));
       return g_file_test (dir ? dir : id, G_FILE_TEST_EXISTS);
     }

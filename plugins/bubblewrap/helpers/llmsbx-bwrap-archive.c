@@ -13,7 +13,10 @@
  * FIXME: the extraction flags and the checks around them repeat what the
  * core's extractor does (libllmsbx/llmsbx-tar.c), which is private to the
  * core; use it once it is exported to plugins (branch r2-engine), as this
- * helper runs in the sandbox's namespaces but links only GLib and libarchive. */
+ * helper runs in the sandbox's namespaces but links only GLib and libarchive.
+ * Only the flags and the entry checks can be shared: r2-engine's
+ * llmsbx_tar_extract_fd() puts an archive's top entry at a path, while this
+ * helper unpacks a whole archive into a directory with put_archive's rules. */
 #define _GNU_SOURCE
 #include <archive.h>
 #include <archive_entry.h>

@@ -25,10 +25,11 @@
  *   --rlimit NAME:SOFT:HARD     NAME as, nproc, nofile, core, fsize, stack, ...
  * Once bwrap's init reports it listens, the monitor writes "ok PID\n" to the
  * status descriptor (PID: the sandbox's first process, whose namespaces the
- * archive modes join), or "error MESSAGE\n" when anything failed. When the
- * lifeline reaches end of file (the plugin closed it, or its process died)
- * or on SIGTERM, it kills everything in the sandbox, removes its cgroups and
- * DIR, and exits.
+ * archive modes join), or "error MESSAGE\n" when anything failed, and keeps
+ * the status descriptor open without writing more, so that its end of file
+ * says the monitor has exited. When the lifeline reaches end of file (the
+ * plugin closed it, or its process died) or on SIGTERM, it kills everything
+ * in the sandbox, removes its cgroups and DIR, and exits.
  *
  * `llmsbx-bwrap-archive extract VERSION PID DEST` unpacks the tar archive on
  * its standard input into DEST, and `llmsbx-bwrap-archive pack VERSION PID PATH`
@@ -42,7 +43,7 @@
  * carry what a tool around them writes, valgrind's reports among them. */
 #pragma once
 
-#define LLMSBX_BWRAP_HELPER_PROTOCOL_VERSION "4"
+#define LLMSBX_BWRAP_HELPER_PROTOCOL_VERSION "5"
 
 #define LLMSBX_BWRAP_HELPER_NOT_FOUND 2
 #define LLMSBX_BWRAP_HELPER_EXISTS    3
@@ -50,7 +51,7 @@
 /* Descriptors of the monitor, by number; those of the init pass through
  * (llmsbx-bwrap-init-protocol.h). */
 #define LLMSBX_BWRAP_HELPER_LIFELINE_FD 7   /* read end; EOF ends the sandbox */
-#define LLMSBX_BWRAP_HELPER_STATUS_FD   8   /* the one status line */
+#define LLMSBX_BWRAP_HELPER_STATUS_FD   8   /* the one status line; end of file once the monitor is gone */
 #define LLMSBX_BWRAP_HELPER_BLOCK_FD    9   /* bwrap --block-fd, made by the monitor */
 #define LLMSBX_BWRAP_HELPER_INFO_FD     10  /* bwrap --info-fd, made by the monitor */
 #define LLMSBX_BWRAP_HELPER_SECCOMP_FD  11  /* bwrap --seccomp, from the plugin */

@@ -116,7 +116,9 @@ typedef struct {
   GPtrArray *mounts;      /* what this helper mounted, to unmount */
 } Monitor;
 
-/* Sends the one status line; the plugin reads nothing else. */
+/* Sends the one status line; the plugin reads nothing else. The pipe stays
+ * open, unwritten, until this process ends: its end of file tells the
+ * plugin that the teardown is over, without waiting for GLib to reap us. */
 static void
 report (const char *format,
         ...) G_GNUC_PRINTF (1, 2);
@@ -135,7 +137,6 @@ report (const char *format,
   g_strdelimit (line, "\n", ' ');
   write_all (LLMSBX_BWRAP_HELPER_STATUS_FD, line, strlen (line));
   write_all (LLMSBX_BWRAP_HELPER_STATUS_FD, "\n", 1);
-  close (LLMSBX_BWRAP_HELPER_STATUS_FD);
 }
 
 static G_GNUC_NORETURN void
@@ -388,21 +389,39 @@ static pid_t sandbox_pid;
  * is their subreaper, so bwrap's own first process, the init of the
  * sandbox's pid namespace, comes to it when bwrap's parent dies; and that
  * one ends only once every process of its namespace has. Without it a
- * sandbox's processes could outlive its directory for a moment. */
+ * sandbox's processes could outlive its directory for a moment. Each exit
+ * wakes it (SIGCHLD, blocked and waited for), so the teardown takes as long
+ * as the processes take to end, not a polling interval more. */
 static void
 reap_descendants (void)
 {
-  for (guint round = 0, pause = 500; round < 1000; round++, pause = MIN (pause * 2, 10000))
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  sigset_t child;
+
+  sigemptyset (&child);
+  sigaddset (&child, SIGCHLD);
+  sigprocmask (SIG_BLOCK, &child, NULL);
+  for (;;)
     {
       pid_t pid = waitpid (-1, NULL, WNOHANG);
+      gint64 left;
+      struct timespec wait;
 
       if (pid > 0 || (pid < 0 && errno == EINTR))
         continue;
       if (pid < 0)
         return;
-      g_usleep (pause);
+      /* A child that ends from here on leaves SIGCHLD pending, which
+       * returns the wait at once. */
+      left = deadline - g_get_monotonic_time ();
+      if (left <= 0)
+        return;
+      wait.tv_sec = left / G_USEC_PER_SEC;
+      wait.tv_nsec = (left % G_USEC_PER_SEC) * 1000;
+      sigtimedwait (&child, NULL, &wait);
     }
 }
+
 static pid_t slirp_pid;
 static int slirp_exit_w = -1;
 
