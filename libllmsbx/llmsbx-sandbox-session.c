@@ -21,6 +21,7 @@
 #include "llmsbx-nesting-private.h"
 #include "llmsbx-registry.h"
 #include "llmsbx-security-private.h"
+#include "llmsbx-session-log-private.h"
 #include "llmsbx-tar-private.h"
 
 /**
@@ -146,9 +147,9 @@ static void
 session_log (LlmsbxSandboxSession *self,
              const char           *format,
              ...) G_GNUC_PRINTF (2, 3);
+static GMainContext *session_log_context (void);
 
-/* Verbose sessions log at message level so the log shows without
- * G_MESSAGES_DEBUG; others keep the same lines at debug level. */
+/* The log's records and #LlmsbxSandboxSession::log: llmsbx-session-log.c. */
 static void
 session_log (LlmsbxSandboxSession *self,
              const char           *format,
@@ -161,10 +162,8 @@ session_log (LlmsbxSandboxSession *self,
   message = g_strdup_vprintf (format, args);
   va_end (args);
 
-  if (self->verbose)
-    g_message ("[%s] %s", self->session_uuid ? self->session_uuid : "session", message);
-  else
-    g_debug ("[%s] %s", self->session_uuid ? self->session_uuid : "session", message);
+  llmsbx_session_log_message (G_OBJECT (self), self->session_uuid, self->verbose,
+                              session_log_context (), message);
 }
 
 /* Live output ------------------------------------------------------------ */
@@ -240,6 +239,13 @@ output_closure_free (gpointer data)
 /* The context live output is delivered in: the one of the GTask when the
  * operation runs asynchronously, the calling thread otherwise. */
 static GPrivate output_context_key;
+
+/* The log is delivered where live output is. */
+static GMainContext *
+session_log_context (void)
+{
+  return g_private_get (&output_context_key);
+}
 
 static LlmsbxOutputCollector *
 new_collector (LlmsbxSandboxSession *self)
@@ -1802,8 +1808,13 @@ static void
 open_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
   GError *error = NULL;
+  gboolean ok;
 
-  if (llmsbx_sandbox_session_open (source, cancellable, &error))
+  set_output_context (task);
+  ok = llmsbx_sandbox_session_open (source, cancellable, &error);
+  g_private_set (&output_context_key, NULL);
+
+  if (ok)
     g_task_return_boolean (task, TRUE);
   else
     g_task_return_error (task, error);
@@ -1813,8 +1824,13 @@ static void
 close_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
   GError *error = NULL;
+  gboolean ok;
 
-  if (llmsbx_sandbox_session_close (source, cancellable, &error))
+  set_output_context (task);
+  ok = llmsbx_sandbox_session_close (source, cancellable, &error);
+  g_private_set (&output_context_key, NULL);
+
+  if (ok)
     g_task_return_boolean (task, TRUE);
   else
     g_task_return_error (task, error);
@@ -2555,6 +2571,8 @@ llmsbx_sandbox_session_class_init (LlmsbxSandboxSessionClass *klass)
   signals[SIGNAL_OUTPUT] =
     g_signal_new ("output", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                   G_TYPE_NONE, 2, LLMSBX_TYPE_OUTPUT_STREAM, G_TYPE_BYTES);
+
+  llmsbx_session_log_install_signal (object_class);
 }
 
 /* For g_initable_new() and the Python constructor: the configuration that

@@ -477,6 +477,90 @@ llmsbx_list_available_presets (void)
   return names;
 }
 
+/* The preset called @name (case-insensitive), or NULL with an error listing them. */
+static const PresetDef *
+find_preset (const char  *name,
+             GError     **error)
+{
+  g_auto(GStrv) names = NULL;
+  g_autofree char *known = NULL;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (presets); i++)
+    if (g_ascii_strcasecmp (name, presets[i].name) == 0)
+      return &presets[i];
+
+  names = llmsbx_list_available_presets ();
+  known = join_names ((const char * const *) names);
+  g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
+               "Unknown security preset '%s'; available presets: %s", name, known);
+  return NULL;
+}
+
+/* The preset's policy for @lang (NULL: python) and the handler it came from. */
+static LlmsbxSecurityPolicy *
+preset_policy (LlmsbxRegistry         *registry,
+               const PresetDef        *preset,
+               const char             *lang,
+               LlmsbxLanguageHandler **handler_out,
+               GError                **error)
+{
+  g_autoptr(LlmsbxLanguageHandler) handler = NULL;
+  LlmsbxSecurityPolicy *policy = NULL;
+
+  if (lang == NULL)
+    lang = "python";
+
+  handler = llmsbx_registry_lookup_language (registry, lang, NULL);
+  if (handler != NULL)
+    policy = build_policy (preset, handler);
+  if (policy == NULL)
+    {
+      g_autofree char *known = languages_with_patterns (registry);
+
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_LANGUAGE_NOT_SUPPORTED,
+                   "The security presets have no patterns for the language '%s'; they cover: %s",
+                   lang, known);
+      return NULL;
+    }
+  if (handler_out != NULL)
+    *handler_out = g_steal_pointer (&handler);
+  return policy;
+}
+
+/**
+ * llmsbx_get_security_policy:
+ * @name: the preset: `development`, `production`, `strict` or `educational`
+ *   (case-insensitive)
+ * @lang: (nullable): the language of the code, %NULL for `python`
+ * @error: return location for a #GError
+ *
+ * Makes a new security policy from a preset, the policy that
+ * llmsbx_get_security_preset() would give for @name and @lang, without
+ * the settings of any backend: the base of the guide's "Layer Security
+ * Policies", to which more patterns are added with
+ * llmsbx_security_policy_add_pattern(). Fails as llmsbx_get_security_preset()
+ * does for an unknown preset or language.
+ *
+ * Returns: (transfer full): a new policy, or %NULL on error
+ *
+ * Since: 0.1
+ */
+LlmsbxSecurityPolicy *
+llmsbx_get_security_policy (const char  *name,
+                            const char  *lang,
+                            GError     **error)
+{
+  const PresetDef *preset;
+
+  g_return_val_if_fail (name != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  preset = find_preset (name, error);
+  if (preset == NULL)
+    return NULL;
+  return preset_policy (llmsbx_registry_get_default (), preset, lang, NULL, error);
+}
+
 /**
  * llmsbx_get_security_preset:
  * @name: the preset: `development`, `production`, `strict` or `educational`
@@ -523,34 +607,12 @@ llmsbx_get_security_preset (const char  *name,
   g_return_val_if_fail (name != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  if (lang == NULL)
-    lang = "python";
-
-  for (gsize i = 0; i < G_N_ELEMENTS (presets) && preset == NULL; i++)
-    if (g_ascii_strcasecmp (name, presets[i].name) == 0)
-      preset = &presets[i];
+  preset = find_preset (name, error);
   if (preset == NULL)
-    {
-      g_auto(GStrv) names = llmsbx_list_available_presets ();
-      g_autofree char *known = join_names ((const char * const *) names);
-
-      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
-                   "Unknown security preset '%s'; available presets: %s", name, known);
-      return NULL;
-    }
-
-  handler = llmsbx_registry_lookup_language (registry, lang, NULL);
-  if (handler != NULL)
-    policy = build_policy (preset, handler);
+    return NULL;
+  policy = preset_policy (registry, preset, lang, &handler, error);
   if (policy == NULL)
-    {
-      g_autofree char *known = languages_with_patterns (registry);
-
-      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_LANGUAGE_NOT_SUPPORTED,
-                   "The security presets have no patterns for the language '%s'; they cover: %s",
-                   lang, known);
-      return NULL;
-    }
+    return NULL;
 
   backend_name = backend != NULL ? g_ascii_strdown (backend, -1) : llmsbx_registry_get_preset_backend (registry);
   if (backend_name == NULL || !llmsbx_registry_renders_presets (registry, backend_name))

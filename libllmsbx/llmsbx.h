@@ -13,6 +13,7 @@
 #include "llmsbx-container-spec.h"
 #include "llmsbx-sandbox-info.h"
 #include "llmsbx-backend.h"
+#include "llmsbx-backend-names.h"
 #include "llmsbx-runtime-context.h"
 #include "llmsbx-language-handler.h"
 #include "llmsbx-language-config.h"
