@@ -567,6 +567,217 @@ SandboxSession = override(SandboxSession)
 __all__.append('SandboxSession')
 
 
+# asyncio ----------------------------------------------------------------
+#
+# PyGObject 3.42 has no asyncio integration, and an asyncio loop runs no GLib
+# main context. The _async methods are therefore started in one GLib main
+# context of the process, run by a thread of its own, where their callbacks
+# (and the session's "output" and "log" signals) arrive; results go back to
+# the caller's asyncio loop with call_soon_threadsafe. A method that has no
+# _async form in the C library runs its synchronous form in the loop's
+# executor. Either way, cancelling the awaiting task cancels a Gio.Cancellable
+# given to the call, which kills what the call started, and the task's
+# CancelledError is raised only once the call has ended.
+
+class _GLibThread:
+    _lock = threading.Lock()
+    _instance = None
+
+    @classmethod
+    def get(cls):
+        with cls._lock:
+            if cls._instance is None:
+                cls._instance = cls()
+            return cls._instance
+
+    def __init__(self):
+        self.context = GLib.MainContext.new()
+        ready = threading.Event()
+        thread = threading.Thread(target=self._run, args=(ready,), name='llmsbx-glib', daemon=True)
+        thread.start()
+        ready.wait()
+
+    def _run(self, ready):
+        self.context.push_thread_default()
+        loop = GLib.MainLoop.new(self.context, False)
+        ready.set()
+        loop.run()
+
+    def call(self, function):
+        """Calls ``function()`` in the GLib thread, with its context as the
+        thread-default one (so GTask callbacks come back there)."""
+        def once(*unused):
+            function()
+            return GLib.SOURCE_REMOVE
+        source = GLib.idle_source_new()
+        source.set_callback(once)
+        source.attach(self.context)
+
+
+def _settle(future, result=None, error=None):
+    if future.done():
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)
+
+
+async def _until_done(future, cancellable):
+    """Awaits ``future``; if the awaiting task is cancelled, cancels the call
+    through ``cancellable`` and waits for it to end before raising."""
+    try:
+        return await asyncio.shield(future)
+    except asyncio.CancelledError:
+        cancellable.cancel()
+        try:
+            await future
+        except BaseException:
+            pass
+        raise
+
+
+async def _call_async(session, name, args, details):
+    """Runs ``session.<name>_async(*args, cancellable, callback)`` and returns
+    what ``<name>_finish`` gives, with its error typed by ``details``."""
+    loop = asyncio.get_running_loop()
+    future = loop.create_future()
+    cancellable = Gio.Cancellable()
+    start = getattr(session, name + '_async')
+    finish = getattr(Llmsbx.SandboxSession, name + '_finish')
+
+    def done(source, result, *unused):
+        try:
+            value = finish(session, result)
+        except GLib.Error as error:
+            loop.call_soon_threadsafe(_settle, future, None, details(error))
+        except BaseException as error:
+            loop.call_soon_threadsafe(_settle, future, None, error)
+        else:
+            loop.call_soon_threadsafe(_settle, future, value)
+
+    def begin():
+        try:
+            start(*args, cancellable, done)
+        except BaseException as error:
+            loop.call_soon_threadsafe(_settle, future, None, error)
+
+    _GLibThread.get().call(begin)
+    return await _until_done(future, cancellable)
+
+
+async def _call_in_thread(session, name, args, details):
+    loop = asyncio.get_running_loop()
+    cancellable = Gio.Cancellable()
+    method = getattr(Llmsbx.SandboxSession, name)
+
+    def call():
+        try:
+            return method(session, *args, cancellable)
+        except GLib.Error as error:
+            raise details(error) from None
+
+    future = asyncio.ensure_future(loop.run_in_executor(None, call))
+    return await _until_done(future, cancellable)
+
+
+async def _call(session, name, args, details):
+    if hasattr(Llmsbx.SandboxSession, name + '_async'):
+        return await _call_async(session, name, args, details)
+    return await _call_in_thread(session, name, args, details)
+
+
+class AsyncSandboxSession:
+    """A SandboxSession for asyncio: the same keyword arguments, and
+    coroutines for what takes time::
+
+        async with Llmsbx.AsyncSandboxSession(lang="python") as session:
+            result = await session.run("print(6*7)")
+
+    ``open``, ``close``, ``run``, ``execute_command``, ``execute_argv``,
+    ``install``, ``copy_to_runtime`` and ``copy_from_runtime`` are awaitable
+    and raise the same exceptions as SandboxSession's; cancelling the task
+    that awaits one cancels the call and kills what it started. Calls on one
+    session run one after the other; sessions run concurrently. Everything
+    else (``is_safe``, properties, ``session``, the underlying
+    SandboxSession) is as on SandboxSession. ``on_stdout``/``on_stderr`` are
+    called in the event loop's thread."""
+
+    def __init__(self, **kwargs):
+        self.session = SandboxSession(**kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self.session, name)
+
+    async def __aenter__(self):
+        try:
+            await self.open()
+        except BaseException:
+            await self._close_after_error()
+            raise
+        return self
+
+    async def __aexit__(self, exc_type, exc, traceback):
+        if exc_type is None:
+            await self.close()
+        else:
+            await self._close_after_error()
+        return False
+
+    async def _close_after_error(self):
+        try:
+            await asyncio.shield(self.close())
+        except GLib.Error as error:
+            warnings.warn('closing the sandbox session failed: ' + error.message,
+                          RuntimeWarning, stacklevel=3)
+
+    def _details(self, limit=None, code=None, libraries=None):
+        return lambda error: _detailed_error(error, self.session, limit, code, libraries)
+
+    async def _with_output(self, name, args, details, on_stdout, on_stderr):
+        live = _LiveOutput(self.session, on_stdout, on_stderr, asyncio.get_running_loop())
+        with live:
+            return await _call(self.session, name, args, details)
+
+    async def open(self):
+        return await _call(self.session, 'open', (), self._details())
+
+    async def close(self):
+        return await _call(self.session, 'close', (), self._details())
+
+    async def run(self, code, libraries=None, timeout=0.0, on_stdout=None, on_stderr=None):
+        code = _check_text(code, 'code')
+        libraries = _check_libraries(libraries)
+        details = self._details(self.session._run_limit(timeout), code, libraries)
+        return await self._with_output('run', (code, libraries, timeout), details, on_stdout, on_stderr)
+
+    async def execute_command(self, command, workdir=None, on_stdout=None, on_stderr=None):
+        args = (_check_text(command, 'command'), _check_text(workdir, 'workdir'))
+        details = self._details(self.session.props.default_timeout)
+        return await self._with_output('execute_command', args, details, on_stdout, on_stderr)
+
+    async def execute_argv(self, argv, workdir=None, on_stdout=None, on_stderr=None):
+        args = (_check_strv(argv, 'argv'), _check_text(workdir, 'workdir'))
+        details = self._details(self.session.props.default_timeout)
+        return await self._with_output('execute_argv', args, details, on_stdout, on_stderr)
+
+    async def install(self, libraries):
+        libraries = _check_libraries(libraries)
+        details = self._details(self.session.props.default_timeout, libraries=libraries)
+        return await _call(self.session, 'install', (libraries,), details)
+
+    async def copy_to_runtime(self, src, dest):
+        args = (_check_path(src, 'src'), _check_path(dest, 'dest'))
+        return await _call(self.session, 'copy_to_runtime', args, self._details())
+
+    async def copy_from_runtime(self, src, dest):
+        args = (_check_path(src, 'src'), _check_path(dest, 'dest'))
+        return await _call(self.session, 'copy_from_runtime', args, self._details())
+
+
+__all__.append('AsyncSandboxSession')
+
+
 def _bytes(glib_bytes):
     return (glib_bytes.get_data() or b'') if glib_bytes is not None else b''
 
