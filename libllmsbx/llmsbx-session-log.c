@@ -21,9 +21,9 @@ static guint log_signal;
 /**
  * LlmsbxSandboxSession::log:
  * @session: the session
- * @level: (type GLib.LogLevelFlags): the level of the line:
- *   %G_LOG_LEVEL_MESSAGE when #LlmsbxSandboxSession:verbose is set,
- *   %G_LOG_LEVEL_DEBUG otherwise
+ * @level: the #GLogLevelFlags of the line (GLib has no #GType for them,
+ *   so it travels as a number): %G_LOG_LEVEL_MESSAGE when
+ *   #LlmsbxSandboxSession:verbose is set, %G_LOG_LEVEL_DEBUG otherwise
  * @session_id: (nullable): the session's id (a new one at every open, the
  *   value of the `io.llmsbx.session` label of its sandbox); %NULL before
  *   the session was first opened
