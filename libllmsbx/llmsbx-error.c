@@ -6,6 +6,8 @@
 /**
  * llmsbx_error_quark:
  *
+ * Gets the quark of the %LLMSBX_ERROR domain.
+ *
  * Returns: the quark of the %LLMSBX_ERROR domain.
  */
 G_DEFINE_QUARK (llmsbx-error-quark, llmsbx_error)

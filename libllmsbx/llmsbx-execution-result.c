@@ -307,6 +307,8 @@ llmsbx_execution_result_new (int      exit_code,
  * llmsbx_execution_result_get_exit_code:
  * @self: a #LlmsbxExecutionResult
  *
+ * Gets the exit status of the program.
+ *
  * Returns: the exit status of the program
  */
 int
@@ -320,6 +322,8 @@ llmsbx_execution_result_get_exit_code (LlmsbxExecutionResult *self)
 /**
  * llmsbx_execution_result_get_success:
  * @self: a #LlmsbxExecutionResult
+ *
+ * Checks whether the exit status is 0.
  *
  * Returns: %TRUE if the exit status is 0
  */
@@ -369,6 +373,8 @@ llmsbx_execution_result_get_stderr (LlmsbxExecutionResult *self)
  * llmsbx_execution_result_get_stdout_bytes:
  * @self: a #LlmsbxExecutionResult
  *
+ * Gets the standard output exactly as written.
+ *
  * Returns: (transfer none): the standard output exactly as written
  */
 GBytes *
@@ -382,6 +388,8 @@ llmsbx_execution_result_get_stdout_bytes (LlmsbxExecutionResult *self)
 /**
  * llmsbx_execution_result_get_stderr_bytes:
  * @self: a #LlmsbxExecutionResult
+ *
+ * Gets the standard error exactly as written.
  *
  * Returns: (transfer none): the standard error exactly as written
  */
@@ -397,6 +405,8 @@ llmsbx_execution_result_get_stderr_bytes (LlmsbxExecutionResult *self)
  * llmsbx_execution_result_get_truncated:
  * @self: a #LlmsbxExecutionResult
  *
+ * Checks whether output was dropped at the output limit.
+ *
  * Returns: %TRUE if output was dropped at the output limit
  */
 gboolean
@@ -411,6 +421,8 @@ llmsbx_execution_result_get_truncated (LlmsbxExecutionResult *self)
  * llmsbx_execution_result_get_duration:
  * @self: a #LlmsbxExecutionResult
  *
+ * Gets how long the execution took, in seconds.
+ *
  * Returns: how long the execution took, in seconds
  */
 double
@@ -424,6 +436,8 @@ llmsbx_execution_result_get_duration (LlmsbxExecutionResult *self)
 /**
  * llmsbx_execution_result_get_oom_killed:
  * @self: a #LlmsbxExecutionResult
+ *
+ * Checks whether the kernel killed the program for lack of memory.
  *
  * Returns: %TRUE if the kernel killed the program for lack of memory
  */

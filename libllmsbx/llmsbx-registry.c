@@ -948,6 +948,8 @@ ranked_backends (LlmsbxRegistry *self,
  * llmsbx_rank_to_string:
  * @rank: a rank
  *
+ * Names a rank.
+ *
  * Returns: the name of @rank (`primary`, `secondary`, `marginal`, `none`), or
  *   for a value in between the name of the rank below it followed by `+N`
  *   (`primary+1`)

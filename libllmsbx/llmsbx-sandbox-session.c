@@ -1884,6 +1884,8 @@ llmsbx_sandbox_session_open_async (LlmsbxSandboxSession *self,
  * @result: the #GAsyncResult
  * @error: return location for a #GError
  *
+ * Finishes llmsbx_sandbox_session_open_async().
+ *
  * Returns: %TRUE when the session opened
  */
 gboolean
@@ -1926,6 +1928,8 @@ llmsbx_sandbox_session_close_async (LlmsbxSandboxSession *self,
  * @self: a #LlmsbxSandboxSession
  * @result: the #GAsyncResult
  * @error: return location for a #GError
+ *
+ * Finishes llmsbx_sandbox_session_close_async().
  *
  * Returns: %TRUE when every step of closing succeeded
  */
@@ -1985,6 +1989,8 @@ llmsbx_sandbox_session_run_async (LlmsbxSandboxSession *self,
  * @result: the #GAsyncResult
  * @error: return location for a #GError
  *
+ * Finishes llmsbx_sandbox_session_run_async().
+ *
  * Returns: (transfer full): the result, or %NULL on error
  */
 LlmsbxExecutionResult *
@@ -2004,6 +2010,8 @@ llmsbx_sandbox_session_run_finish (LlmsbxSandboxSession *self,
  * llmsbx_sandbox_session_get_lang:
  * @self: a #LlmsbxSandboxSession
  *
+ * Gets the language identifier.
+ *
  * Returns: the language identifier
  */
 const char *
@@ -2016,6 +2024,8 @@ llmsbx_sandbox_session_get_lang (LlmsbxSandboxSession *self)
 /**
  * llmsbx_sandbox_session_get_backend:
  * @self: a #LlmsbxSandboxSession
+ *
+ * Gets the name of the session's backend.
  *
  * Returns: (nullable): the backend name: the client's, the configured one,
  *   or while open the one the registry chose; %NULL when none is configured
@@ -2036,6 +2046,8 @@ llmsbx_sandbox_session_get_backend (LlmsbxSandboxSession *self)
  * llmsbx_sandbox_session_get_client:
  * @self: a #LlmsbxSandboxSession
  *
+ * Gets the backend the session was given, if any.
+ *
  * Returns: (transfer none) (nullable): the backend the session was given, if any
  */
 LlmsbxBackend *
@@ -2049,6 +2061,8 @@ llmsbx_sandbox_session_get_client (LlmsbxSandboxSession *self)
  * llmsbx_sandbox_session_get_image:
  * @self: a #LlmsbxSandboxSession
  *
+ * Gets the session's image.
+ *
  * Returns: (nullable): the image the sandbox runs (while open), or the configured one
  */
 const char *
@@ -2061,6 +2075,8 @@ llmsbx_sandbox_session_get_image (LlmsbxSandboxSession *self)
 /**
  * llmsbx_sandbox_session_get_commit_image:
  * @self: a #LlmsbxSandboxSession
+ *
+ * Gets the image the session commits to.
  *
  * Returns: (nullable): the image close() commits to (see
  *   #LlmsbxSandboxSession:commit-image) while open, else the configured one
@@ -2076,6 +2092,8 @@ llmsbx_sandbox_session_get_commit_image (LlmsbxSandboxSession *self)
  * llmsbx_sandbox_session_get_workdir:
  * @self: a #LlmsbxSandboxSession
  *
+ * Gets the working directory in the sandbox.
+ *
  * Returns: the working directory in the sandbox
  */
 const char *
@@ -2088,6 +2106,8 @@ llmsbx_sandbox_session_get_workdir (LlmsbxSandboxSession *self)
 /**
  * llmsbx_sandbox_session_get_container_id:
  * @self: a #LlmsbxSandboxSession
+ *
+ * Gets the id of the session's sandbox.
  *
  * Returns: (nullable): the sandbox's id while open, else the configured existing container
  */
@@ -2102,6 +2122,8 @@ llmsbx_sandbox_session_get_container_id (LlmsbxSandboxSession *self)
  * llmsbx_sandbox_session_get_is_open:
  * @self: a #LlmsbxSandboxSession
  *
+ * Checks whether the session is open.
+ *
  * Returns: whether the session is open
  */
 gboolean
@@ -2115,6 +2137,8 @@ llmsbx_sandbox_session_get_is_open (LlmsbxSandboxSession *self)
  * llmsbx_sandbox_session_get_language_handler:
  * @self: a #LlmsbxSandboxSession
  *
+ * Gets the language handler while open.
+ *
  * Returns: (transfer none) (nullable): the language handler while open
  */
 LlmsbxLanguageHandler *
@@ -2127,6 +2151,8 @@ llmsbx_sandbox_session_get_language_handler (LlmsbxSandboxSession *self)
 /**
  * llmsbx_sandbox_session_get_runtime_configs:
  * @self: a #LlmsbxSandboxSession
+ *
+ * Gets the runtime configs, an `a{sv}` dictionary.
  *
  * Returns: (transfer none) (nullable): the runtime configs, an `a{sv}` dictionary
  */
@@ -2163,6 +2189,8 @@ llmsbx_sandbox_session_set_runtime_configs (LlmsbxSandboxSession *self,
 /**
  * llmsbx_sandbox_session_get_security_policy:
  * @self: a #LlmsbxSandboxSession
+ *
+ * Gets the security policy, if any.
  *
  * Returns: (transfer none) (nullable): the security policy, if any
  */

@@ -311,6 +311,8 @@ llmsbx_security_pattern_search (LlmsbxSecurityPattern  *self,
  * llmsbx_security_pattern_get_pattern:
  * @self: a #LlmsbxSecurityPattern
  *
+ * Gets the regular expression.
+ *
  * Returns: the regular expression
  */
 const char *
@@ -323,6 +325,8 @@ llmsbx_security_pattern_get_pattern (LlmsbxSecurityPattern *self)
 /**
  * llmsbx_security_pattern_get_description:
  * @self: a #LlmsbxSecurityPattern
+ *
+ * Gets what the pattern finds.
  *
  * Returns: what the pattern finds
  */
@@ -337,6 +341,8 @@ llmsbx_security_pattern_get_description (LlmsbxSecurityPattern *self)
  * llmsbx_security_pattern_get_severity:
  * @self: a #LlmsbxSecurityPattern
  *
+ * Gets how serious a match is.
+ *
  * Returns: how serious a match is
  */
 LlmsbxSecurityIssueSeverity
@@ -349,6 +355,8 @@ llmsbx_security_pattern_get_severity (LlmsbxSecurityPattern *self)
 /**
  * llmsbx_security_pattern_get_module:
  * @self: a #LlmsbxSecurityPattern
+ *
+ * Gets the restricted module this pattern detects imports of, or %NULL.
  *
  * Returns: (nullable): the restricted module this pattern detects imports of,
  *   or %NULL

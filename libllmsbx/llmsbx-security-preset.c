@@ -464,6 +464,8 @@ languages_with_patterns (LlmsbxRegistry *registry)
 /**
  * llmsbx_list_available_presets:
  *
+ * Lists the names of the security presets.
+ *
  * Returns: (transfer full) (array zero-terminated=1): the preset names:
  *   `development`, `production`, `strict`, `educational`
  */
@@ -644,6 +646,8 @@ llmsbx_get_security_preset (const char  *name,
  * llmsbx_security_preset_get_name:
  * @self: a #LlmsbxSecurityPreset
  *
+ * Gets the preset's name.
+ *
  * Returns: the preset's name
  */
 const char *
@@ -656,6 +660,8 @@ llmsbx_security_preset_get_name (LlmsbxSecurityPreset *self)
 /**
  * llmsbx_security_preset_get_lang:
  * @self: a #LlmsbxSecurityPreset
+ *
+ * Gets the language the policy is for.
  *
  * Returns: the language the policy is for
  */
@@ -670,6 +676,8 @@ llmsbx_security_preset_get_lang (LlmsbxSecurityPreset *self)
  * llmsbx_security_preset_get_backend:
  * @self: a #LlmsbxSecurityPreset
  *
+ * Gets the backend the configuration is for.
+ *
  * Returns: the backend the configuration is for
  */
 const char *
@@ -683,6 +691,8 @@ llmsbx_security_preset_get_backend (LlmsbxSecurityPreset *self)
  * llmsbx_security_preset_get_security_policy:
  * @self: a #LlmsbxSecurityPreset
  *
+ * Gets the policy.
+ *
  * Returns: (transfer none): the policy
  */
 LlmsbxSecurityPolicy *
@@ -695,6 +705,8 @@ llmsbx_security_preset_get_security_policy (LlmsbxSecurityPreset *self)
 /**
  * llmsbx_security_preset_get_runtime_config:
  * @self: a #LlmsbxSecurityPreset
+ *
+ * Gets the preset's container settings.
  *
  * Returns: (transfer none) (nullable): the container settings (`a{sv}`), or
  *   %NULL for Kubernetes
@@ -768,6 +780,8 @@ llmsbx_security_preset_set_pod_manifest_fragment (LlmsbxSecurityPreset *self,
 /**
  * llmsbx_security_preset_get_pod_manifest_fragment:
  * @self: a #LlmsbxSecurityPreset
+ *
+ * Gets the preset's pod settings.
  *
  * Returns: (transfer none) (nullable): the pod settings for Kubernetes
  *   (`a{sv}` shaped like a pod manifest), or %NULL for other backends
