@@ -10,6 +10,11 @@ G_BEGIN_DECLS
 
 void llmsbx_session_log_install_signal (GObjectClass *klass);
 
+void llmsbx_session_invoke_in_context (GMainContext   *context,
+                                       GSourceFunc     func,
+                                       gpointer        data,
+                                       GDestroyNotify  notify);
+
 void llmsbx_session_log_message (GObject      *session,
                                  const char   *session_id,
                                  gboolean      verbose,

@@ -71,6 +71,23 @@ emit_in_context (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* Unlike g_main_context_invoke_full(), which calls @func at once in a thread
+ * that can acquire @context (a worker, while the caller's loop is not
+ * running yet), this always runs it where @context is dispatched. */
+void
+llmsbx_session_invoke_in_context (GMainContext   *context,
+                                  GSourceFunc     func,
+                                  gpointer        data,
+                                  GDestroyNotify  notify)
+{
+  g_autoptr(GSource) source = g_idle_source_new ();
+
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, func, data, notify);
+  g_source_set_static_name (source, "[llmsbx] session emission");
+  g_source_attach (source, context);
+}
+
 void
 llmsbx_session_log_message (GObject      *session,
                             const char   *session_id,
@@ -102,6 +119,6 @@ llmsbx_session_log_message (GObject      *session,
       emission->level = level;
       emission->session_id = g_strdup (session_id);
       emission->message = g_strdup (message);
-      g_main_context_invoke_full (context, G_PRIORITY_DEFAULT, emit_in_context, emission, log_emission_free);
+      llmsbx_session_invoke_in_context (context, emit_in_context, emission, log_emission_free);
     }
 }

@@ -61,7 +61,10 @@ on_log (LlmsbxSandboxSession *session,
 {
   g_ptr_array_add (seen->lines, g_strdup_printf ("%u|%s|%s", level, session_id ? session_id : "(null)", message));
   if (g_thread_self () != seen->thread)
-    seen->other_thread = TRUE;
+    {
+      g_test_message ("in another thread: %s", message);
+      seen->other_thread = TRUE;
+    }
 }
 
 static LlmsbxSandboxSession *
