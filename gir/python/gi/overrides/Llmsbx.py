@@ -592,11 +592,10 @@ __all__.append('SandboxSession')
 # main context. The _async methods are therefore started in one GLib main
 # context of the process, run by a thread of its own, where their callbacks
 # (and the session's "output" and "log" signals) arrive; results go back to
-# the caller's asyncio loop with call_soon_threadsafe. A method that has no
-# _async form in the C library runs its synchronous form in the loop's
-# executor. Either way, cancelling the awaiting task cancels a Gio.Cancellable
-# given to the call, which kills what the call started, and the task's
-# CancelledError is raised only once the call has ended.
+# the caller's asyncio loop with call_soon_threadsafe. Cancelling the
+# awaiting task cancels a Gio.Cancellable given to the call, which kills what
+# the call started, and the task's CancelledError is raised only once the
+# call has ended.
 
 class _GLibThread:
     _lock = threading.Lock()
@@ -685,25 +684,8 @@ async def _call_async(session, name, args, details):
     return await _until_done(future, cancellable)
 
 
-async def _call_in_thread(session, name, args, details):
-    loop = asyncio.get_running_loop()
-    cancellable = Gio.Cancellable()
-    method = getattr(Llmsbx.SandboxSession, name)
-
-    def call():
-        try:
-            return method(session, *args, cancellable)
-        except GLib.Error as error:
-            raise details(error) from None
-
-    future = asyncio.ensure_future(loop.run_in_executor(None, call))
-    return await _until_done(future, cancellable)
-
-
 async def _call(session, name, args, details):
-    if hasattr(Llmsbx.SandboxSession, name + '_async'):
-        return await _call_async(session, name, args, details)
-    return await _call_in_thread(session, name, args, details)
+    return await _call_async(session, name, args, details)
 
 
 class AsyncSandboxSession:
