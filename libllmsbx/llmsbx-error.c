@@ -9,5 +9,7 @@
  * Gets the quark of the %LLMSBX_ERROR domain.
  *
  * Returns: the quark of the %LLMSBX_ERROR domain.
+ *
+ * Since: 0.1
  */
 G_DEFINE_QUARK (llmsbx-error-quark, llmsbx_error)

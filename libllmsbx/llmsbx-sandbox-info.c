@@ -16,6 +16,8 @@ G_DEFINE_BOXED_TYPE (LlmsbxSandboxInfo, llmsbx_sandbox_info,
  * Makes a new #LlmsbxSandboxInfo.
  *
  * Returns: (transfer full): a new #LlmsbxSandboxInfo
+ *
+ * Since: 0.1
  */
 LlmsbxSandboxInfo *
 llmsbx_sandbox_info_new (const char         *id,
@@ -38,6 +40,8 @@ llmsbx_sandbox_info_new (const char         *id,
  * Copies @self, deeply.
  *
  * Returns: (transfer full): a deep copy of @self
+ *
+ * Since: 0.1
  */
 LlmsbxSandboxInfo *
 llmsbx_sandbox_info_copy (const LlmsbxSandboxInfo *self)
@@ -52,6 +56,8 @@ llmsbx_sandbox_info_copy (const LlmsbxSandboxInfo *self)
  * @self: (nullable): a #LlmsbxSandboxInfo
  *
  * Frees @self and everything it holds.
+ *
+ * Since: 0.1
  */
 void
 llmsbx_sandbox_info_free (LlmsbxSandboxInfo *self)
@@ -84,6 +90,8 @@ find_label (char * const *labels,
  * Gets the value of the label @key, or %NULL if it is not set.
  *
  * Returns: (nullable): the value of the label @key, or %NULL if it is not set
+ *
+ * Since: 0.1
  */
 const char *
 llmsbx_sandbox_info_get_label (const LlmsbxSandboxInfo *self,
@@ -113,6 +121,8 @@ llmsbx_sandbox_info_get_label (const LlmsbxSandboxInfo *self,
  * %NULL selector matches every sandbox.
  *
  * Returns: %TRUE when every entry matches
+ *
+ * Since: 0.1
  */
 gboolean
 llmsbx_sandbox_info_matches (const LlmsbxSandboxInfo *self,

@@ -16,6 +16,8 @@ G_DEFINE_BOXED_TYPE (LlmsbxSecurityLimits, llmsbx_security_limits,
  * Makes a new #LlmsbxTmpfsMount.
  *
  * Returns: (transfer full): a new #LlmsbxTmpfsMount
+ *
+ * Since: 0.1
  */
 LlmsbxTmpfsMount *
 llmsbx_tmpfs_mount_new (const char       *path,
@@ -40,6 +42,8 @@ llmsbx_tmpfs_mount_new (const char       *path,
  * Copies @self.
  *
  * Returns: (transfer full): a copy of @self
+ *
+ * Since: 0.1
  */
 LlmsbxTmpfsMount *
 llmsbx_tmpfs_mount_copy (const LlmsbxTmpfsMount *self)
@@ -54,6 +58,8 @@ llmsbx_tmpfs_mount_copy (const LlmsbxTmpfsMount *self)
  * @self: (nullable): a #LlmsbxTmpfsMount
  *
  * Frees @self.
+ *
+ * Since: 0.1
  */
 void
 llmsbx_tmpfs_mount_free (LlmsbxTmpfsMount *self)
@@ -72,6 +78,8 @@ llmsbx_tmpfs_mount_free (LlmsbxTmpfsMount *self)
  * network, a writable root, the image's user, every capability, no mounts.
  *
  * Returns: (transfer full): a new #LlmsbxSecurityLimits
+ *
+ * Since: 0.1
  */
 LlmsbxSecurityLimits *
 llmsbx_security_limits_new (void)
@@ -95,6 +103,8 @@ llmsbx_security_limits_new (void)
  * Copies @self, deeply.
  *
  * Returns: (transfer full): a deep copy of @self
+ *
+ * Since: 0.1
  */
 LlmsbxSecurityLimits *
 llmsbx_security_limits_copy (const LlmsbxSecurityLimits *self)
@@ -131,6 +141,8 @@ llmsbx_security_limits_copy (const LlmsbxSecurityLimits *self)
  * @self: (nullable): a #LlmsbxSecurityLimits
  *
  * Frees @self and everything it holds.
+ *
+ * Since: 0.1
  */
 void
 llmsbx_security_limits_free (LlmsbxSecurityLimits *self)
