@@ -394,6 +394,8 @@ llmsbx_backend_init (LlmsbxBackend *self)
  * llmsbx_backend_get_name:
  * @self: a #LlmsbxBackend
  *
+ * Gets the name the backend was registered under.
+ *
  * Returns: (nullable): the name the backend was registered under
  *
  * Since: 0.1
@@ -410,6 +412,8 @@ llmsbx_backend_get_name (LlmsbxBackend *self)
 /**
  * llmsbx_backend_get_url:
  * @self: a #LlmsbxBackend
+ *
+ * Gets the engine URL the backend was configured with.
  *
  * Returns: (nullable): the configured engine URL, or %NULL for the default
  *
@@ -447,6 +451,8 @@ llmsbx_backend_set_url (LlmsbxBackend *self,
  * llmsbx_backend_get_tls_ca_file:
  * @self: a #LlmsbxBackend
  *
+ * Gets the CA file.
+ *
  * Returns: (nullable) (type filename): the CA file
  *
  * Since: 0.1
@@ -461,6 +467,8 @@ llmsbx_backend_get_tls_ca_file (LlmsbxBackend *self)
 /**
  * llmsbx_backend_get_tls_cert_file:
  * @self: a #LlmsbxBackend
+ *
+ * Gets the client certificate file.
  *
  * Returns: (nullable) (type filename): the client certificate file
  *
@@ -477,6 +485,8 @@ llmsbx_backend_get_tls_cert_file (LlmsbxBackend *self)
  * llmsbx_backend_get_tls_key_file:
  * @self: a #LlmsbxBackend
  *
+ * Gets the client key file.
+ *
  * Returns: (nullable) (type filename): the client key file
  *
  * Since: 0.1
@@ -491,6 +501,8 @@ llmsbx_backend_get_tls_key_file (LlmsbxBackend *self)
 /**
  * llmsbx_backend_get_tls_verify:
  * @self: a #LlmsbxBackend
+ *
+ * Checks whether the engine's certificate is verified.
  *
  * Returns: whether the engine's certificate is verified
  *
@@ -507,6 +519,8 @@ llmsbx_backend_get_tls_verify (LlmsbxBackend *self)
  * llmsbx_backend_get_connect_timeout:
  * @self: a #LlmsbxBackend
  *
+ * Gets the connection timeout in seconds.
+ *
  * Returns: the connection timeout in seconds
  *
  * Since: 0.1
@@ -522,6 +536,8 @@ llmsbx_backend_get_connect_timeout (LlmsbxBackend *self)
  * llmsbx_backend_get_request_timeout:
  * @self: a #LlmsbxBackend
  *
+ * Gets the #LlmsbxBackend:request-timeout in seconds.
+ *
  * Returns: the #LlmsbxBackend:request-timeout in seconds
  *
  * Since: 0.1
@@ -536,6 +552,8 @@ llmsbx_backend_get_request_timeout (LlmsbxBackend *self)
 /**
  * llmsbx_backend_get_request_count:
  * @self: a #LlmsbxBackend
+ *
+ * Gets how many requests the backend has sent to its engine.
  *
  * Returns: how many requests the backend has sent to its engine
  *

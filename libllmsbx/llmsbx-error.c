@@ -6,6 +6,8 @@
 /**
  * llmsbx_error_quark:
  *
+ * Gets the quark of the %LLMSBX_ERROR domain.
+ *
  * Returns: the quark of the %LLMSBX_ERROR domain.
  *
  * Since: 0.1

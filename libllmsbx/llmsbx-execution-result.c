@@ -329,6 +329,8 @@ llmsbx_execution_result_new (int      exit_code,
  * llmsbx_execution_result_get_exit_code:
  * @self: a #LlmsbxExecutionResult
  *
+ * Gets the exit status of the program.
+ *
  * Returns: the exit status of the program
  *
  * Since: 0.1
@@ -344,6 +346,8 @@ llmsbx_execution_result_get_exit_code (LlmsbxExecutionResult *self)
 /**
  * llmsbx_execution_result_get_success:
  * @self: a #LlmsbxExecutionResult
+ *
+ * Checks whether the exit status is 0.
  *
  * Returns: %TRUE if the exit status is 0
  *
@@ -399,6 +403,8 @@ llmsbx_execution_result_get_stderr (LlmsbxExecutionResult *self)
  * llmsbx_execution_result_get_stdout_bytes:
  * @self: a #LlmsbxExecutionResult
  *
+ * Gets the standard output exactly as written.
+ *
  * Returns: (transfer none): the standard output exactly as written
  *
  * Since: 0.1
@@ -414,6 +420,8 @@ llmsbx_execution_result_get_stdout_bytes (LlmsbxExecutionResult *self)
 /**
  * llmsbx_execution_result_get_stderr_bytes:
  * @self: a #LlmsbxExecutionResult
+ *
+ * Gets the standard error exactly as written.
  *
  * Returns: (transfer none): the standard error exactly as written
  *
@@ -431,6 +439,8 @@ llmsbx_execution_result_get_stderr_bytes (LlmsbxExecutionResult *self)
  * llmsbx_execution_result_get_truncated:
  * @self: a #LlmsbxExecutionResult
  *
+ * Checks whether output was dropped at the output limit.
+ *
  * Returns: %TRUE if output was dropped at the output limit
  *
  * Since: 0.1
@@ -447,6 +457,8 @@ llmsbx_execution_result_get_truncated (LlmsbxExecutionResult *self)
  * llmsbx_execution_result_get_duration:
  * @self: a #LlmsbxExecutionResult
  *
+ * Gets how long the execution took, in seconds.
+ *
  * Returns: how long the execution took, in seconds
  *
  * Since: 0.1
@@ -462,6 +474,8 @@ llmsbx_execution_result_get_duration (LlmsbxExecutionResult *self)
 /**
  * llmsbx_execution_result_get_oom_killed:
  * @self: a #LlmsbxExecutionResult
+ *
+ * Checks whether the kernel killed the program for lack of memory.
  *
  * Returns: %TRUE if the kernel killed the program for lack of memory
  *

@@ -17,7 +17,7 @@
  * Subclasses, including ones written in Python or JavaScript, override the
  * #LlmsbxLanguageHandler methods that values cannot express:
  *
- * |[<!-- language="Python" -->
+ * |[
  * class Lua(Llmsbx.LanguageConfig):
  *     def do_get_import_pattern(self, module):
  *         return r"\brequire\W+" + re.escape(module)
@@ -457,6 +457,8 @@ llmsbx_language_config_get_file_extension (LlmsbxLanguageConfig *self)
  * llmsbx_language_config_get_execution_commands:
  * @self: a #LlmsbxLanguageConfig
  *
+ * Gets the command templates running `{file}`.
+ *
  * Returns: (array zero-terminated=1) (nullable): the command templates running `{file}`
  *
  * Since: 0.1
@@ -474,6 +476,8 @@ llmsbx_language_config_get_execution_commands (LlmsbxLanguageConfig *self)
 /**
  * llmsbx_language_config_get_package_manager:
  * @self: a #LlmsbxLanguageConfig
+ *
+ * Gets the command prefix that installs a library.
  *
  * Returns: (nullable): the install command prefix, or %NULL when libraries
  *   cannot be installed

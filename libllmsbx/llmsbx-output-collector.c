@@ -273,6 +273,8 @@ llmsbx_output_collector_steal_bytes (LlmsbxOutputCollector *self,
  * @self: a #LlmsbxOutputCollector
  * @stream: a stream
  *
+ * Gets the number of bytes currently kept for @stream.
+ *
  * Returns: the number of bytes currently kept for @stream
  *
  * Since: 0.1
@@ -296,6 +298,8 @@ llmsbx_output_collector_get_length (LlmsbxOutputCollector *self,
  * llmsbx_output_collector_get_truncated:
  * @self: a #LlmsbxOutputCollector
  *
+ * Checks whether output was dropped at the limit.
+ *
  * Returns: %TRUE if bytes of either stream were dropped because of the limit
  *
  * Since: 0.1
@@ -317,6 +321,8 @@ llmsbx_output_collector_get_truncated (LlmsbxOutputCollector *self)
 /**
  * llmsbx_output_collector_get_limit:
  * @self: a #LlmsbxOutputCollector
+ *
+ * Gets the most bytes kept per stream; 0 means no limit.
  *
  * Returns: the most bytes kept per stream; 0 means no limit
  *

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "llmsbx-error.h"
+#include "llmsbx-backend-names.h"
 #include "llmsbx-plugin.h"
 #include "llmsbx-registry-private.h"
 #include "llmsbx-security-pod-fragment-private.h"
@@ -98,7 +99,7 @@ static const struct {
   guint                   rank;
   LlmsbxPresetRenderFunc  render;
 } builtin_backends[] = {
-  { "kubernetes", LLMSBX_RANK_NONE, llmsbx_security_pod_fragment_render },
+  { LLMSBX_BACKEND_KUBERNETES, LLMSBX_RANK_NONE, llmsbx_security_pod_fragment_render },
 };
 
 /* The environment of a setuid or setgid process belongs to the user who
@@ -974,6 +975,8 @@ ranked_backends (LlmsbxRegistry *self,
 /**
  * llmsbx_rank_to_string:
  * @rank: a rank
+ *
+ * Names a rank.
  *
  * Returns: the name of @rank (`primary`, `secondary`, `marginal`, `none`), or
  *   for a value in between the name of the rank below it followed by `+N`

@@ -157,6 +157,8 @@ llmsbx_runtime_context_new (const char *workdir,
  * llmsbx_runtime_context_get_workdir:
  * @self: a #LlmsbxRuntimeContext
  *
+ * Gets the working directory inside the sandbox.
+ *
  * Returns: (nullable): the working directory inside the sandbox
  *
  * Since: 0.1
@@ -172,6 +174,8 @@ llmsbx_runtime_context_get_workdir (LlmsbxRuntimeContext *self)
 /**
  * llmsbx_runtime_context_get_environment_ready:
  * @self: a #LlmsbxRuntimeContext
+ *
+ * Checks whether the language environment has been prepared.
  *
  * Returns: whether the language environment has been prepared
  *

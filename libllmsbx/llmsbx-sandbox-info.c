@@ -13,6 +13,8 @@ G_DEFINE_BOXED_TYPE (LlmsbxSandboxInfo, llmsbx_sandbox_info,
  * @id: the sandbox id
  * @labels: (array zero-terminated=1) (nullable): its `key=value` labels
  *
+ * Makes a new #LlmsbxSandboxInfo.
+ *
  * Returns: (transfer full): a new #LlmsbxSandboxInfo
  *
  * Since: 0.1
@@ -34,6 +36,8 @@ llmsbx_sandbox_info_new (const char         *id,
 /**
  * llmsbx_sandbox_info_copy:
  * @self: a #LlmsbxSandboxInfo
+ *
+ * Copies @self, deeply.
  *
  * Returns: (transfer full): a deep copy of @self
  *
@@ -82,6 +86,8 @@ find_label (char * const *labels,
  * llmsbx_sandbox_info_get_label:
  * @self: a #LlmsbxSandboxInfo
  * @key: a label key
+ *
+ * Gets the value of the label @key, or %NULL if it is not set.
  *
  * Returns: (nullable): the value of the label @key, or %NULL if it is not set
  *

@@ -106,6 +106,7 @@ const char * const *llmsbx_session_exec_env             (LlmsbxSandboxSession   
 /* llmsbx-session-output.c */
 LlmsbxOutputCollector *llmsbx_session_new_collector      (LlmsbxSandboxSession *self);
 void                   llmsbx_session_set_output_context (GMainContext         *context);
+GMainContext          *llmsbx_session_get_output_context (void);
 void                   llmsbx_session_output_class_init  (GObjectClass         *klass);
 
 /* llmsbx-session-async.c */

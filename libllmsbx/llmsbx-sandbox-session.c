@@ -12,6 +12,7 @@
 #include <math.h>
 
 #include "llmsbx-sandbox-session-private.h"
+#include "llmsbx-session-log-private.h"
 #include "llmsbx-enum-types.h"
 #include "llmsbx-error.h"
 #include "llmsbx-code-runner-private.h"
@@ -91,8 +92,8 @@ llmsbx_session_get_private (LlmsbxSandboxSession *self)
   return llmsbx_sandbox_session_get_instance_private (self);
 }
 
-/* Verbose sessions log at message level so the log shows without
- * G_MESSAGES_DEBUG; others keep the same lines at debug level. */
+/* The lines go to GLib's structured log and #LlmsbxSandboxSession::log,
+ * where live output goes (llmsbx-session-log.c). */
 void
 llmsbx_session_log (LlmsbxSandboxSession *self,
                     const char           *format,
@@ -106,10 +107,8 @@ llmsbx_session_log (LlmsbxSandboxSession *self,
   message = g_strdup_vprintf (format, args);
   va_end (args);
 
-  if (priv->verbose)
-    g_message ("[%s] %s", priv->session_uuid ? priv->session_uuid : "session", message);
-  else
-    g_debug ("[%s] %s", priv->session_uuid ? priv->session_uuid : "session", message);
+  llmsbx_session_log_message (G_OBJECT (self), priv->session_uuid, priv->verbose,
+                              llmsbx_session_get_output_context (), message);
 }
 
 /* Operations --------------------------------------------------------------- */
@@ -796,6 +795,8 @@ llmsbx_sandbox_session_open_async (LlmsbxSandboxSession *self,
  * @result: the #GAsyncResult
  * @error: return location for a #GError
  *
+ * Finishes llmsbx_sandbox_session_open_async().
+ *
  * Returns: %TRUE when the session opened
  *
  * Since: 0.1
@@ -837,6 +838,8 @@ llmsbx_sandbox_session_close_async (LlmsbxSandboxSession *self,
  * @result: the #GAsyncResult
  * @error: return location for a #GError
  *
+ * Finishes llmsbx_sandbox_session_close_async().
+ *
  * Returns: %TRUE when every step of closing succeeded
  *
  * Since: 0.1
@@ -855,6 +858,8 @@ llmsbx_sandbox_session_close_finish (LlmsbxSandboxSession *self,
  * llmsbx_sandbox_session_get_lang:
  * @self: a #LlmsbxSandboxSession
  *
+ * Gets the language identifier.
+ *
  * Returns: the language identifier
  *
  * Since: 0.1
@@ -871,6 +876,8 @@ llmsbx_sandbox_session_get_lang (LlmsbxSandboxSession *self)
 /**
  * llmsbx_sandbox_session_get_backend:
  * @self: a #LlmsbxSandboxSession
+ *
+ * Gets the name of the session's backend.
  *
  * Returns: (nullable): the backend name: the client's, the configured one,
  *   or while open the one the registry chose; %NULL when none is configured
@@ -895,6 +902,8 @@ llmsbx_sandbox_session_get_backend (LlmsbxSandboxSession *self)
  * llmsbx_sandbox_session_get_client:
  * @self: a #LlmsbxSandboxSession
  *
+ * Gets the backend the session was given, if any.
+ *
  * Returns: (transfer none) (nullable): the backend the session was given, if any
  *
  * Since: 0.1
@@ -912,6 +921,8 @@ llmsbx_sandbox_session_get_client (LlmsbxSandboxSession *self)
  * llmsbx_sandbox_session_get_image:
  * @self: a #LlmsbxSandboxSession
  *
+ * Gets the session's image.
+ *
  * Returns: (nullable): the image the sandbox runs (while open), or the configured one
  *
  * Since: 0.1
@@ -928,6 +939,8 @@ llmsbx_sandbox_session_get_image (LlmsbxSandboxSession *self)
 /**
  * llmsbx_sandbox_session_get_commit_image:
  * @self: a #LlmsbxSandboxSession
+ *
+ * Gets the image the session commits to.
  *
  * Returns: (nullable): the image close() commits to (see
  *   #LlmsbxSandboxSession:commit-image) while open, else the configured one
@@ -947,6 +960,8 @@ llmsbx_sandbox_session_get_commit_image (LlmsbxSandboxSession *self)
  * llmsbx_sandbox_session_get_workdir:
  * @self: a #LlmsbxSandboxSession
  *
+ * Gets the working directory in the sandbox.
+ *
  * Returns: the working directory in the sandbox
  *
  * Since: 0.1
@@ -963,6 +978,8 @@ llmsbx_sandbox_session_get_workdir (LlmsbxSandboxSession *self)
 /**
  * llmsbx_sandbox_session_get_container_id:
  * @self: a #LlmsbxSandboxSession
+ *
+ * Gets the id of the session's sandbox.
  *
  * Returns: (nullable): the sandbox's id while open, else the configured existing container
  *
@@ -981,6 +998,8 @@ llmsbx_sandbox_session_get_container_id (LlmsbxSandboxSession *self)
  * llmsbx_sandbox_session_get_is_open:
  * @self: a #LlmsbxSandboxSession
  *
+ * Checks whether the session is open.
+ *
  * Returns: whether the session is open
  *
  * Since: 0.1
@@ -998,6 +1017,8 @@ llmsbx_sandbox_session_get_is_open (LlmsbxSandboxSession *self)
  * llmsbx_sandbox_session_get_language_handler:
  * @self: a #LlmsbxSandboxSession
  *
+ * Gets the language handler while open.
+ *
  * Returns: (transfer none) (nullable): the language handler while open
  *
  * Since: 0.1
@@ -1014,6 +1035,8 @@ llmsbx_sandbox_session_get_language_handler (LlmsbxSandboxSession *self)
 /**
  * llmsbx_sandbox_session_get_runtime_configs:
  * @self: a #LlmsbxSandboxSession
+ *
+ * Gets the runtime configs, an `a{sv}` dictionary.
  *
  * Returns: (transfer none) (nullable): the runtime configs, an `a{sv}` dictionary
  *
@@ -1065,6 +1088,8 @@ llmsbx_sandbox_session_set_runtime_configs (LlmsbxSandboxSession *self,
 /**
  * llmsbx_sandbox_session_get_security_policy:
  * @self: a #LlmsbxSandboxSession
+ *
+ * Gets the security policy, if any.
  *
  * Returns: (transfer none) (nullable): the security policy, if any
  *
@@ -1559,6 +1584,7 @@ llmsbx_sandbox_session_class_init (LlmsbxSandboxSessionClass *klass)
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   llmsbx_session_output_class_init (object_class);
+  llmsbx_session_log_install_signal (object_class);
 }
 
 /* For g_initable_new() and the Python constructor: the configuration that

@@ -13,6 +13,8 @@ G_DEFINE_BOXED_TYPE (LlmsbxSecurityLimits, llmsbx_security_limits,
  * @size_bytes: the size of the file system
  * @flags: the mount options asked for
  *
+ * Makes a new #LlmsbxTmpfsMount.
+ *
  * Returns: (transfer full): a new #LlmsbxTmpfsMount
  *
  * Since: 0.1
@@ -36,6 +38,8 @@ llmsbx_tmpfs_mount_new (const char       *path,
 /**
  * llmsbx_tmpfs_mount_copy:
  * @self: a #LlmsbxTmpfsMount
+ *
+ * Copies @self.
  *
  * Returns: (transfer full): a copy of @self
  *
@@ -95,6 +99,8 @@ llmsbx_security_limits_new (void)
 /**
  * llmsbx_security_limits_copy:
  * @self: a #LlmsbxSecurityLimits
+ *
+ * Copies @self, deeply.
  *
  * Returns: (transfer full): a deep copy of @self
  *

@@ -323,6 +323,8 @@ llmsbx_security_pattern_search (LlmsbxSecurityPattern  *self,
  * llmsbx_security_pattern_get_pattern:
  * @self: a #LlmsbxSecurityPattern
  *
+ * Gets the regular expression.
+ *
  * Returns: the regular expression
  *
  * Since: 0.1
@@ -337,6 +339,8 @@ llmsbx_security_pattern_get_pattern (LlmsbxSecurityPattern *self)
 /**
  * llmsbx_security_pattern_get_description:
  * @self: a #LlmsbxSecurityPattern
+ *
+ * Gets what the pattern finds.
  *
  * Returns: what the pattern finds
  *
@@ -353,6 +357,8 @@ llmsbx_security_pattern_get_description (LlmsbxSecurityPattern *self)
  * llmsbx_security_pattern_get_severity:
  * @self: a #LlmsbxSecurityPattern
  *
+ * Gets how serious a match is.
+ *
  * Returns: how serious a match is
  *
  * Since: 0.1
@@ -367,6 +373,8 @@ llmsbx_security_pattern_get_severity (LlmsbxSecurityPattern *self)
 /**
  * llmsbx_security_pattern_get_module:
  * @self: a #LlmsbxSecurityPattern
+ *
+ * Gets the restricted module this pattern detects imports of, or %NULL.
  *
  * Returns: (nullable): the restricted module this pattern detects imports of,
  *   or %NULL

@@ -172,6 +172,8 @@ llmsbx_security_policy_new (LlmsbxSecurityIssueSeverity severity_threshold)
  * llmsbx_security_policy_get_severity_threshold:
  * @self: a #LlmsbxSecurityPolicy
  *
+ * Gets the severity from which findings block code.
+ *
  * Returns: the severity from which findings block code
  *
  * Since: 0.1
@@ -268,6 +270,8 @@ copy_objects (GPtrArray *array)
  * llmsbx_security_policy_get_patterns:
  * @self: a #LlmsbxSecurityPolicy
  *
+ * Gets the policy's patterns.
+ *
  * Returns: (transfer container) (element-type LlmsbxSecurityPattern): the
  *   patterns, in the order they were added; a copy of the list, so adding to
  *   it does not change the policy; it holds a reference to each pattern and
@@ -292,6 +296,8 @@ llmsbx_security_policy_get_patterns (LlmsbxSecurityPolicy *self)
 /**
  * llmsbx_security_policy_get_restricted_modules:
  * @self: a #LlmsbxSecurityPolicy
+ *
+ * Gets the policy's restricted modules.
  *
  * Returns: (transfer container) (element-type LlmsbxRestrictedModule): the
  *   restricted modules, in the order they were added; a copy of the list,
@@ -528,7 +534,7 @@ read_module (JsonNode  *node,
  * Reads a policy written by llmsbx_security_policy_to_json() or by the Python
  * library's `SecurityPolicy.model_dump_json()`:
  *
- * ```json
+ * ```
  * {
  *   "severity_threshold": "medium",
  *   "patterns": [

@@ -480,6 +480,8 @@ languages_with_patterns (LlmsbxRegistry *registry)
 /**
  * llmsbx_list_available_presets:
  *
+ * Lists the names of the security presets.
+ *
  * Returns: (transfer full) (array zero-terminated=1): the preset names:
  *   `development`, `production`, `strict`, `educational`
  *
@@ -493,6 +495,90 @@ llmsbx_list_available_presets (void)
   for (gsize i = 0; i < G_N_ELEMENTS (presets); i++)
     names[i] = g_strdup (presets[i].name);
   return names;
+}
+
+/* The preset called @name (case-insensitive), or NULL with an error listing them. */
+static const PresetDef *
+find_preset (const char  *name,
+             GError     **error)
+{
+  g_auto(GStrv) names = NULL;
+  g_autofree char *known = NULL;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (presets); i++)
+    if (g_ascii_strcasecmp (name, presets[i].name) == 0)
+      return &presets[i];
+
+  names = llmsbx_list_available_presets ();
+  known = join_names ((const char * const *) names);
+  g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
+               "Unknown security preset '%s'; available presets: %s", name, known);
+  return NULL;
+}
+
+/* The preset's policy for @lang (NULL: python) and the handler it came from. */
+static LlmsbxSecurityPolicy *
+preset_policy (LlmsbxRegistry         *registry,
+               const PresetDef        *preset,
+               const char             *lang,
+               LlmsbxLanguageHandler **handler_out,
+               GError                **error)
+{
+  g_autoptr(LlmsbxLanguageHandler) handler = NULL;
+  LlmsbxSecurityPolicy *policy = NULL;
+
+  if (lang == NULL)
+    lang = "python";
+
+  handler = llmsbx_registry_lookup_language (registry, lang, NULL);
+  if (handler != NULL)
+    policy = build_policy (preset, handler);
+  if (policy == NULL)
+    {
+      g_autofree char *known = languages_with_patterns (registry);
+
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_LANGUAGE_NOT_SUPPORTED,
+                   "The security presets have no patterns for the language '%s'; they cover: %s",
+                   lang, known);
+      return NULL;
+    }
+  if (handler_out != NULL)
+    *handler_out = g_steal_pointer (&handler);
+  return policy;
+}
+
+/**
+ * llmsbx_get_security_policy:
+ * @name: the preset: `development`, `production`, `strict` or `educational`
+ *   (case-insensitive)
+ * @lang: (nullable): the language of the code, %NULL for `python`
+ * @error: return location for a #GError
+ *
+ * Makes a new security policy from a preset, the policy that
+ * llmsbx_get_security_preset() would give for @name and @lang, without
+ * the settings of any backend: the base of the guide's "Layer Security
+ * Policies", to which more patterns are added with
+ * llmsbx_security_policy_add_pattern(). Fails as llmsbx_get_security_preset()
+ * does for an unknown preset or language.
+ *
+ * Returns: (transfer full): a new policy, or %NULL on error
+ *
+ * Since: 0.1
+ */
+LlmsbxSecurityPolicy *
+llmsbx_get_security_policy (const char  *name,
+                            const char  *lang,
+                            GError     **error)
+{
+  const PresetDef *preset;
+
+  g_return_val_if_fail (name != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  preset = find_preset (name, error);
+  if (preset == NULL)
+    return NULL;
+  return preset_policy (llmsbx_registry_get_default (), preset, lang, NULL, error);
 }
 
 /**
@@ -543,34 +629,12 @@ llmsbx_get_security_preset (const char  *name,
   g_return_val_if_fail (name != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  if (lang == NULL)
-    lang = "python";
-
-  for (gsize i = 0; i < G_N_ELEMENTS (presets) && preset == NULL; i++)
-    if (g_ascii_strcasecmp (name, presets[i].name) == 0)
-      preset = &presets[i];
+  preset = find_preset (name, error);
   if (preset == NULL)
-    {
-      g_auto(GStrv) names = llmsbx_list_available_presets ();
-      g_autofree char *known = join_names ((const char * const *) names);
-
-      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
-                   "Unknown security preset '%s'; available presets: %s", name, known);
-      return NULL;
-    }
-
-  handler = llmsbx_registry_lookup_language (registry, lang, NULL);
-  if (handler != NULL)
-    policy = build_policy (preset, handler);
+    return NULL;
+  policy = preset_policy (registry, preset, lang, &handler, error);
   if (policy == NULL)
-    {
-      g_autofree char *known = languages_with_patterns (registry);
-
-      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_LANGUAGE_NOT_SUPPORTED,
-                   "The security presets have no patterns for the language '%s'; they cover: %s",
-                   lang, known);
-      return NULL;
-    }
+    return NULL;
 
   backend_name = backend != NULL ? g_ascii_strdown (backend, -1) : llmsbx_registry_get_preset_backend (registry);
   if (backend_name == NULL || !llmsbx_registry_renders_presets (registry, backend_name))
@@ -602,6 +666,8 @@ llmsbx_get_security_preset (const char  *name,
  * llmsbx_security_preset_get_name:
  * @self: a #LlmsbxSecurityPreset
  *
+ * Gets the preset's name.
+ *
  * Returns: the preset's name
  *
  * Since: 0.1
@@ -616,6 +682,8 @@ llmsbx_security_preset_get_name (LlmsbxSecurityPreset *self)
 /**
  * llmsbx_security_preset_get_lang:
  * @self: a #LlmsbxSecurityPreset
+ *
+ * Gets the language the policy is for.
  *
  * Returns: the language the policy is for
  *
@@ -632,6 +700,8 @@ llmsbx_security_preset_get_lang (LlmsbxSecurityPreset *self)
  * llmsbx_security_preset_get_backend:
  * @self: a #LlmsbxSecurityPreset
  *
+ * Gets the backend the configuration is for.
+ *
  * Returns: the backend the configuration is for
  *
  * Since: 0.1
@@ -647,6 +717,8 @@ llmsbx_security_preset_get_backend (LlmsbxSecurityPreset *self)
  * llmsbx_security_preset_get_security_policy:
  * @self: a #LlmsbxSecurityPreset
  *
+ * Gets the policy.
+ *
  * Returns: (transfer none): the policy
  *
  * Since: 0.1
@@ -661,6 +733,8 @@ llmsbx_security_preset_get_security_policy (LlmsbxSecurityPreset *self)
 /**
  * llmsbx_security_preset_get_runtime_config:
  * @self: a #LlmsbxSecurityPreset
+ *
+ * Gets the preset's container settings.
  *
  * Returns: (transfer none) (nullable): the container settings (`a{sv}`), or
  *   %NULL for Kubernetes
@@ -742,6 +816,8 @@ llmsbx_security_preset_set_pod_manifest_fragment (LlmsbxSecurityPreset *self,
 /**
  * llmsbx_security_preset_get_pod_manifest_fragment:
  * @self: a #LlmsbxSecurityPreset
+ *
+ * Gets the preset's pod settings.
  *
  * Returns: (transfer none) (nullable): the pod settings for Kubernetes
  *   (`a{sv}` shaped like a pod manifest), or %NULL for other backends

@@ -24,6 +24,10 @@ LlmsbxSecurityPreset *llmsbx_get_security_preset (const char  *name,
                                                   GError     **error);
 LLMSBX_AVAILABLE_IN_ALL
 char **llmsbx_list_available_presets (void);
+LLMSBX_AVAILABLE_IN_ALL
+LlmsbxSecurityPolicy *llmsbx_get_security_policy (const char  *name,
+                                                  const char  *lang,
+                                                  GError     **error);
 
 LLMSBX_AVAILABLE_IN_ALL
 const char           *llmsbx_security_preset_get_name            (LlmsbxSecurityPreset *self);

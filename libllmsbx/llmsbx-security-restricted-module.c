@@ -157,6 +157,8 @@ llmsbx_restricted_module_init (LlmsbxRestrictedModule *self)
  * @description: (nullable): why it is restricted
  * @severity: how serious an import is
  *
+ * Makes a new restricted module.
+ *
  * Returns: (transfer full): a new restricted module
  *
  * Since: 0.1
@@ -179,6 +181,8 @@ llmsbx_restricted_module_new (const char                  *name,
  * llmsbx_restricted_module_get_name:
  * @self: a #LlmsbxRestrictedModule
  *
+ * Gets the module's name.
+ *
  * Returns: the module's name
  *
  * Since: 0.1
@@ -194,6 +198,8 @@ llmsbx_restricted_module_get_name (LlmsbxRestrictedModule *self)
  * llmsbx_restricted_module_get_description:
  * @self: a #LlmsbxRestrictedModule
  *
+ * Gets why the module is restricted.
+ *
  * Returns: why the module is restricted
  *
  * Since: 0.1
@@ -208,6 +214,8 @@ llmsbx_restricted_module_get_description (LlmsbxRestrictedModule *self)
 /**
  * llmsbx_restricted_module_get_severity:
  * @self: a #LlmsbxRestrictedModule
+ *
+ * Gets how serious an import of the module is.
  *
  * Returns: how serious an import of the module is
  *

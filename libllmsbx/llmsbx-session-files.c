@@ -403,6 +403,8 @@ llmsbx_sandbox_session_copy_to_runtime_async (LlmsbxSandboxSession *self,
  * @result: the #GAsyncResult
  * @error: return location for a #GError
  *
+ * Finishes llmsbx_sandbox_session_copy_to_runtime_async().
+ *
  * Returns: %TRUE when the copy succeeded
  *
  * Since: 0.1
@@ -450,6 +452,8 @@ llmsbx_sandbox_session_copy_from_runtime_async (LlmsbxSandboxSession *self,
  * @self: a #LlmsbxSandboxSession
  * @result: the #GAsyncResult
  * @error: return location for a #GError
+ *
+ * Finishes llmsbx_sandbox_session_copy_from_runtime_async().
  *
  * Returns: %TRUE when the copy succeeded
  *

@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include "llmsbx-sandbox-session-private.h"
+#include "llmsbx-session-log-private.h"
 #include "llmsbx-enum-types.h"
 
 enum {
@@ -70,8 +71,9 @@ forward_output (LlmsbxOutputStream stream,
       emission->self = g_object_ref (closure->self);
       emission->stream = stream;
       emission->chunk = g_steal_pointer (&chunk);
-      g_main_context_invoke_full (closure->context, G_PRIORITY_DEFAULT,
-                                  emit_output_in_context, emission, output_emission_free);
+      /* Always in the context's thread, also before its loop runs. */
+      llmsbx_session_invoke_in_context (closure->context, emit_output_in_context, emission,
+                                        output_emission_free);
     }
 }
 
@@ -107,6 +109,13 @@ void
 llmsbx_session_set_output_context (GMainContext *context)
 {
   g_private_set (&output_context_key, context);
+}
+
+/* Where this thread delivers live output (and the log): NULL for here. */
+GMainContext *
+llmsbx_session_get_output_context (void)
+{
+  return g_private_get (&output_context_key);
 }
 
 void

@@ -848,6 +848,8 @@ llmsbx_sandbox_session_run_async (LlmsbxSandboxSession *self,
  * @result: the #GAsyncResult
  * @error: return location for a #GError
  *
+ * Finishes llmsbx_sandbox_session_run_async().
+ *
  * Returns: (transfer full): the result, or %NULL on error
  *
  * Since: 0.1
@@ -894,6 +896,8 @@ llmsbx_sandbox_session_execute_argv_async (LlmsbxSandboxSession *self,
  * @self: a #LlmsbxSandboxSession
  * @result: the #GAsyncResult
  * @error: return location for a #GError
+ *
+ * Finishes llmsbx_sandbox_session_execute_argv_async().
  *
  * Returns: (transfer full): the result, or %NULL on error
  *
@@ -944,6 +948,8 @@ llmsbx_sandbox_session_execute_command_async (LlmsbxSandboxSession *self,
  * @result: the #GAsyncResult
  * @error: return location for a #GError
  *
+ * Finishes llmsbx_sandbox_session_execute_command_async().
+ *
  * Returns: (transfer full): the result, or %NULL on error
  *
  * Since: 0.1
@@ -987,6 +993,8 @@ llmsbx_sandbox_session_install_async (LlmsbxSandboxSession *self,
  * @self: a #LlmsbxSandboxSession
  * @result: the #GAsyncResult
  * @error: return location for a #GError
+ *
+ * Finishes llmsbx_sandbox_session_install_async().
  *
  * Returns: %TRUE when every library was installed
  *

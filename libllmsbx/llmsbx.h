@@ -14,6 +14,7 @@
 #include "llmsbx-container-spec.h"
 #include "llmsbx-sandbox-info.h"
 #include "llmsbx-backend.h"
+#include "llmsbx-backend-names.h"
 #include "llmsbx-runtime-context.h"
 #include "llmsbx-runtime-configs.h"
 #include "llmsbx-tar.h"

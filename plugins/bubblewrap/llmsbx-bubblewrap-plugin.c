@@ -9,7 +9,7 @@ bubblewrap_plugin_init (LlmsbxRegistry  *registry,
 {
   /* The fallback when no engine answers: chosen by default only when no
    * backend of a higher rank probes usable. */
-  return llmsbx_registry_register_backend_full (registry, "bubblewrap", LLMSBX_TYPE_BUBBLEWRAP_BACKEND,
+  return llmsbx_registry_register_backend_full (registry, LLMSBX_BACKEND_BUBBLEWRAP, LLMSBX_TYPE_BUBBLEWRAP_BACKEND,
                                                 LLMSBX_RANK_MARGINAL, error);
 }
 

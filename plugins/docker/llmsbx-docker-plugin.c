@@ -8,7 +8,7 @@ docker_plugin_init (LlmsbxRegistry  *registry,
                     GError         **error)
 {
   /* The first choice of a session that names no backend. */
-  return llmsbx_registry_register_backend_full (registry, "docker", LLMSBX_TYPE_DOCKER_BACKEND,
+  return llmsbx_registry_register_backend_full (registry, LLMSBX_BACKEND_DOCKER, LLMSBX_TYPE_DOCKER_BACKEND,
                                                 LLMSBX_RANK_PRIMARY, error);
 }
 

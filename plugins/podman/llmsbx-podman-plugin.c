@@ -8,7 +8,7 @@ podman_plugin_init (LlmsbxRegistry  *registry,
                     GError         **error)
 {
   /* A session that names no backend takes Podman when Docker does not answer. */
-  return llmsbx_registry_register_backend_full (registry, "podman", LLMSBX_TYPE_PODMAN_BACKEND,
+  return llmsbx_registry_register_backend_full (registry, LLMSBX_BACKEND_PODMAN, LLMSBX_TYPE_PODMAN_BACKEND,
                                                 LLMSBX_RANK_SECONDARY, error);
 }
 

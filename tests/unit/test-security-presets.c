@@ -206,6 +206,82 @@ test_errors (void)
   g_assert_cmpstr (llmsbx_security_preset_get_backend (preset), ==, "podman");
 }
 
+
+static gboolean
+policy_has_pattern (LlmsbxSecurityPolicy *policy,
+                    const char           *description)
+{
+  g_autoptr(GPtrArray) patterns = llmsbx_security_policy_get_patterns (policy);
+
+  for (guint i = 0; i < patterns->len; i++)
+    if (g_strcmp0 (llmsbx_security_pattern_get_description (g_ptr_array_index (patterns, i)), description) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* The guide's "Layer Security Policies": get_security_policy (name) is the
+ * preset's policy for the language, a new one at every call, so that layering
+ * patterns on one changes no other. */
+static void
+test_get_security_policy (void)
+{
+  g_autoptr(GError) error = NULL;
+
+  for (guint i = 0; preset_names[i] != NULL; i++)
+    for (guint j = 0; languages[j] != NULL; j++)
+      {
+        g_autoptr(LlmsbxSecurityPreset) preset = get_preset (preset_names[i], languages[j], LLMSBX_BACKEND_DOCKER);
+        g_autoptr(LlmsbxSecurityPolicy) policy = llmsbx_get_security_policy (preset_names[i], languages[j], &error);
+        LlmsbxSecurityPolicy *expected = llmsbx_security_preset_get_security_policy (preset);
+        g_autoptr(GPtrArray) patterns = NULL;
+        g_autoptr(GPtrArray) expected_patterns = NULL;
+
+        g_assert_no_error (error);
+        g_assert_true (policy != expected);
+        g_assert_cmpint (llmsbx_security_policy_get_severity_threshold (policy), ==,
+                         llmsbx_security_policy_get_severity_threshold (expected));
+        patterns = llmsbx_security_policy_get_patterns (policy);
+        expected_patterns = llmsbx_security_policy_get_patterns (expected);
+        g_assert_cmpuint (patterns->len, ==, expected_patterns->len);
+        g_assert_cmpuint (patterns->len, >, 0);
+        for (guint k = 0; k < patterns->len; k++)
+          g_assert_cmpstr (llmsbx_security_pattern_get_pattern (g_ptr_array_index (patterns, k)), ==,
+                           llmsbx_security_pattern_get_pattern (g_ptr_array_index (expected_patterns, k)));
+      }
+
+  {
+    g_autoptr(LlmsbxSecurityPolicy) base = llmsbx_get_security_policy ("PRODUCTION", NULL, &error);
+    g_autoptr(LlmsbxSecurityPolicy) again = NULL;
+    g_autoptr(LlmsbxSecurityPattern) pattern = NULL;
+    g_autoptr(GPtrArray) before = NULL;
+    g_autoptr(GPtrArray) after = NULL;
+    g_autoptr(GPtrArray) untouched = NULL;
+
+    g_assert_no_error (error);
+    before = llmsbx_security_policy_get_patterns (base);
+    pattern = llmsbx_security_pattern_new ("requests\\.get\\s*\\(.*internal", "Internal network access", HIGH, &error);
+    g_assert_no_error (error);
+    llmsbx_security_policy_add_pattern (base, pattern);
+    after = llmsbx_security_policy_get_patterns (base);
+    g_assert_cmpuint (after->len, ==, before->len + 1);
+
+    again = llmsbx_get_security_policy ("production", "python", &error);
+    g_assert_no_error (error);
+    untouched = llmsbx_security_policy_get_patterns (again);
+    g_assert_cmpuint (untouched->len, ==, before->len);
+    g_assert_false (policy_has_pattern (again, "Internal network access"));
+    g_assert_true (policy_has_pattern (base, "Internal network access"));
+  }
+
+  g_assert_null (llmsbx_get_security_policy ("paranoid", NULL, &error));
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "development, production, strict, educational"));
+  g_clear_error (&error);
+
+  g_assert_null (llmsbx_get_security_policy ("strict", "cobol", &error));
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_LANGUAGE_NOT_SUPPORTED);
+}
+
 /* Values ----------------------------------------------------------------- */
 
 /* The guide's "Preset Comparison" table. */
@@ -929,6 +1005,7 @@ main (int argc, char **argv)
 
   g_test_add_func ("/security-presets/list", test_list);
   g_test_add_func ("/security-presets/errors", test_errors);
+  g_test_add_func ("/security-presets/get-security-policy", test_get_security_policy);
   g_test_add_func ("/security-presets/comparison-table", test_comparison_table);
   g_test_add_func ("/security-presets/strict-example", test_strict_example);
   g_test_add_func ("/security-presets/docker-and-podman-agree", test_docker_and_podman_agree);
