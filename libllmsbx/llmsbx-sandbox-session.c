@@ -19,6 +19,7 @@
 #include "llmsbx-guarded-exec-private.h"
 #include "llmsbx-lifetime-watchdog-private.h"
 #include "llmsbx-nesting-private.h"
+#include "llmsbx-reaper.h"
 #include "llmsbx-registry.h"
 #include "llmsbx-security-private.h"
 #include "llmsbx-tar-private.h"
@@ -773,6 +774,8 @@ build_spec (LlmsbxSandboxSession *self)
   LlmsbxContainerSpec *spec = llmsbx_container_spec_new ();
   g_autofree char *short_id = g_strndup (self->session_uuid, 8);
   g_autofree char *lifetime = NULL;
+  g_autoptr(GPtrArray) labels = NULL;
+  g_autofree char **owner = llmsbx_owner_labels ();
 
   /* The sandbox's main process keeps it alive. With a session-timeout it
    * lives no longer than the session, so the sandbox stops by itself (no
@@ -797,10 +800,15 @@ build_spec (LlmsbxSandboxSession *self)
   spec->command[1] = g_steal_pointer (&lifetime);
   spec->workdir = g_strdup (self->workdir);
   spec->env = g_strdupv ((char **) base_exec_env);
-  spec->labels = g_new0 (char *, 4);
-  spec->labels[0] = g_strdup ("io.llmsbx.managed-by=libllmsbx");
-  spec->labels[1] = g_strdup_printf ("io.llmsbx.session=%s", self->session_uuid);
-  spec->labels[2] = g_strdup_printf ("io.llmsbx.lang=%s", self->lang);
+  labels = g_ptr_array_new ();
+  g_ptr_array_add (labels, g_strdup ("io.llmsbx.managed-by=libllmsbx"));
+  g_ptr_array_add (labels, g_strdup_printf ("io.llmsbx.session=%s", self->session_uuid));
+  g_ptr_array_add (labels, g_strdup_printf ("io.llmsbx.lang=%s", self->lang));
+  /* Who owns it, so that llmsbx_reap_sandboxes() finds it if we die. */
+  for (guint i = 0; owner[i] != NULL; i++)
+    g_ptr_array_add (labels, g_steal_pointer (&owner[i]));
+  g_ptr_array_add (labels, NULL);
+  spec->labels = (char **) g_ptr_array_free (g_steal_pointer (&labels), FALSE);
   if (self->runtime_configs != NULL)
     spec->runtime_configs = g_variant_ref (self->runtime_configs);
   return spec;

@@ -27,5 +27,6 @@
 #include "llmsbx-security-policy.h"
 #include "llmsbx-security-preset.h"
 #include "llmsbx-sandbox-session.h"
+#include "llmsbx-reaper.h"
 
 #undef LLMSBX_INSIDE
