@@ -20,6 +20,7 @@
 #include "llmsbx-lifetime-watchdog-private.h"
 #include "llmsbx-nesting-private.h"
 #include "llmsbx-reaper.h"
+#include "llmsbx-sandbox-pool-private.h"
 #include "llmsbx-registry.h"
 #include "llmsbx-security-private.h"
 #include "llmsbx-tar-private.h"
@@ -85,6 +86,7 @@ struct _LlmsbxSandboxSession
   guint64        output_limit;
   guint64        copy_limit;
   LlmsbxSecurityPolicy *security_policy;
+  LlmsbxSandboxPool    *pool;
 
   /* State while open. */
   LlmsbxLanguageHandler *handler;
@@ -99,6 +101,11 @@ struct _LlmsbxSandboxSession
   guint64                oom_kills_seen;
   gint64                 opened_at;
   gboolean               is_open;
+
+  /* The pool's sandbox this session holds, and the environment of its
+   * execs, which names the lease (llmsbx-sandbox-pool.c). */
+  LlmsbxPoolLease       *lease;
+  char                 **lease_env;
 
   /* Ends the sandbox when session-timeout passes, even while the session is idle. */
   LlmsbxLifetimeWatchdog *watchdog;
@@ -132,6 +139,7 @@ enum {
   PROP_COPY_LIMIT,
   PROP_SECURITY_POLICY,
   PROP_IS_OPEN,
+  PROP_POOL,
   N_PROPS
 };
 
@@ -454,6 +462,8 @@ static const char * const base_exec_env[] = { "PYTHONUNBUFFERED=1", NULL };
 static const char * const *
 exec_env (LlmsbxSandboxSession *self)
 {
+  if (self->lease_env != NULL)
+    return (const char * const *) self->lease_env;
   return self->created_sandbox ? NULL : base_exec_env;
 }
 
@@ -817,6 +827,10 @@ build_spec (LlmsbxSandboxSession *self)
 static void
 reset_state (LlmsbxSandboxSession *self)
 {
+  /* Back to the pool, which resets it for the next user or destroys it. */
+  if (self->lease != NULL)
+    llmsbx_sandbox_pool_return (self->pool, g_steal_pointer (&self->lease));
+  g_clear_pointer (&self->lease_env, g_strfreev);
   g_clear_object (&self->handler);
   g_clear_object (&self->backend);
   g_clear_pointer (&self->sandbox_id, g_free);
@@ -826,6 +840,33 @@ reset_state (LlmsbxSandboxSession *self)
   self->image_acquired = FALSE;
   self->environment_ready = FALSE;
   self->oom_kills_seen = 0;
+}
+
+/* A sandbox of the pool, as if attached to: the pool created it and takes
+ * it back at close. */
+static gboolean
+open_from_pool (LlmsbxSandboxSession *self,
+                GCancellable         *cancellable,
+                GError              **error)
+{
+  if (self->commit_container || self->container_id != NULL || self->dockerfile != NULL)
+    {
+      g_set_error_literal (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
+                           "A session of a pool takes the pool's sandboxes: it cannot commit, "
+                           "attach to a container or build a Dockerfile");
+      return FALSE;
+    }
+  self->lease = llmsbx_sandbox_pool_lease (self->pool, cancellable, error);
+  if (self->lease == NULL)
+    return FALSE;
+  self->backend = g_object_ref (llmsbx_pool_lease_get_backend (self->lease));
+  self->sandbox_id = g_strdup (llmsbx_pool_lease_get_sandbox_id (self->lease));
+  self->active_image = g_strdup (llmsbx_sandbox_pool_get_image (self->pool));
+  self->lease_env = g_new0 (char *, 3);
+  self->lease_env[0] = g_strdup (base_exec_env[0]);
+  self->lease_env[1] = g_strdup (llmsbx_pool_lease_get_env (self->lease));
+  session_log (self, "took sandbox %.12s from the pool", self->sandbox_id);
+  return TRUE;
 }
 
 static gboolean
@@ -842,9 +883,25 @@ open_locked (LlmsbxSandboxSession *self,
   g_clear_pointer (&self->session_uuid, g_free);
   self->session_uuid = g_uuid_string_random ();
 
+  /* A pool's sandboxes are of its language, in its workdir. */
+  if (self->pool != NULL)
+    {
+      g_free (self->lang);
+      self->lang = g_strdup (llmsbx_sandbox_pool_get_lang (self->pool));
+      g_free (self->workdir);
+      self->workdir = g_strdup (llmsbx_sandbox_pool_get_workdir (self->pool));
+    }
+
   self->handler = llmsbx_registry_lookup_language (registry, self->lang, error);
   if (self->handler == NULL)
     goto fail;
+
+  if (self->pool != NULL)
+    {
+      if (!open_from_pool (self, cancellable, error))
+        goto fail;
+      goto opened;
+    }
 
   if (self->client != NULL)
     self->backend = g_object_ref (self->client);
@@ -880,6 +937,7 @@ open_locked (LlmsbxSandboxSession *self,
       self->created_sandbox = TRUE;
     }
 
+opened:
   self->opened_at = g_get_monotonic_time ();
   self->is_open = TRUE;
   if (self->session_timeout > 0)
@@ -2260,6 +2318,7 @@ llmsbx_sandbox_session_finalize (GObject *object)
   g_free (self->lang);
   g_free (self->backend_name);
   g_clear_object (&self->client);
+  g_clear_object (&self->pool);
   g_free (self->image);
   g_free (self->dockerfile);
   g_free (self->workdir);
@@ -2301,6 +2360,7 @@ llmsbx_sandbox_session_get_property (GObject *object, guint prop_id, GValue *val
     case PROP_COPY_LIMIT: g_value_set_uint64 (value, self->copy_limit); break;
     case PROP_SECURITY_POLICY: g_value_set_object (value, self->security_policy); break;
     case PROP_IS_OPEN: g_value_set_boolean (value, self->is_open); break;
+    case PROP_POOL: g_value_set_object (value, self->pool); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -2339,6 +2399,7 @@ llmsbx_sandbox_session_set_property (GObject *object, guint prop_id, const GValu
     case PROP_OUTPUT_LIMIT: self->output_limit = g_value_get_uint64 (value); break;
     case PROP_COPY_LIMIT: self->copy_limit = g_value_get_uint64 (value); break;
     case PROP_SECURITY_POLICY: llmsbx_sandbox_session_set_security_policy (self, g_value_get_object (value)); break;
+    case PROP_POOL: g_set_object (&self->pool, g_value_get_object (value)); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -2546,6 +2607,20 @@ llmsbx_sandbox_session_class_init (LlmsbxSandboxSessionClass *klass)
    *
    * Whether the session is open.
    */
+  /**
+   * LlmsbxSandboxSession:pool:
+   *
+   * A pool whose sandbox the session takes when it opens and gives back when
+   * it closes (the pool resets or destroys it before the next user). The
+   * session then has the pool's language, image, backend and workdir; it
+   * cannot commit, attach to a container or build a Dockerfile.
+   *
+   * Since: 0.2
+   */
+  properties[PROP_POOL] =
+    g_param_spec_object ("pool", NULL, NULL, LLMSBX_TYPE_SANDBOX_POOL,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
   properties[PROP_IS_OPEN] = g_param_spec_boolean ("is-open", NULL, NULL, FALSE,
                                                    G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 
