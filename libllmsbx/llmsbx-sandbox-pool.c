@@ -280,10 +280,16 @@ pool_backend (LlmsbxSandboxPool  *self,
 /* Creation ---------------------------------------------------------------- */
 
 /* Prints the sandbox's clock, its processes (but its own), and every path
- * under the scratch directories ("$@") with its type, NUL-separated. */
+ * under the scratch directories ("$@") with its type, NUL-separated. Where
+ * the processes are the host's ($2 or more of them), only the workdir and
+ * /tmp are the sandbox's own (as a backend without namespaces maps them):
+ * the others are left out. */
 static const char baseline_script[] =
+  "many=$1; shift\n"
   "printf 'T%s\\0' \"$(date +%s.%N)\"\n"
-  "for d in /proc/[0-9]*; do p=${d#/proc/}; [ \"$p\" = \"$$\" ] || printf 'P%s\\0' \"$p\"; done\n"
+  "n=0\n"
+  "for d in /proc/[0-9]*; do p=${d#/proc/}; [ \"$p\" = \"$$\" ] || { printf 'P%s\\0' \"$p\"; n=$((n + 1)); }; done\n"
+  "[ $n -ge \"$many\" ] && set -- \"$1\" \"$2\"\n"
   "for r in \"$@\"; do\n"
   "  [ -d \"$r\" ] || continue\n"
   "  find \"$r\" -mindepth 1 -printf 'F%y %p\\0' || exit 3\n"
@@ -305,12 +311,15 @@ script_argv (const char *script)
   return argv;
 }
 
+/* The scratch directories: all of them in a sandbox with namespaces of its
+ * own, else the workdir and /tmp. */
 static void
 add_roots (GPtrArray  *argv,
-           const char *workdir)
+           const char *workdir,
+           gboolean    all)
 {
   g_ptr_array_add (argv, g_strdup (workdir));
-  for (guint i = 0; scratch_roots[i] != NULL; i++)
+  for (guint i = 0; scratch_roots[i] != NULL && (all || i == 0); i++)
     g_ptr_array_add (argv, g_strdup (scratch_roots[i]));
 }
 
@@ -361,7 +370,8 @@ entry_record_baseline (LlmsbxSandboxPool *self,
   gsize size;
   int status = -1;
 
-  add_roots (argv, self->workdir);
+  g_ptr_array_insert (argv, 4, g_strdup_printf ("%d", OWN_NAMESPACE_MAX_PROCESSES));
+  add_roots (argv, self->workdir, TRUE);
   if (!entry_exec (entry, argv, NULL, RESET_TIMEOUT_SECONDS, &status, &out, &error) || status != 0)
     {
       g_debug ("sandbox %.12s cannot be reset, it will serve once: %s", entry->sandbox_id,
@@ -531,7 +541,7 @@ reset_entry (LlmsbxSandboxPool  *self,
   g_ptr_array_add (argv, g_strdup (entry->baseline));
   g_ptr_array_add (argv, g_strdup (entry->own_namespace ? "1" : "0"));
   g_ptr_array_add (argv, g_strdup (entry->baseline_pids));
-  add_roots (argv, self->workdir);
+  add_roots (argv, self->workdir, entry->own_namespace);
   if (!entry_exec (entry, argv, NULL, RESET_TIMEOUT_SECONDS, &status, &out, &error) || status != 0)
     {
       *why = g_strdup_printf ("its state could not be listed: %s",
@@ -588,7 +598,7 @@ reset_entry (LlmsbxSandboxPool  *self,
       g_autoptr(GBytes) changed = NULL;
 
       g_ptr_array_add (outside, g_strdup (entry->baseline));
-      add_roots (outside, self->workdir);
+      add_roots (outside, self->workdir, TRUE);
       if (!entry_exec (entry, outside, NULL, RESET_TIMEOUT_SECONDS, &status, &changed, &error) ||
           status != 0)
         {
