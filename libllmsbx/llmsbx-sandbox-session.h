@@ -38,7 +38,27 @@ G_BEGIN_DECLS
 
 #define LLMSBX_TYPE_SANDBOX_SESSION (llmsbx_sandbox_session_get_type ())
 LLMSBX_AVAILABLE_IN_ALL
-G_DECLARE_FINAL_TYPE (LlmsbxSandboxSession, llmsbx_sandbox_session, LLMSBX, SANDBOX_SESSION, GObject)
+G_DECLARE_DERIVABLE_TYPE (LlmsbxSandboxSession, llmsbx_sandbox_session, LLMSBX, SANDBOX_SESSION, GObject)
+
+/**
+ * LlmsbxSandboxSessionClass:
+ * @parent_class: the parent class
+ *
+ * The class of sessions. Subclasses (a session for artifacts, an interactive
+ * one) set their defaults in their instance init, which runs before the
+ * properties given to g_object_new() are applied, and add methods built on
+ * the public API; a run is never re-implemented.
+ *
+ * Since: 0.1
+ */
+struct _LlmsbxSandboxSessionClass
+{
+  GObjectClass parent_class;
+
+  /*< private >*/
+  /* Virtual methods added later take their slots from here, one per pointer. */
+  gpointer padding[16];
+};
 
 LLMSBX_AVAILABLE_IN_ALL
 LlmsbxSandboxSession *llmsbx_sandbox_session_new (const char *lang);
@@ -138,6 +158,28 @@ LlmsbxExecutionResult *llmsbx_sandbox_session_execute_argv (LlmsbxSandboxSession
                                                             GCancellable         *cancellable,
                                                             GError              **error);
 LLMSBX_AVAILABLE_IN_ALL
+void                   llmsbx_sandbox_session_execute_command_async  (LlmsbxSandboxSession *self,
+                                                                      const char           *command,
+                                                                      const char           *workdir,
+                                                                      GCancellable         *cancellable,
+                                                                      GAsyncReadyCallback   callback,
+                                                                      gpointer              user_data);
+LLMSBX_AVAILABLE_IN_ALL
+LlmsbxExecutionResult *llmsbx_sandbox_session_execute_command_finish (LlmsbxSandboxSession *self,
+                                                                      GAsyncResult         *result,
+                                                                      GError              **error);
+LLMSBX_AVAILABLE_IN_ALL
+void                   llmsbx_sandbox_session_execute_argv_async     (LlmsbxSandboxSession *self,
+                                                                      const char * const   *argv,
+                                                                      const char           *workdir,
+                                                                      GCancellable         *cancellable,
+                                                                      GAsyncReadyCallback   callback,
+                                                                      gpointer              user_data);
+LLMSBX_AVAILABLE_IN_ALL
+LlmsbxExecutionResult *llmsbx_sandbox_session_execute_argv_finish    (LlmsbxSandboxSession *self,
+                                                                      GAsyncResult         *result,
+                                                                      GError              **error);
+LLMSBX_AVAILABLE_IN_ALL
 gboolean llmsbx_sandbox_session_is_safe (LlmsbxSandboxSession  *self,
                                          const char            *code,
                                          GPtrArray            **violations,
@@ -147,6 +189,16 @@ gboolean llmsbx_sandbox_session_install (LlmsbxSandboxSession *self,
                                          const char * const   *libraries,
                                          GCancellable         *cancellable,
                                          GError              **error);
+LLMSBX_AVAILABLE_IN_ALL
+void     llmsbx_sandbox_session_install_async  (LlmsbxSandboxSession *self,
+                                                const char * const   *libraries,
+                                                GCancellable         *cancellable,
+                                                GAsyncReadyCallback   callback,
+                                                gpointer              user_data);
+LLMSBX_AVAILABLE_IN_ALL
+gboolean llmsbx_sandbox_session_install_finish (LlmsbxSandboxSession *self,
+                                                GAsyncResult         *result,
+                                                GError              **error);
 
 /* Files. */
 LLMSBX_AVAILABLE_IN_ALL
@@ -161,5 +213,27 @@ gboolean llmsbx_sandbox_session_copy_from_runtime (LlmsbxSandboxSession *self,
                                                    const char           *dest,
                                                    GCancellable         *cancellable,
                                                    GError              **error);
+LLMSBX_AVAILABLE_IN_ALL
+void     llmsbx_sandbox_session_copy_to_runtime_async    (LlmsbxSandboxSession *self,
+                                                          const char           *src,
+                                                          const char           *dest,
+                                                          GCancellable         *cancellable,
+                                                          GAsyncReadyCallback   callback,
+                                                          gpointer              user_data);
+LLMSBX_AVAILABLE_IN_ALL
+gboolean llmsbx_sandbox_session_copy_to_runtime_finish   (LlmsbxSandboxSession *self,
+                                                          GAsyncResult         *result,
+                                                          GError              **error);
+LLMSBX_AVAILABLE_IN_ALL
+void     llmsbx_sandbox_session_copy_from_runtime_async  (LlmsbxSandboxSession *self,
+                                                          const char           *src,
+                                                          const char           *dest,
+                                                          GCancellable         *cancellable,
+                                                          GAsyncReadyCallback   callback,
+                                                          gpointer              user_data);
+LLMSBX_AVAILABLE_IN_ALL
+gboolean llmsbx_sandbox_session_copy_from_runtime_finish (LlmsbxSandboxSession *self,
+                                                          GAsyncResult         *result,
+                                                          GError              **error);
 
 G_END_DECLS

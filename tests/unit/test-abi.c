@@ -6,7 +6,8 @@
  * after it, and the plugin then writes past its own class. As GStreamer's
  * tests/check/gst/gstabi.c does, this pins each size, so such a change fails
  * here; a deliberate break must also bump LLMSBX_PLUGIN_ABI_VERSION, which is
- * pinned too. */
+ * pinned too. The session's class is pinned alike, for the subclasses that
+ * applications and later rooms of the library derive from it. */
 #include <llmsbx.h>
 
 typedef struct {
@@ -25,11 +26,13 @@ static const Structure structures[] = {
   { "LlmsbxLanguageHandlerInterface", sizeof (LlmsbxLanguageHandlerInterface), 176 },
   { "LlmsbxLanguageConfigClass", sizeof (LlmsbxLanguageConfigClass), 200 },
   { "LlmsbxPluginDescriptor", sizeof (LlmsbxPluginDescriptor), 40 },
+  { "LlmsbxSandboxSessionClass", sizeof (LlmsbxSandboxSessionClass), 264 },
 #elif GLIB_SIZEOF_VOID_P == 4
   { "LlmsbxBackendClass", sizeof (LlmsbxBackendClass), 176 },
   { "LlmsbxLanguageHandlerInterface", sizeof (LlmsbxLanguageHandlerInterface), 88 },
   { "LlmsbxLanguageConfigClass", sizeof (LlmsbxLanguageConfigClass), 100 },
   { "LlmsbxPluginDescriptor", sizeof (LlmsbxPluginDescriptor), 24 },
+  { "LlmsbxSandboxSessionClass", sizeof (LlmsbxSandboxSessionClass), 132 },
 #else
 #error "Add the structure sizes of this architecture to test-abi.c"
 #endif

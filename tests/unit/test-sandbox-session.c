@@ -1,7 +1,8 @@
 /* test-sandbox-session.c: the session's orchestration on the fake backend of
  * tests/lib, with no daemon: the default backend, policy refusals, timeouts
  * and their kill, output caps, errors, cleanup when open fails, live output
- * and its threads, closing when what timed out cannot be stopped, copies.
+ * and its threads, closing when what timed out cannot be stopped, copies,
+ * a subclass's defaults.
  * Code runs as host processes (Python from the host), so it is only ever
  * harmless code. */
 #include <errno.h>
@@ -479,6 +480,121 @@ test_copies (void)
   g_rmdir (dir);
 }
 
+/* Code delivery ---------------------------------------------------------- */
+
+/* The session's code runner: code up to 96 KiB travels in the exec's
+ * environment, larger code on its standard input; both run the same, and the
+ * code file is gone once the run is over. */
+static void
+test_code_delivery (void)
+{
+  g_autoptr(LlmsbxSandboxSession) session = new_session (NULL, NULL);
+  g_autoptr(LlmsbxExecutionResult) small = NULL;
+  g_autoptr(LlmsbxExecutionResult) large = NULL;
+  g_autoptr(GString) code = g_string_new ("print('large')\n");
+  g_autoptr(GDir) dir = NULL;
+  g_autofree char *root = NULL;
+  g_autofree char *code_dir = NULL;
+
+  /* A comment line of 1 KiB, 200 times: over LLMSBX_CODE_CHUNK_MAX. */
+  for (guint i = 0; i < 200; i++)
+    {
+      g_string_append_c (code, '#');
+      for (guint j = 0; j < 1023; j++)
+        g_string_append_c (code, 'x');
+      g_string_append_c (code, '\n');
+    }
+  g_string_append (code, "print(len(open(__file__).read()))\n");
+
+  open_session (session);
+  small = run_ok (session, "print('small')\n");
+  g_assert_cmpstr (llmsbx_execution_result_get_stdout (small), ==, "small\n");
+  large = run_ok (session, code->str);
+  g_assert_cmpint (llmsbx_execution_result_get_exit_code (large), ==, 0);
+  g_assert_true (g_str_has_prefix (llmsbx_execution_result_get_stdout (large), "large\n"));
+  g_assert_cmpuint (g_ascii_strtoull (llmsbx_execution_result_get_stdout (large) + strlen ("large\n"), NULL, 10),
+                    ==, code->len);
+
+  root = llmsbx_fake_backend_get_root (llmsbx_sandbox_session_get_container_id (session));
+  code_dir = g_build_filename (root, "sandbox", ".llmsbx", NULL);
+  /* The directory stays, for the next run; its files go. */
+  dir = g_dir_open (code_dir, 0, NULL);
+  g_assert_nonnull (dir);
+  g_assert_null (g_dir_read_name (dir));
+  close_session (session);
+}
+
+/* Subclasses -------------------------------------------------------------- */
+
+/* What the artifact and interactive sessions do: a subclass that sets its own
+ * defaults in its instance init and adds a method on the public API. */
+#define TEST_TYPE_TERSE_SESSION (test_terse_session_get_type ())
+G_DECLARE_FINAL_TYPE (TestTerseSession, test_terse_session, TEST, TERSE_SESSION, LlmsbxSandboxSession)
+
+struct _TestTerseSession
+{
+  LlmsbxSandboxSession parent_instance;
+};
+
+G_DEFINE_FINAL_TYPE (TestTerseSession, test_terse_session, LLMSBX_TYPE_SANDBOX_SESSION)
+
+static void
+test_terse_session_class_init (TestTerseSessionClass *klass)
+{
+}
+
+static void
+test_terse_session_init (TestTerseSession *self)
+{
+  g_object_set (self, "output-limit", (guint64) 4, "skip-environment-setup", TRUE, NULL);
+}
+
+/* The added API: the first line @code prints, by the session's own run. */
+static char *
+test_terse_session_first_line (TestTerseSession *self,
+                               const char       *code)
+{
+  g_autoptr(LlmsbxExecutionResult) result = run_ok (LLMSBX_SANDBOX_SESSION (self), code);
+  const char *out = llmsbx_execution_result_get_stdout (result);
+
+  return g_strndup (out, strcspn (out, "\n"));
+}
+
+static void
+test_subclass_defaults (void)
+{
+  g_autoptr(TestTerseSession) terse = g_object_new (TEST_TYPE_TERSE_SESSION, "backend", "fake", NULL);
+  g_autoptr(TestTerseSession) given = g_object_new (TEST_TYPE_TERSE_SESSION, "backend", "fake",
+                                                    "output-limit", (guint64) 0, NULL);
+  g_autoptr(LlmsbxSandboxSession) plain = llmsbx_sandbox_session_new (NULL);
+  g_autoptr(LlmsbxExecutionResult) result = NULL;
+  g_autofree char *line = NULL;
+  guint64 limit = 0;
+
+  /* The subclass's default replaces the base class's, and a property given
+   * at construction replaces both; the base class keeps its own. */
+  g_object_get (terse, "output-limit", &limit, NULL);
+  g_assert_cmpuint (limit, ==, 4);
+  g_object_get (given, "output-limit", &limit, NULL);
+  g_assert_cmpuint (limit, ==, 0);
+  g_object_get (plain, "output-limit", &limit, NULL);
+  g_assert_cmpuint (limit, ==, LLMSBX_DEFAULT_OUTPUT_LIMIT);
+  g_assert_cmpstr (llmsbx_sandbox_session_get_lang (LLMSBX_SANDBOX_SESSION (terse)), ==, "python");
+  g_assert_cmpstr (llmsbx_sandbox_session_get_workdir (LLMSBX_SANDBOX_SESSION (terse)), ==, "/sandbox");
+
+  /* The run is the base class's, with the subclass's limit. */
+  open_session (LLMSBX_SANDBOX_SESSION (terse));
+  result = run_ok (LLMSBX_SANDBOX_SESSION (terse), "print('truncated here')\n");
+  g_assert_cmpstr (llmsbx_execution_result_get_stdout (result), ==, "trun");
+  g_assert_true (llmsbx_execution_result_get_truncated (result));
+  close_session (LLMSBX_SANDBOX_SESSION (terse));
+
+  open_session (LLMSBX_SANDBOX_SESSION (given));
+  line = test_terse_session_first_line (given, "print('first')\nprint('second')\n");
+  g_assert_cmpstr (line, ==, "first");
+  close_session (LLMSBX_SANDBOX_SESSION (given));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -502,6 +618,8 @@ main (int argc, char **argv)
   g_test_add_func ("/sandbox-session/close-failure", test_close_failure);
   g_test_add_func ("/sandbox-session/live-output", test_live_output);
   g_test_add_func ("/sandbox-session/copies", test_copies);
+  g_test_add_func ("/sandbox-session/code-delivery", test_code_delivery);
+  g_test_add_func ("/sandbox-session/subclass-defaults", test_subclass_defaults);
 
   return g_test_run ();
 }

@@ -257,6 +257,17 @@ class SandboxSession(Llmsbx.SandboxSession):
     def install(self, libraries, cancellable=None):
         return super().install(_check_libraries(libraries), cancellable)
 
+    def execute_command_async(self, command, workdir, cancellable, callback, *user_data):
+        return super().execute_command_async(_check_text(command, 'command'), _check_text(workdir, 'workdir'),
+                                             cancellable, callback, *user_data)
+
+    def execute_argv_async(self, argv, workdir, cancellable, callback, *user_data):
+        return super().execute_argv_async(_check_strv(argv, 'argv'), _check_text(workdir, 'workdir'),
+                                          cancellable, callback, *user_data)
+
+    def install_async(self, libraries, cancellable, callback, *user_data):
+        return super().install_async(_check_libraries(libraries), cancellable, callback, *user_data)
+
     def is_safe(self, code):
         """Returns ``(is_safe, violations)``: whether the session's security
         policy lets ``code`` run, and every SecurityPattern that matched."""
@@ -267,6 +278,14 @@ class SandboxSession(Llmsbx.SandboxSession):
 
     def copy_from_runtime(self, src, dest, cancellable=None):
         return super().copy_from_runtime(_check_path(src, 'src'), _check_path(dest, 'dest'), cancellable)
+
+    def copy_to_runtime_async(self, src, dest, cancellable, callback, *user_data):
+        return super().copy_to_runtime_async(_check_path(src, 'src'), _check_path(dest, 'dest'),
+                                             cancellable, callback, *user_data)
+
+    def copy_from_runtime_async(self, src, dest, cancellable, callback, *user_data):
+        return super().copy_from_runtime_async(_check_path(src, 'src'), _check_path(dest, 'dest'),
+                                               cancellable, callback, *user_data)
 
 
 SandboxSession = override(SandboxSession)
