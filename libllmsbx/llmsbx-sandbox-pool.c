@@ -11,7 +11,11 @@
  *   nothing else changed since (ctime, which no unprivileged process can set
  *   back). Anything it cannot vouch for — a pre-existing file changed or
  *   removed, a change outside those directories, a process that would not
- *   die — and the sandbox is destroyed instead.
+ *   die — and the sandbox is destroyed instead. The reset runs the
+ *   sandbox's own sh and find, so it is trusted only where the user cannot
+ *   write the system's directories (a read-only root, an unprivileged
+ *   user), as seen when the sandbox was new; elsewhere every sandbox is
+ *   destroyed after use and the pool only saves its creation time.
  * - Max lifetime and idle timeout are checked while sandboxes are idle too,
  *   by the maintenance thread, which also runs the health checks and keeps
  *   min-size sandboxes ready.
@@ -86,6 +90,7 @@ struct _LlmsbxPoolLease
 
   /* What the sandbox held when it was new, for the reset. */
   gboolean              resettable;
+  char                 *unresettable; /* why not, when it is known */
   char                 *baseline;    /* its clock then, seconds.nanoseconds */
   char                 *baseline_pids;
   gboolean              own_namespace;
@@ -199,6 +204,7 @@ entry_free (LlmsbxPoolLease *entry)
   g_free (entry->lease_env);
   g_free (entry->baseline);
   g_free (entry->baseline_pids);
+  g_free (entry->unresettable);
   g_clear_pointer (&entry->manifest, g_hash_table_unref);
   g_free (entry);
 }
@@ -279,7 +285,14 @@ pool_backend (LlmsbxSandboxPool  *self,
 
 /* Creation ---------------------------------------------------------------- */
 
-/* Prints the sandbox's clock, its processes (but its own), and every path
+/* Where the reset's own tools, their libraries and their configuration live
+ * (PATH, /etc/ld.so.preload): a user who can write there could make the
+ * reset see nothing, so such a sandbox is never reset, only destroyed. */
+#define SYSTEM_DIRS "/ /etc /usr /usr/bin /usr/sbin /usr/lib /usr/local /usr/local/bin /usr/local/sbin " \
+                    "/usr/local/lib /bin /sbin /lib /lib64 /root /var /opt /home"
+
+/* Prints the sandbox's clock, its processes (but its own), the system
+ * directories it can write (where it has namespaces of its own), and every path
  * under the scratch directories ("$@") with its type, NUL-separated. Where
  * the processes are the host's ($2 or more of them), only the workdir and
  * /tmp are the sandbox's own (as a backend without namespaces maps them):
@@ -289,7 +302,13 @@ static const char baseline_script[] =
   "printf 'T%s\\0' \"$(date +%s.%N)\"\n"
   "n=0\n"
   "for d in /proc/[0-9]*; do p=${d#/proc/}; [ \"$p\" = \"$$\" ] || { printf 'P%s\\0' \"$p\"; n=$((n + 1)); }; done\n"
-  "[ $n -ge \"$many\" ] && set -- \"$1\" \"$2\"\n"
+  "if [ $n -ge \"$many\" ]; then set -- \"$1\" \"$2\"; else\n"
+  "  for d in " SYSTEM_DIRS "; do\n"
+  "    [ -d \"$d\" ] || continue\n"
+  "    f=\"$d/.llmsbx-pool-probe-$$\"\n"
+  "    if ( : > \"$f\" ) 2>/dev/null; then rm -f \"$f\"; printf 'W%s\\0' \"$d\"; fi\n"
+  "  done\n"
+  "fi\n"
   "for r in \"$@\"; do\n"
   "  [ -d \"$r\" ] || continue\n"
   "  find \"$r\" -mindepth 1 -printf 'F%y %p\\0' || exit 3\n"
@@ -397,13 +416,16 @@ entry_record_baseline (LlmsbxSandboxPool *self,
           g_string_append_c (pids, ' ');
           processes++;
         }
+      else if (record[0] == 'W' && entry->unresettable == NULL)
+        entry->unresettable = g_strdup_printf ("its user can write %.*s, where the reset's own tools are",
+                                               (int) (length - 1), record + 1);
       else if (record[0] == 'F' && length > 3)
         g_hash_table_insert (entry->manifest, g_strndup (record + 3, length - 3),
                              GINT_TO_POINTER (record[1]));
     }
   entry->baseline_pids = g_string_free (g_steal_pointer (&pids), FALSE);
   entry->own_namespace = processes < OWN_NAMESPACE_MAX_PROCESSES;
-  entry->resettable = entry->baseline != NULL;
+  entry->resettable = entry->baseline != NULL && entry->unresettable == NULL;
 }
 
 static LlmsbxPoolLease *
@@ -532,7 +554,8 @@ reset_entry (LlmsbxSandboxPool  *self,
 
   if (!entry->resettable)
     {
-      *why = g_strdup ("its state could not be listed when it was new");
+      *why = g_strdup (entry->unresettable ? entry->unresettable
+                                          : "its state could not be listed when it was new");
       return FALSE;
     }
   base = g_ascii_strtod (entry->baseline, NULL);

@@ -10,12 +10,17 @@
 
 #include "isolated-test.h"
 
-/* A pool of at most one Python sandbox of this backend, labelled for this run. */
+/* A read-only root with a tmpfs /tmp: what the users cannot change but
+ * scratch files (the workdir is writable too). */
+#define READ_ONLY_ROOT "\"read_only\": true, \"tmpfs\": {\"/tmp\": \"size=64m\"}"
+
+/* A pool of at most one Python sandbox of this backend, labelled for this
+ * run, with the runtime configs @members. */
 static LlmsbxSandboxPool *
-new_pool (void)
+new_pool (const char *members)
 {
   g_autoptr(LlmsbxSandboxSession) scratch = backend_test_session_new ("python", NULL);
-  g_autofree char *configs = test_configs ("");
+  g_autofree char *configs = test_configs (members);
   g_autoptr(GError) error = NULL;
   GVariant *runtime_configs;
 
@@ -80,10 +85,13 @@ close_pool (LlmsbxSandboxPool *pool)
   "sh -lc 'echo login:${LLMSBX_LEAK:-unset}'; " \
   "python3 -c 'import os; print(\"python:\" + os.environ.get(\"LLMSBX_LEAK\", \"unset\"))'"
 
+/* On a read-only root the user's environment can change only in its
+ * processes: there is no profile to write to. */
 static void
-test_nothing_crosses (void)
+nothing_crosses (const char *members,
+                 gboolean    writable_home)
 {
-  g_autoptr(LlmsbxSandboxPool) pool = new_pool ();
+  g_autoptr(LlmsbxSandboxPool) pool = new_pool (members);
   g_autoptr(LlmsbxSandboxSession) first = take (pool);
   g_autoptr(LlmsbxSandboxSession) second = NULL;
   g_autofree char *before = NULL;
@@ -95,14 +103,16 @@ test_nothing_crosses (void)
   g_free (test_sh (first, "echo secret > /sandbox/left.txt && mkdir -p /tmp/sandbox_plots && "
                           "echo png > /tmp/sandbox_plots/plot_0.png && "
                           "(sleep 601 >/dev/null 2>&1 &) && "
-                          "(setsid env -i /bin/sleep 602 >/dev/null 2>&1 &) && "
-                          "echo 'export LLMSBX_LEAK=yes' >> \"$HOME/.profile\""));
+                          "(setsid env -i /bin/sleep 602 >/dev/null 2>&1 &)"));
+  if (writable_home)
+    g_free (test_sh (first, "echo 'export LLMSBX_LEAK=yes' >> \"$HOME/.profile\""));
   ran = test_run (first, "import os\nos.environ['LLMSBX_LEAK'] = 'yes'\nos.putenv('LLMSBX_LEAK', 'yes')\nprint('set')");
   g_assert_cmpstr (ran, ==, "set\n");
   before = test_sh (first, LOOK);
   g_assert_nonnull (strstr (before, "left.txt"));
   g_assert_nonnull (strstr (before, "plot_0.png"));
-  g_assert_nonnull (strstr (before, "login:yes"));
+  if (writable_home)
+    g_assert_nonnull (strstr (before, "login:yes"));
   g_assert_true (g_str_has_prefix (before, "2\n"));
   give_back (first);
 
@@ -118,12 +128,13 @@ test_nothing_crosses (void)
   close_pool (pool);
 }
 
-/* Scratch files alone do not cost the sandbox: it is reset and serves the
- * next user, who sees none of them. */
+/* Where users cannot write the system (a read-only root), scratch files
+ * and processes do not cost the sandbox: it is reset and serves the next
+ * user, who sees none of them. */
 static void
 test_reset_keeps_sandbox (void)
 {
-  g_autoptr(LlmsbxSandboxPool) pool = new_pool ();
+  g_autoptr(LlmsbxSandboxPool) pool = new_pool (READ_ONLY_ROOT);
   g_autoptr(LlmsbxSandboxSession) first = take (pool);
   g_autoptr(LlmsbxSandboxSession) second = NULL;
   g_autofree char *first_id = g_strdup (llmsbx_sandbox_session_get_container_id (first));
@@ -149,6 +160,46 @@ test_reset_keeps_sandbox (void)
   close_pool (pool);
 }
 
+/* A user who can write where the reset's tools live (root on a writable
+ * root filesystem) could make the reset blind, here by a `find` that finds
+ * nothing first in PATH: such a sandbox is destroyed, never reset. */
+static void
+test_writable_root_is_destroyed (void)
+{
+  g_autoptr(LlmsbxSandboxPool) pool = new_pool ("");
+  g_autoptr(LlmsbxSandboxSession) first = take (pool);
+  g_autoptr(LlmsbxSandboxSession) second = NULL;
+  g_autofree char *first_id = g_strdup (llmsbx_sandbox_session_get_container_id (first));
+  g_autofree char *after = NULL;
+
+  g_free (test_sh (first, "printf '#!/bin/sh\\nexit 0\\n' > /usr/local/bin/find && chmod +x /usr/local/bin/find && "
+                          "echo secret > /sandbox/left.txt && echo leak > /etc/llmsbx-leak"));
+  give_back (first);
+
+  second = take (pool);
+  after = test_sh (second, "ls -A /sandbox /usr/local/bin; cat /etc/llmsbx-leak 2>/dev/null; true");
+  g_assert_cmpstr (llmsbx_sandbox_session_get_container_id (second), !=, first_id);
+  g_assert_cmpuint (stat_of (pool, "reset-refusals"), ==, 1);
+  g_assert_null (strstr (after, "left.txt"));
+  g_assert_null (strstr (after, "find"));
+  g_assert_null (strstr (after, "leak"));
+  give_back (second);
+  close_pool (pool);
+}
+
+/* As root on a writable root (destroyed), and on a read-only one (reset). */
+static void
+test_nothing_crosses (void)
+{
+  nothing_crosses ("", TRUE);
+}
+
+static void
+test_nothing_crosses_read_only (void)
+{
+  nothing_crosses (READ_ONLY_ROOT, FALSE);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -156,6 +207,8 @@ main (int argc, char **argv)
   backend_test_prepare ();
 
   test_add_isolated ("/pool/nothing-crosses", test_nothing_crosses);
-  test_add_isolated ("/pool/reset-keeps-sandbox", test_reset_keeps_sandbox);
+  test_add_isolated ("/pool/read-only-root/nothing-crosses", test_nothing_crosses_read_only);
+  test_add_isolated ("/pool/writable-root-is-destroyed", test_writable_root_is_destroyed);
+  test_add_isolated ("/pool/read-only-root/reset-keeps-sandbox", test_reset_keeps_sandbox);
   return g_test_run ();
 }

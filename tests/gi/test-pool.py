@@ -23,8 +23,11 @@ class PoolTest(unittest.TestCase):
         self.assertEqual(found, [], 'the pool left containers behind')
 
     def new_pool(self, **properties):
+        # A read-only root: what its users leave can be reset, not only destroyed.
         return Llmsbx.SandboxPool(lang='python', backend='docker',
-                                  runtime_configs={'labels': {LABEL: self.run_id}}, **properties)
+                                  runtime_configs={'labels': {LABEL: self.run_id}, 'read_only': True,
+                                                   'tmpfs': {'/tmp': 'size=64m'}},
+                                  **properties)
 
     def test_sessions_take_the_pool(self):
         with self.new_pool(min_size=1, max_size=1) as pool:
