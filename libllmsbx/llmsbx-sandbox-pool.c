@@ -812,6 +812,11 @@ maintain (gpointer data)
 {
   LlmsbxSandboxPool *self = data;
   gint64 next_check = g_get_monotonic_time ();
+  g_autoptr(LlmsbxBackend) backend = NULL;
+
+  /* The backend, and reaping what dead pools left, at start and in the
+   * background; a failure here is the first creation's error. */
+  backend = pool_backend (self, NULL);
 
   g_mutex_lock (&self->lock);
   ensure_min_size (self);
