@@ -36,8 +36,10 @@ percentile (GArray *samples,
   return g_array_index (samples, double, (guint) ((samples->len - 1) * p + 0.5));
 }
 
+/* The run's label; with @read_only_root, a read-only root and a tmpfs /tmp,
+ * where the pool resets sandboxes instead of destroying them. */
 static GVariant *
-bench_configs (void)
+bench_configs (gboolean read_only_root)
 {
   GVariantBuilder labels;
   GVariantBuilder configs;
@@ -46,6 +48,15 @@ bench_configs (void)
   g_variant_builder_add (&labels, "{ss}", BENCH_LABEL, "pool");
   g_variant_builder_init (&configs, G_VARIANT_TYPE_VARDICT);
   g_variant_builder_add (&configs, "{sv}", "labels", g_variant_builder_end (&labels));
+  if (read_only_root)
+    {
+      GVariantBuilder tmpfs;
+
+      g_variant_builder_init (&tmpfs, G_VARIANT_TYPE ("a{ss}"));
+      g_variant_builder_add (&tmpfs, "{ss}", "/tmp", "size=64m");
+      g_variant_builder_add (&configs, "{sv}", "read_only", g_variant_new_boolean (TRUE));
+      g_variant_builder_add (&configs, "{sv}", "tmpfs", g_variant_builder_end (&tmpfs));
+    }
   return g_variant_ref_sink (g_variant_builder_end (&configs));
 }
 
@@ -126,13 +137,16 @@ main (int    argc,
 {
   g_autofree char *backend = NULL;
   int iterations = DEFAULT_ITERATIONS;
+  gboolean read_only_root = FALSE;
   const GOptionEntry entries[] = {
     { "backend", 'b', 0, G_OPTION_ARG_STRING, &backend, "Backend (default: docker)", "NAME" },
     { "iterations", 'n', 0, G_OPTION_ARG_INT, &iterations, "Iterations of each (default: 20)", "N" },
+    { "read-only-root", 0, 0, G_OPTION_ARG_NONE, &read_only_root,
+      "Sandboxes with a read-only root, which the pool resets rather than destroys", NULL },
     G_OPTION_ENTRY_NULL
   };
   g_autoptr(GOptionContext) context = g_option_context_new (NULL);
-  g_autoptr(GVariant) configs = bench_configs ();
+  g_autoptr(GVariant) configs = NULL;
   g_autoptr(LlmsbxSandboxPool) pool = NULL;
   g_autoptr(GArray) cold = g_array_new (FALSE, FALSE, sizeof (double));
   g_autoptr(GArray) warm = g_array_new (FALSE, FALSE, sizeof (double));
@@ -149,6 +163,7 @@ main (int    argc,
     }
   if (backend == NULL)
     backend = g_strdup ("docker");
+  configs = bench_configs (read_only_root);
 
   pool = g_object_new (LLMSBX_TYPE_SANDBOX_POOL, "lang", "python", "backend", backend,
                        "runtime-configs", configs, "min-size", 2, "max-size", 2, NULL);
@@ -185,7 +200,8 @@ main (int    argc,
   g_variant_lookup (stats, "reset-refusals", "t", &refusals);
   g_variant_lookup (stats, "reused", "t", &reused);
 
-  g_print ("backend %s, %d iterations of each, alternating\n", backend, iterations);
+  g_print ("backend %s%s, %d iterations of each, alternating\n", backend,
+           read_only_root ? " (read-only root)" : "", iterations);
   g_print ("%-38s %10s %10s\n", "", "median ms", "p90 ms");
   g_print ("%-38s %10.1f %10.1f\n", "open+run+close (session)", percentile (cold, 0.5), percentile (cold, 0.9));
   g_print ("%-38s %10.1f %10.1f\n", "acquire+run+release (warm pool)", percentile (warm, 0.5), percentile (warm, 0.9));
