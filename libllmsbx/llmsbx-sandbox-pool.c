@@ -1203,6 +1203,72 @@ llmsbx_sandbox_pool_acquire (LlmsbxSandboxPool  *self,
   return g_steal_pointer (&session);
 }
 
+static void
+acquire_opened (GObject      *source,
+                GAsyncResult *result,
+                gpointer      data)
+{
+  g_autoptr(GTask) task = data;
+  LlmsbxSandboxSession *session = LLMSBX_SANDBOX_SESSION (source);
+  GError *error = NULL;
+
+  if (llmsbx_sandbox_session_open_finish (session, result, &error))
+    g_task_return_pointer (task, g_object_ref (session), g_object_unref);
+  else
+    g_task_return_error (task, error);
+}
+
+/**
+ * llmsbx_sandbox_pool_acquire_async:
+ * @self: a #LlmsbxSandboxPool
+ * @cancellable: (nullable): a #GCancellable, which ends a wait
+ * @callback: (scope async): called when the session is open, or the acquire failed
+ * @user_data: data for @callback
+ *
+ * llmsbx_sandbox_pool_acquire() without blocking: the session opens with
+ * llmsbx_sandbox_session_open_async(), off the caller's thread.
+ *
+ * Since: 0.2
+ */
+void
+llmsbx_sandbox_pool_acquire_async (LlmsbxSandboxPool   *self,
+                                   GCancellable        *cancellable,
+                                   GAsyncReadyCallback  callback,
+                                   gpointer             user_data)
+{
+  g_autoptr(LlmsbxSandboxSession) session = NULL;
+  GTask *task;
+
+  g_return_if_fail (LLMSBX_IS_SANDBOX_POOL (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, llmsbx_sandbox_pool_acquire_async);
+  session = g_object_new (LLMSBX_TYPE_SANDBOX_SESSION, "lang", self->lang, "pool", self, NULL);
+  llmsbx_sandbox_session_open_async (session, cancellable, acquire_opened, task);
+}
+
+/**
+ * llmsbx_sandbox_pool_acquire_finish:
+ * @self: a #LlmsbxSandboxPool
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full): an open session, or %NULL with the errors of
+ *   llmsbx_sandbox_pool_acquire()
+ *
+ * Since: 0.2
+ */
+LlmsbxSandboxSession *
+llmsbx_sandbox_pool_acquire_finish (LlmsbxSandboxPool  *self,
+                                    GAsyncResult       *result,
+                                    GError            **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == llmsbx_sandbox_pool_acquire_async, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
 /**
  * llmsbx_sandbox_pool_close:
  * @self: a #LlmsbxSandboxPool

@@ -47,6 +47,15 @@ LlmsbxSandboxSession *llmsbx_sandbox_pool_acquire     (LlmsbxSandboxPool  *self,
                                                        GCancellable       *cancellable,
                                                        GError            **error);
 LLMSBX_AVAILABLE_IN_ALL
+void                  llmsbx_sandbox_pool_acquire_async  (LlmsbxSandboxPool   *self,
+                                                          GCancellable        *cancellable,
+                                                          GAsyncReadyCallback  callback,
+                                                          gpointer             user_data);
+LLMSBX_AVAILABLE_IN_ALL
+LlmsbxSandboxSession *llmsbx_sandbox_pool_acquire_finish (LlmsbxSandboxPool   *self,
+                                                          GAsyncResult        *result,
+                                                          GError             **error);
+LLMSBX_AVAILABLE_IN_ALL
 gboolean              llmsbx_sandbox_pool_close       (LlmsbxSandboxPool  *self,
                                                        GCancellable       *cancellable,
                                                        GError            **error);

@@ -397,6 +397,35 @@ test_session_property (void)
 }
 
 static void
+on_acquired (GObject      *source,
+             GAsyncResult *result,
+             gpointer      data)
+{
+  LlmsbxSandboxSession **session = data;
+  g_autoptr(GError) error = NULL;
+
+  *session = llmsbx_sandbox_pool_acquire_finish (LLMSBX_SANDBOX_POOL (source), result, &error);
+  g_assert_no_error (error);
+  g_main_context_wakeup (NULL);
+}
+
+/* The async acquire gives an open session in the caller's main context. */
+static void
+test_acquire_async (void)
+{
+  g_autoptr(LlmsbxSandboxPool) pool = POOL ("backend", "fake", "max-size", 1);
+  g_autoptr(LlmsbxSandboxSession) session = NULL;
+
+  llmsbx_sandbox_pool_acquire_async (pool, NULL, on_acquired, &session);
+  while (session == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_true (llmsbx_sandbox_session_get_is_open (session));
+  g_assert_cmpuint (stat_of (pool, "busy"), ==, 1);
+  release (session);
+  close_pool (pool);
+}
+
+static void
 test_invalid_sizes (void)
 {
   g_autoptr(LlmsbxSandboxPool) pool = POOL ("backend", "fake", "min-size", 3, "max-size", 2);
@@ -433,6 +462,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sandbox-pool/close/kills", test_close_kills);
   g_test_add_func ("/sandbox-pool/session-property", test_session_property);
   g_test_add_func ("/sandbox-pool/invalid-sizes", test_invalid_sizes);
+  g_test_add_func ("/sandbox-pool/acquire-async", test_acquire_async);
 
   return g_test_run ();
 }
