@@ -18,6 +18,8 @@
  * llmsbx_registry_create_backend(). A configured backend can be given to a
  * session as its #LlmsbxSandboxSession:client, which is how a session talks to
  * a remote daemon or a custom socket.
+ *
+ * Since: 0.1
  */
 
 typedef struct
@@ -216,6 +218,8 @@ llmsbx_backend_class_init (LlmsbxBackendClass *klass)
    * LlmsbxBackend:name:
    *
    * The name the backend was registered under (`docker`, `podman`, ...).
+   *
+   * Since: 0.1
    */
   properties[PROP_NAME] =
     g_param_spec_string ("name", NULL, NULL, NULL,
@@ -227,6 +231,8 @@ llmsbx_backend_class_init (LlmsbxBackendClass *klass)
    * Where the engine is: `unix:///path/to.sock`, `tcp://host:port` or an
    * `https://` URL. %NULL means the backend's default (for Docker, `DOCKER_HOST`
    * or the standard socket).
+   *
+   * Since: 0.1
    */
   properties[PROP_URL] =
     g_param_spec_string ("url", NULL, NULL, NULL,
@@ -236,6 +242,8 @@ llmsbx_backend_class_init (LlmsbxBackendClass *klass)
    * LlmsbxBackend:tls-ca-file:
    *
    * PEM file of the certificate authority that signed the engine's certificate.
+   *
+   * Since: 0.1
    */
   properties[PROP_TLS_CA_FILE] =
     g_param_spec_string ("tls-ca-file", NULL, NULL, NULL,
@@ -245,6 +253,8 @@ llmsbx_backend_class_init (LlmsbxBackendClass *klass)
    * LlmsbxBackend:tls-cert-file:
    *
    * PEM file of the client certificate presented to the engine.
+   *
+   * Since: 0.1
    */
   properties[PROP_TLS_CERT_FILE] =
     g_param_spec_string ("tls-cert-file", NULL, NULL, NULL,
@@ -254,6 +264,8 @@ llmsbx_backend_class_init (LlmsbxBackendClass *klass)
    * LlmsbxBackend:tls-key-file:
    *
    * PEM file of the client certificate's private key.
+   *
+   * Since: 0.1
    */
   properties[PROP_TLS_KEY_FILE] =
     g_param_spec_string ("tls-key-file", NULL, NULL, NULL,
@@ -263,6 +275,8 @@ llmsbx_backend_class_init (LlmsbxBackendClass *klass)
    * LlmsbxBackend:tls-verify:
    *
    * Whether the engine's certificate must be valid.
+   *
+   * Since: 0.1
    */
   properties[PROP_TLS_VERIFY] =
     g_param_spec_boolean ("tls-verify", NULL, NULL, TRUE,
@@ -273,6 +287,8 @@ llmsbx_backend_class_init (LlmsbxBackendClass *klass)
    *
    * Seconds to wait for a connection to the engine before reporting it
    * unavailable.
+   *
+   * Since: 0.1
    */
   properties[PROP_CONNECT_TIMEOUT] =
     g_param_spec_double ("connect-timeout", NULL, NULL, 0.0, G_MAXDOUBLE, 2.0,
@@ -285,6 +301,8 @@ llmsbx_backend_class_init (LlmsbxBackendClass *klass)
    * before the engine is reported unavailable, as docker-py's `timeout`.
    * Output streamed while a command runs, pulls and builds are not bounded
    * by it (a command has its own timeout). 0 for no bound.
+   *
+   * Since: 0.1
    */
   properties[PROP_REQUEST_TIMEOUT] =
     g_param_spec_double ("request-timeout", NULL, NULL, 0.0, G_MAXDOUBLE, 300.0,
@@ -294,6 +312,8 @@ llmsbx_backend_class_init (LlmsbxBackendClass *klass)
    * LlmsbxBackend:request-count:
    *
    * How many requests the backend has sent to its engine so far.
+   *
+   * Since: 0.1
    */
   properties[PROP_REQUEST_COUNT] =
     g_param_spec_uint ("request-count", NULL, NULL, 0, G_MAXUINT, 0,
@@ -312,6 +332,8 @@ llmsbx_backend_init (LlmsbxBackend *self)
  * @self: a #LlmsbxBackend
  *
  * Returns: (nullable): the name the backend was registered under
+ *
+ * Since: 0.1
  */
 const char *
 llmsbx_backend_get_name (LlmsbxBackend *self)
@@ -327,6 +349,8 @@ llmsbx_backend_get_name (LlmsbxBackend *self)
  * @self: a #LlmsbxBackend
  *
  * Returns: (nullable): the configured engine URL, or %NULL for the default
+ *
+ * Since: 0.1
  */
 const char *
 llmsbx_backend_get_url (LlmsbxBackend *self)
@@ -343,6 +367,8 @@ llmsbx_backend_get_url (LlmsbxBackend *self)
  * @url: (nullable): engine URL, or %NULL for the default
  *
  * Sets where the engine is. Takes effect at the next connection.
+ *
+ * Since: 0.1
  */
 void
 llmsbx_backend_set_url (LlmsbxBackend *self,
@@ -360,6 +386,8 @@ llmsbx_backend_set_url (LlmsbxBackend *self,
  * @self: a #LlmsbxBackend
  *
  * Returns: (nullable) (type filename): the CA file
+ *
+ * Since: 0.1
  */
 const char *
 llmsbx_backend_get_tls_ca_file (LlmsbxBackend *self)
@@ -375,6 +403,8 @@ llmsbx_backend_get_tls_ca_file (LlmsbxBackend *self)
  * @self: a #LlmsbxBackend
  *
  * Returns: (nullable) (type filename): the client certificate file
+ *
+ * Since: 0.1
  */
 const char *
 llmsbx_backend_get_tls_cert_file (LlmsbxBackend *self)
@@ -390,6 +420,8 @@ llmsbx_backend_get_tls_cert_file (LlmsbxBackend *self)
  * @self: a #LlmsbxBackend
  *
  * Returns: (nullable) (type filename): the client key file
+ *
+ * Since: 0.1
  */
 const char *
 llmsbx_backend_get_tls_key_file (LlmsbxBackend *self)
@@ -405,6 +437,8 @@ llmsbx_backend_get_tls_key_file (LlmsbxBackend *self)
  * @self: a #LlmsbxBackend
  *
  * Returns: whether the engine's certificate is verified
+ *
+ * Since: 0.1
  */
 gboolean
 llmsbx_backend_get_tls_verify (LlmsbxBackend *self)
@@ -420,6 +454,8 @@ llmsbx_backend_get_tls_verify (LlmsbxBackend *self)
  * @self: a #LlmsbxBackend
  *
  * Returns: the connection timeout in seconds
+ *
+ * Since: 0.1
  */
 double
 llmsbx_backend_get_connect_timeout (LlmsbxBackend *self)
@@ -435,6 +471,8 @@ llmsbx_backend_get_connect_timeout (LlmsbxBackend *self)
  * @self: a #LlmsbxBackend
  *
  * Returns: the #LlmsbxBackend:request-timeout in seconds
+ *
+ * Since: 0.1
  */
 double
 llmsbx_backend_get_request_timeout (LlmsbxBackend *self)
@@ -450,6 +488,8 @@ llmsbx_backend_get_request_timeout (LlmsbxBackend *self)
  * @self: a #LlmsbxBackend
  *
  * Returns: how many requests the backend has sent to its engine
+ *
+ * Since: 0.1
  */
 guint
 llmsbx_backend_get_request_count (LlmsbxBackend *self)
@@ -465,6 +505,8 @@ llmsbx_backend_get_request_count (LlmsbxBackend *self)
  * @self: a #LlmsbxBackend
  *
  * Called by implementations for every request sent to the engine.
+ *
+ * Since: 0.1
  */
 void
 llmsbx_backend_count_request (LlmsbxBackend *self)
@@ -493,6 +535,8 @@ llmsbx_backend_count_request (LlmsbxBackend *self)
  * Reaches the engine and agrees on a protocol version. Cheap once connected.
  *
  * Returns: %TRUE on success
+ *
+ * Since: 0.1
  */
 gboolean
 llmsbx_backend_connect (LlmsbxBackend *self,
@@ -516,6 +560,8 @@ llmsbx_backend_connect (LlmsbxBackend *self,
  * Makes @image available: uses a local copy, pulls it otherwise.
  *
  * Returns: %TRUE when the image is available
+ *
+ * Since: 0.1
  */
 gboolean
 llmsbx_backend_ensure_image (LlmsbxBackend *self,
@@ -547,6 +593,8 @@ llmsbx_backend_ensure_image (LlmsbxBackend *self,
  * Builds an image from a Dockerfile.
  *
  * Returns: %TRUE on success
+ *
+ * Since: 0.1
  */
 gboolean
 llmsbx_backend_build_image (LlmsbxBackend *self,
@@ -575,6 +623,8 @@ llmsbx_backend_build_image (LlmsbxBackend *self,
  * Removes an image.
  *
  * Returns: %TRUE on success
+ *
+ * Since: 0.1
  */
 gboolean
 llmsbx_backend_remove_image (LlmsbxBackend *self,
@@ -599,6 +649,8 @@ llmsbx_backend_remove_image (LlmsbxBackend *self,
  * Creates and starts a sandbox. On failure nothing created remains.
  *
  * Returns: (transfer full): the sandbox id, or %NULL on error
+ *
+ * Since: 0.1
  */
 char *
 llmsbx_backend_create_sandbox (LlmsbxBackend       *self,
@@ -624,6 +676,8 @@ llmsbx_backend_create_sandbox (LlmsbxBackend       *self,
  * Makes sure an existing sandbox runs.
  *
  * Returns: (transfer full): its full id, or %NULL on error
+ *
+ * Since: 0.1
  */
 char *
 llmsbx_backend_attach_sandbox (LlmsbxBackend *self,
@@ -655,6 +709,8 @@ llmsbx_backend_attach_sandbox (LlmsbxBackend *self,
  * limit), a failure that may pass: the caller may try again.
  *
  * Returns: %TRUE when the command ran (whatever its exit status)
+ *
+ * Since: 0.1
  */
 gboolean
 llmsbx_backend_exec (LlmsbxBackend         *self,
@@ -705,6 +761,8 @@ llmsbx_backend_exec (LlmsbxBackend         *self,
  * (which never happens: entries before it may have been unpacked).
  *
  * Returns: %TRUE on success
+ *
+ * Since: 0.1
  */
 gboolean
 llmsbx_backend_put_archive (LlmsbxBackend *self,
@@ -739,6 +797,8 @@ llmsbx_backend_put_archive (LlmsbxBackend *self,
  * %LLMSBX_ERROR_FILE_NOT_FOUND when @path (or the link's target) does not exist.
  *
  * Returns: (transfer full): the archive, or %NULL on error
+ *
+ * Since: 0.1
  */
 GBytes *
 llmsbx_backend_get_archive (LlmsbxBackend *self,
@@ -772,6 +832,8 @@ llmsbx_backend_get_archive (LlmsbxBackend *self,
  * does not exist.
  *
  * Returns: %TRUE when the whole archive was written
+ *
+ * Since: 0.1
  */
 gboolean
 llmsbx_backend_get_archive_to_stream (LlmsbxBackend  *self,
@@ -802,6 +864,8 @@ llmsbx_backend_get_archive_to_stream (LlmsbxBackend  *self,
  * Saves the sandbox's filesystem as an image.
  *
  * Returns: %TRUE on success
+ *
+ * Since: 0.1
  */
 gboolean
 llmsbx_backend_commit (LlmsbxBackend *self,
@@ -829,6 +893,8 @@ llmsbx_backend_commit (LlmsbxBackend *self,
  * already gone counts as removed.
  *
  * Returns: %TRUE on success
+ *
+ * Since: 0.1
  */
 gboolean
 llmsbx_backend_remove_sandbox (LlmsbxBackend *self,
@@ -857,6 +923,8 @@ llmsbx_backend_remove_sandbox (LlmsbxBackend *self,
  * %LLMSBX_ERROR_BACKEND_UNAVAILABLE, says why the backend cannot be used.
  *
  * Returns: %TRUE when the backend is usable
+ *
+ * Since: 0.1
  */
 gboolean
 llmsbx_backend_probe (LlmsbxBackend *self,
@@ -887,6 +955,8 @@ llmsbx_backend_probe (LlmsbxBackend *self,
  *
  * Returns: (transfer container) (element-type LlmsbxSandboxInfo): the
  *   sandboxes, in no particular order, or %NULL on error
+ *
+ * Since: 0.1
  */
 GPtrArray *
 llmsbx_backend_list_sandboxes (LlmsbxBackend       *self,
@@ -915,6 +985,8 @@ llmsbx_backend_list_sandboxes (LlmsbxBackend       *self,
  * %LLMSBX_ERROR_INVALID_ARGUMENT for limits it cannot enforce.
  *
  * Returns: %TRUE on success
+ *
+ * Since: 0.1
  */
 gboolean
 llmsbx_backend_render_preset (LlmsbxBackend         *self,

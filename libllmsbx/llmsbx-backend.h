@@ -70,6 +70,8 @@ G_DECLARE_DERIVABLE_TYPE (LlmsbxBackend, llmsbx_backend, LLMSBX, BACKEND, GObjec
  * from the padding, so plugins built before them keep working and get the defaults. The padding left is
  * meant for an attached bidirectional exec stream and for settings a backend declares
  * itself; `tests/unit/test-abi.c` pins the size of this structure.
+ *
+ * Since: 0.1
  */
 struct _LlmsbxBackendClass
 {

@@ -124,6 +124,8 @@ skip_block_comment (const char   *code,
  * linear in the length of @code.
  *
  * Returns: (transfer full): @code without its comments
+ *
+ * Since: 0.1
  */
 char *
 llmsbx_strip_comments (const char                *code,

@@ -21,6 +21,8 @@ G_BEGIN_DECLS
  * @backslash_escapes: whether a backslash escapes the next character inside strings
  *
  * How comments and strings look in a language.
+ *
+ * Since: 0.1
  */
 typedef struct {
   const char * const *line_comments;

@@ -15,6 +15,8 @@ G_DEFINE_BOXED_TYPE (LlmsbxContainerSpec, llmsbx_container_spec,
  * hold a strong reference (use g_variant_ref_sink() on a new variant).
  *
  * Returns: (transfer full): a new #LlmsbxContainerSpec
+ *
+ * Since: 0.1
  */
 LlmsbxContainerSpec *
 llmsbx_container_spec_new (void)
@@ -30,6 +32,8 @@ llmsbx_container_spec_new (void)
  * immutable) with one more reference.
  *
  * Returns: (transfer full): a copy of @self
+ *
+ * Since: 0.1
  */
 LlmsbxContainerSpec *
 llmsbx_container_spec_copy (const LlmsbxContainerSpec *self)
@@ -56,6 +60,8 @@ llmsbx_container_spec_copy (const LlmsbxContainerSpec *self)
  * @self: (nullable): a #LlmsbxContainerSpec
  *
  * Frees @self and everything it holds.
+ *
+ * Since: 0.1
  */
 void
 llmsbx_container_spec_free (LlmsbxContainerSpec *self)
@@ -83,6 +89,8 @@ llmsbx_container_spec_free (LlmsbxContainerSpec *self)
  * Looks up the `key=value` entry for @key in #LlmsbxContainerSpec.labels.
  *
  * Returns: (nullable): the value of the label, or %NULL if it is not set
+ *
+ * Since: 0.1
  */
 const char *
 llmsbx_container_spec_get_label (const LlmsbxContainerSpec *self,

@@ -25,6 +25,8 @@ G_BEGIN_DECLS
  * @kube_namespace: (nullable): Kubernetes namespace
  *
  * Everything a backend needs to create and start one sandbox.
+ *
+ * Since: 0.1
  */
 typedef struct {
   char      *name;

@@ -7,5 +7,7 @@
  * llmsbx_error_quark:
  *
  * Returns: the quark of the %LLMSBX_ERROR domain.
+ *
+ * Since: 0.1
  */
 G_DEFINE_QUARK (llmsbx-error-quark, llmsbx_error)

@@ -40,6 +40,8 @@ G_BEGIN_DECLS
  * @LLMSBX_ERROR_LIMIT_EXCEEDED: a copy is larger than the session's copy-limit.
  *
  * Error codes of the %LLMSBX_ERROR domain.
+ *
+ * Since: 0.1
  */
 typedef enum {
   LLMSBX_ERROR_FAILED,

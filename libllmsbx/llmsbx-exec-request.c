@@ -14,6 +14,8 @@ G_DEFINE_BOXED_TYPE (LlmsbxExecRequest, llmsbx_exec_request,
  * working directory and user, and no deadline. Set the other fields directly.
  *
  * Returns: (transfer full): a new #LlmsbxExecRequest
+ *
+ * Since: 0.1
  */
 LlmsbxExecRequest *
 llmsbx_exec_request_new (const char * const *argv)
@@ -34,6 +36,8 @@ llmsbx_exec_request_new (const char * const *argv)
  * Makes a deep copy of @self.
  *
  * Returns: (transfer full): a copy of @self
+ *
+ * Since: 0.1
  */
 LlmsbxExecRequest *
 llmsbx_exec_request_copy (const LlmsbxExecRequest *self)
@@ -57,6 +61,8 @@ llmsbx_exec_request_copy (const LlmsbxExecRequest *self)
  * @self: (nullable): a #LlmsbxExecRequest
  *
  * Frees @self and everything it holds.
+ *
+ * Since: 0.1
  */
 void
 llmsbx_exec_request_free (LlmsbxExecRequest *self)

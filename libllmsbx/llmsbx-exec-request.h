@@ -29,6 +29,8 @@ G_BEGIN_DECLS
  * A command for llmsbx_backend_exec(). Make it with llmsbx_exec_request_new()
  * and free it with llmsbx_exec_request_free(): fields may be added at the
  * end, so plugins and applications never allocate it themselves.
+ *
+ * Since: 0.1
  */
 typedef struct {
   char  **argv;

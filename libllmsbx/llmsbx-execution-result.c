@@ -16,6 +16,8 @@
  * and as text (#LlmsbxExecutionResult:stdout). The text is always valid UTF-8:
  * invalid sequences and NUL bytes are replaced with U+FFFD, so nothing is lost
  * silently and the text is a complete C string.
+ *
+ * Since: 0.1
  */
 
 struct _LlmsbxExecutionResult
@@ -180,6 +182,8 @@ llmsbx_execution_result_class_init (LlmsbxExecutionResultClass *klass)
    * LlmsbxExecutionResult:exit-code:
    *
    * The exit status of the program.
+   *
+   * Since: 0.1
    */
   properties[PROP_EXIT_CODE] =
     g_param_spec_int ("exit-code", NULL, NULL,
@@ -190,6 +194,8 @@ llmsbx_execution_result_class_init (LlmsbxExecutionResultClass *klass)
    * LlmsbxExecutionResult:success:
    *
    * Whether #LlmsbxExecutionResult:exit-code is 0.
+   *
+   * Since: 0.1
    */
   properties[PROP_SUCCESS] =
     g_param_spec_boolean ("success", NULL, NULL,
@@ -200,6 +206,8 @@ llmsbx_execution_result_class_init (LlmsbxExecutionResultClass *klass)
    * LlmsbxExecutionResult:stdout:
    *
    * The standard output as UTF-8 text (see #LlmsbxExecutionResult).
+   *
+   * Since: 0.1
    */
   properties[PROP_STDOUT] =
     g_param_spec_string ("stdout", NULL, NULL,
@@ -210,6 +218,8 @@ llmsbx_execution_result_class_init (LlmsbxExecutionResultClass *klass)
    * LlmsbxExecutionResult:stderr:
    *
    * The standard error as UTF-8 text (see #LlmsbxExecutionResult).
+   *
+   * Since: 0.1
    */
   properties[PROP_STDERR] =
     g_param_spec_string ("stderr", NULL, NULL,
@@ -220,6 +230,8 @@ llmsbx_execution_result_class_init (LlmsbxExecutionResultClass *klass)
    * LlmsbxExecutionResult:stdout-bytes:
    *
    * The standard output exactly as the program wrote it.
+   *
+   * Since: 0.1
    */
   properties[PROP_STDOUT_BYTES] =
     g_param_spec_boxed ("stdout-bytes", NULL, NULL,
@@ -230,6 +242,8 @@ llmsbx_execution_result_class_init (LlmsbxExecutionResultClass *klass)
    * LlmsbxExecutionResult:stderr-bytes:
    *
    * The standard error exactly as the program wrote it.
+   *
+   * Since: 0.1
    */
   properties[PROP_STDERR_BYTES] =
     g_param_spec_boxed ("stderr-bytes", NULL, NULL,
@@ -240,6 +254,8 @@ llmsbx_execution_result_class_init (LlmsbxExecutionResultClass *klass)
    * LlmsbxExecutionResult:truncated:
    *
    * Whether output was dropped because it exceeded the output limit.
+   *
+   * Since: 0.1
    */
   properties[PROP_TRUNCATED] =
     g_param_spec_boolean ("truncated", NULL, NULL,
@@ -250,6 +266,8 @@ llmsbx_execution_result_class_init (LlmsbxExecutionResultClass *klass)
    * LlmsbxExecutionResult:duration:
    *
    * How long the execution took, in seconds.
+   *
+   * Since: 0.1
    */
   properties[PROP_DURATION] =
     g_param_spec_double ("duration", NULL, NULL,
@@ -261,6 +279,8 @@ llmsbx_execution_result_class_init (LlmsbxExecutionResultClass *klass)
    *
    * Whether the kernel killed the program because its sandbox ran out of
    * memory (its memory limit, `mem_limit`). The exit code is then 137.
+   *
+   * Since: 0.1
    */
   properties[PROP_OOM_KILLED] =
     g_param_spec_boolean ("oom-killed", NULL, NULL,
@@ -286,6 +306,8 @@ llmsbx_execution_result_init (LlmsbxExecutionResult *self)
  * Creates a result.
  *
  * Returns: (transfer full): a new #LlmsbxExecutionResult
+ *
+ * Since: 0.1
  */
 LlmsbxExecutionResult *
 llmsbx_execution_result_new (int      exit_code,
@@ -308,6 +330,8 @@ llmsbx_execution_result_new (int      exit_code,
  * @self: a #LlmsbxExecutionResult
  *
  * Returns: the exit status of the program
+ *
+ * Since: 0.1
  */
 int
 llmsbx_execution_result_get_exit_code (LlmsbxExecutionResult *self)
@@ -322,6 +346,8 @@ llmsbx_execution_result_get_exit_code (LlmsbxExecutionResult *self)
  * @self: a #LlmsbxExecutionResult
  *
  * Returns: %TRUE if the exit status is 0
+ *
+ * Since: 0.1
  */
 gboolean
 llmsbx_execution_result_get_success (LlmsbxExecutionResult *self)
@@ -339,6 +365,8 @@ llmsbx_execution_result_get_success (LlmsbxExecutionResult *self)
  * NUL bytes replaced by U+FFFD.
  *
  * Returns: (transfer none): the standard output
+ *
+ * Since: 0.1
  */
 const char *
 llmsbx_execution_result_get_stdout (LlmsbxExecutionResult *self)
@@ -356,6 +384,8 @@ llmsbx_execution_result_get_stdout (LlmsbxExecutionResult *self)
  * NUL bytes replaced by U+FFFD.
  *
  * Returns: (transfer none): the standard error
+ *
+ * Since: 0.1
  */
 const char *
 llmsbx_execution_result_get_stderr (LlmsbxExecutionResult *self)
@@ -370,6 +400,8 @@ llmsbx_execution_result_get_stderr (LlmsbxExecutionResult *self)
  * @self: a #LlmsbxExecutionResult
  *
  * Returns: (transfer none): the standard output exactly as written
+ *
+ * Since: 0.1
  */
 GBytes *
 llmsbx_execution_result_get_stdout_bytes (LlmsbxExecutionResult *self)
@@ -384,6 +416,8 @@ llmsbx_execution_result_get_stdout_bytes (LlmsbxExecutionResult *self)
  * @self: a #LlmsbxExecutionResult
  *
  * Returns: (transfer none): the standard error exactly as written
+ *
+ * Since: 0.1
  */
 GBytes *
 llmsbx_execution_result_get_stderr_bytes (LlmsbxExecutionResult *self)
@@ -398,6 +432,8 @@ llmsbx_execution_result_get_stderr_bytes (LlmsbxExecutionResult *self)
  * @self: a #LlmsbxExecutionResult
  *
  * Returns: %TRUE if output was dropped at the output limit
+ *
+ * Since: 0.1
  */
 gboolean
 llmsbx_execution_result_get_truncated (LlmsbxExecutionResult *self)
@@ -412,6 +448,8 @@ llmsbx_execution_result_get_truncated (LlmsbxExecutionResult *self)
  * @self: a #LlmsbxExecutionResult
  *
  * Returns: how long the execution took, in seconds
+ *
+ * Since: 0.1
  */
 double
 llmsbx_execution_result_get_duration (LlmsbxExecutionResult *self)
@@ -426,6 +464,8 @@ llmsbx_execution_result_get_duration (LlmsbxExecutionResult *self)
  * @self: a #LlmsbxExecutionResult
  *
  * Returns: %TRUE if the kernel killed the program for lack of memory
+ *
+ * Since: 0.1
  */
 gboolean
 llmsbx_execution_result_get_oom_killed (LlmsbxExecutionResult *self)
@@ -443,6 +483,8 @@ llmsbx_execution_result_get_oom_killed (LlmsbxExecutionResult *self)
  * `stdout`, `stderr` (the text forms), `truncated`, `oom_killed` and `duration`.
  *
  * Returns: (transfer full): a compact JSON object
+ *
+ * Since: 0.1
  */
 char *
 llmsbx_execution_result_to_json (LlmsbxExecutionResult *self)

@@ -25,6 +25,8 @@
  * registry.register_language(Lua(name="lua", file_extension="lua",
  *                                execution_commands=["lua {file}"]))
  * ]|
+ *
+ * Since: 0.1
  */
 
 typedef struct
@@ -285,6 +287,8 @@ llmsbx_language_config_class_init (LlmsbxLanguageConfigClass *klass)
    * LlmsbxLanguageConfig:name:
    *
    * The language identifier, the value of a session's `lang`.
+   *
+   * Since: 0.1
    */
   properties[PROP_NAME] =
     g_param_spec_string ("name", NULL, NULL, NULL, flags);
@@ -293,6 +297,8 @@ llmsbx_language_config_class_init (LlmsbxLanguageConfigClass *klass)
    * LlmsbxLanguageConfig:file-extension:
    *
    * The extension of code files, without the dot.
+   *
+   * Since: 0.1
    */
   properties[PROP_FILE_EXTENSION] =
     g_param_spec_string ("file-extension", NULL, NULL, NULL, flags);
@@ -302,6 +308,8 @@ llmsbx_language_config_class_init (LlmsbxLanguageConfigClass *klass)
    *
    * Command templates that run the code file `{file}`, in order (see
    * llmsbx_expand_command_template()).
+   *
+   * Since: 0.1
    */
   properties[PROP_EXECUTION_COMMANDS] =
     g_param_spec_boxed ("execution-commands", NULL, NULL, G_TYPE_STRV, flags);
@@ -311,6 +319,8 @@ llmsbx_language_config_class_init (LlmsbxLanguageConfigClass *klass)
    *
    * The command that installs a library given after it, as a template prefix
    * (`pip install`); %NULL when the language cannot install libraries.
+   *
+   * Since: 0.1
    */
   properties[PROP_PACKAGE_MANAGER] =
     g_param_spec_string ("package-manager", NULL, NULL, NULL, flags);
@@ -319,6 +329,8 @@ llmsbx_language_config_class_init (LlmsbxLanguageConfigClass *klass)
    * LlmsbxLanguageConfig:default-image:
    *
    * The image a session uses when it names none.
+   *
+   * Since: 0.1
    */
   properties[PROP_DEFAULT_IMAGE] =
     g_param_spec_string ("default-image", NULL, NULL, NULL, flags);
@@ -327,6 +339,8 @@ llmsbx_language_config_class_init (LlmsbxLanguageConfigClass *klass)
    * LlmsbxLanguageConfig:setup-commands:
    *
    * Command templates that prepare the environment once.
+   *
+   * Since: 0.1
    */
   properties[PROP_SETUP_COMMANDS] =
     g_param_spec_boxed ("setup-commands", NULL, NULL, G_TYPE_STRV, flags);
@@ -336,6 +350,8 @@ llmsbx_language_config_class_init (LlmsbxLanguageConfigClass *klass)
    *
    * A regular expression matching an import, in which `{module}` stands for the
    * module name (inserted escaped, so it matches literally).
+   *
+   * Since: 0.1
    */
   properties[PROP_IMPORT_PATTERN] =
     g_param_spec_string ("import-pattern", NULL, NULL, NULL, flags);
@@ -345,6 +361,8 @@ llmsbx_language_config_class_init (LlmsbxLanguageConfigClass *klass)
    *
    * The marker that starts a comment running to the end of the line (`#`);
    * strings quoted with `"` or `'` are never taken for comments.
+   *
+   * Since: 0.1
    */
   properties[PROP_LINE_COMMENT] =
     g_param_spec_string ("line-comment", NULL, NULL, NULL, flags);
@@ -370,6 +388,8 @@ llmsbx_language_config_init (LlmsbxLanguageConfig *self)
  * or a comment marker.
  *
  * Returns: (transfer full): a new #LlmsbxLanguageConfig
+ *
+ * Since: 0.1
  */
 LlmsbxLanguageConfig *
 llmsbx_language_config_new (const char         *name,
@@ -397,6 +417,8 @@ llmsbx_language_config_new (const char         *name,
  * (a method of the same name here would clash with it in Vala).
  *
  * Returns: (nullable): the language identifier
+ *
+ * Since: 0.1
  */
 const char *
 llmsbx_language_config_get_name (LlmsbxLanguageConfig *self)
@@ -417,6 +439,8 @@ llmsbx_language_config_get_name (LlmsbxLanguageConfig *self)
  * (a method of the same name here would clash with it in Vala).
  *
  * Returns: (nullable): the extension of code files, without the dot
+ *
+ * Since: 0.1
  */
 const char *
 llmsbx_language_config_get_file_extension (LlmsbxLanguageConfig *self)
@@ -434,6 +458,8 @@ llmsbx_language_config_get_file_extension (LlmsbxLanguageConfig *self)
  * @self: a #LlmsbxLanguageConfig
  *
  * Returns: (array zero-terminated=1) (nullable): the command templates running `{file}`
+ *
+ * Since: 0.1
  */
 const char * const *
 llmsbx_language_config_get_execution_commands (LlmsbxLanguageConfig *self)
@@ -451,6 +477,8 @@ llmsbx_language_config_get_execution_commands (LlmsbxLanguageConfig *self)
  *
  * Returns: (nullable): the install command prefix, or %NULL when libraries
  *   cannot be installed
+ *
+ * Since: 0.1
  */
 const char *
 llmsbx_language_config_get_package_manager (LlmsbxLanguageConfig *self)
@@ -471,6 +499,8 @@ llmsbx_language_config_get_package_manager (LlmsbxLanguageConfig *self)
  * (a method of the same name here would clash with it in Vala).
  *
  * Returns: (nullable): the image a session uses when it names none
+ *
+ * Since: 0.1
  */
 const char *
 llmsbx_language_config_get_default_image (LlmsbxLanguageConfig *self)

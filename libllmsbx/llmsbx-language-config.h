@@ -22,6 +22,8 @@ G_DECLARE_DERIVABLE_TYPE (LlmsbxLanguageConfig, llmsbx_language_config, LLMSBX, 
  *
  * Subclasses override the #LlmsbxLanguageHandler methods they need; the others
  * come from the properties.
+ *
+ * Since: 0.1
  */
 struct _LlmsbxLanguageConfigClass
 {

@@ -18,6 +18,8 @@
  * Handlers come from the languages plugin, and applications can register their
  * own, written in C or through GObject Introspection (for example a Python
  * subclass of #LlmsbxLanguageConfig), with llmsbx_registry_register_language().
+ *
+ * Since: 0.1
  */
 
 G_DEFINE_INTERFACE (LlmsbxLanguageHandler, llmsbx_language_handler, G_TYPE_OBJECT)
@@ -27,6 +29,8 @@ G_DEFINE_INTERFACE (LlmsbxLanguageHandler, llmsbx_language_handler, G_TYPE_OBJEC
  * @self: a #LlmsbxLanguageHandler
  *
  * Returns: (transfer full): the language identifier
+ *
+ * Since: 0.1
  */
 
 /**
@@ -34,6 +38,8 @@ G_DEFINE_INTERFACE (LlmsbxLanguageHandler, llmsbx_language_handler, G_TYPE_OBJEC
  * @self: a #LlmsbxLanguageHandler
  *
  * Returns: (transfer full): the extension of code files, without the dot
+ *
+ * Since: 0.1
  */
 
 /**
@@ -41,6 +47,8 @@ G_DEFINE_INTERFACE (LlmsbxLanguageHandler, llmsbx_language_handler, G_TYPE_OBJEC
  * @self: a #LlmsbxLanguageHandler
  *
  * Returns: (transfer full) (nullable): the image used when the session names none
+ *
+ * Since: 0.1
  */
 
 /**
@@ -49,6 +57,8 @@ G_DEFINE_INTERFACE (LlmsbxLanguageHandler, llmsbx_language_handler, G_TYPE_OBJEC
  * @context: the sandbox the commands are for
  *
  * Returns: (transfer full) (array zero-terminated=1): command templates
+ *
+ * Since: 0.1
  */
 
 /**
@@ -57,6 +67,8 @@ G_DEFINE_INTERFACE (LlmsbxLanguageHandler, llmsbx_language_handler, G_TYPE_OBJEC
  * @context: the sandbox the commands are for
  *
  * Returns: (transfer full) (array zero-terminated=1): command templates
+ *
+ * Since: 0.1
  */
 
 /**
@@ -65,6 +77,8 @@ G_DEFINE_INTERFACE (LlmsbxLanguageHandler, llmsbx_language_handler, G_TYPE_OBJEC
  * @context: the sandbox the command is for
  *
  * Returns: (transfer full) (nullable): a command template, or %NULL
+ *
+ * Since: 0.1
  */
 
 /**
@@ -73,6 +87,8 @@ G_DEFINE_INTERFACE (LlmsbxLanguageHandler, llmsbx_language_handler, G_TYPE_OBJEC
  * @module: a module name
  *
  * Returns: (transfer full) (nullable): a regular expression, or %NULL
+ *
+ * Since: 0.1
  */
 
 /**
@@ -81,6 +97,8 @@ G_DEFINE_INTERFACE (LlmsbxLanguageHandler, llmsbx_language_handler, G_TYPE_OBJEC
  * @code: source code
  *
  * Returns: (transfer full): @code without comments
+ *
+ * Since: 0.1
  */
 
 /**
@@ -90,6 +108,8 @@ G_DEFINE_INTERFACE (LlmsbxLanguageHandler, llmsbx_language_handler, G_TYPE_OBJEC
  *
  * Returns: (transfer full) (nullable): a new policy holding the patterns and
  *   restricted modules of @category, or %NULL for none
+ *
+ * Since: 0.1
  */
 
 /**
@@ -98,6 +118,8 @@ G_DEFINE_INTERFACE (LlmsbxLanguageHandler, llmsbx_language_handler, G_TYPE_OBJEC
  * @context: the sandbox the variables are for
  *
  * Returns: (transfer full) (array zero-terminated=1) (nullable): `NAME=value` entries
+ *
+ * Since: 0.1
  */
 
 /* Optional methods stay NULL here: the wrappers supply the defaults. */
@@ -113,6 +135,8 @@ llmsbx_language_handler_default_init (LlmsbxLanguageHandlerInterface *iface)
  * Gets the identifier of the language, the value of a session's `lang`.
  *
  * Returns: (transfer full): the language identifier, lower case
+ *
+ * Since: 0.1
  */
 char *
 llmsbx_language_handler_get_name (LlmsbxLanguageHandler *self)
@@ -134,6 +158,8 @@ llmsbx_language_handler_get_name (LlmsbxLanguageHandler *self)
  * Gets the extension given to code files, without the dot (`py`).
  *
  * Returns: (transfer full): the file extension
+ *
+ * Since: 0.1
  */
 char *
 llmsbx_language_handler_get_file_extension (LlmsbxLanguageHandler *self)
@@ -156,6 +182,8 @@ llmsbx_language_handler_get_file_extension (LlmsbxLanguageHandler *self)
  *
  * Returns: (transfer full) (nullable): the image, or %NULL when the language
  *   has no default and the session must name one
+ *
+ * Since: 0.1
  */
 char *
 llmsbx_language_handler_get_default_image (LlmsbxLanguageHandler *self)
@@ -182,6 +210,8 @@ llmsbx_language_handler_get_default_image (LlmsbxLanguageHandler *self)
  *
  * Returns: (transfer full) (array zero-terminated=1): the command templates,
  *   possibly none
+ *
+ * Since: 0.1
  */
 char **
 llmsbx_language_handler_get_setup_commands (LlmsbxLanguageHandler *self,
@@ -209,6 +239,8 @@ llmsbx_language_handler_get_setup_commands (LlmsbxLanguageHandler *self,
  * stopping at the first that fails (a compile step, then the program).
  *
  * Returns: (transfer full) (array zero-terminated=1): the command templates
+ *
+ * Since: 0.1
  */
 char **
 llmsbx_language_handler_get_run_commands (LlmsbxLanguageHandler *self,
@@ -236,6 +268,8 @@ llmsbx_language_handler_get_run_commands (LlmsbxLanguageHandler *self,
  *
  * Returns: (transfer full) (nullable): the command template, or %NULL when the
  *   language cannot install libraries
+ *
+ * Since: 0.1
  */
 char *
 llmsbx_language_handler_get_install_command (LlmsbxLanguageHandler *self,
@@ -262,6 +296,8 @@ llmsbx_language_handler_get_install_command (LlmsbxLanguageHandler *self,
  * an install command.
  *
  * Returns: %TRUE when libraries can be installed
+ *
+ * Since: 0.1
  */
 gboolean
 llmsbx_language_handler_supports_library_installation (LlmsbxLanguageHandler *self,
@@ -286,6 +322,8 @@ llmsbx_language_handler_supports_library_installation (LlmsbxLanguageHandler *se
  *
  * Returns: (transfer full) (nullable): the regular expression, or %NULL when
  *   the language cannot tell
+ *
+ * Since: 0.1
  */
 char *
 llmsbx_language_handler_get_import_pattern (LlmsbxLanguageHandler *self,
@@ -313,6 +351,8 @@ llmsbx_language_handler_get_import_pattern (LlmsbxLanguageHandler *self,
  * return @code unchanged.
  *
  * Returns: (transfer full): @code without its comments
+ *
+ * Since: 0.1
  */
 char *
 llmsbx_language_handler_strip_comments (LlmsbxLanguageHandler *self,
@@ -407,6 +447,8 @@ expand_word (const char   *template_,
  *
  * Returns: (transfer full) (array zero-terminated=1): the argument vector, or
  *   %NULL on error
+ *
+ * Since: 0.1
  */
 char **
 llmsbx_expand_command_template (const char  *template_,
@@ -473,6 +515,8 @@ llmsbx_expand_command_template (const char  *template_,
  *
  * Returns: (transfer full) (nullable): a new policy holding the patterns and
  *   modules of @category, or %NULL when the language has none
+ *
+ * Since: 0.1
  */
 LlmsbxSecurityPolicy *
 llmsbx_language_handler_get_security_catalogue (LlmsbxLanguageHandler  *self,
@@ -509,6 +553,8 @@ llmsbx_language_handler_get_security_catalogue (LlmsbxLanguageHandler  *self,
  *
  * Returns: (transfer container) (element-type LlmsbxSecurityPattern): the
  *   patterns, possibly none; the array holds a reference to each
+ *
+ * Since: 0.1
  */
 GPtrArray *
 llmsbx_language_handler_get_security_patterns (LlmsbxLanguageHandler  *self,
@@ -531,6 +577,8 @@ llmsbx_language_handler_get_security_patterns (LlmsbxLanguageHandler  *self,
  *
  * Returns: (transfer container) (element-type LlmsbxRestrictedModule): the
  *   modules, possibly none; the array holds a reference to each
+ *
+ * Since: 0.1
  */
 GPtrArray *
 llmsbx_language_handler_get_restricted_modules (LlmsbxLanguageHandler  *self,
@@ -556,6 +604,8 @@ llmsbx_language_handler_get_restricted_modules (LlmsbxLanguageHandler  *self,
  *
  * Returns: (transfer full) (array zero-terminated=1): `NAME=value` entries,
  *   possibly none
+ *
+ * Since: 0.1
  */
 char **
 llmsbx_language_handler_get_hardened_environment (LlmsbxLanguageHandler *self,

@@ -42,6 +42,8 @@ G_DECLARE_INTERFACE (LlmsbxLanguageHandler, llmsbx_language_handler, LLMSBX, LAN
  * A command template is split into words like a shell would (quotes respected), and only
  * then are the placeholders `{file}`, `{workdir}` and `{library}` replaced inside each word,
  * so a value never becomes more than one argument and no shell ever reads user data.
+ *
+ * Since: 0.1
  */
 struct _LlmsbxLanguageHandlerInterface
 {

@@ -16,6 +16,8 @@
  * #LlmsbxOutputCollector:limit bytes per stream, sets a truncated flag when
  * it had to drop bytes, and passes every chunk, kept or not, to the function
  * set with llmsbx_output_collector_set_func().
+ *
+ * Since: 0.1
  */
 
 struct _LlmsbxOutputCollector
@@ -113,6 +115,8 @@ llmsbx_output_collector_class_init (LlmsbxOutputCollectorClass *klass)
    * LlmsbxOutputCollector:limit:
    *
    * The most bytes kept per stream; 0 keeps everything.
+   *
+   * Since: 0.1
    */
   properties[PROP_LIMIT] =
     g_param_spec_uint64 ("limit", NULL, NULL,
@@ -137,6 +141,8 @@ llmsbx_output_collector_init (LlmsbxOutputCollector *self)
  * Creates an empty collector.
  *
  * Returns: (transfer full): a new #LlmsbxOutputCollector
+ *
+ * Since: 0.1
  */
 LlmsbxOutputCollector *
 llmsbx_output_collector_new (gsize limit)
@@ -156,6 +162,8 @@ llmsbx_output_collector_new (gsize limit)
  * Sets the function that receives output as it arrives. @func runs in the
  * thread that appends. Set it before handing the collector to a backend: a
  * function being replaced must not be running in another thread.
+ *
+ * Since: 0.1
  */
 void
 llmsbx_output_collector_set_func (LlmsbxOutputCollector *self,
@@ -190,6 +198,8 @@ llmsbx_output_collector_set_func (LlmsbxOutputCollector *self,
  * Appends a chunk of output. Bytes beyond the limit of @stream are dropped
  * and mark the collector truncated; the whole chunk is always passed to the
  * live-output function. Safe to call from any thread.
+ *
+ * Since: 0.1
  */
 void
 llmsbx_output_collector_append (LlmsbxOutputCollector *self,
@@ -237,6 +247,8 @@ llmsbx_output_collector_append (LlmsbxOutputCollector *self,
  * is kept again up to the limit. The truncated flag is not reset.
  *
  * Returns: (transfer full): the kept bytes, possibly empty
+ *
+ * Since: 0.1
  */
 GBytes *
 llmsbx_output_collector_steal_bytes (LlmsbxOutputCollector *self,
@@ -262,6 +274,8 @@ llmsbx_output_collector_steal_bytes (LlmsbxOutputCollector *self,
  * @stream: a stream
  *
  * Returns: the number of bytes currently kept for @stream
+ *
+ * Since: 0.1
  */
 gsize
 llmsbx_output_collector_get_length (LlmsbxOutputCollector *self,
@@ -283,6 +297,8 @@ llmsbx_output_collector_get_length (LlmsbxOutputCollector *self,
  * @self: a #LlmsbxOutputCollector
  *
  * Returns: %TRUE if bytes of either stream were dropped because of the limit
+ *
+ * Since: 0.1
  */
 gboolean
 llmsbx_output_collector_get_truncated (LlmsbxOutputCollector *self)
@@ -303,6 +319,8 @@ llmsbx_output_collector_get_truncated (LlmsbxOutputCollector *self)
  * @self: a #LlmsbxOutputCollector
  *
  * Returns: the most bytes kept per stream; 0 means no limit
+ *
+ * Since: 0.1
  */
 gsize
 llmsbx_output_collector_get_limit (LlmsbxOutputCollector *self)

@@ -20,6 +20,8 @@ G_BEGIN_DECLS
  * @LLMSBX_OUTPUT_STREAM_STDERR: standard error.
  *
  * Which output stream a chunk of output came from.
+ *
+ * Since: 0.1
  */
 typedef enum {
   LLMSBX_OUTPUT_STREAM_STDOUT = 1,
@@ -34,6 +36,8 @@ typedef enum {
  * @user_data: closure data
  *
  * Receives output as it arrives.
+ *
+ * Since: 0.1
  */
 typedef void (*LlmsbxOutputFunc) (LlmsbxOutputStream stream,
                                   const guint8      *data,

@@ -20,6 +20,8 @@ G_BEGIN_DECLS
  *
  * Bumped whenever #LlmsbxPluginDescriptor or a class a plugin implements changes
  * incompatibly; the registry refuses plugins built against another value.
+ *
+ * Since: 0.1
  */
 #define LLMSBX_PLUGIN_ABI_VERSION 1
 
@@ -27,6 +29,8 @@ G_BEGIN_DECLS
  * LLMSBX_PLUGIN_ENTRY_SYMBOL:
  *
  * Name of the symbol the registry looks up in a plugin.
+ *
+ * Since: 0.1
  */
 #define LLMSBX_PLUGIN_ENTRY_SYMBOL "llmsbx_plugin_descriptor"
 
@@ -38,6 +42,8 @@ G_BEGIN_DECLS
  * Registers what the plugin provides.
  *
  * Returns: %TRUE on success
+ *
+ * Since: 0.1
  */
 typedef gboolean (*LlmsbxPluginInitFunc) (LlmsbxRegistry *registry,
                                           GError        **error);
@@ -52,6 +58,8 @@ typedef gboolean (*LlmsbxPluginInitFunc) (LlmsbxRegistry *registry,
  * @init: registers the plugin's backends and languages
  *
  * The descriptor a plugin exports.
+ *
+ * Since: 0.1
  */
 typedef struct {
   guint32              abi_version;
@@ -69,6 +77,8 @@ typedef struct {
  * @init_: an #LlmsbxPluginInitFunc
  *
  * Declares the plugin's descriptor.
+ *
+ * Since: 0.1
  */
 #define LLMSBX_PLUGIN_DEFINE(name_, description_, init_) \
   G_MODULE_EXPORT const LlmsbxPluginDescriptor llmsbx_plugin_descriptor = { \

@@ -40,6 +40,8 @@
  * table of features, in the order they were first registered.
  *
  * All methods may be called from any thread.
+ *
+ * Since: 0.1
  */
 struct _LlmsbxRegistry
 {
@@ -208,6 +210,8 @@ llmsbx_registry_init (LlmsbxRegistry *self)
  * first called.
  *
  * Returns: (transfer none): the default registry
+ *
+ * Since: 0.1
  */
 LlmsbxRegistry *
 llmsbx_registry_get_default (void)
@@ -234,6 +238,8 @@ llmsbx_registry_get_default (void)
  * for tests and for applications that choose their plugins themselves.
  *
  * Returns: (transfer full): a new #LlmsbxRegistry
+ *
+ * Since: 0.1
  */
 LlmsbxRegistry *
 llmsbx_registry_new (void)
@@ -398,6 +404,8 @@ load_plugin (LlmsbxRegistry  *self,
  * types, which can never be unregistered.
  *
  * Returns: %TRUE when the plugin was loaded
+ *
+ * Since: 0.1
  */
 gboolean
 llmsbx_registry_load_plugin (LlmsbxRegistry  *self,
@@ -435,6 +443,8 @@ llmsbx_registry_load_plugin (LlmsbxRegistry  *self,
  * earlier.
  *
  * Returns: %TRUE when the directory was read and all its plugins loaded
+ *
+ * Since: 0.1
  */
 gboolean
 llmsbx_registry_load_directory (LlmsbxRegistry  *self,
@@ -502,6 +512,8 @@ llmsbx_registry_load_directory (LlmsbxRegistry  *self,
  * that do not exist are skipped; what fails is kept for
  * llmsbx_registry_list_plugin_errors(). The default registry calls this the
  * first time it is asked for a backend, a language or a list, or to register one.
+ *
+ * Since: 0.1
  */
 void
 llmsbx_registry_ensure_plugins (LlmsbxRegistry *self)
@@ -539,6 +551,8 @@ ensure_plugins_if_default (LlmsbxRegistry *self)
  *
  * Returns: (transfer full) (array zero-terminated=1) (element-type filename):
  *   the directories
+ *
+ * Since: 0.1
  */
 char **
 llmsbx_registry_get_search_path (LlmsbxRegistry *self)
@@ -555,6 +569,8 @@ llmsbx_registry_get_search_path (LlmsbxRegistry *self)
  * Lists the names of the plugins loaded.
  *
  * Returns: (transfer full) (array zero-terminated=1): the plugin names, sorted
+ *
+ * Since: 0.1
  */
 char **
 llmsbx_registry_list_plugins (LlmsbxRegistry *self)
@@ -583,6 +599,8 @@ llmsbx_registry_list_plugins (LlmsbxRegistry *self)
  * file, in the order the failures happened (which follows the search path).
  *
  * Returns: (transfer full) (array zero-terminated=1): the error messages
+ *
+ * Since: 0.1
  */
 char **
 llmsbx_registry_list_plugin_errors (LlmsbxRegistry *self)
@@ -695,6 +713,8 @@ feature_new (FeatureKind  kind,
  * llmsbx_registry_register_backend_full().
  *
  * Returns: %TRUE on success
+ *
+ * Since: 0.1
  */
 gboolean
 llmsbx_registry_register_backend (LlmsbxRegistry  *self,
@@ -727,6 +747,8 @@ llmsbx_registry_register_backend (LlmsbxRegistry  *self,
  * @backend_type is not an instantiable subclass of #LlmsbxBackend.
  *
  * Returns: %TRUE on success
+ *
+ * Since: 0.1
  */
 gboolean
 llmsbx_registry_register_backend_full (LlmsbxRegistry  *self,
@@ -780,6 +802,8 @@ llmsbx_registry_register_backend_full (LlmsbxRegistry  *self,
  * Lists the names of the backends registered.
  *
  * Returns: (transfer full) (array zero-terminated=1): the backend names, sorted
+ *
+ * Since: 0.1
  */
 char **
 llmsbx_registry_list_backends (LlmsbxRegistry *self)
@@ -806,6 +830,8 @@ llmsbx_registry_list_backends (LlmsbxRegistry *self)
  * llmsbx_registry_register_backend_full()).
  *
  * Returns: the rank, %LLMSBX_RANK_NONE for a backend that is not registered
+ *
+ * Since: 0.1
  */
 guint
 llmsbx_registry_get_backend_rank (LlmsbxRegistry *self,
@@ -853,6 +879,8 @@ backend_type (LlmsbxRegistry *self,
  * available, when none has that name.
  *
  * Returns: (transfer full): a new backend, or %NULL on error
+ *
+ * Since: 0.1
  */
 LlmsbxBackend *
 llmsbx_registry_create_backend (LlmsbxRegistry  *self,
@@ -950,6 +978,8 @@ ranked_backends (LlmsbxRegistry *self,
  * Returns: the name of @rank (`primary`, `secondary`, `marginal`, `none`), or
  *   for a value in between the name of the rank below it followed by `+N`
  *   (`primary+1`)
+ *
+ * Since: 0.1
  */
 char *
 llmsbx_rank_to_string (guint rank)
@@ -1014,6 +1044,8 @@ environment_backend (LlmsbxRegistry *self)
  * probe, this is the backend that answered it.
  *
  * Returns: (transfer full): a new backend, or %NULL on error
+ *
+ * Since: 0.1
  */
 LlmsbxBackend *
 llmsbx_registry_create_default_backend (LlmsbxRegistry  *self,
@@ -1116,6 +1148,8 @@ llmsbx_registry_create_default_backend (LlmsbxRegistry  *self,
  * has a rank.
  *
  * Returns: (transfer full): the backend's name, or %NULL on error
+ *
+ * Since: 0.1
  */
 char *
 llmsbx_registry_get_default_backend_name (LlmsbxRegistry  *self,
@@ -1266,6 +1300,8 @@ llmsbx_registry_render_preset (LlmsbxRegistry        *self,
  * Fails with %LLMSBX_ERROR_INVALID_ARGUMENT when the handler has no name.
  *
  * Returns: %TRUE on success
+ *
+ * Since: 0.1
  */
 gboolean
 llmsbx_registry_register_language (LlmsbxRegistry         *self,
@@ -1307,6 +1343,8 @@ llmsbx_registry_register_language (LlmsbxRegistry         *self,
  * Lists the names of the languages registered.
  *
  * Returns: (transfer full) (array zero-terminated=1): the language names, sorted
+ *
+ * Since: 0.1
  */
 char **
 llmsbx_registry_list_languages (LlmsbxRegistry *self)
@@ -1356,6 +1394,8 @@ llmsbx_registry_list_language_handlers (LlmsbxRegistry *self)
  * available, when none has that name.
  *
  * Returns: (transfer full): the handler, or %NULL on error
+ *
+ * Since: 0.1
  */
 LlmsbxLanguageHandler *
 llmsbx_registry_lookup_language (LlmsbxRegistry  *self,

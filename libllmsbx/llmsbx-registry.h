@@ -24,6 +24,8 @@ G_BEGIN_DECLS
  * ranks its elements: the registry tries the registered backends by falling
  * rank and takes the first that probes (llmsbx_backend_probe()). Any value in
  * between is a rank too.
+ *
+ * Since: 0.1
  */
 typedef enum {
   LLMSBX_RANK_NONE = 0,

@@ -13,6 +13,8 @@
  * a Python virtual environment) has already been prepared.
  *
  * A runtime context is immutable.
+ *
+ * Since: 0.1
  */
 struct _LlmsbxRuntimeContext
 {
@@ -99,6 +101,8 @@ llmsbx_runtime_context_class_init (LlmsbxRuntimeContextClass *klass)
    * LlmsbxRuntimeContext:workdir:
    *
    * The working directory inside the sandbox, where code files are written.
+   *
+   * Since: 0.1
    */
   properties[PROP_WORKDIR] =
     g_param_spec_string ("workdir", NULL, NULL,
@@ -110,6 +114,8 @@ llmsbx_runtime_context_class_init (LlmsbxRuntimeContextClass *klass)
    *
    * Whether the language environment has been prepared (its setup commands ran),
    * so the handler can refer to what they created.
+   *
+   * Since: 0.1
    */
   properties[PROP_ENVIRONMENT_READY] =
     g_param_spec_boolean ("environment-ready", NULL, NULL,
@@ -132,6 +138,8 @@ llmsbx_runtime_context_init (LlmsbxRuntimeContext *self)
  * Creates a runtime context.
  *
  * Returns: (transfer full): a new #LlmsbxRuntimeContext
+ *
+ * Since: 0.1
  */
 LlmsbxRuntimeContext *
 llmsbx_runtime_context_new (const char *workdir,
@@ -150,6 +158,8 @@ llmsbx_runtime_context_new (const char *workdir,
  * @self: a #LlmsbxRuntimeContext
  *
  * Returns: (nullable): the working directory inside the sandbox
+ *
+ * Since: 0.1
  */
 const char *
 llmsbx_runtime_context_get_workdir (LlmsbxRuntimeContext *self)
@@ -164,6 +174,8 @@ llmsbx_runtime_context_get_workdir (LlmsbxRuntimeContext *self)
  * @self: a #LlmsbxRuntimeContext
  *
  * Returns: whether the language environment has been prepared
+ *
+ * Since: 0.1
  */
 gboolean
 llmsbx_runtime_context_get_environment_ready (LlmsbxRuntimeContext *self)

@@ -14,6 +14,8 @@ G_DEFINE_BOXED_TYPE (LlmsbxSandboxInfo, llmsbx_sandbox_info,
  * @labels: (array zero-terminated=1) (nullable): its `key=value` labels
  *
  * Returns: (transfer full): a new #LlmsbxSandboxInfo
+ *
+ * Since: 0.1
  */
 LlmsbxSandboxInfo *
 llmsbx_sandbox_info_new (const char         *id,
@@ -34,6 +36,8 @@ llmsbx_sandbox_info_new (const char         *id,
  * @self: a #LlmsbxSandboxInfo
  *
  * Returns: (transfer full): a deep copy of @self
+ *
+ * Since: 0.1
  */
 LlmsbxSandboxInfo *
 llmsbx_sandbox_info_copy (const LlmsbxSandboxInfo *self)
@@ -48,6 +52,8 @@ llmsbx_sandbox_info_copy (const LlmsbxSandboxInfo *self)
  * @self: (nullable): a #LlmsbxSandboxInfo
  *
  * Frees @self and everything it holds.
+ *
+ * Since: 0.1
  */
 void
 llmsbx_sandbox_info_free (LlmsbxSandboxInfo *self)
@@ -78,6 +84,8 @@ find_label (char * const *labels,
  * @key: a label key
  *
  * Returns: (nullable): the value of the label @key, or %NULL if it is not set
+ *
+ * Since: 0.1
  */
 const char *
 llmsbx_sandbox_info_get_label (const LlmsbxSandboxInfo *self,
@@ -107,6 +115,8 @@ llmsbx_sandbox_info_get_label (const LlmsbxSandboxInfo *self,
  * %NULL selector matches every sandbox.
  *
  * Returns: %TRUE when every entry matches
+ *
+ * Since: 0.1
  */
 gboolean
 llmsbx_sandbox_info_matches (const LlmsbxSandboxInfo *self,

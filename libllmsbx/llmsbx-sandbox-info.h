@@ -22,6 +22,8 @@ G_BEGIN_DECLS
  *
  * Fields may be appended in later releases: allocate it only with
  * llmsbx_sandbox_info_new().
+ *
+ * Since: 0.1
  */
 typedef struct {
   char  *id;

@@ -1,9 +1,9 @@
 /* llmsbx-sandbox-session-private.h: what the session's files share.
  *
  * The session is one object in several files (llmsbx-sandbox-session.c,
- * -session-run.c, -session-files.c, -session-output.c); this is their common
- * ground: the instance, the operation lock, the checks every call makes. Not
- * installed. */
+ * -session-run.c, -session-files.c, -session-output.c, -session-async.c);
+ * this is their common ground: the private instance, the operation lock,
+ * the checks every call makes, the async helper. Not installed. */
 #pragma once
 
 #include "llmsbx-sandbox-session.h"
@@ -23,7 +23,9 @@ typedef struct
 
   /* The operation holding the lock, which close() from another thread
    * cancels rather than waiting for it to end by itself (it may never). */
-  GMutex        operation_lock;   /* guards the fields below; never held while waiting */
+  GMutex        operation_lock;   /* guards the fields below, and the swaps of lang and
+                                   * security_policy for is_safe(), which must not wait
+                                   * for a run; never held while waiting */
   GCancellable *operation;
   GThread      *operation_thread;
   gboolean      operation_closed;

@@ -3,7 +3,8 @@
  * The public object: its configuration (properties, checked by GInitable and
  * at open), opening and closing the sandbox, and the operation lock every
  * call holds. What a run does is in llmsbx-session-run.c, copies in
- * llmsbx-session-files.c, live output in llmsbx-session-output.c; they share
+ * llmsbx-session-files.c, live output in llmsbx-session-output.c, the
+ * _async helper in llmsbx-session-async.c; they share
  * llmsbx-sandbox-session-private.h. */
 #include "config.h"
 
@@ -45,6 +46,8 @@
  * result = llmsbx_sandbox_session_run (session, "print(6*7)", NULL, 0, NULL, &error);
  * llmsbx_sandbox_session_close (session, NULL, NULL);
  * ```
+ *
+ * Since: 0.1
  */
 
 static void llmsbx_sandbox_session_initable_iface_init (GInitableIface *iface);
@@ -632,6 +635,8 @@ fail:
  * Creates a session. Set other properties with g_object_set() before opening.
  *
  * Returns: (transfer full): a new unopened session
+ *
+ * Since: 0.1
  */
 LlmsbxSandboxSession *
 llmsbx_sandbox_session_new (const char *lang)
@@ -651,6 +656,8 @@ llmsbx_sandbox_session_new (const char *lang)
  * nothing it created remains. Opening an open session does nothing.
  *
  * Returns: %TRUE on success
+ *
+ * Since: 0.1
  */
 gboolean
 llmsbx_sandbox_session_open (LlmsbxSandboxSession *self,
@@ -758,6 +765,8 @@ close_locked (LlmsbxSandboxSession *self,
  * session does nothing.
  *
  * Returns: %TRUE when every step succeeded
+ *
+ * Since: 0.1
  */
 gboolean
 llmsbx_sandbox_session_close (LlmsbxSandboxSession *self,
@@ -906,6 +915,8 @@ llmsbx_sandbox_session_close_finish (LlmsbxSandboxSession *self,
  * @self: a #LlmsbxSandboxSession
  *
  * Returns: the language identifier
+ *
+ * Since: 0.1
  */
 const char *
 llmsbx_sandbox_session_get_lang (LlmsbxSandboxSession *self)
@@ -923,6 +934,8 @@ llmsbx_sandbox_session_get_lang (LlmsbxSandboxSession *self)
  * Returns: (nullable): the backend name: the client's, the configured one,
  *   or while open the one the registry chose; %NULL when none is configured
  *   and the session is not open
+ *
+ * Since: 0.1
  */
 const char *
 llmsbx_sandbox_session_get_backend (LlmsbxSandboxSession *self)
@@ -942,6 +955,8 @@ llmsbx_sandbox_session_get_backend (LlmsbxSandboxSession *self)
  * @self: a #LlmsbxSandboxSession
  *
  * Returns: (transfer none) (nullable): the backend the session was given, if any
+ *
+ * Since: 0.1
  */
 LlmsbxBackend *
 llmsbx_sandbox_session_get_client (LlmsbxSandboxSession *self)
@@ -957,6 +972,8 @@ llmsbx_sandbox_session_get_client (LlmsbxSandboxSession *self)
  * @self: a #LlmsbxSandboxSession
  *
  * Returns: (nullable): the image the sandbox runs (while open), or the configured one
+ *
+ * Since: 0.1
  */
 const char *
 llmsbx_sandbox_session_get_image (LlmsbxSandboxSession *self)
@@ -973,6 +990,8 @@ llmsbx_sandbox_session_get_image (LlmsbxSandboxSession *self)
  *
  * Returns: (nullable): the image close() commits to (see
  *   #LlmsbxSandboxSession:commit-image) while open, else the configured one
+ *
+ * Since: 0.1
  */
 const char *
 llmsbx_sandbox_session_get_commit_image (LlmsbxSandboxSession *self)
@@ -988,6 +1007,8 @@ llmsbx_sandbox_session_get_commit_image (LlmsbxSandboxSession *self)
  * @self: a #LlmsbxSandboxSession
  *
  * Returns: the working directory in the sandbox
+ *
+ * Since: 0.1
  */
 const char *
 llmsbx_sandbox_session_get_workdir (LlmsbxSandboxSession *self)
@@ -1003,6 +1024,8 @@ llmsbx_sandbox_session_get_workdir (LlmsbxSandboxSession *self)
  * @self: a #LlmsbxSandboxSession
  *
  * Returns: (nullable): the sandbox's id while open, else the configured existing container
+ *
+ * Since: 0.1
  */
 const char *
 llmsbx_sandbox_session_get_container_id (LlmsbxSandboxSession *self)
@@ -1018,6 +1041,8 @@ llmsbx_sandbox_session_get_container_id (LlmsbxSandboxSession *self)
  * @self: a #LlmsbxSandboxSession
  *
  * Returns: whether the session is open
+ *
+ * Since: 0.1
  */
 gboolean
 llmsbx_sandbox_session_get_is_open (LlmsbxSandboxSession *self)
@@ -1033,6 +1058,8 @@ llmsbx_sandbox_session_get_is_open (LlmsbxSandboxSession *self)
  * @self: a #LlmsbxSandboxSession
  *
  * Returns: (transfer none) (nullable): the language handler while open
+ *
+ * Since: 0.1
  */
 LlmsbxLanguageHandler *
 llmsbx_sandbox_session_get_language_handler (LlmsbxSandboxSession *self)
@@ -1048,6 +1075,8 @@ llmsbx_sandbox_session_get_language_handler (LlmsbxSandboxSession *self)
  * @self: a #LlmsbxSandboxSession
  *
  * Returns: (transfer none) (nullable): the runtime configs, an `a{sv}` dictionary
+ *
+ * Since: 0.1
  */
 GVariant *
 llmsbx_sandbox_session_get_runtime_configs (LlmsbxSandboxSession *self)
@@ -1065,6 +1094,8 @@ llmsbx_sandbox_session_get_runtime_configs (LlmsbxSandboxSession *self)
  *
  * Sets container settings such as `mem_limit` or `network_mode`, applied when
  * the sandbox is created. The backend validates them at open().
+ *
+ * Since: 0.1
  */
 void
 llmsbx_sandbox_session_set_runtime_configs (LlmsbxSandboxSession *self,
@@ -1095,6 +1126,8 @@ llmsbx_sandbox_session_set_runtime_configs (LlmsbxSandboxSession *self,
  * @self: a #LlmsbxSandboxSession
  *
  * Returns: (transfer none) (nullable): the security policy, if any
+ *
+ * Since: 0.1
  */
 LlmsbxSecurityPolicy *
 llmsbx_sandbox_session_get_security_policy (LlmsbxSandboxSession *self)
@@ -1112,6 +1145,8 @@ llmsbx_sandbox_session_get_security_policy (LlmsbxSandboxSession *self)
  *
  * Sets the security policy that run(), install() and is_safe() apply. The
  * policy is shared, not copied: patterns added to it later apply too.
+ *
+ * Since: 0.1
  */
 void
 llmsbx_sandbox_session_set_security_policy (LlmsbxSandboxSession *self,
@@ -1124,7 +1159,9 @@ llmsbx_sandbox_session_set_security_policy (LlmsbxSandboxSession *self,
   g_return_if_fail (policy == NULL || LLMSBX_IS_SECURITY_POLICY (policy));
 
   g_rec_mutex_lock (&priv->lock);
+  g_mutex_lock (&priv->operation_lock);
   changed = g_set_object (&priv->security_policy, policy);
+  g_mutex_unlock (&priv->operation_lock);
   g_rec_mutex_unlock (&priv->lock);
 
   if (changed)
@@ -1143,6 +1180,8 @@ llmsbx_sandbox_session_set_security_policy (LlmsbxSandboxSession *self,
  *
  * Returns: %TRUE when @json is a JSON object; %FALSE with
  *   %LLMSBX_ERROR_INVALID_ARGUMENT otherwise
+ *
+ * Since: 0.1
  */
 gboolean
 llmsbx_sandbox_session_set_runtime_configs_json (LlmsbxSandboxSession *self,
@@ -1276,7 +1315,11 @@ llmsbx_sandbox_session_set_property (GObject *object, guint prop_id, const GValu
   g_rec_mutex_lock (&priv->lock);
   switch (prop_id)
     {
-    case PROP_LANG: set_lowercase (&priv->lang, g_value_get_string (value) ? g_value_get_string (value) : "python"); break;
+    case PROP_LANG:
+      g_mutex_lock (&priv->operation_lock);  /* for is_safe() */
+      set_lowercase (&priv->lang, g_value_get_string (value) ? g_value_get_string (value) : "python");
+      g_mutex_unlock (&priv->operation_lock);
+      break;
     case PROP_BACKEND: set_lowercase (&priv->backend_name, g_value_get_string (value)); break;
     case PROP_CLIENT: g_set_object (&priv->client, g_value_get_object (value)); break;
     case PROP_POOL: g_set_object (&priv->pool, g_value_get_object (value)); break;
@@ -1322,6 +1365,8 @@ llmsbx_sandbox_session_class_init (LlmsbxSandboxSessionClass *klass)
    * LlmsbxSandboxSession:lang:
    *
    * The language of the code, case-insensitive (`python`, `javascript`, ...).
+   *
+   * Since: 0.1
    */
   properties[PROP_LANG] = g_param_spec_string ("lang", NULL, NULL, "python", config_flags);
 
@@ -1334,6 +1379,8 @@ llmsbx_sandbox_session_class_init (LlmsbxSandboxSessionClass *klass)
    * else the first by rank that answers (Docker, then Podman; see
    * llmsbx_registry_get_default_backend_name()). While the session is open,
    * the property then reads as the backend chosen.
+   *
+   * Since: 0.1
    */
   properties[PROP_BACKEND] = g_param_spec_string ("backend", NULL, NULL, NULL, config_flags);
 
@@ -1342,6 +1389,8 @@ llmsbx_sandbox_session_class_init (LlmsbxSandboxSessionClass *klass)
    *
    * A configured backend (for a remote daemon, a custom socket or TLS), used
    * instead of a default one named by #LlmsbxSandboxSession:backend.
+   *
+   * Since: 0.1
    */
   properties[PROP_CLIENT] = g_param_spec_object ("client", NULL, NULL, LLMSBX_TYPE_BACKEND,
                                                  G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
@@ -1350,6 +1399,8 @@ llmsbx_sandbox_session_class_init (LlmsbxSandboxSessionClass *klass)
    * LlmsbxSandboxSession:image:
    *
    * The image to run; %NULL for the language's default image.
+   *
+   * Since: 0.1
    */
   properties[PROP_IMAGE] = g_param_spec_string ("image", NULL, NULL, NULL,
                                                 G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
@@ -1358,6 +1409,8 @@ llmsbx_sandbox_session_class_init (LlmsbxSandboxSessionClass *klass)
    * LlmsbxSandboxSession:dockerfile:
    *
    * A Dockerfile to build the image from; its directory is the build context.
+   *
+   * Since: 0.1
    */
   properties[PROP_DOCKERFILE] = g_param_spec_string ("dockerfile", NULL, NULL, NULL,
                                                      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
@@ -1366,6 +1419,8 @@ llmsbx_sandbox_session_class_init (LlmsbxSandboxSessionClass *klass)
    * LlmsbxSandboxSession:workdir:
    *
    * Working directory in the sandbox, where code runs.
+   *
+   * Since: 0.1
    */
   properties[PROP_WORKDIR] = g_param_spec_string ("workdir", NULL, NULL, "/sandbox", config_flags);
 
@@ -1374,6 +1429,8 @@ llmsbx_sandbox_session_class_init (LlmsbxSandboxSessionClass *klass)
    *
    * An existing container (or pod) to attach to instead of creating one. It
    * is never removed by the session. While open, this is the sandbox's id.
+   *
+   * Since: 0.1
    */
   properties[PROP_CONTAINER_ID] = g_param_spec_string ("container-id", NULL, NULL, NULL,
                                                        G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
@@ -1382,6 +1439,8 @@ llmsbx_sandbox_session_class_init (LlmsbxSandboxSessionClass *klass)
    * LlmsbxSandboxSession:keep-template:
    *
    * Keep an image this session pulled or built when it closes.
+   *
+   * Since: 0.1
    */
   properties[PROP_KEEP_TEMPLATE] = g_param_spec_boolean ("keep-template", NULL, NULL, FALSE, config_flags);
 
@@ -1390,6 +1449,8 @@ llmsbx_sandbox_session_class_init (LlmsbxSandboxSessionClass *klass)
    *
    * Commit the sandbox's state to #LlmsbxSandboxSession:commit-image when
    * the session closes.
+   *
+   * Since: 0.1
    */
   properties[PROP_COMMIT_CONTAINER] = g_param_spec_boolean ("commit-container", NULL, NULL, FALSE, config_flags);
 
@@ -1402,6 +1463,8 @@ llmsbx_sandbox_session_class_init (LlmsbxSandboxSessionClass *klass)
    * `-committed` appended (`llmsbx/python:bookworm-committed`). Only naming
    * the default image here commits onto it. While the session is open,
    * reading it gives the image close() will commit to.
+   *
+   * Since: 0.1
    */
   properties[PROP_COMMIT_IMAGE] = g_param_spec_string ("commit-image", NULL, NULL, NULL,
                                                        G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
@@ -1412,6 +1475,8 @@ llmsbx_sandbox_session_class_init (LlmsbxSandboxSessionClass *klass)
    * Skip the language's environment setup (venv, pip, Go modules): code runs
    * with the image's own interpreter, and installing libraries fails with
    * %LLMSBX_ERROR_LIBRARY_INSTALLATION_NOT_SUPPORTED.
+   *
+   * Since: 0.1
    */
   properties[PROP_SKIP_ENVIRONMENT_SETUP] =
     g_param_spec_boolean ("skip-environment-setup", NULL, NULL, FALSE, config_flags);
@@ -1420,6 +1485,8 @@ llmsbx_sandbox_session_class_init (LlmsbxSandboxSessionClass *klass)
    * LlmsbxSandboxSession:verbose:
    *
    * Log every step, command and result at message level.
+   *
+   * Since: 0.1
    */
   properties[PROP_VERBOSE] = g_param_spec_boolean ("verbose", NULL, NULL, FALSE, config_flags);
 
@@ -1435,6 +1502,8 @@ llmsbx_sandbox_session_class_init (LlmsbxSandboxSessionClass *klass)
    * runs when no other timeout is set); 0 for no limit. A negative, infinite
    * or NaN value, or one above 10^9, makes g_initable_init(), open() and
    * every call fail with %LLMSBX_ERROR_INVALID_ARGUMENT.
+   *
+   * Since: 0.1
    */
   properties[PROP_DEFAULT_TIMEOUT] =
     g_param_spec_double ("default-timeout", NULL, NULL, -INFINITY, INFINITY, LLMSBX_DEFAULT_TIMEOUT, limit_flags);
@@ -1444,6 +1513,8 @@ llmsbx_sandbox_session_class_init (LlmsbxSandboxSessionClass *klass)
    *
    * Seconds a run may take; 0 to use #LlmsbxSandboxSession:default-timeout.
    * Invalid values are refused as for #LlmsbxSandboxSession:default-timeout.
+   *
+   * Since: 0.1
    */
   properties[PROP_EXECUTION_TIMEOUT] =
     g_param_spec_double ("execution-timeout", NULL, NULL, -INFINITY, INFINITY, 0, limit_flags);
@@ -1454,6 +1525,8 @@ llmsbx_sandbox_session_class_init (LlmsbxSandboxSessionClass *klass)
    * Maximum lifetime of the session in seconds, counted from open; 0 for no
    * limit. An expired session is closed and its sandbox removed. Invalid
    * values are refused as for #LlmsbxSandboxSession:default-timeout.
+   *
+   * Since: 0.1
    */
   properties[PROP_SESSION_TIMEOUT] =
     g_param_spec_double ("session-timeout", NULL, NULL, -INFINITY, INFINITY, 0, limit_flags);
@@ -1463,6 +1536,8 @@ llmsbx_sandbox_session_class_init (LlmsbxSandboxSessionClass *klass)
    *
    * Container settings in docker-py style (`mem_limit`, `network_mode`,
    * `volumes`, ...) as an `a{sv}` dictionary.
+   *
+   * Since: 0.1
    */
   properties[PROP_RUNTIME_CONFIGS] =
     g_param_spec_variant ("runtime-configs", NULL, NULL, G_VARIANT_TYPE_VARDICT, NULL,
@@ -1473,6 +1548,8 @@ llmsbx_sandbox_session_class_init (LlmsbxSandboxSessionClass *klass)
    *
    * Bytes of each output stream kept per execution; past it output is
    * dropped and the result is marked truncated. 0 for no limit.
+   *
+   * Since: 0.1
    */
   properties[PROP_OUTPUT_LIMIT] =
     g_param_spec_uint64 ("output-limit", NULL, NULL, 0, G_MAXUINT64, LLMSBX_DEFAULT_OUTPUT_LIMIT, config_flags);
@@ -1486,6 +1563,8 @@ llmsbx_sandbox_session_class_init (LlmsbxSandboxSessionClass *klass)
    * arrive (in an unlinked file next to the destination), never into memory;
    * archives into it are built in memory. 0 for no limit (4 GiB into the
    * sandbox).
+   *
+   * Since: 0.1
    */
   properties[PROP_COPY_LIMIT] =
     g_param_spec_uint64 ("copy-limit", NULL, NULL, 0, G_MAXUINT64, LLMSBX_DEFAULT_COPY_LIMIT, config_flags);
@@ -1497,6 +1576,8 @@ llmsbx_sandbox_session_class_init (LlmsbxSandboxSessionClass *klass)
    * install() libraries that it blocks, with %LLMSBX_ERROR_SECURITY_VIOLATION
    * naming every violation, before anything reaches the sandbox. %NULL for
    * none.
+   *
+   * Since: 0.1
    */
   properties[PROP_SECURITY_POLICY] =
     g_param_spec_object ("security-policy", NULL, NULL, LLMSBX_TYPE_SECURITY_POLICY,
@@ -1506,6 +1587,8 @@ llmsbx_sandbox_session_class_init (LlmsbxSandboxSessionClass *klass)
    * LlmsbxSandboxSession:is-open:
    *
    * Whether the session is open.
+   *
+   * Since: 0.1
    */
   /**
    * LlmsbxSandboxSession:pool:

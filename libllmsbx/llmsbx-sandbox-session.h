@@ -19,6 +19,8 @@ G_BEGIN_DECLS
  * LLMSBX_DEFAULT_TIMEOUT:
  *
  * Seconds an execution may take when neither the run nor the session says otherwise.
+ *
+ * Since: 0.1
  */
 #define LLMSBX_DEFAULT_TIMEOUT 30.0
 
@@ -26,6 +28,8 @@ G_BEGIN_DECLS
  * LLMSBX_DEFAULT_OUTPUT_LIMIT:
  *
  * Bytes of each output stream kept per execution by default.
+ *
+ * Since: 0.1
  */
 #define LLMSBX_DEFAULT_OUTPUT_LIMIT (16 * 1024 * 1024)
 
@@ -33,6 +37,8 @@ G_BEGIN_DECLS
  * LLMSBX_DEFAULT_COPY_LIMIT:
  *
  * Bytes of archive a copy may move by default (1 GiB).
+ *
+ * Since: 0.1
  */
 #define LLMSBX_DEFAULT_COPY_LIMIT (G_GUINT64_CONSTANT (1) << 30)
 

@@ -30,6 +30,8 @@ G_BEGIN_DECLS
  * (llmsbx_language_handler_get_security_catalogue()), and each security preset
  * says which categories it blocks and how severely, so the presets work for
  * every language that has a handler, including one an application registers.
+ *
+ * Since: 0.1
  */
 typedef enum {
   LLMSBX_SECURITY_CATEGORY_COMMAND_EXECUTION,
@@ -48,6 +50,8 @@ typedef enum {
  * LLMSBX_SECURITY_N_CATEGORIES:
  *
  * The number of values of #LlmsbxSecurityCategory.
+ *
+ * Since: 0.1
  */
 #define LLMSBX_SECURITY_N_CATEGORIES (LLMSBX_SECURITY_CATEGORY_DESERIALIZATION + 1)
 

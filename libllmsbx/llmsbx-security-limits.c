@@ -14,6 +14,8 @@ G_DEFINE_BOXED_TYPE (LlmsbxSecurityLimits, llmsbx_security_limits,
  * @flags: the mount options asked for
  *
  * Returns: (transfer full): a new #LlmsbxTmpfsMount
+ *
+ * Since: 0.1
  */
 LlmsbxTmpfsMount *
 llmsbx_tmpfs_mount_new (const char       *path,
@@ -36,6 +38,8 @@ llmsbx_tmpfs_mount_new (const char       *path,
  * @self: a #LlmsbxTmpfsMount
  *
  * Returns: (transfer full): a copy of @self
+ *
+ * Since: 0.1
  */
 LlmsbxTmpfsMount *
 llmsbx_tmpfs_mount_copy (const LlmsbxTmpfsMount *self)
@@ -50,6 +54,8 @@ llmsbx_tmpfs_mount_copy (const LlmsbxTmpfsMount *self)
  * @self: (nullable): a #LlmsbxTmpfsMount
  *
  * Frees @self.
+ *
+ * Since: 0.1
  */
 void
 llmsbx_tmpfs_mount_free (LlmsbxTmpfsMount *self)
@@ -68,6 +74,8 @@ llmsbx_tmpfs_mount_free (LlmsbxTmpfsMount *self)
  * network, a writable root, the image's user, every capability, no mounts.
  *
  * Returns: (transfer full): a new #LlmsbxSecurityLimits
+ *
+ * Since: 0.1
  */
 LlmsbxSecurityLimits *
 llmsbx_security_limits_new (void)
@@ -89,6 +97,8 @@ llmsbx_security_limits_new (void)
  * @self: a #LlmsbxSecurityLimits
  *
  * Returns: (transfer full): a deep copy of @self
+ *
+ * Since: 0.1
  */
 LlmsbxSecurityLimits *
 llmsbx_security_limits_copy (const LlmsbxSecurityLimits *self)
@@ -125,6 +135,8 @@ llmsbx_security_limits_copy (const LlmsbxSecurityLimits *self)
  * @self: (nullable): a #LlmsbxSecurityLimits
  *
  * Frees @self and everything it holds.
+ *
+ * Since: 0.1
  */
 void
 llmsbx_security_limits_free (LlmsbxSecurityLimits *self)

@@ -17,6 +17,8 @@ G_BEGIN_DECLS
  *   outbound access (Docker's and Podman's `bridge`)
  *
  * The network a sandbox gets.
+ *
+ * Since: 0.1
  */
 typedef enum {
   LLMSBX_SANDBOX_NETWORK_NONE,
@@ -31,6 +33,8 @@ typedef enum {
  * @LLMSBX_MOUNT_FLAGS_NODEV: device files are not usable
  *
  * Mount options of a tmpfs that a preset asks for explicitly.
+ *
+ * Since: 0.1
  */
 typedef enum /*< flags >*/ {
   LLMSBX_MOUNT_FLAGS_NONE = 0,
@@ -48,6 +52,8 @@ typedef enum /*< flags >*/ {
  * @flags: the mount options asked for
  *
  * A memory-backed file system in the sandbox.
+ *
+ * Since: 0.1
  */
 typedef struct {
   char             *path;
@@ -102,6 +108,8 @@ void              llmsbx_tmpfs_mount_free     (LlmsbxTmpfsMount       *self);
  *
  * Fields may be appended in later releases: allocate it only with
  * llmsbx_security_limits_new().
+ *
+ * Since: 0.1
  */
 typedef struct {
   guint64               memory_bytes;

@@ -29,6 +29,8 @@
  * The patterns that a policy reports as violations are #LlmsbxSecurityPattern
  * objects too: for a restricted module, the pattern is the language's import
  * regex and #LlmsbxSecurityPattern:module names the module.
+ *
+ * Since: 0.1
  */
 struct _LlmsbxSecurityPattern
 {
@@ -190,6 +192,8 @@ llmsbx_security_pattern_class_init (LlmsbxSecurityPatternClass *klass)
    * LlmsbxSecurityPattern:pattern:
    *
    * The regular expression.
+   *
+   * Since: 0.1
    */
   properties[PROP_PATTERN] = g_param_spec_string ("pattern", NULL, NULL, NULL, flags);
 
@@ -197,6 +201,8 @@ llmsbx_security_pattern_class_init (LlmsbxSecurityPatternClass *klass)
    * LlmsbxSecurityPattern:description:
    *
    * What the pattern finds, in words for the person whose code it blocks.
+   *
+   * Since: 0.1
    */
   properties[PROP_DESCRIPTION] = g_param_spec_string ("description", NULL, NULL, "", flags);
 
@@ -204,6 +210,8 @@ llmsbx_security_pattern_class_init (LlmsbxSecurityPatternClass *klass)
    * LlmsbxSecurityPattern:severity:
    *
    * How serious a match is.
+   *
+   * Since: 0.1
    */
   properties[PROP_SEVERITY] =
     g_param_spec_enum ("severity", NULL, NULL, LLMSBX_TYPE_SECURITY_ISSUE_SEVERITY,
@@ -214,6 +222,8 @@ llmsbx_security_pattern_class_init (LlmsbxSecurityPatternClass *klass)
    *
    * For a pattern that detects imports of a restricted module, the module's
    * name; %NULL for other patterns.
+   *
+   * Since: 0.1
    */
   properties[PROP_MODULE] = g_param_spec_string ("module", NULL, NULL, NULL, flags);
 
@@ -237,6 +247,8 @@ llmsbx_security_pattern_init (LlmsbxSecurityPattern *self)
  * message when @pattern is not a valid regular expression.
  *
  * Returns: (transfer full): a new pattern, or %NULL on error
+ *
+ * Since: 0.1
  */
 LlmsbxSecurityPattern *
 llmsbx_security_pattern_new (const char                   *pattern,
@@ -312,6 +324,8 @@ llmsbx_security_pattern_search (LlmsbxSecurityPattern  *self,
  * @self: a #LlmsbxSecurityPattern
  *
  * Returns: the regular expression
+ *
+ * Since: 0.1
  */
 const char *
 llmsbx_security_pattern_get_pattern (LlmsbxSecurityPattern *self)
@@ -325,6 +339,8 @@ llmsbx_security_pattern_get_pattern (LlmsbxSecurityPattern *self)
  * @self: a #LlmsbxSecurityPattern
  *
  * Returns: what the pattern finds
+ *
+ * Since: 0.1
  */
 const char *
 llmsbx_security_pattern_get_description (LlmsbxSecurityPattern *self)
@@ -338,6 +354,8 @@ llmsbx_security_pattern_get_description (LlmsbxSecurityPattern *self)
  * @self: a #LlmsbxSecurityPattern
  *
  * Returns: how serious a match is
+ *
+ * Since: 0.1
  */
 LlmsbxSecurityIssueSeverity
 llmsbx_security_pattern_get_severity (LlmsbxSecurityPattern *self)
@@ -352,6 +370,8 @@ llmsbx_security_pattern_get_severity (LlmsbxSecurityPattern *self)
  *
  * Returns: (nullable): the restricted module this pattern detects imports of,
  *   or %NULL
+ *
+ * Since: 0.1
  */
 const char *
 llmsbx_security_pattern_get_module (LlmsbxSecurityPattern *self)

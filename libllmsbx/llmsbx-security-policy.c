@@ -1,5 +1,5 @@
 /* llmsbx-security-policy.c: what code a session refuses to run: the model and
- * its JSON form. The check itself is in llmsbx-security-scanner.c. */
+ * its JSON form. The check itself is in llmsbx-security-policy-check.c. */
 #include "config.h"
 
 #include <json-glib/json-glib.h>
@@ -48,6 +48,8 @@
  *                                        LLMSBX_SECURITY_ISSUE_SEVERITY_HIGH);
  * llmsbx_security_policy_add_restricted_module (policy, module);
  * ```
+ *
+ * Since: 0.1
  */
 struct _LlmsbxSecurityPolicy
 {
@@ -131,6 +133,8 @@ llmsbx_security_policy_class_init (LlmsbxSecurityPolicyClass *klass)
    *
    * Findings of this severity or above block code, unless it is
    * %LLMSBX_SECURITY_ISSUE_SEVERITY_SAFE, which blocks nothing.
+   *
+   * Since: 0.1
    */
   properties[PROP_SEVERITY_THRESHOLD] =
     g_param_spec_enum ("severity-threshold", NULL, NULL, LLMSBX_TYPE_SECURITY_ISSUE_SEVERITY,
@@ -155,6 +159,8 @@ llmsbx_security_policy_init (LlmsbxSecurityPolicy *self)
  * Makes a policy with no patterns and no restricted modules.
  *
  * Returns: (transfer full): a new policy
+ *
+ * Since: 0.1
  */
 LlmsbxSecurityPolicy *
 llmsbx_security_policy_new (LlmsbxSecurityIssueSeverity severity_threshold)
@@ -167,6 +173,8 @@ llmsbx_security_policy_new (LlmsbxSecurityIssueSeverity severity_threshold)
  * @self: a #LlmsbxSecurityPolicy
  *
  * Returns: the severity from which findings block code
+ *
+ * Since: 0.1
  */
 LlmsbxSecurityIssueSeverity
 llmsbx_security_policy_get_severity_threshold (LlmsbxSecurityPolicy *self)
@@ -187,6 +195,8 @@ llmsbx_security_policy_get_severity_threshold (LlmsbxSecurityPolicy *self)
  * @severity_threshold: findings of this severity or above block code
  *
  * Sets the severity from which findings block code.
+ *
+ * Since: 0.1
  */
 void
 llmsbx_security_policy_set_severity_threshold (LlmsbxSecurityPolicy        *self,
@@ -212,6 +222,8 @@ llmsbx_security_policy_set_severity_threshold (LlmsbxSecurityPolicy        *self
  * @pattern: a pattern to look for
  *
  * Adds a pattern; patterns are checked in the order they were added.
+ *
+ * Since: 0.1
  */
 void
 llmsbx_security_policy_add_pattern (LlmsbxSecurityPolicy  *self,
@@ -231,6 +243,8 @@ llmsbx_security_policy_add_pattern (LlmsbxSecurityPolicy  *self,
  * @module: a module code must not import
  *
  * Adds a restricted module.
+ *
+ * Since: 0.1
  */
 void
 llmsbx_security_policy_add_restricted_module (LlmsbxSecurityPolicy   *self,
@@ -258,6 +272,8 @@ copy_objects (GPtrArray *array)
  *   patterns, in the order they were added; a copy of the list, so adding to
  *   it does not change the policy; it holds a reference to each pattern and
  *   drops it when freed
+ *
+ * Since: 0.1
  */
 GPtrArray *
 llmsbx_security_policy_get_patterns (LlmsbxSecurityPolicy *self)
@@ -280,6 +296,8 @@ llmsbx_security_policy_get_patterns (LlmsbxSecurityPolicy *self)
  * Returns: (transfer container) (element-type LlmsbxRestrictedModule): the
  *   restricted modules, in the order they were added; a copy of the list,
  *   holding a reference to each
+ *
+ * Since: 0.1
  */
 GPtrArray *
 llmsbx_security_policy_get_restricted_modules (LlmsbxSecurityPolicy *self)
@@ -530,6 +548,8 @@ read_module (JsonNode  *node,
  * or string escapes that are not text (`\u0000`, an unpaired surrogate).
  *
  * Returns: (transfer full): a new policy, or %NULL on error
+ *
+ * Since: 0.1
  */
 LlmsbxSecurityPolicy *
 llmsbx_security_policy_new_from_json (const char  *json,
@@ -607,6 +627,8 @@ add_severity (JsonBuilder                 *builder,
  * back into an equal policy.
  *
  * Returns: (transfer full): the policy as a JSON object
+ *
+ * Since: 0.1
  */
 char *
 llmsbx_security_policy_to_json (LlmsbxSecurityPolicy *self)

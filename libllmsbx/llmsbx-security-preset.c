@@ -48,6 +48,8 @@
  * The patterns come from the language's handler
  * (llmsbx_language_handler_get_security_catalogue()), by category; the
  * settings from the backend (#LlmsbxBackendClass.render_preset).
+ *
+ * Since: 0.1
  */
 struct _LlmsbxSecurityPreset
 {
@@ -362,6 +364,8 @@ llmsbx_security_preset_class_init (LlmsbxSecurityPresetClass *klass)
    * LlmsbxSecurityPreset:name:
    *
    * The preset's name (`development`, `production`, `strict`, `educational`).
+   *
+   * Since: 0.1
    */
   properties[PROP_NAME] = g_param_spec_string ("name", NULL, NULL, NULL, read_only);
 
@@ -369,6 +373,8 @@ llmsbx_security_preset_class_init (LlmsbxSecurityPresetClass *klass)
    * LlmsbxSecurityPreset:lang:
    *
    * The language whose patterns and modules the policy holds.
+   *
+   * Since: 0.1
    */
   properties[PROP_LANG] = g_param_spec_string ("lang", NULL, NULL, NULL, read_only);
 
@@ -376,6 +382,8 @@ llmsbx_security_preset_class_init (LlmsbxSecurityPresetClass *klass)
    * LlmsbxSecurityPreset:backend:
    *
    * The backend the configuration is for (`docker`, `podman`, `kubernetes`).
+   *
+   * Since: 0.1
    */
   properties[PROP_BACKEND] = g_param_spec_string ("backend", NULL, NULL, NULL, read_only);
 
@@ -384,6 +392,8 @@ llmsbx_security_preset_class_init (LlmsbxSecurityPresetClass *klass)
    *
    * The policy, for #LlmsbxSandboxSession:security-policy. It may be
    * customised (llmsbx_security_policy_add_pattern()).
+   *
+   * Since: 0.1
    */
   properties[PROP_SECURITY_POLICY] =
     g_param_spec_object ("security-policy", NULL, NULL, LLMSBX_TYPE_SECURITY_POLICY, read_only);
@@ -394,6 +404,8 @@ llmsbx_security_preset_class_init (LlmsbxSecurityPresetClass *klass)
    * The sandbox's limits in backend-neutral terms, which the backend
    * rendered into #LlmsbxSecurityPreset:runtime-config or
    * #LlmsbxSecurityPreset:pod-manifest-fragment.
+   *
+   * Since: 0.1
    */
   properties[PROP_LIMITS] =
     g_param_spec_boxed ("limits", NULL, NULL, LLMSBX_TYPE_SECURITY_LIMITS, read_only);
@@ -405,6 +417,8 @@ llmsbx_security_preset_class_init (LlmsbxSecurityPresetClass *klass)
    * #LlmsbxSandboxSession:runtime-configs; %NULL for Kubernetes, and for
    * any backend whose renderer sets only
    * #LlmsbxSecurityPreset:pod-manifest-fragment.
+   *
+   * Since: 0.1
    */
   properties[PROP_RUNTIME_CONFIG] =
     g_param_spec_variant ("runtime-config", NULL, NULL, G_VARIANT_TYPE_VARDICT, NULL,
@@ -420,6 +434,8 @@ llmsbx_security_preset_class_init (LlmsbxSecurityPresetClass *klass)
    * give the session; %NULL for other backends. Kubernetes cannot turn a
    * pod's network off: use a NetworkPolicy for the presets whose Docker
    * network is `none`.
+   *
+   * Since: 0.1
    */
   properties[PROP_POD_MANIFEST_FRAGMENT] =
     g_param_spec_variant ("pod-manifest-fragment", NULL, NULL, G_VARIANT_TYPE_VARDICT, NULL,
@@ -466,6 +482,8 @@ languages_with_patterns (LlmsbxRegistry *registry)
  *
  * Returns: (transfer full) (array zero-terminated=1): the preset names:
  *   `development`, `production`, `strict`, `educational`
+ *
+ * Since: 0.1
  */
 char **
 llmsbx_list_available_presets (void)
@@ -505,6 +523,8 @@ llmsbx_list_available_presets (void)
  * ```
  *
  * Returns: (transfer full): the configuration, or %NULL on error
+ *
+ * Since: 0.1
  */
 LlmsbxSecurityPreset *
 llmsbx_get_security_preset (const char  *name,
@@ -583,6 +603,8 @@ llmsbx_get_security_preset (const char  *name,
  * @self: a #LlmsbxSecurityPreset
  *
  * Returns: the preset's name
+ *
+ * Since: 0.1
  */
 const char *
 llmsbx_security_preset_get_name (LlmsbxSecurityPreset *self)
@@ -596,6 +618,8 @@ llmsbx_security_preset_get_name (LlmsbxSecurityPreset *self)
  * @self: a #LlmsbxSecurityPreset
  *
  * Returns: the language the policy is for
+ *
+ * Since: 0.1
  */
 const char *
 llmsbx_security_preset_get_lang (LlmsbxSecurityPreset *self)
@@ -609,6 +633,8 @@ llmsbx_security_preset_get_lang (LlmsbxSecurityPreset *self)
  * @self: a #LlmsbxSecurityPreset
  *
  * Returns: the backend the configuration is for
+ *
+ * Since: 0.1
  */
 const char *
 llmsbx_security_preset_get_backend (LlmsbxSecurityPreset *self)
@@ -622,6 +648,8 @@ llmsbx_security_preset_get_backend (LlmsbxSecurityPreset *self)
  * @self: a #LlmsbxSecurityPreset
  *
  * Returns: (transfer none): the policy
+ *
+ * Since: 0.1
  */
 LlmsbxSecurityPolicy *
 llmsbx_security_preset_get_security_policy (LlmsbxSecurityPreset *self)
@@ -636,6 +664,8 @@ llmsbx_security_preset_get_security_policy (LlmsbxSecurityPreset *self)
  *
  * Returns: (transfer none) (nullable): the container settings (`a{sv}`), or
  *   %NULL for Kubernetes
+ *
+ * Since: 0.1
  */
 GVariant *
 llmsbx_security_preset_get_runtime_config (LlmsbxSecurityPreset *self)
@@ -650,6 +680,8 @@ llmsbx_security_preset_get_runtime_config (LlmsbxSecurityPreset *self)
  * @runtime_config: (nullable): container settings (`a{sv}`)
  *
  * Replaces the container settings, to customise a preset.
+ *
+ * Since: 0.1
  */
 void
 llmsbx_security_preset_set_runtime_config (LlmsbxSecurityPreset *self,
@@ -673,6 +705,8 @@ llmsbx_security_preset_set_runtime_config (LlmsbxSecurityPreset *self,
  * backend's #LlmsbxBackendClass.render_preset turns into its settings.
  *
  * Returns: (transfer none): the limits
+ *
+ * Since: 0.1
  */
 const LlmsbxSecurityLimits *
 llmsbx_security_preset_get_limits (LlmsbxSecurityPreset *self)
@@ -688,6 +722,8 @@ llmsbx_security_preset_get_limits (LlmsbxSecurityPreset *self)
  *
  * Replaces the pod settings: what a Kubernetes backend's renderer sets, or a
  * customisation.
+ *
+ * Since: 0.1
  */
 void
 llmsbx_security_preset_set_pod_manifest_fragment (LlmsbxSecurityPreset *self,
@@ -709,6 +745,8 @@ llmsbx_security_preset_set_pod_manifest_fragment (LlmsbxSecurityPreset *self,
  *
  * Returns: (transfer none) (nullable): the pod settings for Kubernetes
  *   (`a{sv}` shaped like a pod manifest), or %NULL for other backends
+ *
+ * Since: 0.1
  */
 GVariant *
 llmsbx_security_preset_get_pod_manifest_fragment (LlmsbxSecurityPreset *self)

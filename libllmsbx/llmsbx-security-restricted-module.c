@@ -15,6 +15,8 @@
  * The policy turns it into the session language's import regex
  * (llmsbx_language_handler_get_import_pattern()) when it checks code, so one
  * policy works for any language. The name is taken literally.
+ *
+ * Since: 0.1
  */
 struct _LlmsbxRestrictedModule
 {
@@ -114,6 +116,8 @@ llmsbx_restricted_module_class_init (LlmsbxRestrictedModuleClass *klass)
    * The module's name as code imports it (`subprocess`, `child_process`,
    * `os/exec`, `cstdlib`). A policy refuses to check code with a module
    * whose name is empty.
+   *
+   * Since: 0.1
    */
   properties[PROP_NAME] = g_param_spec_string ("name", NULL, NULL, "", flags);
 
@@ -121,6 +125,8 @@ llmsbx_restricted_module_class_init (LlmsbxRestrictedModuleClass *klass)
    * LlmsbxRestrictedModule:description:
    *
    * Why the module is restricted, in words for the person whose code it blocks.
+   *
+   * Since: 0.1
    */
   properties[PROP_DESCRIPTION] = g_param_spec_string ("description", NULL, NULL, "", flags);
 
@@ -128,6 +134,8 @@ llmsbx_restricted_module_class_init (LlmsbxRestrictedModuleClass *klass)
    * LlmsbxRestrictedModule:severity:
    *
    * How serious an import of the module is.
+   *
+   * Since: 0.1
    */
   properties[PROP_SEVERITY] =
     g_param_spec_enum ("severity", NULL, NULL, LLMSBX_TYPE_SECURITY_ISSUE_SEVERITY,
@@ -150,6 +158,8 @@ llmsbx_restricted_module_init (LlmsbxRestrictedModule *self)
  * @severity: how serious an import is
  *
  * Returns: (transfer full): a new restricted module
+ *
+ * Since: 0.1
  */
 LlmsbxRestrictedModule *
 llmsbx_restricted_module_new (const char                  *name,
@@ -170,6 +180,8 @@ llmsbx_restricted_module_new (const char                  *name,
  * @self: a #LlmsbxRestrictedModule
  *
  * Returns: the module's name
+ *
+ * Since: 0.1
  */
 const char *
 llmsbx_restricted_module_get_name (LlmsbxRestrictedModule *self)
@@ -183,6 +195,8 @@ llmsbx_restricted_module_get_name (LlmsbxRestrictedModule *self)
  * @self: a #LlmsbxRestrictedModule
  *
  * Returns: why the module is restricted
+ *
+ * Since: 0.1
  */
 const char *
 llmsbx_restricted_module_get_description (LlmsbxRestrictedModule *self)
@@ -196,6 +210,8 @@ llmsbx_restricted_module_get_description (LlmsbxRestrictedModule *self)
  * @self: a #LlmsbxRestrictedModule
  *
  * Returns: how serious an import of the module is
+ *
+ * Since: 0.1
  */
 LlmsbxSecurityIssueSeverity
 llmsbx_restricted_module_get_severity (LlmsbxRestrictedModule *self)

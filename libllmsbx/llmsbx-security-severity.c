@@ -11,6 +11,8 @@
  * or `HIGH` (security policies in JSON spell them in lower case).
  *
  * Returns: (nullable): the name, or %NULL for a value that is no severity
+ *
+ * Since: 0.1
  */
 const char *
 llmsbx_security_issue_severity_to_string (LlmsbxSecurityIssueSeverity severity)

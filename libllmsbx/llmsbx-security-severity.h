@@ -23,6 +23,8 @@ G_BEGIN_DECLS
  * the threshold of a #LlmsbxSecurityPolicy: a finding blocks code when the
  * threshold is not %LLMSBX_SECURITY_ISSUE_SEVERITY_SAFE and the finding's
  * severity is at or above it.
+ *
+ * Since: 0.1
  */
 typedef enum {
   LLMSBX_SECURITY_ISSUE_SEVERITY_SAFE = 0,

@@ -212,6 +212,8 @@ copy_to_runtime_locked (LlmsbxSandboxSession *self,
  * one more upload when the destination's directory is missing.
  *
  * Returns: %TRUE on success
+ *
+ * Since: 0.1
  */
 gboolean
 llmsbx_sandbox_session_copy_to_runtime (LlmsbxSandboxSession *self,
@@ -287,6 +289,8 @@ copy_from_runtime_locked (LlmsbxSandboxSession *self,
  * directory), so memory use does not grow with its size.
  *
  * Returns: %TRUE on success
+ *
+ * Since: 0.1
  */
 gboolean
 llmsbx_sandbox_session_copy_from_runtime (LlmsbxSandboxSession *self,

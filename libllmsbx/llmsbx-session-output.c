@@ -120,6 +120,8 @@ llmsbx_session_output_class_init (GObjectClass *klass)
    *
    * Emitted as output arrives from a run or a command, before the call
    * returns. Handlers never change the exit status the call reports.
+   *
+   * Since: 0.1
    */
   signals[SIGNAL_OUTPUT] =
     g_signal_new ("output", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,

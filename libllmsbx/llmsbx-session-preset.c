@@ -60,6 +60,8 @@ merge_runtime_configs (GVariant *preset_config,
  * the one the session names.
  *
  * Returns: %TRUE on success
+ *
+ * Since: 0.1
  */
 gboolean
 llmsbx_sandbox_session_apply_security_preset (LlmsbxSandboxSession  *session,

@@ -1,12 +1,13 @@
 /* llmsbx-session-run.c: what a run does, from the policy to the result.
  *
  * The session orchestrates every run the same way on every backend: the policy
- * checks the code, libraries are installed, the code travels in the
- * environment of the exec that runs it (llmsbx-code-writer.c), the language
- * handler's commands run as exact argv vectors with a deadline
- * (llmsbx-guarded-exec.c), and output comes back bounded. Backends know
- * nothing of languages, so behaviour is identical across them. Commands
- * (execute_argv, execute_command) take the same path without the code. */
+ * checks the code, libraries are installed, the language handler's commands
+ * are expanded into exact argv vectors, and the session's code runner
+ * (runners/llmsbx-code-runner-private.h) delivers the code and runs them
+ * under one deadline; output comes back bounded. Backends know nothing of
+ * languages, so behaviour is identical across them. Commands (execute_argv,
+ * execute_command) and setup and install commands run directly with a
+ * deadline each (llmsbx-guarded-exec.c). */
 #include "config.h"
 
 #include "llmsbx-sandbox-session-private.h"
@@ -386,6 +387,8 @@ install_locked (LlmsbxSandboxSession *self,
  * %LLMSBX_ERROR_LIBRARY_INSTALLATION_FAILED when the package manager fails.
  *
  * Returns: %TRUE on success
+ *
+ * Since: 0.1
  */
 gboolean
 llmsbx_sandbox_session_install (LlmsbxSandboxSession *self,
@@ -453,6 +456,8 @@ enforce_policy (LlmsbxSandboxSession  *self,
  *
  * Returns: %TRUE when the code may run, %FALSE when the policy blocks it or on
  *   error (the language is unknown, or the policy cannot be applied)
+ *
+ * Since: 0.1
  */
 gboolean
 llmsbx_sandbox_session_is_safe (LlmsbxSandboxSession  *self,
@@ -463,6 +468,7 @@ llmsbx_sandbox_session_is_safe (LlmsbxSandboxSession  *self,
   LlmsbxSandboxSessionPrivate *priv = llmsbx_session_get_private (self);
   g_autoptr(LlmsbxLanguageHandler) handler = NULL;
   g_autoptr(LlmsbxSecurityPolicy) policy = NULL;
+  g_autofree char *lang = NULL;
 
   g_return_val_if_fail (LLMSBX_IS_SANDBOX_SESSION (self), FALSE);
   g_return_val_if_fail (code != NULL, FALSE);
@@ -471,7 +477,11 @@ llmsbx_sandbox_session_is_safe (LlmsbxSandboxSession  *self,
   if (violations != NULL)
     *violations = NULL;
 
+  /* Without the session's lock, which a run holds for its whole length. */
+  g_mutex_lock (&priv->operation_lock);
   policy = priv->security_policy ? g_object_ref (priv->security_policy) : NULL;
+  lang = g_strdup (priv->lang);
+  g_mutex_unlock (&priv->operation_lock);
   if (policy == NULL)
     {
       if (violations != NULL)
@@ -481,7 +491,7 @@ llmsbx_sandbox_session_is_safe (LlmsbxSandboxSession  *self,
 
   /* The registry's handler for the language is the one open() uses, so
    * this works before open() without touching the session's state. */
-  handler = llmsbx_registry_lookup_language (llmsbx_registry_get_default (), priv->lang, error);
+  handler = llmsbx_registry_lookup_language (llmsbx_registry_get_default (), lang, error);
   if (handler == NULL)
     return FALSE;
 
@@ -571,6 +581,8 @@ run_locked (LlmsbxSandboxSession *self,
  * live through #LlmsbxSandboxSession::output as it arrives.
  *
  * Returns: (transfer full): the result, or %NULL on error
+ *
+ * Since: 0.1
  */
 LlmsbxExecutionResult *
 llmsbx_sandbox_session_run (LlmsbxSandboxSession *self,
@@ -650,6 +662,8 @@ execute_argv_locked (LlmsbxSandboxSession *self,
  * engine's message.
  *
  * Returns: (transfer full): the result, or %NULL on error
+ *
+ * Since: 0.1
  */
 LlmsbxExecutionResult *
 llmsbx_sandbox_session_execute_argv (LlmsbxSandboxSession *self,
@@ -688,6 +702,8 @@ llmsbx_sandbox_session_execute_argv (LlmsbxSandboxSession *self,
  * @workdir is checked as there.
  *
  * Returns: (transfer full): the result, or %NULL on error
+ *
+ * Since: 0.1
  */
 LlmsbxExecutionResult *
 llmsbx_sandbox_session_execute_command (LlmsbxSandboxSession *self,

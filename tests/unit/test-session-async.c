@@ -1,8 +1,9 @@
 /* test-session-async.c: the session's _async forms on the fake backend of
  * tests/lib: every blocking call has one, each returns what its synchronous
  * form returns (errors included), live output arrives in the caller's main
- * context, and a property set while a call runs waits for it. Code runs as
- * host processes (Python from the host), so it is only ever harmless code. */
+ * context, a property set while a call runs waits for it and is_safe() does
+ * not. Code runs as host processes (Python from the host), so it is only
+ * ever harmless code. */
 #include <string.h>
 
 #include <glib/gstdio.h>
@@ -189,7 +190,8 @@ sandbox_file (LlmsbxSandboxSession *session,
 }
 
 /* A property set from another thread while a run holds the session waits
- * for the run to end, so the run reads one configuration throughout. */
+ * for the run to end, so the run reads one configuration throughout;
+ * is_safe() answers meanwhile. */
 static void
 test_setter_waits_for_run (void)
 {
@@ -202,7 +204,9 @@ test_setter_waits_for_run (void)
   Setter setter = { session, 0 };
   GThread *thread;
   double timeout = 0;
+  g_autoptr(LlmsbxSecurityPolicy) policy = llmsbx_security_policy_new (LLMSBX_SECURITY_ISSUE_SEVERITY_HIGH);
 
+  llmsbx_sandbox_session_set_security_policy (session, policy);
   g_assert_true (llmsbx_sandbox_session_open (session, NULL, &error));
   g_assert_no_error (error);
   started = sandbox_file (session, "started");
@@ -227,6 +231,11 @@ test_setter_waits_for_run (void)
   thread = g_thread_new ("setter", set_timeout_thread, &setter);
   g_usleep (200 * 1000);
   g_assert_cmpint (g_atomic_int_get (&setter.done), ==, 0);
+
+  /* Asking the policy reads the configuration without waiting for the run
+   * (it would hang here if it did). */
+  g_assert_true (llmsbx_sandbox_session_is_safe (session, "print(1)\n", NULL, &error));
+  g_assert_no_error (error);
 
   g_assert_true (g_file_set_contents (release, "", 0, &error));
   result = llmsbx_sandbox_session_run_finish (session, wait_for (&done), &error);

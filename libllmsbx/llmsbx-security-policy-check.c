@@ -1,4 +1,4 @@
-/* llmsbx-security-scanner.c: checking code and library names against a
+/* llmsbx-security-policy-check.c: checking code and library names against a
  * security policy.
  *
  * The scan fails closed: whatever keeps it from giving an answer (an invalid
@@ -128,6 +128,8 @@ module_pattern (LlmsbxLanguageHandler   *handler,
  *
  * Returns: %TRUE when the policy lets the code run, %FALSE when a finding at or
  *   above the threshold blocks it or on error
+ *
+ * Since: 0.1
  */
 gboolean
 llmsbx_security_policy_check (LlmsbxSecurityPolicy   *self,
