@@ -62,7 +62,7 @@ process_start_time (guint64 pid)
  *
  * Returns: (transfer full) (array zero-terminated=1): the labels
  *
- * Since: 0.2
+ * Since: 0.1
  */
 char **
 llmsbx_owner_labels (void)
@@ -99,7 +99,7 @@ parse_label_number (const LlmsbxSandboxInfo *info,
  *
  * Returns: %TRUE when the owner is gone
  *
- * Since: 0.2
+ * Since: 0.1
  */
 gboolean
 llmsbx_sandbox_info_owner_is_gone (const LlmsbxSandboxInfo *info)
@@ -152,7 +152,7 @@ is_older_than (const LlmsbxSandboxInfo *info,
  *
  * Returns: %TRUE when the backend could be searched and every removal succeeded
  *
- * Since: 0.2
+ * Since: 0.1
  */
 gboolean
 llmsbx_reap_sandboxes (LlmsbxBackend       *backend,

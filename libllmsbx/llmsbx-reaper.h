@@ -16,7 +16,7 @@ G_BEGIN_DECLS
  *
  * The label that names the host whose process created a sandbox.
  *
- * Since: 0.2
+ * Since: 0.1
  */
 #define LLMSBX_LABEL_OWNER_HOST  "io.llmsbx.owner-host"
 /**
@@ -24,7 +24,7 @@ G_BEGIN_DECLS
  *
  * The label that holds the process id of a sandbox's owner.
  *
- * Since: 0.2
+ * Since: 0.1
  */
 #define LLMSBX_LABEL_OWNER_PID   "io.llmsbx.owner-pid"
 /**
@@ -34,7 +34,7 @@ G_BEGIN_DECLS
  * since boot (field 22 of `/proc/<pid>/stat`), so that a recycled process id
  * is not taken for the owner.
  *
- * Since: 0.2
+ * Since: 0.1
  */
 #define LLMSBX_LABEL_OWNER_START "io.llmsbx.owner-start"
 /**
@@ -42,7 +42,7 @@ G_BEGIN_DECLS
  *
  * The label that holds when a sandbox was created, in seconds since the Unix epoch.
  *
- * Since: 0.2
+ * Since: 0.1
  */
 #define LLMSBX_LABEL_CREATED     "io.llmsbx.created"
 
@@ -53,7 +53,7 @@ G_BEGIN_DECLS
  *
  * How llmsbx_reap_sandboxes() works.
  *
- * Since: 0.2
+ * Since: 0.1
  */
 typedef enum /*< flags >*/ {
   LLMSBX_REAP_FLAGS_NONE    = 0,

@@ -57,7 +57,7 @@
  * llmsbx_sandbox_pool_close (pool, NULL, NULL);
  * ```
  *
- * Since: 0.2
+ * Since: 0.1
  */
 
 #define LEASE_VARIABLE "LLMSBX_POOL_LEASE"
@@ -877,7 +877,7 @@ maintain (gpointer data)
  *
  * Returns: (transfer full): a new pool
  *
- * Since: 0.2
+ * Since: 0.1
  */
 LlmsbxSandboxPool *
 llmsbx_sandbox_pool_new (const char *lang)
@@ -928,7 +928,7 @@ start_locked (LlmsbxSandboxPool  *self,
  *   configuration is invalid (%LLMSBX_ERROR_INVALID_ARGUMENT,
  *   %LLMSBX_ERROR_LANGUAGE_NOT_SUPPORTED)
  *
- * Since: 0.2
+ * Since: 0.1
  */
 gboolean
 llmsbx_sandbox_pool_start (LlmsbxSandboxPool  *self,
@@ -1185,7 +1185,7 @@ llmsbx_sandbox_pool_get_image (LlmsbxSandboxPool *self)
  *   (fail-fast), %LLMSBX_ERROR_TIMEOUT (wait), %G_IO_ERROR_CANCELLED,
  *   %LLMSBX_ERROR_NOT_OPEN (the pool is closed) or the error of the sandbox's creation
  *
- * Since: 0.2
+ * Since: 0.1
  */
 LlmsbxSandboxSession *
 llmsbx_sandbox_pool_acquire (LlmsbxSandboxPool  *self,
@@ -1228,7 +1228,7 @@ acquire_opened (GObject      *source,
  * llmsbx_sandbox_pool_acquire() without blocking: the session opens with
  * llmsbx_sandbox_session_open_async(), off the caller's thread.
  *
- * Since: 0.2
+ * Since: 0.1
  */
 void
 llmsbx_sandbox_pool_acquire_async (LlmsbxSandboxPool   *self,
@@ -1256,7 +1256,7 @@ llmsbx_sandbox_pool_acquire_async (LlmsbxSandboxPool   *self,
  * Returns: (transfer full): an open session, or %NULL with the errors of
  *   llmsbx_sandbox_pool_acquire()
  *
- * Since: 0.2
+ * Since: 0.1
  */
 LlmsbxSandboxSession *
 llmsbx_sandbox_pool_acquire_finish (LlmsbxSandboxPool  *self,
@@ -1282,7 +1282,7 @@ llmsbx_sandbox_pool_acquire_finish (LlmsbxSandboxPool  *self,
  *
  * Returns: %TRUE when no busy sandbox had to be killed
  *
- * Since: 0.2
+ * Since: 0.1
  */
 gboolean
 llmsbx_sandbox_pool_close (LlmsbxSandboxPool  *self,
@@ -1390,7 +1390,7 @@ llmsbx_sandbox_pool_close (LlmsbxSandboxPool  *self,
  *
  * Returns: (transfer full): a floating-free #GVariant of type `a{sv}`
  *
- * Since: 0.2
+ * Since: 0.1
  */
 GVariant *
 llmsbx_sandbox_pool_get_stats (LlmsbxSandboxPool *self)
@@ -1447,7 +1447,7 @@ llmsbx_sandbox_pool_get_stats (LlmsbxSandboxPool *self)
  *
  * Returns: the language of the pool's sandboxes
  *
- * Since: 0.2
+ * Since: 0.1
  */
 const char *
 llmsbx_sandbox_pool_get_lang (LlmsbxSandboxPool *self)
@@ -1462,7 +1462,7 @@ llmsbx_sandbox_pool_get_lang (LlmsbxSandboxPool *self)
  *
  * Returns: whether llmsbx_sandbox_pool_close() was called
  *
- * Since: 0.2
+ * Since: 0.1
  */
 gboolean
 llmsbx_sandbox_pool_get_is_closed (LlmsbxSandboxPool *self)
@@ -1591,7 +1591,7 @@ llmsbx_sandbox_pool_class_init (LlmsbxSandboxPoolClass *klass)
    *
    * The language of every sandbox of the pool; its sessions take it.
    *
-   * Since: 0.2
+   * Since: 0.1
    */
   properties[PROP_LANG] = g_param_spec_string ("lang", NULL, NULL, "python", construct);
   /**
@@ -1599,7 +1599,7 @@ llmsbx_sandbox_pool_class_init (LlmsbxSandboxPoolClass *klass)
    *
    * The backend's name; %NULL for the registry's default (as a session chooses it).
    *
-   * Since: 0.2
+   * Since: 0.1
    */
   properties[PROP_BACKEND] = g_param_spec_string ("backend", NULL, NULL, NULL, construct);
   /**
@@ -1607,7 +1607,7 @@ llmsbx_sandbox_pool_class_init (LlmsbxSandboxPoolClass *klass)
    *
    * A configured backend to use instead of #LlmsbxSandboxPool:backend.
    *
-   * Since: 0.2
+   * Since: 0.1
    */
   properties[PROP_CLIENT] = g_param_spec_object ("client", NULL, NULL, LLMSBX_TYPE_BACKEND, construct);
   /**
@@ -1615,7 +1615,7 @@ llmsbx_sandbox_pool_class_init (LlmsbxSandboxPoolClass *klass)
    *
    * The image of the sandboxes; %NULL for the language's default.
    *
-   * Since: 0.2
+   * Since: 0.1
    */
   properties[PROP_IMAGE] = g_param_spec_string ("image", NULL, NULL, NULL, construct);
   /**
@@ -1623,7 +1623,7 @@ llmsbx_sandbox_pool_class_init (LlmsbxSandboxPoolClass *klass)
    *
    * The working directory of the sandboxes (wiped between users).
    *
-   * Since: 0.2
+   * Since: 0.1
    */
   properties[PROP_WORKDIR] = g_param_spec_string ("workdir", NULL, NULL, "/sandbox", construct);
   /**
@@ -1631,7 +1631,7 @@ llmsbx_sandbox_pool_class_init (LlmsbxSandboxPoolClass *klass)
    *
    * Runtime configs of every sandbox, as #LlmsbxSandboxSession:runtime-configs.
    *
-   * Since: 0.2
+   * Since: 0.1
    */
   properties[PROP_RUNTIME_CONFIGS] = g_param_spec_variant ("runtime-configs", NULL, NULL,
                                                            G_VARIANT_TYPE_VARDICT, NULL, construct);
@@ -1641,7 +1641,7 @@ llmsbx_sandbox_pool_class_init (LlmsbxSandboxPoolClass *klass)
    * Sandboxes kept ready, created in the background when the pool starts and
    * whenever one goes.
    *
-   * Since: 0.2
+   * Since: 0.1
    */
   properties[PROP_MIN_SIZE] = g_param_spec_uint ("min-size", NULL, NULL, 0, 1024, 0, construct);
   /**
@@ -1649,7 +1649,7 @@ llmsbx_sandbox_pool_class_init (LlmsbxSandboxPoolClass *klass)
    *
    * Most sandboxes of the pool at once, busy or not (temporary ones aside).
    *
-   * Since: 0.2
+   * Since: 0.1
    */
   properties[PROP_MAX_SIZE] = g_param_spec_uint ("max-size", NULL, NULL, 1, 1024, 10, construct);
   /**
@@ -1657,7 +1657,7 @@ llmsbx_sandbox_pool_class_init (LlmsbxSandboxPoolClass *klass)
    *
    * Users a sandbox serves before it is destroyed; 0 for no limit.
    *
-   * Since: 0.2
+   * Since: 0.1
    */
   properties[PROP_MAX_USES] = g_param_spec_uint ("max-uses", NULL, NULL, 0, G_MAXUINT, 0, construct);
   /**
@@ -1666,7 +1666,7 @@ llmsbx_sandbox_pool_class_init (LlmsbxSandboxPoolClass *klass)
    * Seconds an unused sandbox waits before it is destroyed (and, below
    * #LlmsbxSandboxPool:min-size, replaced by a new one); 0 for never.
    *
-   * Since: 0.2
+   * Since: 0.1
    */
   properties[PROP_IDLE_TIMEOUT] = g_param_spec_double ("idle-timeout", NULL, NULL, 0, 1e9, 300, construct);
   /**
@@ -1675,7 +1675,7 @@ llmsbx_sandbox_pool_class_init (LlmsbxSandboxPoolClass *klass)
    * Seconds a sandbox lives: past it, it is destroyed when idle or when its
    * user gives it back; 0 for no limit.
    *
-   * Since: 0.2
+   * Since: 0.1
    */
   properties[PROP_MAX_LIFETIME] = g_param_spec_double ("max-lifetime", NULL, NULL, 0, 1e9, 3600, construct);
   /**
@@ -1683,7 +1683,7 @@ llmsbx_sandbox_pool_class_init (LlmsbxSandboxPoolClass *klass)
    *
    * Seconds an acquire waits under the `wait` strategy; 0 for no limit.
    *
-   * Since: 0.2
+   * Since: 0.1
    */
   properties[PROP_ACQUIRE_TIMEOUT] = g_param_spec_double ("acquire-timeout", NULL, NULL, 0, 1e9, 30, construct);
   /**
@@ -1692,7 +1692,7 @@ llmsbx_sandbox_pool_class_init (LlmsbxSandboxPoolClass *klass)
    * Seconds between health checks of the idle sandboxes (a command that must
    * succeed); 0 for none.
    *
-   * Since: 0.2
+   * Since: 0.1
    */
   properties[PROP_HEALTH_CHECK_INTERVAL] = g_param_spec_double ("health-check-interval", NULL, NULL,
                                                                 0, 1e9, 60, construct);
@@ -1701,7 +1701,7 @@ llmsbx_sandbox_pool_class_init (LlmsbxSandboxPoolClass *klass)
    *
    * Seconds llmsbx_sandbox_pool_close() waits for busy sandboxes before it kills them.
    *
-   * Since: 0.2
+   * Since: 0.1
    */
   properties[PROP_CLOSE_TIMEOUT] = g_param_spec_double ("close-timeout", NULL, NULL, 0, 1e9, 30, construct);
   /**
@@ -1709,7 +1709,7 @@ llmsbx_sandbox_pool_class_init (LlmsbxSandboxPoolClass *klass)
    *
    * What an acquire does when every sandbox is in use.
    *
-   * Since: 0.2
+   * Since: 0.1
    */
   properties[PROP_EXHAUSTION_STRATEGY] = g_param_spec_enum ("exhaustion-strategy", NULL, NULL,
                                                             LLMSBX_TYPE_POOL_EXHAUSTION,

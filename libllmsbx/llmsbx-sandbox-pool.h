@@ -22,7 +22,7 @@ G_BEGIN_DECLS
  * What llmsbx_sandbox_pool_acquire() does when all #LlmsbxSandboxPool:max-size
  * sandboxes are in use.
  *
- * Since: 0.2
+ * Since: 0.1
  */
 typedef enum {
   LLMSBX_POOL_EXHAUSTION_FAIL_FAST,

@@ -1598,7 +1598,7 @@ llmsbx_sandbox_session_class_init (LlmsbxSandboxSessionClass *klass)
    * session then has the pool's language, image, backend and workdir; it
    * cannot commit, attach to a container or build a Dockerfile.
    *
-   * Since: 0.2
+   * Since: 0.1
    */
   properties[PROP_POOL] =
     g_param_spec_object ("pool", NULL, NULL, LLMSBX_TYPE_SANDBOX_POOL,
