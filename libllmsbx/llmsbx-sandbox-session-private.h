@@ -10,6 +10,7 @@
 #include "llmsbx-code-runner-private.h"
 #include "llmsbx-lifetime-watchdog-private.h"
 #include "llmsbx-output-collector.h"
+#include "llmsbx-sandbox-pool-private.h"
 
 G_BEGIN_DECLS
 
@@ -51,6 +52,7 @@ typedef struct
   guint64        output_limit;
   guint64        copy_limit;
   LlmsbxSecurityPolicy *security_policy;
+  LlmsbxSandboxPool    *pool;
 
   /* State while open. */
   LlmsbxLanguageHandler *handler;
@@ -66,6 +68,11 @@ typedef struct
   guint64                oom_kills_seen;
   gint64                 opened_at;
   gboolean               is_open;
+
+  /* The pool's sandbox this session holds, and the environment of its
+   * execs, which names the lease (llmsbx-sandbox-pool.c). */
+  LlmsbxPoolLease       *lease;
+  char                 **lease_env;
 
   /* Ends the sandbox when session-timeout passes, even while the session is idle. */
   LlmsbxLifetimeWatchdog *watchdog;

@@ -18,7 +18,9 @@
 #include "llmsbx-code-runner-private.h"
 #include "llmsbx-lifetime-watchdog-private.h"
 #include "llmsbx-nesting-private.h"
+#include "llmsbx-reaper.h"
 #include "llmsbx-registry.h"
+#include "llmsbx-sandbox-pool-private.h"
 #include "llmsbx-tar.h"
 
 /**
@@ -79,6 +81,7 @@ enum {
   PROP_COPY_LIMIT,
   PROP_SECURITY_POLICY,
   PROP_IS_OPEN,
+  PROP_POOL,
   N_PROPS
 };
 
@@ -293,6 +296,8 @@ llmsbx_session_exec_env (LlmsbxSandboxSession *self)
 {
   LlmsbxSandboxSessionPrivate *priv = llmsbx_session_get_private (self);
 
+  if (priv->lease_env != NULL)
+    return (const char * const *) priv->lease_env;
   return priv->created_sandbox ? NULL : base_exec_env;
 }
 
@@ -441,6 +446,8 @@ build_spec (LlmsbxSandboxSession *self)
   LlmsbxContainerSpec *spec = llmsbx_container_spec_new ();
   g_autofree char *short_id = g_strndup (priv->session_uuid, 8);
   g_autofree char *lifetime = NULL;
+  g_autoptr(GPtrArray) labels = NULL;
+  g_autofree char **owner = llmsbx_owner_labels ();
 
   /* The sandbox's main process keeps it alive. With a session-timeout it
    * lives no longer than the session, so the sandbox stops by itself (no
@@ -465,10 +472,15 @@ build_spec (LlmsbxSandboxSession *self)
   spec->command[1] = g_steal_pointer (&lifetime);
   spec->workdir = g_strdup (priv->workdir);
   spec->env = g_strdupv ((char **) base_exec_env);
-  spec->labels = g_new0 (char *, 4);
-  spec->labels[0] = g_strdup ("io.llmsbx.managed-by=libllmsbx");
-  spec->labels[1] = g_strdup_printf ("io.llmsbx.session=%s", priv->session_uuid);
-  spec->labels[2] = g_strdup_printf ("io.llmsbx.lang=%s", priv->lang);
+  labels = g_ptr_array_new ();
+  g_ptr_array_add (labels, g_strdup ("io.llmsbx.managed-by=libllmsbx"));
+  g_ptr_array_add (labels, g_strdup_printf ("io.llmsbx.session=%s", priv->session_uuid));
+  g_ptr_array_add (labels, g_strdup_printf ("io.llmsbx.lang=%s", priv->lang));
+  /* Who owns it, so that llmsbx_reap_sandboxes() finds it if we die. */
+  for (guint i = 0; owner[i] != NULL; i++)
+    g_ptr_array_add (labels, g_steal_pointer (&owner[i]));
+  g_ptr_array_add (labels, NULL);
+  spec->labels = (char **) g_ptr_array_free (g_steal_pointer (&labels), FALSE);
   if (priv->runtime_configs != NULL)
     spec->runtime_configs = g_variant_ref (priv->runtime_configs);
   return spec;
@@ -479,6 +491,10 @@ reset_state (LlmsbxSandboxSession *self)
 {
   LlmsbxSandboxSessionPrivate *priv = llmsbx_session_get_private (self);
 
+  /* Back to the pool, which resets it for the next user or destroys it. */
+  if (priv->lease != NULL)
+    llmsbx_sandbox_pool_return (priv->pool, g_steal_pointer (&priv->lease));
+  g_clear_pointer (&priv->lease_env, g_strfreev);
   g_clear_object (&priv->runner);
   g_clear_object (&priv->handler);
   g_clear_object (&priv->backend);
@@ -489,6 +505,35 @@ reset_state (LlmsbxSandboxSession *self)
   priv->image_acquired = FALSE;
   priv->environment_ready = FALSE;
   priv->oom_kills_seen = 0;
+}
+
+/* A sandbox of the pool, as if attached to: the pool created it and takes
+ * it back at close. */
+static gboolean
+open_from_pool (LlmsbxSandboxSession *self,
+                GCancellable         *cancellable,
+                GError              **error)
+{
+  LlmsbxSandboxSessionPrivate *priv = llmsbx_session_get_private (self);
+
+  if (priv->commit_container || priv->container_id != NULL || priv->dockerfile != NULL)
+    {
+      g_set_error_literal (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
+                           "A session of a pool takes the pool's sandboxes: it cannot commit, "
+                           "attach to a container or build a Dockerfile");
+      return FALSE;
+    }
+  priv->lease = llmsbx_sandbox_pool_lease (priv->pool, cancellable, error);
+  if (priv->lease == NULL)
+    return FALSE;
+  priv->backend = g_object_ref (llmsbx_pool_lease_get_backend (priv->lease));
+  priv->sandbox_id = g_strdup (llmsbx_pool_lease_get_sandbox_id (priv->lease));
+  priv->active_image = g_strdup (llmsbx_sandbox_pool_get_image (priv->pool));
+  priv->lease_env = g_new0 (char *, 3);
+  priv->lease_env[0] = g_strdup (base_exec_env[0]);
+  priv->lease_env[1] = g_strdup (llmsbx_pool_lease_get_env (priv->lease));
+  llmsbx_session_log (self, "took sandbox %.12s from the pool", priv->sandbox_id);
+  return TRUE;
 }
 
 static gboolean
@@ -506,9 +551,25 @@ open_locked (LlmsbxSandboxSession *self,
   g_clear_pointer (&priv->session_uuid, g_free);
   priv->session_uuid = g_uuid_string_random ();
 
+  /* A pool's sandboxes are of its language, in its workdir. */
+  if (priv->pool != NULL)
+    {
+      g_free (priv->lang);
+      priv->lang = g_strdup (llmsbx_sandbox_pool_get_lang (priv->pool));
+      g_free (priv->workdir);
+      priv->workdir = g_strdup (llmsbx_sandbox_pool_get_workdir (priv->pool));
+    }
+
   priv->handler = llmsbx_registry_lookup_language (registry, priv->lang, error);
   if (priv->handler == NULL)
     goto fail;
+
+  if (priv->pool != NULL)
+    {
+      if (!open_from_pool (self, cancellable, error))
+        goto fail;
+      goto have_sandbox;
+    }
 
   if (priv->client != NULL)
     priv->backend = g_object_ref (priv->client);
@@ -546,6 +607,7 @@ open_locked (LlmsbxSandboxSession *self,
       priv->created_sandbox = TRUE;
     }
 
+have_sandbox:
   /* How code reaches this sandbox: the one way there is so far. */
   priv->runner = llmsbx_exec_code_runner_new (priv->backend, priv->sandbox_id);
   if (!llmsbx_code_runner_prepare (priv->runner, cancellable, error))
@@ -1214,6 +1276,7 @@ llmsbx_sandbox_session_finalize (GObject *object)
   g_free (priv->lang);
   g_free (priv->backend_name);
   g_clear_object (&priv->client);
+  g_clear_object (&priv->pool);
   g_free (priv->image);
   g_free (priv->dockerfile);
   g_free (priv->workdir);
@@ -1258,6 +1321,7 @@ llmsbx_sandbox_session_get_property (GObject *object, guint prop_id, GValue *val
     case PROP_COPY_LIMIT: g_value_set_uint64 (value, priv->copy_limit); break;
     case PROP_SECURITY_POLICY: g_value_set_object (value, priv->security_policy); break;
     case PROP_IS_OPEN: g_value_set_boolean (value, priv->is_open); break;
+    case PROP_POOL: g_value_set_object (value, priv->pool); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -1288,6 +1352,7 @@ llmsbx_sandbox_session_set_property (GObject *object, guint prop_id, const GValu
       break;
     case PROP_BACKEND: set_lowercase (&priv->backend_name, g_value_get_string (value)); break;
     case PROP_CLIENT: g_set_object (&priv->client, g_value_get_object (value)); break;
+    case PROP_POOL: g_set_object (&priv->pool, g_value_get_object (value)); break;
     case PROP_IMAGE: g_free (priv->image); priv->image = g_value_dup_string (value); break;
     case PROP_DOCKERFILE: g_free (priv->dockerfile); priv->dockerfile = g_value_dup_string (value); break;
     case PROP_WORKDIR: g_free (priv->workdir); priv->workdir = g_strdup (g_value_get_string (value) ? g_value_get_string (value) : "/sandbox"); break;
@@ -1578,6 +1643,20 @@ llmsbx_sandbox_session_class_init (LlmsbxSandboxSessionClass *klass)
    *
    * Since: 0.1
    */
+  /**
+   * LlmsbxSandboxSession:pool:
+   *
+   * A pool whose sandbox the session takes when it opens and gives back when
+   * it closes (the pool resets or destroys it before the next user). The
+   * session then has the pool's language, image, backend and workdir; it
+   * cannot commit, attach to a container or build a Dockerfile.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_POOL] =
+    g_param_spec_object ("pool", NULL, NULL, LLMSBX_TYPE_SANDBOX_POOL,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
   properties[PROP_IS_OPEN] = g_param_spec_boolean ("is-open", NULL, NULL, FALSE,
                                                    G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 

@@ -11,6 +11,7 @@
 #include "llmsbx-execution-result.h"
 #include "llmsbx-language-handler.h"
 #include "llmsbx-security-policy.h"
+#include "llmsbx-sandbox-pool.h"
 
 G_BEGIN_DECLS
 

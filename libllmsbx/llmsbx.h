@@ -30,6 +30,8 @@
 #include "llmsbx-security-restricted-module.h"
 #include "llmsbx-security-policy.h"
 #include "llmsbx-security-preset.h"
+#include "llmsbx-sandbox-pool.h"
 #include "llmsbx-sandbox-session.h"
+#include "llmsbx-reaper.h"
 
 #undef LLMSBX_INSIDE

@@ -17,6 +17,7 @@ int llmsbx_tool_backends  (int argc, char **argv);
 int llmsbx_tool_languages (int argc, char **argv);
 int llmsbx_tool_images    (int argc, char **argv);
 int llmsbx_tool_check     (int argc, char **argv);
+int llmsbx_tool_gc        (int argc, char **argv);
 #ifdef LLMSBX_TOOL_HAVE_MCP
 int llmsbx_tool_mcp       (int argc, char **argv);
 #endif

@@ -16,6 +16,7 @@ static const Command commands[] = {
   { "backends", "List the sandbox backends that are installed", llmsbx_tool_backends },
   { "languages", "List the languages that are installed", llmsbx_tool_languages },
   { "images", "Build or list the sandbox images of the languages", llmsbx_tool_images },
+  { "gc", "Remove the sandboxes of processes that are gone", llmsbx_tool_gc },
 #ifdef LLMSBX_TOOL_HAVE_MCP
   { "mcp", "Serve the Model Context Protocol to LLM clients (stdio or HTTP)", llmsbx_tool_mcp },
 #endif

@@ -345,6 +345,44 @@ llmsbx_session_table_new_session (LlmsbxSessionTable  *self,
 }
 
 /**
+ * llmsbx_session_table_reap:
+ * @self: a #LlmsbxSessionTable whose configuration was checked
+ * @reaped: (out) (optional): how many sandboxes were removed
+ * @error: return location for a #GError
+ *
+ * Removes the sandboxes of the service's backend whose owner process is gone
+ * (llmsbx_reap_sandboxes()): what a service that crashed before left behind.
+ * A service calls it at start.
+ *
+ * Returns: %TRUE when the backend could be searched and every removal succeeded
+ */
+gboolean
+llmsbx_session_table_reap (LlmsbxSessionTable  *self,
+                           guint               *reaped,
+                           GError             **error)
+{
+  g_autoptr(LlmsbxBackend) backend = NULL;
+  g_autoptr(GPtrArray) removed = NULL;
+  gboolean ok;
+
+  g_return_val_if_fail (LLMSBX_IS_SESSION_TABLE (self), FALSE);
+  g_return_val_if_fail (backend_name (self) != NULL, FALSE);
+
+  if (reaped != NULL)
+    *reaped = 0;
+  if (self->client != NULL)
+    backend = g_object_ref (self->client);
+  else
+    backend = llmsbx_registry_create_backend (llmsbx_registry_get_default (), self->backend, error);
+  if (backend == NULL || !llmsbx_backend_connect (backend, NULL, error))
+    return FALSE;
+  ok = llmsbx_reap_sandboxes (backend, NULL, -1, LLMSBX_REAP_FLAGS_NONE, &removed, NULL, error);
+  if (reaped != NULL && removed != NULL)
+    *reaped = removed->len;
+  return ok;
+}
+
+/**
  * llmsbx_session_table_check_config:
  * @self: a #LlmsbxSessionTable
  * @error: return location for a #GError

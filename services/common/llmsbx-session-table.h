@@ -22,6 +22,9 @@ LlmsbxSessionTable *llmsbx_session_table_new             (void);
 
 gboolean            llmsbx_session_table_check_config    (LlmsbxSessionTable   *self,
                                                           GError              **error);
+gboolean            llmsbx_session_table_reap            (LlmsbxSessionTable   *self,
+                                                          guint                *reaped,
+                                                          GError              **error);
 gboolean            llmsbx_session_table_set_runtime_configs_json (LlmsbxSessionTable *self,
                                                                    const char         *json,
                                                                    GError            **error);

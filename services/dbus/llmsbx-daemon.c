@@ -206,6 +206,19 @@ main (int    argc,
                                          G_MAXINT64, &max_copy_size, &error))
     return usage_error (error->message);
 
+  /* What a daemon that died before left behind goes first; a backend that
+   * cannot be searched now is the clients' error later, not a reason to stop. */
+  {
+    g_autoptr(GError) reap_error = NULL;
+    guint reaped = 0;
+
+    if (!llmsbx_session_table_reap (table, &reaped, &reap_error))
+      g_printerr ("llmsbx-daemon: warning: removing the sandboxes of processes that are gone: %s\n",
+                  reap_error->message);
+    if (reaped > 0)
+      g_printerr ("llmsbx-daemon: removed %u sandboxes of processes that are gone\n", reaped);
+  }
+
   loop = g_main_loop_new (NULL, FALSE);
   service = llmsbx_sandbox_service_new (table, (goffset) max_copy_size);
   daemon.loop = loop;

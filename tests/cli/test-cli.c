@@ -66,10 +66,22 @@ wait_status (GSubprocess *process)
   return 128 + g_subprocess_get_term_sig (process);
 }
 
-/* Runs the program with @args, feeding it @input (%NULL: empty stdin). */
+static CliResult *cli_runv_full (GBytes *input, gboolean keep, const char * const *args);
+
 static CliResult *
 cli_runv (GBytes             *input,
           const char * const *args)
+{
+  return cli_runv_full (input, FALSE, args);
+}
+
+/* Runs the program with @args, feeding it @input (%NULL: empty stdin).
+ * With @keep, sandboxes that outlive it are not checked (`gc` runs beside
+ * sandboxes that must stay). */
+static CliResult *
+cli_runv_full (GBytes             *input,
+               gboolean            keep,
+               const char * const *args)
 {
   g_autoptr(GPtrArray) argv = cli_argv (args);
   g_autoptr(GSubprocess) process = NULL;
@@ -90,11 +102,13 @@ cli_runv (GBytes             *input,
                     (const char *) g_bytes_get_data (result->err, NULL));
 
   /* Whatever the command did, its sandbox is gone once it exited. */
-  g_assert_cmpuint (remove_leftovers (), ==, 0);
+  if (!keep)
+    g_assert_cmpuint (remove_leftovers (), ==, 0);
   return result;
 }
 
 #define cli_run(...) cli_runv (NULL, (const char * const []) { __VA_ARGS__, NULL })
+#define cli_run_keeping(...) cli_runv_full (NULL, TRUE, (const char * const []) { __VA_ARGS__, NULL })
 
 static void
 assert_bytes_equal (GBytes     *bytes,
@@ -711,6 +725,115 @@ test_signal (gconstpointer data)
   g_assert_cmpuint (leftovers, ==, 0);
 }
 
+/* Reaping -------------------------------------------------------------- */
+
+/* Starts `llmsbx run` with code that sleeps as @needle and returns it once
+ * that code runs in a sandbox, whose id goes to @container. */
+static GSubprocess *
+start_sleeper (const char  *seconds,
+               char       **container)
+{
+  g_autofree char *code = g_strdup_printf ("import os; os.execlp('sleep', 'sleep', '%s')", seconds);
+  g_autofree char *needle = g_strdup_printf ("sleep %s", seconds);
+  const char *args[] = { "run", "-c", code, NULL };
+  g_autoptr(GPtrArray) argv = cli_argv (args);
+  g_autoptr(GError) error = NULL;
+  GSubprocess *process;
+
+  process = g_subprocess_newv ((const char * const *) argv->pdata, G_SUBPROCESS_FLAGS_STDOUT_SILENCE, &error);
+  g_assert_no_error (error);
+  *container = NULL;
+  for (guint attempt = 0; attempt < 600 && *container == NULL; attempt++)
+    {
+      *container = find_running (needle);
+      if (*container == NULL)
+        g_usleep (100 * 1000);
+    }
+  if (*container == NULL)
+    {
+      g_subprocess_force_exit (process);
+      g_subprocess_wait (process, NULL, NULL);
+      remove_leftovers ();
+      g_error ("the code never started running in a sandbox");
+    }
+  return process;
+}
+
+static gboolean
+strv_has (char       **strv,
+          const char  *value)
+{
+  return g_strv_contains ((const char * const *) strv, value);
+}
+
+/* `llmsbx gc` removes the sandbox of a process killed with SIGKILL, leaves a
+ * running process's sandbox alone, and with --dry-run removes nothing. */
+static void
+test_gc (void)
+{
+  g_autoptr(GSubprocess) killed = NULL;
+  g_autoptr(GSubprocess) alive = NULL;
+  g_autofree char *dead_box = NULL;
+  g_autofree char *live_box = NULL;
+  g_autofree char *dead_line = NULL;
+  g_autofree char *live_id = NULL;
+  g_autoptr(CliResult) dry = NULL;
+  g_autoptr(CliResult) gc = NULL;
+  g_autoptr(CliResult) again = NULL;
+  g_auto(GStrv) after_dry = NULL;
+  g_auto(GStrv) after_gc = NULL;
+  g_autoptr(GError) error = NULL;
+
+  killed = start_sleeper ("4243", &dead_box);
+  g_subprocess_send_signal (killed, SIGKILL);
+  g_subprocess_wait (killed, NULL, &error);
+  g_assert_no_error (error);
+  alive = start_sleeper ("4244", &live_box);
+
+  dead_line = g_strdup_printf ("docker %.12s ", dead_box);
+  live_id = g_strndup (live_box, 12);
+
+  dry = cli_run_keeping ("gc", "--backend", "docker", "--dry-run", "--label", run_label);
+  after_dry = our_containers ();
+  g_assert_cmpint (dry->status, ==, 0);
+  g_assert_true (output_contains (dry->out, "would remove "));
+  g_assert_true (output_contains (dry->out, dead_line));
+  g_assert_false (output_contains (dry->out, live_id));
+  g_assert_true (strv_has (after_dry, dead_box));
+  g_assert_true (strv_has (after_dry, live_box));
+
+  gc = cli_run_keeping ("gc", "--backend", "docker", "--label", run_label);
+  after_gc = our_containers ();
+  g_assert_cmpint (gc->status, ==, 0);
+  g_assert_true (output_starts_with (gc->out, "removed "));
+  g_assert_true (output_contains (gc->out, dead_line));
+  g_assert_false (output_contains (gc->out, live_id));
+  g_assert_false (strv_has (after_gc, dead_box));
+  g_assert_true (strv_has (after_gc, live_box));
+
+  /* Nothing is left to reap while the owner runs. */
+  again = cli_run_keeping ("gc", "--backend", "docker", "--label", run_label);
+  g_assert_cmpint (again->status, ==, 0);
+  assert_output (again->out, "");
+
+  /* The live owner, stopped, removes its own sandbox. */
+  g_subprocess_send_signal (alive, SIGTERM);
+  g_subprocess_wait (alive, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (remove_leftovers (), ==, 0);
+}
+
+static void
+test_gc_usage (void)
+{
+  g_autoptr(CliResult) bad = cli_run_keeping ("gc", "--older-than", "soon");
+  g_autoptr(CliResult) extra = cli_run_keeping ("gc", "now");
+
+  g_assert_cmpint (bad->status, ==, 2);
+  g_assert_true (output_contains (bad->err, "--older-than"));
+  g_assert_cmpint (extra->status, ==, 2);
+}
+
 /* Output --------------------------------------------------------------- */
 
 #define CUT_NOTICE "llmsbx: the program's standard output was cut at the output limit, "
@@ -1075,6 +1198,8 @@ main (int    argc,
   g_test_add_func ("/cli/images/build", test_images_build);
   g_test_add_data_func ("/cli/images/notice-commits/docker", "docker", test_images_notice_commits);
   g_test_add_data_func ("/cli/images/notice-commits/podman", "podman", test_images_notice_commits);
+  g_test_add_func ("/cli/gc/reap", test_gc);
+  g_test_add_func ("/cli/gc/usage", test_gc_usage);
   g_test_add_func ("/cli/run/inline-code", test_inline_code);
   g_test_add_func ("/cli/run/exit-status", test_exit_status);
   g_test_add_func ("/cli/run/stderr-separate", test_stderr_separate);

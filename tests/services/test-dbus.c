@@ -74,13 +74,28 @@ wait_for_sandboxes (guint       expected,
     }
 }
 
+/* With argv vectors: g_spawn_command_line_sync() runs no shell, so a pipe
+ * there was an argument of docker ps, and nothing was ever removed. */
 static void
 remove_leftovers (void)
 {
   g_autofree char *filter = g_strdup_printf ("label=" RUN_LABEL "=%s", run_id);
-  g_autofree char *command = g_strdup_printf ("docker ps -aq --filter %s | xargs -r docker rm -f >/dev/null", filter);
+  const char *ps[] = { "docker", "ps", "-aq", "--filter", filter, NULL };
+  g_autofree char *out = NULL;
+  g_auto(GStrv) ids = NULL;
 
-  g_spawn_command_line_sync (command, NULL, NULL, NULL, NULL);
+  g_spawn_sync (NULL, (char **) ps, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL,
+                NULL, NULL, &out, NULL, NULL, NULL);
+  ids = g_strsplit (out ? out : "", "\n", -1);
+  for (guint i = 0; ids[i] != NULL; i++)
+    if (*ids[i] != '\0')
+      {
+        const char *rm[] = { "docker", "rm", "-f", ids[i], NULL };
+
+        g_spawn_sync (NULL, (char **) rm, NULL,
+                      G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+                      NULL, NULL, NULL, NULL, NULL, NULL);
+      }
 }
 
 /* Bus ---------------------------------------------------------------------- */
@@ -420,6 +435,80 @@ flush_context (void)
 }
 
 /* Tests -------------------------------------------------------------------- */
+
+/* A container of this run labelled as a session's of this host and process,
+ * started at @start (clock ticks since boot); its id. */
+static char *
+create_owned_container (const char *start)
+{
+  g_autofree char *run_label = g_strdup_printf (RUN_LABEL "=%s", run_id);
+  g_autofree char *host = g_strdup_printf (LLMSBX_LABEL_OWNER_HOST "=%s", g_get_host_name ());
+  g_autofree char *pid = g_strdup_printf (LLMSBX_LABEL_OWNER_PID "=%d", (int) getpid ());
+  g_autofree char *started = g_strdup_printf (LLMSBX_LABEL_OWNER_START "=%s", start);
+  const char *argv[] = { "docker", "run", "-d", "--label", "io.llmsbx.managed-by=libllmsbx", "--label", run_label,
+                         "--label", host, "--label", pid, "--label", started,
+                         "llmsbx/python:bookworm", "sleep", "300", NULL };
+  g_autofree char *out = NULL;
+  g_autoptr(GError) error = NULL;
+  int status = 0;
+
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL,
+                NULL, NULL, &out, NULL, &status, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  return g_strstrip (g_steal_pointer (&out));
+}
+
+static gboolean
+container_exists (const char *id)
+{
+  const char *argv[] = { "docker", "container", "inspect", id, NULL };
+  int status = 0;
+
+  g_spawn_sync (NULL, (char **) argv, NULL,
+                G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+                NULL, NULL, NULL, NULL, &status, NULL);
+  return g_spawn_check_wait_status (status, NULL);
+}
+
+/* This process's start time, field 22 of /proc/self/stat. */
+static char *
+own_start_time (void)
+{
+  g_autofree char *stat = NULL;
+  g_auto(GStrv) fields = NULL;
+
+  g_assert_true (g_file_get_contents ("/proc/self/stat", &stat, NULL, NULL));
+  /* Fields after the command name, which ends at the last ')': state is 3. */
+  fields = g_strsplit (strrchr (stat, ')') + 2, " ", -1);
+  g_assert_cmpuint (g_strv_length (fields), >, 19);
+  return g_strdup (fields[19]);
+}
+
+/* The daemon removes at start what processes that are gone left (a
+ * container whose owner pid was taken by another process since), and
+ * leaves a live process's alone: before it answers its first call. */
+static void
+test_reaps_at_start (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  g_autofree char *start = own_start_time ();
+  g_autofree char *orphan = create_owned_container ("1");
+  g_autofree char *live = create_owned_container (start);
+  g_autofree char *path = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) closed = NULL;
+
+  g_assert_true (container_exists (orphan));
+  path = open_session (fixture->a, "python", &error);
+  g_assert_no_error (error);
+  g_assert_false (container_exists (orphan));
+  g_assert_true (container_exists (live));
+
+  closed = call (fixture->a, path, SESSION_IFACE, "Close", NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  remove_leftovers ();
+}
 
 /* The bus starts the daemon from the service file; a client runs code. */
 static void
@@ -766,6 +855,7 @@ main (int    argc,
    * workdir (docs/security.md): copies are tested without a preset. */
   BUS_TEST ("/dbus/copies", test_copies, "LLMSBX_DAEMON_PRESET=none");
   BUS_TEST ("/dbus/idle-exit", test_idle_exit, "LLMSBX_DAEMON_IDLE_EXIT=0.5");
+  BUS_TEST ("/dbus/reaps-at-start", test_reaps_at_start, NULL);
 
   return g_test_run ();
 }

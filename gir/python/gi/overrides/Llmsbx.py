@@ -586,6 +586,7 @@ SandboxSession = override(SandboxSession)
 __all__.append('SandboxSession')
 
 
+<<<<<<< HEAD
 # asyncio ----------------------------------------------------------------
 #
 # PyGObject 3.42 has no asyncio integration, and an asyncio loop runs no GLib
@@ -777,6 +778,60 @@ class AsyncSandboxSession:
 
 
 __all__.append('AsyncSandboxSession')
+=======
+class SandboxPool(Llmsbx.SandboxPool):
+    """Warm sandboxes handed to one user at a time, reset between users.
+
+    Keyword arguments are the pool's properties (``lang``, ``backend``,
+    ``min_size``, ``max_size``, ``idle_timeout``, ``max_lifetime``,
+    ``max_uses``, ``exhaustion_strategy``, ...). ``runtime_configs`` may be a
+    dict, ``exhaustion_strategy`` a PoolExhaustion or its name ("fail_fast",
+    "wait", "temporary"). As a context manager it is started and closed::
+
+        with Llmsbx.SandboxPool(lang="python", min_size=2) as pool:
+            with Llmsbx.SandboxSession(pool=pool) as session:
+                print(session.run("print(6*7)").stdout)
+    """
+
+    def __init__(self, **kwargs):
+        configs = kwargs.get('runtime_configs')
+        if configs is not None:
+            kwargs['runtime_configs'] = _to_vardict(configs)
+        strategy = kwargs.get('exhaustion_strategy')
+        if isinstance(strategy, str):
+            try:
+                kwargs['exhaustion_strategy'] = getattr(Llmsbx.PoolExhaustion, strategy.upper())
+            except AttributeError:
+                raise _invalid_argument('unknown exhaustion strategy %r: use fail_fast, wait or temporary'
+                                        % strategy) from None
+        for name, value in kwargs.items():
+            _check_text(value, name)
+        super().__init__(**kwargs)
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, exc_type, exc, traceback):
+        self.close()
+        return False
+
+    def acquire(self, cancellable=None):
+        """An open SandboxSession on a sandbox of the pool; closing it gives
+        the sandbox back."""
+        return super().acquire(cancellable)
+
+    def close(self, cancellable=None):
+        return super().close(cancellable)
+
+    def get_stats(self):
+        """The pool's statistics as a dict (see llmsbx_sandbox_pool_get_stats)."""
+        return super().get_stats().unpack()
+
+
+SandboxPool = override(SandboxPool)
+__all__.append('SandboxPool')
+>>>>>>> q-pool-gc
 
 
 def _bytes(glib_bytes):

@@ -1,0 +1,214 @@
+/* test-pool.c: a pool's sandboxes between two users, on a real backend.
+ *
+ * The first user leaves a file in the workdir, a file in the plot directory,
+ * background processes (one with a scrubbed environment, in a session of its
+ * own) and changes to the environment (a login profile, the process's own
+ * variables); the second sees none of them, whether the pool reset the
+ * sandbox or destroyed it. A user who leaves only scratch files gets the same
+ * sandbox back, reset. */
+#include <string.h>
+
+#include "isolated-test.h"
+
+/* A read-only root with a tmpfs /tmp: what the users cannot change but
+ * scratch files (the workdir is writable too). */
+#define READ_ONLY_ROOT "\"read_only\": true, \"tmpfs\": {\"/tmp\": \"size=64m\"}"
+
+/* A pool of at most one Python sandbox of this backend, labelled for this
+ * run, with the runtime configs @members. */
+static LlmsbxSandboxPool *
+new_pool (const char *members)
+{
+  g_autoptr(LlmsbxSandboxSession) scratch = backend_test_session_new ("python", NULL);
+  g_autofree char *configs = test_configs (members);
+  g_autoptr(GError) error = NULL;
+  GVariant *runtime_configs;
+
+  /* The JSON reader of runtime configs is the session's. */
+  llmsbx_sandbox_session_set_runtime_configs_json (scratch, configs, &error);
+  g_assert_no_error (error);
+  runtime_configs = llmsbx_sandbox_session_get_runtime_configs (scratch);
+  return g_object_new (LLMSBX_TYPE_SANDBOX_POOL, "lang", "python", "backend", backend_test_name (),
+                       "runtime-configs", runtime_configs, "max-size", 1, "min-size", 1,
+                       "acquire-timeout", 120.0, NULL);
+}
+
+static LlmsbxSandboxSession *
+take (LlmsbxSandboxPool *pool)
+{
+  g_autoptr(LlmsbxSandboxSession) session = g_object_new (LLMSBX_TYPE_SANDBOX_SESSION, "pool", pool, NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (llmsbx_sandbox_session_open (session, NULL, &error));
+  g_assert_no_error (error);
+  return g_steal_pointer (&session);
+}
+
+static void
+give_back (LlmsbxSandboxSession *session)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (llmsbx_sandbox_session_close (session, NULL, &error));
+  g_assert_no_error (error);
+}
+
+static guint64
+stat_of (LlmsbxSandboxPool *pool,
+         const char        *key)
+{
+  g_autoptr(GVariant) stats = llmsbx_sandbox_pool_get_stats (pool);
+  g_autoptr(GVariant) value = g_variant_lookup_value (stats, key, G_VARIANT_TYPE_UINT64);
+
+  g_assert_nonnull (value);
+  return g_variant_get_uint64 (value);
+}
+
+static void
+close_pool (LlmsbxSandboxPool *pool)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *filter = test_run_filter ();
+  g_autofree char *left = NULL;
+
+  g_assert_true (llmsbx_sandbox_pool_close (pool, NULL, &error));
+  g_assert_no_error (error);
+  left = backend_test_ps (filter);
+  g_assert_cmpstr (left, ==, "");
+}
+
+/* What user two looks at: every command line, the workdir, the plot
+ * directory, a login shell's and Python's view of the variable. */
+#define LOOK \
+  "for f in /proc/[0-9]*/cmdline; do tr '\\0' ' ' < $f 2>/dev/null; echo; done | grep -c 'sleep 60[12]' || true; " \
+  "ls -A /sandbox; ls -A /tmp/sandbox_plots 2>/dev/null; " \
+  "sh -lc 'echo login:${LLMSBX_LEAK:-unset}'; " \
+  "python3 -c 'import os; print(\"python:\" + os.environ.get(\"LLMSBX_LEAK\", \"unset\"))'"
+
+/* On a read-only root the user's environment can change only in its
+ * processes: there is no profile to write to. */
+static void
+nothing_crosses (const char *members,
+                 gboolean    writable_home)
+{
+  g_autoptr(LlmsbxSandboxPool) pool = new_pool (members);
+  g_autoptr(LlmsbxSandboxSession) first = take (pool);
+  g_autoptr(LlmsbxSandboxSession) second = NULL;
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  g_autofree char *ran = NULL;
+
+  /* Files, a plot, processes (one without the environment that names the
+   * lease, in a session of its own), the environment of login shells. */
+  g_free (test_sh (first, "echo secret > /sandbox/left.txt && mkdir -p /tmp/sandbox_plots && "
+                          "echo png > /tmp/sandbox_plots/plot_0.png && "
+                          "(sleep 601 >/dev/null 2>&1 &) && "
+                          "(setsid env -i /bin/sleep 602 >/dev/null 2>&1 &)"));
+  if (writable_home)
+    g_free (test_sh (first, "echo 'export LLMSBX_LEAK=yes' >> \"$HOME/.profile\""));
+  ran = test_run (first, "import os\nos.environ['LLMSBX_LEAK'] = 'yes'\nos.putenv('LLMSBX_LEAK', 'yes')\nprint('set')");
+  g_assert_cmpstr (ran, ==, "set\n");
+  before = test_sh (first, LOOK);
+  g_assert_nonnull (strstr (before, "left.txt"));
+  g_assert_nonnull (strstr (before, "plot_0.png"));
+  if (writable_home)
+    g_assert_nonnull (strstr (before, "login:yes"));
+  g_assert_true (g_str_has_prefix (before, "2\n"));
+  give_back (first);
+
+  second = take (pool);
+  after = test_sh (second, LOOK);
+  g_test_message ("the second user sees: %s", after);
+  g_assert_true (g_str_has_prefix (after, "0\n"));
+  g_assert_null (strstr (after, "left.txt"));
+  g_assert_null (strstr (after, "plot_0.png"));
+  g_assert_nonnull (strstr (after, "login:unset"));
+  g_assert_nonnull (strstr (after, "python:unset"));
+  give_back (second);
+  close_pool (pool);
+}
+
+/* Where users cannot write the system (a read-only root), scratch files
+ * and processes do not cost the sandbox: it is reset and serves the next
+ * user, who sees none of them. */
+static void
+test_reset_keeps_sandbox (void)
+{
+  g_autoptr(LlmsbxSandboxPool) pool = new_pool (READ_ONLY_ROOT);
+  g_autoptr(LlmsbxSandboxSession) first = take (pool);
+  g_autoptr(LlmsbxSandboxSession) second = NULL;
+  g_autofree char *first_id = g_strdup (llmsbx_sandbox_session_get_container_id (first));
+  g_autofree char *after = NULL;
+
+  g_free (test_sh (first, "echo secret > /sandbox/left.txt && mkdir -p /sandbox/d/e /tmp/sandbox_plots && "
+                          "echo png > /tmp/sandbox_plots/plot_0.png && echo t > /tmp/t && (sleep 601 >/dev/null 2>&1 &)"));
+  g_free (test_run (first, "open('/sandbox/from_python.txt', 'w').write('x')"));
+  give_back (first);
+
+  second = take (pool);
+  after = test_sh (second, LOOK "; ls -A /tmp");
+  g_test_message ("the second user sees: %s", after);
+  g_assert_cmpstr (llmsbx_sandbox_session_get_container_id (second), ==, first_id);
+  g_assert_cmpuint (stat_of (pool, "resets"), ==, 1);
+  g_assert_true (g_str_has_prefix (after, "0\n"));
+  g_assert_null (strstr (after, "left.txt"));
+  g_assert_null (strstr (after, "from_python"));
+  g_assert_null (strstr (after, "plot_0.png"));
+  g_assert_null (strstr (after, "sandbox_plots"));
+  g_assert_null (strstr (after, "\nt\n"));
+  give_back (second);
+  close_pool (pool);
+}
+
+/* A user who can write where the reset's tools live (root on a writable
+ * root filesystem) could make the reset blind, here by a `find` that finds
+ * nothing first in PATH: such a sandbox is destroyed, never reset. */
+static void
+test_writable_root_is_destroyed (void)
+{
+  g_autoptr(LlmsbxSandboxPool) pool = new_pool ("");
+  g_autoptr(LlmsbxSandboxSession) first = take (pool);
+  g_autoptr(LlmsbxSandboxSession) second = NULL;
+  g_autofree char *first_id = g_strdup (llmsbx_sandbox_session_get_container_id (first));
+  g_autofree char *after = NULL;
+
+  g_free (test_sh (first, "printf '#!/bin/sh\\nexit 0\\n' > /usr/local/bin/find && chmod +x /usr/local/bin/find && "
+                          "echo secret > /sandbox/left.txt && echo leak > /etc/llmsbx-leak"));
+  give_back (first);
+
+  second = take (pool);
+  after = test_sh (second, "ls -A /sandbox /usr/local/bin; cat /etc/llmsbx-leak 2>/dev/null; true");
+  g_assert_cmpstr (llmsbx_sandbox_session_get_container_id (second), !=, first_id);
+  g_assert_cmpuint (stat_of (pool, "reset-refusals"), ==, 1);
+  g_assert_null (strstr (after, "left.txt"));
+  g_assert_null (strstr (after, "find"));
+  g_assert_null (strstr (after, "leak"));
+  give_back (second);
+  close_pool (pool);
+}
+
+/* As root on a writable root (destroyed), and on a read-only one (reset). */
+static void
+test_nothing_crosses (void)
+{
+  nothing_crosses ("", TRUE);
+}
+
+static void
+test_nothing_crosses_read_only (void)
+{
+  nothing_crosses (READ_ONLY_ROOT, FALSE);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+  backend_test_prepare ();
+
+  test_add_isolated ("/pool/nothing-crosses", test_nothing_crosses);
+  test_add_isolated ("/pool/read-only-root/nothing-crosses", test_nothing_crosses_read_only);
+  test_add_isolated ("/pool/writable-root-is-destroyed", test_writable_root_is_destroyed);
+  test_add_isolated ("/pool/read-only-root/reset-keeps-sandbox", test_reset_keeps_sandbox);
+  return g_test_run ();
+}
