@@ -586,7 +586,6 @@ SandboxSession = override(SandboxSession)
 __all__.append('SandboxSession')
 
 
-<<<<<<< HEAD
 # asyncio ----------------------------------------------------------------
 #
 # PyGObject 3.42 has no asyncio integration, and an asyncio loop runs no GLib
@@ -778,7 +777,8 @@ class AsyncSandboxSession:
 
 
 __all__.append('AsyncSandboxSession')
-=======
+
+
 class SandboxPool(Llmsbx.SandboxPool):
     """Warm sandboxes handed to one user at a time, reset between users.
 
@@ -831,7 +831,6 @@ class SandboxPool(Llmsbx.SandboxPool):
 
 SandboxPool = override(SandboxPool)
 __all__.append('SandboxPool')
->>>>>>> q-pool-gc
 
 
 def _bytes(glib_bytes):
