@@ -1342,6 +1342,8 @@ llmsbx_backend_get_setting (LlmsbxBackend *self,
  * @self: a #LlmsbxBackend
  * @name: the name of a string setting
  *
+ * Reads a string setting the backend declared.
+ *
  * Returns: (nullable): its value, valid until the setting changes; %NULL
  *   when unset or when @self has no such string setting
  *
@@ -1363,6 +1365,8 @@ llmsbx_backend_get_setting_string (LlmsbxBackend *self,
  * @self: a #LlmsbxBackend
  * @name: the name of a boolean setting
  *
+ * Reads a boolean setting the backend declared.
+ *
  * Returns: its value; %FALSE when @self has no such boolean setting
  *
  * Since: 0.1
@@ -1382,6 +1386,8 @@ llmsbx_backend_get_setting_boolean (LlmsbxBackend *self,
  * llmsbx_backend_get_setting_double:
  * @self: a #LlmsbxBackend
  * @name: the name of a double setting
+ *
+ * Reads a double setting the backend declared.
  *
  * Returns: its value; 0 when @self has no such double setting
  *

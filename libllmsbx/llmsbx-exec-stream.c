@@ -406,6 +406,8 @@ llmsbx_exec_stream_close (LlmsbxExecStream  *self,
  * llmsbx_exec_stream_is_closed:
  * @self: a #LlmsbxExecStream
  *
+ * Tells whether the stream was closed.
+ *
  * Returns: whether llmsbx_exec_stream_close() was called
  *
  * Since: 0.1

@@ -55,6 +55,8 @@ llmsbx_runtime_config_unbox (GVariant *value)
  * llmsbx_runtime_config_is_string:
  * @v: an unboxed value
  *
+ * Tells whether a runtime-config value is text.
+ *
  * Returns: whether @v is text (a string, an object path or a signature)
  *
  * Since: 0.1
@@ -70,6 +72,8 @@ llmsbx_runtime_config_is_string (GVariant *v)
 /**
  * llmsbx_runtime_config_is_dict:
  * @v: an unboxed value
+ *
+ * Tells whether a runtime-config value is a dictionary.
  *
  * Returns: whether @v is a dictionary with string keys
  *
@@ -88,6 +92,8 @@ llmsbx_runtime_config_is_dict (GVariant *v)
 /**
  * llmsbx_runtime_config_is_list:
  * @v: an unboxed value
+ *
+ * Tells whether a runtime-config value is a list.
  *
  * Returns: whether @v is a list: an array or tuple that is no dictionary
  *

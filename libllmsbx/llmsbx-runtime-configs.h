@@ -14,19 +14,19 @@ G_BEGIN_DECLS
 LLMSBX_AVAILABLE_IN_ALL
 GVariant *llmsbx_runtime_config_unbox       (GVariant    *value);
 LLMSBX_AVAILABLE_IN_ALL
-gboolean  llmsbx_runtime_config_is_string   (GVariant    *value);
+gboolean  llmsbx_runtime_config_is_string   (GVariant    *v);
 LLMSBX_AVAILABLE_IN_ALL
-gboolean  llmsbx_runtime_config_is_dict     (GVariant    *value);
+gboolean  llmsbx_runtime_config_is_dict     (GVariant    *v);
 LLMSBX_AVAILABLE_IN_ALL
-gboolean  llmsbx_runtime_config_is_list     (GVariant    *value);
+gboolean  llmsbx_runtime_config_is_list     (GVariant    *v);
 LLMSBX_AVAILABLE_IN_ALL
-gboolean  llmsbx_runtime_config_get_int64   (GVariant    *value,
+gboolean  llmsbx_runtime_config_get_int64   (GVariant    *v,
                                              gint64      *out);
 LLMSBX_AVAILABLE_IN_ALL
-gboolean  llmsbx_runtime_config_get_boolean (GVariant    *value,
+gboolean  llmsbx_runtime_config_get_boolean (GVariant    *v,
                                              gboolean    *out);
 LLMSBX_AVAILABLE_IN_ALL
-char     *llmsbx_runtime_config_dup_string  (GVariant    *value);
+char     *llmsbx_runtime_config_dup_string  (GVariant    *v);
 LLMSBX_AVAILABLE_IN_ALL
 gboolean  llmsbx_runtime_config_parse_bytes (const char  *text,
                                              gint64      *bytes);

@@ -1253,6 +1253,8 @@ llmsbx_sandbox_pool_acquire_async (LlmsbxSandboxPool   *self,
  * @result: the #GAsyncResult given to the callback
  * @error: return location for a #GError
  *
+ * Finishes llmsbx_sandbox_pool_acquire_async().
+ *
  * Returns: (transfer full): an open session, or %NULL with the errors of
  *   llmsbx_sandbox_pool_acquire()
  *
@@ -1445,6 +1447,8 @@ llmsbx_sandbox_pool_get_stats (LlmsbxSandboxPool *self)
  * llmsbx_sandbox_pool_get_lang:
  * @self: a #LlmsbxSandboxPool
  *
+ * Gets the language of the pool's sandboxes.
+ *
  * Returns: the language of the pool's sandboxes
  *
  * Since: 0.1
@@ -1459,6 +1463,8 @@ llmsbx_sandbox_pool_get_lang (LlmsbxSandboxPool *self)
 /**
  * llmsbx_sandbox_pool_get_is_closed:
  * @self: a #LlmsbxSandboxPool
+ *
+ * Tells whether the pool was closed.
  *
  * Returns: whether llmsbx_sandbox_pool_close() was called
  *
