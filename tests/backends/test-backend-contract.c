@@ -1158,14 +1158,17 @@ test_exec_stream_kill (void)
   g_autofree char *script = g_strdup_printf ("sleep %s & until tr '\\0' ' ' < /proc/$!/cmdline | grep -q '^sleep'; "
                                              "do :; done; echo started; wait", seconds);
   g_autofree char *left = NULL;
+  gboolean killed;
   int status = -1;
 
   stream = open_stream (backend, id, (const char *[]) { "sh", "-c", script, NULL });
   read_until (stream, out, err, "started\n");
   left = count_sleeps (backend, id, seconds);
   g_assert_cmpstr (left, ==, "1\n");
-  g_assert_true (llmsbx_exec_stream_kill (stream, &error));
+  /* The error first: it says why a kill failed. */
+  killed = llmsbx_exec_stream_kill (stream, &error);
   g_assert_no_error (error);
+  g_assert_true (killed);
   read_until (stream, out, err, NULL);
   g_assert_true (llmsbx_exec_stream_wait (stream, &status, NULL, &error));
   g_assert_no_error (error);
