@@ -5,14 +5,18 @@
  * The command runs without a shell, with our environment plus the entry's
  * `env` and KUBERNETES_EXEC_INFO, its standard input closed (we are never
  * interactive), and at most the exec timeout: after that it is killed. Its
- * standard error is kept for the message when it fails. Neither its output
+ * standard error is kept for the message when it fails. It leads a process
+ * group of its own, so a timeout kills what it started too (a child holding
+ * its pipes open would otherwise keep us waiting). Neither its output
  * nor the credential is ever logged. */
 #undef G_LOG_DOMAIN
 #define G_LOG_DOMAIN "Llmsbx-Kubernetes"
 
 #include <json-glib/json-glib.h>
 #include <llmsbx.h>
+#include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "llmsbx-kube-config-private.h"
 #include "llmsbx-nesting-private.h"
@@ -149,6 +153,12 @@ stderr_text (GBytes *err)
   return *valid ? g_steal_pointer (&valid) : g_strdup ("(no output on stderr)");
 }
 
+static void
+own_process_group (gpointer user_data)
+{
+  setpgid (0, 0);
+}
+
 /* Runs argv with env; TRUE with its outputs when it exited 0. */
 static gboolean
 run_plugin (const LlmsbxKubeExecConfig  *config,
@@ -162,6 +172,7 @@ run_plugin (const LlmsbxKubeExecConfig  *config,
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
   g_autoptr(GSource) timeout = NULL;
+  g_autoptr(GBytes) nothing = g_bytes_new_static ("", 0);
   g_autoptr(GError) local_error = NULL;
   g_autofree char *message = NULL;
   Run run = { 0, };
@@ -176,6 +187,7 @@ run_plugin (const LlmsbxKubeExecConfig  *config,
                                         G_SUBPROCESS_FLAGS_STDOUT_PIPE |
                                         G_SUBPROCESS_FLAGS_STDERR_PIPE);
   g_subprocess_launcher_set_environ (launcher, env);
+  g_subprocess_launcher_set_child_setup (launcher, own_process_group, NULL, NULL);
   process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &local_error);
   if (process == NULL)
     {
@@ -187,7 +199,8 @@ run_plugin (const LlmsbxKubeExecConfig  *config,
     }
 
   g_main_context_push_thread_default (context);
-  g_subprocess_communicate_async (process, NULL, cancellable, communicated, &run);
+  /* Nothing on stdin: it is closed at once. */
+  g_subprocess_communicate_async (process, nothing, cancellable, communicated, &run);
   timeout = g_timeout_source_new (exec_timeout_ms);
   g_source_set_callback (timeout, timed_out, &run, NULL);
   g_source_attach (timeout, context);
@@ -196,8 +209,13 @@ run_plugin (const LlmsbxKubeExecConfig  *config,
   g_source_destroy (timeout);
   if (!run.done)
     {
-      /* Killed, and the read cancelled: a child of the plugin may hold
-       * its pipes open. */
+      /* Killed with all it started, and the read cancelled in case
+       * something outside the group holds the pipes. The group outlives its
+       * leader's exit, so its id is not reused while anything is in it. */
+      const char *id = g_subprocess_get_identifier (process);
+
+      if (id != NULL)
+        kill (-(pid_t) g_ascii_strtoll (id, NULL, 10), SIGKILL);
       g_subprocess_force_exit (process);
       g_cancellable_cancel (cancellable);
       while (!run.done)
@@ -284,7 +302,6 @@ llmsbx_kube_exec_plugin_run (const LlmsbxKubeExecConfig  *config,
   g_autofree char *info = exec_info (config, error);
   g_autoptr(GBytes) out = NULL;
   g_autoptr(JsonNode) root = NULL;
-  g_autofree char *what = NULL;
   JsonObject *object, *status;
   const char *kind, *api_version, *value, *cert, *key, *expires;
   gsize size = 0;
@@ -305,11 +322,14 @@ llmsbx_kube_exec_plugin_run (const LlmsbxKubeExecConfig  *config,
     return FALSE;
 
   text = g_bytes_get_data (out, &size);
-  what = g_strdup_printf ("the output of the credential plugin of %s", config->where);
   if (size == 0)
     return bad_credential (config, "it printed nothing", error);
-  if (!llmsbx_json_check (text, size, what, error))
-    return FALSE;
+  {
+    g_autoptr(GError) check_error = NULL;
+
+    if (!llmsbx_json_check (text, size, "its output", &check_error))
+      return bad_credential (config, check_error->message, error);
+  }
   /* The JSON check refuses NULs, so the text is a string. */
   {
     g_autofree char *copy = g_strndup (text, size);
