@@ -426,8 +426,8 @@ test_insecure (Fixture       *fixture,
 /* ---- exec credential plugins ------------------------------------------- */
 
 /* A plugin that logs its argv, one variable and KUBERNETES_EXEC_INFO next to
- * itself, counts its calls, and prints `output` (a printf format that gets
- * the call count). */
+ * itself and counts its calls (in calls), then runs `body`. Named *.sh, which
+ * the valgrind setup does not trace. */
 static char *
 write_plugin (const char *dir,
               const char *name,
@@ -481,14 +481,14 @@ test_exec_token (Fixture       *fixture,
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *plugin_dir = g_build_filename (fixture->dir, "conf", NULL);
-  g_autofree char *plugin = write_plugin (plugin_dir, "bin/plugin",
+  g_autofree char *plugin = write_plugin (plugin_dir, "bin/plugin.sh",
                                           "n=$(wc -l < \"$here/calls\")\n"
                                           "echo 'progress on stderr' >&2\n"
                                           "printf '{\"apiVersion\":\"client.authentication.k8s.io/v1beta1\",'\n"
                                           "printf '\"kind\":\"ExecCredential\",\"status\":{\"token\":\"" TOKEN "-%s\",'  \"$n\"\n"
                                           "printf '\"expirationTimestamp\":\"2099-01-02T03:04:05Z\"}}'");
   /* Relative with a slash: relative to the kubeconfig's directory. */
-  g_autofree char *user = exec_user ("client.authentication.k8s.io/v1beta1", "./bin/plugin",
+  g_autofree char *user = exec_user ("client.authentication.k8s.io/v1beta1", "./bin/plugin.sh",
                                      "      provideClusterInfo: true\n");
   g_autofree char *text = kubeconfig ("    server: https://x:1\n    tls-server-name: kube\n", user, NULL);
   g_autofree char *path = write_file (plugin_dir, "config", text);
@@ -539,7 +539,7 @@ test_exec_certificate (Fixture       *fixture,
                                            "{\"apiVersion\": \"client.authentication.k8s.io/v1\", \"kind\": \"ExecCredential\",\n"
                                            " \"status\": {\"clientCertificateData\": \"%s\", \"clientKeyData\": \"%s\"}}\n"
                                            "EOF", cert_json, key_json);
-  g_autofree char *plugin = write_plugin (fixture->dir, "plugin", body);
+  g_autofree char *plugin = write_plugin (fixture->dir, "plugin.sh", body);
   g_autofree char *user = exec_user ("client.authentication.k8s.io/v1", plugin,
                                      "      interactiveMode: IfAvailable\n");
   g_autofree char *text = kubeconfig ("    server: https://x:1\n", user, NULL);
@@ -563,7 +563,7 @@ test_exec_token_wins (Fixture       *fixture,
                       gconstpointer  data)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *plugin = write_plugin (fixture->dir, "plugin", "exit 1");
+  g_autofree char *plugin = write_plugin (fixture->dir, "plugin.sh", "exit 1");
   g_autofree char *exec = exec_user ("client.authentication.k8s.io/v1beta1", plugin, NULL);
   g_autofree char *user = g_strconcat ("    token: " TOKEN "\n", exec, NULL);
   g_autofree char *text = kubeconfig ("    server: https://x:1\n", user, NULL);
@@ -582,7 +582,7 @@ load_plugin (Fixture     *fixture,
              const char  *more,
              GError     **error)
 {
-  g_autofree char *plugin = write_plugin (fixture->dir, "plugin", body);
+  g_autofree char *plugin = write_plugin (fixture->dir, "plugin.sh", body);
   g_autofree char *user = exec_user (api, plugin, more);
   g_autofree char *text = kubeconfig ("    server: https://x:1\n", user, NULL);
 
