@@ -776,8 +776,15 @@ llmsbx_kube_connection_load (const char  *kubeconfig_path,
                              const char  *context,
                              GError     **error)
 {
-  g_autoptr(GPtrArray) paths = kubeconfig_paths (kubeconfig_path);
+  g_autoptr(GPtrArray) paths = NULL;
   g_auto(Merged) merged = { 0, };
+
+  /* An empty setting is an unset one. */
+  if (kubeconfig_path != NULL && *kubeconfig_path == '\0')
+    kubeconfig_path = NULL;
+  if (context != NULL && *context == '\0')
+    context = NULL;
+  paths = kubeconfig_paths (kubeconfig_path);
 
   merged.files = g_ptr_array_new_with_free_func ((GDestroyNotify) llmsbx_kube_file_free);
   merged.clusters = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) entry_free);

@@ -76,8 +76,9 @@ typedef struct {
  * current-context, the first file that sets one wins), or ~/.kube/config
  * when $KUBECONFIG is unset or empty — and when none of those files exists
  * (or they hold nothing) and @context is %NULL, the in-cluster configuration.
- * @context: the context to use; %NULL for current-context. Relative paths
- * in an entry are relative to the directory of the file that defines it. */
+ * @context: the context to use; %NULL for current-context. "" counts as
+ * %NULL for both. Relative paths in an entry are relative to the directory
+ * of the file that defines it. */
 LlmsbxKubeConnection *llmsbx_kube_connection_load           (const char  *kubeconfig_path,
                                                              const char  *context,
                                                              GError     **error);

@@ -267,12 +267,12 @@ test_merge (Fixture       *fixture,
                                    "users:\n"
                                    "- name: u1\n  user: {token: from-c}\n"
                                    "current-context: other\n");
-  g_autofree char *token = write_file (fixture->dir, "b/token", "  from-b-file\n");
   g_autofree char *missing = g_build_filename (fixture->dir, "missing", NULL);
   g_autofree char *list = g_strjoin (":", "", missing, a, b, a, c, "", NULL);
   g_autoptr(LlmsbxKubeConnection) conn = NULL;
   g_autoptr(LlmsbxKubeConnection) other = NULL;
 
+  g_free (write_file (fixture->dir, "b/token", "  from-b-file\n"));
   g_setenv ("KUBECONFIG", list, TRUE);
   conn = llmsbx_kube_connection_load (NULL, NULL, &error);
   g_assert_no_error (error);
@@ -288,6 +288,12 @@ test_merge (Fixture       *fixture,
   g_assert_true (llmsbx_kube_connection_refresh (conn, &error));
   g_assert_no_error (error);
   g_assert_cmpstr (conn->token, ==, "rotated");
+
+  /* "" is unset, for both. */
+  g_clear_pointer (&conn, llmsbx_kube_connection_free);
+  conn = llmsbx_kube_connection_load ("", "", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (conn->context_name, ==, "ctx");
 
   other = llmsbx_kube_connection_load (NULL, "other", &error);
   g_assert_no_error (error);
@@ -501,6 +507,7 @@ test_exec_token (Fixture       *fixture,
   JsonObject *spec;
   g_autofree char *bin = g_build_filename (plugin_dir, "bin", NULL);
 
+  g_assert_true (g_file_test (plugin, G_FILE_TEST_IS_EXECUTABLE));
   g_assert_no_error (error);
   g_assert_cmpstr (c->token, ==, TOKEN "-1");
   g_assert_cmpint (c->expiry, ==, g_date_time_to_unix (expected) * G_USEC_PER_SEC);
