@@ -1,6 +1,6 @@
 /* llmsbx-kube-config-private.h: the pieces of llmsbx-kube-config.c that
  * live in files of their own: reading one kubeconfig file with libyaml, and
- * running an exec credential plugin. */
+ * running an exec credential plugin, reading the files it names. */
 #pragma once
 
 #include <yaml.h>
@@ -79,6 +79,19 @@ gboolean llmsbx_kube_exec_plugin_run (const LlmsbxKubeExecConfig  *config,
                                       GBytes                     **client_key_pem,
                                       gint64                      *expiry,
                                       GError                     **error);
+
+/* The largest kubeconfig, and the largest file one names (a CA bundle,
+ * a certificate, a key, a token). */
+#define LLMSBX_KUBE_MAX_KUBECONFIG_SIZE (16 * 1024 * 1024)
+#define LLMSBX_KUBE_MAX_CREDENTIAL_SIZE (4 * 1024 * 1024)
+
+/* Reads at most @max_size bytes of @path (NUL-terminated); a longer file
+ * fails. Errors in the G_FILE_ERROR domain, without the path. */
+gboolean llmsbx_kube_read_file (const char  *path,
+                                gsize        max_size,
+                                char       **contents,
+                                gsize       *length,
+                                GError     **error);
 
 /* A GBytes that wipes its copy of @data when it is freed. */
 GBytes *llmsbx_kube_secret_bytes_new (const void *data,

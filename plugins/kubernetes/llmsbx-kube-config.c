@@ -199,7 +199,7 @@ read_file (const Entry  *entry,
   gsize size = 0;
   GBytes *bytes;
 
-  if (!g_file_get_contents (path, &contents, &size, &local_error))
+  if (!llmsbx_kube_read_file (path, LLMSBX_KUBE_MAX_CREDENTIAL_SIZE, &contents, &size, &local_error))
     {
       entry_error (entry, key, error, "cannot read %s: %s", path, local_error->message);
       return NULL;
@@ -252,11 +252,12 @@ read_token_file (const char  *path,
 {
   g_autoptr(GError) local_error = NULL;
   char *token = NULL;
+  gsize size = 0;
 
-  if (!g_file_get_contents (path, &token, NULL, &local_error))
+  if (!llmsbx_kube_read_file (path, LLMSBX_KUBE_MAX_CREDENTIAL_SIZE, &token, &size, &local_error))
     {
       g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
-                   "cannot read the token file of %s: %s", where, local_error->message);
+                   "cannot read the token file %s of %s: %s", path, where, local_error->message);
       return NULL;
     }
   g_strstrip (token);
@@ -851,6 +852,7 @@ llmsbx_kube_connection_load_in_cluster (GError **error)
   g_autofree char *ca = NULL;
   g_autofree char *namespace_ = NULL;
   gsize ca_size = 0;
+  gsize namespace_size = 0;
 
   if (host == NULL || *host == '\0' || port == NULL || *port == '\0')
     {
@@ -873,13 +875,13 @@ llmsbx_kube_connection_load_in_cluster (GError **error)
   connection->source = g_new0 (LlmsbxKubeCredentialSource, 1);
   connection->source->token_file = g_strdup (token_path);
   /* Without ca.crt client-go goes on with the system's trust store. */
-  if (g_file_get_contents (ca_path, &ca, &ca_size, NULL))
+  if (llmsbx_kube_read_file (ca_path, LLMSBX_KUBE_MAX_CREDENTIAL_SIZE, &ca, &ca_size, NULL))
     connection->ca_pem = g_bytes_new_take (g_steal_pointer (&ca), ca_size);
   else
     g_debug ("no %s: the system's trust store verifies the API server", ca_path);
   if (pod_namespace != NULL && *pod_namespace != '\0')
     connection->namespace_ = g_strdup (pod_namespace);
-  else if (g_file_get_contents (namespace_path, &namespace_, NULL, NULL) &&
+  else if (llmsbx_kube_read_file (namespace_path, LLMSBX_KUBE_MAX_CREDENTIAL_SIZE, &namespace_, &namespace_size, NULL) &&
            *g_strstrip (namespace_) != '\0')
     connection->namespace_ = g_steal_pointer (&namespace_);
   else
@@ -919,7 +921,7 @@ llmsbx_kube_connection_new_explicit (const char  *server,
       g_autofree char *ca = NULL;
       gsize size = 0;
 
-      if (!g_file_get_contents (ca_file, &ca, &size, &local_error))
+      if (!llmsbx_kube_read_file (ca_file, LLMSBX_KUBE_MAX_CREDENTIAL_SIZE, &ca, &size, &local_error))
         {
           g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
                        "cannot read the CA file %s: %s", ca_file, local_error->message);
@@ -971,7 +973,7 @@ llmsbx_kube_connection_refresh (LlmsbxKubeConnection  *connection,
     }
   if (source->token_file != NULL)
     {
-      char *token = read_token_file (source->token_file, source->token_file, error);
+      char *token = read_token_file (source->token_file, "the connection", error);
 
       if (token == NULL)
         return FALSE;

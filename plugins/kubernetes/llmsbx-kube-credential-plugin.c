@@ -47,38 +47,6 @@ llmsbx_kube_exec_config_free (LlmsbxKubeExecConfig *config)
   g_free (config);
 }
 
-static void
-wipe_free (gpointer data)
-{
-  /* g_bytes_new_with_free_func hands back the block it was given. */
-  gsize *block = data;
-
-  explicit_bzero (block + 1, block[0]);
-  g_free (block);
-}
-
-GBytes *
-llmsbx_kube_secret_bytes_new (const void *data,
-                              gsize       size)
-{
-  /* The size travels in front of the data so the free function knows it. */
-  gsize *block = g_malloc (sizeof (gsize) + size + 1);
-
-  block[0] = size;
-  memcpy (block + 1, data, size);
-  ((char *) (block + 1))[size] = '\0';
-  return g_bytes_new_with_free_func (block + 1, size, wipe_free, block);
-}
-
-void
-llmsbx_kube_secret_free (char *secret)
-{
-  if (secret == NULL)
-    return;
-  explicit_bzero (secret, strlen (secret));
-  g_free (secret);
-}
-
 static char *
 exec_info (const LlmsbxKubeExecConfig  *config,
            GError                     **error)

@@ -15,9 +15,6 @@
 
 #include "llmsbx-kube-config-private.h"
 
-/* kubeconfig files are a few KiB; anything this large is not one. */
-#define MAX_FILE_SIZE (16 * 1024 * 1024)
-
 void
 llmsbx_kube_file_free (LlmsbxKubeFile *file)
 {
@@ -38,18 +35,14 @@ llmsbx_kube_file_load (const char  *path,
   g_autofree char *absolute = NULL;
   gsize length = 0;
   yaml_parser_t parser;
+  int ok;
   LlmsbxKubeFile *file;
 
-  if (!g_file_get_contents (path, &text, &length, &local_error))
+  /* kubeconfig files are a few KiB; anything this large is not one. */
+  if (!llmsbx_kube_read_file (path, LLMSBX_KUBE_MAX_KUBECONFIG_SIZE, &text, &length, &local_error))
     {
       g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
                    "cannot read kubeconfig %s: %s", path, local_error->message);
-      return NULL;
-    }
-  if (length > MAX_FILE_SIZE)
-    {
-      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
-                   "kubeconfig %s is larger than %d MiB", path, MAX_FILE_SIZE / (1024 * 1024));
       return NULL;
     }
 
@@ -61,7 +54,10 @@ llmsbx_kube_file_load (const char  *path,
   if (!yaml_parser_initialize (&parser))
     g_error ("yaml_parser_initialize: out of memory");
   yaml_parser_set_input_string (&parser, (const unsigned char *) text, length);
-  if (!yaml_parser_load (&parser, &file->doc))
+  ok = yaml_parser_load (&parser, &file->doc);
+  /* Tokens and keys may be inline; the document has its own copy. */
+  explicit_bzero (text, length);
+  if (!ok)
     {
       g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
                    "kubeconfig %s is not valid YAML: %s%s%s at line %zu, column %zu",

@@ -768,7 +768,7 @@ test_in_cluster_errors (Fixture       *fixture,
   /* No token file. */
   c = llmsbx_kube_connection_load (NULL, NULL, &error);
   g_assert_null (c);
-  assert_error (error, LLMSBX_ERROR_INVALID_ARGUMENT, "token file of the in-cluster service account");
+  assert_error (error, LLMSBX_ERROR_INVALID_ARGUMENT, "of the in-cluster service account");
 }
 
 static void
@@ -860,6 +860,9 @@ test_errors (Fixture       *fixture,
     { kubeconfig ("    server: https://x:1\n    certificate-authority: no-such-ca.crt\n", good_user, NULL),
       NULL, "no-such-ca.crt" },
     { kubeconfig ("    server: https://x:1\n", "    tokenFile: no-such-token\n", NULL), NULL, "no-such-token" },
+    /* Nothing is read without a bound. */
+    { kubeconfig ("    server: https://x:1\n    certificate-authority: /dev/zero\n", good_user, NULL), NULL,
+      "/dev/zero: larger than 4194304 bytes" },
     { kubeconfig ("    server: https://x:1\n", cert_only, NULL), NULL, "without a client-key" },
     { kubeconfig ("    server: https://x:1\n", not_pem_user, NULL), NULL, "client-key-data in kubeconfig" },
     { kubeconfig ("    server: https://x:1\n", "    auth-provider: {name: gcp}\n", NULL), NULL,
