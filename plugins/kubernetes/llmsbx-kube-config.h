@@ -113,6 +113,9 @@ void                  llmsbx_kube_connection_free           (LlmsbxKubeConnectio
  * LLMSBX_KUBE_EXEC_TIMEOUT_MS). */
 void                  llmsbx_kube_set_exec_timeout_for_testing (guint timeout_ms);
 
+/* For the fuzz target: exec plugins fail instead of running (for good). */
+void                  llmsbx_kube_forbid_exec_for_testing (void);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LlmsbxKubeConnection, llmsbx_kube_connection_free)
 
 G_END_DECLS

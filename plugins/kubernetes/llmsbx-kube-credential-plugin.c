@@ -25,6 +25,13 @@
 #define MAX_STDERR_IN_MESSAGE 4096
 
 static guint exec_timeout_ms = LLMSBX_KUBE_EXEC_TIMEOUT_MS;
+static gboolean exec_forbidden;
+
+void
+llmsbx_kube_forbid_exec_for_testing (void)
+{
+  exec_forbidden = TRUE;
+}
 
 void
 llmsbx_kube_set_exec_timeout_for_testing (guint timeout_ms)
@@ -145,6 +152,7 @@ run_plugin (const LlmsbxKubeExecConfig  *config,
   g_autofree char *message = NULL;
   Run run = { 0, };
   gboolean ok = FALSE;
+  pid_t group = 0;
 
   g_ptr_array_add (argv, config->command);
   for (guint i = 0; config->args != NULL && config->args[i] != NULL; i++)
@@ -166,6 +174,10 @@ run_plugin (const LlmsbxKubeExecConfig  *config,
       return FALSE;
     }
 
+  /* Its process group, taken now: the identifier goes once it is reaped. */
+  if (g_subprocess_get_identifier (process) != NULL)
+    group = (pid_t) g_ascii_strtoll (g_subprocess_get_identifier (process), NULL, 10);
+
   g_main_context_push_thread_default (context);
   /* Nothing on stdin: it is closed at once. */
   g_subprocess_communicate_async (process, nothing, cancellable, communicated, &run);
@@ -178,12 +190,11 @@ run_plugin (const LlmsbxKubeExecConfig  *config,
   if (!run.done)
     {
       /* Killed with all it started, and the read cancelled in case
-       * something outside the group holds the pipes. The group outlives its
-       * leader's exit, so its id is not reused while anything is in it. */
-      const char *id = g_subprocess_get_identifier (process);
-
-      if (id != NULL)
-        kill (-(pid_t) g_ascii_strtoll (id, NULL, 10), SIGKILL);
+       * something outside the group holds the pipes. The group may have
+       * outlived its leader (a child holding the pipes); its id is not
+       * reused while anything is in it. */
+      if (group > 0)
+        kill (-group, SIGKILL);
       g_subprocess_force_exit (process);
       g_cancellable_cancel (cancellable);
       while (!run.done)
@@ -277,6 +288,13 @@ llmsbx_kube_exec_plugin_run (const LlmsbxKubeExecConfig  *config,
 
   if (info == NULL)
     return FALSE;
+  if (exec_forbidden)
+    {
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_UNAVAILABLE,
+                   "the credential plugin of %s was not run: plugins are forbidden in this process",
+                   config->where);
+      return FALSE;
+    }
   for (guint i = 0; config->env != NULL && config->env[i] != NULL; i++)
     {
       const char *eq = strchr (config->env[i], '=');

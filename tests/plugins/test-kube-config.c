@@ -676,6 +676,14 @@ test_exec_timeout (Fixture       *fixture,
   g_assert_null (c);
   assert_error (error, LLMSBX_ERROR_BACKEND_UNAVAILABLE, "did not finish within 300 ms");
   g_assert_cmpint (g_get_monotonic_time () - start, <, 10 * G_USEC_PER_SEC);
+  g_clear_error (&error);
+
+  /* Gone, but its child holds the pipes: killed with the plugin's group. */
+  start = g_get_monotonic_time ();
+  c = load_plugin (fixture, V1BETA1, "sleep 31 &\nexit 0", NULL, &error);
+  g_assert_null (c);
+  assert_error (error, LLMSBX_ERROR_BACKEND_UNAVAILABLE, "did not finish within 300 ms");
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 10 * G_USEC_PER_SEC);
   llmsbx_kube_set_exec_timeout_for_testing (0);
 }
 
