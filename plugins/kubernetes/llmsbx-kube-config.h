@@ -106,6 +106,23 @@ gboolean              llmsbx_kube_connection_refresh        (LlmsbxKubeConnectio
 /* Whether the exec plugin's credential expires within the next 10 s. */
 gboolean              llmsbx_kube_connection_needs_refresh  (const LlmsbxKubeConnection *connection);
 
+/* The client certificate with its key, for soup_message_set_tls_client_certificate()
+ * or GTlsConnection:certificate (RSA, EC and PKCS#8 keys alike); NULL
+ * without an error when the connection has none. Make it again after a
+ * refresh. */
+GTlsCertificate      *llmsbx_kube_connection_new_client_certificate (const LlmsbxKubeConnection  *connection,
+                                                                     GError                     **error);
+
+/* What a GTlsConnection::accept-certificate handler returns for the
+ * server's @peer certificate, which GIO's own check (the system's trust
+ * store, the URL's host) refused with @errors: TRUE with
+ * insecure_skip_tls_verify; with ca_pem, whether @peer chains to one of its
+ * certificates and names tls_server_name (or the URL's host); without it,
+ * whether the system's store accepts @peer for tls_server_name. */
+gboolean              llmsbx_kube_connection_accept_certificate (const LlmsbxKubeConnection *connection,
+                                                                 GTlsCertificate            *peer,
+                                                                 GTlsCertificateFlags        errors);
+
 /* Frees it, wiping the token and the key first. NULL-safe. */
 void                  llmsbx_kube_connection_free           (LlmsbxKubeConnection *connection);
 

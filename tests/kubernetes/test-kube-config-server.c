@@ -107,16 +107,12 @@ accept_certificate (GTlsConnection       *connection,
                     GTlsCertificateFlags  errors,
                     gpointer              user_data)
 {
-  GTlsCertificate *ca = user_data;
-  g_autoptr(GSocketConnectable) identity = g_network_address_new ("127.0.0.1", 0);
-
-  /* No CA (insecure-skip-tls-verify): anything goes. */
-  return ca == NULL || g_tls_certificate_verify (peer, identity, ca) == 0;
+  return llmsbx_kube_connection_accept_certificate (user_data, peer, errors);
 }
 
 typedef struct {
-  GTlsCertificate *client;
-  GTlsCertificate *ca;
+  const LlmsbxKubeConnection *connection;
+  GTlsCertificate            *client;
 } Tls;
 
 static void
@@ -134,7 +130,8 @@ socket_event (GSocketClient      *client,
   g_tls_connection_set_require_close_notify (G_TLS_CONNECTION (connection), FALSE);
   if (tls->client != NULL)
     g_tls_connection_set_certificate (G_TLS_CONNECTION (connection), tls->client);
-  g_signal_connect (connection, "accept-certificate", G_CALLBACK (accept_certificate), tls->ca);
+  g_signal_connect (connection, "accept-certificate", G_CALLBACK (accept_certificate),
+                    (gpointer) tls->connection);
 }
 
 /* GET path over HTTP/1.0 as the connection says; returns the whole answer. */
@@ -148,32 +145,15 @@ request (const LlmsbxKubeConnection *c,
   g_autoptr(GSocketConnection) connection = NULL;
   g_autoptr(GString) head = g_string_new (NULL);
   g_autoptr(GTlsCertificate) client_cert = NULL;
-  g_autoptr(GTlsCertificate) ca = NULL;
   g_autoptr(GOutputStream) answer = g_memory_output_stream_new_resizable ();
-  Tls tls = { 0, };
+  Tls tls = { c, NULL };
 
   g_assert_no_error (error);
-  if (c->client_cert_pem != NULL)
-    {
-      g_autofree char *pem = g_strdup_printf ("%.*s\n%.*s",
-                                              (int) g_bytes_get_size (c->client_cert_pem),
-                                              (const char *) g_bytes_get_data (c->client_cert_pem, NULL),
-                                              (int) g_bytes_get_size (c->client_key_pem),
-                                              (const char *) g_bytes_get_data (c->client_key_pem, NULL));
-
-      /* GnuTLS reads each key format as given (PKCS#1, SEC1, PKCS#8). */
-      client_cert = g_tls_certificate_new_from_pem (pem, -1, &error);
-      g_assert_no_error (error);
-    }
-  if (c->ca_pem != NULL)
-    {
-      g_autofree char *pem = g_strndup (g_bytes_get_data (c->ca_pem, NULL), g_bytes_get_size (c->ca_pem));
-
-      ca = g_tls_certificate_new_from_pem (pem, -1, &error);
-      g_assert_no_error (error);
-    }
+  /* GnuTLS reads each key format as given (PKCS#1, SEC1, PKCS#8). */
+  client_cert = llmsbx_kube_connection_new_client_certificate (c, &error);
+  g_assert_no_error (error);
+  g_assert_true ((client_cert != NULL) == (c->client_cert_pem != NULL));
   tls.client = client_cert;
-  tls.ca = ca;
   g_socket_client_set_tls (client, g_str_equal (g_uri_get_scheme (uri), "https"));
   g_signal_connect (client, "event", G_CALLBACK (socket_event), &tls);
   connection = g_socket_client_connect_to_host (client, g_uri_get_host (uri), g_uri_get_port (uri), NULL, &error);
@@ -282,6 +262,80 @@ test_tls_cert (void)
   server_stop (server);
 }
 
+static GTlsCertificate *
+pki_certificate (const char *name)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = g_build_filename (pki_dir, name, NULL);
+  GTlsCertificate *certificate = g_tls_certificate_new_from_file (path, &error);
+
+  g_assert_no_error (error);
+  return certificate;
+}
+
+static GBytes *
+pki_bytes (const char *name)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = g_build_filename (pki_dir, name, NULL);
+  char *contents = NULL;
+  gsize size = 0;
+
+  g_file_get_contents (path, &contents, &size, &error);
+  g_assert_no_error (error);
+  return g_bytes_new_take (contents, size);
+}
+
+/* The server's certificate against the kubeconfig's CA, names and flags. */
+static void
+test_accept_certificate (void)
+{
+  Server *server = server_start ("tls-token");
+  g_autoptr(GTlsCertificate) peer = pki_certificate ("server.crt");
+  g_autoptr(LlmsbxKubeConnection) c = load (kubeconfig_path (server, "kubeconfig"), NULL);
+  g_autoptr(LlmsbxKubeConnection) insecure = load (kubeconfig_path (server, "kubeconfig-insecure"), NULL);
+  g_autoptr(GBytes) real_ca = g_bytes_ref (c->ca_pem);
+  g_autoptr(GBytes) untrusted = pki_bytes ("untrusted-ca.crt");
+  GTlsCertificateFlags unknown = G_TLS_CERTIFICATE_UNKNOWN_CA;
+  g_autoptr(GString) bundle = g_string_new_len (g_bytes_get_data (untrusted, NULL), g_bytes_get_size (untrusted));
+
+  /* The URL's 127.0.0.1 is in the certificate, and so is localhost. */
+  g_assert_true (llmsbx_kube_connection_accept_certificate (c, peer, unknown));
+  c->tls_server_name = g_strdup ("localhost");
+  g_assert_true (llmsbx_kube_connection_accept_certificate (c, peer, unknown));
+  g_free (c->tls_server_name);
+  c->tls_server_name = g_strdup ("wrong.example");
+  g_assert_false (llmsbx_kube_connection_accept_certificate (c, peer, unknown));
+  g_clear_pointer (&c->tls_server_name, g_free);
+
+  /* Another CA; then a bundle with it first and the right one second. */
+  g_bytes_unref (c->ca_pem);
+  c->ca_pem = g_bytes_ref (untrusted);
+  g_assert_false (llmsbx_kube_connection_accept_certificate (c, peer, unknown));
+  g_string_append_len (bundle, g_bytes_get_data (real_ca, NULL), g_bytes_get_size (real_ca));
+  g_bytes_unref (c->ca_pem);
+  c->ca_pem = g_bytes_new (bundle->str, bundle->len);
+  g_assert_true (llmsbx_kube_connection_accept_certificate (c, peer, unknown));
+
+  /* No CA: what the system's store said stands. */
+  g_clear_pointer (&c->ca_pem, g_bytes_unref);
+  g_assert_false (llmsbx_kube_connection_accept_certificate (c, peer, unknown));
+  c->tls_server_name = g_strdup ("localhost");
+  g_assert_false (llmsbx_kube_connection_accept_certificate (c, peer, unknown));
+
+  g_assert_true (insecure->insecure_skip_tls_verify);
+  g_assert_true (llmsbx_kube_connection_accept_certificate (insecure, peer, unknown));
+  /* A token user has no client certificate. */
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GTlsCertificate) none = llmsbx_kube_connection_new_client_certificate (c, &error);
+
+    g_assert_no_error (error);
+    g_assert_null (none);
+  }
+  server_stop (server);
+}
+
 static void
 test_tls_token (void)
 {
@@ -339,6 +393,7 @@ main (int   argc,
 
   g_test_add_func ("/kube-config-server/tls-cert", test_tls_cert);
   g_test_add_func ("/kube-config-server/tls-token", test_tls_token);
+  g_test_add_func ("/kube-config-server/accept-certificate", test_accept_certificate);
   status = g_test_run ();
 
   {

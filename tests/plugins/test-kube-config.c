@@ -396,6 +396,34 @@ test_key_formats (Fixture       *fixture,
     }
 }
 
+/* These PEM blocks are not real: GIO says so, naming the context. (The
+ * kubernetes suite makes real ones of every key format.) */
+static void
+test_client_certificate (Fixture       *fixture,
+                         gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *cert = b64 (CERT_PEM);
+  g_autofree char *key = b64 (RSA_PEM);
+  g_autofree char *user = g_strdup_printf ("    client-certificate-data: %s\n"
+                                           "    client-key-data: %s\n", cert, key);
+  g_autofree char *text = kubeconfig ("    server: https://x:1\n", user, NULL);
+  g_autoptr(LlmsbxKubeConnection) c = load_text (fixture, text, NULL, &error);
+  g_autoptr(LlmsbxKubeConnection) none = NULL;
+  g_autoptr(GTlsCertificate) certificate = NULL;
+
+  g_assert_no_error (error);
+  certificate = llmsbx_kube_connection_new_client_certificate (c, &error);
+  g_assert_null (certificate);
+  assert_error (error, LLMSBX_ERROR_INVALID_ARGUMENT, "of context ctx cannot be used");
+  g_clear_error (&error);
+
+  none = llmsbx_kube_connection_new_explicit ("https://x", TOKEN, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_null (llmsbx_kube_connection_new_client_certificate (none, &error));
+  g_assert_no_error (error);
+}
+
 static void
 test_insecure (Fixture       *fixture,
                gconstpointer  data)
@@ -978,6 +1006,7 @@ main (int   argc,
   ADD ("/kube-config/relative-paths", test_relative_paths);
   ADD ("/kube-config/data-wins", test_data_wins);
   ADD ("/kube-config/key-formats", test_key_formats);
+  ADD ("/kube-config/client-certificate", test_client_certificate);
   ADD ("/kube-config/insecure", test_insecure);
   ADD ("/kube-config/exec/token", test_exec_token);
   ADD ("/kube-config/exec/certificate", test_exec_certificate);
