@@ -35,7 +35,7 @@ typedef struct _LlmsbxKubeCredentialSource LlmsbxKubeCredentialSource;
  *   when @client_cert_pem is
  * @insecure_skip_tls_verify: do not verify the server's certificate
  * @tls_server_name: (nullable): name to verify the server's certificate
- *   against (and send as SNI) instead of the host of @server
+ *   against instead of the host of @server (client-go sends it as SNI too)
  * @proxy_url: (nullable): `http(s)://` or `socks5://` proxy for the connection
  * @expiry: when the credential from an exec plugin expires, in
  *   g_get_real_time() microseconds; 0 when it does not
