@@ -78,7 +78,9 @@ typedef struct {
  * (or they hold nothing) and @context is %NULL, the in-cluster configuration.
  * @context: the context to use; %NULL for current-context. "" counts as
  * %NULL for both. Relative paths in an entry are relative to the directory
- * of the file that defines it. */
+ * of the file that defines it. It blocks: it may run an exec plugin (up to
+ * LLMSBX_KUBE_EXEC_TIMEOUT_MS), so call it where blocking is allowed (a
+ * GTask thread), as llmsbx_kube_connection_refresh(). */
 LlmsbxKubeConnection *llmsbx_kube_connection_load           (const char  *kubeconfig_path,
                                                              const char  *context,
                                                              GError     **error);
