@@ -63,7 +63,8 @@ llmsbx_kube_read_file (const char  *path,
   g_close (fd, NULL);
   if (failed)
     {
-      explicit_bzero (data->data, data->len);
+      if (data->len > 0)
+        explicit_bzero (data->data, data->len);
       return FALSE;
     }
   *length = data->len;
