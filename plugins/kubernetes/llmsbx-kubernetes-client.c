@@ -17,6 +17,7 @@ struct _LlmsbxKubeClient
   char            *authorization;   /* "Bearer ..." or NULL */
   GTlsCertificate *client_certificate;
   gboolean         insecure;
+  char            *ca_path;         /* the CA, for the database that reads it when it needs it */
 };
 
 static void
@@ -29,6 +30,9 @@ client_clear (LlmsbxKubeClient *self)
     memset (self->authorization, 0, strlen (self->authorization));
   g_free (self->authorization);
   g_clear_object (&self->client_certificate);
+  if (self->ca_path != NULL)
+    g_unlink (self->ca_path);
+  g_free (self->ca_path);
 }
 
 LlmsbxKubeClient *
@@ -44,9 +48,11 @@ llmsbx_kube_client_unref (LlmsbxKubeClient *self)
 }
 
 /* GLib 2.74 has no in-memory certificate database: the CA goes through a
- * private temporary file that is gone as soon as it is read. */
+ * private temporary file, which glib-networking reads when it verifies, so
+ * it stays until the client goes (@path). */
 static GTlsDatabase *
 database_from_pem (GBytes  *pem,
+                   char   **out_path,
                    GError **error)
 {
   g_autofree char *path = NULL;
@@ -70,10 +76,14 @@ database_from_pem (GBytes  *pem,
       return NULL;
     }
   database = g_tls_file_database_new (path, &local_error);
-  g_unlink (path);
   if (database == NULL)
-    g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
-                 "The cluster CA is not a PEM certificate: %s", local_error->message);
+    {
+      g_unlink (path);
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
+                   "The cluster CA is not a PEM certificate: %s", local_error->message);
+      return NULL;
+    }
+  *out_path = g_steal_pointer (&path);
   return database;
 }
 
@@ -127,7 +137,7 @@ llmsbx_kube_client_new (const LlmsbxKubernetesConnection  *connection,
     }
   if (connection->ca_pem != NULL && !self->insecure)
     {
-      g_autoptr(GTlsDatabase) database = database_from_pem (connection->ca_pem, error);
+      g_autoptr(GTlsDatabase) database = database_from_pem (connection->ca_pem, &self->ca_path, error);
 
       if (database == NULL)
         return NULL;

@@ -156,6 +156,25 @@ pod_filter (const char *filter)
   return g_strdup (filter);
 }
 
+/* Whether any of the pods @names (lines) is still in the API. */
+static gboolean
+any_in_api (const char *names)
+{
+  g_autofree char *url = g_strconcat (shared_server->admin_url, "/pods", NULL);
+  const char *argv[] = { "curl", "-sf", url, NULL };
+  g_autofree char *report = docker_out (argv);
+  g_auto(GStrv) lines = g_strsplit (names, "\n", -1);
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_autofree char *quoted = g_strdup_printf ("\"%s\"", lines[i]);
+
+      if (strstr (report, quoted) != NULL)
+        return TRUE;
+    }
+  return FALSE;
+}
+
 char *
 kube_test_ps (const char *filter)
 {
@@ -163,8 +182,19 @@ kube_test_ps (const char *filter)
   g_autofree char *which = pod_filter (filter);
   const char *argv[] = { "docker", "ps", "-a", "--filter", own, "--filter", which,
                          "--format", "{{.Label \"io.kubernetes.pod.name\"}}", NULL };
+  gint64 deadline = g_get_monotonic_time () + 15 * G_USEC_PER_SEC;
 
-  return docker_out (argv);
+  /* A pod deleted with grace 0 leaves the API at once and its containers
+   * a moment later, as a kubelet cleans up after a forced deletion: wait
+   * for containers whose pods are gone. */
+  for (;;)
+    {
+      g_autofree char *found = docker_out (argv);
+
+      if (*found == '\0' || any_in_api (found) || g_get_monotonic_time () > deadline)
+        return g_steal_pointer (&found);
+      g_usleep (100000);
+    }
 }
 
 char *
