@@ -357,7 +357,7 @@ llmsbx_kubernetes_backend_attach_sandbox (LlmsbxBackend  *backend,
     {
       if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
         g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED,
-                     "There is no pod %s in the namespace %s to attach to", pod, namespace_);
+                     "Could not attach to the pod %s: not found in the namespace %s", pod, namespace_);
       else
         g_propagate_prefixed_error (error, g_steal_pointer (&local_error), "Could not attach to the pod %s/%s: ",
                                     namespace_, pod);
@@ -465,6 +465,8 @@ llmsbx_kubernetes_backend_open_exec (LlmsbxKubernetesBackend  *self,
                    "manifest's securityContext", request->user);
       return NULL;
     }
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return NULL;
   client = llmsbx_kubernetes_backend_get_client (self, error);
   if (client == NULL)
     return NULL;
@@ -599,7 +601,9 @@ archive_failed (int          status,
                 GError     **error)
 {
   g_strstrip (stderr_text->str);
-  if (status == 3)
+  if (status == 3 && g_str_equal (what, "unpack files into"))
+    g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_FILE_NOT_FOUND, "Directory %s does not exist in the sandbox", path);
+  else if (status == 3)
     g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_FILE_NOT_FOUND, "Could not %s %s in the pod: %s", what, path,
                  stderr_text->str);
   else if (strstr (stderr_text->str, "Is a directory") != NULL || strstr (stderr_text->str, "File exists") != NULL ||

@@ -129,12 +129,15 @@ llmsbx_kube_client_new (const LlmsbxKubernetesConnection  *connection,
    * silent for long, and every call here has its own bound. */
   self->session = soup_session_new_with_options ("timeout", 0, "idle-timeout", 0, NULL);
   soup_session_set_user_agent (self->session, "libllmsbx-kubernetes");
-  if (connection->proxy_url != NULL)
-    {
-      g_autoptr(GProxyResolver) resolver = g_simple_proxy_resolver_new (connection->proxy_url, NULL);
+  /* The cluster's proxy-url, else none: the system resolver would read
+   * the desktop's settings (GSettings), which a cluster client has no use for. */
+  {
+    g_autoptr(GProxyResolver) resolver = connection->proxy_url ? g_simple_proxy_resolver_new (connection->proxy_url,
+                                                                                              NULL)
+                                         : NULL;
 
-      soup_session_set_proxy_resolver (self->session, resolver);
-    }
+    soup_session_set_proxy_resolver (self->session, resolver);
+  }
   if (connection->ca_pem != NULL && !self->insecure)
     {
       g_autoptr(GTlsDatabase) database = database_from_pem (connection->ca_pem, &self->ca_path, error);

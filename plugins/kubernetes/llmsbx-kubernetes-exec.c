@@ -342,7 +342,10 @@ llmsbx_kube_exec_open (LlmsbxKubeClient    *client,
       guint status = soup_message_get_status (message);
       g_autoptr(GError) status_error = NULL;
 
-      if (status >= 400)
+      if (status == 404)
+        g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED,
+                     "Could not run %s: the pod %s was not found", argv[0], pod);
+      else if (status >= 400)
         {
           llmsbx_kube_client_set_status_error (&status_error, status, NULL);
           g_set_error (error, LLMSBX_ERROR,

@@ -115,7 +115,7 @@ llmsbx_kube_pod_manifest (const LlmsbxContainerSpec  *spec,
 
       /* A manifest of the user's may be used for many sessions: the API
        * server chooses a free name. */
-      if (spec->pod_manifest != NULL)
+      if (spec->pod_manifest != NULL || spec->name == NULL)
         {
           g_autofree char *prefix = g_strdup_printf ("%.57s-", name);
 

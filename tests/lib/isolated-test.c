@@ -136,6 +136,26 @@ test_reap (void)
       return;
     }
 
+  /* Pods go through the API; the server removes their containers. */
+  if (backend_test_is_kubernetes ())
+    {
+      g_autoptr(LlmsbxBackend) backend = llmsbx_registry_create_backend (llmsbx_registry_get_default (),
+                                                                         "kubernetes", NULL);
+      g_autofree char *label = g_strdup_printf (TEST_RUN_LABEL "=%s", test_run_id ());
+      g_autoptr(GPtrArray) pods = NULL;
+
+      g_assert_nonnull (backend);
+      pods = llmsbx_backend_list_sandboxes (backend, (const char *[]) { label, NULL }, NULL, NULL);
+      for (guint i = 0; pods != NULL && i < pods->len; i++)
+        {
+          LlmsbxSandboxInfo *pod = g_ptr_array_index (pods, i);
+
+          llmsbx_backend_remove_sandbox (backend, pod->id, NULL, NULL);
+          g_test_message ("removed leftover pod %s", pod->id);
+        }
+      return;
+    }
+
   containers = test_cli (TRUE, "ps", "-aq", "--no-trunc", "--filter", filter, NULL);
   ids = g_strsplit (g_strstrip (containers), "\n", -1);
   for (guint i = 0; ids[i] != NULL; i++)
