@@ -357,7 +357,7 @@ llmsbx_kubernetes_backend_attach_sandbox (LlmsbxBackend  *backend,
     {
       if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
         g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED,
-                     "Could not attach to the pod %s: not found in the namespace %s", pod, namespace_);
+                     "Container %s/%s not found", namespace_, pod);
       else
         g_propagate_prefixed_error (error, g_steal_pointer (&local_error), "Could not attach to the pod %s/%s: ",
                                     namespace_, pod);
