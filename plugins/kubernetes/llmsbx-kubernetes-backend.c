@@ -261,6 +261,42 @@ runtime_configs_empty (GVariant *configs)
                              g_variant_n_children (configs) == 0);
 }
 
+typedef gboolean (*ChunkFunc) (LlmsbxOutputStream  stream,
+                               GBytes             *bytes,
+                               gpointer            user_data,
+                               GError            **error);
+
+static gboolean run_request (LlmsbxKubernetesBackend *self, const char *sandbox_id, LlmsbxExecRequest *request,
+                             GBytes *stdin_data, ChunkFunc func, gpointer user_data, int *exit_status,
+                             GCancellable *cancellable, GError **error);
+static gboolean collect_stderr (LlmsbxOutputStream stream, GBytes *bytes, gpointer user_data, GError **error);
+
+/* The session's working directory, made as the pod's user. */
+static gboolean
+make_workdir (LlmsbxKubernetesBackend  *self,
+              const char               *id,
+              const char               *workdir,
+              GCancellable             *cancellable,
+              GError                  **error)
+{
+  const char *argv[] = { "mkdir", "-p", "--", workdir, NULL };
+  g_autoptr(LlmsbxExecRequest) request = llmsbx_exec_request_new (argv);
+  g_autoptr(GString) stderr_text = g_string_new (NULL);
+  int status = -1;
+
+  request->deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  if (!run_request (self, id, request, NULL, collect_stderr, stderr_text, &status, cancellable, error))
+    return FALSE;
+  if (status != 0)
+    {
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED,
+                   "Could not make the working directory %s in the pod %s as its user: %s", workdir, id,
+                   g_strstrip (stderr_text->str));
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static char *
 llmsbx_kubernetes_backend_create_sandbox (LlmsbxBackend        *backend,
                                           LlmsbxContainerSpec  *spec,
@@ -275,6 +311,7 @@ llmsbx_kubernetes_backend_create_sandbox (LlmsbxBackend        *backend,
   g_autoptr(GError) local_error = NULL;
   g_autofree char *path = NULL;
   const char *namespace_, *name;
+  g_autofree char *id = NULL;
   JsonObject *metadata;
   guint status = 0;
 
@@ -333,7 +370,16 @@ llmsbx_kubernetes_backend_create_sandbox (LlmsbxBackend        *backend,
       g_propagate_error (error, g_steal_pointer (&local_error));
       return NULL;
     }
-  return sandbox_id_for (client, namespace_, name);
+  id = sandbox_id_for (client, namespace_, name);
+  if (spec->pod_manifest != NULL && spec->workdir != NULL && !make_workdir (self, id, spec->workdir, cancellable, error))
+    {
+      g_autoptr(GError) delete_error = NULL;
+
+      if (!llmsbx_kube_pod_delete (client, namespace_, name, NULL, &delete_error))
+        g_warning ("Could not delete the pod %s/%s: %s", namespace_, name, delete_error->message);
+      return NULL;
+    }
+  return g_steal_pointer (&id);
 }
 
 static char *
@@ -477,11 +523,6 @@ llmsbx_kubernetes_backend_open_exec (LlmsbxKubernetesBackend  *self,
   return llmsbx_kube_exec_open (client, namespace_, pod, NULL, (const char * const *) argv, stdin_length != 0,
                                 request->deadline, cancellable, error);
 }
-
-typedef gboolean (*ChunkFunc) (LlmsbxOutputStream  stream,
-                               GBytes             *bytes,
-                               gpointer            user_data,
-                               GError            **error);
 
 /* Runs @request to its end, giving its output to @func. */
 static gboolean

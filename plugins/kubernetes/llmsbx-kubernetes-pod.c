@@ -157,7 +157,10 @@ llmsbx_kube_pod_manifest (const LlmsbxContainerSpec  *spec,
   if (!json_object_has_member (container, "command") && !json_object_has_member (container, "args") &&
       spec->command != NULL)
     json_object_set_member (container, "command", strv_node (spec->command));
-  if (!json_object_has_member (container, "workingDir") && spec->workdir != NULL)
+  /* A runtime makes a missing workingDir as root, where a manifest's own
+   * user could not write: with a manifest, the backend makes the directory
+   * as that user once the pod runs. */
+  if (!json_object_has_member (container, "workingDir") && spec->workdir != NULL && spec->pod_manifest == NULL)
     json_object_set_string_member (container, "workingDir", spec->workdir);
   if (!json_object_has_member (container, "imagePullPolicy"))
     json_object_set_string_member (container, "imagePullPolicy", "IfNotPresent");
