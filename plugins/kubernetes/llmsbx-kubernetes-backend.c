@@ -62,6 +62,17 @@ resolve_connection (LlmsbxKubernetesBackend  *self,
   const char *server = setting (self, "server");
   const char *namespace_ = setting (self, "namespace");
 
+  /* The backend's url (the API of engines) names the server too. */
+  if (server == NULL && llmsbx_backend_get_url (LLMSBX_BACKEND (self)) != NULL &&
+      *llmsbx_backend_get_url (LLMSBX_BACKEND (self)) != '\0')
+    server = llmsbx_backend_get_url (LLMSBX_BACKEND (self));
+  if (server != NULL && !g_str_has_prefix (server, "https://") && !g_str_has_prefix (server, "http://"))
+    {
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_UNAVAILABLE,
+                   "Cannot reach a Kubernetes API server at %s: it is not an https:// or http:// URL", server);
+      return NULL;
+    }
+
   if (server != NULL)
     {
       const char *token = setting (self, "token");
@@ -618,7 +629,7 @@ static const char put_script[] =
   "exec tar -x -m -f - -C \"$1\"\n";
 
 static const char get_script[] =
-  "[ -e \"$1\" ] || [ -L \"$1\" ] || { echo \"no such file or directory: $1\" >&2; exit 3; }\n"
+  "[ -e \"$1\" ] || { echo \"no such file or directory: $1\" >&2; exit 3; }\n"
   "d=$(dirname -- \"$1\"); b=$(basename -- \"$1\")\n"
   "if [ -L \"$1\" ]; then exec tar -c -f - -C \"$d\" -h -- \"$b\"; fi\n"
   "exec tar -c -f - -C \"$d\" -- \"$b\"\n";

@@ -513,7 +513,7 @@ llmsbx_kube_exec_finish (LlmsbxKubeExec  *self,
   if (self->not_started != NULL)
     {
       g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_COMMAND_NOT_STARTED,
-                   "Could not start the command in the pod: %s", self->not_started);
+                   "The Kubernetes API server could not start the command in the sandbox: %s", self->not_started);
       return FALSE;
     }
   if (g_strcmp0 (reason, "NonZeroExitCode") == 0 && json_object_has_member (status, "details") &&
@@ -543,7 +543,7 @@ llmsbx_kube_exec_finish (LlmsbxKubeExec  *self,
     }
   /* Any other failure: the runtime could not run the command. */
   g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_COMMAND_NOT_STARTED,
-               "Kubernetes could not start %s: %s", self->what, message);
+               "The Kubernetes API server could not start the command in the sandbox: %s", message);
   return FALSE;
 }
 
@@ -556,8 +556,12 @@ static const char wrapper_script[] =
   "while [ \"$n\" -gt 0 ]; do export \"$1\"; shift; n=$((n-1)); done\n"
   "if [ -n \"$d\" ] && ! cd -- \"$d\" 2>/dev/null; then\n"
   "  printf '\\001llmsbx-not-started: the directory %s does not exist\\n' \"$d\" >&2; exit 127; fi\n"
-  "case $1 in */*) [ -f \"$1\" ] && [ -x \"$1\" ];; *) command -v -- \"$1\" >/dev/null 2>&1;; esac || {\n"
-  "  printf '\\001llmsbx-not-started: %s: no such program\\n' \"$1\" >&2; exit 127; }\n"
+  "case $1 in */*) p=$1;; *) p=$(command -v -- \"$1\") || p=;; esac\n"
+  "nf() { printf '\\001llmsbx-not-started: %s: no such file or directory\\n' \"$1\" >&2; exit 127; }\n"
+  "[ -n \"$p\" ] || nf \"$1\"\n"
+  "case $p in */*) [ -e \"$p\" ] || nf \"$1\"\n"
+  "  if [ -d \"$p\" ] || ! [ -x \"$p\" ]; then\n"
+  "    printf '\\001llmsbx-not-started: %s: permission denied\\n' \"$1\" >&2; exit 126; fi;; esac\n"
   "if [ \"$s\" -ge 0 ]; then head -c \"$s\" | exec \"$@\"; else exec \"$@\"; fi\n";
 
 char **

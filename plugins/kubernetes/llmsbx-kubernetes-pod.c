@@ -289,7 +289,11 @@ llmsbx_kube_pod_wait_running (LlmsbxKubeClient  *client,
       failure = pod_failure (json_node_get_object (pod), &running);
       if (failure != NULL)
         {
-          g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED,
+          /* A missing image is what the engines call it too. */
+          gboolean image = g_str_has_prefix (failure, "ErrImagePull") || g_str_has_prefix (failure, "ImagePullBackOff") ||
+                           g_str_has_prefix (failure, "InvalidImageName") || g_str_has_prefix (failure, "ErrImageNeverPull");
+
+          g_set_error (error, LLMSBX_ERROR, image ? LLMSBX_ERROR_IMAGE_NOT_FOUND : LLMSBX_ERROR_CONTAINER_FAILED,
                        "The pod %s/%s cannot start: %s", namespace_, name, failure);
           return NULL;
         }

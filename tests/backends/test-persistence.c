@@ -100,7 +100,7 @@ make_labelled_copy (const char *tag)
   backend = bubblewrap_backend ();
   configs = test_configs ("\"network_mode\": \"none\"");
   session = backend_test_session_new ("python", "image", BASE_IMAGE, NULL);
-  llmsbx_sandbox_session_set_runtime_configs_json (session, configs, &error);
+  test_set_configs_json (session, configs, &error);
   g_assert_no_error (error);
   llmsbx_sandbox_session_open (session, NULL, &error);
   g_assert_no_error (error);
@@ -138,7 +138,7 @@ assert_build_refused (const char *dockerfile)
   g_autofree char *left = NULL;
   g_autoptr(GError) error = NULL;
 
-  llmsbx_sandbox_session_set_runtime_configs_json (session, configs, &error);
+  test_set_configs_json (session, configs, &error);
   g_assert_no_error (error);
   g_assert_false (llmsbx_sandbox_session_open (session, NULL, &error));
   g_test_message ("%s", error->message);
@@ -162,7 +162,7 @@ open_session (const char *first_property,
   va_start (args, first_property);
   g_object_set_valist (G_OBJECT (session), first_property, args);
   va_end (args);
-  llmsbx_sandbox_session_set_runtime_configs_json (session, configs, &error);
+  test_set_configs_json (session, configs, &error);
   g_assert_no_error (error);
   llmsbx_sandbox_session_open (session, NULL, &error);
   g_assert_no_error (error);
@@ -372,7 +372,7 @@ test_commit_default_image (void)
 
   committing = backend_test_session_new ("h2commit", "keep-template", TRUE, "commit-container", TRUE, NULL);
   g_assert_null (llmsbx_sandbox_session_get_commit_image (committing));
-  llmsbx_sandbox_session_set_runtime_configs_json (committing, configs, &error);
+  test_set_configs_json (committing, configs, &error);
   g_assert_no_error (error);
   llmsbx_sandbox_session_open (committing, NULL, &error);
   g_assert_no_error (error);
@@ -484,6 +484,7 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+  backend_test_prepare ();
   test_run_id ();
 
   test_add_isolated ("/persistence/dockerfile-build", test_dockerfile_build);

@@ -235,13 +235,16 @@ test_fail_fast (gconstpointer data)
   g_autofree char *filter = g_strdup_printf ("id=%s", pod);
   g_autofree char *left = NULL;
   gint64 start = g_get_monotonic_time ();
+  int expected;
 
   kube_test_server_configure (server, config);
   g_free (spec->image);
   spec->image = g_strdup (image);
   id = llmsbx_backend_create_sandbox (backend, spec, NULL, &error);
   g_assert_null (id);
-  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED);
+  expected = g_str_has_prefix (reason, "ErrImage") || g_str_has_prefix (reason, "ImagePull")
+             ? LLMSBX_ERROR_IMAGE_NOT_FOUND : LLMSBX_ERROR_CONTAINER_FAILED;
+  g_assert_error (error, LLMSBX_ERROR, expected);
   g_assert_nonnull (strstr (error->message, reason));
   g_assert_nonnull (strstr (error->message, pod));
   g_assert_cmpint (g_get_monotonic_time () - start, <, 15 * G_USEC_PER_SEC);

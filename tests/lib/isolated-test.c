@@ -215,6 +215,80 @@ test_configs (const char *members)
                           members, *members ? ", " : "", test_run_id ());
 }
 
+/* On Kubernetes the docker-py keys the tests label and configure with
+ * become the pod manifest's: labels → metadata.labels, environment → the
+ * container's env. Anything else has no pod equivalent. */
+static char *
+configs_as_pod_manifest (const char *json)
+{
+  g_autoptr(JsonNode) root = json_from_string (json, NULL);
+  JsonObject *configs = root && JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonNode) manifest = NULL;
+  g_autoptr(GList) keys = NULL;
+
+  g_assert_nonnull (configs);
+  keys = json_object_get_members (configs);
+  /* network_mode none: the test server's pods have no network (a cluster
+   * needs a NetworkPolicy for that, docs/backends.md). */
+  for (GList *k = keys; k != NULL; k = k->next)
+    if (!g_str_equal (k->data, "labels") && !g_str_equal (k->data, "environment") &&
+        !(g_str_equal (k->data, "network_mode") &&
+          g_strcmp0 (json_object_get_string_member (configs, "network_mode"), "none") == 0))
+      g_error ("runtime config %s has no pod equivalent on Kubernetes", (const char *) k->data);
+  json_builder_begin_object (builder);
+  if (json_object_has_member (configs, "labels"))
+    {
+      json_builder_set_member_name (builder, "metadata");
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "labels");
+      json_builder_add_value (builder, json_node_copy (json_object_get_member (configs, "labels")));
+      json_builder_end_object (builder);
+    }
+  json_builder_set_member_name (builder, "spec");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "containers");
+  json_builder_begin_array (builder);
+  json_builder_begin_object (builder);
+  if (json_object_has_member (configs, "environment"))
+    {
+      JsonObject *environment = json_object_get_object_member (configs, "environment");
+      g_autoptr(GList) names = json_object_get_members (environment);
+
+      json_builder_set_member_name (builder, "env");
+      json_builder_begin_array (builder);
+      for (GList *n = names; n != NULL; n = n->next)
+        {
+          json_builder_begin_object (builder);
+          json_builder_set_member_name (builder, "name");
+          json_builder_add_string_value (builder, n->data);
+          json_builder_set_member_name (builder, "value");
+          json_builder_add_string_value (builder, json_object_get_string_member (environment, n->data));
+          json_builder_end_object (builder);
+        }
+      json_builder_end_array (builder);
+    }
+  json_builder_end_object (builder);
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+  json_builder_end_object (builder);
+  manifest = json_builder_get_root (builder);
+  return json_to_string (manifest, FALSE);
+}
+
+gboolean
+test_set_configs_json (LlmsbxSandboxSession  *session,
+                       const char            *json,
+                       GError               **error)
+{
+  g_autofree char *manifest = NULL;
+
+  if (!backend_test_is_kubernetes ())
+    return llmsbx_sandbox_session_set_runtime_configs_json (session, json, error);
+  manifest = configs_as_pod_manifest (json);
+  return llmsbx_sandbox_session_set_pod_manifest_json (session, manifest, error);
+}
+
 LlmsbxSandboxSession *
 test_open_session (const char *members,
                    const char *first_property,
@@ -231,7 +305,7 @@ test_open_session (const char *members,
       g_object_set_valist (G_OBJECT (session), first_property, args);
       va_end (args);
     }
-  llmsbx_sandbox_session_set_runtime_configs_json (session, configs, &error);
+  test_set_configs_json (session, configs, &error);
   g_assert_no_error (error);
   llmsbx_sandbox_session_open (session, NULL, &error);
   g_assert_no_error (error);
