@@ -10,6 +10,7 @@
 
 #include "llmsbx-kubernetes-connection.h"
 #include "llmsbx-kubernetes-pod.h"
+#include "llmsbx-kubernetes-tar-list.h"
 
 #define PROBE_TIMEOUT_US (10 * G_USEC_PER_SEC)
 #define ARCHIVE_TIMEOUT_US (600 * G_USEC_PER_SEC)
@@ -624,8 +625,19 @@ llmsbx_kubernetes_backend_open_exec_stream (LlmsbxBackend      *backend,
 }
 
 /* Archives, as kubectl cp moves them: tar in the pod. */
+/* Stdin: the entries ("d NAME" / "f NAME" lines, then "."), then the
+ * archive. `read` takes stdin a byte at a time, leaving tar the archive. */
 static const char put_script[] =
   "[ -d \"$1\" ] || { echo \"no such directory: $1\" >&2; exit 3; }\n"
+  "while IFS= read -r line; do\n"
+  "  [ \"$line\" = . ] && break\n"
+  "  t=${line%% *}; p=\"$1/${line#? }\"\n"
+  "  if [ \"$t\" = d ]; then\n"
+  "    if [ -L \"$p\" ] || { [ -e \"$p\" ] && ! [ -d \"$p\" ]; }; then\n"
+  "      echo \"${line#? } would replace a file with a directory: File exists\" >&2; exit 4; fi\n"
+  "  elif [ -d \"$p\" ] && ! [ -L \"$p\" ]; then\n"
+  "    echo \"${line#? } would replace a directory with a file: File exists\" >&2; exit 4; fi\n"
+  "done\n"
   "exec tar -x -m -f - -C \"$1\"\n";
 
 static const char get_script[] =
@@ -681,8 +693,19 @@ llmsbx_kubernetes_backend_put_archive (LlmsbxBackend  *backend,
   g_autoptr(GString) stderr_text = g_string_new (NULL);
   int status = -1;
 
+  g_autoptr(GString) listing = llmsbx_kube_tar_list (archive);
+  g_autoptr(GBytes) input = NULL;
+
+  if (listing == NULL)
+    {
+      g_set_error_literal (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT, "The archive is not a tar archive");
+      return FALSE;
+    }
+  g_string_append (listing, ".\n");
+  g_string_append_len (listing, g_bytes_get_data (archive, NULL), g_bytes_get_size (archive));
+  input = g_bytes_new (listing->str, listing->len);
   request->deadline = g_get_monotonic_time () + ARCHIVE_TIMEOUT_US;
-  if (!run_request (LLMSBX_KUBERNETES_BACKEND (backend), sandbox_id, request, archive, collect_stderr, stderr_text,
+  if (!run_request (LLMSBX_KUBERNETES_BACKEND (backend), sandbox_id, request, input, collect_stderr, stderr_text,
                     &status, cancellable, error))
     return FALSE;
   if (status != 0)

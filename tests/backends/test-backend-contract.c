@@ -838,13 +838,6 @@ test_put_archive_would_replace (void)
   g_autoptr(GBytes) file_over_file = make_entry_tar ("file", "new\n");
   g_autofree char *left = NULL;
 
-  /* Not yet on Kubernetes: tar -x in the pod replaces (docs/backends.md). */
-  if (backend_test_is_kubernetes ())
-    {
-      remove_sandbox (backend, id);
-      return;
-    }
-
   g_free (exec_stdout (backend, id, (const char *[]) { "sh", "-c", "mkdir dir && echo kept > dir/inside && echo old > file", NULL }));
 
   g_assert_false (llmsbx_backend_put_archive (backend, id, "/sandbox", file_over_dir, NULL, &error));
