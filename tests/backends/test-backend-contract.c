@@ -84,119 +84,6 @@ remove_sandbox (LlmsbxBackend *backend,
   backend_test_assert_container_gone (id);
 }
 
-static char *
-bytes_to_string (GBytes *bytes)
-{
-  gsize size;
-  const char *data = g_bytes_get_data (bytes, &size);
-
-  return g_strndup (data ? data : "", size);
-}
-
-/* Runs @argv; returns its stdout and sets @status. */
-static char *
-exec_argv (LlmsbxBackend      *backend,
-           const char         *id,
-           const char * const *argv,
-           int                *status)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(LlmsbxExecRequest) request = llmsbx_exec_request_new (argv);
-  g_autoptr(LlmsbxOutputCollector) output = llmsbx_output_collector_new (0);
-  g_autoptr(GBytes) out = NULL;
-  g_autoptr(GBytes) err = NULL;
-  g_autofree char *err_text = NULL;
-
-  request->deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
-  g_assert_true (llmsbx_backend_exec (backend, id, request, output, status, NULL, &error));
-  g_assert_no_error (error);
-  out = llmsbx_output_collector_steal_bytes (output, LLMSBX_OUTPUT_STREAM_STDOUT);
-  err = llmsbx_output_collector_steal_bytes (output, LLMSBX_OUTPUT_STREAM_STDERR);
-  err_text = bytes_to_string (err);
-  if (*status != 0)
-    g_test_message ("%s exited %d: %s", argv[0], *status, err_text);
-  return bytes_to_string (out);
-}
-
-/* Runs @argv and returns its stdout; the exit status must be 0. */
-static char *
-exec_stdout (LlmsbxBackend      *backend,
-             const char         *id,
-             const char * const *argv)
-{
-  int status = -1;
-  char *out = exec_argv (backend, id, argv, &status);
-
-  g_assert_cmpint (status, ==, 0);
-  return out;
-}
-
-static GBytes *
-make_tar (void)
-{
-  struct archive *writer = archive_write_new ();
-  struct archive_entry *entry = archive_entry_new ();
-  static const guint8 binary[] = { 0, 1, 2, 0, 255, 0, '\n' };
-  size_t used = 0;
-  gsize capacity = 64 * 1024;
-  guint8 *buffer = g_malloc0 (capacity);
-  struct { const char *name; int type; const void *data; gsize size; } entries[] = {
-    { "hello.txt", AE_IFREG, "hello\n", 6 },
-    { "empty", AE_IFREG, "", 0 },
-    { "sub", AE_IFDIR, NULL, 0 },
-    { "sub/bin", AE_IFREG, binary, sizeof binary },
-  };
-
-  archive_write_set_format_pax_restricted (writer);
-  g_assert_cmpint (archive_write_open_memory (writer, buffer, capacity, &used), ==, ARCHIVE_OK);
-  for (gsize i = 0; i < G_N_ELEMENTS (entries); i++)
-    {
-      archive_entry_clear (entry);
-      archive_entry_set_pathname (entry, entries[i].name);
-      archive_entry_set_filetype (entry, entries[i].type);
-      archive_entry_set_perm (entry, entries[i].type == AE_IFDIR ? 0755 : 0644);
-      archive_entry_set_size (entry, entries[i].size);
-      g_assert_cmpint (archive_write_header (writer, entry), ==, ARCHIVE_OK);
-      if (entries[i].size > 0)
-        g_assert_cmpint (archive_write_data (writer, entries[i].data, entries[i].size), ==, entries[i].size);
-    }
-  g_assert_cmpint (archive_write_close (writer), ==, ARCHIVE_OK);
-  archive_entry_free (entry);
-  archive_write_free (writer);
-  return g_bytes_new_take (buffer, used);
-}
-
-/* Name → contents of every entry of a tar (directories map to ""). A
- * directory's name may end in '/' or not (Docker's do, libarchive's do not):
- * the contract is the names, so the slash is dropped. */
-static GHashTable *
-read_tar (GBytes *tar)
-{
-  GHashTable *files = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_bytes_unref);
-  struct archive *reader = archive_read_new ();
-  struct archive_entry *entry;
-  gsize size;
-  gconstpointer data = g_bytes_get_data (tar, &size);
-
-  archive_read_support_format_tar (reader);
-  g_assert_cmpint (archive_read_open_memory (reader, data, size), ==, ARCHIVE_OK);
-  while (archive_read_next_header (reader, &entry) == ARCHIVE_OK)
-    {
-      g_autoptr(GByteArray) contents = g_byte_array_new ();
-      g_autofree char *name = g_strdup (archive_entry_pathname (entry));
-      char chunk[4096];
-      la_ssize_t n;
-
-      while ((n = archive_read_data (reader, chunk, sizeof chunk)) > 0)
-        g_byte_array_append (contents, (const guint8 *) chunk, n);
-      if (g_str_has_suffix (name, "/"))
-        name[strlen (name) - 1] = '\0';
-      g_hash_table_insert (files, g_steal_pointer (&name), g_byte_array_free_to_bytes (g_steal_pointer (&contents)));
-    }
-  archive_read_free (reader);
-  return files;
-}
-
 static gsize
 peak_rss_kib (void)
 {
@@ -307,7 +194,7 @@ test_create_and_remove (void)
   attached = llmsbx_backend_attach_sandbox (backend, short_id, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (attached, ==, id);
-  g_free (exec_stdout (backend, id, (const char *[]) { "true", NULL }));
+  g_free (backend_test_exec_stdout (backend, id, (const char *[]) { "true", NULL }));
 
   remove_sandbox (backend, id);
   g_clear_pointer (&found, g_ptr_array_unref);
@@ -378,8 +265,8 @@ test_exec_output (void)
   g_assert_cmpint (status, ==, 7);
   out = llmsbx_output_collector_steal_bytes (output, LLMSBX_OUTPUT_STREAM_STDOUT);
   err = llmsbx_output_collector_steal_bytes (output, LLMSBX_OUTPUT_STREAM_STDERR);
-  out_text = bytes_to_string (out);
-  err_text = bytes_to_string (err);
+  out_text = backend_test_bytes_to_string (out);
+  err_text = backend_test_bytes_to_string (err);
   g_assert_cmpstr (out_text, ==, "out1\nabc");
   g_assert_cmpstr (err_text, ==, "err1\n");
   g_assert_false (llmsbx_output_collector_get_truncated (output));
@@ -395,7 +282,7 @@ test_exec_output (void)
   g_clear_pointer (&out, g_bytes_unref);
   out = llmsbx_output_collector_steal_bytes (output, LLMSBX_OUTPUT_STREAM_STDOUT);
   g_clear_pointer (&out_text, g_free);
-  out_text = bytes_to_string (out);
+  out_text = backend_test_bytes_to_string (out);
   g_assert_cmpstr (out_text, ==, "a b;c\n1\n");
 
   /* A missing program never started: an error carrying the engine's
@@ -440,13 +327,13 @@ test_exec_workdir (void)
   g_assert_cmpint (status, ==, 0);
   made = llmsbx_backend_get_archive (backend, id, "/tmp/made", NULL, &error);
   g_assert_no_error (error);
-  files = read_tar (made);
+  files = backend_test_read_tar (made, TRUE);
   contents = g_hash_table_lookup (files, "made");
   g_assert_nonnull (contents);
   g_assert_cmpmem (g_bytes_get_data (contents, NULL), g_bytes_get_size (contents), "here\n", 5);
 
   /* Without one, the sandbox's own. */
-  g_free (exec_stdout (backend, id, (const char *[]) { "sh", "-c", "echo there > made-too", NULL }));
+  g_free (backend_test_exec_stdout (backend, id, (const char *[]) { "sh", "-c", "echo there > made-too", NULL }));
   g_clear_pointer (&made, g_bytes_unref);
   made = llmsbx_backend_get_archive (backend, id, "/sandbox/made-too", NULL, &error);
   g_assert_no_error (error);
@@ -475,7 +362,7 @@ test_exec_missing_workdir (void)
   /* Whatever the engine wrote about it (Docker's runtime, on stdout), the
    * command's own output it is not. */
   out = llmsbx_output_collector_steal_bytes (output, LLMSBX_OUTPUT_STREAM_STDOUT);
-  text = bytes_to_string (out);
+  text = backend_test_bytes_to_string (out);
   g_assert_null (strstr (text, "ran\n"));
   remove_sandbox (backend, id);
 }
@@ -513,11 +400,11 @@ test_exec_stdin (void)
   g_assert_no_error (error);
   g_clear_pointer (&out, g_bytes_unref);
   out = llmsbx_output_collector_steal_bytes (output, LLMSBX_OUTPUT_STREAM_STDOUT);
-  counted = bytes_to_string (out);
+  counted = backend_test_bytes_to_string (out);
   g_assert_cmpstr (counted, ==, "3145728\n");
 
   g_clear_pointer (&counted, g_free);
-  counted = exec_stdout (backend, id, (const char *[]) { "sh", "-c", "wc -c | tr -d ' '", NULL });
+  counted = backend_test_exec_stdout (backend, id, (const char *[]) { "sh", "-c", "wc -c | tr -d ' '", NULL });
   g_assert_cmpstr (counted, ==, "0\n");
   remove_sandbox (backend, id);
 }
@@ -545,7 +432,7 @@ on_live_output (LlmsbxOutputStream  stream,
   if (live->released || strstr (live->seen->str, "first\n") == NULL)
     return;
   live->released = TRUE;
-  tar = make_tar ();
+  tar = backend_test_sample_tar ();
   llmsbx_backend_put_archive (live->backend, live->id, "/tmp", tar, NULL, &live->error);
 }
 
@@ -589,7 +476,7 @@ test_exec_deadline (void)
   g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_TIMEOUT);
 
   /* The backend stays usable after a timed-out exec. */
-  g_free (exec_stdout (backend, id, (const char *[]) { "true", NULL }));
+  g_free (backend_test_exec_stdout (backend, id, (const char *[]) { "true", NULL }));
   remove_sandbox (backend, id);
 }
 
@@ -638,7 +525,7 @@ test_exec_status (void)
   g_autoptr(LlmsbxBackend) backend = new_backend ();
   g_autofree char *id = create_sandbox (backend);
   int status = -1;
-  g_autofree char *out = exec_argv (backend, id,
+  g_autofree char *out = backend_test_exec_argv (backend, id,
                                     (const char *[]) { "sh", "-c", "echo early; exec >/dev/null 2>&1; sleep 0.5; exit 3", NULL },
                                     &status);
 
@@ -682,7 +569,7 @@ exec_in_thread (gpointer data)
 {
   LlmsbxBackend **args = data;
   const char *id = (const char *) args[1];
-  g_autofree char *out = exec_stdout (args[0], id, (const char *[]) { "sh", "-c", "sleep 0.3; echo done", NULL });
+  g_autofree char *out = backend_test_exec_stdout (args[0], id, (const char *[]) { "sh", "-c", "sleep 0.3; echo done", NULL });
 
   return GINT_TO_POINTER (g_str_equal (out, "done\n"));
 }
@@ -713,7 +600,7 @@ test_archive_round_trip (void)
   g_autoptr(LlmsbxBackend) backend = new_backend ();
   g_autoptr(GError) error = NULL;
   g_autofree char *id = create_sandbox (backend);
-  g_autoptr(GBytes) tar = make_tar ();
+  g_autoptr(GBytes) tar = backend_test_sample_tar ();
   g_autoptr(GBytes) file_tar = NULL;
   g_autoptr(GBytes) dir_tar = NULL;
   g_autoptr(GHashTable) files = NULL;
@@ -724,19 +611,19 @@ test_archive_round_trip (void)
   g_assert_true (llmsbx_backend_put_archive (backend, id, "/sandbox", tar, NULL, &error));
   g_assert_no_error (error);
 
-  listing = exec_stdout (backend, id, (const char *[]) { "sh", "-c", "cat hello.txt; wc -c < empty; od -An -tx1 sub/bin", NULL });
+  listing = backend_test_exec_stdout (backend, id, (const char *[]) { "sh", "-c", "cat hello.txt; wc -c < empty; od -An -tx1 sub/bin", NULL });
   g_assert_cmpstr (listing, ==, "hello\n0\n 00 01 02 00 ff 00 0a\n");
 
   file_tar = llmsbx_backend_get_archive (backend, id, "/sandbox/hello.txt", NULL, &error);
   g_assert_no_error (error);
-  files = read_tar (file_tar);
+  files = backend_test_read_tar (file_tar, TRUE);
   contents = g_hash_table_lookup (files, "hello.txt");
   g_assert_nonnull (contents);
   g_assert_cmpmem (g_bytes_get_data (contents, NULL), g_bytes_get_size (contents), "hello\n", 6);
 
   dir_tar = llmsbx_backend_get_archive (backend, id, "/sandbox/sub", NULL, &error);
   g_assert_no_error (error);
-  dir = read_tar (dir_tar);
+  dir = backend_test_read_tar (dir_tar, TRUE);
   g_assert_true (g_hash_table_contains (dir, "sub"));
   contents = g_hash_table_lookup (dir, "sub/bin");
   g_assert_nonnull (contents);
@@ -751,7 +638,7 @@ test_archive_missing (void)
   g_autoptr(LlmsbxBackend) backend = new_backend ();
   g_autoptr(GError) error = NULL;
   g_autofree char *id = create_sandbox (backend);
-  g_autoptr(GBytes) tar = make_tar ();
+  g_autoptr(GBytes) tar = backend_test_sample_tar ();
   g_autoptr(GBytes) missing = NULL;
 
   g_assert_false (llmsbx_backend_put_archive (backend, id, "/no/such/dir", tar, NULL, &error));
@@ -780,7 +667,7 @@ test_put_archive_missing_directory (void)
 {
   g_autoptr(LlmsbxBackend) backend = new_backend ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) tar = make_tar ();
+  g_autoptr(GBytes) tar = backend_test_sample_tar ();
   g_autofree char *id = create_sandbox (backend);
   g_autofree char *out = NULL;
   int status = -1;
@@ -789,12 +676,12 @@ test_put_archive_missing_directory (void)
   g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_FILE_NOT_FOUND);
   g_assert_cmpstr (error->message, ==, "Directory /sandbox/no/such/dir does not exist in the sandbox");
   g_clear_error (&error);
-  g_free (exec_argv (backend, id, (const char *[]) { "test", "-e", "/sandbox/no", NULL }, &status));
+  g_free (backend_test_exec_argv (backend, id, (const char *[]) { "test", "-e", "/sandbox/no", NULL }, &status));
   g_assert_cmpint (status, ==, 1);
 
   g_assert_true (llmsbx_backend_put_archive (backend, id, "/sandbox", tar, NULL, &error));
   g_assert_no_error (error);
-  out = exec_stdout (backend, id, (const char *[]) { "cat", "/sandbox/hello.txt", NULL });
+  out = backend_test_exec_stdout (backend, id, (const char *[]) { "cat", "/sandbox/hello.txt", NULL });
   g_assert_cmpstr (out, ==, "hello\n");
   remove_sandbox (backend, id);
 }
@@ -838,7 +725,7 @@ test_put_archive_would_replace (void)
   g_autoptr(GBytes) file_over_file = make_entry_tar ("file", "new\n");
   g_autofree char *left = NULL;
 
-  g_free (exec_stdout (backend, id, (const char *[]) { "sh", "-c", "mkdir dir && echo kept > dir/inside && echo old > file", NULL }));
+  g_free (backend_test_exec_stdout (backend, id, (const char *[]) { "sh", "-c", "mkdir dir && echo kept > dir/inside && echo old > file", NULL }));
 
   g_assert_false (llmsbx_backend_put_archive (backend, id, "/sandbox", file_over_dir, NULL, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS);
@@ -846,14 +733,14 @@ test_put_archive_would_replace (void)
   g_assert_false (llmsbx_backend_put_archive (backend, id, "/sandbox", dir_over_file, NULL, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS);
   g_clear_error (&error);
-  left = exec_stdout (backend, id, (const char *[]) { "sh", "-c", "cat dir/inside file", NULL });
+  left = backend_test_exec_stdout (backend, id, (const char *[]) { "sh", "-c", "cat dir/inside file", NULL });
   g_assert_cmpstr (left, ==, "kept\nold\n");
 
   /* A file over a file is replaced, as by cp. */
   g_assert_true (llmsbx_backend_put_archive (backend, id, "/sandbox", file_over_file, NULL, &error));
   g_assert_no_error (error);
   g_clear_pointer (&left, g_free);
-  left = exec_stdout (backend, id, (const char *[]) { "cat", "file", NULL });
+  left = backend_test_exec_stdout (backend, id, (const char *[]) { "cat", "file", NULL });
   g_assert_cmpstr (left, ==, "new\n");
   remove_sandbox (backend, id);
 }
@@ -873,12 +760,12 @@ test_archive_to_stream (void)
   g_autoptr(GHashTable) files = NULL;
   GBytes *contents;
 
-  g_free (exec_stdout (backend, id, (const char *[]) { "sh", "-c", "head -c 1048576 /dev/urandom > big", NULL }));
+  g_free (backend_test_exec_stdout (backend, id, (const char *[]) { "sh", "-c", "head -c 1048576 /dev/urandom > big", NULL }));
   g_assert_true (llmsbx_backend_get_archive_to_stream (backend, id, "/sandbox/big", output, NULL, &error));
   g_assert_no_error (error);
   g_assert_true (g_output_stream_close (output, NULL, &error));
   tar = g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (output));
-  files = read_tar (tar);
+  files = backend_test_read_tar (tar, TRUE);
   contents = g_hash_table_lookup (files, "big");
   g_assert_nonnull (contents);
   g_assert_cmpuint (g_bytes_get_size (contents), ==, 1048576);
@@ -889,7 +776,7 @@ test_archive_to_stream (void)
   g_clear_error (&error);
 
   /* The backend is still usable after an aborted copy. */
-  g_free (exec_stdout (backend, id, (const char *[]) { "true", NULL }));
+  g_free (backend_test_exec_stdout (backend, id, (const char *[]) { "true", NULL }));
   remove_sandbox (backend, id);
 }
 
@@ -906,10 +793,10 @@ test_archive_follows_link (void)
   gpointer name, contents;
   gboolean found = FALSE;
 
-  g_free (exec_stdout (backend, id, (const char *[]) { "sh", "-c", "echo target > real && ln -s real link", NULL }));
+  g_free (backend_test_exec_stdout (backend, id, (const char *[]) { "sh", "-c", "echo target > real && ln -s real link", NULL }));
   tar = llmsbx_backend_get_archive (backend, id, "/sandbox/link", NULL, &error);
   g_assert_no_error (error);
-  files = read_tar (tar);
+  files = backend_test_read_tar (tar, TRUE);
   g_assert_cmpuint (g_hash_table_size (files), ==, 1);
   g_hash_table_iter_init (&iter, files);
   while (g_hash_table_iter_next (&iter, &name, &contents))
@@ -1146,7 +1033,7 @@ count_sleeps (LlmsbxBackend *backend,
 {
   g_autofree char *pattern = g_strdup_printf ("^sleep %s ", seconds);
 
-  return exec_stdout (backend, id, (const char *[]) {
+  return backend_test_exec_stdout (backend, id, (const char *[]) {
     "sh", "-c", "for f in /proc/[0-9]*/cmdline; do tr '\\0' ' ' < \"$f\"; echo; done | grep -c -- \"$1\" || true",
     "count", pattern, NULL });
 }

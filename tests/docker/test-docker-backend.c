@@ -9,8 +9,6 @@
  * every test fails. */
 #include <llmsbx.h>
 #include <glib/gstdio.h>
-#include <archive.h>
-#include <archive_entry.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
 
@@ -152,102 +150,6 @@ remove_sandbox (LlmsbxBackend *backend,
 
   g_assert_true (llmsbx_backend_remove_sandbox (backend, id, NULL, &error));
   g_assert_no_error (error);
-}
-
-static char *
-bytes_to_string (GBytes *bytes)
-{
-  gsize size;
-  const char *data = g_bytes_get_data (bytes, &size);
-  return g_strndup (data ? data : "", size);
-}
-
-/* Runs @argv and returns its stdout; the exit status must be 0. */
-static char *
-exec_stdout (LlmsbxBackend      *backend,
-             const char         *id,
-             const char * const *argv)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(LlmsbxExecRequest) request = llmsbx_exec_request_new (argv);
-  g_autoptr(LlmsbxOutputCollector) output = llmsbx_output_collector_new (0);
-  g_autoptr(GBytes) out = NULL;
-  g_autoptr(GBytes) err = NULL;
-  g_autofree char *err_text = NULL;
-  int status = -1;
-
-  request->deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
-  g_assert_true (llmsbx_backend_exec (backend, id, request, output, &status, NULL, &error));
-  g_assert_no_error (error);
-  out = llmsbx_output_collector_steal_bytes (output, LLMSBX_OUTPUT_STREAM_STDOUT);
-  err = llmsbx_output_collector_steal_bytes (output, LLMSBX_OUTPUT_STREAM_STDERR);
-  err_text = bytes_to_string (err);
-  if (status != 0)
-    g_printerr ("%s exited %d: %s\n", argv[0], status, err_text);
-  g_assert_cmpint (status, ==, 0);
-  return bytes_to_string (out);
-}
-
-static GBytes *
-make_tar (void)
-{
-  struct archive *writer = archive_write_new ();
-  struct archive_entry *entry = archive_entry_new ();
-  static const guint8 binary[] = { 0, 1, 2, 0, 255, 0, '\n' };
-  size_t used = 0;
-  gsize capacity = 64 * 1024;
-  guint8 *buffer = g_malloc0 (capacity);
-  struct { const char *name; int type; const void *data; gsize size; } entries[] = {
-    { "hello.txt", AE_IFREG, "hello\n", 6 },
-    { "empty", AE_IFREG, "", 0 },
-    { "sub", AE_IFDIR, NULL, 0 },
-    { "sub/bin", AE_IFREG, binary, sizeof binary },
-  };
-
-  archive_write_set_format_pax_restricted (writer);
-  g_assert_cmpint (archive_write_open_memory (writer, buffer, capacity, &used), ==, ARCHIVE_OK);
-  for (gsize i = 0; i < G_N_ELEMENTS (entries); i++)
-    {
-      archive_entry_clear (entry);
-      archive_entry_set_pathname (entry, entries[i].name);
-      archive_entry_set_filetype (entry, entries[i].type);
-      archive_entry_set_perm (entry, entries[i].type == AE_IFDIR ? 0755 : 0644);
-      archive_entry_set_size (entry, entries[i].size);
-      g_assert_cmpint (archive_write_header (writer, entry), ==, ARCHIVE_OK);
-      if (entries[i].size > 0)
-        g_assert_cmpint (archive_write_data (writer, entries[i].data, entries[i].size), ==, entries[i].size);
-    }
-  g_assert_cmpint (archive_write_close (writer), ==, ARCHIVE_OK);
-  archive_entry_free (entry);
-  archive_write_free (writer);
-  return g_bytes_new_take (buffer, used);
-}
-
-/* Name → contents of every entry of a tar (directories map to ""). */
-static GHashTable *
-read_tar (GBytes *tar)
-{
-  GHashTable *files = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_bytes_unref);
-  struct archive *reader = archive_read_new ();
-  struct archive_entry *entry;
-  gsize size;
-  gconstpointer data = g_bytes_get_data (tar, &size);
-
-  archive_read_support_format_tar (reader);
-  g_assert_cmpint (archive_read_open_memory (reader, data, size), ==, ARCHIVE_OK);
-  while (archive_read_next_header (reader, &entry) == ARCHIVE_OK)
-    {
-      g_autoptr(GByteArray) contents = g_byte_array_new ();
-      char chunk[4096];
-      la_ssize_t n;
-
-      while ((n = archive_read_data (reader, chunk, sizeof chunk)) > 0)
-        g_byte_array_append (contents, (const guint8 *) chunk, n);
-      g_hash_table_insert (files, g_strdup (archive_entry_pathname (entry)),
-                           g_byte_array_free_to_bytes (g_steal_pointer (&contents)));
-    }
-  archive_read_free (reader);
-  return files;
 }
 
 /* ---------------------------------------------------------------------------
@@ -428,7 +330,7 @@ test_round_trips (void)
 {
   g_autoptr(LlmsbxBackend) backend = new_backend ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) tar = make_tar ();
+  g_autoptr(GBytes) tar = backend_test_sample_tar ();
   g_autoptr(LlmsbxExecRequest) request = llmsbx_exec_request_new ((const char *[]) { "true", NULL });
   g_autofree char *id = NULL;
   gboolean pulled = TRUE;
@@ -509,7 +411,7 @@ test_create_and_remove (void)
   attached = llmsbx_backend_attach_sandbox (backend, id, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (attached, ==, id);
-  g_free (exec_stdout (backend, id, (const char *[]) { "true", NULL }));
+  g_free (backend_test_exec_stdout (backend, id, (const char *[]) { "true", NULL }));
 
   before = llmsbx_backend_get_request_count (backend);
   remove_sandbox (backend, id);
@@ -608,7 +510,7 @@ test_exec_request (void)
   g_assert_no_error (error);
   g_assert_cmpint (status, ==, 0);
   out = llmsbx_output_collector_steal_bytes (output, LLMSBX_OUTPUT_STREAM_STDOUT);
-  out_text = bytes_to_string (out);
+  out_text = backend_test_bytes_to_string (out);
   g_assert_cmpstr (out_text, ==, "a b;c\n/tmp\n65534\n");
 
   /* A missing program or working directory: the exec never started, which
@@ -649,7 +551,7 @@ test_archive_format (void)
   g_autoptr(LlmsbxBackend) backend = new_backend ();
   g_autoptr(GError) error = NULL;
   g_autofree char *id = create_sandbox (backend, NULL);
-  g_autoptr(GBytes) tar = make_tar ();
+  g_autoptr(GBytes) tar = backend_test_sample_tar ();
   g_autoptr(GBytes) dir_tar = NULL;
   g_autoptr(GHashTable) dir = NULL;
 
@@ -657,7 +559,7 @@ test_archive_format (void)
   g_assert_no_error (error);
   dir_tar = llmsbx_backend_get_archive (backend, id, "/sandbox/sub", NULL, &error);
   g_assert_no_error (error);
-  dir = read_tar (dir_tar);
+  dir = backend_test_read_tar (dir_tar, FALSE);
   g_assert_true (g_hash_table_contains (dir, "sub/"));
   g_assert_true (g_hash_table_contains (dir, "sub/bin"));
 
@@ -671,7 +573,7 @@ test_runtime_configs (void)
   g_autofree char *id = NULL;
   g_autofree char *limits = NULL;
   g_autofree char *listing = NULL;
-  g_autoptr(GBytes) tar = make_tar ();
+  g_autoptr(GBytes) tar = backend_test_sample_tar ();
   g_autoptr(GError) error = NULL;
 
   id = create_sandbox (backend,
@@ -679,7 +581,7 @@ test_runtime_configs (void)
                        " 'read_only': <true>, 'tmpfs': <{'/tmp': 'size=16m'}>,"
                        " 'environment': <{'FROM_CONFIG': 'yes'}>, 'cap_drop': <['ALL']>}");
 
-  limits = exec_stdout (backend, id, (const char *[]) { "sh", "-c",
+  limits = backend_test_exec_stdout (backend, id, (const char *[]) { "sh", "-c",
     "cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes;"
     "cat /sys/fs/cgroup/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids/pids.max;"
     "ls /sys/class/net; echo $FROM_CONFIG $PYTHONUNBUFFERED;"
@@ -689,7 +591,7 @@ test_runtime_configs (void)
   /* The working directory stays writable for archives on a read-only root. */
   g_assert_true (llmsbx_backend_put_archive (backend, id, "/sandbox", tar, NULL, &error));
   g_assert_no_error (error);
-  listing = exec_stdout (backend, id, (const char *[]) { "cat", "/sandbox/hello.txt", NULL });
+  listing = backend_test_exec_stdout (backend, id, (const char *[]) { "cat", "/sandbox/hello.txt", NULL });
   g_assert_cmpstr (listing, ==, "hello\n");
 
   remove_sandbox (backend, id);
@@ -725,7 +627,7 @@ test_build_commit_remove_image (void)
 
   id = llmsbx_backend_create_sandbox (backend, spec, NULL, &error);
   g_assert_no_error (error);
-  text = exec_stdout (backend, id, (const char *[]) { "cat", "/built/data.txt", NULL });
+  text = backend_test_exec_stdout (backend, id, (const char *[]) { "cat", "/built/data.txt", NULL });
   g_assert_cmpstr (text, ==, "from the context\n");
 
   g_assert_true (llmsbx_backend_commit (backend, id, committed, NULL, &error));

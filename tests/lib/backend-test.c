@@ -1,6 +1,8 @@
 /* backend-test.c: what every backend integration test shares. */
 #include "backend-test.h"
 
+#include <archive.h>
+#include <archive_entry.h>
 #include <pwd.h>
 #include <string.h>
 #include <unistd.h>
@@ -208,4 +210,113 @@ guint
 backend_test_exec_requests (void)
 {
   return backend_test_is_bubblewrap () || backend_test_is_kubernetes () ? 1 : 3;
+}
+
+char *
+backend_test_bytes_to_string (GBytes *bytes)
+{
+  gsize size = 0;
+  const char *data = bytes != NULL ? g_bytes_get_data (bytes, &size) : NULL;
+
+  return g_strndup (data != NULL ? data : "", size);
+}
+
+char *
+backend_test_exec_argv (LlmsbxBackend      *backend,
+                        const char         *id,
+                        const char * const *argv,
+                        int                *status)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LlmsbxExecRequest) request = llmsbx_exec_request_new (argv);
+  g_autoptr(LlmsbxOutputCollector) output = llmsbx_output_collector_new (0);
+  g_autoptr(GBytes) out = NULL;
+  g_autoptr(GBytes) err = NULL;
+  g_autofree char *err_text = NULL;
+
+  request->deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  g_assert_true (llmsbx_backend_exec (backend, id, request, output, status, NULL, &error));
+  g_assert_no_error (error);
+  out = llmsbx_output_collector_steal_bytes (output, LLMSBX_OUTPUT_STREAM_STDOUT);
+  err = llmsbx_output_collector_steal_bytes (output, LLMSBX_OUTPUT_STREAM_STDERR);
+  err_text = backend_test_bytes_to_string (err);
+  if (*status != 0)
+    g_test_message ("%s exited %d: %s", argv[0], *status, err_text);
+  return backend_test_bytes_to_string (out);
+}
+
+char *
+backend_test_exec_stdout (LlmsbxBackend      *backend,
+                          const char         *id,
+                          const char * const *argv)
+{
+  int status = -1;
+  char *out = backend_test_exec_argv (backend, id, argv, &status);
+
+  g_assert_cmpint (status, ==, 0);
+  return out;
+}
+
+GBytes *
+backend_test_sample_tar (void)
+{
+  struct archive *writer = archive_write_new ();
+  struct archive_entry *entry = archive_entry_new ();
+  static const guint8 binary[] = { 0, 1, 2, 0, 255, 0, '\n' };
+  size_t used = 0;
+  gsize capacity = 64 * 1024;
+  guint8 *buffer = g_malloc0 (capacity);
+  struct { const char *name; int type; const void *data; gsize size; } entries[] = {
+    { "hello.txt", AE_IFREG, "hello\n", 6 },
+    { "empty", AE_IFREG, "", 0 },
+    { "sub", AE_IFDIR, NULL, 0 },
+    { "sub/bin", AE_IFREG, binary, sizeof binary },
+  };
+
+  archive_write_set_format_pax_restricted (writer);
+  g_assert_cmpint (archive_write_open_memory (writer, buffer, capacity, &used), ==, ARCHIVE_OK);
+  for (gsize i = 0; i < G_N_ELEMENTS (entries); i++)
+    {
+      archive_entry_clear (entry);
+      archive_entry_set_pathname (entry, entries[i].name);
+      archive_entry_set_filetype (entry, entries[i].type);
+      archive_entry_set_perm (entry, entries[i].type == AE_IFDIR ? 0755 : 0644);
+      archive_entry_set_size (entry, entries[i].size);
+      g_assert_cmpint (archive_write_header (writer, entry), ==, ARCHIVE_OK);
+      if (entries[i].size > 0)
+        g_assert_cmpint (archive_write_data (writer, entries[i].data, entries[i].size), ==, entries[i].size);
+    }
+  g_assert_cmpint (archive_write_close (writer), ==, ARCHIVE_OK);
+  archive_entry_free (entry);
+  archive_write_free (writer);
+  return g_bytes_new_take (buffer, used);
+}
+
+GHashTable *
+backend_test_read_tar (GBytes   *tar,
+                       gboolean  strip_directory_slash)
+{
+  GHashTable *files = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_bytes_unref);
+  struct archive *reader = archive_read_new ();
+  struct archive_entry *entry;
+  gsize size;
+  gconstpointer data = g_bytes_get_data (tar, &size);
+
+  archive_read_support_format_tar (reader);
+  g_assert_cmpint (archive_read_open_memory (reader, data, size), ==, ARCHIVE_OK);
+  while (archive_read_next_header (reader, &entry) == ARCHIVE_OK)
+    {
+      g_autoptr(GByteArray) contents = g_byte_array_new ();
+      g_autofree char *name = g_strdup (archive_entry_pathname (entry));
+      char chunk[4096];
+      la_ssize_t n;
+
+      while ((n = archive_read_data (reader, chunk, sizeof chunk)) > 0)
+        g_byte_array_append (contents, (const guint8 *) chunk, n);
+      if (strip_directory_slash && g_str_has_suffix (name, "/"))
+        name[strlen (name) - 1] = '\0';
+      g_hash_table_insert (files, g_steal_pointer (&name), g_byte_array_free_to_bytes (g_steal_pointer (&contents)));
+    }
+  archive_read_free (reader);
+  return files;
 }

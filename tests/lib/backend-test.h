@@ -67,4 +67,28 @@ GSubprocess          *backend_test_kill_container    (const char *id);
  * WebSocket on Kubernetes. */
 guint                 backend_test_exec_requests     (void);
 
+/* The text of @bytes (NULL or empty gives ""), for assertions. */
+char                 *backend_test_bytes_to_string   (GBytes             *bytes);
+
+/* Runs @argv in sandbox @id through the backend itself, with a 60 s
+ * deadline; returns its stdout and sets @status (stderr goes to the test
+ * log when it fails). _stdout() asserts the status is 0. */
+char                 *backend_test_exec_argv         (LlmsbxBackend      *backend,
+                                                      const char         *id,
+                                                      const char * const *argv,
+                                                      int                *status);
+char                 *backend_test_exec_stdout       (LlmsbxBackend      *backend,
+                                                      const char         *id,
+                                                      const char * const *argv);
+
+/* A small tar of what copies must carry: hello.txt ("hello\n"), an empty
+ * file, a directory sub/ and sub/bin with NUL and 0xff bytes. */
+GBytes               *backend_test_sample_tar        (void);
+
+/* Name → contents of every entry of @tar (directories map to ""). With
+ * @strip_directory_slash, a directory's trailing '/' is dropped (Docker
+ * writes it, libarchive does not), for tests of names rather than format. */
+GHashTable           *backend_test_read_tar          (GBytes             *tar,
+                                                      gboolean            strip_directory_slash);
+
 G_END_DECLS

@@ -26,6 +26,7 @@
  * are the host's. */
 #define _GNU_SOURCE
 #include "llmsbx-fake-backend.h"
+#include "llmsbx-tar-unpack-private.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -1273,84 +1274,44 @@ llmsbx_fake_backend_open_exec_stream (LlmsbxBackend      *backend,
   return LLMSBX_EXEC_STREAM (stream);
 }
 
-/* The top entries of an archive go into @dest: what PUT archive does. */
+/* The top entries of an archive go into @dest: what PUT archive does, with
+ * the rules the bubblewrap backend's helper applies too. */
 static gboolean
 extract_into (GBytes      *archive,
               const char  *dest,
               GError     **error)
 {
   struct archive *reader = archive_read_new ();
-  struct archive *writer = archive_write_disk_new ();
-  struct archive_entry *entry;
   gsize size;
   gconstpointer data = g_bytes_get_data (archive, &size);
-  gboolean ok = TRUE;
-  int r;
+  g_autofree char *message = NULL;
+  LlmsbxTarUnpackStatus status;
 
   archive_read_support_format_tar (reader);
-  /* Names become @dest/name, so absolute ones are refused here, and `..`
-   * and links out of @dest by libarchive. */
-  archive_write_disk_set_options (writer, ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
-                                          ARCHIVE_EXTRACT_PERM);
-  if (archive_read_open_memory (reader, data, size) != ARCHIVE_OK)
-    ok = FALSE;
-  while (ok && (r = archive_read_next_header (reader, &entry)) == ARCHIVE_OK)
+  if (archive_read_open_memory (reader, data, size) == ARCHIVE_OK)
+    status = llmsbx_tar_unpack_into (reader, dest, &message);
+  else
     {
-      const char *name = archive_entry_pathname (entry);
-      const char *link = archive_entry_hardlink (entry);
-      g_autofree char *path = NULL;
-      const void *block;
-      size_t length;
-      la_int64_t offset;
-      struct stat existing;
-
-      if (name == NULL || g_path_is_absolute (name) || (link != NULL && g_path_is_absolute (link)))
-        {
-          g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_PATH_TRAVERSAL, "The archive names an absolute path");
-          archive_read_free (reader);
-          archive_write_free (writer);
-          return FALSE;
-        }
-      path = g_build_filename (dest, name, NULL);
-      /* A directory's name may end in '/', which lstat() of a file refuses. */
-      for (gsize len = strlen (path); len > 1 && path[len - 1] == '/'; len--)
-        path[len - 1] = '\0';
-      if (lstat (path, &existing) == 0 &&
-          S_ISDIR (existing.st_mode) != (archive_entry_filetype (entry) == AE_IFDIR))
-        {
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS,
-                       "The archive's %s would replace a %s with a %s", name,
-                       S_ISDIR (existing.st_mode) ? "directory" : "file",
-                       S_ISDIR (existing.st_mode) ? "file" : "directory");
-          archive_read_free (reader);
-          archive_write_free (writer);
-          return FALSE;
-        }
-      archive_entry_set_pathname (entry, path);
-      if (link != NULL)
-        {
-          g_autofree char *target = g_build_filename (dest, link, NULL);
-
-          archive_entry_set_hardlink (entry, target);
-        }
-      if (archive_write_header (writer, entry) != ARCHIVE_OK)
-        ok = FALSE;
-      while (ok && (r = archive_read_data_block (reader, &block, &length, &offset)) == ARCHIVE_OK)
-        if (archive_write_data_block (writer, block, length, offset) != ARCHIVE_OK)
-          ok = FALSE;
-      if (ok && r != ARCHIVE_EOF)
-        ok = FALSE;
-      if (ok && archive_write_finish_entry (writer) != ARCHIVE_OK)
-        ok = FALSE;
+      status = LLMSBX_TAR_UNPACK_FAILED;
+      message = g_strdup (archive_error_string (reader));
     }
-  if (ok && r != ARCHIVE_EOF)
-    ok = FALSE;
-  if (!ok)
-    g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_PROTOCOL, "Cannot unpack the archive: %s",
-                 archive_error_string (archive_errno (writer) ? writer : reader) ?: "unreadable");
   archive_read_free (reader);
-  archive_write_free (writer);
-  return ok;
+  switch (status)
+    {
+    case LLMSBX_TAR_UNPACK_OK:
+      return TRUE;
+    case LLMSBX_TAR_UNPACK_UNSAFE_NAME:
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_PATH_TRAVERSAL, "%s", message);
+      return FALSE;
+    case LLMSBX_TAR_UNPACK_WOULD_REPLACE:
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS, "%s", message);
+      return FALSE;
+    case LLMSBX_TAR_UNPACK_FAILED:
+    default:
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_PROTOCOL, "Cannot unpack the archive: %s",
+                   message != NULL ? message : "unreadable");
+      return FALSE;
+    }
 }
 
 static gboolean

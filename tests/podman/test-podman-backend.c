@@ -186,40 +186,6 @@ remove_sandbox (LlmsbxBackend *backend,
   backend_test_assert_container_gone (id);
 }
 
-/* Runs @argv in the sandbox; returns its stdout and sets *status. */
-static char *
-exec_argv (LlmsbxBackend      *backend,
-           const char         *id,
-           const char * const *argv,
-           int                *status)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(LlmsbxExecRequest) request = llmsbx_exec_request_new (argv);
-  g_autoptr(LlmsbxOutputCollector) output = llmsbx_output_collector_new (0);
-  g_autoptr(GBytes) out = NULL;
-  gsize size;
-  const char *data;
-
-  request->deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
-  g_assert_true (llmsbx_backend_exec (backend, id, request, output, status, NULL, &error));
-  g_assert_no_error (error);
-  out = llmsbx_output_collector_steal_bytes (output, LLMSBX_OUTPUT_STREAM_STDOUT);
-  data = g_bytes_get_data (out, &size);
-  return g_strndup (data ? data : "", size);
-}
-
-static char *
-exec_stdout (LlmsbxBackend      *backend,
-             const char         *id,
-             const char * const *argv)
-{
-  int status = -1;
-  char *out = exec_argv (backend, id, argv, &status);
-
-  g_assert_cmpint (status, ==, 0);
-  return out;
-}
-
 /* ---------------------------------------------------------------------------
  * Where the service is
  * ------------------------------------------------------------------------ */
@@ -320,7 +286,7 @@ test_discovery_rootless (void)
   g_assert_cmpint (g_mkdir (podman_dir, 0700), ==, 0);
   service = service_start (socket_path, NULL);
   id = create_sandbox (backend, NULL);
-  out = exec_stdout (backend, id, (const char *[]) { "echo", "rootless", NULL });
+  out = backend_test_exec_stdout (backend, id, (const char *[]) { "echo", "rootless", NULL });
   g_assert_cmpstr (out, ==, "rootless\n");
   remove_sandbox (backend, id);
   service_stop (service);
@@ -655,7 +621,7 @@ test_ulimits_and_init (void)
     NULL
   };
   g_autofree char *id = create_sandbox (backend, NULL);
-  g_autofree char *out = exec_stdout (backend, id, probe);
+  g_autofree char *out = backend_test_exec_stdout (backend, id, probe);
 
   g_assert_cmpstr (out, ==, "nproc 4096 4096\nnofile 20000 20000\npodman-init\n");
   remove_sandbox (backend, id);
@@ -664,7 +630,7 @@ test_ulimits_and_init (void)
   g_clear_pointer (&out, g_free);
   id = create_sandbox (backend, "{'ulimits': <[{'name': <'nofile'>, 'soft': <1024>, 'hard': <2048>}]>,"
                                 " 'init': <false>}");
-  out = exec_stdout (backend, id, probe);
+  out = backend_test_exec_stdout (backend, id, probe);
   /* The limit the user did not set keeps its default. */
   g_assert_cmpstr (out, ==, "nproc 4096 4096\nnofile 1024 2048\nsleep\n");
   remove_sandbox (backend, id);
@@ -682,7 +648,7 @@ test_tmpfs_owner (void)
   const char *probe[] = { "sh", "-c", "stat -c %u:%g /w && touch /w/f && echo written", NULL };
   g_autofree char *id = create_sandbox (backend, "{'user': <'1000:1000'>, "
                                                  "'tmpfs': <{'/w': 'rw,exec,size=8m,uid=1000,gid=1000'}>}");
-  g_autofree char *out = exec_stdout (backend, id, probe);
+  g_autofree char *out = backend_test_exec_stdout (backend, id, probe);
   guint before;
 
   g_assert_cmpstr (out, ==, "1000:1000\nwritten\n");
@@ -692,7 +658,7 @@ test_tmpfs_owner (void)
   g_clear_pointer (&id, g_free);
   g_clear_pointer (&out, g_free);
   id = create_sandbox (backend, "{'user': <'nobody'>, 'tmpfs': <{'/w': 'size=8m,uid=65534,gid=65534'}>}");
-  out = exec_stdout (backend, id, probe);
+  out = backend_test_exec_stdout (backend, id, probe);
   g_assert_cmpstr (out, ==, "65534:65534\nwritten\n");
   remove_sandbox (backend, id);
 
@@ -730,7 +696,7 @@ test_mem_limit (void)
     {
       g_autofree char *id = create_sandbox (backend, cases[i].config);
       g_autofree char *inspected = podman ("inspect", "--format", "{{.HostConfig.Memory}}", id, NULL);
-      g_autofree char *inside = exec_stdout (backend, id, probe);
+      g_autofree char *inside = backend_test_exec_stdout (backend, id, probe);
 
       g_assert_cmpstr (inspected, ==, cases[i].bytes);
       g_assert_cmpstr (g_strstrip (inside), ==, cases[i].bytes);
@@ -755,7 +721,7 @@ test_seccomp_profile (void)
 
   g_assert_nonnull (strstr (options, "seccomp="));
   g_assert_true (g_file_test (dir, G_FILE_TEST_IS_DIR));
-  g_free (exec_argv (backend, id, probe, &status));
+  g_free (backend_test_exec_argv (backend, id, probe, &status));
   g_assert_cmpint (status, !=, 0);
   remove_sandbox (backend, id);
 
@@ -764,7 +730,7 @@ test_seccomp_profile (void)
   own = podman ("inspect", "--format", "{{json .HostConfig.SecurityOpt}}", id, NULL);
   g_assert_nonnull (strstr (own, "/usr/share/containers/seccomp.json"));
   g_assert_null (strstr (own, dir));
-  g_free (exec_argv (backend, id, probe, &status));
+  g_free (backend_test_exec_argv (backend, id, probe, &status));
   g_assert_cmpint (status, ==, 0);
   remove_sandbox (backend, id);
 }
@@ -794,7 +760,7 @@ test_image_names (void)
   g_assert_false (pulled);
 
   id = create_sandbox (backend, NULL);
-  g_free (exec_stdout (backend, id, (const char *[]) { "sh", "-c", "echo kept > /sandbox/kept.txt", NULL }));
+  g_free (backend_test_exec_stdout (backend, id, (const char *[]) { "sh", "-c", "echo kept > /sandbox/kept.txt", NULL }));
   g_assert_true (llmsbx_backend_commit (backend, id, committed, NULL, &error));
   g_assert_no_error (error);
   remove_sandbox (backend, id);

@@ -4,19 +4,13 @@
  * It joins the sandbox's user and mount namespaces before touching a file,
  * so paths, `..` and symbolic links made by the sandbox's code resolve inside
  * the sandbox and can never reach the host, with libarchive's secure
- * extraction flags on top. An entry never replaces a directory with a file
- * or the reverse, as the engines' noOverwriteDirNonDir refuses. A process of
- * its own, because joining namespaces requires a single-threaded caller, and
- * apart from the monitor, because libarchive's libraries take a while to
- * load and only copies need them.
- *
- * FIXME: the extraction flags and the checks around them repeat what the
- * core's extractor does (libllmsbx/llmsbx-tar.c), which is private to the
- * core; use it once it is exported to plugins (branch r2-engine), as this
- * helper runs in the sandbox's namespaces but links only GLib and libarchive.
- * Only the flags and the entry checks can be shared: r2-engine's
- * llmsbx_tar_extract_fd() puts an archive's top entry at a path, while this
- * helper unpacks a whole archive into a directory with put_archive's rules. */
+ * extraction flags on top: the unpacking is the one of
+ * libllmsbx/llmsbx-tar-unpack.c (put_archive's rules: an entry never replaces
+ * a directory with a file or the reverse, as the engines' noOverwriteDirNonDir
+ * refuses), compiled in, as this program links only GLib and libarchive. A
+ * process of its own, because joining namespaces requires a single-threaded
+ * caller, and apart from the monitor, because libarchive's libraries take a
+ * while to load and only copies need them. */
 #define _GNU_SOURCE
 #include <archive.h>
 #include <archive_entry.h>
@@ -34,6 +28,7 @@
 #include <glib.h>
 
 #include "llmsbx-bwrap-helper-protocol.h"
+#include "llmsbx-tar-unpack-private.h"
 
 /* Where the message goes: the plugin's descriptor, or stderr when run by hand. */
 static int
@@ -125,9 +120,8 @@ extract_main (const char *pid,
               const char *dest)
 {
   struct archive *in;
-  struct archive *out;
-  struct archive_entry *entry;
-  int r;
+  g_autofree char *message = NULL;
+  LlmsbxTarUnpackStatus status;
 
   enter_sandbox (pid);
   if (chdir (dest) != 0)
@@ -140,59 +134,26 @@ extract_main (const char *pid,
       die ("cannot enter %s: %s", dest, g_strerror (errno));
     }
   in = archive_read_new ();
-  out = archive_write_disk_new ();
-
-  /* The secure flags of the core's extractor; owners are the sandbox's
-   * user, as every file there is. */
-  archive_write_disk_set_options (out, ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_UNLINK |
-                                       ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
-                                       ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS);
   archive_read_support_format_tar (in);
   archive_read_support_format_gnutar (in);
   if (archive_read_open_fd (in, STDIN_FILENO, 64 * 1024) != ARCHIVE_OK)
     die_archive (in, "cannot read the archive");
-
-  while ((r = archive_read_next_header (in, &entry)) == ARCHIVE_OK)
-    {
-      const void *block;
-      size_t size;
-      la_int64_t offset;
-      struct stat existing;
-      g_autofree char *name = g_strdup (archive_entry_pathname (entry));
-
-      /* What the entry would replace: a file may replace a file, never a
-       * directory, and a directory only merges into a directory. A
-       * directory's name may end in '/', which lstat() of a file refuses. */
-      for (gsize len = name != NULL ? strlen (name) : 0; len > 1 && name[len - 1] == '/'; len--)
-        name[len - 1] = '\0';
-      if (name != NULL && lstat (name, &existing) == 0 &&
-          S_ISDIR (existing.st_mode) != (archive_entry_filetype (entry) == AE_IFDIR))
-        {
-          say ("%s/%s is a %s in the sandbox, and the archive has a %s there\n",
-               g_str_equal (dest, "/") ? "" : dest, name,
-               S_ISDIR (existing.st_mode) ? "directory" : "file",
-               S_ISDIR (existing.st_mode) ? "file" : "directory");
-          archive_write_free (out);
-          archive_read_free (in);
-          return LLMSBX_BWRAP_HELPER_EXISTS;
-        }
-      if (archive_write_header (out, entry) != ARCHIVE_OK)
-        die_archive (out, archive_entry_pathname (entry));
-      while ((r = archive_read_data_block (in, &block, &size, &offset)) == ARCHIVE_OK)
-        if (archive_write_data_block (out, block, size, offset) != ARCHIVE_OK)
-          die_archive (out, archive_entry_pathname (entry));
-      if (r != ARCHIVE_EOF)
-        die_archive (in, archive_entry_pathname (entry));
-      if (archive_write_finish_entry (out) != ARCHIVE_OK)
-        die_archive (out, archive_entry_pathname (entry));
-    }
-  if (r != ARCHIVE_EOF)
-    die_archive (in, "cannot read the archive");
-  if (archive_write_close (out) != ARCHIVE_OK)
-    die_archive (out, "cannot finish writing");
-  archive_write_free (out);
+  /* Relative to DEST, entered above as the sandbox sees it (a link in DEST
+   * itself is the user's own place, and followed). */
+  status = llmsbx_tar_unpack_into (in, ".", &message);
   archive_read_free (in);
-  return 0;
+  switch (status)
+    {
+    case LLMSBX_TAR_UNPACK_OK:
+      return 0;
+    case LLMSBX_TAR_UNPACK_WOULD_REPLACE:
+      say ("In %s: %s\n", dest, message);
+      return LLMSBX_BWRAP_HELPER_EXISTS;
+    case LLMSBX_TAR_UNPACK_UNSAFE_NAME:
+    case LLMSBX_TAR_UNPACK_FAILED:
+    default:
+      die ("%s", message);
+    }
 }
 
 static int
