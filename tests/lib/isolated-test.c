@@ -233,6 +233,7 @@ configs_as_pod_manifest (const char *json)
    * needs a NetworkPolicy for that, docs/backends.md). */
   for (GList *k = keys; k != NULL; k = k->next)
     if (!g_str_equal (k->data, "labels") && !g_str_equal (k->data, "environment") &&
+        !g_str_equal (k->data, "read_only") && !g_str_equal (k->data, "tmpfs") &&
         !(g_str_equal (k->data, "network_mode") &&
           g_strcmp0 (json_object_get_string_member (configs, "network_mode"), "none") == 0))
       g_error ("runtime config %s has no pod equivalent on Kubernetes", (const char *) k->data);
@@ -268,8 +269,67 @@ configs_as_pod_manifest (const char *json)
         }
       json_builder_end_array (builder);
     }
-  json_builder_end_object (builder);
-  json_builder_end_array (builder);
+  /* read_only: a read-only root with the workdir (/sandbox) and each tmpfs
+   * as memory-backed emptyDirs, the pod's way to writable places. */
+  if (json_object_get_boolean_member_with_default (configs, "read_only", FALSE) ||
+      json_object_has_member (configs, "tmpfs"))
+    {
+      JsonObject *tmpfs = json_object_has_member (configs, "tmpfs")
+                          ? json_object_get_object_member (configs, "tmpfs") : NULL;
+      g_autoptr(GList) paths = tmpfs ? json_object_get_members (tmpfs) : NULL;
+      g_autoptr(GPtrArray) mounts = g_ptr_array_new ();
+      gboolean read_only = json_object_get_boolean_member_with_default (configs, "read_only", FALSE);
+
+      if (read_only)
+        {
+          g_ptr_array_add (mounts, "/sandbox");
+          json_builder_set_member_name (builder, "securityContext");
+          json_builder_begin_object (builder);
+          json_builder_set_member_name (builder, "readOnlyRootFilesystem");
+          json_builder_add_boolean_value (builder, TRUE);
+          json_builder_end_object (builder);
+        }
+      for (GList *p = paths; p != NULL; p = p->next)
+        g_ptr_array_add (mounts, p->data);
+      json_builder_set_member_name (builder, "volumeMounts");
+      json_builder_begin_array (builder);
+      for (guint i = 0; i < mounts->len; i++)
+        {
+          g_autofree char *name = g_strdup_printf ("scratch-%u", i);
+
+          json_builder_begin_object (builder);
+          json_builder_set_member_name (builder, "name");
+          json_builder_add_string_value (builder, name);
+          json_builder_set_member_name (builder, "mountPath");
+          json_builder_add_string_value (builder, g_ptr_array_index (mounts, i));
+          json_builder_end_object (builder);
+        }
+      json_builder_end_array (builder);
+      json_builder_end_object (builder);
+      json_builder_end_array (builder);
+      json_builder_set_member_name (builder, "volumes");
+      json_builder_begin_array (builder);
+      for (guint i = 0; i < mounts->len; i++)
+        {
+          g_autofree char *name = g_strdup_printf ("scratch-%u", i);
+
+          json_builder_begin_object (builder);
+          json_builder_set_member_name (builder, "name");
+          json_builder_add_string_value (builder, name);
+          json_builder_set_member_name (builder, "emptyDir");
+          json_builder_begin_object (builder);
+          json_builder_set_member_name (builder, "medium");
+          json_builder_add_string_value (builder, "Memory");
+          json_builder_end_object (builder);
+          json_builder_end_object (builder);
+        }
+      json_builder_end_array (builder);
+    }
+  else
+    {
+      json_builder_end_object (builder);
+      json_builder_end_array (builder);
+    }
   json_builder_end_object (builder);
   json_builder_end_object (builder);
   manifest = json_builder_get_root (builder);

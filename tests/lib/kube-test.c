@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#define SHARED_SERVER_VARIABLE "LLMSBX_TEST_KUBE_SERVER"
+
 static KubeTestServer *shared_server;
 static GPid shared_owner;
 
@@ -16,6 +18,24 @@ member (JsonObject *object,
   JsonNode *node = json_object_get_member (object, name);
 
   return node && JSON_NODE_HOLDS_VALUE (node) ? g_strdup (json_node_get_string (node)) : NULL;
+}
+
+static void
+read_ready (KubeTestServer *server,
+            const char     *line)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+
+  json_parser_load_from_data (parser, line, -1, &error);
+  g_assert_no_error (error);
+  server->ready_line = g_strdup (line);
+  server->ready = json_object_ref (json_node_get_object (json_parser_get_root (parser)));
+  server->url = member (server->ready, "url");
+  server->admin_url = member (server->ready, "admin_url");
+  server->state_dir = member (server->ready, "state_dir");
+  server->docker_label = member (server->ready, "docker_label");
+  server->kubeconfig = g_build_filename (server->state_dir, "kubeconfig.json", NULL);
 }
 
 KubeTestServer *
@@ -29,7 +49,6 @@ kube_test_server_start (const char *config,
   g_autofree char *pki = g_test_build_filename (G_TEST_BUILT, "kube-test-pki", NULL);
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
   g_autoptr(GDataInputStream) out = NULL;
-  g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(GError) error = NULL;
   g_autofree char *line = NULL;
   KubeTestServer *server = g_new0 (KubeTestServer, 1);
@@ -60,14 +79,7 @@ kube_test_server_start (const char *config,
   g_assert_no_error (error);
   if (line == NULL)
     g_error ("The test Kubernetes API server did not start (see its stderr above)");
-  json_parser_load_from_data (parser, line, -1, &error);
-  g_assert_no_error (error);
-  server->ready = json_object_ref (json_node_get_object (json_parser_get_root (parser)));
-  server->url = member (server->ready, "url");
-  server->admin_url = member (server->ready, "admin_url");
-  server->state_dir = member (server->ready, "state_dir");
-  server->docker_label = member (server->ready, "docker_label");
-  server->kubeconfig = g_build_filename (server->state_dir, "kubeconfig.json", NULL);
+  read_ready (server, line);
   return server;
 }
 
@@ -93,11 +105,16 @@ kube_test_server_stop (KubeTestServer *server)
 
   if (server == NULL)
     return;
-  g_subprocess_send_signal (server->process, SIGTERM);
-  g_subprocess_wait_check (server->process, NULL, &error);
-  if (error != NULL)
-    g_printerr ("# the test Kubernetes API server ended badly: %s\n", error->message);
-  g_object_unref (server->process);
+  /* A server of the parent test program is the parent's to stop. */
+  if (server->process != NULL)
+    {
+      g_subprocess_send_signal (server->process, SIGTERM);
+      g_subprocess_wait_check (server->process, NULL, &error);
+      if (error != NULL)
+        g_printerr ("# the test Kubernetes API server ended badly: %s\n", error->message);
+      g_object_unref (server->process);
+    }
+  g_free (server->ready_line);
   json_object_unref (server->ready);
   g_free (server->url);
   g_free (server->admin_url);
@@ -125,10 +142,22 @@ kube_test_shared_server (void)
 void
 kube_test_prepare_shared (void)
 {
+  const char *inherited = g_getenv (SHARED_SERVER_VARIABLE);
+
   if (shared_server != NULL)
     return;
+  /* A test's subprocess (g_test_trap_subprocess() runs the program again)
+   * uses its parent's server, which outlives it. */
+  if (inherited != NULL && *inherited != '\0')
+    {
+      shared_server = g_new0 (KubeTestServer, 1);
+      read_ready (shared_server, inherited);
+      g_setenv ("KUBECONFIG", shared_server->kubeconfig, TRUE);
+      return;
+    }
   shared_server = kube_test_server_start (NULL, NULL);
   shared_owner = getpid ();
+  g_setenv (SHARED_SERVER_VARIABLE, shared_server->ready_line, TRUE);
   /* Before any thread: every backend the tests make reads it. */
   g_setenv ("KUBECONFIG", shared_server->kubeconfig, TRUE);
   atexit (stop_shared);

@@ -13,7 +13,8 @@ G_BEGIN_DECLS
 
 typedef struct
 {
-  GSubprocess *process;
+  GSubprocess *process;       /* NULL for the parent program's server */
+  char        *ready_line;
   JsonObject  *ready;         /* the ready JSON */
   char        *url;
   char        *admin_url;
@@ -37,7 +38,8 @@ void            kube_test_server_stop  (KubeTestServer *server);
 
 /* The server the shared backend suite runs against when
  * LLMSBX_TEST_BACKEND=kubernetes: started once by backend_test_prepare(),
- * its kubeconfig exported as $KUBECONFIG, stopped at exit. */
+ * its kubeconfig exported as $KUBECONFIG, stopped at exit; the program's
+ * test subprocesses find it in $LLMSBX_TEST_KUBE_SERVER and share it. */
 KubeTestServer *kube_test_shared_server (void);
 void            kube_test_prepare_shared (void);
 
