@@ -360,6 +360,67 @@ test_runtime_configs_refused (void)
   g_assert_nonnull (strstr (error->message, "pod_manifest"));
 }
 
+/* A preset's pod fragment as the pod manifest: its user, read-only root
+ * and memory limit hold in the pod. */
+static void
+test_preset_fragment (gconstpointer data)
+{
+  const char *name = data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LlmsbxSecurityPreset) preset = llmsbx_get_security_preset (name, "python", "kubernetes", &error);
+  g_autoptr(LlmsbxBackend) backend = new_backend ();
+  g_autofree char *pod = g_strdup_printf ("llmsbx-kube-preset-%s", name);
+  g_autoptr(LlmsbxContainerSpec) spec = new_spec (pod);
+  const LlmsbxSecurityLimits *limits;
+  g_autofree char *id = NULL;
+  g_autofree char *uid = NULL;
+  g_autofree char *expected_uid = NULL;
+  g_autofree char *memory = NULL;
+  g_autofree char *expected_memory = NULL;
+  GVariant *fragment;
+  int written;
+
+  g_assert_no_error (error);
+  fragment = llmsbx_security_preset_get_pod_manifest_fragment (preset);
+  g_assert_nonnull (fragment);
+  limits = llmsbx_security_preset_get_limits (preset);
+  spec->pod_manifest = g_variant_ref (fragment);
+  if (limits->workdir != NULL)
+    {
+      g_free (spec->workdir);
+      spec->workdir = g_strdup (limits->workdir);
+    }
+  id = llmsbx_backend_create_sandbox (backend, spec, NULL, &error);
+  g_assert_no_error (error);
+
+  g_assert_cmpint (run (backend, id, "id -u", &uid, &error), ==, 0);
+  g_assert_no_error (error);
+  if (limits->user != NULL && limits->uid >= 0)
+    {
+      expected_uid = g_strdup_printf ("%" G_GINT64_FORMAT "\n", limits->uid);
+      g_assert_cmpstr (uid, ==, expected_uid);
+    }
+  written = run (backend, id, "touch /llmsbx-preset-probe 2>/dev/null", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (written == 0, ==, !limits->read_only_root);
+  if (limits->memory_bytes > 0)
+    {
+      g_assert_cmpint (run (backend, id, "cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || "
+                                         "cat /sys/fs/cgroup/memory.max", &memory, &error), ==, 0);
+      expected_memory = g_strdup_printf ("%" G_GUINT64_FORMAT "\n", limits->memory_bytes);
+      g_assert_cmpstr (memory, ==, expected_memory);
+    }
+  if (limits->workdir != NULL)
+    {
+      g_autofree char *script = g_strdup_printf ("cd %s && echo ok > probe && cat probe", limits->workdir);
+      g_autofree char *out = NULL;
+
+      g_assert_cmpint (run (backend, id, script, &out, &error), ==, 0);
+      g_assert_cmpstr (out, ==, "ok\n");
+    }
+  remove_and_check (backend, id);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -385,6 +446,10 @@ main (int argc, char **argv)
   g_test_add_func ("/kubernetes/create-faults", test_create_faults);
   g_test_add_func ("/kubernetes/stream-faults", test_stream_faults);
   g_test_add_func ("/kubernetes/runtime-configs-refused", test_runtime_configs_refused);
+  g_test_add_data_func ("/kubernetes/preset/development", "development", test_preset_fragment);
+  g_test_add_data_func ("/kubernetes/preset/production", "production", test_preset_fragment);
+  g_test_add_data_func ("/kubernetes/preset/strict", "strict", test_preset_fragment);
+  g_test_add_data_func ("/kubernetes/preset/educational", "educational", test_preset_fragment);
   status = g_test_run ();
   return status;
 }
