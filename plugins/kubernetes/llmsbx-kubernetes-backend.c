@@ -599,6 +599,40 @@ collect_chunk (LlmsbxOutputStream   stream,
 }
 
 static gboolean
+ignore_chunk (LlmsbxOutputStream   stream,
+              GBytes              *bytes,
+              gpointer             user_data,
+              GError             **error)
+{
+  return TRUE;
+}
+
+/* Whether the pod still takes execs: a container killed under a command
+ * ends it with 137 as a killed command would, and only a second exec
+ * tells them apart. */
+static gboolean
+sandbox_still_running (LlmsbxKubernetesBackend  *self,
+                       const char               *sandbox_id,
+                       GError                  **error)
+{
+  const char *argv[] = { "true", NULL };
+  g_autoptr(LlmsbxExecRequest) probe = llmsbx_exec_request_new (argv);
+  g_autoptr(GError) local_error = NULL;
+  int status = -1;
+
+  probe->deadline = g_get_monotonic_time () + PROBE_TIMEOUT_US;
+  if (run_request (self, sandbox_id, probe, NULL, ignore_chunk, NULL, &status, NULL, &local_error))
+    return TRUE;
+  if (g_error_matches (local_error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED) ||
+      g_error_matches (local_error, LLMSBX_ERROR, LLMSBX_ERROR_COMMAND_NOT_STARTED))
+    g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED,
+                 "The sandbox %s is no longer running (its processes were killed or it exited)", sandbox_id);
+  else
+    g_propagate_error (error, g_steal_pointer (&local_error));
+  return FALSE;
+}
+
+static gboolean
 llmsbx_kubernetes_backend_exec (LlmsbxBackend          *backend,
                                 const char             *sandbox_id,
                                 LlmsbxExecRequest      *request,
@@ -607,8 +641,22 @@ llmsbx_kubernetes_backend_exec (LlmsbxBackend          *backend,
                                 GCancellable           *cancellable,
                                 GError                **error)
 {
-  return run_request (LLMSBX_KUBERNETES_BACKEND (backend), sandbox_id, request, request->stdin_data,
-                      collect_chunk, output, exit_status, cancellable, error);
+  LlmsbxKubernetesBackend *self = LLMSBX_KUBERNETES_BACKEND (backend);
+  g_autoptr(GError) local_error = NULL;
+
+  if (!run_request (self, sandbox_id, request, request->stdin_data, collect_chunk, output, exit_status, cancellable,
+                    &local_error))
+    {
+      /* A stream that broke may be a pod that went away under it. */
+      if (g_error_matches (local_error, LLMSBX_ERROR, LLMSBX_ERROR_PROTOCOL) &&
+          !sandbox_still_running (self, sandbox_id, error))
+        return FALSE;
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  if (*exit_status == 137 && !sandbox_still_running (self, sandbox_id, error))
+    return FALSE;
+  return TRUE;
 }
 
 static LlmsbxExecStream *
