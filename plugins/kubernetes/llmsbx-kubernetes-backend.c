@@ -266,6 +266,36 @@ llmsbx_kubernetes_backend_ensure_image (LlmsbxBackend  *backend,
   return TRUE;
 }
 
+/* A cluster has no image store of ours: images come from registries. */
+static gboolean
+llmsbx_kubernetes_backend_build_image (LlmsbxBackend  *backend,
+                                       const char     *context_dir,
+                                       const char     *dockerfile,
+                                       const char     *tag,
+                                       GCancellable   *cancellable,
+                                       GError        **error)
+{
+  g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_NOT_SUPPORTED,
+               "The Kubernetes backend cannot build %s from a Dockerfile: a cluster's nodes pull images from "
+               "registries; build and push the image, then name it as the session's image", tag);
+  return FALSE;
+}
+
+/* commit_container: nothing to commit into. keep_template needs nothing:
+ * the nodes keep or drop the images they pulled by their own policy. */
+static gboolean
+llmsbx_kubernetes_backend_commit (LlmsbxBackend  *backend,
+                                  const char     *sandbox_id,
+                                  const char     *image,
+                                  GCancellable   *cancellable,
+                                  GError        **error)
+{
+  g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_NOT_SUPPORTED,
+               "The Kubernetes backend cannot commit the pod %s to the image %s (commit_container): a pod's "
+               "filesystem cannot become an image through the Kubernetes API", sandbox_id, image);
+  return FALSE;
+}
+
 static gboolean
 runtime_configs_empty (GVariant *configs)
 {
@@ -850,6 +880,8 @@ llmsbx_kubernetes_backend_class_init (LlmsbxKubernetesBackendClass *klass)
   backend_class->connect = llmsbx_kubernetes_backend_connect;
   backend_class->probe = llmsbx_kubernetes_backend_probe;
   backend_class->ensure_image = llmsbx_kubernetes_backend_ensure_image;
+  backend_class->build_image = llmsbx_kubernetes_backend_build_image;
+  backend_class->commit = llmsbx_kubernetes_backend_commit;
   backend_class->create_sandbox = llmsbx_kubernetes_backend_create_sandbox;
   backend_class->attach_sandbox = llmsbx_kubernetes_backend_attach_sandbox;
   backend_class->remove_sandbox = llmsbx_kubernetes_backend_remove_sandbox;
