@@ -303,10 +303,7 @@ runtime_configs_empty (GVariant *configs)
                              g_variant_n_children (configs) == 0);
 }
 
-typedef gboolean (*ChunkFunc) (LlmsbxOutputStream  stream,
-                               GBytes             *bytes,
-                               gpointer            user_data,
-                               GError            **error);
+typedef LlmsbxKubeExecSink ChunkFunc;
 
 static gboolean run_request (LlmsbxKubernetesBackend *self, const char *sandbox_id, LlmsbxExecRequest *request,
                              GBytes *stdin_data, ChunkFunc func, gpointer user_data, int *exit_status,
@@ -585,6 +582,7 @@ run_request (LlmsbxKubernetesBackend  *self,
                                               cancellable, error);
   if (exec == NULL)
     return FALSE;
+  llmsbx_kube_exec_set_sink (exec, func, user_data);
   if (stdin_data != NULL)
     {
       if (stdin_size > 0 &&
@@ -600,6 +598,7 @@ run_request (LlmsbxKubernetesBackend  *self,
       LlmsbxOutputStream stream;
       g_autoptr(GBytes) bytes = llmsbx_kube_exec_read (exec, &stream, request->deadline, cancellable, &local_error);
 
+      /* The sink took the output: only the end or an error comes here. */
       if (bytes == NULL)
         {
           if (local_error != NULL)
@@ -609,8 +608,6 @@ run_request (LlmsbxKubernetesBackend  *self,
             }
           break;
         }
-      if (!func (stream, bytes, user_data, error))
-        return FALSE;
     }
   return llmsbx_kube_exec_finish (exec, exit_status, error);
 }

@@ -28,6 +28,9 @@ struct _LlmsbxKubeExec
   /* The wrapper's "could not start" line on stderr, held back while stderr
    * may still begin with it. */
   GByteArray              *held;
+  LlmsbxKubeExecSink       sink;
+  gpointer                 sink_data;
+  GError                  *sink_error;
   gboolean                 stderr_decided;
   char                    *not_started;
 };
@@ -68,6 +71,7 @@ llmsbx_kube_exec_free (LlmsbxKubeExec *self)
   if (self->status != NULL)
     g_byte_array_unref (self->status);
   g_clear_error (&self->stream_error);
+  g_clear_error (&self->sink_error);
   g_main_context_unref (self->context);
   g_free (self->what);
   g_clear_pointer (&self->held, g_byte_array_unref);
@@ -80,7 +84,16 @@ push_output (LlmsbxKubeExec     *self,
              LlmsbxOutputStream  stream,
              GBytes             *bytes)
 {
-  Chunk *chunk = g_new0 (Chunk, 1);
+  Chunk *chunk;
+
+  if (self->sink != NULL)
+    {
+      if (self->sink_error == NULL && !self->sink (stream, bytes, self->sink_data, &self->sink_error))
+        self->news = TRUE;
+      g_bytes_unref (bytes);
+      return;
+    }
+  chunk = g_new0 (Chunk, 1);
 
   chunk->stream = stream;
   chunk->bytes = bytes;
@@ -370,6 +383,15 @@ llmsbx_kube_exec_open (LlmsbxKubeClient    *client,
   return g_steal_pointer (&self);
 }
 
+void
+llmsbx_kube_exec_set_sink (LlmsbxKubeExec     *self,
+                           LlmsbxKubeExecSink  sink,
+                           gpointer            user_data)
+{
+  self->sink = sink;
+  self->sink_data = user_data;
+}
+
 gboolean
 llmsbx_kube_exec_can_close_stdin (LlmsbxKubeExec *self)
 {
@@ -457,12 +479,19 @@ llmsbx_kube_exec_read (LlmsbxKubeExec      *self,
   GBytes *bytes;
 
   g_main_context_push_thread_default (self->context);
-  self->news = has_news (self);
-  if (!self->news)
-    ok = iterate_until (self, &self->news, deadline, cancellable, error);
+  while (ok && !has_news (self) && self->sink_error == NULL)
+    {
+      self->news = FALSE;
+      ok = iterate_until (self, &self->news, deadline, cancellable, error);
+    }
   g_main_context_pop_thread_default (self->context);
   if (!ok)
     return NULL;
+  if (self->sink_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&self->sink_error));
+      return NULL;
+    }
   chunk = g_queue_pop_head (&self->output);
   if (chunk == NULL)
     return NULL;

@@ -14,6 +14,12 @@ G_BEGIN_DECLS
 
 typedef struct _LlmsbxKubeExec LlmsbxKubeExec;
 
+/* Takes output as it is parsed; an error ends the exec. */
+typedef gboolean (*LlmsbxKubeExecSink) (LlmsbxOutputStream  stream,
+                                        GBytes             *bytes,
+                                        gpointer            user_data,
+                                        GError            **error);
+
 LlmsbxKubeExec *llmsbx_kube_exec_open  (LlmsbxKubeClient    *client,
                                         const char          *namespace_,
                                         const char          *pod,
@@ -23,6 +29,14 @@ LlmsbxKubeExec *llmsbx_kube_exec_open  (LlmsbxKubeClient    *client,
                                         gint64               deadline,
                                         GCancellable        *cancellable,
                                         GError             **error);
+/* Output goes to @sink as libsoup parses it instead of waiting for
+ * llmsbx_kube_exec_read(): libsoup reads all that the socket holds in one
+ * go, so only a consumer called from inside bounds the memory a flood
+ * takes. llmsbx_kube_exec_read() then only waits for the end. */
+void            llmsbx_kube_exec_set_sink (LlmsbxKubeExec     *self,
+                                           LlmsbxKubeExecSink  sink,
+                                           gpointer            user_data);
+
 /* Whether the server spoke v5, which can end stdin (v4 cannot). */
 gboolean        llmsbx_kube_exec_can_close_stdin (LlmsbxKubeExec *self);
 gboolean        llmsbx_kube_exec_write (LlmsbxKubeExec      *self,

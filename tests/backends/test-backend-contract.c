@@ -554,11 +554,8 @@ test_output_flood (void)
   g_assert_cmpuint (llmsbx_output_collector_get_length (output, LLMSBX_OUTPUT_STREAM_STDOUT), ==, 1024 * 1024);
   g_assert_cmpuint (llmsbx_output_collector_get_length (output, LLMSBX_OUTPUT_STREAM_STDERR), ==, 1024 * 1024);
   g_assert_true (llmsbx_output_collector_get_truncated (output));
-  /* Two 1 MiB buffers and transfer buffers: nowhere near the 50 MB that went through.
-   * Not yet on Kubernetes: libsoup's WebSocket reads all that the socket
-   * holds before the backend sees a message (docs/backends.md). */
-  if (!backend_test_is_kubernetes ())
-    g_assert_cmpuint (peak_rss_kib () - rss_before, <, 16 * 1024);
+  /* Two 1 MiB buffers and transfer buffers: nowhere near the 50 MB that went through. */
+  g_assert_cmpuint (peak_rss_kib () - rss_before, <, 16 * 1024);
 
   remove_sandbox (backend, id);
 }

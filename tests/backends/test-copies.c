@@ -214,10 +214,7 @@ test_large_sparse_file_out (void)
   g_assert_no_error (error);
   after = peak_rss_kib ();
   g_test_message ("peak RSS %" G_GSIZE_FORMAT " KiB before, %" G_GSIZE_FORMAT " KiB after", before, after);
-  /* Not on Kubernetes yet: libsoup's WebSocket buffers what the socket
-   * holds (docs/backends.md, "Kubernetes differences"). */
-  if (!backend_test_is_kubernetes ())
-    g_assert_cmpuint (after, <, before + 32 * 1024);
+  g_assert_cmpuint (after, <, before + 32 * 1024);
 
   g_assert_cmpint (g_stat (dest, &st), ==, 0);
   g_assert_cmpuint ((guint64) st.st_size, ==, size + 3);
