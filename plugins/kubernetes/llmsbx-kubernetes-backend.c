@@ -275,7 +275,7 @@ llmsbx_kubernetes_backend_build_image (LlmsbxBackend  *backend,
                                        GCancellable   *cancellable,
                                        GError        **error)
 {
-  g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_NOT_SUPPORTED,
+  g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_IMAGE_BUILD_FAILED,
                "The Kubernetes backend cannot build %s from a Dockerfile: a cluster's nodes pull images from "
                "registries; build and push the image, then name it as the session's image", tag);
   return FALSE;

@@ -481,6 +481,38 @@ test_attach_existing_container (void)
   g_assert_nonnull (strstr (error->message, "llmsbx-test-no-such-container"));
 }
 
+/* A cluster has no image store: a Dockerfile fails the open, a commit the
+ * close (the pod still goes), each saying why; nothing is left. */
+static void
+test_kubernetes_no_images (void)
+{
+  g_autofree char *dir = test_host_dir ("kube-build");
+  g_autofree char *dockerfile = g_build_filename (dir, "Dockerfile", NULL);
+  g_autofree char *filter = test_run_filter ();
+  g_autofree char *left = NULL;
+  g_autofree char *id = NULL;
+  g_autoptr(LlmsbxSandboxSession) building = NULL;
+  g_autoptr(LlmsbxSandboxSession) committing = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (g_file_set_contents (dockerfile, "FROM " BASE_IMAGE "\n", -1, NULL));
+  building = backend_test_session_new ("python", "dockerfile", dockerfile, NULL);
+  g_assert_false (llmsbx_sandbox_session_open (building, NULL, &error));
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_IMAGE_BUILD_FAILED);
+  g_assert_nonnull (strstr (error->message, "Kubernetes backend cannot build"));
+  g_clear_error (&error);
+
+  committing = open_session ("commit-container", TRUE, NULL);
+  id = g_strdup (llmsbx_sandbox_session_get_container_id (committing));
+  g_assert_false (llmsbx_sandbox_session_close (committing, NULL, &error));
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_NOT_SUPPORTED);
+  g_assert_nonnull (strstr (error->message, "commit_container"));
+  g_clear_error (&error);
+  backend_test_assert_container_gone (id);
+  left = backend_test_ps (filter);
+  g_assert_cmpstr (left, ==, "");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -488,11 +520,17 @@ main (int argc, char **argv)
   backend_test_prepare ();
   test_run_id ();
 
-  test_add_isolated ("/persistence/dockerfile-build", test_dockerfile_build);
-  test_add_isolated ("/persistence/dockerfile-failures", test_dockerfile_failures);
-  test_add_isolated ("/persistence/keep-template", test_keep_template);
-  test_add_isolated ("/persistence/commit-container", test_commit_container);
-  test_add_isolated ("/persistence/commit-default-image", test_commit_default_image);
+  /* Images are engine business: on Kubernetes only what says so, and attaching. */
+  if (backend_test_is_kubernetes ())
+    test_add_isolated ("/persistence/kubernetes-no-images", test_kubernetes_no_images);
+  else
+    {
+      test_add_isolated ("/persistence/dockerfile-build", test_dockerfile_build);
+      test_add_isolated ("/persistence/dockerfile-failures", test_dockerfile_failures);
+      test_add_isolated ("/persistence/keep-template", test_keep_template);
+      test_add_isolated ("/persistence/commit-container", test_commit_container);
+      test_add_isolated ("/persistence/commit-default-image", test_commit_default_image);
+    }
   test_add_isolated ("/persistence/attach-existing-container", test_attach_existing_container);
 
   return g_test_run ();
