@@ -9,7 +9,6 @@
 #include "llmsbx-backend-names.h"
 #include "llmsbx-plugin.h"
 #include "llmsbx-registry-private.h"
-#include "llmsbx-security-pod-fragment-private.h"
 
 /**
  * LlmsbxRegistry:
@@ -91,15 +90,16 @@ feature_free (Feature *feature)
   g_free (feature);
 }
 
-/* Backends the core renders presets for until a plugin of theirs does: the
- * registry's default order for them, and the one place the core names a
- * backend. The Kubernetes pod fragment moves to the Kubernetes plugin with it. */
+/* Backends the registry knows before their plugin loads: their place in the
+ * default order, and the one place the core names a backend. The core
+ * renders presets for none of them any more: the Kubernetes plugin renders
+ * its pod fragment itself (LlmsbxBackendClass.render_preset). */
 static const struct {
   const char             *name;
   guint                   rank;
   LlmsbxPresetRenderFunc  render;
 } builtin_backends[] = {
-  { LLMSBX_BACKEND_KUBERNETES, LLMSBX_RANK_NONE, llmsbx_security_pod_fragment_render },
+  { LLMSBX_BACKEND_KUBERNETES, LLMSBX_RANK_NONE, NULL },
 };
 
 /* The environment of a setuid or setgid process belongs to the user who

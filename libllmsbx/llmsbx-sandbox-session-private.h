@@ -49,6 +49,8 @@ typedef struct
   double         session_timeout;
   GVariant      *runtime_configs;
   GVariant      *backend_settings;
+  GVariant      *pod_manifest;
+  char          *kube_namespace;
   guint64        output_limit;
   guint64        copy_limit;
   LlmsbxSecurityPolicy *security_policy;

@@ -77,6 +77,8 @@ enum {
   PROP_SESSION_TIMEOUT,
   PROP_RUNTIME_CONFIGS,
   PROP_BACKEND_SETTINGS,
+  PROP_POD_MANIFEST,
+  PROP_KUBE_NAMESPACE,
   PROP_OUTPUT_LIMIT,
   PROP_COPY_LIMIT,
   PROP_SECURITY_POLICY,
@@ -483,6 +485,9 @@ build_spec (LlmsbxSandboxSession *self)
   spec->labels = (char **) g_ptr_array_free (g_steal_pointer (&labels), FALSE);
   if (priv->runtime_configs != NULL)
     spec->runtime_configs = g_variant_ref (priv->runtime_configs);
+  if (priv->pod_manifest != NULL)
+    spec->pod_manifest = g_variant_ref (priv->pod_manifest);
+  spec->kube_namespace = g_strdup (priv->kube_namespace);
   return spec;
 }
 
@@ -1252,6 +1257,57 @@ llmsbx_sandbox_session_set_runtime_configs_json (LlmsbxSandboxSession *self,
   return TRUE;
 }
 
+/**
+ * llmsbx_sandbox_session_set_pod_manifest_json:
+ * @self: a #LlmsbxSandboxSession
+ * @json: a Pod as a JSON object (what json_to_string() makes of a #JsonNode)
+ * @error: return location for a #GError
+ *
+ * Sets #LlmsbxSandboxSession:pod-manifest from JSON, with the checks of
+ * llmsbx_sandbox_session_set_runtime_configs_json().
+ *
+ * Returns: %TRUE when @json is a JSON object; %FALSE with
+ *   %LLMSBX_ERROR_INVALID_ARGUMENT otherwise
+ *
+ * Since: 0.2
+ */
+gboolean
+llmsbx_sandbox_session_set_pod_manifest_json (LlmsbxSandboxSession *self,
+                                              const char           *json,
+                                              GError              **error)
+{
+  g_autoptr(JsonNode) node = NULL;
+  g_autoptr(GVariant) manifest = NULL;
+  g_autoptr(GError) local_error = NULL;
+
+  g_return_val_if_fail (LLMSBX_IS_SANDBOX_SESSION (self), FALSE);
+  g_return_val_if_fail (json != NULL, FALSE);
+
+  if (!llmsbx_json_check (json, -1, "The pod manifest", error))
+    return FALSE;
+  node = json_from_string (json, &local_error);
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+    {
+      g_autofree char *reason = local_error ? g_utf8_make_valid (local_error->message, -1) : NULL;
+
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
+                   "The pod manifest must be a JSON object%s%s", reason ? ": " : "", reason ? reason : "");
+      return FALSE;
+    }
+  /* The result may be floating; own it before the property takes its reference. */
+  manifest = json_gvariant_deserialize (node, "a{sv}", &local_error);
+  if (manifest != NULL)
+    g_variant_ref_sink (manifest);
+  if (manifest == NULL)
+    {
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
+                   "The pod manifest cannot be converted: %s", local_error->message);
+      return FALSE;
+    }
+  g_object_set (self, "pod-manifest", manifest, NULL);
+  return TRUE;
+}
+
 static void
 llmsbx_sandbox_session_dispose (GObject *object)
 {
@@ -1285,6 +1341,8 @@ llmsbx_sandbox_session_finalize (GObject *object)
   g_free (priv->session_uuid);
   g_clear_pointer (&priv->runtime_configs, g_variant_unref);
   g_clear_pointer (&priv->backend_settings, g_variant_unref);
+  g_clear_pointer (&priv->pod_manifest, g_variant_unref);
+  g_free (priv->kube_namespace);
   g_clear_object (&priv->security_policy);
   g_rec_mutex_clear (&priv->lock);
   g_mutex_clear (&priv->operation_lock);
@@ -1317,6 +1375,8 @@ llmsbx_sandbox_session_get_property (GObject *object, guint prop_id, GValue *val
     case PROP_SESSION_TIMEOUT: g_value_set_double (value, priv->session_timeout); break;
     case PROP_RUNTIME_CONFIGS: g_value_set_variant (value, priv->runtime_configs); break;
     case PROP_BACKEND_SETTINGS: g_value_set_variant (value, priv->backend_settings); break;
+    case PROP_POD_MANIFEST: g_value_set_variant (value, priv->pod_manifest); break;
+    case PROP_KUBE_NAMESPACE: g_value_set_string (value, priv->kube_namespace); break;
     case PROP_OUTPUT_LIMIT: g_value_set_uint64 (value, priv->output_limit); break;
     case PROP_COPY_LIMIT: g_value_set_uint64 (value, priv->copy_limit); break;
     case PROP_SECURITY_POLICY: g_value_set_object (value, priv->security_policy); break;
@@ -1366,6 +1426,14 @@ llmsbx_sandbox_session_set_property (GObject *object, guint prop_id, const GValu
     case PROP_EXECUTION_TIMEOUT: priv->execution_timeout = g_value_get_double (value); break;
     case PROP_SESSION_TIMEOUT: priv->session_timeout = g_value_get_double (value); break;
     case PROP_RUNTIME_CONFIGS: llmsbx_sandbox_session_set_runtime_configs (self, g_value_get_variant (value)); break;
+    case PROP_POD_MANIFEST:
+      g_clear_pointer (&priv->pod_manifest, g_variant_unref);
+      priv->pod_manifest = g_value_dup_variant (value);
+      break;
+    case PROP_KUBE_NAMESPACE:
+      g_free (priv->kube_namespace);
+      priv->kube_namespace = g_value_dup_string (value);
+      break;
     case PROP_BACKEND_SETTINGS:
       g_clear_pointer (&priv->backend_settings, g_variant_unref);
       priv->backend_settings = g_value_dup_variant (value);
@@ -1595,6 +1663,35 @@ llmsbx_sandbox_session_class_init (LlmsbxSandboxSessionClass *klass)
   properties[PROP_BACKEND_SETTINGS] =
     g_param_spec_variant ("backend-settings", NULL, NULL, G_VARIANT_TYPE_VARDICT, NULL,
                           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * LlmsbxSandboxSession:pod-manifest:
+   *
+   * The guide's `pod_manifest`: the Pod (an `a{sv}` shaped like its JSON)
+   * the sandbox is, for backends that run pods (Kubernetes). What it leaves
+   * out is supplied (image, command, workingDir, env), the session's labels
+   * are added without replacing the manifest's, and a manifest without
+   * `metadata.name` gets a name from the server. From Python a dict; from C
+   * also llmsbx_sandbox_session_set_pod_manifest_json(). Other backends
+   * ignore it.
+   *
+   * Since: 0.2
+   */
+  properties[PROP_POD_MANIFEST] =
+    g_param_spec_variant ("pod-manifest", NULL, NULL, G_VARIANT_TYPE_VARDICT, NULL,
+                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * LlmsbxSandboxSession:kube-namespace:
+   *
+   * The guide's `kube_namespace`: the namespace of the sandbox's pod, for
+   * backends that run pods; %NULL for the backend's (its context's, or
+   * `default`).
+   *
+   * Since: 0.2
+   */
+  properties[PROP_KUBE_NAMESPACE] =
+    g_param_spec_string ("kube-namespace", NULL, NULL, NULL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
 
   /**
    * LlmsbxSandboxSession:output-limit:

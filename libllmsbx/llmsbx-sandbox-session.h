@@ -96,6 +96,10 @@ gboolean    llmsbx_sandbox_session_set_runtime_configs_json (LlmsbxSandboxSessio
                                                              const char           *json,
                                                              GError              **error);
 LLMSBX_AVAILABLE_IN_ALL
+gboolean    llmsbx_sandbox_session_set_pod_manifest_json (LlmsbxSandboxSession *self,
+                                                          const char           *json,
+                                                          GError              **error);
+LLMSBX_AVAILABLE_IN_ALL
 LlmsbxLanguageHandler *llmsbx_sandbox_session_get_language_handler (LlmsbxSandboxSession *self);
 LLMSBX_AVAILABLE_IN_ALL
 LlmsbxSecurityPolicy *llmsbx_sandbox_session_get_security_policy (LlmsbxSandboxSession *self);

@@ -380,6 +380,10 @@ llmsbx_tool_run (int    argc,
   g_autofree char *inline_code = NULL;
   g_autofree char *runtime_configs = NULL;
   g_auto(GStrv) backend_settings = NULL;
+  g_autofree char *kubeconfig = NULL;
+  g_autofree char *kube_context = NULL;
+  g_autofree char *kube_namespace = NULL;
+  g_autofree char *pod_manifest = NULL;
   g_autofree char *preset = NULL;
   g_autofree char *output_limit_text = NULL;
   g_auto(GStrv) libraries = NULL;
@@ -404,6 +408,14 @@ llmsbx_tool_run (int    argc,
     { "library", 'L', 0, G_OPTION_ARG_STRING_ARRAY, &libraries, "Install a library first (repeatable)", "LIB" },
     { "backend-setting", 0, 0, G_OPTION_ARG_STRING_ARRAY, &backend_settings,
       "Set a setting of the backend, such as url (repeatable)", "KEY=VALUE" },
+    { "kubeconfig", 0, 0, G_OPTION_ARG_FILENAME, &kubeconfig,
+      "Kubernetes: the kubeconfig file (default: $KUBECONFIG, ~/.kube/config)", "FILE" },
+    { "context", 0, 0, G_OPTION_ARG_STRING, &kube_context,
+      "Kubernetes: the kubeconfig context (default: its current one)", "CONTEXT" },
+    { "namespace", 0, 0, G_OPTION_ARG_STRING, &kube_namespace,
+      "Kubernetes: the namespace of the sandbox's pod", "NAMESPACE" },
+    { "pod-manifest", 0, 0, G_OPTION_ARG_STRING, &pod_manifest,
+      "Kubernetes: the sandbox's Pod as a JSON object", "JSON" },
     { "runtime-configs", 'r', 0, G_OPTION_ARG_STRING, &runtime_configs,
       "Container settings as a JSON object, e.g. '{\"mem_limit\": \"256m\"}'", "JSON" },
     { "preset", 'p', 0, G_OPTION_ARG_STRING, &preset,
@@ -469,12 +481,22 @@ llmsbx_tool_run (int    argc,
     return llmsbx_tool_fail (error);
   if (preset != NULL && !apply_preset (session, preset, &error))
     return llmsbx_tool_fail (error);
-  if (backend_settings != NULL)
+  if (pod_manifest != NULL && !llmsbx_sandbox_session_set_pod_manifest_json (session, pod_manifest, &error))
+    return llmsbx_tool_fail (error);
+  if (kube_namespace != NULL)
+    g_object_set (session, "kube-namespace", kube_namespace, NULL);
+  if (backend_settings != NULL || kubeconfig != NULL || kube_context != NULL)
     {
       g_autoptr(GVariantBuilder) builder = g_variant_builder_new (G_VARIANT_TYPE_VARDICT);
 
+      /* The Kubernetes backend's settings by their own options. */
+      if (kubeconfig != NULL)
+        g_variant_builder_add (builder, "{sv}", "kubeconfig", g_variant_new_string (kubeconfig));
+      if (kube_context != NULL)
+        g_variant_builder_add (builder, "{sv}", "context", g_variant_new_string (kube_context));
+
       /* Values stay text: the backend reads each in its setting's type. */
-      for (char **setting = backend_settings; *setting != NULL; setting++)
+      for (char **setting = backend_settings; setting != NULL && *setting != NULL; setting++)
         {
           const char *eq = strchr (*setting, '=');
           g_autofree char *key = NULL;

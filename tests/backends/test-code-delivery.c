@@ -110,7 +110,7 @@ test_timeout_covers_whole_run (void)
   {
     g_autofree char *configs = test_configs ("\"network_mode\": \"none\"");
 
-    llmsbx_sandbox_session_set_runtime_configs_json (session, configs, &error);
+    test_set_configs_json (session, configs, &error);
     g_assert_no_error (error);
   }
   llmsbx_sandbox_session_open (session, NULL, &error);
@@ -202,6 +202,7 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+  backend_test_prepare ();
   test_run_id ();
 
   test_add_isolated ("/code-delivery/large-code-one-request", test_large_code_one_request);

@@ -294,6 +294,7 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+  backend_test_prepare ();
   test_run_id ();
 
   test_add_isolated ("/copies/file-into-existing-directory", test_file_into_existing_directory);

@@ -233,7 +233,7 @@ open_session (const Language *language)
 
   environment = g_strdup_printf ("\"environment\": {%s}", language->environment ? language->environment : "");
   configs = test_configs (environment);
-  llmsbx_sandbox_session_set_runtime_configs_json (session, configs, &error);
+  test_set_configs_json (session, configs, &error);
   g_assert_no_error (error);
   llmsbx_sandbox_session_open (session, NULL, &error);
   g_assert_no_error (error);
@@ -372,7 +372,7 @@ test_unknown_language (void)
   g_autofree char *left = NULL;
   g_autoptr(GError) error = NULL;
 
-  llmsbx_sandbox_session_set_runtime_configs_json (session, configs, &error);
+  test_set_configs_json (session, configs, &error);
   g_assert_no_error (error);
   g_assert_false (llmsbx_sandbox_session_open (session, NULL, &error));
   g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_LANGUAGE_NOT_SUPPORTED);
@@ -389,6 +389,7 @@ main (int   argc,
       char *argv[])
 {
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+  backend_test_prepare ();
   /* Fixed before any subprocess starts, so they all inherit it. */
   test_run_id ();
 

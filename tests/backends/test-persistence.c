@@ -100,7 +100,7 @@ make_labelled_copy (const char *tag)
   backend = bubblewrap_backend ();
   configs = test_configs ("\"network_mode\": \"none\"");
   session = backend_test_session_new ("python", "image", BASE_IMAGE, NULL);
-  llmsbx_sandbox_session_set_runtime_configs_json (session, configs, &error);
+  test_set_configs_json (session, configs, &error);
   g_assert_no_error (error);
   llmsbx_sandbox_session_open (session, NULL, &error);
   g_assert_no_error (error);
@@ -138,7 +138,7 @@ assert_build_refused (const char *dockerfile)
   g_autofree char *left = NULL;
   g_autoptr(GError) error = NULL;
 
-  llmsbx_sandbox_session_set_runtime_configs_json (session, configs, &error);
+  test_set_configs_json (session, configs, &error);
   g_assert_no_error (error);
   g_assert_false (llmsbx_sandbox_session_open (session, NULL, &error));
   g_test_message ("%s", error->message);
@@ -162,7 +162,7 @@ open_session (const char *first_property,
   va_start (args, first_property);
   g_object_set_valist (G_OBJECT (session), first_property, args);
   va_end (args);
-  llmsbx_sandbox_session_set_runtime_configs_json (session, configs, &error);
+  test_set_configs_json (session, configs, &error);
   g_assert_no_error (error);
   llmsbx_sandbox_session_open (session, NULL, &error);
   g_assert_no_error (error);
@@ -372,7 +372,7 @@ test_commit_default_image (void)
 
   committing = backend_test_session_new ("h2commit", "keep-template", TRUE, "commit-container", TRUE, NULL);
   g_assert_null (llmsbx_sandbox_session_get_commit_image (committing));
-  llmsbx_sandbox_session_set_runtime_configs_json (committing, configs, &error);
+  test_set_configs_json (committing, configs, &error);
   g_assert_no_error (error);
   llmsbx_sandbox_session_open (committing, NULL, &error);
   g_assert_no_error (error);
@@ -434,7 +434,8 @@ test_attach_existing_container (void)
   g_autoptr(LlmsbxSandboxSession) nowhere = NULL;
   g_autoptr(GError) error = NULL;
 
-  if (backend_test_is_bubblewrap ())
+  /* No engine CLI to create one with: another session's sandbox. */
+  if (backend_test_is_bubblewrap () || backend_test_is_kubernetes ())
     {
       owner = open_session (NULL, NULL);
       created = g_strdup (llmsbx_sandbox_session_get_container_id (owner));
@@ -480,17 +481,56 @@ test_attach_existing_container (void)
   g_assert_nonnull (strstr (error->message, "llmsbx-test-no-such-container"));
 }
 
+/* A cluster has no image store: a Dockerfile fails the open, a commit the
+ * close (the pod still goes), each saying why; nothing is left. */
+static void
+test_kubernetes_no_images (void)
+{
+  g_autofree char *dir = test_host_dir ("kube-build");
+  g_autofree char *dockerfile = g_build_filename (dir, "Dockerfile", NULL);
+  g_autofree char *filter = test_run_filter ();
+  g_autofree char *left = NULL;
+  g_autofree char *id = NULL;
+  g_autoptr(LlmsbxSandboxSession) building = NULL;
+  g_autoptr(LlmsbxSandboxSession) committing = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (g_file_set_contents (dockerfile, "FROM " BASE_IMAGE "\n", -1, NULL));
+  building = backend_test_session_new ("python", "dockerfile", dockerfile, NULL);
+  g_assert_false (llmsbx_sandbox_session_open (building, NULL, &error));
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_IMAGE_BUILD_FAILED);
+  g_assert_nonnull (strstr (error->message, "Kubernetes backend cannot build"));
+  g_clear_error (&error);
+
+  committing = open_session ("commit-container", TRUE, NULL);
+  id = g_strdup (llmsbx_sandbox_session_get_container_id (committing));
+  g_assert_false (llmsbx_sandbox_session_close (committing, NULL, &error));
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_NOT_SUPPORTED);
+  g_assert_nonnull (strstr (error->message, "commit_container"));
+  g_clear_error (&error);
+  backend_test_assert_container_gone (id);
+  left = backend_test_ps (filter);
+  g_assert_cmpstr (left, ==, "");
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+  backend_test_prepare ();
   test_run_id ();
 
-  test_add_isolated ("/persistence/dockerfile-build", test_dockerfile_build);
-  test_add_isolated ("/persistence/dockerfile-failures", test_dockerfile_failures);
-  test_add_isolated ("/persistence/keep-template", test_keep_template);
-  test_add_isolated ("/persistence/commit-container", test_commit_container);
-  test_add_isolated ("/persistence/commit-default-image", test_commit_default_image);
+  /* Images are engine business: on Kubernetes only what says so, and attaching. */
+  if (backend_test_is_kubernetes ())
+    test_add_isolated ("/persistence/kubernetes-no-images", test_kubernetes_no_images);
+  else
+    {
+      test_add_isolated ("/persistence/dockerfile-build", test_dockerfile_build);
+      test_add_isolated ("/persistence/dockerfile-failures", test_dockerfile_failures);
+      test_add_isolated ("/persistence/keep-template", test_keep_template);
+      test_add_isolated ("/persistence/commit-container", test_commit_container);
+      test_add_isolated ("/persistence/commit-default-image", test_commit_default_image);
+    }
   test_add_isolated ("/persistence/attach-existing-container", test_attach_existing_container);
 
   return g_test_run ();

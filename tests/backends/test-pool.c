@@ -25,7 +25,7 @@ new_pool (const char *members)
   GVariant *runtime_configs;
 
   /* The JSON reader of runtime configs is the session's. */
-  llmsbx_sandbox_session_set_runtime_configs_json (scratch, configs, &error);
+  test_set_configs_json (scratch, configs, &error);
   g_assert_no_error (error);
   runtime_configs = llmsbx_sandbox_session_get_runtime_configs (scratch);
   return g_object_new (LLMSBX_TYPE_SANDBOX_POOL, "lang", "python", "backend", backend_test_name (),

@@ -1009,6 +1009,7 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+  backend_test_prepare ();
   test_run_id ();
 
   test_add_isolated ("/runtime-configs/resource-limits", test_resource_limits);

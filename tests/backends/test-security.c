@@ -538,6 +538,7 @@ main (int argc, char **argv)
   g_auto(GStrv) presets = NULL;
 
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+  backend_test_prepare ();
 
   test_add_isolated ("/security/run-refused-before-the-sandbox", test_run_refused_before_the_sandbox);
   test_add_isolated ("/security/install-refused-before-the-sandbox", test_install_refused_before_the_sandbox);

@@ -217,6 +217,7 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+  backend_test_prepare ();
   test_run_id ();
 
   test_add_isolated ("/lifetime/close-cancels-run", test_close_cancels_run);

@@ -5,6 +5,7 @@
 #include <glib/gstdio.h>
 
 #include "backend-test.h"
+#include "isolated-test.h"
 
 #define docker_ps backend_test_ps
 #define assert_container_gone backend_test_assert_container_gone
@@ -855,10 +856,16 @@ test_failed_open_leaves_nothing (void)
   if (backend_test_is_bubblewrap ())
     configs = g_strdup ("{\"volumes\": [\"/nonexistent/llmsbx-test:/data\"], "
                         "\"labels\": {\"llmsbx-test\": \"failed-open\"}}");
-  else
+  else if (!backend_test_is_kubernetes ())
     configs = g_strdup_printf ("{\"ports\": {\"8080/tcp\": \"127.0.0.1:%u\"}, "
                                "\"labels\": {\"llmsbx-test\": \"failed-open\"}}", port);
-  llmsbx_sandbox_session_set_runtime_configs_json (session, configs, &error);
+  /* Kubernetes: a pod whose container ends at once, after it was created. */
+  if (backend_test_is_kubernetes ())
+    llmsbx_sandbox_session_set_pod_manifest_json (session,
+      "{\"metadata\": {\"labels\": {\"llmsbx-test\": \"failed-open\"}},"
+      " \"spec\": {\"containers\": [{\"command\": [\"false\"]}]}}", &error);
+  else
+    test_set_configs_json (session, configs, &error);
   g_assert_no_error (error);
 
   g_assert_false (llmsbx_sandbox_session_open (session, NULL, &error));
@@ -985,6 +992,7 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+  backend_test_prepare ();
 
   g_test_add_func ("/session/run-hello", test_run_hello);
   g_test_add_func ("/session/streams-and-exit-status", test_streams_and_exit_status);
@@ -1007,7 +1015,8 @@ main (int argc, char **argv)
   g_test_add_func ("/session/install-validates-names", test_install_validates_names);
   g_test_add_func ("/session/errors-before-open", test_errors_before_open);
   g_test_add_func ("/session/unavailable-backend", test_unavailable_backend);
-  if (!backend_test_is_bubblewrap ())
+  /* Engines only: a cluster's settings are its own (test-kubernetes-backend). */
+  if (!backend_test_is_bubblewrap () && !backend_test_is_kubernetes ())
     g_test_add_func ("/session/engine-backend-settings", test_engine_backend_settings);
   g_test_add_func ("/session/failed-open-leaves-nothing", test_failed_open_leaves_nothing);
   g_test_add_func ("/session/async", test_async_session);

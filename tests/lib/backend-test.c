@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "bubblewrap-test.h"
+#include "kube-test.h"
 #include "llmsbx-fake-backend.h"
 
 /* The images the language handlers name, which the fake backend then has. */
@@ -35,12 +36,20 @@ backend_test_prepare (void)
 {
   g_autoptr(GError) error = NULL;
 
+  if (backend_test_is_kubernetes ())
+    kube_test_prepare_shared ();
   if (!backend_test_is_fake ())
     return;
   llmsbx_fake_backend_register (llmsbx_registry_get_default (), "fake", LLMSBX_RANK_NONE, &error);
   g_assert_no_error (error);
   for (gsize i = 0; i < G_N_ELEMENTS (fake_images); i++)
     llmsbx_fake_backend_add_image (fake_images[i]);
+}
+
+gboolean
+backend_test_is_kubernetes (void)
+{
+  return g_str_equal (backend_test_name (), "kubernetes");
 }
 
 gboolean
@@ -123,6 +132,8 @@ backend_test_ps (const char *filter)
     return fake_ps (filter);
   if (backend_test_is_bubblewrap ())
     return bubblewrap_test_ps (filter);
+  if (backend_test_is_kubernetes ())
+    return kube_test_ps (filter);
 
   launcher = backend_test_cli_launcher (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
   process = g_subprocess_launcher_spawn (launcher, &error,
@@ -160,6 +171,8 @@ backend_test_container_running (const char *id)
 
   if (backend_test_is_bubblewrap ())
     return bubblewrap_test_running (id);
+  if (backend_test_is_kubernetes ())
+    return kube_test_running (id);
 
   launcher = backend_test_cli_launcher (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
   process = g_subprocess_launcher_spawn (launcher, &error, backend_test_cli (), "inspect", "--type", "container",
@@ -185,6 +198,8 @@ backend_test_kill_container (const char *id)
       g_assert_no_error (error);
       return killer;
     }
+  if (backend_test_is_kubernetes ())
+    return kube_test_kill (id);
   launcher = backend_test_cli_launcher (G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
   killer = g_subprocess_launcher_spawn (launcher, &error, backend_test_cli (), "kill", id, NULL);
   g_assert_no_error (error);
@@ -194,7 +209,7 @@ backend_test_kill_container (const char *id)
 guint
 backend_test_exec_requests (void)
 {
-  return backend_test_is_bubblewrap () ? 1 : 3;
+  return backend_test_is_bubblewrap () || backend_test_is_kubernetes () ? 1 : 3;
 }
 
 char *

@@ -24,6 +24,10 @@ gboolean              backend_test_is_fake       (void);
 /* Whether it is the bubblewrap backend, which has no engine and no CLI. */
 gboolean              backend_test_is_bubblewrap (void);
 
+/* Whether it is the Kubernetes backend, against the test API server of
+ * tests/kubernetes (kube-test.h), whose pods are Docker containers. */
+gboolean              backend_test_is_kubernetes (void);
+
 /* Makes the backend under test usable by name: for the fake one, registers
  * it in the default registry and gives it the language images. Call from
  * main(), before any test. */
@@ -59,7 +63,8 @@ char                 *backend_test_container_running (const char *id);
 GSubprocess          *backend_test_kill_container    (const char *id);
 
 /* How many requests the backend counts for one exec: create, start and
- * inspect on the engines, one command to its init on bubblewrap. */
+ * inspect on the engines, one command to its init on bubblewrap, one
+ * WebSocket on Kubernetes. */
 guint                 backend_test_exec_requests     (void);
 
 /* The text of @bytes (NULL or empty gives ""), for assertions. */

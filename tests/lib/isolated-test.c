@@ -93,6 +93,15 @@ test_object_exists (const char *type,
       g_assert_true (g_str_equal (type, "container") || g_str_equal (type, "volume"));
       return g_file_test (dir ? dir : id, G_FILE_TEST_EXISTS);
     }
+  /* A pod is a container of the test API server's. */
+  if (backend_test_is_kubernetes ())
+    {
+      g_autofree char *filter = g_strdup_printf ("id=%s", id);
+      g_autofree char *found = backend_test_ps (filter);
+
+      g_assert_true (g_str_equal (type, "container"));
+      return *found != '\0';
+    }
   process = g_subprocess_launcher_spawn (launcher, &error,
                                          backend_test_cli (), "inspect", "--type", type, id, NULL);
   g_assert_no_error (error);
@@ -133,6 +142,26 @@ test_reap (void)
           }
       bubblewrap_test_remove_images (label);
       bubblewrap_test_reap_private_store (label);
+      return;
+    }
+
+  /* Pods go through the API; the server removes their containers. */
+  if (backend_test_is_kubernetes ())
+    {
+      g_autoptr(LlmsbxBackend) backend = llmsbx_registry_create_backend (llmsbx_registry_get_default (),
+                                                                         "kubernetes", NULL);
+      g_autofree char *label = g_strdup_printf (TEST_RUN_LABEL "=%s", test_run_id ());
+      g_autoptr(GPtrArray) pods = NULL;
+
+      g_assert_nonnull (backend);
+      pods = llmsbx_backend_list_sandboxes (backend, (const char *[]) { label, NULL }, NULL, NULL);
+      for (guint i = 0; pods != NULL && i < pods->len; i++)
+        {
+          LlmsbxSandboxInfo *pod = g_ptr_array_index (pods, i);
+
+          llmsbx_backend_remove_sandbox (backend, pod->id, NULL, NULL);
+          g_test_message ("removed leftover pod %s", pod->id);
+        }
       return;
     }
 
@@ -195,6 +224,171 @@ test_configs (const char *members)
                           members, *members ? ", " : "", test_run_id ());
 }
 
+/* On Kubernetes the docker-py keys the tests configure with become the pod
+ * manifest's: labels → metadata.labels, environment → env, read_only and
+ * tmpfs → a read-only root with memory emptyDirs (the workdir one of them),
+ * mem_limit and cpu_quota/cpu_period → resources.limits, user, cap_drop
+ * and no-new-privileges → the container's securityContext. network_mode
+ * none is what the test server's pods have anyway (a cluster needs a
+ * NetworkPolicy) and memswap_limit what a pod has (no swap). Anything else
+ * has no pod equivalent. */
+static char *
+kube_quantity (const char *docker)
+{
+  gsize len = strlen (docker);
+  char unit = len ? g_ascii_tolower (docker[len - 1]) : '\0';
+
+  if (unit == 'k' || unit == 'm' || unit == 'g')
+    return g_strdup_printf ("%.*s%ci", (int) len - 1, docker, g_ascii_toupper (unit));
+  return g_strdup (docker);
+}
+
+static JsonObject *
+member_object (JsonObject *object,
+               const char *name)
+{
+  if (!json_object_has_member (object, name))
+    json_object_set_object_member (object, name, json_object_new ());
+  return json_object_get_object_member (object, name);
+}
+
+static void
+add_scratch (JsonArray  *mounts,
+             JsonArray  *volumes,
+             const char *path)
+{
+  g_autofree char *name = g_strdup_printf ("scratch-%u", json_array_get_length (volumes));
+  JsonObject *mount = json_object_new ();
+  JsonObject *volume = json_object_new ();
+  JsonObject *empty_dir = json_object_new ();
+
+  json_object_set_string_member (mount, "name", name);
+  json_object_set_string_member (mount, "mountPath", path);
+  json_array_add_object_element (mounts, mount);
+  json_object_set_string_member (empty_dir, "medium", "Memory");
+  json_object_set_string_member (volume, "name", name);
+  json_object_set_object_member (volume, "emptyDir", empty_dir);
+  json_array_add_object_element (volumes, volume);
+}
+
+static char *
+configs_as_pod_manifest (const char *json)
+{
+  static const char * const known[] = {
+    "labels", "environment", "read_only", "tmpfs", "mem_limit", "memswap_limit", "cpu_quota", "cpu_period",
+    "user", "cap_drop", "security_opt", "network_mode", NULL,
+  };
+  g_autoptr(JsonNode) root = json_from_string (json, NULL);
+  JsonObject *configs = root && JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
+  g_autoptr(JsonNode) manifest = json_node_new (JSON_NODE_OBJECT);
+  JsonObject *pod = json_object_new ();
+  JsonObject *container = json_object_new ();
+  JsonObject *spec, *security;
+  JsonArray *containers = json_array_new ();
+  JsonArray *mounts = json_array_new ();
+  JsonArray *volumes = json_array_new ();
+  g_autoptr(GList) keys = NULL;
+
+  g_assert_nonnull (configs);
+  json_node_take_object (manifest, pod);
+  keys = json_object_get_members (configs);
+  for (GList *k = keys; k != NULL; k = k->next)
+    if (!g_strv_contains (known, k->data) ||
+        (g_str_equal (k->data, "network_mode") &&
+         g_strcmp0 (json_object_get_string_member (configs, "network_mode"), "none") != 0))
+      g_error ("runtime config %s has no pod equivalent on Kubernetes", (const char *) k->data);
+
+  if (json_object_has_member (configs, "labels"))
+    json_object_set_member (member_object (pod, "metadata"), "labels",
+                            json_node_copy (json_object_get_member (configs, "labels")));
+  spec = member_object (pod, "spec");
+  json_array_add_object_element (containers, container);
+  json_object_set_array_member (spec, "containers", containers);
+  security = member_object (container, "securityContext");
+
+  if (json_object_has_member (configs, "environment"))
+    {
+      JsonObject *environment = json_object_get_object_member (configs, "environment");
+      g_autoptr(GList) names = json_object_get_members (environment);
+      JsonArray *env = json_array_new ();
+
+      for (GList *n = names; n != NULL; n = n->next)
+        {
+          JsonObject *entry = json_object_new ();
+
+          json_object_set_string_member (entry, "name", n->data);
+          json_object_set_string_member (entry, "value", json_object_get_string_member (environment, n->data));
+          json_array_add_object_element (env, entry);
+        }
+      json_object_set_array_member (container, "env", env);
+    }
+  if (json_object_get_boolean_member_with_default (configs, "read_only", FALSE))
+    {
+      json_object_set_boolean_member (security, "readOnlyRootFilesystem", TRUE);
+      add_scratch (mounts, volumes, "/sandbox");
+    }
+  if (json_object_has_member (configs, "tmpfs"))
+    {
+      g_autoptr(GList) paths = json_object_get_members (json_object_get_object_member (configs, "tmpfs"));
+
+      for (GList *p = paths; p != NULL; p = p->next)
+        add_scratch (mounts, volumes, p->data);
+    }
+  if (json_object_has_member (configs, "mem_limit"))
+    {
+      g_autofree char *memory = kube_quantity (json_object_get_string_member (configs, "mem_limit"));
+
+      json_object_set_string_member (member_object (member_object (container, "resources"), "limits"), "memory",
+                                     memory);
+    }
+  if (json_object_has_member (configs, "cpu_quota"))
+    {
+      gint64 period = json_object_get_int_member_with_default (configs, "cpu_period", 100000);
+      g_autofree char *cpu = g_strdup_printf ("%" G_GINT64_FORMAT "m",
+                                              json_object_get_int_member (configs, "cpu_quota") * 1000 / period);
+
+      json_object_set_string_member (member_object (member_object (container, "resources"), "limits"), "cpu", cpu);
+    }
+  if (json_object_has_member (configs, "user"))
+    {
+      const char *user = json_object_get_string_member (configs, "user");
+      gint64 uid = g_str_equal (user, "nobody") ? 65534 : g_ascii_strtoll (user, NULL, 10);
+
+      json_object_set_int_member (security, "runAsUser", uid);
+      json_object_set_int_member (security, "runAsGroup", uid);
+    }
+  if (json_object_has_member (configs, "cap_drop"))
+    json_object_set_member (member_object (security, "capabilities"), "drop",
+                            json_node_copy (json_object_get_member (configs, "cap_drop")));
+  if (json_object_has_member (configs, "security_opt"))
+    json_object_set_boolean_member (security, "allowPrivilegeEscalation", FALSE);
+
+  if (json_array_get_length (mounts) > 0)
+    {
+      json_object_set_array_member (container, "volumeMounts", mounts);
+      json_object_set_array_member (spec, "volumes", volumes);
+    }
+  else
+    {
+      json_array_unref (mounts);
+      json_array_unref (volumes);
+    }
+  return json_to_string (manifest, FALSE);
+}
+
+gboolean
+test_set_configs_json (LlmsbxSandboxSession  *session,
+                       const char            *json,
+                       GError               **error)
+{
+  g_autofree char *manifest = NULL;
+
+  if (!backend_test_is_kubernetes ())
+    return llmsbx_sandbox_session_set_runtime_configs_json (session, json, error);
+  manifest = configs_as_pod_manifest (json);
+  return llmsbx_sandbox_session_set_pod_manifest_json (session, manifest, error);
+}
+
 LlmsbxSandboxSession *
 test_open_session (const char *members,
                    const char *first_property,
@@ -211,7 +405,7 @@ test_open_session (const char *members,
       g_object_set_valist (G_OBJECT (session), first_property, args);
       va_end (args);
     }
-  llmsbx_sandbox_session_set_runtime_configs_json (session, configs, &error);
+  test_set_configs_json (session, configs, &error);
   g_assert_no_error (error);
   llmsbx_sandbox_session_open (session, NULL, &error);
   g_assert_no_error (error);

@@ -35,6 +35,12 @@ JsonObject           *test_inspect       (const char           *type,
 gboolean              test_object_exists (const char           *type,
                                           const char           *id);
 
+/* Sets docker-py runtime configs from JSON; on Kubernetes, their labels and
+ * environment as the session's pod manifest. */
+gboolean              test_set_configs_json (LlmsbxSandboxSession  *session,
+                                             const char            *json,
+                                             GError               **error);
+
 /* Removes what carries this run's label. */
 void                  test_reap          (void);
 

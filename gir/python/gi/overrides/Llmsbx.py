@@ -442,6 +442,9 @@ class SandboxSession(Llmsbx.SandboxSession):
         configs = kwargs.get('runtime_configs')
         if configs is not None:
             kwargs['runtime_configs'] = _to_vardict(configs)
+        manifest = kwargs.get('pod_manifest')
+        if isinstance(manifest, dict):
+            kwargs['pod_manifest'] = _to_vardict(manifest, 'pod_manifest')
         for name, value in kwargs.items():
             _check_text(value, name)
         super().__init__(**kwargs)
@@ -468,6 +471,8 @@ class SandboxSession(Llmsbx.SandboxSession):
             self.__dict__['_log_handler_id'] = self.connect('log', _forward_log, logger)
 
     def set_property(self, name, value):
+        if name.replace('-', '_') == 'pod_manifest' and isinstance(value, dict):
+            value = _to_vardict(value, 'pod_manifest')
         super().set_property(name, _check_text(value, name))
 
     def set_runtime_configs(self, configs):
@@ -475,6 +480,9 @@ class SandboxSession(Llmsbx.SandboxSession):
 
     def set_runtime_configs_json(self, json):
         return super().set_runtime_configs_json(_check_text(json, 'json'))
+
+    def set_pod_manifest_json(self, json):
+        return super().set_pod_manifest_json(_check_text(json, 'json'))
 
     def __enter__(self):
         try:

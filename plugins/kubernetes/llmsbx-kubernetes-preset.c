@@ -1,15 +1,8 @@
-/* llmsbx-security-pod-fragment.c: a preset's limits as a Kubernetes pod
- * manifest fragment.
- *
- * This is the Kubernetes backend's renderer (LlmsbxBackendClass.render_preset),
- * kept in the core only until that backend's plugin exists: the presets have
- * always covered Kubernetes, and there is no plugin yet to render them. The
- * registry uses it for the one backend it names for this reason; the plugin's
- * own renderer wins once the plugin registers, and this file then moves into
- * plugins/kubernetes/. It reads nothing but the neutral limits. */
-#include "config.h"
-
-#include "llmsbx-security-pod-fragment-private.h"
+/* llmsbx-kubernetes-preset.c: a preset's limits as a pod manifest fragment
+ * (LlmsbxBackendClass.render_preset): pod and container securityContext,
+ * resources, and memory-backed volumes where a read-only root needs
+ * writable places. It reads nothing but the neutral limits. */
+#include "llmsbx-kubernetes-backend-private.h"
 
 /* A Kubernetes quantity: 512 MiB is "512Mi". */
 static char *
@@ -75,8 +68,9 @@ volume_mount (const char *name,
  * memory-backed volumes where the read-only root needs writable places.
  * Kubernetes has no per-pod "network none": that needs a NetworkPolicy. */
 gboolean
-llmsbx_security_pod_fragment_render (LlmsbxSecurityPreset  *preset,
-                                     GError               **error)
+llmsbx_kubernetes_render_preset (LlmsbxBackend         *backend,
+                                 LlmsbxSecurityPreset  *preset,
+                                 GError               **error)
 {
   const LlmsbxSecurityLimits *limits = llmsbx_security_preset_get_limits (preset);
   GVariantBuilder spec, container, container_security, pod_security, mounts, volumes;
