@@ -78,6 +78,15 @@ typedef struct
   LlmsbxLifetimeWatchdog *watchdog;
 } LlmsbxSandboxSessionPrivate;
 
+/* What a run captures besides its output, as the class's capture_artifacts
+ * says (the artifact session's): the plots its language handler saves into
+ * the run's plot directory, within limits. */
+typedef struct {
+  gboolean plots;      /* wrap the code with the language's plot capture */
+  guint    max_plots;
+  guint64  max_bytes;  /* of all plots together */
+} LlmsbxArtifactCapture;
+
 /* Every call that holds the lock works with an operation's cancellable: the
  * caller's, and close() from another thread. */
 typedef struct {
@@ -109,6 +118,14 @@ char               *llmsbx_session_resolve_sandbox_path (LlmsbxSandboxSession   
                                                          const char             *path,
                                                          GError                **error);
 const char * const *llmsbx_session_exec_env             (LlmsbxSandboxSession   *self);
+
+/* llmsbx-session-artifacts.c */
+GPtrArray *llmsbx_session_fetch_artifacts (LlmsbxSandboxSession  *self,
+                                           const char            *run_dir,
+                                           const LlmsbxArtifactCapture *capture,
+                                           gboolean              *dropped,
+                                           GCancellable          *cancellable,
+                                           GError               **error);
 
 /* llmsbx-session-output.c */
 LlmsbxOutputCollector *llmsbx_session_new_collector      (LlmsbxSandboxSession *self);

@@ -158,6 +158,7 @@ static gboolean
 run_code (LlmsbxSandboxSession  *self,
           char                 **templates,
           const char            *file,
+          const char            *run_dir,
           const char            *code,
           double                 timeout,
           gint64                 deadline,
@@ -172,6 +173,7 @@ run_code (LlmsbxSandboxSession  *self,
   LlmsbxCodeRun run = {
     .code = code,
     .file = file,
+    .run_dir = run_dir,
     .commands = commands,
     .workdir = priv->workdir,
     .env = llmsbx_session_exec_env (self),
@@ -235,7 +237,9 @@ static LlmsbxExecutionResult *
 collect_result (LlmsbxSandboxSession  *self,
                 LlmsbxOutputCollector *collector,
                 int                    exit_status,
-                gint64                 started)
+                gint64                 started,
+                GPtrArray             *plots,
+                gboolean               plots_dropped)
 {
   g_autoptr(GBytes) out = llmsbx_output_collector_steal_bytes (collector, LLMSBX_OUTPUT_STREAM_STDOUT);
   g_autoptr(GBytes) err = llmsbx_output_collector_steal_bytes (collector, LLMSBX_OUTPUT_STREAM_STDERR);
@@ -253,6 +257,8 @@ collect_result (LlmsbxSandboxSession  *self,
                        "truncated", llmsbx_output_collector_get_truncated (collector),
                        "oom-killed", oom_killed,
                        "duration", MAX (duration, 0.0),
+                       "plots", plots,
+                       "plots-dropped", plots_dropped,
                        NULL);
 }
 
@@ -507,11 +513,17 @@ run_locked (LlmsbxSandboxSession *self,
             GError              **error)
 {
   LlmsbxSandboxSessionPrivate *priv = llmsbx_session_get_private (self);
+  LlmsbxSandboxSessionClass *klass = LLMSBX_SANDBOX_SESSION_GET_CLASS (self);
+  LlmsbxArtifactCapture capture = { FALSE, 0, 0 };
   g_autoptr(LlmsbxRuntimeContext) context = NULL;
   g_autoptr(LlmsbxOutputCollector) collector = NULL;
+  g_autoptr(GPtrArray) plots = NULL;
   g_auto(GStrv) commands = NULL;
   g_autofree char *extension = NULL;
   g_autofree char *file = NULL;
+  g_autofree char *run_dir = NULL;
+  g_autofree char *wrapped = NULL;
+  gboolean plots_dropped = FALSE;
   gint64 started = g_get_monotonic_time ();
   gint64 deadline;
   double limit;
@@ -549,13 +561,37 @@ run_locked (LlmsbxSandboxSession *self,
       return NULL;
     }
 
+  /* What the class captures besides output (the artifact session): the
+   * run gets a directory, its code the language's plot capture. */
+  if (klass->capture_artifacts != NULL && klass->capture_artifacts (self, &capture))
+    {
+      run_dir = llmsbx_code_writer_new_run_dir (file);
+      if (capture.plots)
+        {
+          g_autofree char *plots_dir = llmsbx_code_writer_plots_dir (run_dir);
+
+          wrapped = llmsbx_language_handler_wrap_for_artifacts (priv->handler, code, plots_dir);
+          if (wrapped == NULL)
+            llmsbx_session_log (self, "the %s language has no plot capture: the code runs as it is",
+                                priv->lang);
+        }
+    }
+
   collector = llmsbx_session_new_collector (self);
-  if (!run_code (self, commands, file, code, limit, deadline, collector,
-                 &status, cancellable, error) ||
+  if (!run_code (self, commands, file, run_dir, wrapped != NULL ? wrapped : code, limit, deadline,
+                 collector, &status, cancellable, error) ||
       llmsbx_lifetime_watchdog_has_expired (priv->watchdog))
     return llmsbx_session_report_expiry (self, error);
 
-  return collect_result (self, collector, status, started);
+  if (run_dir != NULL)
+    {
+      plots = llmsbx_session_fetch_artifacts (self, run_dir, &capture, &plots_dropped,
+                                              cancellable, error);
+      if (plots == NULL)
+        return NULL;
+    }
+
+  return collect_result (self, collector, status, started, plots, plots_dropped);
 }
 
 /**
@@ -642,7 +678,7 @@ execute_argv_locked (LlmsbxSandboxSession *self,
                      llmsbx_lifetime_watchdog_has_expired (priv->watchdog))
     return llmsbx_session_report_expiry (self, error);
 
-  return collect_result (self, collector, status, started);
+  return collect_result (self, collector, status, started, NULL, FALSE);
 }
 
 /**
