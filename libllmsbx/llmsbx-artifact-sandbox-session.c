@@ -52,6 +52,9 @@ typedef struct
   gboolean enable_plotting;
   guint    max_plots;
   guint64  max_plot_bytes;
+  gboolean collect_files;
+  guint    max_files;
+  guint64  max_file_bytes;
 } LlmsbxArtifactSandboxSessionPrivate;
 
 G_DEFINE_TYPE_WITH_PRIVATE (LlmsbxArtifactSandboxSession, llmsbx_artifact_sandbox_session,
@@ -62,6 +65,9 @@ enum {
   PROP_ENABLE_PLOTTING,
   PROP_MAX_PLOTS,
   PROP_MAX_PLOT_BYTES,
+  PROP_COLLECT_FILES,
+  PROP_MAX_FILES,
+  PROP_MAX_FILE_BYTES,
   N_PROPS
 };
 
@@ -75,12 +81,13 @@ llmsbx_artifact_sandbox_session_capture_artifacts (LlmsbxSandboxSession *session
     llmsbx_artifact_sandbox_session_get_instance_private (LLMSBX_ARTIFACT_SANDBOX_SESSION (session));
   LlmsbxArtifactCapture *capture = data;
 
-  if (!priv->enable_plotting)
-    return FALSE;
-  capture->plots = TRUE;
+  capture->plots = priv->enable_plotting;
   capture->max_plots = priv->max_plots;
-  capture->max_bytes = priv->max_plot_bytes;
-  return TRUE;
+  capture->max_plot_bytes = priv->max_plot_bytes;
+  capture->files = priv->collect_files;
+  capture->max_files = priv->max_files;
+  capture->max_file_bytes = priv->max_file_bytes;
+  return capture->plots || capture->files;
 }
 
 static void
@@ -102,6 +109,15 @@ llmsbx_artifact_sandbox_session_get_property (GObject    *object,
       break;
     case PROP_MAX_PLOT_BYTES:
       g_value_set_uint64 (value, priv->max_plot_bytes);
+      break;
+    case PROP_COLLECT_FILES:
+      g_value_set_boolean (value, priv->collect_files);
+      break;
+    case PROP_MAX_FILES:
+      g_value_set_uint (value, priv->max_files);
+      break;
+    case PROP_MAX_FILE_BYTES:
+      g_value_set_uint64 (value, priv->max_file_bytes);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -127,6 +143,15 @@ llmsbx_artifact_sandbox_session_set_property (GObject      *object,
       break;
     case PROP_MAX_PLOT_BYTES:
       priv->max_plot_bytes = g_value_get_uint64 (value);
+      break;
+    case PROP_COLLECT_FILES:
+      priv->collect_files = g_value_get_boolean (value);
+      break;
+    case PROP_MAX_FILES:
+      priv->max_files = g_value_get_uint (value);
+      break;
+    case PROP_MAX_FILE_BYTES:
+      priv->max_file_bytes = g_value_get_uint64 (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -182,6 +207,50 @@ llmsbx_artifact_sandbox_session_class_init (LlmsbxArtifactSandboxSessionClass *k
   properties[PROP_MAX_PLOT_BYTES] =
     g_param_spec_uint64 ("max-plot-bytes", NULL, NULL,
                          0, G_GUINT64_CONSTANT (1) << 32, LLMSBX_DEFAULT_MAX_PLOT_BYTES,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * LlmsbxArtifactSandboxSession:collect-files:
+   *
+   * Whether runs bring back the files their code writes into its output
+   * directory, whose path is in the environment variable
+   * `LLMSBX_OUTPUT_DIR` (a new, empty directory for each run), in
+   * #LlmsbxExecutionResult:files. Only regular files come back, from any
+   * depth below it, with the rules of
+   * llmsbx_sandbox_session_copy_from_runtime(): no links, no names leading
+   * out. Off by default; on, a run costs the same one request more as
+   * plotting does, and the two share it.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_COLLECT_FILES] =
+    g_param_spec_boolean ("collect-files", NULL, NULL,
+                          FALSE,
+                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * LlmsbxArtifactSandboxSession:max-files:
+   *
+   * The most output files one run brings back, the first by path; more set
+   * #LlmsbxExecutionResult:files-dropped.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_MAX_FILES] =
+    g_param_spec_uint ("max-files", NULL, NULL,
+                       0, 100000, LLMSBX_DEFAULT_MAX_FILES,
+                       G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * LlmsbxArtifactSandboxSession:max-file-bytes:
+   *
+   * The most bytes of output files one run brings back, all files together.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_MAX_FILE_BYTES] =
+    g_param_spec_uint64 ("max-file-bytes", NULL, NULL,
+                         0, G_GUINT64_CONSTANT (1) << 32, LLMSBX_DEFAULT_MAX_FILE_BYTES,
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);

@@ -29,6 +29,25 @@ G_BEGIN_DECLS
  */
 #define LLMSBX_DEFAULT_MAX_PLOT_BYTES (G_GUINT64_CONSTANT (64) << 20)
 
+/**
+ * LLMSBX_DEFAULT_MAX_FILES:
+ *
+ * Output files a run of an #LlmsbxArtifactSandboxSession brings back by default.
+ *
+ * Since: 0.1
+ */
+#define LLMSBX_DEFAULT_MAX_FILES 256
+
+/**
+ * LLMSBX_DEFAULT_MAX_FILE_BYTES:
+ *
+ * Bytes of output files a run of an #LlmsbxArtifactSandboxSession brings back
+ * by default (64 MiB).
+ *
+ * Since: 0.1
+ */
+#define LLMSBX_DEFAULT_MAX_FILE_BYTES (G_GUINT64_CONSTANT (64) << 20)
+
 #define LLMSBX_TYPE_ARTIFACT_SANDBOX_SESSION (llmsbx_artifact_sandbox_session_get_type ())
 LLMSBX_AVAILABLE_IN_ALL
 G_DECLARE_DERIVABLE_TYPE (LlmsbxArtifactSandboxSession, llmsbx_artifact_sandbox_session,

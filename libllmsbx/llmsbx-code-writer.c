@@ -33,6 +33,7 @@
  * next run that has one (the session fetches it after the run). */
 #define RUN_PREFIX "run-"
 #define PLOTS_DIR "plots"
+#define FILES_DIR "files"
 
 /* sh -c CODE_WRITER llmsbx-code FILE SOURCE KEEP RUN COMMAND...
  *
@@ -40,7 +41,7 @@
  * standard input, which the command then no longer sees (it reads
  * /dev/null, as without standard input); `none`: writes nothing. A new file
  * first removes earlier runs' files and run directories, then, with a RUN
- * other than `-`, makes RUN/plots. The code is only ever expanded inside
+ * other than `-`, makes RUN/plots and RUN/files. The code is only ever expanded inside
  * double quotes, so the shell never parses it, and the variable is gone
  * before COMMAND starts. Then runs COMMAND and removes FILE, unless KEEP is
  * `keep` and COMMAND succeeded, exiting with COMMAND's status; the shell's
@@ -55,7 +56,7 @@ static const char code_writer[] =
   "  [ -d \"$d\" ] || mkdir -p -- \"$d\" || exit 125\n"
   "  for old in \"$d\"/" CODE_PREFIX "*; do [ -e \"$old\" ] && rm -f -- \"$d\"/" CODE_PREFIX "*; break; done\n"
   "  for old in \"$d\"/" RUN_PREFIX "*; do [ -e \"$old\" ] && rm -rf -- \"$d\"/" RUN_PREFIX "*; break; done\n"
-  "  [ \"$r\" = - ] || mkdir -p -- \"$r/" PLOTS_DIR "\" || exit 125\n"
+  "  [ \"$r\" = - ] || mkdir -p -- \"$r/" PLOTS_DIR "\" \"$r/" FILES_DIR "\" || exit 125\n"
   "  if [ \"$s\" = env ]; then\n"
   "    printf '%s' \"$" CODE_VARIABLE "\" > \"$f\" || exit 125\n"
   "  else\n"

@@ -5,6 +5,7 @@
 
 #include "llmsbx-execution-result.h"
 #include "llmsbx-plot-output.h"
+#include "llmsbx-output-file.h"
 
 /**
  * LlmsbxExecutionResult:
@@ -13,7 +14,8 @@
  * and standard error, whether output was cut at the session's limit, whether
  * the kernel killed it for lack of memory, and how long it took; for a run
  * of an #LlmsbxArtifactSandboxSession, the plots the code made
- * (#LlmsbxExecutionResult:plots).
+ * (#LlmsbxExecutionResult:plots) and the files it left in its output
+ * directory (#LlmsbxExecutionResult:files).
  *
  * The output is available exactly as bytes (#LlmsbxExecutionResult:stdout-bytes)
  * and as text (#LlmsbxExecutionResult:stdout). The text is always valid UTF-8:
@@ -37,6 +39,8 @@ struct _LlmsbxExecutionResult
   double duration;
   GPtrArray *plots;
   gboolean plots_dropped;
+  GPtrArray *files;
+  gboolean files_dropped;
 };
 
 G_DEFINE_FINAL_TYPE (LlmsbxExecutionResult, llmsbx_execution_result, G_TYPE_OBJECT)
@@ -54,6 +58,8 @@ enum {
   PROP_OOM_KILLED,
   PROP_PLOTS,
   PROP_PLOTS_DROPPED,
+  PROP_FILES,
+  PROP_FILES_DROPPED,
   N_PROPS
 };
 
@@ -82,6 +88,8 @@ llmsbx_execution_result_constructed (GObject *object)
     self->stderr_bytes = g_bytes_new (NULL, 0);
   if (self->plots == NULL)
     self->plots = g_ptr_array_new_with_free_func (g_object_unref);
+  if (self->files == NULL)
+    self->files = g_ptr_array_new_with_free_func (g_object_unref);
 
   /* The result is immutable and may be read from several threads, so the
    * text is made once here rather than lazily. */
@@ -99,6 +107,7 @@ llmsbx_execution_result_finalize (GObject *object)
   g_free (self->stdout_text);
   g_free (self->stderr_text);
   g_ptr_array_unref (self->plots);
+  g_ptr_array_unref (self->files);
 
   G_OBJECT_CLASS (llmsbx_execution_result_parent_class)->finalize (object);
 }
@@ -146,6 +155,12 @@ llmsbx_execution_result_get_property (GObject    *object,
     case PROP_PLOTS_DROPPED:
       g_value_set_boolean (value, self->plots_dropped);
       break;
+    case PROP_FILES:
+      g_value_set_boxed (value, self->files);
+      break;
+    case PROP_FILES_DROPPED:
+      g_value_set_boolean (value, self->files_dropped);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -184,6 +199,12 @@ llmsbx_execution_result_set_property (GObject      *object,
       break;
     case PROP_PLOTS_DROPPED:
       self->plots_dropped = g_value_get_boolean (value);
+      break;
+    case PROP_FILES:
+      self->files = g_value_dup_boxed (value);
+      break;
+    case PROP_FILES_DROPPED:
+      self->files_dropped = g_value_get_boolean (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -334,6 +355,35 @@ llmsbx_execution_result_class_init (LlmsbxExecutionResultClass *klass)
    */
   properties[PROP_PLOTS_DROPPED] =
     g_param_spec_boolean ("plots-dropped", NULL, NULL,
+                          FALSE,
+                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * LlmsbxExecutionResult:files: (type GPtrArray(LlmsbxOutputFile))
+   *
+   * The files the run's code left in its output directory, sorted by path
+   * (see #LlmsbxArtifactSandboxSession:collect-files); empty for every
+   * other execution.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_FILES] =
+    g_param_spec_boxed ("files", NULL, NULL,
+                        G_TYPE_PTR_ARRAY,
+                        G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * LlmsbxExecutionResult:files-dropped:
+   *
+   * Whether the output directory held more than #LlmsbxExecutionResult:files:
+   * past #LlmsbxArtifactSandboxSession:max-files or
+   * #LlmsbxArtifactSandboxSession:max-file-bytes, or entries that are not
+   * regular files (links, devices, FIFOs).
+   *
+   * Since: 0.1
+   */
+  properties[PROP_FILES_DROPPED] =
+    g_param_spec_boolean ("files-dropped", NULL, NULL,
                           FALSE,
                           G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
 
@@ -577,6 +627,43 @@ llmsbx_execution_result_get_plots_dropped (LlmsbxExecutionResult *self)
 }
 
 /**
+ * llmsbx_execution_result_get_files:
+ * @self: a #LlmsbxExecutionResult
+ *
+ * Gets the files the run's code left in its output directory.
+ *
+ * Returns: (transfer none) (element-type LlmsbxOutputFile): the files, maybe none
+ *
+ * Since: 0.1
+ */
+GPtrArray *
+llmsbx_execution_result_get_files (LlmsbxExecutionResult *self)
+{
+  g_return_val_if_fail (LLMSBX_IS_EXECUTION_RESULT (self), NULL);
+
+  return self->files;
+}
+
+/**
+ * llmsbx_execution_result_get_files_dropped:
+ * @self: a #LlmsbxExecutionResult
+ *
+ * Checks whether output files were left out (see
+ * #LlmsbxExecutionResult:files-dropped).
+ *
+ * Returns: %TRUE if some files were dropped
+ *
+ * Since: 0.1
+ */
+gboolean
+llmsbx_execution_result_get_files_dropped (LlmsbxExecutionResult *self)
+{
+  g_return_val_if_fail (LLMSBX_IS_EXECUTION_RESULT (self), FALSE);
+
+  return self->files_dropped;
+}
+
+/**
  * llmsbx_execution_result_to_json:
  * @self: a #LlmsbxExecutionResult
  *
@@ -584,7 +671,8 @@ llmsbx_execution_result_get_plots_dropped (LlmsbxExecutionResult *self)
  * `stdout`, `stderr` (the text forms), `truncated`, `oom_killed` and `duration`;
  * when the run made plots or dropped some, also `plots`, an array of objects
  * with `format`, `filename`, `width`, `height`, `dpi` and `content_base64`,
- * and `plots_dropped`.
+ * and `plots_dropped`; when it brought back files or dropped some, `files`,
+ * an array of objects with `path` and `content_base64`, and `files_dropped`.
  *
  * Returns: (transfer full): a compact JSON object
  *
@@ -639,6 +727,26 @@ llmsbx_execution_result_to_json (LlmsbxExecutionResult *self)
       json_builder_end_array (builder);
       json_builder_set_member_name (builder, "plots_dropped");
       json_builder_add_boolean_value (builder, self->plots_dropped);
+    }
+  if (self->files->len > 0 || self->files_dropped)
+    {
+      json_builder_set_member_name (builder, "files");
+      json_builder_begin_array (builder);
+      for (guint i = 0; i < self->files->len; i++)
+        {
+          LlmsbxOutputFile *file = g_ptr_array_index (self->files, i);
+          g_autofree char *base64 = llmsbx_output_file_get_content_base64 (file);
+
+          json_builder_begin_object (builder);
+          json_builder_set_member_name (builder, "path");
+          json_builder_add_string_value (builder, llmsbx_output_file_get_path (file));
+          json_builder_set_member_name (builder, "content_base64");
+          json_builder_add_string_value (builder, base64);
+          json_builder_end_object (builder);
+        }
+      json_builder_end_array (builder);
+      json_builder_set_member_name (builder, "files_dropped");
+      json_builder_add_boolean_value (builder, self->files_dropped);
     }
   json_builder_end_object (builder);
 

@@ -16,9 +16,15 @@ typedef struct {
 void llmsbx_tar_file_free (LlmsbxTarFile *file);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LlmsbxTarFile, llmsbx_tar_file_free)
 
-/* Whether a file at @path (below the archive's top entry) is wanted. */
-typedef gboolean (*LlmsbxTarFileFilter) (const char *path,
-                                         gpointer    user_data);
+/* What to do with an entry at @path (below the archive's top entry). */
+typedef enum {
+  LLMSBX_TAR_SKIP,    /* not asked for: passed over */
+  LLMSBX_TAR_REFUSE,  /* asked for, but not acceptable: passed over, and counts as dropped */
+  LLMSBX_TAR_TAKE,    /* wanted, when it is a regular file */
+} LlmsbxTarChoice;
+
+typedef LlmsbxTarChoice (*LlmsbxTarFileFilter) (const char *path,
+                                                gpointer    user_data);
 
 GPtrArray *llmsbx_tar_read_files (GBytes              *archive,
                                   LlmsbxTarFileFilter  accept,

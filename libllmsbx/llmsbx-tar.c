@@ -1178,10 +1178,15 @@ scan_files (GBytes            *archive,
       la_int64_t size = archive_entry_size (entry);
       Candidate *candidate;
 
+      LlmsbxTarChoice choice;
+
       if (type == AE_IFDIR && rest != NULL && archive_entry_hardlink (entry) == NULL)
         continue;
-      if (rest == NULL || *rest == '\0' || type != AE_IFREG || archive_entry_hardlink (entry) != NULL ||
-          size < 0 || !accept (rest, user_data))
+      choice = rest != NULL ? accept (rest, user_data) : LLMSBX_TAR_REFUSE;
+      if (choice == LLMSBX_TAR_SKIP)
+        continue;
+      if (choice == LLMSBX_TAR_REFUSE || *rest == '\0' || type != AE_IFREG ||
+          archive_entry_hardlink (entry) != NULL || size < 0)
         {
           if (by_path == NULL)
             {
@@ -1222,11 +1227,12 @@ scan_files (GBytes            *archive,
  * returns it) that @accept takes, by their path below the top entry, as
  * LlmsbxTarFile, sorted by path: the first of them, at most @max_files and
  * @max_bytes of content in all. Nothing is written anywhere. The archive
- * comes from a sandbox and is hostile: entries with absolute names, `..`
- * components or names outside the top entry, links, devices, FIFOs and
- * sockets are skipped, as are files past the limits and the rest of an
- * archive that cannot be read (cut short at a transfer limit, or corrupt);
- * each sets @dropped. Directories are only read through. */
+ * comes from a sandbox and is hostile: entries @accept refuses, entries
+ * with absolute names, `..` components or names outside the top entry, and
+ * links, devices, FIFOs and sockets where it would take a file are skipped,
+ * as are files past the limits and the rest of an archive that cannot be
+ * read (cut short at a transfer limit, or corrupt); each sets @dropped.
+ * Directories are only read through. */
 GPtrArray *
 llmsbx_tar_read_files (GBytes              *archive,
                        LlmsbxTarFileFilter  accept,

@@ -8,6 +8,7 @@
 #include "llmsbx-enum-types.h"
 #include "llmsbx-error.h"
 #include "llmsbx-plot-output.h"
+#include "llmsbx-output-file.h"
 #include "llmsbx-execution-result.h"
 #include "llmsbx-output-collector.h"
 #include "llmsbx-exec-request.h"

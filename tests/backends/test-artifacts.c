@@ -389,6 +389,93 @@ test_huge_file (void)
   test_close (session);
 }
 
+static LlmsbxOutputFile *
+file_at (LlmsbxExecutionResult *result,
+         guint                  index)
+{
+  GPtrArray *files = llmsbx_execution_result_get_files (result);
+
+  g_assert_cmpuint (index, <, files->len);
+  return g_ptr_array_index (files, index);
+}
+
+static void
+assert_file (LlmsbxOutputFile *file,
+             const char       *path,
+             const char       *content)
+{
+  GBytes *bytes = llmsbx_output_file_get_content (file);
+
+  g_assert_cmpstr (llmsbx_output_file_get_path (file), ==, path);
+  g_assert_cmpmem (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), content, strlen (content));
+}
+
+/* With collect-files, what the code writes into $LLMSBX_OUTPUT_DIR comes
+ * back, sorted by path, regular files only; the next run's directory is new
+ * and empty. Plots and files share the one fetch. */
+static void
+test_output_files (void)
+{
+  g_autoptr(LlmsbxSandboxSession) session = open_artifact_session ("python", "collect-files", TRUE, NULL);
+  g_autoptr(LlmsbxExecutionResult) result = NULL;
+  g_autoptr(LlmsbxExecutionResult) next = NULL;
+
+  result = run (session,
+                "import os, matplotlib.pyplot as plt\n"
+                "out = os.environ['LLMSBX_OUTPUT_DIR']\n"
+                "os.makedirs(out + '/tables')\n"
+                "open(out + '/tables/b.csv', 'w').write('b,2\\n')\n"
+                "open(out + '/a.txt', 'w').write('alpha')\n"
+                "open(out + '/empty', 'w').close()\n"
+                "os.symlink('/etc/passwd', out + '/passwd')\n"
+                "plt.plot([1, 2]); plt.savefig(out + '/chart.png')\n"
+                "print(sorted(os.listdir(out)))\n");
+  g_assert_cmpint (llmsbx_execution_result_get_exit_code (result), ==, 0);
+  g_assert_cmpstr (llmsbx_execution_result_get_stdout (result), ==,
+                   "['a.txt', 'chart.png', 'empty', 'passwd', 'tables']\n");
+  g_assert_cmpuint (llmsbx_execution_result_get_files (result)->len, ==, 4);
+  assert_file (file_at (result, 0), "a.txt", "alpha");
+  g_assert_cmpstr (llmsbx_output_file_get_path (file_at (result, 1)), ==, "chart.png");
+  assert_file (file_at (result, 2), "empty", "");
+  assert_file (file_at (result, 3), "tables/b.csv", "b,2\n");
+  g_assert_true (llmsbx_execution_result_get_files_dropped (result));
+  /* savefig to the output directory is a plot too, with the same bytes. */
+  g_assert_cmpuint (n_plots (result), ==, 1);
+  g_assert_true (g_bytes_equal (llmsbx_plot_output_get_content (plot_at (result, 0)),
+                                llmsbx_output_file_get_content (file_at (result, 1))));
+  g_assert_false (llmsbx_execution_result_get_plots_dropped (result));
+
+  next = run (session, "import os\nprint(os.listdir(os.environ['LLMSBX_OUTPUT_DIR']))\n");
+  g_assert_cmpstr (llmsbx_execution_result_get_stdout (next), ==, "[]\n");
+  g_assert_cmpuint (llmsbx_execution_result_get_files (next)->len, ==, 0);
+  g_assert_false (llmsbx_execution_result_get_files_dropped (next));
+
+  test_close (session);
+}
+
+/* Output files need no plot capture: any language has them; its plots are
+ * none. */
+static void
+test_output_files_any_language (void)
+{
+  g_autoptr(LlmsbxSandboxSession) session = open_artifact_session ("javascript", "collect-files", TRUE,
+                                                                   "max-files", 2, NULL);
+  g_autoptr(LlmsbxExecutionResult) result = NULL;
+
+  result = run (session,
+                "const fs = require('fs');\n"
+                "for (const name of ['c', 'a', 'b'])\n"
+                "  fs.writeFileSync(process.env.LLMSBX_OUTPUT_DIR + '/' + name, name + name);\n");
+  g_assert_cmpint (llmsbx_execution_result_get_exit_code (result), ==, 0);
+  g_assert_cmpuint (n_plots (result), ==, 0);
+  g_assert_cmpuint (llmsbx_execution_result_get_files (result)->len, ==, 2);
+  assert_file (file_at (result, 0), "a", "aa");
+  assert_file (file_at (result, 1), "b", "bb");
+  g_assert_true (llmsbx_execution_result_get_files_dropped (result));
+
+  test_close (session);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -405,6 +492,8 @@ main (int argc, char **argv)
   test_add_isolated ("/artifacts/max-plots", test_max_plots);
   test_add_isolated ("/artifacts/hostile-directory", test_hostile_directory);
   test_add_isolated ("/artifacts/huge-file", test_huge_file);
+  test_add_isolated ("/artifacts/output-files", test_output_files);
+  test_add_isolated ("/artifacts/output-files-any-language", test_output_files_any_language);
 
   return g_test_run ();
 }

@@ -66,6 +66,16 @@ class GuideArtifactsTest(unittest.TestCase):
                                             'Python plot detection setup complete\n')
             self.assertEqual(forged.plots, [])
 
+    def test_output_files(self):
+        with Llmsbx.ArtifactSandboxSession(lang='python', enable_plotting=False, collect_files=True) as session:
+            result = session.run('import os\n'
+                                 'open(os.environ["LLMSBX_OUTPUT_DIR"] + "/data.csv", "w").write("a,b\\n1,2\\n")\n')
+            self.assertEqual([f.path for f in result.files], ['data.csv'])
+            self.assertEqual(result.files[0].content, b'a,b\n1,2\n')
+            self.assertEqual(base64.b64decode(result.files[0].content_base64), b'a,b\n1,2\n')
+            self.assertEqual(result.plots, [])
+            self.assertFalse(result.files_dropped)
+
     def test_r(self):
         with Llmsbx.ArtifactSandboxSession(lang='r') as session:
             base = session.run('plot(1:10)')

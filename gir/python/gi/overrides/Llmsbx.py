@@ -916,20 +916,40 @@ PlotOutput = override(PlotOutput)
 __all__.append('PlotOutput')
 
 
-def _plots(result):
-    return list(result.get_plots())
+class OutputFile(Llmsbx.OutputFile):
+    """A file a run left in ``$LLMSBX_OUTPUT_DIR``: ``path`` (relative),
+    ``content`` (bytes) and ``content_base64`` (str)."""
+
+    path = property(Llmsbx.OutputFile.get_path)
+    content_base64 = property(Llmsbx.OutputFile.get_content_base64)
+
+    @property
+    def content(self):
+        return _bytes(self.get_content())
+
+    def __repr__(self):
+        return '<Llmsbx.OutputFile path=%r %d bytes>' % (self.path, len(self.content))
 
 
-ExecutionResult.plots = property(_plots, doc='The plots the run made, in order (a list of PlotOutput).')
+OutputFile = override(OutputFile)
+__all__.append('OutputFile')
+
+ExecutionResult.plots = property(lambda self: list(self.get_plots()),
+                                 doc='The plots the run made, in order (a list of PlotOutput).')
 ExecutionResult.plots_dropped = property(Llmsbx.ExecutionResult.get_plots_dropped)
+ExecutionResult.files = property(lambda self: list(self.get_files()),
+                                 doc='The files the run left in $LLMSBX_OUTPUT_DIR (a list of OutputFile).')
+ExecutionResult.files_dropped = property(Llmsbx.ExecutionResult.get_files_dropped)
 
 
 class ArtifactSandboxSession(Llmsbx.ArtifactSandboxSession):
     """A SandboxSession whose runs bring back the plots their code makes, in
     ``result.plots``: matplotlib, seaborn and plotly in Python, base graphics
-    and ggplot2 in R. ``enable_plotting`` (default True), ``max_plots`` and
-    ``max_plot_bytes`` are its own keyword arguments; the rest are
-    SandboxSession's::
+    and ggplot2 in R; with ``collect_files=True``, the files the code writes
+    into ``$LLMSBX_OUTPUT_DIR`` in ``result.files``. ``enable_plotting``
+    (default True), ``max_plots``, ``max_plot_bytes``, ``collect_files``,
+    ``max_files`` and ``max_file_bytes`` are its own keyword arguments; the
+    rest are SandboxSession's::
 
         with Llmsbx.ArtifactSandboxSession(lang="python", enable_plotting=True) as session:
             result = session.run("import matplotlib.pyplot as plt; plt.plot([1, 4]); plt.show()")
