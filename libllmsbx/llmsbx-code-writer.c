@@ -28,13 +28,20 @@
 #define CODE_DIR ".llmsbx"
 #define CODE_PREFIX "code-"
 #define CODE_VARIABLE "LLMSBX_CODE"
+/* A run that captures artifacts has a directory of its own beside its code
+ * file, made before the code runs and holding PLOTS_DIR, and removed by the
+ * next run that has one (the session fetches it after the run). */
+#define RUN_PREFIX "run-"
+#define PLOTS_DIR "plots"
+#define FILES_DIR "files"
 
-/* sh -c CODE_WRITER llmsbx-code FILE SOURCE KEEP COMMAND...
+/* sh -c CODE_WRITER llmsbx-code FILE SOURCE KEEP RUN COMMAND...
  *
  * SOURCE `env`: writes $LLMSBX_CODE to FILE; a number N: the N bytes of
  * standard input, which the command then no longer sees (it reads
  * /dev/null, as without standard input); `none`: writes nothing. A new file
- * first removes earlier runs' files. The code is only ever expanded inside
+ * first removes earlier runs' files and run directories, then, with a RUN
+ * other than `-`, makes RUN/plots and RUN/files. The code is only ever expanded inside
  * double quotes, so the shell never parses it, and the variable is gone
  * before COMMAND starts. Then runs COMMAND and removes FILE, unless KEEP is
  * `keep` and COMMAND succeeded, exiting with COMMAND's status; the shell's
@@ -43,18 +50,20 @@
  * completely. Only builtins run besides COMMAND and rm, and head and wc for
  * code on standard input. */
 static const char code_writer[] =
-  "f=$1; s=$2; k=$3; shift 3\n"
+  "f=$1; s=$2; k=$3; r=$4; shift 4\n"
   "if [ \"$s\" != none ]; then\n"
   "  d=${f%/*}\n"
   "  [ -d \"$d\" ] || mkdir -p -- \"$d\" || exit 125\n"
   "  for old in \"$d\"/" CODE_PREFIX "*; do [ -e \"$old\" ] && rm -f -- \"$d\"/" CODE_PREFIX "*; break; done\n"
+  "  for old in \"$d\"/" RUN_PREFIX "*; do [ -e \"$old\" ] && rm -rf -- \"$d\"/" RUN_PREFIX "*; break; done\n"
+  "  [ \"$r\" = - ] || mkdir -p -- \"$r/" PLOTS_DIR "\" \"$r/" FILES_DIR "\" || exit 125\n"
   "  if [ \"$s\" = env ]; then\n"
   "    printf '%s' \"$" CODE_VARIABLE "\" > \"$f\" || exit 125\n"
   "  else\n"
   "    head -c \"$s\" > \"$f\" && n=$(wc -c < \"$f\") && [ $n -eq \"$s\" ] || { rm -f -- \"$f\"; exit 125; }\n"
   "    exec < /dev/null\n"
   "  fi\n"
-  "  unset " CODE_VARIABLE " d old n\n"
+  "  unset " CODE_VARIABLE " d old n r\n"
   "fi\n"
   /* The shell reports a command killed by a signal ("Killed") on its
    * stderr, so that goes away, while the command gets the real one back in
@@ -78,12 +87,36 @@ llmsbx_code_writer_new_path (const char *workdir,
   return g_build_path ("/", workdir, name, NULL);
 }
 
+/* A fresh directory beside @file, the code file of a run, for that run's
+ * artifacts. */
+char *
+llmsbx_code_writer_new_run_dir (const char *file)
+{
+  g_autofree char *uuid = g_uuid_string_random ();
+  g_autofree char *dir = g_path_get_dirname (file);
+  g_autofree char *name = NULL;
+
+  uuid[8] = '\0';
+  name = g_strconcat (RUN_PREFIX, uuid, NULL);
+  return g_build_path ("/", dir, name, NULL);
+}
+
+/* Where the language's capture saves a run's plots in @run_dir. */
+char *
+llmsbx_code_writer_plots_dir (const char *run_dir)
+{
+  return g_build_path ("/", run_dir, PLOTS_DIR, NULL);
+}
+
 /* A request that runs @argv with @env, first writing @code to @file unless
  * @code is %NULL, and then removes @file unless @more_follow and @argv
- * succeeded. Its workdir and deadline are the caller's to set. */
+ * succeeded. With @code and @run_dir, it first makes @run_dir (see
+ * llmsbx_code_writer_new_run_dir()) and removes earlier runs' ones. Its
+ * workdir and deadline are the caller's to set. */
 LlmsbxExecRequest *
 llmsbx_code_writer_request (const char          *file,
                             const char          *code,
+                            const char          *run_dir,
                             gboolean             more_follow,
                             const char * const  *argv,
                             const char * const  *env)
@@ -111,7 +144,8 @@ llmsbx_code_writer_request (const char          *file,
     source = g_strdup_printf ("%" G_GSIZE_FORMAT, length);
 
   g_strv_builder_add_many (argv_builder, "sh", "-c", code_writer, "llmsbx-code", file, source,
-                           more_follow ? "keep" : "last", NULL);
+                           more_follow ? "keep" : "last",
+                           code != NULL && run_dir != NULL ? run_dir : "-", NULL);
   g_strv_builder_addv (argv_builder, (const char **) argv);
   wrapped = g_strv_builder_end (argv_builder);
 

@@ -4,13 +4,18 @@
 #include <json-glib/json-glib.h>
 
 #include "llmsbx-execution-result.h"
+#include "llmsbx-plot-output.h"
+#include "llmsbx-output-file.h"
 
 /**
  * LlmsbxExecutionResult:
  *
  * The immutable outcome of one execution: its exit code, its standard output
  * and standard error, whether output was cut at the session's limit, whether
- * the kernel killed it for lack of memory, and how long it took.
+ * the kernel killed it for lack of memory, and how long it took; for a run
+ * of an #LlmsbxArtifactSandboxSession, the plots the code made
+ * (#LlmsbxExecutionResult:plots) and the files it left in its output
+ * directory (#LlmsbxExecutionResult:files).
  *
  * The output is available exactly as bytes (#LlmsbxExecutionResult:stdout-bytes)
  * and as text (#LlmsbxExecutionResult:stdout). The text is always valid UTF-8:
@@ -32,6 +37,10 @@ struct _LlmsbxExecutionResult
   gboolean truncated;
   gboolean oom_killed;
   double duration;
+  GPtrArray *plots;
+  gboolean plots_dropped;
+  GPtrArray *files;
+  gboolean files_dropped;
 };
 
 G_DEFINE_FINAL_TYPE (LlmsbxExecutionResult, llmsbx_execution_result, G_TYPE_OBJECT)
@@ -47,6 +56,10 @@ enum {
   PROP_TRUNCATED,
   PROP_DURATION,
   PROP_OOM_KILLED,
+  PROP_PLOTS,
+  PROP_PLOTS_DROPPED,
+  PROP_FILES,
+  PROP_FILES_DROPPED,
   N_PROPS
 };
 
@@ -73,6 +86,10 @@ llmsbx_execution_result_constructed (GObject *object)
     self->stdout_bytes = g_bytes_new (NULL, 0);
   if (self->stderr_bytes == NULL)
     self->stderr_bytes = g_bytes_new (NULL, 0);
+  if (self->plots == NULL)
+    self->plots = g_ptr_array_new_with_free_func (g_object_unref);
+  if (self->files == NULL)
+    self->files = g_ptr_array_new_with_free_func (g_object_unref);
 
   /* The result is immutable and may be read from several threads, so the
    * text is made once here rather than lazily. */
@@ -89,6 +106,8 @@ llmsbx_execution_result_finalize (GObject *object)
   g_bytes_unref (self->stderr_bytes);
   g_free (self->stdout_text);
   g_free (self->stderr_text);
+  g_ptr_array_unref (self->plots);
+  g_ptr_array_unref (self->files);
 
   G_OBJECT_CLASS (llmsbx_execution_result_parent_class)->finalize (object);
 }
@@ -130,6 +149,18 @@ llmsbx_execution_result_get_property (GObject    *object,
     case PROP_OOM_KILLED:
       g_value_set_boolean (value, self->oom_killed);
       break;
+    case PROP_PLOTS:
+      g_value_set_boxed (value, self->plots);
+      break;
+    case PROP_PLOTS_DROPPED:
+      g_value_set_boolean (value, self->plots_dropped);
+      break;
+    case PROP_FILES:
+      g_value_set_boxed (value, self->files);
+      break;
+    case PROP_FILES_DROPPED:
+      g_value_set_boolean (value, self->files_dropped);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -162,6 +193,18 @@ llmsbx_execution_result_set_property (GObject      *object,
       break;
     case PROP_OOM_KILLED:
       self->oom_killed = g_value_get_boolean (value);
+      break;
+    case PROP_PLOTS:
+      self->plots = g_value_dup_boxed (value);
+      break;
+    case PROP_PLOTS_DROPPED:
+      self->plots_dropped = g_value_get_boolean (value);
+      break;
+    case PROP_FILES:
+      self->files = g_value_dup_boxed (value);
+      break;
+    case PROP_FILES_DROPPED:
+      self->files_dropped = g_value_get_boolean (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -284,6 +327,63 @@ llmsbx_execution_result_class_init (LlmsbxExecutionResultClass *klass)
    */
   properties[PROP_OOM_KILLED] =
     g_param_spec_boolean ("oom-killed", NULL, NULL,
+                          FALSE,
+                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * LlmsbxExecutionResult:plots: (type GPtrArray(LlmsbxPlotOutput))
+   *
+   * The plots the run's code made, in the order it made them (see
+   * #LlmsbxArtifactSandboxSession); empty for every other execution.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_PLOTS] =
+    g_param_spec_boxed ("plots", NULL, NULL,
+                        G_TYPE_PTR_ARRAY,
+                        G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * LlmsbxExecutionResult:plots-dropped:
+   *
+   * Whether the run made plots that are not in #LlmsbxExecutionResult:plots:
+   * more than the session's #LlmsbxArtifactSandboxSession:max-plots or
+   * #LlmsbxArtifactSandboxSession:max-plot-bytes allow, or files in the
+   * run's plot directory that are not plots (links, unknown formats).
+   *
+   * Since: 0.1
+   */
+  properties[PROP_PLOTS_DROPPED] =
+    g_param_spec_boolean ("plots-dropped", NULL, NULL,
+                          FALSE,
+                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * LlmsbxExecutionResult:files: (type GPtrArray(LlmsbxOutputFile))
+   *
+   * The files the run's code left in its output directory, sorted by path
+   * (see #LlmsbxArtifactSandboxSession:collect-files); empty for every
+   * other execution.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_FILES] =
+    g_param_spec_boxed ("files", NULL, NULL,
+                        G_TYPE_PTR_ARRAY,
+                        G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * LlmsbxExecutionResult:files-dropped:
+   *
+   * Whether the output directory held more than #LlmsbxExecutionResult:files:
+   * past #LlmsbxArtifactSandboxSession:max-files or
+   * #LlmsbxArtifactSandboxSession:max-file-bytes, or entries that are not
+   * regular files (links, devices, FIFOs).
+   *
+   * Since: 0.1
+   */
+  properties[PROP_FILES_DROPPED] =
+    g_param_spec_boolean ("files-dropped", NULL, NULL,
                           FALSE,
                           G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
 
@@ -490,11 +590,89 @@ llmsbx_execution_result_get_oom_killed (LlmsbxExecutionResult *self)
 }
 
 /**
+ * llmsbx_execution_result_get_plots:
+ * @self: a #LlmsbxExecutionResult
+ *
+ * Gets the plots the run's code made, in the order it made them.
+ *
+ * Returns: (transfer none) (element-type LlmsbxPlotOutput): the plots, maybe none
+ *
+ * Since: 0.1
+ */
+GPtrArray *
+llmsbx_execution_result_get_plots (LlmsbxExecutionResult *self)
+{
+  g_return_val_if_fail (LLMSBX_IS_EXECUTION_RESULT (self), NULL);
+
+  return self->plots;
+}
+
+/**
+ * llmsbx_execution_result_get_plots_dropped:
+ * @self: a #LlmsbxExecutionResult
+ *
+ * Checks whether plots were left out of #LlmsbxExecutionResult:plots (see
+ * #LlmsbxExecutionResult:plots-dropped).
+ *
+ * Returns: %TRUE if some plots were dropped
+ *
+ * Since: 0.1
+ */
+gboolean
+llmsbx_execution_result_get_plots_dropped (LlmsbxExecutionResult *self)
+{
+  g_return_val_if_fail (LLMSBX_IS_EXECUTION_RESULT (self), FALSE);
+
+  return self->plots_dropped;
+}
+
+/**
+ * llmsbx_execution_result_get_files:
+ * @self: a #LlmsbxExecutionResult
+ *
+ * Gets the files the run's code left in its output directory.
+ *
+ * Returns: (transfer none) (element-type LlmsbxOutputFile): the files, maybe none
+ *
+ * Since: 0.1
+ */
+GPtrArray *
+llmsbx_execution_result_get_files (LlmsbxExecutionResult *self)
+{
+  g_return_val_if_fail (LLMSBX_IS_EXECUTION_RESULT (self), NULL);
+
+  return self->files;
+}
+
+/**
+ * llmsbx_execution_result_get_files_dropped:
+ * @self: a #LlmsbxExecutionResult
+ *
+ * Checks whether output files were left out (see
+ * #LlmsbxExecutionResult:files-dropped).
+ *
+ * Returns: %TRUE if some files were dropped
+ *
+ * Since: 0.1
+ */
+gboolean
+llmsbx_execution_result_get_files_dropped (LlmsbxExecutionResult *self)
+{
+  g_return_val_if_fail (LLMSBX_IS_EXECUTION_RESULT (self), FALSE);
+
+  return self->files_dropped;
+}
+
+/**
  * llmsbx_execution_result_to_json:
  * @self: a #LlmsbxExecutionResult
  *
  * Serializes the result as a JSON object with the members `exit_code`,
- * `stdout`, `stderr` (the text forms), `truncated`, `oom_killed` and `duration`.
+ * `stdout`, `stderr` (the text forms), `truncated`, `oom_killed` and `duration`;
+ * when the run made plots or dropped some, also `plots`, an array of objects
+ * with `format`, `filename`, `width`, `height`, `dpi` and `content_base64`,
+ * and `plots_dropped`; when it brought back files or dropped some, `files`,
+ * an array of objects with `path` and `content_base64`, and `files_dropped`.
  *
  * Returns: (transfer full): a compact JSON object
  *
@@ -522,6 +700,54 @@ llmsbx_execution_result_to_json (LlmsbxExecutionResult *self)
   json_builder_add_boolean_value (builder, self->oom_killed);
   json_builder_set_member_name (builder, "duration");
   json_builder_add_double_value (builder, self->duration);
+  if (self->plots->len > 0 || self->plots_dropped)
+    {
+      json_builder_set_member_name (builder, "plots");
+      json_builder_begin_array (builder);
+      for (guint i = 0; i < self->plots->len; i++)
+        {
+          LlmsbxPlotOutput *plot = g_ptr_array_index (self->plots, i);
+          g_autofree char *base64 = llmsbx_plot_output_get_content_base64 (plot);
+
+          json_builder_begin_object (builder);
+          json_builder_set_member_name (builder, "format");
+          json_builder_add_string_value (builder, llmsbx_plot_format_to_string (llmsbx_plot_output_get_format (plot)));
+          json_builder_set_member_name (builder, "filename");
+          json_builder_add_string_value (builder, llmsbx_plot_output_get_filename (plot));
+          json_builder_set_member_name (builder, "width");
+          json_builder_add_int_value (builder, llmsbx_plot_output_get_width (plot));
+          json_builder_set_member_name (builder, "height");
+          json_builder_add_int_value (builder, llmsbx_plot_output_get_height (plot));
+          json_builder_set_member_name (builder, "dpi");
+          json_builder_add_double_value (builder, llmsbx_plot_output_get_dpi (plot));
+          json_builder_set_member_name (builder, "content_base64");
+          json_builder_add_string_value (builder, base64);
+          json_builder_end_object (builder);
+        }
+      json_builder_end_array (builder);
+      json_builder_set_member_name (builder, "plots_dropped");
+      json_builder_add_boolean_value (builder, self->plots_dropped);
+    }
+  if (self->files->len > 0 || self->files_dropped)
+    {
+      json_builder_set_member_name (builder, "files");
+      json_builder_begin_array (builder);
+      for (guint i = 0; i < self->files->len; i++)
+        {
+          LlmsbxOutputFile *file = g_ptr_array_index (self->files, i);
+          g_autofree char *base64 = llmsbx_output_file_get_content_base64 (file);
+
+          json_builder_begin_object (builder);
+          json_builder_set_member_name (builder, "path");
+          json_builder_add_string_value (builder, llmsbx_output_file_get_path (file));
+          json_builder_set_member_name (builder, "content_base64");
+          json_builder_add_string_value (builder, base64);
+          json_builder_end_object (builder);
+        }
+      json_builder_end_array (builder);
+      json_builder_set_member_name (builder, "files_dropped");
+      json_builder_add_boolean_value (builder, self->files_dropped);
+    }
   json_builder_end_object (builder);
 
   root = json_builder_get_root (builder);

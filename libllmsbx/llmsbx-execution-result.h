@@ -40,6 +40,14 @@ gboolean     llmsbx_execution_result_get_oom_killed   (LlmsbxExecutionResult *se
 LLMSBX_AVAILABLE_IN_ALL
 double       llmsbx_execution_result_get_duration     (LlmsbxExecutionResult *self);
 LLMSBX_AVAILABLE_IN_ALL
+GPtrArray   *llmsbx_execution_result_get_plots        (LlmsbxExecutionResult *self);
+LLMSBX_AVAILABLE_IN_ALL
+gboolean     llmsbx_execution_result_get_plots_dropped (LlmsbxExecutionResult *self);
+LLMSBX_AVAILABLE_IN_ALL
+GPtrArray   *llmsbx_execution_result_get_files        (LlmsbxExecutionResult *self);
+LLMSBX_AVAILABLE_IN_ALL
+gboolean     llmsbx_execution_result_get_files_dropped (LlmsbxExecutionResult *self);
+LLMSBX_AVAILABLE_IN_ALL
 char        *llmsbx_execution_result_to_json          (LlmsbxExecutionResult *self);
 
 G_END_DECLS

@@ -122,6 +122,17 @@ G_DEFINE_INTERFACE (LlmsbxLanguageHandler, llmsbx_language_handler, G_TYPE_OBJEC
  * Since: 0.1
  */
 
+/**
+ * LlmsbxLanguageHandlerInterface::wrap_for_artifacts:
+ * @self: a #LlmsbxLanguageHandler
+ * @code: source code in the language
+ * @plots_dir: where the wrapped code saves plots
+ *
+ * Returns: (transfer full) (nullable): the wrapped code, %NULL without plot capture
+ *
+ * Since: 0.1
+ */
+
 /* Optional methods stay NULL here: the wrappers supply the defaults. */
 static void
 llmsbx_language_handler_default_init (LlmsbxLanguageHandlerInterface *iface)
@@ -620,4 +631,38 @@ llmsbx_language_handler_get_hardened_environment (LlmsbxLanguageHandler *self,
   iface = LLMSBX_LANGUAGE_HANDLER_GET_IFACE (self);
   environment = iface->get_hardened_environment != NULL ? iface->get_hardened_environment (self, context) : NULL;
   return environment != NULL ? environment : g_new0 (char *, 1);
+}
+
+/**
+ * llmsbx_language_handler_wrap_for_artifacts:
+ * @self: a #LlmsbxLanguageHandler
+ * @code: source code in the language (UTF-8)
+ * @plots_dir: an absolute directory in the sandbox, which exists when the code runs
+ *
+ * Gets @code wrapped with the language's plot capture: run in place of
+ * @code, it saves every plot the code makes into @plots_dir, as files whose
+ * names sort in the order it made them and whose extensions name their
+ * formats (`000001.png`, `000002.html`), and otherwise behaves as @code:
+ * the same output, the same errors with the same line numbers, the same exit
+ * status. #LlmsbxArtifactSandboxSession runs code through it and fetches
+ * the directory afterwards.
+ *
+ * Returns: (transfer full) (nullable): the wrapped code, or %NULL when the
+ *   language has no plot capture (its code then runs as it is)
+ *
+ * Since: 0.1
+ */
+char *
+llmsbx_language_handler_wrap_for_artifacts (LlmsbxLanguageHandler *self,
+                                            const char            *code,
+                                            const char            *plots_dir)
+{
+  LlmsbxLanguageHandlerInterface *iface;
+
+  g_return_val_if_fail (LLMSBX_IS_LANGUAGE_HANDLER (self), NULL);
+  g_return_val_if_fail (code != NULL, NULL);
+  g_return_val_if_fail (plots_dir != NULL, NULL);
+
+  iface = LLMSBX_LANGUAGE_HANDLER_GET_IFACE (self);
+  return iface->wrap_for_artifacts != NULL ? iface->wrap_for_artifacts (self, code, plots_dir) : NULL;
 }

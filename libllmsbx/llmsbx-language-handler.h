@@ -38,6 +38,10 @@ G_DECLARE_INTERFACE (LlmsbxLanguageHandler, llmsbx_language_handler, LLMSBX, LAN
  * @get_hardened_environment: `NAME=value` variables the language's tools need in a
  *   hardened sandbox (read-only root, `/tmp` not executable, only the working directory
  *   writable), as the security presets make it
+ * @wrap_for_artifacts: @code made to save every plot it makes into the existing directory
+ *   @plots_dir, as files whose names sort in the order it made them (`000001.png`, ...),
+ *   printing exactly what @code prints and reporting its errors as running it plainly
+ *   would; %NULL when the language has no plot capture (see #LlmsbxArtifactSandboxSession)
  *
  * A command template is split into words like a shell would (quotes respected), and only
  * then are the placeholders `{file}`, `{workdir}` and `{library}` replaced inside each word,
@@ -66,9 +70,12 @@ struct _LlmsbxLanguageHandlerInterface
                                                    LlmsbxSecurityCategory  category);
   char   **(*get_hardened_environment) (LlmsbxLanguageHandler  *self,
                                         LlmsbxRuntimeContext   *context);
+  char   *(*wrap_for_artifacts)  (LlmsbxLanguageHandler *self,
+                                  const char            *code,
+                                  const char            *plots_dir);
 
   /*< private >*/
-  gpointer padding[10];
+  gpointer padding[9];
 };
 
 LLMSBX_AVAILABLE_IN_ALL
@@ -108,6 +115,11 @@ GPtrArray *llmsbx_language_handler_get_restricted_modules   (LlmsbxLanguageHandl
 LLMSBX_AVAILABLE_IN_ALL
 char     **llmsbx_language_handler_get_hardened_environment (LlmsbxLanguageHandler  *self,
                                                              LlmsbxRuntimeContext   *context);
+
+LLMSBX_AVAILABLE_IN_ALL
+char     *llmsbx_language_handler_wrap_for_artifacts (LlmsbxLanguageHandler *self,
+                                                      const char            *code,
+                                                      const char            *plots_dir);
 
 LLMSBX_AVAILABLE_IN_ALL
 char  **llmsbx_expand_command_template (const char  *template_,

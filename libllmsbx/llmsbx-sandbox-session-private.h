@@ -80,6 +80,30 @@ typedef struct
   LlmsbxLifetimeWatchdog *watchdog;
 } LlmsbxSandboxSessionPrivate;
 
+/* What a run captures besides its output, as the class's capture_artifacts
+ * says (the artifact session's): the plots its language handler saves into
+ * the run's plot directory, the files the code leaves in $LLMSBX_OUTPUT_DIR,
+ * each within limits. */
+typedef struct {
+  gboolean plots;           /* wrap the code with the language's plot capture */
+  guint    max_plots;
+  guint64  max_plot_bytes;  /* of all plots together */
+  gboolean files;           /* give the code an output directory */
+  guint    max_files;
+  guint64  max_file_bytes;
+} LlmsbxArtifactCapture;
+
+/* What came back. */
+typedef struct {
+  GPtrArray *plots;         /* of LlmsbxPlotOutput */
+  gboolean   plots_dropped;
+  GPtrArray *files;         /* of LlmsbxOutputFile */
+  gboolean   files_dropped;
+} LlmsbxArtifacts;
+
+void llmsbx_artifacts_clear (LlmsbxArtifacts *artifacts);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (LlmsbxArtifacts, llmsbx_artifacts_clear)
+
 /* Every call that holds the lock works with an operation's cancellable: the
  * caller's, and close() from another thread. */
 typedef struct {
@@ -111,6 +135,15 @@ char               *llmsbx_session_resolve_sandbox_path (LlmsbxSandboxSession   
                                                          const char             *path,
                                                          GError                **error);
 const char * const *llmsbx_session_exec_env             (LlmsbxSandboxSession   *self);
+
+/* llmsbx-session-artifacts.c */
+char      *llmsbx_session_output_dir      (const char                  *run_dir);
+gboolean   llmsbx_session_fetch_artifacts (LlmsbxSandboxSession        *self,
+                                           const char                  *run_dir,
+                                           const LlmsbxArtifactCapture *capture,
+                                           LlmsbxArtifacts             *artifacts,
+                                           GCancellable                *cancellable,
+                                           GError                     **error);
 
 /* llmsbx-session-output.c */
 LlmsbxOutputCollector *llmsbx_session_new_collector      (LlmsbxSandboxSession *self);

@@ -62,8 +62,14 @@ struct _LlmsbxSandboxSessionClass
   GObjectClass parent_class;
 
   /*< private >*/
+  /* Taken from the padding: what a run captures besides its output (the
+   * artifact session's hook). @capture is an LlmsbxArtifactCapture, private
+   * to the library (llmsbx-sandbox-session-private.h); FALSE captures nothing. */
+  gboolean (*capture_artifacts) (LlmsbxSandboxSession *self,
+                                 gpointer              capture);
+
   /* Virtual methods added later take their slots from here, one per pointer. */
-  gpointer padding[16];
+  gpointer padding[15];
 };
 
 LLMSBX_AVAILABLE_IN_ALL

@@ -151,13 +151,16 @@ log_command (const char *command,
 }
 
 /* Hands @code and the language's run @templates, expanded for @file, to the
- * session's code runner, which writes the code to @file with the first
+ * session's code runner (with @run_dir to make, and @env, or the session's
+ * environment when %NULL), which writes the code to @file with the first
  * command and removes it after the last (or the first that fails). All the
  * commands share @deadline, a run's. */
 static gboolean
 run_code (LlmsbxSandboxSession  *self,
           char                 **templates,
           const char            *file,
+          const char            *run_dir,
+          const char * const    *env,
           const char            *code,
           double                 timeout,
           gint64                 deadline,
@@ -172,9 +175,10 @@ run_code (LlmsbxSandboxSession  *self,
   LlmsbxCodeRun run = {
     .code = code,
     .file = file,
+    .run_dir = run_dir,
     .commands = commands,
     .workdir = priv->workdir,
-    .env = llmsbx_session_exec_env (self),
+    .env = env != NULL ? env : llmsbx_session_exec_env (self),
     .timeout = timeout,
     .deadline = deadline,
     .log = log_command,
@@ -235,7 +239,8 @@ static LlmsbxExecutionResult *
 collect_result (LlmsbxSandboxSession  *self,
                 LlmsbxOutputCollector *collector,
                 int                    exit_status,
-                gint64                 started)
+                gint64                 started,
+                LlmsbxArtifacts       *artifacts)
 {
   g_autoptr(GBytes) out = llmsbx_output_collector_steal_bytes (collector, LLMSBX_OUTPUT_STREAM_STDOUT);
   g_autoptr(GBytes) err = llmsbx_output_collector_steal_bytes (collector, LLMSBX_OUTPUT_STREAM_STDERR);
@@ -253,6 +258,10 @@ collect_result (LlmsbxSandboxSession  *self,
                        "truncated", llmsbx_output_collector_get_truncated (collector),
                        "oom-killed", oom_killed,
                        "duration", MAX (duration, 0.0),
+                       "plots", artifacts ? artifacts->plots : NULL,
+                       "plots-dropped", artifacts ? artifacts->plots_dropped : FALSE,
+                       "files", artifacts ? artifacts->files : NULL,
+                       "files-dropped", artifacts ? artifacts->files_dropped : FALSE,
                        NULL);
 }
 
@@ -507,11 +516,17 @@ run_locked (LlmsbxSandboxSession *self,
             GError              **error)
 {
   LlmsbxSandboxSessionPrivate *priv = llmsbx_session_get_private (self);
+  LlmsbxSandboxSessionClass *klass = LLMSBX_SANDBOX_SESSION_GET_CLASS (self);
+  LlmsbxArtifactCapture capture = { 0, };
+  g_auto(LlmsbxArtifacts) artifacts = { NULL, FALSE, NULL, FALSE };
+  g_auto(GStrv) env = NULL;
   g_autoptr(LlmsbxRuntimeContext) context = NULL;
   g_autoptr(LlmsbxOutputCollector) collector = NULL;
   g_auto(GStrv) commands = NULL;
   g_autofree char *extension = NULL;
   g_autofree char *file = NULL;
+  g_autofree char *run_dir = NULL;
+  g_autofree char *wrapped = NULL;
   gint64 started = g_get_monotonic_time ();
   gint64 deadline;
   double limit;
@@ -549,13 +564,48 @@ run_locked (LlmsbxSandboxSession *self,
       return NULL;
     }
 
+  /* What the class captures besides output (the artifact session): the
+   * run gets a directory, its code the language's plot capture and
+   * $LLMSBX_OUTPUT_DIR. */
+  if (klass->capture_artifacts != NULL && klass->capture_artifacts (self, &capture) &&
+      (capture.plots || capture.files))
+    {
+      run_dir = llmsbx_code_writer_new_run_dir (file);
+      if (capture.files)
+        {
+          g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+          g_autofree char *output_dir = llmsbx_session_output_dir (run_dir);
+          g_autofree char *entry = g_strconcat ("LLMSBX_OUTPUT_DIR=", output_dir, NULL);
+          const char * const *session_env = llmsbx_session_exec_env (self);
+
+          if (session_env != NULL)
+            g_strv_builder_addv (builder, (const char **) session_env);
+          g_strv_builder_add (builder, entry);
+          env = g_strv_builder_end (builder);
+        }
+      if (capture.plots)
+        {
+          g_autofree char *plots_dir = llmsbx_code_writer_plots_dir (run_dir);
+
+          wrapped = llmsbx_language_handler_wrap_for_artifacts (priv->handler, code, plots_dir);
+          if (wrapped == NULL)
+            llmsbx_session_log (self, "the %s language has no plot capture: the code runs as it is",
+                                priv->lang);
+        }
+    }
+
   collector = llmsbx_session_new_collector (self);
-  if (!run_code (self, commands, file, code, limit, deadline, collector,
-                 &status, cancellable, error) ||
+  if (!run_code (self, commands, file, run_dir, (const char * const *) env,
+                 wrapped != NULL ? wrapped : code, limit, deadline,
+                 collector, &status, cancellable, error) ||
       llmsbx_lifetime_watchdog_has_expired (priv->watchdog))
     return llmsbx_session_report_expiry (self, error);
 
-  return collect_result (self, collector, status, started);
+  if (run_dir != NULL &&
+      !llmsbx_session_fetch_artifacts (self, run_dir, &capture, &artifacts, cancellable, error))
+    return NULL;
+
+  return collect_result (self, collector, status, started, &artifacts);
 }
 
 /**
@@ -642,7 +692,7 @@ execute_argv_locked (LlmsbxSandboxSession *self,
                      llmsbx_lifetime_watchdog_has_expired (priv->watchdog))
     return llmsbx_session_report_expiry (self, error);
 
-  return collect_result (self, collector, status, started);
+  return collect_result (self, collector, status, started, NULL);
 }
 
 /**

@@ -23,6 +23,7 @@
 
 #include "llmsbx-error.h"
 #include "llmsbx-tar.h"
+#include "llmsbx-tar-private.h"
 
 #define COPY_CHUNK_SIZE (64 * 1024)
 
@@ -1092,6 +1093,202 @@ llmsbx_tar_extract_fd (int          fd,
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   return extract (&source, dest_path, error);
+}
+
+/* Reading into memory */
+
+void
+llmsbx_tar_file_free (LlmsbxTarFile *file)
+{
+  g_free (file->path);
+  g_clear_pointer (&file->content, g_bytes_unref);
+  g_free (file);
+}
+
+/* Reads an entry's data, at most @size bytes as its header says. */
+static GBytes *
+read_entry_data (LlmsbxArchive *a,
+                 gsize          size)
+{
+  g_autofree char *data = g_malloc (MAX (size, 1));
+  gsize done = 0;
+
+  while (done < size)
+    {
+      la_ssize_t n = archive_read_data (a, data + done, size - done);
+
+      if (n <= 0)
+        return NULL;
+      done += n;
+    }
+  return g_bytes_new_take (g_steal_pointer (&data), size);
+}
+
+typedef struct {
+  char     *path;
+  guint64   size;
+  GBytes   *content;
+} Candidate;
+
+static void
+candidate_free (Candidate *candidate)
+{
+  g_free (candidate->path);
+  g_clear_pointer (&candidate->content, g_bytes_unref);
+  g_free (candidate);
+}
+
+static int
+compare_candidates (gconstpointer a,
+                    gconstpointer b)
+{
+  return strcmp ((*(Candidate **) a)->path, (*(Candidate **) b)->path);
+}
+
+/* One pass over @archive: without @by_path, the regular files @accept takes
+ * go to @candidates; with it, the content of each file it names is read into
+ * its candidate (the first entry of that name). Entries refused or skipped
+ * set @dropped. FALSE when the archive cannot be read to its end. */
+static gboolean
+scan_files (GBytes            *archive,
+            LlmsbxTarFileFilter accept,
+            gpointer           user_data,
+            GPtrArray         *candidates,
+            GHashTable        *by_path,
+            gboolean          *dropped)
+{
+  ArchiveSource source = { archive, -1 };
+  g_auto(ArchiveLayout) layout = { NULL, 0, FALSE };
+  g_autoptr(LlmsbxArchive) a = NULL;
+  g_autoptr(GError) local_error = NULL;
+  LlmsbxArchiveEntry *entry;
+
+  a = new_reader (&source, &local_error);
+  if (a == NULL)
+    {
+      g_debug ("Not reading the archive: %s", local_error->message);
+      return FALSE;
+    }
+
+  while (next_entry (a, &entry, &local_error))
+    {
+      g_autoptr(GError) entry_error = NULL;
+      g_autofree char *rest = entry_relative_path (entry, &layout, &entry_error);
+      mode_t type = archive_entry_filetype (entry);
+      la_int64_t size = archive_entry_size (entry);
+      Candidate *candidate;
+
+      LlmsbxTarChoice choice;
+
+      if (type == AE_IFDIR && rest != NULL && archive_entry_hardlink (entry) == NULL)
+        continue;
+      choice = rest != NULL ? accept (rest, user_data) : LLMSBX_TAR_REFUSE;
+      if (choice == LLMSBX_TAR_SKIP)
+        continue;
+      if (choice == LLMSBX_TAR_REFUSE || *rest == '\0' || type != AE_IFREG ||
+          archive_entry_hardlink (entry) != NULL || size < 0)
+        {
+          if (by_path == NULL)
+            {
+              g_autofree char *shown = display (entry_name (entry) ? entry_name (entry) : "");
+
+              g_debug ("Skipping archive entry “%s”: %s", shown,
+                       entry_error ? entry_error->message : "not a file asked for");
+              *dropped = TRUE;
+            }
+          continue;
+        }
+
+      if (by_path == NULL)
+        {
+          candidate = g_new0 (Candidate, 1);
+          candidate->path = g_steal_pointer (&rest);
+          candidate->size = size;
+          g_ptr_array_add (candidates, candidate);
+          continue;
+        }
+
+      candidate = g_hash_table_lookup (by_path, rest);
+      if (candidate == NULL || candidate->content != NULL || candidate->size != (guint64) size)
+        continue;
+      candidate->content = read_entry_data (a, size);
+      if (candidate->content == NULL)
+        return FALSE;
+    }
+  if (local_error != NULL)
+    {
+      g_debug ("Archive cut short: %s", local_error->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* The regular files of @archive (as a backend's get_archive of a directory
+ * returns it) that @accept takes, by their path below the top entry, as
+ * LlmsbxTarFile, sorted by path: the first of them, at most @max_files and
+ * @max_bytes of content in all. Nothing is written anywhere. The archive
+ * comes from a sandbox and is hostile: entries @accept refuses, entries
+ * with absolute names, `..` components or names outside the top entry, and
+ * links, devices, FIFOs and sockets where it would take a file are skipped,
+ * as are files past the limits and the rest of an archive that cannot be
+ * read (cut short at a transfer limit, or corrupt); each sets @dropped.
+ * Directories are only read through. */
+GPtrArray *
+llmsbx_tar_read_files (GBytes              *archive,
+                       LlmsbxTarFileFilter  accept,
+                       gpointer             user_data,
+                       guint                max_files,
+                       guint64              max_bytes,
+                       gboolean            *dropped)
+{
+  g_autoptr(GPtrArray) candidates = g_ptr_array_new_with_free_func ((GDestroyNotify) candidate_free);
+  g_autoptr(GHashTable) by_path = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func ((GDestroyNotify) llmsbx_tar_file_free);
+  guint64 bytes = 0;
+
+  g_return_val_if_fail (archive != NULL, NULL);
+  g_return_val_if_fail (accept != NULL, NULL);
+  g_return_val_if_fail (dropped != NULL, NULL);
+
+  *dropped = FALSE;
+  if (!scan_files (archive, accept, user_data, candidates, NULL, dropped))
+    *dropped = TRUE;
+
+  /* The first files by name, so that limits keep the first plots. */
+  g_ptr_array_sort (candidates, compare_candidates);
+  for (guint i = 0; i < candidates->len; i++)
+    {
+      Candidate *candidate = g_ptr_array_index (candidates, i);
+
+      if (g_hash_table_contains (by_path, candidate->path))
+        continue;
+      if (g_hash_table_size (by_path) >= max_files || candidate->size > max_bytes - bytes)
+        {
+          *dropped = TRUE;
+          break;
+        }
+      bytes += candidate->size;
+      g_hash_table_insert (by_path, candidate->path, candidate);
+    }
+
+  if (g_hash_table_size (by_path) > 0 &&
+      !scan_files (archive, accept, user_data, NULL, by_path, dropped))
+    *dropped = TRUE;
+
+  for (guint i = 0; i < candidates->len; i++)
+    {
+      Candidate *candidate = g_ptr_array_index (candidates, i);
+      LlmsbxTarFile *file;
+
+      if (candidate->content == NULL)
+        continue;
+      file = g_new0 (LlmsbxTarFile, 1);
+      file->path = g_strdup (candidate->path);
+      file->content = g_steal_pointer (&candidate->content);
+      g_ptr_array_add (files, file);
+    }
+
+  return g_steal_pointer (&files);
 }
 
 /* Container paths */

@@ -7,6 +7,8 @@
 #include "llmsbx-visibility.h"
 #include "llmsbx-enum-types.h"
 #include "llmsbx-error.h"
+#include "llmsbx-plot-output.h"
+#include "llmsbx-output-file.h"
 #include "llmsbx-execution-result.h"
 #include "llmsbx-output-collector.h"
 #include "llmsbx-exec-request.h"
@@ -32,6 +34,7 @@
 #include "llmsbx-security-preset.h"
 #include "llmsbx-sandbox-pool.h"
 #include "llmsbx-sandbox-session.h"
+#include "llmsbx-artifact-sandbox-session.h"
 #include "llmsbx-reaper.h"
 
 #undef LLMSBX_INSIDE

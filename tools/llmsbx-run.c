@@ -313,13 +313,52 @@ write_result (LlmsbxExecutionResult *result,
 
 /* Command -------------------------------------------------------------- */
 
+/* --plots DIR: the run's plots as DIR/plot-1.png, ..., in the order the
+ * code made them, each path on standard error. */
+static gboolean
+write_plots (LlmsbxExecutionResult  *result,
+             const char             *dir,
+             GError                **error)
+{
+  GPtrArray *plots = llmsbx_execution_result_get_plots (result);
+
+  if (g_mkdir_with_parents (dir, 0755) != 0)
+    {
+      int errsv = errno;
+      g_autofree char *shown = g_filename_display_name (dir);
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
+                   "Cannot create the plot directory %s: %s", shown, g_strerror (errsv));
+      return FALSE;
+    }
+
+  for (guint i = 0; i < plots->len; i++)
+    {
+      LlmsbxPlotOutput *plot = g_ptr_array_index (plots, i);
+      GBytes *content = llmsbx_plot_output_get_content (plot);
+      g_autofree char *name = g_strdup_printf ("plot-%u.%s", i + 1,
+                                               llmsbx_plot_format_to_string (llmsbx_plot_output_get_format (plot)));
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      g_autofree char *shown = g_filename_display_name (path);
+
+      if (!g_file_set_contents (path, g_bytes_get_data (content, NULL), g_bytes_get_size (content), error))
+        return FALSE;
+      g_printerr ("%s\n", shown);
+    }
+  if (llmsbx_execution_result_get_plots_dropped (result))
+    g_printerr ("llmsbx: the run made more plots than came back (at most %u, %" G_GUINT64_FORMAT " bytes)\n",
+                LLMSBX_DEFAULT_MAX_PLOTS, (guint64) LLMSBX_DEFAULT_MAX_PLOT_BYTES);
+  return TRUE;
+}
+
 static LlmsbxSandboxSession *
 new_session (const char *lang,
              const char *backend,
              const char *image,
              const char *workdir,
              gboolean    skip_environment_setup,
-             gboolean    verbose)
+             gboolean    verbose,
+             gboolean    plots)
 {
   const char *names[6];
   GValue values[6] = { G_VALUE_INIT, G_VALUE_INIT, G_VALUE_INIT,
@@ -348,7 +387,9 @@ new_session (const char *lang,
   g_value_set_boolean (&values[n], verbose);
   n++;
 
-  session = (LlmsbxSandboxSession *) g_object_new_with_properties (LLMSBX_TYPE_SANDBOX_SESSION,
+  /* With --plots, the guide's ArtifactSandboxSession. */
+  session = (LlmsbxSandboxSession *) g_object_new_with_properties (plots ? LLMSBX_TYPE_ARTIFACT_SANDBOX_SESSION
+                                                                         : LLMSBX_TYPE_SANDBOX_SESSION,
                                                                    n, names, values);
   for (guint i = 0; i < n; i++)
     g_value_unset (&values[i]);
@@ -386,6 +427,7 @@ llmsbx_tool_run (int    argc,
   g_autofree char *pod_manifest = NULL;
   g_autofree char *preset = NULL;
   g_autofree char *output_limit_text = NULL;
+  g_autofree char *plots_dir = NULL;
   g_auto(GStrv) libraries = NULL;
   double timeout = 0;
   gboolean json = FALSE;
@@ -397,7 +439,10 @@ llmsbx_tool_run (int    argc,
     { "backend", 'b', 0, G_OPTION_ARG_STRING, &backend, "Sandbox backend (default: the first that answers, see `llmsbx backends`)", "BACKEND" },
     { "image", 'i', 0, G_OPTION_ARG_STRING, &image, "Image to run in (default: the language's image)", "IMAGE" },
     { "timeout", 't', 0, G_OPTION_ARG_DOUBLE, &timeout, "Seconds the code may run (default: 30)", "SECONDS" },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print the result as one JSON object", NULL },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print the result as one JSON object (with --plots, the plots too)", NULL },
+    { "plots", 0, 0, G_OPTION_ARG_FILENAME, &plots_dir,
+      "Capture the plots the code makes (matplotlib, plotly, R graphics) and write them as "
+      "DIR/plot-1.png, ...; their paths go to standard error", "DIR" },
     { "stream", 0, 0, G_OPTION_ARG_NONE, &stream,
       "Print output as it arrives, all of it, instead of at the end", NULL },
     { "output-limit", 0, 0, G_OPTION_ARG_STRING, &output_limit_text,
@@ -475,7 +520,7 @@ llmsbx_tool_run (int    argc,
 
   loop = g_main_loop_new (NULL, FALSE);
   cancellable = g_cancellable_new ();
-  session = new_session (lang, backend, image, workdir, skip_environment_setup, verbose);
+  session = new_session (lang, backend, image, workdir, skip_environment_setup, verbose, plots_dir != NULL);
   if (runtime_configs != NULL &&
       !llmsbx_sandbox_session_set_runtime_configs_json (session, runtime_configs, &error))
     return llmsbx_tool_fail (error);
@@ -556,6 +601,8 @@ llmsbx_tool_run (int    argc,
         status = llmsbx_tool_fail (write_error);
       else if (!stream)
         report_truncation (result, output_limit);
+      if (plots_dir != NULL && write_error == NULL && !write_plots (result, plots_dir, &write_error))
+        status = llmsbx_tool_fail (write_error);
     }
 
   /* A sandbox that could not be removed is our failure, whatever the program did. */

@@ -27,6 +27,9 @@ typedef void (*LlmsbxCodeRunnerLogFunc) (const char *command,
 typedef struct {
   const char              *code;
   const char              *file;      /* absolute, in the sandbox */
+  const char              *run_dir;   /* NULL, or the run's artifacts directory, to make
+                                       * with its plots/ before the code runs (see
+                                       * llmsbx_code_writer_new_run_dir()) */
   GPtrArray               *commands;  /* of GStrv */
   const char              *workdir;
   const char * const      *env;

@@ -51,7 +51,7 @@ exec_code_runner_run (LlmsbxCodeRunner       *runner,
           run->log (shown, run->log_data);
         }
 
-      request = llmsbx_code_writer_request (run->file, i == 0 ? run->code : NULL,
+      request = llmsbx_code_writer_request (run->file, i == 0 ? run->code : NULL, run->run_dir,
                                             i + 1 < run->commands->len, argv, run->env);
       request->workdir = g_strdup (run->workdir);
       request->deadline = run->deadline != 0 ? run->deadline : llmsbx_guarded_exec_deadline (run->timeout);

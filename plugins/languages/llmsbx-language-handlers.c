@@ -61,3 +61,14 @@ llmsbx_language_handlers_catalogue (const LlmsbxCatalogueEntry *patterns,
 
   return found ? g_steal_pointer (&catalogue) : NULL;
 }
+
+char *
+llmsbx_language_handlers_capture_source (const char *name)
+{
+  g_autofree char *path = g_strconcat ("/io/llmsbx/languages/", name, NULL);
+  g_autoptr(GBytes) bytes = g_resources_lookup_data (path, G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
+
+  /* Built into this plugin: missing only if the build is broken. */
+  g_assert (bytes != NULL);
+  return g_strndup (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+}

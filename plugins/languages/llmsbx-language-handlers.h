@@ -69,4 +69,7 @@ char **llmsbx_language_handlers_run_commands (LlmsbxRuntimeContext *context,
                                               const char * const   *image_commands,
                                               const char * const   *environment_commands);
 
+/* The text of a plot capture in capture/ (python-capture.py, r-capture.R). */
+char *llmsbx_language_handlers_capture_source (const char *name);
+
 G_END_DECLS

@@ -127,9 +127,35 @@ llmsbx_python_handler_strip_comments (LlmsbxLanguageHandler *handler,
   return kept ? g_strjoinv ("\n", stripped_lines) : g_steal_pointer (&stripped);
 }
 
+/* The code becomes a few lines that load capture/python-capture.py as the
+ * module _llmsbx_capture and hand it the code's bytes, all in base64 so
+ * that nothing needs quoting; the capture runs the code in __main__ under
+ * its own file name, so it reads and fails as it would alone. binascii is
+ * built in: the wrapper imports nothing. */
+static char *
+llmsbx_python_handler_wrap_for_artifacts (LlmsbxLanguageHandler *handler,
+                                          const char            *code,
+                                          const char            *plots_dir)
+{
+  g_autofree char *capture = llmsbx_language_handlers_capture_source ("python-capture.py");
+  g_autofree char *capture64 = g_base64_encode ((const guchar *) capture, strlen (capture));
+  g_autofree char *code64 = g_base64_encode ((const guchar *) code, strlen (code));
+  g_autofree char *dir64 = g_base64_encode ((const guchar *) plots_dir, strlen (plots_dir));
+
+  return g_strdup_printf (
+    "import binascii as _llmsbx_b, sys as _llmsbx_s\n"
+    "_llmsbx_m = type(_llmsbx_s)('_llmsbx_capture')\n"
+    "_llmsbx_s.modules['_llmsbx_capture'] = _llmsbx_m\n"
+    "exec(compile(_llmsbx_b.a2b_base64('%s'), '<llmsbx plot capture>', 'exec'), _llmsbx_m.__dict__)\n"
+    "_llmsbx_m.main(globals(), _llmsbx_b.a2b_base64('%s').decode(), _llmsbx_b.a2b_base64('%s'),\n"
+    "               ('_llmsbx_b', '_llmsbx_s', '_llmsbx_m'))\n",
+    capture64, dir64, code64);
+}
+
 static void
 llmsbx_python_handler_iface_init (LlmsbxLanguageHandlerInterface *iface)
 {
+  iface->wrap_for_artifacts = llmsbx_python_handler_wrap_for_artifacts;
   parent_iface = g_type_interface_peek_parent (iface);
   iface->get_run_commands = llmsbx_python_handler_get_run_commands;
   iface->strip_comments = llmsbx_python_handler_strip_comments;

@@ -85,9 +85,39 @@ llmsbx_r_handler_strip_comments (LlmsbxLanguageHandler *handler,
   return llmsbx_strip_comments (code, &syntax);
 }
 
+/* An R string literal of @text: backslashes and double quotes escaped. */
+static char *
+r_string (const char *text)
+{
+  g_autoptr(GString) literal = g_string_new ("\"");
+
+  for (const char *p = text; *p != '\0'; p++)
+    {
+      if (*p == '\\' || *p == '"')
+        g_string_append_c (literal, '\\');
+      g_string_append_c (literal, *p);
+    }
+  g_string_append_c (literal, '"');
+  return g_string_free (g_steal_pointer (&literal), FALSE);
+}
+
+/* capture/r-capture.R runs first in a local() of its own. R's messages name
+ * no line numbers, so the code after it reads and fails as alone. */
+static char *
+llmsbx_r_handler_wrap_for_artifacts (LlmsbxLanguageHandler *handler,
+                                     const char            *code,
+                                     const char            *plots_dir)
+{
+  g_autofree char *capture = llmsbx_language_handlers_capture_source ("r-capture.R");
+  g_autofree char *dir = r_string (plots_dir);
+
+  return g_strdup_printf ("local({\n.llmsbx_plots_dir <- %s\n%s})\n%s", dir, capture, code);
+}
+
 static void
 llmsbx_r_handler_iface_init (LlmsbxLanguageHandlerInterface *iface)
 {
+  iface->wrap_for_artifacts = llmsbx_r_handler_wrap_for_artifacts;
   iface->strip_comments = llmsbx_r_handler_strip_comments;
   iface->get_security_catalogue = llmsbx_r_handler_get_security_catalogue;
 }

@@ -322,6 +322,55 @@ test_json (void)
   g_assert_cmpstr (json_object_get_string_member (object, "stdout"), ==, "hi\n");
 }
 
+/* --plots DIR writes the plots in order and names them on stderr; --json
+ * carries them as base64, with the same bytes. */
+static void
+test_plots (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("llmsbx-cli-plots-XXXXXX", NULL);
+  g_autofree char *first = g_build_filename (dir, "plot-1.png", NULL);
+  g_autofree char *second = g_build_filename (dir, "plot-2.html", NULL);
+  const char *code =
+    "import matplotlib.pyplot as plt\n"
+    "plt.plot([1, 2]); plt.show()\n"
+    "import plotly.express as px\n"
+    "px.line(x=[1, 2], y=[2, 1]).show()\n"
+    "print('made')\n";
+  g_autoptr(CliResult) result = cli_run ("run", "--plots", dir, "-c", code);
+  g_autoptr(CliResult) json = cli_run ("run", "--plots", dir, "--json", "-c", code);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = bytes_text (json->out);
+  g_autofree char *png = NULL;
+  g_autofree guchar *decoded = NULL;
+  gsize png_size, decoded_size;
+  g_autofree char *expected_err = g_strdup_printf ("%s\n%s\n", first, second);
+  JsonArray *plots;
+
+  g_assert_cmpint (result->status, ==, 0);
+  assert_output (result->out, "made\n");
+  assert_output (result->err, expected_err);
+  g_file_get_contents (first, &png, &png_size, &error);
+  g_assert_no_error (error);
+  g_assert_cmpmem (png, 8, "\x89PNG\r\n\x1a\n", 8);
+  g_assert_true (g_file_test (second, G_FILE_TEST_IS_REGULAR));
+
+  g_assert_cmpint (json->status, ==, 0);
+  json_parser_load_from_data (parser, text, -1, &error);
+  g_assert_no_error (error);
+  plots = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)), "plots");
+  g_assert_cmpuint (json_array_get_length (plots), ==, 2);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (plots, 0), "format"), ==, "png");
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (plots, 1), "format"), ==, "html");
+  decoded = g_base64_decode (json_object_get_string_member (json_array_get_object_element (plots, 0), "content_base64"),
+                             &decoded_size);
+  g_assert_cmpmem (decoded, 8, "\x89PNG\r\n\x1a\n", 8);
+
+  g_unlink (first);
+  g_unlink (second);
+  g_rmdir (dir);
+}
+
 static void
 test_languages (void)
 {
@@ -1208,6 +1257,7 @@ main (int    argc,
   g_test_add_func ("/cli/run/stdin", test_stdin);
   g_test_add_func ("/cli/run/invalid-utf8", test_invalid_utf8);
   g_test_add_func ("/cli/run/json", test_json);
+  g_test_add_func ("/cli/run/plots", test_plots);
   g_test_add_func ("/cli/run/unknown-language", test_unknown_language);
   g_test_add_func ("/cli/run/unknown-backend", test_unknown_backend);
   g_test_add_func ("/cli/run/timeout", test_timeout);

@@ -18,8 +18,9 @@ typedef struct {
 
 /* Backend contract v2 took probe, list_sandboxes, render_preset,
  * get_archive_to_stream and open_exec_stream from the backend class's padding, and get_security_catalogue and
- * get_hardened_environment from the language handler interface's: the sizes
- * of v1 stand. */
+ * get_hardened_environment from the language handler interface's (and
+ * wrap_for_artifacts after them), and the session class's capture_artifacts
+ * came from its padding: the sizes of v1 stand. */
 static const Structure structures[] = {
 #if GLIB_SIZEOF_VOID_P == 8
   { "LlmsbxBackendClass", sizeof (LlmsbxBackendClass), 352 },
@@ -78,8 +79,20 @@ test_contract_v2_offsets (void)
                     G_STRUCT_OFFSET (LlmsbxBackendClass, padding));
   g_assert_cmpuint (G_STRUCT_OFFSET (LlmsbxLanguageHandlerInterface, get_security_catalogue), ==,
                     G_STRUCT_OFFSET (LlmsbxLanguageHandlerInterface, strip_comments) + sizeof (gpointer));
-  g_assert_cmpuint (G_STRUCT_OFFSET (LlmsbxLanguageHandlerInterface, get_hardened_environment) + sizeof (gpointer), ==,
+  g_assert_cmpuint (G_STRUCT_OFFSET (LlmsbxLanguageHandlerInterface, wrap_for_artifacts), ==,
+                    G_STRUCT_OFFSET (LlmsbxLanguageHandlerInterface, get_hardened_environment) + sizeof (gpointer));
+  g_assert_cmpuint (G_STRUCT_OFFSET (LlmsbxLanguageHandlerInterface, wrap_for_artifacts) + sizeof (gpointer), ==,
                     G_STRUCT_OFFSET (LlmsbxLanguageHandlerInterface, padding));
+}
+
+/* The artifact session's hook took the session class's first free slot. */
+static void
+test_session_class_offsets (void)
+{
+  g_assert_cmpuint (G_STRUCT_OFFSET (LlmsbxSandboxSessionClass, capture_artifacts), ==,
+                    sizeof (GObjectClass));
+  g_assert_cmpuint (G_STRUCT_OFFSET (LlmsbxSandboxSessionClass, capture_artifacts) + sizeof (gpointer), ==,
+                    G_STRUCT_OFFSET (LlmsbxSandboxSessionClass, padding));
 }
 
 int
@@ -90,6 +103,7 @@ main (int argc, char **argv)
   g_test_add_func ("/abi/sizes", test_sizes);
   g_test_add_func ("/abi/version", test_version);
   g_test_add_func ("/abi/contract-v2-offsets", test_contract_v2_offsets);
+  g_test_add_func ("/abi/session-class-offsets", test_session_class_offsets);
 
   return g_test_run ();
 }

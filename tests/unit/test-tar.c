@@ -11,6 +11,7 @@
 #include <glib/gstdio.h>
 
 #include <llmsbx.h>
+#include "llmsbx-tar-private.h"
 
 #define HARDLINK ((mode_t) 1)  /* TestEntry.type of a hard link entry */
 
@@ -866,6 +867,166 @@ test_container_path_split (void)
   g_assert_null (name);
 }
 
+/* Reading into memory (a run's artifacts) */
+
+static LlmsbxTarChoice
+take_plots (const char *path,
+            gpointer    user_data)
+{
+  if (!g_str_has_prefix (path, "plots/"))
+    return LLMSBX_TAR_SKIP;
+  return g_str_has_suffix (path, ".png") ? LLMSBX_TAR_TAKE : LLMSBX_TAR_REFUSE;
+}
+
+static void
+assert_read_file (GPtrArray  *files,
+                  guint       index,
+                  const char *path,
+                  const char *content)
+{
+  LlmsbxTarFile *file;
+
+  g_assert_cmpuint (index, <, files->len);
+  file = g_ptr_array_index (files, index);
+  g_assert_cmpstr (file->path, ==, path);
+  g_assert_cmpmem (g_bytes_get_data (file->content, NULL), g_bytes_get_size (file->content),
+                   content, strlen (content));
+}
+
+/* Only regular files the filter takes, sorted by path; every trick is
+ * passed over and flagged; what the filter skips is not. */
+static void
+test_read_files_hostile (void)
+{
+  static const TestEntry entries[] = {
+    { "run", AE_IFDIR, NULL, NULL },
+    { "run/plots", AE_IFDIR, NULL, NULL },
+    { "run/plots/000002.png", AE_IFREG, "bb", NULL },
+    { "run/plots/000001.png", AE_IFREG, "a", NULL },
+    { "run/plots/link.png", AE_IFLNK, NULL, "/etc/passwd" },
+    { "run/plots/hard.png", HARDLINK, NULL, "run/plots/000001.png" },
+    { "run/plots/null.png", AE_IFCHR, NULL, NULL },
+    { "run/plots/fifo.png", AE_IFIFO, NULL, NULL },
+    { "run/plots/dir.png", AE_IFDIR, NULL, NULL },
+    { "run/plots/notes.txt", AE_IFREG, "x", NULL },
+  };
+  static const TestEntry tricks[][2] = {
+    { { "run", AE_IFDIR, NULL, NULL }, { "/run/plots/abs.png", AE_IFREG, "x", NULL } },
+    { { "run", AE_IFDIR, NULL, NULL }, { "run/../plots/up.png", AE_IFREG, "x", NULL } },
+    { { "run", AE_IFDIR, NULL, NULL }, { "other/plots/out.png", AE_IFREG, "x", NULL } },
+  };
+  static const TestEntry skipped[] = {
+    { "run", AE_IFDIR, NULL, NULL },
+    { "run/files/link", AE_IFLNK, NULL, "/" },
+    { "run/files/a.png", AE_IFREG, "x", NULL },
+    { "run/plots/000001.png", AE_IFREG, "a", NULL },
+  };
+  g_autoptr(GBytes) archive = build_archive (entries, G_N_ELEMENTS (entries));
+  g_autoptr(GBytes) clean = build_archive (skipped, G_N_ELEMENTS (skipped));
+  g_autoptr(GPtrArray) files = NULL;
+  g_autoptr(GPtrArray) clean_files = NULL;
+  gboolean dropped = FALSE;
+
+  files = llmsbx_tar_read_files (archive, take_plots, NULL, 100, 1000, &dropped);
+  g_assert_cmpuint (files->len, ==, 2);
+  assert_read_file (files, 0, "plots/000001.png", "a");
+  assert_read_file (files, 1, "plots/000002.png", "bb");
+  g_assert_true (dropped);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (tricks); i++)
+    {
+      g_autoptr(GBytes) trick = build_archive (tricks[i], 2);
+      g_autoptr(GPtrArray) none = llmsbx_tar_read_files (trick, take_plots, NULL, 100, 1000, &dropped);
+
+      g_assert_cmpuint (none->len, ==, 0);
+      g_assert_true (dropped);
+    }
+
+  clean_files = llmsbx_tar_read_files (clean, take_plots, NULL, 100, 1000, &dropped);
+  g_assert_cmpuint (clean_files->len, ==, 1);
+  assert_read_file (clean_files, 0, "plots/000001.png", "a");
+  g_assert_false (dropped);
+}
+
+/* The limits keep the first files by path, whatever the archive's order. */
+static void
+test_read_files_limits (void)
+{
+  static const TestEntry entries[] = {
+    { "run/plots/3.png", AE_IFREG, "ccc", NULL },
+    { "run/plots/1.png", AE_IFREG, "a", NULL },
+    { "run/plots/2.png", AE_IFREG, "bb", NULL },
+  };
+  g_autoptr(GBytes) archive = build_archive (entries, G_N_ELEMENTS (entries));
+  gboolean dropped = FALSE;
+
+  {
+    g_autoptr(GPtrArray) files = llmsbx_tar_read_files (archive, take_plots, NULL, 2, 1000, &dropped);
+
+    g_assert_cmpuint (files->len, ==, 2);
+    assert_read_file (files, 0, "plots/1.png", "a");
+    assert_read_file (files, 1, "plots/2.png", "bb");
+    g_assert_true (dropped);
+  }
+  {
+    g_autoptr(GPtrArray) files = llmsbx_tar_read_files (archive, take_plots, NULL, 10, 3, &dropped);
+
+    g_assert_cmpuint (files->len, ==, 2);
+    g_assert_true (dropped);
+  }
+  {
+    g_autoptr(GPtrArray) files = llmsbx_tar_read_files (archive, take_plots, NULL, 10, 6, &dropped);
+
+    g_assert_cmpuint (files->len, ==, 3);
+    assert_read_file (files, 2, "plots/3.png", "ccc");
+    g_assert_false (dropped);
+  }
+  {
+    g_autoptr(GPtrArray) files = llmsbx_tar_read_files (archive, take_plots, NULL, 0, 1000, &dropped);
+
+    g_assert_cmpuint (files->len, ==, 0);
+    g_assert_true (dropped);
+  }
+}
+
+/* An archive cut short (a transfer stopped at its limit) gives what came
+ * before the cut; garbage gives nothing; both are flagged. */
+static void
+test_read_files_cut (void)
+{
+  static const TestEntry entries[] = {
+    { "run/plots/1.png", AE_IFREG, "first", NULL },
+    { "run/plots/2.png", AE_IFREG, "second, longer than a few bytes", NULL },
+  };
+  g_autoptr(GBytes) archive = build_archive (entries, G_N_ELEMENTS (entries));
+  gsize size;
+  const guint8 *data = g_bytes_get_data (archive, &size);
+  gboolean dropped = FALSE;
+
+  /* Archives are 512-byte blocks: a cut inside one is an error; one between
+   * entries looks like an archive without its end marker (the session
+   * flags a transfer it cut itself). */
+  for (gsize cut = 512; cut < size; cut += 256)
+    {
+      g_autoptr(GBytes) part = g_bytes_new (data, cut);
+      g_autoptr(GPtrArray) files = llmsbx_tar_read_files (part, take_plots, NULL, 10, 1000, &dropped);
+
+      g_assert_cmpuint (files->len, <=, 2);
+      if (files->len > 0)
+        assert_read_file (files, 0, "plots/1.png", "first");
+      if (files->len < 2 && cut % 512 != 0)
+        g_assert_true (dropped);
+    }
+
+  {
+    g_autoptr(GBytes) garbage = g_bytes_new_static ("not a tar archive at all, not even close", 40);
+    g_autoptr(GPtrArray) files = llmsbx_tar_read_files (garbage, take_plots, NULL, 10, 1000, &dropped);
+
+    g_assert_cmpuint (files->len, ==, 0);
+    g_assert_true (dropped);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -887,6 +1048,9 @@ main (int argc, char **argv)
   g_test_add_func ("/tar/extract/dest-through-user-symlink", test_extract_dest_through_user_symlink);
   g_test_add_func ("/tar/extract/bad-archives", test_extract_bad_archives);
   g_test_add_func ("/tar/container-path/is-safe", test_container_path_is_safe);
+  g_test_add_func ("/tar/read-files/hostile", test_read_files_hostile);
+  g_test_add_func ("/tar/read-files/limits", test_read_files_limits);
+  g_test_add_func ("/tar/read-files/cut", test_read_files_cut);
   g_test_add_func ("/tar/container-path/split", test_container_path_split);
 
   return g_test_run ();

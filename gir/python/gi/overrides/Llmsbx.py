@@ -875,6 +875,101 @@ ExecutionResult = override(ExecutionResult)
 __all__.append('ExecutionResult')
 
 
+# Artifacts --------------------------------------------------------------
+
+class FileType(_StrEnum):
+    """The formats of files a run brings back, llm-sandbox's names: strings,
+    so ``plot.format == "png"`` and ``f"{plot.format}"`` is ``png``. Plots
+    are PNG, SVG, PDF, JPEG or HTML (Llmsbx.PlotFormat in C)."""
+
+    PNG = 'png'
+    JPEG = 'jpeg'
+    PDF = 'pdf'
+    SVG = 'svg'
+    CSV = 'csv'
+    JSON = 'json'
+    TXT = 'txt'
+    HTML = 'html'
+
+
+__all__.append('FileType')
+
+
+def _known(value):
+    return value or None
+
+
+class PlotOutput(Llmsbx.PlotOutput):
+    """A plot a run made: ``format`` (a FileType), ``content`` (bytes),
+    ``content_base64`` (str), ``width``, ``height`` and ``dpi`` (None when
+    the file does not say) and ``filename``."""
+
+    format = property(lambda self: FileType(Llmsbx.plot_format_to_string(self.get_format())))
+    content_base64 = property(Llmsbx.PlotOutput.get_content_base64)
+    filename = property(Llmsbx.PlotOutput.get_filename)
+    width = property(lambda self: _known(self.get_width()))
+    height = property(lambda self: _known(self.get_height()))
+    dpi = property(lambda self: _known(self.get_dpi()))
+
+    @property
+    def content(self):
+        return _bytes(self.get_content())
+
+    def __repr__(self):
+        return '<Llmsbx.PlotOutput format=%s filename=%r width=%r height=%r %d bytes>' % (
+            self.format, self.filename, self.width, self.height, len(self.content))
+
+
+PlotOutput = override(PlotOutput)
+__all__.append('PlotOutput')
+
+
+class OutputFile(Llmsbx.OutputFile):
+    """A file a run left in ``$LLMSBX_OUTPUT_DIR``: ``path`` (relative),
+    ``content`` (bytes) and ``content_base64`` (str)."""
+
+    path = property(Llmsbx.OutputFile.get_path)
+    content_base64 = property(Llmsbx.OutputFile.get_content_base64)
+
+    @property
+    def content(self):
+        return _bytes(self.get_content())
+
+    def __repr__(self):
+        return '<Llmsbx.OutputFile path=%r %d bytes>' % (self.path, len(self.content))
+
+
+OutputFile = override(OutputFile)
+__all__.append('OutputFile')
+
+ExecutionResult.plots = property(lambda self: list(self.get_plots()),
+                                 doc='The plots the run made, in order (a list of PlotOutput).')
+ExecutionResult.plots_dropped = property(Llmsbx.ExecutionResult.get_plots_dropped)
+ExecutionResult.files = property(lambda self: list(self.get_files()),
+                                 doc='The files the run left in $LLMSBX_OUTPUT_DIR (a list of OutputFile).')
+ExecutionResult.files_dropped = property(Llmsbx.ExecutionResult.get_files_dropped)
+
+
+class ArtifactSandboxSession(Llmsbx.ArtifactSandboxSession):
+    """A SandboxSession whose runs bring back the plots their code makes, in
+    ``result.plots``: matplotlib, seaborn and plotly in Python, base graphics
+    and ggplot2 in R; with ``collect_files=True``, the files the code writes
+    into ``$LLMSBX_OUTPUT_DIR`` in ``result.files``. ``enable_plotting``
+    (default True), ``max_plots``, ``max_plot_bytes``, ``collect_files``,
+    ``max_files`` and ``max_file_bytes`` are its own keyword arguments; the
+    rest are SandboxSession's::
+
+        with Llmsbx.ArtifactSandboxSession(lang="python", enable_plotting=True) as session:
+            result = session.run("import matplotlib.pyplot as plt; plt.plot([1, 4]); plt.show()")
+            for plot in result.plots:
+                print(plot.format, len(plot.content_base64))
+    """
+
+
+ArtifactSandboxSession = override(ArtifactSandboxSession)
+__all__.append('ArtifactSandboxSession')
+
+
 _SAFE = Llmsbx.SecurityIssueSeverity.SAFE
 
 
