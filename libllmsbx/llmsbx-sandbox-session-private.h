@@ -53,6 +53,7 @@ typedef struct
   guint64        copy_limit;
   LlmsbxSecurityPolicy *security_policy;
   LlmsbxSandboxPool    *pool;
+  LlmsbxCodeRunnerMode  code_runner;
 
   /* State while open. */
   LlmsbxLanguageHandler *handler;

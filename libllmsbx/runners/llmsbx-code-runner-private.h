@@ -90,4 +90,16 @@ G_DECLARE_FINAL_TYPE (LlmsbxExecCodeRunner, llmsbx_exec_code_runner, LLMSBX, EXE
 LlmsbxCodeRunner *llmsbx_exec_code_runner_new (LlmsbxBackend *backend,
                                                const char    *sandbox_id);
 
+/* llmsbx-resident-code-runner.c: runs through llmsbx-runner in the sandbox,
+ * falling back to the exec path unless @strict. */
+#define LLMSBX_TYPE_RESIDENT_CODE_RUNNER (llmsbx_resident_code_runner_get_type ())
+G_DECLARE_FINAL_TYPE (LlmsbxResidentCodeRunner, llmsbx_resident_code_runner, LLMSBX, RESIDENT_CODE_RUNNER, GObject)
+
+LlmsbxCodeRunner *llmsbx_resident_code_runner_new (LlmsbxBackend           *backend,
+                                                   const char              *sandbox_id,
+                                                   const char * const      *env,
+                                                   gboolean                 strict,
+                                                   LlmsbxCodeRunnerLogFunc  log,
+                                                   gpointer                 log_data);
+
 G_END_DECLS
