@@ -555,6 +555,13 @@ open_locked (LlmsbxSandboxSession *self,
 
   if (!validate_configuration (self, error))
     return FALSE;
+  if (priv->interactive && priv->code_runner == LLMSBX_CODE_RUNNER_MODE_EXEC)
+    {
+      g_set_error_literal (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
+                           "An interactive session runs its cells through the resident runner: "
+                           "code-runner cannot be exec");
+      return FALSE;
+    }
 
   g_clear_pointer (&priv->session_uuid, g_free);
   priv->session_uuid = g_uuid_string_random ();

@@ -32,6 +32,7 @@
 #include "llmsbx-security-preset.h"
 #include "llmsbx-sandbox-pool.h"
 #include "llmsbx-sandbox-session.h"
+#include "llmsbx-interactive-sandbox-session.h"
 #include "llmsbx-reaper.h"
 
 #undef LLMSBX_INSIDE

@@ -21,6 +21,13 @@ G_BEGIN_DECLS
 typedef void (*LlmsbxCodeRunnerLogFunc) (const char *command,
                                          gpointer    user_data);
 
+/* How an interactive run left the kept state (resident runner only). */
+typedef struct {
+  gboolean fresh;  /* the cell began in a fresh state */
+  gboolean lost;   /* the state is gone (a cell that timed out without
+                    * coming back, or that ended its kernel) */
+} LlmsbxCodeRunState;
+
 /* One run. @commands are the language's run commands, expanded: the first
  * receives @code in @file; all of them share @deadline, each may take
  * @timeout; the run stops at the first command that fails. */
@@ -34,6 +41,8 @@ typedef struct {
   gint64                   deadline;  /* monotonic, microseconds */
   LlmsbxCodeRunnerLogFunc  log;
   gpointer                 log_data;
+  gboolean                 interactive; /* a cell of the kept state: one command, in a kernel */
+  LlmsbxCodeRunState      *state;       /* out, for interactive runs; may be NULL */
 } LlmsbxCodeRun;
 
 #define LLMSBX_TYPE_CODE_RUNNER (llmsbx_code_runner_get_type ())
@@ -58,6 +67,12 @@ struct _LlmsbxCodeRunnerInterface
                        gboolean               *unstoppable,
                        GCancellable           *cancellable,
                        GError                **error);
+  /* Drops the interactive state; the next interactive run starts fresh.
+   * @state_lost says whether there was a state to drop. */
+  gboolean (*reset)   (LlmsbxCodeRunner       *self,
+                       gboolean               *state_lost,
+                       GCancellable           *cancellable,
+                       GError                **error);
   /* Ends the runner. With @clean_workdir, first removes every file it left
    * under it, so that a commit carries nothing of the library's. */
   gboolean (*close)   (LlmsbxCodeRunner       *self,
@@ -75,6 +90,10 @@ gboolean llmsbx_code_runner_run     (LlmsbxCodeRunner       *self,
                                      LlmsbxOutputCollector  *output,
                                      int                    *exit_status,
                                      gboolean               *unstoppable,
+                                     GCancellable           *cancellable,
+                                     GError                **error);
+gboolean llmsbx_code_runner_reset   (LlmsbxCodeRunner       *self,
+                                     gboolean               *state_lost,
                                      GCancellable           *cancellable,
                                      GError                **error);
 gboolean llmsbx_code_runner_close   (LlmsbxCodeRunner       *self,

@@ -58,6 +58,7 @@ struct _LlmsbxResidentCodeRunner
   guint                 starts;
   gboolean              no_adapter;     /* the Python adapter failed: plain execs */
   char                 *leftover;       /* the code file of a run that timed out */
+  char                 *kernel;         /* the adapter of the interactive cells, once one ran */
   int                   venv_python;    /* -1 unknown, 0 python3, 1 the workdir's venv */
 };
 
@@ -372,23 +373,45 @@ run_command (LlmsbxResidentCodeRunner  *self,
   g_autoptr(GError) local_error = NULL;
   g_auto(LlmsbxRunnerResult) result = { 0 };
   gsize limit = llmsbx_output_collector_get_limit (output);
+  gboolean plain = argv[0] != NULL && argv[1] != NULL && argv[2] == NULL && g_str_equal (argv[1], run->file);
   gboolean python = FALSE;
+  gboolean node = FALSE;
 
-  if (!self->no_adapter && argv[0] != NULL && argv[1] != NULL && argv[2] == NULL &&
-      g_str_equal (argv[1], run->file) && is_python (argv[0]))
+  if ((!self->no_adapter || run->interactive) && plain && is_python (argv[0]))
     python = TRUE;
-  else if (!self->no_adapter)
+  else if (!self->no_adapter || run->interactive)
     {
       interpreter = python_shell_interpreter (self, argv, run->file, cancellable);
       python = interpreter != NULL;
+    }
+  if (run->interactive && !python)
+    {
+      const char *base = plain ? strrchr (argv[0], '/') : NULL;
+
+      node = plain && (g_str_equal (base ? base + 1 : argv[0], "node") ||
+                       g_str_equal (base ? base + 1 : argv[0], "nodejs"));
+      if (!node)
+        {
+          g_autofree char *shown = g_strjoinv (" ", (char **) argv);
+
+          g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_LANGUAGE_NOT_SUPPORTED,
+                       "Interactive runs have a kernel for Python and JavaScript, not for '%s'", shown);
+          return FALSE;
+        }
     }
 
   if (python && interpreter != NULL)
     request = llmsbx_runner_request_new ((const char *[]) { interpreter, run->file, NULL });
   else
     request = llmsbx_runner_request_new (argv);
-  if (python)
-    request->adapter = g_strdup ("python");
+  if (python || node)
+    request->adapter = g_strdup (python ? "python" : "node");
+  if (run->interactive)
+    {
+      request->stateful = TRUE;
+      g_free (self->kernel);
+      self->kernel = g_strdup (request->adapter);
+    }
   request->env = run_env (run->env, token);
   request->workdir = g_strdup (run->workdir);
   if (index == 0)
@@ -416,6 +439,11 @@ run_command (LlmsbxResidentCodeRunner  *self,
 
   if (llmsbx_resident_runner_run (self->client, request, output, -1, &result, cancellable, &local_error))
     {
+      if (run->state != NULL)
+        {
+          run->state->fresh = result.fresh_state;
+          run->state->lost = result.state == LLMSBX_RUNNER_STATE_LOST;
+        }
       if (result.kill_failed)
         *unstoppable = TRUE;
       if (result.timed_out)
@@ -443,7 +471,8 @@ run_command (LlmsbxResidentCodeRunner  *self,
     return fail_lost (self, token, g_steal_pointer (&local_error), unstoppable, error);
 
   /* This request failed; the runner is fine. */
-  if (g_error_matches (local_error, LLMSBX_RUNNER_ERROR, LLMSBX_RUNNER_ERROR_ADAPTER) && python)
+  if (g_error_matches (local_error, LLMSBX_RUNNER_ERROR, LLMSBX_RUNNER_ERROR_ADAPTER) && python &&
+      !run->interactive)
     {
       /* Nothing of the code ran: again, as a program of its own. */
       say (self, "runner: the Python adapter failed (%s), running Python programs as programs", local_error->message);
@@ -481,6 +510,22 @@ resident_code_runner_run (LlmsbxCodeRunner       *runner,
 
   if (!runner_available (self, &available, cancellable, error))
     return FALSE;
+  if (run->interactive && (!available || run->commands->len != 1))
+    {
+      if (!available)
+        g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_LANGUAGE_NOT_SUPPORTED,
+                     "Interactive runs need the resident runner, which is not available: %s", self->fallback_reason);
+      else
+        g_set_error_literal (error, LLMSBX_ERROR, LLMSBX_ERROR_LANGUAGE_NOT_SUPPORTED,
+                             "Interactive runs need a language that runs its code in one command");
+      return FALSE;
+    }
+  if (run->interactive && strlen (run->code) > CODE_MAX)
+    {
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
+                   "An interactive cell may hold at most %d bytes of code", CODE_MAX);
+      return FALSE;
+    }
   if (!available || strlen (run->code) > CODE_MAX)
     {
       LlmsbxCodeRunner *exec_path = self->fallback;
@@ -518,6 +563,12 @@ resident_code_runner_run (LlmsbxCodeRunner       *runner,
             g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_TIMEOUT,
                          "Execution timed out after %g seconds, and its processes could not be stopped: "
                          "the runner could not signal some of them", run->timeout);
+          else if (run->interactive)
+            g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_TIMEOUT,
+                         "Execution timed out after %g seconds; %s", run->timeout,
+                         run->state != NULL && run->state->lost
+                         ? "the cell did not stop when interrupted, so its kernel was killed: the interactive state is lost, the next run starts fresh"
+                         : "the cell was interrupted, the interactive state is kept");
           else
             g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_TIMEOUT,
                          "Execution timed out after %g seconds", run->timeout);
@@ -529,6 +580,35 @@ resident_code_runner_run (LlmsbxCodeRunner       *runner,
 
   remove_code_files (self, run->file, cancellable);
   return TRUE;
+}
+
+static gboolean
+resident_code_runner_reset (LlmsbxCodeRunner  *runner,
+                            gboolean          *state_lost,
+                            GCancellable      *cancellable,
+                            GError           **error)
+{
+  LlmsbxResidentCodeRunner *self = LLMSBX_RESIDENT_CODE_RUNNER (runner);
+  g_autoptr(GError) local_error = NULL;
+  gint64 deadline = g_get_monotonic_time () + START_SECONDS * G_USEC_PER_SEC;
+
+  *state_lost = FALSE;
+  /* No kernel yet, or none any more (a new runner has none). */
+  if (self->kernel == NULL || self->client == NULL || !llmsbx_resident_runner_is_usable (self->client))
+    return TRUE;
+  if (llmsbx_resident_runner_reset (self->client, self->kernel, state_lost, deadline, cancellable, &local_error))
+    return TRUE;
+  if (llmsbx_resident_runner_error_is_fatal (local_error))
+    {
+      /* The runner went, and the state with it: the next cell starts a new one. */
+      say (self, "runner: lost while resetting: %s", local_error->message);
+      stop_runner (self, 0);
+      *state_lost = TRUE;
+      return TRUE;
+    }
+  g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED, "Resetting the interactive state failed: %s",
+               local_error->message);
+  return FALSE;
 }
 
 static gboolean
@@ -551,6 +631,7 @@ static void
 llmsbx_resident_code_runner_iface_init (LlmsbxCodeRunnerInterface *iface)
 {
   iface->run = resident_code_runner_run;
+  iface->reset = resident_code_runner_reset;
   iface->close = resident_code_runner_close;
 }
 
@@ -573,6 +654,7 @@ llmsbx_resident_code_runner_finalize (GObject *object)
   g_free (self->sandbox_id);
   g_free (self->fallback_reason);
   g_free (self->leftover);
+  g_free (self->kernel);
   g_strfreev (self->env);
 
   G_OBJECT_CLASS (llmsbx_resident_code_runner_parent_class)->finalize (object);
