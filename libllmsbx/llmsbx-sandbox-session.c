@@ -1684,12 +1684,15 @@ llmsbx_sandbox_session_class_init (LlmsbxSandboxSessionClass *klass)
    * LlmsbxSandboxSession:code-runner:
    *
    * How runs reach the sandbox. With %LLMSBX_CODE_RUNNER_MODE_AUTO (the
-   * default) the first run starts llmsbx-runner in the sandbox over one
-   * attached exec, and every run after that is a request to it, with no
-   * engine exec; where that cannot work (a backend without attached execs,
-   * an image without the runner that none can be uploaded into) runs take
-   * the exec path, and the verbose log says why. See docs/interactive.md.
-   * Read when the session opens.
+   * default) the first run is one exec per command, as with
+   * %LLMSBX_CODE_RUNNER_MODE_EXEC; the second starts llmsbx-runner in the
+   * sandbox over one attached exec, and every run from then on is a request
+   * to it, without an engine exec. Where that cannot work (a backend
+   * without attached execs, an image without the runner that none can be
+   * uploaded into) runs stay on the exec path, and the verbose log says
+   * why. %LLMSBX_CODE_RUNNER_MODE_RESIDENT starts the runner at the first
+   * run and fails runs when it cannot. See docs/interactive.md for what
+   * differs between the two paths. Read when the session opens.
    *
    * Since: 0.1
    */

@@ -1,7 +1,8 @@
 /* llmsbx-resident-code-runner.c: the second LlmsbxCodeRunner, runs through
  * llmsbx-runner started once in the sandbox.
  *
- * At the first run the runner is started over an attached exec
+ * At the second run (the first in the strict mode, or the first
+ * interactive cell) the runner is started over an attached exec
  * (llmsbx_backend_open_exec_stream(), made pollable by
  * llmsbx-runner-channel.c): the image's /usr/libexec/llmsbx copy, or one
  * uploaded from the host when the image has none. Each command of a run is
@@ -56,6 +57,7 @@ struct _LlmsbxResidentCodeRunner
   LlmsbxRunnerChannel  *channel;
   LlmsbxResidentRunner *client;
   guint                 starts;
+  guint                 runs;
   gboolean              no_adapter;     /* the Python adapter failed: plain execs */
   char                 *leftover;       /* the code file of a run that timed out */
   char                 *kernel;         /* the adapter of the interactive cells, once one ran */
@@ -508,6 +510,15 @@ resident_code_runner_run (LlmsbxCodeRunner       *runner,
   gboolean available;
   gboolean timed_out = FALSE;
 
+  /* A session's first run takes the exec path in the automatic mode, so
+   * that one-run sessions (open, run, close) cost what they did; the runner
+   * starts at the second, and pays for itself from the third. */
+  if (!self->strict && !run->interactive && self->runs++ == 0 && self->client == NULL)
+    {
+      g_autoptr(LlmsbxCodeRunner) once = llmsbx_exec_code_runner_new (self->backend, self->sandbox_id);
+
+      return llmsbx_code_runner_run (once, run, output, exit_status, unstoppable, cancellable, error);
+    }
   if (!runner_available (self, &available, cancellable, error))
     return FALSE;
   if (run->interactive && (!available || run->commands->len != 1))
