@@ -7,9 +7,9 @@
  * llmsbx-runner-channel.c): the image's /usr/libexec/llmsbx copy, or one
  * uploaded from the host when the image has none. Each command of a run is
  * then one RUN request, the code file travelling in the first; Python
- * programs run in the runner's started interpreter (ADAPTER "python"). The
- * file is removed after the last command, or by the next run when a run
- * timed out, as the exec path does. Every run's processes carry a token of
+ * programs run in the runner's started interpreter (ADAPTER "python").
+ * Stateless runs rewrite one code file of the runner's, interactive cells
+ * have one each; they are removed at close. Every run's processes carry a token of
  * their own, as an exec's do, so that a runner that dies during a run is
  * followed by the exec path's sweep.
  *
@@ -59,7 +59,8 @@ struct _LlmsbxResidentCodeRunner
   guint                 starts;
   guint                 runs;
   gboolean              no_adapter;     /* the Python adapter failed: plain execs */
-  char                 *leftover;       /* the code file of a run that timed out */
+  char                 *code_file;      /* the one file of every stateless run */
+  GPtrArray            *files;          /* every code file written, removed at close */
   char                 *kernel;         /* the adapter of the interactive cells, once one ran */
   int                   venv_python;    /* -1 unknown, 0 python3, 1 the workdir's venv */
 };
@@ -299,23 +300,62 @@ python_shell_interpreter (LlmsbxResidentCodeRunner  *self,
   return g_strdup (self->venv_python ? venv : "python3");
 }
 
-/* Removes the run's code file and what a timed-out run left, as the exec
- * path's shell does: a failure only costs a file in .llmsbx, which the next
- * run's removal or the close before a commit takes. */
+/* Removes every code file the runner wrote, at close: through the runner
+ * when it still answers, else with one exec. */
 static void
 remove_code_files (LlmsbxResidentCodeRunner *self,
-                   const char               *file,
                    GCancellable             *cancellable)
 {
-  const char *argv[] = { "rm", "-f", "--", file, self->leftover, NULL };
-  g_autoptr(LlmsbxRunnerRequest) request = llmsbx_runner_request_new (argv);
-  g_autoptr(LlmsbxOutputCollector) output = llmsbx_output_collector_new (1024);
-  g_auto(LlmsbxRunnerResult) result = { 0 };
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_auto(GStrv) argv = NULL;
 
-  request->timeout = 10;
-  if (llmsbx_resident_runner_run (self->client, request, output, -1, &result, cancellable, NULL) &&
-      result.exit_code == 0)
-    g_clear_pointer (&self->leftover, g_free);
+  if (self->files->len == 0)
+    return;
+  g_strv_builder_add_many (builder, "rm", "-f", "--", NULL);
+  for (guint i = 0; i < self->files->len; i++)
+    g_strv_builder_add (builder, g_ptr_array_index (self->files, i));
+  argv = g_strv_builder_end (builder);
+
+  if (self->client != NULL && llmsbx_resident_runner_is_usable (self->client))
+    {
+      g_autoptr(LlmsbxRunnerRequest) request = llmsbx_runner_request_new ((const char * const *) argv);
+      g_autoptr(LlmsbxOutputCollector) output = llmsbx_output_collector_new (1024);
+      g_auto(LlmsbxRunnerResult) result = { 0 };
+
+      request->timeout = 10;
+      if (llmsbx_resident_runner_run (self->client, request, output, -1, &result, cancellable, NULL) &&
+          result.exit_code == 0)
+        {
+          g_ptr_array_set_size (self->files, 0);
+          return;
+        }
+    }
+  {
+    g_autoptr(LlmsbxOutputCollector) output = llmsbx_output_collector_new (1024);
+    int status = -1;
+
+    if (llmsbx_guarded_exec (self->backend, self->sandbox_id, (const char * const *) argv, NULL, "/", 10,
+                             output, &status, cancellable, NULL) && status == 0)
+      g_ptr_array_set_size (self->files, 0);
+  }
+}
+
+/* @argv with every occurrence of @from replaced by @to. */
+static char **
+replace_in_argv (const char * const *argv,
+                 const char         *from,
+                 const char         *to)
+{
+  guint n = g_strv_length ((char **) argv);
+  char **out = g_new0 (char *, n + 1);
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_auto(GStrv) parts = g_strsplit (argv[i], from, -1);
+
+      out[i] = g_strjoinv (to, parts);
+    }
+  return out;
 }
 
 /* A runner lost during a run (it died, stopped answering or broke the
@@ -547,49 +587,69 @@ resident_code_runner_run (LlmsbxCodeRunner       *runner,
       return llmsbx_code_runner_run (exec_path, run, output, exit_status, unstoppable, cancellable, error);
     }
 
-  for (guint i = 0; i < run->commands->len; i++)
-    {
-      if (run->log != NULL)
-        {
-          g_autofree char *shown = g_strjoinv (" ", g_ptr_array_index (run->commands, i));
+  /* Stateless runs share one code file, which each run's RUN rewrites and
+   * the close removes: removing it after every run would cost a process
+   * start, a third of a warm run. Interactive cells keep a file each, as
+   * tracebacks of functions defined in earlier cells read their lines. */
+  {
+    g_autoptr(GPtrArray) commands = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
+    LlmsbxCodeRun local = *run;
 
-          run->log (shown, run->log_data);
-        }
-      if (!run_command (self, run, i, output, exit_status, &timed_out, unstoppable, cancellable, error))
-        {
-          /* A cancelled run's file stays for the next run to remove, as
-           * after a timeout. */
-          if (self->client != NULL && g_error_matches (*error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-            {
-              g_free (self->leftover);
-              self->leftover = g_strdup (run->file);
-            }
-          return FALSE;
-        }
-      if (timed_out)
-        {
-          g_free (self->leftover);
-          self->leftover = g_strdup (run->file);
-          if (*unstoppable)
-            g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_TIMEOUT,
-                         "Execution timed out after %g seconds, and its processes could not be stopped: "
-                         "the runner could not signal some of them", run->timeout);
-          else if (run->interactive)
-            g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_TIMEOUT,
-                         "Execution timed out after %g seconds; %s", run->timeout,
-                         run->state != NULL && run->state->lost
-                         ? "the cell did not stop when interrupted, so its kernel was killed: the interactive state is lost, the next run starts fresh"
-                         : "the cell was interrupted, the interactive state is kept");
-          else
-            g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_TIMEOUT,
-                         "Execution timed out after %g seconds", run->timeout);
-          return FALSE;
-        }
-      if (*exit_status != 0)
-        break;
-    }
+    if (run->interactive)
+      g_ptr_array_add (self->files, g_strdup (run->file));
+    else
+      {
+        if (self->code_file == NULL)
+          {
+            g_autofree char *dir = g_path_get_dirname (run->file);
+            g_autofree char *uuid = g_uuid_string_random ();
+            const char *dot = strrchr (run->file, '.');
+            g_autofree char *name = NULL;
 
-  remove_code_files (self, run->file, cancellable);
+            uuid[8] = '\0';
+            name = g_strdup_printf ("code-%s%s", uuid, dot != NULL && strchr (dot, '/') == NULL ? dot : "");
+            self->code_file = g_build_filename (dir, name, NULL);
+            g_ptr_array_add (self->files, g_strdup (self->code_file));
+          }
+        for (guint i = 0; i < run->commands->len; i++)
+          g_ptr_array_add (commands, replace_in_argv (g_ptr_array_index (run->commands, i), run->file,
+                                                      self->code_file));
+        local.commands = commands;
+        local.file = self->code_file;
+      }
+    run = &local;
+
+    for (guint i = 0; i < run->commands->len; i++)
+      {
+        if (run->log != NULL)
+          {
+            g_autofree char *shown = g_strjoinv (" ", g_ptr_array_index (run->commands, i));
+
+            run->log (shown, run->log_data);
+          }
+        if (!run_command (self, run, i, output, exit_status, &timed_out, unstoppable, cancellable, error))
+          return FALSE;
+        if (timed_out)
+          {
+            if (*unstoppable)
+              g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_TIMEOUT,
+                           "Execution timed out after %g seconds, and its processes could not be stopped: "
+                           "the runner could not signal some of them", run->timeout);
+            else if (run->interactive)
+              g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_TIMEOUT,
+                           "Execution timed out after %g seconds; %s", run->timeout,
+                           run->state != NULL && run->state->lost
+                           ? "the cell did not stop when interrupted, so its kernel was killed: the interactive state is lost, the next run starts fresh"
+                           : "the cell was interrupted, the interactive state is kept");
+            else
+              g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_TIMEOUT,
+                           "Execution timed out after %g seconds", run->timeout);
+            return FALSE;
+          }
+        if (*exit_status != 0)
+          break;
+      }
+  }
   return TRUE;
 }
 
@@ -631,6 +691,7 @@ resident_code_runner_close (LlmsbxCodeRunner  *runner,
 {
   LlmsbxResidentCodeRunner *self = LLMSBX_RESIDENT_CODE_RUNNER (runner);
 
+  remove_code_files (self, cancellable);
   stop_runner (self, g_get_monotonic_time () + SHUTDOWN_SECONDS * G_USEC_PER_SEC);
   if (clean_workdir == NULL)
     return TRUE;
@@ -664,7 +725,8 @@ llmsbx_resident_code_runner_finalize (GObject *object)
   g_clear_object (&self->fallback);
   g_free (self->sandbox_id);
   g_free (self->fallback_reason);
-  g_free (self->leftover);
+  g_free (self->code_file);
+  g_ptr_array_unref (self->files);
   g_free (self->kernel);
   g_strfreev (self->env);
 
@@ -682,6 +744,7 @@ static void
 llmsbx_resident_code_runner_init (LlmsbxResidentCodeRunner *self)
 {
   self->venv_python = -1;
+  self->files = g_ptr_array_new_with_free_func (g_free);
 }
 
 /* A runner for the sandbox @sandbox_id of @backend, started at the first
