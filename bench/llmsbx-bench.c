@@ -28,6 +28,8 @@
 #define MAX_RESPONSE_BYTES  (4 * 1024 * 1024)
 
 #define TARGET_WARM_RATIO   1.20
+/* Issue 14: warm runs through the resident runner ten times under the floor. */
+#define TARGET_RESIDENT_RATIO 0.10
 #define TARGET_COLD_RATIO   1.15
 #define TARGET_RSS_KIB      (8 * 1024)
 
@@ -493,10 +495,13 @@ raw_sweep (RawEngine *engine,
 
 /* A session with its own backend, as a caller who creates a session gets,
  * but held here so its request count can be read. */
+/* A session of @type (a plain or an interactive one) whose runs take @mode. */
 static LlmsbxSandboxSession *
-ours_session_new (const char     *image,
-                  LlmsbxBackend **backend_out,
-                  GError        **error)
+ours_session_new_full (const char            *image,
+                       GType                  type,
+                       LlmsbxCodeRunnerMode   mode,
+                       LlmsbxBackend        **backend_out,
+                       GError               **error)
 {
   g_autoptr(LlmsbxBackend) backend = NULL;
 
@@ -505,11 +510,21 @@ ours_session_new (const char     *image,
     return NULL;
 
   *backend_out = g_object_ref (backend);
-  return g_object_new (LLMSBX_TYPE_SANDBOX_SESSION,
+  return g_object_new (type,
                        "lang", "python",
                        "image", image,
                        "client", backend,
+                       "code-runner", mode,
                        NULL);
+}
+
+static LlmsbxSandboxSession *
+ours_session_new (const char     *image,
+                  LlmsbxBackend **backend_out,
+                  GError        **error)
+{
+  return ours_session_new_full (image, LLMSBX_TYPE_SANDBOX_SESSION, LLMSBX_CODE_RUNNER_MODE_AUTO,
+                                backend_out, error);
 }
 
 static gboolean
@@ -640,18 +655,23 @@ series_clear (Series *series)
   g_clear_pointer (&series->us, g_array_unref);
 }
 
-/* Warm: one floor container and one open session, exec/run alternately. */
+/* Warm: one floor container and three open sessions (the exec path, the
+ * resident runner, an interactive one), each measured in turn. */
 static gboolean
 measure_warm (RawEngine  *engine,
               const char *image,
               guint       iterations,
               GPtrArray  *our_ids,
               Series     *floor,
-              Series     *ours,
+              Series     *ours,    /* exec path, resident runner, interactive cell */
               GError    **error)
 {
-  g_autoptr(LlmsbxBackend) backend = NULL;
-  g_autoptr(LlmsbxSandboxSession) session = NULL;
+  const GType types[3] = { LLMSBX_TYPE_SANDBOX_SESSION, LLMSBX_TYPE_SANDBOX_SESSION,
+                           LLMSBX_TYPE_INTERACTIVE_SANDBOX_SESSION };
+  const LlmsbxCodeRunnerMode modes[3] = { LLMSBX_CODE_RUNNER_MODE_EXEC, LLMSBX_CODE_RUNNER_MODE_RESIDENT,
+                                          LLMSBX_CODE_RUNNER_MODE_RESIDENT };
+  LlmsbxBackend *backends[3] = { NULL };
+  LlmsbxSandboxSession *sessions[3] = { NULL };
   g_autofree char *container = NULL;
   gboolean ok = FALSE;
 
@@ -659,13 +679,20 @@ measure_warm (RawEngine  *engine,
   if (container == NULL)
     return FALSE;
 
-  session = ours_session_new (image, &backend, error);
-  if (session == NULL || !ours_open (session, our_ids, error))
-    goto out;
+  for (guint k = 0; k < 3; k++)
+    {
+      sessions[k] = ours_session_new_full (image, types[k], modes[k], &backends[k], error);
+      if (sessions[k] == NULL || !ours_open (sessions[k], our_ids, error))
+        goto out;
+    }
 
-  /* One untimed round each, so neither side pays for cold page caches. */
-  if (!raw_exec_python (engine, container, error) || !ours_run (session, error))
+  /* One untimed round each, so that none pays for cold page caches (and the
+   * runner is started). */
+  if (!raw_exec_python (engine, container, error))
     goto out;
+  for (guint k = 0; k < 3; k++)
+    if (!ours_run (sessions[k], error))
+      goto out;
 
   for (guint i = 0; i < iterations; i++)
     {
@@ -681,17 +708,25 @@ measure_warm (RawEngine  *engine,
         goto out;
       series_add (floor, started, engine->requests - before);
 
-      before = llmsbx_backend_get_request_count (backend);
-      started = g_get_monotonic_time ();
-      if (!ours_run (session, error))
-        goto out;
-      series_add (ours, started, llmsbx_backend_get_request_count (backend) - before);
+      for (guint k = 0; k < 3; k++)
+        {
+          before = llmsbx_backend_get_request_count (backends[k]);
+          started = g_get_monotonic_time ();
+          if (!ours_run (sessions[k], error))
+            goto out;
+          series_add (&ours[k], started, llmsbx_backend_get_request_count (backends[k]) - before);
+        }
     }
   ok = TRUE;
 
 out:
-  if (session != NULL && !llmsbx_sandbox_session_close (session, NULL, ok ? error : NULL))
-    ok = FALSE;
+  for (guint k = 0; k < 3; k++)
+    {
+      if (sessions[k] != NULL && !llmsbx_sandbox_session_close (sessions[k], NULL, ok ? error : NULL))
+        ok = FALSE;
+      g_clear_object (&sessions[k]);
+      g_clear_object (&backends[k]);
+    }
   if (!raw_remove_container (engine, container, ok ? error : NULL))
     ok = FALSE;
   return ok;
@@ -801,9 +836,10 @@ typedef struct {
   const char *image;
   guint       warm_iterations;
   guint       cold_iterations;
-  Series      series[4];   /* floor-warm, ours-warm, floor-cold, ours-cold */
+  Series      series[6];   /* floor-warm, ours-warm (exec, resident, cell), floor-cold, ours-cold */
   glong       max_rss_kib;
-  double      warm_ratio;
+  double      warm_ratio;      /* the exec path's */
+  double      resident_ratio;  /* the resident runner's */
   double      cold_ratio;
 } Report;
 
@@ -819,6 +855,7 @@ static gboolean
 print_table (const Report *report)
 {
   gboolean warm_pass = report->warm_ratio <= TARGET_WARM_RATIO;
+  gboolean resident_pass = report->resident_ratio <= TARGET_RESIDENT_RATIO;
   gboolean cold_pass = report->cold_ratio <= TARGET_COLD_RATIO;
   gboolean rss_pass = report->max_rss_kib < TARGET_RSS_KIB;
 
@@ -831,21 +868,23 @@ print_table (const Report *report)
 
       g_print ("%-44s %9.1f %9.1f %9s\n", report->series[i].label,
                report->series[i].median_us / 1000.0, report->series[i].p90_us / 1000.0, requests);
-      if (i == 1)
+      if (i == 3)
         g_print ("\n");
     }
   g_print ("\n%-44s %9.2f MiB\n\n", "ours:  client max RSS (llmsbx-bench-client)",
            report->max_rss_kib / 1024.0);
 
   g_print ("%-44s %9s %9s\n", "target", "measured", "limit");
-  g_print ("%-44s %8.2fx %8.2fx  %s\n", "warm run() / raw exec floor",
+  g_print ("%-44s %8.2fx %8.2fx  %s\n", "warm run() (exec path) / raw exec floor",
            report->warm_ratio, TARGET_WARM_RATIO, warm_pass ? "PASS" : "FAIL");
+  g_print ("%-44s %8.2fx %8.2fx  %s\n", "warm run() (resident) / raw exec floor",
+           report->resident_ratio, TARGET_RESIDENT_RATIO, resident_pass ? "PASS" : "FAIL");
   g_print ("%-44s %8.2fx %8.2fx  %s\n", "open+run+close / raw create..remove floor",
            report->cold_ratio, TARGET_COLD_RATIO, cold_pass ? "PASS" : "FAIL");
   g_print ("%-44s %5.2f MiB  < %d MiB  %s\n", "client max RSS",
            report->max_rss_kib / 1024.0, TARGET_RSS_KIB / 1024, rss_pass ? "PASS" : "FAIL");
 
-  return warm_pass && cold_pass && rss_pass;
+  return warm_pass && resident_pass && cold_pass && rss_pass;
 }
 
 static void
@@ -916,6 +955,9 @@ print_json (const Report *report)
   add_target (builder, "warm_ratio", json_node_init_double (json_node_alloc (), report->warm_ratio),
               json_node_init_double (json_node_alloc (), TARGET_WARM_RATIO),
               report->warm_ratio <= TARGET_WARM_RATIO);
+  add_target (builder, "resident_ratio", json_node_init_double (json_node_alloc (), report->resident_ratio),
+              json_node_init_double (json_node_alloc (), TARGET_RESIDENT_RATIO),
+              report->resident_ratio <= TARGET_RESIDENT_RATIO);
   add_target (builder, "cold_ratio", json_node_init_double (json_node_alloc (), report->cold_ratio),
               json_node_init_double (json_node_alloc (), TARGET_COLD_RATIO),
               report->cold_ratio <= TARGET_COLD_RATIO);
@@ -947,7 +989,7 @@ run_bench (RawEngine  *engine,
     return FALSE;
 
   g_printerr ("llmsbx-bench: cold, %u iterations...\n", report->cold_iterations);
-  if (!measure_cold (engine, report->image, report->cold_iterations, our_ids, &s[2], &s[3], error))
+  if (!measure_cold (engine, report->image, report->cold_iterations, our_ids, &s[4], &s[5], error))
     return FALSE;
 
   g_printerr ("llmsbx-bench: memory, %u open+run+close in llmsbx-bench-client...\n", report->cold_iterations);
@@ -957,7 +999,8 @@ run_bench (RawEngine  *engine,
   for (guint i = 0; i < G_N_ELEMENTS (report->series); i++)
     series_finish (&s[i]);
   report->warm_ratio = (double) s[1].median_us / s[0].median_us;
-  report->cold_ratio = (double) s[3].median_us / s[2].median_us;
+  report->resident_ratio = (double) s[2].median_us / s[0].median_us;
+  report->cold_ratio = (double) s[5].median_us / s[4].median_us;
   return TRUE;
 }
 
@@ -1015,9 +1058,11 @@ main (int    argc,
   report.warm_iterations = iterations;
   report.cold_iterations = MAX (iterations / 2, 1);
   series_init (&report.series[0], "floor_warm", "floor: exec create+start+inspect");
-  series_init (&report.series[1], "ours_warm", "ours:  run()");
-  series_init (&report.series[2], "floor_cold", "floor: create+start+exec+remove");
-  series_init (&report.series[3], "ours_cold", "ours:  open+run+close");
+  series_init (&report.series[1], "ours_warm", "ours:  run(), exec path");
+  series_init (&report.series[2], "ours_warm_resident", "ours:  run(), resident runner");
+  series_init (&report.series[3], "ours_cell", "ours:  interactive cell");
+  series_init (&report.series[4], "floor_cold", "floor: create+start+exec+remove");
+  series_init (&report.series[5], "ours_cold", "ours:  open+run+close");
 
   ok = run_bench (engine, &report, our_ids, &error);
 

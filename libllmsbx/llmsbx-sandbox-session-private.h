@@ -55,6 +55,8 @@ typedef struct
   guint64        copy_limit;
   LlmsbxSecurityPolicy *security_policy;
   LlmsbxSandboxPool    *pool;
+  LlmsbxCodeRunnerMode  code_runner;
+  gboolean              interactive;   /* set by LlmsbxInteractiveSandboxSession */
 
   /* State while open. */
   LlmsbxLanguageHandler *handler;
@@ -68,6 +70,7 @@ typedef struct
   gboolean               image_acquired;
   gboolean               environment_ready;
   guint64                oom_kills_seen;
+  gboolean               fresh_state;   /* the last interactive cell began fresh (operation_lock) */
   gint64                 opened_at;
   gboolean               is_open;
 

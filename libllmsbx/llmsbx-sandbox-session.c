@@ -84,6 +84,7 @@ enum {
   PROP_SECURITY_POLICY,
   PROP_IS_OPEN,
   PROP_POOL,
+  PROP_CODE_RUNNER,
   N_PROPS
 };
 
@@ -541,6 +542,13 @@ open_from_pool (LlmsbxSandboxSession *self,
   return TRUE;
 }
 
+static void
+log_runner (const char *message,
+            gpointer    user_data)
+{
+  llmsbx_session_log (user_data, "%s", message);
+}
+
 static gboolean
 open_locked (LlmsbxSandboxSession *self,
              GCancellable         *cancellable,
@@ -552,6 +560,13 @@ open_locked (LlmsbxSandboxSession *self,
 
   if (!validate_configuration (self, error))
     return FALSE;
+  if (priv->interactive && priv->code_runner == LLMSBX_CODE_RUNNER_MODE_EXEC)
+    {
+      g_set_error_literal (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
+                           "An interactive session runs its cells through the resident runner: "
+                           "code-runner cannot be exec");
+      return FALSE;
+    }
 
   g_clear_pointer (&priv->session_uuid, g_free);
   priv->session_uuid = g_uuid_string_random ();
@@ -613,8 +628,14 @@ open_locked (LlmsbxSandboxSession *self,
     }
 
 have_sandbox:
-  /* How code reaches this sandbox: the one way there is so far. */
-  priv->runner = llmsbx_exec_code_runner_new (priv->backend, priv->sandbox_id);
+  /* How code reaches this sandbox. */
+  if (priv->code_runner == LLMSBX_CODE_RUNNER_MODE_EXEC)
+    priv->runner = llmsbx_exec_code_runner_new (priv->backend, priv->sandbox_id);
+  else
+    priv->runner = llmsbx_resident_code_runner_new (priv->backend, priv->sandbox_id,
+                                                    llmsbx_session_exec_env (self),
+                                                    priv->code_runner == LLMSBX_CODE_RUNNER_MODE_RESIDENT,
+                                                    log_runner, self);
   if (!llmsbx_code_runner_prepare (priv->runner, cancellable, error))
     {
       if (priv->created_sandbox)
@@ -1382,6 +1403,7 @@ llmsbx_sandbox_session_get_property (GObject *object, guint prop_id, GValue *val
     case PROP_SECURITY_POLICY: g_value_set_object (value, priv->security_policy); break;
     case PROP_IS_OPEN: g_value_set_boolean (value, priv->is_open); break;
     case PROP_POOL: g_value_set_object (value, priv->pool); break;
+    case PROP_CODE_RUNNER: g_value_set_enum (value, priv->code_runner); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -1441,6 +1463,7 @@ llmsbx_sandbox_session_set_property (GObject *object, guint prop_id, const GValu
     case PROP_OUTPUT_LIMIT: priv->output_limit = g_value_get_uint64 (value); break;
     case PROP_COPY_LIMIT: priv->copy_limit = g_value_get_uint64 (value); break;
     case PROP_SECURITY_POLICY: llmsbx_sandbox_session_set_security_policy (self, g_value_get_object (value)); break;
+    case PROP_CODE_RUNNER: priv->code_runner = g_value_get_enum (value); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
   g_rec_mutex_unlock (&priv->lock);
@@ -1753,6 +1776,26 @@ llmsbx_sandbox_session_class_init (LlmsbxSandboxSessionClass *klass)
   properties[PROP_POOL] =
     g_param_spec_object ("pool", NULL, NULL, LLMSBX_TYPE_SANDBOX_POOL,
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * LlmsbxSandboxSession:code-runner:
+   *
+   * How runs reach the sandbox. With %LLMSBX_CODE_RUNNER_MODE_AUTO (the
+   * default) the first run is one exec per command, as with
+   * %LLMSBX_CODE_RUNNER_MODE_EXEC; the second starts llmsbx-runner in the
+   * sandbox over one attached exec, and every run from then on is a request
+   * to it, without an engine exec. Where that cannot work (a backend
+   * without attached execs, an image without the runner that none can be
+   * uploaded into) runs stay on the exec path, and the verbose log says
+   * why. %LLMSBX_CODE_RUNNER_MODE_RESIDENT starts the runner at the first
+   * run and fails runs when it cannot. See docs/interactive.md for what
+   * differs between the two paths. Read when the session opens.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_CODE_RUNNER] =
+    g_param_spec_enum ("code-runner", NULL, NULL, LLMSBX_TYPE_CODE_RUNNER_MODE, LLMSBX_CODE_RUNNER_MODE_AUTO,
+                       config_flags);
 
   properties[PROP_IS_OPEN] = g_param_spec_boolean ("is-open", NULL, NULL, FALSE,
                                                    G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);

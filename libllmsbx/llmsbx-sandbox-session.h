@@ -42,6 +42,25 @@ G_BEGIN_DECLS
  */
 #define LLMSBX_DEFAULT_COPY_LIMIT (G_GUINT64_CONSTANT (1) << 30)
 
+/**
+ * LlmsbxCodeRunnerMode:
+ * @LLMSBX_CODE_RUNNER_MODE_AUTO: the resident runner where it can start,
+ *   else one exec per command; the verbose log says which and why
+ * @LLMSBX_CODE_RUNNER_MODE_EXEC: one exec per command, as before the
+ *   resident runner existed
+ * @LLMSBX_CODE_RUNNER_MODE_RESIDENT: the resident runner only: a run fails
+ *   when the runner cannot be started
+ *
+ * How a session's runs reach its sandbox (#LlmsbxSandboxSession:code-runner).
+ *
+ * Since: 0.1
+ */
+typedef enum {
+  LLMSBX_CODE_RUNNER_MODE_AUTO,
+  LLMSBX_CODE_RUNNER_MODE_EXEC,
+  LLMSBX_CODE_RUNNER_MODE_RESIDENT,
+} LlmsbxCodeRunnerMode;
+
 #define LLMSBX_TYPE_SANDBOX_SESSION (llmsbx_sandbox_session_get_type ())
 LLMSBX_AVAILABLE_IN_ALL
 G_DECLARE_DERIVABLE_TYPE (LlmsbxSandboxSession, llmsbx_sandbox_session, LLMSBX, SANDBOX_SESSION, GObject)

@@ -172,6 +172,8 @@ run_code (LlmsbxSandboxSession  *self,
   LlmsbxSandboxSessionPrivate *priv = llmsbx_session_get_private (self);
   g_autoptr(GPtrArray) commands = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
   gboolean unstoppable = FALSE;
+  LlmsbxCodeRunState state = { FALSE, FALSE };
+  gboolean ok;
   LlmsbxCodeRun run = {
     .code = code,
     .file = file,
@@ -183,6 +185,8 @@ run_code (LlmsbxSandboxSession  *self,
     .deadline = deadline,
     .log = log_command,
     .log_data = self,
+    .interactive = priv->interactive,
+    .state = &state,
   };
 
   for (guint i = 0; templates[i] != NULL; i++)
@@ -194,8 +198,16 @@ run_code (LlmsbxSandboxSession  *self,
       g_ptr_array_add (commands, argv);
     }
 
-  if (!llmsbx_code_runner_run (priv->runner, &run, collector, exit_status, &unstoppable,
-                               cancellable, error))
+  ok = llmsbx_code_runner_run (priv->runner, &run, collector, exit_status, &unstoppable, cancellable, error);
+  if (priv->interactive)
+    {
+      g_mutex_lock (&priv->operation_lock);
+      priv->fresh_state = state.fresh;
+      g_mutex_unlock (&priv->operation_lock);
+      if (state.lost)
+        llmsbx_session_log (self, "the interactive state was lost: the next cell starts fresh");
+    }
+  if (!ok)
     {
       if (unstoppable)
         close_unstoppable (self, error);

@@ -35,6 +35,7 @@
 #include "llmsbx-sandbox-pool.h"
 #include "llmsbx-sandbox-session.h"
 #include "llmsbx-artifact-sandbox-session.h"
+#include "llmsbx-interactive-sandbox-session.h"
 #include "llmsbx-reaper.h"
 
 #undef LLMSBX_INSIDE

@@ -21,6 +21,13 @@ G_BEGIN_DECLS
 typedef void (*LlmsbxCodeRunnerLogFunc) (const char *command,
                                          gpointer    user_data);
 
+/* How an interactive run left the kept state (resident runner only). */
+typedef struct {
+  gboolean fresh;  /* the cell began in a fresh state */
+  gboolean lost;   /* the state is gone (a cell that timed out without
+                    * coming back, or that ended its kernel) */
+} LlmsbxCodeRunState;
+
 /* One run. @commands are the language's run commands, expanded: the first
  * receives @code in @file; all of them share @deadline, each may take
  * @timeout; the run stops at the first command that fails. */
@@ -37,6 +44,8 @@ typedef struct {
   gint64                   deadline;  /* monotonic, microseconds */
   LlmsbxCodeRunnerLogFunc  log;
   gpointer                 log_data;
+  gboolean                 interactive; /* a cell of the kept state: one command, in a kernel */
+  LlmsbxCodeRunState      *state;       /* out, for interactive runs; may be NULL */
 } LlmsbxCodeRun;
 
 #define LLMSBX_TYPE_CODE_RUNNER (llmsbx_code_runner_get_type ())
@@ -61,6 +70,12 @@ struct _LlmsbxCodeRunnerInterface
                        gboolean               *unstoppable,
                        GCancellable           *cancellable,
                        GError                **error);
+  /* Drops the interactive state; the next interactive run starts fresh.
+   * @state_lost says whether there was a state to drop. */
+  gboolean (*reset)   (LlmsbxCodeRunner       *self,
+                       gboolean               *state_lost,
+                       GCancellable           *cancellable,
+                       GError                **error);
   /* Ends the runner. With @clean_workdir, first removes every file it left
    * under it, so that a commit carries nothing of the library's. */
   gboolean (*close)   (LlmsbxCodeRunner       *self,
@@ -80,6 +95,10 @@ gboolean llmsbx_code_runner_run     (LlmsbxCodeRunner       *self,
                                      gboolean               *unstoppable,
                                      GCancellable           *cancellable,
                                      GError                **error);
+gboolean llmsbx_code_runner_reset   (LlmsbxCodeRunner       *self,
+                                     gboolean               *state_lost,
+                                     GCancellable           *cancellable,
+                                     GError                **error);
 gboolean llmsbx_code_runner_close   (LlmsbxCodeRunner       *self,
                                      const char             *clean_workdir,
                                      double                  timeout,
@@ -92,5 +111,17 @@ G_DECLARE_FINAL_TYPE (LlmsbxExecCodeRunner, llmsbx_exec_code_runner, LLMSBX, EXE
 
 LlmsbxCodeRunner *llmsbx_exec_code_runner_new (LlmsbxBackend *backend,
                                                const char    *sandbox_id);
+
+/* llmsbx-resident-code-runner.c: runs through llmsbx-runner in the sandbox,
+ * falling back to the exec path unless @strict. */
+#define LLMSBX_TYPE_RESIDENT_CODE_RUNNER (llmsbx_resident_code_runner_get_type ())
+G_DECLARE_FINAL_TYPE (LlmsbxResidentCodeRunner, llmsbx_resident_code_runner, LLMSBX, RESIDENT_CODE_RUNNER, GObject)
+
+LlmsbxCodeRunner *llmsbx_resident_code_runner_new (LlmsbxBackend           *backend,
+                                                   const char              *sandbox_id,
+                                                   const char * const      *env,
+                                                   gboolean                 strict,
+                                                   LlmsbxCodeRunnerLogFunc  log,
+                                                   gpointer                 log_data);
 
 G_END_DECLS

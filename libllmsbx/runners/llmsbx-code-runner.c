@@ -4,6 +4,7 @@
 
 #include "llmsbx-backend.h"
 #include "llmsbx-code-runner-private.h"
+#include "llmsbx-error.h"
 
 G_DEFINE_INTERFACE (LlmsbxCodeRunner, llmsbx_code_runner, G_TYPE_OBJECT)
 
@@ -25,10 +26,22 @@ code_runner_real_close (LlmsbxCodeRunner  *self,
   return TRUE;
 }
 
+static gboolean
+code_runner_real_reset (LlmsbxCodeRunner  *self,
+                        gboolean          *state_lost,
+                        GCancellable      *cancellable,
+                        GError           **error)
+{
+  g_set_error_literal (error, LLMSBX_ERROR, LLMSBX_ERROR_LANGUAGE_NOT_SUPPORTED,
+                       "Interactive state needs the resident runner (code-runner is exec)");
+  return FALSE;
+}
+
 static void
 llmsbx_code_runner_default_init (LlmsbxCodeRunnerInterface *iface)
 {
   iface->prepare = code_runner_real_prepare;
+  iface->reset = code_runner_real_reset;
   iface->close = code_runner_real_close;
 }
 
@@ -75,4 +88,18 @@ llmsbx_code_runner_close (LlmsbxCodeRunner  *self,
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   return LLMSBX_CODE_RUNNER_GET_IFACE (self)->close (self, clean_workdir, timeout, cancellable, error);
+}
+
+gboolean
+llmsbx_code_runner_reset (LlmsbxCodeRunner  *self,
+                          gboolean          *state_lost,
+                          GCancellable      *cancellable,
+                          GError           **error)
+{
+  gboolean dummy;
+
+  g_return_val_if_fail (LLMSBX_IS_CODE_RUNNER (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return LLMSBX_CODE_RUNNER_GET_IFACE (self)->reset (self, state_lost ? state_lost : &dummy, cancellable, error);
 }

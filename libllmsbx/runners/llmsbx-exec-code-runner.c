@@ -12,6 +12,7 @@
 
 #include "llmsbx-code-runner-private.h"
 #include "llmsbx-code-writer-private.h"
+#include "llmsbx-error.h"
 #include "llmsbx-guarded-exec-private.h"
 
 struct _LlmsbxExecCodeRunner
@@ -38,6 +39,13 @@ exec_code_runner_run (LlmsbxCodeRunner       *runner,
                       GError                **error)
 {
   LlmsbxExecCodeRunner *self = LLMSBX_EXEC_CODE_RUNNER (runner);
+
+  if (run->interactive)
+    {
+      g_set_error_literal (error, LLMSBX_ERROR, LLMSBX_ERROR_LANGUAGE_NOT_SUPPORTED,
+                           "Interactive runs need the resident runner (code-runner is exec)");
+      return FALSE;
+    }
 
   for (guint i = 0; i < run->commands->len; i++)
     {

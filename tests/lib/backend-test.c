@@ -82,6 +82,25 @@ backend_test_cli_launcher (GSubprocessFlags flags)
   return launcher;
 }
 
+LlmsbxCodeRunnerMode
+backend_test_code_runner (void)
+{
+  const char *mode = g_getenv ("LLMSBX_TEST_CODE_RUNNER");
+
+  if (g_strcmp0 (mode, "exec") == 0)
+    return LLMSBX_CODE_RUNNER_MODE_EXEC;
+  if (g_strcmp0 (mode, "resident") == 0)
+    return LLMSBX_CODE_RUNNER_MODE_RESIDENT;
+  g_assert_true (mode == NULL || *mode == '\0' || g_str_equal (mode, "auto"));
+  return LLMSBX_CODE_RUNNER_MODE_AUTO;
+}
+
+gboolean
+backend_test_resident (void)
+{
+  return backend_test_code_runner () != LLMSBX_CODE_RUNNER_MODE_EXEC && !backend_test_is_bubblewrap ();
+}
+
 LlmsbxSandboxSession *
 backend_test_session_new (const char *lang,
                           const char *first_property,
@@ -90,7 +109,8 @@ backend_test_session_new (const char *lang,
   LlmsbxSandboxSession *session;
   va_list args;
 
-  session = g_object_new (LLMSBX_TYPE_SANDBOX_SESSION, "lang", lang, "backend", backend_test_name (), NULL);
+  session = g_object_new (LLMSBX_TYPE_SANDBOX_SESSION, "lang", lang, "backend", backend_test_name (),
+                          "code-runner", backend_test_code_runner (), NULL);
   if (first_property != NULL)
     {
       va_start (args, first_property);

@@ -43,7 +43,17 @@ const char           *backend_test_cli           (void);
  * CONTAINER_HOST a test points the backend at. */
 GSubprocessLauncher  *backend_test_cli_launcher  (GSubprocessFlags  flags);
 
-/* A session on the backend under test; more properties as for g_object_new(). */
+/* How sessions run code: LLMSBX_TEST_CODE_RUNNER "exec" or "resident" (meson
+ * registers the suite once with each), else the default, auto. */
+LlmsbxCodeRunnerMode  backend_test_code_runner   (void);
+
+/* Whether runs go through the resident runner: not forced to exec, on a
+ * backend with attached execs (all but bubblewrap). Where the two paths
+ * differ, the tests expect what docs/interactive.md says. */
+gboolean              backend_test_resident      (void);
+
+/* A session on the backend under test, in the code-runner mode under
+ * test; more properties as for g_object_new(). */
 LlmsbxSandboxSession *backend_test_session_new   (const char       *lang,
                                                   const char       *first_property,
                                                   ...);

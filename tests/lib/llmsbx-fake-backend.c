@@ -1241,6 +1241,14 @@ llmsbx_fake_backend_open_exec_stream (LlmsbxBackend      *backend,
                    "Could not run %s in sandbox %s: the fake backend was told to fail", request->argv[0], sandbox_id);
       return NULL;
     }
+  /* Its sandboxes are host directories, mapped in the text of each request:
+   * the paths inside a resident runner's frames would be the host's. */
+  if (g_str_has_suffix (request->argv[0], "/llmsbx-runner"))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                   "The fake backend's sandboxes have no file system of their own for a resident runner");
+      return NULL;
+    }
   if (!resolve_user (request->user, &setup, error))
     return NULL;
 

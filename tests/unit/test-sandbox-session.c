@@ -28,8 +28,11 @@ new_session (LlmsbxBackend *client,
              const char    *first_property,
              ...)
 {
+  /* The faults these tests inject are the exec path's (the fake backend
+   * has no resident runner: test_resident_runner_fallback()). */
   LlmsbxSandboxSession *session = g_object_new (LLMSBX_TYPE_SANDBOX_SESSION, "lang", "python",
-                                                "skip-environment-setup", TRUE, NULL);
+                                                "skip-environment-setup", TRUE,
+                                                "code-runner", LLMSBX_CODE_RUNNER_MODE_EXEC, NULL);
   va_list args;
 
   if (client != NULL)
@@ -299,6 +302,36 @@ test_exec_error (void)
   g_assert_true (llmsbx_sandbox_session_get_is_open (session));
   g_clear_error (&error);
   close_session (session);
+}
+
+/* The fake backend has no resident runner (its sandboxes share the host's
+ * file system): in the default mode runs take the exec path, and when the
+ * runner is required, a run fails saying why; the session stays open. */
+static void
+test_resident_runner_fallback (void)
+{
+  g_autoptr(LlmsbxBackend) client = llmsbx_fake_backend_new ();
+  g_autoptr(LlmsbxSandboxSession) automatic = new_session (client, "code-runner", LLMSBX_CODE_RUNNER_MODE_AUTO, NULL);
+  g_autoptr(LlmsbxSandboxSession) strict = new_session (client, "code-runner", LLMSBX_CODE_RUNNER_MODE_RESIDENT, NULL);
+  g_autoptr(LlmsbxExecutionResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  LlmsbxCodeRunnerMode mode;
+
+  g_autoptr(LlmsbxSandboxSession) plain = llmsbx_sandbox_session_new ("python");
+
+  g_object_get (plain, "code-runner", &mode, NULL);
+  g_assert_cmpint (mode, ==, LLMSBX_CODE_RUNNER_MODE_AUTO);
+  open_session (automatic);
+  result = run_ok (automatic, "print('first')");
+  g_assert_cmpstr (llmsbx_execution_result_get_stdout (result), ==, "first\n");
+  close_session (automatic);
+
+  open_session (strict);
+  g_assert_null (llmsbx_sandbox_session_run (strict, "print(1)", NULL, 0, NULL, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED);
+  g_assert_true (g_str_has_prefix (error->message, "The resident runner is not available: "));
+  g_assert_true (llmsbx_sandbox_session_get_is_open (strict));
+  close_session (strict);
 }
 
 /* Open ------------------------------------------------------------------- */
@@ -614,6 +647,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sandbox-session/close-on-unstoppable", test_close_on_unstoppable);
   g_test_add_func ("/sandbox-session/output-limit", test_output_limit);
   g_test_add_func ("/sandbox-session/exec-error", test_exec_error);
+  g_test_add_func ("/sandbox-session/resident-runner-fallback", test_resident_runner_fallback);
   g_test_add_func ("/sandbox-session/open-failure-cleanup", test_open_failure_cleanup);
   g_test_add_func ("/sandbox-session/close-failure", test_close_failure);
   g_test_add_func ("/sandbox-session/live-output", test_live_output);

@@ -1,0 +1,98 @@
+# test-interactive.py: Llmsbx.InteractiveSandboxSession, whose runs share one
+# state (docs/interactive.md), against the stateless session's fresh state.
+import unittest
+
+from llmsbxtest import GLib, Llmsbx, SessionTestCase
+
+
+class InteractiveSessionTest(SessionTestCase):
+
+    def new_interactive(self, **properties):
+        session = Llmsbx.InteractiveSandboxSession(**properties)
+        self.addCleanup(self._close_and_check, session)
+        return session
+
+    def test_state_persists(self):
+        session = self.new_interactive(lang='python')
+        session.open()
+        self.assertTrue(session.props.fresh_state)
+        session.run('x = 41')
+        self.assertTrue(session.props.fresh_state)
+        self.assertEqual(session.run('print(x + 1)').stdout, '42\n')
+        self.assertFalse(session.props.fresh_state)
+        # A final expression shows its value, as the REPL does.
+        self.assertEqual(session.run('x * 2').stdout, '82\n')
+        session.run('import json, os\nos.chdir("/tmp")\n'
+                    'def twice(v):\n    return 2 * v\n')
+        self.assertEqual(session.run('print(json.dumps([twice(x), os.getcwd()]))').stdout, '[82, "/tmp"]\n')
+        # Files stay, as in any session.
+        session.run('open("kept.txt", "w").write("kept")')
+        self.assertEqual(session.run('print(open("/tmp/kept.txt").read())').stdout, 'kept\n')
+
+    def test_stateless_session_starts_fresh(self):
+        session = self.new_session(lang='python')
+        session.open()
+        session.run('x = 41')
+        result = session.run('print(x + 1)')
+        self.assertEqual(result.exit_code, 1)
+        self.assertIn("NameError: name 'x' is not defined", result.stderr)
+
+    def test_errors_end_only_the_cell(self):
+        session = self.new_interactive(lang='python')
+        session.open()
+        session.run('x = 1')
+        result = session.run('1 / 0')
+        self.assertEqual(result.exit_code, 1)
+        self.assertIn('ZeroDivisionError', result.stderr)
+        result = session.run('import sys\nsys.exit(3)')
+        self.assertEqual(result.exit_code, 3)
+        self.assertEqual(session.run('print(x)').stdout, '1\n')
+
+    def test_reset(self):
+        session = self.new_interactive(lang='python')
+        session.open()
+        session.run('x = 1')
+        session.reset()
+        result = session.run('print(x)')
+        self.assertTrue(session.props.fresh_state)
+        self.assertIn('NameError', result.stderr)
+
+    def test_timeout_keeps_or_loses_state(self):
+        session = self.new_interactive(lang='python')
+        session.open()
+        session.run('import time\nx = 7')
+        # Interrupted, it comes back: the state is kept.
+        with self.assertLlmsbxError(Llmsbx.Error.TIMEOUT) as raised:
+            session.run('while True:\n    time.sleep(0.05)', timeout=1)
+        self.assertIn('the interactive state is kept', raised.exception.message)
+        self.assertEqual(session.run('print(x)').stdout, '7\n')
+        # A cell that ignores the interrupt takes the state with it.
+        with self.assertLlmsbxError(Llmsbx.Error.TIMEOUT) as raised:
+            session.run('while True:\n    try:\n        time.sleep(1)\n    except BaseException:\n        pass\n',
+                        timeout=1)
+        self.assertIn('the interactive state is lost', raised.exception.message)
+        result = session.run('print(x)')
+        self.assertTrue(session.props.fresh_state)
+        self.assertIn('NameError', result.stderr)
+
+    def test_javascript(self):
+        session = self.new_interactive(lang='javascript')
+        session.open()
+        session.run('let a = 41')
+        self.assertEqual(session.run('a + 1').stdout, '42\n')
+        self.assertEqual(session.run('console.log("a is", a)').stdout, 'a is 41\n')
+
+    def test_exec_path_refused(self):
+        session = self.new_interactive(lang='python', code_runner=Llmsbx.CodeRunnerMode.EXEC)
+        with self.assertLlmsbxError(Llmsbx.Error.INVALID_ARGUMENT):
+            session.open()
+
+    def test_other_languages_refused(self):
+        session = self.new_interactive(lang='ruby')
+        session.open()
+        with self.assertLlmsbxError(Llmsbx.Error.LANGUAGE_NOT_SUPPORTED):
+            session.run('puts 1')
+
+
+if __name__ == '__main__':
+    unittest.main(verbosity=2)
