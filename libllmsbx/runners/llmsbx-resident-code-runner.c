@@ -577,7 +577,9 @@ resident_code_runner_run (LlmsbxCodeRunner       *runner,
                    "An interactive cell may hold at most %d bytes of code", CODE_MAX);
       return FALSE;
     }
-  if (!available || strlen (run->code) > CODE_MAX)
+  /* A run that captures artifacts needs its run directory made beside its
+   * code, which only the exec path's code writer does yet. */
+  if (!available || strlen (run->code) > CODE_MAX || run->run_dir != NULL)
     {
       LlmsbxCodeRunner *exec_path = self->fallback;
       g_autoptr(LlmsbxCodeRunner) once = NULL;

@@ -348,9 +348,22 @@ def finish(code):
                     traceback.print_exception(type(e), e, None, file=sys.stderr)
                 except Exception:
                     pass
+    # __main__ first, so the code's own __del__ methods run (and their errors
+    # show) as at the interpreter's exit; then the modules the run imported,
+    # whose weakref callbacks (logging's _removeHandlerRef, ...) would find
+    # their globals gone: CPython's finalization keeps those quiet, and so
+    # does this, with the unraisable hook silenced for that part only.
     try:
+        main = sys.modules.get("__main__")
+        if isinstance(main, types.ModuleType):
+            main.__dict__.clear()
+        gc.collect()
+    except BaseException:
+        pass
+    try:
+        sys.unraisablehook = lambda unraisable: None
         for name in reversed(list(sys.modules)):
-            if name not in _PREIMPORTED or name == "__main__":
+            if name not in _PREIMPORTED and name != "__main__":
                 module = sys.modules.get(name)
                 if isinstance(module, types.ModuleType):
                     module.__dict__.clear()
