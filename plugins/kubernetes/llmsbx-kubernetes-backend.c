@@ -8,7 +8,7 @@
 
 #include <string.h>
 
-#include "llmsbx-kubernetes-connection.h"
+#include "llmsbx-kube-config.h"
 #include "llmsbx-kubernetes-pod.h"
 #include "llmsbx-kubernetes-tar-list.h"
 
@@ -39,27 +39,11 @@ setting (LlmsbxKubernetesBackend *self,
   return value != NULL && *value != '\0' ? value : NULL;
 }
 
-static char *
-default_kubeconfig (void)
-{
-  const char *list = g_getenv ("KUBECONFIG");
-
-  if (list != NULL && *list != '\0')
-    {
-      g_auto(GStrv) paths = g_strsplit (list, G_SEARCHPATH_SEPARATOR_S, -1);
-
-      for (guint i = 0; paths[i] != NULL; i++)
-        if (*paths[i] != '\0')
-          return g_strdup (paths[i]);
-    }
-  return g_build_filename (g_get_home_dir (), ".kube", "config", NULL);
-}
-
-static LlmsbxKubernetesConnection *
+static LlmsbxKubeConnection *
 resolve_connection (LlmsbxKubernetesBackend  *self,
                     GError                  **error)
 {
-  g_autoptr(LlmsbxKubernetesConnection) connection = NULL;
+  g_autoptr(LlmsbxKubeConnection) connection = NULL;
   const char *server = setting (self, "server");
   const char *namespace_ = setting (self, "namespace");
 
@@ -94,7 +78,7 @@ resolve_connection (LlmsbxKubernetesBackend  *self,
             }
           token = g_strstrip (file_token);
         }
-      connection = llmsbx_kubernetes_connection_new_explicit (server, token, setting (self, "ca-file"), error);
+      connection = llmsbx_kube_connection_new_explicit (server, token, setting (self, "ca-file"), error);
       if (connection == NULL)
         return NULL;
       if (cert_file != NULL || key_file != NULL)
@@ -129,10 +113,9 @@ resolve_connection (LlmsbxKubernetesBackend  *self,
     }
   else
     {
-      g_autofree char *path = setting (self, "kubeconfig") ? g_strdup (setting (self, "kubeconfig"))
-                              : default_kubeconfig ();
-
-      connection = llmsbx_kubernetes_connection_load_json (path, setting (self, "context"), error);
+      /* No kubeconfig setting: $KUBECONFIG (merged), ~/.kube/config, then
+       * the in-cluster service account, as kubectl looks. */
+      connection = llmsbx_kube_connection_load (setting (self, "kubeconfig"), setting (self, "context"), error);
       if (connection == NULL)
         return NULL;
       if (llmsbx_backend_get_setting_boolean (LLMSBX_BACKEND (self), "insecure-skip-tls-verify"))
@@ -154,7 +137,7 @@ llmsbx_kubernetes_backend_get_client (LlmsbxKubernetesBackend  *self,
 
   if (self->client == NULL)
     {
-      g_autoptr(LlmsbxKubernetesConnection) connection = resolve_connection (self, error);
+      g_autoptr(LlmsbxKubeConnection) connection = resolve_connection (self, error);
 
       if (connection == NULL)
         return NULL;

@@ -88,7 +88,7 @@ database_from_pem (GBytes  *pem,
 }
 
 LlmsbxKubeClient *
-llmsbx_kube_client_new (const LlmsbxKubernetesConnection  *connection,
+llmsbx_kube_client_new (const LlmsbxKubeConnection  *connection,
                         GError                           **error)
 {
   LlmsbxKubeClient *self = g_atomic_rc_box_new0 (LlmsbxKubeClient);

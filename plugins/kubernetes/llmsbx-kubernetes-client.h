@@ -10,13 +10,13 @@
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
-#include "llmsbx-kubernetes-connection.h"
+#include "llmsbx-kube-config.h"
 
 G_BEGIN_DECLS
 
 typedef struct _LlmsbxKubeClient LlmsbxKubeClient;
 
-LlmsbxKubeClient *llmsbx_kube_client_new   (const LlmsbxKubernetesConnection *connection,
+LlmsbxKubeClient *llmsbx_kube_client_new   (const LlmsbxKubeConnection *connection,
                                             GError                          **error);
 LlmsbxKubeClient *llmsbx_kube_client_ref   (LlmsbxKubeClient *self);
 void              llmsbx_kube_client_unref (LlmsbxKubeClient *self);

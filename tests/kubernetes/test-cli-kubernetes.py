@@ -16,7 +16,7 @@ class CliKubernetesTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.server = kubetest.Server(mode='tls-cert')
-        cls.kubeconfig = os.path.join(cls.server.state, 'kubeconfig.json')
+        cls.kubeconfig = os.path.join(cls.server.state, 'kubeconfig')
 
     @classmethod
     def tearDownClass(cls):

@@ -35,7 +35,7 @@ read_ready (KubeTestServer *server,
   server->admin_url = member (server->ready, "admin_url");
   server->state_dir = member (server->ready, "state_dir");
   server->docker_label = member (server->ready, "docker_label");
-  server->kubeconfig = g_build_filename (server->state_dir, "kubeconfig.json", NULL);
+  server->kubeconfig = g_build_filename (server->state_dir, "kubeconfig", NULL);
 }
 
 KubeTestServer *
