@@ -33,7 +33,7 @@ open_artifact_session (const char *lang,
       g_object_set_valist (G_OBJECT (session), first_property, args);
       va_end (args);
     }
-  llmsbx_sandbox_session_set_runtime_configs_json (session, configs, &error);
+  test_set_configs_json (session, configs, &error);
   g_assert_no_error (error);
   llmsbx_sandbox_session_open (session, NULL, &error);
   g_assert_no_error (error);
@@ -481,6 +481,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
   test_run_id ();
+  backend_test_prepare ();
 
   test_add_isolated ("/artifacts/matplotlib-show", test_matplotlib_show);
   test_add_isolated ("/artifacts/matplotlib-several", test_matplotlib_several);
