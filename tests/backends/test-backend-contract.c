@@ -1077,8 +1077,10 @@ test_exec_stream_kill (void)
   script = g_strdup_printf ("echo started; exec sleep %s", seconds);
   stream = open_stream (backend, id, (const char *[]) { "sh", "-c", script, NULL });
   read_until (stream, out, err, "started\n");
-  g_assert_true (llmsbx_exec_stream_close (stream, &error));
+  /* The error first: it says why closing (and its kill) failed. */
+  killed = llmsbx_exec_stream_close (stream, &error);
   g_assert_no_error (error);
+  g_assert_true (killed);
   g_clear_pointer (&left, g_free);
   left = count_sleeps (backend, id, seconds);
   g_assert_cmpstr (left, ==, "0\n");
