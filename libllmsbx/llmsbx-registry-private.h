@@ -6,16 +6,12 @@
 
 G_BEGIN_DECLS
 
-/* Renders the limits of @preset for a backend the core knows before its plugin. */
-typedef gboolean (*LlmsbxPresetRenderFunc) (LlmsbxSecurityPreset  *preset,
-                                            GError               **error);
-
 /* The backend a preset is made for when it names none: LLMSBX_BACKEND, else
  * the highest-ranked backend that renders presets, not probed (a preset is
  * data and needs no engine). NULL when nothing renders presets. */
 char      *llmsbx_registry_get_preset_backend     (LlmsbxRegistry        *self);
 
-/* Whether the backend @name, registered or known to the core, renders presets. */
+/* Whether the registered backend @name renders presets. */
 gboolean   llmsbx_registry_renders_presets        (LlmsbxRegistry        *self,
                                                    const char            *name);
 

@@ -77,8 +77,7 @@ typedef struct {
   FeatureKind             kind;
   char                   *name;     /* lower case */
   guint                   rank;     /* backends */
-  GType                   type;     /* backends; G_TYPE_INVALID when only its presets are known */
-  LlmsbxPresetRenderFunc  render;   /* presets the core renders for a backend */
+  GType                   type;     /* backends */
   LlmsbxLanguageHandler  *handler;  /* languages */
 } Feature;
 
@@ -89,18 +88,6 @@ feature_free (Feature *feature)
   g_clear_object (&feature->handler);
   g_free (feature);
 }
-
-/* Backends the registry knows before their plugin loads: their place in the
- * default order, and the one place the core names a backend. The core
- * renders presets for none of them any more: the Kubernetes plugin renders
- * its pod fragment itself (LlmsbxBackendClass.render_preset). */
-static const struct {
-  const char             *name;
-  guint                   rank;
-  LlmsbxPresetRenderFunc  render;
-} builtin_backends[] = {
-  { LLMSBX_BACKEND_KUBERNETES, LLMSBX_RANK_NONE, NULL },
-};
 
 /* The environment of a setuid or setgid process belongs to the user who
  * started it, who must not choose the code it loads. */
@@ -189,17 +176,6 @@ llmsbx_registry_init (LlmsbxRegistry *self)
   self->plugins = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->plugin_errors = g_ptr_array_new_with_free_func (g_free);
   self->features = g_ptr_array_new_with_free_func ((GDestroyNotify) feature_free);
-
-  for (gsize i = 0; i < G_N_ELEMENTS (builtin_backends); i++)
-    {
-      Feature *feature = g_new0 (Feature, 1);
-
-      feature->kind = FEATURE_BACKEND;
-      feature->name = g_strdup (builtin_backends[i].name);
-      feature->rank = builtin_backends[i].rank;
-      feature->render = builtin_backends[i].render;
-      g_ptr_array_add (self->features, feature);
-    }
 }
 
 /**
@@ -639,13 +615,6 @@ find_feature (LlmsbxRegistry *self,
   return NULL;
 }
 
-/* A backend feature that can be created, not only rendered for. */
-static gboolean
-is_available (const Feature *feature)
-{
-  return feature->kind != FEATURE_BACKEND || feature->type != G_TYPE_INVALID;
-}
-
 /* Takes @feature. A registration replaces an earlier one of the same kind and
  * name in place, so listing in registration order stays stable. Call with the
  * lock held. */
@@ -659,9 +628,6 @@ add_feature (LlmsbxRegistry *self,
 
       if (old->kind != feature->kind || !g_str_equal (old->name, feature->name))
         continue;
-      /* What the core renders for a backend stays until the backend renders itself. */
-      if (feature->render == NULL)
-        feature->render = old->render;
       feature_free (old);
       self->features->pdata[i] = feature;
       return;
@@ -680,7 +646,7 @@ list_features (LlmsbxRegistry *self,
     {
       Feature *feature = g_ptr_array_index (self->features, i);
 
-      if (feature->kind == kind && is_available (feature))
+      if (feature->kind == kind)
         g_ptr_array_add (names, g_strdup (feature->name));
     }
   g_ptr_array_sort (names, compare_strings);
@@ -850,7 +816,7 @@ llmsbx_registry_get_backend_rank (LlmsbxRegistry *self,
   key = g_ascii_strdown (name, -1);
   g_mutex_lock (&self->lock);
   feature = find_feature (self, FEATURE_BACKEND, key);
-  if (feature != NULL && is_available (feature))
+  if (feature != NULL)
     rank = feature->rank;
   g_mutex_unlock (&self->lock);
 
@@ -941,13 +907,11 @@ compare_candidates (gconstpointer a,
   return strcmp (x->name, y->name);
 }
 
-/* The backends that can be created, by falling rank; with @with_none, also
- * those of rank NONE; with @with_unavailable, also those the core only
- * renders presets for. */
+/* The backends registered, by falling rank; with @with_none, also those of
+ * rank NONE. */
 static GArray *
 ranked_backends (LlmsbxRegistry *self,
-                 gboolean        with_none,
-                 gboolean        with_unavailable)
+                 gboolean        with_none)
 {
   GArray *candidates = g_array_new (FALSE, FALSE, sizeof (Candidate));
 
@@ -958,8 +922,7 @@ ranked_backends (LlmsbxRegistry *self,
       Feature *feature = g_ptr_array_index (self->features, i);
       Candidate candidate = { g_strdup (feature->name), feature->type, feature->rank };
 
-      if (feature->kind != FEATURE_BACKEND || (!with_unavailable && !is_available (feature)) ||
-          (!with_none && feature->rank == LLMSBX_RANK_NONE))
+      if (feature->kind != FEATURE_BACKEND || (!with_none && feature->rank == LLMSBX_RANK_NONE))
         {
           g_free (candidate.name);
           continue;
@@ -1005,7 +968,7 @@ llmsbx_rank_to_string (guint rank)
 static void
 print_backend_help (LlmsbxRegistry *self)
 {
-  g_autoptr(GArray) candidates = ranked_backends (self, TRUE, FALSE);
+  g_autoptr(GArray) candidates = ranked_backends (self, TRUE);
 
   g_printerr ("Supported values of LLMSBX_BACKEND, by falling rank "
               "(without it, the first that answers of rank above none is used):\n");
@@ -1084,7 +1047,7 @@ llmsbx_registry_create_default_backend (LlmsbxRegistry  *self,
   if (chosen != NULL)
     return llmsbx_registry_create_backend (self, chosen, error);
 
-  candidates = ranked_backends (self, FALSE, FALSE);
+  candidates = ranked_backends (self, FALSE);
   if (candidates->len == 0)
     {
       g_auto(GStrv) available = llmsbx_registry_list_backends (self);
@@ -1182,8 +1145,8 @@ llmsbx_registry_get_preset_backend (LlmsbxRegistry *self)
   if (named != NULL)
     return g_ascii_strdown (named, -1);
 
-  /* What renders presets, available or not, by falling rank. */
-  candidates = ranked_backends (self, TRUE, TRUE);
+  /* What renders presets, by falling rank. */
+  candidates = ranked_backends (self, TRUE);
 
   for (guint i = 0; i < candidates->len; i++)
     {
@@ -1214,22 +1177,15 @@ llmsbx_registry_renders_presets (LlmsbxRegistry *self,
                                  const char     *name)
 {
   g_autofree char *key = g_ascii_strdown (name, -1);
-  LlmsbxPresetRenderFunc render = NULL;
-  GType type = G_TYPE_INVALID;
-  Feature *feature;
+  GType type;
 
   ensure_plugins_if_default (self);
 
   g_mutex_lock (&self->lock);
-  feature = find_feature (self, FEATURE_BACKEND, key);
-  if (feature != NULL)
-    {
-      type = feature->type;
-      render = feature->render;
-    }
+  type = backend_type (self, key);
   g_mutex_unlock (&self->lock);
 
-  return render != NULL || type_renders_presets (type);
+  return type_renders_presets (type);
 }
 
 char *
@@ -1240,7 +1196,7 @@ llmsbx_registry_list_preset_backends (LlmsbxRegistry *self)
 
   ensure_plugins_if_default (self);
 
-  candidates = ranked_backends (self, TRUE, TRUE);
+  candidates = ranked_backends (self, TRUE);
 
   for (guint i = 0; i < candidates->len; i++)
     {
@@ -1259,17 +1215,10 @@ llmsbx_registry_render_preset (LlmsbxRegistry        *self,
                                GError               **error)
 {
   g_autofree char *key = g_ascii_strdown (name, -1);
-  LlmsbxPresetRenderFunc render = NULL;
-  GType type = G_TYPE_INVALID;
-  Feature *feature;
+  GType type;
 
   g_mutex_lock (&self->lock);
-  feature = find_feature (self, FEATURE_BACKEND, key);
-  if (feature != NULL)
-    {
-      type = feature->type;
-      render = feature->render;
-    }
+  type = backend_type (self, key);
   g_mutex_unlock (&self->lock);
 
   if (type_renders_presets (type))
@@ -1278,9 +1227,6 @@ llmsbx_registry_render_preset (LlmsbxRegistry        *self,
 
       return llmsbx_backend_render_preset (backend, preset, error);
     }
-  if (render != NULL)
-    return render (preset, error);
-
   g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_NOT_SUPPORTED,
                "The %s backend has no security presets", name);
   return FALSE;
