@@ -617,9 +617,87 @@ ignore_chunk (LlmsbxOutputStream   stream,
   return TRUE;
 }
 
+static JsonObject *
+object_member (JsonObject *object,
+               const char *name)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  return node != NULL && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+}
+
+/* Whether the pod's status has its container terminated, and then whether
+ * for lack of memory (`terminated.reason: OOMKilled`). The status follows
+ * the end by a moment (the kubelet's next look), so it is read for up to a
+ * second. */
+static gboolean
+pod_terminated (LlmsbxKubernetesBackend *self,
+                const char              *sandbox_id,
+                gboolean                *oom_killed)
+{
+  g_autoptr(LlmsbxKubeClient) client = llmsbx_kubernetes_backend_get_client (self, NULL);
+  g_autofree char *namespace_ = NULL;
+  g_autofree char *pod = NULL;
+  g_autofree char *path = NULL;
+  gint64 deadline = g_get_monotonic_time () + G_USEC_PER_SEC;
+
+  *oom_killed = FALSE;
+  if (client == NULL)
+    return FALSE;
+  llmsbx_kubernetes_backend_split_id (self, client, sandbox_id, &namespace_, &pod);
+  path = pods_path (namespace_, pod);
+  do
+    {
+      g_autoptr(JsonNode) root = llmsbx_kube_client_json (client, "GET", path, NULL, NULL, NULL, NULL);
+      JsonObject *status = NULL;
+      JsonArray *statuses = NULL;
+      JsonNode *node;
+
+      llmsbx_backend_count_request (LLMSBX_BACKEND (self));
+      if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+        return FALSE;
+      status = object_member (json_node_get_object (root), "status");
+      node = status ? json_object_get_member (status, "containerStatuses") : NULL;
+      statuses = node != NULL && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
+      for (guint i = 0; statuses != NULL && i < json_array_get_length (statuses); i++)
+        {
+          JsonNode *entry = json_array_get_element (statuses, i);
+          JsonObject *state = JSON_NODE_HOLDS_OBJECT (entry) ? object_member (json_node_get_object (entry), "state")
+                                                            : NULL;
+          JsonObject *terminated = state ? object_member (state, "terminated") : NULL;
+
+          if (terminated != NULL)
+            {
+              *oom_killed = g_strcmp0 (json_object_get_string_member_with_default (terminated, "reason", ""),
+                                       "OOMKilled") == 0;
+              return TRUE;
+            }
+        }
+      g_usleep (50000);
+    }
+  while (g_get_monotonic_time () < deadline);
+  return FALSE;
+}
+
+/* The error of a sandbox that stopped, as the engines word it. */
+static void
+set_stopped_error (GError     **error,
+                   const char  *sandbox_id,
+                   gboolean     oom_killed)
+{
+  if (oom_killed)
+    g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED,
+                 "The sandbox %s is no longer running: the kernel killed it for lack of memory (out of memory)",
+                 sandbox_id);
+  else
+    g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED,
+                 "The sandbox %s is no longer running (its processes were killed or it exited)", sandbox_id);
+}
+
 /* Whether the pod still takes execs: a container killed under a command
  * ends it with 137 as a killed command would, and only a second exec
- * tells them apart. */
+ * tells them apart. A pod that stopped says why in its status: out of
+ * memory is named, as the engines name it. */
 static gboolean
 sandbox_still_running (LlmsbxKubernetesBackend  *self,
                        const char               *sandbox_id,
@@ -628,6 +706,7 @@ sandbox_still_running (LlmsbxKubernetesBackend  *self,
   const char *argv[] = { "true", NULL };
   g_autoptr(LlmsbxExecRequest) probe = llmsbx_exec_request_new (argv);
   g_autoptr(GError) local_error = NULL;
+  gboolean oom_killed = FALSE;
   int status = -1;
 
   probe->deadline = g_get_monotonic_time () + PROBE_TIMEOUT_US;
@@ -635,8 +714,10 @@ sandbox_still_running (LlmsbxKubernetesBackend  *self,
     return TRUE;
   if (g_error_matches (local_error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED) ||
       g_error_matches (local_error, LLMSBX_ERROR, LLMSBX_ERROR_COMMAND_NOT_STARTED))
-    g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED,
-                 "The sandbox %s is no longer running (its processes were killed or it exited)", sandbox_id);
+    {
+      pod_terminated (self, sandbox_id, &oom_killed);
+      set_stopped_error (error, sandbox_id, oom_killed);
+    }
   else
     g_propagate_error (error, g_steal_pointer (&local_error));
   return FALSE;
@@ -657,10 +738,20 @@ llmsbx_kubernetes_backend_exec (LlmsbxBackend          *backend,
   if (!run_request (self, sandbox_id, request, request->stdin_data, collect_chunk, output, exit_status, cancellable,
                     &local_error))
     {
+      gboolean oom_killed = FALSE;
+
       /* A stream that broke may be a pod that went away under it. */
       if (g_error_matches (local_error, LLMSBX_ERROR, LLMSBX_ERROR_PROTOCOL) &&
           !sandbox_still_running (self, sandbox_id, error))
         return FALSE;
+      /* An exec refused because the pod's container stopped: say so, as
+       * the engines do for a stopped sandbox. */
+      if (g_error_matches (local_error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED) &&
+          pod_terminated (self, sandbox_id, &oom_killed))
+        {
+          set_stopped_error (error, sandbox_id, oom_killed);
+          return FALSE;
+        }
       g_propagate_error (error, g_steal_pointer (&local_error));
       return FALSE;
     }

@@ -579,13 +579,18 @@ llmsbx_kube_exec_finish (LlmsbxKubeExec  *self,
 /* The exec subresource has no environment, directory or stdin length of its
  * own: a shell sets them up, says when the directory or the program is
  * missing (as engines refuse such an exec), and bounds stdin by its length
- * so that the command sees its end even where v4 cannot send it. */
+ * so that the command sees its end even where v4 cannot send it. Without
+ * stdin it forks nothing (the program is looked up in PATH by the shell
+ * itself, not in a command substitution), so that it runs at a full pids
+ * limit, where the kill of a fork bomb must. */
 static const char wrapper_script[] =
   "d=$1; n=$2; s=$3; shift 3\n"
   "while [ \"$n\" -gt 0 ]; do export \"$1\"; shift; n=$((n-1)); done\n"
   "if [ -n \"$d\" ] && ! cd -- \"$d\" 2>/dev/null; then\n"
   "  printf '\\001llmsbx-not-started: the directory %s does not exist\\n' \"$d\" >&2; exit 127; fi\n"
-  "case $1 in */*) p=$1;; *) p=$(command -v -- \"$1\") || p=;; esac\n"
+  "case $1 in */*) p=$1;; *) p=; o=$IFS; IFS=:; set -f\n"
+  "  for q in $PATH; do [ -n \"$q\" ] || q=.; if [ -f \"$q/$1\" ] && [ -x \"$q/$1\" ]; then p=$q/$1; break; fi; done\n"
+  "  IFS=$o; set +f;; esac\n"
   "nf() { printf '\\001llmsbx-not-started: %s: no such file or directory\\n' \"$1\" >&2; exit 127; }\n"
   "[ -n \"$p\" ] || nf \"$1\"\n"
   "case $p in */*) [ -e \"$p\" ] || nf \"$1\"\n"

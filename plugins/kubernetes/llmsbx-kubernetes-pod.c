@@ -153,10 +153,23 @@ llmsbx_kube_pod_manifest (const LlmsbxContainerSpec  *spec,
   if (!json_object_has_member (container, "image"))
     json_object_set_string_member (container, "image", spec->image);
   /* The session's keep-alive command (sleep for the session's lifetime)
-   * keeps the pod up, so no tty is needed; a command of the user's wins. */
+   * keeps the pod up, so no tty is needed; a command of the user's wins.
+   * It runs under a shell as PID 1, as the engines run it under their init:
+   * kill(-1) spares PID 1, so code that kills every process it sees ends
+   * the keep-alive and so the pod, as on an engine, instead of leaving a
+   * sandbox that lives on with its processes gone; the shell reaps orphans
+   * meanwhile. */
   if (!json_object_has_member (container, "command") && !json_object_has_member (container, "args") &&
       spec->command != NULL)
-    json_object_set_member (container, "command", strv_node (spec->command));
+    {
+      g_autoptr(GStrvBuilder) command = g_strv_builder_new ();
+      g_auto(GStrv) argv = NULL;
+
+      g_strv_builder_add_many (command, "sh", "-c", LLMSBX_KUBE_KEEP_ALIVE_SCRIPT, "llmsbx-keep-alive", NULL);
+      g_strv_builder_addv (command, (const char **) spec->command);
+      argv = g_strv_builder_end (command);
+      json_object_set_member (container, "command", strv_node (argv));
+    }
   /* A runtime makes a missing workingDir as root, where a manifest's own
    * user could not write: with a manifest, the backend makes the directory
    * as that user once the pod runs. */

@@ -12,6 +12,10 @@ G_BEGIN_DECLS
  * manifest names none. */
 #define LLMSBX_KUBE_CONTAINER "sandbox"
 
+/* What runs the keep-alive command ("$@") as PID 1's child: the pod ends
+ * when it ends, whoever killed it. */
+#define LLMSBX_KUBE_KEEP_ALIVE_SCRIPT "\"$@\" & wait $!"
+
 /* The pod to create for @spec: the user's manifest (@spec->pod_manifest)
  * with our image, keep-alive command, env, workdir and labels supplied
  * where it has none (labels are merged, never replacing the user's), or a

@@ -137,6 +137,24 @@ llmsbx_kubernetes_render_preset (LlmsbxBackend         *backend,
 
   g_variant_builder_add (&container, "{sv}", "securityContext", g_variant_builder_end (&container_security));
 
+  /* What the sandbox needs under these limits (HOME in the workdir for a
+   * user without one, the language's tool directories), as the engines'
+   * runtime config sets it. */
+  if (limits->environment != NULL && limits->environment[0] != NULL)
+    {
+      GVariantBuilder env;
+
+      g_variant_builder_init (&env, G_VARIANT_TYPE ("aa{sv}"));
+      for (guint i = 0; limits->environment[i] != NULL; i++)
+        {
+          g_auto(GStrv) pair = g_strsplit (limits->environment[i], "=", 2);
+
+          g_variant_builder_add_value (&env, g_variant_new_parsed ("{'name': <%s>, 'value': <%s>}", pair[0],
+                                                                   pair[1] ? pair[1] : ""));
+        }
+      g_variant_builder_add (&container, "{sv}", "env", g_variant_builder_end (&env));
+    }
+
   for (guint i = 0; limits->tmpfs != NULL && i < limits->tmpfs->len; i++)
     {
       const LlmsbxTmpfsMount *tmpfs = g_ptr_array_index (limits->tmpfs, i);

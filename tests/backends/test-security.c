@@ -2,8 +2,9 @@
  * presets' container settings read from inside the sandbox.
  *
  * "Nothing is sent" is proven twice: by the backend's own request counter,
- * and by the engine's event log, read with its CLI, which shows no exec for
- * the container while a refused call ran. */
+ * and by the engine's event log, read with its CLI (on Kubernetes, the
+ * node's: the Docker events of the pod's container), which shows no exec
+ * for the container while a refused call ran. */
 #include "bubblewrap-test.h"
 #include "isolated-test.h"
 
@@ -42,34 +43,6 @@ now_timestamp (void)
 
   return g_strdup_printf ("%" G_GINT64_FORMAT ".%06" G_GINT64_FORMAT,
                           now / G_USEC_PER_SEC, now % G_USEC_PER_SEC);
-}
-
-/* How many exec events the engine logged for @container between @since and @until. */
-static guint
-exec_events (const char *container,
-             const char *since,
-             const char *until)
-{
-  g_autofree char *filter = g_strdup_printf ("container=%s", container);
-  g_autofree char *out = NULL;
-  g_auto(GStrv) lines = NULL;
-  guint count = 0;
-
-  /* bubblewrap's init logs every command it starts (bubblewrap-test.h). */
-  if (backend_test_is_bubblewrap ())
-    return bubblewrap_test_exec_events (container, since, until);
-  /* Podman's file event log answers nothing when --until is in the past
-   * (podman issue 29579); called right after @until, "everything since"
-   * is the same window. */
-  if (g_str_equal (backend_test_name (), "podman"))
-    out = test_cli (TRUE, "events", "--since", since, "--stream=false", "--filter", filter, NULL);
-  else
-    out = test_cli (TRUE, "events", "--since", since, "--until", until, "--filter", filter, NULL);
-  lines = g_strsplit (out, "\n", -1);
-  for (guint i = 0; lines[i] != NULL; i++)
-    if (strstr (lines[i], "exec") != NULL)
-      count++;
-  return count;
 }
 
 /* A session on a backend object of our own, so its request counter is readable. */
@@ -145,7 +118,7 @@ test_run_refused_before_the_sandbox (void)
   g_assert_cmpuint (llmsbx_backend_get_request_count (backend), ==, requests);
   g_usleep (G_USEC_PER_SEC / 10);
   t1 = now_timestamp ();
-  g_assert_cmpuint (exec_events (container, t0, t1), ==, 0);
+  g_assert_cmpuint (test_exec_events (container, t0, t1), ==, 0);
 
   /* The control: allowed code does reach the sandbox, and the event log shows it. */
   out = test_run (session, "print('allowed')");
@@ -153,7 +126,7 @@ test_run_refused_before_the_sandbox (void)
   g_assert_cmpuint (llmsbx_backend_get_request_count (backend), >, requests);
   g_usleep (G_USEC_PER_SEC / 10);
   t2 = now_timestamp ();
-  g_assert_cmpuint (exec_events (container, t1, t2), >, 0);
+  g_assert_cmpuint (test_exec_events (container, t1, t2), >, 0);
 
   /* The refused code really did not run. */
   g_free (out);
@@ -195,7 +168,7 @@ test_install_refused_before_the_sandbox (void)
   g_assert_cmpuint (llmsbx_backend_get_request_count (backend), ==, requests);
   g_usleep (G_USEC_PER_SEC / 10);
   t1 = now_timestamp ();
-  g_assert_cmpuint (exec_events (container, t0, t1), ==, 0);
+  g_assert_cmpuint (test_exec_events (container, t0, t1), ==, 0);
 
   test_close (session);
 }
@@ -220,27 +193,6 @@ test_is_safe_sends_nothing (void)
 }
 
 /* Presets ---------------------------------------------------------------- */
-
-/* The preset's runtime config plus this run's label. */
-static GVariant *
-labelled_config (GVariant *config)
-{
-  GVariantBuilder builder;
-  GVariantIter iter;
-  const char *key;
-  GVariant *value;
-
-  g_variant_builder_init (&builder, G_VARIANT_TYPE_VARDICT);
-  g_variant_iter_init (&iter, config);
-  while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
-    {
-      g_variant_builder_add (&builder, "{sv}", key, value);
-      g_variant_unref (value);
-    }
-  g_variant_builder_add (&builder, "{sv}", "labels",
-                         g_variant_new_parsed ("{%s: <%s>}", TEST_RUN_LABEL, test_run_id ()));
-  return g_variant_builder_end (&builder);
-}
 
 static char *
 config_string (GVariant   *config,
@@ -359,6 +311,8 @@ test_preset (gconstpointer data)
   const char *name = data;
   g_autoptr(GError) error = NULL;
   g_autoptr(LlmsbxSecurityPreset) preset = llmsbx_get_security_preset (name, "python", backend_test_name (), &error);
+  g_autoptr(LlmsbxSecurityPreset) docker_preset = NULL;
+  g_autofree char *labels = NULL;
   GVariant *config;
   g_autoptr(LlmsbxSandboxSession) session = NULL;
   g_autoptr(LlmsbxExecutionResult) refused = NULL;
@@ -370,13 +324,35 @@ test_preset (gconstpointer data)
   gboolean hardened;
 
   g_assert_no_error (error);
-  config = llmsbx_security_preset_get_runtime_config (preset);
+  /* What the checks read: the preset's runtime config; on Kubernetes, whose
+   * preset is a pod fragment, the same limits rendered for Docker (or
+   * Podman, which renders the same; a build may have either). */
+  if (backend_test_is_kubernetes ())
+    {
+      g_assert_null (llmsbx_security_preset_get_runtime_config (preset));
+      g_assert_nonnull (llmsbx_security_preset_get_pod_manifest_fragment (preset));
+      docker_preset = llmsbx_get_security_preset (name, "python", "docker", &error);
+      if (docker_preset == NULL)
+        {
+          g_test_message ("no Docker preset (%s), reading Podman's", error->message);
+          g_clear_error (&error);
+          docker_preset = llmsbx_get_security_preset (name, "python", "podman", &error);
+        }
+      g_assert_no_error (error);
+      config = llmsbx_security_preset_get_runtime_config (docker_preset);
+    }
+  else
+    config = llmsbx_security_preset_get_runtime_config (preset);
   g_assert_nonnull (config);
 
-  session = backend_test_session_new ("python",
-                                      "security-policy", llmsbx_security_preset_get_security_policy (preset),
-                                      "runtime-configs", labelled_config (config),
-                                      NULL);
+  /* This run's label, then the preset under it, as `llmsbx run --preset`
+   * gives it (on Kubernetes, its fragment merged into the manifest). */
+  session = backend_test_session_new ("python", NULL);
+  labels = test_configs ("");
+  test_set_configs_json (session, labels, &error);
+  g_assert_no_error (error);
+  llmsbx_sandbox_session_apply_security_preset (session, preset, &error);
+  g_assert_no_error (error);
   llmsbx_sandbox_session_open (session, NULL, &error);
   g_assert_no_error (error);
 
@@ -410,8 +386,16 @@ test_preset (gconstpointer data)
   g_clear_pointer (&value, g_free);
   g_clear_pointer (&expected, g_free);
 
-  /* Processes. */
-  if (config_int (config, "pids_limit") > 0)
+  /* Processes. A pod cannot limit its own: on Kubernetes the node's
+   * podPidsLimit does (none on the test server's node unless a test sets
+   * one; docs/backends.md). */
+  if (backend_test_is_kubernetes ())
+    {
+      value = cgroup_value (session, "pids/pids.max", "pids.max");
+      g_assert_cmpstr (value, ==, "max");
+      g_clear_pointer (&value, g_free);
+    }
+  else if (config_int (config, "pids_limit") > 0)
     {
       value = cgroup_value (session, "pids/pids.max", "pids.max");
       expected = g_strdup_printf ("%" G_GINT64_FORMAT, config_int (config, "pids_limit"));
@@ -420,10 +404,13 @@ test_preset (gconstpointer data)
       g_clear_pointer (&expected, g_free);
     }
 
-  /* Network: "none" leaves only the loopback interface. */
+  /* Network: "none" leaves only the loopback interface. A pod's network is
+   * the cluster's, which a preset cannot choose (NetworkPolicies do;
+   * docs/security.md): the test API server's pods have loopback only,
+   * whatever the preset. */
   network = config_string (config, "network_mode");
   value = probe (session, "ls /sys/class/net | sort | tr '\\n' ' '");
-  if (g_str_equal (network, "none"))
+  if (g_str_equal (network, "none") || backend_test_is_kubernetes ())
     g_assert_cmpstr (value, ==, "lo");
   else
     {
@@ -483,10 +470,15 @@ test_preset (gconstpointer data)
         value = probe (session, "awk '$2 == \"/tmp\" { print $3 }' /proc/mounts");
         g_assert_cmpstr (value, ==, "tmpfs");
         g_clear_pointer (&value, g_free);
+        /* An emptyDir has no mount options: programs can run from it on
+         * Kubernetes (docs/backends.md). */
         if (strstr (tmp_options, "noexec") != NULL)
           {
             value = probe (session, "awk '$2 == \"/tmp\" { print $4 }' /proc/mounts");
-            g_assert_nonnull (strstr (value, "noexec"));
+            if (backend_test_is_kubernetes ())
+              g_assert_null (strstr (value, "noexec"));
+            else
+              g_assert_nonnull (strstr (value, "noexec"));
             g_clear_pointer (&value, g_free);
           }
       }
@@ -498,7 +490,8 @@ test_preset (gconstpointer data)
 /* Without a preset, too: no user namespaces, as Docker's default seccomp
  * profile has it, unless the sandbox has CAP_SYS_ADMIN, which lets it do
  * that and more on every engine; bubblewrap's filter holds whatever the
- * capabilities (docs/backends.md). */
+ * capabilities, and Kubernetes' Pod Security does not give it
+ * (docs/backends.md). */
 static void
 test_user_namespaces (void)
 {
@@ -509,6 +502,22 @@ test_user_namespaces (void)
   g_assert_cmpstr (value, ==, "refused refused refused refused");
   test_close (plain);
 
+  /* Kubernetes' Pod Security (baseline, as the test server enforces it)
+   * refuses the capability before a pod exists. */
+  if (backend_test_is_kubernetes ())
+    {
+      g_autoptr(LlmsbxSandboxSession) refused = backend_test_session_new ("python", NULL);
+      g_autofree char *configs = test_configs ("\"network_mode\": \"none\", \"cap_add\": [\"SYS_ADMIN\"]");
+      g_autoptr(GError) error = NULL;
+
+      test_set_configs_json (refused, configs, &error);
+      g_assert_no_error (error);
+      g_assert_false (llmsbx_sandbox_session_open (refused, NULL, &error));
+      g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT);
+      g_assert_nonnull (strstr (error->message, "must not include \"SYS_ADMIN\" in securityContext.capabilities.add"));
+      g_assert_false (llmsbx_sandbox_session_get_is_open (refused));
+      return;
+    }
   admin = test_open_session ("\"network_mode\": \"none\", \"cap_add\": [\"SYS_ADMIN\"]", NULL);
   g_free (value);
   value = user_namespace_attempts (admin);

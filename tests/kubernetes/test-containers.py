@@ -132,6 +132,20 @@ class ContainerMappingTest(unittest.TestCase):
                                   '|| cat /sys/fs/cgroup/memory.max')
         self.assertEqual(out.strip(), str(64 * 2 ** 20))
 
+    def test_pod_pids_limit(self):
+        # The node's podPidsLimit, not the pod's: none by default, then what
+        # the setting says for pods created while it is set.
+        before = self.start()
+        self.assertEqual(inspect(self.server.docker_id(before))['HostConfig'].get('PidsLimit') or 0, 0)
+        self.server.configure(pod_pids_limit=32)
+        try:
+            name = self.start()
+            self.assertEqual(inspect(self.server.docker_id(name))['HostConfig']['PidsLimit'], 32)
+            out, _, _ = self.sh(name, 'cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max')
+            self.assertEqual(out.strip(), '32')
+        finally:
+            self.server.reset()
+
     def test_empty_dir_volumes(self):
         name = self.start(
             securityContext={'runAsUser': 1000, 'runAsGroup': 1000},

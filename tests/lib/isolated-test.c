@@ -2,6 +2,7 @@
 #include "isolated-test.h"
 
 #include "bubblewrap-test.h"
+#include "kube-test.h"
 #include "llmsbx-fake-backend.h"
 
 const char *
@@ -55,13 +56,45 @@ test_cli (gboolean     must_succeed,
   return g_steal_pointer (&out);
 }
 
+/* `docker inspect` of the Docker container the test API server made for
+ * pod @id: the node's record of it. */
+static JsonObject *
+kube_inspect (const char *id)
+{
+  g_autofree char *docker_id = kube_test_docker_id (id);
+  const char *argv[] = { "docker", "inspect", "--type", "container", docker_id, NULL };
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+  g_autoptr(JsonNode) root = NULL;
+
+  if (docker_id == NULL)
+    g_error ("pod %s has no container on the test API server's node", id);
+  process = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, NULL, NULL, &out, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_successful (process));
+  root = json_from_string (out, &error);
+  g_assert_no_error (error);
+  return json_object_ref (json_array_get_object_element (json_node_get_array (root), 0));
+}
+
 JsonObject *
 test_inspect (const char *type,
               const char *id)
 {
-  g_autofree char *out = test_cli (TRUE, "inspect", "--type", type, id, NULL);
+  g_autofree char *out = NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(JsonNode) root = json_from_string (out, &error);
+  g_autoptr(JsonNode) root = NULL;
+
+  if (backend_test_is_kubernetes ())
+    {
+      g_assert_cmpstr (type, ==, "container");
+      return kube_inspect (id);
+    }
+  out = test_cli (TRUE, "inspect", "--type", type, id, NULL);
+  root = json_from_string (out, &error);
 
   g_assert_no_error (error);
   g_assert_true (JSON_NODE_HOLDS_ARRAY (root));
@@ -93,13 +126,18 @@ test_object_exists (const char *type,
       g_assert_true (g_str_equal (type, "container") || g_str_equal (type, "volume"));
       return g_file_test (dir ? dir : id, G_FILE_TEST_EXISTS);
     }
-  /* A pod is a container of the test API server's. */
+  /* A pod is a container of the test API server's; its volumes (disk
+   * emptyDirs) are directories of the node, as test_sandbox_volumes() names
+   * them. */
   if (backend_test_is_kubernetes ())
     {
       g_autofree char *filter = g_strdup_printf ("id=%s", id);
-      g_autofree char *found = backend_test_ps (filter);
+      g_autofree char *found = NULL;
 
+      if (g_str_equal (type, "volume"))
+        return kube_test_volume_exists (id);
       g_assert_true (g_str_equal (type, "container"));
+      found = backend_test_ps (filter);
       return *found != '\0';
     }
   process = g_subprocess_launcher_spawn (launcher, &error,
@@ -108,6 +146,128 @@ test_object_exists (const char *type,
   g_subprocess_wait (process, NULL, &error);
   g_assert_no_error (error);
   return g_subprocess_get_successful (process);
+}
+
+GPtrArray *
+test_sandbox_volumes (const char *id)
+{
+  g_autoptr(JsonObject) inspect = NULL;
+  g_autofree char *pods_dir = NULL;
+  JsonArray *mounts;
+  GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
+
+  /* bubblewrap's one "volume" is the workdir of a read-only root, a
+   * directory in the sandbox's own directory. */
+  if (backend_test_is_bubblewrap ())
+    {
+      g_autofree char *dir = bubblewrap_test_sandbox_dir (id);
+      g_autofree char *workdir = g_build_filename (dir, "workdir", NULL);
+
+      if (g_file_test (workdir, G_FILE_TEST_IS_DIR))
+        g_ptr_array_add (names, g_steal_pointer (&workdir));
+      return names;
+    }
+  inspect = test_inspect ("container", id);
+  mounts = json_object_get_array_member (inspect, "Mounts");
+  /* A pod's disk emptyDirs are the node's directories, bound in. */
+  if (backend_test_is_kubernetes ())
+    pods_dir = g_build_filename (kube_test_shared_server ()->state_dir, "pods", "", NULL);
+
+  for (guint i = 0; i < json_array_get_length (mounts); i++)
+    {
+      JsonObject *mount = json_array_get_object_element (mounts, i);
+      const char *mount_type = json_object_get_string_member_with_default (mount, "Type", "");
+      const char *source = json_object_get_string_member_with_default (mount, "Source", "");
+
+      if (pods_dir != NULL)
+        {
+          if (g_str_equal (mount_type, "bind") && g_str_has_prefix (source, pods_dir) &&
+              strstr (source, "/kubernetes.io~empty-dir/") != NULL)
+            g_ptr_array_add (names, g_strdup (source));
+        }
+      else if (g_str_equal (mount_type, "volume"))
+        g_ptr_array_add (names, g_strdup (json_object_get_string_member (mount, "Name")));
+    }
+  return names;
+}
+
+gboolean
+test_sandbox_oom_killed (const char *id)
+{
+  g_autoptr(JsonObject) inspect = NULL;
+
+  /* bubblewrap keeps no record of a stopped sandbox. */
+  if (backend_test_is_bubblewrap ())
+    return FALSE;
+  /* The pod's record: its container terminated for OOMKilled. */
+  if (backend_test_is_kubernetes ())
+    {
+      g_autoptr(JsonObject) pod = kube_test_pod (id);
+      JsonObject *status = pod ? json_object_get_object_member (pod, "status") : NULL;
+      JsonArray *statuses = status && json_object_has_member (status, "containerStatuses")
+                            ? json_object_get_array_member (status, "containerStatuses") : NULL;
+      JsonObject *state, *terminated;
+
+      if (statuses == NULL || json_array_get_length (statuses) == 0)
+        return FALSE;
+      state = json_object_get_object_member (json_array_get_object_element (statuses, 0), "state");
+      terminated = json_object_has_member (state, "terminated") ? json_object_get_object_member (state, "terminated")
+                                                                 : NULL;
+      return terminated != NULL &&
+             g_strcmp0 (json_object_get_string_member_with_default (terminated, "reason", ""), "OOMKilled") == 0;
+    }
+  inspect = test_inspect ("container", id);
+  return json_object_get_boolean_member (json_object_get_object_member (inspect, "State"), "OOMKilled");
+}
+
+guint
+test_exec_events (const char *id,
+                  const char *since,
+                  const char *until)
+{
+  g_autofree char *filter = NULL;
+  g_autofree char *out = NULL;
+  g_auto(GStrv) lines = NULL;
+  guint count = 0;
+
+  /* bubblewrap's init logs every command it starts (bubblewrap-test.h). */
+  if (backend_test_is_bubblewrap ())
+    return bubblewrap_test_exec_events (id, since, until);
+  /* On Kubernetes, the node's: the Docker container of the pod. */
+  if (backend_test_is_kubernetes ())
+    {
+      g_autofree char *docker_id = kube_test_docker_id (id);
+      const char *argv[] = { "docker", "events", "--since", since, "--until", until, "--filter", NULL, NULL };
+      g_autoptr(GSubprocess) process = NULL;
+      g_autoptr(GError) error = NULL;
+
+      g_assert_nonnull (docker_id);
+      filter = g_strdup_printf ("container=%s", docker_id);
+      argv[7] = filter;
+      process = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
+      g_assert_no_error (error);
+      g_subprocess_communicate_utf8 (process, NULL, NULL, &out, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_true (g_subprocess_get_successful (process));
+    }
+  /* Podman's file event log answers nothing when --until is in the past
+   * (podman issue 29579); called right after @until, "everything since"
+   * is the same window. */
+  else if (g_str_equal (backend_test_name (), "podman"))
+    {
+      filter = g_strdup_printf ("container=%s", id);
+      out = test_cli (TRUE, "events", "--since", since, "--stream=false", "--filter", filter, NULL);
+    }
+  else
+    {
+      filter = g_strdup_printf ("container=%s", id);
+      out = test_cli (TRUE, "events", "--since", since, "--until", until, "--filter", filter, NULL);
+    }
+  lines = g_strsplit (out, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (strstr (lines[i], "exec") != NULL)
+      count++;
+  return count;
 }
 
 void
@@ -225,13 +385,16 @@ test_configs (const char *members)
 }
 
 /* On Kubernetes the docker-py keys the tests configure with become the pod
- * manifest's: labels → metadata.labels, environment → env, read_only and
- * tmpfs → a read-only root with memory emptyDirs (the workdir one of them),
- * mem_limit and cpu_quota/cpu_period → resources.limits, user, cap_drop
- * and no-new-privileges → the container's securityContext. network_mode
- * none is what the test server's pods have anyway (a cluster needs a
- * NetworkPolicy) and memswap_limit what a pod has (no swap). Anything else
- * has no pod equivalent. */
+ * manifest's: labels → metadata.labels, environment → env, read_only → a
+ * read-only root with the workdir on a disk emptyDir (as an engine's
+ * anonymous volume; also for a user other than root), tmpfs → memory emptyDirs (size= as their sizeLimit),
+ * mem_limit and cpu_quota/cpu_period → resources.limits, user, cap_drop,
+ * cap_add and no-new-privileges → the container's securityContext.
+ * pids_limit is the node's (a kubelet's podPidsLimit; a pod cannot set
+ * one), so it becomes the test server's pod_pids_limit for this pod.
+ * network_mode none is what the test server's pods have anyway (a cluster
+ * needs a NetworkPolicy) and memswap_limit what a pod has (no swap).
+ * Anything else has no pod equivalent. */
 static char *
 kube_quantity (const char *docker)
 {
@@ -252,20 +415,35 @@ member_object (JsonObject *object,
   return json_object_get_object_member (object, name);
 }
 
+/* An emptyDir at @path: memory-backed for a tmpfs (with @tmpfs_options'
+ * size= as its sizeLimit), else on the node's disk. */
 static void
 add_scratch (JsonArray  *mounts,
              JsonArray  *volumes,
-             const char *path)
+             const char *path,
+             gboolean    memory,
+             const char *tmpfs_options)
 {
   g_autofree char *name = g_strdup_printf ("scratch-%u", json_array_get_length (volumes));
   JsonObject *mount = json_object_new ();
   JsonObject *volume = json_object_new ();
   JsonObject *empty_dir = json_object_new ();
+  g_auto(GStrv) options = g_strsplit (tmpfs_options ? tmpfs_options : "", ",", -1);
 
   json_object_set_string_member (mount, "name", name);
   json_object_set_string_member (mount, "mountPath", path);
   json_array_add_object_element (mounts, mount);
-  json_object_set_string_member (empty_dir, "medium", "Memory");
+  if (memory)
+    json_object_set_string_member (empty_dir, "medium", "Memory");
+  for (guint i = 0; options[i] != NULL; i++)
+    if (g_str_has_prefix (options[i], "size="))
+      {
+        g_autofree char *size = kube_quantity (options[i] + strlen ("size="));
+
+        json_object_set_string_member (empty_dir, "sizeLimit", size);
+      }
+    else if (*options[i] != '\0')
+      g_error ("tmpfs option %s has no emptyDir equivalent on Kubernetes", options[i]);
   json_object_set_string_member (volume, "name", name);
   json_object_set_object_member (volume, "emptyDir", empty_dir);
   json_array_add_object_element (volumes, volume);
@@ -276,7 +454,7 @@ configs_as_pod_manifest (const char *json)
 {
   static const char * const known[] = {
     "labels", "environment", "read_only", "tmpfs", "mem_limit", "memswap_limit", "cpu_quota", "cpu_period",
-    "user", "cap_drop", "security_opt", "network_mode", NULL,
+    "user", "cap_drop", "cap_add", "security_opt", "network_mode", "pids_limit", NULL,
   };
   g_autoptr(JsonNode) root = json_from_string (json, NULL);
   JsonObject *configs = root && JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
@@ -323,16 +501,22 @@ configs_as_pod_manifest (const char *json)
       json_object_set_array_member (container, "env", env);
     }
   if (json_object_get_boolean_member_with_default (configs, "read_only", FALSE))
-    {
-      json_object_set_boolean_member (security, "readOnlyRootFilesystem", TRUE);
-      add_scratch (mounts, volumes, "/sandbox");
-    }
+    json_object_set_boolean_member (security, "readOnlyRootFilesystem", TRUE);
+  /* The engines open the image's root-owned workdir up for another user
+   * (as root); an exec on Kubernetes cannot be root, so such a pod gets its
+   * workdir as an emptyDir (docs/backends.md), as a read-only root does. */
+  if (json_object_get_boolean_member_with_default (configs, "read_only", FALSE) ||
+      (json_object_has_member (configs, "user") &&
+       !g_str_equal (json_object_get_string_member (configs, "user"), "0") &&
+       !g_str_equal (json_object_get_string_member (configs, "user"), "root")))
+    add_scratch (mounts, volumes, "/sandbox", FALSE, NULL);
   if (json_object_has_member (configs, "tmpfs"))
     {
-      g_autoptr(GList) paths = json_object_get_members (json_object_get_object_member (configs, "tmpfs"));
+      JsonObject *tmpfs = json_object_get_object_member (configs, "tmpfs");
+      g_autoptr(GList) paths = json_object_get_members (tmpfs);
 
       for (GList *p = paths; p != NULL; p = p->next)
-        add_scratch (mounts, volumes, p->data);
+        add_scratch (mounts, volumes, p->data, TRUE, json_object_get_string_member (tmpfs, p->data));
     }
   if (json_object_has_member (configs, "mem_limit"))
     {
@@ -360,6 +544,9 @@ configs_as_pod_manifest (const char *json)
   if (json_object_has_member (configs, "cap_drop"))
     json_object_set_member (member_object (security, "capabilities"), "drop",
                             json_node_copy (json_object_get_member (configs, "cap_drop")));
+  if (json_object_has_member (configs, "cap_add"))
+    json_object_set_member (member_object (security, "capabilities"), "add",
+                            json_node_copy (json_object_get_member (configs, "cap_add")));
   if (json_object_has_member (configs, "security_opt"))
     json_object_set_boolean_member (security, "allowPrivilegeEscalation", FALSE);
 
@@ -386,6 +573,13 @@ test_set_configs_json (LlmsbxSandboxSession  *session,
   if (!backend_test_is_kubernetes ())
     return llmsbx_sandbox_session_set_runtime_configs_json (session, json, error);
   manifest = configs_as_pod_manifest (json);
+  /* The node's limit, for the pods made from now on (this session's). */
+  {
+    g_autoptr(JsonNode) root = json_from_string (json, NULL);
+
+    kube_test_set_pod_pids_limit (json_object_get_int_member_with_default (json_node_get_object (root),
+                                                                           "pids_limit", -1));
+  }
   return llmsbx_sandbox_session_set_pod_manifest_json (session, manifest, error);
 }
 

@@ -35,6 +35,24 @@ JsonObject           *test_inspect       (const char           *type,
 gboolean              test_object_exists (const char           *type,
                                           const char           *id);
 
+/* Where the backend's records say something, backend-neutral: the volumes
+ * sandbox @id has that must go with it (an engine's anonymous volumes by
+ * name; on bubblewrap and Kubernetes, the host directories: the workdir of
+ * a read-only root, a pod's disk emptyDirs). */
+GPtrArray            *test_sandbox_volumes    (const char          *id);
+
+/* Whether the record of stopped sandbox @id says the kernel killed it for
+ * lack of memory: the engine's State.OOMKilled, the pod's container
+ * terminated for OOMKilled; FALSE on bubblewrap, which keeps none. */
+gboolean              test_sandbox_oom_killed (const char          *id);
+
+/* How many exec events the engine logged for sandbox @id between @since
+ * and @until (`docker events` timestamps); on Kubernetes, the node's
+ * Docker events for the pod's container. */
+guint                 test_exec_events        (const char          *id,
+                                               const char          *since,
+                                               const char          *until);
+
 /* Sets docker-py runtime configs from JSON; on Kubernetes, their labels and
  * environment as the session's pod manifest. */
 gboolean              test_set_configs_json (LlmsbxSandboxSession  *session,

@@ -251,3 +251,79 @@ kube_test_kill (const char *id)
   g_assert_no_error (error);
   return killer;
 }
+
+char *
+kube_test_docker_id (const char *id)
+{
+  g_autofree char *own = g_strdup_printf ("label=%s", shared_server->docker_label);
+  g_autofree char *which = g_strdup_printf ("label=io.kubernetes.pod.name=%s", id);
+  const char *argv[] = { "docker", "ps", "-aq", "--no-trunc", "--filter", own, "--filter", which, NULL };
+  g_autofree char *found = docker_out (argv);
+
+  /* One container per pod here: the sessions' pods have one. */
+  g_assert_null (strchr (found, '\n'));
+  return *found != '\0' ? g_steal_pointer (&found) : NULL;
+}
+
+JsonObject *
+kube_test_pod (const char *id)
+{
+  JsonObject *certs = json_object_get_object_member (shared_server->ready, "client_certs");
+  JsonObject *rsa = json_object_get_object_member (certs, "rsa");
+  g_autofree char *url = g_strdup_printf ("%s/api/v1/namespaces/default/pods/%s", shared_server->url, id);
+  g_autofree char *ca = member (shared_server->ready, "ca");
+  g_autofree char *cert = member (rsa, "cert");
+  g_autofree char *key = member (rsa, "key");
+  const char *argv[] = { "curl", "-s", "--cacert", ca, "--cert", cert, "--key", key, url, NULL };
+  g_autofree char *out = docker_out (argv);
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(GError) error = NULL;
+  JsonObject *pod;
+
+  root = json_from_string (out, &error);
+  g_assert_no_error (error);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (root));
+  pod = json_node_get_object (root);
+  /* A Status: 404 for a pod that is gone; anything else is a failure. */
+  if (g_strcmp0 (json_object_get_string_member_with_default (pod, "kind", ""), "Status") == 0)
+    {
+      g_assert_cmpint (json_object_get_int_member_with_default (pod, "code", 0), ==, 404);
+      return NULL;
+    }
+  return json_object_ref (pod);
+}
+
+void
+kube_test_set_pod_pids_limit (gint64 limit)
+{
+  g_autofree char *json = g_strdup_printf ("{\"pod_pids_limit\": %" G_GINT64_FORMAT "}", limit);
+
+  kube_test_server_configure (shared_server, json);
+}
+
+gboolean
+kube_test_volume_exists (const char *path)
+{
+  g_autofree char *pods = g_build_filename (shared_server->state_dir, "pods", NULL);
+  g_autofree char *uid = NULL;
+  g_autofree char *own = g_strdup_printf ("label=%s", shared_server->docker_label);
+  g_autofree char *which = NULL;
+  const char *rest;
+  gint64 deadline = g_get_monotonic_time () + 15 * G_USEC_PER_SEC;
+
+  g_assert_true (g_str_has_prefix (path, pods) && path[strlen (pods)] == '/');
+  rest = path + strlen (pods) + 1;
+  uid = g_strndup (rest, strcspn (rest, "/"));
+  which = g_strdup_printf ("label=io.kubernetes.pod.uid=%s", uid);
+  for (;;)
+    {
+      const char *argv[] = { "docker", "ps", "-aq", "--filter", own, "--filter", which, NULL };
+      g_autofree char *containers = docker_out (argv);
+
+      if (!g_file_test (path, G_FILE_TEST_EXISTS))
+        return FALSE;
+      if (*containers != '\0' || g_get_monotonic_time () > deadline)
+        return TRUE;
+      g_usleep (100000);
+    }
+}

@@ -50,4 +50,19 @@ char           *kube_test_ps             (const char *filter);
 char           *kube_test_running        (const char *id);
 GSubprocess    *kube_test_kill           (const char *id);
 
+/* The Docker container (full id) the server made for pod @id's first
+ * container, or NULL when there is none. */
+char           *kube_test_docker_id      (const char *id);
+/* Pod @id as the API serves it (in the default namespace), or NULL when it
+ * is gone. */
+JsonObject     *kube_test_pod            (const char *id);
+/* Whether @path, a pod's volume directory on the node
+ * (STATE/pods/UID/volumes/...), is still there. A kubelet removes a pod's
+ * volumes after its containers: once they are gone, the directory is
+ * waited for (15 s at most). */
+gboolean        kube_test_volume_exists  (const char *path);
+/* Sets the node's podPidsLimit (the server's `pod_pids_limit`) for the
+ * pods created from now on: -1 for none. */
+void            kube_test_set_pod_pids_limit (gint64 limit);
+
 G_END_DECLS

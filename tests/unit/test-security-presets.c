@@ -3,6 +3,7 @@
  * language handlers of the build tree, presets for a handler and a backend
  * registered at run time, applying them to a session, and is_safe() of a
  * session that is not open (no daemon is needed). */
+#include <json-glib/json-glib.h>
 #include <string.h>
 
 #include <llmsbx.h>
@@ -431,8 +432,23 @@ test_kubernetes_fragment (void)
         g_autoptr(GVariant) mounts = lookup (container, "volumeMounts");
         g_autoptr(GVariant) volumes = lookup (spec, "volumes");
 
+        g_autoptr(GVariant) env = lookup (container, "env");
+        gboolean has_home = FALSE;
+
         assert_strv_value (capabilities, "drop", "ALL");
         assert_bool (spec, "automountServiceAccountToken", FALSE);
+        /* The environment the engines' runtime config gives, as env. */
+        g_assert_nonnull (env);
+        for (gsize j = 0; j < g_variant_n_children (env); j++)
+          {
+            g_autoptr(GVariant) entry = g_variant_get_child_value (env, j);
+            g_autoptr(GVariant) entry_name = g_variant_lookup_value (entry, "name", G_VARIANT_TYPE_STRING);
+            g_autoptr(GVariant) entry_value = g_variant_lookup_value (entry, "value", G_VARIANT_TYPE_STRING);
+
+            if (g_str_equal (g_variant_get_string (entry_name, NULL), "HOME"))
+              has_home = g_str_equal (g_variant_get_string (entry_value, NULL), "/sandbox");
+          }
+        g_assert_true (has_home);
         g_assert_cmpuint (g_variant_n_children (mounts), ==, 2);
         g_assert_cmpuint (g_variant_n_children (volumes), ==, 2);
       }
@@ -951,6 +967,116 @@ test_apply_to_session (void)
   g_assert_nonnull (llmsbx_sandbox_session_get_security_policy (podman));
 }
 
+static char *
+pod_manifest_json (LlmsbxSandboxSession *session)
+{
+  g_autoptr(GVariant) manifest = NULL;
+  g_autoptr(JsonNode) node = NULL;
+
+  g_object_get (session, "pod-manifest", &manifest, NULL);
+  g_assert_nonnull (manifest);
+  node = json_gvariant_serialize (manifest);
+  return json_to_string (node, FALSE);
+}
+
+static JsonObject *
+json_path (JsonNode   *root,
+           const char *first,
+           ...)
+{
+  JsonObject *object = json_node_get_object (root);
+  va_list args;
+
+  va_start (args, first);
+  for (const char *name = first; name != NULL; name = va_arg (args, const char *))
+    {
+      JsonNode *node = json_object_get_member (object, name);
+
+      g_assert_nonnull (node);
+      if (JSON_NODE_HOLDS_ARRAY (node))
+        node = json_array_get_element (json_node_get_array (node), 0);
+      object = json_node_get_object (node);
+    }
+  va_end (args);
+  return object;
+}
+
+/* A Kubernetes preset's fragment goes under the session's pod manifest:
+ * what the manifest sets wins, the rest of the fragment is added; with no
+ * manifest the fragment is the manifest. */
+static void
+test_apply_pod_fragment (void)
+{
+  g_autoptr(LlmsbxSecurityPreset) preset = get_preset ("strict", "python", "kubernetes");
+  g_autoptr(LlmsbxSandboxSession) plain =
+    g_object_new (LLMSBX_TYPE_SANDBOX_SESSION, "lang", "python", "backend", "kubernetes", NULL);
+  g_autoptr(LlmsbxSandboxSession) session =
+    g_object_new (LLMSBX_TYPE_SANDBOX_SESSION, "lang", "python", "backend", "kubernetes", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *json = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  JsonObject *container, *limits, *security, *pod_security;
+  JsonArray *mounts, *volumes, *env;
+
+  g_assert_true (llmsbx_sandbox_session_apply_security_preset (plain, preset, &error));
+  g_assert_no_error (error);
+  json = pod_manifest_json (plain);
+  root = json_from_string (json, &error);
+  g_assert_no_error (error);
+  limits = json_path (root, "spec", "containers", "resources", "limits", NULL);
+  g_assert_cmpstr (json_object_get_string_member (limits, "memory"), ==, "128Mi");
+  g_clear_pointer (&root, json_node_unref);
+  g_clear_pointer (&json, g_free);
+
+  g_assert_true (llmsbx_sandbox_session_set_pod_manifest_json (session,
+    "{\"metadata\": {\"labels\": {\"team\": \"a\"}},"
+    " \"spec\": {\"securityContext\": {\"runAsUser\": 1234},"
+    "  \"containers\": [{\"name\": \"mine\", \"resources\": {\"limits\": {\"memory\": \"1Gi\"}},"
+    "   \"env\": [{\"name\": \"HOME\", \"value\": \"/home/mine\"}],"
+    "   \"volumeMounts\": [{\"name\": \"data\", \"mountPath\": \"/tmp\"}]}],"
+    "  \"volumes\": [{\"name\": \"data\", \"emptyDir\": {}}]}}", &error));
+  g_assert_no_error (error);
+  g_assert_true (llmsbx_sandbox_session_apply_security_preset (session, preset, &error));
+  g_assert_no_error (error);
+  g_assert_nonnull (llmsbx_sandbox_session_get_security_policy (session));
+  json = pod_manifest_json (session);
+  g_test_message ("%s", json);
+  root = json_from_string (json, &error);
+  g_assert_no_error (error);
+
+  /* The manifest's own values, and the rest of the preset's. */
+  g_assert_cmpstr (json_object_get_string_member (json_path (root, "metadata", "labels", NULL), "team"), ==, "a");
+  pod_security = json_path (root, "spec", "securityContext", NULL);
+  g_assert_cmpint (json_object_get_int_member (pod_security, "runAsUser"), ==, 1234);
+  g_assert_cmpint (json_object_get_int_member (pod_security, "runAsGroup"), ==, 65534);
+  container = json_path (root, "spec", "containers", NULL);
+  g_assert_cmpstr (json_object_get_string_member (container, "name"), ==, "mine");
+  limits = json_path (root, "spec", "containers", "resources", "limits", NULL);
+  g_assert_cmpstr (json_object_get_string_member (limits, "memory"), ==, "1Gi");
+  g_assert_cmpstr (json_object_get_string_member (limits, "cpu"), ==, "500m");
+  security = json_path (root, "spec", "containers", "securityContext", NULL);
+  g_assert_true (json_object_get_boolean_member (security, "readOnlyRootFilesystem"));
+  g_assert_false (json_object_get_boolean_member (security, "allowPrivilegeEscalation"));
+  g_assert_false (json_object_get_boolean_member (json_path (root, "spec", NULL), "automountServiceAccountToken"));
+
+  /* Mounts by name and path: the manifest's /tmp stays, the preset's
+   * workdir is added; volumes by name; env by name, the manifest's HOME. */
+  mounts = json_object_get_array_member (container, "volumeMounts");
+  g_assert_cmpuint (json_array_get_length (mounts), ==, 2);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (mounts, 0), "name"), ==, "data");
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (mounts, 1), "mountPath"), ==,
+                   "/sandbox");
+  volumes = json_object_get_array_member (json_path (root, "spec", NULL), "volumes");
+  g_assert_cmpuint (json_array_get_length (volumes), ==, 3);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (volumes, 0), "name"), ==, "data");
+  env = json_object_get_array_member (container, "env");
+  g_assert_cmpuint (json_array_get_length (env), >=, 1);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (env, 0), "value"), ==,
+                   "/home/mine");
+  for (guint i = 1; i < json_array_get_length (env); i++)
+    g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (env, i), "name"), !=, "HOME");
+}
+
 /* Each number is the preset's once; the backends only format it. */
 static void
 test_neutral_limits (void)
@@ -1024,6 +1150,7 @@ main (int argc, char **argv)
   g_test_add_func ("/security-presets/handler-without-patterns", test_handler_without_patterns);
   g_test_add_func ("/security-presets/fourth-backend", test_fourth_backend);
   g_test_add_func ("/security-presets/apply-to-session", test_apply_to_session);
+  g_test_add_func ("/security-presets/apply-pod-fragment", test_apply_pod_fragment);
   g_test_add_func ("/security-presets/neutral-limits", test_neutral_limits);
   g_test_add_func ("/security-presets/severity-names", test_severity_names);
 

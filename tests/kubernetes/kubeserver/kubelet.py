@@ -690,6 +690,10 @@ class Kubelet:
                 podspec.parse_quantity(limits['memory']))
         if 'cpu' in limits:
             host['NanoCpus'] = podspec.ceil(podspec.parse_quantity(limits['cpu']) * 10 ** 9)
+        # A pod cannot set its own process limit: the node's podPidsLimit holds it
+        # (on a kubelet, in the pod's cgroup; here the one container's).
+        if self.settings['pod_pids_limit'] > 0:
+            host['PidsLimit'] = self.settings['pod_pids_limit']
         if 'cpu' in requests:
             host['CpuShares'] = max(2, podspec.ceil(podspec.parse_quantity(requests['cpu']) * 1024))
         config = {'Image': ctr['image'], 'Hostname': (spec.get('hostname') or record.name)[:63],

@@ -25,6 +25,8 @@ DEFAULTS = {
     'node_name': 'llmsbx-test-node',
     'node_cpu': '64',            # what fits on the node (requests, or limits without
     'node_memory': '256Gi',      #   requests, of the bound pods); lower it for Unschedulable
+    'pod_pids_limit': -1,        # the kubelet's podPidsLimit: most processes per pod (-1: none),
+                                 #   applied to pods created while it is set
     # HTTP fault injection
     'fail_requests': [],         # [{"method", "path" (regex), "code", "retry_after",
                                  #   "count", "message"}]
