@@ -41,6 +41,17 @@ median (GArray *samples)
   return g_array_index (samples, double, samples->len / 2);
 }
 
+/* The 1-minute load average, for the report: the machine is shared. */
+static double
+load_average (void)
+{
+  g_autofree char *text = NULL;
+
+  if (!g_file_get_contents ("/proc/loadavg", &text, NULL, NULL))
+    return -1;
+  return g_ascii_strtod (text, NULL);
+}
+
 typedef struct {
   GSubprocess *process;
   JsonObject  *ready;
@@ -331,6 +342,7 @@ main (int    argc,
     { "ours: run(), resident runner", NULL, NULL, 0, NULL },
   };
   const char *pod;
+  double load_start = load_average ();
   int status = 0;
 
   g_option_context_add_main_entries (context, entries, NULL);
@@ -380,8 +392,8 @@ main (int    argc,
   if (error != NULL)
     goto out;
 
-  printf ("warm run() on Kubernetes (test API server, %s), %d runs each (median)\n",
-          mode ? mode : "tls-token", iterations);
+  printf ("warm run() on Kubernetes (test API server, %s), %d runs each (median), load %.1f -> %.1f\n",
+          mode ? mode : "tls-token", iterations, load_start, load_average ());
   for (gsize i = 0; i < G_N_ELEMENTS (rows); i++)
     {
       if (rows[i].failed != NULL)

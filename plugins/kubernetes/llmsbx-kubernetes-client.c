@@ -416,6 +416,9 @@ llmsbx_kube_client_json (LlmsbxKubeClient  *self,
 
       if (message == NULL)
         return NULL;
+      /* After a refresh: not on a connection made with an older client certificate. */
+      if (refreshed)
+        soup_message_add_flags (message, SOUP_MESSAGE_NEW_CONNECTION);
       if (payload != NULL)
         {
           g_autoptr(GBytes) bytes = g_bytes_new (payload, strlen (payload));

@@ -341,6 +341,8 @@ llmsbx_kube_exec_open (LlmsbxKubeClient    *client,
       message = llmsbx_kube_client_prepare (client, "GET", path, &generation, error);
       if (message == NULL)
         return NULL;
+      if (refreshed)
+        soup_message_add_flags (message, SOUP_MESSAGE_NEW_CONNECTION);
       connect = (ConnectResult) { FALSE, NULL, NULL };
       g_main_context_push_thread_default (self->context);
       soup_session_websocket_connect_async (llmsbx_kube_client_get_session (client), message, NULL,

@@ -37,20 +37,34 @@ class KubernetesCredentialsTest(unittest.TestCase):
         # The next test starts from a token the server's files hold.
         self.server.rotate_token()
 
-    def explicit_session(self):
+    # The exec path unless asked: every run is one exec request, so the
+    # requests a rotation costs can be counted (the resident runner's start,
+    # in a session's second run, would add its own).
+    def explicit_session(self, code_runner=Llmsbx.CodeRunnerMode.EXEC):
         settings = GLib.Variant('a{sv}', {
             'server': GLib.Variant('s', self.server.url),
             'token-file': GLib.Variant('s', self.server.info['token_file']),
             'ca-file': GLib.Variant('s', self.server.info['ca']),
         })
-        return Llmsbx.SandboxSession(lang='python', backend='kubernetes', backend_settings=settings)
+        return Llmsbx.SandboxSession(lang='python', backend='kubernetes', backend_settings=settings,
+                                     code_runner=code_runner)
 
     def kubeconfig_session(self, name, context):
         settings = GLib.Variant('a{sv}', {
             'kubeconfig': GLib.Variant('s', os.path.join(self.server.state, name)),
             'context': GLib.Variant('s', context),
         })
-        return Llmsbx.SandboxSession(lang='python', backend='kubernetes', backend_settings=settings)
+        return Llmsbx.SandboxSession(lang='python', backend='kubernetes', backend_settings=settings,
+                                     code_runner=Llmsbx.CodeRunnerMode.EXEC)
+
+    def done_requests(self, since):
+        """The API requests logged after @since, once the server finished them."""
+        deadline = time.monotonic() + 10
+        while True:
+            entries = [e for e in self.server.log(since) if 'method' in e]
+            if all(e.get('done') for e in entries) or time.monotonic() > deadline:
+                return entries
+            time.sleep(0.05)
 
     def assert_rotation_survived(self, session):
         """The old token is revoked and the file holds the new one: the next
@@ -64,7 +78,7 @@ class KubernetesCredentialsTest(unittest.TestCase):
             result = session.run('print(%d)' % (i + 2))
             self.assertEqual(result.exit_code, 0, result.stderr)
             self.assertEqual(result.stdout, '%d\n' % (i + 2))
-        entries = [e for e in self.server.log(since) if 'method' in e]
+        entries = self.done_requests(since)
         refused = [e for e in entries if e.get('status') == 401]
         self.assertEqual(len(refused), 1, json.dumps(entries, indent=1))
         self.assertIn(old, sent_token(refused[0]))
@@ -97,7 +111,7 @@ class KubernetesCredentialsTest(unittest.TestCase):
             self.assertIn('the bearer token from %s' % self.server.info['token_file'], message)
             self.assertIn('read again after a first 401', message)
             self.assertNotIn(self.server.token, message)
-            refused = [e for e in self.server.log(since) if e.get('status') == 401]
+            refused = [e for e in self.done_requests(since) if e.get('status') == 401]
             # Once, then once more after reading the file again; no loop.
             self.assertEqual(len(refused), 2, refused)
             # The file catches up: the same session works again.
@@ -106,13 +120,14 @@ class KubernetesCredentialsTest(unittest.TestCase):
             self.assertEqual(session.run('print(3)').stdout, '3\n')
 
     def test_static_token_401_is_final(self):
+        static = self.server.token
         settings = GLib.Variant('a{sv}', {
             'server': GLib.Variant('s', self.server.url),
-            'token': GLib.Variant('s', self.server.token),
+            'token': GLib.Variant('s', static),
             'ca-file': GLib.Variant('s', self.server.info['ca']),
         })
-        with Llmsbx.SandboxSession(lang='python', backend='kubernetes',
-                                   backend_settings=settings) as session:
+        with Llmsbx.SandboxSession(lang='python', backend='kubernetes', backend_settings=settings,
+                                   code_runner=Llmsbx.CodeRunnerMode.EXEC) as session:
             self.assertEqual(session.run('print(1)').stdout, '1\n')
             since = self.server.last_seq()
             self.server.rotate_token(revoke=True)
@@ -120,8 +135,25 @@ class KubernetesCredentialsTest(unittest.TestCase):
                 session.run('print(2)')
             self.assertIn('the credentials sent were the bearer token', raised.exception.message)
             self.assertNotIn('read again', raised.exception.message)
-            refused = [e for e in self.server.log(since) if e.get('status') == 401]
+            refused = [e for e in self.done_requests(since) if e.get('status') == 401]
             self.assertEqual(len(refused), 1, refused)
+            # The server takes the token again, so that the session can close.
+            self.server.admin_call('POST', '/rotate-token', {'token': static})
+            self.server.token = static
+
+    def test_resident_runner_rotated(self):
+        # The runner's stream, opened before, goes on; the next new request
+        # (an exec of its own) reads the file again on its 401.
+        with self.explicit_session(Llmsbx.CodeRunnerMode.RESIDENT) as session:
+            self.assertEqual(session.run('print(1)').stdout, '1\n')
+            since = self.server.last_seq()
+            rotated = self.server.rotate_token(revoke=True)
+            self.assertEqual(session.run('print(2)').stdout, '2\n')
+            self.assertEqual(session.execute_command('echo 3').stdout, '3\n')
+            self.assertEqual(session.run('print(4)').stdout, '4\n')
+            entries = self.done_requests(since)
+            self.assertEqual([e['status'] for e in entries], [401, 101], entries)
+            self.assertIn(rotated['token'], sent_token(entries[1]))
 
     def plugin_calls(self):
         path = os.path.join(self.server.state, 'credential-plugin.calls')
@@ -154,7 +186,7 @@ class KubernetesCredentialsTest(unittest.TestCase):
             self.assertEqual(result.exit_code, 0, result.stderr)
             self.assertEqual(result.stdout, '2\n')
             self.assertGreater(len(self.plugin_calls()[before:]), len(calls))
-            entries = [e for e in self.server.log(since) if 'method' in e]
+            entries = self.done_requests(since)
             self.assertTrue(entries)
             # Refreshed before the request: no 401 at all.
             self.assertEqual([e for e in entries if e.get('status') == 401], [])
@@ -171,7 +203,7 @@ class KubernetesCredentialsTest(unittest.TestCase):
             self.server.rotate_token(revoke=True)
             self.assertEqual(session.run('print(2)').stdout, '2\n')
             self.assertEqual(len(self.plugin_calls()[before:]), 2)
-            refused = [e for e in self.server.log(since) if e.get('status') == 401]
+            refused = [e for e in self.done_requests(since) if e.get('status') == 401]
             self.assertEqual(len(refused), 1, refused)
 
 
