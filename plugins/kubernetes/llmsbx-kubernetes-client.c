@@ -231,6 +231,28 @@ accept_any_certificate (SoupMessage          *message,
   return TRUE;
 }
 
+/* The client certificate on the TLS connection before its handshake, not
+ * only when the server asks for one: glib-networking keys its process-wide
+ * TLS session cache on the connection's certificate at handshake time, so
+ * without it a second backend to the same server with another certificate
+ * would resume the first one's session, and be its user. */
+static void
+set_certificate_before_handshake (SoupMessage        *message,
+                                  GSocketClientEvent  event,
+                                  GIOStream          *connection,
+                                  gpointer            user_data)
+{
+  if (event == G_SOCKET_CLIENT_TLS_HANDSHAKING && G_IS_TLS_CLIENT_CONNECTION (connection))
+    g_tls_connection_set_certificate (G_TLS_CONNECTION (connection), user_data);
+}
+
+static void
+unref_certificate (gpointer  data,
+                   GClosure *closure)
+{
+  g_object_unref (data);
+}
+
 SoupMessage *
 llmsbx_kube_client_message (LlmsbxKubeClient *self,
                             const char       *method,
@@ -250,7 +272,11 @@ llmsbx_kube_client_message (LlmsbxKubeClient *self,
   if (self->authorization != NULL)
     soup_message_headers_replace (headers, "Authorization", self->authorization);
   if (self->client_certificate != NULL)
-    soup_message_set_tls_client_certificate (message, self->client_certificate);
+    {
+      soup_message_set_tls_client_certificate (message, self->client_certificate);
+      g_signal_connect_data (message, "network-event", G_CALLBACK (set_certificate_before_handshake),
+                             g_object_ref (self->client_certificate), unref_certificate, 0);
+    }
   if (generation != NULL)
     *generation = self->generation;
   if (self->insecure)

@@ -220,7 +220,10 @@ class GuideKubernetesTest(unittest.TestCase):
                 'test -e /var/run/secrets/kubernetes.io/serviceaccount/token').exit_code, 1)
             self.assertEqual(session.run('print(6*7)').stdout, '42\n')
             pod = session.get_container_id()
-            inspected = json.loads(kubetest.docker('inspect', self.server.docker_id(pod)))[0]
+            containers = [p['containers'] for p in self.server.pods() if p['name'] == pod]
+            self.assertEqual(len(containers), 1)
+            self.assertEqual(len(containers[0]), 1, containers)
+            inspected = json.loads(kubetest.docker('inspect', *containers[0].values()))[0]
             self.assertEqual(inspected['HostConfig']['Memory'], 512 * 1024 * 1024)
             self.assertTrue(inspected['HostConfig']['ReadonlyRootfs'])
             self.assertEqual(inspected['HostConfig']['CapDrop'], ['ALL'])
@@ -332,18 +335,41 @@ class GuideRemoteClusterTest(unittest.TestCase):
             self.assertEqual(session.run('print(6*7)').stdout, '42\n')
         self.assertEqual(pod_creations(self.server, since), [('custom-namespace', 'llmsbx-test-token')])
 
-    def test_wrong_token_and_wrong_ca_fail_at_open(self):
+    def test_wrong_token_fails_at_open(self):
         session = Llmsbx.SandboxSession(backend='kubernetes', lang='python',
                                         backend_settings=self.settings(token='your-token-here'))
         with self.assertRaises(GLib.Error) as raised:
             session.open()
         self.assertIn('401', raised.exception.message)
         self.assertNotIn('your-token-here', raised.exception.message)
+        self.assertEqual([p for p in self.server.pods() if not p['deleting']], [])
+
+    def test_untrusted_ca_fails_at_open(self):
+        # In a process of its own: glib-networking's TLS session cache is
+        # process-wide and a resumed session is not verified again, so after
+        # another backend of this process verified the server, a wrong CA
+        # would go unnoticed (docs/backends.md, Kubernetes differences).
         untrusted = os.path.join(kubetest.PKI, 'untrusted-ca.crt')
-        session = Llmsbx.SandboxSession(backend='kubernetes', lang='python',
-                                        backend_settings=self.settings(**{'ca-file': untrusted}))
-        with self.assertRaises(GLib.Error):
-            session.open()
+        script = '''if True:
+            import sys
+            import gi
+            gi.require_version('Llmsbx', '1.0')
+            from gi.repository import GLib, Llmsbx
+            settings = GLib.Variant('a{sv}', {k: GLib.Variant('s', v) for k, v in
+                                              zip(('server', 'token', 'ca-file'), sys.argv[1:])})
+            session = Llmsbx.SandboxSession(backend='kubernetes', lang='python', backend_settings=settings)
+            try:
+                session.open()
+            except GLib.Error as error:
+                print(error.message)
+                sys.exit(3)
+            session.close()
+        '''
+        result = subprocess.run([sys.executable, '-c', script, self.server.url, self.server.token, untrusted],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,
+                                timeout=120)
+        self.assertEqual(result.returncode, 3, result.stdout + result.stderr)
+        self.assertIn(self.server.url, result.stdout)
         self.assertEqual([p for p in self.server.pods() if not p['deleting']], [])
 
 
