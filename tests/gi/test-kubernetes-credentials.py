@@ -4,6 +4,7 @@
 import json
 import os
 import sys
+import threading
 import time
 import unittest
 
@@ -205,6 +206,38 @@ class KubernetesCredentialsTest(unittest.TestCase):
             self.assertEqual(len(self.plugin_calls()[before:]), 2)
             refused = [e for e in self.done_requests(since) if e.get('status') == 401]
             self.assertEqual(len(refused), 1, refused)
+
+
+    def test_concurrent_401s_refresh_once(self):
+        # Sessions on one backend share its client: the requests a revoked
+        # credential failed at once make one plugin run, not one each.
+        backend = Llmsbx.Registry.get_default().create_backend('kubernetes')
+        backend.apply_settings(GLib.Variant('a{sv}', {
+            'kubeconfig': GLib.Variant('s', os.path.join(self.server.state, 'kubeconfig')),
+            'context': GLib.Variant('s', 'llmsbx-test-exec'),
+        }))
+        sessions = [Llmsbx.SandboxSession(lang='python', backend='kubernetes', client=backend,
+                                          code_runner=Llmsbx.CodeRunnerMode.EXEC) for _ in range(4)]
+        for session in sessions:
+            session.open()
+            self.addCleanup(session.close)
+        before = len(self.plugin_calls())
+        since = self.server.last_seq()
+        self.server.rotate_token(revoke=True)
+        results = [None] * len(sessions)
+
+        def run(i):
+            results[i] = sessions[i].run('print(%d)' % i).stdout
+        threads = [threading.Thread(target=run, args=(i,)) for i in range(len(sessions))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+        self.assertEqual(results, ['%d\n' % i for i in range(len(sessions))])
+        self.assertEqual(len(self.plugin_calls()) - before, 1)
+        refused = [e for e in self.done_requests(since) if e.get('status') == 401]
+        self.assertGreaterEqual(len(refused), 1)
+        self.assertLessEqual(len(refused), len(sessions))
 
 
 if __name__ == '__main__':
