@@ -3,7 +3,9 @@
 # expires), against the test API server of tests/kubernetes, through GI.
 import json
 import os
+import shutil
 import sys
+import tempfile
 import threading
 import time
 import unittest
@@ -97,6 +99,36 @@ class KubernetesCredentialsTest(unittest.TestCase):
     def test_kubeconfig_token_file_rotated(self):
         # kubeconfig-files: users[].user.tokenFile, relative to the file.
         with self.kubeconfig_session('kubeconfig-files', 'llmsbx-test') as session:
+            self.assert_rotation_survived(session)
+
+    def test_in_cluster_service_account_rotated(self):
+        # No kubeconfig anywhere: the pod's service account, whose token the
+        # kubelet rotates (here a link to the server's token file).
+        account = tempfile.mkdtemp(prefix='serviceaccount-', dir=kubetest._WORK)
+        os.symlink(self.server.info['token_file'], os.path.join(account, 'token'))
+        shutil.copy(self.server.info['ca'], os.path.join(account, 'ca.crt'))
+        with open(os.path.join(account, 'namespace'), 'w') as f:
+            f.write('sandbox-tests')
+        environment = {'KUBECONFIG': os.path.join(account, 'no-kubeconfig'),
+                       'HOME': account,
+                       'KUBERNETES_SERVICE_HOST': '127.0.0.1',
+                       'KUBERNETES_SERVICE_PORT': str(self.server.info['port']),
+                       'LLMSBX_KUBE_SERVICEACCOUNT_DIR': account}
+        saved = {k: os.environ.get(k) for k in environment}
+        os.environ.update(environment)
+
+        def restore():
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+        self.addCleanup(restore)
+        since = self.server.last_seq()
+        with Llmsbx.SandboxSession(lang='python', backend='kubernetes',
+                                   code_runner=Llmsbx.CodeRunnerMode.EXEC) as session:
+            self.assertIn('/namespaces/sandbox-tests/', [e['path'] for e in self.server.log(since)
+                                                         if e.get('method') == 'POST'][0])
             self.assert_rotation_survived(session)
 
     def test_second_401_names_the_credentials(self):
