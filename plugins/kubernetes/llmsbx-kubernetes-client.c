@@ -246,6 +246,32 @@ set_certificate_before_handshake (SoupMessage        *message,
     g_tls_connection_set_certificate (G_TLS_CONNECTION (connection), user_data);
 }
 
+#define UNTRUSTED_KEY "llmsbx-kube-untrusted-certificate"
+
+/* A TLS session resumed from the process-wide cache is not checked again
+ * by glib-networking (the handshake succeeds whatever this session's CA),
+ * but the connection still knows what is wrong with the certificate: such
+ * a connection is closed before the request goes out. */
+static void
+refuse_unverified_resumption (SoupMessage        *message,
+                              GSocketClientEvent  event,
+                              GIOStream          *connection,
+                              gpointer            user_data)
+{
+  if (event == G_SOCKET_CLIENT_TLS_HANDSHAKED && G_IS_TLS_CONNECTION (connection) &&
+      g_tls_connection_get_peer_certificate_errors (G_TLS_CONNECTION (connection)) != 0)
+    {
+      g_object_set_data (G_OBJECT (message), UNTRUSTED_KEY, GINT_TO_POINTER (TRUE));
+      g_io_stream_close (connection, NULL, NULL);
+    }
+}
+
+gboolean
+llmsbx_kube_client_certificate_refused (SoupMessage *message)
+{
+  return g_object_get_data (G_OBJECT (message), UNTRUSTED_KEY) != NULL;
+}
+
 static void
 unref_certificate (gpointer  data,
                    GClosure *closure)
@@ -281,6 +307,8 @@ llmsbx_kube_client_message (LlmsbxKubeClient *self,
     *generation = self->generation;
   if (self->insecure)
     g_signal_connect (message, "accept-certificate", G_CALLBACK (accept_any_certificate), NULL);
+  else
+    g_signal_connect (message, "network-event", G_CALLBACK (refuse_unverified_resumption), NULL);
   return message;
 }
 
@@ -456,6 +484,10 @@ llmsbx_kube_client_json (LlmsbxKubeClient  *self,
         {
           if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
             g_propagate_error (error, g_steal_pointer (&local_error));
+          else if (llmsbx_kube_client_certificate_refused (message))
+            g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_UNAVAILABLE,
+                         "Could not reach the Kubernetes API at %s: its certificate is not trusted "
+                         "(the TLS session was resumed from another connection)", self->server);
           else
             g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_UNAVAILABLE,
                          "Could not reach the Kubernetes API at %s: %s", self->server, local_error->message);

@@ -1,10 +1,12 @@
 /* llmsbx-kubernetes-client.h: the Kubernetes API over libsoup 3: JSON
  * requests with the cluster's Status errors, and WebSocket upgrades.
  *
- * One client (one SoupSession) per connection, for the life of the backend:
- * glib-networking resumes TLS sessions across SoupSessions without checking
- * the certificate again, so trust settings must never share a process-wide
- * cache with another session to the same server. */
+ * One client (one SoupSession) per connection, for the life of the backend.
+ * glib-networking resumes TLS sessions across SoupSessions (its cache is
+ * process-wide, keyed on the address and the connection's own certificate)
+ * without checking the certificate again: so each message puts the client
+ * certificate on its connection before the handshake, and closes a resumed
+ * connection whose certificate this client's CA does not accept. */
 #pragma once
 
 #include <json-glib/json-glib.h>
@@ -61,6 +63,11 @@ void              llmsbx_kube_client_set_unauthorized_error (LlmsbxKubeClient  *
                                                              GError           **error,
                                                              GBytes            *body,
                                                              gboolean           refreshed);
+
+/* Whether @message failed because its connection, a TLS session resumed
+ * from glib-networking's process-wide cache, has a certificate this
+ * client does not trust (it is closed before the request goes out). */
+gboolean          llmsbx_kube_client_certificate_refused (SoupMessage *message);
 
 /* Where the credentials come from (llmsbx_kube_connection_describe_credentials()). */
 char             *llmsbx_kube_client_describe_credentials (LlmsbxKubeClient *self);

@@ -394,6 +394,10 @@ llmsbx_kube_exec_open (LlmsbxKubeClient    *client,
                        "The Kubernetes API refused to run %s in the pod %s: %s", argv[0], pod,
                        status_error->message);
         }
+      else if (llmsbx_kube_client_certificate_refused (message))
+        g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_UNAVAILABLE,
+                     "Could not open an exec stream to the pod %s: the API server's certificate is not "
+                     "trusted (the TLS session was resumed from another connection)", pod);
       else
         g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_UNAVAILABLE,
                      "Could not open an exec stream to the pod %s: %s", pod, connect.error->message);
