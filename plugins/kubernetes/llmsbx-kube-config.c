@@ -989,3 +989,48 @@ llmsbx_kube_connection_needs_refresh (const LlmsbxKubeConnection *connection)
   g_return_val_if_fail (connection != NULL, FALSE);
   return connection->expiry != 0 && g_get_real_time () + REFRESH_MARGIN_USEC >= connection->expiry;
 }
+
+gboolean
+llmsbx_kube_connection_can_refresh (const LlmsbxKubeConnection *connection)
+{
+  g_return_val_if_fail (connection != NULL, FALSE);
+  return connection->source != NULL;
+}
+
+gboolean
+llmsbx_kube_connection_set_token_file (LlmsbxKubeConnection  *connection,
+                                       const char            *path,
+                                       GError               **error)
+{
+  char *token;
+
+  g_return_val_if_fail (connection != NULL, FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+  token = read_token_file (path, "the token-file setting", error);
+  if (token == NULL)
+    return FALSE;
+  llmsbx_kube_secret_free (connection->token);
+  connection->token = token;
+  credential_source_free (connection->source);
+  connection->source = g_new0 (LlmsbxKubeCredentialSource, 1);
+  connection->source->token_file = g_strdup (path);
+  return TRUE;
+}
+
+char *
+llmsbx_kube_connection_describe_credentials (const LlmsbxKubeConnection *connection)
+{
+  g_return_val_if_fail (connection != NULL, NULL);
+  if (connection->source != NULL && connection->source->exec != NULL)
+    return g_strdup_printf ("the exec credential plugin %s (%s)", connection->source->exec->command,
+                            connection->source->exec->where);
+  if (connection->source != NULL && connection->source->token_file != NULL)
+    return g_strdup_printf ("the bearer token from %s", connection->source->token_file);
+  if (connection->token != NULL && connection->client_cert_pem != NULL)
+    return g_strdup ("the bearer token and the client certificate");
+  if (connection->token != NULL)
+    return g_strdup ("the bearer token");
+  if (connection->client_cert_pem != NULL)
+    return g_strdup ("the client certificate");
+  return g_strdup ("no credentials");
+}

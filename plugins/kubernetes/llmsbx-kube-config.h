@@ -108,6 +108,21 @@ gboolean              llmsbx_kube_connection_refresh        (LlmsbxKubeConnectio
 /* Whether the exec plugin's credential expires within the next 10 s. */
 gboolean              llmsbx_kube_connection_needs_refresh  (const LlmsbxKubeConnection *connection);
 
+/* Whether llmsbx_kube_connection_refresh() can bring anything new (a token
+ * file, an exec plugin). */
+gboolean              llmsbx_kube_connection_can_refresh    (const LlmsbxKubeConnection *connection);
+
+/* Reads the bearer token from @path and makes that file the token's source,
+ * read again by llmsbx_kube_connection_refresh() (the backend's token-file
+ * setting). */
+gboolean              llmsbx_kube_connection_set_token_file (LlmsbxKubeConnection  *connection,
+                                                             const char            *path,
+                                                             GError               **error);
+
+/* Where the credentials come from, for messages: "the bearer token from
+ * PATH", "the exec credential plugin CMD (WHERE)" ...; never a secret. */
+char                 *llmsbx_kube_connection_describe_credentials (const LlmsbxKubeConnection *connection);
+
 /* The client certificate with its key, for soup_message_set_tls_client_certificate()
  * or GTlsConnection:certificate (RSA, EC and PKCS#8 keys alike); NULL
  * without an error when the connection has none. Make it again after a

@@ -64,22 +64,13 @@ resolve_connection (LlmsbxKubernetesBackend  *self,
       const char *token_file = setting (self, "token-file");
       const char *cert_file = setting (self, "client-cert-file");
       const char *key_file = setting (self, "client-key-file");
-      g_autofree char *file_token = NULL;
-
-      if (token == NULL && token_file != NULL)
-        {
-          g_autoptr(GError) local_error = NULL;
-
-          if (!g_file_get_contents (token_file, &file_token, NULL, &local_error))
-            {
-              g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
-                           "Could not read the token file %s: %s", token_file, local_error->message);
-              return NULL;
-            }
-          token = g_strstrip (file_token);
-        }
       connection = llmsbx_kube_connection_new_explicit (server, token, setting (self, "ca-file"), error);
       if (connection == NULL)
+        return NULL;
+      /* The file stays the token's source: a rotated service-account token
+       * is read again (on a 401). */
+      if (token == NULL && token_file != NULL &&
+          !llmsbx_kube_connection_set_token_file (connection, token_file, error))
         return NULL;
       if (cert_file != NULL || key_file != NULL)
         {
@@ -141,7 +132,7 @@ llmsbx_kubernetes_backend_get_client (LlmsbxKubernetesBackend  *self,
 
       if (connection == NULL)
         return NULL;
-      self->client = llmsbx_kube_client_new (connection, error);
+      self->client = llmsbx_kube_client_new (g_steal_pointer (&connection), error);
       if (self->client == NULL)
         return NULL;
     }

@@ -14,11 +14,26 @@ struct _LlmsbxKubeClient
   SoupSession     *session;
   char            *server;
   char            *namespace_;
-  char            *authorization;   /* "Bearer ..." or NULL */
-  GTlsCertificate *client_certificate;
   gboolean         insecure;
   char            *ca_path;         /* the CA, for the database that reads it when it needs it */
+
+  /* The credentials, which a refresh replaces while other threads send:
+   * every field below is read and written under @lock. */
+  GMutex                lock;
+  LlmsbxKubeConnection *connection;
+  char                 *authorization;       /* "Bearer ..." or NULL */
+  GTlsCertificate      *client_certificate;
+  guint                 generation;          /* counts the refreshes */
 };
+
+static void
+clear_credentials (LlmsbxKubeClient *self)
+{
+  if (self->authorization != NULL)
+    memset (self->authorization, 0, strlen (self->authorization));
+  g_clear_pointer (&self->authorization, g_free);
+  g_clear_object (&self->client_certificate);
+}
 
 static void
 client_clear (LlmsbxKubeClient *self)
@@ -26,13 +41,76 @@ client_clear (LlmsbxKubeClient *self)
   g_clear_object (&self->session);
   g_free (self->server);
   g_free (self->namespace_);
-  if (self->authorization != NULL)
-    memset (self->authorization, 0, strlen (self->authorization));
-  g_free (self->authorization);
-  g_clear_object (&self->client_certificate);
+  clear_credentials (self);
+  g_clear_pointer (&self->connection, llmsbx_kube_connection_free);
+  g_mutex_clear (&self->lock);
   if (self->ca_path != NULL)
     g_unlink (self->ca_path);
   g_free (self->ca_path);
+}
+
+/* Derives the header and the certificate from self->connection (under the lock). */
+static gboolean
+apply_credentials (LlmsbxKubeClient  *self,
+                   GError           **error)
+{
+  const LlmsbxKubeConnection *connection = self->connection;
+  g_autoptr(GTlsCertificate) certificate = NULL;
+
+  if (connection->client_cert_pem != NULL || connection->client_key_pem != NULL)
+    {
+      g_autoptr(GError) local_error = NULL;
+      g_autoptr(GString) pem = g_string_new (NULL);
+
+      if (connection->client_cert_pem == NULL || connection->client_key_pem == NULL)
+        {
+          g_set_error_literal (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
+                               "A Kubernetes client certificate needs both the certificate and its key");
+          return FALSE;
+        }
+      g_string_append_len (pem, g_bytes_get_data (connection->client_cert_pem, NULL),
+                           g_bytes_get_size (connection->client_cert_pem));
+      g_string_append_c (pem, '\n');
+      g_string_append_len (pem, g_bytes_get_data (connection->client_key_pem, NULL),
+                           g_bytes_get_size (connection->client_key_pem));
+      certificate = g_tls_certificate_new_from_pem (pem->str, pem->len, &local_error);
+      memset (pem->str, 0, pem->len);
+      if (certificate == NULL)
+        {
+          g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
+                       "The Kubernetes client certificate or key is not usable PEM: %s", local_error->message);
+          return FALSE;
+        }
+    }
+  clear_credentials (self);
+  if (connection->token != NULL && *connection->token != '\0')
+    self->authorization = g_strconcat ("Bearer ", connection->token, NULL);
+  self->client_certificate = g_steal_pointer (&certificate);
+  return TRUE;
+}
+
+/* Reads the token file again or runs the exec plugin again (under the lock;
+ * it may block as long as the plugin runs, which the other senders must
+ * wait for anyway: they need the new credential too). */
+static gboolean
+refresh_locked (LlmsbxKubeClient  *self,
+                const char        *why,
+                GError           **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  g_autofree char *what = llmsbx_kube_connection_describe_credentials (self->connection);
+
+  g_debug ("Refreshing the Kubernetes credentials (%s): %s", what, why);
+  if (!llmsbx_kube_connection_refresh (self->connection, &local_error) ||
+      !apply_credentials (self, &local_error))
+    {
+      g_set_error (error, LLMSBX_ERROR,
+                   local_error->domain == LLMSBX_ERROR ? local_error->code : LLMSBX_ERROR_BACKEND_UNAVAILABLE,
+                   "Could not refresh the Kubernetes credentials (%s): %s", what, local_error->message);
+      return FALSE;
+    }
+  self->generation++;
+  return TRUE;
 }
 
 LlmsbxKubeClient *
@@ -88,42 +166,19 @@ database_from_pem (GBytes  *pem,
 }
 
 LlmsbxKubeClient *
-llmsbx_kube_client_new (const LlmsbxKubeConnection  *connection,
-                        GError                           **error)
+llmsbx_kube_client_new (LlmsbxKubeConnection  *connection,
+                        GError               **error)
 {
   LlmsbxKubeClient *self = g_atomic_rc_box_new0 (LlmsbxKubeClient);
   g_autoptr(LlmsbxKubeClient) owned = self;
 
+  g_mutex_init (&self->lock);
+  self->connection = connection;
   self->server = g_strdup (connection->server);
   self->namespace_ = g_strdup (connection->namespace_ ? connection->namespace_ : "default");
   self->insecure = connection->insecure_skip_tls_verify;
-  if (connection->token != NULL && *connection->token != '\0')
-    self->authorization = g_strconcat ("Bearer ", connection->token, NULL);
-
-  if (connection->client_cert_pem != NULL || connection->client_key_pem != NULL)
-    {
-      g_autoptr(GError) local_error = NULL;
-      g_autoptr(GString) pem = g_string_new (NULL);
-
-      if (connection->client_cert_pem == NULL || connection->client_key_pem == NULL)
-        {
-          g_set_error_literal (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
-                               "A Kubernetes client certificate needs both the certificate and its key");
-          return NULL;
-        }
-      g_string_append_len (pem, g_bytes_get_data (connection->client_cert_pem, NULL),
-                           g_bytes_get_size (connection->client_cert_pem));
-      g_string_append_c (pem, '\n');
-      g_string_append_len (pem, g_bytes_get_data (connection->client_key_pem, NULL),
-                           g_bytes_get_size (connection->client_key_pem));
-      self->client_certificate = g_tls_certificate_new_from_pem (pem->str, pem->len, &local_error);
-      if (self->client_certificate == NULL)
-        {
-          g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
-                       "The Kubernetes client certificate or key is not usable PEM: %s", local_error->message);
-          return NULL;
-        }
-    }
+  if (!apply_credentials (self, error))
+    return NULL;
 
   /* No timeouts of libsoup's own (60 s by default): exec streams may be
    * silent for long, and every call here has its own bound. */
@@ -176,26 +231,155 @@ accept_any_certificate (SoupMessage          *message,
   return TRUE;
 }
 
+/* The client certificate on the TLS connection before its handshake, not
+ * only when the server asks for one: glib-networking keys its process-wide
+ * TLS session cache on the connection's certificate at handshake time, so
+ * without it a second backend to the same server with another certificate
+ * would resume the first one's session, and be its user. */
+static void
+set_certificate_before_handshake (SoupMessage        *message,
+                                  GSocketClientEvent  event,
+                                  GIOStream          *connection,
+                                  gpointer            user_data)
+{
+  if (event == G_SOCKET_CLIENT_TLS_HANDSHAKING && G_IS_TLS_CLIENT_CONNECTION (connection))
+    g_tls_connection_set_certificate (G_TLS_CONNECTION (connection), user_data);
+}
+
+#define UNTRUSTED_KEY "llmsbx-kube-untrusted-certificate"
+
+/* A TLS session resumed from the process-wide cache is not checked again
+ * by glib-networking (the handshake succeeds whatever this session's CA),
+ * but the connection still knows what is wrong with the certificate: such
+ * a connection is closed before the request goes out. */
+static void
+refuse_unverified_resumption (SoupMessage        *message,
+                              GSocketClientEvent  event,
+                              GIOStream          *connection,
+                              gpointer            user_data)
+{
+  if (event == G_SOCKET_CLIENT_TLS_HANDSHAKED && G_IS_TLS_CONNECTION (connection) &&
+      g_tls_connection_get_peer_certificate_errors (G_TLS_CONNECTION (connection)) != 0)
+    {
+      g_object_set_data (G_OBJECT (message), UNTRUSTED_KEY, GINT_TO_POINTER (TRUE));
+      g_io_stream_close (connection, NULL, NULL);
+    }
+}
+
+gboolean
+llmsbx_kube_client_certificate_refused (SoupMessage *message)
+{
+  return g_object_get_data (G_OBJECT (message), UNTRUSTED_KEY) != NULL;
+}
+
+static void
+unref_certificate (gpointer  data,
+                   GClosure *closure)
+{
+  g_object_unref (data);
+}
+
 SoupMessage *
 llmsbx_kube_client_message (LlmsbxKubeClient *self,
                             const char       *method,
-                            const char       *path_and_query)
+                            const char       *path_and_query,
+                            guint            *generation)
 {
   g_autofree char *url = g_strconcat (self->server, path_and_query, NULL);
   SoupMessage *message = soup_message_new (method, url);
   SoupMessageHeaders *headers;
+  g_autoptr(GMutexLocker) locker = NULL;
 
   if (message == NULL)
     return NULL;
   headers = soup_message_get_request_headers (message);
   soup_message_headers_replace (headers, "Accept", "application/json");
+  locker = g_mutex_locker_new (&self->lock);
   if (self->authorization != NULL)
     soup_message_headers_replace (headers, "Authorization", self->authorization);
   if (self->client_certificate != NULL)
-    soup_message_set_tls_client_certificate (message, self->client_certificate);
+    {
+      soup_message_set_tls_client_certificate (message, self->client_certificate);
+      g_signal_connect_data (message, "network-event", G_CALLBACK (set_certificate_before_handshake),
+                             g_object_ref (self->client_certificate), unref_certificate, 0);
+    }
+  if (generation != NULL)
+    *generation = self->generation;
   if (self->insecure)
     g_signal_connect (message, "accept-certificate", G_CALLBACK (accept_any_certificate), NULL);
+  else
+    g_signal_connect (message, "network-event", G_CALLBACK (refuse_unverified_resumption), NULL);
   return message;
+}
+
+SoupMessage *
+llmsbx_kube_client_prepare (LlmsbxKubeClient  *self,
+                            const char        *method,
+                            const char        *path_and_query,
+                            guint             *generation,
+                            GError           **error)
+{
+  SoupMessage *message;
+  gboolean refreshed = FALSE;
+
+  {
+    g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+
+    if (llmsbx_kube_connection_needs_refresh (self->connection))
+      {
+        if (!refresh_locked (self, "the exec plugin's credential expires", error))
+          return NULL;
+        refreshed = TRUE;
+      }
+  }
+  message = llmsbx_kube_client_message (self, method, path_and_query, generation);
+  if (message == NULL)
+    {
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
+                   "Not a valid Kubernetes API URL: %s%s", self->server, path_and_query);
+      return NULL;
+    }
+  /* A pooled connection keeps the client certificate it was opened with. */
+  if (refreshed)
+    soup_message_add_flags (message, SOUP_MESSAGE_NEW_CONNECTION);
+  return message;
+}
+
+gboolean
+llmsbx_kube_client_refresh_after_401 (LlmsbxKubeClient  *self,
+                                      guint              generation,
+                                      GError           **error)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+
+  /* Another request already brought new credentials: use them. */
+  if (self->generation != generation)
+    return TRUE;
+  if (!llmsbx_kube_connection_can_refresh (self->connection))
+    return FALSE;
+  return refresh_locked (self, "the API server answered 401", error);
+}
+
+char *
+llmsbx_kube_client_describe_credentials (LlmsbxKubeClient *self)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+
+  return llmsbx_kube_connection_describe_credentials (self->connection);
+}
+
+void
+llmsbx_kube_client_set_unauthorized_error (LlmsbxKubeClient  *self,
+                                           GError           **error,
+                                           GBytes            *body,
+                                           gboolean           refreshed)
+{
+  g_autoptr(GError) status_error = NULL;
+  g_autofree char *what = llmsbx_kube_client_describe_credentials (self);
+
+  llmsbx_kube_client_set_status_error (&status_error, 401, body);
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED, "%s; the credentials sent were %s%s",
+               status_error->message, what, refreshed ? ", read again after a first 401" : "");
 }
 
 char *
@@ -272,21 +456,23 @@ llmsbx_kube_client_json (LlmsbxKubeClient  *self,
 {
   g_autofree char *payload = body ? json_to_string (body, FALSE) : NULL;
   guint waited = 0;
+  gboolean refreshed = FALSE;
 
   for (;;)
     {
-      g_autoptr(SoupMessage) message = llmsbx_kube_client_message (self, method, path_and_query);
+      guint generation = 0;
+      g_autoptr(SoupMessage) message = llmsbx_kube_client_prepare (self, method, path_and_query,
+                                                                   &generation, error);
       g_autoptr(GBytes) answer = NULL;
       g_autoptr(JsonParser) parser = NULL;
       g_autoptr(GError) local_error = NULL;
       guint status;
 
       if (message == NULL)
-        {
-          g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT,
-                       "Not a valid Kubernetes API URL: %s%s", self->server, path_and_query);
-          return NULL;
-        }
+        return NULL;
+      /* After a refresh: not on a connection made with an older client certificate. */
+      if (refreshed)
+        soup_message_add_flags (message, SOUP_MESSAGE_NEW_CONNECTION);
       if (payload != NULL)
         {
           g_autoptr(GBytes) bytes = g_bytes_new (payload, strlen (payload));
@@ -298,6 +484,10 @@ llmsbx_kube_client_json (LlmsbxKubeClient  *self,
         {
           if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
             g_propagate_error (error, g_steal_pointer (&local_error));
+          else if (llmsbx_kube_client_certificate_refused (message))
+            g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_UNAVAILABLE,
+                         "Could not reach the Kubernetes API at %s: its certificate is not trusted "
+                         "(the TLS session was resumed from another connection)", self->server);
           else
             g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_UNAVAILABLE,
                          "Could not reach the Kubernetes API at %s: %s", self->server, local_error->message);
@@ -319,6 +509,28 @@ llmsbx_kube_client_json (LlmsbxKubeClient  *self,
           g_usleep (seconds * G_USEC_PER_SEC);
           waited += seconds;
           continue;
+        }
+      /* A rotated token or a revoked credential: read it again once and
+       * send the request again (it had no effect: 401 comes first). */
+      if (status == 401)
+        {
+          if (!refreshed)
+            {
+              g_autoptr(GError) refresh_error = NULL;
+
+              if (llmsbx_kube_client_refresh_after_401 (self, generation, &refresh_error))
+                {
+                  refreshed = TRUE;
+                  continue;
+                }
+              if (refresh_error != NULL)
+                {
+                  g_propagate_error (error, g_steal_pointer (&refresh_error));
+                  return NULL;
+                }
+            }
+          llmsbx_kube_client_set_unauthorized_error (self, error, answer, refreshed);
+          return NULL;
         }
       if (status >= 400 || status < 200)
         {

@@ -319,54 +319,85 @@ llmsbx_kube_exec_open (LlmsbxKubeClient    *client,
   static const char *protocols[] = { "v5.channel.k8s.io", "v4.channel.k8s.io", NULL };
   g_autoptr(LlmsbxKubeExec) self = g_new0 (LlmsbxKubeExec, 1);
   g_autofree char *path = exec_path (namespace_, pod, container, argv, with_stdin);
-  g_autoptr(SoupMessage) message = llmsbx_kube_client_message (client, "GET", path);
-  g_autoptr(GError) local_error = NULL;
   ConnectResult connect = { FALSE, NULL, NULL };
-  GCancellable *connect_cancellable = g_cancellable_new ();
-  gboolean ok;
+  gboolean refreshed = FALSE;
 
   self->context = g_main_context_new ();
   g_queue_init (&self->output);
   self->what = g_strdup (argv[0]);
 
-  g_main_context_push_thread_default (self->context);
-  soup_session_websocket_connect_async (llmsbx_kube_client_get_session (client), message, NULL,
-                                        (char **) protocols, G_PRIORITY_DEFAULT, connect_cancellable,
-                                        connected, &connect);
-  ok = iterate_until (self, &connect.done, deadline, cancellable, &local_error);
-  if (!ok)
+  /* At most twice: once more after a 401 made the client refresh its
+   * credentials (nothing ran yet: the API server checks them first). */
+  for (;;)
     {
-      /* The pending connect must end before its result goes away. */
-      g_cancellable_cancel (connect_cancellable);
-      while (!connect.done)
-        g_main_context_iteration (self->context, TRUE);
-      g_clear_object (&connect.ws);
-      g_clear_error (&connect.error);
-    }
-  g_main_context_pop_thread_default (self->context);
-  g_object_unref (connect_cancellable);
-  if (!ok)
-    {
-      g_propagate_error (error, g_steal_pointer (&local_error));
-      return NULL;
-    }
-  if (connect.ws == NULL)
-    {
-      guint status = soup_message_get_status (message);
-      g_autoptr(GError) status_error = NULL;
+      g_autoptr(GError) local_error = NULL;
+      g_autoptr(GError) refresh_error = NULL;
+      g_autoptr(GCancellable) connect_cancellable = g_cancellable_new ();
+      g_autoptr(SoupMessage) message = NULL;
+      guint generation = 0;
+      guint status;
+      gboolean ok;
 
-      if (status == 404)
+      message = llmsbx_kube_client_prepare (client, "GET", path, &generation, error);
+      if (message == NULL)
+        return NULL;
+      if (refreshed)
+        soup_message_add_flags (message, SOUP_MESSAGE_NEW_CONNECTION);
+      connect = (ConnectResult) { FALSE, NULL, NULL };
+      g_main_context_push_thread_default (self->context);
+      soup_session_websocket_connect_async (llmsbx_kube_client_get_session (client), message, NULL,
+                                            (char **) protocols, G_PRIORITY_DEFAULT, connect_cancellable,
+                                            connected, &connect);
+      ok = iterate_until (self, &connect.done, deadline, cancellable, &local_error);
+      if (!ok)
+        {
+          /* The pending connect must end before its result goes away. */
+          g_cancellable_cancel (connect_cancellable);
+          while (!connect.done)
+            g_main_context_iteration (self->context, TRUE);
+          g_clear_object (&connect.ws);
+          g_clear_error (&connect.error);
+        }
+      g_main_context_pop_thread_default (self->context);
+      if (!ok)
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return NULL;
+        }
+      if (connect.ws != NULL)
+        break;
+
+      status = soup_message_get_status (message);
+      if (status == 401 && !refreshed &&
+          llmsbx_kube_client_refresh_after_401 (client, generation, &refresh_error))
+        {
+          refreshed = TRUE;
+          g_clear_error (&connect.error);
+          continue;
+        }
+      if (refresh_error != NULL)
+        g_propagate_error (error, g_steal_pointer (&refresh_error));
+      else if (status == 404)
         g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED,
                      "Could not run %s: the pod %s was not found", argv[0], pod);
       else if (status >= 400)
         {
-          llmsbx_kube_client_set_status_error (&status_error, status, NULL);
+          g_autoptr(GError) status_error = NULL;
+
+          if (status == 401)
+            llmsbx_kube_client_set_unauthorized_error (client, &status_error, NULL, refreshed);
+          else
+            llmsbx_kube_client_set_status_error (&status_error, status, NULL);
           g_set_error (error, LLMSBX_ERROR,
                        status == 404 || status == 400 || status == 500 ? LLMSBX_ERROR_CONTAINER_FAILED
                        : LLMSBX_ERROR_BACKEND_UNAVAILABLE,
                        "The Kubernetes API refused to run %s in the pod %s: %s", argv[0], pod,
                        status_error->message);
         }
+      else if (llmsbx_kube_client_certificate_refused (message))
+        g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_UNAVAILABLE,
+                     "Could not open an exec stream to the pod %s: the API server's certificate is not "
+                     "trusted (the TLS session was resumed from another connection)", pod);
       else
         g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_UNAVAILABLE,
                      "Could not open an exec stream to the pod %s: %s", pod, connect.error->message);

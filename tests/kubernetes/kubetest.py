@@ -120,6 +120,16 @@ class Server:
                 raise AssertionError('the server did not finish the exec within %d s' % timeout)
             time.sleep(0.05)
 
+    def rotate_token(self, revoke=True, write_file=True):
+        """A new bearer token (POST /rotate-token); self.token follows it."""
+        import secrets
+        token = secrets.token_urlsafe(32)
+        answer = self.admin_call('POST', '/rotate-token', {'revoke': revoke,
+                                                           'write_file': write_file,
+                                                           'token': token})
+        self.token = token
+        return answer
+
     def last_seq(self):
         entries = self.log()
         return entries[-1]['seq'] if entries else 0

@@ -1,4 +1,5 @@
 # test-server.py: the test API server as a process: its files, its admin endpoint, its request log, and how it ends.
+import calendar
 import hashlib
 import json
 import os
@@ -231,6 +232,52 @@ class FilesAndSettingsTest(unittest.TestCase):
             self.assertEqual(caught.exception.code, 400)
             self.assertEqual(server.configure(pending_ms=5)['pending_ms'], 5)
             self.assertEqual(server.reset()['pending_ms'], 0)
+        finally:
+            server.stop()
+
+
+
+class TokenRotationTest(unittest.TestCase):
+
+    def test_rotate_revoke_keep_and_plugin_expiry(self):
+        server = Server('tls-token')
+        try:
+            token_file = server.info['token_file']
+            first = server.token
+            self.assertEqual(server.request('GET', '/version')[0], 200)
+            answer = server.rotate_token(revoke=False)
+            self.assertEqual(answer['old_token'], hashlib.sha256(first.encode()).hexdigest()[:8])
+            self.assertEqual(answer['token'], hashlib.sha256(server.token.encode()).hexdigest()[:8])
+            with open(token_file) as f:
+                self.assertEqual(f.read(), server.token)
+            # Not revoked: both authenticate.
+            self.assertEqual(server.request('GET', '/version', token=first)[0], 200)
+            self.assertEqual(server.request('GET', '/version')[0], 200)
+            second = server.token
+            server.rotate_token()
+            for old in (first, second):
+                code, _, body = server.request('GET', '/version', token=old)
+                self.assertEqual((code, body['reason']), (401, 'Unauthorized'))
+            self.assertEqual(server.request('GET', '/version')[0], 200)
+            # write_file false: the file keeps a token that no longer works.
+            in_file = server.token
+            server.rotate_token(write_file=False)
+            with open(token_file) as f:
+                self.assertEqual(f.read(), in_file)
+            self.assertEqual(server.request('GET', '/version', token=in_file)[0], 401)
+            with self.assertRaises(urllib.error.HTTPError) as caught:
+                server.admin_call('POST', '/rotate-token', {'revoke': 'yes'})
+            self.assertEqual(caught.exception.code, 400)
+            # The plugin hands out what the file holds, with an expiry when asked.
+            plugin = os.path.join(server.state, 'credential-plugin')
+            with open(os.path.join(server.state, 'credential-plugin.ttl'), 'w') as f:
+                f.write('60')
+            started = time.time()
+            out = json.loads(subprocess.run([plugin], stdout=subprocess.PIPE, check=True).stdout)
+            self.assertEqual(out['status']['token'], in_file)
+            expiry = calendar.timegm(time.strptime(out['status']['expirationTimestamp'],
+                                                   '%Y-%m-%dT%H:%M:%SZ'))
+            self.assertAlmostEqual(expiry, started + 60, delta=2)
         finally:
             server.stop()
 

@@ -852,6 +852,46 @@ test_explicit (Fixture       *fixture,
   assert_error (error, LLMSBX_ERROR_INVALID_ARGUMENT, "does not hold a PEM certificate");
 }
 
+/* The backend's token-file setting: the file stays the token's source. */
+static void
+test_explicit_token_file (Fixture       *fixture,
+                          gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = write_file (fixture->dir, "token", TOKEN "-one\n");
+  g_autofree char *missing = g_build_filename (fixture->dir, "no-token", NULL);
+  g_autoptr(LlmsbxKubeConnection) c = llmsbx_kube_connection_new_explicit ("https://x:1", NULL, NULL, &error);
+  g_autoptr(LlmsbxKubeConnection) fixed = llmsbx_kube_connection_new_explicit ("https://x:1", TOKEN, NULL, &error);
+  g_autofree char *what = NULL;
+  g_autofree char *fixed_what = NULL;
+
+  g_assert_no_error (error);
+  g_assert_false (llmsbx_kube_connection_can_refresh (c));
+  g_assert_true (llmsbx_kube_connection_set_token_file (c, path, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (c->token, ==, TOKEN "-one");
+  g_assert_true (llmsbx_kube_connection_can_refresh (c));
+  g_assert_false (llmsbx_kube_connection_needs_refresh (c));
+  what = llmsbx_kube_connection_describe_credentials (c);
+  g_assert_nonnull (strstr (what, path));
+  g_assert_null (strstr (what, TOKEN));
+
+  /* Rotated: refresh reads the new token. */
+  g_free (write_file (fixture->dir, "token", TOKEN "-two"));
+  g_assert_true (llmsbx_kube_connection_refresh (c, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (c->token, ==, TOKEN "-two");
+
+  fixed_what = llmsbx_kube_connection_describe_credentials (fixed);
+  g_assert_cmpstr (fixed_what, ==, "the bearer token");
+  g_assert_false (llmsbx_kube_connection_can_refresh (fixed));
+
+  g_assert_false (llmsbx_kube_connection_set_token_file (c, missing, &error));
+  assert_error (error, LLMSBX_ERROR_INVALID_ARGUMENT, "no-token");
+  /* A failed read changes nothing. */
+  g_assert_cmpstr (c->token, ==, TOKEN "-two");
+}
+
 /* ---- every way a kubeconfig can be wrong ------------------------------- */
 
 static void
@@ -1017,6 +1057,7 @@ main (int   argc,
   ADD ("/kube-config/in-cluster", test_in_cluster);
   ADD ("/kube-config/in-cluster-errors", test_in_cluster_errors);
   ADD ("/kube-config/explicit", test_explicit);
+  ADD ("/kube-config/explicit-token-file", test_explicit_token_file);
   ADD ("/kube-config/errors", test_errors);
   ADD ("/kube-config/missing-file", test_missing_file);
 #undef ADD

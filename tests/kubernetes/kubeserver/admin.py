@@ -6,6 +6,7 @@ the backend sent. JSON in and out:
   GET  /config               the current settings
   POST /config               merge a JSON object of settings (400 on unknown keys)
   POST /reset                back to the settings the server started with
+  POST /rotate-token         a new bearer token: {"revoke": true, "write_file": true, "token": null}
   GET  /log?since=N          request log entries with seq > N (a JSON array)
   DELETE /log                forget the entries so far
   GET  /pods                 every pod with its Docker container ids and kubelet state
@@ -83,6 +84,14 @@ class AdminHandler(http.server.BaseHTTPRequestHandler):
                 return self._reply(200, api.settings.update(body))
             except SettingsError as exc:
                 return self._reply(400, {'error': str(exc)})
+        if path == '/rotate-token':
+            unknown = set(body) - {'revoke', 'write_file', 'token'}
+            if unknown or not all(isinstance(body.get(k, True), bool) for k in ('revoke', 'write_file')):
+                return self._reply(400, {'error': 'rotate-token takes revoke and write_file '
+                                         '(booleans) and token (a string)'})
+            return self._reply(200, api.rotate_token(body.get('revoke', True),
+                                                     body.get('write_file', True),
+                                                     body.get('token')))
         if path == '/reset':
             return self._reply(200, api.settings.reset())
         if path == '/shutdown':

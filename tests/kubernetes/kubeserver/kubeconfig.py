@@ -98,16 +98,27 @@ PLUGIN_API = 'client.authentication.k8s.io/v1beta1'
 _PLUGIN_SCRIPT = """#!/usr/bin/python3
 # credential-plugin: the client.authentication.k8s.io exec plugin of a test API server.
 # It hands out %(what)s and appends KUBERNETES_EXEC_INFO to credential-plugin.calls.
-import json, os, sys
+import json, os, sys, time
 here = os.path.dirname(os.path.abspath(__file__))
 with open(os.path.join(here, 'credential-plugin.calls'), 'a') as calls:
     calls.write(json.dumps({'argv': sys.argv[1:], 'env': os.environ.get('LLMSBX_TEST_PLUGIN'),
-                            'info': os.environ.get('KUBERNETES_EXEC_INFO')}) + '\\n')
+                            'info': os.environ.get('KUBERNETES_EXEC_INFO'),
+                            'time': time.time()}) + '\\n')
 files = %(files)r
 status = {}
 for key, path in files.items():
     with open(path) as f:
         status[key] = f.read()
+# credential-plugin.ttl (seconds), when a test writes it: the credential expires.
+try:
+    with open(os.path.join(here, 'credential-plugin.ttl')) as f:
+        ttl = float(f.read())
+except FileNotFoundError:
+    ttl = None
+if ttl is not None:
+    import datetime
+    when = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=ttl)
+    status['expirationTimestamp'] = when.strftime('%%Y-%%m-%%dT%%H:%%M:%%SZ')
 print(json.dumps({'apiVersion': %(api)r, 'kind': 'ExecCredential', 'status': status}))
 """
 

@@ -1,5 +1,6 @@
 # server.py: puts the test API server together (listeners, TLS, PKI, kubeconfigs, kubelet) and takes it down cleanly.
 import collections
+import hmac
 import os
 import secrets
 import shutil
@@ -37,6 +38,10 @@ class TestApiServer:
         self.stop_requested = threading.Event()
         self.ssl_context = None
         self.token = secrets.token_urlsafe(32)
+        # Every bearer token that authenticates: the current one, and the
+        # earlier ones a rotation kept (as a token's grace period does).
+        self.valid_tokens = [self.token]
+        self.token_lock = threading.Lock()
         self.info = {}
         self._stopped = False
 
@@ -44,10 +49,8 @@ class TestApiServer:
         os.makedirs(self.state_dir, exist_ok=True)
         self.docker.negotiate()
         pki.ensure(self.pki_dir)
-        token_file = os.path.join(self.state_dir, 'token')
-        with open(token_file, 'w') as f:
-            f.write(self.token)
-        os.chmod(token_file, 0o600)
+        token_file = self.token_file = os.path.join(self.state_dir, 'token')
+        self._write_token_file(self.token)
         if self.mode.startswith('tls'):
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             ctx.load_cert_chain(os.path.join(self.pki_dir, 'server.crt'),
@@ -94,6 +97,36 @@ class TestApiServer:
             threading.Thread(target=server.serve_forever, kwargs={'poll_interval': 0.2},
                              daemon=True).start()
         return self.info
+
+    def _write_token_file(self, token):
+        # Atomically, as the kubelet swaps a projected token's ..data link.
+        tmp = self.token_file + '.tmp'
+        with open(tmp, 'w') as f:
+            f.write(token)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, self.token_file)
+
+    def token_valid(self, credential):
+        with self.token_lock:
+            tokens = list(self.valid_tokens)
+        # Every candidate compared, in constant time each.
+        return any([hmac.compare_digest(credential.encode(), t.encode()) for t in tokens])
+
+    def rotate_token(self, revoke=True, write_file=True, token=None):
+        """A new bearer token (as a service-account token rotation): written
+        to the token file (and so handed out by the credential plugin) unless
+        write_file is false; the old ones stop authenticating unless revoke
+        is false. Returns the fingerprints of the new and the old token."""
+        new = token or secrets.token_urlsafe(32)
+        with self.token_lock:
+            old = self.token
+            self.token = new
+            self.valid_tokens = [new] if revoke else self.valid_tokens + [new]
+            if write_file:
+                self._write_token_file(new)
+        from .requestlog import fingerprint
+        return {'token': fingerprint(new), 'old_token': fingerprint(old), 'revoked': revoke,
+                'written': write_file}
 
     def request_stop(self):
         self.stop_requested.set()
