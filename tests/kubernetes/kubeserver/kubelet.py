@@ -162,8 +162,20 @@ class Kubelet:
             self.store.close()
             ids = [c.docker_id for r in self.store.records() for c in r.k.containers.values()
                    if c.docker_id]
-        ids += [c['Id'] for c in self._safe_list('io.llmsbx.kube-test-server=' + self.instance)]
+        label = 'io.llmsbx.kube-test-server=' + self.instance
+        ids += [c['Id'] for c in self._safe_list(label)]
         self._remove_all(set(ids))
+        # A removal another thread began (a pod deleted with grace 0 just
+        # before) answers 409 "already in progress" while the container
+        # still exists, and a loaded dockerd may fail one: remove again
+        # until dockerd lists none.
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            left = [c['Id'] for c in self._safe_list(label)]
+            if not left:
+                break
+            time.sleep(0.2)
+            self._remove_all(set(left))
         shutil.rmtree(os.path.join(self.state_dir, 'pods'), ignore_errors=True)
 
     def reap_dead_servers(self):
