@@ -81,6 +81,46 @@ merge_named (JsonArray *preset,
   return node;
 }
 
+/* The object @name of @object, or NULL (json-glib 1.6 has no _with_default). */
+static JsonObject *
+object_member (JsonObject *object,
+               const char *name)
+{
+  JsonNode *member = json_object_get_member (object, name);
+
+  return member != NULL && JSON_NODE_HOLDS_OBJECT (member) ? json_node_get_object (member) : NULL;
+}
+
+/* A limit the given container sets stands for its request as well (as the
+ * API server defaults a missing request to the limit) unless it sets that
+ * request too: the preset's request for the resource goes, or a manifest
+ * limit below the preset's request would make the pod invalid. */
+static void
+drop_requests_under_given_limits (JsonNode *merged,
+                                  JsonNode *given)
+{
+  JsonObject *given_resources, *merged_resources, *limits, *requests, *given_requests;
+  g_autoptr(GList) names = NULL;
+
+  if (!JSON_NODE_HOLDS_OBJECT (merged) || !JSON_NODE_HOLDS_OBJECT (given))
+    return;
+  given_resources = object_member (json_node_get_object (given), "resources");
+  merged_resources = object_member (json_node_get_object (merged), "resources");
+  if (given_resources == NULL || merged_resources == NULL)
+    return;
+  limits = object_member (given_resources, "limits");
+  requests = object_member (merged_resources, "requests");
+  given_requests = object_member (given_resources, "requests");
+  if (limits == NULL || requests == NULL)
+    return;
+  names = json_object_get_members (limits);
+  for (GList *n = names; n != NULL; n = n->next)
+    if (given_requests == NULL || !json_object_has_member (given_requests, n->data))
+      json_object_remove_member (requests, n->data);
+  if (json_object_get_size (requests) == 0)
+    json_object_remove_member (merged_resources, "requests");
+}
+
 /* Containers by position: the preset's first under the given first. */
 static JsonNode *
 merge_containers (JsonArray *preset,
@@ -95,8 +135,11 @@ merge_containers (JsonArray *preset,
       JsonNode *mine = i < json_array_get_length (preset) ? json_array_get_element (preset, i) : NULL;
       JsonNode *theirs = i < json_array_get_length (given) ? json_array_get_element (given, i) : NULL;
 
-      json_array_add_element (merged, mine && theirs ? merge_json (mine, theirs)
-                                                     : json_node_copy (mine ? mine : theirs));
+      JsonNode *container = mine && theirs ? merge_json (mine, theirs) : json_node_copy (mine ? mine : theirs);
+
+      if (mine && theirs)
+        drop_requests_under_given_limits (container, theirs);
+      json_array_add_element (merged, container);
     }
   json_node_take_array (node, merged);
   return node;
@@ -179,7 +222,11 @@ merge_pod_manifests (GVariant  *fragment,
  * session has none) the same way: what the manifest sets wins, member by
  * member; `spec.containers` are merged by position, and `volumes`,
  * `volumeMounts` and `env` entries by name (a mount also by path), the
- * manifest's first. Like the setters, it takes effect at the next open().
+ * manifest's first. A resource limit the manifest sets replaces the preset's
+ * request for that resource too, unless the manifest sets the request (the
+ * API server then takes the limit as the request, so a limit below the
+ * preset's request stays valid). Like the setters, it takes effect at the
+ * next open().
  *
  * Fails with %LLMSBX_ERROR_INVALID_ARGUMENT, changing nothing, when the preset
  * is for another language than the session's, or for another backend than

@@ -228,6 +228,35 @@ class GuideKubernetesTest(unittest.TestCase):
             self.assertTrue(inspected['HostConfig']['ReadonlyRootfs'])
             self.assertEqual(inspected['HostConfig']['CapDrop'], ['ALL'])
 
+    def test_security_preset_merged_into_pod_manifest(self):
+        # apply_security_preset() merges the preset's fragment under the
+        # user's manifest: the user's labels and memory limit win, the
+        # preset supplies the rest (its user, read-only root, dropped
+        # capabilities).
+        namespace, _ = guide.run(PRESET)
+        manifest = {
+            'apiVersion': 'v1', 'kind': 'Pod',
+            'metadata': {'labels': {'team': 'graders'}},
+            'spec': {'containers': [{'name': 'sandbox', 'image': IMAGE,
+                                     'resources': {'limits': {'memory': '256Mi'}}}]},
+        }
+        session = Llmsbx.SandboxSession(lang='python', backend='kubernetes', pod_manifest=manifest)
+        session.apply_security_preset(namespace['config'])
+        with session:
+            self.assertEqual(session.execute_command('id -u').stdout, '65534\n')
+            self.assertNotEqual(session.execute_command('touch /etc/llmsbx-preset').exit_code, 0)
+            with self.assertRaises(GLib.Error):
+                session.run("import os; os.system('ls')")
+            pod = session.get_container_id()
+            pods = [p for p in self.server.pods() if p['name'] == pod]
+            self.assertEqual(len(pods), 1)
+            inspected = json.loads(kubetest.docker('inspect', *pods[0]['containers'].values()))[0]
+            # The test server puts the pod's labels on its container.
+            self.assertEqual(inspected['Config']['Labels'].get('team'), 'graders')
+            self.assertEqual(inspected['HostConfig']['Memory'], 256 * 1024 * 1024)
+            self.assertTrue(inspected['HostConfig']['ReadonlyRootfs'])
+            self.assertEqual(inspected['HostConfig']['CapDrop'], ['ALL'])
+
     def test_kubeconfig_path_and_context(self):
         # config.load_kube_config(config_file=..., context=...) is the
         # backend's kubeconfig and context settings, on a client or by name.

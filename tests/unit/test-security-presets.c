@@ -1015,7 +1015,7 @@ test_apply_pod_fragment (void)
   g_autoptr(GError) error = NULL;
   g_autofree char *json = NULL;
   g_autoptr(JsonNode) root = NULL;
-  JsonObject *container, *limits, *security, *pod_security;
+  JsonObject *container, *limits, *requests, *security, *pod_security;
   JsonArray *mounts, *volumes, *env;
 
   g_assert_true (llmsbx_sandbox_session_apply_security_preset (plain, preset, &error));
@@ -1025,6 +1025,9 @@ test_apply_pod_fragment (void)
   g_assert_no_error (error);
   limits = json_path (root, "spec", "containers", "resources", "limits", NULL);
   g_assert_cmpstr (json_object_get_string_member (limits, "memory"), ==, "128Mi");
+  requests = json_path (root, "spec", "containers", "resources", "requests", NULL);
+  g_assert_true (json_object_has_member (requests, "memory"));
+  g_assert_true (json_object_has_member (requests, "cpu"));
   g_clear_pointer (&root, json_node_unref);
   g_clear_pointer (&json, g_free);
 
@@ -1054,6 +1057,11 @@ test_apply_pod_fragment (void)
   limits = json_path (root, "spec", "containers", "resources", "limits", NULL);
   g_assert_cmpstr (json_object_get_string_member (limits, "memory"), ==, "1Gi");
   g_assert_cmpstr (json_object_get_string_member (limits, "cpu"), ==, "500m");
+  /* The manifest's memory limit is its memory request too (a preset's
+   * request above it would make the pod invalid); the CPU request stays. */
+  requests = json_path (root, "spec", "containers", "resources", "requests", NULL);
+  g_assert_false (json_object_has_member (requests, "memory"));
+  g_assert_true (json_object_has_member (requests, "cpu"));
   security = json_path (root, "spec", "containers", "securityContext", NULL);
   g_assert_true (json_object_get_boolean_member (security, "readOnlyRootFilesystem"));
   g_assert_false (json_object_get_boolean_member (security, "allowPrivilegeEscalation"));
