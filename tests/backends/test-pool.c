@@ -1,6 +1,7 @@
 /* test-pool.c: a pool's sandboxes between two users, on a real backend.
  *
- * The first user leaves a file in the workdir, a file in the plot directory,
+ * The first user leaves a file in the workdir, plots (matplotlib's, through
+ * an artifact session, and a file in llm-sandbox's plot directory),
  * background processes (one with a scrubbed environment, in a session of its
  * own) and changes to the environment (a login profile, the process's own
  * variables); the second sees none of them, whether the pool reset the
@@ -34,15 +35,45 @@ new_pool (const char *members)
 }
 
 static LlmsbxSandboxSession *
-take (LlmsbxSandboxPool *pool)
+take_of_type (LlmsbxSandboxPool *pool,
+              GType              type)
 {
-  g_autoptr(LlmsbxSandboxSession) session = g_object_new (LLMSBX_TYPE_SANDBOX_SESSION, "pool", pool, NULL);
+  g_autoptr(LlmsbxSandboxSession) session = g_object_new (type, "pool", pool, NULL);
   g_autoptr(GError) error = NULL;
 
   g_assert_true (llmsbx_sandbox_session_open (session, NULL, &error));
   g_assert_no_error (error);
   return g_steal_pointer (&session);
 }
+
+static LlmsbxSandboxSession *
+take (LlmsbxSandboxPool *pool)
+{
+  return take_of_type (pool, LLMSBX_TYPE_SANDBOX_SESSION);
+}
+
+/* A run of an artifact session: its plots, and its stdout in @out. */
+static GPtrArray *
+run_plots (LlmsbxSandboxSession  *session,
+           const char            *code,
+           char                 **out)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LlmsbxExecutionResult) result = llmsbx_sandbox_session_run (session, code, NULL, 0, NULL, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpint (llmsbx_execution_result_get_exit_code (result), ==, 0);
+  *out = g_strdup (llmsbx_execution_result_get_stdout (result));
+  return g_ptr_array_ref (llmsbx_execution_result_get_plots (result));
+}
+
+/* matplotlib's plots, the way users make them: one shown, one saved into
+ * the workdir, one figure left open at the end. */
+#define PLOTTING \
+  "import matplotlib.pyplot as plt\n" \
+  "plt.plot([1, 2, 3])\nplt.show()\n" \
+  "plt.plot([3, 2, 1])\nplt.savefig('/sandbox/chart.png')\n" \
+  "plt.figure()\nplt.plot([5, 6])\nprint('plotted')\n"
 
 static void
 give_back (LlmsbxSandboxSession *session)
@@ -92,11 +123,15 @@ nothing_crosses (const char *members,
                  gboolean    writable_home)
 {
   g_autoptr(LlmsbxSandboxPool) pool = new_pool (members);
-  g_autoptr(LlmsbxSandboxSession) first = take (pool);
+  g_autoptr(LlmsbxSandboxSession) first = take_of_type (pool, LLMSBX_TYPE_ARTIFACT_SANDBOX_SESSION);
   g_autoptr(LlmsbxSandboxSession) second = NULL;
+  g_autoptr(GPtrArray) plots = NULL;
+  g_autoptr(GPtrArray) plots_after = NULL;
   g_autofree char *before = NULL;
   g_autofree char *after = NULL;
   g_autofree char *ran = NULL;
+  g_autofree char *plotted = NULL;
+  g_autofree char *clean = NULL;
 
   /* Files, a plot, processes (one without the environment that names the
    * lease, in a session of its own), the environment of login shells. */
@@ -108,22 +143,36 @@ nothing_crosses (const char *members,
     g_free (test_sh (first, "echo 'export LLMSBX_LEAK=yes' >> \"$HOME/.profile\""));
   ran = test_run (first, "import os\nos.environ['LLMSBX_LEAK'] = 'yes'\nos.putenv('LLMSBX_LEAK', 'yes')\nprint('set')");
   g_assert_cmpstr (ran, ==, "set\n");
-  before = test_sh (first, LOOK);
+  /* Real plots too: matplotlib's, which the artifact session brings back
+   * and leaves in its run directory until the next run. */
+  plots = run_plots (first, PLOTTING, &plotted);
+  g_assert_cmpstr (plotted, ==, "plotted\n");
+  g_assert_cmpuint (plots->len, ==, 3);
+  before = test_sh (first, LOOK "; ls -A /sandbox/.llmsbx");
   g_assert_nonnull (strstr (before, "left.txt"));
   g_assert_nonnull (strstr (before, "plot_0.png"));
+  g_assert_nonnull (strstr (before, "chart.png"));
+  g_assert_nonnull (strstr (before, "run-"));
   if (writable_home)
     g_assert_nonnull (strstr (before, "login:yes"));
   g_assert_true (g_str_has_prefix (before, "2\n"));
   give_back (first);
 
-  second = take (pool);
-  after = test_sh (second, LOOK);
+  second = take_of_type (pool, LLMSBX_TYPE_ARTIFACT_SANDBOX_SESSION);
+  after = test_sh (second, LOOK "; ls -A /sandbox/.llmsbx 2>/dev/null; true");
   g_test_message ("the second user sees: %s", after);
   g_assert_true (g_str_has_prefix (after, "0\n"));
   g_assert_null (strstr (after, "left.txt"));
   g_assert_null (strstr (after, "plot_0.png"));
+  g_assert_null (strstr (after, "chart.png"));
+  g_assert_null (strstr (after, ".llmsbx"));
+  g_assert_null (strstr (after, "run-"));
   g_assert_nonnull (strstr (after, "login:unset"));
   g_assert_nonnull (strstr (after, "python:unset"));
+  /* A run of the second user brings back its own plots only: none. */
+  plots_after = run_plots (second, "import glob\nprint(glob.glob('/sandbox/**/*.png', recursive=True))", &clean);
+  g_assert_cmpstr (clean, ==, "[]\n");
+  g_assert_cmpuint (plots_after->len, ==, 0);
   give_back (second);
   close_pool (pool);
 }
