@@ -136,6 +136,12 @@ test('a session is interactive: variables and files persist, until it is closed'
   assert.equal(failed.structuredContent.exit_code, 1);
   assert.match(failed.structuredContent.stderr, /ZeroDivisionError/);
   assert.equal((await run('print(x)')).structuredContent.stdout, '41\n');
+  // A cell that times out is interrupted; the error says the state is kept, and it is.
+  const slow = await client.callTool({ name: 'run_in_session',
+                                       arguments: { session_id: id, code: 'import time\nwhile True: time.sleep(0.05)', timeout: 1 } });
+  assert.equal(slow.isError, true);
+  assert.match(slow.content[0].text, /timed out.*state is kept/is);
+  assert.equal((await run('print(x * 2)')).structuredContent.stdout, '82\n');
 
   const closed = await client.callTool({ name: 'close_session', arguments: { session_id: id } });
   assert.equal(closed.structuredContent.closed, true);
