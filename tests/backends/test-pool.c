@@ -6,7 +6,8 @@
  * own) and changes to the environment (a login profile, the process's own
  * variables); the second sees none of them, whether the pool reset the
  * sandbox or destroyed it. A user who leaves only scratch files gets the same
- * sandbox back, reset. */
+ * sandbox back, reset. close() waits for a busy user until its deadline,
+ * then kills. */
 #include <string.h>
 
 #include "isolated-test.h"
@@ -18,7 +19,8 @@
 /* A pool of at most one Python sandbox of this backend, labelled for this
  * run, with the runtime configs @members. */
 static LlmsbxSandboxPool *
-new_pool (const char *members)
+new_pool_closing_in (const char *members,
+                     double      close_timeout)
 {
   g_autoptr(LlmsbxSandboxSession) scratch = backend_test_session_new ("python", NULL);
   g_autofree char *configs = test_configs (members);
@@ -31,7 +33,13 @@ new_pool (const char *members)
   runtime_configs = llmsbx_sandbox_session_get_runtime_configs (scratch);
   return g_object_new (LLMSBX_TYPE_SANDBOX_POOL, "lang", "python", "backend", backend_test_name (),
                        "runtime-configs", runtime_configs, "max-size", 1, "min-size", 1,
-                       "acquire-timeout", 120.0, NULL);
+                       "acquire-timeout", 120.0, "close-timeout", close_timeout, NULL);
+}
+
+static LlmsbxSandboxPool *
+new_pool (const char *members)
+{
+  return new_pool_closing_in (members, 30.0);
 }
 
 static LlmsbxSandboxSession *
@@ -236,6 +244,80 @@ test_writable_root_is_destroyed (void)
   close_pool (pool);
 }
 
+/* A run in another thread, of a user who does not give the sandbox back. */
+typedef struct {
+  LlmsbxSandboxSession  *session;
+  const char            *code;
+  LlmsbxExecutionResult *result;
+  GError                *error;
+  gboolean               give_back;
+} BusyUser;
+
+static gpointer
+busy_user (gpointer data)
+{
+  BusyUser *user = data;
+
+  user->result = llmsbx_sandbox_session_run (user->session, user->code, NULL, 0, NULL, &user->error);
+  if (user->give_back)
+    give_back (user->session);
+  return NULL;
+}
+
+/* close() waits for a busy sandbox until close-timeout: one given back in
+ * time is removed with the pool, and close() succeeds. */
+static void
+test_close_waits_for_busy (void)
+{
+  g_autoptr(LlmsbxSandboxPool) pool = new_pool_closing_in (READ_ONLY_ROOT, 120.0);
+  g_autoptr(LlmsbxSandboxSession) user = take (pool);
+  g_autofree char *id = g_strdup (llmsbx_sandbox_session_get_container_id (user));
+  BusyUser busy = { user, "import time\ntime.sleep(3)\nprint('finished')", NULL, NULL, TRUE };
+  g_autoptr(GThread) thread = g_thread_new ("busy-user", busy_user, &busy);
+  g_autoptr(GError) error = NULL;
+
+  g_usleep (G_USEC_PER_SEC);
+  g_assert_true (llmsbx_sandbox_pool_close (pool, NULL, &error));
+  g_assert_no_error (error);
+  g_thread_join (g_steal_pointer (&thread));
+  g_assert_no_error (busy.error);
+  g_assert_cmpstr (llmsbx_execution_result_get_stdout (busy.result), ==, "finished\n");
+  g_clear_object (&busy.result);
+  backend_test_assert_container_gone (id);
+  g_assert_cmpuint (stat_of (pool, "killed-at-close"), ==, 0);
+}
+
+/* One still busy at close-timeout is killed: its sandbox goes at once,
+ * the run in progress fails instead of running on, and close() says so. */
+static void
+test_close_kills_busy (void)
+{
+  g_autoptr(LlmsbxSandboxPool) pool = new_pool_closing_in (READ_ONLY_ROOT, 2.0);
+  g_autoptr(LlmsbxSandboxSession) user = take (pool);
+  g_autofree char *id = g_strdup (llmsbx_sandbox_session_get_container_id (user));
+  BusyUser busy = { user, "import time\ntime.sleep(600)", NULL, NULL, FALSE };
+  g_autoptr(GThread) thread = g_thread_new ("busy-user", busy_user, &busy);
+  g_autoptr(GError) error = NULL;
+  gint64 started, took;
+
+  g_usleep (G_USEC_PER_SEC);
+  started = g_get_monotonic_time ();
+  g_assert_false (llmsbx_sandbox_pool_close (pool, NULL, &error));
+  took = g_get_monotonic_time () - started;
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_TIMEOUT);
+  g_assert_cmpint (took, >=, 2 * G_USEC_PER_SEC);
+  g_assert_cmpint (took, <, 120 * G_USEC_PER_SEC);
+  backend_test_assert_container_gone (id);
+  g_assert_cmpuint (stat_of (pool, "killed-at-close"), ==, 1);
+
+  g_thread_join (g_steal_pointer (&thread));
+  g_assert_null (busy.result);
+  g_assert_nonnull (busy.error);
+  g_test_message ("the killed run: %s", busy.error->message);
+  g_clear_error (&busy.error);
+  llmsbx_sandbox_session_close (user, NULL, NULL);
+}
+
 /* As root on a writable root (destroyed), and on a read-only one (reset). */
 static void
 test_nothing_crosses (void)
@@ -259,5 +341,7 @@ main (int argc, char **argv)
   test_add_isolated ("/pool/read-only-root/nothing-crosses", test_nothing_crosses_read_only);
   test_add_isolated ("/pool/writable-root-is-destroyed", test_writable_root_is_destroyed);
   test_add_isolated ("/pool/read-only-root/reset-keeps-sandbox", test_reset_keeps_sandbox);
+  test_add_isolated ("/pool/close/waits-for-busy", test_close_waits_for_busy);
+  test_add_isolated ("/pool/close/kills-busy", test_close_kills_busy);
   return g_test_run ();
 }
