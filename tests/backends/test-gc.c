@@ -84,11 +84,95 @@ test_killed_owner_child (void)
   kill (getpid (), SIGKILL);
 }
 
+/* On bubblewrap, a store of this program's own (test_reap() removes it at
+ * the end of each test). */
 static void
-test_removes_dead_keeps_live (void)
+own_store (void)
+{
+  static gboolean first = TRUE;
+  static char *shared;
+
+  if (!backend_test_is_bubblewrap ())
+    return;
+  /* It links the images of the store the variable names: the shared one,
+   * not the last test's private one. */
+  if (first)
+    shared = g_strdup (g_getenv ("LLMSBX_BUBBLEWRAP_STORE"));
+  first = FALSE;
+  if (shared != NULL)
+    g_setenv ("LLMSBX_BUBBLEWRAP_STORE", shared, TRUE);
+  else
+    g_unsetenv ("LLMSBX_BUBBLEWRAP_STORE");
+  bubblewrap_test_private_store ();
+}
+
+/* A sandbox left by a client killed with SIGKILL: its id. */
+static char *
+orphan_sandbox (void)
 {
   g_autofree char *dir = test_host_dir ("llmsbx-gc");
   g_autofree char *id_file = g_build_filename (dir, "id", NULL);
+  g_autoptr(GError) error = NULL;
+  char *id = NULL;
+
+  g_setenv (ID_FILE_VARIABLE, id_file, TRUE);
+  g_test_trap_subprocess ("/gc/removes-dead-keeps-live/child", 120 * G_USEC_PER_SEC,
+                          G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_test_trap_assert_failed ();
+  g_file_get_contents (id_file, &id, NULL, &error);
+  g_assert_no_error (error);
+  return id;
+}
+
+/* A pool reaps at start, as gc does: the dead owner's sandbox goes, the
+ * live one's stays. */
+static void
+test_pool_reaps_at_start (void)
+{
+  g_autoptr(LlmsbxSandboxSession) live = NULL;
+  g_autofree char *live_id = NULL;
+  g_autofree char *dead = NULL;
+  g_autofree char *running = NULL;
+  g_autoptr(LlmsbxSandboxPool) pool = NULL;
+  g_autoptr(GError) error = NULL;
+
+  own_store ();
+  live = test_open_session ("", NULL);
+  live_id = g_strdup (llmsbx_sandbox_session_get_container_id (live));
+  dead = orphan_sandbox ();
+
+  running = backend_test_container_running (dead);
+  g_assert_cmpstr (running, !=, "");
+  pool = g_object_new (LLMSBX_TYPE_SANDBOX_POOL, "lang", "python", "backend", backend_test_name (),
+                       "min-size", 0, "max-size", 1, NULL);
+  /* Its start is in the background: the first acquire waits for it. */
+  {
+    g_autoptr(LlmsbxSandboxSession) user = g_object_new (LLMSBX_TYPE_SANDBOX_SESSION, "pool", pool, NULL);
+
+    g_assert_true (llmsbx_sandbox_session_open (user, NULL, &error));
+    g_assert_no_error (error);
+    g_assert_true (llmsbx_sandbox_session_close (user, NULL, &error));
+    g_assert_no_error (error);
+  }
+  for (guint i = 0; i < 600 && !g_str_equal (running, ""); i++)
+    {
+      g_usleep (100 * 1000);
+      g_free (running);
+      running = backend_test_container_running (dead);
+    }
+  backend_test_assert_container_gone (dead);
+  g_free (running);
+  running = backend_test_container_running (live_id);
+  g_assert_cmpstr (running, ==, "true");
+  g_assert_true (llmsbx_sandbox_pool_close (pool, NULL, &error));
+  g_assert_no_error (error);
+  test_close (live);
+  test_reap ();
+}
+
+static void
+test_removes_dead_keeps_live (void)
+{
   g_autoptr(LlmsbxSandboxSession) live = NULL;
   g_autofree char *dead = NULL;
   g_autofree char *live_id = NULL;
@@ -99,16 +183,12 @@ test_removes_dead_keeps_live (void)
   g_autoptr(GError) error = NULL;
   int status = -1;
 
+  own_store ();
   /* The live one first: on bubblewrap, a process's first connect removes
    * what dead monitors left, and here that is for gc to do. */
   live = test_open_session ("", NULL);
   live_id = g_strdup (llmsbx_sandbox_session_get_container_id (live));
-  g_setenv (ID_FILE_VARIABLE, id_file, TRUE);
-  g_test_trap_subprocess ("/gc/removes-dead-keeps-live/child", 120 * G_USEC_PER_SEC,
-                          G_TEST_SUBPROCESS_INHERIT_STDERR);
-  g_test_trap_assert_failed ();
-  g_file_get_contents (id_file, &dead, NULL, &error);
-  g_assert_no_error (error);
+  dead = orphan_sandbox ();
 
   /* Left behind: still there (on bubblewrap, its state directory). */
   if (backend_test_is_bubblewrap ())
@@ -169,12 +249,11 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
   backend_test_prepare ();
   test_run_id ();
-  if (backend_test_is_bubblewrap ())
-    bubblewrap_test_private_store ();
 
   /* Not isolated: its body runs the killed client in a subprocess itself. */
   g_test_add_func ("/gc/removes-dead-keeps-live", test_removes_dead_keeps_live);
   g_test_add_func ("/gc/removes-dead-keeps-live/child", test_killed_owner_child);
+  g_test_add_func ("/gc/pool-reaps-at-start", test_pool_reaps_at_start);
 
   return g_test_run ();
 }
