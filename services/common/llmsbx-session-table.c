@@ -346,8 +346,15 @@ new_session_of_kind (LlmsbxSessionTable  *self,
     return NULL;
   name = llmsbx_language_handler_get_name (handler);
 
+  /* Only where the language captures plots: elsewhere an artifact run
+   * would cost a request more for nothing. */
   if (kind == SESSION_ONCE && self->capture_plots)
-    type = LLMSBX_TYPE_ARTIFACT_SANDBOX_SESSION;
+    {
+      g_autofree char *wrapped = llmsbx_language_handler_wrap_for_artifacts (handler, "", "/");
+
+      if (wrapped != NULL)
+        type = LLMSBX_TYPE_ARTIFACT_SANDBOX_SESSION;
+    }
   else if (kind == SESSION_KEPT && self->interactive_sessions && has_kernel (name) &&
            backend_has_attached_execs (self))
     type = LLMSBX_TYPE_INTERACTIVE_SANDBOX_SESSION;
@@ -1771,8 +1778,9 @@ llmsbx_session_table_class_init (LlmsbxSessionTableClass *klass)
   /**
    * LlmsbxSessionTable:capture-plots:
    *
-   * One-off runs are #LlmsbxArtifactSandboxSession runs that bring back the
-   * plots their code makes (at most 16, of 8 MiB in all).
+   * One-off runs in a language with plot capture (Python, R) are
+   * #LlmsbxArtifactSandboxSession runs that bring back the plots their code
+   * makes (at most 16, of 8 MiB in all).
    */
   properties[PROP_CAPTURE_PLOTS] = g_param_spec_boolean ("capture-plots", NULL, NULL, FALSE, flags);
   /**

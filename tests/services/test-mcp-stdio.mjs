@@ -214,10 +214,13 @@ test('execute_code returns its plots as image content', async () => {
   assert.equal(result.structuredContent.plots[0].content_base64, undefined);
   assert.deepEqual(textJson(result), result.structuredContent);
 
-  // A run that plots nothing has its text alone.
+  // A run that plots nothing has its text alone, as has a language without plot capture.
   const plain = await execute({ code: 'print(1)' });
   assert.deepEqual(plain.content.map((c) => c.type), ['text']);
   assert.equal(plain.structuredContent.plots, undefined);
+  const javascript = await execute({ language: 'javascript', code: 'console.log(6 * 7)' });
+  assert.equal(javascript.structuredContent.stdout, '42\n');
+  assert.deepEqual(javascript.content.map((c) => c.type), ['text']);
 });
 
 test('a session unused for --idle-timeout is closed and its sandbox removed; one in use is not', async () => {
