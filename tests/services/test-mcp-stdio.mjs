@@ -245,6 +245,29 @@ test('a session unused for --idle-timeout is closed and its sandbox removed; one
   assertNothingLeft();
 });
 
+test('without attached execs (bubblewrap), sessions keep files only, and say so', async () => {
+  const bwrapClient = new Client({ name: 'llmsbx-test-bwrap', version: '1.0.0' });
+  await bwrapClient.connect(new StdioClientTransport({ command: cli, args: ['mcp', '--backend', 'bubblewrap'],
+                                                       env: serverEnv(), stderr: 'inherit' }));
+  try {
+    const created = await bwrapClient.callTool({ name: 'create_session', arguments: {} });
+    assert.equal(created.isError, false);
+    assert.equal(created.structuredContent.interactive, false);
+    const id = created.structuredContent.session_id;
+    const run = (code) => bwrapClient.callTool({ name: 'run_in_session', arguments: { session_id: id, code } });
+    assert.equal((await run('x = 41\nopen("notes.txt", "w").write("kept")')).structuredContent.exit_code, 0);
+    assert.equal((await run('print(open("notes.txt").read())')).structuredContent.stdout, 'kept\n');
+    const variable = await run('print(x)');
+    assert.match(variable.structuredContent.stderr, /NameError/);
+    // Plots come back there too.
+    const plotted = await bwrapClient.callTool({ name: 'execute_code', arguments: {
+      code: 'import matplotlib.pyplot as plt\nplt.plot([1, 2])\nplt.show()' } });
+    assert.deepEqual(plotted.content.map((c) => c.type), ['text', 'image']);
+  } finally {
+    await bwrapClient.close();
+  }
+});
+
 test('cancelling a call kills what it started and removes its sandbox', async () => {
   const controller = new AbortController();
   const call = execute({ code: 'import time\ntime.sleep(120)', timeout: 200 }, { signal: controller.signal, timeout: 300000 });
