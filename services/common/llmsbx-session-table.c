@@ -328,11 +328,10 @@ new_session_of_kind (LlmsbxSessionTable  *self,
                      const char          *lang,
                      GError             **error)
 {
-  GType type = LLMSBX_TYPE_SANDBOX_SESSION;
-
   g_autoptr(LlmsbxLanguageHandler) handler = NULL;
   g_autoptr(LlmsbxSandboxSession) session = NULL;
   g_autofree char *name = NULL;
+  GType type = LLMSBX_TYPE_SANDBOX_SESSION;
 
   if (self->shutting_down)
     {
