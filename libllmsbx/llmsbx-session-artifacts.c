@@ -17,6 +17,7 @@
 #include "llmsbx-plot-output.h"
 #include "llmsbx-output-file.h"
 #include "llmsbx-tar-private.h"
+#include "llmsbx-guarded-exec-private.h"
 
 #define PLOTS_PREFIX "plots/"
 #define FILES_PREFIX "files/"
@@ -126,6 +127,55 @@ is_output_file (const char *path,
   return g_utf8_validate (path, -1, NULL) ? LLMSBX_TAR_TAKE : LLMSBX_TAR_REFUSE;
 }
 
+/* @run_dir archived by tar in the sandbox, on an exec's stdout, at most
+ * @limit bytes (more sets @cut), into @archive; %NULL there when there is
+ * nothing to take. Docker's archive API reads the container's file system
+ * beneath its mounts, so a run directory on a tmpfs (the presets make the
+ * workdir one) reads as missing there; an exec sees what the code sees. The
+ * archive has @run_dir's name as its top entry, as get_archive's, and is as
+ * hostile. */
+static gboolean
+archive_by_exec (LlmsbxSandboxSession  *self,
+                 const char            *run_dir,
+                 gsize                  limit,
+                 GBytes               **archive,
+                 gboolean              *cut,
+                 GCancellable          *cancellable,
+                 GError               **error)
+{
+  LlmsbxSandboxSessionPrivate *priv = llmsbx_session_get_private (self);
+  g_autofree char *parent = g_path_get_dirname (run_dir);
+  g_autofree char *base = g_path_get_basename (run_dir);
+  const char *argv[] = { "tar", "-C", parent, "-cf", "-", "--", base, NULL };
+  g_autoptr(LlmsbxOutputCollector) output = llmsbx_output_collector_new (limit);
+  g_autoptr(GError) local_error = NULL;
+  int status = 0;
+
+  *archive = NULL;
+  if (!llmsbx_guarded_exec (priv->backend, priv->sandbox_id, argv, NULL, "/", priv->default_timeout, output,
+                            &status, cancellable, &local_error))
+    {
+      /* An image without tar has no way to them. */
+      if (g_error_matches (local_error, LLMSBX_ERROR, LLMSBX_ERROR_COMMAND_NOT_STARTED))
+        {
+          llmsbx_session_log (self, "no artifacts: %s", local_error->message);
+          return TRUE;
+        }
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  /* tar fails for a directory the code removed: nothing to take. */
+  if (status != 0)
+    {
+      llmsbx_session_log (self, "the run's artifacts directory %s could not be archived (tar exited with %d): "
+                          "no artifacts", run_dir, status);
+      return TRUE;
+    }
+  *cut = llmsbx_output_collector_get_truncated (output);
+  *archive = llmsbx_output_collector_steal_bytes (output, LLMSBX_OUTPUT_STREAM_STDOUT);
+  return TRUE;
+}
+
 /* Fetches @run_dir after a run into @artifacts: the plots in the order the
  * code made them and the output files by path, each within @capture's
  * limits, with flags saying whether some were left out. A run directory the
@@ -162,21 +212,36 @@ llmsbx_session_fetch_artifacts (LlmsbxSandboxSession         *self,
     {
       if (g_error_matches (local_error, LLMSBX_ERROR, LLMSBX_ERROR_FILE_NOT_FOUND))
         {
-          llmsbx_session_log (self, "the run's artifacts directory %s is gone: no artifacts", run_dir);
-          return TRUE;
+          llmsbx_session_log (self, "the archive request does not see %s (a tmpfs?): archiving it with tar",
+                              run_dir);
+          g_clear_error (&local_error);
+          if (!archive_by_exec (self, run_dir, sink->limit, &archive, &cut, cancellable, &local_error))
+            {
+              g_propagate_prefixed_error (error, g_steal_pointer (&local_error),
+                                          "Could not fetch the run's artifacts from %s: ", run_dir);
+              return FALSE;
+            }
+          if (archive == NULL)
+            return TRUE;
         }
-      if (!g_error_matches (local_error, LLMSBX_ERROR, LLMSBX_ERROR_LIMIT_EXCEEDED))
+      else if (!g_error_matches (local_error, LLMSBX_ERROR, LLMSBX_ERROR_LIMIT_EXCEEDED))
         {
           g_propagate_prefixed_error (error, g_steal_pointer (&local_error),
                                       "Could not fetch the run's artifacts from %s: ", run_dir);
           return FALSE;
         }
-      llmsbx_session_log (self, "%s", local_error->message);
-      cut = TRUE;
+      else
+        {
+          llmsbx_session_log (self, "%s", local_error->message);
+          cut = TRUE;
+        }
     }
 
-  archive = g_byte_array_free_to_bytes (g_steal_pointer (&sink->data));
-  sink->data = g_byte_array_new ();
+  if (archive == NULL)
+    {
+      archive = g_byte_array_free_to_bytes (g_steal_pointer (&sink->data));
+      sink->data = g_byte_array_new ();
+    }
 
   if (capture->plots)
     {

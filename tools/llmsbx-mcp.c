@@ -162,7 +162,9 @@ llmsbx_tool_mcp (int    argc,
   g_log_writer_default_set_use_stderr (TRUE);
   signal (SIGPIPE, SIG_IGN);
 
-  table = llmsbx_session_table_new ();
+  /* MCP clients get plots as image content and sessions that keep their
+   * variables (docs/mcp.md). */
+  table = g_object_new (LLMSBX_TYPE_SESSION_TABLE, "interactive-sessions", TRUE, "capture-plots", TRUE, NULL);
   if (!llmsbx_service_options_apply (table_options, table, &error) ||
       !llmsbx_service_options_get_count (table_options, max_message_size_option, "MAX_MESSAGE_SIZE",
                                          G_MAXSIZE / 2, &max_message_size, &error) ||

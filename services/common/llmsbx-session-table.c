@@ -22,10 +22,10 @@
 
 #include "llmsbx-session-table.h"
 
-/* What kept sessions are. The sessions that keep interpreter state between
- * runs (issue 09, the resident runner) will take this place: then variables
- * persist as files do now. Nothing else here needs to change. */
-#define KEPT_SESSION_TYPE LLMSBX_TYPE_SANDBOX_SESSION
+/* What a one-off run of a table that captures plots brings back at most:
+ * a reply carries them whole, as base64 (docs/mcp.md). */
+#define PLOT_MAX_COUNT 16
+#define PLOT_MAX_BYTES (G_GUINT64_CONSTANT (8) << 20)
 
 struct _LlmsbxSessionTable
 {
@@ -46,6 +46,9 @@ struct _LlmsbxSessionTable
   double         max_timeout;
   guint64        output_limit;
   gboolean       verbose;
+  gboolean       interactive_sessions;
+  gboolean       capture_plots;
+  int            attached_execs;  /* of the backend: -1 until known */
 
   /* State. */
   GHashTable *entries;        /* id → Entry, kept sessions */
@@ -75,6 +78,8 @@ enum {
   PROP_MAX_TIMEOUT,
   PROP_OUTPUT_LIMIT,
   PROP_VERBOSE,
+  PROP_INTERACTIVE_SESSIONS,
+  PROP_CAPTURE_PLOTS,
   PROP_IDLE,
   N_PROPS
 };
@@ -282,15 +287,51 @@ configure_session (LlmsbxSessionTable    *self,
   return TRUE;
 }
 
+/* Whether the backend has attached execs, over which the resident runner
+ * starts: interactive cells need it. A backend class that keeps the base
+ * class's open_exec_stream has none (bubblewrap). Asked once. */
+static gboolean
+backend_has_attached_execs (LlmsbxSessionTable *self)
+{
+  if (self->attached_execs < 0)
+    {
+      g_autoptr(LlmsbxBackend) backend = NULL;
+      LlmsbxBackendClass *base = g_type_class_ref (LLMSBX_TYPE_BACKEND);
+
+      if (self->client != NULL)
+        backend = g_object_ref (self->client);
+      else
+        backend = llmsbx_registry_create_backend (llmsbx_registry_get_default (), self->backend, NULL);
+      self->attached_execs = backend != NULL &&
+                             LLMSBX_BACKEND_GET_CLASS (backend)->open_exec_stream != base->open_exec_stream;
+      g_type_class_unref (base);
+    }
+  return self->attached_execs;
+}
+
+/* The languages the resident runner has a kernel for (docs/interactive.md). */
+static gboolean
+has_kernel (const char *lang)
+{
+  return g_str_equal (lang, "python") || g_str_equal (lang, "javascript");
+}
+
+typedef enum {
+  SESSION_PLAIN,  /* llmsbx_session_table_new_session() */
+  SESSION_ONCE,   /* a one-off run: brings plots back with capture-plots */
+  SESSION_KEPT,   /* kept: interactive with interactive-sessions, where it can be */
+} SessionKind;
+
 static LlmsbxSandboxSession *
-new_session_of_type (LlmsbxSessionTable  *self,
-                     GType                type,
+new_session_of_kind (LlmsbxSessionTable  *self,
+                     SessionKind          kind,
                      const char          *lang,
                      GError             **error)
 {
   g_autoptr(LlmsbxLanguageHandler) handler = NULL;
   g_autoptr(LlmsbxSandboxSession) session = NULL;
   g_autofree char *name = NULL;
+  GType type = LLMSBX_TYPE_SANDBOX_SESSION;
 
   if (self->shutting_down)
     {
@@ -304,6 +345,19 @@ new_session_of_type (LlmsbxSessionTable  *self,
     return NULL;
   name = llmsbx_language_handler_get_name (handler);
 
+  /* Only where the language captures plots: elsewhere an artifact run
+   * would cost a request more for nothing. */
+  if (kind == SESSION_ONCE && self->capture_plots)
+    {
+      g_autofree char *wrapped = llmsbx_language_handler_wrap_for_artifacts (handler, "", "/");
+
+      if (wrapped != NULL)
+        type = LLMSBX_TYPE_ARTIFACT_SANDBOX_SESSION;
+    }
+  else if (kind == SESSION_KEPT && self->interactive_sessions && has_kernel (name) &&
+           backend_has_attached_execs (self))
+    type = LLMSBX_TYPE_INTERACTIVE_SANDBOX_SESSION;
+
   session = g_object_new (type,
                           "lang", name,
                           "commit-container", FALSE,
@@ -312,6 +366,9 @@ new_session_of_type (LlmsbxSessionTable  *self,
                           "default-timeout", self->default_timeout,
                           "verbose", self->verbose,
                           NULL);
+  if (type == LLMSBX_TYPE_ARTIFACT_SANDBOX_SESSION)
+    g_object_set (session, "enable-plotting", TRUE, "max-plots", PLOT_MAX_COUNT,
+                  "max-plot-bytes", PLOT_MAX_BYTES, NULL);
   if (self->client != NULL)
     g_object_set (session, "client", self->client, NULL);
   else if (self->backend != NULL)
@@ -341,7 +398,7 @@ llmsbx_session_table_new_session (LlmsbxSessionTable  *self,
 {
   g_return_val_if_fail (LLMSBX_IS_SESSION_TABLE (self), NULL);
 
-  return new_session_of_type (self, LLMSBX_TYPE_SANDBOX_SESSION, lang, error);
+  return new_session_of_kind (self, SESSION_PLAIN, lang, error);
 }
 
 /**
@@ -697,7 +754,7 @@ llmsbx_session_table_run_once_async (LlmsbxSessionTable  *self,
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, llmsbx_session_table_run_once_async);
 
-  session = llmsbx_session_table_new_session (self, lang, &error);
+  session = new_session_of_kind (self, SESSION_ONCE, lang, &error);
   if (session == NULL)
     {
       g_task_return_error (task, error);
@@ -970,7 +1027,7 @@ llmsbx_session_table_open_async (LlmsbxSessionTable  *self,
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, llmsbx_session_table_open_async);
 
-  session = new_session_of_type (self, KEPT_SESSION_TYPE, lang, &error);
+  session = new_session_of_kind (self, SESSION_KEPT, lang, &error);
   if (session == NULL)
     {
       g_task_return_error (task, error);
@@ -1523,6 +1580,8 @@ llmsbx_session_table_get_property (GObject    *object,
     case PROP_MAX_TIMEOUT: g_value_set_double (value, self->max_timeout); break;
     case PROP_OUTPUT_LIMIT: g_value_set_uint64 (value, self->output_limit); break;
     case PROP_VERBOSE: g_value_set_boolean (value, self->verbose); break;
+    case PROP_INTERACTIVE_SESSIONS: g_value_set_boolean (value, self->interactive_sessions); break;
+    case PROP_CAPTURE_PLOTS: g_value_set_boolean (value, self->capture_plots); break;
     case PROP_IDLE: g_value_set_boolean (value, self->idle); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1541,9 +1600,11 @@ llmsbx_session_table_set_property (GObject      *object,
     case PROP_BACKEND:
       g_free (self->backend);
       self->backend = g_value_dup_string (value);
+      self->attached_execs = -1;
       break;
     case PROP_CLIENT:
       g_set_object (&self->client, g_value_get_object (value));
+      self->attached_execs = -1;
       break;
     case PROP_PRESET:
       g_free (self->preset);
@@ -1566,6 +1627,8 @@ llmsbx_session_table_set_property (GObject      *object,
     case PROP_MAX_TIMEOUT: self->max_timeout = g_value_get_double (value); break;
     case PROP_OUTPUT_LIMIT: self->output_limit = g_value_get_uint64 (value); break;
     case PROP_VERBOSE: self->verbose = g_value_get_boolean (value); break;
+    case PROP_INTERACTIVE_SESSIONS: self->interactive_sessions = g_value_get_boolean (value); break;
+    case PROP_CAPTURE_PLOTS: self->capture_plots = g_value_get_boolean (value); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -1701,6 +1764,25 @@ llmsbx_session_table_class_init (LlmsbxSessionTableClass *klass)
    */
   properties[PROP_VERBOSE] = g_param_spec_boolean ("verbose", NULL, NULL, FALSE, flags);
   /**
+   * LlmsbxSessionTable:interactive-sessions:
+   *
+   * Kept sessions of a language the resident runner has a kernel for
+   * (Python, JavaScript) are #LlmsbxInteractiveSandboxSession: variables
+   * and imports persist from one run to the next, as files do. Where the
+   * backend has no attached execs (bubblewrap), and in other languages, they
+   * keep files only.
+   */
+  properties[PROP_INTERACTIVE_SESSIONS] =
+    g_param_spec_boolean ("interactive-sessions", NULL, NULL, FALSE, flags);
+  /**
+   * LlmsbxSessionTable:capture-plots:
+   *
+   * One-off runs in a language with plot capture (Python, R) are
+   * #LlmsbxArtifactSandboxSession runs that bring back the plots their code
+   * makes (at most 16, of 8 MiB in all).
+   */
+  properties[PROP_CAPTURE_PLOTS] = g_param_spec_boolean ("capture-plots", NULL, NULL, FALSE, flags);
+  /**
    * LlmsbxSessionTable:idle:
    *
    * %TRUE when the table has no session and nothing in progress.
@@ -1732,4 +1814,5 @@ llmsbx_session_table_init (LlmsbxSessionTable *self)
   self->active = g_ptr_array_new_with_free_func (g_object_unref);
   self->shutdown_tasks = g_ptr_array_new_with_free_func (g_object_unref);
   self->idle = TRUE;
+  self->attached_execs = -1;
 }

@@ -77,7 +77,13 @@ static const char run_output_schema[] =
   "\"stderr\": {\"type\": \"string\"},"
   "\"truncated\": {\"type\": \"boolean\", \"description\": \"Output went past the server's limit and was cut\"},"
   "\"oom_killed\": {\"type\": \"boolean\", \"description\": \"The program ran out of memory\"},"
-  "\"duration\": {\"type\": \"number\", \"description\": \"Seconds the run took\"}},"
+  "\"duration\": {\"type\": \"number\", \"description\": \"Seconds the run took\"},"
+  "\"plots\": {\"type\": \"array\", \"description\": \"The plots the code made, in order; PNG, JPEG and SVG ones are image content of the result\","
+  " \"items\": {\"type\": \"object\", \"properties\": {"
+  "  \"format\": {\"type\": \"string\"}, \"filename\": {\"type\": \"string\"},"
+  "  \"width\": {\"type\": \"integer\"}, \"height\": {\"type\": \"integer\"}, \"dpi\": {\"type\": \"number\"}},"
+  "  \"required\": [\"format\", \"filename\"]}},"
+  "\"plots_dropped\": {\"type\": \"boolean\", \"description\": \"The code made more plots than a result carries\"}},"
   "\"required\": [\"exit_code\", \"stdout\", \"stderr\", \"truncated\", \"oom_killed\", \"duration\"]}";
 
 static const char languages_output_schema[] =
@@ -102,8 +108,9 @@ static const char session_output_schema[] =
   "{\"type\": \"object\", \"properties\": {"
   "\"session_id\": {\"type\": \"string\"},"
   "\"language\": {\"type\": \"string\"},"
-  "\"idle_timeout\": {\"type\": \"number\", \"description\": \"Seconds unused after which the session is closed; 0 for never\"}},"
-  "\"required\": [\"session_id\", \"language\", \"idle_timeout\"]}";
+  "\"idle_timeout\": {\"type\": \"number\", \"description\": \"Seconds unused after which the session is closed; 0 for never\"},"
+  "\"interactive\": {\"type\": \"boolean\", \"description\": \"Variables, imports and functions persist between runs, not only files\"}},"
+  "\"required\": [\"session_id\", \"language\", \"idle_timeout\", \"interactive\"]}";
 
 static const char closed_output_schema[] =
   "{\"type\": \"object\", \"properties\": {"
@@ -250,33 +257,78 @@ arg_timeout (ToolCall *call)
 /* Results ---------------------------------------------------------------- */
 
 static void
-add_text_content (JsonBuilder *builder,
-                  const char  *text)
+add_text_item (JsonBuilder *builder,
+               const char  *text)
 {
-  json_builder_set_member_name (builder, "content");
-  json_builder_begin_array (builder);
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "type");
   json_builder_add_string_value (builder, "text");
   json_builder_set_member_name (builder, "text");
   json_builder_add_string_value (builder, text);
   json_builder_end_object (builder);
+}
+
+static void
+add_text_content (JsonBuilder *builder,
+                  const char  *text)
+{
+  json_builder_set_member_name (builder, "content");
+  json_builder_begin_array (builder);
+  add_text_item (builder, text);
   json_builder_end_array (builder);
 }
 
+/* The MIME type of a plot that MCP clients show as an image, else NULL
+ * (PDF and HTML are listed in structuredContent only). */
+static const char *
+image_mime_type (LlmsbxPlotFormat format)
+{
+  switch (format)
+    {
+    case LLMSBX_PLOT_FORMAT_PNG: return "image/png";
+    case LLMSBX_PLOT_FORMAT_JPEG: return "image/jpeg";
+    case LLMSBX_PLOT_FORMAT_SVG: return "image/svg+xml";
+    case LLMSBX_PLOT_FORMAT_PDF:
+    case LLMSBX_PLOT_FORMAT_HTML:
+    default: return NULL;
+    }
+}
+
 /* A result with @structured as its structuredContent, and as JSON text for
- * clients of older protocol versions (the spec asks for both). Plots, once
- * sessions capture them (issue 07), go into content here as image items:
- * {"type": "image", "data": <base64>, "mimeType": "image/png"}. */
+ * clients of older protocol versions (the spec asks for both), then the
+ * images among @plots (nullable) as image content, in the order the code
+ * made them. */
 static JsonNode *
-tool_result_new (ToolCall *call,
-                 JsonNode *structured)
+tool_result_new (ToolCall  *call,
+                 JsonNode  *structured,
+                 GPtrArray *plots)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new_immutable ();
   g_autofree char *text = llmsbx_jsonrpc_to_string (structured, NULL);
 
   json_builder_begin_object (builder);
-  add_text_content (builder, text);
+  json_builder_set_member_name (builder, "content");
+  json_builder_begin_array (builder);
+  add_text_item (builder, text);
+  for (guint i = 0; plots != NULL && i < plots->len; i++)
+    {
+      LlmsbxPlotOutput *plot = g_ptr_array_index (plots, i);
+      const char *mime_type = image_mime_type (llmsbx_plot_output_get_format (plot));
+      g_autofree char *data = NULL;
+
+      if (mime_type == NULL)
+        continue;
+      data = llmsbx_plot_output_get_content_base64 (plot);
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "type");
+      json_builder_add_string_value (builder, "image");
+      json_builder_set_member_name (builder, "data");
+      json_builder_add_string_value (builder, data);
+      json_builder_set_member_name (builder, "mimeType");
+      json_builder_add_string_value (builder, mime_type);
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
   if (call->structured)
     {
       json_builder_set_member_name (builder, "structuredContent");
@@ -333,16 +385,34 @@ return_structured (GTask    *task,
 {
   ToolCall *call = g_task_get_task_data (task);
 
-  g_task_return_pointer (task, tool_result_new (call, structured), (GDestroyNotify) json_node_unref);
+  g_task_return_pointer (task, tool_result_new (call, structured, NULL), (GDestroyNotify) json_node_unref);
 }
 
-/* The library's own JSON of a result, so every program shows the same. */
+/* The library's own JSON of a result, so every program shows the same,
+ * without the plots' content: images travel as image content, once. */
 static JsonNode *
 execution_result_to_json (LlmsbxExecutionResult *result)
 {
   g_autofree char *text = llmsbx_execution_result_to_json (result);
+  JsonNode *root = json_from_string (text, NULL);
+  JsonNode *member = json_object_get_member (json_node_get_object (root), "plots");
+  JsonArray *plots = member != NULL && JSON_NODE_HOLDS_ARRAY (member) ? json_node_get_array (member) : NULL;
 
-  return json_from_string (text, NULL);
+  for (guint i = 0; plots != NULL && i < json_array_get_length (plots); i++)
+    json_object_remove_member (json_array_get_object_element (plots, i), "content_base64");
+  return root;
+}
+
+static void
+return_run (GTask                 *task,
+            LlmsbxExecutionResult *result)
+{
+  ToolCall *call = g_task_get_task_data (task);
+
+  g_task_return_pointer (task,
+                         tool_result_new (call, execution_result_to_json (result),
+                                          llmsbx_execution_result_get_plots (result)),
+                         (GDestroyNotify) json_node_unref);
 }
 
 /* Tools ------------------------------------------------------------------ */
@@ -365,7 +435,7 @@ on_executed (GObject      *source,
   if (ran == NULL)
     return_failure (task, error);
   else
-    return_structured (task, execution_result_to_json (ran));
+    return_run (task, ran);
 }
 
 static gboolean
@@ -491,6 +561,8 @@ on_session_created (GObject      *source,
   json_builder_add_string_value (builder, session ? llmsbx_sandbox_session_get_lang (session) : "");
   json_builder_set_member_name (builder, "idle_timeout");
   json_builder_add_double_value (builder, llmsbx_session_table_get_idle_timeout (call->table));
+  json_builder_set_member_name (builder, "interactive");
+  json_builder_add_boolean_value (builder, LLMSBX_IS_INTERACTIVE_SANDBOX_SESSION (session));
   json_builder_end_object (builder);
   return_structured (task, json_builder_get_root (builder));
 }
@@ -576,8 +648,9 @@ close_session (GTask    *task,
 static const Tool tools[] = {
   { "execute_code", "Run code in a sandbox",
     "Runs a program in a new, isolated sandbox (a container without network) and returns its "
-    "exit code, standard output and standard error. Nothing persists between calls: use "
-    "create_session and run_in_session to keep files.",
+    "exit code, standard output and standard error, and as images the plots it makes "
+    "(matplotlib, seaborn, plotly in Python; R graphics). Nothing persists between calls: use "
+    "create_session and run_in_session to keep variables and files.",
     execute_code_args, run_output_schema, FALSE, execute_code },
   { "list_languages", "List languages",
     "Lists the languages code can be run in.",
@@ -588,13 +661,15 @@ static const Tool tools[] = {
     language_args, details_output_schema, TRUE, language_details },
   { "create_session", "Open a sandbox session",
     "Opens a sandbox that stays between calls: files that one run_in_session writes (in its "
-    "working directory) are there for the next. Interpreter state (variables, imports) is not "
-    "kept: every run is a new program. The session closes when close_session is called or "
-    "when it was unused for idle_timeout seconds.",
+    "working directory) are there for the next. In Python and JavaScript the session is "
+    "interactive, like a notebook: variables, imports and functions persist too, and a final "
+    "expression's value is printed (the result's interactive says so). The session closes when "
+    "close_session is called or when it was unused for idle_timeout seconds.",
     create_session_args, session_output_schema, FALSE, create_session },
   { "run_in_session", "Run code in a session",
-    "Runs a program in a session opened with create_session and returns its exit code, standard "
-    "output and standard error; files of earlier runs are still there.",
+    "Runs code in a session opened with create_session and returns its exit code, standard "
+    "output and standard error; files of earlier runs are still there, and in an interactive "
+    "session their variables too.",
     run_in_session_args, run_output_schema, FALSE, run_in_session },
   { "close_session", "Close a session",
     "Closes a session opened with create_session and removes its sandbox and files.",

@@ -115,6 +115,49 @@ test_matplotlib_show (void)
   test_close (session);
 }
 
+/* The presets make the workdir a tmpfs, and with it the run directory, which
+ * Docker's archive request does not see (it reads beneath the container's
+ * mounts): the plots come back all the same, through the sandbox's tar. */
+static void
+test_tmpfs_workdir (void)
+{
+  g_autoptr(LlmsbxSandboxSession) session = NULL;
+  g_autofree char *configs = test_configs ("\"tmpfs\": {\"/sandbox\": \"rw,exec,size=64m\"}");
+  g_autoptr(LlmsbxExecutionResult) result = NULL;
+  g_autoptr(LlmsbxExecutionResult) next = NULL;
+  g_autofree char *mounts = NULL;
+  g_autoptr(GError) error = NULL;
+
+  session = g_object_new (LLMSBX_TYPE_ARTIFACT_SANDBOX_SESSION, "lang", "python", "backend", backend_test_name (),
+                          "collect-files", TRUE, NULL);
+  test_set_configs_json (session, configs, &error);
+  g_assert_no_error (error);
+  llmsbx_sandbox_session_open (session, NULL, &error);
+  g_assert_no_error (error);
+  mounts = test_sh (session, "grep -c ' /sandbox tmpfs ' /proc/mounts || true");
+  g_assert_cmpstr (g_strstrip (mounts), ==, "1");
+
+  result = run (session,
+                "import os, matplotlib.pyplot as plt\n"
+                "plt.plot([1, 2, 3])\nplt.show()\n"
+                "open(os.environ['LLMSBX_OUTPUT_DIR'] + '/data.csv', 'w').write('a,1\\n')\n"
+                "print('done')\n");
+  g_assert_cmpint (llmsbx_execution_result_get_exit_code (result), ==, 0);
+  g_assert_cmpstr (llmsbx_execution_result_get_stdout (result), ==, "done\n");
+  g_assert_cmpuint (n_plots (result), ==, 1);
+  assert_png (plot_at (result, 0));
+  g_assert_false (llmsbx_execution_result_get_plots_dropped (result));
+  g_assert_cmpuint (llmsbx_execution_result_get_files (result)->len, ==, 1);
+
+  /* The next run's are its own: none. */
+  next = run (session, "print('none')\n");
+  g_assert_cmpuint (n_plots (next), ==, 0);
+  g_assert_cmpuint (llmsbx_execution_result_get_files (next)->len, ==, 0);
+  g_assert_false (llmsbx_execution_result_get_plots_dropped (next));
+
+  test_close (session);
+}
+
 /* Two figures shown, one saved to a file, one left open: four plots in the
  * order the code made them (the saved one as SVG, its own format). */
 static void
@@ -491,6 +534,10 @@ main (int argc, char **argv)
   test_add_isolated ("/artifacts/r", test_r);
   test_add_isolated ("/artifacts/disabled", test_disabled);
   test_add_isolated ("/artifacts/max-plots", test_max_plots);
+  /* Kubernetes refuses runtime configs (a pod manifest takes their place),
+   * and its archives always come from tar in the pod. */
+  if (!backend_test_is_kubernetes ())
+    test_add_isolated ("/artifacts/tmpfs-workdir", test_tmpfs_workdir);
   test_add_isolated ("/artifacts/hostile-directory", test_hostile_directory);
   test_add_isolated ("/artifacts/huge-file", test_huge_file);
   test_add_isolated ("/artifacts/output-files", test_output_files);

@@ -1,11 +1,13 @@
 /* test-pool.c: a pool's sandboxes between two users, on a real backend.
  *
- * The first user leaves a file in the workdir, a file in the plot directory,
+ * The first user leaves a file in the workdir, plots (matplotlib's, through
+ * an artifact session, and a file in llm-sandbox's plot directory),
  * background processes (one with a scrubbed environment, in a session of its
  * own) and changes to the environment (a login profile, the process's own
  * variables); the second sees none of them, whether the pool reset the
  * sandbox or destroyed it. A user who leaves only scratch files gets the same
- * sandbox back, reset. */
+ * sandbox back, reset. close() waits for a busy user until its deadline,
+ * then kills. */
 #include <string.h>
 
 #include "isolated-test.h"
@@ -17,7 +19,8 @@
 /* A pool of at most one Python sandbox of this backend, labelled for this
  * run, with the runtime configs @members. */
 static LlmsbxSandboxPool *
-new_pool (const char *members)
+new_pool_closing_in (const char *members,
+                     double      close_timeout)
 {
   g_autoptr(LlmsbxSandboxSession) scratch = backend_test_session_new ("python", NULL);
   g_autofree char *configs = test_configs (members);
@@ -30,19 +33,55 @@ new_pool (const char *members)
   runtime_configs = llmsbx_sandbox_session_get_runtime_configs (scratch);
   return g_object_new (LLMSBX_TYPE_SANDBOX_POOL, "lang", "python", "backend", backend_test_name (),
                        "runtime-configs", runtime_configs, "max-size", 1, "min-size", 1,
-                       "acquire-timeout", 120.0, NULL);
+                       "acquire-timeout", 120.0, "close-timeout", close_timeout, NULL);
+}
+
+static LlmsbxSandboxPool *
+new_pool (const char *members)
+{
+  return new_pool_closing_in (members, 30.0);
 }
 
 static LlmsbxSandboxSession *
-take (LlmsbxSandboxPool *pool)
+take_of_type (LlmsbxSandboxPool *pool,
+              GType              type)
 {
-  g_autoptr(LlmsbxSandboxSession) session = g_object_new (LLMSBX_TYPE_SANDBOX_SESSION, "pool", pool, NULL);
+  g_autoptr(LlmsbxSandboxSession) session = g_object_new (type, "pool", pool, NULL);
   g_autoptr(GError) error = NULL;
 
   g_assert_true (llmsbx_sandbox_session_open (session, NULL, &error));
   g_assert_no_error (error);
   return g_steal_pointer (&session);
 }
+
+static LlmsbxSandboxSession *
+take (LlmsbxSandboxPool *pool)
+{
+  return take_of_type (pool, LLMSBX_TYPE_SANDBOX_SESSION);
+}
+
+/* A run of an artifact session: its plots, and its stdout in @out. */
+static GPtrArray *
+run_plots (LlmsbxSandboxSession  *session,
+           const char            *code,
+           char                 **out)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LlmsbxExecutionResult) result = llmsbx_sandbox_session_run (session, code, NULL, 0, NULL, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpint (llmsbx_execution_result_get_exit_code (result), ==, 0);
+  *out = g_strdup (llmsbx_execution_result_get_stdout (result));
+  return g_ptr_array_ref (llmsbx_execution_result_get_plots (result));
+}
+
+/* matplotlib's plots, the way users make them: one shown, one saved into
+ * the workdir, one figure left open at the end. */
+#define PLOTTING \
+  "import matplotlib.pyplot as plt\n" \
+  "plt.plot([1, 2, 3])\nplt.show()\n" \
+  "plt.plot([3, 2, 1])\nplt.savefig('/sandbox/chart.png')\n" \
+  "plt.figure()\nplt.plot([5, 6])\nprint('plotted')\n"
 
 static void
 give_back (LlmsbxSandboxSession *session)
@@ -92,11 +131,15 @@ nothing_crosses (const char *members,
                  gboolean    writable_home)
 {
   g_autoptr(LlmsbxSandboxPool) pool = new_pool (members);
-  g_autoptr(LlmsbxSandboxSession) first = take (pool);
+  g_autoptr(LlmsbxSandboxSession) first = take_of_type (pool, LLMSBX_TYPE_ARTIFACT_SANDBOX_SESSION);
   g_autoptr(LlmsbxSandboxSession) second = NULL;
+  g_autoptr(GPtrArray) plots = NULL;
+  g_autoptr(GPtrArray) plots_after = NULL;
   g_autofree char *before = NULL;
   g_autofree char *after = NULL;
   g_autofree char *ran = NULL;
+  g_autofree char *plotted = NULL;
+  g_autofree char *clean = NULL;
 
   /* Files, a plot, processes (one without the environment that names the
    * lease, in a session of its own), the environment of login shells. */
@@ -108,22 +151,36 @@ nothing_crosses (const char *members,
     g_free (test_sh (first, "echo 'export LLMSBX_LEAK=yes' >> \"$HOME/.profile\""));
   ran = test_run (first, "import os\nos.environ['LLMSBX_LEAK'] = 'yes'\nos.putenv('LLMSBX_LEAK', 'yes')\nprint('set')");
   g_assert_cmpstr (ran, ==, "set\n");
-  before = test_sh (first, LOOK);
+  /* Real plots too: matplotlib's, which the artifact session brings back
+   * and leaves in its run directory until the next run. */
+  plots = run_plots (first, PLOTTING, &plotted);
+  g_assert_cmpstr (plotted, ==, "plotted\n");
+  g_assert_cmpuint (plots->len, ==, 3);
+  before = test_sh (first, LOOK "; ls -A /sandbox/.llmsbx");
   g_assert_nonnull (strstr (before, "left.txt"));
   g_assert_nonnull (strstr (before, "plot_0.png"));
+  g_assert_nonnull (strstr (before, "chart.png"));
+  g_assert_nonnull (strstr (before, "run-"));
   if (writable_home)
     g_assert_nonnull (strstr (before, "login:yes"));
   g_assert_true (g_str_has_prefix (before, "2\n"));
   give_back (first);
 
-  second = take (pool);
-  after = test_sh (second, LOOK);
+  second = take_of_type (pool, LLMSBX_TYPE_ARTIFACT_SANDBOX_SESSION);
+  after = test_sh (second, LOOK "; ls -A /sandbox/.llmsbx 2>/dev/null; true");
   g_test_message ("the second user sees: %s", after);
   g_assert_true (g_str_has_prefix (after, "0\n"));
   g_assert_null (strstr (after, "left.txt"));
   g_assert_null (strstr (after, "plot_0.png"));
+  g_assert_null (strstr (after, "chart.png"));
+  g_assert_null (strstr (after, ".llmsbx"));
+  g_assert_null (strstr (after, "run-"));
   g_assert_nonnull (strstr (after, "login:unset"));
   g_assert_nonnull (strstr (after, "python:unset"));
+  /* A run of the second user brings back its own plots only: none. */
+  plots_after = run_plots (second, "import glob\nprint(glob.glob('/sandbox/**/*.png', recursive=True))", &clean);
+  g_assert_cmpstr (clean, ==, "[]\n");
+  g_assert_cmpuint (plots_after->len, ==, 0);
   give_back (second);
   close_pool (pool);
 }
@@ -187,6 +244,80 @@ test_writable_root_is_destroyed (void)
   close_pool (pool);
 }
 
+/* A run in another thread, of a user who does not give the sandbox back. */
+typedef struct {
+  LlmsbxSandboxSession  *session;
+  const char            *code;
+  LlmsbxExecutionResult *result;
+  GError                *error;
+  gboolean               give_back;
+} BusyUser;
+
+static gpointer
+busy_user (gpointer data)
+{
+  BusyUser *user = data;
+
+  user->result = llmsbx_sandbox_session_run (user->session, user->code, NULL, 0, NULL, &user->error);
+  if (user->give_back)
+    give_back (user->session);
+  return NULL;
+}
+
+/* close() waits for a busy sandbox until close-timeout: one given back in
+ * time is removed with the pool, and close() succeeds. */
+static void
+test_close_waits_for_busy (void)
+{
+  g_autoptr(LlmsbxSandboxPool) pool = new_pool_closing_in (READ_ONLY_ROOT, 120.0);
+  g_autoptr(LlmsbxSandboxSession) user = take (pool);
+  g_autofree char *id = g_strdup (llmsbx_sandbox_session_get_container_id (user));
+  BusyUser busy = { user, "import time\ntime.sleep(3)\nprint('finished')", NULL, NULL, TRUE };
+  g_autoptr(GThread) thread = g_thread_new ("busy-user", busy_user, &busy);
+  g_autoptr(GError) error = NULL;
+
+  g_usleep (G_USEC_PER_SEC);
+  g_assert_true (llmsbx_sandbox_pool_close (pool, NULL, &error));
+  g_assert_no_error (error);
+  g_thread_join (g_steal_pointer (&thread));
+  g_assert_no_error (busy.error);
+  g_assert_cmpstr (llmsbx_execution_result_get_stdout (busy.result), ==, "finished\n");
+  g_clear_object (&busy.result);
+  backend_test_assert_container_gone (id);
+  g_assert_cmpuint (stat_of (pool, "killed-at-close"), ==, 0);
+}
+
+/* One still busy at close-timeout is killed: its sandbox goes at once,
+ * the run in progress fails instead of running on, and close() says so. */
+static void
+test_close_kills_busy (void)
+{
+  g_autoptr(LlmsbxSandboxPool) pool = new_pool_closing_in (READ_ONLY_ROOT, 2.0);
+  g_autoptr(LlmsbxSandboxSession) user = take (pool);
+  g_autofree char *id = g_strdup (llmsbx_sandbox_session_get_container_id (user));
+  BusyUser busy = { user, "import time\ntime.sleep(600)", NULL, NULL, FALSE };
+  g_autoptr(GThread) thread = g_thread_new ("busy-user", busy_user, &busy);
+  g_autoptr(GError) error = NULL;
+  gint64 started, took;
+
+  g_usleep (G_USEC_PER_SEC);
+  started = g_get_monotonic_time ();
+  g_assert_false (llmsbx_sandbox_pool_close (pool, NULL, &error));
+  took = g_get_monotonic_time () - started;
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_TIMEOUT);
+  g_assert_cmpint (took, >=, 2 * G_USEC_PER_SEC);
+  g_assert_cmpint (took, <, 120 * G_USEC_PER_SEC);
+  backend_test_assert_container_gone (id);
+  g_assert_cmpuint (stat_of (pool, "killed-at-close"), ==, 1);
+
+  g_thread_join (g_steal_pointer (&thread));
+  g_assert_null (busy.result);
+  g_assert_nonnull (busy.error);
+  g_test_message ("the killed run: %s", busy.error->message);
+  g_clear_error (&busy.error);
+  llmsbx_sandbox_session_close (user, NULL, NULL);
+}
+
 /* As root on a writable root (destroyed), and on a read-only one (reset). */
 static void
 test_nothing_crosses (void)
@@ -210,5 +341,7 @@ main (int argc, char **argv)
   test_add_isolated ("/pool/read-only-root/nothing-crosses", test_nothing_crosses_read_only);
   test_add_isolated ("/pool/writable-root-is-destroyed", test_writable_root_is_destroyed);
   test_add_isolated ("/pool/read-only-root/reset-keeps-sandbox", test_reset_keeps_sandbox);
+  test_add_isolated ("/pool/close/waits-for-busy", test_close_waits_for_busy);
+  test_add_isolated ("/pool/close/kills-busy", test_close_kills_busy);
   return g_test_run ();
 }

@@ -47,6 +47,24 @@ class PoolTest(unittest.TestCase):
         self.assertTrue(pool.get_stats()['closed'])
         self.assertFalse(container_exists(first))
 
+    def test_plots_do_not_cross(self):
+        # The pool's sandbox serves a user who plots, then one who sees none of it.
+        with self.new_pool(min_size=1, max_size=1) as pool:
+            with Llmsbx.ArtifactSandboxSession(pool=pool) as session:
+                result = session.run('import matplotlib.pyplot as plt\n'
+                                     'plt.plot([1, 2, 3])\nplt.show()\n'
+                                     'plt.plot([3, 2, 1])\nplt.savefig("/sandbox/chart.png")\n'
+                                     'plt.figure()\nplt.plot([5, 6])\n')
+                self.assertEqual([plot.format for plot in result.plots], ['png', 'png', 'png'])
+                self.assertIn('chart.png', session.execute_command('ls -A /sandbox').stdout)
+            # Reset or destroyed (on Docker the plots' archive request renews
+            # /etc/resolv.conf's ctime: docs/pool.md), nothing of it is left.
+            with Llmsbx.ArtifactSandboxSession(pool=pool) as session:
+                self.assertEqual(session.execute_command('ls -A /sandbox').stdout, '')
+                result = session.run('print("mine")')
+                self.assertEqual(result.stdout, 'mine\n')
+                self.assertEqual(len(result.plots), 0)
+
     def test_acquire_and_fail_fast_by_name(self):
         with self.new_pool(max_size=1, exhaustion_strategy='fail_fast') as pool:
             session = pool.acquire()

@@ -108,8 +108,10 @@ test('sessions belong to their MCP session; DELETE ends both', async () => {
   const id = created.structuredContent.session_id;
   const run = (client, code) => client.callTool({ name: 'run_in_session', arguments: { session_id: id, code } });
 
-  await run(first.client, 'open("state", "w").write("mine")');
+  assert.equal(created.structuredContent.interactive, true);
+  await run(first.client, 'x = 41\nopen("state", "w").write("mine")');
   assert.equal((await run(first.client, 'print(open("state").read())')).structuredContent.stdout, 'mine\n');
+  assert.equal((await run(first.client, 'print(x + 1)')).structuredContent.stdout, '42\n');
 
   const theirs = await run(second.client, 'print(open("state").read())');
   assert.equal(theirs.isError, true);
@@ -121,6 +123,20 @@ test('sessions belong to their MCP session; DELETE ends both', async () => {
   await waitForSandboxes((n) => n === 0, 'after DELETE');
   await first.client.close();
   await second.client.close();
+});
+
+test('plots come back as image content over HTTP too', async () => {
+  const { client, ready } = connect();
+  await ready;
+  const result = await client.callTool({ name: 'execute_code', arguments: {
+    code: 'import matplotlib.pyplot as plt\nplt.plot([3, 1, 2])\nplt.savefig("chart.svg")\nplt.close()' } });
+  assert.equal(result.isError, false);
+  const images = result.content.filter((c) => c.type === 'image');
+  assert.equal(images.length, 1);
+  assert.equal(images[0].mimeType, 'image/svg+xml');
+  assert.match(Buffer.from(images[0].data, 'base64').toString('utf8'), /<svg/);
+  assert.deepEqual(result.structuredContent.plots.map((p) => p.format), ['svg']);
+  await client.close();
 });
 
 test('the HTTP rules: methods, sessions, versions, origins, sizes', async () => {

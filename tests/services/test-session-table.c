@@ -315,6 +315,29 @@ test_unknown_language (Fixture       *fixture,
   g_assert_cmpuint (fixture->backend->created, ==, 0);
 }
 
+/* interactive-sessions asks for interactive kept sessions where they can
+ * work: this backend has no attached execs (as bubblewrap), so its kept
+ * sessions keep files only, and run as plain sessions do. */
+static void
+test_interactive_needs_attached_execs (Fixture       *fixture,
+                                       gconstpointer  data)
+{
+  g_autoptr(LlmsbxExecutionResult) ran = NULL;
+  g_autoptr(GError) error = NULL;
+  LlmsbxSandboxSession *session;
+  guint id;
+
+  g_object_set (fixture->table, "interactive-sessions", TRUE, NULL);
+  id = open_session (fixture, "alice", &error);
+  g_assert_no_error (error);
+  session = llmsbx_session_table_lookup (fixture->table, id, "alice", &error);
+  g_assert_no_error (error);
+  g_assert_true (G_OBJECT_TYPE (session) == LLMSBX_TYPE_SANDBOX_SESSION);
+  ran = run_in (fixture, id, "alice", "print(42)", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (llmsbx_execution_result_get_stdout (ran), ==, "42\n");
+}
+
 static void
 test_ownership (Fixture       *fixture,
                 gconstpointer  data)
@@ -717,6 +740,7 @@ main (int    argc,
   FIXTURE_TEST ("/session-table/run-once", test_run_once);
   FIXTURE_TEST ("/session-table/unknown-language", test_unknown_language);
   FIXTURE_TEST ("/session-table/ownership", test_ownership);
+  FIXTURE_TEST ("/session-table/interactive-needs-attached-execs", test_interactive_needs_attached_execs);
   FIXTURE_TEST ("/session-table/close-owner", test_close_owner);
   FIXTURE_TEST ("/session-table/close-owner-kills-run", test_close_owner_kills_run);
   FIXTURE_TEST ("/session-table/cancel-run-keeps-session", test_cancel_run_keeps_session);
