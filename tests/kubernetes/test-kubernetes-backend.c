@@ -421,6 +421,46 @@ test_preset_fragment (gconstpointer data)
   remove_and_check (backend, id);
 }
 
+/* A pod deleted under an exec stream ends the command with 137, as a
+ * killed command would: the stream's end says the sandbox is gone, as a
+ * plain exec's does (and as the engines' streams do). */
+static void
+test_stream_pod_gone (void)
+{
+  g_autoptr(LlmsbxBackend) backend = new_backend ();
+  g_autoptr(LlmsbxContainerSpec) spec = new_spec ("llmsbx-kube-stream-gone");
+  const char *argv[] = { "sh", "-c", "echo up; exec sleep 60", NULL };
+  g_autoptr(LlmsbxExecRequest) request = llmsbx_exec_request_new (argv);
+  g_autoptr(LlmsbxExecStream) stream = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) up = NULL;
+  g_autofree char *id = NULL;
+  int status = -1;
+
+  id = llmsbx_backend_create_sandbox (backend, spec, NULL, &error);
+  g_assert_no_error (error);
+  stream = llmsbx_backend_open_exec_stream (backend, id, request, NULL, &error);
+  g_assert_no_error (error);
+  /* Once the command runs. */
+  up = llmsbx_exec_stream_read (stream, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (up);
+  remove_and_check (backend, id);
+  for (;;)
+    {
+      g_autoptr(GBytes) chunk = llmsbx_exec_stream_read (stream, NULL, NULL, &error);
+
+      if (chunk == NULL)
+        break;
+    }
+  g_assert_no_error (error);
+  g_assert_false (llmsbx_exec_stream_wait (stream, &status, NULL, &error));
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED);
+  g_assert_nonnull (strstr (error->message, "no longer running"));
+  g_clear_error (&error);
+  llmsbx_exec_stream_close (stream, NULL);
+}
+
 static void
 keep_log_line (LlmsbxSandboxSession *session,
                guint                 level,
@@ -528,6 +568,7 @@ main (int argc, char **argv)
   g_test_add_data_func ("/kubernetes/preset/production", "production", test_preset_fragment);
   g_test_add_data_func ("/kubernetes/preset/strict", "strict", test_preset_fragment);
   g_test_add_data_func ("/kubernetes/preset/educational", "educational", test_preset_fragment);
+  g_test_add_func ("/kubernetes/stream-pod-gone", test_stream_pod_gone);
   g_test_add_func ("/kubernetes/runner-uploaded", test_runner_uploaded);
   status = g_test_run ();
   return status;
