@@ -120,6 +120,8 @@ struct _LlmsbxSandboxPool
   char                 *image;
   char                 *workdir;
   GVariant             *runtime_configs;
+  GVariant             *pod_manifest;
+  char                 *kube_namespace;
   guint                 min_size;
   guint                 max_size;
   guint                 max_uses;
@@ -177,6 +179,8 @@ enum {
   PROP_IMAGE,
   PROP_WORKDIR,
   PROP_RUNTIME_CONFIGS,
+  PROP_POD_MANIFEST,
+  PROP_KUBE_NAMESPACE,
   PROP_MIN_SIZE,
   PROP_MAX_SIZE,
   PROP_MAX_USES,
@@ -446,6 +450,8 @@ create_entry (LlmsbxSandboxPool  *self,
                         "image", self->image,
                         "workdir", self->workdir,
                         "runtime-configs", self->runtime_configs,
+                        "pod-manifest", self->pod_manifest,
+                        "kube-namespace", self->kube_namespace,
                         "keep-template", TRUE,
                         NULL);
   if (!llmsbx_sandbox_session_open (owner, NULL, error))
@@ -485,6 +491,9 @@ static const char reset_scan_script[] =
   "    p=${d#/proc/}\n"
   "    [ \"$p\" = \"$self\" ] && continue\n"
   "    case \"$keep\" in *\" $p \"*) continue;; esac\n"
+  /* A zombie runs nothing and holds nothing: it is dead, only not reaped
+   * (a pod's PID 1 is the keep-alive command, which reaps no orphan). */
+  "    st=; read -r st 2>/dev/null < \"$d/stat\"; st=${st##*\\) }; [ \"${st%% *}\" = Z ] && continue\n"
   "    if [ \"$all\" = 1 ]; then found=\"$found $p\"\n"
   "    elif tr '\\0' '\\n' < \"$d/environ\" 2>/dev/null | grep -qx \"" LEASE_VARIABLE "=$tok\"; then found=\"$found $p\"; fi\n"
   "  done\n"
@@ -1507,6 +1516,8 @@ llmsbx_sandbox_pool_finalize (GObject *object)
   g_free (self->image);
   g_free (self->workdir);
   g_clear_pointer (&self->runtime_configs, g_variant_unref);
+  g_clear_pointer (&self->pod_manifest, g_variant_unref);
+  g_free (self->kube_namespace);
   g_clear_pointer (&self->leased, g_ptr_array_unref);
   g_clear_error (&self->last_error);
   g_mutex_clear (&self->lock);
@@ -1532,6 +1543,8 @@ llmsbx_sandbox_pool_get_property (GObject    *object,
     case PROP_IMAGE: g_value_set_string (value, self->image); break;
     case PROP_WORKDIR: g_value_set_string (value, self->workdir); break;
     case PROP_RUNTIME_CONFIGS: g_value_set_variant (value, self->runtime_configs); break;
+    case PROP_POD_MANIFEST: g_value_set_variant (value, self->pod_manifest); break;
+    case PROP_KUBE_NAMESPACE: g_value_set_string (value, self->kube_namespace); break;
     case PROP_MIN_SIZE: g_value_set_uint (value, self->min_size); break;
     case PROP_MAX_SIZE: g_value_set_uint (value, self->max_size); break;
     case PROP_MAX_USES: g_value_set_uint (value, self->max_uses); break;
@@ -1568,6 +1581,11 @@ llmsbx_sandbox_pool_set_property (GObject      *object,
       g_clear_pointer (&self->runtime_configs, g_variant_unref);
       self->runtime_configs = g_value_dup_variant (value);
       break;
+    case PROP_POD_MANIFEST:
+      g_clear_pointer (&self->pod_manifest, g_variant_unref);
+      self->pod_manifest = g_value_dup_variant (value);
+      break;
+    case PROP_KUBE_NAMESPACE: g_free (self->kube_namespace); self->kube_namespace = g_value_dup_string (value); break;
     case PROP_MIN_SIZE: self->min_size = g_value_get_uint (value); break;
     case PROP_MAX_SIZE: self->max_size = g_value_get_uint (value); break;
     case PROP_MAX_USES: self->max_uses = g_value_get_uint (value); break;
@@ -1641,6 +1659,29 @@ llmsbx_sandbox_pool_class_init (LlmsbxSandboxPoolClass *klass)
    */
   properties[PROP_RUNTIME_CONFIGS] = g_param_spec_variant ("runtime-configs", NULL, NULL,
                                                            G_VARIANT_TYPE_VARDICT, NULL, construct);
+  /**
+   * LlmsbxSandboxPool:pod-manifest:
+   *
+   * The Pod of every sandbox on backends that run pods (Kubernetes), as
+   * #LlmsbxSandboxSession:pod-manifest; leave `metadata.name` out, since
+   * each pooled sandbox is a pod of its own. As with runtime configs, the
+   * pool resets its sandboxes only where the user cannot write the system's
+   * directories (`securityContext.readOnlyRootFilesystem`, or a non-root
+   * `runAsUser`), as it probes in each new sandbox.
+   *
+   * Since: 0.2
+   */
+  properties[PROP_POD_MANIFEST] = g_param_spec_variant ("pod-manifest", NULL, NULL,
+                                                        G_VARIANT_TYPE_VARDICT, NULL, construct);
+  /**
+   * LlmsbxSandboxPool:kube-namespace:
+   *
+   * The namespace of the sandboxes' pods, as
+   * #LlmsbxSandboxSession:kube-namespace; %NULL for the backend's.
+   *
+   * Since: 0.2
+   */
+  properties[PROP_KUBE_NAMESPACE] = g_param_spec_string ("kube-namespace", NULL, NULL, NULL, construct);
   /**
    * LlmsbxSandboxPool:min-size:
    *

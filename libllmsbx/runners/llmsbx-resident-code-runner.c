@@ -130,6 +130,7 @@ try_start (LlmsbxResidentCodeRunner  *self,
   const char *argv[] = { program, NULL };
   g_autoptr(LlmsbxExecRequest) request = llmsbx_exec_request_new (argv);
   g_autoptr(LlmsbxExecStream) stream = NULL;
+  g_autoptr(GError) local_error = NULL;
   gint64 deadline = g_get_monotonic_time () + START_SECONDS * G_USEC_PER_SEC;
 
   request->env = g_strdupv (self->env);
@@ -147,8 +148,18 @@ try_start (LlmsbxResidentCodeRunner  *self,
                                              llmsbx_runner_channel_get_exit_code,
                                              llmsbx_runner_channel_ref (self->channel),
                                              (GDestroyNotify) llmsbx_runner_channel_unref);
-  if (!llmsbx_resident_runner_start (self->client, deadline, cancellable, error))
+  if (!llmsbx_resident_runner_start (self->client, deadline, cancellable, &local_error))
     {
+      g_autoptr(GError) end_error = llmsbx_runner_channel_dup_end_error (self->channel);
+
+      /* Where the exec API opens the stream before the command starts (the
+       * Kubernetes WebSocket), a missing program is known only at its end:
+       * that, not the runner's silence, is why (the image has no runner). */
+      if (g_error_matches (local_error, LLMSBX_RUNNER_ERROR, LLMSBX_RUNNER_ERROR_DIED) &&
+          g_error_matches (end_error, LLMSBX_ERROR, LLMSBX_ERROR_COMMAND_NOT_STARTED))
+        g_propagate_error (error, g_steal_pointer (&end_error));
+      else
+        g_propagate_error (error, g_steal_pointer (&local_error));
       stop_runner (self, 0);
       return FALSE;
     }

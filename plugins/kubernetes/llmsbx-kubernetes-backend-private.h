@@ -27,8 +27,17 @@ LlmsbxKubeExec   *llmsbx_kubernetes_backend_open_exec  (LlmsbxKubernetesBackend 
                                                          GCancellable             *cancellable,
                                                          GError                  **error);
 
-LlmsbxExecStream *llmsbx_kubernetes_exec_stream_new    (LlmsbxKubeExec           *exec,
+LlmsbxExecStream *llmsbx_kubernetes_exec_stream_new    (LlmsbxKubernetesBackend  *backend,
+                                                         const char               *sandbox_id,
+                                                         LlmsbxKubeExec           *exec,
                                                          gint64                    deadline);
+
+gboolean          llmsbx_kubernetes_backend_conclude   (LlmsbxKubernetesBackend  *self,
+                                                         const char               *sandbox_id,
+                                                         gboolean                  ok,
+                                                         GError                   *command_error,
+                                                         int                      *exit_status,
+                                                         GError                  **error);
 
 gboolean          llmsbx_kubernetes_render_preset      (LlmsbxBackend            *backend,
                                                          LlmsbxSecurityPreset     *preset,

@@ -725,13 +725,31 @@ llmsbx_kubernetes_backend_exec (LlmsbxBackend          *backend,
 {
   LlmsbxKubernetesBackend *self = LLMSBX_KUBERNETES_BACKEND (backend);
   g_autoptr(GError) local_error = NULL;
+  gboolean ok;
 
-  if (!run_request (self, sandbox_id, request, request->stdin_data, collect_chunk, output, exit_status, cancellable,
-                    &local_error))
+  ok = run_request (self, sandbox_id, request, request->stdin_data, collect_chunk, output, exit_status, cancellable,
+                    &local_error);
+  return llmsbx_kubernetes_backend_conclude (self, sandbox_id, ok, g_steal_pointer (&local_error), exit_status,
+                                             error);
+}
+
+/* How a command ended, @ok and @command_error being what its stream said:
+ * a stream that broke, or a 137, may be a pod that went away under it,
+ * which is the sandbox's end (as the engines say it), not the command's. */
+gboolean
+llmsbx_kubernetes_backend_conclude (LlmsbxKubernetesBackend  *self,
+                                    const char               *sandbox_id,
+                                    gboolean                  ok,
+                                    GError                   *command_error,
+                                    int                      *exit_status,
+                                    GError                  **error)
+{
+  g_autoptr(GError) local_error = command_error;
+
+  if (!ok)
     {
       gboolean oom_killed = FALSE;
 
-      /* A stream that broke may be a pod that went away under it. */
       if (g_error_matches (local_error, LLMSBX_ERROR, LLMSBX_ERROR_PROTOCOL) &&
           !sandbox_still_running (self, sandbox_id, error))
         return FALSE;
@@ -761,7 +779,9 @@ llmsbx_kubernetes_backend_open_exec_stream (LlmsbxBackend      *backend,
   LlmsbxKubeExec *exec = llmsbx_kubernetes_backend_open_exec (LLMSBX_KUBERNETES_BACKEND (backend), sandbox_id,
                                                               request, -1, cancellable, error);
 
-  return exec ? llmsbx_kubernetes_exec_stream_new (exec, request->deadline) : NULL;
+  return exec ? llmsbx_kubernetes_exec_stream_new (LLMSBX_KUBERNETES_BACKEND (backend), sandbox_id, exec,
+                                                   request->deadline)
+              : NULL;
 }
 
 /* Archives, as kubectl cp moves them: tar in the pod. */

@@ -1,5 +1,7 @@
 /* llmsbx-kubernetes-exec-stream.c: an exec attached to its caller over the
- * exec subresource's WebSocket. The base class kills by token. */
+ * exec subresource's WebSocket. The base class kills by token; the end is
+ * concluded as a plain exec's (a pod deleted under the command is the
+ * sandbox's end, not a 137 of the command's). */
 #include "llmsbx-kubernetes-backend-private.h"
 
 #define LLMSBX_TYPE_KUBERNETES_EXEC_STREAM (llmsbx_kubernetes_exec_stream_get_type ())
@@ -10,8 +12,10 @@ struct _LlmsbxKubernetesExecStream
 {
   LlmsbxExecStream  parent_instance;
 
-  LlmsbxKubeExec   *exec;
-  gint64            deadline;
+  LlmsbxKubernetesBackend *backend;
+  char                    *sandbox_id;
+  LlmsbxKubeExec          *exec;
+  gint64                   deadline;
 };
 
 G_DEFINE_FINAL_TYPE (LlmsbxKubernetesExecStream, llmsbx_kubernetes_exec_stream, LLMSBX_TYPE_EXEC_STREAM)
@@ -70,8 +74,13 @@ wait_exit (LlmsbxExecStream  *stream,
            GError           **error)
 {
   LlmsbxKubernetesExecStream *self = LLMSBX_KUBERNETES_EXEC_STREAM (stream);
+  GError *local_error = NULL;
+  gboolean ok;
 
-  return check_exec (self, error) && llmsbx_kube_exec_finish (self->exec, exit_status, error);
+  if (!check_exec (self, error))
+    return FALSE;
+  ok = llmsbx_kube_exec_finish (self->exec, exit_status, &local_error);
+  return llmsbx_kubernetes_backend_conclude (self->backend, self->sandbox_id, ok, local_error, exit_status, error);
 }
 
 static void
@@ -88,6 +97,8 @@ llmsbx_kubernetes_exec_stream_finalize (GObject *object)
   LlmsbxKubernetesExecStream *self = LLMSBX_KUBERNETES_EXEC_STREAM (object);
 
   g_clear_pointer (&self->exec, llmsbx_kube_exec_free);
+  g_clear_object (&self->backend);
+  g_free (self->sandbox_id);
   G_OBJECT_CLASS (llmsbx_kubernetes_exec_stream_parent_class)->finalize (object);
 }
 
@@ -111,10 +122,15 @@ llmsbx_kubernetes_exec_stream_init (LlmsbxKubernetesExecStream *self)
 }
 
 LlmsbxExecStream *
-llmsbx_kubernetes_exec_stream_new (LlmsbxKubeExec *exec,
-                                   gint64          deadline)
+llmsbx_kubernetes_exec_stream_new (LlmsbxKubernetesBackend *backend,
+                                   const char              *sandbox_id,
+                                   LlmsbxKubeExec          *exec,
+                                   gint64                   deadline)
 {
   LlmsbxKubernetesExecStream *self = g_object_new (LLMSBX_TYPE_KUBERNETES_EXEC_STREAM, NULL);
+
+  self->backend = g_object_ref (backend);
+  self->sandbox_id = g_strdup (sandbox_id);
 
   self->exec = exec;
   self->deadline = deadline;

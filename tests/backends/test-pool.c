@@ -25,15 +25,19 @@ new_pool_closing_in (const char *members,
   g_autoptr(LlmsbxSandboxSession) scratch = backend_test_session_new ("python", NULL);
   g_autofree char *configs = test_configs (members);
   g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) pod_manifest = NULL;
   GVariant *runtime_configs;
 
-  /* The JSON reader of runtime configs is the session's. */
+  /* The JSON reader of runtime configs is the session's; on Kubernetes the
+   * configs are a pod manifest (isolated-test.c), which the pool takes as
+   * it is, read-only root and all. */
   test_set_configs_json (scratch, configs, &error);
   g_assert_no_error (error);
   runtime_configs = llmsbx_sandbox_session_get_runtime_configs (scratch);
+  g_object_get (scratch, "pod-manifest", &pod_manifest, NULL);
   return g_object_new (LLMSBX_TYPE_SANDBOX_POOL, "lang", "python", "backend", backend_test_name (),
-                       "runtime-configs", runtime_configs, "max-size", 1, "min-size", 1,
-                       "acquire-timeout", 120.0, "close-timeout", close_timeout, NULL);
+                       "runtime-configs", runtime_configs, "pod-manifest", pod_manifest, "max-size", 1,
+                       "min-size", 1, "acquire-timeout", 120.0, "close-timeout", close_timeout, NULL);
 }
 
 static LlmsbxSandboxPool *

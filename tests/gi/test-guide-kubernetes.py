@@ -173,6 +173,28 @@ class GuideKubernetesTest(unittest.TestCase):
             session.open()
         self.assertIn('pod_manifest', raised.exception.message)
 
+    def test_pool_pod_manifest(self):
+        # docs/pool.md's Kubernetes pool: a read-only root as a pod
+        # manifest (a dict); its pod is reset between users, not replaced.
+        scratch = lambda name, path: ({"name": name, "mountPath": path},  # noqa: E731
+                                      {"name": name, "emptyDir": {"medium": "Memory"}})
+        (m1, v1), (m2, v2) = scratch("work", "/sandbox"), scratch("tmp", "/tmp")
+        with Llmsbx.SandboxPool(lang="python", backend="kubernetes", min_size=1, max_size=1,
+                                kube_namespace="sandbox-tests", pod_manifest={"spec": {
+                "containers": [{"securityContext": {"readOnlyRootFilesystem": True}, "volumeMounts": [m1, m2]}],
+                "volumes": [v1, v2]}}) as pool:
+            with Llmsbx.SandboxSession(pool=pool) as session:
+                first = session.get_container_id()
+                namespaces = {p['name']: p.get('namespace') for p in self.server.pods()}
+                self.assertEqual(namespaces.get(first.split('/')[-1]), 'sandbox-tests')
+                session.run('open("/sandbox/left.txt", "w").write("x")')
+            with Llmsbx.SandboxSession(pool=pool) as session:
+                self.assertEqual(session.get_container_id(), first)
+                self.assertEqual(session.run('import os; print(os.path.exists("/sandbox/left.txt"))').stdout,
+                                 'False\n')
+            self.assertEqual(pool.get_stats()['resets'], 1)
+        self.assertNotIn(first.split('/')[-1], [p['name'] for p in self.server.pods()])
+
     def test_kube_namespace(self):
         with Llmsbx.SandboxSession(lang='python', backend='kubernetes', kube_namespace='sandbox-tests') as session:
             self.assertEqual(session.run('print(1)').stdout, '1\n')

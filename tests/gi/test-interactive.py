@@ -1,16 +1,62 @@
 # test-interactive.py: Llmsbx.InteractiveSandboxSession, whose runs share one
 # state (docs/interactive.md), against the stateless session's fresh state.
+# With LLMSBX_TEST_BACKEND=kubernetes (suite "kubernetes") every session is a
+# pod of a test API server of tests/kubernetes: the cells go through the
+# resident runner over the exec WebSocket, uploaded into the pod.
+import os
+import sys
 import unittest
 
 from llmsbxtest import GLib, Llmsbx, SessionTestCase
+
+BACKEND = os.environ.get('LLMSBX_TEST_BACKEND')
+SERVER = None
+
+if BACKEND == 'kubernetes':
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'kubernetes'))
+    import kubetest  # noqa: E402
+
+
+def setUpModule():
+    global SERVER
+    if BACKEND == 'kubernetes':
+        SERVER = kubetest.Server(mode='tls-cert')
+        os.environ['KUBECONFIG'] = os.path.join(SERVER.state, 'kubeconfig.json')
+
+
+def tearDownModule():
+    if SERVER is not None:
+        SERVER.stop()
+        left = kubetest.containers_labelled(SERVER.label)
+        assert not left, 'containers left: %s' % left
 
 
 class InteractiveSessionTest(SessionTestCase):
 
     def new_interactive(self, **properties):
+        if BACKEND is not None:
+            properties.setdefault('backend', BACKEND)
         session = Llmsbx.InteractiveSandboxSession(**properties)
         self.addCleanup(self._close_and_check, session)
         return session
+
+    def new_session(self, **properties):
+        if BACKEND is not None:
+            properties.setdefault('backend', BACKEND)
+        return super().new_session(**properties)
+
+    def _close_and_check(self, session):
+        if SERVER is None:
+            return super()._close_and_check(session)
+        # The session's sandbox is a pod of the server, gone from the API
+        # once the session closed.
+        pod = session.get_container_id()
+        if pod:
+            self.assertIn(pod.split('/')[-1], [p['name'] for p in SERVER.pods()])
+        session.close()
+        self.assertFalse(session.get_is_open())
+        if pod:
+            self.assertNotIn(pod.split('/')[-1], [p['name'] for p in SERVER.pods()])
 
     def test_state_persists(self):
         session = self.new_interactive(lang='python')

@@ -421,6 +421,124 @@ test_preset_fragment (gconstpointer data)
   remove_and_check (backend, id);
 }
 
+/* A pod deleted under an exec stream ends the command with 137, as a
+ * killed command would: the stream's end says the sandbox is gone, as a
+ * plain exec's does (and as the engines' streams do). */
+static void
+test_stream_pod_gone (void)
+{
+  g_autoptr(LlmsbxBackend) backend = new_backend ();
+  g_autoptr(LlmsbxContainerSpec) spec = new_spec ("llmsbx-kube-stream-gone");
+  const char *argv[] = { "sh", "-c", "echo up; exec sleep 60", NULL };
+  g_autoptr(LlmsbxExecRequest) request = llmsbx_exec_request_new (argv);
+  g_autoptr(LlmsbxExecStream) stream = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) up = NULL;
+  g_autofree char *id = NULL;
+  int status = -1;
+
+  id = llmsbx_backend_create_sandbox (backend, spec, NULL, &error);
+  g_assert_no_error (error);
+  stream = llmsbx_backend_open_exec_stream (backend, id, request, NULL, &error);
+  g_assert_no_error (error);
+  /* Once the command runs. */
+  up = llmsbx_exec_stream_read (stream, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (up);
+  remove_and_check (backend, id);
+  for (;;)
+    {
+      g_autoptr(GBytes) chunk = llmsbx_exec_stream_read (stream, NULL, NULL, &error);
+
+      if (chunk == NULL)
+        break;
+    }
+  g_assert_no_error (error);
+  g_assert_false (llmsbx_exec_stream_wait (stream, &status, NULL, &error));
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED);
+  g_assert_nonnull (strstr (error->message, "no longer running"));
+  g_clear_error (&error);
+  llmsbx_exec_stream_close (stream, NULL);
+}
+
+static void
+keep_log_line (LlmsbxSandboxSession *session,
+               guint                 level,
+               const char           *session_id,
+               const char           *message,
+               gpointer              user_data)
+{
+  g_string_append_printf (user_data, "%s\n", message);
+}
+
+/* An image without the runner (here, the image's copy hidden under an
+ * emptyDir): the session uploads the host's (LLMSBX_RUNNER_DIR) into the pod
+ * and runs through it over the exec WebSocket, the program and the
+ * interactive kernel alike. */
+static void
+test_runner_uploaded (void)
+{
+  g_autoptr(GString) log = g_string_new (NULL);
+  g_autoptr(LlmsbxSandboxSession) session = NULL;
+  g_autoptr(LlmsbxSandboxSession) interactive = NULL;
+  g_autoptr(LlmsbxExecutionResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *filter = NULL;
+  g_autofree char *left = NULL;
+  const char *manifest =
+    "{\"metadata\": {\"labels\": {\"io.llmsbx.test\": \"kubernetes-runner-upload\"}},"
+    " \"spec\": {\"containers\": [{\"volumeMounts\": [{\"name\": \"hide\", \"mountPath\": \"/usr/libexec/llmsbx\"}]}],"
+    "           \"volumes\": [{\"name\": \"hide\", \"emptyDir\": {\"medium\": \"Memory\"}}]}}";
+
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autoptr(LlmsbxSandboxSession) s = g_object_new (i == 0 ? LLMSBX_TYPE_SANDBOX_SESSION
+                                                               : LLMSBX_TYPE_INTERACTIVE_SANDBOX_SESSION,
+                                                        "lang", "python", "backend", "kubernetes",
+                                                        "image", "llmsbx/python:bookworm",
+                                                        "code-runner", LLMSBX_CODE_RUNNER_MODE_RESIDENT, NULL);
+
+      g_assert_true (llmsbx_sandbox_session_set_pod_manifest_json (s, manifest, &error));
+      g_assert_no_error (error);
+      g_signal_connect (s, "log", G_CALLBACK (keep_log_line), log);
+      g_assert_true (llmsbx_sandbox_session_open (s, NULL, &error));
+      g_assert_no_error (error);
+      if (i == 0)
+        session = g_steal_pointer (&s);
+      else
+        interactive = g_steal_pointer (&s);
+    }
+
+  result = llmsbx_sandbox_session_run (session, "import sys; print(sys.argv[0] != '', 6 * 7)", NULL, 0, NULL,
+                                       &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (llmsbx_execution_result_get_stdout (result), ==, "True 42\n");
+  g_clear_object (&result);
+  result = llmsbx_sandbox_session_run (interactive, "x = 41", NULL, 0, NULL, &error);
+  g_assert_no_error (error);
+  g_clear_object (&result);
+  result = llmsbx_sandbox_session_run (interactive, "x + 1", NULL, 0, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (llmsbx_execution_result_get_stdout (result), ==, "42\n");
+  g_test_message ("%s", log->str);
+  g_assert_nonnull (strstr (log->str, "runner: started the uploaded /tmp/.llmsbx-runner-"));
+  g_assert_null (strstr (log->str, "using the exec path"));
+
+  for (guint i = 0; i < 2; i++)
+    {
+      LlmsbxSandboxSession *s = i == 0 ? session : interactive;
+      g_autofree char *id = g_strdup (llmsbx_sandbox_session_get_container_id (s));
+
+      g_assert_true (llmsbx_sandbox_session_close (s, NULL, &error));
+      g_assert_no_error (error);
+      g_free (filter);
+      filter = g_strdup_printf ("id=%s", id);
+      g_free (left);
+      left = kube_test_ps (filter);
+      g_assert_cmpstr (left, ==, "");
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -450,6 +568,8 @@ main (int argc, char **argv)
   g_test_add_data_func ("/kubernetes/preset/production", "production", test_preset_fragment);
   g_test_add_data_func ("/kubernetes/preset/strict", "strict", test_preset_fragment);
   g_test_add_data_func ("/kubernetes/preset/educational", "educational", test_preset_fragment);
+  g_test_add_func ("/kubernetes/stream-pod-gone", test_stream_pod_gone);
+  g_test_add_func ("/kubernetes/runner-uploaded", test_runner_uploaded);
   status = g_test_run ();
   return status;
 }

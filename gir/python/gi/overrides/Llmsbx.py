@@ -792,8 +792,8 @@ class SandboxPool(Llmsbx.SandboxPool):
 
     Keyword arguments are the pool's properties (``lang``, ``backend``,
     ``min_size``, ``max_size``, ``idle_timeout``, ``max_lifetime``,
-    ``max_uses``, ``exhaustion_strategy``, ...). ``runtime_configs`` may be a
-    dict, ``exhaustion_strategy`` a PoolExhaustion or its name ("fail_fast",
+    ``max_uses``, ``exhaustion_strategy``, ...). ``runtime_configs`` and
+    ``pod_manifest`` may be dicts, ``exhaustion_strategy`` a PoolExhaustion or its name ("fail_fast",
     "wait", "temporary"). As a context manager it is started and closed::
 
         with Llmsbx.SandboxPool(lang="python", min_size=2) as pool:
@@ -805,6 +805,9 @@ class SandboxPool(Llmsbx.SandboxPool):
         configs = kwargs.get('runtime_configs')
         if configs is not None:
             kwargs['runtime_configs'] = _to_vardict(configs)
+        manifest = kwargs.get('pod_manifest')
+        if isinstance(manifest, dict):
+            kwargs['pod_manifest'] = _to_vardict(manifest, 'pod_manifest')
         strategy = kwargs.get('exhaustion_strategy')
         if isinstance(strategy, str):
             try:
