@@ -776,12 +776,18 @@ llmsbx_kubernetes_backend_open_exec_stream (LlmsbxBackend      *backend,
                                             GCancellable       *cancellable,
                                             GError            **error)
 {
-  LlmsbxKubeExec *exec = llmsbx_kubernetes_backend_open_exec (LLMSBX_KUBERNETES_BACKEND (backend), sandbox_id,
-                                                              request, -1, cancellable, error);
+  LlmsbxKubernetesBackend *self = LLMSBX_KUBERNETES_BACKEND (backend);
+  g_autoptr(GError) local_error = NULL;
+  LlmsbxKubeExec *exec = llmsbx_kubernetes_backend_open_exec (self, sandbox_id, request, -1, cancellable,
+                                                              &local_error);
 
-  return exec ? llmsbx_kubernetes_exec_stream_new (LLMSBX_KUBERNETES_BACKEND (backend), sandbox_id, exec,
-                                                   request->deadline)
-              : NULL;
+  /* Refused because the pod stopped: the sandbox's end, as for an exec. */
+  if (exec == NULL)
+    {
+      llmsbx_kubernetes_backend_conclude (self, sandbox_id, FALSE, g_steal_pointer (&local_error), NULL, error);
+      return NULL;
+    }
+  return llmsbx_kubernetes_exec_stream_new (self, sandbox_id, exec, request->deadline);
 }
 
 /* Archives, as kubectl cp moves them: tar in the pod. */
