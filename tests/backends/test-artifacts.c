@@ -534,6 +534,7 @@ test_interactive_cells (void)
   g_autoptr(LlmsbxExecutionResult) failed = NULL;
   g_autoptr(LlmsbxExecutionResult) open_left = NULL;
   g_autoptr(LlmsbxExecutionResult) after = NULL;
+  g_autoptr(LlmsbxExecutionResult) fresh = NULL;
   g_autofree char *configs = test_configs ("");
   g_autoptr(GError) error = NULL;
 
@@ -578,6 +579,14 @@ test_interactive_cells (void)
   after = run (session, "print(len(plt.get_fignums()), width)\n");
   g_assert_cmpstr (llmsbx_execution_result_get_stdout (after), ==, "0 3\n");
   g_assert_cmpuint (n_plots (after), ==, 0);
+
+  /* A fresh kernel captures as the first did. */
+  llmsbx_interactive_sandbox_session_reset (LLMSBX_INTERACTIVE_SANDBOX_SESSION (session), NULL, &error);
+  g_assert_no_error (error);
+  fresh = run (session, "import matplotlib.pyplot as plt\nplt.plot([1, 2]); plt.show()\n");
+  g_assert_true (llmsbx_interactive_sandbox_session_get_fresh_state (LLMSBX_INTERACTIVE_SANDBOX_SESSION (session)));
+  g_assert_cmpuint (n_plots (fresh), ==, 1);
+  assert_png (plot_at (fresh, 0));
 
   test_close (session);
 }
