@@ -31,6 +31,11 @@
 /* Issue 14: warm runs through the resident runner ten times under the floor. */
 #define TARGET_RESIDENT_RATIO 0.10
 #define TARGET_COLD_RATIO   1.15
+/* Issue 14: a warm run() through the runner and an interactive cell, in ms. */
+#define TARGET_RESIDENT_MS  10.0
+#define TARGET_CELL_MS      5.0
+/* Runs timed per session in the automatic mode, after its first two. */
+#define AUTO_WARM_RUNS      4
 #define TARGET_RSS_KIB      (8 * 1024)
 
 /* Set by SIGINT: loops stop at the next iteration and everything is removed. */
@@ -771,6 +776,42 @@ measure_cold (RawEngine  *engine,
   return TRUE;
 }
 
+/* The automatic mode (the default), one new session per iteration: its
+ * first run (the exec path), its second (which starts the runner) and the
+ * warm ones after them, timed apart. Opening and closing are not timed. */
+static gboolean
+measure_auto (const char  *image,
+              guint        iterations,
+              GPtrArray   *our_ids,
+              Series      *series,   /* first, second, warm */
+              GError     **error)
+{
+  for (guint i = 0; i < iterations; i++)
+    {
+      g_autoptr(LlmsbxBackend) backend = NULL;
+      g_autoptr(LlmsbxSandboxSession) session = NULL;
+      gboolean ok = TRUE;
+
+      if (check_interrupted (error))
+        return FALSE;
+      session = ours_session_new (image, &backend, error);
+      if (session == NULL || !ours_open (session, our_ids, error))
+        return FALSE;
+      for (guint run = 0; ok && run < 2 + AUTO_WARM_RUNS; run++)
+        {
+          guint before = llmsbx_backend_get_request_count (backend);
+          gint64 started = g_get_monotonic_time ();
+
+          ok = ours_run (session, error);
+          if (ok)
+            series_add (&series[MIN (run, 2)], started, llmsbx_backend_get_request_count (backend) - before);
+        }
+      if (!llmsbx_sandbox_session_close (session, NULL, ok ? error : NULL) || !ok)
+        return FALSE;
+    }
+  return TRUE;
+}
+
 /* Runs llmsbx-bench-client (installed next to this program) and returns its
  * peak RSS in KiB. */
 static gboolean
@@ -836,7 +877,8 @@ typedef struct {
   const char *image;
   guint       warm_iterations;
   guint       cold_iterations;
-  Series      series[6];   /* floor-warm, ours-warm (exec, resident, cell), floor-cold, ours-cold */
+  Series      series[9];   /* floor-warm, ours-warm (exec, resident, cell), floor-cold, ours-cold,
+                            * auto (first, second, warm) */
   glong       max_rss_kib;
   double      warm_ratio;      /* the exec path's */
   double      resident_ratio;  /* the resident runner's */
@@ -858,6 +900,10 @@ print_table (const Report *report)
   gboolean resident_pass = report->resident_ratio <= TARGET_RESIDENT_RATIO;
   gboolean cold_pass = report->cold_ratio <= TARGET_COLD_RATIO;
   gboolean rss_pass = report->max_rss_kib < TARGET_RSS_KIB;
+  double auto_ms = report->series[8].median_us / 1000.0;
+  double cell_ms = report->series[3].median_us / 1000.0;
+  gboolean auto_pass = auto_ms <= TARGET_RESIDENT_MS;
+  gboolean cell_pass = cell_ms <= TARGET_CELL_MS;
 
   g_print ("libllmsbx bench: %s, image %s, %u warm / %u cold iterations\n\n",
            report->server, report->image, report->warm_iterations, report->cold_iterations);
@@ -868,7 +914,7 @@ print_table (const Report *report)
 
       g_print ("%-44s %9.1f %9.1f %9s\n", report->series[i].label,
                report->series[i].median_us / 1000.0, report->series[i].p90_us / 1000.0, requests);
-      if (i == 3)
+      if (i == 3 || i == 5)
         g_print ("\n");
     }
   g_print ("\n%-44s %9.2f MiB\n\n", "ours:  client max RSS (llmsbx-bench-client)",
@@ -879,12 +925,16 @@ print_table (const Report *report)
            report->warm_ratio, TARGET_WARM_RATIO, warm_pass ? "PASS" : "FAIL");
   g_print ("%-44s %8.2fx %8.2fx  %s\n", "warm run() (resident) / raw exec floor",
            report->resident_ratio, TARGET_RESIDENT_RATIO, resident_pass ? "PASS" : "FAIL");
+  g_print ("%-44s %6.2f ms %6.0f ms  %s\n", "warm run() (auto, 3rd run on)",
+           auto_ms, TARGET_RESIDENT_MS, auto_pass ? "PASS" : "FAIL");
+  g_print ("%-44s %6.2f ms %6.0f ms  %s\n", "interactive cell", cell_ms, TARGET_CELL_MS,
+           cell_pass ? "PASS" : "FAIL");
   g_print ("%-44s %8.2fx %8.2fx  %s\n", "open+run+close / raw create..remove floor",
            report->cold_ratio, TARGET_COLD_RATIO, cold_pass ? "PASS" : "FAIL");
   g_print ("%-44s %5.2f MiB  < %d MiB  %s\n", "client max RSS",
            report->max_rss_kib / 1024.0, TARGET_RSS_KIB / 1024, rss_pass ? "PASS" : "FAIL");
 
-  return warm_pass && resident_pass && cold_pass && rss_pass;
+  return warm_pass && resident_pass && auto_pass && cell_pass && cold_pass && rss_pass;
 }
 
 static void
@@ -958,6 +1008,12 @@ print_json (const Report *report)
   add_target (builder, "resident_ratio", json_node_init_double (json_node_alloc (), report->resident_ratio),
               json_node_init_double (json_node_alloc (), TARGET_RESIDENT_RATIO),
               report->resident_ratio <= TARGET_RESIDENT_RATIO);
+  add_target (builder, "auto_warm_ms", json_node_init_double (json_node_alloc (), report->series[8].median_us / 1000.0),
+              json_node_init_double (json_node_alloc (), TARGET_RESIDENT_MS),
+              report->series[8].median_us / 1000.0 <= TARGET_RESIDENT_MS);
+  add_target (builder, "cell_ms", json_node_init_double (json_node_alloc (), report->series[3].median_us / 1000.0),
+              json_node_init_double (json_node_alloc (), TARGET_CELL_MS),
+              report->series[3].median_us / 1000.0 <= TARGET_CELL_MS);
   add_target (builder, "cold_ratio", json_node_init_double (json_node_alloc (), report->cold_ratio),
               json_node_init_double (json_node_alloc (), TARGET_COLD_RATIO),
               report->cold_ratio <= TARGET_COLD_RATIO);
@@ -990,6 +1046,10 @@ run_bench (RawEngine  *engine,
 
   g_printerr ("llmsbx-bench: cold, %u iterations...\n", report->cold_iterations);
   if (!measure_cold (engine, report->image, report->cold_iterations, our_ids, &s[4], &s[5], error))
+    return FALSE;
+
+  g_printerr ("llmsbx-bench: auto mode, %u sessions of %u runs...\n", report->cold_iterations, 2 + AUTO_WARM_RUNS);
+  if (!measure_auto (report->image, report->cold_iterations, our_ids, &s[6], error))
     return FALSE;
 
   g_printerr ("llmsbx-bench: memory, %u open+run+close in llmsbx-bench-client...\n", report->cold_iterations);
@@ -1063,6 +1123,9 @@ main (int    argc,
   series_init (&report.series[3], "ours_cell", "ours:  interactive cell");
   series_init (&report.series[4], "floor_cold", "floor: create+start+exec+remove");
   series_init (&report.series[5], "ours_cold", "ours:  open+run+close");
+  series_init (&report.series[6], "ours_auto_first", "ours:  auto, 1st run() (exec path)");
+  series_init (&report.series[7], "ours_auto_second", "ours:  auto, 2nd run() (starts the runner)");
+  series_init (&report.series[8], "ours_auto_warm", "ours:  auto, warm run() (3rd on)");
 
   ok = run_bench (engine, &report, our_ids, &error);
 

@@ -14,6 +14,7 @@ char              *llmsbx_code_writer_new_path (const char          *workdir,
                                                 const char          *extension);
 char              *llmsbx_code_writer_new_run_dir (const char       *file);
 char              *llmsbx_code_writer_plots_dir   (const char       *run_dir);
+char             **llmsbx_code_writer_run_dir_argv (const char      *run_dir);
 LlmsbxExecRequest *llmsbx_code_writer_request  (const char          *file,
                                                 const char          *code,
                                                 const char          *run_dir,

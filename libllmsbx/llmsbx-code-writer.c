@@ -108,6 +108,28 @@ llmsbx_code_writer_plots_dir (const char *run_dir)
   return g_build_path ("/", run_dir, PLOTS_DIR, NULL);
 }
 
+/* sh -c RUN_DIR_MAKER llmsbx-run-dir RUN
+ *
+ * What the code writer does for a run's directory, for code that reaches
+ * the sandbox another way (the resident runner): removes the run
+ * directories of earlier runs beside RUN, then makes RUN/plots and
+ * RUN/files; exit status 125 when they cannot be made. */
+static const char run_dir_maker[] =
+  "r=$1; d=${r%/*}\n"
+  "for old in \"$d\"/" RUN_PREFIX "*; do [ -e \"$old\" ] && rm -rf -- \"$d\"/" RUN_PREFIX "*; break; done\n"
+  "mkdir -p -- \"$r/" PLOTS_DIR "\" \"$r/" FILES_DIR "\" || exit 125\n";
+
+/* The argv that makes @run_dir (see llmsbx_code_writer_new_run_dir()) and
+ * removes earlier runs' ones, as llmsbx_code_writer_request() does with the
+ * code. */
+char **
+llmsbx_code_writer_run_dir_argv (const char *run_dir)
+{
+  const char *argv[] = { "sh", "-c", run_dir_maker, "llmsbx-run-dir", run_dir, NULL };
+
+  return g_strdupv ((char **) argv);
+}
+
 /* A request that runs @argv with @env, first writing @code to @file unless
  * @code is %NULL, and then removes @file unless @more_follow and @argv
  * succeeded. With @code and @run_dir, it first makes @run_dir (see

@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include "llmsbx-interactive-sandbox-session.h"
+#include "llmsbx-artifact-sandbox-session.h"
 #include "llmsbx-sandbox-session-private.h"
 #include "llmsbx-error.h"
 
@@ -32,6 +33,13 @@
  * whether it began in a fresh state. llmsbx_interactive_sandbox_session_reset()
  * starts a fresh state on purpose.
  *
+ * With #LlmsbxInteractiveSandboxSession:enable-plotting, each cell brings
+ * back the plots it made in #LlmsbxExecutionResult:plots, as an
+ * #LlmsbxArtifactSandboxSession's runs do (Python: matplotlib, seaborn,
+ * plotly). Figures still open when a cell ends are captured and closed, as
+ * a notebook's inline backend does, so a cell's plots are its own and never
+ * an earlier cell's again.
+ *
  * ```c
  * g_autoptr(LlmsbxInteractiveSandboxSession) session = llmsbx_interactive_sandbox_session_new ("python");
  *
@@ -46,6 +54,10 @@
 struct _LlmsbxInteractiveSandboxSession
 {
   LlmsbxSandboxSession parent_instance;
+
+  gboolean enable_plotting;
+  guint    max_plots;
+  guint64  max_plot_bytes;
 };
 
 G_DEFINE_FINAL_TYPE (LlmsbxInteractiveSandboxSession, llmsbx_interactive_sandbox_session,
@@ -54,10 +66,56 @@ G_DEFINE_FINAL_TYPE (LlmsbxInteractiveSandboxSession, llmsbx_interactive_sandbox
 enum {
   PROP_0,
   PROP_FRESH_STATE,
+  PROP_ENABLE_PLOTTING,
+  PROP_MAX_PLOTS,
+  PROP_MAX_PLOT_BYTES,
   N_PROPS
 };
 
 static GParamSpec *properties[N_PROPS];
+
+/* Cells capture plots as an artifact session's runs do: the base run
+ * gives each its own directory and fetches it after the cell. */
+static gboolean
+llmsbx_interactive_sandbox_session_capture_artifacts (LlmsbxSandboxSession *session,
+                                                      gpointer              data)
+{
+  LlmsbxInteractiveSandboxSession *self = LLMSBX_INTERACTIVE_SANDBOX_SESSION (session);
+  LlmsbxArtifactCapture *capture = data;
+
+  capture->plots = self->enable_plotting;
+  capture->max_plots = self->max_plots;
+  capture->max_plot_bytes = self->max_plot_bytes;
+  return capture->plots;
+}
+
+static void
+llmsbx_interactive_sandbox_session_set_property (GObject      *object,
+                                                 guint         prop_id,
+                                                 const GValue *value,
+                                                 GParamSpec   *pspec)
+{
+  LlmsbxInteractiveSandboxSession *self = LLMSBX_INTERACTIVE_SANDBOX_SESSION (object);
+
+  switch (prop_id)
+    {
+    case PROP_ENABLE_PLOTTING:
+      if (self->enable_plotting != g_value_get_boolean (value))
+        {
+          self->enable_plotting = g_value_get_boolean (value);
+          g_object_notify_by_pspec (object, pspec);
+        }
+      break;
+    case PROP_MAX_PLOTS:
+      self->max_plots = g_value_get_uint (value);
+      break;
+    case PROP_MAX_PLOT_BYTES:
+      self->max_plot_bytes = g_value_get_uint64 (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
 
 static void
 llmsbx_interactive_sandbox_session_get_property (GObject    *object,
@@ -72,6 +130,15 @@ llmsbx_interactive_sandbox_session_get_property (GObject    *object,
     case PROP_FRESH_STATE:
       g_value_set_boolean (value, llmsbx_interactive_sandbox_session_get_fresh_state (self));
       break;
+    case PROP_ENABLE_PLOTTING:
+      g_value_set_boolean (value, self->enable_plotting);
+      break;
+    case PROP_MAX_PLOTS:
+      g_value_set_uint (value, self->max_plots);
+      break;
+    case PROP_MAX_PLOT_BYTES:
+      g_value_set_uint64 (value, self->max_plot_bytes);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -83,6 +150,8 @@ llmsbx_interactive_sandbox_session_class_init (LlmsbxInteractiveSandboxSessionCl
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
   object_class->get_property = llmsbx_interactive_sandbox_session_get_property;
+  object_class->set_property = llmsbx_interactive_sandbox_session_set_property;
+  LLMSBX_SANDBOX_SESSION_CLASS (klass)->capture_artifacts = llmsbx_interactive_sandbox_session_capture_artifacts;
 
   /**
    * LlmsbxInteractiveSandboxSession:fresh-state:
@@ -96,6 +165,45 @@ llmsbx_interactive_sandbox_session_class_init (LlmsbxInteractiveSandboxSessionCl
    */
   properties[PROP_FRESH_STATE] =
     g_param_spec_boolean ("fresh-state", NULL, NULL, TRUE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * LlmsbxInteractiveSandboxSession:enable-plotting:
+   *
+   * Whether cells bring back the plots they make, in
+   * #LlmsbxExecutionResult:plots (Python; JavaScript has no plot capture).
+   * Off by default: a cell with plotting costs one archive request more,
+   * to fetch its plots.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_ENABLE_PLOTTING] =
+    g_param_spec_boolean ("enable-plotting", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_EXPLICIT_NOTIFY |
+                          G_PARAM_STATIC_STRINGS);
+
+  /**
+   * LlmsbxInteractiveSandboxSession:max-plots:
+   *
+   * The most plots one cell brings back: the first ones it made. More set
+   * #LlmsbxExecutionResult:plots-dropped.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_MAX_PLOTS] =
+    g_param_spec_uint ("max-plots", NULL, NULL, 0, 100000, LLMSBX_DEFAULT_MAX_PLOTS,
+                       G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * LlmsbxInteractiveSandboxSession:max-plot-bytes:
+   *
+   * The most bytes of plots one cell brings back, in all.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_MAX_PLOT_BYTES] =
+    g_param_spec_uint64 ("max-plot-bytes", NULL, NULL, 0, G_GUINT64_CONSTANT (1) << 32,
+                         LLMSBX_DEFAULT_MAX_PLOT_BYTES,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 

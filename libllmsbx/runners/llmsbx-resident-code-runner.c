@@ -548,6 +548,75 @@ run_command (LlmsbxResidentCodeRunner  *self,
   return FALSE;
 }
 
+/* Makes @run's artifacts directory through the runner before its code
+ * runs, removing earlier runs' ones, as the exec path's code writer does in
+ * the exec that writes the code: one process in the sandbox, no request to
+ * the backend. When it cannot be made, the run ends with exit status 125
+ * and the reason on stderr, as there. */
+static gboolean
+make_run_dir (LlmsbxResidentCodeRunner  *self,
+              const LlmsbxCodeRun       *run,
+              LlmsbxOutputCollector     *output,
+              int                       *exit_status,
+              gboolean                  *timed_out,
+              gboolean                  *unstoppable,
+              GCancellable              *cancellable,
+              GError                   **error)
+{
+  g_auto(GStrv) argv = llmsbx_code_writer_run_dir_argv (run->run_dir);
+  g_autofree char *token = g_uuid_string_random ();
+  g_autoptr(LlmsbxRunnerRequest) request = llmsbx_runner_request_new ((const char * const *) argv);
+  g_autoptr(LlmsbxOutputCollector) said = llmsbx_output_collector_new (4096);
+  g_autoptr(GError) local_error = NULL;
+  g_auto(LlmsbxRunnerResult) result = { 0 };
+
+  request->env = run_env (NULL, token);
+  request->workdir = g_strdup ("/");
+  request->timeout = run->timeout;
+  if (run->deadline > 0)
+    {
+      gint64 left = run->deadline - g_get_monotonic_time ();
+
+      if (left <= 0)
+        {
+          *timed_out = TRUE;
+          return TRUE;
+        }
+      request->timeout = left / (double) G_USEC_PER_SEC;
+    }
+
+  if (!llmsbx_resident_runner_run (self->client, request, said, -1, &result, cancellable, &local_error))
+    {
+      if (llmsbx_resident_runner_error_is_fatal (local_error))
+        return fail_lost (self, token, g_steal_pointer (&local_error), unstoppable, error);
+      if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          *unstoppable = result.kill_failed;
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
+        }
+      g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED,
+                   "Could not make the run's directory %s: %s", run->run_dir, local_error->message);
+      return FALSE;
+    }
+  if (result.kill_failed)
+    *unstoppable = TRUE;
+  if (result.timed_out)
+    {
+      *timed_out = TRUE;
+      return TRUE;
+    }
+  if (result.exit_code != 0)
+    {
+      g_autoptr(GBytes) err = llmsbx_output_collector_steal_bytes (said, LLMSBX_OUTPUT_STREAM_STDERR);
+
+      llmsbx_output_collector_append (output, LLMSBX_OUTPUT_STREAM_STDERR,
+                                      g_bytes_get_data (err, NULL), g_bytes_get_size (err));
+      *exit_status = result.exit_code;
+    }
+  return TRUE;
+}
+
 static gboolean
 resident_code_runner_run (LlmsbxCodeRunner       *runner,
                           const LlmsbxCodeRun    *run,
@@ -588,9 +657,7 @@ resident_code_runner_run (LlmsbxCodeRunner       *runner,
                    "An interactive cell may hold at most %d bytes of code", CODE_MAX);
       return FALSE;
     }
-  /* A run that captures artifacts needs its run directory made beside its
-   * code, which only the exec path's code writer does yet. */
-  if (!available || strlen (run->code) > CODE_MAX || run->run_dir != NULL)
+  if (!available || strlen (run->code) > CODE_MAX)
     {
       LlmsbxCodeRunner *exec_path = self->fallback;
       g_autoptr(LlmsbxCodeRunner) once = NULL;
@@ -631,6 +698,21 @@ resident_code_runner_run (LlmsbxCodeRunner       *runner,
         local.file = self->code_file;
       }
     run = &local;
+
+    /* A run that captures artifacts has its directory made first. */
+    if (run->run_dir != NULL)
+      {
+        if (!make_run_dir (self, run, output, exit_status, &timed_out, unstoppable, cancellable, error))
+          return FALSE;
+        if (timed_out)
+          {
+            g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_TIMEOUT, "Execution timed out after %g seconds%s",
+                         run->timeout, *unstoppable ? ", and its processes could not be stopped" : "");
+            return FALSE;
+          }
+        if (*exit_status != 0)
+          return TRUE;
+      }
 
     for (guint i = 0; i < run->commands->len; i++)
       {

@@ -144,9 +144,11 @@ llmsbx_python_handler_wrap_for_artifacts (LlmsbxLanguageHandler *handler,
 
   return g_strdup_printf (
     "import binascii as _llmsbx_b, sys as _llmsbx_s\n"
-    "_llmsbx_m = type(_llmsbx_s)('_llmsbx_capture')\n"
-    "_llmsbx_s.modules['_llmsbx_capture'] = _llmsbx_m\n"
-    "exec(compile(_llmsbx_b.a2b_base64('%s'), '<llmsbx plot capture>', 'exec'), _llmsbx_m.__dict__)\n"
+    "_llmsbx_m = _llmsbx_s.modules.get('_llmsbx_capture')\n"
+    "if _llmsbx_m is None:\n"
+    "    _llmsbx_m = type(_llmsbx_s)('_llmsbx_capture')\n"
+    "    _llmsbx_s.modules['_llmsbx_capture'] = _llmsbx_m\n"
+    "    exec(compile(_llmsbx_b.a2b_base64('%s'), '<llmsbx plot capture>', 'exec'), _llmsbx_m.__dict__)\n"
     "_llmsbx_m.main(globals(), _llmsbx_b.a2b_base64('%s').decode(), _llmsbx_b.a2b_base64('%s'),\n"
     "               ('_llmsbx_b', '_llmsbx_s', '_llmsbx_m'))\n",
     capture64, dir64, code64);

@@ -26,7 +26,8 @@ open_artifact_session (const char *lang,
   va_list args;
 
   session = g_object_new (LLMSBX_TYPE_ARTIFACT_SANDBOX_SESSION,
-                          "lang", lang, "backend", backend_test_name (), NULL);
+                          "lang", lang, "backend", backend_test_name (),
+                          "code-runner", backend_test_code_runner (), NULL);
   if (first_property != NULL)
     {
       va_start (args, first_property);
@@ -519,6 +520,120 @@ test_output_files_any_language (void)
   test_close (session);
 }
 
+/* Through the resident runner an artifact run costs the backend one
+ * request, the fetch of its directory: the runner makes the directory (the
+ * exec path makes it in the exec that writes the code, one exec and the
+ * fetch). Each run still removes the last one's directory. */
+static void
+test_requests (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LlmsbxBackend) client = NULL;
+  g_autoptr(LlmsbxSandboxSession) session = NULL;
+  g_autofree char *left = NULL;
+  const char *code = "import matplotlib.pyplot as plt\nplt.plot([1, 2])\nplt.show()\n";
+
+  client = llmsbx_registry_create_backend (llmsbx_registry_get_default (), backend_test_name (), &error);
+  g_assert_no_error (error);
+  session = open_artifact_session ("python", "client", client, NULL);
+
+  /* In the automatic mode the first run takes the exec path and the
+   * second starts the runner; count from the third. */
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autoptr(LlmsbxExecutionResult) result = NULL;
+      guint before = llmsbx_backend_get_request_count (client);
+      guint requests;
+
+      result = run (session, code);
+      requests = llmsbx_backend_get_request_count (client) - before;
+      g_assert_cmpint (llmsbx_execution_result_get_exit_code (result), ==, 0);
+      g_assert_cmpuint (n_plots (result), ==, 1);
+      assert_png (plot_at (result, 0));
+      if (i < 2)
+        continue;
+      if (backend_test_resident ())
+        g_assert_cmpuint (requests, ==, 1);
+      else
+        g_assert_cmpuint (requests, ==, backend_test_exec_requests () + 1);
+    }
+
+  left = test_sh (session, "ls -A /sandbox/.llmsbx | grep -c '^run-' || true");
+  g_assert_cmpstr (g_strstrip (left), ==, "1");
+  test_close (session);
+}
+
+/* An interactive session's cells bring back the plots each made, not an
+ * earlier cell's: matplotlib's state lives on in the kernel, but a figure
+ * shown, or left open at the end of a cell, is closed there. A final
+ * expression is still shown, and an error reads as in a plain cell. */
+static void
+test_interactive_cells (void)
+{
+  g_autoptr(LlmsbxSandboxSession) session = NULL;
+  g_autoptr(LlmsbxExecutionResult) first = NULL;
+  g_autoptr(LlmsbxExecutionResult) second = NULL;
+  g_autoptr(LlmsbxExecutionResult) none = NULL;
+  g_autoptr(LlmsbxExecutionResult) failed = NULL;
+  g_autoptr(LlmsbxExecutionResult) open_left = NULL;
+  g_autoptr(LlmsbxExecutionResult) after = NULL;
+  g_autoptr(LlmsbxExecutionResult) fresh = NULL;
+  g_autofree char *configs = test_configs ("");
+  g_autoptr(GError) error = NULL;
+
+  session = g_object_new (LLMSBX_TYPE_INTERACTIVE_SANDBOX_SESSION, "lang", "python",
+                          "backend", backend_test_name (), "code-runner", backend_test_code_runner (),
+                          "enable-plotting", TRUE, NULL);
+  test_set_configs_json (session, configs, &error);
+  g_assert_no_error (error);
+  llmsbx_sandbox_session_open (session, NULL, &error);
+  g_assert_no_error (error);
+
+  first = run (session,
+               "import matplotlib.pyplot as plt\n"
+               "plt.figure(figsize=(2, 2)); plt.plot([1, 2]); plt.show()\n"
+               "width = 3\n"
+               "width * 2\n");
+  g_assert_cmpint (llmsbx_execution_result_get_exit_code (first), ==, 0);
+  g_assert_cmpstr (llmsbx_execution_result_get_stdout (first), ==, "6\n");
+  g_assert_cmpuint (n_plots (first), ==, 1);
+  assert_png (plot_at (first, 0));
+
+  /* The state, matplotlib's included, is the first cell's. */
+  second = run (session, "plt.figure(figsize=(width, 1)); plt.plot([2, 1]); plt.show()\n");
+  g_assert_cmpint (llmsbx_execution_result_get_exit_code (second), ==, 0);
+  g_assert_cmpuint (n_plots (second), ==, 1);
+  assert_png (plot_at (second, 0));
+  g_assert_cmpint (llmsbx_plot_output_get_width (plot_at (second, 0)), >,
+                   llmsbx_plot_output_get_width (plot_at (first, 0)));
+
+  none = run (session, "print(len(plt.get_fignums()))\n");
+  g_assert_cmpstr (llmsbx_execution_result_get_stdout (none), ==, "0\n");
+  g_assert_cmpuint (n_plots (none), ==, 0);
+
+  /* A figure left open comes back with its cell and is closed there. */
+  open_left = run (session, "plt.plot([1, 3])\n");
+  g_assert_cmpuint (n_plots (open_left), ==, 1);
+  failed = run (session, "plt.plot([3, 1]); plt.show()\n1 / 0\n");
+  g_assert_cmpint (llmsbx_execution_result_get_exit_code (failed), ==, 1);
+  g_assert_nonnull (strstr (llmsbx_execution_result_get_stderr (failed), "ZeroDivisionError"));
+  g_assert_null (strstr (llmsbx_execution_result_get_stderr (failed), "_llmsbx"));
+  g_assert_cmpuint (n_plots (failed), ==, 1);
+  after = run (session, "print(len(plt.get_fignums()), width)\n");
+  g_assert_cmpstr (llmsbx_execution_result_get_stdout (after), ==, "0 3\n");
+  g_assert_cmpuint (n_plots (after), ==, 0);
+
+  /* A fresh kernel captures as the first did. */
+  llmsbx_interactive_sandbox_session_reset (LLMSBX_INTERACTIVE_SANDBOX_SESSION (session), NULL, &error);
+  g_assert_no_error (error);
+  fresh = run (session, "import matplotlib.pyplot as plt\nplt.plot([1, 2]); plt.show()\n");
+  g_assert_true (llmsbx_interactive_sandbox_session_get_fresh_state (LLMSBX_INTERACTIVE_SANDBOX_SESSION (session)));
+  g_assert_cmpuint (n_plots (fresh), ==, 1);
+  assert_png (plot_at (fresh, 0));
+
+  test_close (session);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -542,6 +657,11 @@ main (int argc, char **argv)
   test_add_isolated ("/artifacts/huge-file", test_huge_file);
   test_add_isolated ("/artifacts/output-files", test_output_files);
   test_add_isolated ("/artifacts/output-files-any-language", test_output_files_any_language);
+  test_add_isolated ("/artifacts/requests", test_requests);
+  /* Interactive cells need the resident runner (code-runner exec is
+   * refused at open). */
+  if (backend_test_resident ())
+    test_add_isolated ("/artifacts/interactive-cells", test_interactive_cells);
 
   return g_test_run ();
 }

@@ -128,6 +128,37 @@ class InteractiveSessionTest(SessionTestCase):
         self.assertEqual(session.run('a + 1').stdout, '42\n')
         self.assertEqual(session.run('console.log("a is", a)').stdout, 'a is 41\n')
 
+    def test_plots_per_cell(self):
+        # Each cell brings back the plots it made, never an earlier cell's,
+        # though matplotlib's state lives on in the kernel.
+        session = self.new_interactive(lang='python', enable_plotting=True)
+        session.open()
+        first = session.run('import matplotlib.pyplot as plt\n'
+                            'plt.plot([1, 2, 3], [1, 4, 9])\nplt.show()\nlen(plt.get_fignums())')
+        self.assertEqual(first.exit_code, 0)
+        self.assertEqual(first.stdout, '0\n')
+        self.assertEqual([plot.format for plot in first.plots], ['png'])
+        self.assertEqual(first.plots[0].content[:8], b'\x89PNG\r\n\x1a\n')
+        second = session.run('fig = plt.figure(figsize=(3, 1))\nplt.plot([3, 2, 1])')
+        self.assertEqual(len(second.plots), 1)
+        self.assertNotEqual(second.plots[0].content, first.plots[0].content)
+        # The figure left open came back with its cell and was closed there.
+        third = session.run('print(plt.get_fignums())')
+        self.assertEqual(third.stdout, '[]\n')
+        self.assertEqual(third.plots, [])
+        # Without plotting (the default) a cell brings back none.
+        plain = self.new_interactive(lang='python')
+        plain.open()
+        self.assertFalse(plain.props.enable_plotting)
+        self.assertEqual(plain.run('import matplotlib.pyplot as plt\nplt.plot([1])\nplt.show()').plots, [])
+
+    def test_javascript_cells_have_no_plots(self):
+        session = self.new_interactive(lang='javascript', enable_plotting=True)
+        session.open()
+        result = session.run('let b = 2; b * 3')
+        self.assertEqual(result.stdout, '6\n')
+        self.assertEqual(result.plots, [])
+
     def test_exec_path_refused(self):
         session = self.new_interactive(lang='python', code_runner=Llmsbx.CodeRunnerMode.EXEC)
         with self.assertLlmsbxError(Llmsbx.Error.INVALID_ARGUMENT):

@@ -17,6 +17,15 @@
 #   PNG too when kaleido is there.
 # Modules are patched when the code imports them (a meta path finder), so a
 # run that plots nothing imports nothing more than a plain one.
+#
+# In an interactive session the code is a cell of a kernel that outlives it
+# (runner/python/llmsbx_runner_python.py): its namespace is no file's, so it
+# has no __file__. The module then stays loaded from cell to cell (the
+# wrapper reuses it, so matplotlib's patches write into the current cell's
+# directory), main() returns the value of the cell's final expression for
+# the kernel to show, and figures still open when the cell ends are saved
+# and closed, as a notebook's inline backend does: a cell's plots are those
+# it made, never an earlier cell's again.
 import sys
 
 _plots_dir = None
@@ -163,7 +172,7 @@ class _Finder:
 
 # The run ----------------------------------------------------------------------
 
-def _finish():
+def _finish(close=False):
     if _savefig is None:
         return
     try:
@@ -172,29 +181,82 @@ def _finish():
         return
     for figure in figures:
         _save_figure(figure)
+    if close and figures:
+        try:
+            import matplotlib.pyplot as plt
+            plt.close('all')
+        except Exception:
+            pass
 
 
-def _user_traceback(tb, code):
+def _user_traceback(tb, *codes):
     """The traceback from the user's code's own frame on."""
-    while tb is not None and tb.tb_frame.f_code is not code:
+    while tb is not None and tb.tb_frame.f_code not in codes:
         tb = tb.tb_next
     return tb
 
 
+def _report(codes):
+    etype, value, tb = sys.exc_info()
+    tb = _user_traceback(tb, *codes)
+    # The hook prints the exception's own traceback when it has one.
+    value.__traceback__ = tb
+    sys.excepthook(etype, value, tb)
+
+
+def _run_cell(namespace, source, path):
+    """Runs a cell as the kernel runs one (a final expression's value is
+    returned for it to show); ends it with SystemExit on an error, the
+    traceback printed without the capture's frames."""
+    import ast
+    try:
+        tree = ast.parse(source, path)
+        last = None
+        if tree.body and isinstance(tree.body[-1], ast.Expr):
+            last = ast.Expression(tree.body.pop().value)
+        body = compile(tree, path, 'exec', dont_inherit=True)
+        final = compile(last, path, 'eval', dont_inherit=True) if last is not None else None
+    except SyntaxError as error:
+        sys.excepthook(type(error), error.with_traceback(None), None)
+        raise SystemExit(1)
+    codes = (body, final) if final is not None else (body,)
+    try:
+        exec(body, namespace)
+        value = eval(final, namespace) if final is not None else None
+    except SystemExit:
+        _finish(close=True)
+        raise
+    except KeyboardInterrupt:
+        _finish(close=True)
+        _report(codes)
+        raise SystemExit(130)  # what the kernel makes of an interrupted cell
+    except BaseException:
+        _finish(close=True)
+        _report(codes)
+        raise SystemExit(1)
+    _finish(close=True)
+    return value
+
+
 def main(namespace, plots_dir, source, wrapper_names):
-    global _plots_dir
+    global _plots_dir, _count
     import os
     _plots_dir = plots_dir
-    path = namespace['__file__']
+    _count = 0
+    cell = '__file__' not in namespace
+    path = sys.argv[0] if cell else namespace['__file__']
     for name in wrapper_names:
         namespace.pop(name, None)
     os.environ.setdefault('MPLBACKEND', 'Agg')
-    sys.meta_path.insert(0, _Finder)
+    if _Finder not in sys.meta_path:
+        sys.meta_path.insert(0, _Finder)
     try:
         with open(path, 'wb') as file:
             file.write(source)
     except OSError:
         pass
+    if cell:
+        return _run_cell(namespace, source, path)
 
     try:
         code = compile(source, path, 'exec', dont_inherit=True)
@@ -209,10 +271,6 @@ def main(namespace, plots_dir, source, wrapper_names):
         raise
     except BaseException:
         _finish()
-        etype, value, tb = sys.exc_info()
-        tb = _user_traceback(tb, code)
-        # The hook prints the exception's own traceback when it has one.
-        value.__traceback__ = tb
-        sys.excepthook(etype, value, tb)
+        _report((code,))
         raise SystemExit(1)
     _finish()
