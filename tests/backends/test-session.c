@@ -843,6 +843,11 @@ test_failed_open_leaves_nothing (void)
   g_autoptr(GError) error = NULL;
   g_autofree char *configs = NULL;
   g_autofree char *after = NULL;
+  g_autofree char *manifest = NULL;
+  g_autofree char *filter = NULL;
+  /* This run's own: the same test on the other code path (test-session-exec)
+   * may run at the same time. */
+  g_autofree char *label = g_strdup_printf ("failed-open-%d-%08x", (int) getpid (), g_random_int ());
   guint16 port;
 
   g_socket_listener_add_address (listener, address, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP,
@@ -854,16 +859,18 @@ test_failed_open_leaves_nothing (void)
   /* bubblewrap publishes no ports: a volume whose host directory is gone
    * fails its start instead, after its directory and cgroup were made. */
   if (backend_test_is_bubblewrap ())
-    configs = g_strdup ("{\"volumes\": [\"/nonexistent/llmsbx-test:/data\"], "
-                        "\"labels\": {\"llmsbx-test\": \"failed-open\"}}");
+    configs = g_strdup_printf ("{\"volumes\": [\"/nonexistent/llmsbx-test:/data\"], "
+                               "\"labels\": {\"llmsbx-test\": \"%s\"}}", label);
   else if (!backend_test_is_kubernetes ())
     configs = g_strdup_printf ("{\"ports\": {\"8080/tcp\": \"127.0.0.1:%u\"}, "
-                               "\"labels\": {\"llmsbx-test\": \"failed-open\"}}", port);
+                               "\"labels\": {\"llmsbx-test\": \"%s\"}}", port, label);
   /* Kubernetes: a pod whose container ends at once, after it was created. */
   if (backend_test_is_kubernetes ())
-    llmsbx_sandbox_session_set_pod_manifest_json (session,
-      "{\"metadata\": {\"labels\": {\"llmsbx-test\": \"failed-open\"}},"
-      " \"spec\": {\"containers\": [{\"command\": [\"false\"]}]}}", &error);
+    {
+      manifest = g_strdup_printf ("{\"metadata\": {\"labels\": {\"llmsbx-test\": \"%s\"}},"
+                                  " \"spec\": {\"containers\": [{\"command\": [\"false\"]}]}}", label);
+      llmsbx_sandbox_session_set_pod_manifest_json (session, manifest, &error);
+    }
   else
     test_set_configs_json (session, configs, &error);
   g_assert_no_error (error);
@@ -872,7 +879,8 @@ test_failed_open_leaves_nothing (void)
   g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED);
   g_assert_false (llmsbx_sandbox_session_get_is_open (session));
 
-  after = docker_ps ("label=llmsbx-test=failed-open");
+  filter = g_strconcat ("label=llmsbx-test=", label, NULL);
+  after = docker_ps (filter);
   g_assert_cmpstr (after, ==, "");
 }
 
