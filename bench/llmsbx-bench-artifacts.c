@@ -10,25 +10,10 @@
 
 #include <llmsbx.h>
 
+#include "llmsbx-bench-stats.h"
+
 #define DEFAULT_ITERATIONS 15
 #define BENCH_LABEL        "io.llmsbx.bench"
-
-static int
-compare_doubles (const void *a,
-                 const void *b)
-{
-  double x = *(const double *) a;
-  double y = *(const double *) b;
-
-  return (x > y) - (x < y);
-}
-
-static double
-median (GArray *samples)
-{
-  g_array_sort (samples, compare_doubles);
-  return g_array_index (samples, double, samples->len / 2);
-}
 
 typedef struct {
   const char           *label;
@@ -141,8 +126,8 @@ main (int    argc,
   printf ("artifacts on %s, %d runs each (median)\n", backend_name ? backend_name : "docker", iterations);
   for (gsize i = 0; i < G_N_ELEMENTS (rows); i++)
     {
-      double ms = median (rows[i].ms);
-      double base = median (rows[i - i % 2].ms);
+      double ms = llmsbx_bench_median (rows[i].ms);
+      double base = llmsbx_bench_median (rows[i - i % 2].ms);
 
       printf ("  %-28s %8.1f ms  %u requests", rows[i].label, ms, rows[i].requests);
       if (i % 2 == 1)

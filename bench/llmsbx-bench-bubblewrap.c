@@ -18,6 +18,8 @@
 
 #include <llmsbx.h>
 
+#include "llmsbx-bench-stats.h"
+
 #define IMAGE              "llmsbx/python:bookworm"
 #define PYTHON_CODE        "print(6*7)"
 #define EXPECTED_STDOUT    "42\n"
@@ -164,18 +166,6 @@ cold_cycle (const char  *backend,
   return llmsbx_sandbox_session_close (session, NULL, ok ? error : NULL) && ok;
 }
 
-/* The 1-minute load average, which the figures depend on: on a shared
- * machine every extra process of a sandbox waits for a CPU. */
-static double
-load_average (void)
-{
-  g_autofree char *text = NULL;
-
-  if (!g_file_get_contents ("/proc/loadavg", &text, NULL, NULL))
-    return -1;
-  return g_ascii_strtod (text, NULL);
-}
-
 /* Main -------------------------------------------------------------------- */
 
 static volatile sig_atomic_t interrupted;
@@ -245,7 +235,7 @@ main (int    argc,
       goto fail;
 
     g_printerr ("llmsbx-bench-bubblewrap: %d iterations...\n", iterations);
-    load_before = load_average ();
+    load_before = llmsbx_bench_load_average ();
     for (int i = 0; i < iterations && !interrupted; i++)
       {
         gint64 started = g_get_monotonic_time ();
@@ -276,7 +266,7 @@ main (int    argc,
       }
   }
   llmsbx_sandbox_session_close (warm, NULL, NULL);
-  load_after = load_average ();
+  load_after = llmsbx_bench_load_average ();
 
   for (guint i = 0; i < G_N_ELEMENTS (series); i++)
     series_finish (&series[i]);

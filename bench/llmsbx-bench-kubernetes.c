@@ -21,36 +21,10 @@
 #include <libsoup/soup.h>
 #include <llmsbx.h>
 
+#include "llmsbx-bench-stats.h"
+
 #define DEFAULT_ITERATIONS 20
 #define PYTHON_CODE        "print(6*7)"
-
-static int
-compare_doubles (const void *a,
-                 const void *b)
-{
-  double x = *(const double *) a;
-  double y = *(const double *) b;
-
-  return (x > y) - (x < y);
-}
-
-static double
-median (GArray *samples)
-{
-  g_array_sort (samples, compare_doubles);
-  return g_array_index (samples, double, samples->len / 2);
-}
-
-/* The 1-minute load average, for the report: the machine is shared. */
-static double
-load_average (void)
-{
-  g_autofree char *text = NULL;
-
-  if (!g_file_get_contents ("/proc/loadavg", &text, NULL, NULL))
-    return -1;
-  return g_ascii_strtod (text, NULL);
-}
 
 typedef struct {
   GSubprocess *process;
@@ -342,7 +316,7 @@ main (int    argc,
     { "ours: run(), resident runner", NULL, NULL, 0, NULL },
   };
   const char *pod;
-  double load_start = load_average ();
+  double load_start = llmsbx_bench_load_average ();
   int status = 0;
 
   g_option_context_add_main_entries (context, entries, NULL);
@@ -393,7 +367,7 @@ main (int    argc,
     goto out;
 
   printf ("warm run() on Kubernetes (test API server, %s), %d runs each (median), load %.1f -> %.1f\n",
-          mode ? mode : "tls-token", iterations, load_start, load_average ());
+          mode ? mode : "tls-token", iterations, load_start, llmsbx_bench_load_average ());
   for (gsize i = 0; i < G_N_ELEMENTS (rows); i++)
     {
       if (rows[i].failed != NULL)
@@ -401,10 +375,10 @@ main (int    argc,
           printf ("  %-30s  did not run: %s\n", rows[i].label, rows[i].failed);
           continue;
         }
-      printf ("  %-30s %8.1f ms  %u request%s", rows[i].label, median (rows[i].ms), rows[i].requests,
+      printf ("  %-30s %8.1f ms  %u request%s", rows[i].label, llmsbx_bench_median (rows[i].ms), rows[i].requests,
               rows[i].requests == 1 ? "" : "s");
       if (i > 0)
-        printf ("  ratio %.2fx", median (rows[i].ms) / median (rows[0].ms));
+        printf ("  ratio %.2fx", llmsbx_bench_median (rows[i].ms) / llmsbx_bench_median (rows[0].ms));
       printf ("\n");
     }
 

@@ -13,28 +13,12 @@
 
 #include <llmsbx.h>
 
+#include "llmsbx-bench-stats.h"
+
 #define DEFAULT_ITERATIONS 20
 #define PYTHON_CODE        "print(6*7)"
 #define EXPECTED_STDOUT    "42\n"
 #define BENCH_LABEL        "io.llmsbx.bench"
-
-static int
-compare_doubles (const void *a,
-                 const void *b)
-{
-  double x = *(const double *) a;
-  double y = *(const double *) b;
-
-  return (x > y) - (x < y);
-}
-
-static double
-percentile (GArray *samples,
-            double  p)
-{
-  g_array_sort (samples, compare_doubles);
-  return g_array_index (samples, double, (guint) ((samples->len - 1) * p + 0.5));
-}
 
 /* The run's label; with @read_only_root, a read-only root and a tmpfs /tmp,
  * where the pool resets sandboxes instead of destroying them. */
@@ -203,12 +187,15 @@ main (int    argc,
   g_print ("backend %s%s, %d iterations of each, alternating\n", backend,
            read_only_root ? " (read-only root)" : "", iterations);
   g_print ("%-38s %10s %10s\n", "", "median ms", "p90 ms");
-  g_print ("%-38s %10.1f %10.1f\n", "open+run+close (session)", percentile (cold, 0.5), percentile (cold, 0.9));
-  g_print ("%-38s %10.1f %10.1f\n", "acquire+run+release (warm pool)", percentile (warm, 0.5), percentile (warm, 0.9));
-  g_print ("%-38s %10.2f\n", "ratio pool / session (median)", percentile (warm, 0.5) / percentile (cold, 0.5));
+  g_print ("%-38s %10.1f %10.1f\n", "open+run+close (session)",
+           llmsbx_bench_percentile (cold, 0.5), llmsbx_bench_percentile (cold, 0.9));
+  g_print ("%-38s %10.1f %10.1f\n", "acquire+run+release (warm pool)",
+           llmsbx_bench_percentile (warm, 0.5), llmsbx_bench_percentile (warm, 0.9));
+  g_print ("%-38s %10.2f\n", "ratio pool / session (median)",
+           llmsbx_bench_median (warm) / llmsbx_bench_median (cold));
   g_print ("pool: %" G_GUINT64_FORMAT " resets, %" G_GUINT64_FORMAT " sandboxes destroyed instead, %"
            G_GUINT64_FORMAT " acquires served by a reset sandbox; waited for an idle sandbox "
-           "(untimed) median %.1f ms\n", resets, refusals, reused, percentile (refill, 0.5));
+           "(untimed) median %.1f ms\n", resets, refusals, reused, llmsbx_bench_percentile (refill, 0.5));
 
   if (!llmsbx_sandbox_pool_close (pool, NULL, &error))
     goto fail;
