@@ -39,3 +39,27 @@ def run(*sources, name='<guide example>', **namespace):
     with contextlib.redirect_stdout(out):
         exec(code, namespace)
     return namespace, out.getvalue()
+
+
+# The guide's "Handle Backend Failover" example, as written (test-guide-failover
+# runs it on the engines, test-guide-kubernetes falls through to Kubernetes).
+FALLBACK = '''
+    from llm_sandbox import SandboxSession, SandboxBackend
+
+    def create_session_with_fallback(**kwargs):
+        """Create session with backend fallback"""
+        backends = [
+            SandboxBackend.DOCKER,
+            SandboxBackend.PODMAN,
+            SandboxBackend.KUBERNETES
+        ]
+
+        for backend in backends:
+            try:
+                return SandboxSession(backend=backend, **kwargs)
+            except Exception as e:
+                print(f"Backend {backend} failed: {e}")
+                continue
+
+        raise RuntimeError("No available backends")
+'''

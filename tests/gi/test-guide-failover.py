@@ -8,32 +8,12 @@ import unittest
 import guide
 from llmsbxtest import GLib, Llmsbx
 
-FALLBACK = '''
-    from llm_sandbox import SandboxSession, SandboxBackend
-
-    def create_session_with_fallback(**kwargs):
-        """Create session with backend fallback"""
-        backends = [
-            SandboxBackend.DOCKER,
-            SandboxBackend.PODMAN,
-            SandboxBackend.KUBERNETES
-        ]
-
-        for backend in backends:
-            try:
-                return SandboxSession(backend=backend, **kwargs)
-            except Exception as e:
-                print(f"Backend {backend} failed: {e}")
-                continue
-
-        raise RuntimeError("No available backends")
-'''
 
 
 class GuideFailoverTest(unittest.TestCase):
 
     def test_handle_backend_failover(self):
-        namespace, out = guide.run(FALLBACK, '''
+        namespace, out = guide.run(guide.FALLBACK, '''
             session = create_session_with_fallback(lang="python")
         ''')
         self.assertEqual(out, '')

@@ -102,26 +102,6 @@ PRESET = '''
     # You must provide pod_manifest parameter separately
 '''
 
-FALLBACK = '''
-    from llm_sandbox import SandboxSession, SandboxBackend
-
-    def create_session_with_fallback(**kwargs):
-        """Create session with backend fallback"""
-        backends = [
-            SandboxBackend.DOCKER,
-            SandboxBackend.PODMAN,
-            SandboxBackend.KUBERNETES
-        ]
-
-        for backend in backends:
-            try:
-                return SandboxSession(backend=backend, **kwargs)
-            except Exception as e:
-                print(f"Backend {backend} failed: {e}")
-                continue
-
-        raise RuntimeError("No available backends")
-'''
 
 NAMESPACES = ['default', 'sandbox-tests', 'custom-namespace']
 
@@ -320,7 +300,7 @@ class GuideKubernetesTest(unittest.TestCase):
         self.addCleanup(restore)
         # As written, the loop returns the first session: sessions open
         # lazily, so Docker's absence shows at open().
-        namespace, out = guide.run(FALLBACK, '''
+        namespace, out = guide.run(guide.FALLBACK, '''
             session = create_session_with_fallback(lang="python")
         ''')
         self.assertEqual(out, '')
