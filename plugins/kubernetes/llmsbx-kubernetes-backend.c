@@ -292,7 +292,14 @@ make_workdir (LlmsbxKubernetesBackend  *self,
               GCancellable             *cancellable,
               GError                  **error)
 {
-  const char *argv[] = { "mkdir", "-p", "--", workdir, NULL };
+  /* An exec runs as the pod's user, never as root, so nothing can open up
+   * a directory that user cannot write: say so at open, not at the first
+   * run's "Permission denied". */
+  const char *argv[] = { "sh", "-c",
+                         "mkdir -p -- \"$1\" || exit; test -w \"$1\" && exit; "
+                         "echo \"it is not writable by uid $(id -u): mount an emptyDir volume there in the "
+                         "pod manifest, or choose a workdir that user can write\" >&2; exit 1",
+                         "llmsbx-workdir", workdir, NULL };
   g_autoptr(LlmsbxExecRequest) request = llmsbx_exec_request_new (argv);
   g_autoptr(GString) stderr_text = g_string_new (NULL);
   int status = -1;
@@ -303,7 +310,7 @@ make_workdir (LlmsbxKubernetesBackend  *self,
   if (status != 0)
     {
       g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED,
-                   "Could not make the working directory %s in the pod %s as its user: %s", workdir, id,
+                   "Could not make the working directory %s in the pod %s ready for its user: %s", workdir, id,
                    g_strstrip (stderr_text->str));
       return FALSE;
     }

@@ -136,6 +136,23 @@ class GuideKubernetesTest(unittest.TestCase):
             self.assertIn(namespace['pod_name'], pods)
         self.assertNotIn(namespace['pod_name'], [p['name'] for p in self.server.pods()])
 
+    def test_unwritable_workdir_fails_at_open(self):
+        # The guide's note ("Use writable directory for non-root") as a check:
+        # a directory the pod's user cannot write is an error at open that
+        # says what to do, and the pod is deleted.
+        manifest = {'spec': {'securityContext': {'runAsUser': 1000, 'runAsGroup': 1000},
+                             'containers': [{'name': 'sandbox', 'image': IMAGE}]}}
+        session = Llmsbx.SandboxSession(lang='python', backend='kubernetes', pod_manifest=manifest,
+                                        workdir='/usr')
+        with self.assertRaises(GLib.Error) as raised:
+            session.open()
+        self.assertIn('not writable by uid 1000', raised.exception.message)
+        self.assertIn('emptyDir', raised.exception.message)
+        deadline = time.monotonic() + 30
+        while [p for p in self.server.pods() if not p['deleting']] and time.monotonic() < deadline:
+            time.sleep(0.2)
+        self.assertEqual([p['name'] for p in self.server.pods() if not p['deleting']], [])
+
     def test_run_and_timeout(self):
         with Llmsbx.SandboxSession(lang='python', backend='kubernetes') as session:
             self.assertEqual(session.run('print(6*7)').stdout, '42\n')
