@@ -441,6 +441,45 @@ test_tls_server_name (void)
   g_assert_no_error (error);
   g_assert_cmpstr (out, ==, "over the WebSocket\n");
   remove_and_check (trusted, id);
+
+  /* And it was the SNI: the pod's creation and its exec WebSocket said
+   * localhost (the other tests' clients name 127.0.0.1). */
+  {
+    g_autofree char *url = g_strconcat (server->admin_url, "/log", NULL);
+    const char *argv[] = { "curl", "-sf", url, NULL };
+    g_autoptr(GSubprocess) curl = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
+    g_autofree char *log = NULL;
+    g_autoptr(JsonNode) root = NULL;
+    JsonArray *entries;
+    gboolean exec_named = FALSE, create_named = FALSE;
+
+    g_assert_no_error (error);
+    g_subprocess_communicate_utf8 (curl, NULL, NULL, &log, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_true (g_subprocess_get_successful (curl));
+    root = json_from_string (log, &error);
+    g_assert_no_error (error);
+    entries = json_node_get_array (root);
+    for (guint i = 0; i < json_array_get_length (entries); i++)
+      {
+        JsonObject *entry = json_array_get_object_element (entries, i);
+        const char *path = json_object_get_string_member_with_default (entry, "path", "");
+        const char *method = json_object_get_string_member_with_default (entry, "method", "");
+        JsonNode *sni = json_object_get_member (entry, "sni");
+        const char *name = sni != NULL && JSON_NODE_HOLDS_VALUE (sni) ? json_node_get_string (sni) : NULL;
+
+        if (g_str_has_suffix (path, "/pods/llmsbx-kube-server-name/exec"))
+          {
+            g_assert_cmpstr (name, ==, "localhost");
+            exec_named = TRUE;
+          }
+        else if (g_str_equal (method, "POST") && g_str_has_suffix (path, "/pods") &&
+                 g_strcmp0 (name, "localhost") == 0)
+          create_named = TRUE;
+      }
+    g_assert_true (exec_named);
+    g_assert_true (create_named);
+  }
 }
 
 static void
