@@ -6,7 +6,9 @@
  * where GIO gives way: GIO first checks the server against the system's
  * store and the URL's host, and only when that fails asks the handler,
  * which then checks against the kubeconfig's CA bundle (any certificate in
- * it) and tls-server-name, as client-go does. */
+ * it) and tls-server-name, as client-go does. The backend's own client
+ * (llmsbx-kubernetes-client.c) needs no handler: it gives GIO the CA as its
+ * database and tls-server-name as each connection's server identity. */
 #undef G_LOG_DOMAIN
 #define G_LOG_DOMAIN "Llmsbx-Kubernetes"
 

@@ -16,6 +16,7 @@ struct _LlmsbxKubeClient
   char            *namespace_;
   gboolean         insecure;
   char            *ca_path;         /* the CA, for the database that reads it when it needs it */
+  GSocketConnectable *tls_identity; /* tls-server-name (with the URL's port), or NULL */
 
   /* The credentials, which a refresh replaces while other threads send:
    * every field below is read and written under @lock. */
@@ -41,6 +42,7 @@ client_clear (LlmsbxKubeClient *self)
   g_clear_object (&self->session);
   g_free (self->server);
   g_free (self->namespace_);
+  g_clear_object (&self->tls_identity);
   clear_credentials (self);
   g_clear_pointer (&self->connection, llmsbx_kube_connection_free);
   g_mutex_clear (&self->lock);
@@ -177,6 +179,13 @@ llmsbx_kube_client_new (LlmsbxKubeConnection  *connection,
   self->server = g_strdup (connection->server);
   self->namespace_ = g_strdup (connection->namespace_ ? connection->namespace_ : "default");
   self->insecure = connection->insecure_skip_tls_verify;
+  if (connection->tls_server_name != NULL)
+    {
+      g_autoptr(GUri) uri = g_uri_parse (connection->server, G_URI_FLAGS_NONE, NULL);
+      int port = uri != NULL ? g_uri_get_port (uri) : -1;
+
+      self->tls_identity = g_network_address_new (connection->tls_server_name, port > 0 ? port : 443);
+    }
   if (!apply_credentials (self, error))
     return NULL;
 
@@ -246,6 +255,20 @@ set_certificate_before_handshake (SoupMessage        *message,
     g_tls_connection_set_certificate (G_TLS_CONNECTION (connection), user_data);
 }
 
+/* tls-server-name, as kubectl has it: the name sent as SNI and the one the
+ * server's certificate is verified against, instead of the URL's host
+ * (which is still where the connection goes). glib-networking takes both
+ * from the connection's server identity, which libsoup set to the URL's. */
+static void
+set_server_identity_before_handshake (SoupMessage        *message,
+                                      GSocketClientEvent  event,
+                                      GIOStream          *connection,
+                                      gpointer            user_data)
+{
+  if (event == G_SOCKET_CLIENT_TLS_HANDSHAKING && G_IS_TLS_CLIENT_CONNECTION (connection))
+    g_tls_client_connection_set_server_identity (G_TLS_CLIENT_CONNECTION (connection), user_data);
+}
+
 #define UNTRUSTED_KEY "llmsbx-kube-untrusted-certificate"
 
 /* A TLS session resumed from the process-wide cache is not checked again
@@ -273,7 +296,7 @@ llmsbx_kube_client_certificate_refused (SoupMessage *message)
 }
 
 static void
-unref_certificate (gpointer  data,
+unref_object (gpointer  data,
                    GClosure *closure)
 {
   g_object_unref (data);
@@ -301,10 +324,13 @@ llmsbx_kube_client_message (LlmsbxKubeClient *self,
     {
       soup_message_set_tls_client_certificate (message, self->client_certificate);
       g_signal_connect_data (message, "network-event", G_CALLBACK (set_certificate_before_handshake),
-                             g_object_ref (self->client_certificate), unref_certificate, 0);
+                             g_object_ref (self->client_certificate), unref_object, 0);
     }
   if (generation != NULL)
     *generation = self->generation;
+  if (self->tls_identity != NULL)
+    g_signal_connect_data (message, "network-event", G_CALLBACK (set_server_identity_before_handshake),
+                           g_object_ref (self->tls_identity), unref_object, 0);
   if (self->insecure)
     g_signal_connect (message, "accept-certificate", G_CALLBACK (accept_any_certificate), NULL);
   else

@@ -9,12 +9,20 @@
  * bubblewrap has no engine, so no inspect output: what the engines record is
  * read from its state file where it keeps it, and the keys it has no
  * meaning for must be refused, naming the key and the backend
- * (docs/backends.md, "Runtime configs" and "bubblewrap differences"). */
+ * (docs/backends.md, "Runtime configs" and "bubblewrap differences").
+ *
+ * Kubernetes refuses runtime configs (a pod is set by its manifest): the
+ * keys with a pod equivalent go through the manifest tests/lib makes of
+ * them (test_set_configs_json()) and have the same effect inside; for the
+ * others, setting them as runtime configs fails at open, saying to use
+ * pod_manifest, and leaves no pod (docs/backends.md, "Kubernetes
+ * differences"). */
 #include <glib/gstdio.h>
 #include <signal.h>
 
 #include "bubblewrap-test.h"
 #include "isolated-test.h"
+#include "kube-test.h"
 
 /* ---------------------------------------------------------------------------
  * Helpers
@@ -208,6 +216,15 @@ assert_refused_by_backend (const char *members,
   assert_open_fails (members, LLMSBX_ERROR_INVALID_ARGUMENT, quoted, "The bubblewrap backend does not support");
 }
 
+/* Docker settings a pod has no equivalent for: on Kubernetes, runtime
+ * configs make open() fail saying to use pod_manifest, and leave no pod. */
+static void
+assert_refused_on_kubernetes (const char *members)
+{
+  g_assert_true (backend_test_is_kubernetes ());
+  assert_open_fails (members, LLMSBX_ERROR_INVALID_ARGUMENT, "pod_manifest", "Kubernetes backend");
+}
+
 /* The working directory of `pwd` run through the session's backend with
  * no working directory given (the session always gives its workdir). */
 static char *
@@ -244,6 +261,9 @@ test_resource_limits (void)
   g_autoptr(JsonObject) inspect = NULL;
   JsonObject *host;
 
+  /* On Kubernetes memswap_limit is what a pod has anyway: no swap. */
+  gint64 swap = backend_test_is_kubernetes () ? 1073741824 : 2147483648;
+
   session = test_open_session ("\"mem_limit\": \"1g\", \"cpu_period\": 100000, \"cpu_quota\": 50000, "
                                "\"memswap_limit\": \"2g\", \"cpu_shares\": 512, \"pids_limit\": 64, "
                                "\"network_mode\": \"none\"", NULL);
@@ -255,14 +275,18 @@ test_resource_limits (void)
       assert_cgroup (cgroups, "memory/memory.limit_in_bytes", "1073741824");
       /* Only kernels with swap accounting have memsw; the engine's view below still counts. */
       if (g_hash_table_contains (cgroups, "memory/memory.memsw.limit_in_bytes"))
-        assert_cgroup (cgroups, "memory/memory.memsw.limit_in_bytes", "2147483648");
+        {
+          g_autofree char *memsw = g_strdup_printf ("%" G_GINT64_FORMAT, swap);
+
+          assert_cgroup (cgroups, "memory/memory.memsw.limit_in_bytes", memsw);
+        }
       assert_cgroup (cgroups, "cpu/cpu.shares", "512");
       assert_cgroup (cgroups, "pids/pids.max", "64");
     }
   else
     {
       assert_cgroup (cgroups, "memory.max", "1073741824");
-      assert_cgroup (cgroups, "memory.swap.max", "1073741824");
+      assert_cgroup (cgroups, "memory.swap.max", backend_test_is_kubernetes () ? "0" : "1073741824");
       /* cgroup v2 weight from shares: 1 + (512 - 2) * 9999 / 262142. */
       assert_cgroup (cgroups, "cpu.weight", "20");
       assert_cgroup (cgroups, "pids.max", "64");
@@ -274,7 +298,7 @@ test_resource_limits (void)
       inspect = inspect_container (session);
       host = host_config (inspect);
       g_assert_cmpint (json_object_get_int_member (host, "Memory"), ==, 1073741824);
-      g_assert_cmpint (json_object_get_int_member (host, "MemorySwap"), ==, 2147483648);
+      g_assert_cmpint (json_object_get_int_member (host, "MemorySwap"), ==, swap);
       g_assert_cmpint (json_object_get_int_member (host, "CpuShares"), ==, 512);
     }
   test_close (session);
@@ -288,12 +312,22 @@ test_cpu_count_and_nano_cpus (void)
   g_autoptr(LlmsbxSandboxSession) nano = NULL;
   g_autoptr(GHashTable) cgroups = NULL;
 
-  counted = test_open_session ("\"cpu_count\": 1, \"cpuset_cpus\": \"0\", \"network_mode\": \"none\"", NULL);
-  cgroups = read_cgroups (counted);
-  assert_cpu_quota (cgroups, "100000", "100000");
-  assert_cgroup (cgroups, is_cgroup_v1 (cgroups) ? "cpuset/cpuset.cpus" : "cpuset.cpus.effective", "0");
-  test_close (counted);
-  g_clear_pointer (&cgroups, g_hash_table_unref);
+  /* A pod's CPU limit is nano_cpus' (limits.cpu): cpu_count and
+   * cpuset_cpus have no equivalent. */
+  if (backend_test_is_kubernetes ())
+    {
+      assert_refused_on_kubernetes ("\"cpu_count\": 1, \"network_mode\": \"none\"");
+      assert_refused_on_kubernetes ("\"cpuset_cpus\": \"0\", \"network_mode\": \"none\"");
+    }
+  else
+    {
+      counted = test_open_session ("\"cpu_count\": 1, \"cpuset_cpus\": \"0\", \"network_mode\": \"none\"", NULL);
+      cgroups = read_cgroups (counted);
+      assert_cpu_quota (cgroups, "100000", "100000");
+      assert_cgroup (cgroups, is_cgroup_v1 (cgroups) ? "cpuset/cpuset.cpus" : "cpuset.cpus.effective", "0");
+      test_close (counted);
+      g_clear_pointer (&cgroups, g_hash_table_unref);
+    }
 
   nano = test_open_session ("\"nano_cpus\": 250000000, \"network_mode\": \"none\"", NULL);
   cgroups = read_cgroups (nano);
@@ -321,26 +355,33 @@ test_security_settings (void)
   g_autofree char *installed = NULL;
   g_autoptr(GError) error = NULL;
   char *wheel[] = { NULL, NULL };
+  /* A cluster enforcing the baseline Pod Security policy (as the test
+   * server does) refuses NET_ADMIN: there, NET_BIND_SERVICE (bit 10). */
+  gboolean kube = backend_test_is_kubernetes ();
+  guint64 kept = G_GUINT64_CONSTANT (1) << (kube ? 10 : 12);
+  g_autofree char *members =
+    g_strdup_printf ("\"privileged\": false, \"user\": \"1000:1000\", \"cap_drop\": [\"ALL\"], "
+                     "\"cap_add\": [\"%s\"], "
+                     "\"security_opt\": [\"no-new-privileges:true\"], \"network_mode\": \"none\"",
+                     kube ? "NET_BIND_SERVICE" : "NET_ADMIN");
 
-  session = test_open_session ("\"privileged\": false, \"user\": \"1000:1000\", \"cap_drop\": [\"ALL\"], "
-                               "\"cap_add\": [\"NET_ADMIN\"], "
-                               "\"security_opt\": [\"no-new-privileges:true\"], \"network_mode\": \"none\"",
-                               NULL);
+  session = test_open_session (members, NULL);
 
   uid = sh_line (session, "id -u");
   gid = sh_line (session, "id -g");
   g_assert_cmpstr (uid, ==, "1000");
   g_assert_cmpstr (gid, ==, "1000");
 
-  /* Only NET_ADMIN (bit 12) is left in the bounding set. On Docker a
-   * non-root user has no effective capabilities after exec; Podman gives a
-   * non-root user the added ones (docs/backends.md). */
+  /* Only NET_ADMIN (bit 12) is left in the bounding set. On Docker (and
+   * the test server's Docker pods) a non-root user has no effective
+   * capabilities after exec; Podman gives a non-root user the added ones
+   * (docs/backends.md). */
   bounding = status_field (session, "CapBnd");
   effective = status_field (session, "CapEff");
   no_new_privs = status_field (session, "NoNewPrivs");
-  g_assert_cmphex (hex_value (bounding), ==, G_GUINT64_CONSTANT (1) << 12);
+  g_assert_cmphex (hex_value (bounding), ==, kept);
   if (g_str_equal (backend_test_name (), "podman") || backend_test_is_bubblewrap ())
-    g_assert_cmphex (hex_value (effective), ==, G_GUINT64_CONSTANT (1) << 12);
+    g_assert_cmphex (hex_value (effective), ==, kept);
   else
     g_assert_cmphex (hex_value (effective), ==, 0);
   g_assert_cmpstr (no_new_privs, ==, "1");
@@ -431,6 +472,23 @@ test_privileged (void)
   if (backend_test_is_bubblewrap ())
     {
       assert_refused_by_backend ("\"privileged\": true, \"network_mode\": \"none\"", "privileged");
+      return;
+    }
+  /* A privileged pod is refused by the baseline Pod Security policy the
+   * test server enforces, as a cluster's admission would: at open, saying
+   * why, with no pod left. */
+  if (backend_test_is_kubernetes ())
+    {
+      privileged = backend_test_session_new ("python", NULL);
+      configs = test_configs ("\"privileged\": true, \"network_mode\": \"none\"");
+      test_set_configs_json (privileged, configs, &error);
+      g_assert_no_error (error);
+      g_assert_false (llmsbx_sandbox_session_open (privileged, NULL, &error));
+      g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT);
+      g_test_message ("privileged pod -> %s", error->message);
+      g_assert_nonnull (strstr (error->message, "privileged"));
+      left = backend_test_ps (filter);
+      g_assert_cmpstr (left, ==, "");
       return;
     }
   /* Podman grants a privileged sandbox the capabilities it has itself, and
@@ -542,6 +600,17 @@ test_volumes (void)
   members = g_strdup_printf ("\"volumes\": {\"%s\": {\"bind\": \"/data\", \"mode\": \"rw\"}, "
                              "\"%s\": {\"bind\": \"/config\", \"mode\": \"ro\"}}, \"network_mode\": \"none\"",
                              data, config);
+  /* A pod mounts no directory of this host (hostPath is the node's, and the
+   * baseline policy forbids it): both forms are refused. */
+  if (backend_test_is_kubernetes ())
+    {
+      g_autofree char *list_form = g_strdup_printf ("\"volumes\": [\"%s:/listed:ro\"], \"network_mode\": \"none\"",
+                                                    listed);
+
+      assert_refused_on_kubernetes (members);
+      assert_refused_on_kubernetes (list_form);
+      return;
+    }
   session = test_open_session (members, NULL);
 
   read_back = test_run (session,
@@ -625,6 +694,35 @@ test_guide_docker_example (void)
                              "\"volumes\": {\"%s\": {\"bind\": \"/container/path\", \"mode\": \"ro\"}}, "
                              "\"environment\": {\"PYTHONPATH\": \"/app\"}, \"working_dir\": \"/workspace\"",
                              host);
+  /* A pod has no host directory nor a network of its choosing: the
+   * example is refused as it stands, and the rest of it goes through the
+   * manifest. */
+  if (backend_test_is_kubernetes ())
+    {
+      g_autofree char *file = NULL;
+
+      assert_refused_on_kubernetes (members);
+      session = test_open_session ("\"privileged\": false, \"mem_limit\": \"512m\", \"cpu_period\": 100000, "
+                                   "\"cpu_quota\": 50000, \"environment\": {\"PYTHONPATH\": \"/app\"}, "
+                                   "\"working_dir\": \"/workspace\"", NULL);
+      cgroups = read_cgroups (session);
+      assert_cgroup (cgroups, is_cgroup_v1 (cgroups) ? "memory/memory.limit_in_bytes" : "memory.max", "536870912");
+      assert_cpu_quota (cgroups, "50000", "100000");
+      out = test_run (session, "import os; print(os.environ['PYTHONPATH'], os.getcwd())\n");
+      g_assert_cmpstr (out, ==, "/app /sandbox\n");
+      plain_cwd = plain_exec_cwd (session);
+      g_assert_cmpstr (plain_cwd, ==, "/workspace\n");
+      init_cwd = sh_line (session, "readlink /proc/1/cwd");
+      g_assert_cmpstr (init_cwd, ==, "/workspace");
+      inspect = inspect_container (session);
+      g_assert_false (json_object_get_boolean_member (host_config (inspect), "Privileged"));
+      g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (inspect, "Config"),
+                                                      "WorkingDir"), ==, "/workspace");
+      file = sh_line (session, "test -e /container/path || echo none");
+      g_assert_cmpstr (file, ==, "none");
+      test_close (session);
+      return;
+    }
   session = test_open_session (members, NULL);
 
   cgroups = read_cgroups (session);
@@ -685,6 +783,27 @@ test_process_and_system_keys (void)
   g_autofree char *hostname = NULL;
   g_autofree char *init_again = NULL;
 
+  /* A pod has no ulimits, init, /dev/shm size, devices or DNS servers of
+   * its own (dnsConfig is the cluster DNS's): refused; its hostname it
+   * has, and extra_hosts' hostAliases the test server does not write. */
+  if (backend_test_is_kubernetes ())
+    {
+      assert_refused_on_kubernetes ("\"ulimits\": [{\"name\": \"nofile\", \"soft\": 1024, \"hard\": 2048}]");
+      assert_refused_on_kubernetes ("\"init\": false");
+      assert_refused_on_kubernetes ("\"init\": true");
+      assert_refused_on_kubernetes ("\"shm_size\": \"32m\"");
+      assert_refused_on_kubernetes ("\"devices\": [\"/dev/zero:/dev/llmsbx-zero:rwm\"]");
+      assert_refused_on_kubernetes ("\"extra_hosts\": {\"db.local\": \"127.0.0.2\"}");
+      assert_refused_on_kubernetes ("\"dns\": [\"8.8.8.8\", \"8.8.4.4\"]");
+      session = test_open_session ("\"hostname\": \"sbx-host\", \"network_mode\": \"none\"", NULL);
+      hostname = sh_line (session, "cat /etc/hostname");
+      g_assert_cmpstr (hostname, ==, "sbx-host");
+      g_free (hostname);
+      hostname = sh_line (session, "hostname");
+      g_assert_cmpstr (hostname, ==, "sbx-host");
+      test_close (session);
+      return;
+    }
   /* bubblewrap has no devices to pass, no init to choose (its own runs),
    * and writes no name service settings of the user's. */
   if (backend_test_is_bubblewrap ())
@@ -798,6 +917,25 @@ test_more_docker_py_keys (void)
       return;
     }
 
+  /* A pod has supplementalGroups; none of the others: no soft limit or
+   * OOM setting of its own, the test server applies no sysctls, no name
+   * service or domain settings, stop signal or IPC mode. */
+  if (backend_test_is_kubernetes ())
+    {
+      assert_refused_on_kubernetes ("\"mem_limit\": \"256m\", \"mem_reservation\": \"128m\"");
+      assert_refused_on_kubernetes ("\"oom_kill_disable\": true");
+      assert_refused_on_kubernetes ("\"sysctls\": {\"net.ipv4.ip_unprivileged_port_start\": \"80\"}");
+      assert_refused_on_kubernetes ("\"dns_search\": [\"example.test\"]");
+      assert_refused_on_kubernetes ("\"domainname\": \"example.test\"");
+      assert_refused_on_kubernetes ("\"stop_signal\": \"SIGUSR1\"");
+      assert_refused_on_kubernetes ("\"ipc_mode\": \"none\"");
+      session = test_open_session ("\"group_add\": [\"1234\"], \"network_mode\": \"none\"", NULL);
+      groups = sh_line (session, "id -G");
+      g_assert_nonnull (strstr (groups, "1234"));
+      test_close (session);
+      return;
+    }
+
   session = test_open_session ("\"mem_limit\": \"256m\", \"mem_reservation\": \"128m\", "
                                "\"oom_kill_disable\": true, \"group_add\": [\"1234\"], "
                                "\"sysctls\": {\"net.ipv4.ip_unprivileged_port_start\": \"80\"}, "
@@ -859,7 +997,8 @@ test_labels (void)
 
   configs = g_strdup_printf ("{\"labels\": {\"" TEST_RUN_LABEL "\": \"%s\", \"com.example.team\": \"data\"}, "
                              "\"network_mode\": \"none\"}", test_run_id ());
-  llmsbx_sandbox_session_set_runtime_configs_json (session, configs, &error);
+  /* On Kubernetes, as the pod's metadata.labels. */
+  test_set_configs_json (session, configs, &error);
   g_assert_no_error (error);
   llmsbx_sandbox_session_open (session, NULL, &error);
   g_assert_no_error (error);
@@ -876,6 +1015,16 @@ test_labels (void)
     }
   else
     {
+      /* The pod's own labels: what the API lists it by. */
+      if (backend_test_is_kubernetes ())
+        {
+          g_autoptr(JsonObject) pod = kube_test_pod (llmsbx_sandbox_session_get_container_id (session));
+
+          g_assert_nonnull (pod);
+          labels = json_object_get_object_member (json_object_get_object_member (pod, "metadata"), "labels");
+          g_assert_cmpstr (json_object_get_string_member (labels, "com.example.team"), ==, "data");
+          g_assert_cmpstr (json_object_get_string_member (labels, "io.llmsbx.managed-by"), ==, "libllmsbx");
+        }
       inspect = inspect_container (session);
       labels = json_object_get_object_member (json_object_get_object_member (inspect, "Config"), "Labels");
       g_assert_cmpstr (json_object_get_string_member (labels, "com.example.team"), ==, "data");
@@ -915,6 +1064,15 @@ test_guide_network_example (void)
       inside = sh_line (session, "readlink /proc/self/ns/net");
       g_assert_cmpstr (inside, ==, outside);
       test_close (session);
+      return;
+    }
+  /* A pod's network is the cluster's (hostNetwork is beyond the baseline
+   * policy), ports are a Service's, DNS the cluster's. */
+  if (backend_test_is_kubernetes ())
+    {
+      assert_refused_on_kubernetes ("\"network_mode\": \"host\"");
+      assert_refused_on_kubernetes ("\"ports\": {\"8080/tcp\": 8080}");
+      assert_refused_on_kubernetes ("\"dns\": [\"8.8.8.8\", \"8.8.4.4\"]");
       return;
     }
   session = test_open_session ("\"network_mode\": \"host\", \"ports\": {\"8080/tcp\": 8080}, "
@@ -958,6 +1116,11 @@ test_ports_on_loopback (void)
                                  "ports");
       return;
     }
+  if (backend_test_is_kubernetes ())
+    {
+      assert_refused_on_kubernetes ("\"network_mode\": \"bridge\", \"ports\": {\"5000/tcp\": \"127.0.0.1:\"}");
+      return;
+    }
   session = test_open_session ("\"network_mode\": \"bridge\", \"ports\": {\"5000/tcp\": \"127.0.0.1:\"}", NULL);
   inspect = inspect_container (session);
   ports = json_object_get_object_member (json_object_get_object_member (inspect, "NetworkSettings"), "Ports");
@@ -972,16 +1135,30 @@ test_ports_on_loopback (void)
  * Refusals
  * ------------------------------------------------------------------------ */
 
+/* @members refused: on Kubernetes, as every runtime config is, before it
+ * is read; elsewhere as @code naming @first_needle and @second_needle. */
+static void
+assert_config_refused (const char *members,
+                       int         code,
+                       const char *first_needle,
+                       const char *second_needle)
+{
+  if (backend_test_is_kubernetes ())
+    assert_refused_on_kubernetes (members);
+  else
+    assert_open_fails (members, code, first_needle, second_needle);
+}
+
 static void
 test_refused_configs (void)
 {
   /* Caught before anything is created. */
-  assert_open_fails ("\"mem_limt\": \"1g\"", LLMSBX_ERROR_INVALID_ARGUMENT, "'mem_limt'", NULL);
-  assert_open_fails ("\"mem_limit\": \"12q\"", LLMSBX_ERROR_INVALID_ARGUMENT, "'mem_limit'", "12q");
-  assert_open_fails ("\"pids_limit\": \"many\"", LLMSBX_ERROR_INVALID_ARGUMENT, "'pids_limit'", "many");
-  assert_open_fails ("\"volumes\": {\"/tmp\": {\"bind\": \"relative\"}}", LLMSBX_ERROR_INVALID_ARGUMENT,
+  assert_config_refused ("\"mem_limt\": \"1g\"", LLMSBX_ERROR_INVALID_ARGUMENT, "'mem_limt'", NULL);
+  assert_config_refused ("\"mem_limit\": \"12q\"", LLMSBX_ERROR_INVALID_ARGUMENT, "'mem_limit'", "12q");
+  assert_config_refused ("\"pids_limit\": \"many\"", LLMSBX_ERROR_INVALID_ARGUMENT, "'pids_limit'", "many");
+  assert_config_refused ("\"volumes\": {\"/tmp\": {\"bind\": \"relative\"}}", LLMSBX_ERROR_INVALID_ARGUMENT,
                      "'volumes'", NULL);
-  assert_open_fails ("\"auto_remove\": true", LLMSBX_ERROR_INVALID_ARGUMENT, "'auto_remove'", NULL);
+  assert_config_refused ("\"auto_remove\": true", LLMSBX_ERROR_INVALID_ARGUMENT, "'auto_remove'", NULL);
 
   /* A host key that is not a path names a volume the engine would create and
    * close would leave behind: refused, and none is made. */
@@ -992,16 +1169,36 @@ test_refused_configs (void)
     g_autofree char *named = g_strdup_printf ("'%s'", volume);
     gboolean made;
 
-    assert_open_fails (members, LLMSBX_ERROR_INVALID_ARGUMENT, "'volumes'", named);
-    assert_open_fails (listed, LLMSBX_ERROR_INVALID_ARGUMENT, "'volumes'", named);
-    made = test_object_exists ("volume", volume);
+    assert_config_refused (members, LLMSBX_ERROR_INVALID_ARGUMENT, "'volumes'", named);
+    assert_config_refused (listed, LLMSBX_ERROR_INVALID_ARGUMENT, "'volumes'", named);
+    /* A pod has no named volumes: the refusal above is all there is. */
+    made = !backend_test_is_kubernetes () && test_object_exists ("volume", volume);
     if (made)
       g_free (test_cli (FALSE, "volume", "rm", "-f", volume, NULL));
     g_assert_false (made);
   }
 
+  /* On Kubernetes a bad value in the pod manifest they become is the API
+   * server's to refuse: at open, with its reason, and no pod left. */
+  if (backend_test_is_kubernetes ())
+    {
+      g_autoptr(LlmsbxSandboxSession) session = backend_test_session_new ("python", NULL);
+      g_autofree char *configs = test_configs ("\"mem_limit\": \"12q\"");
+      g_autofree char *filter = test_run_filter ();
+      g_autofree char *left = NULL;
+      g_autoptr(GError) error = NULL;
+
+      test_set_configs_json (session, configs, &error);
+      g_assert_no_error (error);
+      g_assert_false (llmsbx_sandbox_session_open (session, NULL, &error));
+      g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_INVALID_ARGUMENT);
+      g_assert_nonnull (strstr (error->message, "quantities must match"));
+      left = backend_test_ps (filter);
+      g_assert_cmpstr (left, ==, "");
+    }
+
   /* Refused by the engine itself: reported with its reason, nothing left. */
-  assert_open_fails ("\"nano_cpus\": 500000000, \"cpu_period\": 100000", LLMSBX_ERROR_INVALID_ARGUMENT,
+  assert_config_refused ("\"nano_cpus\": 500000000, \"cpu_period\": 100000", LLMSBX_ERROR_INVALID_ARGUMENT,
                      NULL, NULL);
 }
 

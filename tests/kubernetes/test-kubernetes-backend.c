@@ -347,6 +347,141 @@ test_stream_faults (void)
   remove_and_check (backend, id);
 }
 
+/* The shared server's (JSON) kubeconfig with its cluster's URL at @host instead
+ * of 127.0.0.1, and tls-server-name @server_name (or none), in a file. */
+static char *
+kubeconfig_at (const char *host,
+               const char *server_name)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GString) url = NULL;
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  g_autofree char *file = g_strdup_printf ("kubeconfig-%s-%s.json", host, server_name ? server_name : "none");
+  g_autofree char *path = g_build_filename (g_get_tmp_dir (), file, NULL);
+  JsonArray *clusters;
+
+  g_autofree char *dir = g_path_get_dirname (server->kubeconfig);
+  g_autofree char *json = g_build_filename (dir, "kubeconfig.json", NULL);
+
+  json_parser_load_from_file (parser, json, &error);
+  g_assert_no_error (error);
+  clusters = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)), "clusters");
+  g_assert_cmpuint (json_array_get_length (clusters), >, 0);
+  for (guint i = 0; i < json_array_get_length (clusters); i++)
+    {
+      JsonObject *cluster = json_object_get_object_member (json_array_get_object_element (clusters, i), "cluster");
+
+      url = g_string_new (json_object_get_string_member (cluster, "server"));
+      g_assert_cmpuint (g_string_replace (url, "//127.0.0.1:", "//", 1), ==, 1);
+      g_string_insert (url, strlen ("https://"), host);
+      g_string_insert_c (url, strlen ("https://") + strlen (host), ':');
+      json_object_set_string_member (cluster, "server", url->str);
+      g_string_free (g_steal_pointer (&url), TRUE);
+      if (server_name != NULL)
+        json_object_set_string_member (cluster, "tls-server-name", server_name);
+    }
+  json_generator_set_root (generator, json_parser_get_root (parser));
+  json_generator_to_file (generator, path, &error);
+  g_assert_no_error (error);
+  return g_steal_pointer (&path);
+}
+
+static LlmsbxBackend *
+backend_for (const char *kubeconfig)
+{
+  g_autoptr(GVariant) settings = g_variant_ref_sink (g_variant_new_parsed ("{'kubeconfig': <%s>}", kubeconfig));
+  g_autoptr(GError) error = NULL;
+  LlmsbxBackend *backend = new_backend ();
+
+  llmsbx_backend_apply_settings (backend, settings, &error);
+  g_assert_no_error (error);
+  return backend;
+}
+
+/* tls-server-name, as kubectl has it: the server at ::ffff:127.0.0.1 (its
+ * 127.0.0.1 through an IPv4-mapped address, which is not a name of its
+ * certificate: those are IP 127.0.0.1 and localhost) is refused without
+ * it, and trusted with localhost, over REST and the exec WebSocket alike. */
+static void
+test_tls_server_name (void)
+{
+  g_autofree char *bare = kubeconfig_at ("[::ffff:127.0.0.1]", NULL);
+  g_autofree char *named = kubeconfig_at ("[::ffff:127.0.0.1]", "localhost");
+  g_autofree char *wrong = kubeconfig_at ("127.0.0.1", "wrong.example");
+  g_autoptr(LlmsbxBackend) refused = backend_for (bare);
+  g_autoptr(LlmsbxBackend) mismatched = backend_for (wrong);
+  g_autoptr(LlmsbxBackend) trusted = backend_for (named);
+  g_autoptr(LlmsbxContainerSpec) spec = new_spec ("llmsbx-kube-server-name");
+  g_autoptr(GPtrArray) listed = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = NULL;
+  g_autofree char *out = NULL;
+
+  listed = llmsbx_backend_list_sandboxes (refused, NULL, NULL, &error);
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_UNAVAILABLE);
+  g_test_message ("without tls-server-name: %s", error->message);
+  g_assert_nonnull (strstr (error->message, "certificate"));
+  g_assert_null (listed);
+  g_clear_error (&error);
+
+  /* The name is what is verified, even where the URL's host would pass. */
+  listed = llmsbx_backend_list_sandboxes (mismatched, NULL, NULL, &error);
+  g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_UNAVAILABLE);
+  g_assert_nonnull (strstr (error->message, "certificate"));
+  g_assert_null (listed);
+  g_clear_error (&error);
+
+  listed = llmsbx_backend_list_sandboxes (trusted, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (listed);
+  id = llmsbx_backend_create_sandbox (trusted, spec, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (run (trusted, id, "echo over the WebSocket", &out, &error), ==, 0);
+  g_assert_no_error (error);
+  g_assert_cmpstr (out, ==, "over the WebSocket\n");
+  remove_and_check (trusted, id);
+
+  /* And it was the SNI: the pod's creation and its exec WebSocket said
+   * localhost (the other tests' clients name 127.0.0.1). */
+  {
+    g_autofree char *url = g_strconcat (server->admin_url, "/log", NULL);
+    const char *argv[] = { "curl", "-sf", url, NULL };
+    g_autoptr(GSubprocess) curl = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
+    g_autofree char *log = NULL;
+    g_autoptr(JsonNode) root = NULL;
+    JsonArray *entries;
+    gboolean exec_named = FALSE, create_named = FALSE;
+
+    g_assert_no_error (error);
+    g_subprocess_communicate_utf8 (curl, NULL, NULL, &log, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_true (g_subprocess_get_successful (curl));
+    root = json_from_string (log, &error);
+    g_assert_no_error (error);
+    entries = json_node_get_array (root);
+    for (guint i = 0; i < json_array_get_length (entries); i++)
+      {
+        JsonObject *entry = json_array_get_object_element (entries, i);
+        const char *path = json_object_get_string_member_with_default (entry, "path", "");
+        const char *method = json_object_get_string_member_with_default (entry, "method", "");
+        JsonNode *sni = json_object_get_member (entry, "sni");
+        const char *name = sni != NULL && JSON_NODE_HOLDS_VALUE (sni) ? json_node_get_string (sni) : NULL;
+
+        if (g_str_has_suffix (path, "/pods/llmsbx-kube-server-name/exec"))
+          {
+            g_assert_cmpstr (name, ==, "localhost");
+            exec_named = TRUE;
+          }
+        else if (g_str_equal (method, "POST") && g_str_has_suffix (path, "/pods") &&
+                 g_strcmp0 (name, "localhost") == 0)
+          create_named = TRUE;
+      }
+    g_assert_true (exec_named);
+    g_assert_true (create_named);
+  }
+}
+
 static void
 test_runtime_configs_refused (void)
 {
@@ -564,6 +699,7 @@ main (int argc, char **argv)
   g_test_add_func ("/kubernetes/create-faults", test_create_faults);
   g_test_add_func ("/kubernetes/stream-faults", test_stream_faults);
   g_test_add_func ("/kubernetes/runtime-configs-refused", test_runtime_configs_refused);
+  g_test_add_func ("/kubernetes/tls-server-name", test_tls_server_name);
   g_test_add_data_func ("/kubernetes/preset/development", "development", test_preset_fragment);
   g_test_add_data_func ("/kubernetes/preset/production", "production", test_preset_fragment);
   g_test_add_data_func ("/kubernetes/preset/strict", "strict", test_preset_fragment);

@@ -388,8 +388,11 @@ test_configs (const char *members)
  * manifest's: labels → metadata.labels, environment → env, read_only → a
  * read-only root with the workdir on a disk emptyDir (as an engine's
  * anonymous volume; also for a user other than root), tmpfs → memory emptyDirs (size= as their sizeLimit),
- * mem_limit and cpu_quota/cpu_period → resources.limits, user, cap_drop,
- * cap_add and no-new-privileges → the container's securityContext.
+ * mem_limit, cpu_quota/cpu_period and nano_cpus → resources.limits,
+ * cpu_shares → resources.requests.cpu (the kubelet's shares), user,
+ * privileged, cap_drop, cap_add and no-new-privileges → the container's
+ * securityContext, group_add → the pod's supplementalGroups, hostname →
+ * spec.hostname, working_dir → the container's workingDir.
  * pids_limit is the node's (a kubelet's podPidsLimit; a pod cannot set
  * one), so it becomes the test server's pod_pids_limit for this pod.
  * network_mode none is what the test server's pods have anyway (a cluster
@@ -442,6 +445,11 @@ add_scratch (JsonArray  *mounts,
 
         json_object_set_string_member (empty_dir, "sizeLimit", size);
       }
+    /* What a memory emptyDir is anyway: writable, programs can run in it,
+     * and the test server mounts it mode 1777. */
+    else if (memory && (g_str_equal (options[i], "rw") || g_str_equal (options[i], "exec") ||
+                        g_str_equal (options[i], "mode=1777")))
+      continue;
     else if (*options[i] != '\0')
       g_error ("tmpfs option %s has no emptyDir equivalent on Kubernetes", options[i]);
   json_object_set_string_member (volume, "name", name);
@@ -454,7 +462,8 @@ configs_as_pod_manifest (const char *json)
 {
   static const char * const known[] = {
     "labels", "environment", "read_only", "tmpfs", "mem_limit", "memswap_limit", "cpu_quota", "cpu_period",
-    "user", "cap_drop", "cap_add", "security_opt", "network_mode", "pids_limit", NULL,
+    "user", "cap_drop", "cap_add", "security_opt", "network_mode", "pids_limit", "nano_cpus", "cpu_shares",
+    "privileged", "group_add", "hostname", "working_dir", NULL,
   };
   g_autoptr(JsonNode) root = json_from_string (json, NULL);
   JsonObject *configs = root && JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
@@ -533,6 +542,38 @@ configs_as_pod_manifest (const char *json)
 
       json_object_set_string_member (member_object (member_object (container, "resources"), "limits"), "cpu", cpu);
     }
+  if (json_object_has_member (configs, "nano_cpus"))
+    {
+      g_autofree char *cpu = g_strdup_printf ("%" G_GINT64_FORMAT "m",
+                                              json_object_get_int_member (configs, "nano_cpus") / 1000000);
+
+      json_object_set_string_member (member_object (member_object (container, "resources"), "limits"), "cpu", cpu);
+    }
+  /* The kubelet gives a container requests.cpu × 1024 shares. */
+  if (json_object_has_member (configs, "cpu_shares"))
+    {
+      g_autofree char *cpu = g_strdup_printf ("%" G_GINT64_FORMAT "m",
+                                              json_object_get_int_member (configs, "cpu_shares") * 1000 / 1024);
+
+      json_object_set_string_member (member_object (member_object (container, "resources"), "requests"), "cpu",
+                                     cpu);
+    }
+  if (json_object_has_member (configs, "privileged"))
+    json_object_set_boolean_member (security, "privileged", json_object_get_boolean_member (configs, "privileged"));
+  if (json_object_has_member (configs, "group_add"))
+    {
+      JsonArray *groups = json_object_get_array_member (configs, "group_add");
+      JsonArray *supplemental = json_array_new ();
+
+      for (guint i = 0; i < json_array_get_length (groups); i++)
+        json_array_add_int_element (supplemental, g_ascii_strtoll (json_array_get_string_element (groups, i),
+                                                                   NULL, 10));
+      json_object_set_array_member (member_object (spec, "securityContext"), "supplementalGroups", supplemental);
+    }
+  if (json_object_has_member (configs, "hostname"))
+    json_object_set_string_member (spec, "hostname", json_object_get_string_member (configs, "hostname"));
+  if (json_object_has_member (configs, "working_dir"))
+    json_object_set_string_member (container, "workingDir", json_object_get_string_member (configs, "working_dir"));
   if (json_object_has_member (configs, "user"))
     {
       const char *user = json_object_get_string_member (configs, "user");

@@ -150,7 +150,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.query = urllib.parse.parse_qsl(url.query, keep_blank_values=True)
         self.entry = api.log.begin(self.command, url.path, self.query, self.headers,
                                    isinstance(self.connection, ssl.SSLSocket),
-                                   self.client_address[0])
+                                   self.client_address[0],
+                                   sni=getattr(self.connection, 'llmsbx_sni', None))
         self.code = None
         try:
             self.user = self._authenticate()

@@ -35,8 +35,9 @@ class RequestLog:
         self._seq = 0
         self._file = open(path, 'a', encoding='utf-8') if path else None
 
-    def begin(self, method, path, query, headers, tls, peer):
-        """query is a list of (name, value) pairs in order, repeats kept."""
+    def begin(self, method, path, query, headers, tls, peer, sni=None):
+        """query is a list of (name, value) pairs in order, repeats kept;
+        sni is the server name the client's TLS hello named, if any."""
         logged = {}
         for name in LOGGED_HEADERS:
             value = headers.get(name)
@@ -50,7 +51,7 @@ class RequestLog:
         with self._lock:
             self._seq += 1
             entry = {'seq': self._seq, 'time': time.time(), 'method': method, 'path': path,
-                     'query': query, 'headers': logged, 'tls': tls, 'peer': peer,
+                     'query': query, 'headers': logged, 'tls': tls, 'sni': sni, 'peer': peer,
                      'user': None, 'status': None, 'done': False}
             self._entries.append(entry)
         return entry

@@ -19,6 +19,9 @@ from .settings import Settings
 from .store import PodStore, now_rfc3339
 
 
+def _record_sni(sock, server_name, context):
+    sock.llmsbx_sni = server_name
+
 class TestApiServer:
     def __init__(self, mode, state_dir, pki_dir=None, settings=None, log_path=None,
                  docker_socket='/var/run/docker.sock', port=0, admin_port=0):
@@ -56,6 +59,8 @@ class TestApiServer:
             ctx.load_cert_chain(os.path.join(self.pki_dir, 'server.crt'),
                                 os.path.join(self.pki_dir, 'server.key'))
             ctx.set_alpn_protocols(['http/1.1'])
+            # The name the client sent as SNI, for the request log.
+            ctx.sni_callback = _record_sni
             if self.mode == 'tls-cert':
                 # As kube-apiserver: a client certificate is asked for and
                 # verified when given; a request without one gets 401.
