@@ -104,8 +104,16 @@ class Server:
     def reset(self):
         return self.admin_call('POST', '/reset', {})
 
-    def log(self, since=0):
-        return self.admin_call('GET', '/log?since=%d' % since)
+    def log(self, since=0, settled=False, timeout=10):
+        """The log entries after @since; with @settled, once every one of them
+        is done (the server writes a request's status down after its reply
+        went out, so a client can ask before it has)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            entries = self.admin_call('GET', '/log?since=%d' % since)
+            if not settled or all(e.get('done') for e in entries) or time.monotonic() > deadline:
+                return entries
+            time.sleep(0.02)
 
     def wait_for_exec_end(self, since=0, timeout=10):
         """The log entry of the last exec once the server has finished it

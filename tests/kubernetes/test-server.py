@@ -161,7 +161,7 @@ class RequestLogTest(unittest.TestCase):
             seq = server.last_seq()
             server.request('GET', '/api/v1/namespaces/default/pods?labelSelector=a%3Db',
                            headers={'User-Agent': 'log-test'})
-            entry = server.log(seq)[0]
+            entry = server.log(seq, settled=True)[0]
             self.assertEqual((entry['method'], entry['path'], entry['query'], entry['status']),
                              ('GET', '/api/v1/namespaces/default/pods', [['labelSelector', 'a=b']],
                               200))
