@@ -95,6 +95,7 @@ struct _LlmsbxPoolLease
   char                 *baseline_pids;
   gboolean              own_namespace;
   GHashTable           *manifest;    /* path → type letter of find -printf %y */
+  GHashTable           *engine_files; /* path → its mode, owner, inode, size, hash */
 };
 
 typedef enum {
@@ -210,6 +211,7 @@ entry_free (LlmsbxPoolLease *entry)
   g_free (entry->baseline_pids);
   g_free (entry->unresettable);
   g_clear_pointer (&entry->manifest, g_hash_table_unref);
+  g_clear_pointer (&entry->engine_files, g_hash_table_unref);
   g_free (entry);
 }
 
@@ -295,8 +297,26 @@ pool_backend (LlmsbxSandboxPool  *self,
 #define SYSTEM_DIRS "/ /etc /usr /usr/bin /usr/sbin /usr/lib /usr/local /usr/local/bin /usr/local/sbin " \
                     "/usr/local/lib /bin /sbin /lib /lib64 /root /var /opt /home"
 
+/* The files the engine mounts into the sandbox from its own directory. The
+ * engine renews their ctime without changing them (Docker on every archive
+ * request: a copy, or the fetch of an artifact session's plots), so the
+ * reset cannot go by their ctime; it compares what they hold instead. A
+ * user who can write them (root, where they are mounted writable) could
+ * send the next user elsewhere: a change of content is a change. */
+#define ENGINE_FILES "/etc/resolv.conf /etc/hosts /etc/hostname"
+
+/* Prints 'E' path '=' mode, owner, inode, size and SHA-256 of each engine
+ * file there is, NUL-separated. One without stat or sha256sum gets no
+ * record, and then its ctime counts as for any other file. */
+#define ENGINE_STATE_SCRIPT \
+  "for f in " ENGINE_FILES "; do\n" \
+  "  [ -f \"$f\" ] && [ ! -h \"$f\" ] || continue\n" \
+  "  s=$(stat -c '%a %u %g %i %s' \"$f\" && sha256sum < \"$f\") && printf 'E%s=%s\\0' \"$f\" \"$s\"\n" \
+  "done\n"
+
 /* Prints the sandbox's clock, its processes (but its own), the system
- * directories it can write (where it has namespaces of its own), and every path
+ * directories it can write and the engine's files (where it has namespaces
+ * of its own), and every path
  * under the scratch directories ("$@") with its type, NUL-separated. Where
  * the processes are the host's ($2 or more of them), only the workdir and
  * /tmp are the sandbox's own (as a backend without namespaces maps them):
@@ -312,6 +332,7 @@ static const char baseline_script[] =
   "    f=\"$d/.llmsbx-pool-probe-$$\"\n"
   "    if ( : > \"$f\" ) 2>/dev/null; then rm -f \"$f\"; printf 'W%s\\0' \"$d\"; fi\n"
   "  done\n"
+  ENGINE_STATE_SCRIPT
   "fi\n"
   "for r in \"$@\"; do\n"
   "  [ -d \"$r\" ] || continue\n"
@@ -403,6 +424,7 @@ entry_record_baseline (LlmsbxSandboxPool *self,
     }
 
   entry->manifest = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  entry->engine_files = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   data = g_bytes_get_data (out, &size);
   for (gsize at = 0; at < size;)
     {
@@ -423,6 +445,13 @@ entry_record_baseline (LlmsbxSandboxPool *self,
       else if (record[0] == 'W' && entry->unresettable == NULL)
         entry->unresettable = g_strdup_printf ("its user can write %.*s, where the reset's own tools are",
                                                (int) (length - 1), record + 1);
+      else if (record[0] == 'E' && memchr (record, '=', length) != NULL)
+        {
+          const char *equals = memchr (record, '=', length);
+
+          g_hash_table_insert (entry->engine_files, g_strndup (record + 1, equals - record - 1),
+                               g_strndup (equals + 1, length - (equals + 1 - record)));
+        }
       else if (record[0] == 'F' && length > 3)
         g_hash_table_insert (entry->manifest, g_strndup (record + 3, length - 3),
                              GINT_TO_POINTER (record[1]));
@@ -510,11 +539,14 @@ static const char reset_scan_script[] =
   "done\n";
 
 /* The part that looks outside the scratch directories: run only where the
- * sandbox is a namespace of its own (elsewhere "/" is the host's). */
+ * sandbox is a namespace of its own (elsewhere "/" is the host's). It runs
+ * after the user's processes are gone, so the engine's files it prints
+ * cannot change between their state and the verdict. */
 static const char reset_outside_script[] =
   "base=$1; shift\n"
   "find / \\( -path /proc -o -path /sys -o -path /dev -o -path \"$1\" -o -path \"$2\" -o -path \"$3\" \\) -prune "
   "-o -newerct \"@$base\" -printf 'O%p\\0' 2>/dev/null\n"
+  ENGINE_STATE_SCRIPT
   "exit 0\n";
 
 static const char delete_script[] = "xargs -0 rm -rf --";
@@ -628,6 +660,8 @@ reset_entry (LlmsbxSandboxPool  *self,
     {
       g_autoptr(GPtrArray) outside = script_argv (reset_outside_script);
       g_autoptr(GBytes) changed = NULL;
+      g_autoptr(GHashTable) engine_now = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+      g_autoptr(GPtrArray) newer = g_ptr_array_new ();
 
       g_ptr_array_add (outside, g_strdup (entry->baseline));
       add_roots (outside, self->workdir, TRUE);
@@ -643,14 +677,31 @@ reset_entry (LlmsbxSandboxPool  *self,
         {
           const char *record = data + at;
           gsize length = strnlen (record, size - at);
+          const char *equals;
 
           at += length + 1;
+          /* Records end in a NUL (find's and printf's): paths point into them. */
+          if (length >= 2 && record[0] == 'O' && at <= size)
+            g_ptr_array_add (newer, (gpointer) (record + 1));
+          else if (length >= 2 && record[0] == 'E' && (equals = memchr (record, '=', length)) != NULL)
+            g_hash_table_insert (engine_now, g_strndup (record + 1, equals - record - 1),
+                                 g_strndup (equals + 1, length - (equals + 1 - record)));
+        }
+      for (guint i = 0; i < newer->len; i++)
+        {
+          const char *path = g_ptr_array_index (newer, i);
+          const char *then = g_hash_table_lookup (entry->engine_files, path);
+          const char *now = g_hash_table_lookup (engine_now, path);
+
           /* A scratch directory's parents change when the directory is
            * first written to (overlayfs copies it up): that is no change
            * of the user's. */
-          if (length < 2 || record[0] != 'O' || is_root_ancestor (self, record + 1))
+          if (is_root_ancestor (self, path))
             continue;
-          *why = g_strdup_printf ("%s changed", record + 1);
+          /* An engine file the engine touched but nobody changed. */
+          if (then != NULL && now != NULL && g_str_equal (then, now))
+            continue;
+          *why = g_strdup_printf ("%s changed", path);
           return FALSE;
         }
     }

@@ -10,6 +10,8 @@
  * then kills. */
 #include <string.h>
 
+#include <glib/gstdio.h>
+
 #include "isolated-test.h"
 
 /* A read-only root with a tmpfs /tmp: what the users cannot change but
@@ -221,6 +223,118 @@ test_reset_keeps_sandbox (void)
   close_pool (pool);
 }
 
+/* A user of an artifact session who copies files in and out and plots
+ * leaves nothing the reset cannot vouch for: on Docker each of those archive
+ * requests renews the ctime of the /etc/resolv.conf, /etc/hosts and
+ * /etc/hostname the engine mounts, which the reset tells from a user's change
+ * by their content. The sandbox is reset and serves the next user. */
+static void
+test_copies_and_plots_keep_sandbox (void)
+{
+  g_autoptr(LlmsbxSandboxPool) pool = new_pool (READ_ONLY_ROOT);
+  g_autoptr(LlmsbxSandboxSession) first = take_of_type (pool, LLMSBX_TYPE_ARTIFACT_SANDBOX_SESSION);
+  g_autoptr(LlmsbxSandboxSession) second = NULL;
+  g_autofree char *first_id = g_strdup (llmsbx_sandbox_session_get_container_id (first));
+  g_autofree char *dir = g_dir_make_tmp ("test-pool-XXXXXX", NULL);
+  g_autofree char *in = g_build_filename (dir, "in.txt", NULL);
+  g_autofree char *back = g_build_filename (dir, "back.txt", NULL);
+  g_autofree char *content = NULL;
+  g_autofree char *plotted = NULL;
+  g_autofree char *after = NULL;
+  g_autoptr(GPtrArray) plots = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (g_file_set_contents (in, "copied in\n", -1, &error));
+  g_assert_true (llmsbx_sandbox_session_copy_to_runtime (first, in, "/sandbox/in.txt", NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (llmsbx_sandbox_session_copy_from_runtime (first, "/sandbox/in.txt", back, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_get_contents (back, &content, NULL, &error));
+  g_assert_cmpstr (content, ==, "copied in\n");
+  plots = run_plots (first, PLOTTING, &plotted);
+  g_assert_cmpstr (plotted, ==, "plotted\n");
+  g_assert_cmpuint (plots->len, ==, 3);
+  give_back (first);
+
+  second = take_of_type (pool, LLMSBX_TYPE_ARTIFACT_SANDBOX_SESSION);
+  g_assert_cmpstr (llmsbx_sandbox_session_get_container_id (second), ==, first_id);
+  g_assert_cmpuint (stat_of (pool, "resets"), ==, 1);
+  g_assert_cmpuint (stat_of (pool, "reset-refusals"), ==, 0);
+  after = test_sh (second, "ls -A /sandbox; true");
+  g_assert_null (strstr (after, "in.txt"));
+  g_assert_null (strstr (after, "chart.png"));
+  give_back (second);
+  close_pool (pool);
+  g_unlink (in);
+  g_unlink (back);
+  g_rmdir (dir);
+}
+
+/* The engine's files are let through on their content only: a user who can
+ * rewrite /etc/hosts (root, where it is mounted writable) to send the next
+ * user elsewhere costs the sandbox. The engines mount theirs read-only on a
+ * read-only root, so where a volume can be mounted there (not Kubernetes,
+ * whose test pods take no volumes) the test mounts a writable hosts file of
+ * its own: a reset that let /etc/hosts through by name would hand the
+ * rewritten file to the next user in the same sandbox (checked by making
+ * the reset do so: this test failed). The file is the test's, so a new
+ * sandbox mounts it rewritten too: only the sandbox's fate is asserted. */
+static void
+test_rewritten_hosts_is_destroyed (void)
+{
+  gboolean writable = !g_str_equal (backend_test_name (), "kubernetes");
+  g_autofree char *dir = g_dir_make_tmp ("test-pool-XXXXXX", NULL);
+  g_autofree char *hosts = g_build_filename (dir, "hosts", NULL);
+  g_autofree char *members = NULL;
+  g_autoptr(LlmsbxSandboxPool) pool = NULL;
+  g_autoptr(LlmsbxSandboxSession) first = NULL;
+  g_autoptr(LlmsbxSandboxSession) second = NULL;
+  g_autofree char *first_id = NULL;
+  g_autofree char *original = NULL;
+  g_autofree char *wrote = NULL;
+  g_autofree char *after = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (g_file_set_contents (hosts, "127.0.0.1\tlocalhost\n::1\tlocalhost\n", -1, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (g_chmod (dir, 0755), ==, 0);
+  g_assert_cmpint (g_chmod (hosts, 0666), ==, 0);
+  members = writable ? g_strdup_printf (READ_ONLY_ROOT ", \"volumes\": {\"%s\": {\"bind\": \"/etc/hosts\", "
+                                        "\"mode\": \"rw\"}}", hosts)
+                     : g_strdup (READ_ONLY_ROOT);
+  pool = new_pool (members);
+  first = take (pool);
+  first_id = g_strdup (llmsbx_sandbox_session_get_container_id (first));
+  original = test_sh (first, "cat /etc/hosts");
+  g_assert_nonnull (strstr (original, "localhost"));
+  g_assert_null (strstr (original, "llmsbx-evil"));
+  /* In place, keeping the size, mode and owner: only the content differs. */
+  wrote = test_sh (first, "h=$(sed 's/localhost/llmsbx-evil/' /etc/hosts) && printf '%s\\n' \"$h\" > /etc/hosts "
+                          "2>/dev/null && echo wrote || echo refused");
+  g_test_message ("rewriting /etc/hosts: %s", wrote);
+  g_assert_cmpstr (wrote, ==, writable ? "wrote\n" : "refused\n");
+  give_back (first);
+
+  second = take (pool);
+  after = test_sh (second, "cat /etc/hosts");
+  if (writable)
+    {
+      /* The same file, rewritten: the sandbox had to go. */
+      g_assert_cmpstr (llmsbx_sandbox_session_get_container_id (second), !=, first_id);
+      g_assert_cmpuint (stat_of (pool, "reset-refusals"), ==, 1);
+      g_assert_cmpuint (stat_of (pool, "resets"), ==, 0);
+    }
+  else
+    {
+      g_assert_null (strstr (after, "llmsbx-evil"));
+      g_assert_cmpstr (after, ==, original);
+    }
+  give_back (second);
+  close_pool (pool);
+  g_unlink (hosts);
+  g_rmdir (dir);
+}
+
 /* A user who can write where the reset's tools live (root on a writable
  * root filesystem) could make the reset blind, here by a `find` that finds
  * nothing first in PATH: such a sandbox is destroyed, never reset. */
@@ -345,6 +459,8 @@ main (int argc, char **argv)
   test_add_isolated ("/pool/read-only-root/nothing-crosses", test_nothing_crosses_read_only);
   test_add_isolated ("/pool/writable-root-is-destroyed", test_writable_root_is_destroyed);
   test_add_isolated ("/pool/read-only-root/reset-keeps-sandbox", test_reset_keeps_sandbox);
+  test_add_isolated ("/pool/read-only-root/copies-and-plots-keep-sandbox", test_copies_and_plots_keep_sandbox);
+  test_add_isolated ("/pool/read-only-root/rewritten-hosts-is-destroyed", test_rewritten_hosts_is_destroyed);
   test_add_isolated ("/pool/close/waits-for-busy", test_close_waits_for_busy);
   test_add_isolated ("/pool/close/kills-busy", test_close_kills_busy);
   return g_test_run ();
