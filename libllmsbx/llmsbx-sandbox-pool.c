@@ -1720,7 +1720,7 @@ llmsbx_sandbox_pool_class_init (LlmsbxSandboxPoolClass *klass)
    * directories (`securityContext.readOnlyRootFilesystem`, or a non-root
    * `runAsUser`), as it probes in each new sandbox.
    *
-   * Since: 0.2
+   * Since: 0.1
    */
   properties[PROP_POD_MANIFEST] = g_param_spec_variant ("pod-manifest", NULL, NULL,
                                                         G_VARIANT_TYPE_VARDICT, NULL, construct);
@@ -1730,7 +1730,7 @@ llmsbx_sandbox_pool_class_init (LlmsbxSandboxPoolClass *klass)
    * The namespace of the sandboxes' pods, as
    * #LlmsbxSandboxSession:kube-namespace; %NULL for the backend's.
    *
-   * Since: 0.2
+   * Since: 0.1
    */
   properties[PROP_KUBE_NAMESPACE] = g_param_spec_string ("kube-namespace", NULL, NULL, NULL, construct);
   /**

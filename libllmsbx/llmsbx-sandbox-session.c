@@ -1290,7 +1290,7 @@ llmsbx_sandbox_session_set_runtime_configs_json (LlmsbxSandboxSession *self,
  * Returns: %TRUE when @json is a JSON object; %FALSE with
  *   %LLMSBX_ERROR_INVALID_ARGUMENT otherwise
  *
- * Since: 0.2
+ * Since: 0.1
  */
 gboolean
 llmsbx_sandbox_session_set_pod_manifest_json (LlmsbxSandboxSession *self,
@@ -1698,7 +1698,7 @@ llmsbx_sandbox_session_class_init (LlmsbxSandboxSessionClass *klass)
    * also llmsbx_sandbox_session_set_pod_manifest_json(). Other backends
    * ignore it.
    *
-   * Since: 0.2
+   * Since: 0.1
    */
   properties[PROP_POD_MANIFEST] =
     g_param_spec_variant ("pod-manifest", NULL, NULL, G_VARIANT_TYPE_VARDICT, NULL,
@@ -1711,7 +1711,7 @@ llmsbx_sandbox_session_class_init (LlmsbxSandboxSessionClass *klass)
    * backends that run pods; %NULL for the backend's (its context's, or
    * `default`).
    *
-   * Since: 0.2
+   * Since: 0.1
    */
   properties[PROP_KUBE_NAMESPACE] =
     g_param_spec_string ("kube-namespace", NULL, NULL, NULL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
