@@ -327,7 +327,8 @@ llmsbx_exec_stream_wait (LlmsbxExecStream  *self,
   while (!priv->output_ended)
     {
       g_autoptr(GError) local_error = NULL;
-      g_autoptr(GBytes) chunk = llmsbx_exec_stream_read (self, NULL, cancellable, &local_error);
+      /* What is left of the output goes unread: only the end matters here. */
+      G_GNUC_UNUSED g_autoptr(GBytes) chunk = llmsbx_exec_stream_read (self, NULL, cancellable, &local_error);
 
       if (local_error != NULL)
         {

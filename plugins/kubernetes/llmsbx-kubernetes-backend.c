@@ -124,7 +124,7 @@ LlmsbxKubeClient *
 llmsbx_kubernetes_backend_get_client (LlmsbxKubernetesBackend  *self,
                                       GError                  **error)
 {
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
 
   if (self->client == NULL)
     {
@@ -145,7 +145,7 @@ setting_changed (LlmsbxBackend *backend,
                  gpointer       user_data)
 {
   LlmsbxKubernetesBackend *self = LLMSBX_KUBERNETES_BACKEND (backend);
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
 
   g_clear_pointer (&self->client, llmsbx_kube_client_unref);
 }

@@ -311,7 +311,7 @@ llmsbx_kube_client_message (LlmsbxKubeClient *self,
   g_autofree char *url = g_strconcat (self->server, path_and_query, NULL);
   SoupMessage *message = soup_message_new (method, url);
   SoupMessageHeaders *headers;
-  g_autoptr(GMutexLocker) locker = NULL;
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = NULL;
 
   if (message == NULL)
     return NULL;
@@ -349,7 +349,7 @@ llmsbx_kube_client_prepare (LlmsbxKubeClient  *self,
   gboolean refreshed = FALSE;
 
   {
-    g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+    G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
 
     if (llmsbx_kube_connection_needs_refresh (self->connection))
       {
@@ -376,7 +376,7 @@ llmsbx_kube_client_refresh_after_401 (LlmsbxKubeClient  *self,
                                       guint              generation,
                                       GError           **error)
 {
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
 
   /* Another request already brought new credentials: use them. */
   if (self->generation != generation)
@@ -389,7 +389,7 @@ llmsbx_kube_client_refresh_after_401 (LlmsbxKubeClient  *self,
 char *
 llmsbx_kube_client_describe_credentials (LlmsbxKubeClient *self)
 {
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
 
   return llmsbx_kube_connection_describe_credentials (self->connection);
 }

@@ -180,7 +180,6 @@ test_removes_dead_keeps_live (void)
   g_autofree char *out = NULL;
   g_autofree char *running = NULL;
   g_autofree char *ran = NULL;
-  g_autoptr(GError) error = NULL;
   int status = -1;
 
   own_store ();
