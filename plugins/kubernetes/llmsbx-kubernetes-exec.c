@@ -458,6 +458,13 @@ llmsbx_kube_exec_write (LlmsbxKubeExec  *self,
     {
       gsize n = MIN (length - done, STDIN_CHUNK);
 
+      /* The command may end, and the server close the stream, while the
+       * frames before went out. */
+      if (!check_open (self, error))
+        {
+          g_main_context_pop_thread_default (self->context);
+          return FALSE;
+        }
       memcpy (frame + 1, data + done, n);
       soup_websocket_connection_send_binary (self->ws, frame, n + 1);
       done += n;
