@@ -61,7 +61,10 @@ class ShutdownTest(unittest.TestCase):
         self.assertEqual(len(left), 1, 'SIGKILL leaves the container behind')
         second = Server('http')
         try:
-            self.assertGreaterEqual(second.info['reaped_stale_containers'], 1)
+            # Every server reaps at start: one that another test program
+            # started meanwhile may have come first, so the count can be 0,
+            # but once this one is up the container is gone either way.
+            self.assertGreaterEqual(second.info['reaped_stale_containers'], 0)
             self.assertEqual(containers_labelled(first.label), [])
         finally:
             second.stop()
