@@ -70,13 +70,7 @@ test_killed_owner_child (void)
       g_assert_cmpint (kill ((pid_t) helper, SIGKILL), ==, 0);
       /* bwrap dies with its monitor (--die-with-parent), and every process
        * of the sandbox with it; the state stays. */
-      running = bubblewrap_test_still_running ((const char * const *) processes);
-      for (guint i = 0; i < 100 && running[0] != '\0'; i++)
-        {
-          g_usleep (50 * 1000);
-          g_free (running);
-          running = bubblewrap_test_still_running ((const char * const *) processes);
-        }
+      running = bubblewrap_test_wait_ended ((const char * const *) processes);
       g_assert_cmpstr (running, ==, "");
     }
   g_file_set_contents (g_getenv (ID_FILE_VARIABLE), id, -1, &error);

@@ -803,13 +803,7 @@ test_reaped_after_helper_killed (void)
   g_assert_cmpint (kill ((pid_t) helper, SIGKILL), ==, 0);
   /* Its bwrap dies with it (--die-with-parent), and with bwrap every
    * process of the sandbox, with nobody to clean up; the state stays. */
-  running = bubblewrap_test_still_running ((const char * const *) processes);
-  for (guint i = 0; i < 100 && running[0] != '\0'; i++)
-    {
-      g_usleep (50 * 1000);
-      g_free (running);
-      running = bubblewrap_test_still_running ((const char * const *) processes);
-    }
+  running = bubblewrap_test_wait_ended ((const char * const *) processes);
   g_assert_cmpstr (running, ==, "");
   g_assert_true (g_file_test (dir, G_FILE_TEST_IS_DIR));
 

@@ -304,6 +304,20 @@ bubblewrap_test_still_running (const char * const *processes)
 
 /* Cgroup directories named like sandbox @id, in either hierarchy. */
 char *
+bubblewrap_test_wait_ended (const char * const *processes)
+{
+  char *running = bubblewrap_test_still_running (processes);
+
+  for (guint i = 0; i < 100 && running[0] != '\0'; i++)
+    {
+      g_usleep (50 * 1000);
+      g_free (running);
+      running = bubblewrap_test_still_running (processes);
+    }
+  return running;
+}
+
+char *
 bubblewrap_test_cgroups (const char *id)
 {
   static const char * const roots[] = {

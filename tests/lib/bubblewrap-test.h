@@ -56,6 +56,9 @@ GStrv     bubblewrap_test_sandbox_processes (const char *id);
  * still run, as a space-separated list, "" for none. */
 char     *bubblewrap_test_still_running  (const char * const *processes);
 
+/* Waits up to 5 s for @processes to end; what still runs then, "" for none. */
+char     *bubblewrap_test_wait_ended     (const char * const *processes);
+
 /* Cgroup directories named like sandbox @id, in either hierarchy. */
 char     *bubblewrap_test_cgroups        (const char *id);
 
