@@ -40,6 +40,8 @@
 #define STOP_POLL_ATTEMPTS 25
 /* How long an exec that does nothing may take to tell that a sandbox runs. */
 #define PROBE_TIMEOUT_US (10 * G_USEC_PER_SEC)
+/* Builds of one Dockerfile when Podman's storage races a removal. */
+#define MAX_BUILD_ATTEMPTS 3
 
 typedef struct
 {
@@ -586,8 +588,19 @@ llmsbx_engine_backend_build_image (LlmsbxBackend  *backend,
   escaped_dockerfile = escape (relative);
   path = g_strdup_printf ("/build?t=%s&dockerfile=%s&rm=1&forcerm=1", escaped_tag, escaped_dockerfile);
 
-  if (!post_progress (client, path, "application/x-tar", context, &failure, cancellable, error))
-    return FALSE;
+  /* Podman 4's builder fails a build when another client removes an
+   * image or layer while the build looks up its cache ("layer not known",
+   * buildah#5674, fixed in buildah 1.43): nothing of the build is wrong,
+   * and the same build is tried again. */
+  for (guint attempt = 1; attempt <= MAX_BUILD_ATTEMPTS; attempt++)
+    {
+      g_clear_pointer (&failure, g_free);
+      if (!post_progress (client, path, "application/x-tar", context, &failure, cancellable, error))
+        return FALSE;
+      if (failure == NULL || !llmsbx_engine_is_storage_race (failure))
+        break;
+      g_debug ("Building %s lost a race with a removal (%s); building again", tag, failure);
+    }
   if (failure != NULL)
     {
       g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_IMAGE_BUILD_FAILED,

@@ -22,6 +22,8 @@
 #define MAX_JSON_LINE (1024 * 1024)
 /* Idle handles (and so keep-alive connections) kept for reuse. */
 #define POOL_SIZE 4
+/* Reads of one thing when Podman's storage races a removal. */
+#define MAX_RACED_READS 3
 /* Longest sleep without a deadline: curl shortens it for its own timers and a
  * cancellation wakes it, so this only bounds an idle wait. */
 #define IDLE_POLL_MS (60 * 1000)
@@ -844,6 +846,12 @@ llmsbx_engine_client_negotiate (LlmsbxEngineClient  *self,
  *   or %NULL with an error as for llmsbx_engine_client_send(), or
  *   %LLMSBX_ERROR_PROTOCOL when the answer is not JSON
  */
+gboolean
+llmsbx_engine_is_storage_race (const char *message)
+{
+  return strstr (message, "layer not known") != NULL || strstr (message, "image not known") != NULL;
+}
+
 JsonNode *
 llmsbx_engine_client_json (LlmsbxEngineClient  *self,
                            const char          *method,
@@ -897,8 +905,23 @@ llmsbx_engine_client_json_before (LlmsbxEngineClient  *self,
       request.body = request_body;
     }
 
-  if (!llmsbx_engine_client_send (self, &request, NULL, &response, cancellable, error))
-    return NULL;
+  /* A read whose lookup raced a removal (Podman 4 lists every image to
+   * inspect one) is read again; anything that changes state is not. */
+  for (guint attempt = 1;; attempt++)
+    {
+      g_autoptr(GError) local_error = NULL;
+
+      if (llmsbx_engine_client_send (self, &request, NULL, &response, cancellable, &local_error))
+        break;
+      if (!g_str_equal (method, "GET") || attempt == MAX_RACED_READS ||
+          !g_error_matches (local_error, LLMSBX_ENGINE_ERROR, 500) ||
+          !llmsbx_engine_is_storage_race (local_error->message))
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return NULL;
+        }
+      g_debug ("%s %s raced a removal (%s); asking again", method, path, local_error->message);
+    }
 
   data = g_bytes_get_data (response, &size);
   if (size == 0)

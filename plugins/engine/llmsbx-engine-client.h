@@ -12,6 +12,12 @@ G_BEGIN_DECLS
 #define LLMSBX_ENGINE_ERROR (llmsbx_engine_error_quark ())
 GQuark llmsbx_engine_error_quark (void);
 
+/* Whether @message, an engine's failure, is Podman 4's storage losing a race
+ * with another client's removal: an image or layer it listed a moment before
+ * is gone ("image not known", "layer not known"). What failed so is sound,
+ * and is asked again. */
+gboolean llmsbx_engine_is_storage_race (const char *message);
+
 /* Newest API version this client speaks, and the oldest it accepts. Docker 29
  * refuses clients older than 1.44; every field this client sends or reads
  * means the same from 1.41 to 1.45. */

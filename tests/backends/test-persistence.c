@@ -213,6 +213,7 @@ test_dockerfile_failures (void)
   g_autoptr(GError) error = NULL;
 
   g_assert_false (llmsbx_sandbox_session_open (failing, NULL, &error));
+  g_test_message ("build failure: %s", error->message);
   g_assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_IMAGE_BUILD_FAILED);
   /* The builder's own reason is passed on; bubblewrap has none to run. */
   if (backend_test_is_bubblewrap ())

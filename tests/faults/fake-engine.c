@@ -315,6 +315,9 @@ answer_normally (FakeEngine    *self,
     answer_json (answer, 200, "{\"Id\": \"sha256:fake\", \"RepoTags\": [\"fake:latest\"]}");
   else if (g_str_equal (m, "POST") && g_str_equal (p, "/images/create"))
     answer_json (answer, 200, "{\"status\": \"Pulling from fake\"}\n{\"status\": \"Downloaded\"}\n");
+  else if (g_str_equal (m, "POST") && g_str_equal (p, "/build"))
+    answer_json (answer, 200, "{\"stream\": \"STEP 1/1: FROM fake\\n\"}\n"
+                 "{\"stream\": \"Successfully tagged fake:built\\n\"}\n");
   else if (g_str_equal (m, "POST") && g_str_equal (p, "/containers/create"))
     answer_json (answer, 201, "{\"Id\": \"" FAKE_ENGINE_CONTAINER_ID "\", \"Warnings\": []}");
   else if (g_str_equal (m, "POST") && g_pattern_match_simple ("/containers/*/start", p))
@@ -585,6 +588,19 @@ respond (Connection *c,
       break;
     case FAKE_FAULT_RUNNING:
       answer_json (&answer, 200, "{\"Running\": true, \"ExitCode\": null, \"Pid\": 42}");
+      keep_alive = send_answer (c, &answer);
+      break;
+    case FAKE_FAULT_STORAGE_RACE:
+      if (!g_str_equal (r->path, "/build"))
+        {
+          answer_json (&answer, 500, "{\"message\": \"" FAKE_ENGINE_INSPECT_RACE "\"}");
+          answer.reason = "Internal Server Error";
+          keep_alive = send_answer (c, &answer);
+          break;
+        }
+      answer_json (&answer, 200, "{\"stream\": \"STEP 2/2: RUN true\\n\"}\n"
+                   "{\"errorDetail\": {\"message\": \"" FAKE_ENGINE_STORAGE_RACE "\"}, "
+                   "\"error\": \"" FAKE_ENGINE_STORAGE_RACE "\"}\n");
       keep_alive = send_answer (c, &answer);
       break;
     case FAKE_FAULT_NONE:

@@ -25,6 +25,8 @@ typedef enum {
   FAKE_FAULT_DEEP_JSON,       /* 200 with JSON arrays nested 200 000 deep */
   FAKE_FAULT_DEEP_ERROR,      /* 500 with JSON arrays nested 60 000 deep */
   FAKE_FAULT_RUNNING,         /* exec inspect: the command is still running */
+  FAKE_FAULT_STORAGE_RACE,    /* Podman 4's storage racing a removal: for a build, 200 and a
+                               * "layer not known" error line; else 500 "image not known" */
 } FakeFault;
 
 /**
@@ -64,6 +66,14 @@ guint       fake_engine_count            (FakeEngine      *self,
 /* Output frames of the engine's multiplexed exec stream. */
 GBytes     *fake_engine_frames           (const char      *stdout_text,
                                           const char      *stderr_text);
+
+/* What Podman 4's builder says when a removal races its cache lookup. */
+#define FAKE_ENGINE_STORAGE_RACE \
+  "checking if cached image exists from a previous build: getting top layer info: layer not known"
+
+#define FAKE_ENGINE_INSPECT_RACE \
+  "failed to convert ImageData to ImageInspect 'fake:latest': reading image \\\"0123\\\": " \
+  "locating image with ID \\\"0123\\\": image not known"
 
 /* The container id every create answers with. */
 #define FAKE_ENGINE_CONTAINER_ID "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"

@@ -431,6 +431,49 @@ test_pull_deep_line (Fixture *f)
   g_assert_true (pulled);
 }
 
+/* Podman 4 fails an image's inspection when another client removes some
+ * other image meanwhile; the image is there, and is inspected again. */
+static void
+test_inspect_storage_race (Fixture *f)
+{
+  g_autoptr(GError) error = NULL;
+  gboolean pulled = TRUE;
+
+  add_rule_once (f, "GET", "/images/*/json", FAKE_FAULT_STORAGE_RACE);
+  g_assert_true (llmsbx_backend_ensure_image (f->backend, "fake:latest", &pulled, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_false (pulled);
+  g_assert_cmpuint (fake_engine_count (f->engine, "GET", "/images/*/json"), ==, 2);
+}
+
+/* A race that does not end is reported after a bounded number of reads;
+ * a change (the pull) is never made on its account. */
+static void
+test_inspect_storage_race_persists (Fixture *f)
+{
+  g_autoptr(GError) error = NULL;
+  gboolean pulled = TRUE;
+
+  add_rule (f, "GET", "/images/*/json", FAKE_FAULT_STORAGE_RACE);
+  g_assert_false (llmsbx_backend_ensure_image (f->backend, "fake:latest", &pulled, NULL, &error));
+  assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_FAILED, "image not known");
+  g_assert_cmpuint (fake_engine_count (f->engine, "GET", "/images/*/json"), ==, 3);
+  g_assert_cmpuint (fake_engine_count (f->engine, "POST", "/images/create"), ==, 0);
+}
+
+/* Other errors of a read are not asked again. */
+static void
+test_inspect_error_once (Fixture *f)
+{
+  g_autoptr(GError) error = NULL;
+  gboolean pulled = TRUE;
+
+  add_rule (f, "GET", "/images/*/json", FAKE_FAULT_ERROR_JSON);
+  g_assert_false (llmsbx_backend_ensure_image (f->backend, "fake:latest", &pulled, NULL, &error));
+  assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_FAILED, "storage driver failed");
+  g_assert_cmpuint (fake_engine_count (f->engine, "GET", "/images/*/json"), ==, 1);
+}
+
 static void
 test_vanished_before_attach (Fixture *f)
 {
@@ -639,6 +682,87 @@ test_archive_sandbox_gone (Fixture *f)
   assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_CONTAINER_FAILED, "not found");
 }
 
+/* Cases: builds ---------------------------------------------------------- */
+
+/* A build context with a Dockerfile, in a directory removed afterwards. */
+static char *
+make_build_context (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("llmsbx-faults-XXXXXX", &error);
+  g_autofree char *dockerfile = NULL;
+
+  g_assert_no_error (error);
+  dockerfile = g_build_filename (dir, "Dockerfile", NULL);
+  g_file_set_contents (dockerfile, "FROM fake\nRUN true\n", -1, &error);
+  g_assert_no_error (error);
+  return g_steal_pointer (&dir);
+}
+
+static void
+remove_build_context (const char *dir)
+{
+  g_autofree char *dockerfile = g_build_filename (dir, "Dockerfile", NULL);
+
+  g_assert_cmpint (g_unlink (dockerfile), ==, 0);
+  g_assert_cmpint (g_rmdir (dir), ==, 0);
+}
+
+static void
+test_build_works (Fixture *f)
+{
+  g_autofree char *context = make_build_context ();
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (llmsbx_backend_build_image (f->backend, context, NULL, "fake:built", NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (fake_engine_count (f->engine, "POST", "/build"), ==, 1);
+  remove_build_context (context);
+}
+
+/* Podman 4 fails a build whose cache lookup races another client's
+ * removal (buildah#5674); the build itself is sound, and is made again. */
+static void
+test_build_storage_race (Fixture *f)
+{
+  g_autofree char *context = make_build_context ();
+  g_autoptr(GError) error = NULL;
+
+  add_rule_once (f, "POST", "/build", FAKE_FAULT_STORAGE_RACE);
+  g_assert_true (llmsbx_backend_build_image (f->backend, context, NULL, "fake:built", NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (fake_engine_count (f->engine, "POST", "/build"), ==, 2);
+  remove_build_context (context);
+}
+
+/* A race that does not end is reported after a bounded number of builds. */
+static void
+test_build_storage_race_persists (Fixture *f)
+{
+  g_autofree char *context = make_build_context ();
+  g_autoptr(GError) error = NULL;
+
+  add_rule (f, "POST", "/build", FAKE_FAULT_STORAGE_RACE);
+  g_assert_false (llmsbx_backend_build_image (f->backend, context, NULL, "fake:built", NULL, &error));
+  assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_IMAGE_BUILD_FAILED, "layer not known");
+  g_assert_cmpuint (fake_engine_count (f->engine, "POST", "/build"), ==, 3);
+  remove_build_context (context);
+}
+
+/* Any other failure is the build's own, reported at once. */
+static void
+test_build_fails (Fixture *f)
+{
+  g_autofree char *context = make_build_context ();
+  g_autoptr(GError) error = NULL;
+
+  add_rule (f, "POST", "/build", FAKE_FAULT_ERROR_JSON);
+  g_assert_false (llmsbx_backend_build_image (f->backend, context, NULL, "fake:built", NULL, &error));
+  assert_error (error, LLMSBX_ERROR, LLMSBX_ERROR_IMAGE_BUILD_FAILED, "storage driver failed");
+  g_assert_cmpuint (fake_engine_count (f->engine, "POST", "/build"), ==, 1);
+  remove_build_context (context);
+}
+
 /* Cases: sessions -------------------------------------------------------- */
 
 static LlmsbxSandboxSession *
@@ -749,6 +873,9 @@ static const Case cases[] = {
   { "/faults/sandbox/inspect-deep-json", test_inspect_deep_json },
   { "/faults/sandbox/deep-error-body", test_deep_error_body },
   { "/faults/sandbox/pull-deep-line", test_pull_deep_line },
+  { "/faults/sandbox/inspect-storage-race", test_inspect_storage_race },
+  { "/faults/sandbox/inspect-storage-race-persists", test_inspect_storage_race_persists },
+  { "/faults/sandbox/inspect-error-once", test_inspect_error_once },
   { "/faults/sandbox/vanished-before-attach", test_vanished_before_attach },
   { "/faults/exec/works", test_exec_works },
   { "/faults/exec/slow-output", test_exec_slow_output },
@@ -766,6 +893,10 @@ static const Case cases[] = {
   { "/faults/archive/cut", test_archive_cut },
   { "/faults/archive/silent", test_archive_silent },
   { "/faults/archive/sandbox-gone", test_archive_sandbox_gone },
+  { "/faults/build/works", test_build_works },
+  { "/faults/build/storage-race", test_build_storage_race },
+  { "/faults/build/storage-race-persists", test_build_storage_race_persists },
+  { "/faults/build/fails", test_build_fails },
   { "/faults/session/works", test_session_works },
   { "/faults/session/sandbox-vanishes", test_session_sandbox_vanishes },
   { "/faults/session/engine-hangs", test_session_engine_hangs },

@@ -1,6 +1,8 @@
 /* isolated-test.c: backend tests whose bodies run in subprocesses. */
 #include "isolated-test.h"
 
+#include <string.h>
+
 #include "bubblewrap-test.h"
 #include "kube-test.h"
 #include "llmsbx-fake-backend.h"
@@ -26,34 +28,76 @@ test_run_filter (void)
   return g_strdup_printf ("label=" TEST_RUN_LABEL "=%s", test_run_id ());
 }
 
+/* Podman 4's CLI reads every image of the store for many commands (images,
+ * build, inspect), and fails with "image not known" or "layer not known"
+ * when another program removes one meanwhile, as a parallel test program's
+ * cleanup does (the library asks again too: llmsbx-engine-client.h). */
+#define MAX_RACED_CLI_ATTEMPTS 10
+
+static gboolean
+is_storage_race (const char *err)
+{
+  return strstr (err, "image not known") != NULL || strstr (err, "layer not known") != NULL;
+}
+
+/* Runs the engine's CLI with @argv (NULL-terminated, the CLI's name left
+ * out); its standard output is returned, its error output and whether it
+ * succeeded land in @err and @successful. */
+static char *
+run_cli (const char * const  *argv,
+         char               **err,
+         gboolean            *successful)
+{
+  g_autoptr(GSubprocessLauncher) launcher =
+    backend_test_cli_launcher (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_autoptr(GPtrArray) full = g_ptr_array_new ();
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  char *out = NULL;
+
+  g_ptr_array_add (full, (gpointer) backend_test_cli ());
+  for (gsize i = 0; argv[i] != NULL; i++)
+    g_ptr_array_add (full, (gpointer) argv[i]);
+  g_ptr_array_add (full, NULL);
+
+  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) full->pdata, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, NULL, NULL, &out, err, &error);
+  g_assert_no_error (error);
+  *successful = g_subprocess_get_successful (process);
+  return out;
+}
+
 char *
 test_cli (gboolean     must_succeed,
           const char  *first_arg,
           ...)
 {
-  g_autoptr(GSubprocessLauncher) launcher =
-    backend_test_cli_launcher (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GSubprocess) process = NULL;
-  g_autoptr(GError) error = NULL;
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
+  gboolean successful;
   va_list args;
 
-  g_ptr_array_add (argv, (gpointer) backend_test_cli ());
   va_start (args, first_arg);
   for (const char *arg = first_arg; arg != NULL; arg = va_arg (args, const char *))
     g_ptr_array_add (argv, (gpointer) arg);
   va_end (args);
   g_ptr_array_add (argv, NULL);
 
-  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
-  g_assert_no_error (error);
-  g_subprocess_communicate_utf8 (process, NULL, NULL, &out, &err, &error);
-  g_assert_no_error (error);
-  if (must_succeed && !g_subprocess_get_successful (process))
-    g_error ("%s %s failed: %s", backend_test_cli (), first_arg, err);
-  return g_steal_pointer (&out);
+  /* What must succeed is tried again while it fails for Podman 4's storage
+   * racing another program's removal (see list_images()). */
+  for (guint attempt = 1;; attempt++)
+    {
+      g_clear_pointer (&out, g_free);
+      g_clear_pointer (&err, g_free);
+      out = run_cli ((const char * const *) argv->pdata, &err, &successful);
+      if (successful || !must_succeed)
+        return g_steal_pointer (&out);
+      if (attempt == MAX_RACED_CLI_ATTEMPTS || !is_storage_race (err))
+        g_error ("%s %s failed: %s", backend_test_cli (), first_arg, err);
+      g_usleep (100 * G_TIME_SPAN_MILLISECOND);
+    }
 }
 
 /* `docker inspect` of the Docker container the test API server made for
@@ -140,6 +184,24 @@ test_object_exists (const char *type,
       found = backend_test_ps (filter);
       return *found != '\0';
     }
+  /* `podman inspect` fails alike for an absent image and for a lookup
+   * that raced another program's removal; `podman image exists` tells the
+   * two apart (1: absent), and a raced lookup is made again. */
+  if (g_str_equal (backend_test_cli (), "podman") && g_str_equal (type, "image"))
+    for (guint attempt = 1;; attempt++)
+      {
+        g_clear_object (&process);
+        process = g_subprocess_launcher_spawn (launcher, &error, "podman", "image", "exists", id, NULL);
+        g_assert_no_error (error);
+        g_subprocess_wait (process, NULL, &error);
+        g_assert_no_error (error);
+        if (g_subprocess_get_if_exited (process) && g_subprocess_get_exit_status (process) <= 1)
+          return g_subprocess_get_exit_status (process) == 0;
+        if (attempt == MAX_RACED_CLI_ATTEMPTS)
+          g_error ("podman image exists %s failed (status %d)", id, g_subprocess_get_status (process));
+        g_usleep (100 * G_TIME_SPAN_MILLISECOND);
+      }
+
   process = g_subprocess_launcher_spawn (launcher, &error,
                                          backend_test_cli (), "inspect", "--type", type, id, NULL);
   g_assert_no_error (error);
