@@ -8,6 +8,7 @@
 #include <json-glib/json-glib.h>
 
 #include "llmsbx-error.h"
+#include "llmsbx-json-members-private.h"
 #include "llmsbx-sandbox-session.h"
 #include "llmsbx-security-preset.h"
 
@@ -81,16 +82,6 @@ merge_named (JsonArray *preset,
   return node;
 }
 
-/* The object @name of @object, or NULL (json-glib 1.6 has no _with_default). */
-static JsonObject *
-object_member (JsonObject *object,
-               const char *name)
-{
-  JsonNode *member = json_object_get_member (object, name);
-
-  return member != NULL && JSON_NODE_HOLDS_OBJECT (member) ? json_node_get_object (member) : NULL;
-}
-
 /* A limit the given container sets stands for its request as well (as the
  * API server defaults a missing request to the limit) unless it sets that
  * request too: the preset's request for the resource goes, or a manifest
@@ -104,13 +95,13 @@ drop_requests_under_given_limits (JsonNode *merged,
 
   if (!JSON_NODE_HOLDS_OBJECT (merged) || !JSON_NODE_HOLDS_OBJECT (given))
     return;
-  given_resources = object_member (json_node_get_object (given), "resources");
-  merged_resources = object_member (json_node_get_object (merged), "resources");
+  given_resources = llmsbx_json_object_member (json_node_get_object (given), "resources");
+  merged_resources = llmsbx_json_object_member (json_node_get_object (merged), "resources");
   if (given_resources == NULL || merged_resources == NULL)
     return;
-  limits = object_member (given_resources, "limits");
-  requests = object_member (merged_resources, "requests");
-  given_requests = object_member (given_resources, "requests");
+  limits = llmsbx_json_object_member (given_resources, "limits");
+  requests = llmsbx_json_object_member (merged_resources, "requests");
+  given_requests = llmsbx_json_object_member (given_resources, "requests");
   if (limits == NULL || requests == NULL)
     return;
   names = json_object_get_members (limits);

@@ -25,6 +25,7 @@
 #include "llmsbx-engine-runtime-configs.h"
 #include "llmsbx-engine-mux.h"
 #include "llmsbx-engine-preset.h"
+#include "llmsbx-json-members-private.h"
 
 /* Bound of an archive copied out of a sandbox, and of a build context. */
 #define MAX_ARCHIVE_SIZE ((gsize) 1 << 30)
@@ -200,25 +201,6 @@ split_reference (const char  *image,
     }
 }
 
-/* json-glib 1.6 has no get_object/array_member_with_default(). */
-static JsonObject *
-object_member (JsonObject *object,
-               const char *name)
-{
-  JsonNode *node = json_object_get_member (object, name);
-
-  return node != NULL && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
-}
-
-static JsonArray *
-array_member (JsonObject *object,
-              const char *name)
-{
-  JsonNode *node = json_object_get_member (object, name);
-
-  return node != NULL && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
-}
-
 /* Takes ownership of @object. */
 static JsonNode *
 json_node_from_object (JsonObject *object)
@@ -372,7 +354,7 @@ scan_progress_line (JsonNode  *line,
     return TRUE;
   object = json_node_get_object (line);
 
-  detail = object_member (object, "errorDetail");
+  detail = llmsbx_json_object_member (object, "errorDetail");
   message = detail ? json_object_get_string_member_with_default (detail, "message", NULL) : NULL;
   if (message == NULL)
     message = json_object_get_string_member_with_default (object, "error", NULL);
@@ -633,8 +615,8 @@ static gboolean
 is_mounted (JsonObject *host_config,
             const char *dir)
 {
-  JsonObject *tmpfs = object_member (host_config, "Tmpfs");
-  JsonArray *binds = array_member (host_config, "Binds");
+  JsonObject *tmpfs = llmsbx_json_object_member (host_config, "Tmpfs");
+  JsonArray *binds = llmsbx_json_array_member (host_config, "Binds");
 
   if (tmpfs != NULL && json_object_has_member (tmpfs, dir))
     return TRUE;
@@ -668,7 +650,7 @@ build_create_body (LlmsbxEngineBackend  *self,
       json_array_unref (env);
       return NULL;
     }
-  host_config = object_member (body, "HostConfig");
+  host_config = llmsbx_json_object_member (body, "HostConfig");
   if (host_config == NULL)
     {
       host_config = json_object_new ();
@@ -694,13 +676,13 @@ build_create_body (LlmsbxEngineBackend  *self,
   /* The spec's environment first, so the user's own settings override it. */
   for (char **e = spec->env; e != NULL && *e != NULL; e++)
     json_array_add_string_element (env, *e);
-  config_env = array_member (body, "Env");
+  config_env = llmsbx_json_array_member (body, "Env");
   for (guint i = 0; config_env != NULL && i < json_array_get_length (config_env); i++)
     json_array_add_element (env, json_node_copy (json_array_get_element (config_env, i)));
   json_object_set_array_member (body, "Env", env);
 
   /* The spec's labels last: they are how leftovers are found and reaped. */
-  labels = object_member (body, "Labels");
+  labels = llmsbx_json_object_member (body, "Labels");
   if (labels == NULL)
     {
       labels = json_object_new ();
@@ -718,7 +700,7 @@ build_create_body (LlmsbxEngineBackend  *self,
   if (json_object_get_boolean_member_with_default (host_config, "ReadonlyRootfs", FALSE) &&
       workdir != NULL && g_path_is_absolute (workdir) && !is_mounted (host_config, workdir))
     {
-      JsonArray *mounts = array_member (host_config, "Mounts");
+      JsonArray *mounts = llmsbx_json_array_member (host_config, "Mounts");
       JsonObject *mount = json_object_new ();
 
       if (mounts == NULL)
@@ -956,7 +938,7 @@ llmsbx_engine_backend_attach_sandbox (LlmsbxBackend  *backend,
       missing_id (self, "inspecting a container", error);
       return NULL;
     }
-  state = object_member (json_node_get_object (inspect), "State");
+  state = llmsbx_json_object_member (json_node_get_object (inspect), "State");
   if ((state == NULL || !json_object_get_boolean_member_with_default (state, "Running", FALSE)) &&
       !start_container (client, id, cancellable, error))
     return NULL;
@@ -1500,7 +1482,7 @@ sandbox_still_running (LlmsbxEngineBackend  *self,
         return llmsbx_engine_fail_container (error, g_steal_pointer (&local_error), sandbox_id,
                                "Could not inspect the sandbox");
       if (JSON_NODE_HOLDS_OBJECT (inspect))
-        state = object_member (json_node_get_object (inspect), "State");
+        state = llmsbx_json_object_member (json_node_get_object (inspect), "State");
       if (state == NULL)
         {
           g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_PROTOCOL,

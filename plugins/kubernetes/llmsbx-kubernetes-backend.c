@@ -8,6 +8,7 @@
 
 #include <string.h>
 
+#include "llmsbx-json-members-private.h"
 #include "llmsbx-kube-config.h"
 #include "llmsbx-kubernetes-pod.h"
 #include "llmsbx-kubernetes-tar-list.h"
@@ -615,15 +616,6 @@ ignore_chunk (LlmsbxOutputStream   stream,
   return TRUE;
 }
 
-static JsonObject *
-object_member (JsonObject *object,
-               const char *name)
-{
-  JsonNode *node = json_object_get_member (object, name);
-
-  return node != NULL && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
-}
-
 /* Whether the pod's status has its container terminated, and then whether
  * for lack of memory (`terminated.reason: OOMKilled`). The status follows
  * the end by a moment (the kubelet's next look), so it is read for up to a
@@ -654,15 +646,15 @@ pod_terminated (LlmsbxKubernetesBackend *self,
       llmsbx_backend_count_request (LLMSBX_BACKEND (self));
       if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
         return FALSE;
-      status = object_member (json_node_get_object (root), "status");
+      status = llmsbx_json_object_member (json_node_get_object (root), "status");
       node = status ? json_object_get_member (status, "containerStatuses") : NULL;
       statuses = node != NULL && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
       for (guint i = 0; statuses != NULL && i < json_array_get_length (statuses); i++)
         {
           JsonNode *entry = json_array_get_element (statuses, i);
-          JsonObject *state = JSON_NODE_HOLDS_OBJECT (entry) ? object_member (json_node_get_object (entry), "state")
+          JsonObject *state = JSON_NODE_HOLDS_OBJECT (entry) ? llmsbx_json_object_member (json_node_get_object (entry), "state")
                                                             : NULL;
-          JsonObject *terminated = state ? object_member (state, "terminated") : NULL;
+          JsonObject *terminated = state ? llmsbx_json_object_member (state, "terminated") : NULL;
 
           if (terminated != NULL)
             {

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "llmsbx-json-members-private.h"
+
 #define DELETE_WAIT_US (30 * G_USEC_PER_SEC)
 
 /* Reasons a waiting container gives that waiting does not cure. */
@@ -11,17 +13,17 @@ static const char * const fatal_reasons[] = {
   "CreateContainerError", "CrashLoopBackOff", "ErrImageNeverPull", "RunContainerError", NULL,
 };
 
+/* Member @name of @object as an object; with @create, one that is missing
+ * or of another type is made (an empty one). */
 static JsonObject *
 object_member (JsonObject *object,
                const char *name,
                gboolean    create)
 {
-  JsonNode *node = object ? json_object_get_member (object, name) : NULL;
+  JsonObject *found = llmsbx_json_object_member (object, name);
 
-  if (node != NULL && JSON_NODE_HOLDS_OBJECT (node))
-    return json_node_get_object (node);
-  if (!create || object == NULL)
-    return NULL;
+  if (found != NULL || !create || object == NULL)
+    return found;
   json_object_set_object_member (object, name, json_object_new ());
   return json_object_get_object_member (object, name);
 }
@@ -31,12 +33,10 @@ array_member (JsonObject *object,
               const char *name,
               gboolean    create)
 {
-  JsonNode *node = object ? json_object_get_member (object, name) : NULL;
+  JsonArray *found = llmsbx_json_array_member (object, name);
 
-  if (node != NULL && JSON_NODE_HOLDS_ARRAY (node))
-    return json_node_get_array (node);
-  if (!create || object == NULL)
-    return NULL;
+  if (found != NULL || !create || object == NULL)
+    return found;
   json_object_set_array_member (object, name, json_array_new ());
   return json_object_get_array_member (object, name);
 }
