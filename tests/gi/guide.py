@@ -63,3 +63,23 @@ FALLBACK = '''
 
         raise RuntimeError("No available backends")
 '''
+
+
+def open_fallback(backends):
+    """FALLBACK's loop opening each session in it, so that a backend that
+    is not there (sessions open lazily) fails there: `backends` is the
+    list's Python source."""
+    return '''
+    from llm_sandbox import SandboxSession, SandboxBackend
+
+    def open_session_with_fallback(**kwargs):
+        for backend in %s:
+            try:
+                session = SandboxSession(backend=backend, **kwargs)
+                session.open()
+                return session
+            except Exception as e:
+                print(f"Backend {backend} failed: {e.message}")
+                continue
+        raise RuntimeError("No available backends")
+''' % backends

@@ -40,20 +40,7 @@ class GuideFailoverTest(unittest.TestCase):
     def test_failover_at_open(self):
         # Sessions open lazily, so a backend that is not there fails at open():
         # the guide's loop, opening each session, moves on to the next one.
-        namespace, out = guide.run('''
-            from llm_sandbox import SandboxSession, SandboxBackend
-
-            def open_session_with_fallback(**kwargs):
-                for backend in ["no-such-plugin", SandboxBackend.DOCKER]:
-                    try:
-                        session = SandboxSession(backend=backend, **kwargs)
-                        session.open()
-                        return session
-                    except Exception as e:
-                        print(f"Backend {backend} failed: {e.message}")
-                        continue
-                raise RuntimeError("No available backends")
-
+        namespace, out = guide.run(guide.open_fallback('["no-such-plugin", SandboxBackend.DOCKER]'), '''
             session = open_session_with_fallback(lang="python")
         ''')
         session = namespace['session']

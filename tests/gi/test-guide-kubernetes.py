@@ -326,20 +326,7 @@ class GuideKubernetesTest(unittest.TestCase):
             namespace['session'].open()
         namespace['session'].close()
         # Opening in the loop moves on to the next backend.
-        namespace, out = guide.run('''
-            from llm_sandbox import SandboxSession, SandboxBackend
-
-            def open_session_with_fallback(**kwargs):
-                for backend in [SandboxBackend.DOCKER, SandboxBackend.PODMAN, SandboxBackend.KUBERNETES]:
-                    try:
-                        session = SandboxSession(backend=backend, **kwargs)
-                        session.open()
-                        return session
-                    except Exception as e:
-                        print(f"Backend {backend} failed: {e.message}")
-                        continue
-                raise RuntimeError("No available backends")
-
+        namespace, out = guide.run(guide.open_fallback('[SandboxBackend.DOCKER, SandboxBackend.PODMAN, SandboxBackend.KUBERNETES]'), '''
             session = open_session_with_fallback(lang="python")
         ''')
         session = namespace['session']
