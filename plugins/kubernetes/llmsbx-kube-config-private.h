@@ -70,10 +70,13 @@ typedef struct {
 void llmsbx_kube_exec_config_free (LlmsbxKubeExecConfig *config);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LlmsbxKubeExecConfig, llmsbx_kube_exec_config_free)
 
-/* Runs the plugin (no shell, stdin closed, at most the exec timeout) and reads
- * its ExecCredential: a token and/or a client certificate and key, and the
- * expiry (0 for none). */
+/* Runs the plugin (no shell, stdin closed, at most the exec timeout, and
+ * killed at @deadline, monotonic µs or 0 for none, with LLMSBX_ERROR_TIMEOUT,
+ * or when @cancellable is cancelled) and reads its ExecCredential: a token
+ * and/or a client certificate and key, and the expiry (0 for none). */
 gboolean llmsbx_kube_exec_plugin_run (const LlmsbxKubeExecConfig  *config,
+                                      gint64                       deadline,
+                                      GCancellable                *cancellable,
                                       char                       **token,
                                       GBytes                     **client_cert_pem,
                                       GBytes                     **client_key_pem,

@@ -685,7 +685,7 @@ load_user (LlmsbxKubeConnection  *connection,
       g_autoptr(GBytes) key = NULL;
 
       if (config == NULL ||
-          !llmsbx_kube_exec_plugin_run (config, &connection->token, &cert, &key,
+          !llmsbx_kube_exec_plugin_run (config, 0, NULL, &connection->token, &cert, &key,
                                         &connection->expiry, error))
         return FALSE;
       if (cert != NULL)
@@ -942,6 +942,8 @@ llmsbx_kube_connection_new_explicit (const char  *server,
 
 gboolean
 llmsbx_kube_connection_refresh (LlmsbxKubeConnection  *connection,
+                                gint64                 deadline,
+                                GCancellable          *cancellable,
                                 GError               **error)
 {
   LlmsbxKubeCredentialSource *source;
@@ -957,7 +959,8 @@ llmsbx_kube_connection_refresh (LlmsbxKubeConnection  *connection,
       g_autoptr(GBytes) key = NULL;
       gint64 expiry = 0;
 
-      if (!llmsbx_kube_exec_plugin_run (source->exec, &token, &cert, &key, &expiry, error))
+      if (!llmsbx_kube_exec_plugin_run (source->exec, deadline, cancellable,
+                                        &token, &cert, &key, &expiry, error))
         return FALSE;
       llmsbx_kube_secret_free (connection->token);
       connection->token = g_steal_pointer (&token);

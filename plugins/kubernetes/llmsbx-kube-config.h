@@ -98,11 +98,14 @@ LlmsbxKubeConnection *llmsbx_kube_connection_new_explicit   (const char  *server
                                                              const char  *ca_file,
                                                              GError     **error);
 
-/* Reads the token file again, or runs the exec plugin again, and replaces
- * @token, the client certificate and key and @expiry. TRUE without doing
- * anything when the credentials are static. Call it on a 401, or when
- * llmsbx_kube_connection_needs_refresh() says so. */
+/* Reads the token file again, or runs the exec plugin again (until
+ * @deadline at the latest, monotonic µs or 0 for none, and @cancellable),
+ * and replaces @token, the client certificate and key and @expiry. TRUE
+ * without doing anything when the credentials are static. Call it on a
+ * 401, or when llmsbx_kube_connection_needs_refresh() says so. */
 gboolean              llmsbx_kube_connection_refresh        (LlmsbxKubeConnection  *connection,
+                                                             gint64                 deadline,
+                                                             GCancellable          *cancellable,
                                                              GError               **error);
 
 /* Whether the exec plugin's credential expires within the next 10 s. */

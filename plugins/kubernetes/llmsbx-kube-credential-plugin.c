@@ -91,6 +91,7 @@ typedef struct {
   GError  *error;
   gboolean done;
   gboolean timed_out;
+  gboolean cancelled;
 } Run;
 
 static void
@@ -110,6 +111,16 @@ timed_out (gpointer user_data)
   Run *run = user_data;
 
   run->timed_out = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+caller_cancelled (GCancellable *cancellable,
+                  gpointer      user_data)
+{
+  Run *run = user_data;
+
+  run->cancelled = TRUE;
   return G_SOURCE_REMOVE;
 }
 
@@ -134,10 +145,14 @@ own_process_group (gpointer user_data)
   setpgid (0, 0);
 }
 
-/* Runs argv with env; TRUE with its outputs when it exited 0. */
+/* Runs argv with env, for at most the exec timeout, and not past
+ * @deadline (monotonic µs, 0 for none) nor @caller's cancellation; TRUE
+ * with its outputs when it exited 0. */
 static gboolean
 run_plugin (const LlmsbxKubeExecConfig  *config,
             GStrv                        env,
+            gint64                       deadline,
+            GCancellable                *caller,
             GBytes                     **out,
             GError                     **error)
 {
@@ -147,12 +162,34 @@ run_plugin (const LlmsbxKubeExecConfig  *config,
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
   g_autoptr(GSource) timeout = NULL;
+  g_autoptr(GSource) cancelled = NULL;
   g_autoptr(GBytes) nothing = g_bytes_new_static ("", 0);
   g_autoptr(GError) local_error = NULL;
   g_autofree char *message = NULL;
   Run run = { 0, };
   gboolean ok = FALSE;
+  gboolean deadline_first = FALSE;
+  guint limit_ms = exec_timeout_ms;
   pid_t group = 0;
+
+  if (g_cancellable_set_error_if_cancelled (caller, error))
+    return FALSE;
+  if (deadline > 0)
+    {
+      gint64 left_ms = (deadline - g_get_monotonic_time ()) / 1000;
+
+      if (left_ms <= 0)
+        {
+          g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_TIMEOUT,
+                       "the credential plugin of %s was not run: the time had run out", config->where);
+          return FALSE;
+        }
+      if (left_ms < limit_ms)
+        {
+          limit_ms = (guint) left_ms;
+          deadline_first = TRUE;
+        }
+    }
 
   g_ptr_array_add (argv, config->command);
   for (guint i = 0; config->args != NULL && config->args[i] != NULL; i++)
@@ -181,12 +218,20 @@ run_plugin (const LlmsbxKubeExecConfig  *config,
   g_main_context_push_thread_default (context);
   /* Nothing on stdin: it is closed at once. */
   g_subprocess_communicate_async (process, nothing, cancellable, communicated, &run);
-  timeout = g_timeout_source_new (exec_timeout_ms);
+  timeout = g_timeout_source_new (limit_ms);
   g_source_set_callback (timeout, timed_out, &run, NULL);
   g_source_attach (timeout, context);
-  while (!run.done && !run.timed_out)
+  if (caller != NULL)
+    {
+      cancelled = g_cancellable_source_new (caller);
+      g_source_set_callback (cancelled, G_SOURCE_FUNC (caller_cancelled), &run, NULL);
+      g_source_attach (cancelled, context);
+    }
+  while (!run.done && !run.timed_out && !run.cancelled)
     g_main_context_iteration (context, TRUE);
   g_source_destroy (timeout);
+  if (cancelled != NULL)
+    g_source_destroy (cancelled);
   if (!run.done)
     {
       /* Killed with all it started, and the read cancelled in case
@@ -204,7 +249,14 @@ run_plugin (const LlmsbxKubeExecConfig  *config,
   /* Reaps it; after force_exit this does not wait for long. */
   g_subprocess_wait (process, NULL, NULL);
 
-  if (run.timed_out)
+  if (run.cancelled && !run.timed_out)
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                 "the credential plugin of %s was killed: the operation was cancelled", config->where);
+  else if (run.timed_out && deadline_first)
+    g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_TIMEOUT,
+                 "the credential plugin of %s had not finished when the time ran out (%u ms), and was killed",
+                 config->where, limit_ms);
+  else if (run.timed_out)
     g_set_error (error, LLMSBX_ERROR, LLMSBX_ERROR_BACKEND_UNAVAILABLE,
                  "the credential plugin of %s did not finish within %u ms and was killed",
                  config->where, exec_timeout_ms);
@@ -271,6 +323,8 @@ status_string (JsonObject   *object,
 
 gboolean
 llmsbx_kube_exec_plugin_run (const LlmsbxKubeExecConfig  *config,
+                             gint64                       deadline,
+                             GCancellable                *cancellable,
                              char                       **token,
                              GBytes                     **client_cert_pem,
                              GBytes                     **client_key_pem,
@@ -304,7 +358,7 @@ llmsbx_kube_exec_plugin_run (const LlmsbxKubeExecConfig  *config,
     }
   env = g_environ_setenv (env, "KUBERNETES_EXEC_INFO", info, TRUE);
 
-  if (!run_plugin (config, env, &out, error))
+  if (!run_plugin (config, env, deadline, cancellable, &out, error))
     return FALSE;
 
   text = g_bytes_get_data (out, &size);

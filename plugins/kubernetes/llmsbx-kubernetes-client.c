@@ -97,15 +97,22 @@ apply_credentials (LlmsbxKubeClient  *self,
 static gboolean
 refresh_locked (LlmsbxKubeClient  *self,
                 const char        *why,
+                gint64             deadline,
+                GCancellable      *cancellable,
                 GError           **error)
 {
   g_autoptr(GError) local_error = NULL;
   g_autofree char *what = llmsbx_kube_connection_describe_credentials (self->connection);
 
   g_debug ("Refreshing the Kubernetes credentials (%s): %s", what, why);
-  if (!llmsbx_kube_connection_refresh (self->connection, &local_error) ||
+  if (!llmsbx_kube_connection_refresh (self->connection, deadline, cancellable, &local_error) ||
       !apply_credentials (self, &local_error))
     {
+      if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
+        }
       g_set_error (error, LLMSBX_ERROR,
                    local_error->domain == LLMSBX_ERROR ? local_error->code : LLMSBX_ERROR_BACKEND_UNAVAILABLE,
                    "Could not refresh the Kubernetes credentials (%s): %s", what, local_error->message);
@@ -343,6 +350,8 @@ llmsbx_kube_client_prepare (LlmsbxKubeClient  *self,
                             const char        *method,
                             const char        *path_and_query,
                             guint             *generation,
+                            gint64             deadline,
+                            GCancellable      *cancellable,
                             GError           **error)
 {
   SoupMessage *message;
@@ -353,7 +362,7 @@ llmsbx_kube_client_prepare (LlmsbxKubeClient  *self,
 
     if (llmsbx_kube_connection_needs_refresh (self->connection))
       {
-        if (!refresh_locked (self, "the exec plugin's credential expires", error))
+        if (!refresh_locked (self, "the exec plugin's credential expires", deadline, cancellable, error))
           return NULL;
         refreshed = TRUE;
       }
@@ -374,6 +383,8 @@ llmsbx_kube_client_prepare (LlmsbxKubeClient  *self,
 gboolean
 llmsbx_kube_client_refresh_after_401 (LlmsbxKubeClient  *self,
                                       guint              generation,
+                                      gint64             deadline,
+                                      GCancellable      *cancellable,
                                       GError           **error)
 {
   G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
@@ -383,7 +394,7 @@ llmsbx_kube_client_refresh_after_401 (LlmsbxKubeClient  *self,
     return TRUE;
   if (!llmsbx_kube_connection_can_refresh (self->connection))
     return FALSE;
-  return refresh_locked (self, "the API server answered 401", error);
+  return refresh_locked (self, "the API server answered 401", deadline, cancellable, error);
 }
 
 char *
@@ -488,7 +499,7 @@ llmsbx_kube_client_json (LlmsbxKubeClient  *self,
     {
       guint generation = 0;
       g_autoptr(SoupMessage) message = llmsbx_kube_client_prepare (self, method, path_and_query,
-                                                                   &generation, error);
+                                                                   &generation, 0, cancellable, error);
       g_autoptr(GBytes) answer = NULL;
       g_autoptr(JsonParser) parser = NULL;
       g_autoptr(GError) local_error = NULL;
@@ -544,7 +555,7 @@ llmsbx_kube_client_json (LlmsbxKubeClient  *self,
             {
               g_autoptr(GError) refresh_error = NULL;
 
-              if (llmsbx_kube_client_refresh_after_401 (self, generation, &refresh_error))
+              if (llmsbx_kube_client_refresh_after_401 (self, generation, 0, cancellable, &refresh_error))
                 {
                   refreshed = TRUE;
                   continue;

@@ -40,11 +40,14 @@ SoupMessage      *llmsbx_kube_client_message (LlmsbxKubeClient *self,
                                               guint            *generation);
 
 /* The same, refreshing the credentials first when they expire (it may
- * block: an exec plugin runs). */
+ * block while an exec plugin runs, until @deadline at the latest, monotonic
+ * µs or 0 for none, or @cancellable). */
 SoupMessage      *llmsbx_kube_client_prepare (LlmsbxKubeClient  *self,
                                               const char        *method,
                                               const char        *path_and_query,
                                               guint             *generation,
+                                              gint64             deadline,
+                                              GCancellable      *cancellable,
                                               GError           **error);
 
 /* After a 401 to a request sent with the credentials of @generation: TRUE
@@ -54,6 +57,8 @@ SoupMessage      *llmsbx_kube_client_prepare (LlmsbxKubeClient  *self,
  * (the 401 is final). */
 gboolean          llmsbx_kube_client_refresh_after_401 (LlmsbxKubeClient  *self,
                                                         guint              generation,
+                                                        gint64             deadline,
+                                                        GCancellable      *cancellable,
                                                         GError           **error);
 
 /* The G_IO_ERROR_PERMISSION_DENIED of a final 401, naming where the

@@ -338,7 +338,8 @@ llmsbx_kube_exec_open (LlmsbxKubeClient    *client,
       guint status;
       gboolean ok;
 
-      message = llmsbx_kube_client_prepare (client, "GET", path, &generation, error);
+      message = llmsbx_kube_client_prepare (client, "GET", path, &generation,
+                                            deadline, cancellable, error);
       if (message == NULL)
         return NULL;
       if (refreshed)
@@ -369,7 +370,7 @@ llmsbx_kube_exec_open (LlmsbxKubeClient    *client,
 
       status = soup_message_get_status (message);
       if (status == 401 && !refreshed &&
-          llmsbx_kube_client_refresh_after_401 (client, generation, &refresh_error))
+          llmsbx_kube_client_refresh_after_401 (client, generation, deadline, cancellable, &refresh_error))
         {
           refreshed = TRUE;
           g_clear_error (&connect.error);

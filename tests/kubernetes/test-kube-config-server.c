@@ -362,7 +362,7 @@ test_tls_token (void)
       assert_status (exec, "/api/v1/namespaces/default/pods", "200", "PodList");
       assert_status (bad, "/api/v1/namespaces/default/pods", "401", "Unauthorized");
       /* The plugin runs again on refresh. */
-      g_assert_true (llmsbx_kube_connection_refresh (exec, NULL));
+      g_assert_true (llmsbx_kube_connection_refresh (exec, 0, NULL, NULL));
       g_assert_cmpstr (exec->token, ==, token);
     }
 

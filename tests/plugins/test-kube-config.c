@@ -187,7 +187,7 @@ test_yaml (Fixture       *fixture,
   g_assert_cmpint (c->expiry, ==, 0);
   g_assert_false (llmsbx_kube_connection_needs_refresh (c));
   /* Static credentials: refreshing changes nothing. */
-  g_assert_true (llmsbx_kube_connection_refresh (c, &error));
+  g_assert_true (llmsbx_kube_connection_refresh (c, 0, NULL, &error));
   g_assert_no_error (error);
   assert_bytes (c->client_key_pem, RSA_PEM);
 }
@@ -285,7 +285,7 @@ test_merge (Fixture       *fixture,
 
   /* A rotated token file is read again. */
   g_free (write_file (fixture->dir, "b/token", "rotated\n"));
-  g_assert_true (llmsbx_kube_connection_refresh (conn, &error));
+  g_assert_true (llmsbx_kube_connection_refresh (conn, 0, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpstr (conn->token, ==, "rotated");
 
@@ -558,7 +558,7 @@ test_exec_token (Fixture       *fixture,
                    "kube");
 
   /* Refresh runs it again. */
-  g_assert_true (llmsbx_kube_connection_refresh (c, &error));
+  g_assert_true (llmsbx_kube_connection_refresh (c, 0, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpstr (c->token, ==, TOKEN "-2");
 }
@@ -715,6 +715,57 @@ test_exec_timeout (Fixture       *fixture,
   llmsbx_kube_set_exec_timeout_for_testing (0);
 }
 
+static gpointer
+cancel_soon (gpointer user_data)
+{
+  g_usleep (200 * G_TIME_SPAN_MILLISECOND);
+  g_cancellable_cancel (user_data);
+  return NULL;
+}
+
+/* A refresh of a run with a deadline, or that can be cancelled, ends there
+ * even while the plugin (here hanging from its second call on) runs. */
+static void
+test_exec_refresh_bounded (Fixture       *fixture,
+                           gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LlmsbxKubeConnection) c = NULL;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GThread) canceller = NULL;
+  g_autofree char *calls = NULL;
+
+  c = load_plugin (fixture, V1BETA1,
+                   "if [ \"$(wc -l < \"$here/calls\")\" -gt 1 ]; then sleep 30 & exec sleep 30; fi\n"
+                   "echo '{\"apiVersion\":\"" V1BETA1 "\",\"kind\":\"ExecCredential\",\"status\":{\"token\":\"" TOKEN "\"}}'",
+                   NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (c->token, ==, TOKEN);
+
+  /* The deadline comes long before the exec timeout (30 s). */
+  g_assert_false (llmsbx_kube_connection_refresh (c, g_get_monotonic_time () + 300 * G_TIME_SPAN_MILLISECOND,
+                                                  NULL, &error));
+  assert_error (error, LLMSBX_ERROR_TIMEOUT, "had not finished when the time ran out");
+  g_clear_error (&error);
+
+  canceller = g_thread_new ("canceller", cancel_soon, cancellable);
+  g_assert_false (llmsbx_kube_connection_refresh (c, 0, cancellable, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_nonnull (strstr (error->message, "was killed"));
+  g_clear_error (&error);
+
+  /* Past either already: the plugin is not run at all. */
+  g_assert_false (llmsbx_kube_connection_refresh (c, 0, cancellable, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&error);
+  g_assert_false (llmsbx_kube_connection_refresh (c, g_get_monotonic_time () - 1, NULL, &error));
+  assert_error (error, LLMSBX_ERROR_TIMEOUT, "was not run");
+  calls = read_text (fixture->dir, "calls");
+  g_assert_cmpstr (calls, ==, "x\nx\nx\n");
+  /* A failed refresh keeps the credential it had. */
+  g_assert_cmpstr (c->token, ==, TOKEN);
+}
+
 /* ---- in the cluster, explicit ------------------------------------------ */
 
 static void
@@ -742,7 +793,7 @@ test_in_cluster (Fixture       *fixture,
   g_assert_cmpstr (c->namespace_, ==, "sandboxes");
   /* Bound service-account tokens rotate: refresh reads the file again. */
   g_free (write_file (fixture->dir, "token", "rotated"));
-  g_assert_true (llmsbx_kube_connection_refresh (c, &error));
+  g_assert_true (llmsbx_kube_connection_refresh (c, 0, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpstr (c->token, ==, "rotated");
 
@@ -878,7 +929,7 @@ test_explicit_token_file (Fixture       *fixture,
 
   /* Rotated: refresh reads the new token. */
   g_free (write_file (fixture->dir, "token", TOKEN "-two"));
-  g_assert_true (llmsbx_kube_connection_refresh (c, &error));
+  g_assert_true (llmsbx_kube_connection_refresh (c, 0, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpstr (c->token, ==, TOKEN "-two");
 
@@ -1054,6 +1105,7 @@ main (int   argc,
   ADD ("/kube-config/exec/errors", test_exec_errors);
   ADD ("/kube-config/exec/missing", test_exec_missing);
   ADD ("/kube-config/exec/timeout", test_exec_timeout);
+  ADD ("/kube-config/exec/refresh-bounded", test_exec_refresh_bounded);
   ADD ("/kube-config/in-cluster", test_in_cluster);
   ADD ("/kube-config/in-cluster-errors", test_in_cluster_errors);
   ADD ("/kube-config/explicit", test_explicit);
